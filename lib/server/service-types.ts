@@ -1,0 +1,93 @@
+// The contract between the embedded cluster's data service (lib/server) and the services that
+// sit on top of it in the same process (N1QL in lib/server/n1ql, views in lib/server/views).
+// Only types live here, so every side can be built against it independently.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** The server's time source. Expiry, lock timeouts and metrics read it; tests drive it. */
+export interface ServerClock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+/** One live document as the data service holds it. `value` must be treated as read-only. */
+export interface StoredDoc {
+  readonly id: string;
+  readonly value: Buffer;
+  readonly flags: number;
+  /** memcached datatype bits: 0x01 JSON (set when the value parses as JSON). */
+  readonly datatype: number;
+  readonly cas: bigint;
+  /** Absolute expiry, Unix seconds; 0 = never. */
+  readonly expiry: number;
+  readonly seqno: bigint;
+  readonly vbucket: number;
+}
+
+export type MutationEvent =
+  | { readonly kind: 'set'; readonly doc: StoredDoc; readonly previous: StoredDoc | undefined }
+  | { readonly kind: 'delete'; readonly id: string; readonly vbucket: number; readonly seqno: bigint; readonly previous: StoredDoc };
+
+export type StoreWriteMode = 'upsert' | 'insert' | 'replace';
+
+export interface StoreWriteOptions {
+  flags?: number;
+  /** Defaults to JSON detection on the value. */
+  datatype?: number;
+  /** Expiry as the memcached protocol gives it (0 never, <= 30 days relative seconds, else absolute). */
+  expiry?: number;
+  /** Non-zero: the write only happens if the document's CAS matches. */
+  cas?: bigint;
+}
+
+/**
+ * Thrown by BucketStore writes. `status` is the memcached status a KV client would get
+ * (0x01 KEY_ENOENT, 0x02 KEY_EEXISTS, 0x09 LOCKED, 0x03 E2BIG, 0x04 EINVAL, ...).
+ */
+export interface StoreErrorLike extends Error {
+  readonly status: number;
+}
+
+/** One bucket's documents, shared by every node of the embedded cluster. */
+export interface BucketStore {
+  readonly name: string;
+  readonly uuid: string;
+  /** Number of live (unexpired, undeleted) documents. */
+  readonly size: number;
+  /** The live document, or undefined when missing, deleted or expired. Never copies the value. */
+  get(id: string): StoredDoc | undefined;
+  /** Every live document, in no particular order; safe against mutation during iteration. */
+  docs(): IterableIterator<StoredDoc>;
+  /** Writes exactly as the KV SET/ADD/REPLACE do (CAS bumped, seqno bumped, listeners told). */
+  write(id: string, value: Buffer, mode: StoreWriteMode, options?: StoreWriteOptions): StoredDoc;
+  /** Deletes exactly as KV DELETE does; throws a StoreErrorLike with status KEY_ENOENT when missing. */
+  remove(id: string, options?: { cas?: bigint }): void;
+  /** Called synchronously after every committed mutation, expiry included. Returns an unsubscribe. */
+  onMutation(listener: (event: MutationEvent) => void): () => void;
+  /** Highest seqno handed out so far in this bucket (all vBuckets); request_plus waits use it. */
+  readonly highSeqno: bigint;
+}
+
+export interface ServiceUser {
+  readonly username: string;
+  /** Buckets this user may use; '*' for all. */
+  readonly buckets: readonly string[] | '*';
+}
+
+/** What an HTTP service running inside the embedded cluster can see of it. */
+export interface ServiceContext {
+  readonly clock: ServerClock;
+  bucket(name: string): BucketStore | undefined;
+  buckets(): BucketStore[];
+  /** Checks an `Authorization: Basic ...` header; null when missing or wrong. */
+  authenticate(authorization: string | undefined): ServiceUser | null;
+  /** Index (0-based) of the node this handler serves. */
+  readonly nodeIndex: number;
+}
+
+export interface HttpServiceHandler {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  close?(): void;
+}
+
+/** One per node and per service; the cluster calls it when it starts that node's listener. */
+export type HttpServiceFactory = (ctx: ServiceContext) => HttpServiceHandler;
