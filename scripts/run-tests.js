@@ -5,7 +5,9 @@
 // Usage: node scripts/run-tests.js [path-substring ...] [--grep PATTERN]
 const fs = require('node:fs');
 const path = require('node:path');
-const Mocha = require('mocha');
+const mochaModule = require('mocha');
+// mocha 12 is an ES module: require() hands back its namespace.
+const Mocha = mochaModule.Mocha || mochaModule.default || mochaModule;
 
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);

@@ -1,0 +1,38 @@
+// Key -> vBucket mapping: zlib's CRC-32 of the bare key (no collection prefix), bits 16..30,
+// modulo the number of vBuckets (the length of the config's vBucketMap).
+import * as zlib from 'node:zlib';
+
+let TABLE: Int32Array | undefined;
+
+function table(): Int32Array {
+  if (TABLE) return TABLE;
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  TABLE = t;
+  return t;
+}
+
+/** Table-driven reflected CRC-32 (poly 0xEDB88320); the fallback for Node without zlib.crc32. */
+export function crc32Table(buf: Uint8Array): number {
+  const t = table();
+  let crc = -1;
+  for (let i = 0; i < buf.length; i++) crc = (crc >>> 8) ^ t[(crc ^ buf[i]) & 0xff];
+  return (crc ^ -1) >>> 0;
+}
+
+type NativeCrc = (data: Uint8Array | string, value?: number) => number;
+const native: NativeCrc | undefined = (zlib as unknown as { crc32?: NativeCrc }).crc32;
+
+/** zlib's CRC-32 of `buf` (a string is taken as UTF-8), as an unsigned 32-bit number. */
+export const crc32: (buf: Uint8Array | string) => number = native
+  ? (buf) => native(buf)
+  : (buf) => crc32Table(typeof buf === 'string' ? Buffer.from(buf, 'utf8') : buf);
+
+/** The vBucket id of `key` (bare key, UTF-8 if a string) in a bucket of `numVBuckets`. */
+export function vbucketOf(key: string | Uint8Array, numVBuckets: number): number {
+  return ((crc32(key) >>> 16) & 0x7fff) % numVBuckets;
+}
