@@ -139,6 +139,11 @@ function parseAttributes(msg: string): Array<[string, string]> {
 }
 
 const PRINTABLE_NONCE = /^[\x21-\x2b\x2d-\x7e]+$/;
+// What a server accepts from a client: RFC 5802's printable plus the space, because
+// couchbase-cxx-client 1.3.x (the official Node SDK 4.7) sends nonces containing spaces and
+// Couchbase Server takes them. The nonce is used verbatim in the AuthMessage, so the
+// exchange stays sound.
+const CLIENT_NONCE = /^[\x20-\x2b\x2d-\x7e]+$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function decodeBase64(s: string, what: string): Buffer {
@@ -228,6 +233,26 @@ export class ScramClient {
 
 // --- server
 
+/**
+ * What a server keeps for a SCRAM user instead of the password (RFC 5802 §3), so PBKDF2 runs
+ * once per user rather than once per login.
+ */
+export interface ScramCredentials {
+  salt: Buffer;
+  iterations: number;
+  storedKey: Buffer;
+  serverKey: Buffer;
+}
+
+/** Derives the stored SCRAM credentials for a password. */
+export function scramCredentials(mech: ScramMechanism, password: string, salt: Buffer, iterations: number): ScramCredentials {
+  const { storedKey, serverKey } = scramKeys(mech, password, salt, iterations);
+  return { salt, iterations, storedKey, serverKey };
+}
+
+/** A user's password, or credentials already derived for this mechanism; undefined when unknown. */
+export type ScramLookup = (user: string) => string | ScramCredentials | undefined;
+
 export interface ScramServerOptions {
   /** Server part of the nonce (tests); by default 24 random base64 characters. */
   nonce?: string;
@@ -247,16 +272,16 @@ export interface ScramServerOptions {
 export class ScramServer {
   readonly mechanism: ScramMechanism;
   private readonly hash: ScramHash;
-  private readonly lookupPassword: (user: string) => string | undefined;
+  private readonly lookupPassword: ScramLookup;
   private readonly opts: ScramServerOptions;
   private user: string | undefined;
   private gs2Header = '';
   private firstBare = '';
   private first = '';
   private nonce = '';
-  private keys: ScramKeys | undefined;
+  private keys: Pick<ScramKeys, 'storedKey' | 'serverKey'> | undefined;
 
-  constructor(mech: ScramMechanism, lookupPassword: (user: string) => string | undefined, opts?: ScramServerOptions) {
+  constructor(mech: ScramMechanism, lookupPassword: ScramLookup, opts?: ScramServerOptions) {
     this.hash = hashOf(mech);
     this.mechanism = mech;
     this.lookupPassword = lookupPassword;
@@ -289,19 +314,22 @@ export class ScramServer {
     }
     const user = unescapeScramUsername(attrs[0][1]);
     const cnonce = attrs[1][1];
-    if (!PRINTABLE_NONCE.test(cnonce)) throw new SaslError('invalid-nonce', 'client nonce must be printable and contain no comma');
+    if (!CLIENT_NONCE.test(cnonce)) throw new SaslError('invalid-nonce', 'client nonce must be printable and contain no comma');
     const snonce = this.opts.nonce ?? randomNonce();
     if (!PRINTABLE_NONCE.test(snonce)) throw new SaslError('invalid-nonce', 'server nonce must be printable and contain no comma');
-    const iterations = this.opts.iterations ?? 4096;
-    const password = this.lookupPassword(user);
+    let iterations = this.opts.iterations ?? 4096;
+    const secret = this.lookupPassword(user);
     let salt = this.opts.salt;
-    if (password === undefined) {
+    if (secret === undefined) {
       // A stable fake salt per user name, so an unknown user looks like a known one.
       salt ??= crypto.createHash('sha256').update('deferbase-unknown-user\0').update(user).digest().subarray(0, 16);
       this.keys = undefined;
-    } else {
+    } else if (typeof secret === 'string') {
       salt ??= crypto.randomBytes(16);
-      this.keys = scramKeys(this.mechanism, password, salt, iterations);
+      this.keys = scramKeys(this.mechanism, secret, salt, iterations);
+    } else {
+      ({ salt, iterations } = secret);
+      this.keys = secret;
     }
     this.user = user;
     this.nonce = cnonce + snonce;

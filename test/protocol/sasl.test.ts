@@ -10,6 +10,7 @@ import {
   escapeScramUsername,
   unescapeScramUsername,
   isScramMechanism,
+  scramCredentials,
 } from '../../lib/protocol';
 
 function codeOf(fn: () => unknown): string {
@@ -202,6 +203,28 @@ describe('protocol: SASL', () => {
       const serverKey = crypto.createHmac('sha512', salted).update('Server Key').digest();
       const serverSig = crypto.createHmac('sha512', serverKey).update(authMessage).digest();
       expect(s.serverFinal(clientFinal)).to.equal(`v=${serverSig.toString('base64')}`);
+    });
+
+    it('the server accepts a client nonce with spaces, as couchbase-cxx-client 1.3 sends', () => {
+      const sloppyNonce = 'a b c d e f g h';
+      const s = new ScramServer('SCRAM-SHA256', pencil);
+      const serverFirst = s.serverFirst(`n,,n=user,r=${sloppyNonce}`);
+      expect(serverFirst.startsWith(`r=${sloppyNonce}`)).to.equal(true);
+      expect(codeOf(() => new ScramServer('SCRAM-SHA256', pencil).serverFirst('n,,n=user,r=has\x01control'))).to.equal('invalid-nonce');
+    });
+
+    it('the server can verify from stored credentials instead of the password', () => {
+      const salt = Buffer.from('fixed-salt-bytes');
+      const stored = scramCredentials('SCRAM-SHA512', 'pencil', salt, 4096);
+      const c = new ScramClient('SCRAM-SHA512', 'user', 'pencil');
+      const s = new ScramServer('SCRAM-SHA512', (u) => (u === 'user' ? stored : undefined));
+      const serverFirst = s.serverFirst(c.clientFirst());
+      expect(serverFirst).to.contain(`,s=${salt.toString('base64')},i=4096`);
+      c.verifyServerFinal(s.serverFinal(c.clientFinal(serverFirst)));
+      const wrong = new ScramClient('SCRAM-SHA512', 'user', 'crayon');
+      const s2 = new ScramServer('SCRAM-SHA512', (u) => (u === 'user' ? stored : undefined));
+      const first2 = s2.serverFirst(wrong.clientFirst());
+      expect(codeOf(() => s2.serverFinal(wrong.clientFinal(first2)))).to.equal('invalid-proof');
     });
 
     it('escapes and unescapes user names per RFC 5802', () => {
