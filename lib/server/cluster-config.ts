@@ -1,0 +1,87 @@
+// The config JSON clients bootstrap from (PROTOCOL.md §4): terse bucket configs (CCCP, REST
+// /pools/default/b/<b>, NOT_MY_VBUCKET bodies, pushes) and the global GCCCP config.
+import type { Topology } from './topology';
+
+export interface NodePorts {
+  kv: number;
+  mgmt: number;
+  n1ql?: number;
+  capi?: number;
+}
+
+/** What the config is built from; the cluster implements it. */
+export interface ConfigSource {
+  readonly host: string;
+  readonly topology: Topology;
+  ports(node: number): NodePorts;
+}
+
+const BUCKET_CAPABILITIES = ['collections', 'durableWrite', 'couchapi', 'dcp', 'cbhello', 'touch', 'cccp', 'nodesExt', 'xattr'];
+
+function nodesExt(src: ConfigSource, thisNode: number): Record<string, unknown>[] {
+  return src.topology.members.map((id) => {
+    const p = src.ports(id);
+    const services: Record<string, number> = { kv: p.kv, mgmt: p.mgmt };
+    if (p.capi !== undefined) services.capi = p.capi;
+    if (p.n1ql !== undefined) services.n1ql = p.n1ql;
+    const ext: Record<string, unknown> = { services, hostname: src.host };
+    if (id === thisNode) ext.thisNode = true;
+    return ext;
+  });
+}
+
+function clusterCapabilities(src: ConfigSource): Record<string, unknown> {
+  const anyQuery = src.topology.members.some((id) => src.ports(id).n1ql !== undefined);
+  return {
+    clusterCapabilitiesVer: [1, 0],
+    clusterCapabilities: anyQuery ? { n1ql: ['costBasedOptimizer', 'indexAdvisor', 'javaScriptFunctions', 'inlineFunctions'] } : {},
+  };
+}
+
+/** Terse bucket config as node `thisNode` serves it. */
+export function bucketConfig(src: ConfigSource, bucket: { name: string; uuid: string }, thisNode: number): Record<string, unknown> {
+  const t = src.topology;
+  const hostPort = (id: number): string => `${src.host}:${src.ports(id).kv}`;
+  return {
+    rev: t.rev,
+    revEpoch: t.revEpoch,
+    name: bucket.name,
+    uuid: bucket.uuid,
+    bucketType: 'membase',
+    nodeLocator: 'vbucket',
+    collectionsManifestUid: '0',
+    bucketCapabilitiesVer: '',
+    bucketCapabilities: BUCKET_CAPABILITIES,
+    ddocs: { uri: `/pools/default/buckets/${encodeURIComponent(bucket.name)}/ddocs` },
+    nodes: t.members.map((id) => {
+      const p = src.ports(id);
+      const node: Record<string, unknown> = { hostname: `${src.host}:${p.mgmt}`, ports: { direct: p.kv } };
+      if (p.capi !== undefined) node.couchApiBase = `http://${src.host}:${p.capi}/${encodeURIComponent(bucket.name)}%2B${bucket.uuid}`;
+      return node;
+    }),
+    nodesExt: nodesExt(src, thisNode),
+    vBucketServerMap: {
+      hashAlgorithm: 'CRC',
+      numReplicas: t.replicas,
+      serverList: t.members.map(hostPort),
+      vBucketMap: t.vbucketMap(),
+    },
+    ...clusterCapabilities(src),
+  };
+}
+
+/** GCCCP config: no bucket, just the nodes and their services. */
+export function globalConfig(src: ConfigSource, thisNode: number): Record<string, unknown> {
+  return {
+    rev: src.topology.rev,
+    revEpoch: src.topology.revEpoch,
+    nodesExt: nodesExt(src, thisNode),
+    ...clusterCapabilities(src),
+  };
+}
+
+/** The one collection every bucket has: `_default._default`, id 0, manifest uid 0. */
+export const DEFAULT_MANIFEST = {
+  uid: '0',
+  scopes: [{ name: '_default', uid: '0', collections: [{ name: '_default', uid: '0' }] }],
+};

@@ -1,0 +1,140 @@
+// The management REST API of one node (port "mgmt", 8091 on a real server): what SDKs and tools
+// read to discover the cluster. HTTP basic auth on every route except `GET /`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DocumentStore } from './store';
+import type { ServiceUser } from './service-types';
+import { bucketConfig, globalConfig, DEFAULT_MANIFEST } from './cluster-config';
+import type { ClusterCore } from './kv-node';
+
+export interface MgmtCore extends ClusterCore {
+  authenticate(authorization: string | undefined): ServiceUser | null;
+  /** Streaming config listeners (/pools/default/bs/<b>), told on every topology change. */
+  readonly configStreams: Set<{ bucket: string; node: number; res: ServerResponse }>;
+  /** Where /pools/default/buckets/<b>/ddocs goes when a views service runs on this node. */
+  viewsHandler(node: number): ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function userSees(user: ServiceUser, bucket: string): boolean {
+  return user.buckets === '*' || user.buckets.includes(bucket);
+}
+
+function nodeJson(core: MgmtCore, id: number, thisNode: number): Record<string, unknown> {
+  const p = core.ports(id);
+  const services = ['kv'];
+  if (p.n1ql !== undefined) services.push('n1ql');
+  if (p.capi !== undefined) services.push('index');
+  const node: Record<string, unknown> = {
+    hostname: `${core.host}:${p.mgmt}`,
+    ports: { direct: p.kv },
+    services,
+    status: 'healthy',
+    clusterMembership: 'active',
+    version: core.version,
+    os: process.platform,
+  };
+  if (p.capi !== undefined) node.couchApiBase = `http://${core.host}:${p.capi}/`;
+  if (id === thisNode) node.thisNode = true;
+  return node;
+}
+
+function verboseBucket(core: MgmtCore, store: DocumentStore, thisNode: number): Record<string, unknown> {
+  return {
+    ...bucketConfig(core, store, thisNode),
+    bucketType: 'membase',
+    replicaNumber: core.topology.replicas,
+    // Every field below is read with a hard `.at()` by couchbase-cxx-client's bucket manager.
+    quota: { ram: 256 * 1024 * 1024, rawRAM: 256 * 1024 * 1024 },
+    maxTTL: 0,
+    compressionMode: 'off',
+    evictionPolicy: 'valueOnly',
+    conflictResolutionType: 'seqno',
+    durabilityMinLevel: 'none',
+    storageBackend: 'couchstore',
+    replicaIndex: false,
+    uri: `/pools/default/buckets/${encodeURIComponent(store.name)}?bucket_uuid=${store.uuid}`,
+    streamingUri: `/pools/default/bucketsStreaming/${encodeURIComponent(store.name)}?bucket_uuid=${store.uuid}`,
+    nodes: core.topology.members.map((id) => nodeJson(core, id, thisNode)),
+    basicStats: { itemCount: store.size },
+    controllers: { flush: `/pools/default/buckets/${encodeURIComponent(store.name)}/controller/doFlush` },
+  };
+}
+
+/** Handles one management request for node `thisNode`. */
+export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  if (path === '/' && req.method === 'GET') return send(res, 200, {});
+  const user = core.authenticate(req.headers.authorization);
+  if (user === null) {
+    res.setHeader('www-authenticate', 'Basic realm="Couchbase Server Admin / REST"');
+    return send(res, 401, '');
+  }
+  const parts = path.split('/').slice(1).map(decodeURIComponent);
+  const bucketNamed = (name: string): DocumentStore | undefined => {
+    const store = core.store(name);
+    return store !== undefined && userSees(user, name) ? store : undefined;
+  };
+
+  if (req.method === 'GET') {
+    if (path === '/pools') {
+      return send(res, 200, {
+        isAdminCreds: true,
+        isEnterprise: false,
+        implementationVersion: core.version,
+        componentsVersion: { ns_server: core.version },
+        pools: [{ name: 'default', uri: '/pools/default', streamingUri: '/poolsStreaming/default' }],
+      });
+    }
+    if (path === '/pools/default') {
+      return send(res, 200, {
+        name: 'default',
+        nodes: core.topology.members.map((id) => nodeJson(core, id, thisNode)),
+        buckets: { uri: '/pools/default/buckets' },
+        rebalanceStatus: 'none',
+        balanced: true,
+      });
+    }
+    if (path === '/pools/default/nodeServices') return send(res, 200, globalConfig(core, thisNode));
+    if (path === '/pools/default/buckets') {
+      return send(res, 200, core.stores().filter((s) => userSees(user, s.name)).map((s) => verboseBucket(core, s, thisNode)));
+    }
+    if (parts.length >= 4 && parts[0] === 'pools' && parts[1] === 'default') {
+      const store = bucketNamed(parts[3]);
+      if (parts[2] === 'buckets' && parts.length === 5 && parts[4] === 'ddocs') {
+        const views = core.viewsHandler(thisNode);
+        if (store === undefined) return send(res, 404, 'Requested resource not found.\r\n');
+        if (views !== undefined) return views(req, res);
+        return send(res, 200, { rows: [] });
+      }
+      if (parts[2] === 'buckets' && parts.length === 5 && parts[4] === 'scopes') {
+        if (store === undefined) return send(res, 404, 'Requested resource not found.\r\n');
+        return send(res, 200, DEFAULT_MANIFEST);
+      }
+      if (parts.length !== 4) return send(res, 404, 'Not found.\r\n');
+      if (store === undefined) return send(res, 404, 'Requested resource not found.\r\n');
+      if (parts[2] === 'buckets') return send(res, 200, verboseBucket(core, store, thisNode));
+      if (parts[2] === 'b') return send(res, 200, bucketConfig(core, store, thisNode));
+      if (parts[2] === 'bs' || parts[2] === 'bucketsStreaming') {
+        res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+        res.write(JSON.stringify(bucketConfig(core, store, thisNode)) + '\n\n\n\n');
+        const entry = { bucket: store.name, node: thisNode, res };
+        core.configStreams.add(entry);
+        res.on('close', () => core.configStreams.delete(entry));
+        return;
+      }
+    }
+  }
+  if (req.method === 'POST' && parts.length === 6 && parts[2] === 'buckets' && parts[4] === 'controller' && parts[5] === 'doFlush') {
+    const store = bucketNamed(parts[3]);
+    if (store === undefined) return send(res, 404, 'Requested resource not found.\r\n');
+    store.flush();
+    return send(res, 200, '');
+  }
+  send(res, 404, 'Not found.\r\n');
+}

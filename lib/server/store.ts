@@ -1,0 +1,509 @@
+// One bucket's documents, shared by every node of the embedded cluster (nodes only decide who
+// owns which vBucket; there is one logical copy, so replicas are always in sync).
+//
+// Every KV operation the front end serves lives here, with the semantics of ep-engine: CAS as a
+// hybrid logical clock, per-vBucket seqnos and UUIDs, expiry in the server clock, locks with
+// timeouts. N1QL DML goes through write()/remove(), which are the same code paths as KV
+// SET/ADD/REPLACE/DELETE, so both front ends see identical behaviour.
+import { crc32 } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import type {
+  BucketStore,
+  MutationEvent,
+  ServerClock,
+  StoredDoc,
+  StoreErrorLike,
+  StoreWriteMode,
+  StoreWriteOptions,
+} from './service-types';
+import { systemClock } from './clock';
+
+/** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
+export const StoreStatus = {
+  KEY_ENOENT: 0x01,
+  KEY_EEXISTS: 0x02,
+  E2BIG: 0x03,
+  EINVAL: 0x04,
+  NOT_STORED: 0x05,
+  DELTA_BADVAL: 0x06,
+  LOCKED: 0x09,
+  NOT_LOCKED: 0x0e,
+} as const;
+
+const STATUS_TEXT: Record<number, string> = {
+  0x01: 'document not found',
+  0x02: 'document exists or CAS mismatch',
+  0x03: 'value too large',
+  0x04: 'invalid argument',
+  0x05: 'not stored',
+  0x06: 'value is not a number',
+  0x09: 'document is locked',
+  0x0e: 'document is not locked',
+};
+
+/** A store operation that failed; `status` is the memcached status a KV client gets. */
+export class StoreError extends Error implements StoreErrorLike {
+  readonly status: number;
+  readonly key: string;
+  constructor(status: number, key: string, message?: string) {
+    super(message ?? `${STATUS_TEXT[status] ?? `status 0x${status.toString(16)}`}: ${JSON.stringify(key)}`);
+    this.name = 'StoreError';
+    this.status = status;
+    this.key = key;
+  }
+}
+
+export const MAX_KEY_BYTES = 250;
+export const MAX_VALUE_BYTES = 20 * 1024 * 1024;
+/** Relative expiries are at most 30 days; larger numbers are absolute Unix seconds. */
+export const RELATIVE_EXPIRY_LIMIT = 30 * 24 * 3600;
+export const DEFAULT_LOCK_SECONDS = 15;
+export const MAX_LOCK_SECONDS = 30;
+export const DATATYPE_JSON = 0x01;
+const DATATYPE_XATTR = 0x04;
+
+/** A live document plus its lock state (lock state never creates a mutation). */
+export class Item implements StoredDoc {
+  /** Lock expiry in server-clock ms; 0 when unlocked. The lock CAS is `cas` while locked. */
+  lockUntil = 0;
+  constructor(
+    readonly id: string,
+    readonly value: Buffer,
+    readonly flags: number,
+    readonly datatype: number,
+    readonly cas: bigint,
+    readonly expiry: number,
+    readonly seqno: bigint,
+    readonly vbucket: number,
+  ) {}
+}
+
+/** What remains of a deleted document: enough for GET_META, OBSERVE and the log. */
+export interface Tombstone {
+  readonly id: string;
+  readonly cas: bigint;
+  readonly seqno: bigint;
+  readonly vbucket: number;
+  readonly flags: number;
+  readonly datatype: number;
+}
+
+/** GET_META's view of a document, live or deleted. */
+export interface DocMeta {
+  readonly deleted: boolean;
+  readonly flags: number;
+  readonly expiry: number;
+  readonly seqno: bigint;
+  readonly datatype: number;
+  readonly cas: bigint;
+}
+
+/** Receives every committed change, before any client is told; see persistence.ts. */
+export interface StoreLog {
+  set(doc: Item): void;
+  remove(tomb: Tombstone): void;
+}
+
+export interface KvWriteOptions extends StoreWriteOptions {
+  /** Keep the existing document's expiry (PRESERVE_TTL frame). */
+  preserveExpiry?: boolean;
+}
+
+export interface DocumentStoreOptions {
+  name: string;
+  numVBuckets?: number;
+  clock?: ServerClock;
+  uuid?: string;
+}
+
+/** JSON check that avoids a parse when the first byte rules JSON out. */
+export function looksLikeJson(value: Buffer): boolean {
+  let i = 0;
+  const n = value.length;
+  while (i < n && (value[i] === 0x20 || value[i] === 0x0a || value[i] === 0x0d || value[i] === 0x09)) i++;
+  if (i === n) return false;
+  const c = value[i];
+  // { [ " - digits t f n
+  if (!(c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e)) {
+    return false;
+  }
+  try {
+    JSON.parse(value.toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The vBucket of a key, as Couchbase clients compute it (CRC32, bits 16..30). */
+export function vbucketOfKey(id: string | Buffer, numVBuckets: number): number {
+  return ((crc32(id) >>> 16) & 0x7fff) % numVBuckets;
+}
+
+export class DocumentStore implements BucketStore {
+  readonly name: string;
+  readonly uuid: string;
+  readonly numVBuckets: number;
+  readonly clock: ServerClock;
+
+  private readonly items = new Map<string, Item>();
+  private readonly tombstones = new Map<string, Tombstone>();
+  /** Ids of documents that carry an expiry, so expiry passes do not scan everything. */
+  private readonly expiring = new Set<string>();
+  private readonly vbSeqno: bigint[];
+  private readonly vbUuid: bigint[];
+  private seqno = 0n;
+  private lastCas = 0n;
+  private readonly listeners: Array<(event: MutationEvent) => void> = [];
+  private log: StoreLog | undefined;
+
+  constructor(opts: DocumentStoreOptions) {
+    this.name = opts.name;
+    this.numVBuckets = opts.numVBuckets ?? 1024;
+    if (!Number.isInteger(this.numVBuckets) || this.numVBuckets < 1 || this.numVBuckets > 0x7fff) {
+      throw new RangeError(`numVBuckets must be an integer in 1..32767, got ${opts.numVBuckets}`);
+    }
+    this.clock = opts.clock ?? systemClock;
+    this.uuid = opts.uuid ?? randomBytes(16).toString('hex');
+    this.vbSeqno = new Array<bigint>(this.numVBuckets).fill(0n);
+    this.vbUuid = new Array<bigint>(this.numVBuckets);
+    for (let vb = 0; vb < this.numVBuckets; vb++) this.vbUuid[vb] = randomBytes(8).readBigUInt64BE(0) || 1n;
+  }
+
+  // ---- BucketStore ---------------------------------------------------------------------------
+
+  get size(): number {
+    this.expirePass();
+    return this.items.size;
+  }
+
+  get highSeqno(): bigint {
+    return this.seqno;
+  }
+
+  get(id: string): StoredDoc | undefined {
+    return this.live(id);
+  }
+
+  *docs(): IterableIterator<StoredDoc> {
+    const nowSec = this.nowSeconds();
+    for (const item of this.items.values()) {
+      if (item.expiry === 0 || item.expiry > nowSec) yield item;
+    }
+  }
+
+  write(id: string, value: Buffer, mode: StoreWriteMode, options: KvWriteOptions = {}): StoredDoc {
+    checkKey(id);
+    if (value.length > MAX_VALUE_BYTES) throw new StoreError(StoreStatus.E2BIG, id);
+    const cas = options.cas ?? 0n;
+    const existing = this.live(id);
+    if (mode === 'insert') {
+      if (existing) throw new StoreError(StoreStatus.KEY_EEXISTS, id);
+    } else if (existing) {
+      this.checkCas(existing, cas);
+    } else if (mode === 'replace' || cas !== 0n) {
+      throw new StoreError(StoreStatus.KEY_ENOENT, id);
+    }
+    let datatype = options.datatype;
+    if (datatype === undefined) datatype = looksLikeJson(value) ? DATATYPE_JSON : 0;
+    const expiry =
+      options.preserveExpiry && existing ? existing.expiry : this.absoluteExpiry(options.expiry ?? 0);
+    return this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & (DATATYPE_JSON | DATATYPE_XATTR), expiry, existing);
+  }
+
+  remove(id: string, options: { cas?: bigint } = {}): void {
+    this.delete(id, options.cas ?? 0n);
+  }
+
+  onMutation(listener: (event: MutationEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  // ---- KV operations -------------------------------------------------------------------------
+
+  vbucketOf(id: string): number {
+    return vbucketOfKey(id, this.numVBuckets);
+  }
+
+  /** The live item with its lock state, or undefined. Expired items are purged on the way. */
+  live(id: string): Item | undefined {
+    const item = this.items.get(id);
+    if (item === undefined) return undefined;
+    if (item.expiry !== 0 && item.expiry <= this.nowSeconds()) {
+      this.expire(item);
+      return undefined;
+    }
+    return item;
+  }
+
+  /** True while a getLocked() lock holds (lazy timeout). */
+  isLocked(item: Item): boolean {
+    if (item.lockUntil === 0) return false;
+    if (item.lockUntil <= this.clock.now()) {
+      item.lockUntil = 0;
+      return false;
+    }
+    return true;
+  }
+
+  /** KV DELETE; returns the tombstone (its CAS and seqno go back to the client). */
+  delete(id: string, cas: bigint = 0n): Tombstone {
+    checkKey(id);
+    const existing = this.live(id);
+    if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
+    this.checkCas(existing, cas);
+    return this.commitDelete(existing);
+  }
+
+  /** TOUCH: new expiry, new CAS, same value. */
+  touch(id: string, expiry: number): Item {
+    const existing = this.live(id);
+    if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
+    if (this.isLocked(existing)) throw new StoreError(StoreStatus.LOCKED, id);
+    return this.commit(id, existing.value, existing.flags, existing.datatype, this.absoluteExpiry(expiry), existing);
+  }
+
+  /**
+   * GET_LOCKED: locks the document for `lockSeconds` (0 or over the maximum: the default) and
+   * gives it a fresh CAS, which only the lock holder knows.
+   */
+  getLocked(id: string, lockSeconds: number): Item {
+    const existing = this.live(id);
+    if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
+    if (this.isLocked(existing)) throw new StoreError(StoreStatus.LOCKED, id);
+    const secs = lockSeconds === 0 || lockSeconds > MAX_LOCK_SECONDS ? DEFAULT_LOCK_SECONDS : lockSeconds;
+    const locked = new Item(id, existing.value, existing.flags, existing.datatype, this.nextCas(), existing.expiry, existing.seqno, existing.vbucket);
+    locked.lockUntil = this.clock.now() + secs * 1000;
+    this.items.set(id, locked);
+    return locked;
+  }
+
+  /** UNLOCK_KEY with the CAS getLocked() returned. */
+  unlock(id: string, cas: bigint): void {
+    const existing = this.live(id);
+    if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
+    if (!this.isLocked(existing)) throw new StoreError(StoreStatus.NOT_LOCKED, id);
+    if (existing.cas !== cas) throw new StoreError(StoreStatus.LOCKED, id);
+    existing.lockUntil = 0;
+  }
+
+  /** APPEND / PREPEND: NOT_STORED when missing; flags and expiry kept. */
+  concat(id: string, value: Buffer, where: 'append' | 'prepend', cas: bigint = 0n): Item {
+    checkKey(id);
+    const existing = this.live(id);
+    if (!existing) throw new StoreError(StoreStatus.NOT_STORED, id);
+    this.checkCas(existing, cas);
+    if (existing.value.length + value.length > MAX_VALUE_BYTES) throw new StoreError(StoreStatus.E2BIG, id);
+    const joined = where === 'append' ? Buffer.concat([existing.value, value]) : Buffer.concat([value, existing.value]);
+    return this.commit(id, joined, existing.flags, looksLikeJson(joined) ? DATATYPE_JSON : 0, existing.expiry, existing);
+  }
+
+  /**
+   * INCREMENT / DECREMENT on an ASCII decimal value. A missing document is created with `initial`
+   * unless expiry is 0xffffffff (the client gave no initial value). Increment wraps at 2^64,
+   * decrement stops at 0.
+   */
+  counter(id: string, delta: bigint, initial: bigint, expiry: number, decrement: boolean, cas: bigint = 0n): { item: Item; value: bigint } {
+    checkKey(id);
+    const existing = this.live(id);
+    if (!existing) {
+      if (expiry === 0xffffffff || cas !== 0n) throw new StoreError(StoreStatus.KEY_ENOENT, id);
+      const item = this.commit(id, Buffer.from(initial.toString(), 'latin1'), 0, DATATYPE_JSON, this.absoluteExpiry(expiry), undefined);
+      return { item, value: initial };
+    }
+    this.checkCas(existing, cas);
+    const current = parseCounter(existing.value);
+    if (current === undefined) throw new StoreError(StoreStatus.DELTA_BADVAL, id);
+    let next: bigint;
+    if (decrement) next = current > delta ? current - delta : 0n;
+    else next = (current + delta) & 0xffffffffffffffffn;
+    const item = this.commit(id, Buffer.from(next.toString(), 'latin1'), existing.flags, DATATYPE_JSON, existing.expiry, existing);
+    return { item, value: next };
+  }
+
+  /** GET_META: metadata of a live or deleted document; undefined when never seen. */
+  meta(id: string): DocMeta | undefined {
+    const item = this.live(id);
+    if (item) {
+      return { deleted: false, flags: item.flags, expiry: item.expiry, seqno: item.seqno, datatype: item.datatype, cas: item.cas };
+    }
+    const tomb = this.tombstones.get(id);
+    if (!tomb) return undefined;
+    return { deleted: true, flags: tomb.flags, expiry: 0, seqno: tomb.seqno, datatype: tomb.datatype, cas: tomb.cas };
+  }
+
+  /** OBSERVE state: 0x01 persisted (one logical copy is always "persisted"), 0x81 deleted, 0x80 missing. */
+  observe(id: string): { state: number; cas: bigint } {
+    const item = this.live(id);
+    if (item) return { state: 0x01, cas: item.cas };
+    const tomb = this.tombstones.get(id);
+    if (tomb) return { state: 0x81, cas: tomb.cas };
+    return { state: 0x80, cas: 0n };
+  }
+
+  vbucketSeqno(vb: number): bigint {
+    return this.vbSeqno[vb];
+  }
+
+  vbucketUuid(vb: number): bigint {
+    return this.vbUuid[vb];
+  }
+
+  /** Removes every document (FLUSH); listeners get a delete for each. */
+  flush(): void {
+    for (const item of [...this.items.values()]) this.commitDelete(item);
+    this.tombstones.clear();
+  }
+
+  /** Deletes expired documents now; returns how many. The cluster calls it on a timer. */
+  expirePass(): number {
+    if (this.expiring.size === 0) return 0;
+    const nowSec = this.nowSeconds();
+    let n = 0;
+    for (const id of this.expiring) {
+      const item = this.items.get(id);
+      if (item && item.expiry !== 0 && item.expiry <= nowSec) {
+        this.expire(item);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Expiry as memcached takes it (0, relative seconds, or absolute) to absolute Unix seconds. */
+  absoluteExpiry(expiry: number): number {
+    if (expiry === 0) return 0;
+    if (expiry <= RELATIVE_EXPIRY_LIMIT) return this.nowSeconds() + expiry;
+    return expiry >>> 0;
+  }
+
+  nowSeconds(): number {
+    return Math.floor(this.clock.now() / 1000);
+  }
+
+  /** A new CAS: server time in ns, strictly increasing even when the clock stalls. */
+  nextCas(): bigint {
+    let cas = BigInt(this.clock.now()) * 1_000_000n;
+    if (cas <= this.lastCas) cas = this.lastCas + 1n;
+    this.lastCas = cas;
+    return cas;
+  }
+
+  // ---- persistence hooks ----------------------------------------------------------------------
+
+  /** Sends every later committed change to `log` before anyone is told about it. */
+  attachLog(log: StoreLog | undefined): void {
+    this.log = log;
+  }
+
+  /** Puts back a document read from disk: no log record, no listeners. */
+  restore(doc: { id: string; value: Buffer; flags: number; datatype: number; cas: bigint; expiry: number; seqno: bigint }): void {
+    const vb = this.vbucketOf(doc.id);
+    this.tombstones.delete(doc.id);
+    this.items.set(doc.id, new Item(doc.id, doc.value, doc.flags, doc.datatype, doc.cas, doc.expiry, doc.seqno, vb));
+    if (doc.expiry !== 0) this.expiring.add(doc.id);
+    else this.expiring.delete(doc.id);
+    this.noteRestored(vb, doc.seqno, doc.cas);
+  }
+
+  /** Puts back a deletion read from disk. */
+  restoreDelete(tomb: { id: string; cas: bigint; seqno: bigint; flags: number; datatype: number }): void {
+    const vb = this.vbucketOf(tomb.id);
+    this.items.delete(tomb.id);
+    this.expiring.delete(tomb.id);
+    this.tombstones.set(tomb.id, { ...tomb, vbucket: vb });
+    this.noteRestored(vb, tomb.seqno, tomb.cas);
+  }
+
+  /** Restores the per-vBucket UUIDs saved with the data, so tokens stay valid across restarts. */
+  restoreVbucketUuids(uuids: bigint[]): void {
+    if (uuids.length !== this.numVBuckets) return;
+    for (let vb = 0; vb < uuids.length; vb++) this.vbUuid[vb] = uuids[vb];
+  }
+
+  vbucketUuids(): bigint[] {
+    return this.vbUuid.slice();
+  }
+
+  /** Every tombstone, for compaction. */
+  tombstoneList(): Tombstone[] {
+    return [...this.tombstones.values()];
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private noteRestored(vb: number, seqno: bigint, cas: bigint): void {
+    if (seqno > this.vbSeqno[vb]) this.vbSeqno[vb] = seqno;
+    if (seqno > this.seqno) this.seqno = seqno;
+    if (cas > this.lastCas) this.lastCas = cas;
+  }
+
+  /** Locked: only the lock CAS may mutate. Unlocked: a non-zero CAS must match. */
+  private checkCas(existing: Item, cas: bigint): void {
+    if (this.isLocked(existing)) {
+      if (cas !== existing.cas) throw new StoreError(StoreStatus.LOCKED, existing.id);
+    } else if (cas !== 0n && cas !== existing.cas) {
+      throw new StoreError(StoreStatus.KEY_EEXISTS, existing.id);
+    }
+  }
+
+  private commit(id: string, value: Buffer, flags: number, datatype: number, expiry: number, previous: Item | undefined): Item {
+    const vb = previous ? previous.vbucket : this.vbucketOf(id);
+    const seqno = ++this.seqno;
+    this.vbSeqno[vb] = seqno;
+    const item = new Item(id, value, flags, datatype, this.nextCas(), expiry, seqno, vb);
+    this.items.set(id, item);
+    if (previous === undefined) this.tombstones.delete(id);
+    if (expiry !== 0) this.expiring.add(id);
+    else if (previous !== undefined && previous.expiry !== 0) this.expiring.delete(id);
+    if (this.log !== undefined) this.log.set(item);
+    if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: item, previous });
+    return item;
+  }
+
+  private commitDelete(existing: Item): Tombstone {
+    const seqno = ++this.seqno;
+    this.vbSeqno[existing.vbucket] = seqno;
+    const tomb: Tombstone = { id: existing.id, cas: this.nextCas(), seqno, vbucket: existing.vbucket, flags: existing.flags, datatype: existing.datatype };
+    this.items.delete(existing.id);
+    this.expiring.delete(existing.id);
+    this.tombstones.set(existing.id, tomb);
+    if (this.log !== undefined) this.log.remove(tomb);
+    if (this.listeners.length !== 0) {
+      this.emit({ kind: 'delete', id: existing.id, vbucket: existing.vbucket, seqno, previous: existing });
+    }
+    return tomb;
+  }
+
+  private expire(item: Item): void {
+    this.commitDelete(item);
+  }
+
+  private emit(event: MutationEvent): void {
+    // A copy, so a listener that unsubscribes while being called does not skip its neighbour.
+    for (const listener of this.listeners.slice()) listener(event);
+  }
+}
+
+function checkKey(id: string): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short keys need no byte count.
+  if (id.length === 0 || (id.length > MAX_KEY_BYTES / 3 && Buffer.byteLength(id, 'utf8') > MAX_KEY_BYTES)) {
+    throw new StoreError(StoreStatus.EINVAL, id, `key must be 1..${MAX_KEY_BYTES} bytes`);
+  }
+}
+
+/** An ASCII decimal uint64 (what INCREMENT/DECREMENT work on), or undefined. */
+export function parseCounter(value: Buffer): bigint | undefined {
+  const n = value.length;
+  if (n === 0 || n > 20) return undefined;
+  for (let i = 0; i < n; i++) {
+    const c = value[i];
+    if (c < 0x30 || c > 0x39) return undefined;
+  }
+  const v = BigInt(value.toString('latin1'));
+  return v > 0xffffffffffffffffn ? undefined : v;
+}

@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Cluster, DocumentStore, type FsyncPolicy } from '../../lib/server';
+import { DiskLog } from '../../lib/server/persistence';
+import { Opcode, Status } from '../../lib/protocol';
+import { RawClient } from './raw-client';
+
+const CHILD = path.join(__dirname, 'fixtures', 'persistent-node.js');
+
+function startChild(dataDir: string, fsync: FsyncPolicy): Promise<{ port: number; kill: () => Promise<void> }> {
+  const child = spawn(process.execPath, [CHILD, dataDir, fsync], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /READY (\d+)/.exec(out);
+      if (m) {
+        resolve({
+          port: Number(m[1]),
+          kill: async () => {
+            child.kill('SIGKILL');
+            await exited;
+          },
+        });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+  });
+}
+
+describe('server persistence (dataDir)', function () {
+  this.timeout(20000);
+  let dir: string;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deferbase-persist-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const policy of ['batch', 'always', 'none'] as const) {
+    it(`fsync '${policy}': every write acknowledged before a kill -9 is there after a restart`, async () => {
+      const child = await startChild(dir, policy);
+      const c = await RawClient.connect(child.port);
+      c.numVBuckets = 64;
+      await c.login('Administrator', 'password', 'default');
+      await c.set('to-delete', 'x');
+      expect((await c.request({ opcode: Opcode.DELETE, key: 'to-delete', vbucket: c.vb('to-delete') })).status).to.equal(Status.SUCCESS);
+      // Pipeline a burst of writes, then kill the server while responses are still arriving.
+      const n = policy === 'always' ? 60 : 300;
+      const frames: Buffer[] = [];
+      const opaqueToKey = new Map<number, string>();
+      for (let i = 0; i < n; i++) {
+        const key = `doc-${i}`;
+        const extras = Buffer.alloc(8);
+        extras.writeUInt32BE(i, 0);
+        const f = c.frame({ opcode: Opcode.SET, key, extras, value: JSON.stringify({ i }), vbucket: c.vb(key) });
+        opaqueToKey.set(f.readUInt32BE(12), key);
+        frames.push(f);
+      }
+      c.write(Buffer.concat(frames));
+      const acked = await c.take(n / 3);
+      await child.kill();
+      c.close();
+      for (const p of acked) expect(p.status).to.equal(Status.SUCCESS);
+
+      const restarted = await Cluster.start({ dataDir: dir, numVBuckets: 64, queryService: null, viewsService: null });
+      try {
+        const store = restarted.bucket('default');
+        for (const p of acked) {
+          const key = opaqueToKey.get(p.opaque)!;
+          const doc = store.get(key);
+          expect(doc, key).to.not.equal(undefined);
+          expect(JSON.parse(doc!.value.toString()).i).to.equal(Number(key.slice(4)));
+          expect(doc!.flags).to.equal(Number(key.slice(4)));
+          expect(doc!.cas).to.equal(p.cas);
+        }
+        expect(store.get('to-delete')).to.equal(undefined);
+        expect(store.meta('to-delete')!.deleted).to.equal(true);
+        // New mutations keep CAS and seqno moving forward from what was on disk.
+        const before = store.highSeqno;
+        const next = store.write('after', Buffer.from('1'), 'upsert');
+        expect(next.seqno > before).to.equal(true);
+      } finally {
+        await restarted.stop();
+      }
+    });
+  }
+
+  it('a clean stop and two restarts (with compaction in between) keep data, expiry and vBucket UUIDs', async () => {
+    const a = await Cluster.start({ dataDir: dir, numVBuckets: 16, queryService: null, viewsService: null });
+    const store = a.bucket('default');
+    store.write('k1', Buffer.from('{"a":1}'), 'upsert', { expiry: 3600, flags: 9 });
+    for (let i = 0; i < 50; i++) store.write('churn', Buffer.from(String(i)), 'upsert');
+    const uuid = store.vbucketUuid(store.vbucketOf('k1'));
+    await a.stop();
+    for (let round = 0; round < 2; round++) {
+      const b = await Cluster.start({ dataDir: dir, numVBuckets: 16, queryService: null, viewsService: null });
+      const s = b.bucket('default');
+      expect(s.get('k1')!.flags).to.equal(9);
+      expect(s.get('k1')!.expiry).to.be.greaterThan(0);
+      expect(s.get('churn')!.value.toString()).to.equal('49');
+      expect(s.vbucketUuid(s.vbucketOf('k1'))).to.equal(uuid);
+      await b.stop();
+    }
+    const size = fs.statSync(path.join(dir, 'default.dblog')).size;
+    expect(size).to.be.lessThan(600); // compacted: two documents, not 51 records
+  });
+
+  it('a torn record at the end of the log is dropped, the rest is kept', async () => {
+    const a = await Cluster.start({ dataDir: dir, numVBuckets: 16, queryService: null, viewsService: null });
+    a.bucket('default').write('kept', Buffer.from('1'), 'upsert');
+    await a.stop();
+    fs.appendFileSync(path.join(dir, 'default.dblog'), Buffer.from([0, 0, 0, 50, 1, 2, 3]));
+    const b = await Cluster.start({ dataDir: dir, numVBuckets: 16, queryService: null, viewsService: null });
+    expect(b.bucket('default').get('kept')!.value.toString()).to.equal('1');
+    await b.stop();
+  });
+
+  it('rewrites a growing log as a snapshot while running, without losing anything', async () => {
+    const store = new DocumentStore({ name: 'default', numVBuckets: 16 });
+    const log = DiskLog.open(dir, [store], { fsync: 'none', intervalMs: 0, compactMinBytes: 4096 });
+    for (let i = 0; i < 2000; i++) store.write(`k${i % 10}`, Buffer.from(`value-${i}`), 'upsert');
+    store.remove('k3');
+    log.close();
+    const file = path.join(dir, 'default.dblog');
+    expect(fs.statSync(file).size).to.be.lessThan(8192);
+    const again = new DocumentStore({ name: 'default', numVBuckets: 16 });
+    DiskLog.open(dir, [again], { fsync: 'none', intervalMs: 0 }).close();
+    for (let i = 0; i < 10; i++) {
+      if (i === 3) expect(again.get('k3')).to.equal(undefined);
+      else expect(again.get(`k${i}`)!.value.toString()).to.equal(`value-${1990 + i}`);
+    }
+  });
+});
