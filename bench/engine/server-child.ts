@@ -1,0 +1,15 @@
+// Runs one embedded cluster in its own process for the engine benchmark, so that neither client
+// shares an event loop with the server. Prints the connection string, exits when stdin closes.
+import { Cluster } from '../../lib/server';
+
+void (async () => {
+  const cluster = await Cluster.start({ nodes: 1, replicas: 0, buckets: [{ name: 'default' }], users: [{ username: 'Administrator', password: 'password' }] });
+  process.stdout.write(cluster.connectionString + '\n');
+  const stop = (): void => {
+    void cluster.stop().then(() => process.exit(0));
+  };
+  process.stdin.on('end', stop);
+  process.stdin.on('close', stop);
+  process.stdin.resume();
+  process.on('SIGTERM', stop);
+})();

@@ -1,0 +1,28 @@
+// 'deferbase': the public types every flavour shares (queries, results, errors, formats).
+export {
+  N1QLQuery,
+  CONSISTENCY_NONE,
+  CONSISTENCY_REQUEST,
+  CONSISTENCY_STATEMENT,
+  CONSISTENCY_AT_PLUS,
+  type Consistency,
+  type N1QLMeta,
+  STALE_OK,
+  STALE_FALSE,
+  STALE_UPDATE_AFTER,
+  ONERROR_CONTINUE,
+  ONERROR_STOP,
+  encodeViewQuery,
+  ViewQuery,
+  type ViewQueryOptions,
+  type ViewRow,
+  type ViewMeta,
+  type RowsHandler,
+  type StreamControl,
+  type KvOptions,
+  type OpName,
+  type ConnOptions,
+} from './engine';
+export * from './engine/errors';
+export * from './engine/results';
+export { FMT_JSON, FMT_UTF8, FMT_BYTES, FMT_AUTO, FMT_PICKLE, type Transcoder, type Encoded, type Format } from './engine/transcoder';
