@@ -1,0 +1,52 @@
+// Couchbase MapReduce views for the embedded cluster: the CAPI REST service (one handler per
+// node, sharing per-bucket design documents and indexes) and the functions the management REST
+// and the sample loaders use.
+import type { BucketStore, HttpServiceFactory } from '../service-types';
+import { bucketViews, designDocName, type MapErrorRecord, type ViewsOptions } from './bucket-views';
+import { ViewsHttpHandler } from './http';
+import { listDesignDocs, type DesignDocInfo } from './listing';
+
+export { listDesignDocs, designDocsListing, type DesignDocInfo } from './listing';
+
+export { ViewHttpError } from './errors';
+export { compareKeys, compareRows } from './collation';
+export type { MapErrorRecord, ViewsOptions } from './bucket-views';
+export { DEFAULT_FUNCTION_TIMEOUT_MS } from './sandbox';
+
+/** The views service: pass as `viewsService` to the embedded cluster. */
+export const createViewsService: HttpServiceFactory = (ctx) => new ViewsHttpHandler(ctx);
+
+/**
+ * A views service with options (e.g. `timeoutMs`, the time one document may spend in the map
+ * functions). Options take effect for a bucket the first time any views code touches it.
+ */
+export function createViewsServiceWith(options: ViewsOptions): HttpServiceFactory {
+  return (ctx) => new ViewsHttpHandler(ctx, options);
+}
+
+/** Stores (validates, indexes) a design document; `name` may carry `_design/`. Throws ViewHttpError when invalid. */
+export function putDesignDoc(store: BucketStore, name: string, body: unknown): DesignDocInfo {
+  const d = bucketViews(store).put(designDocName(name), body);
+  return { id: `_design/${d.name}`, rev: d.rev, json: d.ddoc.body };
+}
+
+export function getDesignDoc(store: BucketStore, name: string): DesignDocInfo | undefined {
+  const d = bucketViews(store).get(designDocName(name));
+  return d && { id: `_design/${d.name}`, rev: d.rev, json: d.ddoc.body };
+}
+
+/** Removes a design document and its indexes; false when there was none. */
+export function deleteDesignDoc(store: BucketStore, name: string): boolean {
+  return bucketViews(store).delete(designDocName(name));
+}
+
+/** Map-function errors recorded for a design document (documents skipped while indexing), newest last. */
+export function viewMapErrors(store: BucketStore, name: string): { count: number; recent: MapErrorRecord[] } {
+  const d = bucketViews(store).get(designDocName(name));
+  return { count: d?.errorCount ?? 0, recent: d ? [...d.errors] : [] };
+}
+
+/** Resolves once every design document of the bucket has indexed every mutation made so far. */
+export async function waitForIndexes(store: BucketStore): Promise<void> {
+  await Promise.all(bucketViews(store).list().map((d) => d.refresh()));
+}
