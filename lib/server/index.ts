@@ -16,3 +16,16 @@ export { ManualClock, systemClock } from './clock';
 export type { FsyncPolicy } from './persistence';
 export type { NodePorts } from './cluster-config';
 export type * from './service-types';
+export {
+  createViewsService,
+  listDesignDocs,
+  designDocsListing,
+  putDesignDoc,
+  getDesignDoc,
+  deleteDesignDoc,
+  viewMapErrors,
+  waitForIndexes,
+} from './views';
+export { beerSampleDocs, beerSampleDesignDocs } from './samples/beer-sample';
+export { travelSampleDocs, travelSampleIndexes } from './samples/travel-sample';
+export { createQueryService } from './n1ql';

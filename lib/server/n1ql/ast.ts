@@ -1,0 +1,232 @@
+// The typed syntax tree the parser produces and the planner/executor consume.
+import type { Value } from './value';
+
+export type Expr =
+  | { kind: 'lit'; value: Value }
+  | { kind: 'ident'; name: string }
+  | { kind: 'field'; target: Expr; name: string }
+  | { kind: 'index'; target: Expr; index: Expr }
+  | { kind: 'slice'; target: Expr; from?: Expr; to?: Expr }
+  | { kind: 'star'; target: Expr } // a[*]
+  | { kind: 'param'; name: string } // "1" for $1 or positional ?, else the name
+  | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr }
+  | { kind: 'and'; args: Expr[] }
+  | { kind: 'or'; args: Expr[] }
+  | { kind: 'not'; arg: Expr }
+  | { kind: 'neg'; arg: Expr }
+  | { kind: 'is'; arg: Expr; what: 'null' | 'missing' | 'valued'; not: boolean }
+  | { kind: 'between'; arg: Expr; low: Expr; high: Expr; not: boolean }
+  | { kind: 'like'; arg: Expr; pattern: Expr; escape?: Expr; not: boolean }
+  | { kind: 'in'; arg: Expr; list: Expr; not: boolean; within?: boolean }
+  | { kind: 'case'; subject?: Expr; whens: { when: Expr; then: Expr }[]; else?: Expr }
+  | { kind: 'call'; name: string; args: Expr[]; distinct?: boolean; star?: boolean; aggIndex?: number }
+  | { kind: 'array'; items: Expr[] }
+  | { kind: 'object'; entries: { key: Expr; value: Expr }[] }
+  | { kind: 'quant'; quant: 'any' | 'every' | 'anyevery'; bindings: ForBinding[]; satisfies: Expr }
+  | { kind: 'collect'; collect: 'array' | 'first' | 'object'; value: Expr; key?: Expr; bindings: ForBinding[]; when?: Expr; distinct?: boolean }
+  | { kind: 'exists'; arg: Expr }
+  | { kind: 'subquery'; query: SelectStatement };
+
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '||' | '=' | '!=' | '<' | '<=' | '>' | '>=';
+
+export interface ForBinding {
+  /** `name IN expr` or `name WITHIN expr`; `pos : name IN expr` binds the position too. */
+  name: string;
+  pos?: string;
+  expr: Expr;
+  within: boolean;
+}
+
+export interface KeyspaceRef {
+  namespace: string;
+  bucket: string;
+  scope?: string;
+  collection?: string;
+}
+
+export type FromSource =
+  | { kind: 'keyspace'; ks: KeyspaceRef; alias: string; useKeys?: Expr; useIndex?: string[] }
+  | { kind: 'subquery'; query: SelectStatement; alias: string }
+  | { kind: 'expr'; expr: Expr; alias: string };
+
+export type JoinClause =
+  | { kind: 'lookup'; outer: boolean; nest: boolean; right: FromSource & { kind: 'keyspace' }; onKeys: Expr }
+  | { kind: 'ansi'; outer: boolean; nest: boolean; right: FromSource; on: Expr }
+  | { kind: 'unnest'; outer: boolean; expr: Expr; alias: string };
+
+export interface FromClause {
+  source: FromSource;
+  joins: JoinClause[];
+}
+
+export interface ResultTerm {
+  expr?: Expr; // absent for a bare `*`
+  star: boolean; // `*` or `expr.*`
+  alias?: string;
+}
+
+export interface LetBinding {
+  name: string;
+  expr: Expr;
+}
+
+export interface SelectBlock {
+  kind: 'block';
+  distinct: boolean;
+  raw: boolean;
+  terms: ResultTerm[];
+  from?: FromClause;
+  let: LetBinding[];
+  where?: Expr;
+  groupBy?: Expr[];
+  letting: LetBinding[];
+  having?: Expr;
+}
+
+export interface SetOp {
+  kind: 'setop';
+  op: 'union' | 'intersect' | 'except';
+  all: boolean;
+  left: SelectBody;
+  right: SelectBody;
+}
+
+export type SelectBody = SelectBlock | SetOp | { kind: 'paren'; query: SelectStatement };
+
+export interface OrderTerm {
+  expr: Expr;
+  desc: boolean;
+  nulls?: 'first' | 'last';
+}
+
+export interface SelectStatement {
+  type: 'select';
+  with: LetBinding[];
+  body: SelectBody;
+  orderBy?: OrderTerm[];
+  limit?: Expr;
+  offset?: Expr;
+}
+
+export interface KeyspaceTarget {
+  ks: KeyspaceRef;
+  alias: string;
+}
+
+export interface InsertStatement {
+  type: 'insert';
+  upsert: boolean;
+  target: KeyspaceTarget;
+  values?: { key: Expr; value?: Expr; options?: Expr }[];
+  select?: { key: Expr; value?: Expr; options?: Expr; query: SelectStatement };
+  returning?: ReturningClause;
+}
+
+export interface ReturningClause {
+  raw: boolean;
+  terms: ResultTerm[];
+}
+
+export interface SetItem {
+  path: Expr;
+  value: Expr;
+  for?: ForBinding[];
+  when?: Expr;
+}
+
+export interface UnsetItem {
+  path: Expr;
+  for?: ForBinding[];
+  when?: Expr;
+}
+
+export interface UpdateStatement {
+  type: 'update';
+  target: KeyspaceTarget;
+  useKeys?: Expr;
+  set: SetItem[];
+  unset: UnsetItem[];
+  where?: Expr;
+  limit?: Expr;
+  returning?: ReturningClause;
+}
+
+export interface DeleteStatement {
+  type: 'delete';
+  target: KeyspaceTarget;
+  useKeys?: Expr;
+  where?: Expr;
+  limit?: Expr;
+  returning?: ReturningClause;
+}
+
+export interface MergeStatement {
+  type: 'merge';
+  target: KeyspaceTarget;
+  source: FromSource;
+  onKey?: Expr;
+  on?: Expr;
+  update?: { set: SetItem[]; unset: UnsetItem[]; where?: Expr };
+  delete?: { where?: Expr };
+  insert?: { key?: Expr; value: Expr; where?: Expr };
+  limit?: Expr;
+  returning?: ReturningClause;
+}
+
+export interface CreateIndexStatement {
+  type: 'createIndex';
+  primary: boolean;
+  name: string;
+  ifNotExists: boolean;
+  target: KeyspaceRef;
+  keys: { expr: Expr; desc: boolean }[];
+  where?: Expr;
+  with?: Expr;
+}
+
+export interface DropIndexStatement {
+  type: 'dropIndex';
+  primary: boolean;
+  name?: string;
+  ifExists: boolean;
+  target: KeyspaceRef;
+}
+
+export interface BuildIndexStatement {
+  type: 'buildIndex';
+  target: KeyspaceRef;
+  names: Expr[];
+}
+
+export interface ExplainStatement {
+  type: 'explain';
+  stmt: Statement;
+  text: string;
+}
+
+export interface PrepareStatement {
+  type: 'prepare';
+  name?: string;
+  stmt: Statement;
+  text: string;
+  force: boolean;
+}
+
+export interface ExecuteStatement {
+  type: 'execute';
+  name: Expr;
+  using?: Expr;
+}
+
+export type Statement =
+  | SelectStatement
+  | InsertStatement
+  | UpdateStatement
+  | DeleteStatement
+  | MergeStatement
+  | CreateIndexStatement
+  | DropIndexStatement
+  | BuildIndexStatement
+  | ExplainStatement
+  | PrepareStatement
+  | ExecuteStatement;

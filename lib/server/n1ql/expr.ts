@@ -1,0 +1,601 @@
+// Compiles expression trees into closures once per statement, so evaluating an expression on a
+// row is a few function calls, not a tree walk with a switch per node.
+import type * as A from './ast';
+import { QueryError, ErrorCode } from './errors';
+import { lookupFunction, starObject, type FunctionContext } from './functions';
+import { collate, equals, isObject, logical, rank, Rank, sortedObject, truthy, type ObjectValue, type Value } from './value';
+
+export type Vars = Record<string, Value>;
+
+/** What META() sees for a document; StoredDoc satisfies it. */
+export interface DocMeta {
+  readonly id: string;
+  readonly cas: bigint;
+  readonly expiry: number;
+  readonly flags: number;
+  readonly datatype: number;
+}
+
+/** One binding tuple flowing through the pipeline: variables by alias, plus document metadata. */
+export interface Row {
+  vars: Vars;
+  metas: Record<string, DocMeta>;
+  aggs?: Value[];
+}
+
+export interface ExecContext extends FunctionContext {
+  readonly positional: Value[];
+  readonly named: Record<string, Value>;
+  /** Throws a timeout error once the request's deadline has passed. */
+  checkDeadline(): void;
+}
+
+export type Compiled = (row: Row, ctx: ExecContext) => Value;
+
+export interface AggregateSpec {
+  name: string;
+  distinct: boolean;
+  star: boolean;
+  arg?: Compiled;
+}
+
+export interface Scope {
+  /** Variables visible here (aliases, LET, FOR variables, outer query's too). */
+  names: Set<string>;
+  /** The alias unqualified names resolve against (only when FROM has exactly one term). */
+  implicit?: string;
+  /** Where aggregates are collected; undefined where aggregates are not allowed. */
+  aggregates?: AggregateSpec[];
+  /** Compiles a subquery correlated to this scope; returns its result values for a row. */
+  subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value>;
+}
+
+export const AGGREGATES = new Set(['count', 'countn', 'sum', 'avg', 'min', 'max', 'array_agg', 'median', 'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop', 'variance_samp', 'variance_pop', 'mean']);
+
+export function childScope(scope: Scope, names: Iterable<string>): Scope {
+  const s: Scope = { ...scope, names: new Set(scope.names) };
+  for (const n of names) s.names.add(n);
+  return s;
+}
+
+export function field(v: Value, name: string): Value {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as ObjectValue)[name] : undefined;
+}
+
+/** The row a FOR / satisfies body sees: the outer row plus the loop variables. */
+function bindRow(row: Row, names: string[], values: Value[]): Row {
+  const vars = Object.create(row.vars) as Vars;
+  for (let i = 0; i < names.length; i++) vars[names[i]] = values[i];
+  return { vars, metas: row.metas, aggs: row.aggs };
+}
+
+export function metaObject(m: DocMeta | undefined, ks?: string): Value {
+  if (!m) return undefined;
+  const out: ObjectValue = {
+    cas: Number(m.cas),
+    expiration: m.expiry,
+    flags: m.flags,
+    id: m.id,
+  };
+  if (ks) out.keyspace = ks;
+  out.type = m.datatype & 1 ? 'json' : 'base64';
+  return out;
+}
+
+export function compile(e: A.Expr, scope: Scope): Compiled {
+  switch (e.kind) {
+    case 'lit': {
+      const v = e.value;
+      return () => v;
+    }
+    case 'ident': {
+      const name = e.name;
+      if (scope.names.has(name)) return (row) => row.vars[name];
+      const imp = scope.implicit;
+      if (imp !== undefined) return (row) => field(row.vars[imp], name);
+      return () => undefined;
+    }
+    case 'field': {
+      if (e.target.kind === 'call' && e.target.name === 'meta' && (e.name === 'id' || e.name === 'cas' || e.name === 'expiration')) {
+        // META(x).id and friends without building the whole META object per row
+        const alias = metaAlias(e.target, scope);
+        if (alias === undefined) return () => undefined;
+        if (e.name === 'id') return (row) => row.metas[alias]?.id;
+        if (e.name === 'cas') return (row) => (row.metas[alias] ? Number(row.metas[alias].cas) : undefined);
+        return (row) => row.metas[alias]?.expiry;
+      }
+      const t = compile(e.target, scope);
+      const name = e.name;
+      return (row, ctx) => field(t(row, ctx), name);
+    }
+    case 'index': {
+      const t = compile(e.target, scope);
+      const i = compile(e.index, scope);
+      return (row, ctx) => {
+        const target = t(row, ctx);
+        const idx = i(row, ctx);
+        if (typeof idx === 'number') {
+          if (!Array.isArray(target)) return undefined;
+          const k = Math.trunc(idx) < 0 ? target.length + Math.trunc(idx) : Math.trunc(idx);
+          return target[k];
+        }
+        if (typeof idx === 'string') return field(target, idx);
+        return idx === null ? null : undefined;
+      };
+    }
+    case 'slice': {
+      const t = compile(e.target, scope);
+      const from = e.from ? compile(e.from, scope) : () => 0;
+      const to = e.to ? compile(e.to, scope) : undefined;
+      return (row, ctx) => {
+        const a = t(row, ctx);
+        if (!Array.isArray(a)) return a === undefined ? undefined : null;
+        const f = from(row, ctx);
+        const tv = to ? to(row, ctx) : a.length;
+        if (typeof f !== 'number' || typeof tv !== 'number') return null;
+        const s = f < 0 ? a.length + f : f;
+        const en = tv < 0 ? a.length + tv : tv;
+        if (s < 0 || en > a.length || s > en) return null;
+        return a.slice(s, en);
+      };
+    }
+    case 'star': {
+      const t = compile(e.target, scope);
+      return (row, ctx) => {
+        const a = t(row, ctx);
+        if (Array.isArray(a)) return starObject(a);
+        if (isObject(a)) return a;
+        return a === undefined ? undefined : null;
+      };
+    }
+    case 'param': {
+      const name = e.name;
+      if (/^\d+$/.test(name)) {
+        const i = Number(name) - 1;
+        return (_, ctx) => {
+          if (i >= ctx.positional.length) throw new QueryError(ErrorCode.EXECUTION, `No value for positional parameter $${name}.`);
+          return ctx.positional[i];
+        };
+      }
+      return (_, ctx) => {
+        if (!(name in ctx.named)) throw new QueryError(ErrorCode.EXECUTION, `No value for named parameter $${name}.`);
+        return ctx.named[name];
+      };
+    }
+    case 'binary':
+      return compileBinary(e.op, compile(e.left, scope), compile(e.right, scope));
+    case 'and': {
+      const args = e.args.map((a) => compile(a, scope));
+      return (row, ctx) => {
+        let missing = false;
+        let nul = false;
+        for (const a of args) {
+          const v = logical(a(row, ctx));
+          if (v === false) return false;
+          if (v === undefined) missing = true;
+          else if (v === null) nul = true;
+        }
+        return missing ? undefined : nul ? null : true;
+      };
+    }
+    case 'or': {
+      const args = e.args.map((a) => compile(a, scope));
+      return (row, ctx) => {
+        let missing = false;
+        let nul = false;
+        for (const a of args) {
+          const v = logical(a(row, ctx));
+          if (v === true) return true;
+          if (v === undefined) missing = true;
+          else if (v === null) nul = true;
+        }
+        return nul ? null : missing ? undefined : false;
+      };
+    }
+    case 'not': {
+      const a = compile(e.arg, scope);
+      return (row, ctx) => {
+        const v = logical(a(row, ctx));
+        return v === undefined || v === null ? v : !v;
+      };
+    }
+    case 'neg': {
+      const a = compile(e.arg, scope);
+      return (row, ctx) => {
+        const v = a(row, ctx);
+        return typeof v === 'number' ? -v : v === undefined ? undefined : null;
+      };
+    }
+    case 'is': {
+      const a = compile(e.arg, scope);
+      const not = e.not;
+      switch (e.what) {
+        case 'missing':
+          return (row, ctx) => (a(row, ctx) === undefined) !== not;
+        case 'valued':
+          return (row, ctx) => {
+            const v = a(row, ctx);
+            return (v !== undefined && v !== null) !== not;
+          };
+        case 'null':
+          return (row, ctx) => {
+            const v = a(row, ctx);
+            if (v === undefined) return undefined;
+            return (v === null) !== not;
+          };
+      }
+      break;
+    }
+    case 'between': {
+      const a = compile(e.arg, scope);
+      const lo = compile(e.low, scope);
+      const hi = compile(e.high, scope);
+      const not = e.not;
+      return (row, ctx) => {
+        const v = a(row, ctx);
+        const l = lo(row, ctx);
+        const h = hi(row, ctx);
+        if (v === undefined || l === undefined || h === undefined) return undefined;
+        if (v === null || l === null || h === null) return null;
+        const r = collate(v, l) >= 0 && collate(v, h) <= 0;
+        return r !== not;
+      };
+    }
+    case 'like':
+      return compileLike(e, scope);
+    case 'in': {
+      const a = compile(e.arg, scope);
+      const list = compile(e.list, scope);
+      const not = e.not;
+      const within = e.within;
+      return (row, ctx) => {
+        const v = a(row, ctx);
+        const l = list(row, ctx);
+        if (v === undefined || l === undefined) return undefined;
+        if (!Array.isArray(l) && !(within && isObject(l))) return null;
+        if (v === null) return null;
+        let nul = false;
+        const scan = (arr: Value[]): boolean => {
+          for (const x of arr) {
+            if (x === null) nul = true;
+            else if (equals(v, x)) return true;
+            if (within && (Array.isArray(x) || isObject(x)) && scan(Array.isArray(x) ? x : Object.values(x))) return true;
+          }
+          return false;
+        };
+        const found = scan(Array.isArray(l) ? l : Object.values(l));
+        if (found) return !not;
+        if (nul && !within) return null;
+        return not;
+      };
+    }
+    case 'case': {
+      const whens = e.whens.map((w) => ({ when: compile(w.when, scope), then: compile(w.then, scope) }));
+      const otherwise = e.else ? compile(e.else, scope) : () => null;
+      if (e.subject) {
+        const subj = compile(e.subject, scope);
+        return (row, ctx) => {
+          const s = subj(row, ctx);
+          for (const w of whens) {
+            const x = w.when(row, ctx);
+            if (s !== undefined && s !== null && x !== undefined && x !== null && equals(s, x)) return w.then(row, ctx);
+          }
+          return otherwise(row, ctx);
+        };
+      }
+      return (row, ctx) => {
+        for (const w of whens) if (truthy(w.when(row, ctx))) return w.then(row, ctx);
+        return otherwise(row, ctx);
+      };
+    }
+    case 'call':
+      return compileCall(e, scope);
+    case 'array': {
+      const items = e.items.map((i) => compile(i, scope));
+      return (row, ctx) => items.map((i) => {
+        const v = i(row, ctx);
+        return v === undefined ? null : v;
+      });
+    }
+    case 'object': {
+      const entries = e.entries.map((en) => ({ key: compile(en.key, scope), value: compile(en.value, scope) }));
+      return (row, ctx) => {
+        const out: [string, Value][] = [];
+        for (const en of entries) {
+          const k = en.key(row, ctx);
+          if (typeof k !== 'string') {
+            if (k === undefined) continue;
+            return null;
+          }
+          out.push([k, en.value(row, ctx)]);
+        }
+        return sortedObject(out);
+      };
+    }
+    case 'quant':
+      return compileQuant(e, scope);
+    case 'collect':
+      return compileCollect(e, scope);
+    case 'exists': {
+      if (e.arg.kind === 'subquery') {
+        const run = scope.subquery(e.arg.query, scope);
+        return (row, ctx) => {
+          for (const _ of run(row, ctx)) return true;
+          return false;
+        };
+      }
+      const a = compile(e.arg, scope);
+      return (row, ctx) => {
+        const v = a(row, ctx);
+        return Array.isArray(v) ? v.length > 0 : v === undefined ? undefined : null;
+      };
+    }
+    case 'subquery': {
+      const run = scope.subquery(e.query, scope);
+      return (row, ctx) => Array.from(run(row, ctx));
+    }
+  }
+  throw new QueryError(ErrorCode.SEMANTIC, `Unsupported expression ${(e as A.Expr).kind}`);
+}
+
+function arith(op: (a: number, b: number) => number | null): (l: Compiled, r: Compiled) => Compiled {
+  return (l, r) => (row, ctx) => {
+    const a = l(row, ctx);
+    const b = r(row, ctx);
+    if (a === undefined || b === undefined) return undefined;
+    if (typeof a !== 'number' || typeof b !== 'number') return null;
+    const v = op(a, b);
+    return v === null || !Number.isFinite(v) ? null : v;
+  };
+}
+
+function compare(test: (c: number) => boolean): (l: Compiled, r: Compiled) => Compiled {
+  return (l, r) => (row, ctx) => {
+    const a = l(row, ctx);
+    const b = r(row, ctx);
+    if (a === undefined || b === undefined) return undefined;
+    if (a === null || b === null) return null;
+    if (typeof a === typeof b && typeof a !== 'object') return test(a < b ? -1 : a > b ? 1 : 0);
+    return test(collate(a, b));
+  };
+}
+
+const BINARY: Record<A.BinaryOp, (l: Compiled, r: Compiled) => Compiled> = {
+  '+': arith((a, b) => a + b),
+  '-': arith((a, b) => a - b),
+  '*': arith((a, b) => a * b),
+  '/': arith((a, b) => (b === 0 ? null : a / b)),
+  '%': arith((a, b) => (b === 0 ? null : a % b)),
+  '||': (l, r) => (row, ctx) => {
+    const a = l(row, ctx);
+    const b = r(row, ctx);
+    if (a === undefined || b === undefined) return undefined;
+    return typeof a === 'string' && typeof b === 'string' ? a + b : null;
+  },
+  '=': (l, r) => (row, ctx) => {
+    const a = l(row, ctx);
+    const b = r(row, ctx);
+    if (a === undefined || b === undefined) return undefined;
+    if (a === null || b === null) return null;
+    return equals(a, b);
+  },
+  '!=': (l, r) => (row, ctx) => {
+    const a = l(row, ctx);
+    const b = r(row, ctx);
+    if (a === undefined || b === undefined) return undefined;
+    if (a === null || b === null) return null;
+    return !equals(a, b);
+  },
+  '<': compare((c) => c < 0),
+  '<=': compare((c) => c <= 0),
+  '>': compare((c) => c > 0),
+  '>=': compare((c) => c >= 0),
+};
+
+function compileBinary(op: A.BinaryOp, l: Compiled, r: Compiled): Compiled {
+  return BINARY[op](l, r);
+}
+
+/** LIKE pattern to an anchored RegExp: % any run, _ one character, escape (default \) quotes. */
+export function likeRegExp(pattern: string, escape = '\\'): RegExp {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === escape && i + 1 < pattern.length) {
+      re += pattern[++i].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    } else if (c === '%') re += '.*';
+    else if (c === '_') re += '.';
+    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(re + '$', 's');
+}
+
+function compileLike(e: A.Expr & { kind: 'like' }, scope: Scope): Compiled {
+  const a = compile(e.arg, scope);
+  const p = compile(e.pattern, scope);
+  const esc = e.escape ? compile(e.escape, scope) : undefined;
+  const not = e.not;
+  let cachedPattern: string | undefined;
+  let cachedEscape: string | undefined;
+  let cached: RegExp | undefined;
+  return (row, ctx) => {
+    const v = a(row, ctx);
+    const pat = p(row, ctx);
+    const es = esc ? esc(row, ctx) : '\\';
+    if (v === undefined || pat === undefined || es === undefined) return undefined;
+    if (typeof v !== 'string' || typeof pat !== 'string' || typeof es !== 'string') return null;
+    if (pat !== cachedPattern || es !== cachedEscape) {
+      cached = likeRegExp(pat, es);
+      cachedPattern = pat;
+      cachedEscape = es;
+    }
+    return cached!.test(v) !== not;
+  };
+}
+
+function metaAlias(e: A.Expr & { kind: 'call' }, scope: Scope): string | undefined {
+  if (e.args.length > 1) throw new QueryError(ErrorCode.SEMANTIC, 'Wrong number of arguments to function META.');
+  if (e.args.length === 0) return scope.implicit;
+  if (e.args[0].kind === 'ident' && scope.names.has(e.args[0].name)) return e.args[0].name;
+  return undefined;
+}
+
+function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
+  const name = e.name;
+  if (AGGREGATES.has(name)) {
+    if (!scope.aggregates) throw new QueryError(ErrorCode.SEMANTIC, `Aggregate function ${name.toUpperCase()} is not allowed here.`);
+    if (!e.star && e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
+    const inner: Scope = { ...scope, aggregates: undefined };
+    const idx = scope.aggregates.length;
+    scope.aggregates.push({ name, distinct: !!e.distinct, star: !!e.star, arg: e.star ? undefined : compile(e.args[0], inner) });
+    return (row) => (row.aggs ? row.aggs[idx] : undefined);
+  }
+  if (name === 'meta') {
+    const alias = metaAlias(e, scope);
+    if (alias === undefined) return () => undefined;
+    return (row) => metaObject(row.metas[alias]);
+  }
+  const fn = lookupFunction(name);
+  if (!fn) throw new QueryError(ErrorCode.SEMANTIC, `Invalid function ${name}`);
+  if (e.args.length < fn.min || e.args.length > fn.max) {
+    throw new QueryError(ErrorCode.SEMANTIC, `Number of arguments to function ${name} must be ${fn.min === fn.max ? fn.min : `between ${fn.min} and ${fn.max}`}.`);
+  }
+  const args = e.args.map((a) => compile(a, scope));
+  const impl = fn.fn;
+  if (!fn.strict) return (row, ctx) => impl(args.map((a) => a(row, ctx)), ctx);
+  return (row, ctx) => {
+    const vals: Value[] = new Array(args.length);
+    let nul = false;
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i](row, ctx);
+      if (v === undefined) return undefined;
+      if (v === null) nul = true;
+      vals[i] = v;
+    }
+    return nul ? null : impl(vals, ctx);
+  };
+}
+
+interface CompiledBindings {
+  names: string[];
+  exprs: Compiled[];
+  within: boolean[];
+  pos: (string | undefined)[];
+}
+
+function compileBindings(bindings: A.ForBinding[], scope: Scope): { cb: CompiledBindings; inner: Scope } {
+  const names: string[] = [];
+  for (const b of bindings) {
+    names.push(b.name);
+    if (b.pos) names.push(b.pos);
+  }
+  const inner = childScope(scope, names);
+  return {
+    cb: {
+      names: bindings.map((b) => b.name),
+      exprs: bindings.map((b) => compile(b.expr, scope)),
+      within: bindings.map((b) => b.within),
+      pos: bindings.map((b) => b.pos),
+    },
+    inner,
+  };
+}
+
+function descendants(v: Value, out: Value[]): void {
+  const kids = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [];
+  for (const k of kids) {
+    out.push(k);
+    descendants(k, out);
+  }
+}
+
+/**
+ * Iterates the binding tuples of `x IN a, y IN b` (zipped by position, as N1QL does: the
+ * n-th tuple takes the n-th element of every array, up to the longest).
+ * Returns undefined when a source is MISSING and null when it is not an array.
+ */
+function iterateBindings(cb: CompiledBindings, row: Row, ctx: ExecContext): { names: string[]; tuples: Value[][] } | undefined | null {
+  const arrays: Value[][] = [];
+  for (let i = 0; i < cb.exprs.length; i++) {
+    const v = cb.exprs[i](row, ctx);
+    if (v === undefined) return undefined;
+    if (cb.within[i]) {
+      const out: Value[] = [];
+      descendants(v, out);
+      arrays.push(out);
+    } else if (Array.isArray(v)) arrays.push(v);
+    else return null;
+  }
+  const names: string[] = [];
+  for (let i = 0; i < cb.names.length; i++) {
+    names.push(cb.names[i]);
+    if (cb.pos[i]) names.push(cb.pos[i]!);
+  }
+  const n = arrays.reduce((m, a) => Math.max(m, a.length), 0);
+  const tuples: Value[][] = [];
+  for (let k = 0; k < n; k++) {
+    const t: Value[] = [];
+    for (let i = 0; i < arrays.length; i++) {
+      t.push(arrays[i][k]);
+      if (cb.pos[i]) t.push(k);
+    }
+    tuples.push(t);
+  }
+  return { names, tuples };
+}
+
+function compileQuant(e: A.Expr & { kind: 'quant' }, scope: Scope): Compiled {
+  const { cb, inner } = compileBindings(e.bindings, scope);
+  const sat = compile(e.satisfies, inner);
+  const quant = e.quant;
+  return (row, ctx) => {
+    const it = iterateBindings(cb, row, ctx);
+    if (it === undefined) return undefined;
+    if (it === null) return null;
+    if (quant === 'any') {
+      for (const t of it.tuples) if (truthy(sat(bindRow(row, it.names, t), ctx))) return true;
+      return false;
+    }
+    if (quant === 'anyevery' && it.tuples.length === 0) return false;
+    for (const t of it.tuples) if (!truthy(sat(bindRow(row, it.names, t), ctx))) return false;
+    return true;
+  };
+}
+
+function compileCollect(e: A.Expr & { kind: 'collect' }, scope: Scope): Compiled {
+  const { cb, inner } = compileBindings(e.bindings, scope);
+  const value = compile(e.value, inner);
+  const key = e.key ? compile(e.key, inner) : undefined;
+  const when = e.when ? compile(e.when, inner) : undefined;
+  const kind = e.collect;
+  const distinct = !!e.distinct;
+  return (row, ctx) => {
+    const it = iterateBindings(cb, row, ctx);
+    if (it === undefined) return undefined;
+    if (it === null) return null;
+    const out: Value[] = [];
+    const pairs: [string, Value][] = [];
+    for (const t of it.tuples) {
+      const r = bindRow(row, it.names, t);
+      if (when && !truthy(when(r, ctx))) continue;
+      const v = value(r, ctx);
+      if (kind === 'first') return v;
+      if (kind === 'object') {
+        const k = key!(r, ctx);
+        if (typeof k === 'string') pairs.push([k, v]);
+        continue;
+      }
+      if (v !== undefined) out.push(v);
+    }
+    if (kind === 'first') return undefined;
+    if (kind === 'object') return sortedObject(pairs);
+    if (distinct) {
+      const seen: Value[] = [];
+      for (const v of out) if (!seen.some((s) => rank(s) === rank(v) && collate(s, v) === 0)) seen.push(v);
+      return seen;
+    }
+    return out;
+  };
+}
+
+export { truthy, Rank };

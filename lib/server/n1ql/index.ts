@@ -1,0 +1,27 @@
+// The N1QL query service of the embedded cluster. The cluster calls createQueryService once per
+// node; state that must look the same from every node (index catalogs, prepared statements) is
+// keyed by the cluster's BucketStore objects, so all nodes of one cluster share it.
+import type { BucketStore, HttpServiceFactory, ServiceContext } from '../service-types';
+import { QueryService, type QueryServiceState } from './service';
+
+const shared = new WeakMap<object, QueryServiceState>();
+
+function stateFor(ctx: ServiceContext): QueryServiceState {
+  const stores: BucketStore[] = ctx.buckets();
+  const key: object = stores[0] ?? ctx;
+  let s = shared.get(key);
+  if (!s) {
+    s = { prepareds: new Map() };
+    shared.set(key, s);
+  }
+  return s;
+}
+
+export const createQueryService: HttpServiceFactory = (ctx) => new QueryService(ctx, stateFor(ctx));
+
+export { parse, parseExpression } from './parser';
+export { QueryError, ErrorCode } from './errors';
+export { catalogFor, setParsedDocCacheBytes } from './indexes';
+export { collate } from './value';
+export { runStatement } from './statement';
+export type { Statement, Expr } from './ast';

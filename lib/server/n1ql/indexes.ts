@@ -1,0 +1,276 @@
+// The index catalog of one bucket: a primary index (document ids in order) and secondary
+// indexes (sorted composite keys -> document id), all kept current synchronously from the
+// store's onMutation events. Because updates happen inside the write itself, every mutation
+// acknowledged to a client is already indexed: request_plus holds without waiting.
+import { randomUUID } from 'node:crypto';
+import type * as A from './ast';
+import type { BucketStore, MutationEvent, StoredDoc } from '../service-types';
+import { compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
+import { QueryError, ErrorCode } from './errors';
+import { formatExpr } from './format';
+import { SortedList } from './sorted';
+import { collate, truthy, valueKey, type Value } from './value';
+
+export const DOC = '\u0000doc';
+
+// Parsed documents are cached per stored version (a StoredDoc is immutable and replaced on every
+// write, so a WeakMap forgets old versions by itself). Admission stops at a budget of raw JSON
+// bytes; a FinalizationRegistry gives the bytes back when a cached version is collected. Scans
+// larger than the budget then still hit the cache for the part that fits, instead of thrashing.
+const parsed = new WeakMap<StoredDoc, Value>();
+let parsedBytes = 0;
+let parsedBudget = 128 * 1024 * 1024;
+const released = new FinalizationRegistry<number>((bytes) => {
+  parsedBytes -= bytes;
+});
+
+/** Sets the parsed-document cache budget in raw JSON bytes (0 stops caching new documents). */
+export function setParsedDocCacheBytes(bytes: number): void {
+  parsedBudget = bytes;
+}
+
+/** The document's value as N1QL sees it. */
+export function docValue(doc: StoredDoc): Value {
+  let v = parsed.get(doc);
+  if (v === undefined) {
+    if (doc.datatype & 1 || looksJson(doc.value)) {
+      try {
+        v = JSON.parse(doc.value.toString('utf8')) as Value;
+      } catch {
+        v = `<binary (${doc.value.length} b)>`;
+      }
+    } else v = `<binary (${doc.value.length} b)>`;
+    const n = doc.value.length;
+    if (parsedBytes + n <= parsedBudget) {
+      parsed.set(doc, v);
+      released.register(doc, n);
+      parsedBytes += n;
+    }
+  }
+  return v;
+}
+
+function looksJson(b: Buffer): boolean {
+  const c = b[0];
+  return c === 0x7b || c === 0x5b;
+}
+
+export interface IndexEntry {
+  key: Value[];
+  id: string;
+}
+
+export interface Span {
+  low?: Value[];
+  lowIncl: boolean;
+  high?: Value[];
+  highIncl: boolean;
+}
+
+function compareKeys(a: Value[], b: Value[], n = Math.max(a.length, b.length)): number {
+  for (let i = 0; i < n; i++) {
+    const c = collate(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+function compareEntries(a: IndexEntry, b: IndexEntry): number {
+  return compareKeys(a.key, b.key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+const indexScope: Scope = {
+  names: new Set(['self']),
+  implicit: DOC,
+  subquery: () => {
+    throw new QueryError(ErrorCode.SEMANTIC, 'Subqueries are not allowed in index keys.');
+  },
+};
+
+const nullCtx: ExecContext = { now: 0, positional: [], named: {}, checkDeadline: () => undefined };
+
+export class Index {
+  readonly id = randomUUID().replace(/-/g, '').slice(0, 16);
+  state: 'online' | 'deferred';
+  readonly entries = new SortedList<IndexEntry>(compareEntries);
+  private readonly byId = new Map<string, IndexEntry[]>();
+  private readonly keyFns: Compiled[];
+  private readonly whereFn?: Compiled;
+  /** Position of a DISTINCT/ALL ARRAY key, whose elements each get an entry. */
+  readonly arrayKey: number;
+
+  constructor(
+    readonly name: string,
+    readonly bucket: string,
+    readonly primary: boolean,
+    readonly keys: { expr: A.Expr; desc: boolean }[],
+    readonly where: A.Expr | undefined,
+    deferred: boolean,
+  ) {
+    this.state = deferred ? 'deferred' : 'online';
+    this.keyFns = keys.map((k) => compile(k.expr, indexScope));
+    this.whereFn = where ? compile(where, indexScope) : undefined;
+    this.arrayKey = keys.findIndex((k) => k.expr.kind === 'collect' && k.expr.collect === 'array');
+  }
+
+  get keyTexts(): string[] {
+    return this.keys.map((k) => formatExpr(k.expr) + (k.desc ? ' DESC' : ''));
+  }
+
+  /** Entries a document contributes (none when the leading key is MISSING or WHERE fails). */
+  entriesFor(doc: StoredDoc): IndexEntry[] {
+    if (this.primary) return [{ key: [doc.id], id: doc.id }];
+    const value = docValue(doc);
+    const row: Row = { vars: { [DOC]: value, self: value }, metas: { [DOC]: doc } };
+    if (this.whereFn && !truthy(this.whereFn(row, nullCtx))) return [];
+    const key = this.keyFns.map((f) => f(row, nullCtx));
+    if (key[0] === undefined) return [];
+    if (this.arrayKey < 0) return [{ key, id: doc.id }];
+    const arr = key[this.arrayKey];
+    if (!Array.isArray(arr) || arr.length === 0) {
+      if (this.arrayKey === 0) return [];
+      key[this.arrayKey] = undefined;
+      return [{ key, id: doc.id }];
+    }
+    const seen = new Set<string>();
+    const out: IndexEntry[] = [];
+    for (const el of arr) {
+      const k = valueKey(el);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const copy = key.slice();
+      copy[this.arrayKey] = el;
+      out.push({ key: copy, id: doc.id });
+    }
+    return out;
+  }
+
+  build(store: BucketStore): void {
+    const all: IndexEntry[] = [];
+    this.byId.clear();
+    for (const doc of store.docs()) {
+      const es = this.entriesFor(doc);
+      if (es.length) {
+        this.byId.set(doc.id, es);
+        for (const e of es) all.push(e);
+      }
+    }
+    this.entries.load(all);
+    this.state = 'online';
+  }
+
+  apply(event: MutationEvent): void {
+    if (this.state !== 'online') return;
+    const id = event.kind === 'set' ? event.doc.id : event.id;
+    const old = this.byId.get(id);
+    if (old) {
+      for (const e of old) this.entries.remove(e);
+      this.byId.delete(id);
+    }
+    if (event.kind === 'set') {
+      const es = this.entriesFor(event.doc);
+      if (es.length) {
+        this.byId.set(id, es);
+        for (const e of es) this.entries.insert(e);
+      }
+    }
+  }
+
+  /** Document ids in the spans, in index order, each id once. */
+  *scan(spans: Span[]): Generator<string> {
+    const dedupe = spans.length > 1 || this.arrayKey >= 0;
+    const seen = dedupe ? new Set<string>() : undefined;
+    for (const span of spans) {
+      const low = span.low;
+      const high = span.high;
+      const lower = low
+        ? (e: IndexEntry): number => {
+            const c = compareKeys(e.key, low, low.length);
+            return c < 0 || (c === 0 && !span.lowIncl) ? -1 : 1;
+          }
+        : undefined;
+      const upper = high
+        ? (e: IndexEntry): number => {
+            const c = compareKeys(e.key, high, high.length);
+            return c > 0 || (c === 0 && !span.highIncl) ? 1 : -1;
+          }
+        : undefined;
+      for (const e of this.entries.scan(lower, upper)) {
+        if (seen) {
+          if (seen.has(e.id)) continue;
+          seen.add(e.id);
+        }
+        yield e.id;
+      }
+    }
+  }
+
+  /** The system:indexes row. */
+  describe(): Record<string, Value> {
+    const row: Record<string, Value> = {
+      datastore_id: 'http://127.0.0.1:8091',
+      id: this.id,
+      index_key: this.primary ? [] : this.keyTexts,
+      is_primary: this.primary || undefined,
+      keyspace_id: this.bucket,
+      name: this.name,
+      namespace_id: 'default',
+      state: this.state,
+      using: 'gsi',
+    };
+    if (this.where) row.condition = formatExpr(this.where);
+    return row;
+  }
+}
+
+export class IndexCatalog {
+  private readonly indexes = new Map<string, Index>();
+  private unsubscribe?: () => void;
+
+  constructor(readonly store: BucketStore) {}
+
+  list(): Index[] {
+    return [...this.indexes.values()];
+  }
+
+  get(name: string): Index | undefined {
+    return this.indexes.get(name);
+  }
+
+  /** The online primary index, if any. */
+  primary(): Index | undefined {
+    for (const ix of this.indexes.values()) if (ix.primary && ix.state === 'online') return ix;
+    return undefined;
+  }
+
+  add(ix: Index): void {
+    if (this.indexes.has(ix.name)) throw new QueryError(ErrorCode.INDEX_EXISTS, `The index ${ix.name} already exists.`);
+    if (ix.state === 'online') ix.build(this.store);
+    this.indexes.set(ix.name, ix);
+    if (!this.unsubscribe) this.unsubscribe = this.store.onMutation((ev) => this.onMutation(ev));
+  }
+
+  drop(name: string): void {
+    this.indexes.delete(name);
+    if (this.indexes.size === 0 && this.unsubscribe) {
+      this.unsubscribe();
+      this.unsubscribe = undefined;
+    }
+  }
+
+  private onMutation(ev: MutationEvent): void {
+    for (const ix of this.indexes.values()) ix.apply(ev);
+  }
+}
+
+const catalogs = new WeakMap<BucketStore, IndexCatalog>();
+
+/** The one catalog of a bucket, shared by every node of the cluster (keyed by the store). */
+export function catalogFor(store: BucketStore): IndexCatalog {
+  let c = catalogs.get(store);
+  if (!c) {
+    c = new IndexCatalog(store);
+    catalogs.set(store, c);
+  }
+  return c;
+}

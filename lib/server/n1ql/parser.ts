@@ -1,0 +1,1093 @@
+// Recursive-descent parser for N1QL statements, with a Pratt parser for expressions. Binding
+// powers follow the precedence table of Couchbase's yacc grammar (n1ql.y).
+import type * as A from './ast';
+import { syntaxError } from './errors';
+import { near, tokenize, type Token } from './lexer';
+
+// Words that can never be an unquoted identifier (a subset of Couchbase's reserved list that
+// covers everything the grammar below gives meaning to, plus the common rest).
+const RESERVED = new Set(
+  (
+    'ADVISE ALL ALTER ANALYZE AND ANY ARRAY AS ASC AT BEGIN BETWEEN BINARY BOOLEAN BREAK BUCKET BUILD BY CALL CASE CAST CLUSTER ' +
+    'COLLATE COLLECTION COMMIT COMMITTED CONNECT CONTINUE CORRELATED COVER CREATE CURRENT DATABASE DATASET DATASTORE DECLARE ' +
+    'DECREMENT DELETE DERIVED DESC DESCRIBE DISTINCT DO DROP EACH ELEMENT ELSE END EVERY EXCEPT EXCLUDE EXECUTE EXISTS EXPLAIN ' +
+    'FALSE FETCH FILTER FIRST FLATTEN FLUSH FOLLOWING FOR FORCE FROM FTS FUNCTION GOLANG GRANT GROUP GROUPS GSI HASH HAVING IF ' +
+    'IGNORE ILIKE IN INCLUDE INCREMENT INDEX INFER INLINE INNER INSERT INTERSECT INTO IS ISOLATION JAVASCRIPT JOIN KEY KEYS ' +
+    'KEYSPACE KNOWN LANGUAGE LAST LEFT LET LETTING LEVEL LIKE LIMIT LSM MAP MAPPING MATCHED MATERIALIZED MERGE MINUS MISSING ' +
+    'NAMESPACE NEST NL NO NOT NTH_VALUE NULL NULLS NUMBER OBJECT OFFSET ON OPTION OPTIONS OR ORDER OTHERS OUTER OVER PARSE ' +
+    'PARTITION PASSWORD PATH POOL PRECEDING PREPARE PRIMARY PRIVATE PRIVILEGE PROBE PROCEDURE PUBLIC RANGE RAW REALM REDUCE ' +
+    'RENAME RESPECT RETURN RETURNING REVOKE RIGHT ROLE ROLLBACK ROW ROWS SATISFIES SCHEMA SCOPE SELECT SELF SEMI SET SHOW SOME ' +
+    'START STATISTICS STRING SYSTEM THEN TIES TO TRANSACTION TRIGGER TRUE TRUNCATE UNBOUNDED UNDER UNION UNIQUE UNKNOWN UNNEST ' +
+    'UNSET UPDATE UPSERT USE USER USING VALIDATE VALUE VALUED VALUES VIA VIEW WHEN WHERE WHILE WINDOW WITH WITHIN WORK XOR'
+  ).split(' '),
+);
+
+// Reserved words that are still allowed as function names.
+const RESERVED_FUNCTIONS = new Set(['ARRAY', 'OBJECT', 'FIRST', 'KEYS', 'LAST', 'STRING', 'NUMBER', 'BOOLEAN', 'BINARY', 'REPLACE']);
+
+const BP = {
+  OR: 1,
+  AND: 2,
+  NOT: 3,
+  EQ: 4,
+  CMP: 5,
+  LIKE: 6,
+  BETWEEN: 7,
+  IN: 8,
+  IS: 10,
+  CONCAT: 11,
+  ADD: 12,
+  MUL: 13,
+  UNARY: 14,
+  POSTFIX: 15,
+} as const;
+
+export function parse(src: string): A.Statement {
+  return new Parser(src).parseStatementText();
+}
+
+/** Parses a standalone expression (index keys stored as text, tests). */
+export function parseExpression(src: string): A.Expr {
+  const p = new Parser(src);
+  const e = p.expr();
+  p.expectEof();
+  return e;
+}
+
+class Parser {
+  private readonly toks: Token[];
+  private pos = 0;
+  private positional = 0;
+  private aggCount = 0;
+
+  constructor(private readonly src: string) {
+    this.toks = tokenize(src);
+  }
+
+  // ---- token helpers ----
+  private get t(): Token {
+    return this.toks[this.pos];
+  }
+
+  private peek(n = 1): Token {
+    return this.toks[Math.min(this.pos + n, this.toks.length - 1)];
+  }
+
+  private next(): Token {
+    const t = this.toks[this.pos];
+    if (t.kind !== 'eof') this.pos++;
+    return t;
+  }
+
+  private isKw(word: string, tok: Token = this.t): boolean {
+    return tok.kind === 'ident' && tok.upper === word;
+  }
+
+  private acceptKw(word: string): boolean {
+    if (this.isKw(word)) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+
+  private expectKw(word: string): void {
+    if (!this.acceptKw(word)) this.fail();
+  }
+
+  private isOp(op: string, tok: Token = this.t): boolean {
+    return tok.kind === 'op' && tok.text === op;
+  }
+
+  private acceptOp(op: string): boolean {
+    if (this.isOp(op)) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+
+  private expectOp(op: string): void {
+    if (!this.acceptOp(op)) this.fail();
+  }
+
+  fail(tok: Token = this.t): never {
+    let at: string;
+    if (tok.kind === 'eof') at = 'end of input';
+    else {
+      at = this.src.slice(tok.offset, tok.end);
+      if (tok.kind === 'ident' && RESERVED.has(tok.upper)) at += ' (reserved word)';
+    }
+    throw syntaxError(`syntax error - line ${tok.line}, column ${tok.column}, near '${near(this.src, tok.offset)}', at: ${at}`);
+  }
+
+  expectEof(): void {
+    this.acceptOp(';');
+    if (this.t.kind !== 'eof') this.fail();
+  }
+
+  private isIdentTok(tok: Token = this.t): boolean {
+    return tok.kind === 'qident' || (tok.kind === 'ident' && !RESERVED.has(tok.upper));
+  }
+
+  private ident(): string {
+    if (!this.isIdentTok()) this.fail();
+    return this.next().text;
+  }
+
+  // ---- statements ----
+  parseStatementText(): A.Statement {
+    const stmt = this.statement();
+    this.expectEof();
+    return stmt;
+  }
+
+  private statement(): A.Statement {
+    const t = this.t;
+    if (t.kind === 'op' && t.text === '(') return this.selectStatement();
+    if (t.kind !== 'ident') this.fail();
+    switch (t.upper) {
+      case 'SELECT':
+      case 'WITH':
+        return this.selectStatement();
+      case 'INSERT':
+      case 'UPSERT':
+        return this.insert();
+      case 'UPDATE':
+        return this.update();
+      case 'DELETE':
+        return this.deleteStmt();
+      case 'MERGE':
+        return this.merge();
+      case 'CREATE':
+        return this.createIndex();
+      case 'DROP':
+        return this.dropIndex();
+      case 'BUILD':
+        return this.buildIndex();
+      case 'EXPLAIN': {
+        this.next();
+        const start = this.t.offset;
+        const stmt = this.statement();
+        return { type: 'explain', stmt, text: this.src.slice(start, this.t.offset).trim() };
+      }
+      case 'PREPARE':
+        return this.prepare();
+      case 'EXECUTE': {
+        this.next();
+        const name = this.isIdentTok() ? ({ kind: 'lit', value: this.next().text } as A.Expr) : this.expr();
+        const using = this.acceptKw('USING') ? this.expr() : undefined;
+        return { type: 'execute', name, using };
+      }
+      default:
+        this.fail();
+    }
+  }
+
+  private prepare(): A.PrepareStatement {
+    this.expectKw('PREPARE');
+    const force = this.acceptKw('FORCE');
+    let name: string | undefined;
+    if ((this.isIdentTok() || this.t.kind === 'string') && (this.isKw('FROM', this.peek()) || this.isKw('AS', this.peek()))) {
+      name = this.next().text;
+      this.next();
+    }
+    const start = this.t.offset;
+    const stmt = this.statement();
+    return { type: 'prepare', name, stmt, force, text: this.src.slice(start, this.t.offset).trim() };
+  }
+
+  selectStatement(): A.SelectStatement {
+    const withs: A.LetBinding[] = [];
+    if (this.acceptKw('WITH')) {
+      do {
+        const name = this.ident();
+        this.expectKw('AS');
+        this.expectOp('(');
+        const expr = this.isKw('SELECT') ? ({ kind: 'subquery', query: this.selectStatement() } as A.Expr) : this.expr();
+        this.expectOp(')');
+        withs.push({ name, expr });
+      } while (this.acceptOp(','));
+    }
+    let body = this.subselect();
+    for (;;) {
+      let op: A.SetOp['op'] | undefined;
+      if (this.acceptKw('UNION')) op = 'union';
+      else if (this.acceptKw('INTERSECT')) op = 'intersect';
+      else if (this.acceptKw('EXCEPT') || this.acceptKw('MINUS')) op = 'except';
+      else break;
+      const all = this.acceptKw('ALL');
+      if (!all) this.acceptKw('DISTINCT');
+      body = { kind: 'setop', op, all, left: body, right: this.subselect() };
+    }
+    const stmt: A.SelectStatement = { type: 'select', with: withs, body };
+    if (this.isKw('ORDER')) {
+      this.next();
+      this.expectKw('BY');
+      stmt.orderBy = [];
+      do {
+        const expr = this.expr();
+        let desc = false;
+        if (this.acceptKw('DESC')) desc = true;
+        else this.acceptKw('ASC');
+        let nulls: 'first' | 'last' | undefined;
+        if (this.acceptKw('NULLS')) {
+          if (this.acceptKw('FIRST')) nulls = 'first';
+          else {
+            this.expectKw('LAST');
+            nulls = 'last';
+          }
+        }
+        stmt.orderBy.push({ expr, desc, nulls });
+      } while (this.acceptOp(','));
+    }
+    for (;;) {
+      if (!stmt.limit && this.acceptKw('LIMIT')) stmt.limit = this.expr();
+      else if (!stmt.offset && this.acceptKw('OFFSET')) stmt.offset = this.expr();
+      else break;
+    }
+    return stmt;
+  }
+
+  private subselect(): A.SelectBody {
+    if (this.isOp('(')) {
+      this.next();
+      const query = this.selectStatement();
+      this.expectOp(')');
+      return { kind: 'paren', query };
+    }
+    if (this.isKw('FROM')) {
+      // FROM-first form: FROM ... [LET] [WHERE] [GROUP BY] SELECT ...
+      this.next();
+      const from = this.fromClause();
+      const block = this.blockTail(from, true);
+      return block;
+    }
+    this.expectKw('SELECT');
+    const { distinct, raw, terms } = this.projection();
+    let from: A.FromClause | undefined;
+    if (this.acceptKw('FROM')) from = this.fromClause();
+    return this.blockTail(from, false, { distinct, raw, terms });
+  }
+
+  private blockTail(from: A.FromClause | undefined, selectLast: boolean, proj?: { distinct: boolean; raw: boolean; terms: A.ResultTerm[] }): A.SelectBlock {
+    const block: A.SelectBlock = { kind: 'block', distinct: false, raw: false, terms: [], from, let: [], letting: [] };
+    if (this.acceptKw('LET')) block.let = this.letBindings();
+    if (this.acceptKw('WHERE')) block.where = this.expr();
+    if (this.isKw('GROUP')) {
+      this.next();
+      this.expectKw('BY');
+      block.groupBy = [];
+      do {
+        const e = this.expr();
+        block.groupBy.push(e);
+        if (this.acceptKw('AS')) block.letting.push({ name: this.ident(), expr: e });
+      } while (this.acceptOp(','));
+      if (this.acceptKw('LETTING')) block.letting.push(...this.letBindings());
+      if (this.acceptKw('HAVING')) block.having = this.expr();
+    } else if (this.acceptKw('LETTING')) {
+      block.letting = this.letBindings();
+      if (this.acceptKw('HAVING')) block.having = this.expr();
+    }
+    if (selectLast) {
+      this.expectKw('SELECT');
+      proj = this.projection();
+    }
+    Object.assign(block, proj);
+    return block;
+  }
+
+  private letBindings(): A.LetBinding[] {
+    const out: A.LetBinding[] = [];
+    do {
+      const name = this.ident();
+      this.expectOp('=');
+      out.push({ name, expr: this.expr() });
+    } while (this.acceptOp(','));
+    return out;
+  }
+
+  private projection(): { distinct: boolean; raw: boolean; terms: A.ResultTerm[] } {
+    let distinct = false;
+    if (this.acceptKw('DISTINCT')) distinct = true;
+    else this.acceptKw('ALL');
+    let raw = false;
+    if (this.acceptKw('RAW') || this.acceptKw('ELEMENT') || this.acceptKw('VALUE')) {
+      raw = true;
+      const expr = this.expr();
+      const alias = this.optionalAlias();
+      return { distinct, raw, terms: [{ expr, star: false, alias }] };
+    }
+    return { distinct, raw, terms: this.resultTerms() };
+  }
+
+  private resultTerms(): A.ResultTerm[] {
+    const terms: A.ResultTerm[] = [];
+    do {
+      if (this.acceptOp('*')) {
+        terms.push({ star: true });
+        continue;
+      }
+      const expr = this.expr();
+      if (this.isOp('.') && this.isOp('*', this.peek())) {
+        this.pos += 2;
+        terms.push({ expr, star: true });
+        continue;
+      }
+      terms.push({ expr, star: false, alias: this.optionalAlias() });
+    } while (this.acceptOp(','));
+    return terms;
+  }
+
+  private optionalAlias(): string | undefined {
+    if (this.acceptKw('AS')) return this.ident();
+    if (this.isIdentTok()) return this.next().text;
+    return undefined;
+  }
+
+  private fromClause(): A.FromClause {
+    const source = this.fromSource();
+    const joins: A.JoinClause[] = [];
+    for (;;) {
+      let outer = false;
+      const save = this.pos;
+      if (this.acceptKw('LEFT')) {
+        this.acceptKw('OUTER');
+        outer = true;
+      } else if (this.acceptKw('INNER')) {
+        outer = false;
+      } else if (this.isKw('RIGHT')) {
+        this.fail();
+      }
+      if (this.isKw('JOIN') || this.isKw('NEST')) {
+        const nest = this.next().upper === 'NEST';
+        const right = this.fromSource();
+        this.expectKw('ON');
+        if (this.acceptKw('KEYS') || (this.isKw('PRIMARY') && this.isKw('KEYS', this.peek()) && (this.pos += 2))) {
+          if (right.kind !== 'keyspace') this.fail();
+          joins.push({ kind: 'lookup', outer, nest, right, onKeys: this.expr() });
+        } else {
+          joins.push({ kind: 'ansi', outer, nest, right, on: this.expr() });
+        }
+        continue;
+      }
+      if (this.acceptKw('UNNEST') || this.acceptKw('FLATTEN')) {
+        const expr = this.expr();
+        const alias = this.optionalAlias() ?? defaultAlias(expr);
+        if (!alias) this.fail();
+        joins.push({ kind: 'unnest', outer, expr, alias });
+        continue;
+      }
+      if (this.pos !== save) this.fail();
+      break;
+    }
+    return { source, joins };
+  }
+
+  private fromSource(): A.FromSource {
+    if (this.isOp('(') && (this.isKw('SELECT', this.peek()) || this.isKw('WITH', this.peek()) || this.isOp('(', this.peek()))) {
+      this.next();
+      const query = this.selectStatement();
+      this.expectOp(')');
+      const alias = this.optionalAlias();
+      if (!alias) this.fail();
+      return { kind: 'subquery', query, alias };
+    }
+    // A keyspace path: name, ns:name, name.scope.coll, ns:name.scope.coll; a 2-part path is an expression.
+    if (this.isIdentTok() || (this.t.kind === 'ident' && this.t.upper === 'SYSTEM')) {
+      const save = this.pos;
+      const parts: string[] = [this.next().text];
+      let namespace = 'default';
+      if (this.isOp(':')) {
+        this.next();
+        namespace = parts[0];
+        parts[0] = this.ident();
+      }
+      while (this.isOp('.') && (this.isIdentTok(this.peek()) || this.peek().kind === 'ident')) {
+        this.next();
+        parts.push(this.next().text);
+      }
+      if (!this.isOp('[') && !this.isOp('(') && (parts.length === 1 || parts.length === 3)) {
+        const ks: A.KeyspaceRef = { namespace, bucket: parts[0] };
+        if (parts.length === 3) {
+          ks.scope = parts[1];
+          ks.collection = parts[2];
+        }
+        const alias = this.optionalAlias() ?? parts[parts.length - 1];
+        const src: A.FromSource & { kind: 'keyspace' } = { kind: 'keyspace', ks, alias };
+        this.useClauses(src);
+        return src;
+      }
+      this.pos = save;
+    }
+    const expr = this.expr();
+    const alias = this.optionalAlias() ?? defaultAlias(expr);
+    if (!alias) this.fail();
+    return { kind: 'expr', expr, alias };
+  }
+
+  private useClauses(src: { useKeys?: A.Expr; useIndex?: string[] }): void {
+    while (this.isKw('USE')) {
+      this.next();
+      if (this.acceptKw('KEYS') || (this.acceptKw('PRIMARY') && (this.expectKw('KEYS'), true))) {
+        src.useKeys = this.expr();
+      } else if (this.acceptKw('INDEX')) {
+        this.expectOp('(');
+        src.useIndex = [];
+        do {
+          src.useIndex.push(this.t.kind === 'string' ? this.next().text : this.ident());
+          if (this.acceptKw('USING')) this.next();
+        } while (this.acceptOp(','));
+        this.expectOp(')');
+      } else if (this.acceptKw('HASH')) {
+        this.expectOp('(');
+        this.next();
+        this.expectOp(')');
+      } else if (this.acceptKw('NL')) {
+        // nested-loop hint: the only join method here anyway
+      } else this.fail();
+    }
+  }
+
+  // ---- DML ----
+  private keyspaceRef(): A.KeyspaceRef {
+    const parts: string[] = [this.isKw('SYSTEM') ? this.next().text : this.ident()];
+    let namespace = 'default';
+    if (this.acceptOp(':')) {
+      namespace = parts[0];
+      parts[0] = this.ident();
+    }
+    while (this.isOp('.') && !this.isOp('*', this.peek())) {
+      this.next();
+      parts.push(this.ident());
+    }
+    if (parts.length === 2 || parts.length > 3) this.fail();
+    const ks: A.KeyspaceRef = { namespace, bucket: parts[0] };
+    if (parts.length === 3) {
+      ks.scope = parts[1];
+      ks.collection = parts[2];
+    }
+    return ks;
+  }
+
+  private target(): A.KeyspaceTarget {
+    const ks = this.keyspaceRef();
+    const alias = this.acceptKw('AS') ? this.ident() : this.isIdentTok() ? this.next().text : (ks.collection ?? ks.bucket);
+    return { ks, alias };
+  }
+
+  private returning(): A.ReturningClause | undefined {
+    if (!this.acceptKw('RETURNING')) return undefined;
+    if (this.acceptKw('RAW') || this.acceptKw('ELEMENT') || this.acceptKw('VALUE')) {
+      return { raw: true, terms: [{ expr: this.expr(), star: false }] };
+    }
+    return { raw: false, terms: this.resultTerms() };
+  }
+
+  private insert(): A.InsertStatement {
+    const upsert = this.next().upper === 'UPSERT';
+    this.expectKw('INTO');
+    const target = this.target();
+    const stmt: A.InsertStatement = { type: 'insert', upsert, target };
+    this.expectOp('(');
+    this.expectKw('KEY');
+    if (this.isOp(',') || this.isOp(')')) {
+      // (KEY, VALUE[, OPTIONS]) VALUES (...), ...
+      let withOptions = false;
+      if (this.acceptOp(',')) {
+        this.expectKw('VALUE');
+        if (this.acceptOp(',')) {
+          this.expectKw('OPTIONS');
+          withOptions = true;
+        }
+      }
+      this.expectOp(')');
+      this.expectKw('VALUES');
+      stmt.values = [];
+      do {
+        this.acceptKw('VALUES');
+        this.expectOp('(');
+        const key = this.expr();
+        let value: A.Expr | undefined;
+        let options: A.Expr | undefined;
+        if (this.acceptOp(',')) value = this.expr();
+        if (withOptions && this.acceptOp(',')) options = this.expr();
+        this.expectOp(')');
+        stmt.values.push({ key, value, options });
+      } while (this.acceptOp(','));
+    } else {
+      const key = this.expr();
+      let value: A.Expr | undefined;
+      let options: A.Expr | undefined;
+      if (this.acceptOp(',')) {
+        this.expectKw('VALUE');
+        value = this.expr();
+        if (this.acceptOp(',')) {
+          this.expectKw('OPTIONS');
+          options = this.expr();
+        }
+      }
+      this.expectOp(')');
+      stmt.select = { key, value, options, query: this.selectStatement() };
+    }
+    stmt.returning = this.returning();
+    return stmt;
+  }
+
+  private forClause(): { for: A.ForBinding[]; when?: A.Expr } {
+    this.expectKw('FOR');
+    const bindings = this.forBindings();
+    const when = this.acceptKw('WHEN') ? this.expr() : undefined;
+    this.expectKw('END');
+    return { for: bindings, when };
+  }
+
+  private setClause(): A.SetItem[] {
+    const items: A.SetItem[] = [];
+    do {
+      const path = this.expr(BP.EQ);
+      this.expectOp('=');
+      const value = this.expr();
+      const item: A.SetItem = { path, value };
+      if (this.isKw('FOR')) Object.assign(item, this.forClause());
+      items.push(item);
+    } while (this.acceptOp(','));
+    return items;
+  }
+
+  private unsetClause(): A.UnsetItem[] {
+    const items: A.UnsetItem[] = [];
+    do {
+      const item: A.UnsetItem = { path: this.expr(BP.EQ) };
+      if (this.isKw('FOR')) Object.assign(item, this.forClause());
+      items.push(item);
+    } while (this.acceptOp(','));
+    return items;
+  }
+
+  private update(): A.UpdateStatement {
+    this.expectKw('UPDATE');
+    const target = this.target();
+    const stmt: A.UpdateStatement = { type: 'update', target, set: [], unset: [] };
+    const use: { useKeys?: A.Expr } = {};
+    this.useClauses(use);
+    stmt.useKeys = use.useKeys;
+    if (this.acceptKw('SET')) stmt.set = this.setClause();
+    if (this.acceptKw('UNSET')) stmt.unset = this.unsetClause();
+    if (!stmt.set.length && !stmt.unset.length) this.fail();
+    if (this.acceptKw('WHERE')) stmt.where = this.expr();
+    if (this.acceptKw('LIMIT')) stmt.limit = this.expr();
+    stmt.returning = this.returning();
+    return stmt;
+  }
+
+  private deleteStmt(): A.DeleteStatement {
+    this.expectKw('DELETE');
+    this.expectKw('FROM');
+    const target = this.target();
+    const stmt: A.DeleteStatement = { type: 'delete', target };
+    const use: { useKeys?: A.Expr } = {};
+    this.useClauses(use);
+    stmt.useKeys = use.useKeys;
+    if (this.acceptKw('WHERE')) stmt.where = this.expr();
+    if (this.acceptKw('LIMIT')) stmt.limit = this.expr();
+    stmt.returning = this.returning();
+    return stmt;
+  }
+
+  private merge(): A.MergeStatement {
+    this.expectKw('MERGE');
+    this.expectKw('INTO');
+    const target = this.target();
+    this.expectKw('USING');
+    const source = this.fromSource();
+    this.expectKw('ON');
+    const stmt: A.MergeStatement = { type: 'merge', target, source };
+    if (this.acceptKw('KEY') || (this.isKw('PRIMARY') && this.isKw('KEY', this.peek()) && (this.pos += 2))) stmt.onKey = this.expr();
+    else stmt.on = this.expr();
+    while (this.acceptKw('WHEN')) {
+      if (this.acceptKw('NOT')) {
+        this.expectKw('MATCHED');
+        this.expectKw('THEN');
+        this.expectKw('INSERT');
+        if (this.isOp('(') && this.isKw('KEY', this.peek())) {
+          this.next();
+          this.next();
+          const key = this.expr();
+          this.expectOp(',');
+          this.expectKw('VALUE');
+          const value = this.expr();
+          if (this.acceptOp(',')) {
+            this.expectKw('OPTIONS');
+            this.expr();
+          }
+          this.expectOp(')');
+          stmt.insert = { key, value };
+        } else stmt.insert = { value: this.expr() };
+        if (this.acceptKw('WHERE')) stmt.insert.where = this.expr();
+      } else {
+        this.expectKw('MATCHED');
+        this.expectKw('THEN');
+        if (this.acceptKw('UPDATE')) {
+          const u: NonNullable<A.MergeStatement['update']> = { set: [], unset: [] };
+          if (this.acceptKw('SET')) u.set = this.setClause();
+          if (this.acceptKw('UNSET')) u.unset = this.unsetClause();
+          if (this.acceptKw('WHERE')) u.where = this.expr();
+          stmt.update = u;
+        } else {
+          this.expectKw('DELETE');
+          stmt.delete = {};
+          if (this.acceptKw('WHERE')) stmt.delete.where = this.expr();
+        }
+      }
+    }
+    if (this.acceptKw('LIMIT')) stmt.limit = this.expr();
+    stmt.returning = this.returning();
+    return stmt;
+  }
+
+  // ---- DDL ----
+  private createIndex(): A.CreateIndexStatement {
+    this.expectKw('CREATE');
+    const primary = this.acceptKw('PRIMARY');
+    this.expectKw('INDEX');
+    let ifNotExists = false;
+    const ifNot = (): void => {
+      if (this.isKw('IF')) {
+        this.next();
+        this.expectKw('NOT');
+        this.expectKw('EXISTS');
+        ifNotExists = true;
+      }
+    };
+    ifNot();
+    let name = '#primary';
+    if (!this.isKw('ON')) name = this.t.kind === 'string' ? this.next().text : this.ident();
+    ifNot();
+    this.expectKw('ON');
+    const target = this.keyspaceRef();
+    const stmt: A.CreateIndexStatement = { type: 'createIndex', primary, name, ifNotExists, target, keys: [] };
+    if (!primary) {
+      this.expectOp('(');
+      do {
+        let expr = this.expr();
+        if (this.isKw('INCLUDE') && this.isKw('MISSING', this.peek())) this.pos += 2;
+        let desc = false;
+        if (this.acceptKw('DESC')) desc = true;
+        else this.acceptKw('ASC');
+        if (expr.kind === 'ident' && expr.name === 'self') expr = { kind: 'ident', name: 'self' };
+        stmt.keys.push({ expr, desc });
+      } while (this.acceptOp(','));
+      this.expectOp(')');
+      if (this.acceptKw('PARTITION')) {
+        this.expectKw('BY');
+        this.expectKw('HASH');
+        this.expectOp('(');
+        do this.expr();
+        while (this.acceptOp(','));
+        this.expectOp(')');
+      }
+      if (this.acceptKw('WHERE')) stmt.where = this.expr();
+    }
+    if (this.acceptKw('USING')) {
+      if (!this.acceptKw('GSI') && !this.acceptKw('VIEW')) this.fail();
+    }
+    if (this.acceptKw('WITH')) stmt.with = this.expr();
+    return stmt;
+  }
+
+  private dropIndex(): A.DropIndexStatement {
+    this.expectKw('DROP');
+    const primary = this.acceptKw('PRIMARY');
+    this.expectKw('INDEX');
+    let ifExists = false;
+    if (this.acceptKw('IF')) {
+      this.expectKw('EXISTS');
+      ifExists = true;
+    }
+    if (primary) {
+      let name: string | undefined;
+      if (!this.isKw('ON')) name = this.ident();
+      this.expectKw('ON');
+      const target = this.keyspaceRef();
+      if (this.acceptKw('USING')) this.next();
+      return { type: 'dropIndex', primary, name, ifExists, target };
+    }
+    // DROP INDEX ks.name | DROP INDEX name ON ks
+    const first = this.ident();
+    if (this.acceptKw('ON')) {
+      const target = this.keyspaceRef();
+      if (this.acceptKw('USING')) this.next();
+      return { type: 'dropIndex', primary, name: first, ifExists, target };
+    }
+    let namespace = 'default';
+    let bucket = first;
+    if (this.acceptOp(':')) {
+      namespace = first;
+      bucket = this.ident();
+    }
+    const parts = [bucket];
+    while (this.acceptOp('.')) parts.push(this.ident());
+    if (parts.length !== 2 && parts.length !== 4) this.fail();
+    const name = parts.pop()!;
+    const target: A.KeyspaceRef = { namespace, bucket: parts[0] };
+    if (parts.length > 1) {
+      target.scope = parts[1];
+      target.collection = parts[2];
+    }
+    if (this.acceptKw('USING')) this.next();
+    return { type: 'dropIndex', primary, name, ifExists, target };
+  }
+
+  private buildIndex(): A.BuildIndexStatement {
+    this.expectKw('BUILD');
+    this.expectKw('INDEX');
+    this.expectKw('ON');
+    const target = this.keyspaceRef();
+    this.expectOp('(');
+    const names: A.Expr[] = [];
+    do {
+      if (this.isIdentTok() && (this.isOp(',', this.peek()) || this.isOp(')', this.peek()))) names.push({ kind: 'lit', value: this.next().text });
+      else names.push(this.expr());
+    } while (this.acceptOp(','));
+    this.expectOp(')');
+    if (this.acceptKw('USING')) this.next();
+    return { type: 'buildIndex', target, names };
+  }
+
+  // ---- expressions ----
+  expr(minBp = 0): A.Expr {
+    let left = this.prefix();
+    for (;;) {
+      const t = this.t;
+      if (t.kind === 'op') {
+        const op = t.text;
+        if (op === '.') {
+          if (this.isOp('*', this.peek())) break; // alias.* in a projection
+          this.next();
+          if (this.acceptOp('[')) {
+            const index = this.expr();
+            this.expectOp(']');
+            left = { kind: 'index', target: left, index };
+          } else {
+            const nameTok = this.t;
+            if (nameTok.kind !== 'ident' && nameTok.kind !== 'qident') this.fail();
+            this.next();
+            // `.name` after a dot may be a reserved word (doc.type, doc.value are common)
+            left = { kind: 'field', target: left, name: nameTok.text };
+          }
+          continue;
+        }
+        if (op === '[') {
+          this.next();
+          if (this.acceptOp('*')) {
+            this.expectOp(']');
+            left = { kind: 'star', target: left };
+            continue;
+          }
+          let from: A.Expr | undefined;
+          if (!this.isOp(':')) from = this.expr();
+          if (this.acceptOp(':')) {
+            const to = this.isOp(']') ? undefined : this.expr();
+            this.expectOp(']');
+            left = { kind: 'slice', target: left, from, to };
+          } else {
+            this.expectOp(']');
+            left = { kind: 'index', target: left, index: from! };
+          }
+          continue;
+        }
+        const bin = BINARY_OPS[op];
+        if (bin && bin.bp > minBp) {
+          this.next();
+          const right = this.expr(bin.bp);
+          left = { kind: 'binary', op: bin.op, left, right };
+          continue;
+        }
+        break;
+      }
+      if (t.kind !== 'ident') break;
+      const word = t.upper;
+      if (word === 'AND' && BP.AND > minBp) {
+        this.next();
+        const right = this.expr(BP.AND);
+        left = left.kind === 'and' ? { kind: 'and', args: [...left.args, right] } : { kind: 'and', args: [left, right] };
+        continue;
+      }
+      if (word === 'OR' && BP.OR > minBp) {
+        this.next();
+        const right = this.expr(BP.OR);
+        left = left.kind === 'or' ? { kind: 'or', args: [...left.args, right] } : { kind: 'or', args: [left, right] };
+        continue;
+      }
+      let not = false;
+      let look = t;
+      if (word === 'NOT') {
+        look = this.peek();
+        if (look.kind !== 'ident' || !['LIKE', 'IN', 'BETWEEN', 'WITHIN'].includes(look.upper)) break;
+        not = true;
+      }
+      const w = look.upper;
+      if (w === 'LIKE' && BP.LIKE > minBp) {
+        this.pos += not ? 2 : 1;
+        const pattern = this.expr(BP.LIKE);
+        const escape = this.acceptKw('ESCAPE') ? this.expr(BP.LIKE) : undefined;
+        left = { kind: 'like', arg: left, pattern, escape, not };
+        continue;
+      }
+      if ((w === 'IN' || w === 'WITHIN') && BP.IN > minBp) {
+        this.pos += not ? 2 : 1;
+        left = { kind: 'in', arg: left, list: this.expr(BP.IN), not, within: w === 'WITHIN' };
+        continue;
+      }
+      if (w === 'BETWEEN' && BP.BETWEEN > minBp) {
+        this.pos += not ? 2 : 1;
+        const low = this.expr(BP.BETWEEN);
+        this.expectKw('AND');
+        const high = this.expr(BP.BETWEEN);
+        left = { kind: 'between', arg: left, low, high, not };
+        continue;
+      }
+      if (word === 'IS' && BP.IS > minBp) {
+        this.next();
+        const isNot = this.acceptKw('NOT');
+        let what: 'null' | 'missing' | 'valued';
+        if (this.acceptKw('NULL')) what = 'null';
+        else if (this.acceptKw('MISSING')) what = 'missing';
+        else if (this.acceptKw('VALUED') || this.acceptKw('KNOWN')) what = 'valued';
+        else this.fail();
+        left = { kind: 'is', arg: left, what, not: isNot };
+        continue;
+      }
+      break;
+    }
+    return left;
+  }
+
+  private prefix(): A.Expr {
+    const t = this.t;
+    switch (t.kind) {
+      case 'number':
+        this.next();
+        return { kind: 'lit', value: t.num! };
+      case 'string':
+        this.next();
+        return { kind: 'lit', value: t.text };
+      case 'param':
+        this.next();
+        return { kind: 'param', name: t.text };
+      case 'qident':
+        this.next();
+        return { kind: 'ident', name: t.text };
+      case 'op':
+        switch (t.text) {
+          case '(': {
+            this.next();
+            if (this.isKw('SELECT') || this.isKw('WITH')) {
+              const query = this.selectStatement();
+              this.expectOp(')');
+              return { kind: 'subquery', query };
+            }
+            const e = this.expr();
+            this.expectOp(')');
+            return e;
+          }
+          case '[': {
+            this.next();
+            const items: A.Expr[] = [];
+            if (!this.isOp(']')) {
+              do items.push(this.expr());
+              while (this.acceptOp(','));
+            }
+            this.expectOp(']');
+            return { kind: 'array', items };
+          }
+          case '{': {
+            this.next();
+            const entries: { key: A.Expr; value: A.Expr }[] = [];
+            if (!this.isOp('}')) {
+              do {
+                const k = this.expr();
+                if (this.acceptOp(':')) entries.push({ key: k, value: this.expr() });
+                else {
+                  const name = defaultAlias(k);
+                  if (!name) this.fail();
+                  entries.push({ key: { kind: 'lit', value: name }, value: k });
+                }
+              } while (this.acceptOp(','));
+            }
+            this.expectOp('}');
+            return { kind: 'object', entries };
+          }
+          case '-': {
+            this.next();
+            const arg = this.expr(BP.UNARY);
+            if (arg.kind === 'lit' && typeof arg.value === 'number') return { kind: 'lit', value: -arg.value };
+            return { kind: 'neg', arg };
+          }
+          case '+':
+            this.next();
+            return this.expr(BP.UNARY);
+          case '?':
+            this.next();
+            return { kind: 'param', name: String(++this.positional) };
+        }
+        this.fail();
+      // eslint-disable-next-line no-fallthrough
+      case 'ident':
+        return this.identPrefix(t);
+      default:
+        this.fail();
+    }
+  }
+
+  private identPrefix(t: Token): A.Expr {
+    const w = t.upper;
+    switch (w) {
+      case 'TRUE':
+        this.next();
+        return { kind: 'lit', value: true };
+      case 'FALSE':
+        this.next();
+        return { kind: 'lit', value: false };
+      case 'NULL':
+        this.next();
+        return { kind: 'lit', value: null };
+      case 'MISSING':
+        this.next();
+        return { kind: 'lit', value: undefined };
+      case 'NOT':
+        this.next();
+        return { kind: 'not', arg: this.expr(BP.NOT) };
+      case 'EXISTS':
+        this.next();
+        return { kind: 'exists', arg: this.expr(BP.IN) };
+      case 'CASE':
+        return this.caseExpr();
+      case 'ANY':
+      case 'SOME':
+      case 'EVERY': {
+        this.next();
+        let quant: 'any' | 'every' | 'anyevery' = w === 'EVERY' ? 'every' : 'any';
+        if (quant === 'any' && this.isKw('AND') && this.isKw('EVERY', this.peek())) {
+          this.pos += 2;
+          quant = 'anyevery';
+        }
+        const bindings = this.forBindings();
+        this.expectKw('SATISFIES');
+        const satisfies = this.expr();
+        this.expectKw('END');
+        return { kind: 'quant', quant, bindings, satisfies };
+      }
+      case 'DISTINCT':
+      case 'ALL':
+        if (this.isKw('ARRAY', this.peek())) {
+          this.next();
+          const e = this.collect();
+          if (e.kind === 'collect') e.distinct = w === 'DISTINCT';
+          return e;
+        }
+        break;
+      case 'ARRAY':
+      case 'FIRST':
+      case 'OBJECT':
+        if (!this.isOp('(', this.peek())) return this.collect();
+        break;
+      case 'SELECT':
+        break;
+    }
+    if (this.isOp('(', this.peek()) && (!RESERVED.has(w) || RESERVED_FUNCTIONS.has(w))) return this.call();
+    if (RESERVED.has(w)) this.fail();
+    this.next();
+    return { kind: 'ident', name: t.text };
+  }
+
+  private call(): A.Expr {
+    const name = this.next().text.toLowerCase();
+    this.expectOp('(');
+    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [] };
+    if (this.acceptOp('*')) call.star = true;
+    else if (!this.isOp(')')) {
+      if (this.acceptKw('DISTINCT')) call.distinct = true;
+      else this.acceptKw('ALL');
+      do call.args.push(this.expr());
+      while (this.acceptOp(','));
+    }
+    this.expectOp(')');
+    if (this.isKw('FILTER') || this.isKw('OVER')) this.fail();
+    return call;
+  }
+
+  private caseExpr(): A.Expr {
+    this.expectKw('CASE');
+    const subject = this.isKw('WHEN') ? undefined : this.expr();
+    const whens: { when: A.Expr; then: A.Expr }[] = [];
+    while (this.acceptKw('WHEN')) {
+      const when = this.expr();
+      this.expectKw('THEN');
+      whens.push({ when, then: this.expr() });
+    }
+    if (!whens.length) this.fail();
+    const elseExpr = this.acceptKw('ELSE') ? this.expr() : undefined;
+    this.expectKw('END');
+    return { kind: 'case', subject, whens, else: elseExpr };
+  }
+
+  private collect(): A.Expr {
+    const w = this.next().upper;
+    const collect = w === 'ARRAY' ? 'array' : w === 'FIRST' ? 'first' : 'object';
+    let key: A.Expr | undefined;
+    let value = this.expr();
+    if (collect === 'object') {
+      this.expectOp(':');
+      key = value;
+      value = this.expr();
+    }
+    this.expectKw('FOR');
+    const bindings = this.forBindings();
+    const when = this.acceptKw('WHEN') ? this.expr() : undefined;
+    this.expectKw('END');
+    return { kind: 'collect', collect, value, key, bindings, when };
+  }
+
+  private forBindings(): A.ForBinding[] {
+    const out: A.ForBinding[] = [];
+    do {
+      let name = this.ident();
+      let pos: string | undefined;
+      if (this.acceptOp(':')) {
+        pos = name;
+        name = this.ident();
+      }
+      let within = false;
+      if (this.acceptKw('WITHIN')) within = true;
+      else this.expectKw('IN');
+      out.push({ name, pos, expr: this.expr(BP.IN), within });
+    } while (this.acceptOp(','));
+    return out;
+  }
+}
+
+const BINARY_OPS: Record<string, { op: A.BinaryOp; bp: number } | undefined> = {
+  '=': { op: '=', bp: BP.EQ },
+  '==': { op: '=', bp: BP.EQ },
+  '!=': { op: '!=', bp: BP.EQ },
+  '<>': { op: '!=', bp: BP.EQ },
+  '<': { op: '<', bp: BP.CMP },
+  '<=': { op: '<=', bp: BP.CMP },
+  '>': { op: '>', bp: BP.CMP },
+  '>=': { op: '>=', bp: BP.CMP },
+  '||': { op: '||', bp: BP.CONCAT },
+  '+': { op: '+', bp: BP.ADD },
+  '-': { op: '-', bp: BP.ADD },
+  '*': { op: '*', bp: BP.MUL },
+  '/': { op: '/', bp: BP.MUL },
+  '%': { op: '%', bp: BP.MUL },
+};
+
+/** The name an unaliased expression gets (Couchbase's Expression.Alias()): its last field name. */
+export function defaultAlias(e: A.Expr): string | undefined {
+  if (e.kind === 'ident') return e.name;
+  if (e.kind === 'field') return e.name;
+  return undefined;
+}

@@ -1,0 +1,873 @@
+// SELECT: compiles a statement into a pipeline of generators (scan -> fetch -> join -> let ->
+// filter -> group -> project -> distinct -> order -> offset/limit). Rows flow one at a time;
+// only GROUP BY, DISTINCT, ORDER BY and set operators hold rows, and ORDER BY with LIMIT keeps
+// just the top offset+limit.
+import type * as A from './ast';
+import { QueryError, ErrorCode } from './errors';
+import { AGGREGATES, childScope, compile, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
+import { distinctValues } from './functions';
+import { formatExpr, freeIdents, mapChildren } from './format';
+import { catalogFor, docValue } from './indexes';
+import { chooseAccess, conjuncts, docRelative, fetchDoc, independentOf, resolveBucket, type Env } from './keyspace';
+import { defaultAlias } from './parser';
+import { collate, isObject, sortedObject, truthy, valueKey, type Value } from './value';
+
+export interface CompiledQuery {
+  run(outer: Row, ctx: ExecContext): Iterable<Value>;
+  explain: Record<string, unknown>;
+  signature: Value;
+}
+
+export const EMPTY_ROW: Row = { vars: {}, metas: {} };
+
+const OUT = '\u0000out';
+
+function walkExprs(e: A.Expr, visit: (x: A.Expr) => boolean | void): void {
+  if (visit(e) === false) return;
+  const kids: A.Expr[] = [];
+  switch (e.kind) {
+    case 'field':
+    case 'star':
+      kids.push(e.target);
+      break;
+    case 'index':
+      kids.push(e.target, e.index);
+      break;
+    case 'slice':
+      kids.push(e.target, ...(e.from ? [e.from] : []), ...(e.to ? [e.to] : []));
+      break;
+    case 'binary':
+      kids.push(e.left, e.right);
+      break;
+    case 'and':
+    case 'or':
+      kids.push(...e.args);
+      break;
+    case 'not':
+    case 'neg':
+    case 'is':
+    case 'exists':
+      kids.push(e.arg);
+      break;
+    case 'between':
+      kids.push(e.arg, e.low, e.high);
+      break;
+    case 'like':
+      kids.push(e.arg, e.pattern, ...(e.escape ? [e.escape] : []));
+      break;
+    case 'in':
+      kids.push(e.arg, e.list);
+      break;
+    case 'case':
+      if (e.subject) kids.push(e.subject);
+      for (const w of e.whens) kids.push(w.when, w.then);
+      if (e.else) kids.push(e.else);
+      break;
+    case 'call':
+      kids.push(...e.args);
+      break;
+    case 'array':
+      kids.push(...e.items);
+      break;
+    case 'object':
+      for (const en of e.entries) kids.push(en.key, en.value);
+      break;
+    case 'quant':
+      for (const b of e.bindings) kids.push(b.expr);
+      kids.push(e.satisfies);
+      break;
+    case 'collect':
+      for (const b of e.bindings) kids.push(b.expr);
+      kids.push(e.value);
+      if (e.key) kids.push(e.key);
+      if (e.when) kids.push(e.when);
+      break;
+  }
+  for (const k of kids) walkExprs(k, visit);
+}
+
+export function hasAggregate(e: A.Expr | undefined): boolean {
+  if (!e) return false;
+  let found = false;
+  walkExprs(e, (x) => {
+    if (x.kind === 'subquery') return false;
+    if (x.kind === 'call' && AGGREGATES.has(x.name)) found = true;
+  });
+  return found;
+}
+
+/** Replaces identifiers naming projection aliases with reads of the projected row (ORDER BY). */
+function aliasRefs(e: A.Expr, aliases: Set<string>, shadow: Set<string>): A.Expr {
+  const walk = (x: A.Expr): A.Expr => {
+    if (x.kind === 'ident' && aliases.has(x.name) && !shadow.has(x.name)) return { kind: 'field', target: { kind: 'ident', name: OUT }, name: x.name };
+    if (x.kind === 'subquery') return x;
+    return mapChildren(x, walk);
+  };
+  return walk(e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aggregates
+
+interface AggState {
+  add(v: Value): void;
+  result(): Value;
+}
+
+function makeAgg(spec: AggregateSpec): AggState {
+  const seen = spec.distinct ? new Set<string>() : undefined;
+  const wrap = (s: AggState): AggState => {
+    if (!seen) return s;
+    return {
+      add(v) {
+        if (v === undefined) return;
+        const k = valueKey(v);
+        if (seen.has(k)) return;
+        seen.add(k);
+        s.add(v);
+      },
+      result: () => s.result(),
+    };
+  };
+  switch (spec.name) {
+    case 'count': {
+      let n = 0;
+      if (spec.star) return { add: () => void n++, result: () => n };
+      return wrap({ add: (v) => void (v !== null && v !== undefined && n++), result: () => n });
+    }
+    case 'countn': {
+      let n = 0;
+      return wrap({ add: (v) => void (typeof v === 'number' && n++), result: () => n });
+    }
+    case 'sum': {
+      let s = 0;
+      let any = false;
+      return wrap({
+        add: (v) => {
+          if (typeof v === 'number') {
+            s += v;
+            any = true;
+          }
+        },
+        result: () => (any ? s : null),
+      });
+    }
+    case 'avg':
+    case 'mean': {
+      let s = 0;
+      let n = 0;
+      return wrap({
+        add: (v) => {
+          if (typeof v === 'number') {
+            s += v;
+            n++;
+          }
+        },
+        result: () => (n ? s / n : null),
+      });
+    }
+    case 'min':
+    case 'max': {
+      const sign = spec.name === 'min' ? -1 : 1;
+      let best: Value = null;
+      return wrap({
+        add: (v) => {
+          if (v === null || v === undefined) return;
+          if (best === null || collate(v, best) * sign > 0) best = v;
+        },
+        result: () => best,
+      });
+    }
+    case 'array_agg': {
+      const out: Value[] = [];
+      return wrap({
+        add: (v) => void (v !== undefined && out.push(v)),
+        result: () => (out.length ? (spec.distinct ? out.sort(collate) : out) : null),
+      });
+    }
+    case 'median': {
+      const xs: number[] = [];
+      return wrap({
+        add: (v) => void (typeof v === 'number' && xs.push(v)),
+        result: () => {
+          if (!xs.length) return null;
+          xs.sort((a, b) => a - b);
+          const m = xs.length >> 1;
+          return xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
+        },
+      });
+    }
+    default: {
+      // variance / stddev family
+      const xs: number[] = [];
+      const pop = spec.name.endsWith('_pop');
+      const sd = spec.name.startsWith('stddev');
+      return wrap({
+        add: (v) => void (typeof v === 'number' && xs.push(v)),
+        result: () => {
+          const n = xs.length;
+          if (n === 0) return null;
+          if (n === 1) return pop ? 0 : spec.name === 'variance' || spec.name === 'stddev' ? 0 : null;
+          const mean = xs.reduce((a, b) => a + b, 0) / n;
+          const ss = xs.reduce((a, b) => a + (b - mean) ** 2, 0);
+          const variance = ss / (pop ? n : n - 1);
+          return sd ? Math.sqrt(variance) : variance;
+        },
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// FROM
+
+type RowSource = (outer: Row, ctx: ExecContext) => Iterable<Row>;
+
+interface FromPlan {
+  source: RowSource;
+  aliases: string[];
+  explain: Record<string, unknown>[];
+}
+
+function bind(parent: Row, alias: string, value: Value, meta?: Row['metas'][string]): Row {
+  const vars = Object.create(parent.vars) as Row['vars'];
+  vars[alias] = value;
+  let metas = parent.metas;
+  if (meta) {
+    metas = Object.create(parent.metas) as Row['metas'];
+    metas[alias] = meta;
+  }
+  return { vars, metas };
+}
+
+function isKeyspaceSource(src: A.FromSource, scope: Scope): boolean {
+  return src.kind === 'keyspace' && !(src.ks.namespace === 'default' && !src.ks.scope && scope.names.has(src.ks.bucket));
+}
+
+/** A FROM source that names a variable in scope (WITH, outer query) reads that variable. */
+function asExprSource(src: A.FromSource & { kind: 'keyspace' }): A.FromSource {
+  return { kind: 'expr', expr: { kind: 'ident', name: src.ks.bucket }, alias: src.alias };
+}
+
+function compileSource(
+  src: A.FromSource,
+  scope: Scope,
+  env: Env,
+  where: A.Expr[],
+  implicit: boolean,
+  available: Set<string>,
+  countOnly = false,
+  rowNames?: Set<string>,
+): { source: RowSource; explain: Record<string, unknown>[]; perRow?: boolean } {
+  if (src.kind === 'keyspace') {
+    if (src.ks.namespace === 'system') return systemSource(src, env);
+    const store = resolveBucket(env, src.ks);
+    const access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, src.useIndex, rowNames);
+    const alias = src.alias;
+    if (countOnly && !src.useKeys) {
+      // SELECT COUNT(*) with nothing else to evaluate: count index entries, fetch nothing.
+      return {
+        explain: [access.explain],
+        *source(outer, ctx) {
+          let n = 0;
+          for (const _ of access.ids(outer, ctx)) {
+            if ((++n & 1023) === 0) ctx.checkDeadline();
+            yield outer;
+          }
+        },
+      };
+    }
+    return {
+      perRow: access.perRow || !!src.useKeys,
+      explain: [access.explain, { '#operator': 'Fetch', as: alias, keyspace: src.ks.bucket, namespace: src.ks.namespace }],
+      *source(outer, ctx) {
+        let n = 0;
+        for (const id of access.ids(outer, ctx)) {
+          if ((++n & 1023) === 0) ctx.checkDeadline();
+          const f = fetchDoc(store, id);
+          if (!f) continue;
+          yield bind(outer, alias, f.value, f.doc);
+        }
+      },
+    };
+  }
+  if (src.kind === 'subquery') {
+    const q = compileSelect(src.query, scope, env);
+    const alias = src.alias;
+    return {
+      explain: [{ '#operator': 'Alias', as: alias, subquery: q.explain }],
+      *source(outer, ctx) {
+        for (const v of q.run(outer, ctx)) yield bind(outer, alias, v);
+      },
+    };
+  }
+  const e = compile(src.expr, scope);
+  const alias = src.alias;
+  return {
+    explain: [{ '#operator': 'ExpressionScan', expr: formatExpr(src.expr), alias }],
+    *source(outer, ctx) {
+      const v = e(outer, ctx);
+      if (Array.isArray(v)) {
+        for (const x of v) yield bind(outer, alias, x);
+      } else if (v !== undefined) yield bind(outer, alias, v);
+    },
+  };
+}
+
+const SYSTEM_KEYSPACES = new Set(['indexes', 'keyspaces', 'dual', 'buckets']);
+
+function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { source: RowSource; explain: Record<string, unknown>[] } {
+  const name = src.ks.bucket;
+  if (!SYSTEM_KEYSPACES.has(name)) throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: system:${name}`);
+  const alias = src.alias;
+  return {
+    explain: [{ '#operator': 'PrimaryScan', index: '#primary', keyspace: name, namespace: 'system', using: 'system' }],
+    *source(outer) {
+      if (name === 'dual') {
+        yield bind(outer, alias, {});
+        return;
+      }
+      for (const store of env.buckets()) {
+        if (!env.canAccess(store.name)) continue;
+        if (name === 'indexes') {
+          for (const ix of catalogFor(store).list()) yield bind(outer, alias, ix.describe());
+        } else {
+          yield bind(outer, alias, { datastore_id: 'http://127.0.0.1:8091', id: store.name, name: store.name, namespace_id: 'default', path: `default:${store.name}` });
+        }
+      }
+    },
+  };
+}
+
+function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[], countOnly = false): { plan: FromPlan; scope: Scope } {
+  // A FROM name that is a variable of the enclosing scope (WITH, outer query) reads the variable.
+  const resolve = (src: A.FromSource): A.FromSource => (src.kind === 'keyspace' && !isKeyspaceSource(src, scope) ? asExprSource(src) : src);
+  from = { source: resolve(from.source), joins: from.joins.map((j) => (j.kind === 'ansi' ? { ...j, right: resolve(j.right) } : j)) };
+  const aliases = [from.source.alias];
+  for (const j of from.joins) aliases.push(j.kind === 'unnest' ? j.alias : j.right.alias);
+  const implicit = from.joins.length === 0;
+  const inner: Scope = childScope(scope, aliases);
+  inner.implicit = implicit ? from.source.alias : undefined;
+  // Before anything of this block is read, only the outer scope is available to index spans.
+  const available = new Set(scope.names);
+  const first = compileSource(from.source, inner, env, where, implicit, available, countOnly && from.joins.length === 0);
+  let source = first.source;
+  const explain = [...first.explain];
+  available.add(from.source.alias);
+  for (const j of from.joins) {
+    const left = source;
+    if (j.kind === 'unnest') {
+      const e = compile(j.expr, inner);
+      const { alias, outer } = j;
+      source = function* (o, ctx) {
+        for (const row of left(o, ctx)) {
+          const arr = e(row, ctx);
+          if (Array.isArray(arr) && arr.length) {
+            for (const x of arr) if (x !== undefined) yield bind(row, alias, x);
+          } else if (outer) yield row;
+        }
+      };
+      explain.push({ '#operator': 'Unnest', as: alias, expr: formatExpr(j.expr), outer: outer || undefined });
+      available.add(alias);
+      continue;
+    }
+    if (j.kind === 'lookup') {
+      const right = j.right;
+      const store = resolveBucket(env, right.ks);
+      const keys = compile(j.onKeys, inner);
+      const { outer, nest } = j;
+      const alias = right.alias;
+      source = function* (o, ctx) {
+        for (const row of left(o, ctx)) {
+          const k = keys(row, ctx);
+          const ids = typeof k === 'string' ? [k] : Array.isArray(k) ? k.filter((x): x is string => typeof x === 'string') : [];
+          if (nest) {
+            const docs: Value[] = [];
+            for (const id of ids) {
+              const f = fetchDoc(store, id);
+              if (f) docs.push(f.value);
+            }
+            if (docs.length) yield bind(row, alias, docs);
+            else if (outer) yield row;
+            continue;
+          }
+          let matched = false;
+          for (const id of ids) {
+            const f = fetchDoc(store, id);
+            if (!f) continue;
+            matched = true;
+            yield bind(row, alias, f.value, f.doc);
+          }
+          if (!matched && outer) yield row;
+        }
+      };
+      explain.push({ '#operator': nest ? 'Nest' : 'Join', keyspace: right.ks.bucket, on_keys: formatExpr(j.onKeys), as: alias, outer: outer || undefined });
+      available.add(alias);
+      continue;
+    }
+    const right = j.right;
+    // ANSI JOIN / NEST: for each left row, read the right side through an index when the ON
+    // clause gives a sargable predicate, else through its primary index.
+    const on = compile(j.on, inner);
+    const { outer, nest } = j;
+    const alias = right.alias;
+    // An inner join may also narrow the right side with WHERE predicates on it alone.
+    const rightConds = outer ? conjuncts(j.on) : [...conjuncts(j.on), ...where];
+    const leftAliases = new Set([...available].filter((n) => !scope.names.has(n)));
+    const rightPlan = compileSource(right, inner, env, rightConds, false, available, false, leftAliases);
+    explain.push({ '#operator': nest ? 'NestedLoopNest' : 'NestedLoopJoin', alias, on_clause: formatExpr(j.on), outer: outer || undefined, '~child': rightPlan.explain });
+    const rsrc = rightPlan.source;
+    // Without an index to probe, the right side would be scanned once per left row. When ON has
+    // an equality between a right-side expression and a left-side one, hash the right side once
+    // per execution instead (what USE HASH asks for on Couchbase).
+    const probe = right.kind === 'keyspace' && !rightPlan.perRow ? hashKeys(j.on, alias, inner, available) : undefined;
+    if (probe) explain[explain.length - 1]['#operator'] = nest ? 'HashNest' : 'HashJoin';
+    source = function* (o, ctx) {
+      let table: Map<string, Row[]> | undefined;
+      const candidates = (row: Row): Iterable<Row> => {
+        if (!probe) return rsrc(row, ctx);
+        if (!table) {
+          table = new Map();
+          for (const r of rsrc(o, ctx)) {
+            const k = probe.right(r, ctx);
+            if (k === undefined || k === null) continue;
+            const key = valueKey(k);
+            let list = table.get(key);
+            if (!list) table.set(key, (list = []));
+            list.push(r);
+          }
+        }
+        const k = probe.left(row, ctx);
+        const list = k === undefined || k === null ? undefined : table.get(valueKey(k));
+        return list ? list.map((r) => bind(row, alias, r.vars[alias], r.metas[alias])) : [];
+      };
+      for (const row of left(o, ctx)) {
+        if (nest) {
+          const docs: Value[] = [];
+          for (const r of candidates(row)) if (truthy(on(r, ctx))) docs.push(r.vars[alias]);
+          if (docs.length) yield bind(row, alias, docs);
+          else if (outer) yield row;
+          continue;
+        }
+        let matched = false;
+        for (const r of candidates(row)) {
+          if (truthy(on(r, ctx))) {
+            matched = true;
+            yield r;
+          }
+        }
+        if (!matched && outer) yield row;
+      }
+    };
+    available.add(alias);
+  }
+  return { plan: { source, aliases, explain }, scope: inner };
+}
+
+/** For `right.x = <left expr>` in an ON clause: the two sides compiled, for a hash join. */
+function hashKeys(on: A.Expr, alias: string, scope: Scope, leftNames: Set<string>): { left: Compiled; right: Compiled } | undefined {
+  for (const c of conjuncts(on)) {
+    if (c.kind !== 'binary' || c.op !== '=') continue;
+    for (const [r, l] of [
+      [c.left, c.right],
+      [c.right, c.left],
+    ]) {
+      if (docRelative(r, alias, false, scope.names) && independentOf(l, alias, false, leftNames) && !freeIdents(l).has('\0meta')) {
+        return { left: compile(l, scope), right: compile(r, scope) };
+      }
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SELECT blocks
+
+interface Item {
+  row: Row;
+  value: Value;
+  /** Whether `row` belongs to this item alone (false when it is the shared outer row). */
+  own: boolean;
+}
+
+interface BlockPlan {
+  run(outer: Row, ctx: ExecContext): Iterable<Item>;
+  explain: Record<string, unknown>[];
+  signature: Value;
+  scope: Scope;
+  aliases: Set<string>;
+}
+
+function termSignature(t: A.ResultTerm): [string, Value] | undefined {
+  if (t.star) return ['*', '*'];
+  return undefined;
+}
+
+function exprType(e: A.Expr | undefined): string {
+  if (!e) return 'json';
+  if (e.kind === 'lit') return e.value === null ? 'json' : typeof e.value === 'object' ? 'json' : typeof e.value;
+  if (e.kind === 'binary') return ['+', '-', '*', '/', '%'].includes(e.op) ? 'number' : e.op === '||' ? 'string' : 'boolean';
+  if (e.kind === 'and' || e.kind === 'or' || e.kind === 'not' || e.kind === 'is' || e.kind === 'like' || e.kind === 'in' || e.kind === 'between') return 'boolean';
+  if (e.kind === 'call' && (e.name === 'count' || e.name === 'sum' || e.name === 'avg')) return 'number';
+  return 'json';
+}
+
+function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockPlan {
+  const explain: Record<string, unknown>[] = [];
+  const where = conjuncts(block.where);
+  let scope: Scope = outerScope;
+  let fromPlan: FromPlan | undefined;
+  if (block.from) {
+    const countOnly =
+      !block.where && !block.let.length && !block.groupBy && !block.having && !block.letting.length && !block.distinct &&
+      block.terms.length > 0 && block.terms.every((t) => !t.star && t.expr?.kind === 'call' && t.expr.name === 'count' && !!t.expr.star);
+    const c = compileFrom(block.from, outerScope, env, where, countOnly);
+    fromPlan = c.plan;
+    scope = c.scope;
+    explain.push(...fromPlan.explain);
+  }
+  const lets: { name: string; fn: Compiled }[] = [];
+  for (const l of block.let) {
+    lets.push({ name: l.name, fn: compile(l.expr, scope) });
+    scope = childScope(scope, [l.name]);
+  }
+  if (lets.length) explain.push({ '#operator': 'Let', bindings: block.let.map((l) => ({ var: l.name, expr: formatExpr(l.expr) })) });
+  const whereFn = block.where ? compile(block.where, scope) : undefined;
+  if (block.where) explain.push({ '#operator': 'Filter', condition: formatExpr(block.where) });
+
+  const aggregated =
+    !!block.groupBy || block.terms.some((t) => hasAggregate(t.expr)) || hasAggregate(block.having) || block.letting.some((l) => hasAggregate(l.expr));
+  const aggs: AggregateSpec[] = [];
+  let groupScope = scope;
+  const groupKeys = (block.groupBy ?? []).map((g) => compile(g, scope));
+  const lettings: { name: string; fn: Compiled }[] = [];
+  if (aggregated) {
+    groupScope = { ...scope, aggregates: aggs };
+    for (const l of block.letting) {
+      lettings.push({ name: l.name, fn: compile(l.expr, groupScope) });
+      groupScope = childScope(groupScope, [l.name]);
+    }
+    explain.push({ '#operator': 'Group', group_keys: (block.groupBy ?? []).map(formatExpr) });
+  }
+  const havingFn = block.having ? compile(block.having, groupScope) : undefined;
+  if (block.having) explain.push({ '#operator': 'Filter', condition: formatExpr(block.having) });
+
+  // Projection
+  const fromAliases = fromPlan ? fromPlan.aliases : [];
+  const aliases = new Set<string>();
+  type Proj = { kind: 'star' } | { kind: 'dotstar'; fn: Compiled } | { kind: 'named'; name: string; fn: Compiled };
+  const projs: Proj[] = [];
+  let rawFn: Compiled | undefined;
+  const sig: [string, Value][] = [];
+  if (block.raw) {
+    rawFn = compile(block.terms[0].expr!, groupScope);
+  } else {
+    let n = 1;
+    for (const t of block.terms) {
+      if (t.star && !t.expr) {
+        projs.push({ kind: 'star' });
+        sig.push(termSignature(t)!);
+      } else if (t.star) {
+        projs.push({ kind: 'dotstar', fn: compile(t.expr!, groupScope) });
+        sig.push(['*', '*']);
+      } else {
+        const name = t.alias ?? defaultAlias(t.expr!) ?? `$${n++}`;
+        aliases.add(name);
+        projs.push({ kind: 'named', name, fn: compile(t.expr!, groupScope) });
+        sig.push([name, exprType(t.expr)]);
+      }
+    }
+  }
+  explain.push({ '#operator': 'InitialProject', result_terms: block.terms.map((t) => ({ expr: t.expr ? formatExpr(t.expr) : 'self', star: t.star || undefined, as: t.alias })) });
+  const signature: Value = block.raw ? 'json' : sortedObject(sig);
+
+  // With only named terms the key order is known now: build rows directly in sorted order.
+  const named = projs.every((p) => p.kind === 'named') ? (projs as { kind: 'named'; name: string; fn: Compiled }[]).slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : undefined;
+  const project = (row: Row, ctx: ExecContext): Value => {
+    if (rawFn) return rawFn(row, ctx);
+    if (named) {
+      const out: Record<string, Value> = {};
+      for (const p of named) {
+        const v = p.fn(row, ctx);
+        if (v !== undefined) out[p.name] = v;
+      }
+      return out;
+    }
+    const entries: [string, Value][] = [];
+    for (const p of projs) {
+      if (p.kind === 'named') entries.push([p.name, p.fn(row, ctx)]);
+      else if (p.kind === 'star') {
+        // SELECT * wraps each FROM term's value under its alias
+        for (const a of fromAliases) entries.push([a, row.vars[a]]);
+      } else {
+        const v = p.fn(row, ctx);
+        if (isObject(v)) for (const k of Object.keys(v)) entries.push([k, v[k]]);
+      }
+    }
+    return sortedObject(entries);
+  };
+
+  const source = fromPlan?.source;
+  function* filtered(outer: Row, ctx: ExecContext): Generator<Row> {
+    const rows: Iterable<Row> = source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }];
+    for (const row of rows) {
+      for (const l of lets) row.vars[l.name] = l.fn(row, ctx);
+      if (whereFn && !truthy(whereFn(row, ctx))) continue;
+      yield row;
+    }
+  }
+
+  function* grouped(outer: Row, ctx: ExecContext): Generator<Row> {
+    const groups = new Map<string, { row: Row; states: AggState[] }>();
+    let n = 0;
+    for (const row of filtered(outer, ctx)) {
+      if ((++n & 1023) === 0) ctx.checkDeadline();
+      let key = '';
+      for (const g of groupKeys) key += valueKey(g(row, ctx)) + '\u0001';
+      let grp = groups.get(key);
+      if (!grp) {
+        grp = { row, states: aggs.map(makeAgg) };
+        groups.set(key, grp);
+      }
+      for (let i = 0; i < aggs.length; i++) {
+        const a = aggs[i];
+        grp.states[i].add(a.star ? 1 : a.arg!(row, ctx));
+      }
+    }
+    if (groups.size === 0 && groupKeys.length === 0) {
+      // Aggregates without GROUP BY over no rows still produce one row (COUNT 0, others NULL).
+      groups.set('', { row: { vars: Object.create(outer.vars), metas: outer.metas }, states: aggs.map(makeAgg) });
+    }
+    for (const grp of groups.values()) {
+      const row: Row = { vars: Object.create(grp.row.vars), metas: grp.row.metas, aggs: grp.states.map((s) => s.result()) };
+      for (const l of lettings) row.vars[l.name] = l.fn(row, ctx);
+      if (havingFn && !truthy(havingFn(row, ctx))) continue;
+      yield row;
+    }
+  }
+
+  const rowsOf = aggregated ? grouped : filtered;
+  return {
+    explain,
+    signature,
+    scope: groupScope,
+    aliases,
+    *run(outer, ctx) {
+      for (const row of rowsOf(outer, ctx)) {
+        const value = project(row, ctx);
+        if (rawFn && value === undefined) continue;
+        yield { row, value, own: true };
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements
+
+function* distinctItems(items: Iterable<Item>): Generator<Item> {
+  const seen = new Set<string>();
+  for (const it of items) {
+    const k = valueKey(it.value);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    yield it;
+  }
+}
+
+interface BodyPlan {
+  run(outer: Row, ctx: ExecContext): Iterable<Item>;
+  explain: Record<string, unknown>;
+  signature: Value;
+  /** Present for a single block: ORDER BY may then use the block's variables. */
+  block?: BlockPlan;
+}
+
+function compileBody(body: A.SelectBody, scope: Scope, env: Env): BodyPlan {
+  if (body.kind === 'block') {
+    const b = compileBlock(body, scope, env);
+    const distinct = body.distinct;
+    if (distinct) b.explain.push({ '#operator': 'Distinct' });
+    return {
+      block: b,
+      signature: b.signature,
+      explain: { '#operator': 'Sequence', '~children': b.explain },
+      run: distinct ? (o, c) => distinctItems(b.run(o, c)) : (o, c) => b.run(o, c),
+    };
+  }
+  if (body.kind === 'paren') {
+    const q = compileSelect(body.query, scope, env);
+    return {
+      signature: q.signature,
+      explain: q.explain,
+      *run(o, c) {
+        for (const value of q.run(o, c)) yield { row: o, value, own: false };
+      },
+    };
+  }
+  const left = compileBody(body.left, scope, env);
+  const right = compileBody(body.right, scope, env);
+  const op = body.op;
+  const all = body.all;
+  const name = { union: 'UnionAll', intersect: 'IntersectAll', except: 'ExceptAll' }[op];
+  return {
+    signature: left.signature,
+    explain: { '#operator': all ? name : name.replace('All', ''), '~children': [left.explain, right.explain] },
+    run(o, c) {
+      if (op === 'union') {
+        const both = (function* () {
+          yield* left.run(o, c);
+          yield* right.run(o, c);
+        })();
+        return all ? both : distinctItems(both);
+      }
+      return (function* () {
+        const counts = new Map<string, number>();
+        for (const it of right.run(o, c)) {
+          const k = valueKey(it.value);
+          counts.set(k, (counts.get(k) ?? 0) + 1);
+        }
+        const out = (function* () {
+          for (const it of left.run(o, c)) {
+            const k = valueKey(it.value);
+            const n = counts.get(k) ?? 0;
+            if (op === 'intersect' ? n > 0 : n === 0) {
+              if (all && op === 'intersect') counts.set(k, n - 1);
+              yield it;
+            }
+          }
+        })();
+        yield* all ? out : distinctItems(out);
+      })();
+    },
+  };
+}
+
+function makeSubqueryScope(base: Scope, env: Env): Scope {
+  return { ...base, subquery: (q, s) => {
+    const plan = compileSelect(q, { ...s, aggregates: undefined }, env);
+    return (row, ctx) => plan.run(row, ctx);
+  } };
+}
+
+/** The top-level scope of a statement. */
+export function rootScope(env: Env): Scope {
+  return makeSubqueryScope({ names: new Set(), subquery: () => [] as never }, env);
+}
+
+function limitValue(fn: Compiled | undefined, row: Row, ctx: ExecContext, what: string): number | undefined {
+  if (!fn) return undefined;
+  const v = fn(row, ctx);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new QueryError(ErrorCode.EXECUTION, `Invalid ${what} value ${JSON.stringify(v ?? null)}.`);
+  return Math.max(0, Math.trunc(v));
+}
+
+export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: Env): CompiledQuery {
+  let scope = makeSubqueryScope(outerScope, env);
+  const withs: { name: string; fn: Compiled }[] = [];
+  for (const w of stmt.with) {
+    withs.push({ name: w.name, fn: compile(w.expr, scope) });
+    scope = childScope(scope, [w.name]);
+  }
+  const body = compileBody(stmt.body, scope, env);
+  const children: Record<string, unknown>[] = [body.explain];
+  let orderFns: { fn: Compiled; desc: boolean; nulls?: 'first' | 'last' }[] | undefined;
+  if (stmt.orderBy) {
+    let oscope: Scope;
+    let terms: A.OrderTerm[];
+    if (body.block) {
+      const shadow = new Set<string>();
+      oscope = childScope(body.block.scope, [OUT]);
+      for (const n of body.block.scope.names) if (!body.block.aliases.has(n)) shadow.add(n);
+      terms = stmt.orderBy.map((t) => ({ ...t, expr: aliasRefs(t.expr, body.block!.aliases, shadow) }));
+    } else {
+      oscope = { ...scope, names: new Set([...scope.names, OUT]), implicit: OUT };
+      terms = stmt.orderBy;
+    }
+    orderFns = terms.map((t) => ({ fn: compile(t.expr, oscope), desc: t.desc, nulls: t.nulls }));
+    children.push({ '#operator': 'Order', sort_terms: stmt.orderBy.map((t) => ({ expr: formatExpr(t.expr), desc: t.desc || undefined })) });
+  }
+  const offsetFn = stmt.offset ? compile(stmt.offset, scope) : undefined;
+  const limitFn = stmt.limit ? compile(stmt.limit, scope) : undefined;
+  if (stmt.offset) children.push({ '#operator': 'Offset', expr: formatExpr(stmt.offset) });
+  if (stmt.limit) children.push({ '#operator': 'Limit', expr: formatExpr(stmt.limit) });
+  children.push({ '#operator': 'FinalProject' });
+
+  const run = function* (outer: Row, ctx: ExecContext): Generator<Value> {
+    let row = outer;
+    if (withs.length) {
+      row = { vars: Object.create(outer.vars), metas: outer.metas };
+      for (const w of withs) row.vars[w.name] = w.fn(row, ctx);
+    }
+    const offset = limitValue(offsetFn, row, ctx, 'OFFSET') ?? 0;
+    const limit = limitValue(limitFn, row, ctx, 'LIMIT');
+    if (limit === 0) return;
+    let items: Iterable<Item> = body.run(row, ctx);
+    if (orderFns) items = sortItems(items, orderFns, ctx, limit === undefined ? undefined : offset + limit);
+    let skipped = 0;
+    let emitted = 0;
+    for (const it of items) {
+      if (skipped < offset) {
+        skipped++;
+        continue;
+      }
+      yield it.value;
+      if (limit !== undefined && ++emitted >= limit) return;
+    }
+  };
+  return { run, explain: { '#operator': 'Sequence', '~children': children }, signature: body.signature };
+}
+
+function sortItems(items: Iterable<Item>, terms: { fn: Compiled; desc: boolean; nulls?: 'first' | 'last' }[], ctx: ExecContext, keep?: number): Item[] {
+  type Keyed = { item: Item; keys: Value[]; seq: number };
+  const cmp = (a: Keyed, b: Keyed): number => {
+    for (let i = 0; i < terms.length; i++) {
+      const t = terms[i];
+      const x = a.keys[i];
+      const y = b.keys[i];
+      let c: number;
+      if (t.nulls) {
+        const xn = x === null || x === undefined;
+        const yn = y === null || y === undefined;
+        if (xn !== yn) {
+          c = xn === (t.nulls === 'first') ? -1 : 1;
+          return c;
+        }
+      }
+      c = collate(x, y);
+      if (c !== 0) return t.desc ? -c : c;
+    }
+    return a.seq - b.seq;
+  };
+  const out: Keyed[] = [];
+  let seq = 0;
+  for (const item of items) {
+    if ((seq & 1023) === 0) ctx.checkDeadline();
+    // Each item owns its row (or shares only the outer row, for set operators), so the projected
+    // value can be bound in place; Object.create per row would turn every row into a prototype.
+    const r: Row = item.own ? item.row : { vars: { [OUT]: item.value }, metas: {} };
+    r.vars[OUT] = item.value;
+    const keys: Value[] = new Array(terms.length);
+    for (let i = 0; i < terms.length; i++) keys[i] = terms[i].fn(r, ctx);
+    const k: Keyed = { item, keys, seq: seq++ };
+    if (keep === undefined) {
+      out.push(k);
+      continue;
+    }
+    // Top-k: keep a sorted buffer of at most `keep` items.
+    if (out.length >= keep && cmp(k, out[out.length - 1]) >= 0) continue;
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cmp(out[mid], k) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, k);
+    if (out.length > keep) out.pop();
+  }
+  if (keep === undefined) out.sort(cmp);
+  return out.map((k) => k.item);
+}
+
+export { distinctValues, docRelative, docValue };

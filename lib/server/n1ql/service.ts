@@ -1,0 +1,318 @@
+// The query service's HTTP front end (Couchbase's /query/service): request parameters in, the
+// response streamed out field by field and the results row by row, honouring backpressure.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import createDebug from 'debug';
+import type { HttpServiceHandler, ServiceContext, ServiceUser } from '../service-types';
+import { formatDuration, parseDuration } from './duration';
+import { QueryError, ErrorCode, httpStatusFor } from './errors';
+import type { ExecContext } from './expr';
+import { parseQueryContext, type Env } from './keyspace';
+import { parse } from './parser';
+import { decodePlan, runStatement, type Prepared, type StatementResult } from './statement';
+import type { Value } from './value';
+
+const debug = createDebug('deferbase:n1ql');
+
+const MAX_BODY = 16 * 1024 * 1024;
+const FLUSH_AT = 16 * 1024;
+const DEFAULT_TIMEOUT_MS = 75_000;
+
+// Parameters Couchbase accepts; anything else is error 1065, as on a real server.
+const KNOWN = new Set(
+  (
+    'statement prepared encoded_plan auto_execute args client_context_id timeout scan_consistency scan_vector scan_vectors ' +
+    'scan_wait readonly metrics pretty profile max_parallelism pipeline_batch pipeline_cap scan_cap query_context use_fts ' +
+    'preserve_expiry use_replica txid tximplicit txdata txtimeout txstmtnum durability_level kvtimeout atrcollection numatrs ' +
+    'creds namespace signature compression encoding format controls use_cbo memory_quota sort_projection batch_args batch_named_args ' +
+    'sql_mode auto_update_statistics errorlimit'
+  ).split(' '),
+);
+
+const CONSISTENCIES = new Set(['not_bounded', 'request_plus', 'statement_plus', 'at_plus']);
+
+export interface QueryServiceState {
+  prepareds: Map<string, Prepared>;
+}
+
+type Params = Record<string, unknown>;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new QueryError(1190, 'Request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Form and URL parameters carry JSON-valued fields as JSON text. */
+function fromForm(search: URLSearchParams): Params {
+  const out: Params = {};
+  for (const [k, v] of search) {
+    if (k === 'args' || k.startsWith('$') || k === 'scan_vectors' || k === 'creds' || k === 'controls') {
+      try {
+        out[k] = JSON.parse(v);
+      } catch {
+        out[k] = v;
+      }
+    } else out[k] = v;
+  }
+  return out;
+}
+
+function bool(v: unknown): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for boolean parameter: ${String(v)}`);
+}
+
+export class QueryService implements HttpServiceHandler {
+  private readonly active = new Set<ServerResponse>();
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly state: QueryServiceState,
+  ) {}
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/admin/ping') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+      return;
+    }
+    if (url.pathname === '/query/service' || url.pathname === '/query') {
+      if (req.method !== 'POST' && req.method !== 'GET') {
+        res.writeHead(405, { 'content-type': 'application/json', allow: 'GET, POST' });
+        res.end(JSON.stringify({ errors: [{ code: 1000, msg: `Unsupported http method: ${req.method}` }], status: 'fatal' }));
+        return;
+      }
+      this.active.add(res);
+      res.on('close', () => this.active.delete(res));
+      this.query(req, res, url).catch((err) => {
+        debug('query handler failed: %O', err);
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ errors: [{ code: 5000, msg: String((err as Error).message) }], status: 'fatal' }));
+        } else res.destroy();
+      });
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ errors: [{ code: 1000, msg: `Not found: ${url.pathname}` }], status: 'fatal' }));
+  }
+
+  close(): void {
+    for (const res of this.active) res.destroy();
+    this.active.clear();
+  }
+
+  private async readParams(req: IncomingMessage, url: URL): Promise<Params> {
+    const params = fromForm(url.searchParams);
+    if (req.method === 'POST') {
+      const body = await readBody(req);
+      const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      if (type === 'application/x-www-form-urlencoded') Object.assign(params, fromForm(new URLSearchParams(body)));
+      else if (body.trim()) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          if (type === 'application/json') throw new QueryError(1100, `Error processing JSON request body: ${body.slice(0, 40)}`);
+          // Couchbase takes a non-JSON text/plain body as the statement itself
+          parsed = { statement: body };
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new QueryError(1100, 'Request body must be a JSON object');
+        Object.assign(params, parsed);
+      }
+    }
+    return params;
+  }
+
+  private async query(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const started = process.hrtime.bigint();
+    const requestID = randomUUID();
+    let clientContextID: string | undefined;
+    let pretty = false;
+    let metrics = true;
+    let result: StatementResult | undefined;
+    let iterator: Iterator<Value> | undefined;
+    let first: IteratorResult<Value> | undefined;
+    let execStarted = started;
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+    });
+    try {
+      const params = await this.readParams(req, url);
+      if (typeof params.client_context_id === 'string') clientContextID = params.client_context_id;
+      else if (params.client_context_id !== undefined) clientContextID = JSON.stringify(params.client_context_id);
+      pretty = bool(params.pretty) ?? false;
+      metrics = bool(params.metrics) ?? true;
+      for (const k of Object.keys(params)) {
+        if (!KNOWN.has(k) && !k.startsWith('$')) throw new QueryError(ErrorCode.UNRECOGNIZED_PARAMETER, `Unrecognized parameter in request: ${k}`);
+      }
+      const user = this.ctx.authenticate(req.headers.authorization);
+      if (!user) throw new QueryError(ErrorCode.AUTH, 'Unable to authorize user.');
+      const sc = params.scan_consistency;
+      if (sc !== undefined && (typeof sc !== 'string' || !CONSISTENCIES.has(sc.toLowerCase()))) {
+        throw new QueryError(ErrorCode.BAD_PARAMETER, `Unknown scan_consistency value: ${String(sc)}`);
+      }
+      let timeoutMs = DEFAULT_TIMEOUT_MS;
+      if (params.timeout !== undefined) {
+        const t = typeof params.timeout === 'string' ? parseDuration(params.timeout) : undefined;
+        if (t === undefined) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for timeout parameter: ${String(params.timeout)}`);
+        if (t > 0) timeoutMs = t;
+      }
+      const positional = params.args === undefined ? [] : params.args;
+      if (!Array.isArray(positional)) throw new QueryError(ErrorCode.BAD_PARAMETER, 'args parameter must be an array');
+      const named: Record<string, Value> = {};
+      for (const [k, v] of Object.entries(params)) if (k.startsWith('$')) named[k.slice(1)] = v as Value;
+      const readonly = (bool(params.readonly) ?? false) || req.method === 'GET';
+      const deadline = Date.now() + timeoutMs;
+      const timeoutText = typeof params.timeout === 'string' ? params.timeout : `${timeoutMs}ms`;
+      const exec: ExecContext = {
+        now: this.ctx.clock.now(),
+        positional: positional as Value[],
+        named,
+        checkDeadline: () => {
+          if (Date.now() > deadline) throw new QueryError(ErrorCode.TIMEOUT, `Timeout ${timeoutText} exceeded`);
+        },
+      };
+      const env = this.envFor(user);
+      if (params.query_context !== undefined) {
+        const qc = typeof params.query_context === 'string' ? parseQueryContext(params.query_context) : undefined;
+        if (!qc) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for query_context: ${String(params.query_context)}`);
+        env.queryContext = qc;
+      }
+      let stmt;
+      if (typeof params.statement === 'string') {
+        stmt = parse(params.statement);
+        if (params.prepared === undefined && stmt.type === 'prepare' && bool(params.auto_execute)) {
+          runStatement(stmt, { env, ctx: exec, readonly, prepareds: this.state.prepareds });
+          stmt = stmt.stmt;
+        }
+      } else if (typeof params.prepared === 'string') {
+        let p = this.state.prepareds.get(params.prepared);
+        if (!p && typeof params.encoded_plan === 'string') {
+          p = decodePlan(params.encoded_plan);
+          if (p) this.state.prepareds.set(p.name, p);
+        }
+        if (!p) throw new QueryError(ErrorCode.NO_SUCH_PREPARED, `No such prepared statement: ${params.prepared}`);
+        stmt = p.stmt;
+      } else {
+        throw new QueryError(ErrorCode.NO_STATEMENT, 'No statement or prepared value');
+      }
+      execStarted = process.hrtime.bigint();
+      result = runStatement(stmt, { env, ctx: exec, readonly, prepareds: this.state.prepareds });
+      iterator = result.rows[Symbol.iterator]();
+      // Pull the first row before answering, so an error found while starting picks the HTTP status.
+      first = iterator.next();
+    } catch (err) {
+      const qe = toQueryError(err);
+      res.writeHead(httpStatusFor(qe.code), { 'content-type': 'application/json' });
+      const parts = [`{\n"requestID": ${JSON.stringify(requestID)}`];
+      if (clientContextID !== undefined) parts.push(`"clientContextID": ${JSON.stringify(clientContextID)}`);
+      parts.push(`"errors": [${JSON.stringify(qe.toJSON())}]`, `"status": ${JSON.stringify(qe.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal')}`);
+      if (metrics) parts.push(`"metrics": ${metricsText(started, execStarted, 0, 0, 0, 1)}`);
+      res.end(parts.join(',\n') + '\n}\n');
+      return;
+    }
+
+    const firstErrorCode = result.errors.length ? result.errors[0].code : undefined;
+    res.writeHead(firstErrorCode !== undefined && first.done ? httpStatusFor(firstErrorCode) : 200, { 'content-type': 'application/json' });
+    let buf = `{\n"requestID": ${JSON.stringify(requestID)},\n`;
+    if (clientContextID !== undefined) buf += `"clientContextID": ${JSON.stringify(clientContextID)},\n`;
+    if (result.signature !== undefined) buf += `"signature": ${JSON.stringify(result.signature)},\n`;
+    buf += '"results": [';
+    let count = 0;
+    let size = 0;
+    let fatal: QueryError | undefined;
+    let step = first;
+    try {
+      while (!step.done) {
+        const text = pretty ? JSON.stringify(step.value, null, 4) : JSON.stringify(step.value);
+        if (text !== undefined) {
+          buf += (count ? ',' : '') + (pretty ? '\n' : '') + text;
+          count++;
+          size += text.length;
+        }
+        if (buf.length >= FLUSH_AT) {
+          const ok = res.write(buf);
+          buf = '';
+          if (!ok) await waitDrain(res);
+          else if ((count & 255) === 0) await new Promise((r) => setImmediate(r));
+          if (closed) {
+            iterator.return?.();
+            return;
+          }
+        }
+        step = iterator.next();
+      }
+    } catch (err) {
+      fatal = toQueryError(err);
+      iterator.return?.();
+    }
+    buf += pretty && count ? '\n]' : ']';
+    const errors = fatal ? [...result.errors, fatal] : result.errors;
+    if (errors.length) buf += `,\n"errors": ${JSON.stringify(errors.map((e) => e.toJSON()))}`;
+    const status = fatal ? (fatal.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal') : errors.length ? 'errors' : 'success';
+    buf += `,\n"status": ${JSON.stringify(status)}`;
+    if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, result.mutationCount(), errors.length)}`;
+    buf += '\n}\n';
+    res.end(buf);
+  }
+
+  private envFor(user: ServiceUser): Env {
+    const ctx = this.ctx;
+    return {
+      bucket: (name) => ctx.bucket(name),
+      buckets: () => ctx.buckets(),
+      canAccess: (name) => user.buckets === '*' || user.buckets.includes(name),
+    };
+  }
+}
+
+function waitDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function toQueryError(err: unknown): QueryError {
+  if (err instanceof QueryError) return err;
+  debug('internal error: %O', err);
+  return new QueryError(ErrorCode.EXECUTION, (err as Error)?.message ?? String(err));
+}
+
+function metricsText(started: bigint, execStarted: bigint, count: number, size: number, mutations: number, errors: number): string {
+  const now = process.hrtime.bigint();
+  const m: Record<string, unknown> = {
+    elapsedTime: formatDuration(Number(now - started)),
+    executionTime: formatDuration(Number(now - execStarted)),
+    resultCount: count,
+    resultSize: size,
+    serviceLoad: 1,
+  };
+  if (mutations) m.mutationCount = mutations;
+  if (errors) m.errorCount = errors;
+  return JSON.stringify(m);
+}

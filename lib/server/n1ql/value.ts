@@ -1,0 +1,177 @@
+// N1QL values are plain JSON values held as JS values, with one addition: MISSING, which is
+// `undefined`. That choice makes JSON.stringify do what Couchbase does for free: a MISSING field
+// disappears from an object and a MISSING array element becomes null.
+//
+// Values read from documents are shared between requests (parsed once per stored document), so
+// every function here treats its inputs as read-only and copies before changing anything.
+
+export type Value = undefined | null | boolean | number | string | Value[] | { [k: string]: Value };
+export type ObjectValue = { [k: string]: Value };
+
+export const MISSING = undefined;
+
+/** Collation rank of each N1QL type: MISSING < NULL < false < true < number < string < array < object. */
+export const enum Rank {
+  Missing = 0,
+  Null = 1,
+  Boolean = 2,
+  Number = 3,
+  String = 4,
+  Array = 5,
+  Object = 6,
+  Binary = 7,
+}
+
+export function rank(v: Value): Rank {
+  switch (typeof v) {
+    case 'undefined':
+      return Rank.Missing;
+    case 'boolean':
+      return Rank.Boolean;
+    case 'number':
+      return Rank.Number;
+    case 'string':
+      return Rank.String;
+    case 'object':
+      if (v === null) return Rank.Null;
+      return Array.isArray(v) ? Rank.Array : Rank.Object;
+    default:
+      return Rank.Binary;
+  }
+}
+
+const TYPE_NAMES = ['missing', 'null', 'boolean', 'number', 'string', 'array', 'object', 'binary'];
+
+/** The name TYPE() returns. */
+export function typeName(v: Value): string {
+  return TYPE_NAMES[rank(v)];
+}
+
+export function isObject(v: Value): v is ObjectValue {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function compareStrings(a: string, b: string): number {
+  // Couchbase compares strings byte by byte in UTF-8; UTF-16 code unit order agrees except for
+  // astral characters against U+E000..U+FFFF, which is good enough to be worth the speed.
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Total order over all values (N1QL collation), as used by ORDER BY, MIN/MAX and indexes. */
+export function collate(a: Value, b: Value): number {
+  // Fast paths for the common same-type scalars (index builds sort millions of these).
+  const ta = typeof a;
+  if (ta === typeof b) {
+    if (ta === 'string') return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+    if (ta === 'number') return (a as number) - (b as number) || 0;
+  }
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  switch (ra) {
+    case Rank.Boolean:
+      return a === b ? 0 : a ? 1 : -1;
+    case Rank.Number:
+      return (a as number) - (b as number) || 0;
+    case Rank.String:
+      return compareStrings(a as string, b as string);
+    case Rank.Array: {
+      const x = a as Value[];
+      const y = b as Value[];
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = collate(x[i], y[i]);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+    case Rank.Object: {
+      // Objects: fewer fields first, then field names in sorted order, then values by name.
+      const x = a as ObjectValue;
+      const y = b as ObjectValue;
+      const kx = Object.keys(x).filter((k) => x[k] !== undefined).sort();
+      const ky = Object.keys(y).filter((k) => y[k] !== undefined).sort();
+      if (kx.length !== ky.length) return kx.length - ky.length;
+      for (let i = 0; i < kx.length; i++) {
+        const c = compareStrings(kx[i], ky[i]);
+        if (c !== 0) return c;
+      }
+      for (const k of kx) {
+        const c = collate(x[k], y[k]);
+        if (c !== 0) return c;
+      }
+      return 0;
+    }
+    default:
+      return 0;
+  }
+}
+
+/** Deep equality of two non-null, non-missing values (the `=` operator after MISSING/NULL checks). */
+export function equals(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  const ra = rank(a);
+  if (ra !== rank(b) || ra < Rank.Array) return false;
+  return collate(a, b) === 0;
+}
+
+/** Truth value of a condition (WHERE, HAVING, WHEN, SATISFIES): only a "truthy" valued result passes. */
+export function truthy(v: Value): boolean {
+  switch (typeof v) {
+    case 'boolean':
+      return v;
+    case 'number':
+      return v !== 0 && !Number.isNaN(v);
+    case 'string':
+      return v.length > 0;
+    case 'object':
+      if (v === null) return false;
+      return Array.isArray(v) ? v.length > 0 : Object.keys(v).length > 0;
+    default:
+      return false;
+  }
+}
+
+/** Three-valued boolean of a value used as an operand of AND/OR/NOT: true, false, null or MISSING. */
+export function logical(v: Value): boolean | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return null;
+  return truthy(v);
+}
+
+/** Deep copy, for when a shared document value is about to be changed. */
+export function clone<T extends Value>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(clone) as T;
+  const out: ObjectValue = {};
+  for (const k of Object.keys(v)) out[k] = clone((v as ObjectValue)[k]);
+  return out as T;
+}
+
+/** A copy of an object with its keys in sorted order (how Couchbase serialises objects it builds). */
+export function sortedObject(entries: [string, Value][]): ObjectValue {
+  entries.sort((x, y) => compareStrings(x[0], y[0]));
+  const out: ObjectValue = {};
+  for (const [k, v] of entries) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Serialisation of a result value, as Couchbase writes it. MISSING serialises as nothing. */
+export function stringify(v: Value): string | undefined {
+  return JSON.stringify(v);
+}
+
+/** A key that is equal for values that are N1QL-equal (used by DISTINCT, GROUP BY, set operators). */
+export function valueKey(v: Value): string {
+  if (v === undefined) return 'm';
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v);
+  return canonical(v);
+}
+
+function canonical(v: Value): string {
+  if (v === undefined) return 'null';
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v);
+  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
+  const keys = Object.keys(v).filter((k) => (v as ObjectValue)[k] !== undefined).sort();
+  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonical((v as ObjectValue)[k])).join(',') + '}';
+}
