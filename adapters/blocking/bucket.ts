@@ -1,0 +1,228 @@
+// gcouchbase-style Bucket: plain synchronous calls. The engine lives in a worker thread; each
+// call waits on shared memory (see channel.ts) and returns the same result objects, or throws
+// the same typed errors, the other flavours give.
+import * as path from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import createDebug from 'debug';
+import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
+import { KV_METHOD_NAMES, type KvMethodName } from '../common/methods';
+import { ArgumentError, ObjectDestroyedError } from '../../lib/engine/errors';
+import { runsOnThisThread } from '../common/embedded';
+import { ChannelCaller, ChannelState, createChannelBuffers } from './channel';
+import { sharedRegistry } from './registry';
+import type { BucketWorkerData } from './worker-main';
+import type { FlowLimits } from './stream-buffer';
+import type { PullAnswer } from './stream-buffer';
+
+const debug = createDebug('deferbase:adapters:blocking');
+
+export const WORKER_FILE = path.join(__dirname, 'worker.js');
+
+export interface BlockingBucketOptions {
+  username?: string;
+  password?: string;
+  /** Module path exporting `createEngine(connstr, options)`; the worker uses it instead of lib/engine. */
+  engineModule?: string;
+  /** Microseconds the caller spins before sleeping while it waits (default 100; spinning stops by itself when it does not pay). */
+  spinMicros?: number;
+  /** Microseconds the worker spins for the next request after answering (default 30). */
+  workerSpinMicros?: number;
+  /** Seconds to wait for the worker to start and connect (default 30). */
+  connectWait?: number;
+  /** Row batching and flow-control limits of streamed queries. */
+  streamLimits?: Partial<FlowLimits>;
+  [engineOption: string]: unknown;
+}
+
+/** Longest a caller waits for a KV answer before declaring the worker lost (the engine times out first). */
+const KV_WAIT_MS = 120_000;
+/** Same for the next batch of a streamed query (the engine's query timeout bounds it first). */
+const STREAM_WAIT_MS = 30 * 60_000;
+
+type BlockingKv = { [M in KvMethodName]: (...args: KvArgs[M]) => KvResults[M] };
+
+export interface Bucket extends BlockingKv {}
+
+export class Bucket {
+  private readonly worker: Worker;
+  private readonly channel: ChannelCaller;
+  private closedFlag = false;
+
+  constructor(connstr: string, options: BlockingBucketOptions = {}) {
+    if (runsOnThisThread(connstr)) {
+      throw new ArgumentError(
+        `${connstr} is an embedded cluster running on this thread; a blocking call would stall it. ` +
+          "Start it with startEmbedded() from 'deferbase/blocking', which runs it in its own thread.",
+      );
+    }
+    const { engineModule, spinMicros, workerSpinMicros, connectWait, streamLimits, ...engineOptions } = options;
+    const buffers = createChannelBuffers();
+    const { port1, port2 } = new MessageChannel();
+    const data: BucketWorkerData & { deferbaseBlocking: true } = {
+      deferbaseBlocking: true,
+      kind: 'bucket',
+      buffers,
+      port: port2,
+      connstr,
+      options: engineOptions,
+      engineModule,
+      limits: streamLimits,
+      serverSpinMicros: workerSpinMicros,
+    };
+    this.worker = new Worker(WORKER_FILE, { workerData: data, transferList: [port2] });
+    // A process that forgets close() must still exit: nothing here holds the event loop.
+    this.worker.unref();
+    port1.unref();
+    this.worker.on('error', (err) => debug('worker error: %s', err.stack));
+    this.channel = new ChannelCaller(buffers, port1, {
+      registry: sharedRegistry(),
+      spinMicros,
+      captureStack: (err) => Error.captureStackTrace(err, Bucket.prototype.invoke),
+    });
+    const waitMs = (connectWait ?? 30) * 1000;
+    try {
+      this.channel.waitReady(waitMs);
+      this.invoke('connect', [], waitMs);
+    } catch (err) {
+      this.closedFlag = true;
+      void this.worker.terminate();
+      throw err;
+    }
+  }
+
+  /** True once close() ran (or the constructor failed). */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** The worker thread hosting this bucket's engine (for lifecycle inspection). */
+  get workerThread(): Worker {
+    return this.worker;
+  }
+
+  /** Sends one request to the worker and waits for its answer. */
+  invoke(method: string, args: unknown[], waitMs: number = KV_WAIT_MS): unknown {
+    if (this.closedFlag && method !== 'close') throw new ObjectDestroyedError('the bucket was closed; open a new Bucket');
+    return this.channel.call(method, args, waitMs);
+  }
+
+  /**
+   * A N1QL query whose rows are read as you iterate: `for (const row of bucket.n1qlQuery(q))`.
+   * The request starts on the first iteration; `meta` is set after the last row.
+   */
+  n1qlQuery<T = unknown>(query: unknown): BlockingRows<T> {
+    return new BlockingRows<T>(this, 'n1ql', [query]);
+  }
+
+  /** A view query, iterated the same way; with `includeDocs` each row carries its `doc`. */
+  query<K = unknown, V = unknown>(ddoc: string, view: string, options: ViewOptions = {}): BlockingRows<ViewRow<K, V>> {
+    return new BlockingRows<ViewRow<K, V>>(this, 'view', [ddoc, view, options]);
+  }
+
+  /** Every row of a N1QL query at once. */
+  n1qlQueryAll<T = unknown>(query: unknown): T[] {
+    return [...this.n1qlQuery<T>(query)];
+  }
+
+  /** Every row of a view query at once. */
+  queryAll<K = unknown, V = unknown>(ddoc: string, view: string, options: ViewOptions = {}): ViewRow<K, V>[] {
+    return [...this.query<K, V>(ddoc, view, options)];
+  }
+
+  /** Engine time spent on KV calls since the last read, measured inside the worker (benchmarks). */
+  engineTime(): { ns: number; calls: number } {
+    return this.invoke('engineTime', []) as { ns: number; calls: number };
+  }
+
+  /** Closes the connection and ends the worker thread. Safe to call twice. */
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    try {
+      if (this.channel.state === ChannelState.READY) this.invoke('close', [], 10_000);
+    } finally {
+      this.channel.markClosed();
+    }
+  }
+}
+
+for (const name of KV_METHOD_NAMES) {
+  Object.defineProperty(Bucket.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: {
+      [name](this: Bucket, ...args: unknown[]): unknown {
+        return this.invoke(name, args);
+      },
+    }[name],
+  });
+}
+
+/**
+ * Rows of a streamed query, pulled from the worker a batch at a time. Iterate once; `break`
+ * (or `return()`) cancels the request. `meta` holds the query's meta after the last row.
+ */
+export class BlockingRows<T> implements IterableIterator<T> {
+  meta: unknown = undefined;
+  private id = 0;
+  private batch: T[] = [];
+  private index = 0;
+  private state: 'new' | 'open' | 'last' | 'done' = 'new';
+
+  constructor(
+    private readonly bucket: Bucket,
+    private readonly kind: 'n1ql' | 'view',
+    private readonly args: unknown[],
+  ) {}
+
+  [Symbol.iterator](): this {
+    if (this.state === 'new') {
+      this.id = this.bucket.invoke(this.kind, this.args) as number;
+      this.state = 'open';
+    } else if (this.state !== 'open' && this.state !== 'last') {
+      throw new Error('these rows were already iterated; run the query again to read them again');
+    }
+    return this;
+  }
+
+  next(): IteratorResult<T> {
+    if (this.state === 'new') this[Symbol.iterator]();
+    for (;;) {
+      if (this.index < this.batch.length) return { done: false, value: this.batch[this.index++] };
+      if (this.state !== 'open') {
+        this.state = 'done';
+        this.batch = [];
+        return { done: true, value: undefined };
+      }
+      let answer: PullAnswer;
+      try {
+        answer = this.bucket.invoke('pull', [this.id], STREAM_WAIT_MS) as PullAnswer;
+      } catch (err) {
+        this.state = 'done';
+        this.batch = [];
+        throw err;
+      }
+      this.batch = answer[0] as T[];
+      this.index = 0;
+      if (answer[1]) {
+        this.state = 'last';
+        this.meta = answer[2];
+      }
+    }
+  }
+
+  return(): IteratorResult<T> {
+    if (this.state === 'open') {
+      this.state = 'done';
+      this.bucket.invoke('cancel', [this.id]);
+    }
+    this.state = 'done';
+    this.batch = [];
+    return { done: true, value: undefined };
+  }
+
+  /** Every remaining row. */
+  all(): T[] {
+    return [...this];
+  }
+}

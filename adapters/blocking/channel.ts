@@ -1,0 +1,428 @@
+// The blocking caller's side and the worker's side of one request/response channel.
+//
+// Layout: a small Int32Array of control words and two byte areas, all on SharedArrayBuffers.
+// The caller writes a request into its area, bumps REQ_SEQ and notifies; the worker (parked in
+// Atomics.waitAsync, so its event loop keeps running the engine) answers into the response
+// area, stores RESP_SEQ and notifies. The caller spins on RESP_SEQ for a short while (most KV
+// answers land within that window) and then sleeps in Atomics.wait. Anything too big for an
+// area goes through a MessagePort instead, read synchronously with receiveMessageOnPort.
+//
+// Exactly one request is outstanding at a time: the caller is blocked while it waits.
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { ClassRegistry, Decoder, Encoder } from './codec';
+
+const REQ_SEQ = 0;
+const RESP_SEQ = 1;
+const REQ_LEN = 2;
+const RESP_LEN = 3;
+const RESP_KIND = 4;
+const STATE = 5;
+const CTRL_WORDS = 8;
+
+/** Worker lifecycle, as stored in the STATE word. */
+export const enum ChannelState {
+  STARTING = 0,
+  READY = 1,
+  CLOSED = 2,
+  CRASHED = 3,
+}
+
+const enum RespKind {
+  OK = 0,
+  ERROR = 1,
+}
+
+const VIA_PORT = -1;
+
+// Node >= 16 has Atomics.waitAsync; the ES2022 lib typings do not describe it yet.
+type WaitAsync = (
+  arr: Int32Array,
+  index: number,
+  value: number,
+  timeout?: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+export interface ChannelBuffers {
+  ctrl: SharedArrayBuffer;
+  request: SharedArrayBuffer;
+  response: SharedArrayBuffer;
+}
+
+export function createChannelBuffers(requestBytes = 256 * 1024, responseBytes = 1024 * 1024): ChannelBuffers {
+  return {
+    ctrl: new SharedArrayBuffer(CTRL_WORDS * 4),
+    request: new SharedArrayBuffer(requestBytes),
+    response: new SharedArrayBuffer(responseBytes),
+  };
+}
+
+/** Raised in the caller when the worker is gone or does not answer in time. */
+export class ChannelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChannelError';
+  }
+}
+
+export interface CallerOptions {
+  registry: ClassRegistry;
+  /** How long to spin before sleeping, in microseconds. */
+  spinMicros?: number;
+  /** Called with each error the worker sent, before it is thrown, to give it the caller's stack. */
+  captureStack?(err: Error): void;
+}
+
+const now = (): number => performance.now();
+
+/**
+ * Whether to spin before sleeping, learned from how often spinning paid off. Spinning wins
+ * when the other side answers within the window (no futex sleep, no event-loop wake-up); on a
+ * machine with more runnable threads than cores it only steals the CPU the other side needs.
+ * So: spin while at least a quarter of the last TRIAL waits ended inside the window; otherwise
+ * stop for OFF waits, then try again for TRIAL waits.
+ */
+export class AdaptiveSpin {
+  static readonly TRIAL = 32;
+  static readonly OFF = 256;
+  private attempts = 0;
+  private hits = 0;
+  private off = 0;
+
+  constructor(private readonly maxMs: number) {}
+
+  /** The spin window for this wait, in milliseconds (0: do not spin). */
+  window(): number {
+    if (this.maxMs <= 0) return 0;
+    if (this.off > 0) {
+      this.off--;
+      return 0;
+    }
+    return this.maxMs;
+  }
+
+  hit(): void {
+    this.record(true);
+  }
+
+  miss(): void {
+    this.record(false);
+  }
+
+  private record(ok: boolean): void {
+    this.attempts++;
+    if (ok) this.hits++;
+    if (this.attempts < AdaptiveSpin.TRIAL) return;
+    if (this.hits * 4 < this.attempts) this.off = AdaptiveSpin.OFF;
+    this.attempts = 0;
+    this.hits = 0;
+  }
+}
+
+export class ChannelCaller {
+  private readonly ctrl: Int32Array;
+  private readonly reqArea: Buffer;
+  private readonly respArea: Buffer;
+  private readonly encoder: Encoder;
+  private readonly decoder: Decoder;
+  private readonly spin: AdaptiveSpin;
+  private seq = 0;
+  private busy = false;
+
+  constructor(
+    buffers: ChannelBuffers,
+    private readonly port: MessagePort,
+    options: CallerOptions,
+  ) {
+    this.ctrl = new Int32Array(buffers.ctrl);
+    this.reqArea = Buffer.from(buffers.request);
+    this.respArea = Buffer.from(buffers.response);
+    this.encoder = new Encoder(options.registry);
+    this.decoder = new Decoder(options.registry, { captureStack: options.captureStack });
+    this.spin = new AdaptiveSpin((options.spinMicros ?? 100) / 1000);
+  }
+
+  get state(): ChannelState {
+    return Atomics.load(this.ctrl, STATE) as ChannelState;
+  }
+
+  /** Blocks until the worker reports READY; throws what stopped it from starting otherwise. */
+  waitReady(timeoutMs: number): void {
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      const st = Atomics.load(this.ctrl, STATE);
+      if (st === ChannelState.READY) return;
+      if (st !== ChannelState.STARTING) {
+        const msg = receiveMessageOnPort(this.port)?.message as { startError?: { name: string; message: string; stack?: string } } | undefined;
+        const info = msg?.startError;
+        if (info) {
+          const err = new ChannelError(`the blocking worker failed to start: ${info.name}: ${info.message}`);
+          (err as { cause?: unknown }).cause = info.stack;
+          throw err;
+        }
+        throw new ChannelError('the blocking worker exited while starting');
+      }
+      const left = deadline - now();
+      if (left <= 0) throw new ChannelError(`the blocking worker did not start within ${timeoutMs} ms`);
+      Atomics.wait(this.ctrl, STATE, ChannelState.STARTING, Math.min(left, 100));
+    }
+  }
+
+  /**
+   * Sends `method(args)` to the worker and blocks until it answers. Returns the decoded value or
+   * throws the decoded error. `timeoutMs` bounds the wait (the worker applies its own op timeouts;
+   * this only guards against a worker that is gone).
+   */
+  call(method: string, args: unknown[], timeoutMs: number): unknown {
+    if (this.busy) throw new ChannelError('blocking bucket re-entered while a call was in progress');
+    const st = Atomics.load(this.ctrl, STATE);
+    if (st !== ChannelState.READY) {
+      throw new ChannelError(st === ChannelState.CLOSED ? 'the bucket is closed' : 'the blocking worker is not running');
+    }
+    this.busy = true;
+    try {
+      const enc = this.encoder.reset();
+      enc.write(method).write(args);
+      const n = enc.pos;
+      if (n <= this.reqArea.length) {
+        enc.buf.copy(this.reqArea, 0, 0, n);
+        Atomics.store(this.ctrl, REQ_LEN, n);
+      } else {
+        this.port.postMessage(enc.bytes().slice());
+        Atomics.store(this.ctrl, REQ_LEN, VIA_PORT);
+      }
+      const seq = (this.seq = (this.seq + 1) | 0);
+      Atomics.store(this.ctrl, REQ_SEQ, seq);
+      Atomics.notify(this.ctrl, REQ_SEQ);
+      this.await(seq, timeoutMs);
+      const len = Atomics.load(this.ctrl, RESP_LEN);
+      const kind = Atomics.load(this.ctrl, RESP_KIND);
+      let value: unknown;
+      if (len === VIA_PORT) {
+        const msg = receiveMessageOnPort(this.port);
+        if (!msg) throw new ChannelError('the blocking worker announced a large answer but sent none');
+        const bytes = msg.message as Uint8Array;
+        value = this.decoder.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      } else {
+        value = this.decoder.decode(this.respArea.subarray(0, len));
+      }
+      if (kind === RespKind.ERROR) throw value;
+      return value;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private await(seq: number, timeoutMs: number): void {
+    const ctrl = this.ctrl;
+    if (Atomics.load(ctrl, RESP_SEQ) === seq) return;
+    // Spin first: a KV answer often arrives within tens of microseconds, and a futex sleep
+    // plus wake-up costs about as much.
+    const window = this.spin.window();
+    if (window > 0) {
+      const spinUntil = now() + window;
+      for (let i = 1; ; i++) {
+        if (Atomics.load(ctrl, RESP_SEQ) === seq) return this.spin.hit();
+        if ((i & 63) === 0 && now() >= spinUntil) break;
+      }
+      this.spin.miss();
+    }
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      const prev = Atomics.load(ctrl, RESP_SEQ);
+      if (prev === seq) return;
+      const st = Atomics.load(ctrl, STATE);
+      if (st === ChannelState.CRASHED) throw this.crashError();
+      const left = deadline - now();
+      if (left <= 0) throw new ChannelError(`the blocking worker did not answer within ${Math.round(timeoutMs)} ms`);
+      Atomics.wait(ctrl, RESP_SEQ, prev, Math.min(left, 250));
+    }
+  }
+
+  private crashError(): ChannelError {
+    const msg = receiveMessageOnPort(this.port)?.message as { crashError?: { name: string; message: string; stack?: string } } | undefined;
+    const info = msg?.crashError;
+    const err = new ChannelError(info ? `the blocking worker crashed: ${info.name}: ${info.message}` : 'the blocking worker crashed');
+    if (info) (err as { cause?: unknown }).cause = info.stack;
+    return err;
+  }
+
+  /** Marks the channel closed on this side (the worker may already be gone). */
+  markClosed(): void {
+    Atomics.store(this.ctrl, STATE, ChannelState.CLOSED);
+    Atomics.notify(this.ctrl, REQ_SEQ);
+  }
+}
+
+export type Reply = (err: unknown, value?: unknown) => void;
+
+/** What the worker side dispatches requests to. */
+export interface ChannelHandler {
+  handle(method: string, args: unknown[], reply: Reply): void;
+}
+
+export interface ServerOptions {
+  registry: ClassRegistry;
+  /** Spin for the next request this long after answering, in microseconds. */
+  spinMicros?: number;
+}
+
+export class ChannelServer {
+  private readonly ctrl: Int32Array;
+  private readonly reqArea: Buffer;
+  private readonly respArea: Buffer;
+  private readonly encoder: Encoder;
+  private readonly decoder: Decoder;
+  private readonly spin: AdaptiveSpin;
+  private lastSeq = 0;
+  private stopped = false;
+
+  constructor(
+    buffers: ChannelBuffers,
+    private readonly port: MessagePort,
+    private readonly handler: ChannelHandler,
+    options: ServerOptions,
+  ) {
+    this.ctrl = new Int32Array(buffers.ctrl);
+    this.reqArea = Buffer.from(buffers.request);
+    this.respArea = Buffer.from(buffers.response);
+    this.encoder = new Encoder(options.registry);
+    this.decoder = new Decoder(options.registry);
+    this.spin = new AdaptiveSpin((options.spinMicros ?? 30) / 1000);
+  }
+
+  /** Announces readiness and starts serving. */
+  start(): void {
+    this.lastSeq = Atomics.load(this.ctrl, REQ_SEQ);
+    Atomics.store(this.ctrl, STATE, ChannelState.READY);
+    Atomics.notify(this.ctrl, STATE);
+    this.arm();
+  }
+
+  /** The worker hit an uncaught exception: tell a waiting caller what it was, then stop. */
+  crash(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    try {
+      this.port.postMessage({ crashError: { name: e.name, message: e.message, stack: e.stack } });
+    } catch {
+      // The caller still learns that the worker crashed.
+    }
+    this.stop(ChannelState.CRASHED);
+  }
+
+  /** Stops serving and records why, waking a caller that may be waiting. */
+  stop(state: ChannelState.CLOSED | ChannelState.CRASHED): void {
+    this.stopped = true;
+    Atomics.store(this.ctrl, STATE, state);
+    Atomics.notify(this.ctrl, STATE);
+    Atomics.notify(this.ctrl, RESP_SEQ);
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    const r = waitAsync(this.ctrl, REQ_SEQ, this.lastSeq);
+    if (r.async) r.value.then(() => this.poll());
+    else queueMicrotask(() => this.poll());
+  }
+
+  private poll(): void {
+    if (this.stopped) return;
+    const seq = Atomics.load(this.ctrl, REQ_SEQ);
+    if (seq === this.lastSeq) {
+      this.arm();
+      return;
+    }
+    this.lastSeq = seq;
+    this.dispatch(seq);
+  }
+
+  private dispatch(seq: number): void {
+    let method: string;
+    let args: unknown[];
+    try {
+      const len = Atomics.load(this.ctrl, REQ_LEN);
+      let bytes: Buffer;
+      if (len === VIA_PORT) {
+        const msg = receiveMessageOnPort(this.port);
+        if (!msg) throw new ChannelError('request announced on the port but none arrived');
+        const u8 = msg.message as Uint8Array;
+        bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+      } else {
+        bytes = this.reqArea.subarray(0, len);
+      }
+      const both = this.decoder.decodeSequence(bytes, 2);
+      method = both[0] as string;
+      args = both[1] as unknown[];
+    } catch (err) {
+      this.answer(seq, err, undefined);
+      return;
+    }
+    let answered = false;
+    try {
+      this.handler.handle(method, args, (err, value) => {
+        if (answered) return;
+        answered = true;
+        this.answer(seq, err, value);
+      });
+    } catch (err) {
+      if (!answered) {
+        answered = true;
+        this.answer(seq, err, undefined);
+      }
+    }
+  }
+
+  private answer(seq: number, err: unknown, value: unknown): void {
+    if (this.stopped && Atomics.load(this.ctrl, STATE) === ChannelState.CRASHED) return;
+    const enc = this.encoder.reset();
+    let kind = RespKind.OK;
+    try {
+      if (err !== undefined && err !== null) {
+        kind = RespKind.ERROR;
+        enc.write(err instanceof Error ? err : new Error(String(err)));
+      } else {
+        enc.write(value);
+      }
+    } catch (encodeErr) {
+      kind = RespKind.ERROR;
+      enc.reset().write(encodeErr);
+    }
+    const n = enc.pos;
+    if (n <= this.respArea.length) {
+      enc.buf.copy(this.respArea, 0, 0, n);
+      Atomics.store(this.ctrl, RESP_LEN, n);
+    } else {
+      this.port.postMessage(enc.bytes().slice());
+      Atomics.store(this.ctrl, RESP_LEN, VIA_PORT);
+    }
+    Atomics.store(this.ctrl, RESP_KIND, kind);
+    Atomics.store(this.ctrl, RESP_SEQ, seq);
+    Atomics.notify(this.ctrl, RESP_SEQ);
+    this.spinForNext();
+  }
+
+  /**
+   * A synchronous caller usually sends its next request right away; catching it by spinning
+   * saves the event-loop wake-up. The spin is short, so the engine's I/O is barely delayed.
+   */
+  private spinForNext(): void {
+    if (this.stopped) return;
+    const window = this.spin.window();
+    if (window > 0) {
+      const until = now() + window;
+      for (let i = 1; ; i++) {
+        const seq = Atomics.load(this.ctrl, REQ_SEQ);
+        if (seq !== this.lastSeq) {
+          this.lastSeq = seq;
+          this.spin.hit();
+          // Dispatch from a fresh stack so long request chains do not nest.
+          queueMicrotask(() => this.dispatch(seq));
+          return;
+        }
+        if ((i & 63) === 0 && now() >= until) break;
+      }
+      this.spin.miss();
+    }
+    this.arm();
+  }
+}

@@ -1,0 +1,191 @@
+// The blocking flavour's worker thread (loaded by worker.ts). It hosts either a bucket (an engine behind BucketCore)
+// or an embedded cluster, and serves the caller's requests from the shared-memory channel while
+// its own event loop runs the sockets. The caller never runs I/O: it only waits on memory.
+import { parentPort, type MessagePort } from 'node:worker_threads';
+import createDebug from 'debug';
+import { BucketCore } from '../common/core';
+import { createEngine } from '../common/engine-factory';
+import type { EngineLike } from '../common/contract';
+import { KV_METHODS } from '../common/methods';
+import { ChannelServer, ChannelState, type ChannelBuffers, type ChannelHandler, type Reply } from './channel';
+import { sharedRegistry } from './registry';
+import { StreamBuffer, DEFAULT_LIMITS, type FlowLimits } from './stream-buffer';
+
+const debug = createDebug('deferbase:adapters:blocking-worker');
+
+export interface BucketWorkerData {
+  kind: 'bucket';
+  buffers: ChannelBuffers;
+  port: MessagePort;
+  connstr: string;
+  options: Record<string, unknown>;
+  /** Module exporting `createEngine(connstr, options)`, used instead of lib/engine. */
+  engineModule?: string;
+  limits?: Partial<FlowLimits>;
+  serverSpinMicros?: number;
+}
+
+export interface ClusterWorkerData {
+  kind: 'cluster';
+  buffers: ChannelBuffers;
+  port: MessagePort;
+  /** Module exporting the cluster host factory `createClusterHost()` (lib/server by default). */
+  clusterModule?: string;
+}
+
+export type WorkerData = BucketWorkerData | ClusterWorkerData;
+
+/** Serves one bucket: KV methods, streams, close. */
+export class BucketHost implements ChannelHandler {
+  private readonly core: BucketCore;
+  private readonly streams = new Map<number, StreamBuffer>();
+  private nextStream = 1;
+  private readonly limits: FlowLimits;
+  /** Time spent inside the engine per KV call (ns), for the overhead benchmark. */
+  private engineNs = 0n;
+  private engineCalls = 0;
+
+  constructor(
+    engine: EngineLike,
+    limits: Partial<FlowLimits> | undefined,
+    private readonly onClosed: () => void,
+  ) {
+    this.core = new BucketCore(engine, { closedError: () => new Error('the bucket is closed') });
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  handle(method: string, args: unknown[], reply: Reply): void {
+    if (Object.prototype.hasOwnProperty.call(KV_METHODS, method)) {
+      const t0 = process.hrtime.bigint();
+      this.core.call(method, args, (err, result) => {
+        this.engineNs += process.hrtime.bigint() - t0;
+        this.engineCalls++;
+        reply(err, result);
+      });
+      return;
+    }
+    switch (method) {
+      case 'connect':
+        this.core.connect((err) => reply(err));
+        return;
+      case 'n1ql':
+      case 'view':
+        reply(null, this.open(method, args));
+        return;
+      case 'pull': {
+        const s = this.streams.get(args[0] as number);
+        if (!s) return reply(new Error(`no such stream ${String(args[0])}`));
+        s.pull((err, value) => {
+          if (err || (value as [unknown, boolean])[1]) this.streams.delete(args[0] as number);
+          reply(err, value);
+        });
+        return;
+      }
+      case 'cancel': {
+        const s = this.streams.get(args[0] as number);
+        this.streams.delete(args[0] as number);
+        s?.cancel();
+        reply(null);
+        return;
+      }
+      case 'engineTime': {
+        const out = { ns: Number(this.engineNs), calls: this.engineCalls };
+        this.engineNs = 0n;
+        this.engineCalls = 0;
+        reply(null, out);
+        return;
+      }
+      case 'streamState': {
+        const s = this.streams.get(args[0] as number);
+        reply(null, s ? { queued: s.queuedRows, paused: s.isPaused } : null);
+        return;
+      }
+      case 'close':
+        for (const s of this.streams.values()) s.cancel();
+        this.streams.clear();
+        this.core.close((err) => {
+          reply(err);
+          this.onClosed();
+        });
+        return;
+      default:
+        reply(new TypeError(`unknown blocking bucket request "${method}"`));
+    }
+  }
+
+  private open(kind: 'n1ql' | 'view', args: unknown[]): number {
+    const id = this.nextStream++;
+    let includeDocs = false;
+    if (kind === 'view') {
+      const o = (args[2] ?? {}) as Record<string, unknown>;
+      includeDocs = Boolean(o.includeDocs ?? o.include_docs);
+    }
+    const buf = new StreamBuffer(!includeDocs, this.limits);
+    this.streams.set(id, buf);
+    buf.control =
+      kind === 'n1ql'
+        ? this.core.n1ql(args[0], buf)
+        : this.core.view(args[0] as string, args[1] as string, args[2] as Record<string, unknown> | undefined, buf);
+    return id;
+  }
+}
+
+/** What a cluster host module provides (see adapters/common/embedded-host.ts). */
+export interface ClusterHostModule {
+  createClusterHost(notify: (event: unknown) => void): ChannelHandler & { stop(cb: () => void): void };
+}
+
+function main(data: WorkerData): void {
+  // A pending Atomics.waitAsync does not keep a thread alive; this timer does, until close.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  let server: ChannelServer;
+  const shutdown = (): void => {
+    clearInterval(keepAlive);
+    server.stop(ChannelState.CLOSED);
+    data.port.close();
+  };
+  let handler: ChannelHandler;
+  if (data.kind === 'bucket') {
+    let engine: EngineLike;
+    if (data.engineModule) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(data.engineModule) as { createEngine(c: string, o: Record<string, unknown>): EngineLike };
+      engine = mod.createEngine(data.connstr, data.options);
+    } else {
+      engine = createEngine(data.connstr, data.options);
+    }
+    handler = new BucketHost(engine, data.limits, () => setImmediate(shutdown));
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(data.clusterModule ?? '../common/embedded-host') as ClusterHostModule;
+    const host = mod.createClusterHost((event) => parentPort?.postMessage(event));
+    handler = {
+      handle(method, args, reply) {
+        if (method === 'stop') {
+          host.stop(() => {
+            reply(null);
+            setImmediate(shutdown);
+          });
+          return;
+        }
+        host.handle(method, args, reply);
+      },
+    };
+  }
+  server = new ChannelServer(data.buffers, data.port, handler, {
+    registry: sharedRegistry(),
+    spinMicros: data.kind === 'bucket' ? data.serverSpinMicros : 0,
+  });
+  process.on('uncaughtException', (err) => {
+    debug('worker crashed: %s', err.stack);
+    server.crash(err);
+    clearInterval(keepAlive);
+    process.exit(1);
+  });
+  server.start();
+}
+
+/** Entry point, called by worker.ts once this module (and everything it imports) has loaded. */
+export function runWorker(data: WorkerData): void {
+  main(data);
+}

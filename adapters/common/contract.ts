@@ -1,0 +1,28 @@
+// What the flavours need from an engine, written down structurally so the adapters depend on
+// the shape (undici's dispatcher/handler split) and a caller may bring its own engine.
+// lib/engine's Engine satisfies it.
+
+export type Callback<T = unknown> = (err: Error | null | undefined, result?: T) => void;
+
+/** Handler for a streamed N1QL or view response; rows arrive in batches as they are parsed. */
+export interface StreamHandler {
+  onRows(rows: unknown[]): void;
+  onDone(meta: unknown): void;
+  onError(err: Error): void;
+}
+
+/** Returned by a stream request: flow control and abort. */
+export interface StreamControl {
+  pause(): void;
+  resume(): void;
+  cancel(): void;
+}
+
+export interface EngineLike {
+  connect(cb: Callback<void>): void;
+  close(cb?: Callback<void>): void;
+  kv(op: string, key: string, options: Record<string, unknown>, cb: Callback): unknown;
+  kvMulti(op: string, keys: unknown, options: Record<string, unknown>, cb: Callback): unknown;
+  n1ql(query: unknown, handler: StreamHandler): StreamControl;
+  view(ddoc: string, view: string, params: Record<string, unknown>, handler: StreamHandler): StreamControl;
+}

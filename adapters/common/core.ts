@@ -1,0 +1,329 @@
+// The callback core every flavour wraps: one engine, a queue for operations issued before the
+// connection is up, cancellation, and the stream plumbing (views' includeDocs) that is the same
+// whatever async type a flavour hands back. Flavours add only their async type on top.
+import createDebug from 'debug';
+import type { Callback, EngineLike, StreamControl, StreamHandler } from './contract';
+import { normaliseCall, type KvCall } from './methods';
+
+const debug = createDebug('deferbase:adapters');
+
+type ConnState = 'idle' | 'connecting' | 'connected' | 'failed' | 'closed';
+
+/** A pending operation; cancel() drops it (its callback is never called afterwards). */
+export interface Pending {
+  cancel(): void;
+}
+
+interface Waiter {
+  run(): void;
+  fail(err: Error): void;
+}
+
+/** Raised for operations on a bucket that was closed. */
+export type ClosedErrorFactory = () => Error;
+
+export interface CoreOptions {
+  /** Builds the error given to operations issued after close(). */
+  closedError: ClosedErrorFactory;
+}
+
+export class BucketCore {
+  private state: ConnState = 'idle';
+  private connectError: Error | undefined;
+  private readonly waiters = new Set<Waiter>();
+  private readonly connectCallbacks: Callback<void>[] = [];
+
+  constructor(
+    readonly engine: EngineLike,
+    private readonly opts: CoreOptions,
+  ) {}
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Starts connecting (once); `cb` fires when the connection is up or has failed. */
+  connect(cb?: Callback<void>): void {
+    if (cb) {
+      if (this.state === 'connected') return void queueMicrotask(() => cb(null));
+      if (this.state === 'failed' || this.state === 'closed') {
+        const err = this.state === 'closed' ? this.opts.closedError() : this.connectError!;
+        return void queueMicrotask(() => cb(err));
+      }
+      this.connectCallbacks.push(cb);
+    }
+    if (this.state !== 'idle') return;
+    this.state = 'connecting';
+    debug('connecting');
+    this.engine.connect((err) => {
+      if (this.state === 'closed') return;
+      if (err) {
+        this.state = 'failed';
+        this.connectError = err;
+        debug('connect failed: %s', err.message);
+      } else {
+        this.state = 'connected';
+        debug('connected');
+      }
+      const waiters = [...this.waiters];
+      this.waiters.clear();
+      for (const w of waiters) err ? w.fail(err) : w.run();
+      const cbs = this.connectCallbacks.splice(0);
+      for (const c of cbs) c(err ?? null);
+    });
+  }
+
+  /** Runs `run` once connected; `fail` gets the connect error. Starts connecting if idle. */
+  private whenReady(run: () => void, fail: (err: Error) => void): Pending | undefined {
+    switch (this.state) {
+      case 'connected':
+        run();
+        return undefined;
+      case 'failed':
+        fail(this.connectError!);
+        return undefined;
+      case 'closed':
+        fail(this.opts.closedError());
+        return undefined;
+      default: {
+        const w: Waiter = { run, fail };
+        this.waiters.add(w);
+        this.connect();
+        return { cancel: () => void this.waiters.delete(w) };
+      }
+    }
+  }
+
+  /** Runs a Bucket KV method (see KV_METHODS) with its raw arguments. */
+  call(method: string, args: readonly unknown[], cb: Callback): Pending {
+    let call: KvCall;
+    try {
+      call = normaliseCall(method, args);
+    } catch (err) {
+      queueMicrotask(() => cb(err as Error));
+      return { cancel() {} };
+    }
+    return this.dispatch(call, cb);
+  }
+
+  private dispatch(call: KvCall, cb: Callback): Pending {
+    const req = new KvRequest(this.engine, call, cb);
+    if (this.state === 'connected') req.run();
+    else req.queued = this.whenReady(() => req.run(), (err) => req.finish(err));
+    return req;
+  }
+
+  /** Streams a N1QL query. The control works before the connection is up too. */
+  n1ql(query: unknown, handler: StreamHandler): StreamControl {
+    return this.stream(handler, (h) => this.engine.n1ql(query, h));
+  }
+
+  /**
+   * Streams a view query. `includeDocs` (or `include_docs`) fetches each row's document with
+   * one getMulti per batch and sets it as `row.doc` (a ValueResult, or the error's result for a
+   * row whose document is gone), keeping row order and holding the stream while it fetches.
+   */
+  view(ddoc: string, view: string, options: Record<string, unknown> | undefined, handler: StreamHandler): StreamControl {
+    const params: Record<string, unknown> = { ...(options ?? {}) };
+    const includeDocs = Boolean(params.includeDocs ?? params.include_docs);
+    delete params.includeDocs;
+    delete params.include_docs;
+    const target = includeDocs ? new DocFetcher(this, handler) : handler;
+    const control = this.stream(target, (h) => this.engine.view(ddoc, view, params, h));
+    if (target instanceof DocFetcher) target.attach(control);
+    return control;
+  }
+
+  private stream(handler: StreamHandler, start: (h: StreamHandler) => StreamControl): StreamControl {
+    return new DeferredStart(handler, (h) => this.whenReady(
+      () => h.started(start(h)),
+      (err) => h.onError(err),
+    ));
+  }
+
+  /** Closes the engine; queued operations fail with the closed error. */
+  close(cb?: Callback<void>): void {
+    if (this.state === 'closed') {
+      if (cb) queueMicrotask(() => cb(null));
+      return;
+    }
+    this.state = 'closed';
+    const err = this.opts.closedError();
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiters) w.fail(err);
+    for (const c of this.connectCallbacks.splice(0)) c(err);
+    this.engine.close((e) => cb?.(e ?? null));
+  }
+}
+
+/** One KV call: its callback fires at most once, and never after cancel(). */
+class KvRequest implements Pending {
+  done = false;
+  queued: Pending | undefined = undefined;
+  /** The engine calls this; bound once so the fast path allocates one closure per call. */
+  readonly finish: Callback;
+
+  constructor(
+    private readonly engine: EngineLike,
+    private readonly call: KvCall,
+    private readonly cb: Callback,
+  ) {
+    this.finish = (err, result) => {
+      if (this.done) return;
+      this.done = true;
+      this.cb(err, result);
+    };
+  }
+
+  run(): void {
+    if (this.done) return;
+    const { spec, key, options } = this.call;
+    try {
+      if (spec.shape === 'multi') this.engine.kvMulti(spec.op, key, options, this.finish);
+      else this.engine.kv(spec.op, key as string, options, this.finish);
+    } catch (err) {
+      this.finish(err as Error);
+    }
+  }
+
+  /** Drops the call: out of the connect queue if still there; a late engine answer is ignored. */
+  cancel(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queued?.cancel();
+  }
+}
+
+/**
+ * A stream control that exists before the engine's own does: pause/resume/cancel issued while
+ * waiting for the connection are remembered and applied when the request starts.
+ */
+class DeferredStart implements StreamControl, StreamHandler {
+  private inner: StreamControl | undefined;
+  private paused = false;
+  private cancelled = false;
+  private finished = false;
+  private readonly pending: Pending | undefined;
+
+  constructor(
+    private readonly handler: StreamHandler,
+    begin: (self: DeferredStart) => Pending | undefined,
+  ) {
+    this.pending = begin(this);
+  }
+
+  started(inner: StreamControl): void {
+    if (this.cancelled) {
+      inner.cancel();
+      return;
+    }
+    this.inner = inner;
+    if (this.paused) inner.pause();
+  }
+
+  onRows(rows: unknown[]): void {
+    if (!this.cancelled && !this.finished) this.handler.onRows(rows);
+  }
+
+  onDone(meta: unknown): void {
+    if (this.cancelled || this.finished) return;
+    this.finished = true;
+    this.handler.onDone(meta);
+  }
+
+  onError(err: Error): void {
+    if (this.cancelled || this.finished) return;
+    this.finished = true;
+    this.handler.onError(err);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.inner?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.inner?.resume();
+  }
+
+  /** Aborts the request; the handler hears nothing more. */
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.pending?.cancel();
+    this.inner?.cancel();
+  }
+}
+
+/** Wraps a view handler to attach each row's document before the rows go on. */
+class DocFetcher implements StreamHandler {
+  private control: StreamControl | undefined;
+  /** Batches (and the final outcome) in arrival order; fetched docs are filled in place. */
+  private readonly queue: Array<{ rows?: unknown[]; ready: boolean; done?: { meta: unknown }; error?: Error }> = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly core: BucketCore,
+    private readonly handler: StreamHandler,
+  ) {}
+
+  attach(control: StreamControl): void {
+    this.control = control;
+  }
+
+  onRows(rows: unknown[]): void {
+    const entry = { rows, ready: false };
+    this.queue.push(entry);
+    const ids: string[] = [];
+    for (const r of rows) {
+      const id = (r as { id?: unknown }).id;
+      if (typeof id === 'string') ids.push(id);
+    }
+    if (ids.length === 0) {
+      entry.ready = true;
+      this.flush();
+      return;
+    }
+    this.inFlight++;
+    // Hold the socket while fetching so a slow KV side does not buffer the whole view.
+    if (this.inFlight === 1) this.control?.pause();
+    this.core.call('getMulti', [[...new Set(ids)], { quiet: true }], (err, result) => {
+      this.inFlight--;
+      const docs = result as Map<string, unknown> | undefined;
+      for (const r of rows) {
+        const row = r as { id?: unknown; doc?: unknown };
+        if (typeof row.id !== 'string') continue;
+        const doc = docs?.get(row.id);
+        row.doc = doc ?? (err ? { key: row.id, error: err, success: false } : undefined);
+      }
+      entry.ready = true;
+      if (this.inFlight === 0) this.control?.resume();
+      this.flush();
+    });
+  }
+
+  onDone(meta: unknown): void {
+    this.queue.push({ ready: true, done: { meta } });
+    this.flush();
+  }
+
+  onError(err: Error): void {
+    this.queue.push({ ready: true, error: err });
+    this.flush();
+  }
+
+  private flush(): void {
+    while (this.queue.length > 0 && this.queue[0].ready) {
+      const e = this.queue.shift()!;
+      if (e.rows) this.handler.onRows(e.rows);
+      else if (e.done) this.handler.onDone(e.done.meta);
+      else if (e.error) this.handler.onError(e.error);
+    }
+  }
+}

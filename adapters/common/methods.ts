@@ -1,0 +1,129 @@
+import type { KvOptions as EngineKvOptions } from '../../lib/engine';
+
+// The one table of Bucket methods all three flavours expose. A flavour wraps each entry in its
+// own async type (Deferred, Promise, blocking call); the names, argument shapes and options are
+// the same everywhere, so switching flavour is switching the import path.
+
+/**
+ * How a method's arguments are laid out:
+ * - `key`:      (key, options?)
+ * - `keyValue`: (key, value, options?)
+ * - `multi`:    (keys, options?) where keys is an array of keys or a {key: value} object / Map
+ * - `stats`:    (keys?, options?)
+ */
+export type ArgShape = 'key' | 'keyValue' | 'multi' | 'stats';
+
+export interface MethodSpec {
+  /** The engine's operation name. */
+  op: string;
+  shape: ArgShape;
+  /** For a bare second argument that is not an options object, the option it stands for. */
+  positional?: string;
+}
+
+export const KV_METHODS = {
+  upsert: { op: 'upsert', shape: 'keyValue' },
+  insert: { op: 'insert', shape: 'keyValue' },
+  replace: { op: 'replace', shape: 'keyValue' },
+  append: { op: 'append', shape: 'keyValue' },
+  prepend: { op: 'prepend', shape: 'keyValue' },
+  get: { op: 'get', shape: 'key' },
+  touch: { op: 'touch', shape: 'key', positional: 'ttl' },
+  lock: { op: 'lock', shape: 'key', positional: 'ttl' },
+  unlock: { op: 'unlock', shape: 'key', positional: 'cas' },
+  remove: { op: 'remove', shape: 'key' },
+  counter: { op: 'counter', shape: 'key', positional: 'delta' },
+  getReplica: { op: 'getReplica', shape: 'key' },
+  observe: { op: 'observe', shape: 'key' },
+  endure: { op: 'endure', shape: 'key' },
+  stats: { op: 'stats', shape: 'stats' },
+
+  upsertMulti: { op: 'upsert', shape: 'multi' },
+  insertMulti: { op: 'insert', shape: 'multi' },
+  replaceMulti: { op: 'replace', shape: 'multi' },
+  appendMulti: { op: 'append', shape: 'multi' },
+  prependMulti: { op: 'prepend', shape: 'multi' },
+  getMulti: { op: 'get', shape: 'multi' },
+  touchMulti: { op: 'touch', shape: 'multi' },
+  lockMulti: { op: 'lock', shape: 'multi' },
+  unlockMulti: { op: 'unlock', shape: 'multi' },
+  removeMulti: { op: 'remove', shape: 'multi' },
+  counterMulti: { op: 'counter', shape: 'multi' },
+  getReplicaMulti: { op: 'getReplica', shape: 'multi' },
+  endureMulti: { op: 'endure', shape: 'multi' },
+} as const satisfies Record<string, MethodSpec>;
+
+export type KvMethodName = keyof typeof KV_METHODS;
+
+export const KV_METHOD_NAMES = Object.keys(KV_METHODS) as KvMethodName[];
+
+/**
+ * Options every KV method accepts (the engine's; per method it ignores what does not apply),
+ * plus `signal`, which the promise flavour honours (abort -> CancelledError).
+ */
+export interface KvOptions extends Omit<EngineKvOptions, 'value'> {
+  signal?: AbortSignal;
+}
+
+/** Keys for a *Multi call: a list of keys, or key -> value (or key -> cas for unlockMulti). */
+export type MultiKeys = readonly string[] | Record<string, unknown> | Map<string, unknown>;
+
+function isOptionsObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+}
+
+/** A normalised call: what the core hands to the engine. */
+export interface KvCall {
+  spec: MethodSpec;
+  method: string;
+  key: unknown;
+  options: Record<string, unknown>;
+}
+
+/**
+ * Turns a Bucket method's arguments into (key, options), where a keyValue method's value is
+ * carried as `options.value`. Throws TypeError naming the argument on nonsense input.
+ */
+export function normaliseCall(method: string, args: readonly unknown[]): KvCall {
+  const spec = (KV_METHODS as Record<string, MethodSpec>)[method];
+  if (!spec) throw new TypeError(`unknown bucket method "${method}"`);
+  let key: unknown = args[0];
+  let options: Record<string, unknown>;
+  switch (spec.shape) {
+    case 'keyValue': {
+      if (typeof key !== 'string') throw new TypeError(`${method}(key, value): key must be a string, got ${typeof key}`);
+      const given = args[2];
+      options = given === undefined || given === null ? { value: args[1] } : { ...asOptions(method, given, undefined), value: args[1] };
+      break;
+    }
+    case 'key':
+      if (typeof key !== 'string') throw new TypeError(`${method}(key): key must be a string, got ${typeof key}`);
+      options = asOptions(method, args[1], spec.positional);
+      break;
+    case 'multi':
+      if (!(Array.isArray(key) || key instanceof Map || isOptionsObject(key))) {
+        throw new TypeError(`${method}(keys): keys must be an array of keys or a {key: value} object, got ${typeof key}`);
+      }
+      options = asOptions(method, args[1], undefined);
+      break;
+    case 'stats':
+      if (isOptionsObject(key)) {
+        options = key;
+        key = undefined;
+      } else {
+        options = asOptions(method, args[1], undefined);
+      }
+      break;
+  }
+  return { spec, method, key, options };
+}
+
+/** Shared "no options": never mutated by the core or the engine, so one object serves every call. */
+const NO_OPTIONS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+function asOptions(method: string, v: unknown, positional: string | undefined): Record<string, unknown> {
+  if (v === undefined || v === null) return NO_OPTIONS;
+  if (isOptionsObject(v)) return v;
+  if (positional) return { [positional]: v };
+  throw new TypeError(`${method}(): options must be an object, got ${typeof v}`);
+}

@@ -1,0 +1,78 @@
+// The blocking channel's codec: what crosses the thread boundary comes back as what it was.
+import { expect } from 'chai';
+import { ClassRegistry, Decoder, Encoder, JsonText } from '../../adapters/blocking/codec';
+import { MultiResult, NotFoundError, N1QLError, N1QLQuery, ValueResult, OperationResult } from '../../lib/index';
+import * as shared from '../../lib/index';
+
+const registry = new ClassRegistry().addExports(shared as unknown as Record<string, unknown>);
+const roundTrip = (v: unknown, captureStack?: (e: Error) => void): any =>
+  new Decoder(registry, { captureStack }).decode(Buffer.from(new Encoder(registry, 16).write(v).bytes()));
+
+describe('blocking channel codec', function () {
+  it('round-trips JSON-like values, bigints beyond 2^53, negative and fractional numbers, dates', function () {
+    const v = { a: [1, -2, 3.5, -0.25, 2 ** 40], s: 'héllo ✓', t: true, f: false, n: null, cas: 0xfedcba9876543210n, neg: -5n, d: new Date(1700000000000) };
+    expect(roundTrip(v)).to.deep.equal(v);
+  });
+
+  it('byte values come back as Buffers that do not alias the shared area', function () {
+    const src = Buffer.from([1, 2, 3, 250]);
+    const enc = new Encoder(registry).write({ b: src });
+    const area = Buffer.from(enc.bytes());
+    const out = new Decoder(registry).decode(area) as { b: Buffer };
+    area.fill(0);
+    expect(Buffer.isBuffer(out.b)).to.equal(true);
+    expect([...out.b]).to.deep.equal([1, 2, 3, 250]);
+  });
+
+  it('result classes keep their prototype, so getters like success still work', function () {
+    const r = roundTrip(new ValueResult('k', { x: 1 }, 77n, 0x02000000));
+    expect(r).to.be.instanceOf(ValueResult);
+    expect(r.success).to.equal(true);
+    expect(r.cas).to.equal(77n);
+  });
+
+  it('a MultiResult (a Map subclass) keeps its class, entries and failed entries', function () {
+    const m = new MultiResult<OperationResult>();
+    m.set('a', new OperationResult('a', 1n));
+    const failed = new OperationResult('b', 0n, 13);
+    failed.error = new NotFoundError('gone', { key: 'b' });
+    m.set('b', failed);
+    const out = roundTrip(m);
+    expect(out).to.be.instanceOf(MultiResult);
+    expect(out.allOk).to.equal(false);
+    expect(out.get('b').error).to.be.instanceOf(NotFoundError);
+  });
+
+  it('typed errors keep class, message and fields, and take the stack the receiver gives them', function () {
+    const e = new N1QLError('syntax error', {});
+    e.code = 3000;
+    e.errors = [{ code: 3000, msg: 'syntax error' }];
+    const out = roundTrip(e, (err) => Error.captureStackTrace(err));
+    expect(out).to.be.instanceOf(N1QLError);
+    expect(out.message).to.equal('syntax error');
+    expect(out.code).to.equal(3000);
+    expect(out.errors).to.deep.equal([{ code: 3000, msg: 'syntax error' }]);
+    expect(out.stack).to.match(/^N1QLError: syntax error\n/);
+    expect(out.stack).to.include('codec.test.js');
+  });
+
+  it('a N1QLQuery crosses with its statement and options', function () {
+    const q = new N1QLQuery('SELECT $1', 5);
+    q.adhoc = false;
+    const out = roundTrip(q);
+    expect(out).to.be.instanceOf(N1QLQuery);
+    expect(out.statement).to.equal('SELECT $1');
+    expect(out.positional).to.deep.equal([5]);
+    expect(out.adhoc).to.equal(false);
+  });
+
+  it('JsonText is read back parsed, and unknown classes travel as their JSON form', function () {
+    class Point {
+      constructor(readonly x: number) {}
+      toJSON() {
+        return { px: this.x };
+      }
+    }
+    expect(roundTrip([new JsonText('[{"a":1}]'), new Point(3)])).to.deep.equal([[{ a: 1 }], { px: 3 }]);
+  });
+});

@@ -1,0 +1,260 @@
+// One behaviour suite, run against every flavour (deferred, promise, blocking) and against two
+// backends: the in-memory test double (adapters' own logic, deterministic) and the real engine
+// talking to an embedded cluster that runs in its own worker thread.
+import { expect } from 'chai';
+import * as http from 'node:http';
+import { startEmbedded, type EmbeddedClusterThread } from '../../adapters/blocking';
+import {
+  KeyExistsError,
+  MultiResult,
+  N1QLError,
+  N1QLQuery,
+  NotFoundError,
+  ObjectDestroyedError,
+  OperationResult,
+  ValueResult,
+  ViewError,
+} from '../../lib/index';
+import { DRIVERS, type Driver, type Handle, type OpenOptions } from './helpers/flavours';
+
+interface Backend {
+  name: 'fake' | 'real';
+  options(): OpenOptions;
+  /** A N1QL statement returning exactly `n` rows, or undefined when the backend has no query service. */
+  rowsQuery(n: number): unknown;
+  failingQuery: unknown;
+  hasQuery(): boolean;
+  hasViews(): boolean;
+}
+
+let cluster: EmbeddedClusterThread | undefined;
+let bucketSeq = 0;
+
+const fakeBackend: Backend = {
+  name: 'fake',
+  options: () => ({ seed: { 'beer:1': { name: 'Alpha' }, 'beer:2': { name: 'Beta' } } }),
+  rowsQuery: (n) => `ROWS ${n}`,
+  failingQuery: 'NOT A QUERY',
+  hasQuery: () => true,
+  hasViews: () => true,
+};
+
+const realBackend: Backend = {
+  name: 'real',
+  options: () => ({
+    connstr: cluster!.bucketConnstr(`b${bucketSeq++ % 4}`),
+    username: 'Administrator',
+    password: 'password',
+  }),
+  rowsQuery: (n) => new N1QLQuery(`SELECT RAW i FROM ARRAY_RANGE(0, ${n}) AS i`),
+  failingQuery: new N1QLQuery('SELEC nonsense FROM'),
+  hasQuery: () => cluster!.nodes[0].ports.n1ql !== undefined,
+  hasViews: () => cluster!.nodes[0].ports.capi !== undefined,
+};
+
+function putDesignDoc(port: number, bucket: string, name: string, body: unknown): Promise<void> {
+  const payload = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'PUT',
+        path: `/${bucket}/_design/${name}`,
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': payload.length,
+          authorization: 'Basic ' + Buffer.from('Administrator:password').toString('base64'),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`design doc PUT: HTTP ${res.statusCode}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function expectReject(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the operation to fail, it succeeded');
+}
+
+function suite(driver: Driver, backend: Backend): void {
+  describe(`${driver.name} flavour on the ${backend.name} backend`, function () {
+    let h: Handle;
+    let k: (s: string) => string;
+    let n = 0;
+
+    beforeEach(function () {
+      h = driver.open(backend.name, backend.options());
+      const prefix = `${driver.name}-${n++}-${Date.now()}`;
+      k = (s) => `${prefix}:${s}`;
+    });
+    afterEach(async function () {
+      await h.close();
+    });
+
+    it('an operation issued right after the bucket is built waits for the connection and succeeds', async function () {
+      const r = await h.call('upsert', k('early'), { a: 1 });
+      expect(r).to.be.instanceOf(OperationResult);
+      expect(typeof r.cas).to.equal('bigint');
+    });
+
+    it('get returns what upsert stored, as a ValueResult with the new CAS', async function () {
+      const w = await h.call('upsert', k('doc'), { some: ['value'] });
+      const r = await h.call('get', k('doc'));
+      expect(r).to.be.instanceOf(ValueResult);
+      expect(r.value).to.deep.equal({ some: ['value'] });
+      expect(r.cas).to.equal(w.cas);
+      expect(r.success).to.equal(true);
+    });
+
+    it('get of a missing key fails with NotFoundError carrying the key', async function () {
+      const err = await expectReject(h.call('get', k('missing')));
+      expect(err).to.be.instanceOf(NotFoundError);
+      expect(err.key).to.equal(k('missing'));
+      expect(err.rc).to.equal(13);
+    });
+
+    it('insert of an existing key fails with KeyExistsError', async function () {
+      await h.call('upsert', k('dup'), 1);
+      const err = await expectReject(h.call('insert', k('dup'), 2));
+      expect(err).to.be.instanceOf(KeyExistsError);
+    });
+
+    it('replace with a stale CAS fails with KeyExistsError and leaves the document alone', async function () {
+      const first = await h.call('upsert', k('cas'), { v: 1 });
+      await h.call('upsert', k('cas'), { v: 2 });
+      const err = await expectReject(h.call('replace', k('cas'), { v: 3 }, { cas: first.cas }));
+      expect(err).to.be.instanceOf(KeyExistsError);
+      expect((await h.call('get', k('cas'))).value).to.deep.equal({ v: 2 });
+    });
+
+    it('counter creates with initial, then adds delta', async function () {
+      const a = await h.call('counter', k('ctr'), { delta: 5, initial: 10 });
+      expect(Number(a.value)).to.equal(10);
+      const b = await h.call('counter', k('ctr'), { delta: 5 });
+      expect(Number(b.value)).to.equal(15);
+    });
+
+    it('remove deletes the document', async function () {
+      await h.call('upsert', k('rm'), 'x');
+      const r = await h.call('remove', k('rm'));
+      expect(r).to.be.instanceOf(OperationResult);
+      expect(await expectReject(h.call('get', k('rm')))).to.be.instanceOf(NotFoundError);
+    });
+
+    it('append and prepend extend a string document', async function () {
+      await h.call('upsert', k('s'), 'mid', { format: 0x04000000 });
+      await h.call('append', k('s'), '-end', { format: 0x04000000 });
+      await h.call('prepend', k('s'), 'start-', { format: 0x04000000 });
+      expect((await h.call('get', k('s'))).value).to.equal('start-mid-end');
+    });
+
+    it('upsertMulti stores every key and getMulti reports each key without failing the batch for a missing one', async function () {
+      const w = await h.call('upsertMulti', { [k('m1')]: { n: 1 }, [k('m2')]: { n: 2 } });
+      expect(w).to.be.instanceOf(MultiResult);
+      expect(w.size).to.equal(2);
+      const r = await h.call('getMulti', [k('m1'), k('m2'), k('m3')]);
+      expect(r).to.be.instanceOf(MultiResult);
+      expect(r.get(k('m1')).value).to.deep.equal({ n: 1 });
+      expect(r.get(k('m2')).value).to.deep.equal({ n: 2 });
+      expect(r.get(k('m3')).success).to.equal(false);
+      expect(r.get(k('m3')).error).to.be.instanceOf(NotFoundError);
+      expect(r.allOk).to.equal(false);
+    });
+
+    it('lock returns the value and a CAS that unlock accepts', async function () {
+      await h.call('upsert', k('lk'), { l: 1 });
+      const l = await h.call('lock', k('lk'), { ttl: 5 });
+      expect(l.value).to.deep.equal({ l: 1 });
+      const u = await h.call('unlock', k('lk'), { cas: l.cas });
+      expect(u).to.be.instanceOf(OperationResult);
+      await h.call('upsert', k('lk'), { l: 2 });
+    });
+
+    it('touch answers with an OperationResult', async function () {
+      await h.call('upsert', k('t'), 1);
+      expect(await h.call('touch', k('t'), { ttl: 100 })).to.be.instanceOf(OperationResult);
+    });
+
+    it('a non-string key is refused with a TypeError naming the argument', async function () {
+      const err = await expectReject(h.call('get', 42));
+      expect(err).to.be.instanceOf(TypeError);
+      expect(err.message).to.match(/key must be a string/);
+    });
+
+    it('operations on a closed bucket fail with ObjectDestroyedError', async function () {
+      await h.call('upsert', k('c'), 1);
+      await h.close();
+      const err = await expectReject(h.call('get', k('c')));
+      expect(err).to.be.instanceOf(ObjectDestroyedError);
+    });
+
+    it('a N1QL query returns every row in order, then its meta', async function () {
+      if (!backend.hasQuery()) this.skip();
+      const { rows, meta } = await h.n1ql(backend.rowsQuery(250));
+      expect(rows).to.have.length(250);
+      expect(rows[0]).to.deep.equal(backend.name === 'fake' ? { i: 0 } : 0);
+      expect(rows[249]).to.deep.equal(backend.name === 'fake' ? { i: 249 } : 249);
+      expect((meta as { status: string }).status).to.equal('success');
+    });
+
+    it('a failing N1QL query rejects with N1QLError', async function () {
+      if (!backend.hasQuery()) this.skip();
+      const err = await expectReject(h.n1ql(backend.failingQuery));
+      expect(err).to.be.instanceOf(N1QLError);
+      expect(err.code).to.be.a('number').and.not.equal(0);
+    });
+
+    it('a view query of a missing view rejects with ViewError', async function () {
+      if (!backend.hasViews()) this.skip();
+      const err = await expectReject(h.view('no_such_ddoc', 'no_such_view', {}));
+      expect(err).to.be.instanceOf(ViewError);
+    });
+
+    it('a view query with includeDocs attaches each row\'s document', async function () {
+      if (!backend.hasViews()) this.skip();
+      const p = k('');
+      await h.call('upsertMulti', { [k('v1')]: { name: `${p}Alpha` }, [k('v2')]: { name: `${p}Beta` }, [k('v3')]: { name: `${p}Gamma` } });
+      const { rows } = await h.view('beer', 'by_name', { includeDocs: true, limit: 2, startkey: p, endkey: `${p}\uffff`, stale: false });
+      expect(rows).to.have.length(2);
+      const r0 = rows[0] as { id: string; key: string; doc: ValueResult };
+      expect(r0.key).to.equal(`${p}Alpha`);
+      expect(r0.id).to.equal(k('v1'));
+      expect(r0.doc).to.be.instanceOf(ValueResult);
+      expect(r0.doc.value).to.deep.equal({ name: `${p}Alpha` });
+      expect((rows[1] as { doc: ValueResult }).doc.value).to.deep.equal({ name: `${p}Beta` });
+    });
+  });
+}
+
+describe('shared behaviour of the three flavours', function () {
+  for (const d of DRIVERS) suite(d, fakeBackend);
+
+  describe('against the real engine and an embedded cluster in a worker thread', function () {
+    before(async function () {
+      this.timeout(60_000);
+      cluster = startEmbedded({ buckets: [{ name: 'b0' }, { name: 'b1' }, { name: 'b2' }, { name: 'b3' }] });
+      const capi = cluster.nodes[0].ports.capi;
+      if (capi !== undefined) {
+        for (const b of ['b0', 'b1', 'b2', 'b3']) {
+          await putDesignDoc(capi, b, 'beer', { views: { by_name: { map: 'function (doc, meta) { if (doc.name) emit(doc.name, null); }' } } });
+        }
+      }
+    });
+    after(function () {
+      cluster?.stop();
+      cluster = undefined;
+    });
+    for (const d of DRIVERS) suite(d, realBackend);
+  });
+});
