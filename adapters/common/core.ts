@@ -161,10 +161,16 @@ export class BucketCore {
   }
 }
 
+function asHandle(h: unknown): Pending | undefined {
+  return h !== null && typeof h === 'object' && typeof (h as Pending).cancel === 'function' ? (h as Pending) : undefined;
+}
+
 /** One KV call: its callback fires at most once, and never after cancel(). */
 class KvRequest implements Pending {
   done = false;
   queued: Pending | undefined = undefined;
+  /** The engine's handle on the sent operation (single-key calls). */
+  inFlight: Pending | undefined = undefined;
   /** The engine calls this; bound once so the fast path allocates one closure per call. */
   readonly finish: Callback;
 
@@ -185,17 +191,21 @@ class KvRequest implements Pending {
     const { spec, key, options } = this.call;
     try {
       if (spec.shape === 'multi') this.engine.kvMulti(spec.op, key, options, this.finish);
-      else this.engine.kv(spec.op, key as string, options, this.finish);
+      else this.inFlight = asHandle(this.engine.kv(spec.op, key as string, options, this.finish));
     } catch (err) {
       this.finish(err as Error);
     }
   }
 
-  /** Drops the call: out of the connect queue if still there; a late engine answer is ignored. */
+  /**
+   * Drops the call: out of the connect queue if still there, and out of the engine's pipeline
+   * if it was sent (the engine forgets it, so a late answer is dropped there).
+   */
   cancel(): void {
     if (this.done) return;
     this.done = true;
     this.queued?.cancel();
+    this.inFlight?.cancel();
   }
 }
 

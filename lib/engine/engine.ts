@@ -91,7 +91,19 @@ class KvOp implements PendingRequest, Expirable {
   onExpire(): void {
     this.engine._onExpire(this);
   }
+  /** KvHandle: removes the operation (from the pipeline, its deadline and retry timer) and fails it with CancelledError. */
+  cancel(): void {
+    this.engine._cancel(this);
+  }
 }
+
+/** What `engine.kv()` returns: `cancel()` removes a pending operation and fails it with CancelledError. */
+export interface KvHandle {
+  cancel(): void;
+}
+
+/** For calls that have already failed (or finished) when kv() returns: nothing left to cancel. */
+const SETTLED: KvHandle = { cancel() {} };
 
 /** A request to one specific node (observe, stats, config fetch); not rerouted. */
 class NodeRequest implements PendingRequest, Expirable {
@@ -576,11 +588,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   // --- KV -----------------------------------------------------------------------------------
 
   /** Runs one KV operation from the table. `options.value` carries the document for stores. */
-  kv(op: OpName, key: string, options: KvOptions | null | undefined, cb: KvCallback): void {
+  kv(op: OpName, key: string, options: KvOptions | null | undefined, cb: KvCallback): KvHandle {
     const spec = (OPERATIONS as Record<string, OpSpec | undefined>)[op];
     const opts = options ?? EMPTY_OPTS;
-    if (spec === undefined) return failLater(cb, new ArgumentError(`unknown operation "${op}"; known: ${Object.keys(OPERATIONS).join(', ')}`));
-    this.start(spec, key, opts.value, opts, cb);
+    if (spec === undefined) {
+      failLater(cb, new ArgumentError(`unknown operation "${op}"; known: ${Object.keys(OPERATIONS).join(', ')}`));
+      return SETTLED;
+    }
+    return this.start(spec, key, opts.value, opts, cb) ?? SETTLED;
   }
 
   /**
@@ -623,12 +638,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
-  private start(spec: OpSpec, key: string, value: unknown, opts: KvOptions, cb: KvCallback): void {
+  /** Returns the operation when one was launched (undefined when it failed up front or is composite). */
+  private start(spec: OpSpec, key: string, value: unknown, opts: KvOptions, cb: KvCallback): KvOp | undefined {
     if (this.state === 'closed') return failLater(cb, new ObjectDestroyedError(`${spec.name}("${key}") on a closed engine`, { key }));
     if (this.state === 'failed') return failLater(cb, this.connectError!);
     if (spec.name === 'stats') {
       if (typeof key !== 'string') return failLater(cb, new ArgumentError('stats takes a group name string ("" for the default group)'));
-      return this.startComposite(spec, key, opts, cb);
+      this.startComposite(spec, key, opts, cb);
+      return undefined;
     }
     if (typeof key !== 'string' || key.length === 0) return failLater(cb, new ArgumentError(`${spec.name} needs a non-empty string key (got ${key === '' ? 'an empty string' : typeof key})`, { key: String(key), rc: ErrorCode.EMPTY_KEY }));
     let keyLen = key.length;
@@ -648,7 +665,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (opts.timeout !== undefined && (typeof opts.timeout !== 'number' || !(opts.timeout > 0))) {
       return failLater(cb, new ArgumentError(`timeout for key "${key}" must be a positive number of seconds`, { key }));
     }
-    if (spec.composite) return this.startComposite(spec, key, opts, cb);
+    if (spec.composite) {
+      this.startComposite(spec, key, opts, cb);
+      return undefined;
+    }
     if (spec.durable && (opts.persistTo || opts.replicateTo) && this.topology) {
       const err = this.checkDurabilityPossible(key, opts);
       if (err) return failLater(cb, err);
@@ -678,6 +698,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (payload !== null) payload.copy(frame, HEADER_LENGTH + extLen + keyLen);
     const op = new KvOp(this, spec, key, opts, frame, cb);
     this.launch(op, opts.timeout);
+    return op;
   }
 
   private launch(op: KvOp, timeout: number | undefined): void {
@@ -756,6 +777,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.state === 'closed') return this.finish(op, err instanceof CancelledError ? err : new CancelledError('the engine was closed before the operation completed', { key: op.key }), null);
     if (op.spec.retrySafe && this.state === 'connected') return this.retryLater(op, 10);
     this.finish(op, new NetworkError(`${op.spec.name}("${op.key}") may or may not have been applied: ${err.message}`, { key: op.key, cause: err }), null);
+  }
+
+  /** @internal */
+  _cancel(op: KvOp): void {
+    // finish() forgets the opaque (a late reply is dropped), unlinks the deadline and stops any
+    // retry; an op still parked in a queue is skipped there because it is done.
+    this.finish(op, new CancelledError(`${op.spec.name}("${op.key}") was cancelled`, { key: op.key }), null);
   }
 
   /** @internal */
@@ -1134,8 +1162,9 @@ function failedStream(handler: RowsHandler, err: unknown): StreamControl {
   return control;
 }
 
-function failLater(cb: (err: CouchbaseError, r: null) => void, err: CouchbaseError): void {
+function failLater(cb: (err: CouchbaseError, r: null) => void, err: CouchbaseError): undefined {
   process.nextTick(cb, err, null);
+  return undefined;
 }
 
 function buildTlsOptions(spec: ConnSpec): tls.ConnectionOptions {

@@ -64,6 +64,7 @@ describe('promise flavour (acouchbase semantics)', function () {
       caught = err;
     }
     expect(caught).to.be.instanceOf(CancelledError);
+    expect(engine.cancelledCalls).to.deep.equal([['get', 'x']], 'the engine was told to drop the operation');
     await slow.close();
   });
 

@@ -50,6 +50,34 @@ describe('engine against a misbehaving peer', () => {
     expect(r.value).to.equal('v1');
   });
 
+  it('cancel() on a pending operation removes it: CancelledError at once, no timeout later, late reply dropped', async () => {
+    await setup();
+    await run(engine, 'upsert', 'held', { value: 'v1' });
+    let held: (() => void) | null = null;
+    cluster.hook = (req, conn, node) => {
+      if (req.opcode === Opcode.GET && req.key.toString() === 'held') {
+        held = () => cluster.handle(req, conn, node);
+        return true;
+      }
+      return false;
+    };
+    const outcomes: Array<Error | null> = [];
+    const handle = engine.kv('get', 'held', { timeout: 0.2 }, (err) => outcomes.push(err));
+    await delay(30);
+    expect(held, 'the request reached the server').to.not.equal(null);
+    handle.cancel();
+    expect(outcomes).to.have.length(1);
+    expect(outcomes[0]).to.be.instanceOf(CancelledError);
+    expect((outcomes[0] as CancelledError).key).to.equal('held');
+    handle.cancel(); // idempotent
+    cluster.hook = null;
+    held!(); // the late reply finds nothing pending
+    await delay(300); // past the operation's own timeout: it must not fire a second time
+    expect(outcomes).to.have.length(1);
+    const r = await run<ValueResult>(engine, 'get', 'held');
+    expect(r.value).to.equal('v1');
+  });
+
   it('retries a read whose connection dropped, within its timeout', async () => {
     await setup();
     await run(engine, 'upsert', 'k', { value: 7 });

@@ -73,18 +73,32 @@ export class FakeEngine implements EngineLike {
     if (cb) setImmediate(() => cb(null));
   }
 
-  kv(op: string, key: string, options: Record<string, unknown>, cb: Callback): void {
+  /** Every kv() call whose handle was cancelled before it answered: [op, key]. */
+  readonly cancelledCalls: Array<[string, string]> = [];
+
+  kv(op: string, key: string, options: Record<string, unknown>, cb: Callback): { cancel(): void } {
     if (!this.connected) throw new Error('fake engine: kv() before connect');
     this.calls.push([op, key]);
     this.callOptions.push(options);
-    // Like the real engine, an operation once sent cannot be recalled: it always answers.
+    // Like the real engine: the handle's cancel() removes a pending operation, which then
+    // never answers (the real engine fails it with CancelledError; adapters ignore that).
+    let state: 'pending' | 'answered' | 'cancelled' = 'pending';
     this.later(this.opts.kvDelayMs ?? 0, () => {
+      if (state !== 'pending') return;
+      state = 'answered';
       try {
         cb(null, this.apply(op, key, options));
       } catch (err) {
         cb(err as Error);
       }
     });
+    return {
+      cancel: () => {
+        if (state !== 'pending') return;
+        state = 'cancelled';
+        this.cancelledCalls.push([op, key]);
+      },
+    };
   }
 
   kvMulti(op: string, keys: unknown, options: Record<string, unknown>, cb: Callback): void {
