@@ -96,11 +96,12 @@ export class Bucket {
    * started at once and returned. The class overrides onRows/onDone/onError.
    */
   n1qlQueryEx<H extends N1QLRequest>(
-    HandlerClass: new (parent: Bucket, query: unknown, ...args: any[]) => H,
+    HandlerClass: new (query: unknown, parent: Bucket, ...args: any[]) => H,
     query: unknown,
     ...args: unknown[]
   ): H {
-    const handler = new HandlerClass(this, query, ...args);
+    // txcouchbase builds its itercls as cls(query, parent, ...); views as cls(parent, design, view, ...).
+    const handler = new HandlerClass(query, this, ...args);
     handler.start();
     return handler;
   }
@@ -247,7 +248,7 @@ export abstract class StreamRequest implements StreamHandler {
 /** Streamed N1QL query handler base; see StreamRequest. */
 export abstract class N1QLRequest extends StreamRequest {
   readonly query: unknown;
-  constructor(parent: Bucket, query: unknown, ..._extra: unknown[]) {
+  constructor(query: unknown, parent: Bucket, ..._extra: unknown[]) {
     super(parent);
     this.query = query;
   }

@@ -176,6 +176,33 @@ describe('deferred flavour (txcouchbase semantics)', function () {
     expect((handler.meta as { status: string }).status).to.equal('success');
   });
 
+  it('handler constructors get txcouchbase\'s arguments: (query, bucket, ...extra) and (bucket, ddoc, view, options)', async function () {
+    const seen: unknown[][] = [];
+    class Recording extends N1QLRequest {
+      constructor(...args: ConstructorParameters<typeof N1QLRequest>) {
+        super(...args);
+        seen.push(args);
+      }
+      onRows(): void {}
+      onDone(): void {}
+      onError(): void {}
+    }
+    const h = bucket.n1qlQueryEx(Recording, 'ROWS 1', 'extra');
+    expect(seen[0]).to.deep.equal(['ROWS 1', bucket, 'extra']);
+    expect(h.parent).to.equal(bucket);
+    class RecordingView extends ViewRequest {
+      constructor(...args: ConstructorParameters<typeof ViewRequest>) {
+        super(...args);
+        seen.push(args);
+      }
+      onRows(): void {}
+      onDone(): void {}
+      onError(): void {}
+    }
+    bucket.queryEx(RecordingView, 'beer', 'by_name', { limit: 1 });
+    expect(seen[1]).to.deep.equal([bucket, 'beer', 'by_name', { limit: 1 }]);
+  });
+
   it('a query error reaches the handler\'s onError after the rows before it', async function () {
     const handler = bucket.n1qlQueryEx(RowsHandler, 'FAIL AFTER 150');
     const r = await settle(handler.deferred);
