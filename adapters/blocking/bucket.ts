@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
-import { KV_METHOD_NAMES, type KvMethodName } from '../common/methods';
+import { defineKvMethods, type KvMethodName } from '../common/methods';
 import { ArgumentError, ObjectDestroyedError } from '../../lib/engine/errors';
 import { runsOnThisThread } from '../common/embedded';
 import { ChannelCaller, ChannelState, createChannelBuffers } from './channel';
@@ -146,17 +146,7 @@ export class Bucket {
   }
 }
 
-for (const name of KV_METHOD_NAMES) {
-  Object.defineProperty(Bucket.prototype, name, {
-    configurable: true,
-    writable: true,
-    value: {
-      [name](this: Bucket, ...args: unknown[]): unknown {
-        return this.invoke(name, args);
-      },
-    }[name],
-  });
-}
+defineKvMethods(Bucket.prototype, (bucket, name, args) => bucket.invoke(name, args));
 
 /**
  * Rows of a streamed query, pulled from the worker a batch at a time. Iterate once; `break`

@@ -76,6 +76,30 @@ export interface CallerOptions {
 const now = (): number => performance.now();
 
 /**
+ * Puts an encoded message where the other side will look for it: into the shared area when it
+ * fits, else onto the port; `lenWord` says which (a byte count, or VIA_PORT).
+ */
+function sendPayload(enc: Encoder, area: Buffer, port: MessagePort, ctrl: Int32Array, lenWord: number): void {
+  const n = enc.pos;
+  if (n <= area.length) {
+    enc.buf.copy(area, 0, 0, n);
+    Atomics.store(ctrl, lenWord, n);
+  } else {
+    port.postMessage(enc.bytes().slice());
+    Atomics.store(ctrl, lenWord, VIA_PORT);
+  }
+}
+
+/** The other side of sendPayload: the message's bytes, given the length word it stored. */
+function receivePayload(len: number, area: Buffer, port: MessagePort, missing: string): Buffer {
+  if (len !== VIA_PORT) return area.subarray(0, len);
+  const msg = receiveMessageOnPort(port);
+  if (!msg) throw new ChannelError(missing);
+  const bytes = msg.message as Uint8Array;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
  * Whether to spin before sleeping, learned from how often spinning paid off. Spinning wins
  * when the other side answers within the window (no futex sleep, no event-loop wake-up); on a
  * machine with more runnable threads than cores it only steals the CPU the other side needs.
@@ -119,27 +143,37 @@ export class AdaptiveSpin {
   }
 }
 
-export class ChannelCaller {
-  private readonly ctrl: Int32Array;
-  private readonly reqArea: Buffer;
-  private readonly respArea: Buffer;
-  private readonly encoder: Encoder;
-  private readonly decoder: Decoder;
-  private readonly spin: AdaptiveSpin;
-  private seq = 0;
-  private busy = false;
+/** What both ends hold: views of the shared control words and areas, and their codec. */
+abstract class ChannelEnd {
+  protected readonly ctrl: Int32Array;
+  protected readonly reqArea: Buffer;
+  protected readonly respArea: Buffer;
+  protected readonly encoder: Encoder;
+  protected readonly decoder: Decoder;
+  protected readonly spin: AdaptiveSpin;
 
   constructor(
     buffers: ChannelBuffers,
-    private readonly port: MessagePort,
-    options: CallerOptions,
+    protected readonly port: MessagePort,
+    registry: ClassRegistry,
+    decoderOptions: ConstructorParameters<typeof Decoder>[1],
+    spinMicros: number,
   ) {
     this.ctrl = new Int32Array(buffers.ctrl);
     this.reqArea = Buffer.from(buffers.request);
     this.respArea = Buffer.from(buffers.response);
-    this.encoder = new Encoder(options.registry);
-    this.decoder = new Decoder(options.registry, { captureStack: options.captureStack });
-    this.spin = new AdaptiveSpin((options.spinMicros ?? 100) / 1000);
+    this.encoder = new Encoder(registry);
+    this.decoder = new Decoder(registry, decoderOptions);
+    this.spin = new AdaptiveSpin(spinMicros / 1000);
+  }
+}
+
+export class ChannelCaller extends ChannelEnd {
+  private seq = 0;
+  private busy = false;
+
+  constructor(buffers: ChannelBuffers, port: MessagePort, options: CallerOptions) {
+    super(buffers, port, options.registry, { captureStack: options.captureStack }, options.spinMicros ?? 100);
   }
 
   get state(): ChannelState {
@@ -183,29 +217,16 @@ export class ChannelCaller {
     try {
       const enc = this.encoder.reset();
       enc.write(method).write(args);
-      const n = enc.pos;
-      if (n <= this.reqArea.length) {
-        enc.buf.copy(this.reqArea, 0, 0, n);
-        Atomics.store(this.ctrl, REQ_LEN, n);
-      } else {
-        this.port.postMessage(enc.bytes().slice());
-        Atomics.store(this.ctrl, REQ_LEN, VIA_PORT);
-      }
+      sendPayload(enc, this.reqArea, this.port, this.ctrl, REQ_LEN);
       const seq = (this.seq = (this.seq + 1) | 0);
       Atomics.store(this.ctrl, REQ_SEQ, seq);
       Atomics.notify(this.ctrl, REQ_SEQ);
       this.await(seq, timeoutMs);
       const len = Atomics.load(this.ctrl, RESP_LEN);
       const kind = Atomics.load(this.ctrl, RESP_KIND);
-      let value: unknown;
-      if (len === VIA_PORT) {
-        const msg = receiveMessageOnPort(this.port);
-        if (!msg) throw new ChannelError('the blocking worker announced a large answer but sent none');
-        const bytes = msg.message as Uint8Array;
-        value = this.decoder.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      } else {
-        value = this.decoder.decode(this.respArea.subarray(0, len));
-      }
+      const value = this.decoder.decode(
+        receivePayload(len, this.respArea, this.port, 'the blocking worker announced a large answer but sent none'),
+      );
       if (kind === RespKind.ERROR) throw value;
       return value;
     } finally {
@@ -267,28 +288,17 @@ export interface ServerOptions {
   spinMicros?: number;
 }
 
-export class ChannelServer {
-  private readonly ctrl: Int32Array;
-  private readonly reqArea: Buffer;
-  private readonly respArea: Buffer;
-  private readonly encoder: Encoder;
-  private readonly decoder: Decoder;
-  private readonly spin: AdaptiveSpin;
+export class ChannelServer extends ChannelEnd {
   private lastSeq = 0;
   private stopped = false;
 
   constructor(
     buffers: ChannelBuffers,
-    private readonly port: MessagePort,
+    port: MessagePort,
     private readonly handler: ChannelHandler,
     options: ServerOptions,
   ) {
-    this.ctrl = new Int32Array(buffers.ctrl);
-    this.reqArea = Buffer.from(buffers.request);
-    this.respArea = Buffer.from(buffers.response);
-    this.encoder = new Encoder(options.registry);
-    this.decoder = new Decoder(options.registry);
-    this.spin = new AdaptiveSpin((options.spinMicros ?? 30) / 1000);
+    super(buffers, port, options.registry, undefined, options.spinMicros ?? 30);
   }
 
   /** Announces readiness and starts serving. */
@@ -341,15 +351,7 @@ export class ChannelServer {
     let args: unknown[];
     try {
       const len = Atomics.load(this.ctrl, REQ_LEN);
-      let bytes: Buffer;
-      if (len === VIA_PORT) {
-        const msg = receiveMessageOnPort(this.port);
-        if (!msg) throw new ChannelError('request announced on the port but none arrived');
-        const u8 = msg.message as Uint8Array;
-        bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
-      } else {
-        bytes = this.reqArea.subarray(0, len);
-      }
+      const bytes = receivePayload(len, this.reqArea, this.port, 'request announced on the port but none arrived');
       const both = this.decoder.decodeSequence(bytes, 2);
       method = both[0] as string;
       args = both[1] as unknown[];
@@ -387,14 +389,7 @@ export class ChannelServer {
       kind = RespKind.ERROR;
       enc.reset().write(encodeErr);
     }
-    const n = enc.pos;
-    if (n <= this.respArea.length) {
-      enc.buf.copy(this.respArea, 0, 0, n);
-      Atomics.store(this.ctrl, RESP_LEN, n);
-    } else {
-      this.port.postMessage(enc.bytes().slice());
-      Atomics.store(this.ctrl, RESP_LEN, VIA_PORT);
-    }
+    sendPayload(enc, this.respArea, this.port, this.ctrl, RESP_LEN);
     Atomics.store(this.ctrl, RESP_KIND, kind);
     Atomics.store(this.ctrl, RESP_SEQ, seq);
     Atomics.notify(this.ctrl, RESP_SEQ);

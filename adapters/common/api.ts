@@ -1,6 +1,7 @@
 // Types of the shared Bucket surface: each KV method's arguments and result. A flavour maps
 // them onto its own async type, e.g. `{ [M in KvMethodName]: (...a: KvArgs[M]) => Deferred<KvResults[M]> }`.
 import type { MultiResult, ObserveResult, OperationResult, StatsResult, ValueResult } from '../../lib/engine/results';
+import type { ViewQueryOptions } from '../../lib/engine/views';
 import type { KvMethodName, KvOptions, MultiKeys } from './methods';
 
 type KeyArgs = [key: string, options?: KvOptions];
@@ -77,22 +78,11 @@ export interface ViewRow<K = unknown, V = unknown> {
   doc?: ValueResult;
 }
 
-/** View query options: every Couchbase view parameter (passed to the engine) plus includeDocs. */
-export interface ViewOptions {
-  includeDocs?: boolean;
-  limit?: number;
-  skip?: number;
-  key?: unknown;
-  keys?: unknown[];
-  startkey?: unknown;
-  endkey?: unknown;
-  startkey_docid?: string;
-  endkey_docid?: string;
-  inclusive_end?: boolean;
-  descending?: boolean;
-  reduce?: boolean;
-  group?: boolean;
-  group_level?: number;
-  stale?: boolean | 'ok' | 'false' | 'update_after';
+/**
+ * View query options: the engine's ViewQueryOptions (every Couchbase view parameter, plus
+ * includeDocs). The index signature keeps any other key compiling; the engine names it as
+ * unknown at run time.
+ */
+export interface ViewOptions extends ViewQueryOptions {
   [param: string]: unknown;
 }

@@ -58,6 +58,25 @@ export type KvMethodName = keyof typeof KV_METHODS;
 export const KV_METHOD_NAMES = Object.keys(KV_METHODS) as KvMethodName[];
 
 /**
+ * Puts every KV method on a flavour's Bucket prototype: a method named after it (so stack
+ * traces and `bucket.get.name` read right) that hands the call to `dispatch`, which wraps it in
+ * the flavour's async type.
+ */
+export function defineKvMethods<B>(proto: B, dispatch: (bucket: B, name: KvMethodName, args: unknown[]) => unknown): void {
+  for (const name of KV_METHOD_NAMES) {
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      writable: true,
+      value: {
+        [name](this: B, ...args: unknown[]): unknown {
+          return dispatch(this, name, args);
+        },
+      }[name],
+    });
+  }
+}
+
+/**
  * Options every KV method accepts (the engine's; per method it ignores what does not apply),
  * plus `signal`, which the promise flavour honours (abort -> CancelledError).
  */

@@ -5,7 +5,7 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { EngineLike, StreamControl, StreamHandler } from '../common/contract';
 import { BucketCore } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { KV_METHOD_NAMES, type KvMethodName } from '../common/methods';
+import { defineKvMethods, type KvMethodName } from '../common/methods';
 import { ObjectDestroyedError } from '../../lib/engine/errors';
 
 export interface DeferredBucketOptions {
@@ -133,17 +133,10 @@ export class Bucket {
   }
 }
 
-for (const name of KV_METHOD_NAMES) {
-  Object.defineProperty(Bucket.prototype, name, {
-    configurable: true,
-    writable: true,
-    value: {
-      [name](this: Bucket, ...args: unknown[]): Deferred<unknown> {
-        return (this as unknown as { runKv(m: string, a: unknown[]): Deferred<unknown> }).runKv(name, args);
-      },
-    }[name],
-  });
-}
+// runKv is protected: reached from outside the class body, hence the cast.
+defineKvMethods(Bucket.prototype, (bucket, name, args) =>
+  (bucket as unknown as { runKv(m: string, a: unknown[]): Deferred<unknown> }).runKv(name, args),
+);
 
 function collect<T>(start: (h: StreamHandler) => StreamControl): Deferred<RowList<T>> {
   const rows: T[] = [];

@@ -4,7 +4,7 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { EngineLike, StreamControl, StreamHandler } from '../common/contract';
 import { BucketCore } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { KV_METHODS, KV_METHOD_NAMES, type KvMethodName, type MethodSpec } from '../common/methods';
+import { KV_METHODS, defineKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
 import { CancelledError, ObjectDestroyedError } from '../../lib/engine/errors';
 
 export interface PromiseBucketOptions {
@@ -123,17 +123,10 @@ export class Bucket {
   }
 }
 
-for (const name of KV_METHOD_NAMES) {
-  Object.defineProperty(Bucket.prototype, name, {
-    configurable: true,
-    writable: true,
-    value: {
-      [name](this: Bucket, ...args: unknown[]): Promise<unknown> {
-        return (this as unknown as { runKv(m: string, a: unknown[]): Promise<unknown> }).runKv(name, args);
-      },
-    }[name],
-  });
-}
+// runKv is protected: reached from outside the class body, hence the cast.
+defineKvMethods(Bucket.prototype, (bucket, name, args) =>
+  (bucket as unknown as { runKv(m: string, a: unknown[]): Promise<unknown> }).runKv(name, args),
+);
 
 export interface StreamLimits {
   /** Rows buffered ahead of the consumer before the socket is paused (default 2048). */

@@ -3,6 +3,8 @@
 // ordinary connection string, so nothing here tells the two apart.
 import { Engine, type CouchbaseError, type EngineOptions } from '../engine';
 import type { FlagSpec, ParsedArgs } from './args';
+import type { CliIo } from './io';
+import { describeError } from './output';
 
 export const DEFAULT_CONNSTR = 'couchbase://127.0.0.1/default';
 /** The embedded cluster's default administrator, used when no credentials are given. */
@@ -87,4 +89,24 @@ export function connectEngine(target: Target): Promise<Engine> {
 
 export function closeEngine(engine: Engine): Promise<void> {
   return new Promise((resolve) => engine.close(() => resolve()));
+}
+
+/**
+ * Connects, runs `body` with the engine and closes the engine however `body` ends; resolves to
+ * body's exit status. A failed connect is said on stderr as "deferbase COMMAND: cannot connect
+ * to CONNSTR: why" and gives exit status 1.
+ */
+export async function withEngine(target: Target, command: string, io: CliIo, body: (engine: Engine) => Promise<number>): Promise<number> {
+  let engine: Engine;
+  try {
+    engine = await connectEngine(target);
+  } catch (err) {
+    io.stderr.write(`deferbase ${command}: cannot connect to ${target.connstr}: ${describeError(err)}\n`);
+    return 1;
+  }
+  try {
+    return await body(engine);
+  } finally {
+    await closeEngine(engine);
+  }
 }

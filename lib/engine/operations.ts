@@ -137,6 +137,11 @@ function valueResult(key: string, p: Packet, o: KvOptions, ctx: BuildContext): R
 
 const noExtras = (): number => 0;
 const writeNothing = (): void => {};
+// touch and lock: expiry(4), the ttl option (0 when absent)
+const ttlExtrasLength = (): number => 4;
+const writeTtlExtras = (buf: Buffer, off: number, o: KvOptions): void => {
+  buf.writeUInt32BE(o.ttl ?? 0, off);
+};
 const casOption = (o: KvOptions): bigint => o.cas ?? 0n;
 const noCas = (): bigint => 0n;
 
@@ -257,10 +262,8 @@ export const OPERATIONS: Readonly<Record<OpName, OpSpec>> = {
     composite: false,
     validate: checkTtl,
     opcodeFor: () => Opcode.TOUCH,
-    extrasLength: () => 4,
-    writeExtras(buf, off, o) {
-      buf.writeUInt32BE(o.ttl ?? 0, off);
-    },
+    extrasLength: ttlExtrasLength,
+    writeExtras: writeTtlExtras,
     casOf: noCas,
     build: mutationResult,
     errors: {},
@@ -279,10 +282,8 @@ export const OPERATIONS: Readonly<Record<OpName, OpSpec>> = {
       if (!o.ttl) throw new ArgumentError(`lock on key "${key}" needs ttl: the lock time in seconds (max 30)`, { key });
     },
     opcodeFor: () => Opcode.GET_LOCKED,
-    extrasLength: () => 4,
-    writeExtras(buf, off, o) {
-      buf.writeUInt32BE(o.ttl ?? 0, off);
-    },
+    extrasLength: ttlExtrasLength,
+    writeExtras: writeTtlExtras,
     casOf: noCas,
     build: valueResult,
     errors: {},

@@ -14,6 +14,34 @@ import {
 } from '../../lib/defer';
 import { GenericError, successResultOf, failureResultOf, assertNoResult } from './helpers';
 
+/**
+ * Shared by the two continuation tests (as in Twisted's test_defer): `cb` records its input and
+ * returns a chain whose first callback waits on `a`, so the outer chain pauses until `a` fires.
+ */
+function continuationFixture() {
+  const results: unknown[] = [];
+  const failures: Failure[] = [];
+  const a = new Deferred<string>();
+  const cb = (result: string) => {
+    results.push(['cb', result]);
+    const d = new Deferred<void>();
+    const returner = d
+      .addCallback((r) => {
+        results.push(['firstCallback', r]);
+        return gatherResults([a]);
+      })
+      .addCallback((r) => {
+        results.push(['secondCallback', r]);
+      })
+      .addErrback((f) => {
+        failures.push(f);
+      });
+    d.callback();
+    return returner;
+  };
+  return { results, failures, a, cb };
+}
+
 describe('defer: Deferred core (test_defer.DeferredTests)', () => {
   let wasDebugging: boolean;
   beforeEach(() => {
@@ -325,26 +353,7 @@ describe('defer: Deferred core (test_defer.DeferredTests)', () => {
   });
 
   it('test_continueCallbackNotFirst: the continuation need not be the first pending callback', () => {
-    const results: unknown[] = [];
-    const failures: Failure[] = [];
-    const a = new Deferred<string>();
-    const cb = (result: string) => {
-      results.push(['cb', result]);
-      const d = new Deferred<void>();
-      const returner = d
-        .addCallback((r) => {
-          results.push(['firstCallback', r]);
-          return gatherResults([a]);
-        })
-        .addCallback((r) => {
-          results.push(['secondCallback', r]);
-        })
-        .addErrback((f) => {
-          failures.push(f);
-        });
-      d.callback();
-      return returner;
-    };
+    const { results, failures, a, cb } = continuationFixture();
     succeed('outer')
       .addCallback(cb)
       .addErrback((f) => {
@@ -364,26 +373,7 @@ describe('defer: Deferred core (test_defer.DeferredTests)', () => {
   });
 
   it('test_callbackOrderPreserved: callbacks added after a chaining callback run after the inner chain', () => {
-    const results: unknown[] = [];
-    const failures: Failure[] = [];
-    const a = new Deferred<string>();
-    const cb = (result: string) => {
-      results.push(['cb', result]);
-      const d = new Deferred<void>();
-      const returner = d
-        .addCallback((r) => {
-          results.push(['firstCallback', r]);
-          return gatherResults([a]);
-        })
-        .addCallback((r) => {
-          results.push(['secondCallback', r]);
-        })
-        .addErrback((f) => {
-          failures.push(f);
-        });
-      d.callback();
-      return returner;
-    };
+    const { results, failures, a, cb } = continuationFixture();
     const outer = new Deferred<string>();
     outer.addCallback(cb);
     outer.addCallback(() => {

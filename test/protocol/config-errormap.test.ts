@@ -14,8 +14,8 @@ import {
   errorMapEntry,
   Status,
   statusName,
-  ProtocolError,
 } from '../../lib/protocol';
+import { reasonOf } from './helpers';
 
 const TERSE = JSON.stringify({
   rev: 12,
@@ -32,16 +32,6 @@ const TERSE = JSON.stringify({
   clusterCapabilitiesVer: [1, 0],
   clusterCapabilities: { n1ql: ['enhancedPreparedStatements'] },
 });
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProtocolError);
-    return (err as ProtocolError).reason;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 describe('protocol: bucket and cluster configs', () => {
   it('parses a terse bucket config and substitutes $HOST everywhere', () => {

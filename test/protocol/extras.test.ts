@@ -38,22 +38,11 @@ import {
   decodeObserveSeqnoRequest,
   encodeObserveSeqnoResponse,
   decodeObserveSeqnoResponse,
-  ProtocolError,
 } from '../../lib/protocol';
-import { hex } from './helpers';
+import { hex, reasonOf } from './helpers';
 
 function h(b: Buffer): string {
   return b.toString('hex');
-}
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProtocolError);
-    return (err as ProtocolError).reason;
-  }
-  throw new Error('expected a ProtocolError');
 }
 
 describe('protocol: extras layouts', () => {

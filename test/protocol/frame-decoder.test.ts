@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { FrameDecoder, ProtocolError, DEFAULT_MAX_BODY_LENGTH, Packet, encodePacket } from '../../lib/protocol';
 import { FRAMES, STREAM, expectedPlain } from './frames';
-import { hex, plain } from './helpers';
+import { hex, plain, reasonOf } from './helpers';
 
 const EXPECTED = FRAMES.map(expectedPlain);
 const EXPECTED_SIG = JSON.stringify(EXPECTED);
@@ -24,16 +24,6 @@ function decodeChunks(chunks: Buffer[]): Array<Record<string, unknown>> {
   }
   expect(d.bufferedBytes).to.equal(0);
   return out.map(plain);
-}
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProtocolError);
-    return (err as ProtocolError).reason;
-  }
-  throw new Error('expected a ProtocolError');
 }
 
 describe('protocol: FrameDecoder', () => {

@@ -1,4 +1,5 @@
-import type { Packet } from '../../lib/protocol';
+import { expect } from 'chai';
+import { ProtocolError, type Packet } from '../../lib/protocol';
 
 /** Hex literal with any whitespace / '|' separators -> Buffer. */
 export function hex(s: string): Buffer {
@@ -22,4 +23,15 @@ export function plain(p: Packet): Record<string, unknown> {
     key: p.key.toString('hex'),
     value: p.value.toString('hex'),
   };
+}
+
+/** Runs `fn`, which must throw a ProtocolError, and returns the error's machine-readable reason. */
+export function reasonOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(ProtocolError);
+    return (err as ProtocolError).reason;
+  }
+  throw new Error('expected a ProtocolError');
 }

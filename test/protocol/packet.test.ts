@@ -18,17 +18,7 @@ import {
   peekFrameLength,
 } from '../../lib/protocol';
 import { FRAMES, expectedPlain } from './frames';
-import { hex, plain } from './helpers';
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProtocolError);
-    return (err as ProtocolError).reason;
-  }
-  throw new Error('expected a ProtocolError');
-}
+import { hex, plain, reasonOf } from './helpers';
 
 describe('protocol: packet codec', () => {
   it('exposes the fixed header length and magics', () => {

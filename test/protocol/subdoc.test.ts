@@ -20,17 +20,7 @@ import {
   decodeMutationResults,
   ProtocolError,
 } from '../../lib/protocol';
-import { hex } from './helpers';
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ProtocolError);
-    return (err as ProtocolError).reason;
-  }
-  throw new Error('expected a ProtocolError');
-}
+import { hex, reasonOf } from './helpers';
 
 describe('protocol: sub-document layouts', () => {
   it('single-path extras: path length(2) flags(1) [expiry(4)] [doc flags(1)]', () => {

@@ -3,12 +3,12 @@
 import * as fs from 'node:fs';
 import type { CommandSpec, FlagSpec, ParsedArgs } from '../args';
 import { UsageError } from '../args';
-import { CONNECTION_FLAGS, closeEngine, connectEngine, targetOf } from '../connect';
+import { CONNECTION_FLAGS, targetOf, withEngine } from '../connect';
 import { FMT_UTF8 } from '../../engine/transcoder';
 import type { KvOptions, OpName } from '../../engine';
 import type { CouchbaseError } from '../../engine/errors';
 import type { Result, ValueResult, OperationResult } from '../../engine/results';
-import { describeError, errorJson, printJson, toJsonValue } from '../output';
+import { errorJson, printJson, toJsonValue } from '../output';
 import type { CliIo } from '../io';
 
 const KEY = { name: 'KEY', required: true, help: 'document id' };
@@ -80,23 +80,16 @@ export async function runKv(name: string, args: ParsedArgs, io: CliIo): Promise<
   if (v.delta !== undefined) options.delta = v.delta as number;
   if (v.initial !== undefined) options.initial = v.initial as number;
   const target = targetOf(args, io.env);
-  let engine;
-  try {
-    engine = await connectEngine(target);
-  } catch (err) {
-    io.stderr.write(`deferbase ${name}: cannot connect to ${target.connstr}: ${describeError(err)}\n`);
-    return 1;
-  }
-  try {
-    const result = await new Promise<Result>((resolve, reject) =>
-      engine.kv(cmd.op, key, options, (err: CouchbaseError | null, r: Result | null) => (err ? reject(err) : resolve(r as Result))),
-    );
-    printJson(io.stdout, resultJson(cmd.op, result), 2);
-    return 0;
-  } catch (err) {
-    printJson(io.stderr, { error: errorJson(err) }, 2);
-    return 1;
-  } finally {
-    await closeEngine(engine);
-  }
+  return withEngine(target, name, io, async (engine) => {
+    try {
+      const result = await new Promise<Result>((resolve, reject) =>
+        engine.kv(cmd.op, key, options, (err: CouchbaseError | null, r: Result | null) => (err ? reject(err) : resolve(r as Result))),
+      );
+      printJson(io.stdout, resultJson(cmd.op, result), 2);
+      return 0;
+    } catch (err) {
+      printJson(io.stderr, { error: errorJson(err) }, 2);
+      return 1;
+    }
+  });
 }

@@ -8,6 +8,7 @@ import { Histogram, renderHistogram } from '../histogram';
 import { describeError, printJson } from '../output';
 import { ProgressBar, formatRate } from '../progress';
 import type { CliIo } from '../io';
+import { prng } from '../../server/samples/prng';
 
 export const FLAVOURS = ['engine', 'deferred', 'promise', 'blocking'] as const;
 export type Flavour = (typeof FLAVOURS)[number];
@@ -90,18 +91,6 @@ const DRIVERS: Record<Flavour, DriverFactory> = {
     };
   },
 };
-
-/** mulberry32: a tiny seeded PRNG, so two runs with the same seed issue the same operations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A JSON document whose encoding is exactly `size` bytes. */
 export function documentOfSize(size: number): Record<string, string> {

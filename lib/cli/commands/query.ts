@@ -1,8 +1,7 @@
 // `deferbase query "STATEMENT"`: one N1QL statement, printed as the shell prints it.
 import type { CommandSpec, ParsedArgs } from '../args';
 import { UsageError } from '../args';
-import { CONNECTION_FLAGS, closeEngine, connectEngine, targetOf } from '../connect';
-import { describeError } from '../output';
+import { CONNECTION_FLAGS, targetOf, withEngine } from '../connect';
 import { runAndPrint } from '../query-printer';
 import type { CliIo } from '../io';
 
@@ -26,21 +25,12 @@ export async function runQuery(args: ParsedArgs, io: CliIo): Promise<number> {
     throw new UsageError('--named: expects a JSON object, e.g. --named \'{"city": "Paris"}\'', querySpec);
   }
   const target = targetOf(args, io.env);
-  let engine;
-  try {
-    engine = await connectEngine(target);
-  } catch (err) {
-    io.stderr.write(`deferbase query: cannot connect to ${target.connstr}: ${describeError(err)}\n`);
-    return 1;
-  }
-  try {
+  return withEngine(target, 'query', io, async (engine) => {
     const outcome = await runAndPrint(engine, args.positionals.STATEMENT as string, {
       args: v.args as unknown[] | undefined,
       named: v.named as Record<string, unknown> | undefined,
       consistency: v.consistency as 'not_bounded' | 'request_plus',
     }, io.stdout);
     return outcome.ok ? 0 : 1;
-  } finally {
-    await closeEngine(engine);
-  }
+  });
 }

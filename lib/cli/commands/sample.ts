@@ -2,7 +2,7 @@
 // seed) and loads them into a running cluster, with a progress bar, then its design documents
 // and indexes. The bucket must exist (`deferbase serve --bucket beer-sample` creates it).
 import { UsageError, type CommandSpec, type ParsedArgs } from '../args';
-import { CONNECTION_FLAGS, closeEngine, connectEngine, targetOf, withBucket } from '../connect';
+import { CONNECTION_FLAGS, targetOf, withBucket, withEngine } from '../connect';
 import { describeError, printJson } from '../output';
 import { SAMPLE_NAMES, loadSample } from '../sample-loader';
 import type { CliIo } from '../io';
@@ -31,33 +31,26 @@ export async function runSample(args: ParsedArgs, io: CliIo): Promise<number> {
   }
   const target = targetOf(args, io.env, args.positionals.CONNSTR);
   target.connstr = withBucket(target.connstr, name);
-  let engine;
-  try {
-    engine = await connectEngine(target);
-  } catch (err) {
-    io.stderr.write(`deferbase sample: cannot connect to ${target.connstr}: ${describeError(err)}\n`);
-    return 1;
-  }
-  try {
-    const report = await loadSample(engine, name, {
-      seed: args.values.seed as number,
-      scale: args.values.scale as number,
-      inFlight: args.values['in-flight'] as number,
-      progress: io.stderr,
-    });
-    for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
-    if (args.values.json === true) printJson(io.stdout, report, 2);
-    else {
-      const extras = [report.designDocs.length ? `design documents ${report.designDocs.join(', ')}` : '', report.indexes ? `${report.indexes} indexes` : '']
-        .filter(Boolean)
-        .join(', ');
-      io.stdout.write(`loaded ${report.docs} ${name} documents into bucket ${report.bucket} in ${report.seconds.toFixed(1)}s${extras ? `; ${extras}` : ''}\n`);
+  return withEngine(target, 'sample', io, async (engine) => {
+    try {
+      const report = await loadSample(engine, name, {
+        seed: args.values.seed as number,
+        scale: args.values.scale as number,
+        inFlight: args.values['in-flight'] as number,
+        progress: io.stderr,
+      });
+      for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
+      if (args.values.json === true) printJson(io.stdout, report, 2);
+      else {
+        const extras = [report.designDocs.length ? `design documents ${report.designDocs.join(', ')}` : '', report.indexes ? `${report.indexes} indexes` : '']
+          .filter(Boolean)
+          .join(', ');
+        io.stdout.write(`loaded ${report.docs} ${name} documents into bucket ${report.bucket} in ${report.seconds.toFixed(1)}s${extras ? `; ${extras}` : ''}\n`);
+      }
+      return report.warnings.length > 0 ? 1 : 0;
+    } catch (err) {
+      io.stderr.write(`deferbase sample: ${describeError(err)}\n`);
+      return 1;
     }
-    return report.warnings.length > 0 ? 1 : 0;
-  } catch (err) {
-    io.stderr.write(`deferbase sample: ${describeError(err)}\n`);
-    return 1;
-  } finally {
-    await closeEngine(engine);
-  }
+  });
 }

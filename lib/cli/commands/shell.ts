@@ -9,8 +9,8 @@ import createDebug from 'debug';
 import type { Engine, StreamControl } from '../../engine';
 import type { CommandSpec, ParsedArgs } from '../args';
 import { UsageError } from '../args';
-import { CONNECTION_FLAGS, closeEngine, connectEngine, targetOf } from '../connect';
-import { describeError, stringifyJson, type Writable } from '../output';
+import { CONNECTION_FLAGS, targetOf, withEngine } from '../connect';
+import { stringifyJson, type Writable } from '../output';
 import { runAndPrint, type StatementParams } from '../query-printer';
 import { StatementBuffer } from '../statements';
 import type { CliIo } from '../io';
@@ -189,15 +189,8 @@ export async function runShell(args: ParsedArgs, io: CliIo): Promise<number> {
     }
   }
   const target = targetOf(args, io.env, args.positionals.CONNSTR);
-  let engine: Engine;
-  try {
-    engine = await connectEngine(target);
-  } catch (err) {
-    io.stderr.write(`deferbase shell: cannot connect to ${target.connstr}: ${describeError(err)}\n`);
-    return 1;
-  }
-  const session = new ShellSession(engine, io.stdout, io.stderr);
-  try {
+  return withEngine(target, 'shell', io, async (engine) => {
+    const session = new ShellSession(engine, io.stdout, io.stderr);
     if (script !== undefined) {
       for (const line of script.split(/\r?\n/)) if ((await session.feed(line)) === 'quit') return exitCode(session);
       await session.finish();
@@ -205,9 +198,7 @@ export async function runShell(args: ParsedArgs, io: CliIo): Promise<number> {
     }
     await interactive(session, io, target.connstr, args.values['history-file'] as string | undefined);
     return exitCode(session);
-  } finally {
-    await closeEngine(engine);
-  }
+  });
 }
 
 function exitCode(session: ShellSession): number {

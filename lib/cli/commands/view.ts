@@ -1,8 +1,8 @@
 // `deferbase view DDOC VIEW`: query a view; every view parameter is a flag of the table below.
 import type { CommandSpec, FlagSpec, ParsedArgs } from '../args';
-import { CONNECTION_FLAGS, closeEngine, connectEngine, targetOf } from '../connect';
+import { CONNECTION_FLAGS, targetOf, withEngine } from '../connect';
 import type { ViewQueryOptions } from '../../engine';
-import { describeError, errorJson, printJson, toJsonValue } from '../output';
+import { errorJson, printJson, toJsonValue } from '../output';
 import type { CliIo } from '../io';
 
 /** Flag name -> view parameter name (the flags use dashes, the service underscores). */
@@ -40,32 +40,25 @@ export async function runView(args: ParsedArgs, io: CliIo): Promise<number> {
   const params: Record<string, unknown> = {};
   for (const f of VIEW_FLAGS) if (args.values[f.name] !== undefined) params[f.param] = args.values[f.name];
   const target = targetOf(args, io.env);
-  let engine;
-  try {
-    engine = await connectEngine(target);
-  } catch (err) {
-    io.stderr.write(`deferbase view: cannot connect to ${target.connstr}: ${describeError(err)}\n`);
-    return 1;
-  }
-  try {
-    const rows: unknown[] = [];
-    const meta = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      engine.view(args.positionals.DDOC as string, args.positionals.VIEW as string, params as ViewQueryOptions, {
-        onRows: (batch: unknown[]) => {
-          for (const r of batch) rows.push(r);
-        },
-        onDone: resolve,
-        onError: reject,
+  return withEngine(target, 'view', io, async (engine) => {
+    try {
+      const rows: unknown[] = [];
+      const meta = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        engine.view(args.positionals.DDOC as string, args.positionals.VIEW as string, params as ViewQueryOptions, {
+          onRows: (batch: unknown[]) => {
+            for (const r of batch) rows.push(r);
+          },
+          onDone: resolve,
+          onError: reject,
+        });
       });
-    });
-    printJson(io.stdout, { ...(toJsonValue(meta) as Record<string, unknown>), rows: rows.map((r) => viewRowJson(r)) }, 2);
-    return 0;
-  } catch (err) {
-    printJson(io.stderr, { error: errorJson(err) }, 2);
-    return 1;
-  } finally {
-    await closeEngine(engine);
-  }
+      printJson(io.stdout, { ...(toJsonValue(meta) as Record<string, unknown>), rows: rows.map((r) => viewRowJson(r)) }, 2);
+      return 0;
+    } catch (err) {
+      printJson(io.stderr, { error: errorJson(err) }, 2);
+      return 1;
+    }
+  });
 }
 
 /** A row with include_docs carries a ValueResult: show its value and CAS, not the object. */

@@ -2,6 +2,8 @@
 // and beers, linked by brewery_id), about the same counts (≈1,412 breweries, ≈5,891 beers), and
 // the `beer` design document with `brewery_beers` and `by_location`. Deterministic for a seed.
 
+import { prng } from './prng';
+
 export interface BeerSampleOptions {
   /** PRNG seed (default 1). The same seed and scale always give the same documents. */
   seed?: number;
@@ -11,18 +13,6 @@ export interface BeerSampleOptions {
 
 export const BEER_SAMPLE_BREWERIES = 1412;
 export const BEER_SAMPLE_BEERS = 5891;
-
-/** mulberry32: small, fast, good enough to make varied but reproducible sample data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Place {
   country: string;

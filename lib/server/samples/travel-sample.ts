@@ -3,6 +3,8 @@
 // counts (187 airlines, 1,968 airports, 24,024 routes, 917 hotels, 4,495 landmarks = 31,591
 // documents), plus the def_* index statements the real sample ships with. Deterministic per seed.
 
+import { prng } from './prng';
+
 export interface TravelSampleOptions {
   /** PRNG seed (default 1). The same seed and scale always give the same documents. */
   seed?: number;
@@ -25,18 +27,6 @@ export const travelSampleIndexes: string[] = [
   'CREATE INDEX def_sourceairport ON `travel-sample`(sourceairport)',
   'CREATE INDEX def_type ON `travel-sample`(type)',
 ];
-
-/** mulberry32: small, fast, reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type City = [city: string, state: string | null, lat: number, lon: number, tz: string];
 
