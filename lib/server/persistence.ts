@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import createDebug from 'debug';
-import type { DocumentStore, Item, StoreLog, Tombstone } from './store';
+import type { DocumentStore, Item, MetadataMap, StoreLog, Tombstone } from './store';
 import type { DurableLog } from './kv-node';
 
 const debug = createDebug('deferbase:server');
@@ -29,6 +29,8 @@ const REC_SET = 1;
 const REC_DELETE = 2;
 const REC_VBUUIDS = 3;
 const FILE_SUFFIX = '.dblog';
+/** Service metadata (design documents, index definitions): one small JSON object per bucket. */
+const META_SUFFIX = '.meta.json';
 
 function frame(payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(8 + payload.length);
@@ -170,6 +172,7 @@ export class DiskLog implements DurableLog {
         const valid = replay(buf, store);
         if (valid < buf.length) debug('persistence: %s: dropped a torn tail of %d bytes', file, buf.length - valid);
       }
+      loadMetadata(file.slice(0, -FILE_SUFFIX.length) + META_SUFFIX, store.metadata);
       compact(file, store);
       const bf = new BucketFile(log, file, store, opts.compactMinBytes ?? COMPACT_MIN_BYTES);
       log.files.push(bf);
@@ -269,6 +272,7 @@ export class DiskLog implements DurableLog {
       fs.fdatasyncSync(f.fd);
       fs.closeSync(f.fd);
       f.store.attachLog(undefined);
+      f.store.metadata.sink = undefined;
     }
     this.closed = true;
     const waiters = this.waiters;
@@ -282,11 +286,50 @@ function writeAll(fd: number, buf: Buffer): void {
   while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
 }
 
-/** Rewrites `file` as a snapshot of `store` (atomically: temp file, fsync, rename, fsync dir). */
-function compact(file: string, store: DocumentStore): void {
+/** Reads the bucket's metadata file into `meta` and makes every later change durable there. */
+function loadMetadata(file: string, meta: MetadataMap): void {
+  if (fs.existsSync(file)) {
+    let all: unknown;
+    try {
+      all = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      // Written by rename only, so a bad file was damaged outside us: refuse rather than drop definitions.
+      throw new Error(`persistence: ${file} is not valid JSON (${(err as Error).message}); fix or remove it`);
+    }
+    if (typeof all !== 'object' || all === null || Array.isArray(all)) throw new Error(`persistence: ${file} does not hold a JSON object; fix or remove it`);
+    for (const [name, value] of Object.entries(all)) meta.restore(name, JSON.stringify(value));
+  }
+  meta.sink = (entries) => {
+    const parts: string[] = [];
+    for (const [name, text] of entries) parts.push(`${JSON.stringify(name)}:${text}`);
+    replaceFile(file, (fd) => writeAll(fd, Buffer.from(`{${parts.join(',\n')}}\n`)));
+    debug('persistence: wrote %s (%d names)', file, entries.size);
+  };
+}
+
+/** Replaces `file` atomically: temp file, fsync, rename, fsync dir. */
+function replaceFile(file: string, fill: (fd: number) => void): void {
   const tmp = file + '.tmp';
   const fd = fs.openSync(tmp, 'w');
   try {
+    fill(fd);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  try {
+    const dfd = fs.openSync(path.dirname(file), 'r');
+    fs.fsyncSync(dfd);
+    fs.closeSync(dfd);
+  } catch {
+    // Directories cannot be fsynced on every platform; the rename is still atomic.
+  }
+}
+
+/** Rewrites `file` as a snapshot of `store` (atomically). */
+function compact(file: string, store: DocumentStore): void {
+  replaceFile(file, (fd) => {
     const parts: Buffer[] = [encodeVbuuids(store.vbucketUuids())];
     let size = parts[0].length;
     const flush = (): void => {
@@ -302,16 +345,5 @@ function compact(file: string, store: DocumentStore): void {
     }
     for (const t of store.tombstoneList()) parts.push(encodeDelete(t));
     flush();
-    fs.fdatasyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  try {
-    const dfd = fs.openSync(path.dirname(file), 'r');
-    fs.fsyncSync(dfd);
-    fs.closeSync(dfd);
-  } catch {
-    // Directories cannot be fsynced on every platform; the rename is still atomic.
-  }
+  });
 }

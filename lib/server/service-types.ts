@@ -47,6 +47,19 @@ export interface StoreErrorLike extends Error {
   readonly status: number;
 }
 
+/**
+ * Small named JSON values a service keeps about one bucket (design documents, index
+ * definitions): the definitions real Couchbase keeps across restarts. Kept in memory; when the
+ * cluster has a `dataDir` every `set` is on disk (atomically, all names together) before it
+ * returns, and the values are back after a restart before any service starts.
+ */
+export interface BucketMetadata {
+  /** A copy of the value stored under `name`, or undefined. */
+  get(name: string): unknown | undefined;
+  /** Stores a JSON-serialisable value (copied); undefined removes it. Throws when it cannot be made durable. */
+  set(name: string, value: unknown | undefined): void;
+}
+
 /** One bucket's documents, shared by every node of the embedded cluster. */
 export interface BucketStore {
   readonly name: string;
@@ -65,6 +78,8 @@ export interface BucketStore {
   onMutation(listener: (event: MutationEvent) => void): () => void;
   /** Highest seqno handed out so far in this bucket (all vBuckets); request_plus waits use it. */
   readonly highSeqno: bigint;
+  /** Service definitions kept with the bucket (durable with the bucket's documents). */
+  readonly metadata: BucketMetadata;
 }
 
 export interface ServiceUser {

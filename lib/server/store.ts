@@ -8,6 +8,7 @@
 import { crc32 } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import type {
+  BucketMetadata,
   BucketStore,
   MutationEvent,
   ServerClock,
@@ -104,6 +105,44 @@ export interface StoreLog {
   remove(tomb: Tombstone): void;
 }
 
+/**
+ * A bucket's service metadata, held as JSON text so every reader gets its own copy and a value
+ * that cannot be serialised fails at `set`, with or without a disk behind it. `sink` (see
+ * persistence.ts) gets the whole new content before it is committed; if it throws, nothing changes.
+ */
+export class MetadataMap implements BucketMetadata {
+  private readonly values = new Map<string, string>();
+  sink: ((all: ReadonlyMap<string, string>) => void) | undefined;
+
+  get(name: string): unknown | undefined {
+    const text = this.values.get(name);
+    return text === undefined ? undefined : JSON.parse(text);
+  }
+
+  set(name: string, value: unknown | undefined): void {
+    const text = value === undefined ? undefined : JSON.stringify(value);
+    if (value !== undefined && text === undefined) throw new TypeError(`metadata ${JSON.stringify(name)}: value is not JSON-serialisable`);
+    if (text === this.values.get(name)) return;
+    const next = new Map(this.values);
+    if (text === undefined) next.delete(name);
+    else next.set(name, text);
+    this.sink?.(next);
+    if (text === undefined) this.values.delete(name);
+    else this.values.set(name, text);
+  }
+
+  /** Every name and its JSON text. */
+  entries(): ReadonlyMap<string, string> {
+    return this.values;
+  }
+
+  /** Puts back what was read from disk: no sink call. */
+  restore(name: string, text: string): void {
+    JSON.parse(text);
+    this.values.set(name, text);
+  }
+}
+
 export interface KvWriteOptions extends StoreWriteOptions {
   /** Keep the existing document's expiry (PRESERVE_TTL frame). */
   preserveExpiry?: boolean;
@@ -156,6 +195,7 @@ export class DocumentStore implements BucketStore {
   private lastCas = 0n;
   private readonly listeners: Array<(event: MutationEvent) => void> = [];
   private log: StoreLog | undefined;
+  readonly metadata = new MetadataMap();
 
   constructor(opts: DocumentStoreOptions) {
     this.name = opts.name;

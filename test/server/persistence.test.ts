@@ -10,17 +10,23 @@ import { RawClient } from './raw-client';
 
 const CHILD = path.join(__dirname, 'fixtures', 'persistent-node.js');
 
-function startChild(dataDir: string, fsync: FsyncPolicy): Promise<{ port: number; kill: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CHILD, dataDir, fsync], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startChild(
+  dataDir: string,
+  fsync: FsyncPolicy,
+  services = false,
+): Promise<{ port: number; n1ql: number; capi: number; kill: () => Promise<void> }> {
+  const child = spawn(process.execPath, [CHILD, dataDir, fsync, ...(services ? ['services'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
-      const m = /READY (\d+)/.exec(out);
+      const m = /READY (\d+)(?: (\d+) (\d+))?\n/.exec(out);
       if (m) {
         resolve({
           port: Number(m[1]),
+          n1ql: Number(m[2] ?? 0),
+          capi: Number(m[3] ?? 0),
           kill: async () => {
             child.kill('SIGKILL');
             await exited;
@@ -91,6 +97,46 @@ describe('server persistence (dataDir)', function () {
       }
     });
   }
+
+  it('design documents and index definitions acknowledged before a kill -9 are there after a restart', async () => {
+    const child = await startChild(dir, 'batch', true);
+    const auth = { authorization: 'Basic ' + Buffer.from('Administrator:password').toString('base64') };
+    const c = await RawClient.connect(child.port);
+    c.numVBuckets = 64;
+    await c.login('Administrator', 'password', 'default');
+    for (const [id, city] of [['a', 'Oslo'], ['b', 'Rome'], ['c', 'Oslo']]) await c.set(id, JSON.stringify({ city }));
+    c.close();
+    const put = await fetch(`http://127.0.0.1:${child.capi}/default/_design/geo`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ views: { by_city: { map: 'function (doc) { emit(doc.city, null); }', reduce: '_count' } } }),
+    });
+    expect(put.status).to.equal(201);
+    for (const statement of ['CREATE INDEX ix_city ON default(city)', 'CREATE PRIMARY INDEX ON default']) {
+      const r = await fetch(`http://127.0.0.1:${child.n1ql}/query/service`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ statement }) });
+      expect(((await r.json()) as { status: string }).status).to.equal('success');
+    }
+    await child.kill();
+
+    const restarted = await Cluster.start({ dataDir: dir, numVBuckets: 64 });
+    try {
+      const { n1ql, capi } = restarted.nodes[0].ports;
+      const view = await fetch(`http://127.0.0.1:${capi}/default/_design/geo/_view/by_city?stale=false&group=true`, { headers: auth });
+      expect(((await view.json()) as { rows: unknown[] }).rows).to.deep.equal([
+        { key: 'Oslo', value: 2 },
+        { key: 'Rome', value: 1 },
+      ]);
+      const q = async (statement: string): Promise<unknown[]> => {
+        const r = await fetch(`http://127.0.0.1:${n1ql}/query/service`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ statement }) });
+        return ((await r.json()) as { results: unknown[] }).results;
+      };
+      expect(JSON.stringify(await q('EXPLAIN SELECT RAW META().id FROM default WHERE city = "Oslo"'))).to.contain('"index":"ix_city"');
+      expect(await q('SELECT RAW META().id FROM default WHERE city = "Oslo" ORDER BY META().id')).to.deep.equal(['a', 'c']);
+      expect(await q('SELECT RAW META().id FROM default')).to.deep.equal(['a', 'b', 'c']);
+    } finally {
+      await restarted.stop();
+    }
+  });
 
   it('a clean stop and two restarts (with compaction in between) keep data, expiry and vBucket UUIDs', async () => {
     const a = await Cluster.start({ dataDir: dir, numVBuckets: 16, queryService: null, viewsService: null });

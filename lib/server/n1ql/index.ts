@@ -3,6 +3,7 @@
 // keyed by the cluster's BucketStore objects, so all nodes of one cluster share it.
 import type { BucketStore, HttpServiceFactory, ServiceContext } from '../service-types';
 import { QueryService, type QueryServiceState } from './service';
+import { catalogFor } from './indexes';
 
 const shared = new WeakMap<object, QueryServiceState>();
 
@@ -17,7 +18,11 @@ function stateFor(ctx: ServiceContext): QueryServiceState {
   return s;
 }
 
-export const createQueryService: HttpServiceFactory = (ctx) => new QueryService(ctx, stateFor(ctx));
+export const createQueryService: HttpServiceFactory = (ctx) => {
+  // Index definitions kept from an earlier run are rebuilt now (over the loaded documents), not at the first query.
+  for (const store of ctx.buckets()) catalogFor(store);
+  return new QueryService(ctx, stateFor(ctx));
+};
 
 export { parse, parseExpression } from './parser';
 export { QueryError, ErrorCode } from './errors';

@@ -8,6 +8,7 @@ import type { BucketStore, MutationEvent, StoredDoc } from '../service-types';
 import { compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { QueryError, ErrorCode } from './errors';
 import { formatExpr } from './format';
+import { parseExpression } from './parser';
 import { SortedList } from './sorted';
 import { collate, truthy, valueKey, type Value } from './value';
 
@@ -90,7 +91,7 @@ const indexScope: Scope = {
 const nullCtx: ExecContext = { now: 0, positional: [], named: {}, checkDeadline: () => undefined };
 
 export class Index {
-  readonly id = randomUUID().replace(/-/g, '').slice(0, 16);
+  readonly id: string;
   state: 'online' | 'deferred';
   readonly entries = new SortedList<IndexEntry>(compareEntries);
   private readonly byId = new Map<string, IndexEntry[]>();
@@ -106,7 +107,9 @@ export class Index {
     readonly keys: { expr: A.Expr; desc: boolean }[],
     readonly where: A.Expr | undefined,
     deferred: boolean,
+    id?: string,
   ) {
+    this.id = id ?? randomUUID().replace(/-/g, '').slice(0, 16);
     this.state = deferred ? 'deferred' : 'online';
     this.keyFns = keys.map((k) => compile(k.expr, indexScope));
     this.whereFn = where ? compile(where, indexScope) : undefined;
@@ -223,11 +226,61 @@ export class Index {
   }
 }
 
+/** Name of the bucket metadata entry holding the index definitions (see BucketMetadata). */
+export const N1QL_INDEX_METADATA = 'n1ql.indexes';
+
+/** An index definition as it survives a restart: the expressions as N1QL text, as Couchbase keeps them. */
+interface SavedIndex {
+  name: string;
+  id: string;
+  primary: boolean;
+  keys: { expr: string; desc: boolean }[];
+  where?: string;
+  state: 'online' | 'deferred';
+}
+
+function saved(ix: Index): SavedIndex {
+  const out: SavedIndex = {
+    name: ix.name,
+    id: ix.id,
+    primary: ix.primary,
+    keys: ix.keys.map((k) => ({ expr: formatExpr(k.expr), desc: k.desc })),
+    state: ix.state,
+  };
+  if (ix.where) out.where = formatExpr(ix.where);
+  return out;
+}
+
 export class IndexCatalog {
   private readonly indexes = new Map<string, Index>();
   private unsubscribe?: () => void;
 
-  constructor(readonly store: BucketStore) {}
+  constructor(readonly store: BucketStore) {
+    this.load();
+  }
+
+  /** Recreates the indexes kept in the bucket's metadata over the documents loaded so far. */
+  private load(): void {
+    const list = this.store.metadata.get(N1QL_INDEX_METADATA) as SavedIndex[] | undefined;
+    if (!Array.isArray(list)) return;
+    for (const d of list) {
+      let ix: Index;
+      try {
+        const keys = d.keys.map((k) => ({ expr: parseExpression(k.expr), desc: k.desc }));
+        const where = d.where === undefined ? undefined : parseExpression(d.where);
+        ix = new Index(d.name, this.store.name, d.primary, keys, where, d.state !== 'online', d.id);
+      } catch (err) {
+        // Never silently: the definition stays in the metadata until the index is dropped or recreated.
+        throw new QueryError(ErrorCode.EXECUTION, `Stored definition of index ${d.name} on ${this.store.name} cannot be read: ${(err as Error).message}`);
+      }
+      this.insert(ix);
+    }
+  }
+
+  /** Records `list` as the bucket's index definitions; throws (nothing recorded) when that fails. */
+  private save(list: Index[]): void {
+    this.store.metadata.set(N1QL_INDEX_METADATA, list.length === 0 ? undefined : list.map(saved));
+  }
 
   list(): Index[] {
     return [...this.indexes.values()];
@@ -245,12 +298,41 @@ export class IndexCatalog {
 
   add(ix: Index): void {
     if (this.indexes.has(ix.name)) throw new QueryError(ErrorCode.INDEX_EXISTS, `The index ${ix.name} already exists.`);
+    this.insert(ix);
+    try {
+      this.save(this.list());
+    } catch (err) {
+      this.remove(ix.name);
+      throw err;
+    }
+  }
+
+  private insert(ix: Index): void {
     if (ix.state === 'online') ix.build(this.store);
     this.indexes.set(ix.name, ix);
     if (!this.unsubscribe) this.unsubscribe = this.store.onMutation((ev) => this.onMutation(ev));
   }
 
+  /** BUILD INDEX: brings deferred indexes online (and records that they are). */
+  build(list: Index[]): void {
+    const todo = list.filter((ix) => ix.state !== 'online');
+    if (todo.length === 0) return;
+    for (const ix of todo) ix.build(this.store);
+    try {
+      this.save(this.list());
+    } catch (err) {
+      for (const ix of todo) ix.state = 'deferred';
+      throw err;
+    }
+  }
+
   drop(name: string): void {
+    if (!this.indexes.has(name)) return;
+    this.save(this.list().filter((ix) => ix.name !== name));
+    this.remove(name);
+  }
+
+  private remove(name: string): void {
     this.indexes.delete(name);
     if (this.indexes.size === 0 && this.unsubscribe) {
       this.unsubscribe();

@@ -286,8 +286,8 @@ class Parser {
       if (this.acceptKw('LETTING')) block.letting.push(...this.letBindings());
       if (this.acceptKw('HAVING')) block.having = this.expr();
     } else if (this.acceptKw('LETTING')) {
+      // LETTING without GROUP BY groups the whole input; HAVING needs GROUP BY (Couchbase's grammar).
       block.letting = this.letBindings();
-      if (this.acceptKw('HAVING')) block.having = this.expr();
     }
     if (selectLast) {
       this.expectKw('SELECT');
@@ -987,11 +987,36 @@ class Parser {
           if (e.kind === 'collect') e.distinct = w === 'DISTINCT';
           return e;
         }
+        // `(distinct (array ... end))`: the form system:indexes shows (and index definitions are kept in).
+        if (this.isOp('(', this.peek())) {
+          const at = this.pos;
+          this.next();
+          this.next();
+          const e = this.expr();
+          this.expectOp(')');
+          if (e.kind !== 'collect' || e.collect !== 'array' || e.distinct !== undefined) {
+            this.pos = at;
+            this.fail();
+          }
+          e.distinct = w === 'DISTINCT';
+          return e;
+        }
         break;
       case 'ARRAY':
       case 'FIRST':
       case 'OBJECT':
         if (!this.isOp('(', this.peek())) return this.collect();
+        {
+          // `array (x) for x in ... end` (as formatExpr writes it) versus a call: try the former.
+          const at = this.pos;
+          const positional = this.positional;
+          try {
+            return this.collect();
+          } catch {
+            this.pos = at;
+            this.positional = positional;
+          }
+        }
         break;
       case 'SELECT':
         break;

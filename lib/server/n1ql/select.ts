@@ -8,6 +8,7 @@ import { AGGREGATES, childScope, compile, type AggregateSpec, type Compiled, typ
 import { distinctValues } from './functions';
 import { formatExpr, freeIdents, mapChildren } from './format';
 import { catalogFor, docValue } from './indexes';
+import { GroupingRule } from './grouping';
 import { chooseAccess, conjuncts, docRelative, fetchDoc, independentOf, resolveBucket, type Env } from './keyspace';
 import { defaultAlias } from './parser';
 import { collate, isObject, sortedObject, truthy, valueKey, type Value } from './value';
@@ -496,6 +497,8 @@ interface BlockPlan {
   signature: Value;
   scope: Scope;
   aliases: Set<string>;
+  /** Present when the block groups: ORDER BY must then follow the same rule. */
+  grouping?: GroupingRule;
 }
 
 function termSignature(t: A.ResultTerm): [string, Value] | undefined {
@@ -535,8 +538,25 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
   const whereFn = block.where ? compile(block.where, scope) : undefined;
   if (block.where) explain.push({ '#operator': 'Filter', condition: formatExpr(block.where) });
 
+  // LETTING alone groups too (the whole input is one group), as in Couchbase's grammar.
   const aggregated =
-    !!block.groupBy || block.terms.some((t) => hasAggregate(t.expr)) || hasAggregate(block.having) || block.letting.some((l) => hasAggregate(l.expr));
+    !!block.groupBy ||
+    block.letting.length > 0 ||
+    block.terms.some((t) => hasAggregate(t.expr)) ||
+    hasAggregate(block.having);
+  let grouping: GroupingRule | undefined;
+  if (aggregated) {
+    grouping = new GroupingRule(new Set([...(fromPlan?.aliases ?? []), ...block.let.map((l) => l.name)]), scope.names, scope.implicit, block.groupBy ?? []);
+    for (const l of block.letting) {
+      grouping.require(l.expr);
+      grouping.allow(l.name);
+    }
+    if (block.having) grouping.require(block.having);
+    for (const t of block.terms) {
+      if (t.star) grouping.requireStar(t.expr);
+      else grouping.require(t.expr!);
+    }
+  }
   const aggs: AggregateSpec[] = [];
   let groupScope = scope;
   const groupKeys = (block.groupBy ?? []).map((g) => compile(g, scope));
@@ -652,6 +672,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     signature,
     scope: groupScope,
     aliases,
+    grouping,
     *run(outer, ctx) {
       for (const row of rowsOf(outer, ctx)) {
         const value = project(row, ctx);
@@ -776,6 +797,8 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
     let oscope: Scope;
     let terms: A.OrderTerm[];
     if (body.block) {
+      const grouping = body.block.grouping;
+      if (grouping) for (const t of stmt.orderBy) grouping.require(t.expr, body.block.aliases);
       const shadow = new Set<string>();
       oscope = childScope(body.block.scope, [OUT]);
       for (const n of body.block.scope.names) if (!body.block.aliases.has(n)) shadow.add(n);

@@ -194,10 +194,7 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
     else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') names.push(x);
   }
   for (const n of names) if (!catalog.get(n)) throw new QueryError(ErrorCode.INDEX_NOT_FOUND, `Index Not Found - cause: GSI index ${n} not found.`);
-  for (const n of names) {
-    const ix = catalog.get(n)!;
-    if (ix.state !== 'online') ix.build(store);
-  }
+  catalog.build(names.map((n) => catalog.get(n)!));
 }
 
 // ---- DML ----

@@ -85,8 +85,9 @@ export class DesignDocIndex {
     readonly ddoc: DesignDocument,
     revNumber: number,
     options: ViewsOptions,
+    rev?: string,
   ) {
-    this.rev = `${revNumber}-${(Math.random() * 0xffffffff >>> 0).toString(16).padStart(8, '0')}`;
+    this.rev = rev ?? `${revNumber}-${(Math.random() * 0xffffffff >>> 0).toString(16).padStart(8, '0')}`;
     const reduces = ddoc.views.map((v) => v.reduce).filter((r): r is string => r !== undefined && !r.startsWith('_'));
     this.sandbox = new ViewSandbox(
       ddoc.views.map((v) => v.map),
@@ -271,6 +272,20 @@ export class DesignDocIndex {
   }
 }
 
+/** Name of the bucket metadata entry holding the design documents (see BucketMetadata). */
+export const VIEWS_METADATA = 'views.designDocs';
+
+/** What survives a restart: every design document with its revision, and the deleted names' revision counters. */
+interface SavedViews {
+  designDocs: Record<string, { rev: string; json: Record<string, unknown> }>;
+  deleted: Record<string, number>;
+}
+
+function revNumberOf(rev: string): number {
+  const n = parseInt(rev, 10);
+  return Number.isFinite(n) && n > 0 ? n : 1;
+}
+
 /** Design documents and indexes of one bucket. */
 export class BucketViews {
   private readonly ddocs = new Map<string, DesignDocIndex>();
@@ -283,6 +298,41 @@ export class BucketViews {
     private readonly options: ViewsOptions = {},
   ) {
     this.unsubscribe = store.onMutation((event) => this.onMutation(event));
+    this.load();
+  }
+
+  /** Brings back the design documents kept in the bucket's metadata and starts indexing them. */
+  private load(): void {
+    const saved = this.store.metadata.get(VIEWS_METADATA) as SavedViews | undefined;
+    if (saved === undefined) return;
+    for (const [name, n] of Object.entries(saved.deleted ?? {})) {
+      this.deleted.add(name);
+      this.revCounter.set(name, n);
+    }
+    for (const [name, { rev, json }] of Object.entries(saved.designDocs ?? {})) {
+      let ddoc: DesignDocument;
+      try {
+        ddoc = validateDesignDocument(name, json);
+      } catch (err) {
+        debug('bucket `%s`: stored design document `%s` no longer valid, skipped: %s', this.store.name, name, (err as Error).message);
+        continue;
+      }
+      const revNumber = revNumberOf(rev);
+      const index = new DesignDocIndex(this.store, ddoc, revNumber, this.options, rev);
+      this.revCounter.set(name, revNumber);
+      this.ddocs.set(name, index);
+      index.startBuild();
+    }
+    debug('bucket `%s`: %d design documents restored', this.store.name, this.ddocs.size);
+  }
+
+  /** Writes the design documents with `change` applied; throws (nothing changed) when that fails. */
+  private save(change: (s: SavedViews) => void): void {
+    const s: SavedViews = { designDocs: {}, deleted: {} };
+    for (const [name, d] of this.ddocs) s.designDocs[name] = { rev: d.rev, json: d.ddoc.body };
+    for (const name of this.deleted) s.deleted[name] = this.revCounter.get(name) ?? 1;
+    change(s);
+    this.store.metadata.set(VIEWS_METADATA, s);
   }
 
   private onMutation(event: MutationEvent): void {
@@ -309,6 +359,15 @@ export class BucketViews {
     const revNumber = (this.revCounter.get(name) ?? 0) + 1;
     const previous = this.ddocs.get(name);
     const index = new DesignDocIndex(this.store, ddoc, revNumber, this.options);
+    try {
+      this.save((s) => {
+        s.designDocs[name] = { rev: index.rev, json: ddoc.body };
+        delete s.deleted[name];
+      });
+    } catch (err) {
+      index.dispose();
+      throw err;
+    }
     this.revCounter.set(name, revNumber);
     if (previous && sameViews(previous.ddoc, ddoc) && previous.canHandOver) index.adopt(previous);
     previous?.dispose();
@@ -321,10 +380,15 @@ export class BucketViews {
   delete(name: string): boolean {
     const index = this.ddocs.get(name);
     if (!index) return false;
+    const revNumber = (this.revCounter.get(name) ?? 0) + 1;
+    this.save((s) => {
+      delete s.designDocs[name];
+      s.deleted[name] = revNumber;
+    });
     index.dispose();
     this.ddocs.delete(name);
     this.deleted.add(name);
-    this.revCounter.set(name, (this.revCounter.get(name) ?? 0) + 1);
+    this.revCounter.set(name, revNumber);
     return true;
   }
 
@@ -336,7 +400,10 @@ export class BucketViews {
 
 const registry = new WeakMap<BucketStore, BucketViews>();
 
-/** The views state of `store`, created (and subscribed to its mutations) on first use. */
+/**
+ * The views state of `store`, created (and subscribed to its mutations) on first use, with the
+ * design documents kept in the bucket's metadata restored and their indexes building.
+ */
 export function bucketViews(store: BucketStore, options?: ViewsOptions): BucketViews {
   let views = registry.get(store);
   if (!views) {
@@ -344,6 +411,11 @@ export function bucketViews(store: BucketStore, options?: ViewsOptions): BucketV
     registry.set(store, views);
   }
   return views;
+}
+
+/** Restores the views state of every bucket that has stored design documents (buckets without any stay untouched). */
+export function restoreBucketViews(stores: Iterable<BucketStore>, options?: ViewsOptions): void {
+  for (const store of stores) if (store.metadata.get(VIEWS_METADATA) !== undefined) bucketViews(store, options);
 }
 
 /** Splits `_design/<name>` (or a bare name) into the design document name. */

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import debugFactory from 'debug';
 import type { BucketStore, HttpServiceHandler, ServiceContext } from '../service-types';
-import { bucketViews, type ViewsOptions } from './bucket-views';
+import { bucketViews, restoreBucketViews, type ViewsOptions } from './bucket-views';
 import { designDocsListing } from './listing';
 import { badRequest, notFound, ViewHttpError } from './errors';
 import { parseViewQuery } from './query-params';
@@ -108,7 +108,10 @@ export class ViewsHttpHandler implements HttpServiceHandler {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly options: ViewsOptions = {},
-  ) {}
+  ) {
+    // Design documents kept from an earlier run start indexing now, not at the first query.
+    restoreBucketViews(ctx.buckets(), options);
+  }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     this.route(req, res).catch((err: unknown) => {
