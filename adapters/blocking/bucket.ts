@@ -25,7 +25,10 @@ export interface BlockingBucketOptions {
   engineModule?: string;
   /** Microseconds the caller spins before sleeping while it waits (default 100; spinning stops by itself when it does not pay). */
   spinMicros?: number;
-  /** Microseconds the worker spins for the next request after answering (default 30). */
+  /**
+   * Microseconds the worker waits for the next request after answering (default 200): it spins
+   * for the first 10 and sleeps on the futex for the rest, so the wait costs little CPU.
+   */
   workerSpinMicros?: number;
   /** Seconds to wait for the worker to start and connect (default 30). */
   connectWait?: number;

@@ -34,6 +34,9 @@ const enum RespKind {
 
 const VIA_PORT = -1;
 
+/** How long the worker spins for the next request before parking on the futex (ms). */
+const PRE_PARK_SPIN_MS = 0.01;
+
 // Node >= 16 has Atomics.waitAsync; the ES2022 lib typings do not describe it yet.
 type WaitAsync = (
   arr: Int32Array,
@@ -284,7 +287,7 @@ export interface ChannelHandler {
 
 export interface ServerOptions {
   registry: ClassRegistry;
-  /** Spin for the next request this long after answering, in microseconds. */
+  /** Wait this long for the next request after answering (a short spin, then parked), in microseconds. */
   spinMicros?: number;
 }
 
@@ -298,7 +301,7 @@ export class ChannelServer extends ChannelEnd {
     private readonly handler: ChannelHandler,
     options: ServerOptions,
   ) {
-    super(buffers, port, options.registry, undefined, options.spinMicros ?? 30);
+    super(buffers, port, options.registry, undefined, options.spinMicros ?? 200);
   }
 
   /** Announces readiness and starts serving. */
@@ -397,24 +400,36 @@ export class ChannelServer extends ChannelEnd {
   }
 
   /**
-   * A synchronous caller usually sends its next request right away; catching it by spinning
-   * saves the event-loop wake-up. The spin is short, so the engine's I/O is barely delayed.
+   * A synchronous caller usually sends its next request right away; catching it here saves the
+   * event-loop wake-up that Atomics.waitAsync costs (a task posted to this thread's loop). The
+   * worker parks on the futex rather than spinning: a notify wakes it about as fast, and it
+   * leaves the core to the caller and to the cluster, which matters when threads outnumber cores.
+   * The engine's I/O waits at most one window; the window closes by itself when callers do not
+   * come back within it (AdaptiveSpin).
    */
   private spinForNext(): void {
     if (this.stopped) return;
     const window = this.spin.window();
     if (window > 0) {
-      const until = now() + window;
-      for (let i = 1; ; i++) {
-        const seq = Atomics.load(this.ctrl, REQ_SEQ);
-        if (seq !== this.lastSeq) {
-          this.lastSeq = seq;
-          this.spin.hit();
-          // Dispatch from a fresh stack so long request chains do not nest.
-          queueMicrotask(() => this.dispatch(seq));
-          return;
+      // A caller that only decodes and loops is back within a few microseconds: a short spin
+      // catches it without a futex round trip. Past that, park for the rest of the window.
+      const spinUntil = now() + Math.min(window, PRE_PARK_SPIN_MS);
+      let seq = Atomics.load(this.ctrl, REQ_SEQ);
+      for (let i = 1; seq === this.lastSeq; i++) {
+        if ((i & 31) === 0 && now() >= spinUntil) {
+          const left = window - Math.min(window, PRE_PARK_SPIN_MS);
+          if (left > 0) Atomics.wait(this.ctrl, REQ_SEQ, this.lastSeq, left);
+          seq = Atomics.load(this.ctrl, REQ_SEQ);
+          break;
         }
-        if ((i & 63) === 0 && now() >= until) break;
+        seq = Atomics.load(this.ctrl, REQ_SEQ);
+      }
+      if (seq !== this.lastSeq && !this.stopped) {
+        this.lastSeq = seq;
+        this.spin.hit();
+        // Dispatch from a fresh stack so long request chains do not nest.
+        queueMicrotask(() => this.dispatch(seq));
+        return;
       }
       this.spin.miss();
     }

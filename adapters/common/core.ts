@@ -3,7 +3,7 @@
 // whatever async type a flavour hands back. Flavours add only their async type on top.
 import createDebug from 'debug';
 import type { Callback, EngineLike, StreamControl, StreamHandler } from './contract';
-import { normaliseCall, type KvCall } from './methods';
+import { normaliseInto, specOf, type MethodSpec } from './methods';
 
 const debug = createDebug('deferbase:adapters');
 
@@ -17,6 +17,14 @@ export interface Pending {
 interface Waiter {
   run(): void;
   fail(err: Error): void;
+}
+
+/**
+ * Receives a KV call's outcome (the flavours' own async objects implement it, so a call needs
+ * no extra callback closure). Called at most once, never after cancel().
+ */
+export interface KvSink {
+  kvDone(err: Error | null | undefined, result?: unknown): void;
 }
 
 /** Raised for operations on a bucket that was closed. */
@@ -100,18 +108,31 @@ export class BucketCore {
 
   /** Runs a Bucket KV method (see KV_METHODS) with its raw arguments. */
   call(method: string, args: readonly unknown[], cb: Callback): Pending {
-    let call: KvCall;
-    try {
-      call = normaliseCall(method, args);
-    } catch (err) {
-      queueMicrotask(() => cb(err as Error));
-      return { cancel() {} };
-    }
-    return this.dispatch(call, cb);
+    return this.start(method, args[0], args[1], args[2], null, cb);
   }
 
-  private dispatch(call: KvCall, cb: Callback): Pending {
-    const req = new KvRequest(this.engine, call, cb);
+  /**
+   * The flavours' per-operation entry: call(), with the arguments as the method received them
+   * and the outcome going to `sink.kvDone` (no arguments array, no callback closure).
+   */
+  run(method: string, a0: unknown, a1: unknown, a2: unknown, sink: KvSink): Pending {
+    return this.start(method, a0, a1, a2, sink, null);
+  }
+
+  private start(method: string, a0: unknown, a1: unknown, a2: unknown, sink: KvSink | null, cb: Callback | null): Pending {
+    let spec: MethodSpec;
+    try {
+      spec = specOf(method);
+    } catch (err) {
+      return failLater(sink, cb, err as Error);
+    }
+    const req = new KvRequest(this.engine, spec, sink, cb);
+    try {
+      normaliseInto(req, spec, method, a0, a1, a2);
+    } catch (err) {
+      queueMicrotask(() => req.finish(err as Error));
+      return req;
+    }
     if (this.state === 'connected') req.run();
     else req.queued = this.whenReady(() => req.run(), (err) => req.finish(err));
     return req;
@@ -165,33 +186,49 @@ function asHandle(h: unknown): Pending | undefined {
   return h !== null && typeof h === 'object' && typeof (h as Pending).cancel === 'function' ? (h as Pending) : undefined;
 }
 
-/** One KV call: its callback fires at most once, and never after cancel(). */
+const NOTHING_TO_CANCEL: Pending = { cancel() {} };
+
+function failLater(sink: KvSink | null, cb: Callback | null, err: Error): Pending {
+  queueMicrotask(() => (sink ? sink.kvDone(err) : cb!(err)));
+  return NOTHING_TO_CANCEL;
+}
+
+/** One KV call: its outcome is delivered at most once, and never after cancel(). */
 class KvRequest implements Pending {
   done = false;
+  key: unknown = undefined;
+  options: Record<string, unknown> = EMPTY;
   queued: Pending | undefined = undefined;
   /** The engine's handle on the sent operation (single-key calls). */
   inFlight: Pending | undefined = undefined;
-  /** The engine calls this; bound once so the fast path allocates one closure per call. */
+  /** The engine calls this: the one closure a call allocates. */
   readonly finish: Callback;
 
   constructor(
     private readonly engine: EngineLike,
-    private readonly call: KvCall,
-    private readonly cb: Callback,
+    private readonly spec: MethodSpec,
+    sink: KvSink | null,
+    cb: Callback | null,
   ) {
-    this.finish = (err, result) => {
-      if (this.done) return;
-      this.done = true;
-      this.cb(err, result);
-    };
+    this.finish = sink
+      ? (err, result) => {
+          if (this.done) return;
+          this.done = true;
+          sink.kvDone(err, result);
+        }
+      : (err, result) => {
+          if (this.done) return;
+          this.done = true;
+          cb!(err, result);
+        };
   }
 
   run(): void {
     if (this.done) return;
-    const { spec, key, options } = this.call;
+    const spec = this.spec;
     try {
-      if (spec.shape === 'multi') this.engine.kvMulti(spec.op, key, options, this.finish);
-      else this.inFlight = asHandle(this.engine.kv(spec.op, key as string, options, this.finish));
+      if (spec.shape === 'multi') this.engine.kvMulti(spec.op, this.key, this.options, this.finish);
+      else this.inFlight = asHandle(this.engine.kv(spec.op, this.key as string, this.options, this.finish));
     } catch (err) {
       this.finish(err as Error);
     }
@@ -208,6 +245,8 @@ class KvRequest implements Pending {
     this.inFlight?.cancel();
   }
 }
+
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 /**
  * A stream control that exists before the engine's own does: pause/resume/cancel issued while

@@ -57,6 +57,8 @@ export type KvMethodName = keyof typeof KV_METHODS;
 
 export const KV_METHOD_NAMES = Object.keys(KV_METHODS) as KvMethodName[];
 
+const SPECS = new Map<string, MethodSpec>(Object.entries(KV_METHODS));
+
 /**
  * Puts every KV method on a flavour's Bucket prototype: a method named after it (so stack
  * traces and `bucket.get.name` read right) that hands the call to `dispatch`, which wraps it in
@@ -70,6 +72,27 @@ export function defineKvMethods<B>(proto: B, dispatch: (bucket: B, name: KvMetho
       value: {
         [name](this: B, ...args: unknown[]): unknown {
           return dispatch(this, name, args);
+        },
+      }[name],
+    });
+  }
+}
+
+/**
+ * Like defineKvMethods, for flavours that run the call in-process: the arguments are passed as
+ * they came (no KV method takes more than three), so a call allocates no arguments array.
+ */
+export function defineFastKvMethods<B>(
+  proto: B,
+  dispatch: (bucket: B, name: KvMethodName, a0: unknown, a1: unknown, a2: unknown) => unknown,
+): void {
+  for (const name of KV_METHOD_NAMES) {
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      writable: true,
+      value: {
+        [name](this: B, a0?: unknown, a1?: unknown, a2?: unknown): unknown {
+          return dispatch(this, name, a0, a1, a2);
         },
       }[name],
     });
@@ -99,42 +122,60 @@ export interface KvCall {
   options: Record<string, unknown>;
 }
 
+/** Where normaliseInto puts a call's key and options. */
+export interface KvCallTarget {
+  key: unknown;
+  options: Record<string, unknown>;
+}
+
 /**
  * Turns a Bucket method's arguments into (key, options), where a keyValue method's value is
  * carried as `options.value`. Throws TypeError naming the argument on nonsense input.
  */
 export function normaliseCall(method: string, args: readonly unknown[]): KvCall {
-  const spec = (KV_METHODS as Record<string, MethodSpec>)[method];
+  const spec = specOf(method);
+  const call: KvCall = { spec, method, key: undefined, options: NO_OPTIONS };
+  normaliseInto(call, spec, method, args[0], args[1], args[2]);
+  return call;
+}
+
+/** The method's table entry; TypeError for a name that is not a Bucket KV method. */
+export function specOf(method: string): MethodSpec {
+  const spec = SPECS.get(method);
   if (!spec) throw new TypeError(`unknown bucket method "${method}"`);
-  let key: unknown = args[0];
-  let options: Record<string, unknown>;
+  return spec;
+}
+
+/** normaliseCall without the arguments array or the result object (the per-operation path). */
+export function normaliseInto(out: KvCallTarget, spec: MethodSpec, method: string, a0: unknown, a1: unknown, a2: unknown): void {
   switch (spec.shape) {
-    case 'keyValue': {
-      if (typeof key !== 'string') throw new TypeError(`${method}(key, value): key must be a string, got ${typeof key}`);
-      const given = args[2];
-      options = given === undefined || given === null ? { value: args[1] } : { ...asOptions(method, given, undefined), value: args[1] };
-      break;
-    }
+    case 'keyValue':
+      if (typeof a0 !== 'string') throw new TypeError(`${method}(key, value): key must be a string, got ${typeof a0}`);
+      out.key = a0;
+      out.options = a2 === undefined || a2 === null ? { value: a1 } : { ...asOptions(method, a2, undefined), value: a1 };
+      return;
     case 'key':
-      if (typeof key !== 'string') throw new TypeError(`${method}(key): key must be a string, got ${typeof key}`);
-      options = asOptions(method, args[1], spec.positional);
-      break;
+      if (typeof a0 !== 'string') throw new TypeError(`${method}(key): key must be a string, got ${typeof a0}`);
+      out.key = a0;
+      out.options = asOptions(method, a1, spec.positional);
+      return;
     case 'multi':
-      if (!(Array.isArray(key) || key instanceof Map || isOptionsObject(key))) {
-        throw new TypeError(`${method}(keys): keys must be an array of keys or a {key: value} object, got ${typeof key}`);
+      if (!(Array.isArray(a0) || a0 instanceof Map || isOptionsObject(a0))) {
+        throw new TypeError(`${method}(keys): keys must be an array of keys or a {key: value} object, got ${typeof a0}`);
       }
-      options = asOptions(method, args[1], undefined);
-      break;
+      out.key = a0;
+      out.options = asOptions(method, a1, undefined);
+      return;
     case 'stats':
-      if (isOptionsObject(key)) {
-        options = key;
-        key = undefined;
+      if (isOptionsObject(a0)) {
+        out.key = undefined;
+        out.options = a0;
       } else {
-        options = asOptions(method, args[1], undefined);
+        out.key = a0;
+        out.options = asOptions(method, a1, undefined);
       }
-      break;
+      return;
   }
-  return { spec, method, key, options };
 }
 
 /** Shared "no options": never mutated by the core or the engine, so one object serves every call. */

@@ -3,9 +3,9 @@
 import { Deferred } from '../../lib/defer';
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { EngineLike, StreamControl, StreamHandler } from '../common/contract';
-import { BucketCore } from '../common/core';
+import { BucketCore, type KvSink, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { defineKvMethods, type KvMethodName } from '../common/methods';
+import { defineFastKvMethods, type KvMethodName } from '../common/methods';
 import { ObjectDestroyedError } from '../../lib/engine/errors';
 
 export interface DeferredBucketOptions {
@@ -73,16 +73,9 @@ export class Bucket {
   }
 
   /** Runs a KV method by name; the generated methods (upsert, get, ...) call this. */
-  protected runKv(method: KvMethodName, args: unknown[]): Deferred<unknown> {
-    // The canceller drops the operation (from the connect queue, or from the engine's
-    // pipeline); the Deferred then fails with CancelledError, as Twisted's cancel() does.
-    let pending: { cancel(): void } | undefined;
-    const d = new Deferred<unknown>(() => pending?.cancel());
-    pending = this.core.call(method, args, (err, result) => {
-      if (d.called) return;
-      if (err) d.errback(err);
-      else d.callback(result);
-    });
+  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> {
+    const d = new KvDeferred();
+    d.pending = this.core.run(method, a0, a1, a2, d);
     return d;
   }
 
@@ -134,9 +127,33 @@ export class Bucket {
 }
 
 // runKv is protected: reached from outside the class body, hence the cast.
-defineKvMethods(Bucket.prototype, (bucket, name, args) =>
-  (bucket as unknown as { runKv(m: string, a: unknown[]): Deferred<unknown> }).runKv(name, args),
+defineFastKvMethods(Bucket.prototype, (bucket, name, a0, a1, a2) =>
+  (bucket as unknown as { runKv(m: string, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> }).runKv(name, a0, a1, a2),
 );
+
+/**
+ * The Deferred of one KV operation, which is also where the core delivers its outcome: one
+ * object per call instead of a Deferred plus a canceller and a callback closure.
+ */
+class KvDeferred extends Deferred<unknown> implements KvSink {
+  pending: Pending | undefined = undefined;
+
+  constructor() {
+    super(cancelKv);
+  }
+
+  kvDone(err: Error | null | undefined, result?: unknown): void {
+    if (this.called) return;
+    if (err) this.errback(err);
+    else this.callback(result);
+  }
+}
+
+// The canceller drops the operation (from the connect queue, or from the engine's pipeline);
+// the Deferred then fails with CancelledError, as Twisted's cancel() does.
+function cancelKv(d: Deferred<unknown>): void {
+  (d as KvDeferred).pending?.cancel();
+}
 
 function collect<T>(start: (h: StreamHandler) => StreamControl): Deferred<RowList<T>> {
   const rows: T[] = [];

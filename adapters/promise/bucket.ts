@@ -2,9 +2,9 @@
 // result objects, and queries as async iterables whose iteration drives the socket.
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { EngineLike, StreamControl, StreamHandler } from '../common/contract';
-import { BucketCore } from '../common/core';
+import { BucketCore, type KvSink } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { KV_METHODS, defineKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
+import { KV_METHODS, defineFastKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
 import { CancelledError, ObjectDestroyedError } from '../../lib/engine/errors';
 
 export interface PromiseBucketOptions {
@@ -31,16 +31,44 @@ function abortError(signal: AbortSignal, what: string): CancelledError {
   return new CancelledError(`${what} was aborted`, { cause: signal.reason });
 }
 
-/** Takes `signal` out of a call's options (the engine never sees it). */
-function splitSignal(method: KvMethodName, args: unknown[]): AbortSignal | undefined {
+/** A call's options argument, if it carries `signal` (then the engine must not see it). */
+function signalOf(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown): AbortSignal | undefined {
+  const spec: MethodSpec = KV_METHODS[method];
+  let o = OPTIONS_INDEX[spec.shape] === 2 ? a2 : a1;
+  if (spec.shape === 'stats' && a1 === undefined && typeof a0 === 'object' && a0 !== null && !Array.isArray(a0)) o = a0;
+  if (typeof o !== 'object' || o === null || !('signal' in o)) return undefined;
+  return (o as Abortable).signal;
+}
+
+/** The call's arguments with `signal` taken out of its options object. */
+function withoutSignal(method: KvMethodName, args: unknown[]): unknown[] {
   const spec: MethodSpec = KV_METHODS[method];
   let i = OPTIONS_INDEX[spec.shape];
-  if (spec.shape === 'stats' && args.length === 1 && typeof args[0] === 'object' && args[0] !== null && !Array.isArray(args[0])) i = 0;
-  const o = args[i];
-  if (typeof o !== 'object' || o === null || !('signal' in o)) return undefined;
-  const { signal, ...rest } = o as Abortable & Record<string, unknown>;
-  args[i] = rest;
-  return signal;
+  if (spec.shape === 'stats' && args[1] === undefined && typeof args[0] === 'object' && args[0] !== null && !Array.isArray(args[0])) i = 0;
+  const { signal: _signal, ...rest } = args[i] as Abortable & Record<string, unknown>;
+  const out = args.slice();
+  out[i] = rest;
+  return out;
+}
+
+// `new Promise` wants an executor; this one is shared (it only hands the resolvers out), so a
+// call allocates no executor closure.
+let nextResolve: (v: unknown) => void = () => {};
+let nextReject: (e: unknown) => void = () => {};
+function takeResolvers(resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+  nextResolve = resolve;
+  nextReject = reject;
+}
+
+/** Where the core delivers one call's outcome: the call's promise resolvers. */
+class PromiseSink implements KvSink {
+  readonly resolve = nextResolve;
+  readonly reject = nextReject;
+
+  kvDone(err: Error | null | undefined, result?: unknown): void {
+    if (err) this.reject(err);
+    else this.resolve(result);
+  }
 }
 
 export class Bucket {
@@ -63,13 +91,15 @@ export class Bucket {
   }
 
   /** Runs a KV method by name; the generated methods (upsert, get, ...) call this. */
-  protected runKv(method: KvMethodName, args: unknown[]): Promise<unknown> {
-    const signal = splitSignal(method, args);
-    if (!signal) {
-      return new Promise((resolve, reject) => {
-        this.core.call(method, args, (err, result) => (err ? reject(err) : resolve(result)));
-      });
-    }
+  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> {
+    const signal = signalOf(method, a0, a1, a2);
+    if (signal) return this.runAbortable(method, withoutSignal(method, [a0, a1, a2]), signal);
+    const p = new Promise(takeResolvers);
+    this.core.run(method, a0, a1, a2, new PromiseSink());
+    return p;
+  }
+
+  private runAbortable(method: KvMethodName, args: unknown[], signal: AbortSignal): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(abortError(signal, method));
       const onAbort = (): void => {
@@ -124,8 +154,8 @@ export class Bucket {
 }
 
 // runKv is protected: reached from outside the class body, hence the cast.
-defineKvMethods(Bucket.prototype, (bucket, name, args) =>
-  (bucket as unknown as { runKv(m: string, a: unknown[]): Promise<unknown> }).runKv(name, args),
+defineFastKvMethods(Bucket.prototype, (bucket, name, a0, a1, a2) =>
+  (bucket as unknown as { runKv(m: string, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> }).runKv(name, a0, a1, a2),
 );
 
 export interface StreamLimits {

@@ -4,14 +4,17 @@
 //   - blocking get latency, and its overhead over the engine's own latency measured inside
 //     the worker for the same calls;
 //   - a blocking iteration of 1,000,000 N1QL rows in a child process, with its peak RSS.
-// Usage: node dist/bench/adapters/index.js [--quick]
+// Usage: node dist/bench/adapters/index.js [--quick] [--kv-only]  (--kv-only skips the 1M-row iteration)
 import { spawnSync } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Engine } from '../../lib/engine';
 import { Bucket as DeferredBucket } from '../../adapters/deferred';
 import { Bucket as PromiseBucket } from '../../adapters/promise';
 import { Bucket as BlockingBucket, startEmbedded } from '../../adapters/blocking';
 
 const QUICK = process.argv.includes('--quick');
+const KV_ONLY = process.argv.includes('--kv-only');
 const THROUGHPUT_OPS = QUICK ? 10_000 : 20_000;
 const LATENCY_OPS = QUICK ? 2_000 : 8_000;
 const IN_FLIGHT = 128;
@@ -27,6 +30,10 @@ interface Subject {
   get: Op;
   upsert: Op;
 }
+
+// A full collection before each measurement, so no subject pays for the garbage the one before it left.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e3; // microseconds
 
@@ -83,6 +90,10 @@ async function main(): Promise<void> {
   try {
     const engine = new Engine(connstr, CREDS);
     await new Promise<void>((res, rej) => engine.connect((err) => (err ? rej(err) : res())));
+    // A second bare engine with its own connections, like each flavour has: its ratio to the
+    // first is the noise floor of this run (machine load, connection placement).
+    const control = new Engine(connstr, CREDS);
+    await new Promise<void>((res, rej) => control.connect((err) => (err ? rej(err) : res())));
     const deferred = new DeferredBucket(connstr, CREDS);
     await deferred.connect();
     const promise = new PromiseBucket(connstr, CREDS);
@@ -95,6 +106,11 @@ async function main(): Promise<void> {
         upsert: (k, done) => engine.kv('upsert', k, { value: VALUE }, (e) => done(e ?? undefined)),
       },
       {
+        name: 'engine #2',
+        get: (k, done) => control.kv('get', k, null, (e) => done(e ?? undefined)),
+        upsert: (k, done) => control.kv('upsert', k, { value: VALUE }, (e) => done(e ?? undefined)),
+      },
+      {
         name: 'deferred',
         get: (k, done) => void deferred.get(k).addCallbacks(() => done(), (f) => done(f)),
         upsert: (k, done) => void deferred.upsert(k, VALUE).addCallbacks(() => done(), (f) => done(f)),
@@ -105,33 +121,46 @@ async function main(): Promise<void> {
         upsert: (k, done) => void promise.upsert(k, VALUE).then(() => done(), done),
       },
     ];
-    await throughput(subjects[0].upsert, 1000);
+    // Same warm-up for every subject (and the documents every get reads exist).
+    for (const s of subjects) {
+      await throughput(s.upsert, 5000);
+      await throughput(s.get, 5000);
+      await latency(s.get, 500);
+    }
 
-    // Rounds alternate subjects so drifting machine load hits them alike.
+    // Rounds interleave the subjects, and the order rotates each round, so drifting machine
+    // load and heap state hit them alike; every measurement starts after a full GC.
     const results = new Map<string, { get: number[]; upsert: number[]; lat: { p50: number; p99: number; mean: number }[] }>();
     for (const s of subjects) results.set(s.name, { get: [], upsert: [], lat: [] });
-    const rounds = QUICK ? 2 : 5;
+    const rounds = QUICK ? 3 : 5;
     for (let r = 0; r < rounds; r++) {
-      for (const s of subjects) {
+      for (let j = 0; j < subjects.length; j++) {
+        const s = subjects[(r + j) % subjects.length];
         const res = results.get(s.name)!;
         if (process.env.BENCH_TRACE) console.log(`  round ${r + 1}: ${s.name}`);
+        collect();
         res.upsert.push(await throughput(s.upsert, THROUGHPUT_OPS));
+        collect();
         res.get.push(await throughput(s.get, THROUGHPUT_OPS));
+        collect();
         res.lat.push(await latency(s.get, Math.floor(LATENCY_OPS / rounds)));
       }
     }
     const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
     const base = results.get('engine')!;
-    console.log(`\nthroughput, ${IN_FLIGHT} in flight (ops/s; median of ${rounds} rounds) and sequential get latency (us)`);
+    console.log(`\nthroughput, ${IN_FLIGHT} in flight (ops/s; median of ${rounds} rounds; 'vs eng' is the median of the per-round ratios) and sequential get latency (us)`);
     console.log('  subject       upsert/s   vs eng      get/s   vs eng    get p50    get p99');
     for (const s of subjects) {
       const r = results.get(s.name)!;
       const up = median(r.upsert);
       const gt = median(r.get);
+      // Ratios within a round (the subjects ran back to back) are steadier than ratios of medians.
+      const upRatio = median(r.upsert.map((v, i) => v / base.upsert[i]));
+      const getRatio = median(r.get.map((v, i) => v / base.get[i]));
       const p50 = median(r.lat.map((l) => l.p50));
       const p99 = median(r.lat.map((l) => l.p99));
       console.log(
-        `  ${s.name.padEnd(10)} ${fmt(up, 0)} ${fmt(up / median(base.upsert), 2)}x ${fmt(gt, 0)} ${fmt(gt / median(base.get), 2)}x ${fmt(p50)} ${fmt(p99)}`,
+        `  ${s.name.padEnd(10)} ${fmt(up, 0)} ${fmt(upRatio, 2)}x ${fmt(gt, 0)} ${fmt(getRatio, 2)}x ${fmt(p50)} ${fmt(p99)}`,
       );
     }
 
@@ -170,8 +199,10 @@ async function main(): Promise<void> {
     deferred.close();
     await promise.close();
     await new Promise<void>((res) => engine.close(() => res()));
+    await new Promise<void>((res) => control.close(() => res()));
 
     // 1M rows through the blocking iterator, in a child process so its RSS is the client's alone.
+    if (KV_ONLY) return;
     const script = `
       const { Bucket, N1QLQuery } = require(${JSON.stringify(require.resolve('../../adapters/blocking'))});
       const b = new Bucket(${JSON.stringify(connstr)}, ${JSON.stringify(CREDS)});
