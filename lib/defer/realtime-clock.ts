@@ -51,7 +51,9 @@ export class RealtimeClock implements ReactorTime, DelayedCallScheduler {
   }
 
   private arm(call: DelayedCall): void {
-    const ms = Math.min(MAX_TIMER_MS, Math.max(0, (call.time - this.seconds()) * 1000));
+    // Rounded up: Node timers count whole milliseconds from the loop's cached time, so they can
+    // fire a fraction of a millisecond early; _fire() re-arms until the call is really due.
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((call.time - this.seconds()) * 1000)));
     const handle = setTimeout(fire, ms, this, call);
     if (!this.refed) handle.unref();
     call._handle = handle;
@@ -63,7 +65,8 @@ export class RealtimeClock implements ReactorTime, DelayedCallScheduler {
     // reset()/delay() to a later time only record delayedTime; apply it now,
     // as Twisted's reactor does, instead of re-arming on every reset.
     if (call.delayedTime > 0) call.activateDelay();
-    if (call.time - this.seconds() > 0.001) {
+    // Never before its time, as Twisted's reactor: seconds() >= getTime() when a call runs.
+    if (call.time > this.seconds()) {
       this.arm(call);
       return;
     }

@@ -255,6 +255,22 @@ describe('defer: RealtimeClock (the default reactor)', () => {
     expect(clock.getDelayedCalls()).to.have.length(0);
   });
 
+  it('never runs a call before its time: seconds() >= getTime() inside every call', async () => {
+    const clock = new RealtimeClock();
+    const early: number[] = [];
+    let ran = 0;
+    for (let i = 0; i < 60; i++) {
+      const call = clock.callLater(0.001 + (i % 20) * 0.0013, () => {
+        ran++;
+        const lateBy = clock.seconds() - call.getTime();
+        if (lateBy < 0) early.push(lateBy);
+      });
+    }
+    for (let waited = 0; ran < 60 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(ran).to.equal(60);
+    expect(early, 'calls that ran before their time (seconds early)').to.deep.equal([]);
+  });
+
   it('cancel, reset later and delay work on real timers', async () => {
     const clock = new RealtimeClock();
     const seen: [string, number][] = [];
