@@ -37,6 +37,13 @@ const VIA_PORT = -1;
 /** How long the worker spins for the next request before parking on the futex (ms). */
 const PRE_PARK_SPIN_MS = 0.01;
 
+/**
+ * The caller's longest spin (microseconds). A KV round trip through a worker and a cluster takes
+ * 50-200 us on a loaded two-core machine; the learned window covers it, and waits longer than
+ * this (queries) go straight to sleep.
+ */
+const DEFAULT_CALLER_SPIN_MICROS = 1000;
+
 // Node >= 16 has Atomics.waitAsync; the ES2022 lib typings do not describe it yet.
 type WaitAsync = (
   arr: Int32Array,
@@ -70,7 +77,7 @@ export class ChannelError extends Error {
 
 export interface CallerOptions {
   registry: ClassRegistry;
-  /** How long to spin before sleeping, in microseconds. */
+  /** The longest the caller spins before sleeping, in microseconds (the window itself is learned). */
   spinMicros?: number;
   /** Called with each error the worker sent, before it is thrown, to give it the caller's stack. */
   captureStack?(err: Error): void;
@@ -84,7 +91,10 @@ const now = (): number => performance.now();
  */
 function sendPayload(enc: Encoder, area: Buffer, port: MessagePort, ctrl: Int32Array, lenWord: number): void {
   const n = enc.pos;
-  if (n <= area.length) {
+  if (enc.buf === area) {
+    // Encoded in place (the usual case): nothing to copy.
+    Atomics.store(ctrl, lenWord, n);
+  } else if (n <= area.length) {
     enc.buf.copy(area, 0, 0, n);
     Atomics.store(ctrl, lenWord, n);
   } else {
@@ -103,20 +113,30 @@ function receivePayload(len: number, area: Buffer, port: MessagePort, missing: s
 }
 
 /**
- * Whether to spin before sleeping, learned from how often spinning paid off. Spinning wins
- * when the other side answers within the window (no futex sleep, no event-loop wake-up); on a
- * machine with more runnable threads than cores it only steals the CPU the other side needs.
- * So: spin while at least a quarter of the last TRIAL waits ended inside the window; otherwise
- * stop for OFF waits, then try again for TRIAL waits.
+ * How long to spin before sleeping, learned from how long waits take. Spinning wins when the
+ * other side answers within the window (no futex sleep, no cold wake-up of an idle CPU, which
+ * on a virtual machine costs tens of microseconds); on a machine with more runnable threads than
+ * cores it only steals the CPU the other side needs. So, every TRIAL waits:
+ * - the window becomes 1.5x the 90th percentile of their durations (at least MIN_MS, at most
+ *   the maximum): long enough for nearly every answer, short enough not to burn a core on the rest;
+ * - spinning stops for OFF waits when that percentile is past the maximum (answers that slow
+ *   are not worth a core), or when fewer than a quarter of the spins ended with an answer.
  */
 export class AdaptiveSpin {
   static readonly TRIAL = 32;
   static readonly OFF = 256;
+  /** The shortest window worth spinning (ms): about what a futex wake-up costs. */
+  static readonly MIN_MS = 0.02;
+  private readonly durations = new Float64Array(AdaptiveSpin.TRIAL);
+  private measured = 0;
   private attempts = 0;
   private hits = 0;
   private off = 0;
+  private learned: number;
 
-  constructor(private readonly maxMs: number) {}
+  constructor(private readonly maxMs: number) {
+    this.learned = maxMs;
+  }
 
   /** The spin window for this wait, in milliseconds (0: do not spin). */
   window(): number {
@@ -125,20 +145,22 @@ export class AdaptiveSpin {
       this.off--;
       return 0;
     }
-    return this.maxMs;
+    return this.learned;
   }
 
-  hit(): void {
-    this.record(true);
-  }
-
-  miss(): void {
-    this.record(false);
-  }
-
-  private record(ok: boolean): void {
+  /** How a wait went: how long it took (ms), whether it spun, and whether the answer came while spinning. */
+  record(waitedMs: number, spun: boolean, hit: boolean): void {
+    if (this.maxMs <= 0) return;
+    this.durations[this.measured++] = waitedMs;
+    if (this.measured === AdaptiveSpin.TRIAL) {
+      this.measured = 0;
+      const p90 = Float64Array.from(this.durations).sort()[Math.floor(AdaptiveSpin.TRIAL * 0.9)];
+      if (p90 > this.maxMs) this.off = AdaptiveSpin.OFF;
+      else this.learned = Math.min(this.maxMs, Math.max(AdaptiveSpin.MIN_MS, p90 * 1.5));
+    }
+    if (!spun) return;
     this.attempts++;
-    if (ok) this.hits++;
+    if (hit) this.hits++;
     if (this.attempts < AdaptiveSpin.TRIAL) return;
     if (this.hits * 4 < this.attempts) this.off = AdaptiveSpin.OFF;
     this.attempts = 0;
@@ -161,11 +183,14 @@ abstract class ChannelEnd {
     registry: ClassRegistry,
     decoderOptions: ConstructorParameters<typeof Decoder>[1],
     spinMicros: number,
+    /** Which area this end writes: the caller writes requests, the worker responses. */
+    writes: 'request' | 'response',
   ) {
     this.ctrl = new Int32Array(buffers.ctrl);
     this.reqArea = Buffer.from(buffers.request);
     this.respArea = Buffer.from(buffers.response);
-    this.encoder = new Encoder(registry);
+    // Each end writes its messages straight into the area the other end reads.
+    this.encoder = new Encoder(registry, writes === 'request' ? this.reqArea : this.respArea);
     this.decoder = new Decoder(registry, decoderOptions);
     this.spin = new AdaptiveSpin(spinMicros / 1000);
   }
@@ -176,7 +201,7 @@ export class ChannelCaller extends ChannelEnd {
   private busy = false;
 
   constructor(buffers: ChannelBuffers, port: MessagePort, options: CallerOptions) {
-    super(buffers, port, options.registry, { captureStack: options.captureStack }, options.spinMicros ?? 100);
+    super(buffers, port, options.registry, { captureStack: options.captureStack }, options.spinMicros ?? DEFAULT_CALLER_SPIN_MICROS, 'request');
   }
 
   get state(): ChannelState {
@@ -240,21 +265,21 @@ export class ChannelCaller extends ChannelEnd {
   private await(seq: number, timeoutMs: number): void {
     const ctrl = this.ctrl;
     if (Atomics.load(ctrl, RESP_SEQ) === seq) return;
-    // Spin first: a KV answer often arrives within tens of microseconds, and a futex sleep
-    // plus wake-up costs about as much.
+    // Spin first: a KV answer arrives within a learned window most of the time, and a futex
+    // sleep plus the wake-up of an idle CPU costs more than the spin.
+    const start = now();
     const window = this.spin.window();
     if (window > 0) {
-      const spinUntil = now() + window;
+      const spinUntil = start + window;
       for (let i = 1; ; i++) {
-        if (Atomics.load(ctrl, RESP_SEQ) === seq) return this.spin.hit();
+        if (Atomics.load(ctrl, RESP_SEQ) === seq) return this.spin.record(now() - start, true, true);
         if ((i & 63) === 0 && now() >= spinUntil) break;
       }
-      this.spin.miss();
     }
-    const deadline = now() + timeoutMs;
+    const deadline = start + timeoutMs;
     for (;;) {
       const prev = Atomics.load(ctrl, RESP_SEQ);
-      if (prev === seq) return;
+      if (prev === seq) return this.spin.record(now() - start, window > 0, false);
       const st = Atomics.load(ctrl, STATE);
       if (st === ChannelState.CRASHED) throw this.crashError();
       const left = deadline - now();
@@ -294,6 +319,11 @@ export interface ServerOptions {
 export class ChannelServer extends ChannelEnd {
   private lastSeq = 0;
   private stopped = false;
+  private dispatching = false;
+  private hasCaught = false;
+  private caught = 0;
+  /** When the last spin for a next request gave up (-1: it did not), to learn the real gap. */
+  private missedSince = -1;
 
   constructor(
     buffers: ChannelBuffers,
@@ -301,7 +331,7 @@ export class ChannelServer extends ChannelEnd {
     private readonly handler: ChannelHandler,
     options: ServerOptions,
   ) {
-    super(buffers, port, options.registry, undefined, options.spinMicros ?? 200);
+    super(buffers, port, options.registry, undefined, options.spinMicros ?? 200, 'response');
   }
 
   /** Announces readiness and starts serving. */
@@ -346,7 +376,36 @@ export class ChannelServer extends ChannelEnd {
       return;
     }
     this.lastSeq = seq;
-    this.dispatch(seq);
+    if (this.missedSince >= 0) {
+      this.spin.record(now() - this.missedSince, true, false);
+      this.missedSince = -1;
+    }
+    this.run(seq);
+  }
+
+  /**
+   * Dispatches `seq` right away, on this stack: a request caught while waiting after an answer
+   * that completed synchronously is left for the loop below, so a run of synchronous answers
+   * does not nest. (A microtask instead would first unwind the socket callback that delivered
+   * the previous answer, which costs several microseconds per call.)
+   */
+  private run(seq: number): void {
+    if (this.dispatching) {
+      this.caught = seq;
+      this.hasCaught = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      for (;;) {
+        this.hasCaught = false;
+        this.dispatch(seq);
+        if (!this.hasCaught || this.stopped) break;
+        seq = this.caught;
+      }
+    } finally {
+      this.dispatching = false;
+    }
   }
 
   private dispatch(seq: number): void {
@@ -402,10 +461,9 @@ export class ChannelServer extends ChannelEnd {
   /**
    * A synchronous caller usually sends its next request right away; catching it here saves the
    * event-loop wake-up that Atomics.waitAsync costs (a task posted to this thread's loop). The
-   * worker parks on the futex rather than spinning: a notify wakes it about as fast, and it
-   * leaves the core to the caller and to the cluster, which matters when threads outnumber cores.
-   * The engine's I/O waits at most one window; the window closes by itself when callers do not
-   * come back within it (AdaptiveSpin).
+   * worker spins only briefly and then parks on the futex: a notify wakes it about as fast, and
+   * it leaves the core to the caller and to the cluster, which matters when threads outnumber
+   * cores. The engine's I/O waits at most one window; the window is learned (AdaptiveSpin).
    */
   private spinForNext(): void {
     if (this.stopped) return;
@@ -413,7 +471,8 @@ export class ChannelServer extends ChannelEnd {
     if (window > 0) {
       // A caller that only decodes and loops is back within a few microseconds: a short spin
       // catches it without a futex round trip. Past that, park for the rest of the window.
-      const spinUntil = now() + Math.min(window, PRE_PARK_SPIN_MS);
+      const start = now();
+      const spinUntil = start + Math.min(window, PRE_PARK_SPIN_MS);
       let seq = Atomics.load(this.ctrl, REQ_SEQ);
       for (let i = 1; seq === this.lastSeq; i++) {
         if ((i & 31) === 0 && now() >= spinUntil) {
@@ -425,13 +484,13 @@ export class ChannelServer extends ChannelEnd {
         seq = Atomics.load(this.ctrl, REQ_SEQ);
       }
       if (seq !== this.lastSeq && !this.stopped) {
+        this.spin.record(now() - start, true, true);
         this.lastSeq = seq;
-        this.spin.hit();
-        // Dispatch from a fresh stack so long request chains do not nest.
-        queueMicrotask(() => this.dispatch(seq));
+        this.run(seq);
         return;
       }
-      this.spin.miss();
+      // Recorded when the request does come (poll), so the learned window sees its real gap.
+      this.missedSince = start;
     }
     this.arm();
   }

@@ -63,20 +63,34 @@ export class ClassRegistry {
 
 const EMPTY_REGISTRY = new ClassRegistry();
 
-/** Growable write buffer; reused across messages so the fast path allocates nothing. */
+/** Strings up to this many UTF-16 units take the byte-loop paths (no call into C++). */
+const SHORT_STRING = 64;
+const STRING_CACHE_SIZE = 256;
+/** Scratch for 64-bit integers (native byte order: both ends share the process): setting a BigUint64Array element is far cheaper than Buffer's BigInt methods. */
+const U64 = new BigUint64Array(1);
+const U64_BYTES = new Uint8Array(U64.buffer);
+
+/**
+ * Growable write buffer; reused across messages so the fast path allocates nothing. Given a
+ * Buffer (a channel's shared area), it writes there directly and moves to a private buffer only
+ * for a message that outgrows it; `buf === target` then tells the sender no copy is needed.
+ */
 export class Encoder {
   buf: Buffer;
   pos = 0;
+  private readonly home: Buffer;
 
   constructor(
     private readonly registry: ClassRegistry = EMPTY_REGISTRY,
-    initialSize = 64 * 1024,
+    target: number | Buffer = 64 * 1024,
   ) {
-    this.buf = Buffer.allocUnsafe(initialSize);
+    this.home = typeof target === 'number' ? Buffer.allocUnsafe(target) : target;
+    this.buf = this.home;
   }
 
   reset(): this {
     this.pos = 0;
+    this.buf = this.home;
     return this;
   }
 
@@ -107,10 +121,36 @@ export class Encoder {
 
   private str(s: string): void {
     // Worst case 3 bytes per UTF-16 unit; write in place, then patch the length.
-    this.ensure(4 + s.length * 3);
-    const n = this.buf.write(s, this.pos + 4, 'utf8');
-    this.buf.writeUInt32LE(n, this.pos);
-    this.pos += 4 + n;
+    const len = s.length;
+    this.ensure(4 + len * 3);
+    const buf = this.buf;
+    const at = this.pos;
+    if (len <= SHORT_STRING) {
+      // Field names, class names and keys are short ASCII: a byte loop beats a call into C++.
+      let p = at + 4;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+      if (i === len) {
+        buf.writeUInt32LE(len, at);
+        this.pos = p;
+        return;
+      }
+    }
+    const n = buf.write(s, at + 4, 'utf8');
+    buf.writeUInt32LE(n, at);
+    this.pos = at + 4 + n;
+  }
+
+  private u64(v: bigint): void {
+    this.ensure(8);
+    U64[0] = v;
+    const buf = this.buf;
+    for (let i = 0; i < 8; i++) buf[this.pos + i] = U64_BYTES[i];
+    this.pos += 8;
   }
 
   /** Writes a JSON text as one value; the reader gets JSON.parse of it (fast for row batches). */
@@ -149,10 +189,8 @@ export class Encoder {
         return this;
       case 'bigint':
         if (v >= 0n && v < 0x10000000000000000n) {
-          this.ensure(9);
-          this.buf[this.pos++] = Tag.BIGUINT64;
-          this.buf.writeBigUInt64LE(v, this.pos);
-          this.pos += 8;
+          this.u8(Tag.BIGUINT64);
+          this.u64(v);
         } else {
           this.u8(Tag.BIGINT_TEXT);
           this.str(v.toString());
@@ -238,6 +276,74 @@ export class Encoder {
   }
 }
 
+/** Sets an own data property; `__proto__` becomes a field, as JSON.parse makes it, not a prototype. */
+function setField(target: object, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else (target as Record<string, unknown>)[key] = value;
+}
+
+type Builder = (proto: object, values: unknown[]) => object;
+
+interface Shape {
+  keys: string[];
+  seen: number;
+  build: Builder | null;
+}
+
+/**
+ * Object builders by shape. A shape seen COMPILE_AFTER times gets a builder compiled from its key
+ * list (`o["key"] = values[0]; ...`); until then, and for shapes past the cache's limits, fields
+ * are set one by one. Keys are embedded with JSON.stringify, so no key can escape the literal.
+ */
+class ShapeCache {
+  static readonly COMPILE_AFTER = 4;
+  static readonly PER_PROTO = 16;
+  static readonly MAX_COMPILED = 512;
+  private readonly byProto = new Map<object, Shape[]>();
+  private compiled = 0;
+
+  build(proto: object, keys: string[], values: unknown[]): object {
+    const shape = this.lookup(proto, keys);
+    if (shape !== undefined) {
+      if (shape.build !== null) return shape.build(proto, values);
+      if (++shape.seen >= ShapeCache.COMPILE_AFTER && this.compiled < ShapeCache.MAX_COMPILED) {
+        shape.build = compileBuilder(keys);
+        this.compiled++;
+        if (shape.build !== null) return shape.build(proto, values);
+      }
+    }
+    const o = proto === Object.prototype ? {} : Object.create(proto);
+    for (let i = 0; i < keys.length; i++) setField(o, keys[i], values[i]);
+    return o;
+  }
+
+  private lookup(proto: object, keys: string[]): Shape | undefined {
+    let list = this.byProto.get(proto);
+    if (list === undefined) {
+      list = [];
+      this.byProto.set(proto, list);
+    }
+    const n = keys.length;
+    outer: for (let s = 0; s < list.length; s++) {
+      const k = list[s].keys;
+      if (k.length !== n) continue;
+      for (let i = 0; i < n; i++) if (k[i] !== keys[i]) continue outer;
+      return list[s];
+    }
+    if (list.length >= ShapeCache.PER_PROTO) return undefined;
+    const shape: Shape = { keys, seen: 0, build: null };
+    list.push(shape);
+    return shape;
+  }
+}
+
+function compileBuilder(keys: string[]): Builder | null {
+  // Keys that are array indices or __proto__ behave differently as literal stores; keep those on the slow path.
+  if (keys.some((k) => k === '__proto__' || /^\d+$/.test(k))) return null;
+  const body = keys.map((k, i) => `o[${JSON.stringify(k)}] = v[${i}];`).join('\n');
+  return new Function('proto', 'v', `const o = proto === Object.prototype ? {} : Object.create(proto);\n${body}\nreturn o;`) as Builder;
+}
+
 /** What a decoded error needs to look like a local one. */
 export interface ErrorRebuild {
   /** Replaces the remote stack; called with the rebuilt error (e.g. Error.captureStackTrace). */
@@ -247,6 +353,9 @@ export interface ErrorRebuild {
 export class Decoder {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
+  /** Recently decoded short ASCII strings, by hash (see str()). */
+  private readonly strings: (string | undefined)[] = new Array(STRING_CACHE_SIZE).fill(undefined);
+  private readonly shapes = new ShapeCache();
 
   constructor(
     private readonly registry: ClassRegistry = EMPTY_REGISTRY,
@@ -277,8 +386,27 @@ export class Decoder {
 
   private str(): string {
     const n = this.u32();
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
+    const buf = this.buf;
+    const at = this.pos;
+    this.pos = at + n;
+    if (n > SHORT_STRING) return buf.toString('utf8', at, at + n);
+    // Short ASCII strings repeat (field and class names): look them up in a small cache by
+    // hash instead of building them again.
+    let h = n;
+    for (let i = 0; i < n; i++) {
+      const c = buf[at + i];
+      if (c >= 0x80) return buf.toString('utf8', at, at + n);
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    const slot = (h ^ (h >>> 11)) & (STRING_CACHE_SIZE - 1);
+    const cached = this.strings[slot];
+    if (cached !== undefined && cached.length === n) {
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === buf[at + i]) i++;
+      if (i === n) return cached;
+    }
+    const s = n === 0 ? '' : buf.toString('latin1', at, at + n);
+    this.strings[slot] = s;
     return s;
   }
 
@@ -306,9 +434,10 @@ export class Decoder {
       case Tag.STRING:
         return this.str();
       case Tag.BIGUINT64: {
-        const v = this.buf.readBigUInt64LE(this.pos);
+        const buf = this.buf;
+        for (let i = 0; i < 8; i++) U64_BYTES[i] = buf[this.pos + i];
         this.pos += 8;
-        return v;
+        return U64[0];
       }
       case Tag.BIGINT_TEXT:
         return BigInt(this.str());
@@ -326,7 +455,7 @@ export class Decoder {
         return out;
       }
       case Tag.OBJECT:
-        return this.readFields({});
+        return this.readObject(Object.prototype);
       case Tag.DATE: {
         const v = this.buf.readDoubleLE(this.pos);
         this.pos += 8;
@@ -337,7 +466,7 @@ export class Decoder {
       case Tag.INSTANCE: {
         const name = this.str();
         const ctor = this.registry.get(name);
-        return this.readFields(ctor ? Object.create(ctor.prototype) : {});
+        return this.readObject(ctor ? (ctor.prototype as object) : Object.prototype);
       }
       case Tag.MAP: {
         const name = this.str();
@@ -359,12 +488,24 @@ export class Decoder {
 
   private readFields<T extends object>(target: T): T {
     const n = this.u32();
-    const rec = target as Record<string, unknown>;
-    for (let i = 0; i < n; i++) {
-      const k = this.str();
-      rec[k] = this.read();
-    }
+    for (let i = 0; i < n; i++) setField(target, this.str(), this.read());
     return target;
+  }
+
+  /**
+   * A plain object or class instance: its fields are read first, then the object is built by
+   * the builder compiled for its shape (prototype + key list) once that shape has recurred, so
+   * its stores are monomorphic instead of one megamorphic keyed store per field.
+   */
+  private readObject(proto: object): object {
+    const n = this.u32();
+    const keys: string[] = new Array(n);
+    const values: unknown[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      keys[i] = this.str();
+      values[i] = this.read();
+    }
+    return this.shapes.build(proto, keys, values);
   }
 
   private readError(): Error {

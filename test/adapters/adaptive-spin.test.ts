@@ -1,17 +1,42 @@
-// The blocking channel's spin policy: spin while it pays, stop when it does not, try again later.
+// The blocking channel's spin policy: spin about as long as answers take, stop when spinning
+// does not pay, try again later.
 import { expect } from 'chai';
 import { AdaptiveSpin } from '../../adapters/blocking/channel';
 
-const { TRIAL, OFF } = AdaptiveSpin;
+const { TRIAL, OFF, MIN_MS } = AdaptiveSpin;
+
+/** One wait: the window it was given, then what happened. */
+function wait(s: AdaptiveSpin, tookMs: number): number {
+  const w = s.window();
+  s.record(tookMs, w > 0, w > 0 && tookMs <= w);
+  return w;
+}
 
 describe('blocking channel spin policy', function () {
+  it('starts with the maximum window, then learns 1.5x the 90th percentile of recent waits', function () {
+    const s = new AdaptiveSpin(1);
+    expect(wait(s, 0.1)).to.equal(1);
+    for (let i = 1; i < TRIAL; i++) wait(s, i < 25 ? 0.1 : 0.2); // p75 is 0.1, p90 is 0.2
+    expect(s.window()).to.be.closeTo(0.3, 1e-9);
+  });
+
+  it('never learns a window below MIN_MS or above the maximum', function () {
+    const fast = new AdaptiveSpin(1);
+    for (let i = 0; i < TRIAL; i++) wait(fast, 0.001);
+    expect(fast.window()).to.equal(MIN_MS);
+    const slowish = new AdaptiveSpin(0.5);
+    for (let i = 0; i < TRIAL; i++) wait(slowish, 0.45);
+    expect(slowish.window()).to.equal(0.5);
+  });
+
   it('keeps spinning while at least a quarter of the spins end with an answer', function () {
     const s = new AdaptiveSpin(0.05);
     for (let round = 0; round < 10; round++) {
       for (let i = 0; i < TRIAL; i++) {
-        expect(s.window()).to.equal(0.05);
-        if (i % 4 === 0) s.hit();
-        else s.miss();
+        const w = s.window();
+        expect(w).to.be.greaterThan(0);
+        // Three in four answers come late, yet the 90th percentile stays within the maximum.
+        s.record(i % 4 === 0 ? w / 2 : w, true, i % 4 === 0);
       }
     }
   });
@@ -19,16 +44,24 @@ describe('blocking channel spin policy', function () {
   it('stops spinning for a while after a trial where spins rarely paid, then tries again', function () {
     const s = new AdaptiveSpin(0.05);
     for (let i = 0; i < TRIAL; i++) {
-      s.window();
-      s.miss();
+      const w = s.window();
+      s.record(w, true, false);
     }
     const windows = Array.from({ length: OFF + 1 }, () => s.window());
     expect(windows.slice(0, OFF).every((w) => w === 0)).to.equal(true);
-    expect(windows[OFF]).to.equal(0.05);
+    expect(windows[OFF]).to.be.greaterThan(0);
+  });
+
+  it('does not spin for waits that usually outlast the maximum (queries), and keeps learning meanwhile', function () {
+    const s = new AdaptiveSpin(1);
+    for (let i = 0; i < TRIAL; i++) wait(s, 5);
+    let spun = 0;
+    for (let i = 0; i < OFF; i++) if (wait(s, 5) > 0) spun++;
+    expect(spun).to.equal(0);
   });
 
   it('a zero maximum never spins', function () {
     const s = new AdaptiveSpin(0);
-    for (let i = 0; i < 500; i++) expect(s.window()).to.equal(0);
+    for (let i = 0; i < 500; i++) expect(wait(s, 0.01)).to.equal(0);
   });
 });

@@ -14,6 +14,49 @@ describe('blocking channel codec', function () {
     expect(roundTrip(v)).to.deep.equal(v);
   });
 
+  it('one encoder/decoder pair gives the same values on every repeat, through the string cache and compiled shapes', function () {
+    // Repeats cross the cache and shape-compilation thresholds; strings of equal length that may
+    // share a cache slot, non-ASCII, empty and long strings must never be confused.
+    const enc = new Encoder(registry, 64);
+    const dec = new Decoder(registry);
+    const words = Array.from({ length: 600 }, (_, i) => `k${i}`).concat(['', 'é', 'ab', 'ba', 'x'.repeat(65), 'naïve']);
+    for (let round = 0; round < 6; round++) {
+      for (const w of words) {
+        const v = { key: w, n: round, nested: { [w || 'empty']: w, list: [w, round] } };
+        expect(dec.decode(Buffer.from(enc.reset().write(v).bytes()))).to.deep.equal(v);
+      }
+      const r = new ValueResult(`doc${round}`, { name: 'x', n: round }, BigInt(round) << 60n, 0x02000000);
+      const back = dec.decode(Buffer.from(enc.reset().write(r).bytes())) as ValueResult;
+      expect(back).to.be.instanceOf(ValueResult);
+      expect(back).to.deep.equal(r);
+    }
+  });
+
+  it('a "__proto__" field stays a field (as JSON.parse makes it) on every path, never a prototype', function () {
+    const v = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}');
+    const enc = new Encoder(registry);
+    const dec = new Decoder(registry);
+    for (let i = 0; i < 10; i++) {
+      const out = dec.decode(Buffer.from(enc.reset().write(v).bytes())) as Record<string, unknown>;
+      expect(Object.getPrototypeOf(out)).to.equal(Object.prototype);
+      expect(Object.prototype.hasOwnProperty.call(out, '__proto__')).to.equal(true);
+      expect((out as { polluted?: unknown }).polluted).to.equal(undefined);
+      expect(JSON.stringify(out)).to.equal(JSON.stringify(v));
+    }
+  });
+
+  it('an encoder over a shared area writes in place, and moves to its own buffer only for a message that outgrows it', function () {
+    const area = Buffer.alloc(32);
+    const enc = new Encoder(registry, area);
+    enc.reset().write('short');
+    expect(enc.buf).to.equal(area);
+    enc.reset().write('x'.repeat(100));
+    expect(enc.buf).to.not.equal(area);
+    expect(new Decoder(registry).decode(enc.bytes())).to.equal('x'.repeat(100));
+    enc.reset().write(7);
+    expect(enc.buf).to.equal(area);
+  });
+
   it('byte values come back as Buffers that do not alias the shared area', function () {
     const src = Buffer.from([1, 2, 3, 250]);
     const enc = new Encoder(registry).write({ b: src });
