@@ -133,8 +133,12 @@ export class Bucket {
   }
 
   /** Engine time spent on KV calls since the last read, measured inside the worker (benchmarks). */
-  engineTime(): { ns: number; calls: number } {
-    return this.invoke('engineTime', []) as { ns: number; calls: number };
+  engineTime(): { ns: number; calls: number; samples: Float64Array } {
+    const r = this.invoke('engineTime', []) as { ns: number; calls: number; samples: Buffer };
+    // Copy out of the Buffer: its offset need not be a multiple of 8.
+    const samples = new Float64Array(r.samples.length / 8);
+    new Uint8Array(samples.buffer).set(r.samples);
+    return { ns: r.ns, calls: r.calls, samples };
   }
 
   /** Closes the connection and ends the worker thread. Safe to call twice. */

@@ -44,6 +44,8 @@ export class BucketHost implements ChannelHandler {
   /** Time spent inside the engine per KV call (ns), for the overhead benchmark. */
   private engineNs = 0n;
   private engineCalls = 0;
+  /** The last calls' engine times (ns), so the benchmark can subtract them call by call. */
+  private readonly engineSamples = new Float64Array(1 << 16);
 
   constructor(
     engine: EngineLike,
@@ -58,8 +60,9 @@ export class BucketHost implements ChannelHandler {
     if (Object.prototype.hasOwnProperty.call(KV_METHODS, method)) {
       const t0 = process.hrtime.bigint();
       this.core.call(method, args, (err, result) => {
-        this.engineNs += process.hrtime.bigint() - t0;
-        this.engineCalls++;
+        const ns = process.hrtime.bigint() - t0;
+        this.engineNs += ns;
+        this.engineSamples[this.engineCalls++ & (this.engineSamples.length - 1)] = Number(ns);
         reply(err, result);
       });
       return;
@@ -89,7 +92,10 @@ export class BucketHost implements ChannelHandler {
         return;
       }
       case 'engineTime': {
-        const out = { ns: Number(this.engineNs), calls: this.engineCalls };
+        // Per-call samples (oldest first when no more than the ring holds) as raw float64 bytes.
+        const n = Math.min(this.engineCalls, this.engineSamples.length);
+        const samples = Buffer.from(this.engineSamples.buffer, 0, n * 8);
+        const out = { ns: Number(this.engineNs), calls: this.engineCalls, samples };
         this.engineNs = 0n;
         this.engineCalls = 0;
         reply(null, out);

@@ -1,10 +1,16 @@
 // Adapter benchmark: one embedded cluster (in its own thread), one run, side by side:
 //   - get / upsert throughput (128 in flight) and sequential per-op latency for the bare engine,
-//     the deferred flavour and the promise flavour;
-//   - blocking get latency, and its overhead over the engine's own latency measured inside
-//     the worker for the same calls;
+//     a second bare engine (the run's noise floor), the deferred flavour and the promise flavour.
+//     Each subject runs in its own child process per round (order rotating), against the same
+//     cluster: a process that mixes subjects puts V8's young generation into a state (about
+//     5 MB promoted per scavenge, 6-12 ms scavenges) that slows whichever subject runs after
+//     the switch, the bare engine included. `--same-process` measures that way too.
+//   - blocking get latency, and its overhead over the engine's own latency measured inside the
+//     worker for the same calls (call by call);
 //   - a blocking iteration of 1,000,000 N1QL rows in a child process, with its peak RSS.
-// Usage: node dist/bench/adapters/index.js [--quick] [--kv-only]  (--kv-only skips the 1M-row iteration)
+// Usage: node dist/bench/adapters/index.js [--quick] [--kv-only] [--same-process] [--connstr URL]
+//        (--kv-only skips the 1M-row iteration; --connstr targets a cluster in another process,
+//        e.g. `deferbase serve -p 0 -b bench`, instead of starting one in a thread)
 import { spawnSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -15,7 +21,8 @@ import { Bucket as BlockingBucket, startEmbedded } from '../../adapters/blocking
 
 const QUICK = process.argv.includes('--quick');
 const KV_ONLY = process.argv.includes('--kv-only');
-const THROUGHPUT_OPS = QUICK ? 10_000 : 20_000;
+const SAME_PROCESS = process.argv.includes('--same-process');
+const THROUGHPUT_OPS = Number(process.env.BENCH_OPS) || (QUICK ? 10_000 : 20_000);
 const LATENCY_OPS = QUICK ? 2_000 : 8_000;
 const IN_FLIGHT = 128;
 const ROWS = QUICK ? 200_000 : 1_000_000;
@@ -33,7 +40,16 @@ interface Subject {
 
 // A full collection before each measurement, so no subject pays for the garbage the one before it left.
 setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
+const fullGc = runInNewContext('gc') as () => void;
+// Only where subjects share a process: there a full GC keeps one subject's garbage off the next
+// one's bill. A fresh process has none, and a forced GC would shrink V8's young generation to
+// its minimum, so a 20,000-op burst would run in the heap's warm-up regime (many small
+// scavenges promoting the in-flight operations), which penalises per-call allocation far more
+// than a running application sees: deferred/promise measured 0.82x that way, 0.93-0.99x without.
+let forceGc = false;
+const collect = (): void => {
+  if (forceGc) fullGc();
+};
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e3; // microseconds
 
@@ -83,89 +99,155 @@ function summarize(samples: Float64Array): { p50: number; p99: number; mean: num
 
 const fmt = (n: number, d = 1): string => n.toFixed(d).padStart(9);
 
-async function main(): Promise<void> {
-  console.log(`adapters bench${QUICK ? ' (quick)' : ''}: starting an embedded cluster in its own thread`);
-  const cluster = startEmbedded({ buckets: [{ name: 'bench' }] });
-  const connstr = cluster.bucketConnstr('bench');
-  try {
+type Lat = { p50: number; p99: number; mean: number };
+type Measured = { upsert: number; get: number; lat: Lat };
+
+const SUBJECT_NAMES = ['engine', 'engine #2', 'deferred', 'promise'] as const;
+type SubjectName = (typeof SUBJECT_NAMES)[number];
+
+/** Connects one subject's client(s); `engine #2` is a second, separate bare engine (the noise floor). */
+async function openSubject(name: SubjectName, connstr: string): Promise<{ subject: Subject; close(): Promise<void> }> {
+  if (name === 'engine' || name === 'engine #2') {
     const engine = new Engine(connstr, CREDS);
     await new Promise<void>((res, rej) => engine.connect((err) => (err ? rej(err) : res())));
-    // A second bare engine with its own connections, like each flavour has: its ratio to the
-    // first is the noise floor of this run (machine load, connection placement).
-    const control = new Engine(connstr, CREDS);
-    await new Promise<void>((res, rej) => control.connect((err) => (err ? rej(err) : res())));
-    const deferred = new DeferredBucket(connstr, CREDS);
-    await deferred.connect();
-    const promise = new PromiseBucket(connstr, CREDS);
-    await promise.connect();
-
-    const subjects: Subject[] = [
-      {
-        name: 'engine',
+    return {
+      subject: {
+        name,
         get: (k, done) => engine.kv('get', k, null, (e) => done(e ?? undefined)),
         upsert: (k, done) => engine.kv('upsert', k, { value: VALUE }, (e) => done(e ?? undefined)),
       },
-      {
-        name: 'engine #2',
-        get: (k, done) => control.kv('get', k, null, (e) => done(e ?? undefined)),
-        upsert: (k, done) => control.kv('upsert', k, { value: VALUE }, (e) => done(e ?? undefined)),
-      },
-      {
-        name: 'deferred',
+      close: () => new Promise<void>((res) => engine.close(() => res())),
+    };
+  }
+  if (name === 'deferred') {
+    const deferred = new DeferredBucket(connstr, CREDS);
+    await deferred.connect();
+    return {
+      subject: {
+        name,
         get: (k, done) => void deferred.get(k).addCallbacks(() => done(), (f) => done(f)),
         upsert: (k, done) => void deferred.upsert(k, VALUE).addCallbacks(() => done(), (f) => done(f)),
       },
-      {
-        name: 'promise',
-        get: (k, done) => void promise.get(k).then(() => done(), done),
-        upsert: (k, done) => void promise.upsert(k, VALUE).then(() => done(), done),
-      },
-    ];
-    // Same warm-up for every subject (and the documents every get reads exist).
-    for (const s of subjects) {
-      await throughput(s.upsert, 5000);
-      await throughput(s.get, 5000);
-      await latency(s.get, 500);
-    }
+      close: async () => void deferred.close(),
+    };
+  }
+  const promise = new PromiseBucket(connstr, CREDS);
+  await promise.connect();
+  return {
+    subject: {
+      name,
+      get: (k, done) => void promise.get(k).then(() => done(), done),
+      upsert: (k, done) => void promise.upsert(k, VALUE).then(() => done(), done),
+    },
+    close: () => promise.close(),
+  };
+}
 
-    // Rounds interleave the subjects, and the order rotates each round, so drifting machine
-    // load and heap state hit them alike; every measurement starts after a full GC.
-    const results = new Map<string, { get: number[]; upsert: number[]; lat: { p50: number; p99: number; mean: number }[] }>();
-    for (const s of subjects) results.set(s.name, { get: [], upsert: [], lat: [] });
-    const rounds = QUICK ? 3 : 5;
+async function warmUp(s: Subject): Promise<void> {
+  await throughput(s.upsert, 5000);
+  await throughput(s.get, 5000);
+  await latency(s.get, 500);
+}
+
+async function measure(s: Subject, latencyOps: number): Promise<Measured> {
+  collect();
+  const upsert = await throughput(s.upsert, THROUGHPUT_OPS);
+  collect();
+  const get = await throughput(s.get, THROUGHPUT_OPS);
+  collect();
+  const lat = await latency(s.get, latencyOps);
+  return { upsert, get, lat };
+}
+
+/** Child mode: one subject, fresh process, prints its measurement as one JSON line. */
+async function child(name: SubjectName, connstr: string, latencyOps: number): Promise<void> {
+  const { subject, close } = await openSubject(name, connstr);
+  await warmUp(subject);
+  const m = await measure(subject, latencyOps);
+  await close();
+  console.log(JSON.stringify(m));
+}
+
+const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+function report(title: string, names: readonly string[], results: Map<string, Measured[]>, rounds: number): void {
+  const base = results.get('engine')!;
+  console.log(`\n${title}`);
+  console.log(`throughput, ${IN_FLIGHT} in flight (ops/s; median of ${rounds} rounds; 'vs eng' is the median of the per-round ratios) and sequential get latency (us)`);
+  console.log('  subject       upsert/s   vs eng      get/s   vs eng    get p50    get p99');
+  for (const name of names) {
+    const r = results.get(name)!;
+    // Ratios within a round (the subjects ran back to back) are steadier than ratios of medians.
+    const upRatio = median(r.map((m, i) => m.upsert / base[i].upsert));
+    const getRatio = median(r.map((m, i) => m.get / base[i].get));
+    console.log(
+      `  ${name.padEnd(10)} ${fmt(median(r.map((m) => m.upsert)), 0)} ${fmt(upRatio, 2)}x ${fmt(median(r.map((m) => m.get)), 0)} ${fmt(getRatio, 2)}x ${fmt(median(r.map((m) => m.lat.p50)))} ${fmt(median(r.map((m) => m.lat.p99)))}`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const argi = process.argv.indexOf('--subject');
+  if (argi > 0) {
+    const connstr = process.argv[process.argv.indexOf('--connstr') + 1];
+    return child(process.argv[argi + 1] as SubjectName, connstr, Number(process.argv[process.argv.indexOf('--latency-ops') + 1]));
+  }
+  const external = process.argv.indexOf('--connstr');
+  let cluster: { stop(): void; bucketConnstr(b: string): string };
+  if (external > 0) {
+    // A cluster in another process, e.g. `deferbase serve -p 0 -b bench` (bucket "bench").
+    const target = process.argv[external + 1];
+    console.log(`adapters bench${QUICK ? ' (quick)' : ''}: against ${target}`);
+    cluster = { stop() {}, bucketConnstr: () => target };
+  } else {
+    console.log(`adapters bench${QUICK ? ' (quick)' : ''}: starting an embedded cluster in its own thread`);
+    cluster = startEmbedded({ buckets: [{ name: 'bench' }] });
+  }
+  const connstr = cluster.bucketConnstr('bench');
+  const rounds = QUICK ? 3 : 5;
+  const latencyOps = Math.floor(LATENCY_OPS / rounds);
+  try {
+    // The documents every get reads.
+    {
+      const { subject, close } = await openSubject('engine', connstr);
+      await throughput(subject.upsert, 1000);
+      await close();
+    }
+    // Rounds rotate the order of the subjects, so drifting machine load hits them alike.
+    const results = new Map<string, Measured[]>(SUBJECT_NAMES.map((n) => [n, []]));
     for (let r = 0; r < rounds; r++) {
-      for (let j = 0; j < subjects.length; j++) {
-        const s = subjects[(r + j) % subjects.length];
-        const res = results.get(s.name)!;
-        if (process.env.BENCH_TRACE) console.log(`  round ${r + 1}: ${s.name}`);
-        collect();
-        res.upsert.push(await throughput(s.upsert, THROUGHPUT_OPS));
-        collect();
-        res.get.push(await throughput(s.get, THROUGHPUT_OPS));
-        collect();
-        res.lat.push(await latency(s.get, Math.floor(LATENCY_OPS / rounds)));
+      const perRound = new Map<string, Measured>();
+      for (let j = 0; j < SUBJECT_NAMES.length; j++) {
+        const name = SUBJECT_NAMES[(r + j) % SUBJECT_NAMES.length];
+        if (process.env.BENCH_TRACE) console.log(`  round ${r + 1}: ${name}`);
+        const out = spawnSync(process.execPath, [__filename, '--subject', name, '--connstr', connstr, '--latency-ops', String(latencyOps)], { encoding: 'utf8', timeout: 300_000 });
+        if (out.status !== 0) throw new Error(`subject ${name} failed: ${out.stderr.slice(0, 2000)}`);
+        perRound.set(name, JSON.parse(out.stdout.trim().split('\n').pop()!) as Measured);
       }
+      for (const n of SUBJECT_NAMES) results.get(n)!.push(perRound.get(n)!);
     }
-    const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-    const base = results.get('engine')!;
-    console.log(`\nthroughput, ${IN_FLIGHT} in flight (ops/s; median of ${rounds} rounds; 'vs eng' is the median of the per-round ratios) and sequential get latency (us)`);
-    console.log('  subject       upsert/s   vs eng      get/s   vs eng    get p50    get p99');
-    for (const s of subjects) {
-      const r = results.get(s.name)!;
-      const up = median(r.upsert);
-      const gt = median(r.get);
-      // Ratios within a round (the subjects ran back to back) are steadier than ratios of medians.
-      const upRatio = median(r.upsert.map((v, i) => v / base.upsert[i]));
-      const getRatio = median(r.get.map((v, i) => v / base.get[i]));
-      const p50 = median(r.lat.map((l) => l.p50));
-      const p99 = median(r.lat.map((l) => l.p99));
-      console.log(
-        `  ${s.name.padEnd(10)} ${fmt(up, 0)} ${fmt(upRatio, 2)}x ${fmt(gt, 0)} ${fmt(getRatio, 2)}x ${fmt(p50)} ${fmt(p99)}`,
-      );
+    report(`each subject in its own process (one per round), one cluster${external > 0 ? ' in another process' : ' in a thread of this one'}`, SUBJECT_NAMES, results, rounds);
+
+    if (SAME_PROCESS) {
+      // All subjects in this process, interleaved, each measurement after a full GC.
+      forceGc = true;
+      const opened = [];
+      for (const n of SUBJECT_NAMES) opened.push(await openSubject(n, connstr));
+      for (const o of opened) await warmUp(o.subject);
+      const same = new Map<string, Measured[]>(SUBJECT_NAMES.map((n) => [n, []]));
+      for (let r = 0; r < rounds; r++) {
+        for (let j = 0; j < opened.length; j++) {
+          const o = opened[(r + j) % opened.length];
+          same.get(o.subject.name)!.push(await measure(o.subject, latencyOps));
+        }
+      }
+      for (const o of opened) await o.close();
+      report('all subjects in one process (interleaved)', SUBJECT_NAMES, same, rounds);
     }
+    const engLat = median(results.get('engine')!.map((m) => m.lat.mean));
 
     // Blocking: sequential by nature. Its overhead is its latency minus the engine time the
-    // worker itself measured for the same calls.
+    // worker itself measured for the same call, call by call.
     const blocking = new BlockingBucket(connstr, CREDS);
     try {
       for (let i = 0; i < 500; i++) blocking.get(`k${i % 1000}`);
@@ -177,8 +259,10 @@ async function main(): Promise<void> {
         samples[i] = now() - t;
       }
       const eng = blocking.engineTime();
+      const perCall = samples.map((s, i) => s - eng.samples[i] / 1e3);
       const bl = summarize(samples);
-      const engineMean = eng.ns / eng.calls / 1e3;
+      const ov = summarize(perCall);
+      const engineInWorker = summarize(eng.samples.map((ns) => ns / 1e3));
       const rt = new Float64Array(LATENCY_OPS);
       for (let i = 0; i < LATENCY_OPS; i++) {
         const t = now();
@@ -186,20 +270,15 @@ async function main(): Promise<void> {
         rt[i] = now() - t;
       }
       const bare = summarize(rt);
-      const engLat = median(base.lat.map((l) => l.mean));
       console.log('\nblocking get (us)');
       console.log(`  blocking get: mean ${bl.mean.toFixed(1)}, p50 ${bl.p50.toFixed(1)}, p99 ${bl.p99.toFixed(1)}  (${(1e6 / bl.mean).toFixed(0)} ops/s)`);
-      console.log(`  engine time inside the worker for the same gets: mean ${engineMean.toFixed(1)}`);
-      console.log(`  => blocking overhead over the engine's own latency: ${(bl.mean - engineMean).toFixed(1)} us per get`);
+      console.log(`  engine time inside the worker for the same gets: mean ${engineInWorker.mean.toFixed(1)}, p50 ${engineInWorker.p50.toFixed(1)}`);
+      console.log(`  => blocking overhead over the engine's own latency, call by call: p50 ${ov.p50.toFixed(1)}, mean ${ov.mean.toFixed(1)}, p99 ${ov.p99.toFixed(1)} us per get`);
       console.log(`  channel round trip alone (no engine): mean ${bare.mean.toFixed(1)}, p50 ${bare.p50.toFixed(1)}, p99 ${bare.p99.toFixed(1)}`);
-      console.log(`  bare engine sequential get on the main thread: mean ${engLat.toFixed(1)} (blocking / engine = ${(bl.mean / engLat).toFixed(2)}x)`);
+      console.log(`  bare engine sequential get (own process): mean ${engLat.toFixed(1)} (blocking / engine = ${(bl.mean / engLat).toFixed(2)}x)`);
     } finally {
       blocking.close();
     }
-    deferred.close();
-    await promise.close();
-    await new Promise<void>((res) => engine.close(() => res()));
-    await new Promise<void>((res) => control.close(() => res()));
 
     // 1M rows through the blocking iterator, in a child process so its RSS is the client's alone.
     if (KV_ONLY) return;
