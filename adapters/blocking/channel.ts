@@ -154,7 +154,8 @@ export class AdaptiveSpin {
     this.durations[this.measured++] = waitedMs;
     if (this.measured === AdaptiveSpin.TRIAL) {
       this.measured = 0;
-      const p90 = Float64Array.from(this.durations).sort()[Math.floor(AdaptiveSpin.TRIAL * 0.9)];
+      // Sorted in place: every slot is written again before the next trial reads it.
+      const p90 = this.durations.sort()[Math.floor(AdaptiveSpin.TRIAL * 0.9)];
       if (p90 > this.maxMs) this.off = AdaptiveSpin.OFF;
       else this.learned = Math.min(this.maxMs, Math.max(AdaptiveSpin.MIN_MS, p90 * 1.5));
     }

@@ -10,7 +10,8 @@
 //   - a blocking iteration of 1,000,000 N1QL rows in a child process, with its peak RSS.
 // Usage: node dist/bench/adapters/index.js [--quick] [--kv-only] [--same-process] [--connstr URL]
 //        (--kv-only skips the 1M-row iteration; --connstr targets a cluster in another process,
-//        e.g. `deferbase serve -p 0 -b bench`, instead of starting one in a thread)
+//        e.g. `deferbase serve -p 0 -b bench`, instead of starting one in a thread;
+//        BENCH_OPS=N sets the operations per throughput burst, 20,000 by default)
 import { spawnSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -38,11 +39,10 @@ interface Subject {
   upsert: Op;
 }
 
-// A full collection before each measurement, so no subject pays for the garbage the one before it left.
 setFlagsFromString('--expose-gc');
 const fullGc = runInNewContext('gc') as () => void;
-// Only where subjects share a process: there a full GC keeps one subject's garbage off the next
-// one's bill. A fresh process has none, and a forced GC would shrink V8's young generation to
+// A full GC before each measurement, only where subjects share a process: there it keeps one
+// subject's garbage off the next one's bill. A fresh process has none, and a forced GC would shrink V8's young generation to
 // its minimum, so a 20,000-op burst would run in the heap's warm-up regime (many small
 // scavenges promoting the in-flight operations), which penalises per-call allocation far more
 // than a running application sees: deferred/promise measured 0.82x that way, 0.93-0.99x without.
@@ -74,7 +74,9 @@ function throughput(op: Op, total: number): Promise<number> {
   });
 }
 
-function latency(op: Op, total: number): Promise<{ p50: number; p99: number; mean: number }> {
+type Lat = { p50: number; p99: number; mean: number };
+
+function latency(op: Op, total: number): Promise<Lat> {
   const samples = new Float64Array(total);
   return new Promise((resolve, reject) => {
     let i = 0;
@@ -90,7 +92,7 @@ function latency(op: Op, total: number): Promise<{ p50: number; p99: number; mea
   });
 }
 
-function summarize(samples: Float64Array): { p50: number; p99: number; mean: number } {
+function summarize(samples: Float64Array): Lat {
   const sorted = Float64Array.from(samples).sort();
   let sum = 0;
   for (const s of sorted) sum += s;
@@ -99,7 +101,6 @@ function summarize(samples: Float64Array): { p50: number; p99: number; mean: num
 
 const fmt = (n: number, d = 1): string => n.toFixed(d).padStart(9);
 
-type Lat = { p50: number; p99: number; mean: number };
 type Measured = { upsert: number; get: number; lat: Lat };
 
 const SUBJECT_NAMES = ['engine', 'engine #2', 'deferred', 'promise'] as const;
