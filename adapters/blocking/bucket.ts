@@ -23,11 +23,12 @@ export interface BlockingBucketOptions {
   password?: string;
   /** Module path exporting `createEngine(connstr, options)`; the worker uses it instead of lib/engine. */
   engineModule?: string;
-  /** Microseconds the caller spins before sleeping while it waits (default 100; spinning stops by itself when it does not pay). */
+  /** Longest the caller spins before sleeping while it waits, in microseconds (default 1000). The window itself is learned from how long answers take, and spinning stops by itself while it does not pay. */
   spinMicros?: number;
   /**
-   * Microseconds the worker waits for the next request after answering (default 200): it spins
-   * for the first 10 and sleeps on the futex for the rest, so the wait costs little CPU.
+   * Longest the worker spins for the next request after answering, in microseconds (default
+   * 200). The window itself is learned from how soon the caller comes back, and spinning stops
+   * by itself while it does not pay.
    */
   workerSpinMicros?: number;
   /** Seconds to wait for the worker to start and connect (default 30). */

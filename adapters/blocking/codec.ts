@@ -4,7 +4,9 @@
 // objects a KV round trip carries; here a result comes back as the same class it left as.
 //
 // Class instances and errors travel by name: both ends build the same ClassRegistry from the
-// same exports, so `ValueResult` leaves the worker as a ValueResult and arrives as one.
+// same exports, so `ValueResult` leaves the worker as a ValueResult and arrives as one. Objects
+// name their fields once per shape (see shapes.ts), then travel as a shape id and values.
+import { DecoderShapes, EncoderShapes, setField } from './shapes';
 
 const enum Tag {
   UNDEFINED = 0,
@@ -24,6 +26,10 @@ const enum Tag {
   DATE = 14,
   JSON = 15,
   MAP = 16,
+  /** A new shape: u16 id, class name ('' for a plain object), u32 key count, keys; then the values. */
+  SHAPE_DEF = 17,
+  /** An object of a shape defined earlier: u16 id, then the values. */
+  SHAPED = 18,
 }
 
 /** A value already serialised as JSON text; written as-is and read back with JSON.parse. */
@@ -66,9 +72,19 @@ const EMPTY_REGISTRY = new ClassRegistry();
 /** Strings up to this many UTF-16 units take the byte-loop paths (no call into C++). */
 const SHORT_STRING = 64;
 const STRING_CACHE_SIZE = 256;
+/** Most prototypes whose class name an encoder remembers. */
+const MAX_CLASS_NAMES = 1024;
 /** Scratch for 64-bit integers (native byte order: both ends share the process): setting a BigUint64Array element is far cheaper than Buffer's BigInt methods. */
 const U64 = new BigUint64Array(1);
 const U64_BYTES = new Uint8Array(U64.buffer);
+
+/** Little-endian 32 bits (signed or not: the low 32 bits of `v`) as byte stores, cheaper than Buffer's checked writers. */
+function put32(buf: Buffer, at: number, v: number): void {
+  buf[at] = v;
+  buf[at + 1] = v >>> 8;
+  buf[at + 2] = v >>> 16;
+  buf[at + 3] = v >>> 24;
+}
 
 /**
  * Growable write buffer; reused across messages so the fast path allocates nothing. Given a
@@ -79,6 +95,9 @@ export class Encoder {
   buf: Buffer;
   pos = 0;
   private readonly home: Buffer;
+  private readonly shapes = new EncoderShapes();
+  /** Prototype -> registered class name, or null for built-ins and unknown classes. */
+  private readonly classNames = new Map<object, string | null>();
 
   constructor(
     private readonly registry: ClassRegistry = EMPTY_REGISTRY,
@@ -88,10 +107,20 @@ export class Encoder {
     this.buf = this.home;
   }
 
+  /**
+   * Starts a new message. Shapes the previous message defined are forgotten unless it was
+   * committed: a message that was never sent must not leave the decoder a shape it lacks.
+   */
   reset(): this {
+    this.shapes.rollback();
     this.pos = 0;
     this.buf = this.home;
     return this;
+  }
+
+  /** The message written since reset() was sent: the decoder will know the shapes it defined. */
+  commit(): void {
+    this.shapes.commit();
   }
 
   /** The bytes written since the last reset (a view, valid until the next write). */
@@ -113,9 +142,15 @@ export class Encoder {
     this.buf[this.pos++] = v;
   }
 
+  private u16(v: number): void {
+    this.ensure(2);
+    this.buf[this.pos++] = v & 0xff;
+    this.buf[this.pos++] = v >>> 8;
+  }
+
   private u32(v: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(v, this.pos);
+    put32(this.buf, this.pos, v);
     this.pos += 4;
   }
 
@@ -135,13 +170,13 @@ export class Encoder {
         buf[p++] = c;
       }
       if (i === len) {
-        buf.writeUInt32LE(len, at);
+        put32(buf, at, len);
         this.pos = p;
         return;
       }
     }
     const n = buf.write(s, at + 4, 'utf8');
-    buf.writeUInt32LE(n, at);
+    put32(buf, at, n);
     this.pos = at + 4 + n;
   }
 
@@ -174,7 +209,7 @@ export class Encoder {
         if ((v | 0) === v && !Object.is(v, -0)) {
           this.ensure(5);
           this.buf[this.pos++] = Tag.INT32;
-          this.buf.writeInt32LE(v, this.pos);
+          put32(this.buf, this.pos, v);
           this.pos += 4;
         } else {
           this.ensure(9);
@@ -205,6 +240,32 @@ export class Encoder {
   }
 
   private writeObject(v: object): this {
+    if (Array.isArray(v)) {
+      this.u8(Tag.ARRAY);
+      this.u32(v.length);
+      for (let i = 0; i < v.length; i++) this.write(v[i]);
+      return this;
+    }
+    const proto = Object.getPrototypeOf(v) as object | null;
+    if (proto === Object.prototype || proto === null) return this.shaped(v, Object.prototype, '');
+    // Result classes are the common case: their name is looked up once per class, not walked
+    // through five instanceof checks per object.
+    let name = this.classNames.get(proto);
+    if (name === undefined) {
+      name = this.classNameOf(v, proto);
+      if (this.classNames.size < MAX_CLASS_NAMES) this.classNames.set(proto, name);
+    }
+    if (name !== null) return this.shaped(v, proto, name);
+    return this.writeSpecial(v, proto);
+  }
+
+  /** A registered class's name, or null for what writeSpecial handles (built-ins, unknown classes). */
+  private classNameOf(v: object, proto: object): string | null {
+    if (v instanceof JsonText || v instanceof Uint8Array || v instanceof Date || v instanceof Error || v instanceof Map) return null;
+    return this.registry.nameOf(proto) ?? null;
+  }
+
+  private writeSpecial(v: object, proto: object): this {
     if (v instanceof JsonText) return this.writeJson(v.text);
     if (v instanceof Uint8Array) {
       this.u8(Tag.BYTES);
@@ -214,12 +275,6 @@ export class Encoder {
       this.pos += v.byteLength;
       return this;
     }
-    if (Array.isArray(v)) {
-      this.u8(Tag.ARRAY);
-      this.u32(v.length);
-      for (let i = 0; i < v.length; i++) this.write(v[i]);
-      return this;
-    }
     if (v instanceof Date) {
       this.ensure(9);
       this.buf[this.pos++] = Tag.DATE;
@@ -227,7 +282,6 @@ export class Encoder {
       this.pos += 8;
       return this;
     }
-    const proto = Object.getPrototypeOf(v);
     if (v instanceof Error) {
       this.u8(Tag.ERROR);
       this.str(this.registry.nameOf(proto) ?? v.name ?? 'Error');
@@ -247,20 +301,35 @@ export class Encoder {
       this.fields(v);
       return this;
     }
-    if (proto === Object.prototype || proto === null) {
-      this.u8(Tag.OBJECT);
+    // An unknown class travels as its JSON form (toJSON honoured), as JSON.stringify would send it.
+    const json = JSON.stringify(v, (_k, val) => (typeof val === 'bigint' ? val.toString() : val));
+    return json === undefined ? this.write(undefined) : this.writeJson(json);
+  }
+
+  /** A plain object (name '') or registered class instance: by shape id, else with its field names. */
+  private shaped(v: object, proto: object, name: string): this {
+    const keys = Object.keys(v);
+    let shape = this.shapes.find(proto, keys);
+    if (shape !== undefined) {
+      this.u8(Tag.SHAPED);
+      this.u16(shape.id);
+    } else if ((shape = this.shapes.define(proto, keys)) !== undefined) {
+      this.u8(Tag.SHAPE_DEF);
+      this.u16(shape.id);
+      this.str(name);
+      this.u32(keys.length);
+      for (const k of keys) this.str(k);
+    } else {
+      // The shape table is full: name every field.
+      if (name === '') this.u8(Tag.OBJECT);
+      else {
+        this.u8(Tag.INSTANCE);
+        this.str(name);
+      }
       this.fields(v);
       return this;
     }
-    const name = this.registry.nameOf(proto);
-    if (name === undefined) {
-      // An unknown class travels as its JSON form (toJSON honoured), as JSON.stringify would send it.
-      const json = JSON.stringify(v, (_k, val) => (typeof val === 'bigint' ? val.toString() : val));
-      return json === undefined ? this.write(undefined) : this.writeJson(json);
-    }
-    this.u8(Tag.INSTANCE);
-    this.str(name);
-    this.fields(v);
+    this.shapes.writeValues(shape, this, v);
     return this;
   }
 
@@ -276,74 +345,6 @@ export class Encoder {
   }
 }
 
-/** Sets an own data property; `__proto__` becomes a field, as JSON.parse makes it, not a prototype. */
-function setField(target: object, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-  else (target as Record<string, unknown>)[key] = value;
-}
-
-type Builder = (proto: object, values: unknown[]) => object;
-
-interface Shape {
-  keys: string[];
-  seen: number;
-  build: Builder | null;
-}
-
-/**
- * Object builders by shape. A shape seen COMPILE_AFTER times gets a builder compiled from its key
- * list (`o["key"] = values[0]; ...`); until then, and for shapes past the cache's limits, fields
- * are set one by one. Keys are embedded with JSON.stringify, so no key can escape the literal.
- */
-class ShapeCache {
-  static readonly COMPILE_AFTER = 4;
-  static readonly PER_PROTO = 16;
-  static readonly MAX_COMPILED = 512;
-  private readonly byProto = new Map<object, Shape[]>();
-  private compiled = 0;
-
-  build(proto: object, keys: string[], values: unknown[]): object {
-    const shape = this.lookup(proto, keys);
-    if (shape !== undefined) {
-      if (shape.build !== null) return shape.build(proto, values);
-      if (++shape.seen >= ShapeCache.COMPILE_AFTER && this.compiled < ShapeCache.MAX_COMPILED) {
-        shape.build = compileBuilder(keys);
-        this.compiled++;
-        if (shape.build !== null) return shape.build(proto, values);
-      }
-    }
-    const o = proto === Object.prototype ? {} : Object.create(proto);
-    for (let i = 0; i < keys.length; i++) setField(o, keys[i], values[i]);
-    return o;
-  }
-
-  private lookup(proto: object, keys: string[]): Shape | undefined {
-    let list = this.byProto.get(proto);
-    if (list === undefined) {
-      list = [];
-      this.byProto.set(proto, list);
-    }
-    const n = keys.length;
-    outer: for (let s = 0; s < list.length; s++) {
-      const k = list[s].keys;
-      if (k.length !== n) continue;
-      for (let i = 0; i < n; i++) if (k[i] !== keys[i]) continue outer;
-      return list[s];
-    }
-    if (list.length >= ShapeCache.PER_PROTO) return undefined;
-    const shape: Shape = { keys, seen: 0, build: null };
-    list.push(shape);
-    return shape;
-  }
-}
-
-function compileBuilder(keys: string[]): Builder | null {
-  // Keys that are array indices or __proto__ behave differently as literal stores; keep those on the slow path.
-  if (keys.some((k) => k === '__proto__' || /^\d+$/.test(k))) return null;
-  const body = keys.map((k, i) => `o[${JSON.stringify(k)}] = v[${i}];`).join('\n');
-  return new Function('proto', 'v', `const o = proto === Object.prototype ? {} : Object.create(proto);\n${body}\nreturn o;`) as Builder;
-}
-
 /** What a decoded error needs to look like a local one. */
 export interface ErrorRebuild {
   /** Replaces the remote stack; called with the rebuilt error (e.g. Error.captureStackTrace). */
@@ -355,7 +356,7 @@ export class Decoder {
   private pos = 0;
   /** Recently decoded short ASCII strings, by hash (see str()). */
   private readonly strings: (string | undefined)[] = new Array(STRING_CACHE_SIZE).fill(undefined);
-  private readonly shapes = new ShapeCache();
+  private readonly shapes = new DecoderShapes();
 
   constructor(
     private readonly registry: ClassRegistry = EMPTY_REGISTRY,
@@ -379,9 +380,10 @@ export class Decoder {
   }
 
   private u32(): number {
-    const v = this.buf.readUInt32LE(this.pos);
-    this.pos += 4;
-    return v;
+    const buf = this.buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
   }
 
   private str(): string {
@@ -410,6 +412,17 @@ export class Decoder {
     return s;
   }
 
+  /** The next value (the compiled shape readers call this for each field). */
+  readValue(): unknown {
+    return this.read();
+  }
+
+  private u16(): number {
+    const v = this.buf[this.pos] | (this.buf[this.pos + 1] << 8);
+    this.pos += 2;
+    return v;
+  }
+
   private read(): unknown {
     const tag = this.buf[this.pos++];
     switch (tag) {
@@ -422,7 +435,9 @@ export class Decoder {
       case Tag.FALSE:
         return false;
       case Tag.INT32: {
-        const v = this.buf.readInt32LE(this.pos);
+        const buf = this.buf;
+        const p = this.pos;
+        const v = buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
         this.pos += 4;
         return v;
       }
@@ -479,6 +494,18 @@ export class Decoder {
         }
         return this.readFields(map);
       }
+      case Tag.SHAPED:
+        return this.shapes.read(this.u16(), this);
+      case Tag.SHAPE_DEF: {
+        const id = this.u16();
+        const name = this.str();
+        const ctor = name === '' ? undefined : this.registry.get(name);
+        const n = this.u32();
+        const keys: string[] = new Array(n);
+        for (let i = 0; i < n; i++) keys[i] = this.str();
+        this.shapes.define(id, ctor ? (ctor.prototype as object) : Object.prototype, keys);
+        return this.shapes.read(id, this);
+      }
       case Tag.ERROR:
         return this.readError();
       default:
@@ -492,20 +519,9 @@ export class Decoder {
     return target;
   }
 
-  /**
-   * A plain object or class instance: its fields are read first, then the object is built by
-   * the builder compiled for its shape (prototype + key list) once that shape has recurred, so
-   * its stores are monomorphic instead of one megamorphic keyed store per field.
-   */
+  /** A plain object or class instance with its field names (past the shape table's limits). */
   private readObject(proto: object): object {
-    const n = this.u32();
-    const keys: string[] = new Array(n);
-    const values: unknown[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      keys[i] = this.str();
-      values[i] = this.read();
-    }
-    return this.shapes.build(proto, keys, values);
+    return this.readFields(proto === Object.prototype ? {} : Object.create(proto));
   }
 
   private readError(): Error {

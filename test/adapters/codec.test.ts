@@ -118,4 +118,64 @@ describe('blocking channel codec', function () {
     }
     expect(roundTrip([new JsonText('[{"a":1}]'), new Point(3)])).to.deep.equal([[{ a: 1 }], { px: 3 }]);
   });
+
+  describe('shapes', function () {
+    /** Encodes one message, commits it (it was "sent"), and returns a copy of its bytes. */
+    const send = (enc: Encoder, v: unknown): Buffer => {
+      const bytes = Buffer.from(enc.reset().write(v).bytes());
+      enc.commit();
+      return bytes;
+    };
+
+    it('an object names its fields the first time its shape crosses, then travels as a shape id and values', function () {
+      const enc = new Encoder(registry);
+      const dec = new Decoder(registry);
+      const first = send(enc, new ValueResult('k1', { name: 'a', n: 1 }, 5n, 0x02000000));
+      const second = send(enc, new ValueResult('k2', { name: 'b', n: 2 }, 6n, 0x02000000));
+      expect(first.includes(Buffer.from('mutationToken'))).to.equal(true);
+      expect(second.includes(Buffer.from('mutationToken'))).to.equal(false);
+      expect(second.includes(Buffer.from('name'))).to.equal(false);
+      expect(second.length).to.be.below(first.length / 2);
+      const a = dec.decode(first) as ValueResult;
+      const b = dec.decode(second) as ValueResult;
+      expect(b).to.be.instanceOf(ValueResult);
+      expect(b).to.deep.equal(new ValueResult('k2', { name: 'b', n: 2 }, 6n, 0x02000000));
+      expect(a.value).to.deep.equal({ name: 'a', n: 1 });
+    });
+
+    it('a message whose encoding failed takes its new shapes back, so the decoder never meets an id it was not given', function () {
+      const enc = new Encoder(registry);
+      const dec = new Decoder(registry);
+      dec.decode(send(enc, { known: 1 }));
+      const poisoned = {
+        fresh: 1,
+        get boom(): number {
+          throw new Error('getter failed');
+        },
+      };
+      expect(() => enc.reset().write([{ other: 2 }, poisoned])).to.throw('getter failed');
+      // That message was never sent: the next one must define `{other}` again.
+      const next = send(enc, [{ other: 3 }, { known: 4 }]);
+      expect(dec.decode(next)).to.deep.equal([{ other: 3 }, { known: 4 }]);
+    });
+
+    it('objects past the per-class shape limit fall back to named fields and still round-trip', function () {
+      const enc = new Encoder(registry);
+      const dec = new Decoder(registry);
+      for (let i = 0; i < 200; i++) {
+        const v = { [`field${i}`]: i, common: 'x' };
+        expect(dec.decode(send(enc, v))).to.deep.equal(v);
+      }
+      const late = send(enc, { field199: 1, common: 'y' });
+      expect(late.includes(Buffer.from('field199'))).to.equal(true);
+      expect(dec.decode(late)).to.deep.equal({ field199: 1, common: 'y' });
+    });
+
+    it('a decoder that missed a shape definition says the two ends are out of step', function () {
+      const enc = new Encoder(registry);
+      send(enc, { a: 1 });
+      const second = send(enc, { a: 2 });
+      expect(() => new Decoder(registry).decode(second)).to.throw(/unknown shape 0 \(the two ends are out of step\)/);
+    });
+  });
 });
