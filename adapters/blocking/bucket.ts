@@ -10,6 +10,7 @@ import { ArgumentError, ObjectDestroyedError } from '../../lib/engine/errors';
 import { runsOnThisThread } from '../common/embedded';
 import { ChannelCaller, ChannelState, createChannelBuffers } from './channel';
 import { sharedRegistry } from './registry';
+import { clusterThreadFor } from './cluster-threads';
 import type { BucketWorkerData } from './worker-main';
 import type { FlowLimits } from './stream-buffer';
 import type { PullAnswer } from './stream-buffer';
@@ -31,6 +32,13 @@ export interface BlockingBucketOptions {
    * by itself while it does not pay.
    */
   workerSpinMicros?: number;
+  /**
+   * Where the engine runs when the connection string names an embedded cluster that
+   * startEmbedded() runs in this process: `'cluster'` (the default) serves it on the cluster's
+   * own thread, which saves a thread and the hop between two; `'own'` gives it a worker thread
+   * of its own, as for any other cluster.
+   */
+  engineThread?: 'cluster' | 'own';
   /** Seconds to wait for the worker to start and connect (default 30). */
   connectWait?: number;
   /** Row batching and flow-control limits of streamed queries. */
@@ -49,6 +57,8 @@ export interface Bucket extends BlockingKv {}
 
 export class Bucket {
   private readonly worker: Worker;
+  /** False when the engine is served on an embedded cluster's thread, which the bucket must not end. */
+  private readonly ownsWorker: boolean;
   private readonly channel: ChannelCaller;
   private closedFlag = false;
 
@@ -59,7 +69,7 @@ export class Bucket {
           "Start it with startEmbedded() from 'deferbase/blocking', which runs it in its own thread.",
       );
     }
-    const { engineModule, spinMicros, workerSpinMicros, connectWait, streamLimits, ...engineOptions } = options;
+    const { engineModule, spinMicros, workerSpinMicros, connectWait, streamLimits, engineThread, ...engineOptions } = options;
     const buffers = createChannelBuffers();
     const { port1, port2 } = new MessageChannel();
     const data: BucketWorkerData & { deferbaseBlocking: true } = {
@@ -73,11 +83,19 @@ export class Bucket {
       limits: streamLimits,
       serverSpinMicros: workerSpinMicros,
     };
-    this.worker = new Worker(WORKER_FILE, { workerData: data, transferList: [port2] });
-    // A process that forgets close() must still exit: nothing here holds the event loop.
-    this.worker.unref();
+    const host = engineThread === 'own' ? undefined : clusterThreadFor(connstr);
+    if (host) {
+      this.worker = host.workerThread;
+      this.ownsWorker = false;
+      host.hostBucket(data);
+    } else {
+      this.worker = new Worker(WORKER_FILE, { workerData: data, transferList: [port2] });
+      this.ownsWorker = true;
+      // A process that forgets close() must still exit: nothing here holds the event loop.
+      this.worker.unref();
+      this.worker.on('error', (err) => debug('worker error: %s', err.stack));
+    }
     port1.unref();
-    this.worker.on('error', (err) => debug('worker error: %s', err.stack));
     this.channel = new ChannelCaller(buffers, port1, {
       registry: sharedRegistry(),
       spinMicros,
@@ -89,7 +107,8 @@ export class Bucket {
       this.invoke('connect', [], waitMs);
     } catch (err) {
       this.closedFlag = true;
-      void this.worker.terminate();
+      if (this.ownsWorker) void this.worker.terminate();
+      else this.releaseHosted();
       throw err;
     }
   }
@@ -99,7 +118,18 @@ export class Bucket {
     return this.closedFlag;
   }
 
-  /** The worker thread hosting this bucket's engine (for lifecycle inspection). */
+  /** After a failed start on a cluster's thread: frees what the cluster's thread holds for it. */
+  private releaseHosted(): void {
+    try {
+      if (this.channel.state === ChannelState.READY) this.channel.call('close', [], 10_000);
+    } catch (err) {
+      debug('closing a bucket that failed to start: %s', (err as Error).message);
+    } finally {
+      this.channel.markClosed();
+    }
+  }
+
+  /** The thread running this bucket's engine: its own worker, or an embedded cluster's thread (for lifecycle inspection). */
   get workerThread(): Worker {
     return this.worker;
   }
@@ -107,6 +137,9 @@ export class Bucket {
   /** Sends one request to the worker and waits for its answer. */
   invoke(method: string, args: unknown[], waitMs: number = KV_WAIT_MS): unknown {
     if (this.closedFlag && method !== 'close') throw new ObjectDestroyedError('the bucket was closed; open a new Bucket');
+    if (!this.ownsWorker && this.channel.state === ChannelState.CLOSED) {
+      throw new ObjectDestroyedError('the embedded cluster this bucket ran on was stopped; start one and open a new Bucket');
+    }
     return this.channel.call(method, args, waitMs);
   }
 
@@ -142,7 +175,7 @@ export class Bucket {
     return { ns: r.ns, calls: r.calls, samples };
   }
 
-  /** Closes the connection and ends the worker thread. Safe to call twice. */
+  /** Closes the connection and ends the worker thread (not an embedded cluster's thread it shares). Safe to call twice. */
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;

@@ -17,6 +17,16 @@ const REQ_LEN = 2;
 const RESP_LEN = 3;
 const RESP_KIND = 4;
 const STATE = 5;
+/**
+ * 1 while the caller sleeps in Atomics.wait / while the worker waits in Atomics.waitAsync. Each
+ * side notifies only when the other is parked: a side that spins sees the sequence word change
+ * by itself, and Atomics.notify costs a global lock (and, for an async waiter, a task posted to
+ * the other thread's loop). Safe because both words are sequentially consistent: a side stores
+ * its PARKED word before it reads the sequence word it waits on, and the other side stores the
+ * sequence word before it reads PARKED, so at least one of them sees the other's store.
+ */
+const CALLER_PARKED = 6;
+const SERVER_PARKED = 7;
 const CTRL_WORDS = 8;
 
 /** Worker lifecycle, as stored in the STATE word. */
@@ -65,6 +75,15 @@ export function createChannelBuffers(requestBytes = 256 * 1024, responseBytes = 
   };
 }
 
+/** Tells a caller waiting in waitReady() that its server could not start, and why. */
+export function reportStartFailure(buffers: ChannelBuffers, port: MessagePort, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  port.postMessage({ startError: { name: e.name, message: e.message, stack: e.stack } });
+  const ctrl = new Int32Array(buffers.ctrl);
+  Atomics.store(ctrl, STATE, ChannelState.CRASHED);
+  Atomics.notify(ctrl, STATE);
+}
+
 /** Raised in the caller when the worker is gone or does not answer in time. */
 export class ChannelError extends Error {
   constructor(message: string) {
@@ -103,9 +122,13 @@ function sendPayload(enc: Encoder, area: Buffer, port: MessagePort, ctrl: Int32A
   enc.commit();
 }
 
-/** The other side of sendPayload: the message's bytes, given the length word it stored. */
+/**
+ * The other side of sendPayload: a buffer that starts with the message, given the length word
+ * it stored. That is the shared area itself when the message is there (the decoder reads a
+ * message by its own structure, so no view of its exact length is made for each call).
+ */
 function receivePayload(len: number, area: Buffer, port: MessagePort, missing: string): Buffer {
-  if (len !== VIA_PORT) return area.subarray(0, len);
+  if (len !== VIA_PORT) return area;
   const msg = receiveMessageOnPort(port);
   if (!msg) throw new ChannelError(missing);
   const bytes = msg.message as Uint8Array;
@@ -251,7 +274,7 @@ export class ChannelCaller extends ChannelEnd {
       sendPayload(enc, this.reqArea, this.port, this.ctrl, REQ_LEN);
       const seq = (this.seq = (this.seq + 1) | 0);
       Atomics.store(this.ctrl, REQ_SEQ, seq);
-      Atomics.notify(this.ctrl, REQ_SEQ);
+      if (Atomics.load(this.ctrl, SERVER_PARKED) !== 0) Atomics.notify(this.ctrl, REQ_SEQ);
       this.await(seq, timeoutMs);
       const len = Atomics.load(this.ctrl, RESP_LEN);
       const kind = Atomics.load(this.ctrl, RESP_KIND);
@@ -289,14 +312,19 @@ export class ChannelCaller extends ChannelEnd {
   private sleep(seq: number, start: number, spun: boolean, timeoutMs: number): void {
     const ctrl = this.ctrl;
     const deadline = start + timeoutMs;
-    for (;;) {
-      const prev = Atomics.load(ctrl, RESP_SEQ);
-      if (prev === seq) return this.spin.record(now() - start, spun, false);
-      const st = Atomics.load(ctrl, STATE);
-      if (st === ChannelState.CRASHED) throw this.crashError();
-      const left = deadline - now();
-      if (left <= 0) throw new ChannelError(`the blocking worker did not answer within ${Math.round(timeoutMs)} ms`);
-      Atomics.wait(ctrl, RESP_SEQ, prev, left < 250 ? left : 250);
+    Atomics.store(ctrl, CALLER_PARKED, 1);
+    try {
+      for (;;) {
+        const prev = Atomics.load(ctrl, RESP_SEQ);
+        if (prev === seq) return this.spin.record(now() - start, spun, false);
+        const st = Atomics.load(ctrl, STATE);
+        if (st === ChannelState.CRASHED) throw this.crashError();
+        const left = deadline - now();
+        if (left <= 0) throw new ChannelError(`the blocking worker did not answer within ${Math.round(timeoutMs)} ms`);
+        Atomics.wait(ctrl, RESP_SEQ, prev, left < 250 ? left : 250);
+      }
+    } finally {
+      Atomics.store(ctrl, CALLER_PARKED, 0);
     }
   }
 
@@ -375,6 +403,7 @@ export class ChannelServer extends ChannelEnd {
 
   private arm(): void {
     if (this.stopped) return;
+    Atomics.store(this.ctrl, SERVER_PARKED, 1);
     const r = waitAsync(this.ctrl, REQ_SEQ, this.lastSeq);
     if (r.async) r.value.then(() => this.poll());
     else queueMicrotask(() => this.poll());
@@ -382,6 +411,7 @@ export class ChannelServer extends ChannelEnd {
 
   private poll(): void {
     if (this.stopped) return;
+    Atomics.store(this.ctrl, SERVER_PARKED, 0);
     const seq = Atomics.load(this.ctrl, REQ_SEQ);
     if (seq === this.lastSeq) {
       this.arm();
@@ -466,7 +496,7 @@ export class ChannelServer extends ChannelEnd {
     sendPayload(enc, this.respArea, this.port, this.ctrl, RESP_LEN);
     Atomics.store(this.ctrl, RESP_KIND, kind);
     Atomics.store(this.ctrl, RESP_SEQ, seq);
-    Atomics.notify(this.ctrl, RESP_SEQ);
+    if (Atomics.load(this.ctrl, CALLER_PARKED) !== 0) Atomics.notify(this.ctrl, RESP_SEQ);
     this.spinForNext();
   }
 

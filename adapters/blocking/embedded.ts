@@ -5,17 +5,22 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { ClusterNode } from '../../lib/server';
 import { EMBEDDED_USER, embeddedBucketConnstr, type EmbeddedOptions, type SampleName } from '../common/embedded';
 import { Bucket, WORKER_FILE, type BlockingBucketOptions } from './bucket';
-import { ChannelCaller, ChannelState, createChannelBuffers } from './channel';
+import { ChannelCaller, ChannelError, ChannelState, createChannelBuffers } from './channel';
 import { sharedRegistry } from './registry';
-import type { ClusterWorkerData } from './worker-main';
+import { addClusterThread, removeClusterThread, type ClusterThread } from './cluster-threads';
+import type { BucketWorkerData, ClusterWorkerData } from './worker-main';
 
 export interface BlockingEmbeddedOptions extends EmbeddedOptions {
   /** Called as sample documents load: (sample, loaded, total). */
   onProgress?: (sample: SampleName, loaded: number, total: number) => void;
 }
 
-/** An embedded cluster running in a worker thread; stop() ends the thread. */
-export class EmbeddedClusterThread {
+/**
+ * An embedded cluster running in a worker thread; stop() ends the thread. Blocking buckets
+ * opened on it from this process run their engines on that thread too (see Bucket's
+ * `engineThread` option).
+ */
+export class EmbeddedClusterThread implements ClusterThread {
   readonly connectionString: string;
   readonly nodes: ClusterNode[];
   private readonly channel: ChannelCaller;
@@ -37,6 +42,7 @@ export class EmbeddedClusterThread {
       this.connectionString = info.connectionString;
       this.nodes = info.nodes;
       for (const name of opts.samples ?? []) this.loadSample(name, onProgress);
+      addClusterThread(this);
     } catch (err) {
       this.stopped = true;
       void this.worker.terminate();
@@ -74,10 +80,17 @@ export class EmbeddedClusterThread {
     return this.worker;
   }
 
+  /** Hands a blocking bucket's channel to the cluster's thread, which serves it from then on. */
+  hostBucket(data: BucketWorkerData): void {
+    if (this.stopped) throw new ChannelError('the embedded cluster was stopped');
+    this.worker.postMessage({ deferbaseHostBucket: data }, [data.port]);
+  }
+
   /** Stops the cluster and ends its thread. Safe to call twice. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    removeClusterThread(this);
     try {
       if (this.channel.state === ChannelState.READY) this.channel.call('stop', [], 30_000);
     } finally {

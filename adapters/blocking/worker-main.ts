@@ -7,7 +7,7 @@ import { BucketCore } from '../common/core';
 import { createEngine } from '../common/engine-factory';
 import type { EngineLike } from '../common/contract';
 import { KV_METHODS } from '../common/methods';
-import { ChannelServer, ChannelState, type ChannelBuffers, type ChannelHandler, type Reply } from './channel';
+import { ChannelServer, ChannelState, reportStartFailure, type ChannelBuffers, type ChannelHandler, type Reply } from './channel';
 import { sharedRegistry } from './registry';
 import { StreamBuffer, DEFAULT_LIMITS, type FlowLimits } from './stream-buffer';
 
@@ -142,10 +142,64 @@ export interface ClusterHostModule {
   createClusterHost(notify: (event: unknown) => void): ChannelHandler & { stop(cb: () => void): void };
 }
 
+function engineFor(data: BucketWorkerData): EngineLike {
+  if (!data.engineModule) return createEngine(data.connstr, data.options);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(data.engineModule) as { createEngine(c: string, o: Record<string, unknown>): EngineLike };
+  return mod.createEngine(data.connstr, data.options);
+}
+
+/**
+ * The longest a bucket hosted on a cluster's thread spins for its caller's next request (us):
+ * the cluster's sockets wait while it spins, so it spins less than a bucket's own worker does.
+ */
+export const HOSTED_SPIN_MICROS = 50;
+
+/** Blocking buckets served on the cluster's thread, beside the cluster (see cluster-threads.ts). */
+class HostedBuckets {
+  private readonly servers = new Map<ChannelServer, BucketHost>();
+
+  /** Starts serving one bucket; it stops when the bucket closes or the cluster stops. */
+  add(data: BucketWorkerData): void {
+    let engine: EngineLike;
+    try {
+      engine = engineFor(data);
+    } catch (err) {
+      // The caller is in waitReady(): it throws this. The cluster itself is unharmed.
+      reportStartFailure(data.buffers, data.port, err);
+      return;
+    }
+    let server: ChannelServer;
+    const host = new BucketHost(engine, data.limits, () => {
+      this.servers.delete(server);
+      server.stop(ChannelState.CLOSED);
+      data.port.close();
+    });
+    server = new ChannelServer(data.buffers, data.port, host, {
+      registry: sharedRegistry(),
+      spinMicros: Math.min(data.serverSpinMicros ?? HOSTED_SPIN_MICROS, HOSTED_SPIN_MICROS),
+    });
+    this.servers.set(server, host);
+    server.start();
+  }
+
+  /** Closes every hosted bucket (their callers then get "the bucket is closed"). */
+  closeAll(cb: () => void): void {
+    let left = this.servers.size;
+    if (left === 0) return cb();
+    for (const host of [...this.servers.values()]) host.handle('close', [], () => --left === 0 && cb());
+  }
+
+  crashAll(err: unknown): void {
+    for (const server of this.servers.keys()) server.crash(err);
+  }
+}
+
 function main(data: WorkerData): void {
   // A pending Atomics.waitAsync does not keep a thread alive; this timer does, until close.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let server: ChannelServer;
+  const hosted = new HostedBuckets();
   const shutdown = (): void => {
     clearInterval(keepAlive);
     server.stop(ChannelState.CLOSED);
@@ -153,26 +207,26 @@ function main(data: WorkerData): void {
   };
   let handler: ChannelHandler;
   if (data.kind === 'bucket') {
-    let engine: EngineLike;
-    if (data.engineModule) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require(data.engineModule) as { createEngine(c: string, o: Record<string, unknown>): EngineLike };
-      engine = mod.createEngine(data.connstr, data.options);
-    } else {
-      engine = createEngine(data.connstr, data.options);
-    }
-    handler = new BucketHost(engine, data.limits, () => setImmediate(shutdown));
+    handler = new BucketHost(engineFor(data), data.limits, () => setImmediate(shutdown));
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(data.clusterModule ?? '../common/embedded-host') as ClusterHostModule;
     const host = mod.createClusterHost((event) => parentPort?.postMessage(event));
+    // Blocking buckets opened on this cluster from the process that started it run here.
+    parentPort?.on('message', (msg: { deferbaseHostBucket?: BucketWorkerData }) => {
+      if (msg?.deferbaseHostBucket) hosted.add(msg.deferbaseHostBucket);
+    });
+    // Listening must not keep the thread alive: keepAlive does, until stop.
+    parentPort?.unref();
     handler = {
       handle(method, args, reply) {
         if (method === 'stop') {
-          host.stop(() => {
-            reply(null);
-            setImmediate(shutdown);
-          });
+          hosted.closeAll(() =>
+            host.stop(() => {
+              reply(null);
+              setImmediate(shutdown);
+            }),
+          );
           return;
         }
         host.handle(method, args, reply);
@@ -185,6 +239,7 @@ function main(data: WorkerData): void {
   });
   process.on('uncaughtException', (err) => {
     debug('worker crashed: %s', err.stack);
+    hosted.crashAll(err);
     server.crash(err);
     clearInterval(keepAlive);
     process.exit(1);

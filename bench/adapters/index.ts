@@ -5,8 +5,9 @@
 //     cluster: a process that mixes subjects puts V8's young generation into a state (about
 //     5 MB promoted per scavenge, 6-12 ms scavenges) that slows whichever subject runs after
 //     the switch, the bare engine included. `--same-process` measures that way too.
-//   - blocking get latency, and its overhead over the engine's own latency measured inside the
-//     worker for the same calls (call by call);
+//   - blocking get latency, and its overhead over the engine's own latency measured on the
+//     engine's thread for the same calls (call by call), with the engine on the embedded
+//     cluster's thread and in a worker of its own;
 //   - a blocking iteration of 1,000,000 N1QL rows in a child process, with its peak RSS.
 // Usage: node dist/bench/adapters/index.js [--quick] [--kv-only] [--same-process] [--connstr URL]
 //        (--kv-only skips the 1M-row iteration; --connstr targets a cluster in another process,
@@ -247,38 +248,66 @@ async function main(): Promise<void> {
     }
     const engLat = median(results.get('engine')!.map((m) => m.lat.mean));
 
-    // Blocking: sequential by nature. Its overhead is its latency minus the engine time the
-    // worker itself measured for the same call, call by call.
-    const blocking = new BlockingBucket(connstr, CREDS);
+    // Blocking: sequential by nature. Its overhead is its latency minus the engine time measured
+    // on the engine's own thread for the same call, call by call. Two layouts, alternating in
+    // blocks of BLOCK calls so drifting machine load hits both alike: the engine on the embedded
+    // cluster's thread (what a bucket on a startEmbedded() cluster gets) and the engine in a
+    // worker of its own (what a bucket on any other cluster gets).
+    const layouts: Array<{ name: string; bucket: BlockingBucket }> = [];
     try {
-      for (let i = 0; i < 500; i++) blocking.get(`k${i % 1000}`);
-      blocking.engineTime();
-      const samples = new Float64Array(LATENCY_OPS);
-      for (let i = 0; i < LATENCY_OPS; i++) {
-        const t = now();
-        blocking.get(`k${i % 1000}`);
-        samples[i] = now() - t;
+      if (external <= 0) layouts.push({ name: "engine on the cluster's thread", bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'cluster' }) });
+      layouts.push({ name: 'engine in its own worker', bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'own' }) });
+      const BLOCK = 500;
+      const blocks = Math.max(1, Math.floor(LATENCY_OPS / BLOCK));
+      const perLayout = layouts.map(() => ({ total: [] as number[], engine: [] as number[], overhead: [] as number[], channel: [] as number[] }));
+      for (const { bucket } of layouts) {
+        for (let i = 0; i < 1000; i++) bucket.get(`k${i % 1000}`);
+        bucket.engineTime();
       }
-      const eng = blocking.engineTime();
-      const perCall = samples.map((s, i) => s - eng.samples[i] / 1e3);
-      const bl = summarize(samples);
-      const ov = summarize(perCall);
-      const engineInWorker = summarize(eng.samples.map((ns) => ns / 1e3));
-      const rt = new Float64Array(LATENCY_OPS);
-      for (let i = 0; i < LATENCY_OPS; i++) {
-        const t = now();
-        blocking.invoke('streamState', [0]);
-        rt[i] = now() - t;
+      for (let r = 0; r < blocks; r++) {
+        for (let j = 0; j < layouts.length; j++) {
+          const li = (r + j) % layouts.length;
+          const { bucket } = layouts[li];
+          const out = perLayout[li];
+          for (let i = 0; i < 50; i++) bucket.get(`k${i}`);
+          bucket.engineTime();
+          const samples = new Float64Array(BLOCK);
+          for (let i = 0; i < BLOCK; i++) {
+            const t = now();
+            bucket.get(`k${(r * BLOCK + i) % 1000}`);
+            samples[i] = now() - t;
+          }
+          const eng = bucket.engineTime().samples;
+          for (let i = 0; i < BLOCK; i++) {
+            out.total.push(samples[i]);
+            out.engine.push(eng[i] / 1e3);
+            out.overhead.push(samples[i] - eng[i] / 1e3);
+          }
+        }
       }
-      const bare = summarize(rt);
-      console.log('\nblocking get (us)');
-      console.log(`  blocking get: mean ${bl.mean.toFixed(1)}, p50 ${bl.p50.toFixed(1)}, p99 ${bl.p99.toFixed(1)}  (${(1e6 / bl.mean).toFixed(0)} ops/s)`);
-      console.log(`  engine time inside the worker for the same gets: mean ${engineInWorker.mean.toFixed(1)}, p50 ${engineInWorker.p50.toFixed(1)}`);
-      console.log(`  => blocking overhead over the engine's own latency, call by call: p50 ${ov.p50.toFixed(1)}, mean ${ov.mean.toFixed(1)}, p99 ${ov.p99.toFixed(1)} us per get`);
-      console.log(`  channel round trip alone (no engine): mean ${bare.mean.toFixed(1)}, p50 ${bare.p50.toFixed(1)}, p99 ${bare.p99.toFixed(1)}`);
-      console.log(`  bare engine sequential get (own process): mean ${engLat.toFixed(1)} (blocking / engine = ${(bl.mean / engLat).toFixed(2)}x)`);
+      // Measured apart from the gets: answers this quick would skew what the spin learned.
+      layouts.forEach(({ bucket }, li) => {
+        for (let i = 0; i < 2000; i++) {
+          const t = now();
+          bucket.invoke('streamState', [0]);
+          perLayout[li].channel.push(now() - t);
+        }
+      });
+      const f = (l: Lat): string => `p50 ${l.p50.toFixed(1)}, mean ${l.mean.toFixed(1)}, p99 ${l.p99.toFixed(1)}`;
+      console.log(`\nblocking get (us; ${blocks} blocks of ${BLOCK} calls per layout, alternating)`);
+      layouts.forEach(({ name }, i) => {
+        const m = perLayout[i];
+        const total = summarize(Float64Array.from(m.total));
+        const ov = summarize(Float64Array.from(m.overhead));
+        console.log(`  ${name}:`);
+        console.log(`    blocking get: ${f(total)}  (${(1e6 / total.mean).toFixed(0)} ops/s)`);
+        console.log(`    engine time on the engine's thread, same calls: ${f(summarize(Float64Array.from(m.engine)))}`);
+        console.log(`    => blocking overhead over the engine's own latency, call by call: ${f(ov)}`);
+        console.log(`    channel round trip alone (no engine): ${f(summarize(Float64Array.from(m.channel)))}`);
+        console.log(`    blocking / bare engine sequential get (own process, mean ${engLat.toFixed(1)}): ${(total.mean / engLat).toFixed(2)}x`);
+      });
     } finally {
-      blocking.close();
+      for (const { bucket } of layouts) bucket.close();
     }
 
     // 1M rows through the blocking iterator, in a child process so its RSS is the client's alone.

@@ -15,7 +15,8 @@ import {
   startEmbedded,
 } from '../../adapters/blocking';
 import { FAKE_ENGINE_MODULE } from './helpers/flavours';
-import { ArgumentError } from '../../lib/index';
+import { threadId } from 'node:worker_threads';
+import { ArgumentError, ObjectDestroyedError } from '../../lib/index';
 import { startEmbedded as startEmbeddedOnThisThread } from '../../adapters/promise';
 
 const sleepSync = (ms: number): void => {
@@ -164,6 +165,27 @@ describe('blocking flavour (gcouchbase semantics)', function () {
       expect(Date.now() - t0).to.be.lessThan(5000);
     });
 
+    it('no wake-up is lost when either side is parked: every call answers well inside the 250 ms re-check', function () {
+      // Each side notifies only when the other is parked. Make both park: answers take 2 ms
+      // (past the caller's 50 us spin) and the caller pauses 1 ms between calls (past the
+      // worker's 20 us spin). A lost notify would cost the caller its 250 ms re-check, or
+      // leave the worker asleep for good.
+      this.timeout(30_000);
+      const b = open({ fake: { kvDelayMs: 2 }, seed: { k: 'v' }, spinMicros: 50, workerSpinMicros: 20 });
+      try {
+        let slowest = 0;
+        for (let i = 0; i < 150; i++) {
+          if (i % 3 !== 0) sleepSync(1);
+          const t0 = performance.now();
+          expect(b.get('k').value).to.equal('v');
+          slowest = Math.max(slowest, performance.now() - t0);
+        }
+        expect(slowest).to.be.lessThan(200);
+      } finally {
+        b.close();
+      }
+    });
+
     it('a process that never calls close() still exits', function () {
       this.timeout(30_000);
       const script = `
@@ -184,7 +206,9 @@ describe('blocking flavour (gcouchbase semantics)', function () {
       this.timeout(60_000);
       const { cluster, bucket } = connectEmbedded({ buckets: [{ name: 'default' }] });
       try {
-        expect(cluster.workerThread.threadId).to.not.equal(bucket.workerThread.threadId);
+        // The bucket's engine is served on the cluster's thread, never on the caller's.
+        expect(bucket.workerThread.threadId).to.equal(cluster.workerThread.threadId);
+        expect(bucket.workerThread.threadId).to.not.equal(threadId);
         bucket.upsert('same-process', { ok: true });
         expect(bucket.get('same-process').value).to.deep.equal({ ok: true });
         expect(() => bucket.get('absent')).to.throw(NotFoundError);
@@ -195,6 +219,78 @@ describe('blocking flavour (gcouchbase semantics)', function () {
         }
       } finally {
         bucket.close();
+        cluster.stop();
+      }
+    });
+
+    it("engineThread: 'own' gives the bucket a worker of its own; both kinds see the same data", function () {
+      this.timeout(60_000);
+      const { cluster, bucket } = connectEmbedded({ buckets: [{ name: 'default' }] });
+      const own = cluster.openBucket('default', { engineThread: 'own' });
+      try {
+        expect(own.workerThread.threadId).to.not.equal(cluster.workerThread.threadId);
+        bucket.upsert('both', { from: 'hosted' });
+        expect(own.get('both').value).to.deep.equal({ from: 'hosted' });
+        own.upsert('both', { from: 'own' });
+        expect(bucket.get('both').value).to.deep.equal({ from: 'own' });
+      } finally {
+        own.close();
+        bucket.close();
+        cluster.stop();
+      }
+    });
+
+    it("closing a bucket on the cluster's thread leaves the cluster serving, and other buckets on it working", async function () {
+      this.timeout(60_000);
+      const cluster = startEmbedded({ buckets: [{ name: 'default' }] });
+      try {
+        const first = cluster.openBucket('default');
+        const second = cluster.openBucket('default');
+        first.upsert('k', 1);
+        first.close();
+        expect(() => first.get('k')).to.throw(ObjectDestroyedError);
+        expect(second.get('k').value).to.equal(1);
+        second.close();
+        // Opening and closing again on the same thread works, and nothing is left behind.
+        for (let i = 0; i < 3; i++) {
+          const b = cluster.openBucket('default');
+          expect(b.get('k').value).to.equal(1);
+          b.close();
+        }
+        expect(cluster.workerThread.threadId).to.be.a('number');
+      } finally {
+        cluster.stop();
+      }
+    });
+
+    it("stopping the cluster closes the buckets served on its thread: calls fail at once with ObjectDestroyedError", async function () {
+      this.timeout(60_000);
+      const cluster = startEmbedded({ buckets: [{ name: 'default' }] });
+      const bucket = cluster.openBucket('default');
+      bucket.upsert('k', 1);
+      const exited = new Promise<number>((resolve) => cluster.workerThread.once('exit', resolve));
+      cluster.stop();
+      expect(await exited).to.equal(0);
+      const t0 = Date.now();
+      expect(() => bucket.get('k')).to.throw(ObjectDestroyedError, /embedded cluster this bucket ran on was stopped/);
+      expect(Date.now() - t0).to.be.lessThan(1000);
+      bucket.close();
+    });
+
+    it("a bucket whose engine cannot start on the cluster's thread fails its constructor, and the cluster keeps serving", function () {
+      this.timeout(60_000);
+      const cluster = startEmbedded({ buckets: [{ name: 'default' }] });
+      try {
+        expect(() => cluster.openBucket('default', { engineModule: path.join(__dirname, 'no-such-module.js') })).to.throw(
+          ChannelError,
+          /failed to start: Error: Cannot find module/,
+        );
+        expect(() => cluster.openBucket('nosuchbucket', { config_total_timeout: 2 })).to.throw(/nosuchbucket/);
+        const ok = cluster.openBucket('default');
+        ok.upsert('still', 'serving');
+        expect(ok.get('still').value).to.equal('serving');
+        ok.close();
+      } finally {
         cluster.stop();
       }
     });
