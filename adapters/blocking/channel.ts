@@ -142,12 +142,16 @@ function receivePayload(len: number, area: Buffer, port: MessagePort, missing: s
  * cores it only steals the CPU the other side needs. So, every TRIAL waits:
  * - the window becomes 1.5x the 90th percentile of their durations (at least MIN_MS, at most
  *   the maximum): long enough for nearly every answer, short enough not to burn a core on the rest;
- * - spinning stops for OFF waits when fewer than a quarter of the spins ended with an answer
- *   (answers that slow are not worth a core).
+ * - spinning stops when fewer than a quarter of the spins ended with an answer (answers that
+ *   slow are not worth a core): for OFF_MIN waits after one such trial, twice as long after
+ *   each further one in a row, up to OFF_MAX. A burst of misses (another thread took the CPU
+ *   for a while) so costs a few dozen slow waits, while waits that always outlast the maximum
+ *   (query batches) soon spin only one trial in OFF_MAX waits.
  */
 export class AdaptiveSpin {
   static readonly TRIAL = 32;
-  static readonly OFF = 256;
+  static readonly OFF_MIN = 32;
+  static readonly OFF_MAX = 1024;
   /** The shortest window worth spinning (ms): about what a futex wake-up costs. */
   static readonly MIN_MS = 0.02;
   private readonly durations = new Float64Array(AdaptiveSpin.TRIAL);
@@ -155,6 +159,8 @@ export class AdaptiveSpin {
   private attempts = 0;
   private hits = 0;
   private off = 0;
+  /** How long the next stop lasts: OFF_MIN, doubled by each failed trial in a row. */
+  private offLength = AdaptiveSpin.OFF_MIN;
   private learned: number;
 
   constructor(private readonly maxMs: number) {
@@ -188,7 +194,12 @@ export class AdaptiveSpin {
     this.attempts++;
     if (hit) this.hits++;
     if (this.attempts < AdaptiveSpin.TRIAL) return;
-    if (this.hits * 4 < this.attempts) this.off = AdaptiveSpin.OFF;
+    if (this.hits * 4 < this.attempts) {
+      this.off = this.offLength;
+      this.offLength = Math.min(AdaptiveSpin.OFF_MAX, this.offLength * 2);
+    } else {
+      this.offLength = AdaptiveSpin.OFF_MIN;
+    }
     this.attempts = 0;
     this.hits = 0;
   }

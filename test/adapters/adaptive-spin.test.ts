@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { AdaptiveSpin } from '../../adapters/blocking/channel';
 
-const { TRIAL, OFF, MIN_MS } = AdaptiveSpin;
+const { TRIAL, OFF_MIN, OFF_MAX, MIN_MS } = AdaptiveSpin;
 
 /** One wait: the window it was given, then what happened. */
 function wait(s: AdaptiveSpin, tookMs: number): number {
@@ -41,23 +41,50 @@ describe('blocking channel spin policy', function () {
     }
   });
 
-  it('stops spinning for a while after a trial where spins rarely paid, then tries again', function () {
-    const s = new AdaptiveSpin(0.05);
-    for (let i = 0; i < TRIAL; i++) {
+  /** Spins missed for a whole trial: the answers all came after the window. */
+  const failTrial = (s: AdaptiveSpin): void => {
+    for (let n = 0; n < TRIAL; ) {
       const w = s.window();
-      s.record(w, true, false);
+      s.record(w > 0 ? w * 2 : 0.01, w > 0, false);
+      if (w > 0) n++;
     }
-    const windows = Array.from({ length: OFF + 1 }, () => s.window());
-    expect(windows.slice(0, OFF).every((w) => w === 0)).to.equal(true);
-    expect(windows[OFF]).to.be.greaterThan(0);
+  };
+  /** How many waits in a row do not spin, from now. */
+  const offRun = (s: AdaptiveSpin): number => {
+    let n = 0;
+    while (s.window() === 0) n++;
+    return n;
+  };
+
+  it('stops spinning for OFF_MIN waits after a trial where spins rarely paid, then tries again', function () {
+    const s = new AdaptiveSpin(0.05);
+    failTrial(s);
+    expect(offRun(s)).to.equal(OFF_MIN);
   });
 
-  it('does not spin for waits that usually outlast the maximum (queries), and keeps learning meanwhile', function () {
+  it('each failed trial in a row doubles the stop, up to OFF_MAX; a trial that pays starts over', function () {
+    const s = new AdaptiveSpin(0.05);
+    const runs: number[] = [];
+    for (let t = 0; t < 8; t++) {
+      failTrial(s);
+      runs.push(offRun(s));
+    }
+    expect(runs).to.deep.equal([32, 64, 128, 256, 512, 1024, 1024, 1024].map((n) => Math.min(n, OFF_MAX)));
+    // A trial where spins pay resets the stop to OFF_MIN.
+    const fresh = new AdaptiveSpin(0.05);
+    failTrial(fresh);
+    offRun(fresh);
+    for (let i = 0; i < TRIAL; i++) wait(fresh, 0.01);
+    failTrial(fresh);
+    expect(offRun(fresh)).to.equal(OFF_MIN);
+  });
+
+  it('waits that always outlast the maximum (queries) soon spin in only one trial per OFF_MAX waits', function () {
     const s = new AdaptiveSpin(1);
-    for (let i = 0; i < TRIAL; i++) wait(s, 5);
+    for (let i = 0; i < 10 * OFF_MAX; i++) wait(s, 5);
     let spun = 0;
-    for (let i = 0; i < OFF; i++) if (wait(s, 5) > 0) spun++;
-    expect(spun).to.equal(0);
+    for (let i = 0; i < 4 * (OFF_MAX + TRIAL); i++) if (wait(s, 5) > 0) spun++;
+    expect(spun).to.be.at.most(4 * TRIAL + TRIAL);
   });
 
   it('a slow spell with most answers still inside the maximum spins the whole maximum instead of stopping', function () {
@@ -65,7 +92,7 @@ describe('blocking channel spin policy', function () {
     // maximum, but spinning still catches 7 answers in 8, so a futex sleep would only cost more.
     const s = new AdaptiveSpin(1);
     for (let i = 0; i < TRIAL; i++) wait(s, i % 8 === 0 ? 5 : 0.1);
-    for (let i = 0; i < OFF; i++) expect(wait(s, 0.1)).to.be.greaterThan(0);
+    for (let i = 0; i < 8 * TRIAL; i++) expect(wait(s, 0.1)).to.be.greaterThan(0);
   });
 
   it('a zero maximum never spins', function () {
