@@ -7,7 +7,8 @@
 //     the switch, the bare engine included. `--same-process` measures that way too.
 //   - blocking get latency, and its overhead over the engine's own latency measured on the
 //     engine's thread for the same calls (call by call), with the engine on the embedded
-//     cluster's thread and in a worker of its own;
+//     cluster's thread and in a worker of its own, on the fresh cluster and again after the
+//     throughput phase;
 //   - a blocking iteration of 1,000,000 N1QL rows in a child process, with its peak RSS.
 // Usage: node dist/bench/adapters/index.js [--quick] [--kv-only] [--same-process] [--connstr URL]
 //        (--kv-only skips the 1M-row iteration; --connstr targets a cluster in another process,
@@ -170,6 +171,86 @@ async function child(name: SubjectName, connstr: string, latencyOps: number): Pr
   console.log(JSON.stringify(m));
 }
 
+type BlockingLayout = { name: string; total: Lat; engine: Lat; overhead: Lat; channel: Lat };
+
+const BLOCK = 500;
+
+/**
+ * Blocking gets, sequential by nature. The overhead is a call's latency minus the engine time
+ * measured on the engine's own thread for that same call. Two layouts, alternating in blocks of
+ * BLOCK calls so drifting machine load hits both alike: the engine on the embedded cluster's
+ * thread (what a bucket on a startEmbedded() cluster gets; not for an external cluster) and the
+ * engine in a worker of its own (what a bucket on any other cluster gets).
+ */
+function measureBlocking(connstr: string, external: boolean): BlockingLayout[] {
+  const layouts: Array<{ name: string; bucket: BlockingBucket }> = [];
+  try {
+    if (!external) layouts.push({ name: "engine on the cluster's thread", bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'cluster' }) });
+    layouts.push({ name: 'engine in its own worker', bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'own' }) });
+    const blocks = Math.max(1, Math.floor(LATENCY_OPS / BLOCK));
+    const perLayout = layouts.map(() => ({ total: [] as number[], engine: [] as number[], overhead: [] as number[], channel: [] as number[] }));
+    // Warm-up, as for the other subjects (warmUp: 10,500 calls): until both ends' code is
+    // optimized and both spin windows are learned. The first 4,000 measured calls after only
+    // 3,000 warm-up calls still averaged 2-3x the later ones.
+    for (const { bucket } of layouts) {
+      for (let i = 0; i < 10_000; i++) bucket.get(`k${i % 1000}`);
+      bucket.engineTime();
+    }
+    for (let r = 0; r < blocks; r++) {
+      for (let j = 0; j < layouts.length; j++) {
+        const li = (r + j) % layouts.length;
+        const { bucket } = layouts[li];
+        const out = perLayout[li];
+        for (let i = 0; i < 50; i++) bucket.get(`k${i}`);
+        bucket.engineTime();
+        const samples = new Float64Array(BLOCK);
+        for (let i = 0; i < BLOCK; i++) {
+          const t = now();
+          bucket.get(`k${(r * BLOCK + i) % 1000}`);
+          samples[i] = now() - t;
+        }
+        const eng = bucket.engineTime().samples;
+        for (let i = 0; i < BLOCK; i++) {
+          out.total.push(samples[i]);
+          out.engine.push(eng[i] / 1e3);
+          out.overhead.push(samples[i] - eng[i] / 1e3);
+        }
+      }
+    }
+    // Measured apart from the gets: answers this quick would skew what the spin learned.
+    layouts.forEach(({ bucket }, li) => {
+      for (let i = 0; i < 2000; i++) {
+        const t = now();
+        bucket.invoke('streamState', [0]);
+        perLayout[li].channel.push(now() - t);
+      }
+    });
+    return layouts.map(({ name }, i) => ({
+      name,
+      total: summarize(Float64Array.from(perLayout[i].total)),
+      engine: summarize(Float64Array.from(perLayout[i].engine)),
+      overhead: summarize(Float64Array.from(perLayout[i].overhead)),
+      channel: summarize(Float64Array.from(perLayout[i].channel)),
+    }));
+  } finally {
+    for (const { bucket } of layouts) bucket.close();
+  }
+}
+
+function blockingReport(when: string, layouts: BlockingLayout[], engLat: number): string {
+  const f = (l: Lat): string => `p50 ${l.p50.toFixed(1)}, mean ${l.mean.toFixed(1)}, p99 ${l.p99.toFixed(1)}`;
+  const lines = [`\nblocking get, ${when} (us; ${Math.max(1, Math.floor(LATENCY_OPS / BLOCK))} blocks of ${BLOCK} calls per layout, alternating)`];
+  for (const l of layouts) {
+    lines.push(`  ${l.name}:`);
+    lines.push(`    blocking get: ${f(l.total)}  (${(1e6 / l.total.mean).toFixed(0)} ops/s)`);
+    lines.push(`    engine time on the engine's thread, same calls: ${f(l.engine)}`);
+    lines.push(`    => blocking overhead over the engine's own latency, call by call: ${f(l.overhead)}`);
+    lines.push(`    channel round trip alone (no engine): ${f(l.channel)}`);
+    lines.push(`    blocking / bare engine sequential get (own process, mean ${engLat.toFixed(1)}): ${(l.total.mean / engLat).toFixed(2)}x`);
+  }
+  return lines.join('\n');
+}
+
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 function report(title: string, names: readonly string[], results: Map<string, Measured[]>, rounds: number): void {
@@ -206,7 +287,9 @@ async function main(): Promise<void> {
     cluster = startEmbedded({ buckets: [{ name: 'bench' }] });
   }
   const connstr = cluster.bucketConnstr('bench');
-  const rounds = QUICK ? 3 : 5;
+  // Per-run throughput of one subject varies by +-30% here (fresh process to fresh process), so
+  // the ratios need many rounds: the median of 15 per-round ratios.
+  const rounds = QUICK ? 3 : 15;
   const latencyOps = Math.floor(LATENCY_OPS / rounds);
   try {
     // The documents every get reads.
@@ -215,6 +298,8 @@ async function main(): Promise<void> {
       await throughput(subject.upsert, 1000);
       await close();
     }
+    // Blocking first, on the fresh cluster; again after the throughput phase (both printed below).
+    const blockingBefore = measureBlocking(connstr, external > 0);
     // Rounds rotate the order of the subjects, so drifting machine load hits them alike.
     const results = new Map<string, Measured[]>(SUBJECT_NAMES.map((n) => [n, []]));
     for (let r = 0; r < rounds; r++) {
@@ -248,70 +333,9 @@ async function main(): Promise<void> {
     }
     const engLat = median(results.get('engine')!.map((m) => m.lat.mean));
 
-    // Blocking: sequential by nature. Its overhead is its latency minus the engine time measured
-    // on the engine's own thread for the same call, call by call. Two layouts, alternating in
-    // blocks of BLOCK calls so drifting machine load hits both alike: the engine on the embedded
-    // cluster's thread (what a bucket on a startEmbedded() cluster gets) and the engine in a
-    // worker of its own (what a bucket on any other cluster gets).
-    const layouts: Array<{ name: string; bucket: BlockingBucket }> = [];
-    try {
-      if (external <= 0) layouts.push({ name: "engine on the cluster's thread", bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'cluster' }) });
-      layouts.push({ name: 'engine in its own worker', bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'own' }) });
-      const BLOCK = 500;
-      const blocks = Math.max(1, Math.floor(LATENCY_OPS / BLOCK));
-      const perLayout = layouts.map(() => ({ total: [] as number[], engine: [] as number[], overhead: [] as number[], channel: [] as number[] }));
-      // Warm-up, as for the other subjects (warmUp: 10,500 calls): until both ends' code is
-      // optimized and both spin windows are learned. The first 4,000 measured calls after only
-      // 3,000 warm-up calls still averaged 2-3x the later ones.
-      for (const { bucket } of layouts) {
-        for (let i = 0; i < 10_000; i++) bucket.get(`k${i % 1000}`);
-        bucket.engineTime();
-      }
-      for (let r = 0; r < blocks; r++) {
-        for (let j = 0; j < layouts.length; j++) {
-          const li = (r + j) % layouts.length;
-          const { bucket } = layouts[li];
-          const out = perLayout[li];
-          for (let i = 0; i < 50; i++) bucket.get(`k${i}`);
-          bucket.engineTime();
-          const samples = new Float64Array(BLOCK);
-          for (let i = 0; i < BLOCK; i++) {
-            const t = now();
-            bucket.get(`k${(r * BLOCK + i) % 1000}`);
-            samples[i] = now() - t;
-          }
-          const eng = bucket.engineTime().samples;
-          for (let i = 0; i < BLOCK; i++) {
-            out.total.push(samples[i]);
-            out.engine.push(eng[i] / 1e3);
-            out.overhead.push(samples[i] - eng[i] / 1e3);
-          }
-        }
-      }
-      // Measured apart from the gets: answers this quick would skew what the spin learned.
-      layouts.forEach(({ bucket }, li) => {
-        for (let i = 0; i < 2000; i++) {
-          const t = now();
-          bucket.invoke('streamState', [0]);
-          perLayout[li].channel.push(now() - t);
-        }
-      });
-      const f = (l: Lat): string => `p50 ${l.p50.toFixed(1)}, mean ${l.mean.toFixed(1)}, p99 ${l.p99.toFixed(1)}`;
-      console.log(`\nblocking get (us; ${blocks} blocks of ${BLOCK} calls per layout, alternating)`);
-      layouts.forEach(({ name }, i) => {
-        const m = perLayout[i];
-        const total = summarize(Float64Array.from(m.total));
-        const ov = summarize(Float64Array.from(m.overhead));
-        console.log(`  ${name}:`);
-        console.log(`    blocking get: ${f(total)}  (${(1e6 / total.mean).toFixed(0)} ops/s)`);
-        console.log(`    engine time on the engine's thread, same calls: ${f(summarize(Float64Array.from(m.engine)))}`);
-        console.log(`    => blocking overhead over the engine's own latency, call by call: ${f(ov)}`);
-        console.log(`    channel round trip alone (no engine): ${f(summarize(Float64Array.from(m.channel)))}`);
-        console.log(`    blocking / bare engine sequential get (own process, mean ${engLat.toFixed(1)}): ${(total.mean / engLat).toFixed(2)}x`);
-      });
-    } finally {
-      for (const { bucket } of layouts) bucket.close();
-    }
+    console.log(blockingReport('on the fresh cluster, before the throughput phase', blockingBefore, engLat));
+    // Again on the cluster the throughput phase has worked hard (its heap and code are not as fresh).
+    console.log(blockingReport('after the throughput phase', measureBlocking(connstr, external > 0), engLat));
 
     // 1M rows through the blocking iterator, in a child process so its RSS is the client's alone.
     if (KV_ONLY) return;
