@@ -1,10 +1,11 @@
 // The blocking caller's side and the worker's side of one request/response channel.
 //
 // Layout: a small Int32Array of control words and two byte areas, all on SharedArrayBuffers.
-// The caller writes a request into its area, bumps REQ_SEQ and notifies; the worker (parked in
-// Atomics.waitAsync, so its event loop keeps running the engine) answers into the response
-// area, stores RESP_SEQ and notifies. The caller spins on RESP_SEQ for a short while (most KV
-// answers land within that window) and then sleeps in Atomics.wait. Anything too big for an
+// The caller writes a request into its area and bumps REQ_SEQ; the worker (spinning right after
+// an answer, else parked in Atomics.waitAsync so its event loop keeps running the engine)
+// answers into the response area and stores RESP_SEQ. The caller spins on RESP_SEQ for a learned
+// window (most KV answers land within it) and then sleeps in Atomics.wait. Each side notifies
+// only when the other is parked (CALLER_PARKED / SERVER_PARKED). Anything too big for an
 // area goes through a MessagePort instead, read synchronously with receiveMessageOnPort.
 //
 // Exactly one request is outstanding at a time: the caller is blocked while it waits.
@@ -43,7 +44,6 @@ const enum RespKind {
 }
 
 const VIA_PORT = -1;
-
 
 /**
  * The caller's longest spin (microseconds). A KV round trip through a worker and a cluster takes

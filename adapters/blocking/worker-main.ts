@@ -183,7 +183,7 @@ class HostedBuckets {
     server.start();
   }
 
-  /** Closes every hosted bucket (their callers then get "the bucket is closed"). */
+  /** Closes every hosted bucket (their callers then get ObjectDestroyedError, see Bucket.invoke). */
   closeAll(cb: () => void): void {
     let left = this.servers.size;
     if (left === 0) return cb();
