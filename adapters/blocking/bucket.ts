@@ -11,6 +11,8 @@ import { runsOnThisThread } from '../common/embedded';
 import { ChannelCaller, ChannelState, createChannelBuffers } from './channel';
 import { sharedRegistry } from './registry';
 import { clusterThreadFor } from './cluster-threads';
+import { CallerTranscoding } from './transcoding';
+import type { Transcoder } from '../../lib/engine/transcoder';
 import type { BucketWorkerData } from './worker-main';
 import type { FlowLimits } from './stream-buffer';
 import type { PullAnswer } from './stream-buffer';
@@ -39,6 +41,12 @@ export interface BlockingBucketOptions {
    * of its own, as for any other cluster.
    */
   engineThread?: 'cluster' | 'own';
+  /**
+   * Replaces the common-flags transcoder, as in the other flavours. It runs in the calling
+   * thread (code cannot cross to the worker): documents are encoded before they are sent and
+   * decoded when they arrive.
+   */
+  transcoder?: Transcoder;
   /** Seconds to wait for the worker to start and connect (default 30). */
   connectWait?: number;
   /** Row batching and flow-control limits of streamed queries. */
@@ -61,6 +69,8 @@ export class Bucket {
   private readonly ownsWorker: boolean;
   private readonly channel: ChannelCaller;
   private closedFlag = false;
+  /** The caller's own transcoder at work, when one was given. */
+  private readonly transcoding: CallerTranscoding | undefined;
 
   constructor(connstr: string, options: BlockingBucketOptions = {}) {
     if (runsOnThisThread(connstr)) {
@@ -69,7 +79,8 @@ export class Bucket {
           "Start it with startEmbedded() from 'deferbase/blocking', which runs it in its own thread.",
       );
     }
-    const { engineModule, spinMicros, workerSpinMicros, connectWait, streamLimits, engineThread, ...engineOptions } = options;
+    const { engineModule, spinMicros, workerSpinMicros, connectWait, streamLimits, engineThread, transcoder, ...engineOptions } = options;
+    this.transcoding = transcoder ? new CallerTranscoding(transcoder) : undefined;
     const buffers = createChannelBuffers();
     const { port1, port2 } = new MessageChannel();
     const data: BucketWorkerData & { deferbaseBlocking: true } = {
@@ -82,6 +93,7 @@ export class Bucket {
       engineModule,
       limits: streamLimits,
       serverSpinMicros: workerSpinMicros,
+      callerTranscodes: transcoder !== undefined,
     };
     const host = engineThread === 'own' ? undefined : clusterThreadFor(connstr);
     if (host) {
@@ -143,6 +155,18 @@ export class Bucket {
     return this.channel.call(method, args, waitMs);
   }
 
+  /** A KV method's call: with the bucket's own transcoder, documents are encoded here and decoded on return. */
+  kvCall(method: KvMethodName, args: unknown[]): unknown {
+    const t = this.transcoding;
+    if (t === undefined) return this.invoke(method, args);
+    return t.decodeResult(this.invoke(method, t.encodeArgs(method, args)));
+  }
+
+  /** A batch of streamed rows as the caller sees them (view docs decoded by its own transcoder). */
+  finishRows(rows: unknown): void {
+    this.transcoding?.decodeRows(rows);
+  }
+
   /**
    * A N1QL query whose rows are read as you iterate: `for (const row of bucket.n1qlQuery(q))`.
    * The request starts on the first iteration; `meta` is set after the last row.
@@ -187,7 +211,7 @@ export class Bucket {
   }
 }
 
-defineKvMethods(Bucket.prototype, (bucket, name, args) => bucket.invoke(name, args));
+defineKvMethods(Bucket.prototype, (bucket, name, args) => bucket.kvCall(name, args));
 
 /**
  * Rows of a streamed query, pulled from the worker a batch at a time. Iterate once; `break`
@@ -233,6 +257,7 @@ export class BlockingRows<T> implements IterableIterator<T> {
         this.batch = [];
         throw err;
       }
+      this.bucket.finishRows(answer[0]);
       this.batch = answer[0] as T[];
       this.index = 0;
       if (answer[1]) {

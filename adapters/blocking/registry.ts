@@ -3,6 +3,7 @@
 // N1QLQuery arrives as what it left as.
 import * as shared from '../../lib/index';
 import { ClassRegistry } from './codec';
+import { EncodedValue, EncodeFailure } from './transcoding';
 
 let registry: ClassRegistry | undefined;
 
@@ -10,7 +11,8 @@ export function sharedRegistry(): ClassRegistry {
   if (!registry) {
     registry = new ClassRegistry()
       .addExports(shared as unknown as Record<string, unknown>)
-      .addExports({ Error, TypeError, RangeError, SyntaxError, ReferenceError, URIError, EvalError });
+      .addExports({ Error, TypeError, RangeError, SyntaxError, ReferenceError, URIError, EvalError })
+      .addExports({ EncodedValue, EncodeFailure });
   }
   return registry;
 }

@@ -10,6 +10,7 @@ import { KV_METHODS } from '../common/methods';
 import { ChannelServer, ChannelState, reportStartFailure, type ChannelBuffers, type ChannelHandler, type Reply } from './channel';
 import { sharedRegistry } from './registry';
 import { StreamBuffer, DEFAULT_LIMITS, type FlowLimits } from './stream-buffer';
+import { PASS_THROUGH } from './transcoding';
 
 const debug = createDebug('deferbase:adapters:blocking-worker');
 
@@ -23,6 +24,8 @@ export interface BucketWorkerData {
   engineModule?: string;
   limits?: Partial<FlowLimits>;
   serverSpinMicros?: number;
+  /** The caller runs its own transcoder (see transcoding.ts): the engine passes bytes through. */
+  callerTranscodes?: boolean;
 }
 
 export interface ClusterWorkerData {
@@ -143,10 +146,12 @@ export interface ClusterHostModule {
 }
 
 function engineFor(data: BucketWorkerData): EngineLike {
-  if (!data.engineModule) return createEngine(data.connstr, data.options);
+  // A caller with its own transcoder sends documents encoded and decodes what comes back.
+  const options = data.callerTranscodes ? { ...data.options, transcoder: PASS_THROUGH } : data.options;
+  if (!data.engineModule) return createEngine(data.connstr, options);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(data.engineModule) as { createEngine(c: string, o: Record<string, unknown>): EngineLike };
-  return mod.createEngine(data.connstr, data.options);
+  return mod.createEngine(data.connstr, options);
 }
 
 /**

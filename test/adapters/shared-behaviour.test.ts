@@ -2,7 +2,7 @@
 // backends: the in-memory test double (adapters' own logic, deterministic) and the real engine
 // talking to an embedded cluster that runs in its own worker thread.
 import { expect } from 'chai';
-import * as http from 'node:http';
+import { putDesignDoc } from './helpers/design-docs';
 import { startEmbedded, type EmbeddedClusterThread } from '../../adapters/blocking';
 import {
   KeyExistsError,
@@ -51,32 +51,6 @@ const realBackend: Backend = {
   hasQuery: () => cluster!.nodes[0].ports.n1ql !== undefined,
   hasViews: () => cluster!.nodes[0].ports.capi !== undefined,
 };
-
-function putDesignDoc(port: number, bucket: string, name: string, body: unknown): Promise<void> {
-  const payload = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'PUT',
-        path: `/${bucket}/_design/${name}`,
-        agent: false,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': payload.length,
-          authorization: 'Basic ' + Buffer.from('Administrator:password').toString('base64'),
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`design doc PUT: HTTP ${res.statusCode}`))));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 async function expectReject(p: Promise<unknown>): Promise<any> {
   try {

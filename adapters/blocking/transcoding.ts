@@ -1,0 +1,138 @@
+// A blocking Bucket's own transcoder runs in the calling thread: a transcoder is code (an object
+// with encode/decode functions), and code cannot cross to the worker thread. The caller encodes
+// each document before sending it and decodes each one it receives; the worker's engine uses
+// PASS_THROUGH, which hands the bytes on untouched. Errors take the paths they take in-process:
+// an encode error is carried to the engine and thrown there, so a *Multi call fails that key
+// only; a decode error fails a single-key call and marks the entry of a *Multi call or of a
+// view row's doc.
+import { CouchbaseError, ValueFormatError } from '../../lib/engine/errors';
+import { opSpec } from '../../lib/engine/operations';
+import { MultiResult, ValueResult } from '../../lib/engine/results';
+import type { Encoded, Transcoder } from '../../lib/engine/transcoder';
+import { KV_METHODS, type MethodSpec } from '../common/methods';
+
+/** A document's bytes and flags, as a transcoder made them or the server returned them. */
+export class EncodedValue {
+  constructor(
+    readonly bytes: Buffer,
+    readonly flags: number,
+    readonly datatype: number,
+    /** The format the call asked to read with (undefined: as the flags say). */
+    readonly format: number | undefined,
+  ) {}
+}
+
+/** An encode that failed in the caller; the worker's engine throws `error` where it would have encoded. */
+export class EncodeFailure {
+  constructor(readonly error: Error) {}
+}
+
+/** The worker's side: bytes in, bytes out. */
+export const PASS_THROUGH: Transcoder = {
+  encode(key: string, value: unknown): Encoded {
+    if (value instanceof EncodedValue) return { value: value.bytes, flags: value.flags, datatype: value.datatype };
+    if (value instanceof EncodeFailure) throw value.error;
+    throw new ValueFormatError(`value for key "${key}" reached the worker unencoded (a blocking-flavour bug; please report it)`, { key });
+  },
+  decode(_key: string, value: Buffer, flags: number, format?: number): unknown {
+    // A copy: the frame the value points into is reused by the socket reader.
+    return new EncodedValue(Buffer.from(value), flags, 0, format);
+  },
+};
+
+const STORE_OPS = new Set(['upsert', 'insert', 'replace', 'append', 'prepend']);
+
+/** The caller's side of a custom transcoder. */
+export class CallerTranscoding {
+  constructor(private readonly transcoder: Transcoder) {}
+
+  /** The arguments of `method` with every document encoded (the array is a copy when anything changed). */
+  encodeArgs(method: string, args: unknown[]): unknown[] {
+    const spec = (KV_METHODS as Record<string, MethodSpec | undefined>)[method];
+    if (spec === undefined || !STORE_OPS.has(spec.op)) return args;
+    if (spec.shape === 'keyValue') {
+      const key = args[0];
+      if (typeof key !== 'string') return args; // the core rejects it with its own message
+      const out = args.slice();
+      out[1] = this.encode(spec.op, key, args[1], args[2]);
+      return out;
+    }
+    // *Multi: {key: value} / Map entries, or a list of keys sharing options.value.
+    const keys = args[0];
+    const options = args[1] as Record<string, unknown> | undefined;
+    const out = args.slice();
+    if (keys instanceof Map) {
+      const m = new Map<unknown, unknown>();
+      for (const [k, v] of keys) m.set(k, typeof k === 'string' ? this.encode(spec.op, k, v, options) : v);
+      out[0] = m;
+    } else if (keys !== null && typeof keys === 'object' && !Array.isArray(keys)) {
+      const o: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(keys)) o[k] = this.encode(spec.op, k, v, options);
+      out[0] = o;
+    } else if (Array.isArray(keys) && options && typeof options === 'object' && 'value' in options) {
+      // One value for every key: encoded per key, since a transcoder may look at the key.
+      const o: Record<string, unknown> = {};
+      for (const k of keys) if (typeof k === 'string') o[k] = this.encode(spec.op, k, options.value, options);
+      out[0] = o;
+    }
+    return out;
+  }
+
+  private encode(op: string, key: string, value: unknown, options: unknown): EncodedValue | EncodeFailure | undefined {
+    // No value: left for the engine, which refuses it before it would encode anything.
+    if (value === undefined) return undefined;
+    const format = (options as { format?: number } | undefined)?.format ?? opSpec(op).defaultFormat;
+    try {
+      const e = this.transcoder.encode(key, value, format);
+      return new EncodedValue(e.value, e.flags, e.datatype, undefined);
+    } catch (err) {
+      return new EncodeFailure(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** A KV call's result with its documents decoded; a single-key call throws a decode error. */
+  decodeResult(result: unknown): unknown {
+    if (result instanceof MultiResult) {
+      for (const [k, r] of result) {
+        const done = this.decodeEntry(r);
+        if (done !== r) result.set(k, done);
+      }
+      return result;
+    }
+    if (result instanceof ValueResult && result.value instanceof EncodedValue) {
+      const err = this.decodeInto(result);
+      if (err) throw err;
+    }
+    return result;
+  }
+
+  /** View rows with includeDocs: each row's `doc` decoded, or failed as getMulti fails a key. */
+  decodeRows(rows: unknown): void {
+    if (!Array.isArray(rows)) return;
+    for (const row of rows) {
+      const r = row as { doc?: unknown } | null;
+      if (r && typeof r === 'object' && r.doc instanceof ValueResult) r.doc = this.decodeEntry(r.doc);
+    }
+  }
+
+  private decodeEntry(r: unknown): unknown {
+    if (!(r instanceof ValueResult) || !(r.value instanceof EncodedValue)) return r;
+    const err = this.decodeInto(r);
+    if (!err) return r;
+    // What the engine's multi makes of a key whose value would not decode.
+    const failed = new ValueResult(r.key, undefined, 0n, 0, err.rc);
+    failed.error = err;
+    return failed;
+  }
+
+  /** Decodes `r.value` in place; returns the error instead when the transcoder throws. */
+  private decodeInto(r: ValueResult): CouchbaseError | undefined {
+    const enc = r.value as EncodedValue;
+    try {
+      r.value = this.transcoder.decode(r.key, enc.bytes, enc.flags, enc.format);
+      return undefined;
+    } catch (e) {
+      return e instanceof CouchbaseError ? e : new ValueFormatError((e as Error).message, { key: r.key });
+    }
+  }
+}
