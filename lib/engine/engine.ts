@@ -694,8 +694,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     const frame = Buffer.allocUnsafe(HEADER_LENGTH + bodyLen);
     writeHeader(frame, 0, Magic.REQUEST, opcode, keyLen, extLen, datatype, 0, bodyLen, 0, spec.casOf(opts));
     if (extLen > 0) spec.writeExtras(frame, HEADER_LENGTH, opts, flags);
-    frame.write(key, HEADER_LENGTH + extLen, keyLen, 'utf8');
-    if (payload !== null) payload.copy(frame, HEADER_LENGTH + extLen + keyLen);
+    const keyAt = HEADER_LENGTH + extLen;
+    if (keyLen === key.length) {
+      // ASCII (checked above): byte stores beat Buffer#write's checks and its call into C++.
+      for (let i = 0; i < keyLen; i++) frame[keyAt + i] = key.charCodeAt(i);
+    } else {
+      frame.write(key, keyAt, keyLen, 'utf8');
+    }
+    if (payload !== null) payload.copy(frame, keyAt + keyLen);
     const op = new KvOp(this, spec, key, opts, frame, cb);
     this.launch(op, opts.timeout);
     return op;

@@ -5,7 +5,6 @@
 // hybrid logical clock, per-vBucket seqnos and UUIDs, expiry in the server clock, locks with
 // timeouts. N1QL DML goes through write()/remove(), which are the same code paths as KV
 // SET/ADD/REPLACE/DELETE, so both front ends see identical behaviour.
-import { crc32 } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import type {
   BucketMetadata,
@@ -18,6 +17,7 @@ import type {
   StoreWriteOptions,
 } from './service-types';
 import { systemClock } from './clock';
+import { vbucketOf } from '../protocol/vbucket';
 
 /** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
 export const StoreStatus = {
@@ -176,7 +176,7 @@ export function looksLikeJson(value: Buffer): boolean {
 
 /** The vBucket of a key, as Couchbase clients compute it (CRC32, bits 16..30). */
 export function vbucketOfKey(id: string | Buffer, numVBuckets: number): number {
-  return ((crc32(id) >>> 16) & 0x7fff) % numVBuckets;
+  return vbucketOf(id, numVBuckets);
 }
 
 export class DocumentStore implements BucketStore {

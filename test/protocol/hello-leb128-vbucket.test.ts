@@ -128,6 +128,13 @@ describe('protocol: vBucket hash', () => {
     }
   });
 
+  it('hashes ASCII string keys from their char codes to the same CRC-32, short and long', () => {
+    for (let i = 0; i < 600; i++) {
+      const key = `user::${i}-${'z'.repeat(i % 300)}${i % 5 === 0 ? '\u007f' : ''}`;
+      expect(crc32(key), key.slice(0, 20)).to.equal(crcBitwise(Buffer.from(key, 'latin1')));
+    }
+  });
+
   it('maps keys to the vBuckets other Couchbase clients document', () => {
     // cbgb's vbucket test: "hello" -> 528 of 1024
     expect(vbucketOf('hello', 1024)).to.equal(528);
