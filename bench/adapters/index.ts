@@ -103,7 +103,8 @@ function summarize(samples: Float64Array): Lat {
 
 const fmt = (n: number, d = 1): string => n.toFixed(d).padStart(9);
 
-type Measured = { upsert: number; get: number; lat: Lat };
+/** Throughputs (ops/s), the client process's CPU per get during its burst (us, all threads), latency. */
+type Measured = { upsert: number; get: number; getCpu: number; lat: Lat };
 
 const SUBJECT_NAMES = ['engine', 'engine #2', 'deferred', 'promise'] as const;
 type SubjectName = (typeof SUBJECT_NAMES)[number];
@@ -156,10 +157,13 @@ async function measure(s: Subject, latencyOps: number): Promise<Measured> {
   collect();
   const upsert = await throughput(s.upsert, THROUGHPUT_OPS);
   collect();
+  const cpu0 = process.cpuUsage();
   const get = await throughput(s.get, THROUGHPUT_OPS);
+  const cpu = process.cpuUsage(cpu0);
+  const getCpu = (cpu.user + cpu.system) / THROUGHPUT_OPS;
   collect();
   const lat = await latency(s.get, latencyOps);
-  return { upsert, get, lat };
+  return { upsert, get, getCpu, lat };
 }
 
 /** Child mode: one subject, fresh process, prints its measurement as one JSON line. */
@@ -256,15 +260,19 @@ const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(
 function report(title: string, names: readonly string[], results: Map<string, Measured[]>, rounds: number): void {
   const base = results.get('engine')!;
   console.log(`\n${title}`);
-  console.log(`throughput, ${IN_FLIGHT} in flight (ops/s; median of ${rounds} rounds; 'vs eng' is the median of the per-round ratios) and sequential get latency (us)`);
-  console.log('  subject       upsert/s   vs eng      get/s   vs eng    get p50    get p99');
+  console.log(`throughput, ${IN_FLIGHT} in flight (ops/s; median of ${rounds} rounds; 'vs eng' is the median of the per-round ratios), the client's CPU per get (us, its process), and sequential get latency (us)`);
+  const head = ['upsert/s', 'vs eng', 'get/s', 'vs eng', 'cpu/get', 'vs eng', 'get p50', 'get p99'];
+  const widths = [9, 10, 9, 10, 9, 10, 9, 9];
+  console.log(`  ${'subject'.padEnd(10)} ${head.map((h, i) => h.padStart(widths[i])).join(' ')}`);
   for (const name of names) {
     const r = results.get(name)!;
     // Ratios within a round (the subjects ran back to back) are steadier than ratios of medians.
     const upRatio = median(r.map((m, i) => m.upsert / base[i].upsert));
     const getRatio = median(r.map((m, i) => m.get / base[i].get));
+    // CPU per operation varies far less from process to process than ops/s does.
+    const cpuRatio = median(r.map((m, i) => m.getCpu / base[i].getCpu));
     console.log(
-      `  ${name.padEnd(10)} ${fmt(median(r.map((m) => m.upsert)), 0)} ${fmt(upRatio, 2)}x ${fmt(median(r.map((m) => m.get)), 0)} ${fmt(getRatio, 2)}x ${fmt(median(r.map((m) => m.lat.p50)))} ${fmt(median(r.map((m) => m.lat.p99)))}`,
+      `  ${name.padEnd(10)} ${fmt(median(r.map((m) => m.upsert)), 0)} ${fmt(upRatio, 2)}x ${fmt(median(r.map((m) => m.get)), 0)} ${fmt(getRatio, 2)}x ${fmt(median(r.map((m) => m.getCpu)), 2)} ${fmt(cpuRatio, 2)}x ${fmt(median(r.map((m) => m.lat.p50)))} ${fmt(median(r.map((m) => m.lat.p99)))}`,
     );
   }
 }
