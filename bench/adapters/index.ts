@@ -257,7 +257,9 @@ function blockingReport(when: string, layouts: BlockingLayout[], engLat: number)
 
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
-function report(title: string, names: readonly string[], results: Map<string, Measured[]>, rounds: number): void {
+/** Prints one table; returns each subject's median per-round [upsert, get] ratio to the engine. */
+function report(title: string, names: readonly string[], results: Map<string, Measured[]>, rounds: number): Map<string, [number, number]> {
+  const ratios = new Map<string, [number, number]>();
   const base = results.get('engine')!;
   console.log(`\n${title}`);
   console.log(`throughput, ${IN_FLIGHT} in flight (ops/s; median of ${rounds} rounds; 'vs eng' is the median of the per-round ratios), the client's CPU per get (us, its process), and sequential get latency (us)`);
@@ -271,9 +273,24 @@ function report(title: string, names: readonly string[], results: Map<string, Me
     const getRatio = median(r.map((m, i) => m.get / base[i].get));
     // CPU per operation varies far less from process to process than ops/s does.
     const cpuRatio = median(r.map((m, i) => m.getCpu / base[i].getCpu));
+    ratios.set(name, [upRatio, getRatio]);
     console.log(
       `  ${name.padEnd(10)} ${fmt(median(r.map((m) => m.upsert)), 0)} ${fmt(upRatio, 2)}x ${fmt(median(r.map((m) => m.get)), 0)} ${fmt(getRatio, 2)}x ${fmt(median(r.map((m) => m.getCpu)), 2)} ${fmt(cpuRatio, 2)}x ${fmt(median(r.map((m) => m.lat.p50)))} ${fmt(median(r.map((m) => m.lat.p99)))}`,
     );
+  }  return ratios;
+}
+
+/** Issue 8's targets, checked against this run's figures. */
+class Targets {
+  private readonly lines: string[] = [];
+
+  check(what: string, value: string, ok: boolean): void {
+    this.lines.push(`  ${ok ? 'met    ' : 'NOT met'}  ${what}: ${value}`);
+  }
+
+  print(): void {
+    console.log('\ntargets, in this run');
+    for (const l of this.lines) console.log(l);
   }
 }
 
@@ -299,6 +316,7 @@ async function main(): Promise<void> {
   // the ratios need many rounds: the median of 15 per-round ratios.
   const rounds = QUICK ? 3 : 15;
   const latencyOps = Math.floor(LATENCY_OPS / rounds);
+  const targets = new Targets();
   try {
     // The documents every get reads.
     {
@@ -321,7 +339,11 @@ async function main(): Promise<void> {
       }
       for (const n of SUBJECT_NAMES) results.get(n)!.push(perRound.get(n)!);
     }
-    report(`each subject in its own process (one per round), one cluster${external > 0 ? ' in another process' : ' in a thread of this one'}`, SUBJECT_NAMES, results, rounds);
+    const ratios = report(`each subject in its own process (one per round), one cluster${external > 0 ? ' in another process' : ' in a thread of this one'}`, SUBJECT_NAMES, results, rounds);
+    for (const name of ['deferred', 'promise'] as const) {
+      const [up, get] = ratios.get(name)!;
+      targets.check(`${name} within 10% of the bare engine (upsert, get)`, `${up.toFixed(2)}x, ${get.toFixed(2)}x`, up >= 0.9 && get >= 0.9);
+    }
 
     if (SAME_PROCESS) {
       // All subjects in this process, interleaved, each measurement after a full GC.
@@ -341,12 +363,19 @@ async function main(): Promise<void> {
     }
     const engLat = median(results.get('engine')!.map((m) => m.lat.mean));
 
+    const blockingAfter = measureBlocking(connstr, external > 0);
     console.log(blockingReport('on the fresh cluster, before the throughput phase', blockingBefore, engLat));
     // Again on the cluster the throughput phase has worked hard (its heap and code are not as fresh).
-    console.log(blockingReport('after the throughput phase', measureBlocking(connstr, external > 0), engLat));
+    console.log(blockingReport('after the throughput phase', blockingAfter, engLat));
+    for (const [when, layouts] of [['fresh cluster', blockingBefore], ['after throughput', blockingAfter]] as const) {
+      for (const l of layouts) {
+        const o = l.overhead;
+        targets.check(`blocking get overhead under 10 us, ${l.name}, ${when} (p50, mean)`, `${o.p50.toFixed(1)}, ${o.mean.toFixed(1)} us`, o.p50 < 10 && o.mean < 10);
+      }
+    }
 
     // 1M rows through the blocking iterator, in a child process so its RSS is the client's alone.
-    if (KV_ONLY) return;
+    if (KV_ONLY) return targets.print();
     const script = `
       const { Bucket, N1QLQuery } = require(${JSON.stringify(require.resolve('../../adapters/blocking'))});
       const b = new Bucket(${JSON.stringify(connstr)}, ${JSON.stringify(CREDS)});
@@ -365,7 +394,9 @@ async function main(): Promise<void> {
       const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as { n: number; ms: number; rss0: number; maxRss: number };
       console.log(`\nblocking iteration of ${r.n.toLocaleString()} N1QL rows (child process)`);
       console.log(`  ${r.ms} ms (${Math.round(r.n / (r.ms / 1000)).toLocaleString()} rows/s), RSS after connect ${(r.rss0 / 2 ** 20).toFixed(0)} MB, peak RSS ${(r.maxRss / 2 ** 20).toFixed(0)} MB`);
+      targets.check(`blocking iteration of ${r.n.toLocaleString()} rows under 200 MB peak RSS`, `${(r.maxRss / 2 ** 20).toFixed(0)} MB`, r.maxRss < 200 * 2 ** 20);
     }
+    targets.print();
   } finally {
     cluster.stop();
   }
