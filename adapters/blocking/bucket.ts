@@ -112,6 +112,8 @@ export class Bucket {
       registry: sharedRegistry(),
       spinMicros,
       captureStack: (err) => Error.captureStackTrace(err, Bucket.prototype.invoke),
+      // On a cluster's thread, the server closes when that cluster stops, not only on close().
+      closedError: host ? () => new ObjectDestroyedError('the embedded cluster this bucket ran on was stopped; start one and open a new Bucket') : undefined,
     });
     const waitMs = (connectWait ?? 30) * 1000;
     try {
@@ -149,9 +151,6 @@ export class Bucket {
   /** Sends one request to the worker and waits for its answer. */
   invoke(method: string, args: unknown[], waitMs: number = KV_WAIT_MS): unknown {
     if (this.closedFlag && method !== 'close') throw new ObjectDestroyedError('the bucket was closed; open a new Bucket');
-    if (!this.ownsWorker && this.channel.state === ChannelState.CLOSED) {
-      throw new ObjectDestroyedError('the embedded cluster this bucket ran on was stopped; start one and open a new Bucket');
-    }
     return this.channel.call(method, args, waitMs);
   }
 

@@ -98,6 +98,8 @@ export interface CallerOptions {
   spinMicros?: number;
   /** Called with each error the worker sent, before it is thrown, to give it the caller's stack. */
   captureStack?(err: Error): void;
+  /** The error a call on a channel the other side closed throws (default: ChannelError "the bucket is closed"). */
+  closedError?(): Error;
 }
 
 const now = (): number => performance.now();
@@ -236,9 +238,11 @@ abstract class ChannelEnd {
 export class ChannelCaller extends ChannelEnd {
   private seq = 0;
   private busy = false;
+  private readonly closedError: () => Error;
 
   constructor(buffers: ChannelBuffers, port: MessagePort, options: CallerOptions) {
     super(buffers, port, options.registry, { captureStack: options.captureStack }, options.spinMicros ?? DEFAULT_CALLER_SPIN_MICROS, 'request');
+    this.closedError = options.closedError ?? (() => new ChannelError('the bucket is closed'));
   }
 
   get state(): ChannelState {
@@ -276,7 +280,7 @@ export class ChannelCaller extends ChannelEnd {
     if (this.busy) throw new ChannelError('blocking bucket re-entered while a call was in progress');
     const st = Atomics.load(this.ctrl, STATE);
     if (st !== ChannelState.READY) {
-      throw new ChannelError(st === ChannelState.CLOSED ? 'the bucket is closed' : 'the blocking worker is not running');
+      throw st === ChannelState.CLOSED ? this.closedError() : new ChannelError('the blocking worker is not running');
     }
     this.busy = true;
     try {

@@ -3,6 +3,7 @@
 // own: one thread fewer, and no hop between the engine's thread and the cluster's.
 import type { Worker } from 'node:worker_threads';
 import type { BucketWorkerData } from './worker-main';
+import { endpointsOf } from '../common/embedded';
 
 /** A thread that runs an embedded cluster and can host blocking buckets' engines beside it. */
 export interface ClusterThread {
@@ -20,11 +21,6 @@ export function addClusterThread(t: ClusterThread): void {
 
 export function removeClusterThread(t: ClusterThread): void {
   threads.delete(t);
-}
-
-function endpointsOf(connstr: string): string[] {
-  const m = /^[a-z]+:\/\/([^/?]*)/i.exec(connstr);
-  return m ? m[1].split(',').filter(Boolean) : [];
 }
 
 /** The running cluster thread that `connstr` names, if any. */

@@ -6,7 +6,7 @@
 // Class instances and errors travel by name: both ends build the same ClassRegistry from the
 // same exports, so `ValueResult` leaves the worker as a ValueResult and arrives as one. Objects
 // name their fields once per shape (see shapes.ts), then travel as a shape id and values.
-import { DecoderShapes, EncoderShapes, setField } from './shapes';
+import { DecoderShapes, EncoderShapes, objectOf, setField } from './shapes';
 
 const enum Tag {
   UNDEFINED = 0,
@@ -379,11 +379,16 @@ export class Decoder {
     return out;
   }
 
-  private u32(): number {
+  /** Little-endian signed 32 bits, as byte loads (put32's other side). */
+  private i32(): number {
     const buf = this.buf;
     const p = this.pos;
     this.pos = p + 4;
-    return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
+    return buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
+  }
+
+  private u32(): number {
+    return this.i32() >>> 0;
   }
 
   private str(): string {
@@ -434,13 +439,8 @@ export class Decoder {
         return true;
       case Tag.FALSE:
         return false;
-      case Tag.INT32: {
-        const buf = this.buf;
-        const p = this.pos;
-        const v = buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
-        this.pos += 4;
-        return v;
-      }
+      case Tag.INT32:
+        return this.i32();
       case Tag.FLOAT64: {
         const v = this.buf.readDoubleLE(this.pos);
         this.pos += 8;
@@ -521,7 +521,7 @@ export class Decoder {
 
   /** A plain object or class instance with its field names (past the shape table's limits). */
   private readObject(proto: object): object {
-    return this.readFields(proto === Object.prototype ? {} : Object.create(proto));
+    return this.readFields(objectOf(proto));
   }
 
   private readError(): Error {

@@ -31,23 +31,40 @@ export interface ValueReader {
 type Writer = (enc: ValueWriter, v: object) => void;
 type Reader = (dec: ValueReader) => object;
 
-interface EncoderShape {
-  readonly id: number;
+/** What both tables track per shape to decide when to compile it. */
+interface Compilable {
   readonly keys: string[];
+  /** False for keys a literal store treats differently from a plain field (`__proto__`, indices). */
+  readonly compilable: boolean;
   uses: number;
+}
+
+interface EncoderShape extends Compilable {
+  readonly id: number;
   writer: Writer | null;
 }
 
-/** Keys a literal store would treat differently from a plain field: those shapes stay on the loop. */
-const awkward = (keys: string[]): boolean => keys.some((k) => k === '__proto__' || /^\d+$/.test(k));
+const compilable = (keys: string[]): boolean => !keys.some((k) => k === '__proto__' || /^\d+$/.test(k));
+
+/** How many functions a table has compiled; a shape's turn comes after COMPILE_AFTER uses. */
+class CompileBudget {
+  private compiled = 0;
+
+  /** Counts a use of `shape`; true when it should be compiled now (once per shape). */
+  due(shape: Compilable): boolean {
+    if (++shape.uses !== COMPILE_AFTER || !shape.compilable || this.compiled >= MAX_COMPILED) return false;
+    this.compiled++;
+    return true;
+  }
+}
 
 /** The encoder's side: which shapes the decoder already knows, by prototype. */
 export class EncoderShapes {
   private readonly byProto = new Map<object, EncoderShape[]>();
   private next = 0;
-  private committed = 0;
+  /** The list each uncommitted shape was added to, in order (next - pending.length are committed). */
   private readonly pending: EncoderShape[][] = [];
-  private compiled = 0;
+  private readonly budget = new CompileBudget();
 
   /** The known shape with exactly these keys, in this order, if any. */
   find(proto: object, keys: string[]): EncoderShape | undefined {
@@ -69,7 +86,7 @@ export class EncoderShapes {
     let list = this.byProto.get(proto);
     if (list === undefined) this.byProto.set(proto, (list = []));
     if (list.length >= PER_PROTO) return undefined;
-    const shape: EncoderShape = { id: this.next++, keys, uses: 0, writer: null };
+    const shape: EncoderShape = { id: this.next++, keys, compilable: compilable(keys), uses: 0, writer: null };
     list.push(shape);
     this.pending.push(list);
     return shape;
@@ -78,8 +95,7 @@ export class EncoderShapes {
   /** Writes `v`'s values in the shape's key order. */
   writeValues(shape: EncoderShape, enc: ValueWriter, v: object): void {
     if (shape.writer !== null) return shape.writer(enc, v);
-    if (++shape.uses >= COMPILE_AFTER && this.compiled < MAX_COMPILED && !awkward(shape.keys)) {
-      this.compiled++;
+    if (this.budget.due(shape)) {
       const body = shape.keys.map((k) => `e.write(v[${JSON.stringify(k)}]);`).join('\n');
       shape.writer = new Function('e', 'v', body) as Writer;
       return shape.writer(enc, v);
@@ -91,34 +107,32 @@ export class EncoderShapes {
   /** The message that defined the pending shapes was sent: the decoder will know them. */
   commit(): void {
     if (this.pending.length !== 0) this.pending.length = 0;
-    this.committed = this.next;
   }
 
   /** The message was not sent: forget the shapes it defined. */
   rollback(): void {
-    if (this.next === this.committed) return;
+    const n = this.pending.length;
+    if (n === 0) return;
     // Each list only ever grows at its end, so undoing in reverse order pops the right entries.
-    for (let i = this.pending.length - 1; i >= 0; i--) this.pending[i].pop();
+    for (let i = n - 1; i >= 0; i--) this.pending[i].pop();
     this.pending.length = 0;
-    this.next = this.committed;
+    this.next -= n;
   }
 }
 
-interface DecoderShape {
+interface DecoderShape extends Compilable {
   readonly proto: object;
-  readonly keys: string[];
-  uses: number;
   reader: Reader | null;
 }
 
 /** The decoder's side: shapes by id, as the encoder defined them. */
 export class DecoderShapes {
   private readonly byId: (DecoderShape | undefined)[] = [];
-  private compiled = 0;
+  private readonly budget = new CompileBudget();
 
   define(id: number, proto: object, keys: string[]): void {
     if (id >= MAX_SHAPES) throw new Error(`blocking codec: shape id ${id} is out of range`);
-    this.byId[id] = { proto, keys, uses: 0, reader: null };
+    this.byId[id] = { proto, keys, compilable: compilable(keys), uses: 0, reader: null };
   }
 
   /** Reads an object of shape `id` whose values follow. */
@@ -126,12 +140,11 @@ export class DecoderShapes {
     const shape = this.byId[id];
     if (shape === undefined) throw new Error(`blocking codec: unknown shape ${id} (the two ends are out of step)`);
     if (shape.reader !== null) return shape.reader(dec);
-    if (++shape.uses >= COMPILE_AFTER && this.compiled < MAX_COMPILED && !awkward(shape.keys)) {
-      this.compiled++;
+    if (this.budget.due(shape)) {
       shape.reader = compileReader(shape.proto, shape.keys);
       return shape.reader(dec);
     }
-    const o = shape.proto === Object.prototype ? {} : Object.create(shape.proto);
+    const o = objectOf(shape.proto);
     for (const k of shape.keys) setField(o, k, dec.readValue());
     return o;
   }
@@ -142,6 +155,11 @@ function compileReader(proto: object, keys: string[]): Reader {
   const body = keys.map((k) => `o[${JSON.stringify(k)}] = d.readValue();`).join('\n');
   const make = new Function('proto', `return function (d) {\nconst o = proto === Object.prototype ? {} : Object.create(proto);\n${body}\nreturn o;\n};`);
   return make(proto) as Reader;
+}
+
+/** A new empty object with prototype `proto` (a literal for plain objects: V8's fastest shape). */
+export function objectOf(proto: object): object {
+  return proto === Object.prototype ? {} : Object.create(proto);
 }
 
 /** Sets an own data property; `__proto__` becomes a field, as JSON.parse makes it, not a prototype. */

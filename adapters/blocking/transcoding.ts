@@ -9,7 +9,7 @@ import { CouchbaseError, ValueFormatError } from '../../lib/engine/errors';
 import { opSpec } from '../../lib/engine/operations';
 import { MultiResult, ValueResult } from '../../lib/engine/results';
 import type { Encoded, Transcoder } from '../../lib/engine/transcoder';
-import { KV_METHODS, type MethodSpec } from '../common/methods';
+import { KV_METHODS, type KvMethodName } from '../common/methods';
 
 /** A document's bytes and flags, as a transcoder made them or the server returned them. */
 export class EncodedValue {
@@ -40,48 +40,48 @@ export const PASS_THROUGH: Transcoder = {
   },
 };
 
-const STORE_OPS = new Set(['upsert', 'insert', 'replace', 'append', 'prepend']);
-
 /** The caller's side of a custom transcoder. */
 export class CallerTranscoding {
   constructor(private readonly transcoder: Transcoder) {}
 
   /** The arguments of `method` with every document encoded (the array is a copy when anything changed). */
-  encodeArgs(method: string, args: unknown[]): unknown[] {
-    const spec = (KV_METHODS as Record<string, MethodSpec | undefined>)[method];
-    if (spec === undefined || !STORE_OPS.has(spec.op)) return args;
+  encodeArgs(method: KvMethodName, args: unknown[]): unknown[] {
+    const spec = KV_METHODS[method];
+    // The engine's own table says which operations carry a document, and in which format by default.
+    const op = opSpec(spec.op);
+    if (op.value !== 'value') return args;
+    const options = args[spec.shape === 'keyValue' ? 2 : 1] as { format?: number; value?: unknown } | undefined;
+    const format = options?.format ?? op.defaultFormat;
     if (spec.shape === 'keyValue') {
       const key = args[0];
       if (typeof key !== 'string') return args; // the core rejects it with its own message
       const out = args.slice();
-      out[1] = this.encode(spec.op, key, args[1], args[2]);
+      out[1] = this.encode(key, args[1], format);
       return out;
     }
     // *Multi: {key: value} / Map entries, or a list of keys sharing options.value.
     const keys = args[0];
-    const options = args[1] as Record<string, unknown> | undefined;
     const out = args.slice();
     if (keys instanceof Map) {
       const m = new Map<unknown, unknown>();
-      for (const [k, v] of keys) m.set(k, typeof k === 'string' ? this.encode(spec.op, k, v, options) : v);
+      for (const [k, v] of keys) m.set(k, typeof k === 'string' ? this.encode(k, v, format) : v);
       out[0] = m;
     } else if (keys !== null && typeof keys === 'object' && !Array.isArray(keys)) {
       const o: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(keys)) o[k] = this.encode(spec.op, k, v, options);
+      for (const [k, v] of Object.entries(keys)) o[k] = this.encode(k, v, format);
       out[0] = o;
     } else if (Array.isArray(keys) && options && typeof options === 'object' && 'value' in options) {
       // One value for every key: encoded per key, since a transcoder may look at the key.
       const o: Record<string, unknown> = {};
-      for (const k of keys) if (typeof k === 'string') o[k] = this.encode(spec.op, k, options.value, options);
+      for (const k of keys) if (typeof k === 'string') o[k] = this.encode(k, options.value, format);
       out[0] = o;
     }
     return out;
   }
 
-  private encode(op: string, key: string, value: unknown, options: unknown): EncodedValue | EncodeFailure | undefined {
+  private encode(key: string, value: unknown, format: number): EncodedValue | EncodeFailure | undefined {
     // No value: left for the engine, which refuses it before it would encode anything.
     if (value === undefined) return undefined;
-    const format = (options as { format?: number } | undefined)?.format ?? opSpec(op).defaultFormat;
     try {
       const e = this.transcoder.encode(key, value, format);
       return new EncodedValue(e.value, e.flags, e.datatype, undefined);

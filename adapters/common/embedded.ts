@@ -151,7 +151,8 @@ function httpJson(method: string, port: number, path: string, body: unknown): Pr
 /** host:port of every KV listener of clusters running on this thread (see runsOnThisThread). */
 const thisThreadEndpoints = new Set<string>();
 
-function endpointsOf(connstr: string): string[] {
+/** The host:port list of a connection string (`couchbase://a:1,b:2/bucket` -> ['a:1', 'b:2']). */
+export function endpointsOf(connstr: string): string[] {
   const m = /^[a-z]+:\/\/([^/?]*)/i.exec(connstr);
   return m ? m[1].split(',').filter(Boolean) : [];
 }

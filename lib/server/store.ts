@@ -174,11 +174,6 @@ export function looksLikeJson(value: Buffer): boolean {
   }
 }
 
-/** The vBucket of a key, as Couchbase clients compute it (CRC32, bits 16..30). */
-export function vbucketOfKey(id: string | Buffer, numVBuckets: number): number {
-  return vbucketOf(id, numVBuckets);
-}
-
 export class DocumentStore implements BucketStore {
   readonly name: string;
   readonly uuid: string;
@@ -266,7 +261,7 @@ export class DocumentStore implements BucketStore {
   // ---- KV operations -------------------------------------------------------------------------
 
   vbucketOf(id: string): number {
-    return vbucketOfKey(id, this.numVBuckets);
+    return vbucketOf(id, this.numVBuckets);
   }
 
   /** The live item with its lock state, or undefined. Expired items are purged on the way. */
