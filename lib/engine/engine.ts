@@ -8,6 +8,7 @@ import { Magic, HEADER_LENGTH, writeHeader, type Packet } from '../protocol/pack
 import { Opcode } from '../protocol/opcodes';
 import { Status } from '../protocol/status';
 import { HelloFeature } from '../protocol/hello';
+import { encodeObserveRequest } from '../protocol/extras';
 import { KvConnection, encodeRequest, nextOpaque, type PendingRequest } from './connection';
 import { parseConnstr, secondsToMs, DEFAULT_KV_PORT, DEFAULT_KV_TLS_PORT, DEFAULT_HTTP_PORT, DEFAULT_HTTP_TLS_PORT, type ConnSpec, type ConnOptionsInput, type SaslMech } from './connstr';
 import { DeadlineQueue, type DeadlineNode } from './deadlines';
@@ -925,11 +926,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private observeOnce(key: string, vb: number, masterOnly: boolean, timeoutMs: number, cb: (err: CouchbaseError | null, infos: ObserveInfo[]) => void): void {
     const topo = this.topology!;
-    const keyBuf = Buffer.from(key, 'utf8');
-    const body = Buffer.allocUnsafe(4 + keyBuf.length);
-    body.writeUInt16BE(vb, 0);
-    body.writeUInt16BE(keyBuf.length, 2);
-    keyBuf.copy(body, 4);
+    const body = encodeObserveRequest([{ vbucket: vb, key: Buffer.from(key, 'utf8') }]);
     const infos: ObserveInfo[] = [];
     const targets: number[] = [];
     for (let c = 0; c <= (masterOnly ? 0 : topo.numReplicas); c++) {
