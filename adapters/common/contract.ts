@@ -18,10 +18,23 @@ export interface StreamControl {
   cancel(): void;
 }
 
+/**
+ * Receives a KV call's outcome: an object the caller already has for the call (a flavour's own
+ * Deferred or promise resolvers), so a call needs no callback closure.
+ */
+export interface KvSink {
+  kvDone(err: Error | null | undefined, result?: unknown): void;
+}
+
 export interface EngineLike {
   connect(cb: Callback<void>): void;
   close(cb?: Callback<void>): void;
   kv(op: string, key: string, options: Record<string, unknown>, cb: Callback): unknown;
+  /**
+   * Optional: kv() reporting to `handler.kvDone` instead of a callback (lib/engine's Engine has
+   * it). Returns a handle whose cancel() makes the engine report CancelledError at once.
+   */
+  dispatchKv?(op: string, key: string, options: Record<string, unknown>, handler: KvSink): unknown;
   kvMulti(op: string, keys: unknown, options: Record<string, unknown>, cb: Callback): unknown;
   n1ql(query: unknown, handler: StreamHandler): StreamControl;
   view(ddoc: string, view: string, params: Record<string, unknown>, handler: StreamHandler): StreamControl;

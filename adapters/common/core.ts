@@ -2,8 +2,10 @@
 // connection is up, cancellation, and the stream plumbing (views' includeDocs) that is the same
 // whatever async type a flavour hands back. Flavours add only their async type on top.
 import createDebug from 'debug';
-import type { Callback, EngineLike, StreamControl, StreamHandler } from './contract';
-import { normaliseInto, specOf, type MethodSpec } from './methods';
+import type { Callback, EngineLike, KvSink, StreamControl, StreamHandler } from './contract';
+import { normaliseInto, specOf, type KvCallTarget, type MethodSpec } from './methods';
+
+export type { KvSink } from './contract';
 
 const debug = createDebug('deferbase:adapters');
 
@@ -19,14 +21,6 @@ interface Waiter {
   fail(err: Error): void;
 }
 
-/**
- * Receives a KV call's outcome (the flavours' own async objects implement it, so a call needs
- * no extra callback closure). Called at most once, never after cancel().
- */
-export interface KvSink {
-  kvDone(err: Error | null | undefined, result?: unknown): void;
-}
-
 /** Raised for operations on a bucket that was closed. */
 export type ClosedErrorFactory = () => Error;
 
@@ -40,11 +34,15 @@ export class BucketCore {
   private connectError: Error | undefined;
   private readonly waiters = new Set<Waiter>();
   private readonly connectCallbacks: Callback<void>[] = [];
+  /** The engine reports to handler objects (EngineLike.dispatchKv): run() then needs no request object. */
+  private readonly dispatches: boolean;
 
   constructor(
     readonly engine: EngineLike,
     private readonly opts: CoreOptions,
-  ) {}
+  ) {
+    this.dispatches = typeof engine.dispatchKv === 'function';
+  }
 
   get connected(): boolean {
     return this.state === 'connected';
@@ -113,7 +111,8 @@ export class BucketCore {
 
   /**
    * The flavours' per-operation entry: call(), with the arguments as the method received them
-   * and the outcome going to `sink.kvDone` (no arguments array, no callback closure).
+   * and the outcome going to `sink.kvDone` (no arguments array, no callback closure). The sink
+   * hears once; after cancel() it may still hear a CancelledError, which it ignores.
    */
   run(method: string, a0: unknown, a1: unknown, a2: unknown, sink: KvSink): Pending {
     return this.start(method, a0, a1, a2, sink, null);
@@ -126,6 +125,7 @@ export class BucketCore {
     } catch (err) {
       return failLater(sink, cb, err as Error);
     }
+    if (sink !== null && this.dispatches && this.state === 'connected' && spec.shape !== 'multi') return this.dispatch(spec, method, a0, a1, a2, sink);
     const req = new KvRequest(this.engine, spec, sink, cb);
     try {
       normaliseInto(req, spec, method, a0, a1, a2);
@@ -136,6 +136,29 @@ export class BucketCore {
     if (this.state === 'connected') req.run();
     else req.queued = this.whenReady(() => req.run(), (err) => req.finish(err));
     return req;
+  }
+
+  /**
+   * A single-key call on a connected engine that reports to handler objects: the engine gets the
+   * sink itself, so the call allocates no request object and no closure, and the engine's own
+   * handle is what cancels it.
+   */
+  private dispatch(spec: MethodSpec, method: string, a0: unknown, a1: unknown, a2: unknown, sink: KvSink): Pending {
+    const call = SCRATCH;
+    try {
+      normaliseInto(call, spec, method, a0, a1, a2);
+    } catch (err) {
+      return failLater(sink, null, err as Error);
+    }
+    const key = call.key as string;
+    const options = call.options;
+    call.key = undefined;
+    call.options = EMPTY;
+    try {
+      return asHandle(this.engine.dispatchKv!(spec.op, key, options, sink)) ?? NOTHING_TO_CANCEL;
+    } catch (err) {
+      return failLater(sink, null, err as Error);
+    }
   }
 
   /** Streams a N1QL query. The control works before the connection is up too. */
@@ -247,6 +270,9 @@ class KvRequest implements Pending {
 }
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** Where dispatch() normalises a call's arguments (read at once, then cleared: nothing is retained). */
+const SCRATCH: KvCallTarget = { key: undefined, options: EMPTY };
 
 /**
  * A stream control that exists before the engine's own does: pause/resume/cancel issued while

@@ -137,13 +137,15 @@ defineFastKvMethods(Bucket.prototype, (bucket, name, a0, a1, a2) =>
  */
 class KvDeferred extends Deferred<unknown> implements KvSink {
   pending: Pending | undefined = undefined;
+  /** Set by cancel(): the CancelledError the engine may then report is not this Deferred's own. */
+  dropped = false;
 
   constructor() {
     super(cancelKv);
   }
 
   kvDone(err: Error | null | undefined, result?: unknown): void {
-    if (this.called) return;
+    if (this.dropped || this.called) return;
     if (err) this.errback(err);
     else this.callback(result);
   }
@@ -152,7 +154,9 @@ class KvDeferred extends Deferred<unknown> implements KvSink {
 // The canceller drops the operation (from the connect queue, or from the engine's pipeline);
 // the Deferred then fails with CancelledError, as Twisted's cancel() does.
 function cancelKv(d: Deferred<unknown>): void {
-  (d as KvDeferred).pending?.cancel();
+  const kv = d as KvDeferred;
+  kv.dropped = true;
+  kv.pending?.cancel();
 }
 
 function collect<T>(start: (h: StreamHandler) => StreamControl): Deferred<RowList<T>> {

@@ -40,6 +40,27 @@ import type { RowsHandler, StreamControl } from './stream';
 const debug = createDebug('deferbase:engine');
 
 export type KvCallback<R extends Result = Result> = (err: CouchbaseError | null, result: R | null) => void;
+
+/**
+ * Receives a KV operation's outcome, in place of a callback (see dispatchKv): an object the
+ * caller already has for the call, such as its Deferred, so the call needs no closure.
+ */
+export interface KvHandler<R extends Result = Result> {
+  kvDone(err: CouchbaseError | null, result: R | null): void;
+}
+
+/** Where an operation's outcome goes: a callback or a handler object. */
+type KvReceiver = KvCallback | KvHandler;
+
+function deliver(to: KvReceiver, err: CouchbaseError | null, result: Result | null): void {
+  if (typeof to === 'function') to(err, result);
+  else to.kvDone(err, result);
+}
+
+/** A receiver as a callback, for the composite operations (rare; they take callbacks). */
+function asCallback(to: KvReceiver): KvCallback {
+  return typeof to === 'function' ? to : (err, result) => to.kvDone(err, result);
+}
 export type MultiCallback = (err: CouchbaseError | null, result: MultiResult | null) => void;
 
 export interface EngineOptions extends ConnOptionsInput {
@@ -80,7 +101,7 @@ class KvOp implements PendingRequest, Expirable {
     readonly key: string,
     readonly opts: KvOptions,
     readonly frame: Buffer,
-    readonly cb: KvCallback,
+    readonly cb: KvReceiver,
   ) {}
   onPacket(p: Packet, conn: KvConnection): boolean {
     this.engine._onReply(this, p, conn);
@@ -590,13 +611,21 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Runs one KV operation from the table. `options.value` carries the document for stores. */
   kv(op: OpName, key: string, options: KvOptions | null | undefined, cb: KvCallback): KvHandle {
+    return this.dispatchKv(op, key, options, cb);
+  }
+
+  /**
+   * kv() with the outcome going to `handler.kvDone` (or to a callback): undici's dispatch(opts,
+   * handler). The handler is called once, asynchronously; after cancel() it gets CancelledError.
+   */
+  dispatchKv(op: OpName, key: string, options: KvOptions | null | undefined, handler: KvHandler | KvCallback): KvHandle {
     const spec = (OPERATIONS as Record<string, OpSpec | undefined>)[op];
     const opts = options ?? EMPTY_OPTS;
     if (spec === undefined) {
-      failLater(cb, new ArgumentError(`unknown operation "${op}"; known: ${Object.keys(OPERATIONS).join(', ')}`));
+      failLater(handler, new ArgumentError(`unknown operation "${op}"; known: ${Object.keys(OPERATIONS).join(', ')}`));
       return SETTLED;
     }
-    return this.start(spec, key, opts.value, opts, cb) ?? SETTLED;
+    return this.start(spec, key, opts.value, opts, handler) ?? SETTLED;
   }
 
   /**
@@ -640,12 +669,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** Returns the operation when one was launched (undefined when it failed up front or is composite). */
-  private start(spec: OpSpec, key: string, value: unknown, opts: KvOptions, cb: KvCallback): KvOp | undefined {
+  private start(spec: OpSpec, key: string, value: unknown, opts: KvOptions, cb: KvReceiver): KvOp | undefined {
     if (this.state === 'closed') return failLater(cb, new ObjectDestroyedError(`${spec.name}("${key}") on a closed engine`, { key }));
     if (this.state === 'failed') return failLater(cb, this.connectError!);
     if (spec.name === 'stats') {
       if (typeof key !== 'string') return failLater(cb, new ArgumentError('stats takes a group name string ("" for the default group)'));
-      this.startComposite(spec, key, opts, cb);
+      this.startComposite(spec, key, opts, asCallback(cb));
       return undefined;
     }
     if (typeof key !== 'string' || key.length === 0) return failLater(cb, new ArgumentError(`${spec.name} needs a non-empty string key (got ${key === '' ? 'an empty string' : typeof key})`, { key: String(key), rc: ErrorCode.EMPTY_KEY }));
@@ -667,7 +696,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       return failLater(cb, new ArgumentError(`timeout for key "${key}" must be a positive number of seconds`, { key }));
     }
     if (spec.composite) {
-      this.startComposite(spec, key, opts, cb);
+      this.startComposite(spec, key, opts, asCallback(cb));
       return undefined;
     }
     if (spec.durable && (opts.persistTo || opts.replicateTo) && this.topology) {
@@ -817,10 +846,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (err !== null) {
       // Python's quiet=True: a missing key is a result with success false, not an error.
       if (op.opts.quiet && err instanceof NotFoundError) {
-        if (op.spec.name === 'get') return op.cb(null, new ValueResult(op.key, undefined, 0n, 0, err.rc));
-        if (op.spec.name === 'remove') return op.cb(null, new OperationResult(op.key, 0n, err.rc));
+        if (op.spec.name === 'get') return deliver(op.cb, null, new ValueResult(op.key, undefined, 0n, 0, err.rc));
+        if (op.spec.name === 'remove') return deliver(op.cb, null, new OperationResult(op.key, 0n, err.rc));
       }
-      return op.cb(err, null);
+      return deliver(op.cb, err, null);
     }
     let result: Result;
     try {
@@ -828,12 +857,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       ctx.vbucket = op.vbucket;
       result = op.spec.build(op.key, p!, op.opts, ctx);
     } catch (e) {
-      return op.cb(e instanceof CouchbaseError ? e : new ValueFormatError((e as Error).message, { key: op.key }), null);
+      return deliver(op.cb, e instanceof CouchbaseError ? e : new ValueFormatError((e as Error).message, { key: op.key }), null);
     }
     if (op.spec.durable && (op.opts.persistTo || op.opts.replicateTo)) {
-      return this.awaitDurability(op.key, op.vbucket, op.opts, p!, op.spec.name === 'remove', result as OperationResult, op.cb);
+      return this.awaitDurability(op.key, op.vbucket, op.opts, p!, op.spec.name === 'remove', result as OperationResult, asCallback(op.cb));
     }
-    op.cb(null, result);
+    deliver(op.cb, null, result);
   }
 
   // --- composite operations -------------------------------------------------------------------
@@ -1165,8 +1194,8 @@ function failedStream(handler: RowsHandler, err: unknown): StreamControl {
   return control;
 }
 
-function failLater(cb: (err: CouchbaseError, r: null) => void, err: CouchbaseError): undefined {
-  process.nextTick(cb, err, null);
+function failLater(to: KvReceiver | MultiCallback, err: CouchbaseError): undefined {
+  process.nextTick(deliver, to, err, null);
   return undefined;
 }
 

@@ -16,7 +16,7 @@
 // format, timeout (SECONDS, like libcouchbase), persistTo/replicateTo, delta/initial, replica,
 // masterOnly, checkRemoved, quiet, noFormat. Callbacks are always called asynchronously, once.
 // Events: 'connect', 'error' (background connection errors), 'config' (Topology), 'close'.
-export { Engine, type EngineOptions, type EngineEvents, type KvCallback, type KvHandle, type MultiCallback } from './engine';
+export { Engine, type EngineOptions, type EngineEvents, type KvCallback, type KvHandle, type KvHandler, type MultiCallback } from './engine';
 export * from './errors';
 export * from './results';
 export * from './transcoder';

@@ -116,24 +116,32 @@ describe('deferred flavour (txcouchbase semantics)', function () {
     await slow.close();
   });
 
-  it('cancelling an operation in flight removes it from the engine and fails it with CancelledError', async function () {
-    engine = new FakeEngine({ kvDelayMs: 150 });
-    const slow = new Bucket('couchbase://fake/default', { engine });
-    await slow.connect();
-    let calledBack = 0;
-    const d = slow.get('x').addBoth((r: unknown) => {
-      calledBack++;
-      return r;
+  for (const handlers of [true, false]) {
+    const contract = handlers ? 'reports to handler objects (dispatchKv)' : 'takes callbacks only';
+    it(`cancelling an operation in flight removes it from the engine and fails it with CancelledError (engine ${contract})`, async function () {
+      engine = new FakeEngine({ kvDelayMs: 150, handlers });
+      const slow = new Bucket('couchbase://fake/default', { engine });
+      await slow.connect();
+      let calledBack = 0;
+      const op = slow.get('x');
+      const d = op.addBoth((r: unknown) => {
+        calledBack++;
+        return r;
+      });
+      expect(engine.calls).to.deep.equal([['get', 'x']], 'the operation is in flight');
+      // An engine with dispatchKv reports to the operation's Deferred itself: no closure per call.
+      expect(engine.handlers.length).to.equal(handlers ? 1 : 0);
+      if (handlers) expect(engine.handlers[0]).to.equal(op);
+      d.cancel();
+      const r = await settle(d);
+      // The engine reports its own CancelledError on cancel; the Deferred fails with Twisted's.
+      expect((r.value as Failure).check(DeferCancelledError)).to.equal(DeferCancelledError);
+      expect(engine.cancelledCalls).to.deep.equal([['get', 'x']], 'the engine was told to drop the operation');
+      await new Promise((res) => setTimeout(res, 200)); // past the engine's answer time: nothing more
+      expect(calledBack).to.equal(1);
+      await slow.close();
     });
-    expect(engine.calls).to.deep.equal([['get', 'x']], 'the operation is in flight');
-    d.cancel();
-    const r = await settle(d);
-    expect((r.value as Failure).check(DeferCancelledError)).to.equal(DeferCancelledError);
-    expect(engine.cancelledCalls).to.deep.equal([['get', 'x']], 'the engine was told to drop the operation');
-    await new Promise((res) => setTimeout(res, 200)); // past the engine's answer time: nothing more
-    expect(calledBack).to.equal(1);
-    await slow.close();
-  });
+  }
 
   it('inlineCallbacks code reads top to bottom, as the txcouchbase examples do', async function () {
     const flow = inlineCallbacks(function* (b: Bucket) {

@@ -78,6 +78,40 @@ describe('engine against a misbehaving peer', () => {
     expect(r.value).to.equal('v1');
   });
 
+  it('dispatchKv() reports to a handler object: once, by kvDone, also for cancel and for errors found up front', async () => {
+    await setup();
+    await run(engine, 'upsert', 'h', { value: 'v' });
+    const seen: Array<[string, unknown]> = [];
+    const handler = {
+      kvDone(err: Error | null, result: unknown) {
+        expect(this).to.equal(handler);
+        seen.push(err ? [err.constructor.name, (err as CancelledError).key] : ['ok', (result as ValueResult).value]);
+      },
+    };
+    engine.dispatchKv('get', 'h', null, handler);
+    engine.dispatchKv('get', '', null, handler); // fails up front: still asynchronously
+    expect(seen, 'nothing is reported synchronously').to.deep.equal([]);
+    await delay(30);
+    expect(seen).to.deep.include.members([['ok', 'v'], ['ArgumentError', '']]);
+    let held: (() => void) | null = null;
+    cluster.hook = (req, conn, node) => {
+      if (req.opcode === Opcode.GET && req.key.toString() === 'h') {
+        held = () => cluster.handle(req, conn, node);
+        return true;
+      }
+      return false;
+    };
+    seen.length = 0;
+    const handle = engine.dispatchKv('get', 'h', { timeout: 0.2 }, handler);
+    await delay(30);
+    handle.cancel();
+    expect(seen).to.deep.equal([['CancelledError', 'h']]);
+    cluster.hook = null;
+    held!();
+    await delay(300);
+    expect(seen, 'neither the late reply nor the timeout reports again').to.have.length(1);
+  });
+
   it('retries a read whose connection dropped, within its timeout', async () => {
     await setup();
     await run(engine, 'upsert', 'k', { value: 7 });

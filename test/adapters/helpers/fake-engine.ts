@@ -9,8 +9,8 @@
 //   "HANG"              never answers (for cancellation)
 // Views: ddoc "beer", view "by_name" lists stored docs with a `name`, {id, key: name, value: null};
 //        any other view fails with ViewError "not_found".
-import type { Callback, EngineLike, StreamControl, StreamHandler } from '../../../adapters/common/contract';
-import { KeyExistsError, N1QLError, NotFoundError, ViewError, ConnectError } from '../../../lib/engine/errors';
+import type { Callback, EngineLike, KvSink, StreamControl, StreamHandler } from '../../../adapters/common/contract';
+import { CancelledError, KeyExistsError, N1QLError, NotFoundError, ViewError, ConnectError } from '../../../lib/engine/errors';
 import { MultiResult, OperationResult, Result, StatsResult, ValueResult } from '../../../lib/engine/results';
 
 interface Doc {
@@ -26,6 +26,8 @@ export interface FakeEngineOptions {
   connectError?: string;
   /** Milliseconds before each KV answer (0: next macrotask). */
   kvDelayMs?: number;
+  /** false: no dispatchKv, so the adapters hand kv() a callback (an engine of the older contract). */
+  handlers?: boolean;
 }
 
 export class FakeEngine implements EngineLike {
@@ -41,7 +43,12 @@ export class FakeEngine implements EngineLike {
   readonly streams: Array<{ paused: boolean; cancelled: boolean; sent: number; maxPausedGap: number }> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly opts: FakeEngineOptions = {}) {}
+  /** Every dispatchKv() handler, in order (the adapters' own objects, not closures). */
+  readonly handlers: KvSink[] = [];
+
+  constructor(private readonly opts: FakeEngineOptions = {}) {
+    if (opts.handlers === false) this.dispatchKv = undefined;
+  }
 
   private later(ms: number, fn: () => void): void {
     if (ms === 0) {
@@ -77,11 +84,21 @@ export class FakeEngine implements EngineLike {
   readonly cancelledCalls: Array<[string, string]> = [];
 
   kv(op: string, key: string, options: Record<string, unknown>, cb: Callback): { cancel(): void } {
+    return this.start(op, key, options, cb);
+  }
+
+  /** kv() reporting to a handler object, as lib/engine's Engine does. */
+  dispatchKv?(op: string, key: string, options: Record<string, unknown>, handler: KvSink): { cancel(): void } {
+    this.handlers.push(handler);
+    return this.start(op, key, options, (err, result) => handler.kvDone(err, result));
+  }
+
+  private start(op: string, key: string, options: Record<string, unknown>, cb: Callback): { cancel(): void } {
     if (!this.connected) throw new Error('fake engine: kv() before connect');
     this.calls.push([op, key]);
     this.callOptions.push(options);
-    // Like the real engine: the handle's cancel() removes a pending operation, which then
-    // never answers (the real engine fails it with CancelledError; adapters ignore that).
+    // Like the real engine: the handle's cancel() removes a pending operation and fails it at
+    // once with the engine's CancelledError, which the adapters must not pass on.
     let state: 'pending' | 'answered' | 'cancelled' = 'pending';
     this.later(this.opts.kvDelayMs ?? 0, () => {
       if (state !== 'pending') return;
@@ -97,6 +114,7 @@ export class FakeEngine implements EngineLike {
         if (state !== 'pending') return;
         state = 'cancelled';
         this.cancelledCalls.push([op, key]);
+        cb(new CancelledError(`${op}("${key}") was cancelled`, { key }));
       },
     };
   }
