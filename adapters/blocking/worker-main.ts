@@ -3,7 +3,7 @@
 // its own event loop runs the sockets. The caller never runs I/O: it only waits on memory.
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import createDebug from 'debug';
-import { BucketCore } from '../common/core';
+import { BucketCore, type KvSink } from '../common/core';
 import { createEngine } from '../common/engine-factory';
 import type { EngineLike } from '../common/contract';
 import { KV_METHODS } from '../common/methods';
@@ -38,12 +38,38 @@ export interface ClusterWorkerData {
 
 export type WorkerData = BucketWorkerData | ClusterWorkerData;
 
+/** Where a KV call's outcome goes: straight back over the channel. */
+class KvReply implements KvSink {
+  constructor(private readonly reply: Reply) {}
+
+  kvDone(err: Error | null | undefined, result?: unknown): void {
+    this.reply(err, result);
+  }
+}
+
+/** A KV call whose engine time is recorded (only while a benchmark asked for it, see 'timeEngine'). */
+class TimedKvReply implements KvSink {
+  private readonly t0 = performance.now();
+
+  constructor(
+    private readonly host: BucketHost,
+    private readonly reply: Reply,
+  ) {}
+
+  kvDone(err: Error | null | undefined, result?: unknown): void {
+    this.host.recordEngineTime((performance.now() - this.t0) * 1e6);
+    this.reply(err, result);
+  }
+}
+
 /** Serves one bucket: KV methods, streams, close. */
 export class BucketHost implements ChannelHandler {
   private readonly core: BucketCore;
   private readonly streams = new Map<number, StreamBuffer>();
   private nextStream = 1;
   private readonly limits: FlowLimits;
+  /** Whether KV calls record their engine time (off unless a benchmark turns it on). */
+  private timing = false;
   /** Time spent inside the engine per KV call (ns), for the overhead benchmark. */
   private engineNs = 0;
   private engineCalls = 0;
@@ -61,14 +87,7 @@ export class BucketHost implements ChannelHandler {
 
   handle(method: string, args: unknown[], reply: Reply): void {
     if (Object.prototype.hasOwnProperty.call(KV_METHODS, method)) {
-      // performance.now(): a double, where hrtime.bigint() would allocate two BigInts per call.
-      const t0 = performance.now();
-      this.core.call(method, args, (err, result) => {
-        const ns = (performance.now() - t0) * 1e6;
-        this.engineNs += ns;
-        this.engineSamples[this.engineCalls++ & (this.engineSamples.length - 1)] = ns;
-        reply(err, result);
-      });
+      this.core.run(method, args[0], args[1], args[2], this.timing ? new TimedKvReply(this, reply) : new KvReply(reply));
       return;
     }
     switch (method) {
@@ -95,6 +114,11 @@ export class BucketHost implements ChannelHandler {
         reply(null);
         return;
       }
+      case 'timeEngine':
+        // performance.now() per call (a double; hrtime.bigint() would allocate two BigInts).
+        this.timing = args[0] === true;
+        reply(null);
+        return;
       case 'engineTime': {
         // Per-call samples (oldest first when no more than the ring holds) as raw float64 bytes.
         const n = Math.min(this.engineCalls, this.engineSamples.length);
@@ -121,6 +145,12 @@ export class BucketHost implements ChannelHandler {
       default:
         reply(new TypeError(`unknown blocking bucket request "${method}"`));
     }
+  }
+
+  /** @internal One KV call's engine time (ns), from TimedKvReply. */
+  recordEngineTime(ns: number): void {
+    this.engineNs += ns;
+    this.engineSamples[this.engineCalls++ & (this.engineSamples.length - 1)] = ns;
   }
 
   private open(kind: 'n1ql' | 'view', args: unknown[]): number {

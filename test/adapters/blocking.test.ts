@@ -62,6 +62,22 @@ describe('blocking flavour (gcouchbase semantics)', function () {
       expect(caught.stack).to.not.include('worker-main');
     });
 
+    it('engine time is recorded per KV call only between timeEngine() and timeEngine(false)', function () {
+      bucket.upsert('t', 1);
+      bucket.get('t');
+      expect(bucket.engineTime().calls, 'off by default').to.equal(0);
+      bucket.timeEngine();
+      bucket.get('t');
+      bucket.upsert('t', 2);
+      const on = bucket.engineTime();
+      expect(on.calls).to.equal(2);
+      expect(on.samples).to.have.length(2);
+      for (const ns of on.samples) expect(ns).to.be.greaterThan(0);
+      bucket.timeEngine(false);
+      bucket.get('t');
+      expect(bucket.engineTime().calls).to.equal(0);
+    });
+
     it('a value larger than the shared response area still round-trips', function () {
       const big = 'x'.repeat(3 * 1024 * 1024);
       bucket.upsert('big', big);
