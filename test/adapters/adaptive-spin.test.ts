@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { AdaptiveSpin } from '../../adapters/blocking/channel';
 
-const { TRIAL, OFF_MIN, OFF_MAX, MIN_MS } = AdaptiveSpin;
+const { TRIAL, OFF_MIN, OFF_MAX, MIN_MS, P90_FACTOR } = AdaptiveSpin;
 
 /** One wait: the window it was given, then what happened. */
 function wait(s: AdaptiveSpin, tookMs: number): number {
@@ -13,11 +13,12 @@ function wait(s: AdaptiveSpin, tookMs: number): number {
 }
 
 describe('blocking channel spin policy', function () {
-  it('starts with the maximum window, then learns 1.5x the 90th percentile of recent waits', function () {
+  it('starts with the maximum window, then learns 3x the 90th percentile of recent waits', function () {
+    expect(P90_FACTOR).to.equal(3);
     const s = new AdaptiveSpin(1);
     expect(wait(s, 0.1)).to.equal(1);
     for (let i = 1; i < TRIAL; i++) wait(s, i < 25 ? 0.1 : 0.2); // p75 is 0.1, p90 is 0.2
-    expect(s.window()).to.be.closeTo(0.3, 1e-9);
+    expect(s.window()).to.be.closeTo(0.6, 1e-9);
   });
 
   it('never learns a window below MIN_MS or above the maximum', function () {
