@@ -146,14 +146,20 @@ export function specOf(method: string): MethodSpec {
   return spec;
 }
 
-/** normaliseCall without the arguments array or the result object (the per-operation path). */
+/**
+ * normaliseCall without the arguments array or the result object (the per-operation path).
+ * `out` is written last, after anything that can run user code (getters met by the options
+ * spread), so a call made from such code cannot leave its key in a shared `out`.
+ */
 export function normaliseInto(out: KvCallTarget, spec: MethodSpec, method: string, a0: unknown, a1: unknown, a2: unknown): void {
   switch (spec.shape) {
-    case 'keyValue':
+    case 'keyValue': {
       if (typeof a0 !== 'string') throw new TypeError(`${method}(key, value): key must be a string, got ${typeof a0}`);
+      const options = a2 === undefined || a2 === null ? { value: a1 } : { ...asOptions(method, a2, undefined), value: a1 };
       out.key = a0;
-      out.options = a2 === undefined || a2 === null ? { value: a1 } : { ...asOptions(method, a2, undefined), value: a1 };
+      out.options = options;
       return;
+    }
     case 'key':
       if (typeof a0 !== 'string') throw new TypeError(`${method}(key): key must be a string, got ${typeof a0}`);
       out.key = a0;

@@ -143,6 +143,27 @@ describe('deferred flavour (txcouchbase semantics)', function () {
     });
   }
 
+  it('an operation issued from a getter on another call\'s options still goes to its own key', async function () {
+    await settle(bucket.connect());
+    let inner: Deferred<unknown> | undefined;
+    const options = {
+      get ttl() {
+        // Runs while the outer upsert's options are being read.
+        inner = bucket.upsert('inner', 'i');
+        return 0;
+      },
+    };
+    const outer = bucket.upsert('outer', 'o', options as never);
+    await settle(outer);
+    await settle(inner!);
+    expect(engine.calls).to.deep.equal([
+      ['upsert', 'inner'],
+      ['upsert', 'outer'],
+    ]);
+    expect(engine.docs.get('outer')!.value).to.equal('o');
+    expect(engine.docs.get('inner')!.value).to.equal('i');
+  });
+
   it('inlineCallbacks code reads top to bottom, as the txcouchbase examples do', async function () {
     const flow = inlineCallbacks(function* (b: Bucket) {
       yield b.upsert('ic', { n: 1 });
