@@ -40,6 +40,7 @@ import type { RowsHandler, StreamControl } from './stream';
 const debug = createDebug('deferbase:engine');
 
 export type KvCallback<R extends Result = Result> = (err: CouchbaseError | null, result: R | null) => void;
+export type MultiCallback = (err: CouchbaseError | null, result: MultiResult | null) => void;
 
 /**
  * Receives a KV operation's outcome, in place of a callback (see dispatchKv): an object the
@@ -61,7 +62,6 @@ function deliver(to: KvReceiver, err: CouchbaseError | null, result: Result | nu
 function asCallback(to: KvReceiver): KvCallback {
   return typeof to === 'function' ? to : (err, result) => to.kvDone(err, result);
 }
-export type MultiCallback = (err: CouchbaseError | null, result: MultiResult | null) => void;
 
 export interface EngineOptions extends ConnOptionsInput {
   /** Replaces the common-flags transcoder. */
