@@ -9,34 +9,29 @@
 // area goes through a MessagePort instead, read synchronously with receiveMessageOnPort.
 //
 // Exactly one request is outstanding at a time: the caller is blocked while it waits.
+//
+// CALLER_PARKED is 1 while the caller sleeps in Atomics.wait, SERVER_PARKED while the worker
+// waits in Atomics.waitAsync. Each side notifies only when the other is parked: a side that
+// spins sees the sequence word change by itself, and Atomics.notify costs a global lock (and,
+// for an async waiter, a task posted to the other thread's loop). Safe because both words are
+// sequentially consistent: a side stores its PARKED word before it reads the sequence word it
+// waits on, and the other side stores the sequence word before it reads PARKED, so at least one
+// of them sees the other's store. Where each word lives is in control-words.ts.
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { ClassRegistry, Decoder, Encoder } from './codec';
+import { ChannelState, Word } from './control-words';
 
-const REQ_SEQ = 0;
-const RESP_SEQ = 1;
-const REQ_LEN = 2;
-const RESP_LEN = 3;
-const RESP_KIND = 4;
-const STATE = 5;
-/**
- * 1 while the caller sleeps in Atomics.wait / while the worker waits in Atomics.waitAsync. Each
- * side notifies only when the other is parked: a side that spins sees the sequence word change
- * by itself, and Atomics.notify costs a global lock (and, for an async waiter, a task posted to
- * the other thread's loop). Safe because both words are sequentially consistent: a side stores
- * its PARKED word before it reads the sequence word it waits on, and the other side stores the
- * sequence word before it reads PARKED, so at least one of them sees the other's store.
- */
-const CALLER_PARKED = 6;
-const SERVER_PARKED = 7;
-const CTRL_WORDS = 8;
+const REQ_SEQ = Word.REQ_SEQ;
+const RESP_SEQ = Word.RESP_SEQ;
+const REQ_LEN = Word.REQ_LEN;
+const RESP_LEN = Word.RESP_LEN;
+const RESP_KIND = Word.RESP_KIND;
+const STATE = Word.STATE;
+const CALLER_PARKED = Word.CALLER_PARKED;
+const SERVER_PARKED = Word.SERVER_PARKED;
+const CTRL_WORDS = Word.COUNT;
 
-/** Worker lifecycle, as stored in the STATE word. */
-export const enum ChannelState {
-  STARTING = 0,
-  READY = 1,
-  CLOSED = 2,
-  CRASHED = 3,
-}
+export { ChannelState };
 
 const enum RespKind {
   OK = 0,

@@ -1,16 +1,15 @@
-// Worker thread entry. It imports nothing but node:worker_threads, so that a failure while
-// loading the real code (a missing module, a syntax error) is reported to the blocked caller
-// instead of leaving it waiting for a thread that died before it could say so.
+// Worker thread entry. It imports nothing but node:worker_threads and the channel's word
+// layout (const enums, inlined when compiled), so that a failure while loading the real code (a missing module, a
+// syntax error) is reported to the blocked caller instead of leaving it waiting for a thread
+// that died before it could say so.
 import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
+import { ChannelState, Word } from './control-words';
 
 interface Bootstrap {
   deferbaseBlocking?: boolean;
   buffers: { ctrl: SharedArrayBuffer };
   port: MessagePort;
 }
-
-const STATE_WORD = 5;
-const STATE_CRASHED = 3;
 
 function reportFailure(data: Bootstrap, err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -20,8 +19,8 @@ function reportFailure(data: Bootstrap, err: unknown): void {
     // The caller still wakes and reports a generic start failure.
   }
   const ctrl = new Int32Array(data.buffers.ctrl);
-  Atomics.store(ctrl, STATE_WORD, STATE_CRASHED);
-  Atomics.notify(ctrl, STATE_WORD);
+  Atomics.store(ctrl, Word.STATE, ChannelState.CRASHED);
+  Atomics.notify(ctrl, Word.STATE);
 }
 
 if (!isMainThread && workerData && (workerData as Bootstrap).deferbaseBlocking) {
