@@ -4,9 +4,8 @@
 // The caller writes a request into its area and bumps REQ_SEQ; the worker (spinning right after
 // an answer, else parked in Atomics.waitAsync so its event loop keeps running the engine)
 // answers into the response area and stores RESP_SEQ. The caller spins on RESP_SEQ for a learned
-// window (most KV answers land within it) and then sleeps in Atomics.wait. Each side notifies
-// only when the other is parked (CALLER_PARKED / SERVER_PARKED). Anything too big for an
-// area goes through a MessagePort instead, read synchronously with receiveMessageOnPort.
+// window (most KV answers land within it) and then sleeps in Atomics.wait. Anything too big for
+// an area goes through a MessagePort instead, read synchronously with receiveMessageOnPort.
 //
 // Exactly one request is outstanding at a time: the caller is blocked while it waits.
 //
@@ -32,6 +31,7 @@ const SERVER_PARKED = Word.SERVER_PARKED;
 const CTRL_WORDS = Word.COUNT;
 
 export { ChannelState };
+export { reportStartFailure } from './start-failure';
 
 const enum RespKind {
   OK = 0,
@@ -68,15 +68,6 @@ export function createChannelBuffers(requestBytes = 256 * 1024, responseBytes = 
     request: new SharedArrayBuffer(requestBytes),
     response: new SharedArrayBuffer(responseBytes),
   };
-}
-
-/** Tells a caller waiting in waitReady() that its server could not start, and why. */
-export function reportStartFailure(buffers: ChannelBuffers, port: MessagePort, err: unknown): void {
-  const e = err instanceof Error ? err : new Error(String(err));
-  port.postMessage({ startError: { name: e.name, message: e.message, stack: e.stack } });
-  const ctrl = new Int32Array(buffers.ctrl);
-  Atomics.store(ctrl, STATE, ChannelState.CRASHED);
-  Atomics.notify(ctrl, STATE);
 }
 
 /** Raised in the caller when the worker is gone or does not answer in time. */

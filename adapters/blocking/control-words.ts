@@ -1,5 +1,5 @@
 // Where each control word of a blocking channel lives in its Int32Array (see channel.ts), kept
-// apart from the channel's code so that worker.ts can report a failed start without loading it.
+// apart from the channel's code so that start-failure.ts (and worker.ts with it) need not load it.
 //
 // Each word one side spins on sits alone in its own 128-byte block: the side spinning on a
 // sequence word re-reads it all the time, so any other word on its cache line would move
