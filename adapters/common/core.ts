@@ -3,7 +3,7 @@
 // whatever async type a flavour hands back. Flavours add only their async type on top.
 import createDebug from 'debug';
 import type { Callback, EngineLike, KvSink, StreamControl, StreamHandler } from './contract';
-import { normaliseInto, specOf, type KvCallTarget, type MethodSpec } from './methods';
+import { NO_OPTIONS, normaliseInto, specOf, type KvCallTarget, type MethodSpec } from './methods';
 
 export type { KvSink } from './contract';
 
@@ -153,7 +153,7 @@ export class BucketCore {
     const key = call.key as string;
     const options = call.options;
     call.key = undefined;
-    call.options = EMPTY;
+    call.options = NO_OPTIONS;
     try {
       return asHandle(this.engine.dispatchKv!(spec.op, key, options, sink)) ?? NOTHING_TO_CANCEL;
     } catch (err) {
@@ -220,7 +220,7 @@ function failLater(sink: KvSink | null, cb: Callback | null, err: Error): Pendin
 class KvRequest implements Pending {
   done = false;
   key: unknown = undefined;
-  options: Record<string, unknown> = EMPTY;
+  options: Record<string, unknown> = NO_OPTIONS;
   queued: Pending | undefined = undefined;
   /** The engine's handle on the sent operation (single-key calls). */
   inFlight: Pending | undefined = undefined;
@@ -233,17 +233,12 @@ class KvRequest implements Pending {
     sink: KvSink | null,
     cb: Callback | null,
   ) {
-    this.finish = sink
-      ? (err, result) => {
-          if (this.done) return;
-          this.done = true;
-          sink.kvDone(err, result);
-        }
-      : (err, result) => {
-          if (this.done) return;
-          this.done = true;
-          cb!(err, result);
-        };
+    this.finish = (err, result) => {
+      if (this.done) return;
+      this.done = true;
+      if (sink !== null) sink.kvDone(err, result);
+      else cb!(err, result);
+    };
   }
 
   run(): void {
@@ -269,10 +264,8 @@ class KvRequest implements Pending {
   }
 }
 
-const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
-
 /** Where dispatch() normalises a call's arguments (read at once, then cleared: nothing is retained). */
-const SCRATCH: KvCallTarget = { key: undefined, options: EMPTY };
+const SCRATCH: KvCallTarget = { key: undefined, options: NO_OPTIONS };
 
 /**
  * A stream control that exists before the engine's own does: pause/resume/cancel issued while

@@ -185,7 +185,7 @@ export function normaliseInto(out: KvCallTarget, spec: MethodSpec, method: strin
 }
 
 /** Shared "no options": never mutated by the core or the engine, so one object serves every call. */
-const NO_OPTIONS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+export const NO_OPTIONS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 function asOptions(method: string, v: unknown, positional: string | undefined): Record<string, unknown> {
   if (v === undefined || v === null) return NO_OPTIONS;

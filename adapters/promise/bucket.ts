@@ -31,20 +31,24 @@ function abortError(signal: AbortSignal, what: string): CancelledError {
   return new CancelledError(`${what} was aborted`, { cause: signal.reason });
 }
 
+/** Which argument holds a call's options (stats takes them first when it is given no keys). */
+function optionsIndex(method: KvMethodName, a0: unknown, a1: unknown): number {
+  const shape = KV_METHODS[method].shape;
+  if (shape === 'stats' && a1 === undefined && typeof a0 === 'object' && a0 !== null && !Array.isArray(a0)) return 0;
+  return OPTIONS_INDEX[shape];
+}
+
 /** A call's options argument, if it carries `signal` (then the engine must not see it). */
 function signalOf(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown): AbortSignal | undefined {
-  const spec: MethodSpec = KV_METHODS[method];
-  let o = OPTIONS_INDEX[spec.shape] === 2 ? a2 : a1;
-  if (spec.shape === 'stats' && a1 === undefined && typeof a0 === 'object' && a0 !== null && !Array.isArray(a0)) o = a0;
+  const i = optionsIndex(method, a0, a1);
+  const o = i === 0 ? a0 : i === 1 ? a1 : a2;
   if (typeof o !== 'object' || o === null || !('signal' in o)) return undefined;
   return (o as Abortable).signal;
 }
 
 /** The call's arguments with `signal` taken out of its options object. */
 function withoutSignal(method: KvMethodName, args: unknown[]): unknown[] {
-  const spec: MethodSpec = KV_METHODS[method];
-  let i = OPTIONS_INDEX[spec.shape];
-  if (spec.shape === 'stats' && args[1] === undefined && typeof args[0] === 'object' && args[0] !== null && !Array.isArray(args[0])) i = 0;
+  const i = optionsIndex(method, args[0], args[1]);
   const { signal: _signal, ...rest } = args[i] as Abortable & Record<string, unknown>;
   const out = args.slice();
   out[i] = rest;
