@@ -52,7 +52,7 @@ setFlagsFromString('--expose-gc');
 const fullGc = runInNewContext('gc') as () => void;
 // A full GC before each measurement, only where subjects share a process: there it keeps one
 // subject's garbage off the next one's bill. A fresh process has none, and a forced GC would shrink V8's young generation to
-// its minimum, so a 20,000-op burst would run in the heap's warm-up regime (many small
+// its minimum, so a 10,000-op burst would run in the heap's warm-up regime (many small
 // scavenges promoting the in-flight operations), which penalises per-call allocation far more
 // than a running application sees: deferred/promise measured 0.82x that way, 0.93-0.99x without.
 let forceGc = false;
@@ -112,7 +112,7 @@ function summarize(samples: Float64Array): Lat {
 
 const fmt = (n: number, d = 1): string => n.toFixed(d).padStart(9);
 
-/** Throughputs (ops/s), the client process's CPU per get during its burst (us, all threads), latency. */
+/** Throughputs (ops/s, median of the bursts), the client process's CPU per get over its get bursts (us, all threads), latency. */
 type Measured = { upsert: number; get: number; getCpu: number; lat: Lat };
 
 const SUBJECT_NAMES = ['engine', 'engine #2', 'deferred', 'promise'] as const;
@@ -194,6 +194,8 @@ async function child(name: SubjectName, connstr: string, latencyOps: number): Pr
 type BlockingLayout = { name: string; total: Lat; engine: Lat; overhead: Lat; channel: Lat };
 
 const BLOCK = 500;
+/** Blocks of BLOCK calls per blocking layout and phase. */
+const BLOCKS = Math.max(1, Math.floor(LATENCY_OPS / BLOCK));
 
 /**
  * Blocking gets, sequential by nature. The overhead is a call's latency minus the engine time
@@ -207,17 +209,16 @@ function measureBlocking(connstr: string, external: boolean): BlockingLayout[] {
   try {
     if (!external) layouts.push({ name: "engine on the cluster's thread", bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'cluster' }) });
     layouts.push({ name: 'engine in its own worker', bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'own' }) });
-    const blocks = Math.max(1, Math.floor(LATENCY_OPS / BLOCK));
     const perLayout = layouts.map(() => ({ total: [] as number[], engine: [] as number[], overhead: [] as number[], channel: [] as number[] }));
-    // Warm-up, as for the other subjects (warmUp: 10,500 calls): until both ends' code is
-    // optimized and both spin windows are learned. The first 4,000 measured calls after only
-    // 3,000 warm-up calls still averaged 2-3x the later ones.
+    // Warm-up of 10,000 gets per layout (the throughput subjects' warmUp makes 20,500 calls):
+    // until both ends' code is optimized and both spin windows are learned. The first 4,000
+    // measured calls after only 3,000 warm-up calls still averaged 2-3x the later ones.
     for (const { bucket } of layouts) {
       bucket.timeEngine();
       for (let i = 0; i < 10_000; i++) bucket.get(`k${i % 1000}`);
       bucket.engineTime();
     }
-    for (let r = 0; r < blocks; r++) {
+    for (let r = 0; r < BLOCKS; r++) {
       for (let j = 0; j < layouts.length; j++) {
         const li = (r + j) % layouts.length;
         const { bucket } = layouts[li];
@@ -260,7 +261,7 @@ function measureBlocking(connstr: string, external: boolean): BlockingLayout[] {
 
 function blockingReport(when: string, layouts: BlockingLayout[], engLat: number): string {
   const f = (l: Lat): string => `p50 ${l.p50.toFixed(1)}, mean ${l.mean.toFixed(1)}, p99 ${l.p99.toFixed(1)}`;
-  const lines = [`\nblocking get, ${when} (us; ${Math.max(1, Math.floor(LATENCY_OPS / BLOCK))} blocks of ${BLOCK} calls per layout, alternating)`];
+  const lines = [`\nblocking get, ${when} (us; ${BLOCKS} blocks of ${BLOCK} calls per layout, alternating)`];
   for (const l of layouts) {
     lines.push(`  ${l.name}:`);
     lines.push(`    blocking get: ${f(l.total)}  (${(1e6 / l.total.mean).toFixed(0)} ops/s)`);

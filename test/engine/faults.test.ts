@@ -28,24 +28,37 @@ describe('engine against a misbehaving peer', () => {
     await connect(engine);
   }
 
-  it('times out a slow answer, drops the late reply and keeps the pipeline working', async () => {
-    await setup();
-    await run(engine, 'upsert', 'slow', { value: 'v1' });
+  /** From now on the server sits on GETs of `key`; release() stops that and answers the last one held. */
+  function holdGets(key: string): { readonly arrived: boolean; release(): void } {
     let held: (() => void) | null = null;
     cluster.hook = (req, conn, node) => {
-      if (req.opcode === Opcode.GET && req.key.toString() === 'slow') {
+      if (req.opcode === Opcode.GET && req.key.toString() === key) {
         held = () => cluster.handle(req, conn, node);
         return true;
       }
       return false;
     };
+    return {
+      get arrived() {
+        return held !== null;
+      },
+      release() {
+        cluster.hook = null;
+        held!();
+      },
+    };
+  }
+
+  it('times out a slow answer, drops the late reply and keeps the pipeline working', async () => {
+    await setup();
+    await run(engine, 'upsert', 'slow', { value: 'v1' });
+    const hold = holdGets('slow');
     const t0 = Date.now();
     const err = await fails(run(engine, 'get', 'slow', { timeout: 0.15 }));
     expect(err).to.be.instanceOf(TimeoutError);
     expect(err.key).to.equal('slow');
     expect(Date.now() - t0).to.be.within(100, 1000);
-    cluster.hook = null;
-    held!(); // the late reply arrives now and must be ignored
+    hold.release(); // the late reply arrives now and must be ignored
     const r = await run<ValueResult>(engine, 'get', 'slow');
     expect(r.value).to.equal('v1');
   });
@@ -53,25 +66,17 @@ describe('engine against a misbehaving peer', () => {
   it('cancel() on a pending operation removes it: CancelledError at once, no timeout later, late reply dropped', async () => {
     await setup();
     await run(engine, 'upsert', 'held', { value: 'v1' });
-    let held: (() => void) | null = null;
-    cluster.hook = (req, conn, node) => {
-      if (req.opcode === Opcode.GET && req.key.toString() === 'held') {
-        held = () => cluster.handle(req, conn, node);
-        return true;
-      }
-      return false;
-    };
+    const hold = holdGets('held');
     const outcomes: Array<Error | null> = [];
     const handle = engine.kv('get', 'held', { timeout: 0.2 }, (err) => outcomes.push(err));
     await delay(30);
-    expect(held, 'the request reached the server').to.not.equal(null);
+    expect(hold.arrived, 'the request reached the server').to.equal(true);
     handle.cancel();
     expect(outcomes).to.have.length(1);
     expect(outcomes[0]).to.be.instanceOf(CancelledError);
     expect((outcomes[0] as CancelledError).key).to.equal('held');
     handle.cancel(); // idempotent
-    cluster.hook = null;
-    held!(); // the late reply finds nothing pending
+    hold.release(); // the late reply finds nothing pending
     await delay(300); // past the operation's own timeout: it must not fire a second time
     expect(outcomes).to.have.length(1);
     const r = await run<ValueResult>(engine, 'get', 'held');
@@ -93,21 +98,13 @@ describe('engine against a misbehaving peer', () => {
     expect(seen, 'nothing is reported synchronously').to.deep.equal([]);
     await delay(30);
     expect(seen).to.deep.include.members([['ok', 'v'], ['ArgumentError', '']]);
-    let held: (() => void) | null = null;
-    cluster.hook = (req, conn, node) => {
-      if (req.opcode === Opcode.GET && req.key.toString() === 'h') {
-        held = () => cluster.handle(req, conn, node);
-        return true;
-      }
-      return false;
-    };
+    const hold = holdGets('h');
     seen.length = 0;
     const handle = engine.dispatchKv('get', 'h', { timeout: 0.2 }, handler);
     await delay(30);
     handle.cancel();
     expect(seen).to.deep.equal([['CancelledError', 'h']]);
-    cluster.hook = null;
-    held!();
+    hold.release();
     await delay(300);
     expect(seen, 'neither the late reply nor the timeout reports again').to.have.length(1);
   });
