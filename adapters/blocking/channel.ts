@@ -130,9 +130,12 @@ function receivePayload(len: number, area: Buffer, port: MessagePort, missing: s
  * cores it only steals the CPU the other side needs. So, every TRIAL waits:
  * - the window becomes P90_FACTOR times the 90th percentile of their durations (at least MIN_MS,
  *   at most the maximum): long enough for nearly every answer, short enough not to burn a core
- *   on the rest. At 1.5x the caller still slept (and paid a futex wake-up) on 2-6% of KV calls
- *   here; at 3x on 0.2-1%, and the mean overhead of 12 alternating runs fell from 18.5 to 13.4 us
- *   with the engine in its own worker;
+ *   on the rest. A sleep is dear on a virtual machine: the wake-up of an idle vCPU took 150 us
+ *   to 4 ms here, one late answer in 20,000 calls costs the mean 0.2 us per millisecond. At 1.5x
+ *   the caller still slept on 2-6% of KV calls; at 3x on 0.2-1%; at 10x on 0.2-0.35% (64-71
+ *   sleeps in 20,000 gets against 146-185 at 3x). The mean overhead of alternating runs fell from
+ *   18.5 (1.5x) to 13.4 us (3x) with the engine in its own worker, and from 16.0-20.8 (3x) to
+ *   12.1-12.9 us (10x);
  * - spinning stops when fewer than a quarter of the spins ended with an answer (answers that
  *   slow are not worth a core): for OFF_MIN waits after one such trial, twice as long after
  *   each further one in a row, up to OFF_MAX. A burst of misses (another thread took the CPU
@@ -146,7 +149,7 @@ export class AdaptiveSpin {
   /** The shortest window worth spinning (ms): about what a futex wake-up costs. */
   static readonly MIN_MS = 0.02;
   /** The window, in 90th percentiles of recent waits. */
-  static readonly P90_FACTOR = 3;
+  static readonly P90_FACTOR = 10;
   private readonly durations = new Float64Array(AdaptiveSpin.TRIAL);
   private measured = 0;
   private attempts = 0;
@@ -509,7 +512,7 @@ export class ChannelServer extends ChannelEnd {
   /**
    * A synchronous caller usually sends its next request right away; catching it here saves the
    * event-loop wake-up that Atomics.waitAsync costs (a task posted to this thread's loop). The
-   * worker spins for the whole learned window (AdaptiveSpin: 3x the 90th percentile of the
+   * worker spins for the whole learned window (AdaptiveSpin: 10x the 90th percentile of the
    * caller's recent gaps, at most spinMicros) and does not park on the futex: measured on a
    * two-vCPU VM, a caller whose notify has to wake a parked worker pays 5-30 us for the syscall
    * and the idle vCPU's wake-up (p50 overhead 13.2/8.6/15.1 us parked, 8.4/6.0/9.9 spinning, in

@@ -13,12 +13,12 @@ function wait(s: AdaptiveSpin, tookMs: number): number {
 }
 
 describe('blocking channel spin policy', function () {
-  it('starts with the maximum window, then learns 3x the 90th percentile of recent waits', function () {
-    expect(P90_FACTOR).to.equal(3);
+  it('starts with the maximum window, then learns 10x the 90th percentile of recent waits', function () {
+    expect(P90_FACTOR).to.equal(10);
     const s = new AdaptiveSpin(1);
-    expect(wait(s, 0.1)).to.equal(1);
-    for (let i = 1; i < TRIAL; i++) wait(s, i < 25 ? 0.1 : 0.2); // p75 is 0.1, p90 is 0.2
-    expect(s.window()).to.be.closeTo(0.6, 1e-9);
+    expect(wait(s, 0.02)).to.equal(1);
+    for (let i = 1; i < TRIAL; i++) wait(s, i < 25 ? 0.02 : 0.05); // p75 is 0.02, p90 is 0.05
+    expect(s.window()).to.be.closeTo(0.5, 1e-9);
   });
 
   it('never learns a window below MIN_MS or above the maximum', function () {
