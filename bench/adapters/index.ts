@@ -1,10 +1,11 @@
 // Adapter benchmark: one embedded cluster (in its own thread), one run, side by side:
 //   - get / upsert throughput (128 in flight) and sequential per-op latency for the bare engine,
 //     a second bare engine (the run's noise floor), the deferred flavour and the promise flavour.
-//     Each subject runs in its own child process per round (order rotating), against the same
-//     cluster: a process that mixes subjects puts V8's young generation into a state (about
-//     5 MB promoted per scavenge, 6-12 ms scavenges) that slows whichever subject runs after
-//     the switch, the bare engine included. `--same-process` measures that way too.
+//     Each subject runs in a process of its own (kept for a generation of rounds, then replaced),
+//     against the same cluster, and the subjects take turns burst by burst (order rotating): a
+//     process that mixes subjects puts V8's young generation into a state (about 5 MB promoted
+//     per scavenge, 6-12 ms scavenges) that slows whichever subject runs after the switch, the
+//     bare engine included. `--same-process` measures that way too.
 //   - blocking get latency, and its overhead over the engine's own latency measured on the
 //     engine's thread for the same calls (call by call), with the engine on the embedded
 //     cluster's thread and in a worker of its own, on the fresh cluster and again after the
@@ -13,9 +14,9 @@
 // Usage: node dist/bench/adapters/index.js [--quick] [--kv-only] [--same-process] [--connstr URL]
 //        (--kv-only skips the 1M-row iteration; --connstr targets a cluster in another process,
 //        e.g. `deferbase serve -p 0 -b bench`, instead of starting one in a thread;
-//        BENCH_OPS=N sets the operations per throughput burst, 10,000 by default; each subject's
-//        process measures BURSTS bursts of each operation and reports their median)
-import { spawnSync } from 'node:child_process';
+//        BENCH_OPS=N sets the operations per throughput burst, 10,000 by default;
+//        BENCH_TRACE=1 prints each round's get throughputs)
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Engine } from '../../lib/engine';
@@ -28,11 +29,16 @@ const KV_ONLY = process.argv.includes('--kv-only');
 const SAME_PROCESS = process.argv.includes('--same-process');
 const THROUGHPUT_OPS = Number(process.env.BENCH_OPS) || 10_000;
 /**
- * Bursts per operation in each subject's process; their median is its figure for the round. In
- * one process, successive 20,000-op bursts of the same subject read anywhere from 105k to 205k
- * ops/s here, so a single burst per round carried most of the round-to-round noise.
+ * Generations of subject processes, and rounds per generation. A round runs one burst per
+ * subject and operation, back to back, so each per-round ratio compares bursts taken a moment
+ * apart: 70 such pairs per operation, against 11 rounds of fresh processes before, each paying a
+ * process start and a warm-up.
  */
+const GENERATIONS = 5;
+const ROUNDS_PER_GENERATION = 14;
+/** Bursts per operation and round with --same-process (their median is the round's figure), and its rounds. */
 const BURSTS = QUICK ? 3 : 5;
+const SAME_PROCESS_ROUNDS = QUICK ? 3 : 11;
 const LATENCY_OPS = QUICK ? 2_000 : 8_000;
 const IN_FLIGHT = 128;
 const ROWS = QUICK ? 200_000 : 1_000_000;
@@ -158,9 +164,12 @@ async function openSubject(name: SubjectName, connstr: string): Promise<{ subjec
 
 async function warmUp(s: Subject): Promise<void> {
   // The first burst after 5,000 of each still ran 10-20% below the later ones (code not yet
-  // optimized), in every subject.
-  await throughput(s.upsert, 10_000);
-  await throughput(s.get, 10_000);
+  // optimized), in every subject; one process's successive 20,000-op get bursts read 105k,
+  // 135k, 154k, then about 200k ops/s.
+  for (let i = 0; i < 3; i++) {
+    await throughput(s.upsert, 10_000);
+    await throughput(s.get, 10_000);
+  }
   await latency(s.get, 500);
 }
 
@@ -182,13 +191,124 @@ async function measure(s: Subject, latencyOps: number): Promise<Measured> {
   return { upsert: median(upserts), get: median(gets), getCpu: getCpuUs / (BURSTS * THROUGHPUT_OPS), lat };
 }
 
-/** Child mode: one subject, fresh process, prints its measurement as one JSON line. */
-async function child(name: SubjectName, connstr: string, latencyOps: number): Promise<void> {
+/** What the parent asks a subject's process to do; each request gets one reply (see child()). */
+type ChildRequest = { burst: 'upsert' | 'get' } | { latency: number } | { warmUp: true } | { close: true };
+/** One throughput burst in a subject's process: ops/s and the process's CPU per operation (us, all threads). */
+type Burst = { ops: number; cpu: number };
+
+/**
+ * Child mode: one subject in a process of its own, kept for a generation of rounds. It connects,
+ * then answers the parent's requests one at a time over IPC: a warm-up, a throughput burst, a
+ * latency run. Between requests it is idle, so the subject whose turn it is has the CPUs alone.
+ */
+async function child(name: SubjectName, connstr: string): Promise<void> {
   const { subject, close } = await openSubject(name, connstr);
-  await warmUp(subject);
-  const m = await measure(subject, latencyOps);
-  await close();
-  console.log(JSON.stringify(m));
+  const send = (m: unknown): void => void process.send!(m);
+  process.on('message', (req: ChildRequest) => {
+    void (async () => {
+      if ('warmUp' in req) {
+        await warmUp(subject);
+        send('warm');
+      } else if ('burst' in req) {
+        const cpu0 = process.cpuUsage();
+        const ops = await throughput(subject[req.burst], THROUGHPUT_OPS);
+        const cpu = process.cpuUsage(cpu0);
+        send({ ops, cpu: (cpu.user + cpu.system) / THROUGHPUT_OPS } satisfies Burst);
+      } else if ('latency' in req) send(await latency(subject.get, req.latency));
+      else {
+        await close();
+        process.disconnect();
+      }
+    })().catch((err: Error) => {
+      console.error(err);
+      process.exit(1);
+    });
+  });
+  send('connected');
+}
+
+/** A subject's process, seen from the parent: one request at a time, one reply each. */
+class SubjectProcess {
+  private readonly proc: ChildProcess;
+  private failure: Error | null = null;
+  private waiting: { resolve(v: unknown): void; reject(e: Error): void } | null = null;
+  private stderr = '';
+
+  constructor(
+    readonly name: SubjectName,
+    connstr: string,
+  ) {
+    this.proc = fork(__filename, ['--subject', name, '--connstr', connstr], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    this.proc.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
+    this.proc.on('message', (m) => {
+      const w = this.waiting;
+      this.waiting = null;
+      w?.resolve(m);
+    });
+    this.proc.on('exit', (code, signal) => {
+      this.failure = new Error(`subject ${name} exited (${signal ?? `code ${code}`}): ${this.stderr.slice(-2000)}`);
+      this.waiting?.reject(this.failure);
+      this.waiting = null;
+    });
+  }
+
+  /** Resolves with the child's first message ('connected'). */
+  connected(): Promise<unknown> {
+    return this.next();
+  }
+
+  ask<T>(req: ChildRequest): Promise<T> {
+    const reply = this.next() as Promise<T>;
+    this.proc.send(req);
+    return reply;
+  }
+
+  private next(): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  close(): Promise<void> {
+    return new Promise((res) => {
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) return res();
+      this.proc.once('exit', () => res());
+      this.proc.send({ close: true } satisfies ChildRequest);
+    });
+  }
+}
+
+/** One round: a burst of each operation from every subject, back to back (so each ratio pairs bursts run a moment apart), then each subject's latency. */
+type Round = Map<SubjectName, { upsert: Burst; get: Burst; lat: Lat }>;
+
+/**
+ * Throughput rounds over GENERATIONS generations of subject processes. Each generation forks a
+ * process per subject and warms each one up in turn, then runs ROUNDS_PER_GENERATION rounds; the
+ * order of the subjects rotates from round to round. New processes per generation keep one
+ * process's luck (JIT, heap layout) from deciding a subject's figure.
+ */
+async function throughputRounds(connstr: string, generations: number, roundsPerGeneration: number, latencyOps: number): Promise<Round[]> {
+  const rounds: Round[] = [];
+  for (let g = 0; g < generations; g++) {
+    const procs = SUBJECT_NAMES.map((n) => new SubjectProcess(n, connstr));
+    try {
+      await Promise.all(procs.map((p) => p.connected()));
+      for (const p of procs) await p.ask({ warmUp: true });
+      for (let r = 0; r < roundsPerGeneration; r++) {
+        const order = SUBJECT_NAMES.map((_, j) => procs[(r + j) % procs.length]);
+        const ups = new Map<SubjectName, Burst>();
+        const gets = new Map<SubjectName, Burst>();
+        const lats = new Map<SubjectName, Lat>();
+        for (const p of order) ups.set(p.name, await p.ask<Burst>({ burst: 'upsert' }));
+        for (const p of order) gets.set(p.name, await p.ask<Burst>({ burst: 'get' }));
+        for (const p of order) lats.set(p.name, await p.ask<Lat>({ latency: latencyOps }));
+        rounds.push(new Map(SUBJECT_NAMES.map((n) => [n, { upsert: ups.get(n)!, get: gets.get(n)!, lat: lats.get(n)! }])));
+        if (process.env.BENCH_TRACE) console.log(`  generation ${g + 1}, round ${r + 1}: get ${SUBJECT_NAMES.map((n) => Math.round(gets.get(n)!.ops)).join(' / ')}`);
+      }
+    } finally {
+      await Promise.all(procs.map((p) => p.close()));
+    }
+  }
+  return rounds;
 }
 
 type BlockingLayout = { name: string; total: Lat; engine: Lat; overhead: Lat; channel: Lat };
@@ -275,11 +395,11 @@ function blockingReport(when: string, layouts: BlockingLayout[], engLat: number)
 
 
 /** Prints one table; returns each subject's median per-round [upsert, get] ratio to the engine. */
-function report(title: string, names: readonly string[], results: Map<string, Measured[]>, rounds: number): Map<string, [number, number]> {
+function report(title: string, names: readonly string[], results: Map<string, Measured[]>, rounds: string): Map<string, [number, number]> {
   const ratios = new Map<string, [number, number]>();
   const base = results.get('engine')!;
   console.log(`\n${title}`);
-  console.log(`throughput, ${IN_FLIGHT} in flight (ops/s; median of ${rounds} rounds, each the median of ${BURSTS} bursts of ${THROUGHPUT_OPS.toLocaleString('en-US')}; 'vs eng' is the median of the per-round ratios), the client's CPU per get (us, its process), and sequential get latency (us)`);
+  console.log(`throughput, ${IN_FLIGHT} in flight (ops/s; median of ${rounds}; 'vs eng' is the median of the per-round ratios), the client's CPU per get (us, its process), and sequential get latency (us)`);
   const head = ['upsert/s', 'vs eng', 'get/s', 'vs eng', 'cpu/get', 'vs eng', 'get p50', 'get p99'];
   const widths = [9, 10, 9, 10, 9, 10, 9, 9];
   console.log(`  ${'subject'.padEnd(10)} ${head.map((h, i) => h.padStart(widths[i])).join(' ')}`);
@@ -321,11 +441,6 @@ class Targets {
 }
 
 async function main(): Promise<void> {
-  const argi = process.argv.indexOf('--subject');
-  if (argi > 0) {
-    const connstr = process.argv[process.argv.indexOf('--connstr') + 1];
-    return child(process.argv[argi + 1] as SubjectName, connstr, Number(process.argv[process.argv.indexOf('--latency-ops') + 1]));
-  }
   const external = process.argv.indexOf('--connstr');
   let cluster: { stop(): void; bucketConnstr(b: string): string };
   if (external > 0) {
@@ -338,10 +453,6 @@ async function main(): Promise<void> {
     cluster = startEmbedded({ buckets: [{ name: 'bench' }] });
   }
   const connstr = cluster.bucketConnstr('bench');
-  // Per-run throughput of one subject varies by +-30% here (fresh process to fresh process), so
-  // the ratios need many rounds: the median of 11 per-round ratios, each from BURSTS bursts.
-  const rounds = QUICK ? 3 : 11;
-  const latencyOps = Math.floor(LATENCY_OPS / rounds);
   const targets = new Targets();
   try {
     // The documents every get reads.
@@ -352,20 +463,19 @@ async function main(): Promise<void> {
     }
     // Blocking first, on the fresh cluster; again after the throughput phase (both printed below).
     const blockingBefore = measureBlocking(connstr, external > 0);
-    // Rounds rotate the order of the subjects, so drifting machine load hits them alike.
-    const results = new Map<string, Measured[]>(SUBJECT_NAMES.map((n) => [n, []]));
-    for (let r = 0; r < rounds; r++) {
-      const perRound = new Map<string, Measured>();
-      for (let j = 0; j < SUBJECT_NAMES.length; j++) {
-        const name = SUBJECT_NAMES[(r + j) % SUBJECT_NAMES.length];
-        if (process.env.BENCH_TRACE) console.log(`  round ${r + 1}: ${name}`);
-        const out = spawnSync(process.execPath, [__filename, '--subject', name, '--connstr', connstr, '--latency-ops', String(latencyOps)], { encoding: 'utf8', timeout: 300_000 });
-        if (out.status !== 0) throw new Error(`subject ${name} failed: ${out.stderr.slice(0, 2000)}`);
-        perRound.set(name, JSON.parse(out.stdout.trim().split('\n').pop()!) as Measured);
-      }
-      for (const n of SUBJECT_NAMES) results.get(n)!.push(perRound.get(n)!);
-    }
-    const ratios = report(`each subject in its own process (one per round), one cluster${external > 0 ? ' in another process' : ' in a thread of this one'}`, SUBJECT_NAMES, results, rounds);
+    const generations = QUICK ? 1 : GENERATIONS;
+    const perGeneration = QUICK ? 4 : ROUNDS_PER_GENERATION;
+    const latencyOps = Math.max(100, Math.floor(LATENCY_OPS / (generations * perGeneration)));
+    const rounds = await throughputRounds(connstr, generations, perGeneration, latencyOps);
+    const results = new Map<string, Measured[]>(
+      SUBJECT_NAMES.map((n) => [n, rounds.map((r) => { const m = r.get(n)!; return { upsert: m.upsert.ops, get: m.get.ops, getCpu: m.get.cpu, lat: m.lat }; })]),
+    );
+    const ratios = report(
+      `each subject in a process of its own, ${generations} generation(s) of processes, one cluster${external > 0 ? ' in another process' : ' in a thread of this one'}`,
+      SUBJECT_NAMES,
+      results,
+      `${rounds.length} rounds (${generations} x ${perGeneration}), each one burst of ${THROUGHPUT_OPS.toLocaleString('en-US')} per subject and operation`,
+    );
     for (const name of ['deferred', 'promise'] as const) {
       const [up, get] = ratios.get(name)!;
       targets.check(`${name} within 10% of the bare engine (upsert, get)`, `${up.toFixed(3)}x, ${get.toFixed(3)}x`, up >= 0.9 && get >= 0.9);
@@ -378,14 +488,14 @@ async function main(): Promise<void> {
       for (const n of SUBJECT_NAMES) opened.push(await openSubject(n, connstr));
       for (const o of opened) await warmUp(o.subject);
       const same = new Map<string, Measured[]>(SUBJECT_NAMES.map((n) => [n, []]));
-      for (let r = 0; r < rounds; r++) {
+      for (let r = 0; r < SAME_PROCESS_ROUNDS; r++) {
         for (let j = 0; j < opened.length; j++) {
           const o = opened[(r + j) % opened.length];
           same.get(o.subject.name)!.push(await measure(o.subject, latencyOps));
         }
       }
       for (const o of opened) await o.close();
-      report('all subjects in one process (interleaved)', SUBJECT_NAMES, same, rounds);
+      report('all subjects in one process (interleaved)', SUBJECT_NAMES, same, `${SAME_PROCESS_ROUNDS} rounds, each the median of ${BURSTS} bursts of ${THROUGHPUT_OPS.toLocaleString('en-US')}`);
     }
     const engLat = median(results.get('engine')!.map((m) => m.lat.mean));
 
@@ -428,10 +538,19 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
+const subjectArg = process.argv.indexOf('--subject');
+if (subjectArg > 0) {
+  // A subject's process lives until the parent closes it (see child()).
+  child(process.argv[subjectArg + 1] as SubjectName, process.argv[process.argv.indexOf('--connstr') + 1]).catch((err) => {
     console.error(err);
     process.exit(1);
-  },
-);
+  });
+} else {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
