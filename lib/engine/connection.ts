@@ -12,6 +12,7 @@ import { HelloFeature, encodeHelloFeatures, decodeHelloFeatures } from '../proto
 import { ScramClient, encodePlain, type ScramMechanism } from '../protocol/sasl';
 import { AuthError, BucketNotFoundError, ConnectError, CouchbaseError, NetworkError, ProtocolError, TimeoutError, errorForStatus, parseXerror } from './errors';
 import type { SaslMech } from './connstr';
+import { PendingTable } from './pending-table';
 
 const debug = createDebug('deferbase:engine:conn');
 
@@ -87,7 +88,7 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
   serverMechs: string[] = [];
   /** The error map the server sent (raw JSON), if any. */
   errorMap: unknown = undefined;
-  readonly pending = new Map<number, PendingRequest>();
+  readonly pending = new PendingTable<PendingRequest>();
   /** True once HELLO acknowledged DUPLEX + CLUSTERMAP_CHANGE_NOTIFICATION. */
   pushConfigs = false;
   xerror = false;
@@ -167,7 +168,7 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = null;
     this.socket.destroy();
-    const pending = [...this.pending.values()];
+    const pending = this.pending.values();
     this.pending.clear();
     debug('%s closed (%s), %d pending', this.id, err ? err.message : 'requested', pending.length);
     this.emit('close', err, pending);
