@@ -9,7 +9,7 @@ import { CouchbaseError, ValueFormatError } from '../../lib/engine/errors';
 import { opSpec } from '../../lib/engine/operations';
 import { MultiResult, ValueResult } from '../../lib/engine/results';
 import type { Encoded, Transcoder } from '../../lib/engine/transcoder';
-import { KV_METHODS, type KvMethodName } from '../common/methods';
+import { KV_METHODS, optionsIndex, type KvMethodName } from '../common/methods';
 
 /** A document's bytes and flags, as a transcoder made them or the server returned them. */
 export class EncodedValue {
@@ -50,7 +50,7 @@ export class CallerTranscoding {
     // The engine's own table says which operations carry a document, and in which format by default.
     const op = opSpec(spec.op);
     if (op.value !== 'value') return args;
-    const options = args[spec.shape === 'keyValue' ? 2 : 1] as { format?: number; value?: unknown } | undefined;
+    const options = args[optionsIndex(method, args[0], args[1])] as { format?: number; value?: unknown } | undefined;
     const format = options?.format ?? op.defaultFormat;
     if (spec.shape === 'keyValue') {
       const key = args[0];

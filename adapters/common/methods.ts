@@ -184,6 +184,16 @@ export function normaliseInto(out: KvCallTarget, spec: MethodSpec, method: strin
   }
 }
 
+/** Where each method shape carries its options object. */
+const OPTIONS_INDEX: Record<ArgShape, number> = { key: 1, keyValue: 2, multi: 1, stats: 1 };
+
+/** Which argument holds a call's options (stats takes them first when it is given no keys). */
+export function optionsIndex(method: KvMethodName, a0: unknown, a1: unknown): number {
+  const shape = KV_METHODS[method].shape;
+  if (shape === 'stats' && a1 === undefined && typeof a0 === 'object' && a0 !== null && !Array.isArray(a0)) return 0;
+  return OPTIONS_INDEX[shape];
+}
+
 /** Shared "no options": never mutated by the core or the engine, so one object serves every call. */
 export const NO_OPTIONS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { EngineLike, StreamControl, StreamHandler } from '../common/contract';
 import { BucketCore, type KvSink } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { KV_METHODS, defineFastKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
+import { defineFastKvMethods, optionsIndex, type KvMethodName } from '../common/methods';
 import { CancelledError, ObjectDestroyedError } from '../../lib/engine/errors';
 
 export interface PromiseBucketOptions {
@@ -24,18 +24,8 @@ type PromiseKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Promise<KvResult
 
 export interface Bucket extends PromiseKv {}
 
-/** Where each method shape carries its options object. */
-const OPTIONS_INDEX: Record<MethodSpec['shape'], number> = { key: 1, keyValue: 2, multi: 1, stats: 1 };
-
 function abortError(signal: AbortSignal, what: string): CancelledError {
   return new CancelledError(`${what} was aborted`, { cause: signal.reason });
-}
-
-/** Which argument holds a call's options (stats takes them first when it is given no keys). */
-function optionsIndex(method: KvMethodName, a0: unknown, a1: unknown): number {
-  const shape = KV_METHODS[method].shape;
-  if (shape === 'stats' && a1 === undefined && typeof a0 === 'object' && a0 !== null && !Array.isArray(a0)) return 0;
-  return OPTIONS_INDEX[shape];
 }
 
 /** A call's options argument, if it carries `signal` (then the engine must not see it). */

@@ -16,11 +16,16 @@ function table(): Int32Array {
   return t;
 }
 
+/** One byte into a running CRC-32 (the table-driven step both loops below share). */
+function step(t: Int32Array, crc: number, byte: number): number {
+  return (crc >>> 8) ^ t[(crc ^ byte) & 0xff];
+}
+
 /** Table-driven reflected CRC-32 (poly 0xEDB88320); the fallback for Node without zlib.crc32. */
 export function crc32Table(buf: Uint8Array): number {
   const t = table();
   let crc = -1;
-  for (let i = 0; i < buf.length; i++) crc = (crc >>> 8) ^ t[(crc ^ buf[i]) & 0xff];
+  for (let i = 0; i < buf.length; i++) crc = step(t, crc, buf[i]);
   return (crc ^ -1) >>> 0;
 }
 
@@ -34,7 +39,7 @@ function crc32Ascii(s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) return -1;
-    crc = (crc >>> 8) ^ t[(crc ^ c) & 0xff];
+    crc = step(t, crc, c);
   }
   return (crc ^ -1) >>> 0;
 }
