@@ -218,7 +218,7 @@ class HostedBuckets {
     server.start();
   }
 
-  /** Closes every hosted bucket (their callers then get ObjectDestroyedError, see Bucket.invoke). */
+  /** Closes every hosted bucket (their callers then get the ObjectDestroyedError their Bucket gave its ChannelCaller as closedError). */
   closeAll(cb: () => void): void {
     let left = this.servers.size;
     if (left === 0) return cb();

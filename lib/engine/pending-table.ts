@@ -38,7 +38,8 @@ export class PendingTable<T> {
     const i = opaque & this.mask;
     const held = this.keys[i];
     if (held === 0 || held === opaque) {
-      if (held === 0) this.count++;
+      // An opaque that waited in the overflow while its slot was taken moves into the slot.
+      if (held === 0 && !(this.overflow !== null && this.overflow.delete(opaque))) this.count++;
       this.keys[i] = opaque;
       this.slots[i] = value;
       return;

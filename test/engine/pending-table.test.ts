@@ -34,6 +34,20 @@ describe('engine pending table', function () {
     expect(t.values().sort()).to.deep.equal(['newest', 'stuck']);
   });
 
+  it('keeps one entry per opaque when one in the overflow is set again after its slot freed', function () {
+    const t = new PendingTable<string>(8);
+    t.set(3, 'a');
+    t.set(11, 'b'); // slot 3 is taken: 11 waits in the overflow
+    t.delete(3);
+    t.set(11, 'b2');
+    expect(t.size).to.equal(1);
+    expect(t.get(11)).to.equal('b2');
+    expect(t.values()).to.deep.equal(['b2']);
+    expect(t.delete(11)).to.equal(true);
+    expect(t.size).to.equal(0);
+    expect(t.get(11)).to.equal(undefined);
+  });
+
   it('grows when a collision meets a half-full table, keeping every entry', function () {
     const t = new PendingTable<number>(4);
     for (let o = 1; o <= 100; o++) t.set(o, o * 10);
