@@ -91,7 +91,11 @@ function throughput(op: Op, total: number): Promise<number> {
   });
 }
 
-type Lat = { p50: number; p99: number; mean: number };
+/** `slow`: how many samples took TAIL_US or more; `slowMean`: what they add to the mean. */
+type Lat = { p50: number; p99: number; mean: number; slow: number; slowMean: number };
+
+/** Where a blocking call counts as stalled (a scheduler event, not the channel's work; see blockingReport). */
+const TAIL_US = 300;
 
 function latency(op: Op, total: number): Promise<Lat> {
   const samples = new Float64Array(total);
@@ -112,8 +116,17 @@ function latency(op: Op, total: number): Promise<Lat> {
 function summarize(samples: Float64Array): Lat {
   const sorted = Float64Array.from(samples).sort();
   let sum = 0;
-  for (const s of sorted) sum += s;
-  return { p50: sorted[Math.floor(sorted.length * 0.5)], p99: sorted[Math.floor(sorted.length * 0.99)], mean: sum / sorted.length };
+  let slow = 0;
+  let slowSum = 0;
+  for (const s of sorted) {
+    sum += s;
+    if (s >= TAIL_US) {
+      slow++;
+      slowSum += s;
+    }
+  }
+  const n = sorted.length;
+  return { p50: sorted[Math.floor(n * 0.5)], p99: sorted[Math.floor(n * 0.99)], mean: sum / n, slow, slowMean: slowSum / n };
 }
 
 const fmt = (n: number, d = 1): string => n.toFixed(d).padStart(9);
@@ -314,6 +327,16 @@ async function throughputRounds(connstr: string, generations: number, roundsPerG
 type BlockingLayout = { name: string; total: Lat; engine: Lat; overhead: Lat; channel: Lat };
 
 const BLOCK = 500;
+/**
+ * Gets per blocking layout before its measured blocks. V8 keeps optimizing the channel's code
+ * long after the first calls. In a script making the same gets with the engine in its own worker
+ * (--trace-opt, all threads), TurboFan compiled for 499 ms during gets 0-10,000, 100 ms during
+ * 10,000-20,000 (the codec's read, write and shaped, and the worker's handle, 12-18 ms each),
+ * 57 ms during 20,000-30,000, then 0, 25 and 0 ms in the next three 10,000s. Those jobs run on
+ * V8's helper threads, which take a CPU from the two threads a blocking call keeps busy. The
+ * throughput subjects warm up with 30,000 of each operation too.
+ */
+const BLOCKING_WARMUP = QUICK ? 10_000 : Number(process.env.BENCH_BLOCKING_WARMUP) || 30_000;
 /** Blocks of BLOCK calls per blocking layout and phase. */
 const BLOCKS = Math.max(1, Math.floor(LATENCY_OPS / BLOCK));
 
@@ -330,12 +353,11 @@ function measureBlocking(connstr: string, external: boolean): BlockingLayout[] {
     if (!external) layouts.push({ name: "engine on the cluster's thread", bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'cluster' }) });
     layouts.push({ name: 'engine in its own worker', bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'own' }) });
     const perLayout = layouts.map(() => ({ total: [] as number[], engine: [] as number[], overhead: [] as number[], channel: [] as number[] }));
-    // Warm-up of 10,000 gets per layout (the throughput subjects' warmUp makes 20,500 calls):
-    // until both ends' code is optimized and both spin windows are learned. The first 4,000
-    // measured calls after only 3,000 warm-up calls still averaged 2-3x the later ones.
+    // Warm-up of BLOCKING_WARMUP gets per layout: until both ends' code is optimized and both
+    // spin windows are learned (see BLOCKING_WARMUP).
     for (const { bucket } of layouts) {
       bucket.timeEngine();
-      for (let i = 0; i < 10_000; i++) bucket.get(`k${i % 1000}`);
+      for (let i = 0; i < BLOCKING_WARMUP; i++) bucket.get(`k${i % 1000}`);
       bucket.engineTime();
     }
     for (let r = 0; r < BLOCKS; r++) {
@@ -387,6 +409,11 @@ function blockingReport(when: string, layouts: BlockingLayout[], engLat: number)
     lines.push(`    blocking get: ${f(l.total)}  (${(1e6 / l.total.mean).toFixed(0)} ops/s)`);
     lines.push(`    engine time on the engine's thread, same calls: ${f(l.engine)}`);
     lines.push(`    => blocking overhead over the engine's own latency, call by call: ${f(l.overhead)}`);
+    // What stalls add to the mean: a blocking call keeps two threads busy, so on a two-vCPU VM any
+    // other thread that runs (V8's helpers, the kernel's) takes a CPU from it, often for a millisecond.
+    const o = l.overhead;
+    const calls = BLOCKS * BLOCK;
+    lines.push(`       calls ${TAIL_US} us or more over: ${o.slow} of ${calls} (${((100 * o.slow) / calls).toFixed(2)}%), adding ${o.slowMean.toFixed(1)} us to the mean`);
     lines.push(`    channel round trip alone (no engine): ${f(l.channel)}`);
     lines.push(`    blocking / bare engine sequential get (own process, mean ${engLat.toFixed(1)}): ${(l.total.mean / engLat).toFixed(2)}x`);
   }
