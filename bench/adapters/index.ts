@@ -328,17 +328,40 @@ type BlockingLayout = { name: string; total: Lat; engine: Lat; overhead: Lat; ch
 
 const BLOCK = 500;
 /**
- * Gets per blocking layout before its measured blocks. V8 keeps optimizing the channel's code
- * long after the first calls. In a script making the same gets with the engine in its own worker
- * (--trace-opt, all threads), TurboFan compiled for 499 ms during gets 0-10,000, 100 ms during
- * 10,000-20,000 (the codec's read, write and shaped, and the worker's handle, 12-18 ms each),
- * 57 ms during 20,000-30,000, then 0, 25 and 0 ms in the next three 10,000s. Those jobs run on
- * V8's helper threads, which take a CPU from the two threads a blocking call keeps busy. The
- * throughput subjects warm up with 30,000 of each operation too.
+ * Gets per blocking layout before its measured blocks, made in blocks of the measured pattern
+ * (blockingBlock), alternating between the layouts as the measured blocks do. A warm-up of plain
+ * gets is not enough: the engineTime() call that collects a block's engine times takes other
+ * paths through the codec and the worker's handler than a get does, so its first use after such
+ * a warm-up deoptimized them, and the measured blocks paid for slow code and for TurboFan
+ * recompiling it on V8's helper threads, which take a CPU from the two threads a blocking call
+ * keeps busy. With the engine in its own worker and --trace-opt, after 30,000 plain gets: 11
+ * compiles (81-99 ms) during 16 measured blocks, mean overhead 21.0-25.8 us; after 30,000 gets in
+ * the measured pattern: no compile, no deopt, 8.4-8.5 us. The throughput subjects warm up with
+ * 30,000 of each operation too.
  */
 const BLOCKING_WARMUP = QUICK ? 10_000 : Number(process.env.BENCH_BLOCKING_WARMUP) || 30_000;
+/** Gets that settle a layout after the other one's turn, before a block's timed gets. */
+const SETTLE = 50;
+const WARMUP_BLOCKS = Math.ceil(BLOCKING_WARMUP / (SETTLE + BLOCK));
 /** Blocks of BLOCK calls per blocking layout and phase. */
 const BLOCKS = Math.max(1, Math.floor(LATENCY_OPS / BLOCK));
+
+/**
+ * One block of blocking gets on `bucket`: SETTLE gets, then BLOCK timed ones; each timed call's
+ * latency and the engine time the worker recorded for it (us).
+ */
+function blockingBlock(bucket: BlockingBucket, r: number): { samples: Float64Array; engine: Float64Array } {
+  for (let i = 0; i < SETTLE; i++) bucket.get(`k${i}`);
+  bucket.engineTime();
+  const samples = new Float64Array(BLOCK);
+  for (let i = 0; i < BLOCK; i++) {
+    const t = now();
+    bucket.get(`k${(r * BLOCK + i) % 1000}`);
+    samples[i] = now() - t;
+  }
+  const engine = bucket.engineTime().samples.map((ns) => ns / 1e3);
+  return { samples, engine };
+}
 
 /**
  * Blocking gets, sequential by nature. The overhead is a call's latency minus the engine time
@@ -353,31 +376,19 @@ function measureBlocking(connstr: string, external: boolean): BlockingLayout[] {
     if (!external) layouts.push({ name: "engine on the cluster's thread", bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'cluster' }) });
     layouts.push({ name: 'engine in its own worker', bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'own' }) });
     const perLayout = layouts.map(() => ({ total: [] as number[], engine: [] as number[], overhead: [] as number[], channel: [] as number[] }));
-    // Warm-up of BLOCKING_WARMUP gets per layout: until both ends' code is optimized and both
-    // spin windows are learned (see BLOCKING_WARMUP).
-    for (const { bucket } of layouts) {
-      bucket.timeEngine();
-      for (let i = 0; i < BLOCKING_WARMUP; i++) bucket.get(`k${i % 1000}`);
-      bucket.engineTime();
+    for (const { bucket } of layouts) bucket.timeEngine();
+    for (let r = 0; r < WARMUP_BLOCKS; r++) {
+      for (let j = 0; j < layouts.length; j++) blockingBlock(layouts[(r + j) % layouts.length].bucket, r);
     }
     for (let r = 0; r < BLOCKS; r++) {
       for (let j = 0; j < layouts.length; j++) {
         const li = (r + j) % layouts.length;
-        const { bucket } = layouts[li];
         const out = perLayout[li];
-        for (let i = 0; i < 50; i++) bucket.get(`k${i}`);
-        bucket.engineTime();
-        const samples = new Float64Array(BLOCK);
-        for (let i = 0; i < BLOCK; i++) {
-          const t = now();
-          bucket.get(`k${(r * BLOCK + i) % 1000}`);
-          samples[i] = now() - t;
-        }
-        const eng = bucket.engineTime().samples;
+        const { samples, engine } = blockingBlock(layouts[li].bucket, r);
         for (let i = 0; i < BLOCK; i++) {
           out.total.push(samples[i]);
-          out.engine.push(eng[i] / 1e3);
-          out.overhead.push(samples[i] - eng[i] / 1e3);
+          out.engine.push(engine[i]);
+          out.overhead.push(samples[i] - engine[i]);
         }
       }
     }
