@@ -336,10 +336,12 @@ const BLOCK = 500;
  * recompiling it on V8's helper threads, which take a CPU from the two threads a blocking call
  * keeps busy. With the engine in its own worker and --trace-opt, after 30,000 plain gets: 11
  * compiles (81-99 ms) during 16 measured blocks, mean overhead 21.0-25.8 us; after 30,000 gets in
- * the measured pattern: no compile, no deopt, 8.4-8.5 us. The throughput subjects warm up with
- * 30,000 of each operation too.
+ * the measured pattern: no compile, no deopt, 8.4-8.5 us. 60,000 rather than 30,000 so that the
+ * threads' first mark-compact (a 3.5-6 ms pause and 6-11 ms of incremental steps on the cluster's
+ * thread, at about 10 MB of heap) also comes before the measured blocks: with 30,000 it fell in
+ * them in 4 of 5 runs traced with --trace-gc, with 60,000 in the warm-up in 2 of 2.
  */
-const BLOCKING_WARMUP = QUICK ? 10_000 : Number(process.env.BENCH_BLOCKING_WARMUP) || 30_000;
+const BLOCKING_WARMUP = QUICK ? 10_000 : Number(process.env.BENCH_BLOCKING_WARMUP) || 60_000;
 /** Gets that settle a layout after the other one's turn, before a block's timed gets. */
 const SETTLE = 50;
 const WARMUP_BLOCKS = Math.ceil(BLOCKING_WARMUP / (SETTLE + BLOCK));
