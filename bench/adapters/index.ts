@@ -15,6 +15,7 @@
 //        (--kv-only skips the 1M-row iteration; --connstr targets a cluster in another process,
 //        e.g. `deferbase serve -p 0 -b bench`, instead of starting one in a thread;
 //        BENCH_OPS=N sets the operations per throughput burst, 10,000 by default;
+//        BENCH_BLOCKING_WARMUP=N the warm-up gets per blocking layout, 60,000 by default;
 //        BENCH_TRACE=1 prints each round's get throughputs)
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
@@ -91,8 +92,8 @@ function throughput(op: Op, total: number): Promise<number> {
   });
 }
 
-/** `slow`: how many samples took TAIL_US or more; `slowMean`: what they add to the mean. */
-type Lat = { p50: number; p99: number; mean: number; slow: number; slowMean: number };
+/** `n`: samples; `slow`: how many took TAIL_US or more; `slowMean`: what they add to the mean. */
+type Lat = { n: number; p50: number; p99: number; mean: number; slow: number; slowMean: number };
 
 /** Where a blocking call counts as stalled (a scheduler event, not the channel's work; see blockingReport). */
 const TAIL_US = 300;
@@ -126,7 +127,7 @@ function summarize(samples: Float64Array): Lat {
     }
   }
   const n = sorted.length;
-  return { p50: sorted[Math.floor(n * 0.5)], p99: sorted[Math.floor(n * 0.99)], mean: sum / n, slow, slowMean: slowSum / n };
+  return { n, p50: sorted[Math.floor(n * 0.5)], p99: sorted[Math.floor(n * 0.99)], mean: sum / n, slow, slowMean: slowSum / n };
 }
 
 const fmt = (n: number, d = 1): string => n.toFixed(d).padStart(9);
@@ -425,8 +426,7 @@ function blockingReport(when: string, layouts: BlockingLayout[], engLat: number)
     // What stalls add to the mean: a blocking call keeps two threads busy, so on a two-vCPU VM any
     // other thread that runs (V8's helpers, the kernel's) takes a CPU from it, often for a millisecond.
     const o = l.overhead;
-    const calls = BLOCKS * BLOCK;
-    lines.push(`       calls ${TAIL_US} us or more over: ${o.slow} of ${calls} (${((100 * o.slow) / calls).toFixed(2)}%), adding ${o.slowMean.toFixed(1)} us to the mean`);
+    lines.push(`       calls ${TAIL_US} us or more over: ${o.slow} of ${o.n} (${((100 * o.slow) / o.n).toFixed(2)}%), adding ${o.slowMean.toFixed(1)} us to the mean`);
     lines.push(`    channel round trip alone (no engine): ${f(l.channel)}`);
     lines.push(`    blocking / bare engine sequential get (own process, mean ${engLat.toFixed(1)}): ${(l.total.mean / engLat).toFixed(2)}x`);
   }
