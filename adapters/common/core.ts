@@ -106,24 +106,28 @@ export class BucketCore {
 
   /** Runs a Bucket KV method (see KV_METHODS) with its raw arguments. */
   call(method: string, args: readonly unknown[], cb: Callback): Pending {
-    return this.start(method, args[0], args[1], args[2], null, cb);
+    return this.start(method, undefined, args[0], args[1], args[2], null, cb);
   }
 
   /**
    * The flavours' per-operation entry: call(), with the arguments as the method received them
    * and the outcome going to `sink.kvDone` (no arguments array, no callback closure). The sink
-   * hears once; after cancel() it may still hear a CancelledError, which it ignores.
+   * hears once; after cancel() it may still hear a CancelledError, which it ignores. `spec`,
+   * the method's KV_METHODS entry, saves looking it up by name.
    */
-  run(method: string, a0: unknown, a1: unknown, a2: unknown, sink: KvSink): Pending {
-    return this.start(method, a0, a1, a2, sink, null);
+  run(method: string, a0: unknown, a1: unknown, a2: unknown, sink: KvSink, spec?: MethodSpec): Pending {
+    return this.start(method, spec, a0, a1, a2, sink, null);
   }
 
-  private start(method: string, a0: unknown, a1: unknown, a2: unknown, sink: KvSink | null, cb: Callback | null): Pending {
+  private start(method: string, known: MethodSpec | undefined, a0: unknown, a1: unknown, a2: unknown, sink: KvSink | null, cb: Callback | null): Pending {
     let spec: MethodSpec;
-    try {
-      spec = specOf(method);
-    } catch (err) {
-      return failLater(sink, cb, err as Error);
+    if (known !== undefined) spec = known;
+    else {
+      try {
+        spec = specOf(method);
+      } catch (err) {
+        return failLater(sink, cb, err as Error);
+      }
     }
     if (sink !== null && this.dispatches && this.state === 'connected' && spec.shape !== 'multi') return this.dispatch(spec, method, a0, a1, a2, sink);
     const req = new KvRequest(this.engine, spec, sink, cb);

@@ -5,7 +5,7 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { EngineLike, StreamControl, StreamHandler } from '../common/contract';
 import { BucketCore, type KvSink, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { defineFastKvMethods, type KvMethodName } from '../common/methods';
+import { defineFastKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
 import { ObjectDestroyedError } from '../../lib/engine/errors';
 
 export interface DeferredBucketOptions {
@@ -73,9 +73,9 @@ export class Bucket {
   }
 
   /** Runs a KV method by name; the generated methods (upsert, get, ...) call this. */
-  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> {
+  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown, spec?: MethodSpec): Deferred<unknown> {
     const d = new KvDeferred();
-    d.pending = this.core.run(method, a0, a1, a2, d);
+    d.pending = this.core.run(method, a0, a1, a2, d, spec);
     return d;
   }
 
@@ -127,8 +127,8 @@ export class Bucket {
 }
 
 // runKv is protected: reached from outside the class body, hence the cast.
-defineFastKvMethods(Bucket.prototype, (bucket, name, a0, a1, a2) =>
-  (bucket as unknown as { runKv(m: string, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> }).runKv(name, a0, a1, a2),
+defineFastKvMethods(Bucket.prototype, (bucket, name, a0, a1, a2, spec) =>
+  (bucket as unknown as { runKv(m: string, a0: unknown, a1: unknown, a2: unknown, spec: MethodSpec): Deferred<unknown> }).runKv(name, a0, a1, a2, spec),
 );
 
 /**
@@ -136,27 +136,30 @@ defineFastKvMethods(Bucket.prototype, (bucket, name, a0, a1, a2) =>
  * object per call instead of a Deferred plus a canceller and a callback closure.
  */
 class KvDeferred extends Deferred<unknown> implements KvSink {
+  /** The core's handle on the call; DROPPED once cancel() has dropped it. */
   pending: Pending | undefined = undefined;
-  /** Set by cancel(): the CancelledError the engine may then report is not this Deferred's own. */
-  dropped = false;
 
   constructor() {
     super(cancelKv);
   }
 
   kvDone(err: Error | null | undefined, result?: unknown): void {
-    if (this.dropped || this.called) return;
+    // After cancel() the engine may still report its own CancelledError: not this Deferred's.
+    if (this.pending === DROPPED || this.called) return;
     if (err) this.errback(err);
     else this.callback(result);
   }
 }
 
+const DROPPED: Pending = { cancel() {} };
+
 // The canceller drops the operation (from the connect queue, or from the engine's pipeline);
 // the Deferred then fails with CancelledError, as Twisted's cancel() does.
 function cancelKv(d: Deferred<unknown>): void {
   const kv = d as KvDeferred;
-  kv.dropped = true;
-  kv.pending?.cancel();
+  const pending = kv.pending;
+  kv.pending = DROPPED;
+  pending?.cancel();
 }
 
 function collect<T>(start: (h: StreamHandler) => StreamControl): Deferred<RowList<T>> {

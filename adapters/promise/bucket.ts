@@ -4,7 +4,7 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { EngineLike, StreamControl, StreamHandler } from '../common/contract';
 import { BucketCore, type KvSink } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { defineFastKvMethods, optionsIndex, type KvMethodName } from '../common/methods';
+import { defineFastKvMethods, optionsIndex, type KvMethodName, type MethodSpec } from '../common/methods';
 import { CancelledError, ObjectDestroyedError } from '../../lib/engine/errors';
 
 export interface PromiseBucketOptions {
@@ -29,7 +29,7 @@ function abortError(signal: AbortSignal, what: string): CancelledError {
 }
 
 /** A call's options argument, if it carries `signal` (then the engine must not see it). */
-function signalOf(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown): AbortSignal | undefined {
+function signalOf(method: KvMethodName | MethodSpec, a0: unknown, a1: unknown, a2: unknown): AbortSignal | undefined {
   const i = optionsIndex(method, a0, a1);
   const o = i === 0 ? a0 : i === 1 ? a1 : a2;
   if (typeof o !== 'object' || o === null || !('signal' in o)) return undefined;
@@ -85,11 +85,11 @@ export class Bucket {
   }
 
   /** Runs a KV method by name; the generated methods (upsert, get, ...) call this. */
-  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> {
-    const signal = signalOf(method, a0, a1, a2);
+  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown, spec?: MethodSpec): Promise<unknown> {
+    const signal = signalOf(spec ?? method, a0, a1, a2);
     if (signal) return this.runAbortable(method, withoutSignal(method, [a0, a1, a2]), signal);
     const p = new Promise(takeResolvers);
-    this.core.run(method, a0, a1, a2, new PromiseSink());
+    this.core.run(method, a0, a1, a2, new PromiseSink(), spec);
     return p;
   }
 
@@ -148,8 +148,8 @@ export class Bucket {
 }
 
 // runKv is protected: reached from outside the class body, hence the cast.
-defineFastKvMethods(Bucket.prototype, (bucket, name, a0, a1, a2) =>
-  (bucket as unknown as { runKv(m: string, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> }).runKv(name, a0, a1, a2),
+defineFastKvMethods(Bucket.prototype, (bucket, name, a0, a1, a2, spec) =>
+  (bucket as unknown as { runKv(m: string, a0: unknown, a1: unknown, a2: unknown, spec: MethodSpec): Promise<unknown> }).runKv(name, a0, a1, a2, spec),
 );
 
 export interface StreamLimits {

@@ -1,14 +1,17 @@
 // Twisted's Deferred: a result that is not available yet, with a chain of
 // callbacks and errbacks that process it once it is.
 //
-// Layout, chosen so a pending Deferred is no bigger than a pending Promise
-// (three fields):
+// Layout: four fields, so that a Deferred with one callback pair (the usual
+// case: one addCallbacks, then the result) needs no other object:
 //   _s  small integer: flag bits, plus the pause count above PAUSE
 //   _r  before firing: the canceller (if any); after firing: the current result
-//   _c  the callback chain, flat pairs: [cb, eb, cb, eb, ...]; null when
-//       empty (pairs already run are cut off the front). A null cb/eb means "pass the result through". A pair with
+//   _c  the callback chain: null when empty; a function when it is one plain
+//       pair whose callback is that function (its errback is then in _e); otherwise
+//       flat pairs in an array, [cb, eb, cb, eb, ...] (pairs already run are cut
+//       off the front). A null cb/eb means "pass the result through". A pair with
 //       extra arguments is stored as [WithArgs, WITH_ARGS]; a waiting
 //       Deferred's continuation as [CONTINUE, waiter].
+//   _e  the errback of a lone pair held in _c; undefined otherwise
 // Rarely needed data (debug stacks, unhandled-failure records, explicit
 // chainDeferred links) lives in side tables in debug.ts.
 
@@ -107,8 +110,10 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   _s: number;
   /** @internal canceller before firing, result after */
   _r: unknown;
-  /** @internal flat callback chain */
-  _c: unknown[] | null;
+  /** @internal the callback chain: null, a lone pair's callback (errback in _e), or flat pairs */
+  _c: unknown[] | AnyFn | null;
+  /** @internal a lone pair's errback */
+  _e: unknown;
 
   /** Twisted's class-level Deferred.debug; same as getDebugging()/setDebugging(). */
   static get debug(): boolean {
@@ -129,6 +134,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     this._s = 0;
     this._r = canceller ?? undefined;
     this._c = null;
+    this._e = undefined;
     if (getDebugging()) debugInfoFor(this).creator = captureStack(this.constructor);
   }
 
@@ -203,7 +209,15 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   _push(cb: unknown, eb: unknown): this {
     const c = this._c;
     if (c === null) {
-      this._c = [cb, eb];
+      if (typeof cb === 'function') {
+        this._c = cb as AnyFn;
+        this._e = eb;
+      } else {
+        this._c = [cb, eb];
+      }
+    } else if (typeof c === 'function') {
+      this._c = [c, this._e, cb, eb];
+      this._e = undefined;
     } else if (c.length === 2 && (this._s & RUNNING) === 0) {
       // Grow 2 -> 4 by hand: push() would jump to 19 slots, then 44.
       this._c = [c[0], c[1], cb, eb];
@@ -216,17 +230,27 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 
   /** @internal put a callback pair before the others (inlineCallbacks' cancellation). */
   _prepend(cb: unknown, eb: unknown, ca: unknown[] | undefined, ea: unknown[] | undefined): void {
-    const c = this._c;
+    const c = this._chainArray();
     const entry = ca !== undefined || ea !== undefined ? [new WithArgs(cb, eb, ca, ea), WITH_ARGS] : [cb, eb];
     this._c = c === null ? entry : [...entry, ...c];
   }
 
   /** @internal leave a continuation for `waiter` (which is paused on this Deferred) */
   _addContinuation(waiter: Deferred<any>): void {
-    const c = this._c;
+    const c = this._chainArray();
     if (c === null) this._c = [CONTINUE, waiter];
     else c.push(CONTINUE, waiter);
     if (this._s & CALLED) this._runCallbacks();
+  }
+
+  /** @internal the chain as flat pairs (a lone pair moves into an array), or null */
+  _chainArray(): unknown[] | null {
+    const c = this._c;
+    if (typeof c !== 'function') return c;
+    const a = [c, this._e];
+    this._c = a;
+    this._e = undefined;
+    return a;
   }
 
   /**
@@ -363,17 +387,37 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
         clearExplicitChain(current);
       }
       let finished = true;
-      const c = current._c;
-      if (c !== null) {
-        // Pairs run are cut off only when the loop stops early: nothing else
-        // reads the chain while a callback runs (RUNNING blocks re-entry).
+      if (current._c !== null) {
+        // `c` is the array being run, or null while the chain is a lone pair
+        // (held in _c/_e). A lone pair is taken off the Deferred before it
+        // runs, so callbacks its callback adds form a new chain, picked up
+        // next. An array's pairs run are cut off only when the loop stops
+        // early: nothing else reads the chain while a callback runs (RUNNING
+        // blocks re-entry), and callbacks added meanwhile are pushed onto it.
+        let c: unknown[] | null = null;
         let stopped = false;
         let i = 0;
-        while (i < c.length) {
+        for (;;) {
           const input = current._r;
-          let fn = c[i] as AnyFn | WithArgs | null;
-          const second = c[i + 1];
-          i += 2;
+          let fn: AnyFn | WithArgs | null;
+          let second: unknown;
+          if (c === null) {
+            const next = current._c;
+            if (next === null) break;
+            if (typeof next !== 'function') {
+              c = next;
+              continue;
+            }
+            fn = next;
+            second = current._e;
+            current._c = null;
+            current._e = undefined;
+          } else {
+            if (i >= c.length) break;
+            fn = c[i] as AnyFn | WithArgs | null;
+            second = c[i + 1];
+            i += 2;
+          }
           if (fn === CONTINUE) {
             const waiter = second as Deferred<any>;
             waiter._r = input;
@@ -435,11 +479,13 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
           }
           current._r = out;
         }
-        if (stopped) {
-          // Drop the callbacks already run; the rest wait for later.
-          c.splice(0, i);
-        } else if (current._c === c) {
-          current._c = null;
+        if (c !== null) {
+          if (stopped) {
+            // Drop the callbacks already run; the rest wait for later.
+            c.splice(0, i);
+          } else if (current._c === c) {
+            current._c = null;
+          }
         }
       }
       if (finished) {

@@ -2,6 +2,7 @@
 
 import { expect } from 'chai';
 import {
+  CancelledError,
   Deferred,
   Failure,
   NonErrorValue,
@@ -817,5 +818,120 @@ describe('defer: bad input', () => {
     const d = new Deferred<any>();
     expect(() => d.callback(new Deferred())).to.throw(TypeError, /callback\(\) was given a Deferred/);
     expect(d.called).to.equal(false);
+  });
+});
+
+// A chain of one plain pair is held in the Deferred itself (no array); these pin down that it
+// behaves exactly as a longer chain does wherever the one form turns into the other.
+describe('defer: a lone callback pair', () => {
+  it('a second pair added before firing runs after the first, on the path the first leaves', () => {
+    const seen: unknown[] = [];
+    const d = new Deferred<number>();
+    d.addCallbacks(
+      (n) => {
+        seen.push(['cb1', n]);
+        throw new GenericError('from cb1');
+      },
+      (f) => seen.push(['eb1', f.getErrorMessage()]),
+    );
+    d.addCallbacks(
+      (v) => seen.push(['cb2', v]),
+      (f) => {
+        seen.push(['eb2', f.getErrorMessage()]);
+        return 'recovered';
+      },
+    );
+    d.callback(1);
+    expect(seen).to.deep.equal([['cb1', 1], ['eb2', 'from cb1']]);
+    expect(successResultOf(d)).to.equal('recovered');
+  });
+
+  it('callbacks added by the lone callback while it runs get its return value, in order', () => {
+    const seen: unknown[] = [];
+    const d = new Deferred<number>();
+    d.addCallbacks(
+      (n) => {
+        d.addCallback((v) => (seen.push(['second', v]), v * 10));
+        d.addCallback((v) => (seen.push(['third', v]), v + 1));
+        return n + 1;
+      },
+      () => 'unreached',
+    );
+    d.callback(1);
+    expect(seen).to.deep.equal([['second', 2], ['third', 20]]);
+    expect(successResultOf(d)).to.equal(21);
+  });
+
+  it('a lone errback-only pair passes a result through and handles a failure', () => {
+    const ok = new Deferred<number>();
+    ok.addErrback(() => 'unreached');
+    ok.callback(5);
+    expect(successResultOf(ok)).to.equal(5);
+    const bad = new Deferred<number>();
+    bad.addBoth((r) => (r instanceof Failure ? `handled ${r.getErrorMessage()}` : r));
+    bad.errback(new GenericError('boom'));
+    expect(successResultOf(bad)).to.equal('handled boom');
+  });
+
+  it('a lone callback returning an unfired Deferred: callbacks added meanwhile wait for its result', () => {
+    const inner = new Deferred<string>();
+    const seen: unknown[] = [];
+    const d = new Deferred<number>();
+    d.addCallbacks((n) => {
+      d.addCallback((v) => (seen.push(v), `${v}!`));
+      seen.push(n);
+      return inner;
+    }, null);
+    d.callback(1);
+    expect(seen).to.deep.equal([1]);
+    assertNoResult(d);
+    expect(d.paused).to.equal(1);
+    inner.callback('inner');
+    expect(seen).to.deep.equal([1, 'inner']);
+    expect(successResultOf(d)).to.equal('inner!');
+  });
+
+  it('a Deferred with a lone pair, returned unfired by another callback, runs that pair before handing its result on', () => {
+    const inner = new Deferred<number>();
+    inner.addCallbacks((n) => n + 1, null);
+    const outer = new Deferred<void>();
+    outer.addCallback(() => inner).addCallback((v) => v * 100);
+    outer.callback(undefined);
+    assertNoResult(outer);
+    inner.callback(1);
+    expect(successResultOf(outer)).to.equal(200);
+    expect(inner.result).to.equal(undefined);
+  });
+
+  it('pausing inside the lone callback does not stop a callback it adds (as with an array chain)', () => {
+    const run = (extraFirst: boolean): unknown[] => {
+      const seen: unknown[] = [];
+      const d = new Deferred<number>();
+      if (extraFirst) d.addCallback((v) => v);
+      d.addCallback((v) => {
+        d.pause();
+        d.addCallback((w) => seen.push(['added', w]));
+        return v;
+      });
+      d.callback(3);
+      seen.push(['paused', d.paused]);
+      return seen;
+    };
+    expect(run(false)).to.deep.equal(run(true));
+  });
+
+  it('cancel() on a Deferred whose chain is a lone pair runs the canceller, then the pair\'s errback', () => {
+    const seen: unknown[] = [];
+    const d = new Deferred<number>(() => seen.push('canceller'));
+    d.addCallbacks(
+      () => seen.push('callback'),
+      (f) => {
+        seen.push(['errback', f.check(CancelledError) !== null]);
+        return null;
+      },
+    );
+    d.cancel();
+    expect(seen).to.deep.equal(['canceller', ['errback', true]]);
+    expect(successResultOf(d)).to.equal(null);
   });
 });

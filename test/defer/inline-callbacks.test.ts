@@ -353,6 +353,21 @@ describe('defer: inlineCallbacks cancellation (test_inlinecb.CancellationTests)'
     });
   }
 
+  it('cancelling one whose caller added a single callback pair: the cancel handler runs before that pair', () => {
+    const d = sampleInlineCB();
+    const seen: unknown[] = [];
+    d.addCallbacks(
+      (v) => seen.push(['callback', v]),
+      (f) => {
+        seen.push(['errback', f.check(CancelledError)]);
+        return 'handled';
+      },
+    );
+    d.cancel();
+    expect(seen).to.deep.equal([['errback', CancelledError]]);
+    expect(successResultOf(d)).to.equal('handled');
+  });
+
   it('test_inlineCallbacksCancelCaptured: a generator that catches CancelledError goes on and decides the result', () => {
     const canceller1 = new Deferred<number>();
     const canceller2 = new Deferred<number>();
