@@ -5,7 +5,9 @@
 //     against the same cluster, and the subjects take turns burst by burst (order rotating): a
 //     process that mixes subjects puts V8's young generation into a state (about 5 MB promoted
 //     per scavenge, 6-12 ms scavenges) that slows whichever subject runs after the switch, the
-//     bare engine included. `--same-process` measures that way too.
+//     bare engine included. `--same-process` measures that way too. During this phase the
+//     cluster's process and the subjects' processes each keep to a CPU of their own
+//     (placement.ts), as a client and a server on two machines would.
 //   - blocking get latency, and its overhead over the engine's own latency measured on the
 //     engine's thread for the same calls (call by call), with the engine on the embedded
 //     cluster's thread and in a worker of its own, on the fresh cluster and again after the
@@ -16,7 +18,8 @@
 //        e.g. `deferbase serve -p 0 -b bench`, instead of starting one in a thread;
 //        BENCH_OPS=N sets the operations per throughput burst, 10,000 by default;
 //        BENCH_BLOCKING_WARMUP=N the warm-up gets per blocking layout, 60,000 by default;
-//        BENCH_TRACE=1 prints each round's get throughputs)
+//        BENCH_TRACE=1 prints each round's get throughputs;
+//        BENCH_PIN=0 leaves the throughput phase's CPUs to the scheduler)
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -24,6 +27,7 @@ import { Engine } from '../../lib/engine';
 import { Bucket as DeferredBucket } from '../../adapters/deferred';
 import { Bucket as PromiseBucket } from '../../adapters/promise';
 import { Bucket as BlockingBucket, startEmbedded } from '../../adapters/blocking';
+import { throughputPlacement, type Placement } from './placement';
 
 const QUICK = process.argv.includes('--quick');
 const KV_ONLY = process.argv.includes('--kv-only');
@@ -251,8 +255,9 @@ class SubjectProcess {
   constructor(
     readonly name: SubjectName,
     connstr: string,
+    placement: Placement | null,
   ) {
-    this.proc = fork(__filename, ['--subject', name, '--connstr', connstr], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    this.proc = fork(__filename, ['--subject', name, '--connstr', connstr], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], ...placement?.subjectFork });
     this.proc.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
     this.proc.on('message', (m) => {
       const w = this.waiting;
@@ -300,10 +305,10 @@ type Round = Map<SubjectName, { upsert: Burst; get: Burst; lat: Lat }>;
  * order of the subjects rotates from round to round. New processes per generation keep one
  * process's luck (JIT, heap layout) from deciding a subject's figure.
  */
-async function throughputRounds(connstr: string, generations: number, roundsPerGeneration: number, latencyOps: number): Promise<Round[]> {
+async function throughputRounds(connstr: string, placement: Placement | null, generations: number, roundsPerGeneration: number, latencyOps: number): Promise<Round[]> {
   const rounds: Round[] = [];
   for (let g = 0; g < generations; g++) {
-    const procs = SUBJECT_NAMES.map((n) => new SubjectProcess(n, connstr));
+    const procs = SUBJECT_NAMES.map((n) => new SubjectProcess(n, connstr, placement));
     try {
       await Promise.all(procs.map((p) => p.connected()));
       for (const p of procs) await p.ask({ warmUp: true });
@@ -506,12 +511,20 @@ async function main(): Promise<void> {
     const generations = QUICK ? 1 : GENERATIONS;
     const perGeneration = QUICK ? 4 : ROUNDS_PER_GENERATION;
     const latencyOps = Math.max(100, Math.floor(LATENCY_OPS / (generations * perGeneration)));
-    const rounds = await throughputRounds(connstr, generations, perGeneration, latencyOps);
+    const where = throughputPlacement(external > 0);
+    const placement = 'none' in where ? null : where;
+    placement?.pinCluster();
+    let rounds: Round[];
+    try {
+      rounds = await throughputRounds(connstr, placement, generations, perGeneration, latencyOps);
+    } finally {
+      placement?.release();
+    }
     const results = new Map<string, Measured[]>(
       SUBJECT_NAMES.map((n) => [n, rounds.map((r) => { const m = r.get(n)!; return { upsert: m.upsert.ops, get: m.get.ops, getCpu: m.get.cpu, lat: m.lat }; })]),
     );
     const ratios = report(
-      `each subject in a process of its own, ${generations} generation(s) of processes, one cluster${external > 0 ? ' in another process' : ' in a thread of this one'}`,
+      `each subject in a process of its own, ${generations} generation(s) of processes, one cluster${external > 0 ? ' in another process' : ' in a thread of this one'}; ${placement ? placement.description : `not pinned to CPUs (${'none' in where ? where.none : ''})`}`,
       SUBJECT_NAMES,
       results,
       `${rounds.length} rounds (${generations} x ${perGeneration}), each one burst of ${THROUGHPUT_OPS.toLocaleString('en-US')} per subject and operation`,
