@@ -387,14 +387,15 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
         clearExplicitChain(current);
       }
       let finished = true;
-      if (current._c !== null) {
+      const chain = current._c;
+      if (chain !== null) {
         // `c` is the array being run, or null while the chain is a lone pair
         // (held in _c/_e). A lone pair is taken off the Deferred before it
         // runs, so callbacks its callback adds form a new chain, picked up
         // next. An array's pairs run are cut off only when the loop stops
         // early: nothing else reads the chain while a callback runs (RUNNING
         // blocks re-entry), and callbacks added meanwhile are pushed onto it.
-        let c: unknown[] | null = null;
+        let c: unknown[] | null = typeof chain === 'function' ? null : chain;
         let stopped = false;
         let i = 0;
         for (;;) {
