@@ -385,14 +385,13 @@ function measureBlocking(connstr: string, external: boolean): BlockingLayout[] {
     layouts.push({ name: 'engine in its own worker', bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'own' }) });
     const perLayout = layouts.map(() => ({ total: [] as number[], engine: [] as number[], overhead: [] as number[], channel: [] as number[] }));
     for (const { bucket } of layouts) bucket.timeEngine();
-    for (let r = 0; r < WARMUP_BLOCKS; r++) {
-      for (let j = 0; j < layouts.length; j++) blockingBlock(layouts[(r + j) % layouts.length].bucket, r);
-    }
-    for (let r = 0; r < BLOCKS; r++) {
+    // The warm-up blocks, then the measured ones: the same calls, only the latter kept.
+    for (let r = 0; r < WARMUP_BLOCKS + BLOCKS; r++) {
       for (let j = 0; j < layouts.length; j++) {
         const li = (r + j) % layouts.length;
-        const out = perLayout[li];
         const { samples, engine } = blockingBlock(layouts[li].bucket, r);
+        if (r < WARMUP_BLOCKS) continue;
+        const out = perLayout[li];
         for (let i = 0; i < BLOCK; i++) {
           out.total.push(samples[i]);
           out.engine.push(engine[i]);
