@@ -5,8 +5,9 @@
 // sharing one CPU and using both, burst by burst. The two cost very different amounts: a bare
 // engine's 128-in-flight gets ran at 530-570k ops/s with both on one CPU and 380-430k on two
 // (client CPU per get 1.23-1.33 against 1.53-1.74 us), so a round's four bursts could differ by
-// 40% for no reason of their own. Pinned, they agree, and the control subject's per-round get
-// ratios span 0.98-1.03 (25th-75th percentile) instead of about 0.90-1.07.
+// 40% for no reason of their own. Pinned, they agree: the control subject's per-round get ratios
+// had interquartile ranges within 0.96-1.05 over six full runs, against 0.86-1.12 and 0.89-1.15
+// in two runs left to the scheduler.
 import { spawnSync } from 'node:child_process';
 
 export interface Placement {
