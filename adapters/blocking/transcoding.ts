@@ -50,7 +50,7 @@ export class CallerTranscoding {
     // The engine's own table says which operations carry a document, and in which format by default.
     const op = opSpec(spec.op);
     if (op.value !== 'value') return args;
-    const options = args[optionsIndex(method, args[0], args[1])] as { format?: number; value?: unknown } | undefined;
+    const options = args[optionsIndex(spec, args[0], args[1])] as { format?: number; value?: unknown } | undefined;
     const format = options?.format ?? op.defaultFormat;
     if (spec.shape === 'keyValue') {
       const key = args[0];

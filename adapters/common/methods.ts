@@ -190,8 +190,8 @@ export function normaliseInto(out: KvCallTarget, spec: MethodSpec, method: strin
 const OPTIONS_INDEX: Record<ArgShape, number> = { key: 1, keyValue: 2, multi: 1, stats: 1 };
 
 /** Which argument holds a call's options (stats takes them first when it is given no keys). */
-export function optionsIndex(method: KvMethodName | MethodSpec, a0: unknown, a1: unknown): number {
-  const shape = typeof method === 'string' ? KV_METHODS[method].shape : method.shape;
+export function optionsIndex(spec: MethodSpec, a0: unknown, a1: unknown): number {
+  const shape = spec.shape;
   if (shape === 'stats' && a1 === undefined && typeof a0 === 'object' && a0 !== null && !Array.isArray(a0)) return 0;
   return OPTIONS_INDEX[shape];
 }

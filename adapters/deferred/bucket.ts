@@ -73,7 +73,7 @@ export class Bucket {
   }
 
   /** Runs a KV method by name; the generated methods (upsert, get, ...) call this. */
-  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown, spec?: MethodSpec): Deferred<unknown> {
+  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown, spec: MethodSpec): Deferred<unknown> {
     const d = new KvDeferred();
     d.pending = this.core.run(method, a0, a1, a2, d, spec);
     return d;

@@ -29,16 +29,16 @@ function abortError(signal: AbortSignal, what: string): CancelledError {
 }
 
 /** A call's options argument, if it carries `signal` (then the engine must not see it). */
-function signalOf(method: KvMethodName | MethodSpec, a0: unknown, a1: unknown, a2: unknown): AbortSignal | undefined {
-  const i = optionsIndex(method, a0, a1);
+function signalOf(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): AbortSignal | undefined {
+  const i = optionsIndex(spec, a0, a1);
   const o = i === 0 ? a0 : i === 1 ? a1 : a2;
   if (typeof o !== 'object' || o === null || !('signal' in o)) return undefined;
   return (o as Abortable).signal;
 }
 
 /** The call's arguments with `signal` taken out of its options object. */
-function withoutSignal(method: KvMethodName, args: unknown[]): unknown[] {
-  const i = optionsIndex(method, args[0], args[1]);
+function withoutSignal(spec: MethodSpec, args: unknown[]): unknown[] {
+  const i = optionsIndex(spec, args[0], args[1]);
   const { signal: _signal, ...rest } = args[i] as Abortable & Record<string, unknown>;
   const out = args.slice();
   out[i] = rest;
@@ -85,9 +85,9 @@ export class Bucket {
   }
 
   /** Runs a KV method by name; the generated methods (upsert, get, ...) call this. */
-  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown, spec?: MethodSpec): Promise<unknown> {
-    const signal = signalOf(spec ?? method, a0, a1, a2);
-    if (signal) return this.runAbortable(method, withoutSignal(method, [a0, a1, a2]), signal);
+  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown, spec: MethodSpec): Promise<unknown> {
+    const signal = signalOf(spec, a0, a1, a2);
+    if (signal) return this.runAbortable(method, withoutSignal(spec, [a0, a1, a2]), signal);
     const p = new Promise(takeResolvers);
     this.core.run(method, a0, a1, a2, new PromiseSink(), spec);
     return p;

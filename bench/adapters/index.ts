@@ -512,6 +512,7 @@ async function main(): Promise<void> {
     const latencyOps = Math.max(100, Math.floor(LATENCY_OPS / (generations * perGeneration)));
     const where = throughputPlacement(external > 0);
     const placement = 'none' in where ? null : where;
+    const placed = 'none' in where ? `not pinned to CPUs (${where.none})` : where.description;
     placement?.pinCluster();
     let rounds: Round[];
     try {
@@ -523,7 +524,7 @@ async function main(): Promise<void> {
       SUBJECT_NAMES.map((n) => [n, rounds.map((r) => { const m = r.get(n)!; return { upsert: m.upsert.ops, get: m.get.ops, getCpu: m.get.cpu, lat: m.lat }; })]),
     );
     const ratios = report(
-      `each subject in a process of its own, ${generations} generation(s) of processes, one cluster${external > 0 ? ' in another process' : ' in a thread of this one'}; ${placement ? placement.description : `not pinned to CPUs (${'none' in where ? where.none : ''})`}`,
+      `each subject in a process of its own, ${generations} generation(s) of processes, one cluster${external > 0 ? ' in another process' : ' in a thread of this one'}; ${placed}`,
       SUBJECT_NAMES,
       results,
       `${rounds.length} rounds (${generations} x ${perGeneration}), each one burst of ${THROUGHPUT_OPS.toLocaleString('en-US')} per subject and operation`,

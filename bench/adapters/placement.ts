@@ -29,6 +29,12 @@ export function cpusOfMask(hex: string): number[] {
   return cpus;
 }
 
+/** This process's CPU affinity mask as `taskset -p` prints it (hex), or undefined without taskset. */
+export function affinityMask(): string | undefined {
+  const probe = spawnSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' });
+  return probe.status === 0 ? /mask:\s*([0-9a-f]+)/i.exec(probe.stdout)?.[1] : undefined;
+}
+
 /**
  * The placement, or null with the reason when there is none: `BENCH_PIN=0`, a cluster in
  * another process (its CPU is not ours to choose), fewer than two CPUs, or no `taskset`.
@@ -36,8 +42,7 @@ export function cpusOfMask(hex: string): number[] {
 export function throughputPlacement(external: boolean): Placement | { none: string } {
   if (process.env.BENCH_PIN === '0') return { none: 'BENCH_PIN=0' };
   if (external) return { none: 'the cluster is in another process' };
-  const probe = spawnSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' });
-  const mask = probe.status === 0 ? /mask:\s*([0-9a-f]+)/i.exec(probe.stdout)?.[1] : undefined;
+  const mask = affinityMask();
   if (mask === undefined) return { none: 'taskset (util-linux) is not available' };
   const cpus = cpusOfMask(mask);
   if (cpus.length < 2) return { none: `this process may use only CPU ${cpus.join(',')}` };

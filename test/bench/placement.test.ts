@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
-import { cpusOfMask, throughputPlacement, type Placement } from '../../bench/adapters/placement';
+import { affinityMask, cpusOfMask, throughputPlacement, type Placement } from '../../bench/adapters/placement';
 
-const maskOfThisProcess = (): string => /mask:\s*([0-9a-f]+)/i.exec(spawnSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' }).stdout)![1];
+const maskOfThisProcess = (): string => affinityMask()!;
 
 describe('bench/adapters placement', () => {
   it('reads the CPUs of an affinity mask as taskset prints it', () => {
