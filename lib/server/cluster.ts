@@ -12,6 +12,7 @@ import { KvNode, type ClusterCore, type DurableLog } from './kv-node';
 import { handleMgmt, type MgmtCore } from './mgmt';
 import { bucketConfig, type NodePorts } from './cluster-config';
 import { DiskLog, type FsyncPolicy } from './persistence';
+import { guardHttp, type HttpServiceKind } from './http-guard';
 
 const debug = createDebug('deferbase:server');
 
@@ -64,18 +65,13 @@ const VERSION = '7.6.0-deferbase';
 class ServiceListener {
   private server: http.Server | undefined;
   port = 0;
-  constructor(readonly handler: HttpServiceHandler) {}
+  constructor(
+    readonly handler: HttpServiceHandler,
+    private readonly kind: HttpServiceKind,
+  ) {}
 
   listen(host: string, port = 0): Promise<number> {
-    const server = http.createServer((req, res) => {
-      try {
-        this.handler.handle(req, res);
-      } catch (err) {
-        debug('service handler threw: %s', (err as Error).stack);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ errors: [{ code: 5000, msg: String(err) }] }));
-      }
-    });
+    const server = http.createServer(guardHttp(this.kind, (req, res) => this.handler.handle(req, res)));
     server.keepAliveTimeout = 5000;
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -161,7 +157,7 @@ export class Cluster implements ClusterCore, MgmtCore {
       const node = new KvNode(this, i, { maxBodyLength: opts.maxBodyLength });
       this.kvNodes.push(node);
       const kv = await node.listen(this.host, opts.kvPort !== undefined ? opts.kvPort + i : 0);
-      const mgmtServer = http.createServer((req, res) => handleMgmt(this, i, req, res));
+      const mgmtServer = http.createServer(guardHttp('mgmt', (req, res) => handleMgmt(this, i, req, res)));
       this.mgmtServers.push(mgmtServer);
       const mgmt = await new Promise<number>((resolve, reject) => {
         mgmtServer.once('error', reject);
@@ -174,12 +170,12 @@ export class Cluster implements ClusterCore, MgmtCore {
       this.nodePorts.push(ports);
       const ctx = this.serviceContext(i);
       if (queryFactory !== undefined) {
-        const listener = new ServiceListener(queryFactory(ctx));
+        const listener = new ServiceListener(queryFactory(ctx), 'query');
         this.queryListeners[i] = listener;
         ports.n1ql = await listener.listen(this.host);
       }
       if (viewsFactory !== undefined) {
-        const listener = new ServiceListener(viewsFactory(ctx));
+        const listener = new ServiceListener(viewsFactory(ctx), 'views');
         this.viewListeners[i] = listener;
         ports.capi = await listener.listen(this.host);
       }
