@@ -1,0 +1,41 @@
+// The fuzzers' target: an embedded cluster in a process of its own (so a crash is seen as the
+// process ending, not as the test runner dying), with documents, a design document and a
+// primary index to give every service something to chew on. Prints `READY {ports}`.
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Cluster } from '../../lib/server';
+
+function post(port: number, urlPath: string, method: string, body: string, type: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: urlPath, method, headers: { authorization: 'Basic ' + Buffer.from('Administrator:password').toString('base64'), 'content-type': type } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deferbase-fuzz-'));
+  process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const cluster = await Cluster.start({ numVBuckets: 64, dataDir, fsync: 'none' });
+  const store = cluster.bucket('default');
+  for (let i = 0; i < 200; i++) {
+    store.write(`doc-${i}`, Buffer.from(JSON.stringify({ n: i, name: `name ${i}`, a: { b: [i, i + 1] }, tags: ['x', 'y'] })), 'upsert');
+  }
+  const { n1ql, capi, kv, mgmt } = cluster.nodes[0].ports;
+  await post(capi!, '/default/_design/fz', 'PUT', JSON.stringify({ views: { v: { map: 'function (doc, meta) { emit(meta.id, null); }' }, by_n: { map: 'function (doc) { emit(doc.n, 1); }', reduce: '_count' } } }), 'application/json');
+  await post(n1ql!, '/query/service', 'POST', JSON.stringify({ statement: 'CREATE PRIMARY INDEX ON `default`' }), 'application/json');
+  process.stdout.write(`READY ${JSON.stringify({ kv, mgmt, query: n1ql, views: capi })}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`target failed to start: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
