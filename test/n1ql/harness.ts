@@ -5,7 +5,9 @@ import { DocumentStore } from '../../lib/server/store';
 import type { BucketStore, ServiceContext, ServiceUser } from '../../lib/server/service-types';
 import { createQueryService } from '../../lib/server/n1ql';
 import { parse } from '../../lib/server/n1ql/parser';
-import { runStatement, type Prepared } from '../../lib/server/n1ql/statement';
+import { runStatement } from '../../lib/server/n1ql/statement';
+import { PreparedCache } from '../../lib/server/n1ql/prepared';
+import { PAUSE } from '../../lib/server/n1ql/pause';
 import { QueryError } from '../../lib/server/n1ql/errors';
 import type { Env } from '../../lib/server/n1ql/keyspace';
 import type { Value } from '../../lib/server/n1ql/value';
@@ -18,7 +20,7 @@ export interface Outcome {
 
 export class Engine {
   readonly stores = new Map<string, DocumentStore>();
-  readonly prepareds = new Map<string, Prepared>();
+  readonly prepareds = new PreparedCache();
 
   constructor(buckets: string[] = ['default']) {
     for (const b of buckets) this.stores.set(b, new DocumentStore({ name: b, numVBuckets: 64 }));
@@ -49,8 +51,9 @@ export class Engine {
         ctx: { now: Date.UTC(2024, 0, 2, 3, 4, 5), positional: opts.args ?? [], named: opts.named ?? {}, checkDeadline: () => undefined },
         readonly: opts.readonly ?? false,
         prepareds: this.prepareds,
+        user: 'admin',
       });
-      const rows = [...r.rows];
+      const rows = [...r.rows].filter((v) => v !== PAUSE);
       return { rows: JSON.parse(JSON.stringify(rows)) as Value[], errors: r.errors.map((e) => e.toJSON()), mutationCount: r.mutationCount() };
     } catch (err) {
       if (err instanceof QueryError) return { rows: [], errors: [err.toJSON()], mutationCount: 0 };

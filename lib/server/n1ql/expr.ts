@@ -1,9 +1,11 @@
 // Compiles expression trees into closures once per statement, so evaluating an expression on a
 // row is a few function calls, not a tree walk with a switch per node.
 import type * as A from './ast';
-import { QueryError, ErrorCode } from './errors';
+import { QueryError, ErrorCode, EvaluationCause, evaluationError } from './errors';
+import { compileLike, type LikeMatcher } from './like';
+import { PAUSE, withoutPauses, type Pause } from './pause';
 import { lookupFunction, starObject, type FunctionContext } from './functions';
-import { collate, equals, isObject, logical, rank, Rank, sortedObject, truthy, type ObjectValue, type Value } from './value';
+import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export type Vars = Record<string, Value>;
 
@@ -25,9 +27,10 @@ export interface Row {
 
 export interface ExecContext extends FunctionContext {
   readonly positional: Value[];
+  /** Named parameters without the `$`; only own properties count. */
   readonly named: Record<string, Value>;
-  /** Throws a timeout error once the request's deadline has passed. */
-  checkDeadline(): void;
+  /** Whether sources should yield PAUSE now (absent: never; see ./pause). */
+  pauseDue?(): boolean;
 }
 
 export type Compiled = (row: Row, ctx: ExecContext) => Value;
@@ -47,7 +50,7 @@ export interface Scope {
   /** Where aggregates are collected; undefined where aggregates are not allowed. */
   aggregates?: AggregateSpec[];
   /** Compiles a subquery correlated to this scope; returns its result values for a row. */
-  subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value>;
+  subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value | Pause>;
 }
 
 export const AGGREGATES = new Set(['count', 'countn', 'sum', 'avg', 'min', 'max', 'array_agg', 'median', 'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop', 'variance_samp', 'variance_pop', 'mean']);
@@ -59,13 +62,25 @@ export function childScope(scope: Scope, names: Iterable<string>): Scope {
 }
 
 export function field(v: Value, name: string): Value {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as ObjectValue)[name] : undefined;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? getField(v as ObjectValue, name) : undefined;
+}
+
+/** `fn` with an evaluation failure reported as Couchbase reports it for `term` (5010). */
+export function guard(term: string, fn: Compiled): Compiled {
+  return (row, ctx) => {
+    try {
+      return fn(row, ctx);
+    } catch (err) {
+      if (err instanceof EvaluationCause) throw evaluationError(err, term);
+      throw err;
+    }
+  };
 }
 
 /** The row a FOR / satisfies body sees: the outer row plus the loop variables. */
 function bindRow(row: Row, names: string[], values: Value[]): Row {
   const vars = Object.create(row.vars) as Vars;
-  for (let i = 0; i < names.length; i++) vars[names[i]] = values[i];
+  for (let i = 0; i < names.length; i++) setField(vars, names[i], values[i]);
   return { vars, metas: row.metas, aggs: row.aggs };
 }
 
@@ -153,12 +168,13 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       if (/^\d+$/.test(name)) {
         const i = Number(name) - 1;
         return (_, ctx) => {
-          if (i >= ctx.positional.length) throw new QueryError(ErrorCode.EXECUTION, `No value for positional parameter $${name}.`);
+          if (i >= ctx.positional.length) throw new EvaluationCause(`No value for positional parameter $${name}.`);
           return ctx.positional[i];
         };
       }
+      // Own properties only: `$__proto__` or `$constructor` name nothing unless the request set them.
       return (_, ctx) => {
-        if (!(name in ctx.named)) throw new QueryError(ErrorCode.EXECUTION, `No value for named parameter $${name}.`);
+        if (!Object.hasOwn(ctx.named, name)) throw new EvaluationCause(`No value for named parameter $${name}.`);
         return ctx.named[name];
       };
     }
@@ -242,7 +258,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       };
     }
     case 'like':
-      return compileLike(e, scope);
+      return compileLikeExpr(e, scope);
     case 'in': {
       const a = compile(e.arg, scope);
       const list = compile(e.list, scope);
@@ -320,7 +336,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       if (e.arg.kind === 'subquery') {
         const run = scope.subquery(e.arg.query, scope);
         return (row, ctx) => {
-          for (const _ of run(row, ctx)) return true;
+          for (const v of run(row, ctx)) if (v !== PAUSE) return true;
           return false;
         };
       }
@@ -332,7 +348,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
     }
     case 'subquery': {
       const run = scope.subquery(e.query, scope);
-      return (row, ctx) => Array.from(run(row, ctx));
+      return (row, ctx) => Array.from(withoutPauses(run(row, ctx)));
     }
   }
   throw new QueryError(ErrorCode.SEMANTIC, `Unsupported expression ${(e as A.Expr).kind}`);
@@ -396,28 +412,14 @@ function compileBinary(op: A.BinaryOp, l: Compiled, r: Compiled): Compiled {
   return BINARY[op](l, r);
 }
 
-/** LIKE pattern to an anchored RegExp: % any run, _ one character, escape (default \) quotes. */
-export function likeRegExp(pattern: string, escape = '\\'): RegExp {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === escape && i + 1 < pattern.length) {
-      re += pattern[++i].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    } else if (c === '%') re += '.*';
-    else if (c === '_') re += '.';
-    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(re + '$', 's');
-}
-
-function compileLike(e: A.Expr & { kind: 'like' }, scope: Scope): Compiled {
+function compileLikeExpr(e: A.Expr & { kind: 'like' }, scope: Scope): Compiled {
   const a = compile(e.arg, scope);
   const p = compile(e.pattern, scope);
   const esc = e.escape ? compile(e.escape, scope) : undefined;
   const not = e.not;
   let cachedPattern: string | undefined;
   let cachedEscape: string | undefined;
-  let cached: RegExp | undefined;
+  let cached: LikeMatcher | undefined;
   return (row, ctx) => {
     const v = a(row, ctx);
     const pat = p(row, ctx);
@@ -425,7 +427,7 @@ function compileLike(e: A.Expr & { kind: 'like' }, scope: Scope): Compiled {
     if (v === undefined || pat === undefined || es === undefined) return undefined;
     if (typeof v !== 'string' || typeof pat !== 'string' || typeof es !== 'string') return null;
     if (pat !== cachedPattern || es !== cachedEscape) {
-      cached = likeRegExp(pat, es);
+      cached = compileLike(pat, es);
       cachedPattern = pat;
       cachedEscape = es;
     }
@@ -501,11 +503,12 @@ function compileBindings(bindings: A.ForBinding[], scope: Scope): { cb: Compiled
   };
 }
 
-function descendants(v: Value, out: Value[]): void {
+function descendants(v: Value, out: Value[], ctx: ExecContext): void {
   const kids = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [];
   for (const k of kids) {
+    ctx.checkDeadline();
     out.push(k);
-    descendants(k, out);
+    descendants(k, out, ctx);
   }
 }
 
@@ -521,7 +524,7 @@ function iterateBindings(cb: CompiledBindings, row: Row, ctx: ExecContext): { na
     if (v === undefined) return undefined;
     if (cb.within[i]) {
       const out: Value[] = [];
-      descendants(v, out);
+      descendants(v, out, ctx);
       arrays.push(out);
     } else if (Array.isArray(v)) arrays.push(v);
     else return null;
@@ -534,6 +537,7 @@ function iterateBindings(cb: CompiledBindings, row: Row, ctx: ExecContext): { na
   const n = arrays.reduce((m, a) => Math.max(m, a.length), 0);
   const tuples: Value[][] = [];
   for (let k = 0; k < n; k++) {
+    ctx.checkDeadline();
     const t: Value[] = [];
     for (let i = 0; i < arrays.length; i++) {
       t.push(arrays[i][k]);
@@ -553,11 +557,17 @@ function compileQuant(e: A.Expr & { kind: 'quant' }, scope: Scope): Compiled {
     if (it === undefined) return undefined;
     if (it === null) return null;
     if (quant === 'any') {
-      for (const t of it.tuples) if (truthy(sat(bindRow(row, it.names, t), ctx))) return true;
+      for (const t of it.tuples) {
+        ctx.checkDeadline();
+        if (truthy(sat(bindRow(row, it.names, t), ctx))) return true;
+      }
       return false;
     }
     if (quant === 'anyevery' && it.tuples.length === 0) return false;
-    for (const t of it.tuples) if (!truthy(sat(bindRow(row, it.names, t), ctx))) return false;
+    for (const t of it.tuples) {
+      ctx.checkDeadline();
+      if (!truthy(sat(bindRow(row, it.names, t), ctx))) return false;
+    }
     return true;
   };
 }
@@ -576,6 +586,7 @@ function compileCollect(e: A.Expr & { kind: 'collect' }, scope: Scope): Compiled
     const out: Value[] = [];
     const pairs: [string, Value][] = [];
     for (const t of it.tuples) {
+      ctx.checkDeadline();
       const r = bindRow(row, it.names, t);
       if (when && !truthy(when(r, ctx))) continue;
       const v = value(r, ctx);

@@ -2,12 +2,15 @@
 // share Couchbase's propagation rule (any MISSING argument -> MISSING, else any NULL -> NULL),
 // expressed by the `strict` flag so implementations only see valued arguments.
 import { randomUUID } from 'node:crypto';
-import { clone, collate, equals, isObject, rank, Rank, sortedObject, truthy, typeName, valueKey, type ObjectValue, type Value } from './value';
+import { clone, collate, equals, getField, isObject, rank, Rank, sortedObject, truthy, typeName, valueKey, type ObjectValue, type Value } from './value';
+import { byteOffset, compileRegexp } from './regexp';
 import { dateAddMillis, dateDiffMillis, datePartMillis, dateTruncMillis, millisToStr, strToMillis, weekdayMillis } from './dates';
 
 export interface FunctionContext {
   /** Statement start time (NOW_* functions return the same value for the whole statement). */
   readonly now: number;
+  /** Throws the timeout error (1080) past the statement's deadline; loops over elements call it. */
+  checkDeadline(): void;
 }
 
 interface FunctionDef {
@@ -135,30 +138,46 @@ def('tokens', 1, 2, ([v]) => {
   walk(v);
   return [...out.values()];
 });
-function regex(p: string): RegExp | null {
-  try {
-    return new RegExp(p);
-  } catch {
-    return null;
-  }
+// Regular expressions run on RE2 (./regexp): linear time, RE2 syntax, Go's byte positions.
+def('regexp_contains,regex_contains,contains_regexp,contains_regex', 2, 2, ([s, p]) => (isStr(s) && isStr(p) ? compileRegexp(p).contains(s) : null));
+def('regexp_like,regex_like', 2, 2, ([s, p]) => (isStr(s) && isStr(p) ? compileRegexp(p).matchesAll(s) : null));
+function regexpPosition(base: number): FunctionDef['fn'] {
+  return ([s, p]) => {
+    if (!isStr(s) || !isStr(p)) return null;
+    const at = compileRegexp(p).firstIndex(s);
+    return at ? byteOffset(s, at[0]) + base : -1;
+  };
 }
-def('regexp_contains,regex_contains', 2, 2, ([s, p]) => (isStr(s) && isStr(p) ? regex(p)?.test(s) ?? null : null));
-def('regexp_like,regex_like', 2, 2, ([s, p]) => (isStr(s) && isStr(p) ? regex(`^(?:${p})$`)?.test(s) ?? null : null));
-def('regexp_position,regex_position,regexp_position0', 2, 2, ([s, p]) => (isStr(s) && isStr(p) ? s.search(regex(p) ?? /$^/) : null));
-def('regexp_position1', 2, 2, ([s, p]) => (isStr(s) && isStr(p) ? s.search(regex(p) ?? /$^/) + 1 : null));
+def('regexp_position,regexp_pos,regex_position,regex_pos,regexp_position0,regexp_pos0,regex_position0,regex_pos0', 2, 2, regexpPosition(0));
+def('regexp_position1,regexp_pos1,regex_position1,regex_pos1', 2, 2, regexpPosition(1));
 def('regexp_replace,regex_replace', 3, 4, ([s, p, r, n]) => {
-  if (!isStr(s) || !isStr(p) || !isStr(r)) return null;
-  const re = regex(p);
-  if (!re) return null;
-  const repl = r.replace(/\$\{?(\d+)\}?/g, '$$$1');
-  if (isNum(n) && n >= 0) {
-    let count = 0;
-    return s.replace(new RegExp(p, 'g'), (...m) => (count++ < n ? m[0].replace(re, repl) : m[0]));
+  if (!isStr(s) || !isStr(p) || !isStr(r) || (n !== undefined && !isNum(n))) return null;
+  if (n !== undefined && !Number.isInteger(n)) return null;
+  // The replacement is literal text (Go's ReplaceAllLiteralString); with n, only the first n matches.
+  let left = n === undefined ? Infinity : n;
+  let out = '';
+  let at = 0;
+  for (const [a, b] of compileRegexp(p).allIndexes(s)) {
+    if (left-- <= 0) break;
+    out += s.slice(at, a) + r;
+    at = b;
   }
-  return s.replace(new RegExp(p, 'g'), repl);
+  return out + s.slice(at);
 });
-def('regexp_matches', 2, 2, ([s, p]) => (isStr(s) && isStr(p) ? s.match(new RegExp(p, 'g')) ?? [] : null));
-def('regexp_split', 2, 2, ([s, p]) => (isStr(s) && isStr(p) ? s.split(new RegExp(p)) : null));
+def('regexp_matches', 2, 2, ([s, p]) => (isStr(s) && isStr(p) ? compileRegexp(p).allIndexes(s).map(([a, b]) => s.slice(a, b)) : null));
+def('regexp_split', 2, 2, ([s, p]) => {
+  if (!isStr(s) || !isStr(p)) return null;
+  // As Couchbase splits: an empty match at the very start is skipped, no empty tail after a final match.
+  const out: string[] = [];
+  let start = 0;
+  for (const [a, b] of compileRegexp(p).allIndexes(s)) {
+    if (a === b && a === 0) continue;
+    out.push(s.slice(start, a));
+    start = b;
+  }
+  if (out.length && start < s.length) out.push(s.slice(start));
+  return out;
+});
 
 // ---- numbers ----
 def('abs', 1, 1, num1(Math.abs));
@@ -311,7 +330,7 @@ export function starObject(a: Value[]): Value {
   const names = new Set<string>();
   for (const v of a) if (isObject(v)) for (const k of Object.keys(v)) names.add(k);
   const out: [string, Value][] = [];
-  for (const k of names) out.push([k, a.map((v) => (isObject(v) ? v[k] ?? null : null))]);
+  for (const k of names) out.push([k, a.map((v) => (isObject(v) ? getField(v, k) ?? null : null))]);
   return sortedObject(out);
 }
 
@@ -328,7 +347,7 @@ def('object_inner_pairs', 1, 1, obj1((o) => sortedKeys(o).filter((k) => !isObjec
 def('object_inner_values', 1, 1, obj1((o) => sortedKeys(o).filter((k) => !isObject(o[k]) && !isArr(o[k])).map((k) => o[k])));
 def('object_add', 3, 3, obj1((o, [k, v]) => {
   if (!isStr(k)) return null;
-  if (o[k] !== undefined) return o;
+  if (getField(o, k) !== undefined) return o;
   return sortedObject([...Object.entries(o), [k, v]]);
 }), false);
 def('object_put', 3, 3, obj1((o, [k, v]) => (isStr(k) ? sortedObject([...Object.entries(o).filter(([n]) => n !== k), [k, v]]) : null)), false);
@@ -340,7 +359,7 @@ def('object_unwrap', 1, 1, obj1((o) => {
   return keys.length === 1 ? o[keys[0]] : null;
 }));
 def('object_concat', 2, INF, (args) => (args.every(isObject) ? sortedObject((args as ObjectValue[]).flatMap((o) => Object.entries(o))) : null));
-def('object_field', 2, 2, ([o, k]) => (isObject(o) && isStr(k) ? o[k] : null));
+def('object_field', 2, 2, ([o, k]) => (isObject(o) && isStr(k) ? getField(o, k) : null));
 
 // ---- types ----
 def('type,typename', 1, 1, ([v]) => typeName(v), false);

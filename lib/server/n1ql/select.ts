@@ -4,22 +4,31 @@
 // just the top offset+limit.
 import type * as A from './ast';
 import { QueryError, ErrorCode } from './errors';
-import { AGGREGATES, childScope, compile, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
+import { AGGREGATES, childScope, compile, guard, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { distinctValues } from './functions';
 import { formatExpr, freeIdents, mapChildren } from './format';
 import { catalogFor, docValue } from './indexes';
 import { GroupingRule } from './grouping';
 import { chooseAccess, conjuncts, docRelative, fetchDoc, independentOf, resolveBucket, type Env } from './keyspace';
 import { defaultAlias } from './parser';
-import { collate, isObject, sortedObject, truthy, valueKey, type Value } from './value';
+import { PAUSE, type Pause } from './pause';
+import { collate, isObject, setField, sortedObject, truthy, valueKey, type Value } from './value';
 
 export interface CompiledQuery {
-  run(outer: Row, ctx: ExecContext): Iterable<Value>;
+  /** Result values, with PAUSE markers where a driver may give the event loop a turn. */
+  run(outer: Row, ctx: ExecContext): Iterable<Value | Pause>;
   explain: Record<string, unknown>;
   signature: Value;
 }
 
-export const EMPTY_ROW: Row = { vars: {}, metas: {} };
+// Variable chains are rooted in prototype-less objects: a variable named `constructor` or
+// `__proto__` is the query's own, never something inherited from Object.prototype.
+export const EMPTY_ROW: Row = { vars: Object.create(null) as Row['vars'], metas: Object.create(null) as Row['metas'] };
+
+/** A fresh root row binding one alias (DML targets, ORDER BY over set operators). */
+export function rowOf(alias: string, value: Value, meta?: Row['metas'][string]): Row {
+  return bind(EMPTY_ROW, alias, value, meta);
+}
 
 const OUT = '\u0000out';
 
@@ -222,7 +231,10 @@ function makeAgg(spec: AggregateSpec): AggState {
 // ---------------------------------------------------------------------------------------------
 // FROM
 
-type RowSource = (outer: Row, ctx: ExecContext) => Iterable<Row>;
+type RowSource = (outer: Row, ctx: ExecContext) => Iterable<Row | Pause>;
+
+/** How many rows a source reads between two looks at the clock. */
+const SLICE_ROWS = 256;
 
 interface FromPlan {
   source: RowSource;
@@ -232,11 +244,11 @@ interface FromPlan {
 
 function bind(parent: Row, alias: string, value: Value, meta?: Row['metas'][string]): Row {
   const vars = Object.create(parent.vars) as Row['vars'];
-  vars[alias] = value;
+  setField(vars, alias, value);
   let metas = parent.metas;
   if (meta) {
     metas = Object.create(parent.metas) as Row['metas'];
-    metas[alias] = meta;
+    setField(metas, alias, meta);
   }
   return { vars, metas };
 }
@@ -272,7 +284,10 @@ function compileSource(
         *source(outer, ctx) {
           let n = 0;
           for (const _ of access.ids(outer, ctx)) {
-            if ((++n & 1023) === 0) ctx.checkDeadline();
+            if (++n % SLICE_ROWS === 0) {
+              ctx.checkDeadline();
+              if (ctx.pauseDue?.()) yield PAUSE;
+            }
             yield outer;
           }
         },
@@ -284,7 +299,10 @@ function compileSource(
       *source(outer, ctx) {
         let n = 0;
         for (const id of access.ids(outer, ctx)) {
-          if ((++n & 1023) === 0) ctx.checkDeadline();
+          if (++n % SLICE_ROWS === 0) {
+            ctx.checkDeadline();
+            if (ctx.pauseDue?.()) yield PAUSE;
+          }
           const f = fetchDoc(store, id);
           if (!f) continue;
           yield bind(outer, alias, f.value, f.doc);
@@ -298,7 +316,7 @@ function compileSource(
     return {
       explain: [{ '#operator': 'Alias', as: alias, subquery: q.explain }],
       *source(outer, ctx) {
-        for (const v of q.run(outer, ctx)) yield bind(outer, alias, v);
+        for (const v of q.run(outer, ctx)) yield v === PAUSE ? v : bind(outer, alias, v);
       },
     };
   }
@@ -309,7 +327,13 @@ function compileSource(
     *source(outer, ctx) {
       const v = e(outer, ctx);
       if (Array.isArray(v)) {
-        for (const x of v) yield bind(outer, alias, x);
+        for (let i = 0; i < v.length; i++) {
+          if (i % SLICE_ROWS === SLICE_ROWS - 1) {
+            ctx.checkDeadline();
+            if (ctx.pauseDue?.()) yield PAUSE;
+          }
+          yield bind(outer, alias, v[i]);
+        }
       } else if (v !== undefined) yield bind(outer, alias, v);
     },
   };
@@ -329,7 +353,7 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
         return;
       }
       for (const store of env.buckets()) {
-        if (!env.canAccess(store.name)) continue;
+        if (!env.canAccess(store.name, 'read')) continue;
         if (name === 'indexes') {
           for (const ix of catalogFor(store).list()) yield bind(outer, alias, ix.describe());
         } else {
@@ -362,9 +386,19 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
       const { alias, outer } = j;
       source = function* (o, ctx) {
         for (const row of left(o, ctx)) {
+          if (row === PAUSE) {
+            yield row;
+            continue;
+          }
           const arr = e(row, ctx);
           if (Array.isArray(arr) && arr.length) {
-            for (const x of arr) if (x !== undefined) yield bind(row, alias, x);
+            for (let i = 0; i < arr.length; i++) {
+              if (i % SLICE_ROWS === SLICE_ROWS - 1) {
+                ctx.checkDeadline();
+                if (ctx.pauseDue?.()) yield PAUSE;
+              }
+              if (arr[i] !== undefined) yield bind(row, alias, arr[i]);
+            }
           } else if (outer) yield row;
         }
       };
@@ -380,6 +414,10 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
       const alias = right.alias;
       source = function* (o, ctx) {
         for (const row of left(o, ctx)) {
+          if (row === PAUSE) {
+            yield row;
+            continue;
+          }
           const k = keys(row, ctx);
           const ids = typeof k === 'string' ? [k] : Array.isArray(k) ? k.filter((x): x is string => typeof x === 'string') : [];
           if (nest) {
@@ -425,11 +463,25 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
     if (probe) explain[explain.length - 1]['#operator'] = nest ? 'HashNest' : 'HashJoin';
     source = function* (o, ctx) {
       let table: Map<string, Row[]> | undefined;
-      const candidates = (row: Row): Iterable<Row> => {
-        if (!probe) return rsrc(row, ctx);
-        if (!table) {
+      const candidates = (row: Row): Iterable<Row | Pause> => {
+        if (!probe || !table) return rsrc(row, ctx);
+        const k = probe.left(row, ctx);
+        const list = k === undefined || k === null ? undefined : table.get(valueKey(k));
+        return list ? list.map((r) => bind(row, alias, r.vars[alias], r.metas[alias])) : [];
+      };
+      for (const row of left(o, ctx)) {
+        if (row === PAUSE) {
+          yield row;
+          continue;
+        }
+        if (probe && !table) {
+          // The right side is read once, at the first left row, into a hash table.
           table = new Map();
           for (const r of rsrc(o, ctx)) {
+            if (r === PAUSE) {
+              yield r;
+              continue;
+            }
             const k = probe.right(r, ctx);
             if (k === undefined || k === null) continue;
             const key = valueKey(k);
@@ -438,21 +490,20 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
             list.push(r);
           }
         }
-        const k = probe.left(row, ctx);
-        const list = k === undefined || k === null ? undefined : table.get(valueKey(k));
-        return list ? list.map((r) => bind(row, alias, r.vars[alias], r.metas[alias])) : [];
-      };
-      for (const row of left(o, ctx)) {
         if (nest) {
           const docs: Value[] = [];
-          for (const r of candidates(row)) if (truthy(on(r, ctx))) docs.push(r.vars[alias]);
+          for (const r of candidates(row)) {
+            if (r === PAUSE) yield r;
+            else if (truthy(on(r, ctx))) docs.push(r.vars[alias]);
+          }
           if (docs.length) yield bind(row, alias, docs);
           else if (outer) yield row;
           continue;
         }
         let matched = false;
         for (const r of candidates(row)) {
-          if (truthy(on(r, ctx))) {
+          if (r === PAUSE) yield r;
+          else if (truthy(on(r, ctx))) {
             matched = true;
             yield r;
           }
@@ -492,7 +543,7 @@ interface Item {
 }
 
 interface BlockPlan {
-  run(outer: Row, ctx: ExecContext): Iterable<Item>;
+  run(outer: Row, ctx: ExecContext): Iterable<Item | Pause>;
   explain: Record<string, unknown>[];
   signature: Value;
   scope: Scope;
@@ -531,11 +582,11 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
   }
   const lets: { name: string; fn: Compiled }[] = [];
   for (const l of block.let) {
-    lets.push({ name: l.name, fn: compile(l.expr, scope) });
+    lets.push({ name: l.name, fn: guard('LET', compile(l.expr, scope)) });
     scope = childScope(scope, [l.name]);
   }
   if (lets.length) explain.push({ '#operator': 'Let', bindings: block.let.map((l) => ({ var: l.name, expr: formatExpr(l.expr) })) });
-  const whereFn = block.where ? compile(block.where, scope) : undefined;
+  const whereFn = block.where ? guard('filter', compile(block.where, scope)) : undefined;
   if (block.where) explain.push({ '#operator': 'Filter', condition: formatExpr(block.where) });
 
   // LETTING alone groups too (the whole input is one group), as in Couchbase's grammar.
@@ -559,17 +610,17 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
   }
   const aggs: AggregateSpec[] = [];
   let groupScope = scope;
-  const groupKeys = (block.groupBy ?? []).map((g) => compile(g, scope));
+  const groupKeys = (block.groupBy ?? []).map((g) => guard('GROUP key', compile(g, scope)));
   const lettings: { name: string; fn: Compiled }[] = [];
   if (aggregated) {
     groupScope = { ...scope, aggregates: aggs };
     for (const l of block.letting) {
-      lettings.push({ name: l.name, fn: compile(l.expr, groupScope) });
+      lettings.push({ name: l.name, fn: guard('LETTING', compile(l.expr, groupScope)) });
       groupScope = childScope(groupScope, [l.name]);
     }
     explain.push({ '#operator': 'Group', group_keys: (block.groupBy ?? []).map(formatExpr) });
   }
-  const havingFn = block.having ? compile(block.having, groupScope) : undefined;
+  const havingFn = block.having ? guard('filter', compile(block.having, groupScope)) : undefined;
   if (block.having) explain.push({ '#operator': 'Filter', condition: formatExpr(block.having) });
 
   // Projection
@@ -580,7 +631,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
   let rawFn: Compiled | undefined;
   const sig: [string, Value][] = [];
   if (block.raw) {
-    rawFn = compile(block.terms[0].expr!, groupScope);
+    rawFn = guard('projection', compile(block.terms[0].expr!, groupScope));
   } else {
     let n = 1;
     for (const t of block.terms) {
@@ -588,12 +639,12 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
         projs.push({ kind: 'star' });
         sig.push(termSignature(t)!);
       } else if (t.star) {
-        projs.push({ kind: 'dotstar', fn: compile(t.expr!, groupScope) });
+        projs.push({ kind: 'dotstar', fn: guard('projection', compile(t.expr!, groupScope)) });
         sig.push(['*', '*']);
       } else {
         const name = t.alias ?? defaultAlias(t.expr!) ?? `$${n++}`;
         aliases.add(name);
-        projs.push({ kind: 'named', name, fn: compile(t.expr!, groupScope) });
+        projs.push({ kind: 'named', name, fn: guard('projection', compile(t.expr!, groupScope)) });
         sig.push([name, exprType(t.expr)]);
       }
     }
@@ -609,7 +660,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
       const out: Record<string, Value> = {};
       for (const p of named) {
         const v = p.fn(row, ctx);
-        if (v !== undefined) out[p.name] = v;
+        if (v !== undefined) setField(out, p.name, v);
       }
       return out;
     }
@@ -628,19 +679,27 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
   };
 
   const source = fromPlan?.source;
-  function* filtered(outer: Row, ctx: ExecContext): Generator<Row> {
-    const rows: Iterable<Row> = source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }];
+  function* filtered(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
+    const rows: Iterable<Row | Pause> = source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }];
     for (const row of rows) {
-      for (const l of lets) row.vars[l.name] = l.fn(row, ctx);
+      if (row === PAUSE) {
+        yield row;
+        continue;
+      }
+      for (const l of lets) setField(row.vars, l.name, l.fn(row, ctx));
       if (whereFn && !truthy(whereFn(row, ctx))) continue;
       yield row;
     }
   }
 
-  function* grouped(outer: Row, ctx: ExecContext): Generator<Row> {
+  function* grouped(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
     const groups = new Map<string, { row: Row; states: AggState[] }>();
     let n = 0;
     for (const row of filtered(outer, ctx)) {
+      if (row === PAUSE) {
+        yield row;
+        continue;
+      }
       if ((++n & 1023) === 0) ctx.checkDeadline();
       let key = '';
       for (const g of groupKeys) key += valueKey(g(row, ctx)) + '\u0001';
@@ -660,7 +719,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     }
     for (const grp of groups.values()) {
       const row: Row = { vars: Object.create(grp.row.vars), metas: grp.row.metas, aggs: grp.states.map((s) => s.result()) };
-      for (const l of lettings) row.vars[l.name] = l.fn(row, ctx);
+      for (const l of lettings) setField(row.vars, l.name, l.fn(row, ctx));
       if (havingFn && !truthy(havingFn(row, ctx))) continue;
       yield row;
     }
@@ -675,6 +734,10 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     grouping,
     *run(outer, ctx) {
       for (const row of rowsOf(outer, ctx)) {
+        if (row === PAUSE) {
+          yield row;
+          continue;
+        }
         const value = project(row, ctx);
         if (rawFn && value === undefined) continue;
         yield { row, value, own: true };
@@ -686,9 +749,13 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
 // ---------------------------------------------------------------------------------------------
 // Statements
 
-function* distinctItems(items: Iterable<Item>): Generator<Item> {
+function* distinctItems(items: Iterable<Item | Pause>): Generator<Item | Pause> {
   const seen = new Set<string>();
   for (const it of items) {
+    if (it === PAUSE) {
+      yield it;
+      continue;
+    }
     const k = valueKey(it.value);
     if (seen.has(k)) continue;
     seen.add(k);
@@ -697,7 +764,7 @@ function* distinctItems(items: Iterable<Item>): Generator<Item> {
 }
 
 interface BodyPlan {
-  run(outer: Row, ctx: ExecContext): Iterable<Item>;
+  run(outer: Row, ctx: ExecContext): Iterable<Item | Pause>;
   explain: Record<string, unknown>;
   signature: Value;
   /** Present for a single block: ORDER BY may then use the block's variables. */
@@ -722,7 +789,7 @@ function compileBody(body: A.SelectBody, scope: Scope, env: Env): BodyPlan {
       signature: q.signature,
       explain: q.explain,
       *run(o, c) {
-        for (const value of q.run(o, c)) yield { row: o, value, own: false };
+        for (const value of q.run(o, c)) yield value === PAUSE ? value : { row: o, value, own: false };
       },
     };
   }
@@ -745,11 +812,19 @@ function compileBody(body: A.SelectBody, scope: Scope, env: Env): BodyPlan {
       return (function* () {
         const counts = new Map<string, number>();
         for (const it of right.run(o, c)) {
+          if (it === PAUSE) {
+            yield it;
+            continue;
+          }
           const k = valueKey(it.value);
           counts.set(k, (counts.get(k) ?? 0) + 1);
         }
         const out = (function* () {
           for (const it of left.run(o, c)) {
+            if (it === PAUSE) {
+              yield it;
+              continue;
+            }
             const k = valueKey(it.value);
             const n = counts.get(k) ?? 0;
             if (op === 'intersect' ? n > 0 : n === 0) {
@@ -807,7 +882,7 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
       oscope = { ...scope, names: new Set([...scope.names, OUT]), implicit: OUT };
       terms = stmt.orderBy;
     }
-    orderFns = terms.map((t) => ({ fn: compile(t.expr, oscope), desc: t.desc, nulls: t.nulls }));
+    orderFns = terms.map((t) => ({ fn: guard('ORDER BY', compile(t.expr, oscope)), desc: t.desc, nulls: t.nulls }));
     children.push({ '#operator': 'Order', sort_terms: stmt.orderBy.map((t) => ({ expr: formatExpr(t.expr), desc: t.desc || undefined })) });
   }
   const offsetFn = stmt.offset ? compile(stmt.offset, scope) : undefined;
@@ -816,7 +891,7 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
   if (stmt.limit) children.push({ '#operator': 'Limit', expr: formatExpr(stmt.limit) });
   children.push({ '#operator': 'FinalProject' });
 
-  const run = function* (outer: Row, ctx: ExecContext): Generator<Value> {
+  const run = function* (outer: Row, ctx: ExecContext): Generator<Value | Pause> {
     let row = outer;
     if (withs.length) {
       row = { vars: Object.create(outer.vars), metas: outer.metas };
@@ -825,11 +900,15 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
     const offset = limitValue(offsetFn, row, ctx, 'OFFSET') ?? 0;
     const limit = limitValue(limitFn, row, ctx, 'LIMIT');
     if (limit === 0) return;
-    let items: Iterable<Item> = body.run(row, ctx);
+    let items: Iterable<Item | Pause> = body.run(row, ctx);
     if (orderFns) items = sortItems(items, orderFns, ctx, limit === undefined ? undefined : offset + limit);
     let skipped = 0;
     let emitted = 0;
     for (const it of items) {
+      if (it === PAUSE) {
+        yield it;
+        continue;
+      }
       if (skipped < offset) {
         skipped++;
         continue;
@@ -841,7 +920,7 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
   return { run, explain: { '#operator': 'Sequence', '~children': children }, signature: body.signature };
 }
 
-function sortItems(items: Iterable<Item>, terms: { fn: Compiled; desc: boolean; nulls?: 'first' | 'last' }[], ctx: ExecContext, keep?: number): Item[] {
+function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: boolean; nulls?: 'first' | 'last' }[], ctx: ExecContext, keep?: number): Generator<Item | Pause> {
   type Keyed = { item: Item; keys: Value[]; seq: number };
   const cmp = (a: Keyed, b: Keyed): number => {
     for (let i = 0; i < terms.length; i++) {
@@ -865,10 +944,14 @@ function sortItems(items: Iterable<Item>, terms: { fn: Compiled; desc: boolean; 
   const out: Keyed[] = [];
   let seq = 0;
   for (const item of items) {
+    if (item === PAUSE) {
+      yield item;
+      continue;
+    }
     if ((seq & 1023) === 0) ctx.checkDeadline();
     // Each item owns its row (or shares only the outer row, for set operators), so the projected
     // value can be bound in place; Object.create per row would turn every row into a prototype.
-    const r: Row = item.own ? item.row : { vars: { [OUT]: item.value }, metas: {} };
+    const r: Row = item.own ? item.row : rowOf(OUT, item.value);
     r.vars[OUT] = item.value;
     const keys: Value[] = new Array(terms.length);
     for (let i = 0; i < terms.length; i++) keys[i] = terms[i].fn(r, ctx);
@@ -889,8 +972,15 @@ function sortItems(items: Iterable<Item>, terms: { fn: Compiled; desc: boolean; 
     out.splice(lo, 0, k);
     if (out.length > keep) out.pop();
   }
-  if (keep === undefined) out.sort(cmp);
-  return out.map((k) => k.item);
+  if (keep === undefined) {
+    let n = 0;
+    // The comparator may throw the timeout error: a sort of millions of rows stops at the deadline too.
+    out.sort((a, b) => {
+      if ((++n & 4095) === 0) ctx.checkDeadline();
+      return cmp(a, b);
+    });
+  }
+  for (const k of out) yield k.item;
 }
 
 export { distinctValues, docRelative, docValue };
