@@ -4,7 +4,7 @@ import type * as A from './ast';
 import { QueryError, ErrorCode, EvaluationCause, evaluationError } from './errors';
 import { compileLike, type LikeMatcher } from './like';
 import { PAUSE, withoutPauses, type Pause } from './pause';
-import { lookupFunction, starObject, type FunctionContext } from './functions';
+import { lookupFunction, starObject, type FunctionContext } from './functions/index';
 import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export type Vars = Record<string, Value>;
@@ -219,7 +219,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       const a = compile(e.arg, scope);
       return (row, ctx) => {
         const v = a(row, ctx);
-        return typeof v === 'number' ? -v : v === undefined ? undefined : null;
+        return typeof v === 'number' ? (v === 0 ? 0 : -v) : v === undefined ? undefined : null;
       };
     }
     case 'is': {
@@ -354,14 +354,20 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
   throw new QueryError(ErrorCode.SEMANTIC, `Unsupported expression ${(e as A.Expr).kind}`);
 }
 
-function arith(op: (a: number, b: number) => number | null): (l: Compiled, r: Compiled) => Compiled {
+/** Arithmetic as Couchbase's Go engine does it: IEEE results (overflow is +/-Infinity); x / 0 and x % 0 are NULL with warning 5036. */
+function arith(op: (a: number, b: number) => number, divides = false): (l: Compiled, r: Compiled) => Compiled {
   return (l, r) => (row, ctx) => {
     const a = l(row, ctx);
     const b = r(row, ctx);
     if (a === undefined || b === undefined) return undefined;
+    if (divides && b === 0) {
+      ctx.warn?.(5036, 'Division by 0.');
+      return null;
+    }
     if (typeof a !== 'number' || typeof b !== 'number') return null;
     const v = op(a, b);
-    return v === null || !Number.isFinite(v) ? null : v;
+    if (!Number.isFinite(v)) ctx.nonFinite = true;
+    return v;
   };
 }
 
@@ -371,7 +377,7 @@ function compare(test: (c: number) => boolean): (l: Compiled, r: Compiled) => Co
     const b = r(row, ctx);
     if (a === undefined || b === undefined) return undefined;
     if (a === null || b === null) return null;
-    if (typeof a === typeof b && typeof a !== 'object') return test(a < b ? -1 : a > b ? 1 : 0);
+    if (typeof a === typeof b && typeof a !== 'object' && typeof a !== 'number') return test(a! < b! ? -1 : a! > b! ? 1 : 0);
     return test(collate(a, b));
   };
 }
@@ -380,8 +386,8 @@ const BINARY: Record<A.BinaryOp, (l: Compiled, r: Compiled) => Compiled> = {
   '+': arith((a, b) => a + b),
   '-': arith((a, b) => a - b),
   '*': arith((a, b) => a * b),
-  '/': arith((a, b) => (b === 0 ? null : a / b)),
-  '%': arith((a, b) => (b === 0 ? null : a % b)),
+  '/': arith((a, b) => a / b, true),
+  '%': arith((a, b) => a % b, true),
   '||': (l, r) => (row, ctx) => {
     const a = l(row, ctx);
     const b = r(row, ctx);

@@ -5,7 +5,7 @@
 import type * as A from './ast';
 import { QueryError, ErrorCode } from './errors';
 import { AGGREGATES, childScope, compile, guard, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
-import { distinctValues } from './functions';
+import { distinctValues } from './functions/index';
 import { formatExpr, freeIdents, mapChildren } from './format';
 import { catalogFor, docValue } from './indexes';
 import { GroupingRule } from './grouping';

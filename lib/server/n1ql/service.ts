@@ -196,7 +196,7 @@ export class QueryService implements HttpServiceHandler {
       const named = Object.create(null) as Record<string, Value>;
       for (const k of Object.keys(params)) if (k.startsWith('$')) setField(named, k.slice(1), params[k]);
       const readonly = (bool(params.readonly) ?? false) || req.method === 'GET';
-      exec = statementContext(this.ctx.clock.now(), positional as Value[], named, timeoutMs);
+      exec = statementContext(this.ctx.clock.now(), positional as Value[], named, timeoutMs, user.username);
       const env = this.envFor(user);
       if (params.query_context !== undefined) {
         const qc = typeof params.query_context === 'string' ? parseQueryContext(params.query_context) : undefined;
@@ -260,7 +260,7 @@ export class QueryService implements HttpServiceHandler {
     let step = first!;
     try {
       while (!step.done) {
-        const text = pretty ? JSON.stringify(step.value, null, 4) : JSON.stringify(step.value);
+        const text = resultText(step.value as Value, pretty, exec!.nonFinite === true);
         if (text !== undefined) {
           buf += (count ? ',' : '') + (pretty ? '\n' : '') + text;
           count++;
@@ -299,6 +299,7 @@ export class QueryService implements HttpServiceHandler {
     buf += pretty && count ? '\n]' : ']';
     const errors = fatal ? [...result.errors, fatal] : result.errors;
     if (errors.length) buf += `,\n"errors": ${JSON.stringify(errors.map((e) => e.toJSON()))}`;
+    if (exec!.warnings.size) buf += `,\n"warnings": ${JSON.stringify([...exec!.warnings.values()])}`;
     const status = fatal ? (fatal.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal') : errors.length ? 'errors' : 'success';
     buf += `,\n"status": ${JSON.stringify(status)}`;
     if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, result.mutationCount(), errors.length)}`;
@@ -319,6 +320,8 @@ export class QueryService implements HttpServiceHandler {
 interface StatementContext extends ExecContext {
   /** Starts a new time slice after the event loop had its turn. */
   resume(): void;
+  /** Warnings for the response's `warnings` array, each once. */
+  readonly warnings: Map<string, { code: number; msg: string }>;
 }
 
 /**
@@ -326,15 +329,21 @@ interface StatementContext extends ExecContext {
  * sorts and expression loops, so a statement stops at it wherever it is) and the time slices
  * after which sources yield PAUSE.
  */
-function statementContext(now: number, positional: Value[], named: Record<string, Value>, timeoutMs: number): StatementContext {
+function statementContext(now: number, positional: Value[], named: Record<string, Value>, timeoutMs: number, user: string): StatementContext {
   const deadline = performance.now() + timeoutMs;
   let sliceEnd = performance.now() + SLICE_MS;
   let ticks = 0;
   const expired = (): QueryError => new QueryError(ErrorCode.TIMEOUT, `Timeout ${formatDuration(timeoutMs * 1e6)} exceeded`);
+  const warnings = new Map<string, { code: number; msg: string }>();
   return {
     now,
     positional,
     named,
+    user,
+    warnings,
+    warn(code, msg) {
+      if (warnings.size < MAX_WARNINGS) warnings.set(`${code}\u0000${msg}`, { code, msg });
+    },
     checkDeadline() {
       if ((++ticks & 127) === 0 && performance.now() > deadline) throw expired();
     },
@@ -347,6 +356,19 @@ function statementContext(now: number, positional: Value[], named: Record<string
       sliceEnd = performance.now() + SLICE_MS;
     },
   };
+}
+
+const MAX_WARNINGS = 10;
+
+/** NaN and infinities are numbers inside the engine; Couchbase writes them as these strings. */
+function nonFiniteText(_key: string, v: unknown): unknown {
+  if (typeof v !== 'number' || Number.isFinite(v)) return v;
+  return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity';
+}
+
+function resultText(v: Value, pretty: boolean, nonFinite: boolean): string | undefined {
+  // The replacer costs time on every value: only statements that produced a NaN or infinity pay it.
+  return JSON.stringify(v, nonFinite ? nonFiniteText : undefined, pretty ? 4 : undefined);
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {

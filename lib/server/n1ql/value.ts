@@ -83,7 +83,7 @@ export function collate(a: Value, b: Value): number {
   const ta = typeof a;
   if (ta === typeof b) {
     if (ta === 'string') return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
-    if (ta === 'number') return (a as number) - (b as number) || 0;
+    if (ta === 'number') return compareNumbers(a as number, b as number);
   }
   const ra = rank(a);
   const rb = rank(b);
@@ -92,7 +92,7 @@ export function collate(a: Value, b: Value): number {
     case Rank.Boolean:
       return a === b ? 0 : a ? 1 : -1;
     case Rank.Number:
-      return (a as number) - (b as number) || 0;
+      return compareNumbers(a as number, b as number);
     case Rank.String:
       return compareStrings(a as string, b as string);
     case Rank.Array: {
@@ -128,9 +128,18 @@ export function collate(a: Value, b: Value): number {
 }
 
 /** Deep equality of two non-null, non-missing values (the `=` operator after MISSING/NULL checks). */
+/** Number order as Couchbase collates it: NaN first (equal to itself), then -Infinity ... +Infinity. */
+export function compareNumbers(a: number, b: number): number {
+  const d = a - b;
+  if (d === d) return d || 0;
+  if (a !== a) return b !== b ? 0 : -1;
+  return b !== b ? 1 : 0; // the same infinity twice
+}
+
 export function equals(a: Value, b: Value): boolean {
   if (a === b) return true;
   const ra = rank(a);
+  if (ra === Rank.Number && rank(b) === Rank.Number) return compareNumbers(a as number, b as number) === 0;
   if (ra !== rank(b) || ra < Rank.Array) return false;
   return collate(a, b) === 0;
 }
