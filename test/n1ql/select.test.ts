@@ -144,7 +144,7 @@ describe('n1ql SELECT', () => {
 
     it('ARRAY_AGG collects values, HAVING filters groups, LETTING names aggregates', () => {
       expect(e.rows('SELECT r.sourceairport AS src, ARRAY_AGG(r.destinationairport) AS dst FROM travel r WHERE r.type = "route" GROUP BY r.sourceairport LETTING n = COUNT(*) HAVING n > 1')).to.deep.equal([
-        { dst: ['SFO', 'NCE'], src: 'CDG' },
+        { dst: ['NCE', 'SFO'], src: 'CDG' },
       ]);
     });
 

@@ -40,6 +40,8 @@ export interface AggregateSpec {
   distinct: boolean;
   star: boolean;
   arg?: Compiled;
+  /** FILTER (WHERE ...): the rows this aggregate sees. */
+  filter?: Compiled;
 }
 
 export interface Scope {
@@ -63,6 +65,11 @@ export function childScope(scope: Scope, names: Iterable<string>): Scope {
 
 export function field(v: Value, name: string): Value {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? getField(v as ObjectValue, name) : undefined;
+}
+
+/** The hidden variable holding an UNNEST alias's position (UNNEST_POS). */
+export function unnestPosition(alias: string): string {
+  return '\u0000pos:' + alias;
 }
 
 /** `fn` with an evaluation failure reported as Couchbase reports it for `term` (5010). */
@@ -455,21 +462,30 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
     if (!e.star && e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
     const inner: Scope = { ...scope, aggregates: undefined };
     const idx = scope.aggregates.length;
-    scope.aggregates.push({ name, distinct: !!e.distinct, star: !!e.star, arg: e.star ? undefined : compile(e.args[0], inner) });
+    scope.aggregates.push({ name, distinct: !!e.distinct, star: !!e.star, arg: e.star ? undefined : compile(e.args[0], inner), filter: e.filter ? compile(e.filter, inner) : undefined });
     return (row) => (row.aggs ? row.aggs[idx] : undefined);
+  }
+  if (name === 'unnest_pos' || name === 'unnest_position') {
+    // UNNEST_POS(alias): the position of the UNNEST alias's element in its array.
+    if (e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
+    const a = e.args[0];
+    if (a.kind !== 'ident' || !scope.names.has(a.name)) return () => undefined;
+    const key = unnestPosition(a.name);
+    return (row) => row.vars[key];
   }
   if (name === 'meta') {
     const alias = metaAlias(e, scope);
     if (alias === undefined) return () => undefined;
     return (row) => metaObject(row.metas[alias]);
   }
+  if (e.filter) throw new QueryError(ErrorCode.SEMANTIC, `FILTER clause is allowed only on aggregate functions (not ${name.toUpperCase()}).`);
   const fn = lookupFunction(name);
   if (!fn) throw new QueryError(ErrorCode.SEMANTIC, `Invalid function ${name}`);
   if (e.args.length < fn.min || e.args.length > fn.max) {
     throw new QueryError(ErrorCode.SEMANTIC, `Number of arguments to function ${name} must be ${fn.min === fn.max ? fn.min : `between ${fn.min} and ${fn.max}`}.`);
   }
   const args = e.args.map((a) => compile(a, scope));
-  const impl = fn.fn;
+  const impl = fn.make ? fn.make() : fn.fn;
   if (!fn.strict) return (row, ctx) => impl(args.map((a) => a(row, ctx)), ctx);
   return (row, ctx) => {
     const vals: Value[] = new Array(args.length);

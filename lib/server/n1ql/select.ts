@@ -4,7 +4,7 @@
 // just the top offset+limit.
 import type * as A from './ast';
 import { QueryError, ErrorCode } from './errors';
-import { AGGREGATES, childScope, compile, guard, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
+import { AGGREGATES, childScope, compile, guard, unnestPosition, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { distinctValues } from './functions/index';
 import { formatExpr, freeIdents, mapChildren } from './format';
 import { catalogFor, docValue } from './indexes';
@@ -75,6 +75,7 @@ function walkExprs(e: A.Expr, visit: (x: A.Expr) => boolean | void): void {
       break;
     case 'call':
       kids.push(...e.args);
+      if (e.filter) kids.push(e.filter);
       break;
     case 'array':
       kids.push(...e.items);
@@ -192,7 +193,8 @@ function makeAgg(spec: AggregateSpec): AggState {
       const out: Value[] = [];
       return wrap({
         add: (v) => void (v !== undefined && out.push(v)),
-        result: () => (out.length ? (spec.distinct ? out.sort(collate) : out) : null),
+        // The server hands ARRAY_AGG's values back in collation order, DISTINCT or not.
+        result: () => (out.length ? out.sort(collate) : null),
       });
     }
     case 'median': {
@@ -217,7 +219,8 @@ function makeAgg(spec: AggregateSpec): AggState {
         result: () => {
           const n = xs.length;
           if (n === 0) return null;
-          if (n === 1) return pop ? 0 : spec.name === 'variance' || spec.name === 'stddev' ? 0 : null;
+          // One value: VARIANCE, STDDEV and STDDEV_POP give 0, the _SAMP forms and VARIANCE_POP NULL (Aggregate Functions reference).
+          if (n === 1) return spec.name === 'variance' || spec.name === 'stddev' || spec.name === 'stddev_pop' ? 0 : null;
           const mean = xs.reduce((a, b) => a + b, 0) / n;
           const ss = xs.reduce((a, b) => a + (b - mean) ** 2, 0);
           const variance = ss / (pop ? n : n - 1);
@@ -369,7 +372,11 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
   const resolve = (src: A.FromSource): A.FromSource => (src.kind === 'keyspace' && !isKeyspaceSource(src, scope) ? asExprSource(src) : src);
   from = { source: resolve(from.source), joins: from.joins.map((j) => (j.kind === 'ansi' ? { ...j, right: resolve(j.right) } : j)) };
   const aliases = [from.source.alias];
-  for (const j of from.joins) aliases.push(j.kind === 'unnest' ? j.alias : j.right.alias);
+  for (const j of from.joins) {
+    const alias = j.kind === 'unnest' ? j.alias : j.right.alias;
+    if (aliases.includes(alias)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.kind === 'unnest' ? 'UNNEST' : 'JOIN'} alias ${alias}`);
+    aliases.push(alias);
+  }
   const implicit = from.joins.length === 0;
   const inner: Scope = childScope(scope, aliases);
   inner.implicit = implicit ? from.source.alias : undefined;
@@ -397,7 +404,11 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
                 ctx.checkDeadline();
                 if (ctx.pauseDue?.()) yield PAUSE;
               }
-              if (arr[i] !== undefined) yield bind(row, alias, arr[i]);
+              if (arr[i] !== undefined) {
+                const r = bind(row, alias, arr[i]);
+                r.vars[unnestPosition(alias)] = i;
+                yield r;
+              }
             }
           } else if (outer) yield row;
         }
@@ -710,6 +721,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
       }
       for (let i = 0; i < aggs.length; i++) {
         const a = aggs[i];
+        if (a.filter && !truthy(a.filter(row, ctx))) continue;
         grp.states[i].add(a.star ? 1 : a.arg!(row, ctx));
       }
     }

@@ -1,12 +1,13 @@
 // JSON, base64 and miscellaneous utility functions, and the pattern-prefix helpers.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { QueryError } from '../errors';
 import { likePrefix } from '../like';
 import { clone, isObject, type Value } from '../value';
-import { def, isArr, isStr, str1 } from './registry';
+import { def, isArr, isNum, isStr, str1 } from './registry';
 
 /** The version the embedded query service answers as (DS_VERSION, VERSION). */
-export const SERVER_VERSION = '7.6.0-N1QL';
+export const LANGUAGE_VERSION = '7.6.0-N1QL';
+export const SERVER_VERSION = '7.6.0-0000-enterprise';
 
 def('encode_json,json_encode', 1, 1, ([v]) => (v === undefined ? undefined : JSON.stringify(v)), false);
 def('decode_json,json_decode', 1, 1, str1((s) => {
@@ -28,8 +29,47 @@ def('base64_decode,decode_base64', 1, 1, str1((s) => {
 }));
 def('uuid', 0, 0, () => randomUUID(), true, true);
 def('copy', 1, 1, ([v]) => clone(v));
-def('ds_version,version', 0, 0, () => SERVER_VERSION);
-def('min_version', 0, 0, () => SERVER_VERSION);
+def('ds_version', 0, 0, () => SERVER_VERSION);
+def('version,min_version', 0, 0, () => LANGUAGE_VERSION);
+/** This node's UUID, stable for the process (NODE_UUID("") and NODE_UUID(NODE_NAME())). */
+const NODE_UUID = randomUUID().replace(/-/g, '');
+def('node_uuid', 1, 1, str1((n) => (n === '' || n === '127.0.0.1:8091' ? NODE_UUID : null)));
+
+// LEN(): the length of any value (Miscellaneous Utility Functions): strings as LENGTH (bytes),
+// arrays and objects by element / field count, booleans 1, numbers by their text.
+def('len', 1, 1, ([v]) => {
+  if (isStr(v)) return Buffer.byteLength(v);
+  if (isArr(v)) return v.length;
+  if (isObject(v)) return Object.keys(v).length;
+  if (typeof v === 'boolean') return 1;
+  if (isNum(v)) return String(v).length;
+  return null;
+});
+
+// HASHBYTES(input [, {algorithm, polynomial}]): the hex digest of a string's bytes, or of any other value's JSON.
+const ALGORITHMS: Record<string, string> = { md5: 'md5', sha224: 'sha224', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512', 'sha512/224': 'sha512-224', 'sha512/256': 'sha512-256' };
+const CRC_POLYNOMIALS: Record<string, number> = { ieee: 0xedb88320, castagnoli: 0x82f63b78, koopman: 0xeb31d82e };
+function crc32(data: Buffer, poly: number): string {
+  let crc = 0xffffffff;
+  for (const b of data) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ poly : crc >>> 1;
+  }
+  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+}
+def('hashbytes', 1, 2, ([v, o]) => {
+  if (v === undefined) return undefined;
+  if (o !== undefined && !isObject(o)) return null;
+  const alg = o && isStr(o.algorithm) ? o.algorithm.toLowerCase() : 'sha256';
+  const data = Buffer.from(isStr(v) ? v : JSON.stringify(v));
+  if (alg === 'crc32') {
+    const p = o?.polynomial ?? 'ieee';
+    const poly = isStr(p) ? CRC_POLYNOMIALS[p.toLowerCase()] ?? Number(p) : isNum(p) ? p : NaN;
+    return Number.isInteger(poly) ? crc32(data, poly >>> 0) : null;
+  }
+  const name = ALGORITHMS[alg];
+  return name ? createHash(name).update(data).digest('hex') : null;
+}, false);
 def('node_name', 0, 0, () => '127.0.0.1:8091');
 def('current_users', 0, 0, (_, ctx) => (ctx.user ? [ctx.user] : []));
 // ABORT(msg): stops the statement with 5011, the message quoted as Couchbase writes it.
@@ -50,7 +90,7 @@ function regexpPrefix(p: string): string {
     const c = p[i];
     if ('.[]()*+?{}|^$'.includes(c)) {
       // A quantifier applies to the character before it, which is then not part of the prefix.
-      if ('*?{'.includes(c) && out) out = out.slice(0, -1);
+      if ('*+?{'.includes(c) && out) out = out.slice(0, -1);
       break;
     }
     if (c === '\\') {

@@ -2,7 +2,7 @@
 // are computed with the same IEEE operations Go uses (ROUND is x*10^d rounded half to even, then
 // divided back), so they agree to the last digit; NaN and +/-Infinity are numbers here and are
 // written as the strings "NaN", "+Infinity" and "-Infinity" in results, as Couchbase writes them.
-import { def, INF, isArr, isInt, isNum, num, num1, type FunctionDef } from './registry';
+import { def, defPerSite, INF, isArr, isInt, isNum, num, num1, type FunctionDef } from './registry';
 import type { Value } from '../value';
 
 def('abs', 1, 1, num1(Math.abs));
@@ -26,26 +26,31 @@ def('power', 2, 2, ([a, b], ctx) => (isNum(a) && isNum(b) ? num(a ** b, ctx) : n
 def('sqrt', 1, 1, num1(Math.sqrt));
 def('sign', 1, 1, num1((x) => (Number.isNaN(x) ? x : Math.sign(x) || 0)));
 
-// RANDOM([seed]): a seed gives a repeatable sequence per statement (a small PRNG keyed by it).
-const seeded = new Map<number, () => number>();
-def('random', 0, 1, ([seed]) => {
-  if (seed === undefined) return Math.random();
-  if (!isNum(seed)) return null;
-  let gen = seeded.get(seed);
-  if (!gen) {
-    let s = Math.trunc(seed) >>> 0 || 0x9e3779b9;
-    gen = () => {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-    if (seeded.size > 1000) seeded.clear();
-    seeded.set(seed, gen);
-  }
-  return gen();
-}, false, true);
+// RANDOM([seed]): with a seed, each call site runs its own generator seeded with it, so two
+// RANDOM(42) in one statement give the same sequence (the Number Functions example).
+function seededGenerator(seed: number): () => number {
+  let s = Math.trunc(seed) >>> 0 || 0x9e3779b9;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+defPerSite('random', 0, 1, () => {
+  let gen: (() => number) | undefined;
+  let genSeed: number | undefined;
+  return ([seed]) => {
+    if (seed === undefined) return Math.random();
+    if (!isNum(seed)) return seed === null ? null : undefined;
+    if (!gen || genSeed !== seed) {
+      gen = seededGenerator(seed);
+      genSeed = seed;
+    }
+    return gen();
+  };
+}, true);
 
 /** Go's math.RoundToEven. */
 function roundEven(x: number): number {

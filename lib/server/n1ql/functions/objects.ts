@@ -159,16 +159,19 @@ def('object_filter', 2, 2, obj((o, [o2]) => {
   return keep(o, '') ?? {};
 }, 1), false);
 
-// PAIRS(obj): [name, value] for every field, nested fields included (and each element of an array value).
+// PAIRS(obj): [name, value] for every field at any depth, and [name, element] for each element
+// of an array value; an array explores its elements; anything else is NULL (Miscellaneous
+// Utility Functions).
 def('pairs', 1, 1, ([v]) => {
-  if (!isObject(v) && !isArr(v)) return v === undefined ? undefined : null;
+  if (v === undefined) return undefined;
+  if (!isObject(v) && !isArr(v)) return null;
   const out: Value[] = [];
   const visit = (x: Value): void => {
     if (isObject(x)) {
       for (const k of sortedKeys(x)) {
         const val = x[k];
-        if (isArr(val)) for (const e of val) out.push([k, e]);
         out.push([k, val]);
+        if (isArr(val)) for (const e of val) out.push([k, e]);
         visit(val);
       }
     } else if (isArr(x)) x.forEach(visit);

@@ -25,6 +25,8 @@ export interface FunctionDef {
   /** Whether the result may differ between two calls with the same arguments (RANDOM, UUID, CLOCK_*). */
   volatile?: boolean;
   fn: (args: Value[], ctx: FunctionContext) => Value;
+  /** For functions with state per call site (RANDOM(seed)): makes each site's own implementation. */
+  make?: () => (args: Value[], ctx: FunctionContext) => Value;
 }
 
 export const INF = Number.POSITIVE_INFINITY;
@@ -33,6 +35,11 @@ const table = new Map<string, FunctionDef>();
 /** Registers `fn` under each comma-separated name. */
 export function def(names: string, min: number, max: number, fn: FunctionDef['fn'], strict = true, volatile = false): void {
   for (const name of names.split(',')) table.set(name, { min, max, strict, fn, volatile });
+}
+
+/** Registers a function whose every call site gets its own implementation from `make`. */
+export function defPerSite(names: string, min: number, max: number, make: () => FunctionDef['fn'], volatile = false): void {
+  for (const name of names.split(',')) table.set(name, { min, max, strict: false, fn: make(), make, volatile });
 }
 
 export function lookupFunction(name: string): FunctionDef | undefined {

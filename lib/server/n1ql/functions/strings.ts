@@ -204,8 +204,6 @@ def('mask', 1, 2, ([s, o]) => {
   return (fromEnd ? out.reverse() : out).join('');
 });
 
-// LEN(): the length of a string (bytes), an array or an object; NULL for anything else.
-def('len', 1, 1, ([v]) => (isStr(v) ? byteLength(v) : isArr(v) ? v.length : isObject(v) ? Object.keys(v).length : null));
 
 
 // Regular expressions run on RE2 (../regexp): linear time, RE2 syntax, Go's byte positions.
