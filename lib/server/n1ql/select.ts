@@ -367,7 +367,16 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
   };
 }
 
-function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[], countOnly = false): { plan: FromPlan; scope: Scope } {
+/** Whether any expression under `node` calls UNNEST_POS / UNNEST_POSITION (then UNNEST records positions). */
+function callsUnnestPos(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(callsUnnestPos);
+  if (typeof node !== 'object' || node === null) return false;
+  const o = node as Record<string, unknown>;
+  if (o.kind === 'call' && (o.name === 'unnest_pos' || o.name === 'unnest_position')) return true;
+  return Object.values(o).some(callsUnnestPos);
+}
+
+function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[], countOnly = false, positions = false): { plan: FromPlan; scope: Scope } {
   // A FROM name that is a variable of the enclosing scope (WITH, outer query) reads the variable.
   const resolve = (src: A.FromSource): A.FromSource => (src.kind === 'keyspace' && !isKeyspaceSource(src, scope) ? asExprSource(src) : src);
   from = { source: resolve(from.source), joins: from.joins.map((j) => (j.kind === 'ansi' ? { ...j, right: resolve(j.right) } : j)) };
@@ -391,6 +400,7 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
     if (j.kind === 'unnest') {
       const e = compile(j.expr, inner);
       const { alias, outer } = j;
+      const posKey = positions ? unnestPosition(alias) : undefined;
       source = function* (o, ctx) {
         for (const row of left(o, ctx)) {
           if (row === PAUSE) {
@@ -404,11 +414,10 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
                 ctx.checkDeadline();
                 if (ctx.pauseDue?.()) yield PAUSE;
               }
-              if (arr[i] !== undefined) {
-                const r = bind(row, alias, arr[i]);
-                r.vars[unnestPosition(alias)] = i;
-                yield r;
-              }
+              if (arr[i] === undefined) continue;
+              const r = bind(row, alias, arr[i]);
+              if (posKey) r.vars[posKey] = i;
+              yield r;
             }
           } else if (outer) yield row;
         }
@@ -586,7 +595,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     const countOnly =
       !block.where && !block.let.length && !block.groupBy && !block.having && !block.letting.length && !block.distinct &&
       block.terms.length > 0 && block.terms.every((t) => !t.star && t.expr?.kind === 'call' && t.expr.name === 'count' && !!t.expr.star);
-    const c = compileFrom(block.from, outerScope, env, where, countOnly);
+    const c = compileFrom(block.from, outerScope, env, where, countOnly, callsUnnestPos(block));
     fromPlan = c.plan;
     scope = c.scope;
     explain.push(...fromPlan.explain);
@@ -642,7 +651,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
   let rawFn: Compiled | undefined;
   const sig: [string, Value][] = [];
   if (block.raw) {
-    rawFn = guard('projection', compile(block.terms[0].expr!, groupScope));
+    rawFn = compile(block.terms[0].expr!, groupScope);
   } else {
     let n = 1;
     for (const t of block.terms) {
@@ -650,12 +659,12 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
         projs.push({ kind: 'star' });
         sig.push(termSignature(t)!);
       } else if (t.star) {
-        projs.push({ kind: 'dotstar', fn: guard('projection', compile(t.expr!, groupScope)) });
+        projs.push({ kind: 'dotstar', fn: compile(t.expr!, groupScope) });
         sig.push(['*', '*']);
       } else {
         const name = t.alias ?? defaultAlias(t.expr!) ?? `$${n++}`;
         aliases.add(name);
-        projs.push({ kind: 'named', name, fn: guard('projection', compile(t.expr!, groupScope)) });
+        projs.push({ kind: 'named', name, fn: compile(t.expr!, groupScope) });
         sig.push([name, exprType(t.expr)]);
       }
     }
@@ -665,7 +674,8 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
 
   // With only named terms the key order is known now: build rows directly in sorted order.
   const named = projs.every((p) => p.kind === 'named') ? (projs as { kind: 'named'; name: string; fn: Compiled }[]).slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : undefined;
-  const project = (row: Row, ctx: ExecContext): Value => {
+  // One guard for the whole projection (not one per term): failures report as Couchbase's "projection" term.
+  const project = guard('projection', (row: Row, ctx: ExecContext): Value => {
     if (rawFn) return rawFn(row, ctx);
     if (named) {
       const out: Record<string, Value> = {};
@@ -687,7 +697,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
       }
     }
     return sortedObject(entries);
-  };
+  });
 
   const source = fromPlan?.source;
   function* filtered(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
