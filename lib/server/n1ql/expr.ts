@@ -49,6 +49,8 @@ export interface Scope {
   names: Set<string>;
   /** The alias unqualified names resolve against (only when FROM has exactly one term). */
   implicit?: string;
+  /** FROM has several terms (joins, UNNEST): META() must then name one. */
+  multipleFrom?: boolean;
   /** Where aggregates are collected; undefined where aggregates are not allowed. */
   aggregates?: AggregateSpec[];
   /** Compiles a subquery correlated to this scope; returns its result values for a row. */
@@ -450,7 +452,10 @@ function compileLikeExpr(e: A.Expr & { kind: 'like' }, scope: Scope): Compiled {
 
 function metaAlias(e: A.Expr & { kind: 'call' }, scope: Scope): string | undefined {
   if (e.args.length > 1) throw new QueryError(ErrorCode.SEMANTIC, 'Wrong number of arguments to function META.');
-  if (e.args.length === 0) return scope.implicit;
+  if (e.args.length === 0) {
+    if (scope.implicit === undefined && scope.multipleFrom) throw new QueryError(ErrorCode.AMBIGUOUS_META, 'META() in query with multiple FROM terms requires an argument.');
+    return scope.implicit;
+  }
   if (e.args[0].kind === 'ident' && scope.names.has(e.args[0].name)) return e.args[0].name;
   return undefined;
 }

@@ -389,6 +389,7 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
   const implicit = from.joins.length === 0;
   const inner: Scope = childScope(scope, aliases);
   inner.implicit = implicit ? from.source.alias : undefined;
+  inner.multipleFrom = !implicit;
   // Before anything of this block is read, only the outer scope is available to index spans.
   const available = new Set(scope.names);
   const first = compileSource(from.source, inner, env, where, implicit, available, countOnly && from.joins.length === 0);
