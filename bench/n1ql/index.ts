@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { DocumentStore } from '../../lib/server/store';
 import { createQueryService } from '../../lib/server/n1ql';
 import { parse } from '../../lib/server/n1ql/parser';
-import { runStatement, type Prepared } from '../../lib/server/n1ql/statement';
+import { runStatement } from '../../lib/server/n1ql/statement';
+import { PreparedCache } from '../../lib/server/n1ql/prepared';
+import { PAUSE } from '../../lib/server/n1ql/pause';
 import type { Value } from '../../lib/server/n1ql/value';
 import { travelSampleDocs } from '../../lib/server/samples/travel-sample';
 
@@ -31,11 +33,11 @@ function load(): DocumentStore {
 }
 
 function engine(store: DocumentStore) {
-  const prepareds = new Map<string, Prepared>();
+  const prepareds = new PreparedCache();
   const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true };
   return (stmt: string, args: Value[] = []): Value[] => {
-    const r = runStatement(parse(stmt), { env, ctx: { now: Date.now(), positional: args, named: {}, checkDeadline: () => undefined }, readonly: false, prepareds });
-    const rows = [...r.rows];
+    const r = runStatement(parse(stmt), { env, ctx: { now: Date.now(), positional: args, named: {}, checkDeadline: () => undefined }, readonly: false, prepareds, user: 'bench' });
+    const rows = [...r.rows].filter((v): v is Value => v !== PAUSE);
     if (r.errors.length) throw new Error(JSON.stringify(r.errors));
     return rows;
   };

@@ -5,20 +5,24 @@ import { DocumentStore } from '../../lib/server/store';
 import type { BucketStore, ServiceContext, ServiceUser } from '../../lib/server/service-types';
 import { createQueryService } from '../../lib/server/n1ql';
 import { parse } from '../../lib/server/n1ql/parser';
-import { runStatement, type Prepared } from '../../lib/server/n1ql/statement';
+import { runStatement } from '../../lib/server/n1ql/statement';
+import { PreparedCache } from '../../lib/server/n1ql/prepared';
+import { PAUSE } from '../../lib/server/n1ql/pause';
 import { QueryError } from '../../lib/server/n1ql/errors';
 import type { Env } from '../../lib/server/n1ql/keyspace';
+import type { ExecContext } from '../../lib/server/n1ql/expr';
 import type { Value } from '../../lib/server/n1ql/value';
 
 export interface Outcome {
   rows: Value[];
   errors: { code: number; msg: string }[];
+  warnings: { code: number; msg: string }[];
   mutationCount: number;
 }
 
 export class Engine {
   readonly stores = new Map<string, DocumentStore>();
-  readonly prepareds = new Map<string, Prepared>();
+  readonly prepareds = new PreparedCache();
 
   constructor(buckets: string[] = ['default']) {
     for (const b of buckets) this.stores.set(b, new DocumentStore({ name: b, numVBuckets: 64 }));
@@ -43,17 +47,29 @@ export class Engine {
 
   /** Runs a statement; errors (thrown or per-row) come back in `errors`. */
   run(statement: string, opts: { args?: Value[]; named?: Record<string, Value>; readonly?: boolean } = {}): Outcome {
+    const warnings = new Map<string, { code: number; msg: string }>();
+    const ctx: ExecContext = {
+      now: Date.UTC(2024, 0, 2, 3, 4, 5),
+      positional: opts.args ?? [],
+      named: opts.named ?? {},
+      checkDeadline: () => undefined,
+      warn: (code, msg) => warnings.set(`${code} ${msg}`, { code, msg }),
+      user: 'admin',
+    };
     try {
       const r = runStatement(parse(statement), {
         env: this.env(),
-        ctx: { now: Date.UTC(2024, 0, 2, 3, 4, 5), positional: opts.args ?? [], named: opts.named ?? {}, checkDeadline: () => undefined },
+        ctx,
         readonly: opts.readonly ?? false,
         prepareds: this.prepareds,
+        user: 'admin',
       });
-      const rows = [...r.rows];
-      return { rows: JSON.parse(JSON.stringify(rows)) as Value[], errors: r.errors.map((e) => e.toJSON()), mutationCount: r.mutationCount() };
+      const rows = [...r.rows].filter((v) => v !== PAUSE);
+      // NaN and infinities come back as Couchbase writes them: "NaN", "+Infinity", "-Infinity".
+      const text = JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity') : v));
+      return { rows: JSON.parse(text) as Value[], errors: r.errors.map((e) => e.toJSON()), warnings: [...warnings.values()], mutationCount: r.mutationCount() };
     } catch (err) {
-      if (err instanceof QueryError) return { rows: [], errors: [err.toJSON()], mutationCount: 0 };
+      if (err instanceof QueryError) return { rows: [], errors: [err.toJSON()], warnings: [...warnings.values()], mutationCount: 0 };
       throw err;
     }
   }

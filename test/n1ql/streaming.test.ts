@@ -3,6 +3,7 @@ import { DocumentStore } from '../../lib/server/store';
 import type { BucketStore } from '../../lib/server/service-types';
 import { parse } from '../../lib/server/n1ql/parser';
 import { runStatement } from '../../lib/server/n1ql/statement';
+import { PreparedCache } from '../../lib/server/n1ql/prepared';
 
 describe('n1ql pipeline laziness', () => {
   function setup(n: number): { store: DocumentStore; fetched: () => number; run: (q: string) => Iterator<unknown> } {
@@ -19,7 +20,7 @@ describe('n1ql pipeline laziness', () => {
     }) as BucketStore;
     const env = { bucket: (name: string) => (name === 'b' ? counting : undefined), buckets: () => [counting], canAccess: () => true };
     const run = (q: string): Iterator<unknown> =>
-      runStatement(parse(q), { env, ctx: { now: 0, positional: [], named: {}, checkDeadline: () => undefined }, readonly: false, prepareds: new Map() }).rows[Symbol.iterator]();
+      runStatement(parse(q), { env, ctx: { now: 0, positional: [], named: {}, checkDeadline: () => undefined }, readonly: false, prepareds: new PreparedCache(), user: 'admin' }).rows[Symbol.iterator]();
     run('CREATE PRIMARY INDEX ON b');
     return { store, fetched: () => gets, run };
   }

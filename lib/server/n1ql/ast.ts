@@ -19,7 +19,7 @@ export type Expr =
   | { kind: 'like'; arg: Expr; pattern: Expr; escape?: Expr; not: boolean }
   | { kind: 'in'; arg: Expr; list: Expr; not: boolean; within?: boolean }
   | { kind: 'case'; subject?: Expr; whens: { when: Expr; then: Expr }[]; else?: Expr }
-  | { kind: 'call'; name: string; args: Expr[]; distinct?: boolean; star?: boolean; aggIndex?: number }
+  | { kind: 'call'; name: string; args: Expr[]; distinct?: boolean; star?: boolean; aggIndex?: number; filter?: Expr }
   | { kind: 'array'; items: Expr[] }
   | { kind: 'object'; entries: { key: Expr; value: Expr }[] }
   | { kind: 'quant'; quant: 'any' | 'every' | 'anyevery'; bindings: ForBinding[]; satisfies: Expr }

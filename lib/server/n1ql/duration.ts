@@ -26,7 +26,8 @@ export function parseDuration(text: string): number | undefined {
 
 /** A duration in nanoseconds as Go prints it ("1.234567ms", "12.5µs", "2.000001s"). */
 export function formatDuration(ns: number): string {
-  if (ns <= 0) return '0s';
+  if (ns < 0) return '-' + formatDuration(-ns);
+  if (ns === 0) return '0s';
   if (ns < 1e3) return `${Math.round(ns)}ns`;
   if (ns < 1e6) return `${trim(ns / 1e3)}µs`;
   if (ns < 1e9) return `${trim(ns / 1e6)}ms`;

@@ -22,6 +22,33 @@ export class QueryError extends Error {
   }
 }
 
+/**
+ * A failure inside an expression (a bad regular expression, an unknown parameter). The stage
+ * evaluating the expression reports it as Couchbase does: 5010 "Error evaluating <term>."
+ * with this as the cause.
+ */
+export class EvaluationCause extends Error {
+  constructor(msg: string) {
+    super(msg);
+    this.name = 'EvaluationCause';
+  }
+}
+
+/** The 5010 error for a cause raised while evaluating `term` (projection, filter, ...). */
+export function evaluationError(cause: EvaluationCause, term: string): QueryError {
+  return new QueryError(ErrorCode.EVALUATION, `Error evaluating ${term}. - cause: ${cause.message}`);
+}
+
+/** Runs `f`, turning an evaluation failure into the 5010 error of `term`. */
+export function evaluating<T>(term: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof EvaluationCause) throw evaluationError(err, term);
+    throw err;
+  }
+}
+
 /** Codes used across the engine. */
 export const ErrorCode = {
   READONLY: 1000,
@@ -32,10 +59,13 @@ export const ErrorCode = {
   SYNTAX: 3000,
   SEMANTIC: 3100,
   PLAN: 4000,
+  DUPLICATE_ALIAS: 4020,
   NOT_GROUP_KEY: 4210,
   INDEX_EXISTS: 4300,
+  AMBIGUOUS_META: 4310,
   NO_SUCH_PREPARED: 4040,
   EXECUTION: 5000,
+  EVALUATION: 5010,
   AUTH: 10000,
   KEYSPACE_NOT_FOUND: 12003,
   INDEX_NOT_FOUND: 12004,

@@ -1,9 +1,11 @@
 // Compiles expression trees into closures once per statement, so evaluating an expression on a
 // row is a few function calls, not a tree walk with a switch per node.
 import type * as A from './ast';
-import { QueryError, ErrorCode } from './errors';
-import { lookupFunction, starObject, type FunctionContext } from './functions';
-import { collate, equals, isObject, logical, rank, Rank, sortedObject, truthy, type ObjectValue, type Value } from './value';
+import { QueryError, ErrorCode, EvaluationCause, evaluationError } from './errors';
+import { compileLike, type LikeMatcher } from './like';
+import { PAUSE, withoutPauses, type Pause } from './pause';
+import { lookupFunction, starObject, type FunctionContext } from './functions/index';
+import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export type Vars = Record<string, Value>;
 
@@ -25,9 +27,10 @@ export interface Row {
 
 export interface ExecContext extends FunctionContext {
   readonly positional: Value[];
+  /** Named parameters without the `$`; only own properties count. */
   readonly named: Record<string, Value>;
-  /** Throws a timeout error once the request's deadline has passed. */
-  checkDeadline(): void;
+  /** Whether sources should yield PAUSE now (absent: never; see ./pause). */
+  pauseDue?(): boolean;
 }
 
 export type Compiled = (row: Row, ctx: ExecContext) => Value;
@@ -37,6 +40,8 @@ export interface AggregateSpec {
   distinct: boolean;
   star: boolean;
   arg?: Compiled;
+  /** FILTER (WHERE ...): the rows this aggregate sees. */
+  filter?: Compiled;
 }
 
 export interface Scope {
@@ -44,10 +49,12 @@ export interface Scope {
   names: Set<string>;
   /** The alias unqualified names resolve against (only when FROM has exactly one term). */
   implicit?: string;
+  /** FROM has several terms (joins, UNNEST): META() must then name one. */
+  multipleFrom?: boolean;
   /** Where aggregates are collected; undefined where aggregates are not allowed. */
   aggregates?: AggregateSpec[];
   /** Compiles a subquery correlated to this scope; returns its result values for a row. */
-  subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value>;
+  subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value | Pause>;
 }
 
 export const AGGREGATES = new Set(['count', 'countn', 'sum', 'avg', 'min', 'max', 'array_agg', 'median', 'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop', 'variance_samp', 'variance_pop', 'mean']);
@@ -59,13 +66,30 @@ export function childScope(scope: Scope, names: Iterable<string>): Scope {
 }
 
 export function field(v: Value, name: string): Value {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as ObjectValue)[name] : undefined;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? getField(v as ObjectValue, name) : undefined;
+}
+
+/** The hidden variable holding an UNNEST alias's position (UNNEST_POS). */
+export function unnestPosition(alias: string): string {
+  return '\u0000pos:' + alias;
+}
+
+/** `fn` with an evaluation failure reported as Couchbase reports it for `term` (5010). */
+export function guard(term: string, fn: Compiled): Compiled {
+  return (row, ctx) => {
+    try {
+      return fn(row, ctx);
+    } catch (err) {
+      if (err instanceof EvaluationCause) throw evaluationError(err, term);
+      throw err;
+    }
+  };
 }
 
 /** The row a FOR / satisfies body sees: the outer row plus the loop variables. */
 function bindRow(row: Row, names: string[], values: Value[]): Row {
   const vars = Object.create(row.vars) as Vars;
-  for (let i = 0; i < names.length; i++) vars[names[i]] = values[i];
+  for (let i = 0; i < names.length; i++) setField(vars, names[i], values[i]);
   return { vars, metas: row.metas, aggs: row.aggs };
 }
 
@@ -153,12 +177,13 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       if (/^\d+$/.test(name)) {
         const i = Number(name) - 1;
         return (_, ctx) => {
-          if (i >= ctx.positional.length) throw new QueryError(ErrorCode.EXECUTION, `No value for positional parameter $${name}.`);
+          if (i >= ctx.positional.length) throw new EvaluationCause(`No value for positional parameter $${name}.`);
           return ctx.positional[i];
         };
       }
+      // Own properties only: `$__proto__` or `$constructor` name nothing unless the request set them.
       return (_, ctx) => {
-        if (!(name in ctx.named)) throw new QueryError(ErrorCode.EXECUTION, `No value for named parameter $${name}.`);
+        if (!Object.hasOwn(ctx.named, name)) throw new EvaluationCause(`No value for named parameter $${name}.`);
         return ctx.named[name];
       };
     }
@@ -203,7 +228,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       const a = compile(e.arg, scope);
       return (row, ctx) => {
         const v = a(row, ctx);
-        return typeof v === 'number' ? -v : v === undefined ? undefined : null;
+        return typeof v === 'number' ? (v === 0 ? 0 : -v) : v === undefined ? undefined : null;
       };
     }
     case 'is': {
@@ -242,7 +267,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       };
     }
     case 'like':
-      return compileLike(e, scope);
+      return compileLikeExpr(e, scope);
     case 'in': {
       const a = compile(e.arg, scope);
       const list = compile(e.list, scope);
@@ -320,7 +345,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       if (e.arg.kind === 'subquery') {
         const run = scope.subquery(e.arg.query, scope);
         return (row, ctx) => {
-          for (const _ of run(row, ctx)) return true;
+          for (const v of run(row, ctx)) if (v !== PAUSE) return true;
           return false;
         };
       }
@@ -332,20 +357,26 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
     }
     case 'subquery': {
       const run = scope.subquery(e.query, scope);
-      return (row, ctx) => Array.from(run(row, ctx));
+      return (row, ctx) => Array.from(withoutPauses(run(row, ctx)));
     }
   }
   throw new QueryError(ErrorCode.SEMANTIC, `Unsupported expression ${(e as A.Expr).kind}`);
 }
 
-function arith(op: (a: number, b: number) => number | null): (l: Compiled, r: Compiled) => Compiled {
+/** Arithmetic as Couchbase's Go engine does it: IEEE results (overflow is +/-Infinity); x / 0 and x % 0 are NULL with warning 5036. */
+function arith(op: (a: number, b: number) => number, divides = false): (l: Compiled, r: Compiled) => Compiled {
   return (l, r) => (row, ctx) => {
     const a = l(row, ctx);
     const b = r(row, ctx);
     if (a === undefined || b === undefined) return undefined;
+    if (divides && b === 0) {
+      ctx.warn?.(5036, 'Division by 0.');
+      return null;
+    }
     if (typeof a !== 'number' || typeof b !== 'number') return null;
     const v = op(a, b);
-    return v === null || !Number.isFinite(v) ? null : v;
+    if (!Number.isFinite(v)) ctx.nonFinite = true;
+    return v;
   };
 }
 
@@ -355,7 +386,7 @@ function compare(test: (c: number) => boolean): (l: Compiled, r: Compiled) => Co
     const b = r(row, ctx);
     if (a === undefined || b === undefined) return undefined;
     if (a === null || b === null) return null;
-    if (typeof a === typeof b && typeof a !== 'object') return test(a < b ? -1 : a > b ? 1 : 0);
+    if (typeof a === typeof b && typeof a !== 'object' && typeof a !== 'number') return test(a! < b! ? -1 : a! > b! ? 1 : 0);
     return test(collate(a, b));
   };
 }
@@ -364,8 +395,8 @@ const BINARY: Record<A.BinaryOp, (l: Compiled, r: Compiled) => Compiled> = {
   '+': arith((a, b) => a + b),
   '-': arith((a, b) => a - b),
   '*': arith((a, b) => a * b),
-  '/': arith((a, b) => (b === 0 ? null : a / b)),
-  '%': arith((a, b) => (b === 0 ? null : a % b)),
+  '/': arith((a, b) => a / b, true),
+  '%': arith((a, b) => a % b, true),
   '||': (l, r) => (row, ctx) => {
     const a = l(row, ctx);
     const b = r(row, ctx);
@@ -396,28 +427,14 @@ function compileBinary(op: A.BinaryOp, l: Compiled, r: Compiled): Compiled {
   return BINARY[op](l, r);
 }
 
-/** LIKE pattern to an anchored RegExp: % any run, _ one character, escape (default \) quotes. */
-export function likeRegExp(pattern: string, escape = '\\'): RegExp {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === escape && i + 1 < pattern.length) {
-      re += pattern[++i].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    } else if (c === '%') re += '.*';
-    else if (c === '_') re += '.';
-    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(re + '$', 's');
-}
-
-function compileLike(e: A.Expr & { kind: 'like' }, scope: Scope): Compiled {
+function compileLikeExpr(e: A.Expr & { kind: 'like' }, scope: Scope): Compiled {
   const a = compile(e.arg, scope);
   const p = compile(e.pattern, scope);
   const esc = e.escape ? compile(e.escape, scope) : undefined;
   const not = e.not;
   let cachedPattern: string | undefined;
   let cachedEscape: string | undefined;
-  let cached: RegExp | undefined;
+  let cached: LikeMatcher | undefined;
   return (row, ctx) => {
     const v = a(row, ctx);
     const pat = p(row, ctx);
@@ -425,7 +442,7 @@ function compileLike(e: A.Expr & { kind: 'like' }, scope: Scope): Compiled {
     if (v === undefined || pat === undefined || es === undefined) return undefined;
     if (typeof v !== 'string' || typeof pat !== 'string' || typeof es !== 'string') return null;
     if (pat !== cachedPattern || es !== cachedEscape) {
-      cached = likeRegExp(pat, es);
+      cached = compileLike(pat, es);
       cachedPattern = pat;
       cachedEscape = es;
     }
@@ -435,7 +452,10 @@ function compileLike(e: A.Expr & { kind: 'like' }, scope: Scope): Compiled {
 
 function metaAlias(e: A.Expr & { kind: 'call' }, scope: Scope): string | undefined {
   if (e.args.length > 1) throw new QueryError(ErrorCode.SEMANTIC, 'Wrong number of arguments to function META.');
-  if (e.args.length === 0) return scope.implicit;
+  if (e.args.length === 0) {
+    if (scope.implicit === undefined && scope.multipleFrom) throw new QueryError(ErrorCode.AMBIGUOUS_META, 'META() in query with multiple FROM terms requires an argument.');
+    return scope.implicit;
+  }
   if (e.args[0].kind === 'ident' && scope.names.has(e.args[0].name)) return e.args[0].name;
   return undefined;
 }
@@ -447,21 +467,30 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
     if (!e.star && e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
     const inner: Scope = { ...scope, aggregates: undefined };
     const idx = scope.aggregates.length;
-    scope.aggregates.push({ name, distinct: !!e.distinct, star: !!e.star, arg: e.star ? undefined : compile(e.args[0], inner) });
+    scope.aggregates.push({ name, distinct: !!e.distinct, star: !!e.star, arg: e.star ? undefined : compile(e.args[0], inner), filter: e.filter ? compile(e.filter, inner) : undefined });
     return (row) => (row.aggs ? row.aggs[idx] : undefined);
+  }
+  if (name === 'unnest_pos' || name === 'unnest_position') {
+    // UNNEST_POS(alias): the position of the UNNEST alias's element in its array.
+    if (e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
+    const a = e.args[0];
+    if (a.kind !== 'ident' || !scope.names.has(a.name)) return () => undefined;
+    const key = unnestPosition(a.name);
+    return (row) => row.vars[key];
   }
   if (name === 'meta') {
     const alias = metaAlias(e, scope);
     if (alias === undefined) return () => undefined;
     return (row) => metaObject(row.metas[alias]);
   }
+  if (e.filter) throw new QueryError(ErrorCode.SEMANTIC, `FILTER clause is allowed only on aggregate functions (not ${name.toUpperCase()}).`);
   const fn = lookupFunction(name);
   if (!fn) throw new QueryError(ErrorCode.SEMANTIC, `Invalid function ${name}`);
   if (e.args.length < fn.min || e.args.length > fn.max) {
     throw new QueryError(ErrorCode.SEMANTIC, `Number of arguments to function ${name} must be ${fn.min === fn.max ? fn.min : `between ${fn.min} and ${fn.max}`}.`);
   }
   const args = e.args.map((a) => compile(a, scope));
-  const impl = fn.fn;
+  const impl = fn.make ? fn.make() : fn.fn;
   if (!fn.strict) return (row, ctx) => impl(args.map((a) => a(row, ctx)), ctx);
   return (row, ctx) => {
     const vals: Value[] = new Array(args.length);
@@ -501,11 +530,12 @@ function compileBindings(bindings: A.ForBinding[], scope: Scope): { cb: Compiled
   };
 }
 
-function descendants(v: Value, out: Value[]): void {
+function descendants(v: Value, out: Value[], ctx: ExecContext): void {
   const kids = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [];
   for (const k of kids) {
+    ctx.checkDeadline();
     out.push(k);
-    descendants(k, out);
+    descendants(k, out, ctx);
   }
 }
 
@@ -521,7 +551,7 @@ function iterateBindings(cb: CompiledBindings, row: Row, ctx: ExecContext): { na
     if (v === undefined) return undefined;
     if (cb.within[i]) {
       const out: Value[] = [];
-      descendants(v, out);
+      descendants(v, out, ctx);
       arrays.push(out);
     } else if (Array.isArray(v)) arrays.push(v);
     else return null;
@@ -534,6 +564,7 @@ function iterateBindings(cb: CompiledBindings, row: Row, ctx: ExecContext): { na
   const n = arrays.reduce((m, a) => Math.max(m, a.length), 0);
   const tuples: Value[][] = [];
   for (let k = 0; k < n; k++) {
+    ctx.checkDeadline();
     const t: Value[] = [];
     for (let i = 0; i < arrays.length; i++) {
       t.push(arrays[i][k]);
@@ -553,11 +584,17 @@ function compileQuant(e: A.Expr & { kind: 'quant' }, scope: Scope): Compiled {
     if (it === undefined) return undefined;
     if (it === null) return null;
     if (quant === 'any') {
-      for (const t of it.tuples) if (truthy(sat(bindRow(row, it.names, t), ctx))) return true;
+      for (const t of it.tuples) {
+        ctx.checkDeadline();
+        if (truthy(sat(bindRow(row, it.names, t), ctx))) return true;
+      }
       return false;
     }
     if (quant === 'anyevery' && it.tuples.length === 0) return false;
-    for (const t of it.tuples) if (!truthy(sat(bindRow(row, it.names, t), ctx))) return false;
+    for (const t of it.tuples) {
+      ctx.checkDeadline();
+      if (!truthy(sat(bindRow(row, it.names, t), ctx))) return false;
+    }
     return true;
   };
 }
@@ -576,6 +613,7 @@ function compileCollect(e: A.Expr & { kind: 'collect' }, scope: Scope): Compiled
     const out: Value[] = [];
     const pairs: [string, Value][] = [];
     for (const t of it.tuples) {
+      ctx.checkDeadline();
       const r = bindRow(row, it.names, t);
       if (when && !truthy(when(r, ctx))) continue;
       const v = value(r, ctx);

@@ -50,8 +50,8 @@ export function formatExpr(e: A.Expr): string {
     case 'case':
       return `case ${e.subject ? formatExpr(e.subject) + ' ' : ''}${e.whens.map((w) => `when ${formatExpr(w.when)} then ${formatExpr(w.then)}`).join(' ')}${e.else ? ' else ' + formatExpr(e.else) : ''} end`;
     case 'call':
-      if (e.star) return `${e.name}(*)`;
-      return `${e.name}(${e.distinct ? 'distinct ' : ''}${e.args.map(formatExpr).join(', ')})`;
+      if (e.star) return `${e.name}(*)${e.filter ? ` filter (where ${formatExpr(e.filter)})` : ''}`;
+      return `${e.name}(${e.distinct ? 'distinct ' : ''}${e.args.map(formatExpr).join(', ')})${e.filter ? ` filter (where ${formatExpr(e.filter)})` : ''}`;
     case 'array':
       return '[' + e.items.map(formatExpr).join(', ') + ']';
     case 'object':
@@ -108,7 +108,7 @@ export function mapChildren(e: A.Expr, f: (x: A.Expr) => A.Expr): A.Expr {
     case 'case':
       return { ...e, subject: e.subject && f(e.subject), whens: e.whens.map((w) => ({ when: f(w.when), then: f(w.then) })), else: e.else && f(e.else) };
     case 'call':
-      return { ...e, args: e.args.map(f) };
+      return { ...e, args: e.args.map(f), filter: e.filter && f(e.filter) };
     case 'array':
       return { ...e, items: e.items.map(f) };
     case 'object':

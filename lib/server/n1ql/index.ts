@@ -4,6 +4,7 @@
 import type { BucketStore, HttpServiceFactory, ServiceContext } from '../service-types';
 import { QueryService, type QueryServiceState } from './service';
 import { catalogFor } from './indexes';
+import { PreparedCache } from './prepared';
 
 const shared = new WeakMap<object, QueryServiceState>();
 
@@ -12,7 +13,7 @@ function stateFor(ctx: ServiceContext): QueryServiceState {
   const key: object = stores[0] ?? ctx;
   let s = shared.get(key);
   if (!s) {
-    s = { prepareds: new Map() };
+    s = { prepareds: new PreparedCache() };
     shared.set(key, s);
   }
   return s;
@@ -29,4 +30,6 @@ export { QueryError, ErrorCode } from './errors';
 export { catalogFor, setParsedDocCacheBytes } from './indexes';
 export { collate } from './value';
 export { runStatement } from './statement';
+export { PreparedCache } from './prepared';
+export { PAUSE } from './pause';
 export type { Statement, Expr } from './ast';

@@ -6,14 +6,16 @@ import type { BucketStore, StoredDoc } from '../service-types';
 import { QueryError, ErrorCode } from './errors';
 import { childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { formatExpr, freeIdents, mapChildren } from './format';
+import { likePrefix } from './like';
+import type { Access } from './privileges';
 import { catalogFor, docValue, type Index, type Span } from './indexes';
 import { collate, type Value } from './value';
 
 export interface Env {
   bucket(name: string): BucketStore | undefined;
   buckets(): BucketStore[];
-  /** Whether the caller may use this bucket. */
-  canAccess(bucket: string): boolean;
+  /** Whether the caller may read (SELECT) or change (DML, index DDL) this bucket (see ./privileges). */
+  canAccess(bucket: string, access: Access): boolean;
   /** The request's query_context (`default:bucket.scope`): bare names are collections in it. */
   queryContext?: { bucket: string; scope?: string };
 }
@@ -53,7 +55,7 @@ export function resolveBucket(env: Env, ks: A.KeyspaceRef, verb = 'SELECT'): Buc
   if (ks.scope !== undefined && (ks.scope !== '_default' || ks.collection !== '_default')) {
     throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: ${keyspaceText(ks)} - cause: No collection named ${ks.scope}.${ks.collection}`);
   }
-  if (!env.canAccess(ks.bucket)) {
+  if (!env.canAccess(ks.bucket, verb === 'SELECT' ? 'read' : 'write')) {
     const role = verb === 'SELECT' ? 'query_select' : `query_${verb.toLowerCase()}`;
     throw new QueryError(
       ErrorCode.INSUFFICIENT_CREDENTIALS,
@@ -258,17 +260,6 @@ interface KeyRange {
   hasLow: boolean;
   hasHigh: boolean;
   empty: boolean;
-}
-
-function likePrefix(p: string): string {
-  let out = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === '%' || c === '_') break;
-    if (c === '\\' && i + 1 < p.length) out += p[++i];
-    else out += c;
-  }
-  return out;
 }
 
 function rangeFor(list: Sarg[], row: Row, ctx: ExecContext): KeyRange {

@@ -877,6 +877,8 @@ class Parser {
         this.next();
         return { kind: 'param', name: t.text };
       case 'qident':
+        // An escaped identifier before `(` names a function: `LOWER`("A") is LOWER("A").
+        if (this.isOp('(', this.peek())) return this.call();
         this.next();
         return { kind: 'ident', name: t.text };
       case 'op':
@@ -1039,7 +1041,14 @@ class Parser {
       while (this.acceptOp(','));
     }
     this.expectOp(')');
-    if (this.isKw('FILTER') || this.isKw('OVER')) this.fail();
+    if (this.acceptKw('FILTER')) {
+      // aggregate FILTER (WHERE cond): only rows passing cond reach the aggregate
+      this.expectOp('(');
+      this.expectKw('WHERE');
+      call.filter = this.expr();
+      this.expectOp(')');
+    }
+    if (this.isKw('OVER')) this.fail();
     return call;
   }
 

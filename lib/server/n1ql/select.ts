@@ -4,22 +4,31 @@
 // just the top offset+limit.
 import type * as A from './ast';
 import { QueryError, ErrorCode } from './errors';
-import { AGGREGATES, childScope, compile, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
-import { distinctValues } from './functions';
+import { AGGREGATES, childScope, compile, guard, unnestPosition, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
+import { distinctValues } from './functions/index';
 import { formatExpr, freeIdents, mapChildren } from './format';
 import { catalogFor, docValue } from './indexes';
 import { GroupingRule } from './grouping';
 import { chooseAccess, conjuncts, docRelative, fetchDoc, independentOf, resolveBucket, type Env } from './keyspace';
 import { defaultAlias } from './parser';
-import { collate, isObject, sortedObject, truthy, valueKey, type Value } from './value';
+import { PAUSE, type Pause } from './pause';
+import { collate, isObject, setField, sortedObject, truthy, valueKey, type Value } from './value';
 
 export interface CompiledQuery {
-  run(outer: Row, ctx: ExecContext): Iterable<Value>;
+  /** Result values, with PAUSE markers where a driver may give the event loop a turn. */
+  run(outer: Row, ctx: ExecContext): Iterable<Value | Pause>;
   explain: Record<string, unknown>;
   signature: Value;
 }
 
-export const EMPTY_ROW: Row = { vars: {}, metas: {} };
+// Variable chains are rooted in prototype-less objects: a variable named `constructor` or
+// `__proto__` is the query's own, never something inherited from Object.prototype.
+export const EMPTY_ROW: Row = { vars: Object.create(null) as Row['vars'], metas: Object.create(null) as Row['metas'] };
+
+/** A fresh root row binding one alias (DML targets, ORDER BY over set operators). */
+export function rowOf(alias: string, value: Value, meta?: Row['metas'][string]): Row {
+  return bind(EMPTY_ROW, alias, value, meta);
+}
 
 const OUT = '\u0000out';
 
@@ -66,6 +75,7 @@ function walkExprs(e: A.Expr, visit: (x: A.Expr) => boolean | void): void {
       break;
     case 'call':
       kids.push(...e.args);
+      if (e.filter) kids.push(e.filter);
       break;
     case 'array':
       kids.push(...e.items);
@@ -183,7 +193,8 @@ function makeAgg(spec: AggregateSpec): AggState {
       const out: Value[] = [];
       return wrap({
         add: (v) => void (v !== undefined && out.push(v)),
-        result: () => (out.length ? (spec.distinct ? out.sort(collate) : out) : null),
+        // The server hands ARRAY_AGG's values back in collation order, DISTINCT or not.
+        result: () => (out.length ? out.sort(collate) : null),
       });
     }
     case 'median': {
@@ -208,7 +219,8 @@ function makeAgg(spec: AggregateSpec): AggState {
         result: () => {
           const n = xs.length;
           if (n === 0) return null;
-          if (n === 1) return pop ? 0 : spec.name === 'variance' || spec.name === 'stddev' ? 0 : null;
+          // One value: VARIANCE, STDDEV and STDDEV_POP give 0, the _SAMP forms and VARIANCE_POP NULL (Aggregate Functions reference).
+          if (n === 1) return spec.name === 'variance' || spec.name === 'stddev' || spec.name === 'stddev_pop' ? 0 : null;
           const mean = xs.reduce((a, b) => a + b, 0) / n;
           const ss = xs.reduce((a, b) => a + (b - mean) ** 2, 0);
           const variance = ss / (pop ? n : n - 1);
@@ -222,7 +234,10 @@ function makeAgg(spec: AggregateSpec): AggState {
 // ---------------------------------------------------------------------------------------------
 // FROM
 
-type RowSource = (outer: Row, ctx: ExecContext) => Iterable<Row>;
+type RowSource = (outer: Row, ctx: ExecContext) => Iterable<Row | Pause>;
+
+/** How many rows a source reads between two looks at the clock. */
+const SLICE_ROWS = 256;
 
 interface FromPlan {
   source: RowSource;
@@ -232,11 +247,11 @@ interface FromPlan {
 
 function bind(parent: Row, alias: string, value: Value, meta?: Row['metas'][string]): Row {
   const vars = Object.create(parent.vars) as Row['vars'];
-  vars[alias] = value;
+  setField(vars, alias, value);
   let metas = parent.metas;
   if (meta) {
     metas = Object.create(parent.metas) as Row['metas'];
-    metas[alias] = meta;
+    setField(metas, alias, meta);
   }
   return { vars, metas };
 }
@@ -272,7 +287,10 @@ function compileSource(
         *source(outer, ctx) {
           let n = 0;
           for (const _ of access.ids(outer, ctx)) {
-            if ((++n & 1023) === 0) ctx.checkDeadline();
+            if (++n % SLICE_ROWS === 0) {
+              ctx.checkDeadline();
+              if (ctx.pauseDue?.()) yield PAUSE;
+            }
             yield outer;
           }
         },
@@ -284,7 +302,10 @@ function compileSource(
       *source(outer, ctx) {
         let n = 0;
         for (const id of access.ids(outer, ctx)) {
-          if ((++n & 1023) === 0) ctx.checkDeadline();
+          if (++n % SLICE_ROWS === 0) {
+            ctx.checkDeadline();
+            if (ctx.pauseDue?.()) yield PAUSE;
+          }
           const f = fetchDoc(store, id);
           if (!f) continue;
           yield bind(outer, alias, f.value, f.doc);
@@ -298,7 +319,7 @@ function compileSource(
     return {
       explain: [{ '#operator': 'Alias', as: alias, subquery: q.explain }],
       *source(outer, ctx) {
-        for (const v of q.run(outer, ctx)) yield bind(outer, alias, v);
+        for (const v of q.run(outer, ctx)) yield v === PAUSE ? v : bind(outer, alias, v);
       },
     };
   }
@@ -309,7 +330,13 @@ function compileSource(
     *source(outer, ctx) {
       const v = e(outer, ctx);
       if (Array.isArray(v)) {
-        for (const x of v) yield bind(outer, alias, x);
+        for (let i = 0; i < v.length; i++) {
+          if (i % SLICE_ROWS === SLICE_ROWS - 1) {
+            ctx.checkDeadline();
+            if (ctx.pauseDue?.()) yield PAUSE;
+          }
+          yield bind(outer, alias, v[i]);
+        }
       } else if (v !== undefined) yield bind(outer, alias, v);
     },
   };
@@ -329,7 +356,7 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
         return;
       }
       for (const store of env.buckets()) {
-        if (!env.canAccess(store.name)) continue;
+        if (!env.canAccess(store.name, 'read')) continue;
         if (name === 'indexes') {
           for (const ix of catalogFor(store).list()) yield bind(outer, alias, ix.describe());
         } else {
@@ -340,15 +367,29 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
   };
 }
 
-function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[], countOnly = false): { plan: FromPlan; scope: Scope } {
+/** Whether any expression under `node` calls UNNEST_POS / UNNEST_POSITION (then UNNEST records positions). */
+function callsUnnestPos(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(callsUnnestPos);
+  if (typeof node !== 'object' || node === null) return false;
+  const o = node as Record<string, unknown>;
+  if (o.kind === 'call' && (o.name === 'unnest_pos' || o.name === 'unnest_position')) return true;
+  return Object.values(o).some(callsUnnestPos);
+}
+
+function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[], countOnly = false, positions = false): { plan: FromPlan; scope: Scope } {
   // A FROM name that is a variable of the enclosing scope (WITH, outer query) reads the variable.
   const resolve = (src: A.FromSource): A.FromSource => (src.kind === 'keyspace' && !isKeyspaceSource(src, scope) ? asExprSource(src) : src);
   from = { source: resolve(from.source), joins: from.joins.map((j) => (j.kind === 'ansi' ? { ...j, right: resolve(j.right) } : j)) };
   const aliases = [from.source.alias];
-  for (const j of from.joins) aliases.push(j.kind === 'unnest' ? j.alias : j.right.alias);
+  for (const j of from.joins) {
+    const alias = j.kind === 'unnest' ? j.alias : j.right.alias;
+    if (aliases.includes(alias)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.kind === 'unnest' ? 'UNNEST' : 'JOIN'} alias ${alias}`);
+    aliases.push(alias);
+  }
   const implicit = from.joins.length === 0;
   const inner: Scope = childScope(scope, aliases);
   inner.implicit = implicit ? from.source.alias : undefined;
+  inner.multipleFrom = !implicit;
   // Before anything of this block is read, only the outer scope is available to index spans.
   const available = new Set(scope.names);
   const first = compileSource(from.source, inner, env, where, implicit, available, countOnly && from.joins.length === 0);
@@ -360,11 +401,25 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
     if (j.kind === 'unnest') {
       const e = compile(j.expr, inner);
       const { alias, outer } = j;
+      const posKey = positions ? unnestPosition(alias) : undefined;
       source = function* (o, ctx) {
         for (const row of left(o, ctx)) {
+          if (row === PAUSE) {
+            yield row;
+            continue;
+          }
           const arr = e(row, ctx);
           if (Array.isArray(arr) && arr.length) {
-            for (const x of arr) if (x !== undefined) yield bind(row, alias, x);
+            for (let i = 0; i < arr.length; i++) {
+              if (i % SLICE_ROWS === SLICE_ROWS - 1) {
+                ctx.checkDeadline();
+                if (ctx.pauseDue?.()) yield PAUSE;
+              }
+              if (arr[i] === undefined) continue;
+              const r = bind(row, alias, arr[i]);
+              if (posKey) r.vars[posKey] = i;
+              yield r;
+            }
           } else if (outer) yield row;
         }
       };
@@ -380,6 +435,10 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
       const alias = right.alias;
       source = function* (o, ctx) {
         for (const row of left(o, ctx)) {
+          if (row === PAUSE) {
+            yield row;
+            continue;
+          }
           const k = keys(row, ctx);
           const ids = typeof k === 'string' ? [k] : Array.isArray(k) ? k.filter((x): x is string => typeof x === 'string') : [];
           if (nest) {
@@ -425,11 +484,25 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
     if (probe) explain[explain.length - 1]['#operator'] = nest ? 'HashNest' : 'HashJoin';
     source = function* (o, ctx) {
       let table: Map<string, Row[]> | undefined;
-      const candidates = (row: Row): Iterable<Row> => {
-        if (!probe) return rsrc(row, ctx);
-        if (!table) {
+      const candidates = (row: Row): Iterable<Row | Pause> => {
+        if (!probe || !table) return rsrc(row, ctx);
+        const k = probe.left(row, ctx);
+        const list = k === undefined || k === null ? undefined : table.get(valueKey(k));
+        return list ? list.map((r) => bind(row, alias, r.vars[alias], r.metas[alias])) : [];
+      };
+      for (const row of left(o, ctx)) {
+        if (row === PAUSE) {
+          yield row;
+          continue;
+        }
+        if (probe && !table) {
+          // The right side is read once, at the first left row, into a hash table.
           table = new Map();
           for (const r of rsrc(o, ctx)) {
+            if (r === PAUSE) {
+              yield r;
+              continue;
+            }
             const k = probe.right(r, ctx);
             if (k === undefined || k === null) continue;
             const key = valueKey(k);
@@ -438,21 +511,20 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
             list.push(r);
           }
         }
-        const k = probe.left(row, ctx);
-        const list = k === undefined || k === null ? undefined : table.get(valueKey(k));
-        return list ? list.map((r) => bind(row, alias, r.vars[alias], r.metas[alias])) : [];
-      };
-      for (const row of left(o, ctx)) {
         if (nest) {
           const docs: Value[] = [];
-          for (const r of candidates(row)) if (truthy(on(r, ctx))) docs.push(r.vars[alias]);
+          for (const r of candidates(row)) {
+            if (r === PAUSE) yield r;
+            else if (truthy(on(r, ctx))) docs.push(r.vars[alias]);
+          }
           if (docs.length) yield bind(row, alias, docs);
           else if (outer) yield row;
           continue;
         }
         let matched = false;
         for (const r of candidates(row)) {
-          if (truthy(on(r, ctx))) {
+          if (r === PAUSE) yield r;
+          else if (truthy(on(r, ctx))) {
             matched = true;
             yield r;
           }
@@ -492,7 +564,7 @@ interface Item {
 }
 
 interface BlockPlan {
-  run(outer: Row, ctx: ExecContext): Iterable<Item>;
+  run(outer: Row, ctx: ExecContext): Iterable<Item | Pause>;
   explain: Record<string, unknown>[];
   signature: Value;
   scope: Scope;
@@ -524,18 +596,18 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     const countOnly =
       !block.where && !block.let.length && !block.groupBy && !block.having && !block.letting.length && !block.distinct &&
       block.terms.length > 0 && block.terms.every((t) => !t.star && t.expr?.kind === 'call' && t.expr.name === 'count' && !!t.expr.star);
-    const c = compileFrom(block.from, outerScope, env, where, countOnly);
+    const c = compileFrom(block.from, outerScope, env, where, countOnly, callsUnnestPos(block));
     fromPlan = c.plan;
     scope = c.scope;
     explain.push(...fromPlan.explain);
   }
   const lets: { name: string; fn: Compiled }[] = [];
   for (const l of block.let) {
-    lets.push({ name: l.name, fn: compile(l.expr, scope) });
+    lets.push({ name: l.name, fn: guard('LET', compile(l.expr, scope)) });
     scope = childScope(scope, [l.name]);
   }
   if (lets.length) explain.push({ '#operator': 'Let', bindings: block.let.map((l) => ({ var: l.name, expr: formatExpr(l.expr) })) });
-  const whereFn = block.where ? compile(block.where, scope) : undefined;
+  const whereFn = block.where ? guard('filter', compile(block.where, scope)) : undefined;
   if (block.where) explain.push({ '#operator': 'Filter', condition: formatExpr(block.where) });
 
   // LETTING alone groups too (the whole input is one group), as in Couchbase's grammar.
@@ -559,17 +631,17 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
   }
   const aggs: AggregateSpec[] = [];
   let groupScope = scope;
-  const groupKeys = (block.groupBy ?? []).map((g) => compile(g, scope));
+  const groupKeys = (block.groupBy ?? []).map((g) => guard('GROUP key', compile(g, scope)));
   const lettings: { name: string; fn: Compiled }[] = [];
   if (aggregated) {
     groupScope = { ...scope, aggregates: aggs };
     for (const l of block.letting) {
-      lettings.push({ name: l.name, fn: compile(l.expr, groupScope) });
+      lettings.push({ name: l.name, fn: guard('LETTING', compile(l.expr, groupScope)) });
       groupScope = childScope(groupScope, [l.name]);
     }
     explain.push({ '#operator': 'Group', group_keys: (block.groupBy ?? []).map(formatExpr) });
   }
-  const havingFn = block.having ? compile(block.having, groupScope) : undefined;
+  const havingFn = block.having ? guard('filter', compile(block.having, groupScope)) : undefined;
   if (block.having) explain.push({ '#operator': 'Filter', condition: formatExpr(block.having) });
 
   // Projection
@@ -603,13 +675,14 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
 
   // With only named terms the key order is known now: build rows directly in sorted order.
   const named = projs.every((p) => p.kind === 'named') ? (projs as { kind: 'named'; name: string; fn: Compiled }[]).slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : undefined;
-  const project = (row: Row, ctx: ExecContext): Value => {
+  // One guard for the whole projection (not one per term): failures report as Couchbase's "projection" term.
+  const project = guard('projection', (row: Row, ctx: ExecContext): Value => {
     if (rawFn) return rawFn(row, ctx);
     if (named) {
       const out: Record<string, Value> = {};
       for (const p of named) {
         const v = p.fn(row, ctx);
-        if (v !== undefined) out[p.name] = v;
+        if (v !== undefined) setField(out, p.name, v);
       }
       return out;
     }
@@ -625,22 +698,30 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
       }
     }
     return sortedObject(entries);
-  };
+  });
 
   const source = fromPlan?.source;
-  function* filtered(outer: Row, ctx: ExecContext): Generator<Row> {
-    const rows: Iterable<Row> = source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }];
+  function* filtered(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
+    const rows: Iterable<Row | Pause> = source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }];
     for (const row of rows) {
-      for (const l of lets) row.vars[l.name] = l.fn(row, ctx);
+      if (row === PAUSE) {
+        yield row;
+        continue;
+      }
+      for (const l of lets) setField(row.vars, l.name, l.fn(row, ctx));
       if (whereFn && !truthy(whereFn(row, ctx))) continue;
       yield row;
     }
   }
 
-  function* grouped(outer: Row, ctx: ExecContext): Generator<Row> {
+  function* grouped(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
     const groups = new Map<string, { row: Row; states: AggState[] }>();
     let n = 0;
     for (const row of filtered(outer, ctx)) {
+      if (row === PAUSE) {
+        yield row;
+        continue;
+      }
       if ((++n & 1023) === 0) ctx.checkDeadline();
       let key = '';
       for (const g of groupKeys) key += valueKey(g(row, ctx)) + '\u0001';
@@ -651,6 +732,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
       }
       for (let i = 0; i < aggs.length; i++) {
         const a = aggs[i];
+        if (a.filter && !truthy(a.filter(row, ctx))) continue;
         grp.states[i].add(a.star ? 1 : a.arg!(row, ctx));
       }
     }
@@ -660,7 +742,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     }
     for (const grp of groups.values()) {
       const row: Row = { vars: Object.create(grp.row.vars), metas: grp.row.metas, aggs: grp.states.map((s) => s.result()) };
-      for (const l of lettings) row.vars[l.name] = l.fn(row, ctx);
+      for (const l of lettings) setField(row.vars, l.name, l.fn(row, ctx));
       if (havingFn && !truthy(havingFn(row, ctx))) continue;
       yield row;
     }
@@ -675,6 +757,10 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     grouping,
     *run(outer, ctx) {
       for (const row of rowsOf(outer, ctx)) {
+        if (row === PAUSE) {
+          yield row;
+          continue;
+        }
         const value = project(row, ctx);
         if (rawFn && value === undefined) continue;
         yield { row, value, own: true };
@@ -686,9 +772,13 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
 // ---------------------------------------------------------------------------------------------
 // Statements
 
-function* distinctItems(items: Iterable<Item>): Generator<Item> {
+function* distinctItems(items: Iterable<Item | Pause>): Generator<Item | Pause> {
   const seen = new Set<string>();
   for (const it of items) {
+    if (it === PAUSE) {
+      yield it;
+      continue;
+    }
     const k = valueKey(it.value);
     if (seen.has(k)) continue;
     seen.add(k);
@@ -697,7 +787,7 @@ function* distinctItems(items: Iterable<Item>): Generator<Item> {
 }
 
 interface BodyPlan {
-  run(outer: Row, ctx: ExecContext): Iterable<Item>;
+  run(outer: Row, ctx: ExecContext): Iterable<Item | Pause>;
   explain: Record<string, unknown>;
   signature: Value;
   /** Present for a single block: ORDER BY may then use the block's variables. */
@@ -722,7 +812,7 @@ function compileBody(body: A.SelectBody, scope: Scope, env: Env): BodyPlan {
       signature: q.signature,
       explain: q.explain,
       *run(o, c) {
-        for (const value of q.run(o, c)) yield { row: o, value, own: false };
+        for (const value of q.run(o, c)) yield value === PAUSE ? value : { row: o, value, own: false };
       },
     };
   }
@@ -745,11 +835,19 @@ function compileBody(body: A.SelectBody, scope: Scope, env: Env): BodyPlan {
       return (function* () {
         const counts = new Map<string, number>();
         for (const it of right.run(o, c)) {
+          if (it === PAUSE) {
+            yield it;
+            continue;
+          }
           const k = valueKey(it.value);
           counts.set(k, (counts.get(k) ?? 0) + 1);
         }
         const out = (function* () {
           for (const it of left.run(o, c)) {
+            if (it === PAUSE) {
+              yield it;
+              continue;
+            }
             const k = valueKey(it.value);
             const n = counts.get(k) ?? 0;
             if (op === 'intersect' ? n > 0 : n === 0) {
@@ -807,7 +905,7 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
       oscope = { ...scope, names: new Set([...scope.names, OUT]), implicit: OUT };
       terms = stmt.orderBy;
     }
-    orderFns = terms.map((t) => ({ fn: compile(t.expr, oscope), desc: t.desc, nulls: t.nulls }));
+    orderFns = terms.map((t) => ({ fn: guard('ORDER BY', compile(t.expr, oscope)), desc: t.desc, nulls: t.nulls }));
     children.push({ '#operator': 'Order', sort_terms: stmt.orderBy.map((t) => ({ expr: formatExpr(t.expr), desc: t.desc || undefined })) });
   }
   const offsetFn = stmt.offset ? compile(stmt.offset, scope) : undefined;
@@ -816,7 +914,7 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
   if (stmt.limit) children.push({ '#operator': 'Limit', expr: formatExpr(stmt.limit) });
   children.push({ '#operator': 'FinalProject' });
 
-  const run = function* (outer: Row, ctx: ExecContext): Generator<Value> {
+  const run = function* (outer: Row, ctx: ExecContext): Generator<Value | Pause> {
     let row = outer;
     if (withs.length) {
       row = { vars: Object.create(outer.vars), metas: outer.metas };
@@ -825,11 +923,15 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
     const offset = limitValue(offsetFn, row, ctx, 'OFFSET') ?? 0;
     const limit = limitValue(limitFn, row, ctx, 'LIMIT');
     if (limit === 0) return;
-    let items: Iterable<Item> = body.run(row, ctx);
+    let items: Iterable<Item | Pause> = body.run(row, ctx);
     if (orderFns) items = sortItems(items, orderFns, ctx, limit === undefined ? undefined : offset + limit);
     let skipped = 0;
     let emitted = 0;
     for (const it of items) {
+      if (it === PAUSE) {
+        yield it;
+        continue;
+      }
       if (skipped < offset) {
         skipped++;
         continue;
@@ -841,7 +943,7 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
   return { run, explain: { '#operator': 'Sequence', '~children': children }, signature: body.signature };
 }
 
-function sortItems(items: Iterable<Item>, terms: { fn: Compiled; desc: boolean; nulls?: 'first' | 'last' }[], ctx: ExecContext, keep?: number): Item[] {
+function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: boolean; nulls?: 'first' | 'last' }[], ctx: ExecContext, keep?: number): Generator<Item | Pause> {
   type Keyed = { item: Item; keys: Value[]; seq: number };
   const cmp = (a: Keyed, b: Keyed): number => {
     for (let i = 0; i < terms.length; i++) {
@@ -865,10 +967,14 @@ function sortItems(items: Iterable<Item>, terms: { fn: Compiled; desc: boolean; 
   const out: Keyed[] = [];
   let seq = 0;
   for (const item of items) {
+    if (item === PAUSE) {
+      yield item;
+      continue;
+    }
     if ((seq & 1023) === 0) ctx.checkDeadline();
     // Each item owns its row (or shares only the outer row, for set operators), so the projected
     // value can be bound in place; Object.create per row would turn every row into a prototype.
-    const r: Row = item.own ? item.row : { vars: { [OUT]: item.value }, metas: {} };
+    const r: Row = item.own ? item.row : rowOf(OUT, item.value);
     r.vars[OUT] = item.value;
     const keys: Value[] = new Array(terms.length);
     for (let i = 0; i < terms.length; i++) keys[i] = terms[i].fn(r, ctx);
@@ -889,8 +995,15 @@ function sortItems(items: Iterable<Item>, terms: { fn: Compiled; desc: boolean; 
     out.splice(lo, 0, k);
     if (out.length > keep) out.pop();
   }
-  if (keep === undefined) out.sort(cmp);
-  return out.map((k) => k.item);
+  if (keep === undefined) {
+    let n = 0;
+    // The comparator may throw the timeout error: a sort of millions of rows stops at the deadline too.
+    out.sort((a, b) => {
+      if ((++n & 4095) === 0) ctx.checkDeadline();
+      return cmp(a, b);
+    });
+  }
+  for (const k of out) yield k.item;
 }
 
 export { distinctValues, docRelative, docValue };

@@ -9,8 +9,11 @@ import { QueryError, ErrorCode, httpStatusFor } from './errors';
 import type { ExecContext } from './expr';
 import { parseQueryContext, type Env } from './keyspace';
 import { parse } from './parser';
-import { decodePlan, runStatement, type Prepared, type StatementResult } from './statement';
-import type { Value } from './value';
+import { PAUSE, type Pause } from './pause';
+import type { PreparedCache } from './prepared';
+import { may } from './privileges';
+import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
+import { setField, type Value } from './value';
 
 const debug = createDebug('deferbase:n1ql');
 
@@ -32,10 +35,22 @@ const KNOWN = new Set(
 const CONSISTENCIES = new Set(['not_bounded', 'request_plus', 'statement_plus', 'at_plus']);
 
 export interface QueryServiceState {
-  prepareds: Map<string, Prepared>;
+  prepareds: PreparedCache;
 }
 
 type Params = Record<string, unknown>;
+
+/** How long a statement runs before the event loop gets a turn (other requests, KV, management). */
+const SLICE_MS = 10;
+
+/** Parameters live in a prototype-less object: a parameter named `__proto__` is just a name. */
+function newParams(): Params {
+  return Object.create(null) as Params;
+}
+
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -56,16 +71,15 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Form and URL parameters carry JSON-valued fields as JSON text. */
-function fromForm(search: URLSearchParams): Params {
-  const out: Params = {};
+function fromForm(search: URLSearchParams, out: Params = newParams()): Params {
   for (const [k, v] of search) {
     if (k === 'args' || k.startsWith('$') || k === 'scan_vectors' || k === 'creds' || k === 'controls') {
       try {
-        out[k] = JSON.parse(v);
+        setField(out, k, JSON.parse(v));
       } catch {
-        out[k] = v;
+        setField(out, k, v);
       }
-    } else out[k] = v;
+    } else setField(out, k, v);
   }
   return out;
 }
@@ -124,7 +138,7 @@ export class QueryService implements HttpServiceHandler {
     if (req.method === 'POST') {
       const body = await readBody(req);
       const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      if (type === 'application/x-www-form-urlencoded') Object.assign(params, fromForm(new URLSearchParams(body)));
+      if (type === 'application/x-www-form-urlencoded') fromForm(new URLSearchParams(body), params);
       else if (body.trim()) {
         let parsed: unknown;
         try {
@@ -135,7 +149,7 @@ export class QueryService implements HttpServiceHandler {
           parsed = { statement: body };
         }
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new QueryError(1100, 'Request body must be a JSON object');
-        Object.assign(params, parsed);
+        for (const k of Object.keys(parsed)) setField(params, k, (parsed as Params)[k]);
       }
     }
     return params;
@@ -148,9 +162,10 @@ export class QueryService implements HttpServiceHandler {
     let pretty = false;
     let metrics = true;
     let result: StatementResult | undefined;
-    let iterator: Iterator<Value> | undefined;
-    let first: IteratorResult<Value> | undefined;
+    let iterator: Iterator<Value | Pause> | undefined;
+    let first: IteratorResult<Value | Pause> | undefined;
     let execStarted = started;
+    let exec: StatementContext | undefined;
     let closed = false;
     res.on('close', () => {
       closed = true;
@@ -178,37 +193,29 @@ export class QueryService implements HttpServiceHandler {
       }
       const positional = params.args === undefined ? [] : params.args;
       if (!Array.isArray(positional)) throw new QueryError(ErrorCode.BAD_PARAMETER, 'args parameter must be an array');
-      const named: Record<string, Value> = {};
-      for (const [k, v] of Object.entries(params)) if (k.startsWith('$')) named[k.slice(1)] = v as Value;
+      const named = Object.create(null) as Record<string, Value>;
+      for (const k of Object.keys(params)) if (k.startsWith('$')) setField(named, k.slice(1), params[k]);
       const readonly = (bool(params.readonly) ?? false) || req.method === 'GET';
-      const deadline = Date.now() + timeoutMs;
-      const timeoutText = typeof params.timeout === 'string' ? params.timeout : `${timeoutMs}ms`;
-      const exec: ExecContext = {
-        now: this.ctx.clock.now(),
-        positional: positional as Value[],
-        named,
-        checkDeadline: () => {
-          if (Date.now() > deadline) throw new QueryError(ErrorCode.TIMEOUT, `Timeout ${timeoutText} exceeded`);
-        },
-      };
+      exec = statementContext(this.ctx.clock.now(), positional as Value[], named, timeoutMs, user.username);
       const env = this.envFor(user);
       if (params.query_context !== undefined) {
         const qc = typeof params.query_context === 'string' ? parseQueryContext(params.query_context) : undefined;
         if (!qc) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for query_context: ${String(params.query_context)}`);
         env.queryContext = qc;
       }
+      const opts: RunOptions = { env, ctx: exec, readonly, prepareds: this.state.prepareds, user: user.username };
       let stmt;
       if (typeof params.statement === 'string') {
         stmt = parse(params.statement);
         if (params.prepared === undefined && stmt.type === 'prepare' && bool(params.auto_execute)) {
-          runStatement(stmt, { env, ctx: exec, readonly, prepareds: this.state.prepareds });
+          runStatement(stmt, opts);
           stmt = stmt.stmt;
         }
       } else if (typeof params.prepared === 'string') {
-        let p = this.state.prepareds.get(params.prepared);
+        let p = this.state.prepareds.get(user.username, params.prepared);
         if (!p && typeof params.encoded_plan === 'string') {
           p = decodePlan(params.encoded_plan);
-          if (p) this.state.prepareds.set(p.name, p);
+          if (p) admitPlan(p, opts);
         }
         if (!p) throw new QueryError(ErrorCode.NO_SUCH_PREPARED, `No such prepared statement: ${params.prepared}`);
         stmt = p.stmt;
@@ -216,10 +223,19 @@ export class QueryService implements HttpServiceHandler {
         throw new QueryError(ErrorCode.NO_STATEMENT, 'No statement or prepared value');
       }
       execStarted = process.hrtime.bigint();
-      result = runStatement(stmt, { env, ctx: exec, readonly, prepareds: this.state.prepareds });
+      result = runStatement(stmt, opts);
       iterator = result.rows[Symbol.iterator]();
       // Pull the first row before answering, so an error found while starting picks the HTTP status.
       first = iterator.next();
+      while (!first.done && first.value === PAUSE) {
+        await turn();
+        if (closed) {
+          iterator.return?.();
+          return;
+        }
+        exec.resume();
+        first = iterator.next();
+      }
     } catch (err) {
       const qe = toQueryError(err);
       res.writeHead(httpStatusFor(qe.code), { 'content-type': 'application/json' });
@@ -231,6 +247,7 @@ export class QueryService implements HttpServiceHandler {
       return;
     }
 
+    const rows = iterator!;
     const firstErrorCode = result.errors.length ? result.errors[0].code : undefined;
     res.writeHead(firstErrorCode !== undefined && first.done ? httpStatusFor(firstErrorCode) : 200, { 'content-type': 'application/json' });
     let buf = `{\n"requestID": ${JSON.stringify(requestID)},\n`;
@@ -240,10 +257,10 @@ export class QueryService implements HttpServiceHandler {
     let count = 0;
     let size = 0;
     let fatal: QueryError | undefined;
-    let step = first;
+    let step = first!;
     try {
       while (!step.done) {
-        const text = pretty ? JSON.stringify(step.value, null, 4) : JSON.stringify(step.value);
+        const text = resultText(step.value as Value, pretty, exec!.nonFinite === true);
         if (text !== undefined) {
           buf += (count ? ',' : '') + (pretty ? '\n' : '') + text;
           count++;
@@ -253,21 +270,36 @@ export class QueryService implements HttpServiceHandler {
           const ok = res.write(buf);
           buf = '';
           if (!ok) await waitDrain(res);
-          else if ((count & 255) === 0) await new Promise((r) => setImmediate(r));
+          else if ((count & 255) === 0) await turn();
           if (closed) {
-            iterator.return?.();
+            rows.return?.();
             return;
           }
         }
-        step = iterator.next();
+        step = rows.next();
+        while (!step.done && step.value === PAUSE) {
+          // The statement used up its slice: send what is ready and let the event loop run.
+          if (buf.length) {
+            if (!res.write(buf)) await waitDrain(res);
+            buf = '';
+          }
+          await turn();
+          if (closed) {
+            rows.return?.();
+            return;
+          }
+          exec!.resume();
+          step = rows.next();
+        }
       }
     } catch (err) {
       fatal = toQueryError(err);
-      iterator.return?.();
+      rows.return?.();
     }
     buf += pretty && count ? '\n]' : ']';
     const errors = fatal ? [...result.errors, fatal] : result.errors;
     if (errors.length) buf += `,\n"errors": ${JSON.stringify(errors.map((e) => e.toJSON()))}`;
+    if (exec!.warnings.size) buf += `,\n"warnings": ${JSON.stringify([...exec!.warnings.values()])}`;
     const status = fatal ? (fatal.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal') : errors.length ? 'errors' : 'success';
     buf += `,\n"status": ${JSON.stringify(status)}`;
     if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, result.mutationCount(), errors.length)}`;
@@ -280,9 +312,63 @@ export class QueryService implements HttpServiceHandler {
     return {
       bucket: (name) => ctx.bucket(name),
       buckets: () => ctx.buckets(),
-      canAccess: (name) => user.buckets === '*' || user.buckets.includes(name),
+      canAccess: (name, access) => may(user, name, access),
     };
   }
+}
+
+interface StatementContext extends ExecContext {
+  /** Starts a new time slice after the event loop had its turn. */
+  resume(): void;
+  /** Warnings for the response's `warnings` array, each once. */
+  readonly warnings: Map<string, { code: number; msg: string }>;
+}
+
+/**
+ * The execution context of one request: the deadline its `timeout` sets (checked by sources,
+ * sorts and expression loops, so a statement stops at it wherever it is) and the time slices
+ * after which sources yield PAUSE.
+ */
+function statementContext(now: number, positional: Value[], named: Record<string, Value>, timeoutMs: number, user: string): StatementContext {
+  const deadline = performance.now() + timeoutMs;
+  let sliceEnd = performance.now() + SLICE_MS;
+  let ticks = 0;
+  const expired = (): QueryError => new QueryError(ErrorCode.TIMEOUT, `Timeout ${formatDuration(timeoutMs * 1e6)} exceeded`);
+  const warnings = new Map<string, { code: number; msg: string }>();
+  return {
+    now,
+    positional,
+    named,
+    user,
+    warnings,
+    warn(code, msg) {
+      if (warnings.size < MAX_WARNINGS) warnings.set(`${code}\u0000${msg}`, { code, msg });
+    },
+    checkDeadline() {
+      if ((++ticks & 127) === 0 && performance.now() > deadline) throw expired();
+    },
+    pauseDue() {
+      const t = performance.now();
+      if (t > deadline) throw expired();
+      return t >= sliceEnd;
+    },
+    resume() {
+      sliceEnd = performance.now() + SLICE_MS;
+    },
+  };
+}
+
+const MAX_WARNINGS = 10;
+
+/** NaN and infinities are numbers inside the engine; Couchbase writes them as these strings. */
+function nonFiniteText(_key: string, v: unknown): unknown {
+  if (typeof v !== 'number' || Number.isFinite(v)) return v;
+  return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity';
+}
+
+function resultText(v: Value, pretty: boolean, nonFinite: boolean): string | undefined {
+  // The replacer costs time on every value: only statements that produced a NaN or infinity pay it.
+  return JSON.stringify(v, nonFinite ? nonFiniteText : undefined, pretty ? 4 : undefined);
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {

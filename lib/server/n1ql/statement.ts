@@ -10,25 +10,32 @@ import { formatExpr } from './format';
 import { catalogFor, Index } from './indexes';
 import { chooseAccess, conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
 import { parse, defaultAlias } from './parser';
-import { compileSelect, EMPTY_ROW, rootScope } from './select';
-import { clone, isObject, sortedObject, truthy, type ObjectValue, type Value } from './value';
+import { PAUSE, type Pause } from './pause';
+import type { PreparedCache, Prepared } from './prepared';
+import { compileSelect, EMPTY_ROW, rootScope, rowOf } from './select';
+import { clone, getField, isObject, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
-export interface Prepared {
-  name: string;
-  text: string;
-  stmt: A.Statement;
+/** A fresh row binding a MERGE's source and target aliases. */
+function bind2(a: string, av: Value, b: string, bv: Value, meta: StoredDoc): Row {
+  const r = rowOf(a, av);
+  setField(r.vars, b, bv);
+  setField(r.metas, b, meta);
+  return r;
 }
 
 export interface RunOptions {
   env: Env;
   ctx: ExecContext;
   readonly: boolean;
-  prepareds: Map<string, Prepared>;
+  prepareds: PreparedCache;
+  /** Who runs the statement: prepared statements are kept per user. */
+  user: string;
 }
 
 export interface StatementResult {
   signature?: Value;
-  rows: Iterable<Value>;
+  /** Result values, with PAUSE markers where the driver may give the event loop a turn. */
+  rows: Iterable<Value | Pause>;
   /** Mutations committed so far; final once `rows` is exhausted. */
   mutationCount(): number;
   /** Per-document DML failures (the statement goes on); final once `rows` is exhausted. */
@@ -85,7 +92,7 @@ export function runStatement(stmt: A.Statement, opts: RunOptions): StatementResu
       return prepare(stmt, opts);
     case 'execute': {
       const nameV = compile(stmt.name, rootScope(opts.env))(EMPTY_ROW, opts.ctx);
-      const p = typeof nameV === 'string' ? opts.prepareds.get(nameV) : undefined;
+      const p = typeof nameV === 'string' ? opts.prepareds.get(opts.user, nameV) : undefined;
       if (!p) throw new QueryError(ErrorCode.NO_SUCH_PREPARED, `No such prepared statement: ${String(nameV)}`);
       let ctx = opts.ctx;
       if (stmt.using) {
@@ -113,8 +120,17 @@ function readonlyError(): QueryError {
 
 // ---- EXPLAIN / PREPARE ----
 
+/** The statement's plan; planning resolves every keyspace with the caller's privileges (12003 / 13014). */
 function planOf(stmt: A.Statement, opts: RunOptions): Record<string, unknown> {
   if (stmt.type === 'select') return compileSelect(stmt, rootScope(opts.env), opts.env).explain;
+  if (stmt.type === 'explain') return planOf(stmt.stmt, opts);
+  if (stmt.type === 'insert' || stmt.type === 'merge') {
+    resolveBucket(opts.env, stmt.target.ks, stmt.type === 'merge' ? 'MERGE' : stmt.upsert ? 'UPSERT' : 'INSERT');
+    if (stmt.type === 'insert' && stmt.select) compileSelect(stmt.select.query, rootScope(opts.env), opts.env);
+    if (stmt.type === 'merge' && stmt.source.kind === 'keyspace') resolveBucket(opts.env, stmt.source.ks);
+    if (stmt.type === 'merge' && stmt.source.kind === 'subquery') compileSelect(stmt.source.query, rootScope(opts.env), opts.env);
+  }
+  if (stmt.type === 'createIndex' || stmt.type === 'dropIndex' || stmt.type === 'buildIndex') resolveBucket(opts.env, stmt.target, 'INDEX');
   if (stmt.type === 'update' || stmt.type === 'delete') {
     const store = resolveBucket(opts.env, stmt.target.ks, stmt.type.toUpperCase());
     const scope = dmlScope(stmt.target, opts.env);
@@ -133,10 +149,11 @@ function prepare(stmt: A.PrepareStatement, opts: RunOptions): StatementResult {
   // Planning now reports missing keyspaces/indexes at PREPARE time, as Couchbase does.
   const plan = planOf(stmt.stmt, opts);
   const name = stmt.name ?? randomUUID();
-  if (opts.prepareds.has(name) && !stmt.force && opts.prepareds.get(name)!.text !== stmt.text) {
+  const existing = opts.prepareds.get(opts.user, name);
+  if (existing && !stmt.force && existing.text !== stmt.text) {
     throw new QueryError(4080, `Unable to add name: duplicate name: ${name}`);
   }
-  opts.prepareds.set(name, { name, text: stmt.text, stmt: stmt.stmt });
+  opts.prepareds.set(opts.user, { name, text: stmt.text, stmt: stmt.stmt });
   const row: ObjectValue = {
     encoded_plan: Buffer.from(JSON.stringify({ name, text: stmt.text })).toString('base64'),
     name,
@@ -150,11 +167,21 @@ function prepare(stmt: A.PrepareStatement, opts: RunOptions): StatementResult {
 /** Restores a prepared statement from an `encoded_plan` a client sent back. */
 export function decodePlan(encoded: string): Prepared | undefined {
   try {
-    const { name, text } = JSON.parse(Buffer.from(encoded, 'base64').toString()) as { name: string; text: string };
+    const { name, text } = JSON.parse(Buffer.from(encoded, 'base64').toString()) as { name: unknown; text: unknown };
+    if (typeof name !== 'string' || typeof text !== 'string') return undefined;
     return { name, text, stmt: parse(text) };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Plans a statement that arrived as an `encoded_plan` with its sender's privileges before it is
+ * kept: a plan over a keyspace the sender may not use is refused (13014) and never stored.
+ */
+export function admitPlan(p: Prepared, opts: RunOptions): void {
+  planOf(p.stmt, opts);
+  opts.prepareds.set(opts.user, p);
 }
 
 // ---- DDL ----
@@ -263,12 +290,13 @@ function pathOf(e: A.Expr, alias: string, forVars: Set<string>, row: Row, ctx: E
   return undefined;
 }
 
+/** Sets or removes the value at `steps` inside `target` (a private copy); own fields only, at every step. */
 function assign(target: Value, steps: Step[], value: Value, unset: boolean): void {
   let cur: Value = target;
   for (let i = 0; i < steps.length - 1; i++) {
     const s = steps[i];
     if (typeof s === 'number') cur = Array.isArray(cur) ? cur[s < 0 ? cur.length + s : s] : undefined;
-    else cur = isObject(cur) ? cur[s] : undefined;
+    else cur = isObject(cur) ? getField(cur, s) : undefined;
     if (cur === undefined) return;
   }
   const last = steps[steps.length - 1];
@@ -279,8 +307,9 @@ function assign(target: Value, steps: Step[], value: Value, unset: boolean): voi
     if (unset) cur.splice(k, 1);
     else cur[k] = value === undefined ? null : value;
   } else if (isObject(cur)) {
-    if (unset || value === undefined) delete cur[last];
-    else cur[last] = value;
+    if (unset || value === undefined) {
+      if (Object.hasOwn(cur, last)) delete cur[last];
+    } else setField(cur, last, value);
   }
 }
 
@@ -328,12 +357,12 @@ function applySets(sets: CompiledSet[], alias: string, doc: Value, row: Row, ctx
     const srcPath = pathOf(b.src, alias, new Set(), row, ctx, scope);
     if (!srcPath) continue;
     let arr: Value = next;
-    for (const st of srcPath.steps) arr = typeof st === 'number' ? (Array.isArray(arr) ? arr[st] : undefined) : isObject(arr) ? arr[st] : undefined;
+    for (const st of srcPath.steps) arr = typeof st === 'number' ? (Array.isArray(arr) ? arr[st] : undefined) : isObject(arr) ? getField(arr, st) : undefined;
     if (!Array.isArray(arr)) continue;
     for (let i = 0; i < arr.length; i++) {
       const r: Row = { vars: Object.create(row.vars), metas: row.metas };
-      r.vars[b.name] = arr[i];
-      if (b.pos) r.vars[b.pos] = i;
+      setField(r.vars, b.name, arr[i]);
+      if (b.pos) setField(r.vars, b.pos, i);
       if (s.when && !truthy(s.when(r, ctx))) continue;
       const p = pathOf(s.path, alias, vars, r, ctx, scope);
       if (!p) continue;
@@ -355,7 +384,7 @@ function* targetRows(store: BucketStore, target: A.KeyspaceTarget, useKeys: A.Ex
   for (const id of ids) {
     const f = fetchDoc(store, id);
     if (!f) continue;
-    if (whereFn && !truthy(whereFn({ vars: { [target.alias]: f.value }, metas: { [target.alias]: f.doc } }, ctx))) continue;
+    if (whereFn && !truthy(whereFn(rowOf(target.alias, f.value, f.doc), ctx))) continue;
     yield f;
   }
 }
@@ -368,7 +397,7 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
   const alias = stmt.target.alias;
   let mutations = 0;
   const errors: QueryError[] = [];
-  const result = (rows: Iterable<Value>): StatementResult => ({ rows, mutationCount: () => mutations, errors, signature: stmt.returning ? 'json' : undefined });
+  const result = (rows: Iterable<Value | Pause>): StatementResult => ({ rows, mutationCount: () => mutations, errors, signature: stmt.returning ? 'json' : undefined });
 
   if (stmt.type === 'insert') {
     const scope = dmlScope(stmt.target, env);
@@ -387,7 +416,7 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
         const expiry = isObject(options) && typeof options.expiration === 'number' ? options.expiration : undefined;
         const doc = store.write(key, toBuffer(value), mode, { expiry, flags: JSON_FLAGS });
         mutations++;
-        return ret ? ret({ vars: { [alias]: value }, metas: { [alias]: doc } }, ctx) : undefined;
+        return ret ? ret(rowOf(alias, value, doc), ctx) : undefined;
       } catch (err) {
         errors.push(dmlError(verb, key, err));
         return undefined;
@@ -413,9 +442,13 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     const optFn = sel.options ? compile(sel.options, selScope) : undefined;
     return result(
       (function* () {
-        const rows = [...q.run(EMPTY_ROW, ctx)];
+        const rows: Value[] = [];
+        for (const v of q.run(EMPTY_ROW, ctx)) {
+          if (v === PAUSE) yield v;
+          else rows.push(v);
+        }
         for (const v of rows) {
-          const r: Row = { vars: { [SEL]: v }, metas: {} };
+          const r: Row = rowOf(SEL, v);
           const out = write(keyFn(r, ctx), valueFn ? valueFn(r, ctx) : v, optFn?.(r, ctx));
           if (out !== undefined) yield out;
         }
@@ -433,9 +466,14 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
       (function* () {
         let done = 0;
         const pending = [...source];
+        let n = 0;
         for (const { doc, value } of pending) {
           if (done >= limit) break;
-          const row: Row = { vars: { [alias]: value }, metas: { [alias]: doc } };
+          if (++n % 256 === 0) {
+            ctx.checkDeadline();
+            if (ctx.pauseDue?.()) yield PAUSE;
+          }
+          const row: Row = rowOf(alias, value, doc);
           try {
             if (stmt.type === 'delete') {
               store.remove(doc.id, { cas: doc.cas });
@@ -447,7 +485,7 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
               const written = store.write(doc.id, toBuffer(next), 'replace', { cas: doc.cas, flags: doc.flags });
               mutations++;
               done++;
-              if (ret) yield ret({ vars: { [alias]: next }, metas: { [alias]: written } }, ctx);
+              if (ret) yield ret(rowOf(alias, next, written), ctx);
             }
           } catch (err) {
             errors.push(dmlError(verb, doc.id, err));
@@ -485,11 +523,20 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     : undefined;
   return result(
     (function* () {
-      const srcRows = [...source.run(EMPTY_ROW, ctx)];
+      const srcRows: Value[] = [];
+      for (const v of source.run(EMPTY_ROW, ctx)) {
+        if (v === PAUSE) yield v;
+        else srcRows.push(v);
+      }
       let done = 0;
+      let n = 0;
       for (const sv of srcRows) {
         if (done >= limit) break;
-        const base: Row = { vars: { [srcAlias]: sv }, metas: {} };
+        if (++n % 256 === 0) {
+          ctx.checkDeadline();
+          if (ctx.pauseDue?.()) yield PAUSE;
+        }
+        const base: Row = rowOf(srcAlias, sv);
         const matches: { doc: StoredDoc; value: Value }[] = [];
         let key: Value;
         if (onKey) {
@@ -501,19 +548,19 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
         } else {
           for (const id of [...targetScan!.ids(base, ctx)]) {
             const f = fetchDoc(store, id);
-            if (f && truthy(on!({ vars: { [srcAlias]: sv, [alias]: f.value }, metas: { [alias]: f.doc } }, ctx))) matches.push(f);
+            if (f && truthy(on!(bind2(srcAlias, sv, alias, f.value, f.doc), ctx))) matches.push(f);
           }
         }
         if (matches.length) {
           for (const f of matches) {
-            const row: Row = { vars: { [srcAlias]: sv, [alias]: f.value }, metas: { [alias]: f.doc } };
+            const row: Row = bind2(srcAlias, sv, alias, f.value, f.doc);
             try {
               if (m.update && (!updWhere || truthy(updWhere(row, ctx)))) {
                 const next = applySets(sets, alias, f.value, row, ctx, scope);
                 const written = store.write(f.doc.id, toBuffer(next), 'replace', { cas: f.doc.cas, flags: f.doc.flags });
                 mutations++;
                 done++;
-                if (ret) yield ret({ vars: { [srcAlias]: sv, [alias]: next }, metas: { [alias]: written } }, ctx);
+                if (ret) yield ret(bind2(srcAlias, sv, alias, next, written), ctx);
               } else if (m.delete && (!delWhere || truthy(delWhere(row, ctx)))) {
                 store.remove(f.doc.id, { cas: f.doc.cas });
                 mutations++;
@@ -535,7 +582,7 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
             const doc = store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS });
             mutations++;
             done++;
-            if (ret) yield ret({ vars: { [srcAlias]: sv, [alias]: v }, metas: { [alias]: doc } }, ctx);
+            if (ret) yield ret(bind2(srcAlias, sv, alias, v, doc), ctx);
           } catch (err) {
             errors.push(dmlError('MERGE', k, err));
           }

@@ -51,6 +51,26 @@ export function isObject(v: Value): v is ObjectValue {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+// Documents are data. Field names such as `__proto__`, `constructor` or `toString` are ordinary
+// names of the document: a read sees only the object's own fields (never what JavaScript
+// inherits from Object.prototype), and a write always lands as an own field (a plain
+// `o.__proto__ = v` would change the object's prototype instead). Every read or write of a
+// user-chosen name goes through these two.
+
+/** The object's own field `name`, or MISSING. */
+export function getField(o: ObjectValue, name: string): Value {
+  const v = o[name];
+  // Inherited members of Object.prototype are all functions, except the `__proto__` accessor.
+  if (typeof v === 'function' || (name === '__proto__' && !Object.hasOwn(o, name))) return undefined;
+  return v;
+}
+
+/** Sets the own field `name` of `o`, whatever the name. */
+export function setField(o: Record<string, unknown>, name: string, v: unknown): void {
+  if (name === '__proto__') Object.defineProperty(o, name, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[name] = v;
+}
+
 function compareStrings(a: string, b: string): number {
   // Couchbase compares strings byte by byte in UTF-8; UTF-16 code unit order agrees except for
   // astral characters against U+E000..U+FFFF, which is good enough to be worth the speed.
@@ -63,7 +83,7 @@ export function collate(a: Value, b: Value): number {
   const ta = typeof a;
   if (ta === typeof b) {
     if (ta === 'string') return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
-    if (ta === 'number') return (a as number) - (b as number) || 0;
+    if (ta === 'number') return compareNumbers(a as number, b as number);
   }
   const ra = rank(a);
   const rb = rank(b);
@@ -72,7 +92,7 @@ export function collate(a: Value, b: Value): number {
     case Rank.Boolean:
       return a === b ? 0 : a ? 1 : -1;
     case Rank.Number:
-      return (a as number) - (b as number) || 0;
+      return compareNumbers(a as number, b as number);
     case Rank.String:
       return compareStrings(a as string, b as string);
     case Rank.Array: {
@@ -108,9 +128,18 @@ export function collate(a: Value, b: Value): number {
 }
 
 /** Deep equality of two non-null, non-missing values (the `=` operator after MISSING/NULL checks). */
+/** Number order as Couchbase collates it: NaN first (equal to itself), then -Infinity ... +Infinity. */
+export function compareNumbers(a: number, b: number): number {
+  const d = a - b;
+  if (d === d) return d || 0;
+  if (a !== a) return b !== b ? 0 : -1;
+  return b !== b ? 1 : 0; // the same infinity twice
+}
+
 export function equals(a: Value, b: Value): boolean {
   if (a === b) return true;
   const ra = rank(a);
+  if (ra === Rank.Number && rank(b) === Rank.Number) return compareNumbers(a as number, b as number) === 0;
   if (ra !== rank(b) || ra < Rank.Array) return false;
   return collate(a, b) === 0;
 }
@@ -144,7 +173,7 @@ export function clone<T extends Value>(v: T): T {
   if (typeof v !== 'object' || v === null) return v;
   if (Array.isArray(v)) return v.map(clone) as T;
   const out: ObjectValue = {};
-  for (const k of Object.keys(v)) out[k] = clone((v as ObjectValue)[k]);
+  for (const k of Object.keys(v)) setField(out, k, clone((v as ObjectValue)[k]));
   return out as T;
 }
 
@@ -152,7 +181,7 @@ export function clone<T extends Value>(v: T): T {
 export function sortedObject(entries: [string, Value][]): ObjectValue {
   entries.sort((x, y) => compareStrings(x[0], y[0]));
   const out: ObjectValue = {};
-  for (const [k, v] of entries) if (v !== undefined) out[k] = v;
+  for (const [k, v] of entries) if (v !== undefined) setField(out, k, v);
   return out;
 }
 

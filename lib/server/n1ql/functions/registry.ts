@@ -1,0 +1,71 @@
+// The scalar function table: name -> arity and implementation. Most functions share Couchbase's
+// propagation rule (any MISSING argument -> MISSING, else any NULL -> NULL), expressed by the
+// `strict` flag so implementations only see valued arguments. The modules beside this one each
+// register one family of functions (strings, numbers, dates, ...).
+import type { Value } from '../value';
+
+export interface FunctionContext {
+  /** Statement start time (NOW_* functions return the same value for the whole statement). */
+  readonly now: number;
+  /** Throws the timeout error (1080) past the statement's deadline; loops over elements call it. */
+  checkDeadline(): void;
+  /** Adds a warning to the response (deduplicated), e.g. 5036 "Division by 0.". */
+  warn?(code: number, msg: string): void;
+  /** Set once a NaN or infinity was produced: the output must then write them as Couchbase does. */
+  nonFinite?: boolean;
+  /** The user running the statement (CURRENT_USERS()). */
+  readonly user?: string;
+}
+
+export interface FunctionDef {
+  min: number;
+  max: number;
+  /** MISSING/NULL arguments short-circuit before `fn` runs. */
+  strict: boolean;
+  /** Whether the result may differ between two calls with the same arguments (RANDOM, UUID, CLOCK_*). */
+  volatile?: boolean;
+  fn: (args: Value[], ctx: FunctionContext) => Value;
+  /** For functions with state per call site (RANDOM(seed)): makes each site's own implementation. */
+  make?: () => (args: Value[], ctx: FunctionContext) => Value;
+}
+
+export const INF = Number.POSITIVE_INFINITY;
+const table = new Map<string, FunctionDef>();
+
+/** Registers `fn` under each comma-separated name. */
+export function def(names: string, min: number, max: number, fn: FunctionDef['fn'], strict = true, volatile = false): void {
+  for (const name of names.split(',')) table.set(name, { min, max, strict, fn, volatile });
+}
+
+/** Registers a function whose every call site gets its own implementation from `make`. */
+export function defPerSite(names: string, min: number, max: number, make: () => FunctionDef['fn'], volatile = false): void {
+  for (const name of names.split(',')) table.set(name, { min, max, strict: false, fn: make(), make, volatile });
+}
+
+export function lookupFunction(name: string): FunctionDef | undefined {
+  return table.get(name);
+}
+
+/** Every registered name (the documented-function test enumerates them). */
+export function functionNames(): string[] {
+  return [...table.keys()];
+}
+
+export const isNum = (v: Value): v is number => typeof v === 'number';
+export const isStr = (v: Value): v is string => typeof v === 'string';
+export const isArr = (v: Value): v is Value[] => Array.isArray(v);
+export const isInt = (v: Value): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/** A number result; NaN and infinities are flagged so the response writes them as strings. */
+export function num(x: number, ctx: FunctionContext): number {
+  if (!Number.isFinite(x)) ctx.nonFinite = true;
+  return x;
+}
+
+export function num1(f: (x: number) => number): FunctionDef['fn'] {
+  return ([x], ctx) => (isNum(x) ? num(f(x), ctx) : null);
+}
+
+export function str1(f: (s: string) => Value): FunctionDef['fn'] {
+  return ([s]) => (isStr(s) ? f(s) : null);
+}
