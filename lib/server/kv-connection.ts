@@ -86,8 +86,15 @@ export class KvConnection {
   private readonly queued: Buffer[] = [];
   /** Waiting for the write-ahead log before the responses of the last chunk may go out. */
   private waitingForLog = false;
-  /** A mutation reached the store since the last flush. */
+  /** Set by a command that changed the store. */
   mutated = false;
+  /**
+   * The answers to the mutations of the chunk waiting for the log, four numbers each: where the
+   * answer starts and ends in the output since the last flush, the opcode and the opaque.
+   */
+  private readonly undurable: number[] = [];
+  /** QUIT or a protocol error: nothing more is read, and the socket ends once the answers are out. */
+  private ending: 'quit' | 'kill' | undefined;
   private closed = false;
   private paused = false;
 
@@ -119,20 +126,15 @@ export class KvConnection {
 
   /** Closes this connection because the peer broke the protocol. */
   kill(reason: string): void {
-    if (this.closed) return;
+    if (this.closed || this.ending !== undefined) return;
     debug('kv conn %d (node %d, %s): closing: %s', this.id, this.node.index, this.remote, reason);
     // Answers to the good frames before the bad one still go out; nothing after it is read.
-    if (!this.waitingForLog) this.flush();
-    this.closed = true;
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.ending = 'kill';
   }
 
   /** Ends the connection after what is queued has been written (QUIT). */
   quit(): void {
-    this.flush();
-    this.closed = true;
-    this.socket.end();
+    this.ending ??= 'quit';
   }
 
   destroy(): void {
@@ -143,7 +145,7 @@ export class KvConnection {
   // ---- input ------------------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.ending !== undefined) return;
     this.reader.push(chunk);
     if (!this.waitingForLog) this.processFrames();
   }
@@ -152,54 +154,94 @@ export class KvConnection {
     const commands = this.commands;
     const reader = this.reader;
     const req = this.req;
-    for (;;) {
-      if (this.closed) return;
+    const log = this.node.log;
+    let mutated = false;
+    while (!this.closed && this.ending === undefined) {
       try {
         if (!reader.next(req)) break;
       } catch (err) {
         this.kill(err instanceof ProtocolError ? `${err.reason}: ${err.message}` : String(err));
-        return;
+        break;
       }
       const magic = req.magic;
       if (magic !== Magic.REQUEST && magic !== Magic.ALT_REQUEST) {
         // The only other thing a client may send is its answer to one of our pushes.
         if (magic === Magic.SERVER_RESPONSE) continue;
         this.kill(`unexpected magic 0x${magic.toString(16)} from a client`);
-        return;
+        break;
       }
       const cmd = commands[req.opcode];
       if (cmd === undefined) {
         this.respondStatus(req, Status.UNKNOWN_COMMAND);
         continue;
       }
+      const mark = log !== undefined ? this.outputLength() : 0;
       try {
         cmd.run(this, req, cmd.quiet);
       } catch (err) {
         if (err instanceof StoreError) this.respondStatus(req, err.status);
         else if (err instanceof ProtocolError) {
           this.kill(`${err.reason}: ${err.message}`);
-          return;
+          break;
         } else {
           debug('kv conn %d: internal error on opcode 0x%s: %s', this.id, req.opcode.toString(16), (err as Error).stack);
           this.respondStatus(req, Status.EINTERNAL);
         }
       }
-    }
-    if (this.mutated) {
-      this.mutated = false;
-      const log = this.node.log;
-      if (log !== undefined && log.pending()) {
-        this.waitingForLog = true;
-        log.whenDurable(() => {
-          this.waitingForLog = false;
-          if (this.closed) return;
-          this.flush();
-          this.processFrames();
-        });
-        return;
+      if (this.mutated) {
+        this.mutated = false;
+        mutated = true;
+        if (log !== undefined) this.undurable.push(mark, this.outputLength(), req.opcode, req.opaque);
       }
     }
+    if (mutated && log !== undefined && log.pending()) {
+      this.waitingForLog = true;
+      log.whenDurable((err) => {
+        this.waitingForLog = false;
+        this.answer(err);
+        if (!this.closed) this.processFrames();
+      });
+      return;
+    }
+    this.answer(undefined);
+  }
+
+  /** Sends the chunk's answers; when the log failed, its mutations (undone by now) answer ETMPFAIL. */
+  private answer(err: Error | undefined): void {
+    if (err !== undefined) this.failUndurable(err);
+    this.undurable.length = 0;
+    if (this.closed) return;
     this.flush();
+    if (this.ending === undefined) return;
+    const kill = this.ending === 'kill';
+    this.closed = true;
+    this.socket.end();
+    if (kill) setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Bytes queued since the last flush. */
+  private outputLength(): number {
+    let n = this.pos - this.start;
+    for (const b of this.queued) n += b.length;
+    return n;
+  }
+
+  /** Replaces each undurable mutation's answer (quiet ones had none) with the log's error status. */
+  private failUndurable(err: Error): void {
+    const marks = this.undurable;
+    if (marks.length === 0) return;
+    const status = err instanceof StoreError ? err.status : Status.ETMPFAIL;
+    const out = Buffer.concat([...this.queued, this.slab.subarray(this.start, this.pos)]);
+    this.queued.length = 0;
+    this.start = this.pos;
+    let from = 0;
+    for (let i = 0; i < marks.length; i += 4) {
+      const answer = Buffer.allocUnsafe(24);
+      writeHeader(answer, 0, Magic.RESPONSE, marks[i + 2], 0, 0, 0, status, 0, marks[i + 3], 0n);
+      this.queued.push(out.subarray(from, marks[i]), answer);
+      from = marks[i + 1];
+    }
+    this.queued.push(out.subarray(from));
   }
 
   private onDrain(): void {
