@@ -89,8 +89,9 @@ export class KvConnection {
   /** Set by a command that changed the store. */
   mutated = false;
   /**
-   * The answers to the mutations of the chunk waiting for the log, four numbers each: where the
-   * answer starts and ends in the output since the last flush, the opcode and the opaque.
+   * The answers to the mutations of the chunk waiting for the log, six numbers each: where the
+   * answer starts and where it ends in the output since the last flush (each as the number of
+   * queued buffers before it and its offset past them), the opcode and the opaque.
    */
   private readonly undurable: number[] = [];
   /** QUIT or a protocol error: nothing more is read, and the socket ends once the answers are out. */
@@ -175,7 +176,8 @@ export class KvConnection {
         this.respondStatus(req, Status.UNKNOWN_COMMAND);
         continue;
       }
-      const mark = log !== undefined ? this.outputLength() : 0;
+      const markQueued = this.queued.length;
+      const markSlab = this.pos - this.start;
       try {
         cmd.run(this, req, cmd.quiet);
       } catch (err) {
@@ -191,7 +193,7 @@ export class KvConnection {
       if (this.mutated) {
         this.mutated = false;
         mutated = true;
-        if (log !== undefined) this.undurable.push(mark, this.outputLength(), req.opcode, req.opaque);
+        if (log !== undefined) this.undurable.push(markQueued, markSlab, this.queued.length, this.pos - this.start, req.opcode, req.opaque);
       }
     }
     if (mutated && log !== undefined && log.pending()) {
@@ -219,27 +221,26 @@ export class KvConnection {
     if (kill) setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
-  /** Bytes queued since the last flush. */
-  private outputLength(): number {
-    let n = this.pos - this.start;
-    for (const b of this.queued) n += b.length;
-    return n;
-  }
-
   /** Replaces each undurable mutation's answer (quiet ones had none) with the log's error status. */
   private failUndurable(err: Error): void {
     const marks = this.undurable;
     if (marks.length === 0) return;
     const status = err instanceof StoreError ? err.status : Status.ETMPFAIL;
-    const out = Buffer.concat([...this.queued, this.slab.subarray(this.start, this.pos)]);
+    // A slab region not yet queued starts where the mark's offsets count from: queue it first.
+    if (this.pos > this.start) {
+      this.queued.push(this.slab.subarray(this.start, this.pos));
+      this.start = this.pos;
+    }
+    const before = [0];
+    for (const b of this.queued) before.push(before[before.length - 1] + b.length);
+    const out = Buffer.concat(this.queued);
     this.queued.length = 0;
-    this.start = this.pos;
     let from = 0;
-    for (let i = 0; i < marks.length; i += 4) {
+    for (let i = 0; i < marks.length; i += 6) {
       const answer = Buffer.allocUnsafe(24);
-      writeHeader(answer, 0, Magic.RESPONSE, marks[i + 2], 0, 0, 0, status, 0, marks[i + 3], 0n);
-      this.queued.push(out.subarray(from, marks[i]), answer);
-      from = marks[i + 1];
+      writeHeader(answer, 0, Magic.RESPONSE, marks[i + 4], 0, 0, 0, status, 0, marks[i + 5], 0n);
+      this.queued.push(out.subarray(from, before[marks[i]] + marks[i + 1]), answer);
+      from = before[marks[i + 2]] + marks[i + 3];
     }
     this.queued.push(out.subarray(from));
   }

@@ -47,11 +47,17 @@ export class LogFormat {
     return new LogFormat(2, randomBytes(4).readUInt32BE(0));
   }
 
-  /** The format of a log file whose first bytes are `buf` (format 2 for an empty file). */
+  /** The format of the log file `buf` (format 2 for an empty file). */
   static of(buf: Buffer): LogFormat {
     if (buf.length === 0) return LogFormat.fresh();
-    if (buf.length >= FILE_HEADER_BYTES && buf.subarray(0, MAGIC.length).equals(MAGIC)) return new LogFormat(2, buf.readUInt32BE(MAGIC.length));
-    return new LogFormat(1, 0);
+    if (buf.length < FILE_HEADER_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return new LogFormat(1, 0);
+    const fmt = new LogFormat(2, buf.readUInt32BE(MAGIC.length));
+    // A damaged marker in the header would hide every record: the first record has a copy.
+    if (buf.length >= FILE_HEADER_BYTES + 4 && fmt.recordAt(buf, FILE_HEADER_BYTES) === 0) {
+      const first = new LogFormat(2, buf.readUInt32BE(FILE_HEADER_BYTES));
+      if (first.recordAt(buf, FILE_HEADER_BYTES) > 0) return first;
+    }
+    return fmt;
   }
 
   /** What a file in this format starts with (nothing in format 1). */

@@ -217,6 +217,29 @@ describe('server persistence under a full or failing disk', function () {
     expect(reopen().get('n')!.value.toString()).to.equal('0');
   });
 
+  it("fsync 'batch': a writer spanning several groups (a N1QL statement) hears of a failed group even when its last one succeeded", async () => {
+    const { store, log } = open('batch');
+    const clean = log.track();
+    store.write('a', Buffer.from('1'), 'upsert');
+    await durable(log);
+    store.write('b', Buffer.from('1'), 'upsert');
+    await clean();
+
+    const spanning = log.track();
+    disk.syncError = 'EIO';
+    store.write('a', Buffer.from('2'), 'upsert');
+    expect(await durable(log)).to.be.instanceOf(StoreError);
+    disk.heal();
+    store.write('b', Buffer.from('2'), 'upsert');
+    let err: unknown;
+    await spanning().catch((e: unknown) => (err = e));
+    expect(err).to.be.instanceOf(StoreError);
+    expect((err as StoreError).message).to.contain('EIO');
+    expect(store.get('a')!.value.toString()).to.equal('1');
+    expect(store.get('b')!.value.toString()).to.equal('2');
+    log.close();
+  });
+
   it('the expiry pass and lazy expiry keep going on a full disk, and delete once there is room', async () => {
     const clock = new ManualClock();
     for (const fsync of ['always', 'batch'] as const) {
@@ -315,19 +338,32 @@ describe('server persistence under a full or failing disk', function () {
         const { cluster, c, disk: d } = await start(fsync);
         try {
           expect((await c.set('k', '"one"')).status).to.equal(Status.SUCCESS);
+          // Answers with values this large are queued by reference, between the slab's: the
+          // failed answers must still land in their place.
+          const big = `"${'b'.repeat(40000)}"`;
+          expect((await c.set('big', big)).status).to.equal(Status.SUCCESS);
           for (const fault of fsync === 'batch' ? ['ENOSPC', 'EIO'] : ['ENOSPC']) {
             if (fault === 'ENOSPC') d.room = 0;
             else d.syncError = 'EIO';
             const extras = Buffer.alloc(8);
             c.write(
               Buffer.concat([
+                c.frame({ opcode: Opcode.GET, key: 'big', vbucket: c.vb('big'), opaque: 5 }),
                 c.frame({ opcode: Opcode.SET, key: 'k', extras, value: '"two"', vbucket: c.vb('k'), opaque: 1 }),
+                c.frame({ opcode: Opcode.GET, key: 'big', vbucket: c.vb('big'), opaque: 6 }),
                 c.frame({ opcode: Opcode.SETQ, key: 'q', extras, value: '"q"', vbucket: c.vb('q'), opaque: 2 }),
                 c.frame({ opcode: Opcode.GET, key: 'k', vbucket: c.vb('k'), opaque: 3 }),
                 c.frame({ opcode: Opcode.NOOP, opaque: 4 }),
               ]),
             );
-            const [set, setq, get, noop] = await c.take(4);
+            const [big1, set, big2, setq, get, noop] = await c.take(6);
+            for (const [p, opaque] of [
+              [big1, 5],
+              [big2, 6],
+            ] as const) {
+              expect([p.opaque, p.status]).to.deep.equal([opaque, Status.SUCCESS]);
+              expect(p.value.toString()).to.equal(big);
+            }
             expect([set.opaque, set.status], fault).to.deep.equal([1, ETMPFAIL]);
             expect(set.cas).to.equal(0n);
             expect([setq.opaque, setq.opcode, setq.status]).to.deep.equal([2, Opcode.SETQ, ETMPFAIL]);

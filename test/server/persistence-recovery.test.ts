@@ -94,6 +94,16 @@ describe('server persistence: damaged logs', function () {
     expect(warnings[0]).to.contain('"k2", "k7", "k8"');
   });
 
+  it('a damaged marker in the file header is recovered from the records themselves', () => {
+    write(docs(3));
+    damage((buf) => {
+      buf[9] ^= 0xff; // inside the header's copy of the marker
+    });
+    const store = open();
+    for (let i = 0; i < 3; i++) expect(store.get(`k${i}`), `k${i}`).to.not.equal(undefined);
+    expect(warnings).to.deep.equal([]);
+  });
+
   it('a lost record whose key was written again later is reported as intact', () => {
     write([
       ['a', '"a1"'],
@@ -215,6 +225,9 @@ describe('server persistence: damaged logs', function () {
     damage((buf) => {
       buf[recordOf(buf, 'k1') + HEAD + SET_FIXED + 2] ^= 0xff;
     });
+    const usage = await runCli(['serve', '--port', '0', '--strict-recovery']);
+    expect(usage.code).to.equal(2);
+    expect(usage.stderr).to.contain('--strict-recovery needs --data-dir');
     const refused = await runCli(['serve', '--port', '0', '--data-dir', dir, '--strict-recovery']);
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.match(/cannot start the cluster: persistence: .*default\.dblog is damaged: 1 record lost .*"k1".*strict recovery is on/);

@@ -41,6 +41,7 @@ export async function runServe(args: ParsedArgs, io: CliIo): Promise<number> {
   const port = v.port as number;
   if (port !== 0 && port + nodes - 1 > 65535) throw new UsageError(`--port ${port} leaves no room for ${nodes} nodes`, serveSpec);
   const dataDir = v['data-dir'] as string | undefined;
+  if (v['strict-recovery'] === true && dataDir === undefined) throw new UsageError('--strict-recovery needs --data-dir', serveSpec);
   if (dataDir !== undefined) {
     try {
       fs.mkdirSync(dataDir, { recursive: true });
