@@ -1,7 +1,9 @@
 // KV throughput of the embedded cluster's single node vs Debian's memcached, side by side.
 // A raw pipelined binary-protocol client (window 256) does GET and SET on 1 and 4 connections.
 // Both servers run in their own process (the embedded node in a child Node process started by
-// this script), so the client's own CPU does not count against either.
+// this script), so the client's own CPU does not count against either. Besides throughput it
+// reports each server's CPU time per operation (from /proc), which other load on a shared
+// machine disturbs much less than throughput.
 // Usage: node dist/bench/server/index.js [seconds-per-run=2] [rounds=2] [--data-dir] [--base=DIR]
 //   --data-dir  also measures the node with persistence (a temporary dataDir, fsync 'batch')
 //   --base=DIR  also measures the build in DIR (a checkout of the previous main, built) in the
@@ -144,13 +146,29 @@ const PER_BATCH = 64;
 const batchesFor = (op: Op): Buffer[] => Array.from({ length: KEYS / PER_BATCH }, (_, i) => buildFrames(op, PER_BATCH, i * PER_BATCH));
 const BATCHES: Record<Op, Buffer[]> = { get: batchesFor('get'), set: batchesFor('set') };
 
-async function measure(port: number, auth: boolean, op: Op, connections: number): Promise<number> {
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN where there is none. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Throughput, and the server's CPU time per operation (ns): the figure a loaded machine disturbs least. */
+async function measure(port: number, auth: boolean, op: Op, connections: number, pid?: number): Promise<{ opsPerSec: number; cpuNsPerOp: number }> {
   const conns = await openConns(port, connections, auth);
   try {
+    const cpu0 = cpuSeconds(pid);
     const results = await Promise.all(conns.map((c) => c.run(BATCHES[op], PER_BATCH, SECONDS * 1000)));
+    const cpu = cpuSeconds(pid) - cpu0;
     const errors = results.reduce((a, r) => a + r.errors, 0);
     if (errors !== 0) throw new Error(`bench: ${errors} error responses for ${op}`);
-    return results.reduce((a, r) => a + r.ops, 0) / SECONDS;
+    const ops = results.reduce((a, r) => a + r.ops, 0);
+    return { opsPerSec: ops / SECONDS, cpuNsPerOp: (cpu * 1e9) / ops };
   } finally {
     for (const c of conns) c.close();
   }
@@ -228,9 +246,15 @@ interface Subject {
   port: number;
   auth: boolean;
   proc?: ChildProcess;
-  /** Best ops/s per row, and every round's figure. */
+  /** Best ops/s per row, every round's ops/s, and every round's server CPU ns per op. */
   best: Map<string, number>;
   rounds: Map<string, number[]>;
+  cpu: Map<string, number[]>;
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
 
 function ratio(a: number, b: number): string {
@@ -251,7 +275,7 @@ async function main(): Promise<void> {
     const dir = persistent ? fs.mkdtempSync(path.join(os.tmpdir(), 'deferbase-bench-')) : undefined;
     if (dir) dirs.push(dir);
     const e = await startEmbedded(lib, dir);
-    subjects.push({ name, port: e.port, auth: true, proc: e.proc, best: new Map(), rounds: new Map() });
+    subjects.push({ name, port: e.port, auth: true, proc: e.proc, best: new Map(), rounds: new Map(), cpu: new Map() });
   };
   const here = path.join(__dirname, '..', '..', 'lib', 'server');
   const base = BASE === undefined ? undefined : path.join(path.resolve(BASE), 'dist', 'lib', 'server');
@@ -262,7 +286,7 @@ async function main(): Promise<void> {
       if (base) await add(`base${suffix}`, base, persistent);
     }
     const mc = await startMemcached();
-    if (mc) subjects.push({ name: 'memcached', port: mc.port, auth: false, proc: mc.proc, best: new Map(), rounds: new Map() });
+    if (mc) subjects.push({ name: 'memcached', port: mc.port, auth: false, proc: mc.proc, best: new Map(), rounds: new Map(), cpu: new Map() });
     for (const s of subjects) await preload(s.port, s.auth);
     console.log(`KV benchmark: window ${WINDOW}, ${SECONDS}s per run, best of ${ROUNDS} rounds, ${VALUE.length}-byte values`);
     if (!mc) console.log('memcached not installed: embedded figures only (apt-get install memcached)');
@@ -276,9 +300,10 @@ async function main(): Promise<void> {
           // Rotate which subject goes first, so drift on a noisy machine hits every one.
           for (let i = 0; i < subjects.length; i++) {
             const s = subjects[(i + r) % subjects.length];
-            const ops = await measure(s.port, s.auth, op, conns);
-            s.best.set(row, Math.max(s.best.get(row) ?? 0, ops));
-            s.rounds.set(row, [...(s.rounds.get(row) ?? []), ops]);
+            const m = await measure(s.port, s.auth, op, conns, s.proc?.pid);
+            s.best.set(row, Math.max(s.best.get(row) ?? 0, m.opsPerSec));
+            s.rounds.set(row, [...(s.rounds.get(row) ?? []), m.opsPerSec]);
+            s.cpu.set(row, [...(s.cpu.get(row) ?? []), m.cpuNsPerOp]);
           }
         }
       }
@@ -291,15 +316,15 @@ async function main(): Promise<void> {
       console.log('\nembedded as a share of memcached (best of each):');
       for (const row of rows) console.log(`${row}  ${embedded.map((s) => `${s.name}: ${ratio(s.best.get(row)!, memcached.best.get(row)!)}`).join('   ')}`);
     }
+    console.log(`\nserver CPU per operation, ns (median of rounds)\nop   conns  ${subjects.map((s) => s.name.padStart(18)).join('')}`);
+    for (const row of rows) console.log(`${row}  ${subjects.map((s) => fmt(median(s.cpu.get(row)!)).padStart(18)).join('')}`);
     if (base) {
+      const against = (s: Subject): Subject => subjects.find((x) => x.name === s.name.replace('embedded', 'base'))!;
       console.log('\nthis build / base, per round in the same run: median (min-max)');
-      for (const row of rows) {
-        const parts = embedded.map((s) => {
-          const b = subjects.find((x) => x.name === s.name.replace('embedded', 'base'))!;
-          return `${s.name}: ${spread(s.rounds.get(row)!, b.rounds.get(row)!)}`;
-        });
-        console.log(`${row}  ${parts.join('   ')}`);
-      }
+      console.log('throughput:');
+      for (const row of rows) console.log(`${row}  ${embedded.map((s) => `${s.name}: ${spread(s.rounds.get(row)!, against(s).rounds.get(row)!)}`).join('   ')}`);
+      console.log('server CPU per operation, base / this build (above 100%: this build uses less):');
+      for (const row of rows) console.log(`${row}  ${embedded.map((s) => `${s.name}: ${spread(against(s).cpu.get(row)!, s.cpu.get(row)!)}`).join('   ')}`);
     }
   } finally {
     for (const s of subjects) s.proc?.kill(s.name === 'memcached' ? 'SIGKILL' : 'SIGTERM');
