@@ -44,7 +44,9 @@ export class LogFormat {
 
   /** Format 2 with a new random marker, for a file about to be created. */
   static fresh(): LogFormat {
-    return new LogFormat(2, randomBytes(4).readUInt32BE(0));
+    let marker = 0;
+    while (marker === 0) marker = randomBytes(4).readUInt32BE(0); // zeros (a tail never written) must not match
+    return new LogFormat(2, marker);
   }
 
   /** The format of the log file `buf` (format 2 for an empty file). */
@@ -117,8 +119,9 @@ export class LogFormat {
 
   /**
    * True when the bytes from `off` to the end are what a crash in the middle of an append leaves:
-   * the start of one record whose declared length runs past the end, or zeros (a file extended
-   * whose data never reached the disk). Anything else is damage, not a torn write.
+   * the start of one record whose declared length runs past the end (and, in format 2, no other
+   * record starting after it), or zeros (a file extended whose data never reached the disk).
+   * Anything else is damage, not a torn write.
    */
   tornAt(buf: Buffer, off: number): boolean {
     let zeros = true;
@@ -129,28 +132,33 @@ export class LogFormat {
       const have = Math.min(4, buf.length - off);
       const marker = this.fileHeader().subarray(MAGIC.length);
       if (!buf.subarray(off, off + have).equals(marker.subarray(0, have))) return false;
+      if (buf.indexOf(marker, off + 1) >= 0) return false;
     }
     if (off + h > buf.length) return true;
     const len = buf.readUInt32BE(off + h - 8);
     return len <= MAX_PAYLOAD && off + h + len > buf.length;
   }
 
-  /** Where the records in the damaged span [start, end) began, as far as can be told. */
+  /**
+   * Where the records in the damaged span [start, end) began, as far as can be told: at `start`,
+   * at every marker, and where a record whose marker is intact says (by its length) that it ends.
+   */
   recordStarts(buf: Buffer, start: number, end: number): number[] {
-    const starts = [start];
-    if (this.version === 2) {
-      const marker = this.fileHeader().subarray(MAGIC.length);
-      for (let p = buf.indexOf(marker, start + 1); p >= 0 && p < end; p = buf.indexOf(marker, p + 1)) starts.push(p);
-      return starts;
+    const found = new Set([start]);
+    const marker = this.fileHeader().subarray(MAGIC.length);
+    if (this.version === 2) for (let p = buf.indexOf(marker, start + 1); p >= 0 && p < end; p = buf.indexOf(marker, p + 1)) found.add(p);
+    const queue = [...found].sort((a, b) => a - b);
+    for (let i = 0; i < queue.length; i++) {
+      const p = queue[i];
+      // Format 1 has no marker to trust a length by: every length is followed.
+      if (p + this.head > end || (this.version === 2 && buf.readUInt32BE(p) !== this.marker)) continue;
+      const next = p + this.head + buf.readUInt32BE(p + this.head - 8);
+      if (next > p + this.head && next < end && !found.has(next)) {
+        found.add(next);
+        queue.push(next);
+      }
     }
-    // Format 1 has nothing to search for: follow the length fields while they stay in the span.
-    for (let p = start; p + 8 <= end; ) {
-      const next = p + 8 + buf.readUInt32BE(p);
-      if (next <= p + 8 || next >= end) break;
-      starts.push(next);
-      p = next;
-    }
-    return starts;
+    return [...found].sort((a, b) => a - b);
   }
 }
 
