@@ -41,6 +41,11 @@ export interface ClusterOptions {
   fsync?: FsyncPolicy;
   /** Group-commit window for fsync 'batch', ms (default 2). */
   fsyncIntervalMs?: number;
+  /**
+   * With `dataDir`: refuse to start when a log has damaged records, instead of recovering every
+   * good record around them (reported on stderr, the damaged file kept as `*.corrupt`).
+   */
+  strictRecovery?: boolean;
   /** N1QL service factory; `null` turns the default off. */
   queryService?: HttpServiceFactory | null;
   /** Views service factory; `null` turns the default off. */
@@ -147,6 +152,7 @@ export class Cluster implements ClusterCore, MgmtCore {
       this.diskLog = DiskLog.open(opts.dataDir, [...this.storeMap.values()], {
         fsync: opts.fsync ?? 'batch',
         intervalMs: opts.fsyncIntervalMs ?? 2,
+        strictRecovery: opts.strictRecovery,
       });
       this.log = this.diskLog;
     }
@@ -292,6 +298,7 @@ export class Cluster implements ClusterCore, MgmtCore {
       buckets: () => [...this.storeMap.values()],
       authenticate: (h) => this.authenticate(h),
       nodeIndex,
+      trackWrites: () => this.diskLog?.track() ?? (() => Promise.resolve()),
     };
   }
 

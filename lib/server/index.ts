@@ -13,7 +13,7 @@ export { Cluster };
 export type { ClusterOptions, ClusterUser, ClusterNode } from './cluster';
 export { DocumentStore, StoreError, StoreStatus, type DocMeta, type Tombstone, type Item } from './store';
 export { ManualClock, systemClock } from './clock';
-export type { FsyncPolicy } from './persistence';
+export { LogDamagedError, type FsyncPolicy } from './persistence';
 export type { NodePorts } from './cluster-config';
 export type * from './service-types';
 export {

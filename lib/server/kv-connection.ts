@@ -86,8 +86,16 @@ export class KvConnection {
   private readonly queued: Buffer[] = [];
   /** Waiting for the write-ahead log before the responses of the last chunk may go out. */
   private waitingForLog = false;
-  /** A mutation reached the store since the last flush. */
+  /** Set by a command that changed the store. */
   mutated = false;
+  /**
+   * The answers to the mutations of the chunk waiting for the log, six numbers each: where the
+   * answer starts and where it ends in the output since the last flush (each as the number of
+   * queued buffers before it and its offset past them), the opcode and the opaque.
+   */
+  private readonly undurable: number[] = [];
+  /** QUIT or a protocol error: nothing more is read, and the socket ends once the answers are out. */
+  private ending: 'quit' | 'kill' | undefined;
   private closed = false;
   private paused = false;
 
@@ -119,20 +127,15 @@ export class KvConnection {
 
   /** Closes this connection because the peer broke the protocol. */
   kill(reason: string): void {
-    if (this.closed) return;
+    if (this.closed || this.ending !== undefined) return;
     debug('kv conn %d (node %d, %s): closing: %s', this.id, this.node.index, this.remote, reason);
     // Answers to the good frames before the bad one still go out; nothing after it is read.
-    if (!this.waitingForLog) this.flush();
-    this.closed = true;
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.ending = 'kill';
   }
 
   /** Ends the connection after what is queued has been written (QUIT). */
   quit(): void {
-    this.flush();
-    this.closed = true;
-    this.socket.end();
+    this.ending ??= 'quit';
   }
 
   destroy(): void {
@@ -143,7 +146,7 @@ export class KvConnection {
   // ---- input ------------------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.ending !== undefined) return;
     this.reader.push(chunk);
     if (!this.waitingForLog) this.processFrames();
   }
@@ -152,54 +155,94 @@ export class KvConnection {
     const commands = this.commands;
     const reader = this.reader;
     const req = this.req;
-    for (;;) {
-      if (this.closed) return;
+    const log = this.node.log;
+    let mutated = false;
+    while (!this.closed && this.ending === undefined) {
       try {
         if (!reader.next(req)) break;
       } catch (err) {
         this.kill(err instanceof ProtocolError ? `${err.reason}: ${err.message}` : String(err));
-        return;
+        break;
       }
       const magic = req.magic;
       if (magic !== Magic.REQUEST && magic !== Magic.ALT_REQUEST) {
         // The only other thing a client may send is its answer to one of our pushes.
         if (magic === Magic.SERVER_RESPONSE) continue;
         this.kill(`unexpected magic 0x${magic.toString(16)} from a client`);
-        return;
+        break;
       }
       const cmd = commands[req.opcode];
       if (cmd === undefined) {
         this.respondStatus(req, Status.UNKNOWN_COMMAND);
         continue;
       }
+      const markQueued = this.queued.length;
+      const markSlab = this.pos - this.start;
       try {
         cmd.run(this, req, cmd.quiet);
       } catch (err) {
         if (err instanceof StoreError) this.respondStatus(req, err.status);
         else if (err instanceof ProtocolError) {
           this.kill(`${err.reason}: ${err.message}`);
-          return;
+          break;
         } else {
           debug('kv conn %d: internal error on opcode 0x%s: %s', this.id, req.opcode.toString(16), (err as Error).stack);
           this.respondStatus(req, Status.EINTERNAL);
         }
       }
-    }
-    if (this.mutated) {
-      this.mutated = false;
-      const log = this.node.log;
-      if (log !== undefined && log.pending()) {
-        this.waitingForLog = true;
-        log.whenDurable(() => {
-          this.waitingForLog = false;
-          if (this.closed) return;
-          this.flush();
-          this.processFrames();
-        });
-        return;
+      if (this.mutated) {
+        this.mutated = false;
+        mutated = true;
+        if (log !== undefined) this.undurable.push(markQueued, markSlab, this.queued.length, this.pos - this.start, req.opcode, req.opaque);
       }
     }
+    if (mutated && log !== undefined && log.pending()) {
+      this.waitingForLog = true;
+      log.whenDurable((err) => {
+        this.waitingForLog = false;
+        this.answer(err);
+        if (!this.closed) this.processFrames();
+      });
+      return;
+    }
+    this.answer(undefined);
+  }
+
+  /** Sends the chunk's answers; when the log failed, its mutations (undone by now) answer ETMPFAIL. */
+  private answer(err: Error | undefined): void {
+    if (err !== undefined) this.failUndurable(err);
+    this.undurable.length = 0;
+    if (this.closed) return;
     this.flush();
+    if (this.ending === undefined) return;
+    const kill = this.ending === 'kill';
+    this.closed = true;
+    this.socket.end();
+    if (kill) setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Replaces each undurable mutation's answer (quiet ones had none) with the log's error status. */
+  private failUndurable(err: Error): void {
+    const marks = this.undurable;
+    if (marks.length === 0) return;
+    const status = err instanceof StoreError ? err.status : Status.ETMPFAIL;
+    // A slab region not yet queued starts where the mark's offsets count from: queue it first.
+    if (this.pos > this.start) {
+      this.queued.push(this.slab.subarray(this.start, this.pos));
+      this.start = this.pos;
+    }
+    const before = [0];
+    for (const b of this.queued) before.push(before[before.length - 1] + b.length);
+    const out = Buffer.concat(this.queued);
+    this.queued.length = 0;
+    let from = 0;
+    for (let i = 0; i < marks.length; i += 6) {
+      const answer = Buffer.allocUnsafe(24);
+      writeHeader(answer, 0, Magic.RESPONSE, marks[i + 4], 0, 0, 0, status, 0, marks[i + 5], 0n);
+      this.queued.push(out.subarray(from, before[marks[i]] + marks[i + 1]), answer);
+      from = before[marks[i + 2]] + marks[i + 3];
+    }
+    this.queued.push(out.subarray(from));
   }
 
   private onDrain(): void {

@@ -15,8 +15,11 @@ const debug = createDebug('deferbase:server');
 export interface DurableLog {
   /** True when records were appended that are not yet durable. */
   pending(): boolean;
-  /** Calls `cb` once everything appended so far is durable (per the fsync policy). */
-  whenDurable(cb: () => void): void;
+  /**
+   * Calls `cb` once everything appended so far is durable (per the fsync policy), or with the
+   * error (a StoreError, ETMPFAIL) when it could not be made durable and has been undone.
+   */
+  whenDurable(cb: (err?: Error) => void): void;
 }
 
 /** What a node needs from its cluster. */

@@ -97,6 +97,12 @@ export interface ServiceContext {
   authenticate(authorization: string | undefined): ServiceUser | null;
   /** Index (0-based) of the node this handler serves. */
   readonly nodeIndex: number;
+  /**
+   * Call before a statement writes; the function returned resolves once every write made since
+   * is durable (at once without a `dataDir`), and rejects with a StoreErrorLike (ETMPFAIL) when
+   * the disk failed in between and writes not yet durable were undone.
+   */
+  trackWrites?(): () => Promise<void>;
 }
 
 export interface HttpServiceHandler {

@@ -29,6 +29,8 @@ export const StoreStatus = {
   DELTA_BADVAL: 0x06,
   LOCKED: 0x09,
   NOT_LOCKED: 0x0e,
+  /** The write-ahead log could not take or keep the write (disk full or failing); nothing changed. */
+  ETMPFAIL: 0x86,
 } as const;
 
 const STATUS_TEXT: Record<number, string> = {
@@ -40,14 +42,15 @@ const STATUS_TEXT: Record<number, string> = {
   0x06: 'value is not a number',
   0x09: 'document is locked',
   0x0e: 'document is not locked',
+  0x86: 'temporary failure',
 };
 
 /** A store operation that failed; `status` is the memcached status a KV client gets. */
 export class StoreError extends Error implements StoreErrorLike {
   readonly status: number;
   readonly key: string;
-  constructor(status: number, key: string, message?: string) {
-    super(message ?? `${STATUS_TEXT[status] ?? `status 0x${status.toString(16)}`}: ${JSON.stringify(key)}`);
+  constructor(status: number, key: string, message?: string, options?: { cause?: unknown }) {
+    super(message ?? `${STATUS_TEXT[status] ?? `status 0x${status.toString(16)}`}: ${JSON.stringify(key)}`, options);
     this.name = 'StoreError';
     this.status = status;
     this.key = key;
@@ -99,8 +102,14 @@ export interface DocMeta {
   readonly cas: bigint;
 }
 
-/** Receives every committed change, before any client is told; see persistence.ts. */
+/**
+ * The write-ahead log as the store sees it (persistence.ts). Every change goes to the log before
+ * memory changes: set/remove either take the record or throw (a StoreError, ETMPFAIL), and then
+ * nothing changed. A `deferred` log makes records durable later, in groups: the store keeps what
+ * each change replaced until the log calls logDurable() (kept) or logFailed() (undone).
+ */
 export interface StoreLog {
+  readonly deferred: boolean;
   set(doc: Item): void;
   remove(tomb: Tombstone): void;
 }
@@ -190,6 +199,11 @@ export class DocumentStore implements BucketStore {
   private lastCas = 0n;
   private readonly listeners: Array<(event: MutationEvent) => void> = [];
   private log: StoreLog | undefined;
+  /**
+   * Changes a deferred log has not made durable, oldest first, as pairs: the id, then what the
+   * maps held for it before (an Item, a Tombstone, or undefined).
+   */
+  private undo: Array<string | Item | Tombstone | undefined> | undefined;
   readonly metadata = new MetadataMap();
 
   constructor(opts: DocumentStoreOptions) {
@@ -394,7 +408,10 @@ export class DocumentStore implements BucketStore {
     this.tombstones.clear();
   }
 
-  /** Deletes expired documents now; returns how many. The cluster calls it on a timer. */
+  /**
+   * Deletes expired documents now; returns how many. The cluster calls it on a timer. Stops at the
+   * first deletion the log refuses (disk full): the rest stay expired, and the next pass retries.
+   */
   expirePass(): number {
     if (this.expiring.size === 0) return 0;
     const nowSec = this.nowSeconds();
@@ -402,7 +419,7 @@ export class DocumentStore implements BucketStore {
     for (const id of this.expiring) {
       const item = this.items.get(id);
       if (item && item.expiry !== 0 && item.expiry <= nowSec) {
-        this.expire(item);
+        if (!this.expire(item)) break;
         n++;
       }
     }
@@ -430,9 +447,46 @@ export class DocumentStore implements BucketStore {
 
   // ---- persistence hooks ----------------------------------------------------------------------
 
-  /** Sends every later committed change to `log` before anyone is told about it. */
+  /** Sends every later change to `log` before memory changes. */
   attachLog(log: StoreLog | undefined): void {
     this.log = log;
+    this.undo = log?.deferred ? [] : undefined;
+  }
+
+  /** The deferred log made the oldest `count` changes it was given durable. */
+  logDurable(count: number): void {
+    const undo = this.undo;
+    if (undo === undefined) return;
+    if (2 * count >= undo.length) undo.length = 0;
+    else undo.splice(0, 2 * count);
+  }
+
+  /**
+   * The deferred log lost every change not yet durable: each is undone, newest first, and
+   * listeners hear about it like any change (seqnos are not reused: later changes get new ones).
+   */
+  logFailed(): void {
+    const undo = this.undo;
+    if (undo === undefined) return;
+    for (let i = undo.length - 2; i >= 0; i -= 2) {
+      const id = undo[i] as string;
+      const before = undo[i + 1] as Item | Tombstone | undefined;
+      const now = this.items.get(id);
+      if (before instanceof Item) {
+        this.items.set(id, before);
+        this.tombstones.delete(id);
+        if (before.expiry !== 0) this.expiring.add(id);
+        else this.expiring.delete(id);
+        if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: before, previous: now });
+      } else {
+        this.items.delete(id);
+        this.expiring.delete(id);
+        if (before === undefined) this.tombstones.delete(id);
+        else this.tombstones.set(id, before);
+        if (now !== undefined && this.listeners.length !== 0) this.emit({ kind: 'delete', id, vbucket: now.vbucket, seqno: now.seqno, previous: now });
+      }
+    }
+    undo.length = 0;
   }
 
   /** Puts back a document read from disk: no log record, no listeners. */
@@ -488,34 +542,53 @@ export class DocumentStore implements BucketStore {
 
   private commit(id: string, value: Buffer, flags: number, datatype: number, expiry: number, previous: Item | undefined): Item {
     const vb = previous ? previous.vbucket : this.vbucketOf(id);
-    const seqno = ++this.seqno;
-    this.vbSeqno[vb] = seqno;
+    const seqno = this.seqno + 1n;
     const item = new Item(id, value, flags, datatype, this.nextCas(), expiry, seqno, vb);
+    if (this.log !== undefined) {
+      this.log.set(item);
+      // An expired item the log could not delete yet is still in the map: undo puts it back.
+      if (this.undo !== undefined) this.undo.push(id, previous ?? this.items.get(id) ?? this.tombstones.get(id));
+    }
+    this.seqno = seqno;
+    this.vbSeqno[vb] = seqno;
     this.items.set(id, item);
     if (previous === undefined) this.tombstones.delete(id);
     if (expiry !== 0) this.expiring.add(id);
     else if (previous !== undefined && previous.expiry !== 0) this.expiring.delete(id);
-    if (this.log !== undefined) this.log.set(item);
     if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: item, previous });
     return item;
   }
 
   private commitDelete(existing: Item): Tombstone {
-    const seqno = ++this.seqno;
-    this.vbSeqno[existing.vbucket] = seqno;
+    const seqno = this.seqno + 1n;
     const tomb: Tombstone = { id: existing.id, cas: this.nextCas(), seqno, vbucket: existing.vbucket, flags: existing.flags, datatype: existing.datatype };
+    if (this.log !== undefined) {
+      this.log.remove(tomb);
+      if (this.undo !== undefined) this.undo.push(existing.id, existing);
+    }
+    this.seqno = seqno;
+    this.vbSeqno[existing.vbucket] = seqno;
     this.items.delete(existing.id);
     this.expiring.delete(existing.id);
     this.tombstones.set(existing.id, tomb);
-    if (this.log !== undefined) this.log.remove(tomb);
     if (this.listeners.length !== 0) {
       this.emit({ kind: 'delete', id: existing.id, vbucket: existing.vbucket, seqno, previous: existing });
     }
     return tomb;
   }
 
-  private expire(item: Item): void {
-    this.commitDelete(item);
+  /**
+   * Deletes an expired item; false when the log refused the deletion (disk full). The item then
+   * stays in the map, expired: readers never see it, and the next expiry pass tries again.
+   */
+  private expire(item: Item): boolean {
+    try {
+      this.commitDelete(item);
+      return true;
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      return false;
+    }
   }
 
   private emit(event: MutationEvent): void {

@@ -76,26 +76,28 @@ describe('n1ql security: pattern matching in linear time', () => {
     it('a hostile LIKE over a 20,000-character string holds the loop for under 100 ms', async () => {
       const { lag, value } = await maxLag(() => svc.request({ statement: `SELECT RAW s LIKE "${'%a'.repeat(50)}" FROM b` }));
       expect(value.json.results).to.deep.equal([false]);
-      expect(lag).to.be.below(100);
+      // A backtracking engine holds the loop for seconds here (27 s in the audit); the margin is for a loaded machine.
+      expect(lag).to.be.below(1000);
     });
 
     it('a statement past its timeout ends with 1080 while other requests are answered meanwhile', async () => {
+      let longAnswered = false;
       const long = svc.request({ statement: 'SELECT RAW COUNT(*) FROM ARRAY_RANGE(0, 100000) AS a UNNEST ARRAY_RANGE(0, 100000) AS b', timeout: '1500ms' });
+      void long.then(() => (longAnswered = true));
       const started = performance.now();
       await new Promise((r) => setTimeout(r, 200));
-      const quick: number[] = [];
+      // Each quick statement is answered while the long one is still running: it did not
+      // wait for the long one to end (a time bound would only measure the machine's load).
       for (let i = 0; i < 3; i++) {
-        const t = performance.now();
         const r = await svc.request({ statement: 'SELECT RAW 1 + 1' });
         expect(r.json.results).to.deep.equal([2]);
-        quick.push(performance.now() - t);
+        expect(longAnswered, `quick statement ${i} waited for the long one`).to.equal(false);
       }
       const r = await long;
       const took = performance.now() - started;
       expect(r.json.status).to.equal('timeout');
       expect(r.json.errors).to.deep.equal([{ code: 1080, msg: 'Timeout 1.5s exceeded' }]);
       expect(took).to.be.within(1400, 4000);
-      expect(Math.max(...quick)).to.be.below(300);
     });
 
     it('the timeout stops a single long expression too', async () => {

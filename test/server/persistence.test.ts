@@ -161,11 +161,15 @@ describe('server persistence (dataDir)', function () {
   it('a torn record at the end of the log is dropped, the rest is kept', async () => {
     const a = await Cluster.start({ dataDir: dir, numVBuckets: 16, queryService: null, viewsService: null });
     a.bucket('default').write('kept', Buffer.from('1'), 'upsert');
+    a.bucket('default').write('torn', Buffer.from('2'), 'upsert');
     await a.stop();
-    fs.appendFileSync(path.join(dir, 'default.dblog'), Buffer.from([0, 0, 0, 50, 1, 2, 3]));
+    const file = path.join(dir, 'default.dblog');
+    fs.truncateSync(file, fs.statSync(file).size - 3); // the process died while appending 'torn'
     const b = await Cluster.start({ dataDir: dir, numVBuckets: 16, queryService: null, viewsService: null });
     expect(b.bucket('default').get('kept')!.value.toString()).to.equal('1');
+    expect(b.bucket('default').get('torn')).to.equal(undefined);
     await b.stop();
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.corrupt'))).to.deep.equal([]);
   });
 
   it('rewrites a growing log as a snapshot while running, without losing anything', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DocumentStore, StoreError, StoreStatus } from '../../lib/server/store';
+import { DocumentStore, StoreError, StoreStatus, type Item, type StoreLog, type Tombstone } from '../../lib/server/store';
 import { ManualClock } from '../../lib/server/clock';
 import type { MutationEvent } from '../../lib/server/service-types';
 
@@ -141,5 +141,96 @@ describe('server DocumentStore', () => {
     expect(seen).to.not.include('it19');
     expect(seen.filter((id) => id === 'it0')).to.have.length(1);
     expect(store.size).to.equal(19);
+  });
+
+  describe('with a write-ahead log', () => {
+    /** A log that refuses while `full`, and records what it took. */
+    class TestLog implements StoreLog {
+      full = false;
+      taken: string[] = [];
+      constructor(readonly deferred: boolean) {}
+      set(doc: Item): void {
+        this.take(`set ${doc.id}`, doc.id);
+      }
+      remove(tomb: Tombstone): void {
+        this.take(`remove ${tomb.id}`, tomb.id);
+      }
+      private take(what: string, id: string): void {
+        if (this.full) throw new StoreError(StoreStatus.ETMPFAIL, id, 'temporary failure: disk full');
+        this.taken.push(what);
+      }
+    }
+
+    it('a change the log refuses leaves everything as it was: document, seqnos, tombstones, listeners', () => {
+      const log = new TestLog(false);
+      store.attachLog(log);
+      const events: MutationEvent[] = [];
+      store.onMutation((e) => events.push(e));
+      const a = store.write('a', Buffer.from('1'), 'upsert');
+      store.write('gone', Buffer.from('1'), 'upsert');
+      store.remove('gone');
+      const seqno = store.highSeqno;
+      const vbSeqno = store.vbucketSeqno(store.vbucketOf('a'));
+      log.full = true;
+      expect(statusOf(() => store.write('a', Buffer.from('2'), 'upsert'))).to.equal(StoreStatus.ETMPFAIL);
+      expect(statusOf(() => store.write('gone', Buffer.from('2'), 'insert'))).to.equal(StoreStatus.ETMPFAIL);
+      expect(statusOf(() => store.remove('a'))).to.equal(StoreStatus.ETMPFAIL);
+      expect(statusOf(() => store.touch('a', 100))).to.equal(StoreStatus.ETMPFAIL);
+      expect(statusOf(() => store.concat('a', Buffer.from('x'), 'append'))).to.equal(StoreStatus.ETMPFAIL);
+      expect(store.get('a')).to.equal(a);
+      expect(store.meta('gone')!.deleted).to.equal(true);
+      expect([store.highSeqno, store.vbucketSeqno(store.vbucketOf('a'))]).to.deep.equal([seqno, vbSeqno]);
+      expect(events).to.have.length(3);
+      expect(log.taken).to.deep.equal(['set a', 'set gone', 'remove gone']);
+      log.full = false;
+      expect(store.write('a', Buffer.from('3'), 'upsert').seqno).to.equal(seqno + 1n);
+    });
+
+    it('an expired document whose deletion the log refuses stays invisible, and is deleted by a later pass', () => {
+      const log = new TestLog(false);
+      store.attachLog(log);
+      store.write('t', Buffer.from('1'), 'upsert', { expiry: 5 });
+      store.write('u', Buffer.from('1'), 'upsert', { expiry: 5 });
+      clock.advance(6000);
+      log.full = true;
+      expect(store.expirePass()).to.equal(0);
+      expect(store.get('t')).to.equal(undefined);
+      expect(store.meta('t')).to.equal(undefined);
+      expect(log.taken).to.deep.equal(['set t', 'set u']);
+      log.full = false;
+      expect(store.expirePass()).to.equal(2);
+      expect(store.meta('t')!.deleted).to.equal(true);
+    });
+
+    it('a deferred log: logFailed undoes every change not yet durable, newest first, and listeners follow', () => {
+      const log = new TestLog(true);
+      store.attachLog(log);
+      store.write('a', Buffer.from('1'), 'upsert');
+      store.write('d', Buffer.from('1'), 'upsert');
+      store.logDurable(2);
+      const live = new Map<string, string>([
+        ['a', '1'],
+        ['d', '1'],
+      ]);
+      store.onMutation((e) => (e.kind === 'set' ? live.set(e.doc.id, e.doc.value.toString()) : live.delete(e.id)));
+      const durable = store.get('a');
+      store.write('a', Buffer.from('2'), 'upsert');
+      store.write('a', Buffer.from('3'), 'upsert');
+      store.write('n', Buffer.from('1'), 'insert');
+      store.remove('d');
+      store.write('d', Buffer.from('again'), 'insert');
+      store.logFailed();
+      expect(store.get('a')).to.equal(durable);
+      expect(store.get('n')).to.equal(undefined);
+      expect(store.meta('n')).to.equal(undefined);
+      expect(store.get('d')!.value.toString()).to.equal('1');
+      expect([...live]).to.deep.equal([
+        ['a', '1'],
+        ['d', '1'],
+      ]);
+      // Nothing left to undo; a CAS from the durable state works.
+      store.logFailed();
+      expect(store.write('a', Buffer.from('4'), 'replace', { cas: durable!.cas }).value.toString()).to.equal('4');
+    });
   });
 });

@@ -26,6 +26,7 @@ export const serveSpec: CommandSpec = {
     { name: 'user', type: 'string', meta: 'USER', help: 'administrator user name (default Administrator)' },
     { name: 'password', type: 'string', meta: 'PASS', help: 'administrator password (default password)' },
     { name: 'fsync', type: 'string', choices: ['always', 'batch', 'none'], default: 'batch', help: 'when acknowledged writes reach the disk (with --data-dir)' },
+    { name: 'strict-recovery', type: 'bool', help: 'refuse to start when a log in --data-dir has damaged records (default: recover around them and report)' },
     { name: 'json', type: 'bool', help: 'print the cluster description as one JSON line' },
   ],
   notes: ['example: deferbase serve --nodes 3 --replicas 1 --port 0 --sample beer-sample'],
@@ -40,6 +41,7 @@ export async function runServe(args: ParsedArgs, io: CliIo): Promise<number> {
   const port = v.port as number;
   if (port !== 0 && port + nodes - 1 > 65535) throw new UsageError(`--port ${port} leaves no room for ${nodes} nodes`, serveSpec);
   const dataDir = v['data-dir'] as string | undefined;
+  if (v['strict-recovery'] === true && dataDir === undefined) throw new UsageError('--strict-recovery needs --data-dir', serveSpec);
   if (dataDir !== undefined) {
     try {
       fs.mkdirSync(dataDir, { recursive: true });
@@ -62,6 +64,7 @@ export async function runServe(args: ParsedArgs, io: CliIo): Promise<number> {
       users: [user],
       dataDir,
       fsync: v.fsync as 'always' | 'batch' | 'none',
+      strictRecovery: v['strict-recovery'] === true,
       host: v.host as string,
       kvPort: port === 0 ? undefined : port,
       mgmtPort: (v['mgmt-port'] as number) === 0 ? undefined : (v['mgmt-port'] as number),

@@ -166,6 +166,7 @@ export class QueryService implements HttpServiceHandler {
     let first: IteratorResult<Value | Pause> | undefined;
     let execStarted = started;
     let exec: StatementContext | undefined;
+    let writes: (() => Promise<void>) | undefined;
     let closed = false;
     res.on('close', () => {
       closed = true;
@@ -223,6 +224,7 @@ export class QueryService implements HttpServiceHandler {
         throw new QueryError(ErrorCode.NO_STATEMENT, 'No statement or prepared value');
       }
       execStarted = process.hrtime.bigint();
+      writes = this.ctx.trackWrites?.();
       result = runStatement(stmt, opts);
       iterator = result.rows[Symbol.iterator]();
       // Pull the first row before answering, so an error found while starting picks the HTTP status.
@@ -295,6 +297,14 @@ export class QueryService implements HttpServiceHandler {
     } catch (err) {
       fatal = toQueryError(err);
       rows.return?.();
+    }
+    // Like a KV client's, a statement's writes are answered only once they are durable.
+    if (result.mutationCount() > 0 && writes !== undefined) {
+      try {
+        await writes();
+      } catch (err) {
+        result.errors.push(new QueryError(ErrorCode.DML, `DML Error: the statement's writes that were not yet durable have been undone - cause: ${(err as Error).message}`));
+      }
     }
     buf += pretty && count ? '\n]' : ']';
     const errors = fatal ? [...result.errors, fatal] : result.errors;
