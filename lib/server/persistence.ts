@@ -155,7 +155,12 @@ export class DiskLog implements DurableLog {
   private syncing = false;
   private closed = false;
 
-  private constructor(policy: FsyncPolicy, intervalMs: number) {
+  private constructor(
+    policy: FsyncPolicy,
+    intervalMs: number,
+    private readonly dir: string,
+    private readonly compactMin: number,
+  ) {
     this.policy = policy;
     this.intervalMs = intervalMs;
   }
@@ -164,21 +169,36 @@ export class DiskLog implements DurableLog {
   static open(dir: string, stores: DocumentStore[], opts: { fsync: FsyncPolicy; intervalMs: number; compactMinBytes?: number }): DiskLog {
     if (!['always', 'batch', 'none'].includes(opts.fsync)) throw new Error(`fsync must be 'always', 'batch' or 'none', got ${opts.fsync}`);
     fs.mkdirSync(dir, { recursive: true });
-    const log = new DiskLog(opts.fsync, opts.intervalMs);
-    for (const store of stores) {
-      const file = path.join(dir, encodeURIComponent(store.name) + FILE_SUFFIX);
-      if (fs.existsSync(file)) {
-        const buf = fs.readFileSync(file);
-        const valid = replay(buf, store);
-        if (valid < buf.length) debug('persistence: %s: dropped a torn tail of %d bytes', file, buf.length - valid);
-      }
-      loadMetadata(file.slice(0, -FILE_SUFFIX.length) + META_SUFFIX, store.metadata);
-      compact(file, store);
-      const bf = new BucketFile(log, file, store, opts.compactMinBytes ?? COMPACT_MIN_BYTES);
-      log.files.push(bf);
-      store.attachLog(bf);
-    }
+    const log = new DiskLog(opts.fsync, opts.intervalMs, dir, opts.compactMinBytes ?? COMPACT_MIN_BYTES);
+    for (const store of stores) log.addStore(store);
     return log;
+  }
+
+  /** Loads `store` from its file in the log's folder (if any) and logs its changes from now on. */
+  addStore(store: DocumentStore): void {
+    const file = path.join(this.dir, encodeURIComponent(store.name) + FILE_SUFFIX);
+    if (fs.existsSync(file)) {
+      const buf = fs.readFileSync(file);
+      const valid = replay(buf, store);
+      if (valid < buf.length) debug('persistence: %s: dropped a torn tail of %d bytes', file, buf.length - valid);
+    }
+    loadMetadata(file.slice(0, -FILE_SUFFIX.length) + META_SUFFIX, store.metadata);
+    compact(file, store);
+    const bf = new BucketFile(this, file, store, this.compactMin);
+    this.files.push(bf);
+    store.attachLog(bf);
+  }
+
+  /** Stops logging `store` and deletes its files (the bucket was deleted). */
+  removeStore(store: DocumentStore): void {
+    const i = this.files.findIndex((f) => f.store === store);
+    if (i < 0) return;
+    const [f] = this.files.splice(i, 1);
+    fs.closeSync(f.fd);
+    store.attachLog(undefined);
+    store.metadata.sink = undefined;
+    fs.rmSync(f.file, { force: true });
+    fs.rmSync(f.file.slice(0, -FILE_SUFFIX.length) + META_SUFFIX, { force: true });
   }
 
   append(file: BucketFile, record: Buffer): void {
