@@ -19,6 +19,10 @@ type Handled = boolean | Promise<void>;
 
 /** Routes that need no credentials: the console's files, login and logout. */
 export function handlePublic(core: ConsoleCore, req: IncomingMessage, res: ServerResponse, path: string): Handled {
+  if (req.url!.startsWith('/ui/')) {
+    serveConsole(core.consoleDir, decodeURIComponent(new URL(req.url!, 'http://x').pathname.slice(4)), req, res);
+    return true;
+  }
   if (path === '/ui' && req.method === 'GET') {
     reply(res, 301, '', { location: '/ui/' });
     return true;
@@ -26,10 +30,6 @@ export function handlePublic(core: ConsoleCore, req: IncomingMessage, res: Serve
   if (path === '/' && req.method === 'GET' && /\btext\/html\b/.test(String(req.headers.accept ?? ''))) {
     // A browser pointed at the management port gets the console, as on port 8091.
     reply(res, 302, '', { location: '/ui/' });
-    return true;
-  }
-  if (req.url!.startsWith('/ui/')) {
-    serveConsole(core.consoleDir, decodeURIComponent(new URL(req.url!, 'http://x').pathname.slice(4)), req, res);
     return true;
   }
   if (path === '/uilogin' && req.method === 'POST') return uilogin(core, req, res);
@@ -62,6 +62,11 @@ export function authenticate(core: ConsoleCore, basic: (h: string | undefined) =
   const check = core.sessions.check(token);
   if (check.kind !== 'valid') return null;
   if (check.refreshed !== undefined) res.setHeader('set-cookie', sessionCookie(req, check.refreshed));
+  // Routes that hand the request on to a service in this process (the ddocs listing) see the
+  // session's user as Basic credentials, as ns_server puts the identity on the request it forwards.
+  const password = core.lookupPassword(check.user.username);
+  if (password === undefined) return null;
+  req.headers.authorization = 'Basic ' + Buffer.from(`${check.user.username}:${password}`).toString('base64');
   return check.user;
 }
 
