@@ -50,7 +50,8 @@ function App() {
     if (who) getJson<{ implementationVersion: string }>('/pools').then((p) => setVersion(p.implementationVersion), () => undefined);
   }, [who]);
 
-  if (who === undefined) return <div class="loading">Loading...</div>;
+  // While /whoami is on its way the console is drawn as if logged in, so the page's own
+  // requests start at once; a 401 from any of them shows the login page.
   if (who === null) return <Login onLogin={setWho} />;
   return (
     <div class="shell">
@@ -64,7 +65,7 @@ function App() {
           </a>
         ))}
         <div class="who">
-          <span data-testid="who">{who.id}</span>
+          <span data-testid="who">{who?.id ?? ''}</span>
           <button
             onClick={async () => {
               await logout();

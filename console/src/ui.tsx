@@ -63,7 +63,7 @@ export interface BucketInfo {
 }
 
 export function useBuckets(pollMs?: number): Async<BucketInfo[]> {
-  return useAsync((signal) => getJson<BucketInfo[]>('/pools/default/buckets', signal), [], pollMs);
+  return useAsync((signal) => getJson<BucketInfo[]>('/pools/default/buckets?skipMap=true', signal), [], pollMs);
 }
 
 const LAST_BUCKET = 'deferbase.console.bucket';

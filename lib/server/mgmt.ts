@@ -123,7 +123,13 @@ export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessag
     }
     if (path === '/pools/default/nodeServices') return send(res, 200, globalConfig(core, thisNode));
     if (path === '/pools/default/buckets') {
-      return send(res, 200, core.stores().filter((s) => userSees(user, s.name)).map((s) => verboseBucket(core, s, thisNode)));
+      // skipMap=true (what Couchbase's console asks for) leaves out the vBucket maps.
+      const skipMap = url.searchParams.get('skipMap') === 'true';
+      return send(res, 200, core.stores().filter((s) => userSees(user, s.name)).map((s) => {
+        const b = verboseBucket(core, s, thisNode);
+        if (skipMap) delete b.vBucketServerMap;
+        return b;
+      }));
     }
     if (parts.length >= 4 && parts[0] === 'pools' && parts[1] === 'default') {
       const store = bucketNamed(parts[3]);

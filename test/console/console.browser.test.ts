@@ -77,11 +77,13 @@ describe('web console in headless Chromium', function () {
     expect(cookies.find((c) => c.name.startsWith('ui-auth-'))?.httpOnly).to.equal(true);
     // With a session, a fresh load of the console shows the cluster's node list and charts.
     await page.goto(base + '/ui/#/cluster');
+    // A hash change alone keeps the document: reload, so the clock starts at this load.
+    await page.reload();
     await page.locator('[data-testid=node-list] tbody tr').first().waitFor();
     await page.getByTestId('chart-ops').locator('canvas').waitFor();
     const inPage = (await page.evaluate(() => performance.now())) as number;
-    // Reported, not asserted: this one waits on the cluster's answers too, so it measures the machine's load as much as the page.
     console.log(`      console: Cluster page (nodes and charts) on screen ${inPage.toFixed(0)} ms after navigation start`);
+    expect(inPage).to.be.below(1000);
     expect(offOrigin).to.deep.equal([]);
   });
 
@@ -201,6 +203,36 @@ describe('web console in headless Chromium', function () {
     await page.getByTestId('rebalance').click();
     await waitText(page, '[data-node="n_1@127.0.0.1"] [data-testid=membership]', 'active');
     expect(cluster.topology.members).to.deep.equal([0, 1]);
+  });
+
+  it('creates, flushes and deletes a bucket from the Buckets page', async () => {
+    await page.getByTestId('nav-buckets').click();
+    await page.fill('[data-testid=create-bucket] input[name=name]', 'console-made');
+    await page.selectOption('[data-testid=create-bucket] select[name=replicaNumber]', '1');
+    await page.locator('[data-testid=create-bucket] button[type=submit]').click();
+    const row = page.locator('[data-bucket="console-made"]');
+    await row.waitFor();
+    expect(cluster.bucketAdmin.settingsOf('console-made')).to.deep.include({ bucketType: 'membase', replicaNumber: 1, flushEnabled: true });
+    cluster.bucket('console-made').write('x', Buffer.from('{}'), 'upsert');
+    await waitText(page, '[data-bucket="console-made"] [data-testid=item-count]', '1');
+    await row.getByTestId('flush').click();
+    await waitText(page, '[data-bucket="console-made"] [data-testid=item-count]', '0');
+    // ns_server's validation comes back next to the field.
+    await page.fill('[data-testid=create-bucket] input[name=name]', '.hidden');
+    await page.locator('[data-testid=create-bucket] button[type=submit]').click();
+    await page.locator('.field-error', { hasText: 'Bucket name cannot start with dot.' }).waitFor();
+    await row.getByTestId('delete-bucket').click();
+    await row.waitFor({ state: 'detached' });
+    expect(cluster.store('console-made')).to.equal(undefined);
+  });
+
+  it('adds a node from the Cluster page; it joins at the next rebalance', async () => {
+    await page.getByTestId('nav-cluster').click();
+    await page.getByTestId('add-node').click();
+    await waitText(page, '[data-node="n_2@127.0.0.1"] [data-testid=membership]', 'added, awaiting rebalance');
+    await page.getByTestId('rebalance').click();
+    await waitText(page, '[data-node="n_2@127.0.0.1"] [data-testid=membership]', 'active');
+    expect(cluster.topology.members).to.deep.equal([0, 1, 2]);
   });
 
   it('logs out: the console shows the login page and the old cookie no longer works', async () => {

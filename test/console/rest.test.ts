@@ -331,6 +331,9 @@ describe('console REST: stats, documents, controllers and buckets (3 nodes, 1 re
     })();
     expect((await oc.set(key, '{"n":1}')).status).to.equal(Status.SUCCESS);
     expect(cluster.bucket('orders').get(key)!.value.toString()).to.equal('{"n":1}');
+    const listed = (await call(port, 'GET', '/pools/default/buckets?skipMap=true')).json();
+    expect(listed.map((b: any) => b.name)).to.include('orders');
+    expect(listed.every((b: any) => b.vBucketServerMap === undefined && b.nodes.length === cluster.topology.members.length)).to.equal(true);
     const names = (await call(port, 'GET', '/pools/default')).json().bucketNames.map((b: any) => b.bucketName);
     expect(names).to.include('orders');
   });
