@@ -14,6 +14,8 @@ export interface ConfigSource {
   readonly host: string;
   readonly topology: Topology;
   ports(node: number): NodePorts;
+  /** A bucket's type and replica count when they differ from the cluster's (buckets-admin.ts). */
+  settingsOf?(bucket: string): { readonly bucketType: 'membase' | 'memcached'; readonly replicaNumber: number } | undefined;
 }
 
 const BUCKET_CAPABILITIES = ['collections', 'durableWrite', 'couchapi', 'dcp', 'cbhello', 'touch', 'cccp', 'nodesExt', 'xattr'];
@@ -41,7 +43,12 @@ function clusterCapabilities(src: ConfigSource): Record<string, unknown> {
 /** Terse bucket config as node `thisNode` serves it. */
 export function bucketConfig(src: ConfigSource, bucket: { name: string; uuid: string }, thisNode: number): Record<string, unknown> {
   const t = src.topology;
+  const settings = src.settingsOf?.(bucket.name);
+  if (settings?.bucketType === 'memcached') return memcachedConfig(src, bucket, thisNode);
+  // A bucket may have fewer replicas than the chains carry: its map shows only the first ones.
+  const replicas = Math.min(settings?.replicaNumber ?? t.replicas, t.replicas);
   const hostPort = (id: number): string => `${src.host}:${src.ports(id).kv}`;
+  const map = t.vbucketMap();
   return {
     rev: t.rev,
     revEpoch: t.revEpoch,
@@ -62,10 +69,31 @@ export function bucketConfig(src: ConfigSource, bucket: { name: string; uuid: st
     nodesExt: nodesExt(src, thisNode),
     vBucketServerMap: {
       hashAlgorithm: 'CRC',
-      numReplicas: t.replicas,
+      numReplicas: replicas,
       serverList: t.members.map(hostPort),
-      vBucketMap: t.vbucketMap(),
+      vBucketMap: replicas === t.replicas ? map : map.map((row) => row.slice(0, 1 + replicas)),
     },
+    ...clusterCapabilities(src),
+  };
+}
+
+/** A memcached bucket's config: nodes placed on a ketama ring by the client, no vBucket map. */
+function memcachedConfig(src: ConfigSource, bucket: { name: string; uuid: string }, thisNode: number): Record<string, unknown> {
+  const t = src.topology;
+  return {
+    rev: t.rev,
+    revEpoch: t.revEpoch,
+    name: bucket.name,
+    uuid: bucket.uuid,
+    bucketType: 'memcached',
+    nodeLocator: 'ketama',
+    bucketCapabilitiesVer: '',
+    bucketCapabilities: ['cbhello', 'nodesExt'],
+    nodes: t.members.map((id) => {
+      const p = src.ports(id);
+      return { hostname: `${src.host}:${p.mgmt}`, ports: { direct: p.kv } };
+    }),
+    nodesExt: nodesExt(src, thisNode),
     ...clusterCapabilities(src),
   };
 }

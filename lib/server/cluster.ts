@@ -13,6 +13,13 @@ import { handleMgmt, type MgmtCore } from './mgmt';
 import { bucketConfig, type NodePorts } from './cluster-config';
 import { DiskLog, type FsyncPolicy } from './persistence';
 import { guardHttp, type HttpServiceKind } from './http-guard';
+import { defaultSettings, loadBucketRegistry, saveBucketRegistry, bucketNameProblem, type BucketHost, type BucketSettings } from './buckets-admin';
+import { StatsArchive } from './stats/sampler';
+import { bucketSource, serviceSource } from './stats/sources';
+import { ServiceCounters, countedService } from './stats/service-counters';
+import { UiSessions } from './console/sessions';
+import { defaultConsoleDir } from './console/static';
+import type { ConsoleCore } from './console/core';
 
 const debug = createDebug('deferbase:server');
 
@@ -28,7 +35,8 @@ export interface ClusterOptions {
   nodes?: number;
   /** Replicas per vBucket (default 0; at most 3). */
   replicas?: number;
-  buckets?: Array<{ name: string }>;
+  /** Buckets to create (default one named `default`); settings not given take ns_server's defaults. */
+  buckets?: Array<{ name: string } & Partial<Omit<BucketSettings, 'name'>>>;
   /** vBuckets per bucket (default 1024). */
   numVBuckets?: number;
   /** Default: one user `Administrator` / `password` with access to every bucket. */
@@ -58,6 +66,8 @@ export interface ClusterOptions {
   mgmtPort?: number;
   /** Largest frame body a KV connection accepts before it is closed (default 20 MiB + 1 KiB). */
   maxBodyLength?: number;
+  /** Folder of the bundled web console served under /ui/ (default: the one `npm run build` made); `null` turns it off. */
+  consoleDir?: string | null;
 }
 
 export interface ClusterNode {
@@ -98,7 +108,7 @@ class ServiceListener {
   }
 }
 
-export class Cluster implements ClusterCore, MgmtCore {
+export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   /** Factories used when Cluster.start() is not given one (set by deferbase/server). */
   static defaults: { queryService?: HttpServiceFactory; viewsService?: HttpServiceFactory } = {};
 
@@ -110,7 +120,22 @@ export class Cluster implements ClusterCore, MgmtCore {
   log: DurableLog | undefined;
   readonly configStreams = new Set<{ bucket: string; node: number; res: http.ServerResponse }>();
 
+  /** Web console sessions (POST /uilogin), accepted by the management API beside Basic auth. */
+  readonly sessions: UiSessions;
+  /** Per-second samples behind GET /pools/default/buckets/<b>/stats. */
+  readonly statsArchive: StatsArchive;
+  /** Requests to the query service of every node (the `@query` stats). */
+  readonly queryCounters = new ServiceCounters();
+  readonly consoleDir: string | undefined;
+  /** Bucket management (create, delete, settings) as the REST API and the console use it. */
+  readonly bucketAdmin: BucketHost;
+
   private readonly storeMap = new Map<string, DocumentStore>();
+  private readonly settings = new Map<string, BucketSettings>();
+  /** Buckets created at run time (kept in `dataDir`/buckets.json). */
+  private readonly runtimeBuckets = new Set<string>();
+  private dataDir: string | undefined;
+  private nodeOptions: ClusterOptions = {};
   private readonly users = new Map<string, ClusterUser>();
   private readonly kvNodes: KvNode[] = [];
   private readonly mgmtServers: http.Server[] = [];
@@ -127,12 +152,34 @@ export class Cluster implements ClusterCore, MgmtCore {
     this.startedAt = this.clock.now();
     const numVBuckets = opts.numVBuckets ?? 1024;
     this.topology = new Topology(opts.nodes ?? 1, opts.replicas ?? 0, numVBuckets);
+    this.sessions = new UiSessions(this.clock);
+    this.statsArchive = new StatsArchive(this.clock);
+    this.statsArchive.addSource('@query', serviceSource(this.queryCounters));
+    this.consoleDir = opts.consoleDir === null ? undefined : opts.consoleDir ?? defaultConsoleDir();
+    this.bucketAdmin = {
+      maxReplicas: this.topology.replicas,
+      settingsOf: (name) => this.settings.get(name),
+      bucketNames: () => [...this.storeMap.keys()],
+      createBucket: (settings) => this.createBucket(settings),
+      deleteBucket: (name) => this.deleteBucket(name),
+    };
     for (const b of opts.buckets ?? [{ name: 'default' }]) {
       if (this.storeMap.has(b.name)) throw new Error(`bucket ${b.name} given twice`);
       if (!/^[A-Za-z0-9._%-]{1,100}$/.test(b.name)) throw new Error(`invalid bucket name ${JSON.stringify(b.name)}`);
-      this.storeMap.set(b.name, new DocumentStore({ name: b.name, numVBuckets, clock: this.clock }));
+      const settings = defaultSettings(b.name, this.topology.replicas, b);
+      if (settings.replicaNumber > this.topology.replicas) throw new Error(`bucket ${b.name}: replicaNumber ${settings.replicaNumber} is more than the cluster's replicas (${this.topology.replicas})`);
+      this.addStore(settings);
     }
     for (const u of opts.users ?? [{ username: 'Administrator', password: 'password' }]) this.users.set(u.username, u);
+  }
+
+  private addStore(settings: BucketSettings): DocumentStore {
+    const store = new DocumentStore({ name: settings.name, numVBuckets: this.topology.numVBuckets, clock: this.clock });
+    if (settings.bucketType === 'memcached') store.nodeLocator = 'ketama';
+    this.storeMap.set(settings.name, store);
+    this.settings.set(settings.name, settings);
+    this.statsArchive.addSource(settings.name, bucketSource(store, store.counters));
+    return store;
   }
 
   /** Starts every node's listeners (and loads `dataDir` first when given). */
@@ -149,6 +196,12 @@ export class Cluster implements ClusterCore, MgmtCore {
 
   private async boot(opts: ClusterOptions): Promise<void> {
     if (opts.dataDir !== undefined) {
+      this.dataDir = opts.dataDir;
+      // Buckets created over REST in an earlier run come back with their settings.
+      for (const settings of loadBucketRegistry(opts.dataDir)) {
+        this.runtimeBuckets.add(settings.name);
+        if (!this.storeMap.has(settings.name)) this.addStore(settings);
+      }
       this.diskLog = DiskLog.open(opts.dataDir, [...this.storeMap.values()], {
         fsync: opts.fsync ?? 'batch',
         intervalMs: opts.fsyncIntervalMs ?? 2,
@@ -156,10 +209,23 @@ export class Cluster implements ClusterCore, MgmtCore {
       });
       this.log = this.diskLog;
     }
+    this.nodeOptions = opts;
+    const nodeCount = this.topology.members.length;
+    for (let i = 0; i < nodeCount; i++) await this.startNode(i);
+    this.expiryTimer = setInterval(() => {
+      for (const store of this.storeMap.values()) store.expirePass();
+    }, 1000);
+    this.expiryTimer.unref();
+    this.statsArchive.start();
+    debug('cluster started: %s', this.connectionString);
+  }
+
+  /** Starts node `i`'s listeners: KV, management, and the query and views services. */
+  private async startNode(i: number): Promise<void> {
+    const opts = this.nodeOptions;
     const queryFactory = opts.queryService === null ? undefined : opts.queryService ?? Cluster.defaults.queryService;
     const viewsFactory = opts.viewsService === null ? undefined : opts.viewsService ?? Cluster.defaults.viewsService;
-    const nodeCount = this.topology.members.length;
-    for (let i = 0; i < nodeCount; i++) {
+    {
       const node = new KvNode(this, i, { maxBodyLength: opts.maxBodyLength });
       this.kvNodes.push(node);
       const kv = await node.listen(this.host, opts.kvPort !== undefined ? opts.kvPort + i : 0);
@@ -176,7 +242,7 @@ export class Cluster implements ClusterCore, MgmtCore {
       this.nodePorts.push(ports);
       const ctx = this.serviceContext(i);
       if (queryFactory !== undefined) {
-        const listener = new ServiceListener(queryFactory(ctx), 'query');
+        const listener = new ServiceListener(countedService(queryFactory(ctx), this.queryCounters), 'query');
         this.queryListeners[i] = listener;
         ports.n1ql = await listener.listen(this.host);
       }
@@ -186,11 +252,6 @@ export class Cluster implements ClusterCore, MgmtCore {
         ports.capi = await listener.listen(this.host);
       }
     }
-    this.expiryTimer = setInterval(() => {
-      for (const store of this.storeMap.values()) store.expirePass();
-    }, 1000);
-    this.expiryTimer.unref();
-    debug('cluster started: %s', this.connectionString);
   }
 
   // ---- public surface ---------------------------------------------------------------------------
@@ -230,9 +291,77 @@ export class Cluster implements ClusterCore, MgmtCore {
     this.configChanged();
   }
 
+  /**
+   * Starts one more node on this host (OS-picked ports unless kvPort/mgmtPort were given) and
+   * makes it a member; it holds no vBucket until the next rebalance(). Clients are told.
+   */
+  async addNode(): Promise<number> {
+    if (this.stopped) throw new Error('the cluster is stopped');
+    const id = this.kvNodes.length;
+    await this.startNode(id);
+    this.topology.addBack(id);
+    this.configChanged();
+    return id;
+  }
+
+  /** Every node this cluster runs (members and failed-over ones), by id. */
+  nodeIds(): number[] {
+    return this.nodePorts.map((_, i) => i);
+  }
+
+  /**
+   * Adds a bucket while the cluster runs (POST /pools/default/buckets): its store, its log when
+   * the cluster keeps a `dataDir`, its stats; the config revision moves and every client that
+   * asked for config pushes gets the new one.
+   */
+  createBucket(settings: BucketSettings): DocumentStore {
+    const problem = bucketNameProblem(settings.name, [...this.storeMap.keys()]);
+    if (problem !== undefined) throw new Error(`${problem}: ${JSON.stringify(settings.name)}`);
+    if (settings.replicaNumber > this.topology.replicas) throw new RangeError(`replicaNumber ${settings.replicaNumber} is more than the cluster's replicas (${this.topology.replicas})`);
+    const store = this.addStore(settings);
+    this.diskLog?.addStore(store);
+    this.runtimeBuckets.add(settings.name);
+    this.saveRegistry();
+    debug('bucket %s created (%s)', settings.name, settings.bucketType);
+    this.topology.rev++; // the bucket list is part of the cluster's config
+    this.configChanged();
+    return store;
+  }
+
+  /**
+   * Removes a bucket and its data (DELETE /pools/default/buckets/<b>): KV connections that have
+   * it selected are closed (as memcached does), its config streams end, its files go.
+   */
+  deleteBucket(name: string): void {
+    const store = this.storeMap.get(name);
+    if (store === undefined) throw new Error(`no bucket named ${JSON.stringify(name)}`);
+    this.storeMap.delete(name);
+    this.settings.delete(name);
+    this.statsArchive.removeSource(name);
+    for (const node of this.kvNodes) {
+      for (const conn of [...node.connections]) if (conn.store === store) conn.destroy();
+    }
+    for (const s of [...this.configStreams]) {
+      if (s.bucket !== name) continue;
+      s.res.end();
+      this.configStreams.delete(s);
+    }
+    this.diskLog?.removeStore(store);
+    if (this.runtimeBuckets.delete(name) || this.dataDir !== undefined) this.saveRegistry();
+    debug('bucket %s deleted', name);
+    this.topology.rev++;
+    this.configChanged();
+  }
+
+  private saveRegistry(): void {
+    if (this.dataDir === undefined) return;
+    saveBucketRegistry(this.dataDir, [...this.runtimeBuckets].map((n) => this.settings.get(n)).filter((s): s is BucketSettings => s !== undefined));
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.statsArchive.stop();
     if (this.expiryTimer !== undefined) clearInterval(this.expiryTimer);
     for (const s of this.configStreams) s.res.end();
     this.configStreams.clear();
@@ -281,9 +410,17 @@ export class Cluster implements ClusterCore, MgmtCore {
     const text = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     const colon = text.indexOf(':');
     if (colon < 0) return null;
-    const u = this.users.get(text.slice(0, colon));
-    if (u === undefined || u.password !== text.slice(colon + 1)) return null;
+    return this.checkPassword(text.slice(0, colon), text.slice(colon + 1));
+  }
+
+  checkPassword(username: string, password: string): ServiceUser | null {
+    const u = this.users.get(username);
+    if (u === undefined || u.password !== password) return null;
     return { username: u.username, buckets: u.buckets ?? '*' };
+  }
+
+  settingsOf(bucket: string): BucketSettings | undefined {
+    return this.settings.get(bucket);
   }
 
   viewsHandler(node: number): ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined {
@@ -294,8 +431,12 @@ export class Cluster implements ClusterCore, MgmtCore {
   private serviceContext(nodeIndex: number): ServiceContext {
     return {
       clock: this.clock,
-      bucket: (name) => this.storeMap.get(name),
-      buckets: () => [...this.storeMap.values()],
+      // memcached buckets hold no indexes and answer no queries, as in Couchbase Server.
+      bucket: (name) => {
+        const store = this.storeMap.get(name);
+        return store?.nodeLocator === 'vbucket' ? store : undefined;
+      },
+      buckets: () => [...this.storeMap.values()].filter((s) => s.nodeLocator === 'vbucket'),
       authenticate: (h) => this.authenticate(h),
       nodeIndex,
       trackWrites: () => this.diskLog?.track() ?? (() => Promise.resolve()),

@@ -15,6 +15,7 @@ export { DocumentStore, StoreError, StoreStatus, type DocMeta, type Tombstone, t
 export { ManualClock, systemClock } from './clock';
 export { LogDamagedError, type FsyncPolicy } from './persistence';
 export type { NodePorts } from './cluster-config';
+export type { BucketSettings, BucketType } from './buckets-admin';
 export type * from './service-types';
 export {
   createViewsService,

@@ -178,6 +178,8 @@ export class KvConnection {
       }
       const markQueued = this.queued.length;
       const markSlab = this.pos - this.start;
+      const counted = this.store;
+      if (counted !== undefined) counted.counters.requests[req.opcode]++;
       try {
         cmd.run(this, req, cmd.quiet);
       } catch (err) {
@@ -340,6 +342,7 @@ export class KvConnection {
 
   /** GET-family success: flags extras, the value, optionally the key. Allocation-free. */
   respondItem(req: Packet, item: Item, cas: bigint, key: Buffer): void {
+    if (this.store !== undefined) this.store.counters.hits[req.opcode]++;
     const value = item.value;
     const keyLen = key.length;
     const body = 4 + keyLen + value.length;
@@ -440,7 +443,10 @@ export class KvConnection {
     }
     const vb = req.vbucket;
     const topo = this.node.topology;
-    const owned = vb < store.numVBuckets && (replica ? topo.isReplica(vb, this.node.index) : topo.active(vb) === this.node.index);
+    const owned =
+      store.nodeLocator === 'ketama'
+        ? !replica && topo.isMember(this.node.index)
+        : vb < store.numVBuckets && (replica ? topo.isReplica(vb, this.node.index) : topo.active(vb) === this.node.index);
     if (!owned) {
       this.respond(req, Status.NOT_MY_VBUCKET, 0n, EMPTY, EMPTY, this.node.bucketConfigJson(store.name), DATATYPE_JSON);
       return undefined;

@@ -5,8 +5,12 @@ import type { DocumentStore } from './store';
 import type { ServiceUser } from './service-types';
 import { bucketConfig, globalConfig, DEFAULT_MANIFEST } from './cluster-config';
 import type { ClusterCore } from './kv-node';
+import type { ConsoleCore } from './console/core';
+import { otpNode } from './console/core';
+import { membershipOf, isBalanced } from './console/controller';
+import { authenticate as authenticateRequest, handleAuthed, handlePublic, unauthorized } from './console/routes';
 
-export interface MgmtCore extends ClusterCore {
+export interface MgmtCore extends ClusterCore, ConsoleCore {
   authenticate(authorization: string | undefined): ServiceUser | null;
   /** Streaming config listeners (/pools/default/bs/<b>), told on every topology change. */
   readonly configStreams: Set<{ bucket: string; node: number; res: ServerResponse }>;
@@ -34,7 +38,9 @@ function nodeJson(core: MgmtCore, id: number, thisNode: number): Record<string, 
     ports: { direct: p.kv },
     services,
     status: 'healthy',
-    clusterMembership: 'active',
+    otpNode: otpNode(core, id),
+    clusterMembership: membershipOf(core, id),
+    recoveryType: 'none',
     version: core.version,
     os: process.platform,
   };
@@ -44,12 +50,14 @@ function nodeJson(core: MgmtCore, id: number, thisNode: number): Record<string, 
 }
 
 function verboseBucket(core: MgmtCore, store: DocumentStore, thisNode: number): Record<string, unknown> {
+  const settings = core.bucketAdmin.settingsOf(store.name);
+  const ram = (settings?.ramQuotaMB ?? 256) * 1024 * 1024;
   return {
     ...bucketConfig(core, store, thisNode),
-    bucketType: 'membase',
-    replicaNumber: core.topology.replicas,
+    bucketType: settings?.bucketType ?? 'membase',
+    replicaNumber: settings?.replicaNumber ?? core.topology.replicas,
     // Every field below is read with a hard `.at()` by couchbase-cxx-client's bucket manager.
-    quota: { ram: 256 * 1024 * 1024, rawRAM: 256 * 1024 * 1024 },
+    quota: { ram: ram * core.topology.members.length, rawRAM: ram },
     maxTTL: 0,
     compressionMode: 'off',
     evictionPolicy: 'valueOnly',
@@ -60,22 +68,24 @@ function verboseBucket(core: MgmtCore, store: DocumentStore, thisNode: number): 
     uri: `/pools/default/buckets/${encodeURIComponent(store.name)}?bucket_uuid=${store.uuid}`,
     streamingUri: `/pools/default/bucketsStreaming/${encodeURIComponent(store.name)}?bucket_uuid=${store.uuid}`,
     nodes: core.topology.members.map((id) => nodeJson(core, id, thisNode)),
-    basicStats: { itemCount: store.size },
-    controllers: { flush: `/pools/default/buckets/${encodeURIComponent(store.name)}/controller/doFlush` },
+    basicStats: { itemCount: store.size, opsPerSec: core.statsArchive.latest(store.name, 'ops'), memUsed: core.statsArchive.latest(store.name, 'mem_used') },
+    stats: { uri: `/pools/default/buckets/${encodeURIComponent(store.name)}/stats` },
+    controllers: settings?.flushEnabled === false ? {} : { flush: `/pools/default/buckets/${encodeURIComponent(store.name)}/controller/doFlush` },
   };
 }
 
 /** Handles one management request for node `thisNode`. */
-export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessage, res: ServerResponse): void {
+export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessage, res: ServerResponse): void | Promise<void> {
   const url = new URL(req.url ?? '/', 'http://x');
   const path = url.pathname.replace(/\/+$/, '') || '/';
+  const open = handlePublic(core, req, res, path);
+  if (open !== false) return open === true ? undefined : open;
   if (path === '/' && req.method === 'GET') return send(res, 200, {});
-  const user = core.authenticate(req.headers.authorization);
-  if (user === null) {
-    res.setHeader('www-authenticate', 'Basic realm="Couchbase Server Admin / REST"');
-    return send(res, 401, '');
-  }
+  const user = authenticateRequest(core, (h) => core.authenticate(h), req, res);
+  if (user === null) return unauthorized(req, res);
   const parts = path.split('/').slice(1).map(decodeURIComponent);
+  const routed = handleAuthed(core, thisNode, user, req, res, path, parts);
+  if (routed !== false) return routed === true ? undefined : routed;
   const bucketNamed = (name: string): DocumentStore | undefined => {
     const store = core.store(name);
     return store !== undefined && userSees(user, name) ? store : undefined;
@@ -92,17 +102,34 @@ export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessag
       });
     }
     if (path === '/pools/default') {
+      const names = core.stores().filter((s) => userSees(user, s.name)).map((s) => s.name);
       return send(res, 200, {
         name: 'default',
-        nodes: core.topology.members.map((id) => nodeJson(core, id, thisNode)),
-        buckets: { uri: '/pools/default/buckets' },
+        // Failed-over nodes stay listed (clusterMembership inactiveFailed) until added back, as in ns_server.
+        nodes: core.nodeIds().map((id) => nodeJson(core, id, thisNode)),
+        bucketNames: names.map((bucketName) => ({ bucketName })),
+        buckets: { uri: `/pools/default/buckets?v=${core.topology.rev}` },
         rebalanceStatus: 'none',
-        balanced: true,
+        rebalanceProgressUri: '/pools/default/rebalanceProgress',
+        controllers: {
+          addNode: { uri: '/controller/addNode' },
+          rebalance: { uri: '/controller/rebalance' },
+          failOver: { uri: '/controller/failOver' },
+          startGracefulFailover: { uri: '/controller/startGracefulFailover' },
+          setRecoveryType: { uri: '/controller/setRecoveryType' },
+        },
+        balanced: isBalanced(core),
       });
     }
     if (path === '/pools/default/nodeServices') return send(res, 200, globalConfig(core, thisNode));
     if (path === '/pools/default/buckets') {
-      return send(res, 200, core.stores().filter((s) => userSees(user, s.name)).map((s) => verboseBucket(core, s, thisNode)));
+      // skipMap=true (what Couchbase's console asks for) leaves out the vBucket maps.
+      const skipMap = url.searchParams.get('skipMap') === 'true';
+      return send(res, 200, core.stores().filter((s) => userSees(user, s.name)).map((s) => {
+        const b = verboseBucket(core, s, thisNode);
+        if (skipMap) delete b.vBucketServerMap;
+        return b;
+      }));
     }
     if (parts.length >= 4 && parts[0] === 'pools' && parts[1] === 'default') {
       const store = bucketNamed(parts[3]);
@@ -129,12 +156,6 @@ export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessag
         return;
       }
     }
-  }
-  if (req.method === 'POST' && parts.length === 6 && parts[2] === 'buckets' && parts[4] === 'controller' && parts[5] === 'doFlush') {
-    const store = bucketNamed(parts[3]);
-    if (store === undefined) return send(res, 404, 'Requested resource not found.\r\n');
-    store.flush();
-    return send(res, 200, '');
   }
   send(res, 404, 'Not found.\r\n');
 }

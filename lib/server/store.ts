@@ -18,6 +18,7 @@ import type {
 } from './service-types';
 import { systemClock } from './clock';
 import { vbucketOf } from '../protocol/vbucket';
+import { KvCounters } from './stats/kv-counters';
 
 /** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
 export const StoreStatus = {
@@ -205,6 +206,10 @@ export class DocumentStore implements BucketStore {
    */
   private undo: Array<string | Item | Tombstone | undefined> | undefined;
   readonly metadata = new MetadataMap();
+  /** Requests the KV front end served for this bucket (the stats sampler reads them). */
+  readonly counters = new KvCounters();
+  /** 'ketama' for a memcached bucket: any member node serves any key, there is no vBucket map. */
+  nodeLocator: 'vbucket' | 'ketama' = 'vbucket';
 
   constructor(opts: DocumentStoreOptions) {
     this.name = opts.name;
