@@ -8,7 +8,7 @@ import type { HttpServiceFactory, HttpServiceHandler, ServerClock, ServiceContex
 import { systemClock } from './clock';
 import { DocumentStore } from './store';
 import { Topology } from './topology';
-import { KvNode, type ClusterCore, type DurableLog } from './kv-node';
+import { KvNode, type ClusterCore, type DurableLog } from './kv/node';
 import { handleMgmt, type MgmtCore } from './mgmt';
 import { bucketConfig, type NodePorts } from './cluster-config';
 import { DiskLog, type FsyncPolicy } from './persistence';

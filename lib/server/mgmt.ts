@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DocumentStore } from './store';
 import type { ServiceUser } from './service-types';
 import { bucketConfig, globalConfig, DEFAULT_MANIFEST } from './cluster-config';
-import type { ClusterCore } from './kv-node';
+import type { ClusterCore } from './kv/node';
 
 export interface MgmtCore extends ClusterCore {
   authenticate(authorization: string | undefined): ServiceUser | null;

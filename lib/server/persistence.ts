@@ -14,7 +14,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import createDebug from 'debug';
 import type { DocumentStore, Item, MetadataMap, StoreLog, Tombstone } from './store';
-import type { DurableLog } from './kv-node';
+import type { DurableLog } from './kv/node';
 
 const debug = createDebug('deferbase:server');
 

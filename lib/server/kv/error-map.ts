@@ -1,5 +1,5 @@
 // The error map served by GET_ERROR_MAP, serialised once per version asked for.
-import { SERVER_ERROR_MAP, serializeErrorMap } from '../protocol';
+import { SERVER_ERROR_MAP, serializeErrorMap } from '../../protocol';
 
 const cache = new Map<number, Buffer>();
 

@@ -1,15 +1,15 @@
 // The KV opcode table: one entry per opcode the server implements (quiet variants share the
 // loud handler). Anything not in the table gets UNKNOWN_COMMAND.
-import { Opcode } from '../protocol/opcodes';
-import { Status } from '../protocol/status';
-import type { KvRequest } from './kv-reader';
-import { StoreError, StoreStatus, DATATYPE_JSON, looksLikeJson, type Item } from './store';
-import type { KvConnection } from './kv-connection';
-import { Feat } from './kv-connection';
-import { DEFAULT_MANIFEST } from './cluster-config';
-import { SaslSession, SASL_MECHANISMS } from './sasl-session';
+import { Opcode } from '../../../protocol/opcodes';
+import { Status } from '../../../protocol/status';
+import type { KvRequest } from '../reader';
+import { StoreError, StoreStatus, DATATYPE_JSON, looksLikeJson, type Item } from '../../store';
+import type { KvConnection } from '../connection';
+import { Feat } from '../connection';
+import { DEFAULT_MANIFEST } from '../../cluster-config';
+import { SaslSession, SASL_MECHANISMS } from '../sasl-session';
 import { subdocMultiLookup, subdocMultiMutation } from './subdoc';
-import { errorMapJson } from './error-map';
+import { errorMapJson } from '../error-map';
 
 export interface KvCommand {
   run(c: KvConnection, req: KvRequest, quiet: boolean): void;

@@ -2,12 +2,12 @@
 // (users, buckets, config JSON for this node, pushes on topology change).
 import net from 'node:net';
 import createDebug from 'debug';
-import { DEFAULT_MAX_BODY_LENGTH } from '../protocol';
-import type { ServerClock } from './service-types';
-import type { DocumentStore } from './store';
-import type { Topology } from './topology';
-import { bucketConfig, globalConfig, type ConfigSource } from './cluster-config';
-import { KvConnection, Feat } from './kv-connection';
+import { DEFAULT_MAX_BODY_LENGTH } from '../../protocol';
+import type { ServerClock } from '../service-types';
+import type { DocumentStore } from '../store';
+import type { Topology } from '../topology';
+import { bucketConfig, globalConfig, type ConfigSource } from '../cluster-config';
+import { KvConnection, Feat } from './connection';
 
 const debug = createDebug('deferbase:server');
 

@@ -7,14 +7,14 @@ import type { Socket } from 'node:net';
 import createDebug from 'debug';
 // Imported from the defining modules, not '../protocol': its re-exports are getters, which
 // cost a call on every access in the hot path.
-import { Magic, ProtocolError, writeHeader, type Packet } from '../protocol/packet';
-import { KvRequest, RequestReader } from './kv-reader';
-import { Status } from '../protocol/status';
-import { HelloFeature, decodeHelloFeatures } from '../protocol/hello';
-import { decodeFrameInfos, RequestFrameId } from '../protocol/framing';
-import { DocumentStore, StoreError, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type Item } from './store';
-import { commandTable, type KvCommand } from './kv-commands';
-import type { KvNode } from './kv-node';
+import { Magic, ProtocolError, writeHeader, type Packet } from '../../protocol/packet';
+import { KvRequest, RequestReader } from './reader';
+import { Status } from '../../protocol/status';
+import { HelloFeature, decodeHelloFeatures } from '../../protocol/hello';
+import { decodeFrameInfos, RequestFrameId } from '../../protocol/framing';
+import { DocumentStore, StoreError, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type Item } from '../store';
+import { commandTable, type KvCommand } from './commands/documents';
+import type { KvNode } from './node';
 import { SaslSession } from './sasl-session';
 
 const debug = createDebug('deferbase:server');

@@ -2,9 +2,9 @@
 // Lookups support GET / EXISTS / GET_COUNT / whole-doc GET and the `$document` virtual xattr
 // (what the SDK uses for get-with-expiry); user xattrs do not exist here, so xattr lookups on
 // anything else report PATH_ENOENT. Mutations are all-or-nothing on a parsed copy.
-import { Opcode, Status, type Packet } from '../protocol';
-import { StoreError, DATATYPE_JSON, type DocumentStore, type Item } from './store';
-import type { KvConnection, FrameOptions } from './kv-connection';
+import { Opcode, Status, type Packet } from '../../../protocol';
+import { StoreError, DATATYPE_JSON, type DocumentStore, type Item } from '../../store';
+import type { KvConnection, FrameOptions } from '../connection';
 
 const PATH_XATTR = 0x04;
 const PATH_MKDIR_P = 0x01;

@@ -11,7 +11,7 @@ import {
   SASL_MECHANISMS as MECHS,
   type ScramCredentials,
   type ScramMechanism,
-} from '../protocol';
+} from '../../protocol';
 
 const debug = createDebug('deferbase:server');
 

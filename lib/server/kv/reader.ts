@@ -6,7 +6,7 @@
 // and views are only made for the parts a handler actually asks for. The header checks are the
 // same as FrameDecoder's (and raise the same ProtocolError reasons), so a peer that breaks the
 // format is treated identically.
-import { Magic, ProtocolError, type Packet } from '../protocol/packet';
+import { Magic, ProtocolError, type Packet } from '../../protocol/packet';
 
 const EMPTY = Buffer.alloc(0);
 const HEADER = 24;
