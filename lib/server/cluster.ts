@@ -13,6 +13,7 @@ import { handleMgmt, type MgmtCore } from './mgmt';
 import { bucketConfig, type NodePorts } from './cluster-config';
 import { DiskLog, type FsyncPolicy } from './persistence';
 import { guardHttp, type HttpServiceKind } from './http-guard';
+import { chooseServices, type ServiceChoice, type ServiceDef, type ServiceName } from './services';
 
 const debug = createDebug('deferbase:server');
 
@@ -41,9 +42,11 @@ export interface ClusterOptions {
   fsync?: FsyncPolicy;
   /** Group-commit window for fsync 'batch', ms (default 2). */
   fsyncIntervalMs?: number;
-  /** N1QL service factory; `null` turns the default off. */
+  /** HTTP services by name (`n1ql`, `capi`): a factory replaces the default, `null` turns it off. */
+  services?: ServiceChoice;
+  /** N1QL service factory; `null` turns the default off (same as `services.n1ql`). */
   queryService?: HttpServiceFactory | null;
-  /** Views service factory; `null` turns the default off. */
+  /** Views service factory; `null` turns the default off (same as `services.capi`). */
   viewsService?: HttpServiceFactory | null;
   /** Address every listener binds and the config advertises (default 127.0.0.1). */
   host?: string;
@@ -94,9 +97,6 @@ class ServiceListener {
 }
 
 export class Cluster implements ClusterCore, MgmtCore {
-  /** Factories used when Cluster.start() is not given one (set by deferbase/server). */
-  static defaults: { queryService?: HttpServiceFactory; viewsService?: HttpServiceFactory } = {};
-
   readonly host: string;
   readonly topology: Topology;
   readonly clock: ServerClock;
@@ -104,14 +104,16 @@ export class Cluster implements ClusterCore, MgmtCore {
   readonly startedAt: number;
   log: DurableLog | undefined;
   readonly configStreams = new Set<{ bucket: string; node: number; res: http.ServerResponse }>();
+  /** The HTTP services every node runs (services.ts), as the options chose them. */
+  readonly services: readonly ServiceDef[];
 
   private readonly storeMap = new Map<string, DocumentStore>();
   private readonly users = new Map<string, ClusterUser>();
   private readonly kvNodes: KvNode[] = [];
   private readonly mgmtServers: http.Server[] = [];
   private readonly nodePorts: NodePorts[] = [];
-  private readonly queryListeners: Array<ServiceListener | undefined> = [];
-  private readonly viewListeners: Array<ServiceListener | undefined> = [];
+  /** Per node: its service listeners by service name. */
+  private readonly serviceListeners: Array<Map<string, ServiceListener>> = [];
   private diskLog: DiskLog | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -120,6 +122,7 @@ export class Cluster implements ClusterCore, MgmtCore {
     this.host = opts.host ?? '127.0.0.1';
     this.clock = opts.clock ?? systemClock;
     this.startedAt = this.clock.now();
+    this.services = chooseServices(opts);
     const numVBuckets = opts.numVBuckets ?? 1024;
     this.topology = new Topology(opts.nodes ?? 1, opts.replicas ?? 0, numVBuckets);
     for (const b of opts.buckets ?? [{ name: 'default' }]) {
@@ -150,8 +153,6 @@ export class Cluster implements ClusterCore, MgmtCore {
       });
       this.log = this.diskLog;
     }
-    const queryFactory = opts.queryService === null ? undefined : opts.queryService ?? Cluster.defaults.queryService;
-    const viewsFactory = opts.viewsService === null ? undefined : opts.viewsService ?? Cluster.defaults.viewsService;
     const nodeCount = this.topology.members.length;
     for (let i = 0; i < nodeCount; i++) {
       const node = new KvNode(this, i, { maxBodyLength: opts.maxBodyLength });
@@ -169,15 +170,12 @@ export class Cluster implements ClusterCore, MgmtCore {
       const ports: NodePorts = { kv, mgmt };
       this.nodePorts.push(ports);
       const ctx = this.serviceContext(i);
-      if (queryFactory !== undefined) {
-        const listener = new ServiceListener(queryFactory(ctx), 'query');
-        this.queryListeners[i] = listener;
-        ports.n1ql = await listener.listen(this.host);
-      }
-      if (viewsFactory !== undefined) {
-        const listener = new ServiceListener(viewsFactory(ctx), 'views');
-        this.viewListeners[i] = listener;
-        ports.capi = await listener.listen(this.host);
+      const listeners = new Map<string, ServiceListener>();
+      this.serviceListeners.push(listeners);
+      for (const def of this.services) {
+        const listener = new ServiceListener(def.factory(ctx), def.guard);
+        listeners.set(def.name, listener);
+        ports[def.name as ServiceName] = await listener.listen(this.host);
       }
     }
     this.expiryTimer = setInterval(() => {
@@ -231,7 +229,7 @@ export class Cluster implements ClusterCore, MgmtCore {
     for (const s of this.configStreams) s.res.end();
     this.configStreams.clear();
     await Promise.all(this.kvNodes.map((n) => n.close()));
-    await Promise.all([...this.queryListeners, ...this.viewListeners].map((l) => l?.close()));
+    await Promise.all(this.serviceListeners.flatMap((listeners) => [...listeners.values()].map((l) => l.close())));
     await Promise.all(
       this.mgmtServers.map(
         (s) =>
@@ -280,8 +278,8 @@ export class Cluster implements ClusterCore, MgmtCore {
     return { username: u.username, buckets: u.buckets ?? '*' };
   }
 
-  viewsHandler(node: number): ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined {
-    const l = this.viewListeners[node];
+  serviceHandler(node: number, service: ServiceName): ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined {
+    const l = this.serviceListeners[node]?.get(service);
     return l === undefined ? undefined : (req, res) => l.handler.handle(req, res);
   }
 

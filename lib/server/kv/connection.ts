@@ -12,10 +12,10 @@ import { KvRequest, RequestReader } from './reader';
 import { Status } from '../../protocol/status';
 import { HelloFeature, decodeHelloFeatures } from '../../protocol/hello';
 import { decodeFrameInfos, RequestFrameId } from '../../protocol/framing';
-import { DocumentStore, StoreError, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type Item } from '../store';
-import { commandTable, type KvCommand } from './commands/documents';
-import type { KvNode } from './node';
-import { SaslSession } from './sasl-session';
+import { StoreError, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type DocumentStore, type Item } from '../store';
+import type { Topology } from '../topology';
+import { Feat, HELLO_FEATURES } from './features';
+import type { SaslSession } from './sasl-session';
 
 const debug = createDebug('deferbase:server');
 
@@ -24,37 +24,40 @@ const SLAB_SIZE = 64 * 1024;
 const COPY_LIMIT = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-/** Feature bits negotiated by HELLO. */
-export const Feat = {
-  MUTATION_SEQNO: 1,
-  XERROR: 2,
-  JSON: 4,
-  DUPLEX: 8,
-  CLUSTERMAP_NOTIFY: 16,
-  COLLECTIONS: 32,
-  ALT_REQUEST: 64,
-  SYNC_REPLICATION: 128,
-  PRESERVE_TTL: 256,
-  SELECT_BUCKET: 512,
-  UNORDERED: 1024,
-  TCP_NODELAY: 2048,
-} as const;
+/** One opcode's handler; `quiet` is set for the quiet variant (no answer on success or a miss). */
+export type CommandHandler = (c: KvConnection, req: KvRequest, quiet: boolean) => void;
 
-/** HELLO feature code -> our bit; the features this server implements. */
-const HELLO_FEATURES = new Map<number, number>([
-  [HelloFeature.TCP_NODELAY, Feat.TCP_NODELAY],
-  [HelloFeature.MUTATION_SEQNO, Feat.MUTATION_SEQNO],
-  [HelloFeature.XERROR, Feat.XERROR],
-  [HelloFeature.SELECT_BUCKET, Feat.SELECT_BUCKET],
-  [HelloFeature.JSON, Feat.JSON],
-  [HelloFeature.DUPLEX, Feat.DUPLEX],
-  [HelloFeature.CLUSTERMAP_CHANGE_NOTIFICATION, Feat.CLUSTERMAP_NOTIFY],
-  [HelloFeature.UNORDERED_EXECUTION, Feat.UNORDERED],
-  [HelloFeature.ALT_REQUEST_SUPPORT, Feat.ALT_REQUEST],
-  [HelloFeature.SYNC_REPLICATION, Feat.SYNC_REPLICATION],
-  [HelloFeature.COLLECTIONS, Feat.COLLECTIONS],
-  [HelloFeature.PRESERVE_TTL, Feat.PRESERVE_TTL],
-]);
+export interface KvCommand {
+  run: CommandHandler;
+  quiet: boolean;
+}
+
+/** Handlers indexed by opcode; an opcode without one gets UNKNOWN_COMMAND. */
+export type CommandTable = ReadonlyArray<KvCommand | undefined>;
+
+/** The write-ahead log as the front end sees it: responses wait until it is durable. */
+export interface DurableLog {
+  /** True when records were appended that are not yet durable. */
+  pending(): boolean;
+  /** Calls `cb` once everything appended so far is durable (per the fsync policy). */
+  whenDurable(cb: () => void): void;
+}
+
+/** What a connection and its commands use of the node that accepted it (kv/node.ts). */
+export interface NodeContext {
+  readonly index: number;
+  readonly topology: Topology;
+  readonly log: DurableLog | undefined;
+  readonly version: string;
+  readonly maxBodyLength: number;
+  connectionClosed(conn: KvConnection): void;
+  lookupPassword(user: string): string | undefined;
+  /** The bucket `user` may select, or undefined (missing and forbidden look the same). */
+  bucketFor(user: string, name: string): DocumentStore | undefined;
+  bucketConfigJson(name: string): Buffer;
+  globalConfigJson(): Buffer;
+  stats(group: string, arg: string | undefined, store: DocumentStore | undefined): Array<[string, string]> | undefined;
+}
 
 /** Per-request options parsed from framing extras. */
 export interface FrameOptions {
@@ -66,11 +69,11 @@ let nextConnectionId = 1;
 
 export class KvConnection {
   readonly id = nextConnectionId++;
-  readonly node: KvNode;
+  readonly node: NodeContext;
   private readonly socket: Socket;
   private readonly reader: RequestReader;
   private readonly req = new KvRequest();
-  private readonly commands: ReadonlyArray<KvCommand | undefined>;
+  private readonly commands: CommandTable;
 
   features = 0;
   agent = '';
@@ -91,11 +94,11 @@ export class KvConnection {
   private closed = false;
   private paused = false;
 
-  constructor(node: KvNode, socket: Socket) {
+  constructor(node: NodeContext, socket: Socket, commands: CommandTable) {
     this.node = node;
     this.socket = socket;
     this.reader = new RequestReader(node.maxBodyLength);
-    this.commands = commandTable;
+    this.commands = commands;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());

@@ -7,17 +7,13 @@ import type { ServerClock } from '../service-types';
 import type { DocumentStore } from '../store';
 import type { Topology } from '../topology';
 import { bucketConfig, globalConfig, type ConfigSource } from '../cluster-config';
-import { KvConnection, Feat } from './connection';
+import { KvConnection, type CommandTable, type DurableLog, type NodeContext } from './connection';
+import { Feat } from './features';
+import { commandTable } from './commands';
 
 const debug = createDebug('deferbase:server');
 
-/** The write-ahead log as the front end sees it: responses wait until it is durable. */
-export interface DurableLog {
-  /** True when records were appended that are not yet durable. */
-  pending(): boolean;
-  /** Calls `cb` once everything appended so far is durable (per the fsync policy). */
-  whenDurable(cb: () => void): void;
-}
+export type { DurableLog } from './connection';
 
 /** What a node needs from its cluster. */
 export interface ClusterCore extends ConfigSource {
@@ -31,19 +27,29 @@ export interface ClusterCore extends ConfigSource {
   canAccess(user: string, bucket: string): boolean;
 }
 
-export class KvNode {
+export interface KvNodeOptions {
+  /** Largest frame body a connection accepts before it is closed. */
+  maxBodyLength?: number;
+  /** The opcode table connections run (default: every command in ./commands). */
+  commands?: CommandTable;
+}
+
+/** The composition root of one node's KV service: it hands each connection the command table. */
+export class KvNode implements NodeContext {
   readonly index: number;
   readonly core: ClusterCore;
   readonly maxBodyLength: number;
   readonly connections = new Set<KvConnection>();
+  private readonly commands: CommandTable;
   private server: net.Server | undefined;
   private readonly configCache = new Map<string, { rev: number; json: Buffer }>();
   port = 0;
 
-  constructor(core: ClusterCore, index: number, opts: { maxBodyLength?: number } = {}) {
+  constructor(core: ClusterCore, index: number, opts: KvNodeOptions = {}) {
     this.core = core;
     this.index = index;
     this.maxBodyLength = opts.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;
+    this.commands = opts.commands ?? commandTable;
   }
 
   get topology(): Topology {
@@ -60,7 +66,7 @@ export class KvNode {
 
   listen(host: string, port: number): Promise<number> {
     const server = net.createServer((socket) => {
-      const conn = new KvConnection(this, socket);
+      const conn = new KvConnection(this, socket, this.commands);
       this.connections.add(conn);
     });
     this.server = server;

@@ -4,7 +4,7 @@
 // anything else report PATH_ENOENT. Mutations are all-or-nothing on a parsed copy.
 import { Opcode, Status, type Packet } from '../../../protocol';
 import { StoreError, DATATYPE_JSON, type DocumentStore, type Item } from '../../store';
-import type { KvConnection, FrameOptions } from '../connection';
+import type { CommandHandler, KvConnection, FrameOptions } from '../connection';
 
 const PATH_XATTR = 0x04;
 const PATH_MKDIR_P = 0x01;
@@ -427,3 +427,22 @@ export function subdocMultiMutation(c: KvConnection, req: Packet, store: Documen
   }
   c.respondMutation(req, item.cas, item.vbucket, item.seqno, body);
 }
+
+export const subdocLookup: CommandHandler = (c, req) => {
+  const store = c.ownedStore(req);
+  if (store === undefined) return;
+  const id = c.docKey(req);
+  if (id === undefined) return;
+  subdocMultiLookup(c, req, store, id);
+};
+
+export const subdocMutation: CommandHandler = (c, req) => {
+  const store = c.ownedStore(req);
+  if (store === undefined) return;
+  const id = c.docKey(req);
+  if (id === undefined) return;
+  if (!c.checkValueSize(req)) return;
+  const opts = c.frameOptions(req);
+  if (opts === undefined) return;
+  subdocMultiMutation(c, req, store, id, opts);
+};
