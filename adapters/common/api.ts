@@ -1,7 +1,7 @@
 // Types of the shared Bucket surface: each KV method's arguments and result. A flavour maps
 // them onto its own async type, e.g. `{ [M in KvMethodName]: (...a: KvArgs[M]) => Deferred<KvResults[M]> }`.
 import type { MultiResult, ObserveResult, OperationResult, StatsResult, ValueResult } from '../../lib/engine/results';
-import type { ViewQueryOptions } from '../../lib/engine/views';
+import type { ViewQueryOptions } from '../../lib/engine/services/views';
 import type { KvMethodName, KvOptions, MultiKeys } from './methods';
 
 type KeyArgs = [key: string, options?: KvOptions];

@@ -29,13 +29,13 @@ import {
   parseXerror,
 } from './errors';
 import { HttpAgents, httpGetJson, type HttpTarget, type HttpAuth } from './http';
-import { OPERATIONS, opSpec, type BuildContext, type KvOptions, type OpName, type OpSpec } from './operations';
+import { OPERATIONS, opSpec, type BuildContext, type KvOptions, type OpName, type OpSpec } from './kv/operations';
 import { MultiResult, ObserveResult, OperationResult, Result, StatsResult, ValueResult, type ObserveInfo } from './results';
 import { Topology, parseConfigText } from './topology';
 import { defaultTranscoder, type Transcoder } from './transcoder';
-import { runN1QL, type N1QLQuery, type PreparedCache } from './n1ql';
-import { runView, type ViewQueryOptions } from './views';
-import type { RowsHandler, StreamControl } from './stream';
+import { runN1QL, type N1QLQuery, type PreparedCache } from './services/n1ql';
+import { runView, type ViewQueryOptions } from './services/views';
+import type { RowsHandler, StreamControl } from './services/stream';
 
 const debug = createDebug('deferbase:engine');
 

@@ -3,10 +3,10 @@ import { Engine } from '../../lib/engine/engine';
 import { FakeCluster } from './helpers/fake-kv';
 import { startFakeHttp, type FakeHttp } from './helpers/fake-http';
 import { connect, close, run } from './helpers/engine';
-import { N1QLQuery, CONSISTENCY_REQUEST } from '../../lib/engine/n1ql';
-import { encodeViewQuery, ViewQuery } from '../../lib/engine/views';
+import { N1QLQuery, CONSISTENCY_REQUEST } from '../../lib/engine/services/n1ql';
+import { encodeViewQuery, ViewQuery } from '../../lib/engine/services/views';
 import { N1QLError, NetworkError, CancelledError, ViewError, ArgumentError, TimeoutError, type CouchbaseError } from '../../lib/engine/errors';
-import type { RowsHandler, StreamControl } from '../../lib/engine/stream';
+import type { RowsHandler, StreamControl } from '../../lib/engine/services/stream';
 import type { ValueResult } from '../../lib/engine/results';
 
 const AUTH = { username: 'Administrator', password: 'password' };

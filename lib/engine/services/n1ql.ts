@@ -1,8 +1,8 @@
 // N1QL: the query object the flavours share, and the request that streams its rows.
-import type { Engine } from './engine';
-import { ArgumentError, HTTPError, N1QLError, type CouchbaseError, type N1QLErrorEntry } from './errors';
-import type { MutationToken } from './results';
-import { secondsToMs } from './connstr';
+import type { Engine } from '../engine';
+import { ArgumentError, HTTPError, N1QLError, type CouchbaseError, type N1QLErrorEntry } from '../errors';
+import type { MutationToken } from '../results';
+import { secondsToMs } from '../connstr';
 import { StreamRequest, type RowsHandler, type StreamControl } from './stream';
 
 export const CONSISTENCY_NONE = 'not_bounded';

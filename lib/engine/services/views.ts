@@ -1,10 +1,10 @@
 // Views (MapReduce over the capi port): query options encoded as the server expects them, and
 // the request that streams rows (with include_docs fetched over KV, like the Python SDK does).
-import type { Engine } from './engine';
-import { ArgumentError, ViewError, type CouchbaseError } from './errors';
-import { secondsToMs } from './connstr';
+import type { Engine } from '../engine';
+import { ArgumentError, ViewError, type CouchbaseError } from '../errors';
+import { secondsToMs } from '../connstr';
 import { StreamRequest, type RowsHandler, type StreamControl } from './stream';
-import type { MultiResult } from './results';
+import type { MultiResult } from '../results';
 
 export const STALE_OK = 'ok';
 export const STALE_UPDATE_AFTER = 'update_after';

@@ -1,9 +1,9 @@
 // What N1QL and views share: the handler contract, the control handed back to the caller, and
 // the request that wires an HTTP response through the row parser to the handler.
 import createDebug from 'debug';
-import type { Engine } from './engine';
-import { CancelledError, CouchbaseError, HTTPError, NetworkError, NotSupportedError } from './errors';
-import { httpStream, type HttpControl, type HttpTarget } from './http';
+import type { Engine } from '../engine';
+import { CancelledError, CouchbaseError, HTTPError, NetworkError, NotSupportedError } from '../errors';
+import { httpStream, type HttpControl, type HttpTarget } from '../http';
 import { RowParseError, RowStreamParser } from './row-parser';
 
 const debug = createDebug('deferbase:engine:stream');

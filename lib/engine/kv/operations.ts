@@ -1,12 +1,12 @@
 // The KV operation table. One row per operation says everything the engine needs: opcode,
 // extras layout, whether a value is sent, how the reply becomes a result, which statuses mean
 // something special for it, and whether it is safe to send twice.
-import { Opcode } from '../protocol/opcodes';
-import { Status } from '../protocol/status';
-import type { Packet } from '../protocol/packet';
-import { ArgumentError, KeyExistsError, NotFoundError, NotStoredError, type ErrorClass } from './errors';
-import { OperationResult, ValueResult, type Result, type MutationToken } from './results';
-import { FMT_JSON, FMT_UTF8, FMT_AUTO, type Transcoder } from './transcoder';
+import { Opcode } from '../../protocol/opcodes';
+import { Status } from '../../protocol/status';
+import type { Packet } from '../../protocol/packet';
+import { ArgumentError, KeyExistsError, NotFoundError, NotStoredError, type ErrorClass } from '../errors';
+import { OperationResult, ValueResult, type Result, type MutationToken } from '../results';
+import { FMT_JSON, FMT_UTF8, FMT_AUTO, type Transcoder } from '../transcoder';
 
 export type OpName =
   | 'upsert'
