@@ -1,21 +1,19 @@
-// The engine: bootstrap, topology, routing, the KV pipeline with timeouts and retries, and the
-// entry points for the HTTP streams. Callback based; adapters wrap it.
-import * as fs from 'node:fs';
-import type * as tls from 'node:tls';
+// The engine: the facade the flavours and the CLI hold. It keeps the connection state machine
+// (idle -> connecting -> connected | failed -> closed) and orchestrates bootstrap (bootstrap.ts),
+// the nodes (nodes.ts) and the cluster map (config.ts); KV operations run on the pipeline
+// below, N1QL and views in services/. Callback based; adapters wrap it.
 import createDebug from 'debug';
 import EventEmitter from 'eventemitter3';
+import type * as tls from 'node:tls';
 import { Magic, HEADER_LENGTH, writeHeader, type Packet } from '../protocol/packet';
 import { Opcode } from '../protocol/opcodes';
 import { Status } from '../protocol/status';
-import { HelloFeature } from '../protocol/hello';
 import { encodeObserveRequest } from '../protocol/extras';
-import { KvConnection, encodeRequest, nextOpaque, type PendingRequest } from './connection';
-import { parseConnstr, secondsToMs, DEFAULT_KV_PORT, DEFAULT_KV_TLS_PORT, DEFAULT_HTTP_PORT, DEFAULT_HTTP_TLS_PORT, type ConnSpec, type ConnOptionsInput, type SaslMech } from './connstr';
-import { DeadlineQueue, type DeadlineNode } from './deadlines';
+import { encodeRequest, nextOpaque, type KvConnection } from './connection';
+import { parseConnstr, secondsToMs, type ConnSpec, type ConnOptionsInput } from './connstr';
+import { DeadlineQueue, type Expirable } from './deadlines';
 import {
   ArgumentError,
-  AuthError,
-  BucketNotFoundError,
   CancelledError,
   CouchbaseError,
   DurabilityError,
@@ -28,30 +26,25 @@ import {
   errorForStatus,
   parseXerror,
 } from './errors';
-import { HttpAgents, httpGetJson, type HttpTarget, type HttpAuth } from './http';
+import { HttpAgents, type HttpAuth, type HttpTarget } from './http';
 import { OPERATIONS, opSpec, type BuildContext, type KvOptions, type OpName, type OpSpec } from './kv/operations';
+import { KvOp, SETTLED, type KvCallback, type KvHandle, type KvHandler, type KvReceiver, type MultiCallback } from './kv/op';
+import { sendToServer } from './kv/node-request';
 import { MultiResult, ObserveResult, OperationResult, Result, StatsResult, ValueResult, type ObserveInfo } from './results';
-import { Topology, parseConfigText } from './topology';
+import type { Topology } from './topology';
 import { defaultTranscoder, type Transcoder } from './transcoder';
+import { buildTlsOptions, connectionSettings } from './options';
+import { Bootstrap } from './bootstrap';
+import { NodeSet, type NodeState } from './nodes';
+import { ClusterConfig } from './config';
 import { runN1QL, type N1QLQuery, type PreparedCache } from './services/n1ql';
 import { runView, type ViewQueryOptions } from './services/views';
+import type { ServiceName } from './services/host';
 import type { RowsHandler, StreamControl } from './services/stream';
 
+export type { KvCallback, KvHandle, KvHandler, MultiCallback } from './kv/op';
+
 const debug = createDebug('deferbase:engine');
-
-export type KvCallback<R extends Result = Result> = (err: CouchbaseError | null, result: R | null) => void;
-export type MultiCallback = (err: CouchbaseError | null, result: MultiResult | null) => void;
-
-/**
- * Receives a KV operation's outcome, in place of a callback (see dispatchKv): an object the
- * caller already has for the call, such as its Deferred, so the call needs no closure.
- */
-export interface KvHandler<R extends Result = Result> {
-  kvDone(err: CouchbaseError | null, result: R | null): void;
-}
-
-/** Where an operation's outcome goes: a callback or a handler object. */
-type KvReceiver = KvCallback | KvHandler;
 
 function deliver(to: KvReceiver, err: CouchbaseError | null, result: Result | null): void {
   if (typeof to === 'function') to(err, result);
@@ -76,109 +69,7 @@ export interface EngineEvents {
   close: () => void;
 }
 
-type Expirable = DeadlineNode & { onExpire(): void };
-
-/** One KV operation in flight; it is its own pending entry and its own deadline node. */
-class KvOp implements PendingRequest, Expirable {
-  deadline = 0;
-  dlPrev: DeadlineNode | null = null;
-  dlNext: DeadlineNode | null = null;
-  dlLinked = false;
-  opaque = 0;
-  vbucket = 0;
-  /** 0 = master, n = replica n. */
-  copy = 0;
-  attempts = 0;
-  lastStatus = -1;
-  done = false;
-  conn: KvConnection | null = null;
-  retryTimer: NodeJS.Timeout | null = null;
-  /** Receives the outcome instead of `cb` (composite operations). */
-  parent: ((op: KvOp, err: CouchbaseError | null, p: Packet | null) => void) | null = null;
-  constructor(
-    readonly engine: Engine,
-    readonly spec: OpSpec,
-    readonly key: string,
-    readonly opts: KvOptions,
-    readonly frame: Buffer,
-    readonly cb: KvReceiver,
-  ) {}
-  onPacket(p: Packet, conn: KvConnection): boolean {
-    this.engine._onReply(this, p, conn);
-    return true;
-  }
-  onLost(err: CouchbaseError): void {
-    this.engine._onLost(this, err);
-  }
-  onExpire(): void {
-    this.engine._onExpire(this);
-  }
-  /** KvHandle: removes the operation (from the pipeline, its deadline and retry timer) and fails it with CancelledError. */
-  cancel(): void {
-    this.engine._cancel(this);
-  }
-}
-
-/** What `engine.kv()` returns: `cancel()` removes a pending operation and fails it with CancelledError. */
-export interface KvHandle {
-  cancel(): void;
-}
-
-/** For calls that have already failed (or finished) when kv() returns: nothing left to cancel. */
-const SETTLED: KvHandle = { cancel() {} };
-
-/** A request to one specific node (observe, stats, config fetch); not rerouted. */
-class NodeRequest implements PendingRequest, Expirable {
-  deadline = 0;
-  dlPrev: DeadlineNode | null = null;
-  dlNext: DeadlineNode | null = null;
-  dlLinked = false;
-  opaque = nextOpaque();
-  conn: KvConnection | null = null;
-  done = false;
-  constructor(
-    readonly engine: Engine,
-    /** Return false while more packets belong to this request (STAT). */
-    readonly handler: (err: CouchbaseError | null, p: Packet | null) => boolean,
-  ) {}
-  onPacket(p: Packet): boolean {
-    if (this.done) return true;
-    const last = this.handler(null, p);
-    if (last) this.finish();
-    return last;
-  }
-  onLost(err: CouchbaseError): void {
-    if (this.done) return;
-    this.finish();
-    this.handler(err, null);
-  }
-  onExpire(): void {
-    if (this.done) return;
-    this.done = true;
-    if (this.conn) this.conn.forget(this.opaque);
-    this.handler(new TimeoutError('the node did not answer in time'), null);
-  }
-  private finish(): void {
-    this.done = true;
-    this.engine._deadlines.remove(this);
-  }
-}
-
-interface NodeState {
-  id: string;
-  host: string;
-  port: number;
-  conn: KvConnection | null;
-  /** Operations routed here while the connection is not ready. */
-  waiting: KvOp[];
-  backoffMs: number;
-  reconnectTimer: NodeJS.Timeout | null;
-  removed: boolean;
-}
-
 type EngineState = 'idle' | 'connecting' | 'connected' | 'failed' | 'closed';
-
-const MAX_BACKOFF_MS = 2000;
 
 export class Engine extends EventEmitter<EngineEvents> {
   readonly spec: ConnSpec;
@@ -186,26 +77,25 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly transcoder: Transcoder;
   state: EngineState = 'idle';
   topology: Topology | null = null;
-  /** @internal */
-  readonly _deadlines = new DeadlineQueue<Expirable>((n) => n.onExpire());
-  /** @internal */
-  readonly _agents: HttpAgents;
   readonly tlsOptions: tls.ConnectionOptions | null;
   readonly auth: HttpAuth;
 
-  private readonly nodes = new Map<string, NodeState>();
+  /** @internal Every timed KV operation and node request. */
+  readonly deadlines = new DeadlineQueue<Expirable>((n) => n.onExpire());
+  /** @internal */
+  readonly agents: HttpAgents;
+  /** @internal */
+  readonly nodes: NodeSet;
+  private readonly config: ClusterConfig;
+  private readonly bootstrap: Bootstrap;
   private preConfig: KvOp[] = [];
   private connectCallbacks: Array<(err: CouchbaseError | null) => void> = [];
-  private pollTimer: NodeJS.Timeout | null = null;
-  private lastConfigRequest = 0;
-  private pollCursor = 0;
   private readonly opTimeoutMs: number;
   private readonly buildCtx: BuildContext;
-  private readonly features: number[];
-  private readonly saslMechs: SaslMech[];
-  private bootstrapTimer: NodeJS.Timeout | null = null;
   private readonly streams = new Set<{ cancel(): void }>();
   private connectError: CouchbaseError | null = null;
+  private readonly prepared: PreparedCache = new Map();
+  private serviceCursor = 0;
 
   constructor(connstr: string, options: EngineOptions = {}) {
     super();
@@ -217,18 +107,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.opTimeoutMs = secondsToMs(o.operation_timeout);
     this.auth = { username: o.username ?? this.bucket, password: o.password ?? '' };
     this.tlsOptions = this.spec.tls ? buildTlsOptions(this.spec) : null;
-    this._agents = new HttpAgents(this.tlsOptions);
+    this.agents = new HttpAgents(this.tlsOptions);
     this.buildCtx = { transcoder: this.transcoder, bucket: this.bucket, vbucket: 0, exposeTokens: o.fetch_mutation_tokens };
-    const f: number[] = [HelloFeature.SELECT_BUCKET, HelloFeature.JSON];
-    if (o.tcp_nodelay) f.push(HelloFeature.TCP_NODELAY);
-    if (o.fetch_mutation_tokens || o.dur_mutation_tokens) f.push(HelloFeature.MUTATION_SEQNO);
-    if (o.detailed_errcodes) f.push(HelloFeature.XERROR);
-    if (o.enable_clustermap_notification) f.push(HelloFeature.DUPLEX, HelloFeature.CLUSTERMAP_CHANGE_NOTIFICATION);
-    if (o.enable_unordered_execution) f.push(HelloFeature.UNORDERED_EXECUTION);
-    this.features = f;
-    if (o.sasl_mech_force) this.saslMechs = [o.sasl_mech_force];
-    else if (this.spec.tls) this.saslMechs = ['SCRAM-SHA512', 'SCRAM-SHA256', 'SCRAM-SHA1', 'PLAIN'];
-    else this.saslMechs = ['SCRAM-SHA512', 'SCRAM-SHA256', 'SCRAM-SHA1'];
+    this.nodes = new NodeSet(connectionSettings(this.spec, this.auth, this.tlsOptions), this);
+    this.config = new ClusterConfig(this);
+    this.bootstrap = new Bootstrap(this);
   }
 
   get connected(): boolean {
@@ -249,116 +132,20 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.state === 'closed') return this.settleConnect(new ObjectDestroyedError('connect() on a closed engine; create a new one'));
     if (this.state === 'connecting') return;
     this.state = 'connecting';
-    const o = this.spec.options;
-    const candidates: Array<{ kind: 'kv' | 'http'; host: string; port: number }> = [];
-    const cccp = o.bootstrap_on === 'all' || o.bootstrap_on === 'both' || o.bootstrap_on === 'cccp';
-    const viaHttp = o.bootstrap_on === 'all' || o.bootstrap_on === 'both' || o.bootstrap_on === 'http';
-    if (cccp) for (const h of this.spec.hosts) if (h.mode === 'kv') candidates.push({ kind: 'kv', host: h.host, port: h.port || (this.spec.tls ? DEFAULT_KV_TLS_PORT : DEFAULT_KV_PORT) });
-    if (viaHttp) {
-      for (const h of this.spec.hosts) {
-        const port = h.mode === 'http' && h.port ? h.port : this.spec.tls ? DEFAULT_HTTP_TLS_PORT : DEFAULT_HTTP_PORT;
-        if (!candidates.some((c) => c.kind === 'http' && c.host === h.host && c.port === port)) candidates.push({ kind: 'http', host: h.host, port });
-      }
-    }
-    if (o.randomize_nodes) candidates.sort(() => Math.random() - 0.5);
-    if (candidates.length === 0) {
-      return this.failConnect(new ArgumentError(`bootstrap_on=${o.bootstrap_on} leaves no host to bootstrap from in "${this.spec.display}"`));
-    }
-    const totalMs = secondsToMs(o.config_total_timeout);
-    this.bootstrapTimer = setTimeout(() => {
-      this.failConnect(new TimeoutError(`no cluster map from ${this.spec.display} within config_total_timeout (${o.config_total_timeout}s); check hosts, ports and that the bucket exists`));
-    }, totalMs);
-    const errors: string[] = [];
-    const tryNext = (i: number): void => {
-      if (this.state !== 'connecting') return;
-      if (i >= candidates.length) {
-        return this.failConnect(new NetworkError(`could not bootstrap from any host of ${this.spec.display}: ${errors.join('; ')}`, { rc: ErrorCode.CONNECT_ERROR }));
-      }
-      const c = candidates[i];
-      const next = (err: CouchbaseError): void => {
-        errors.push(`${c.kind} ${c.host}:${c.port}: ${err.message}`);
-        // Wrong credentials or bucket will not get better on another node.
-        if (err instanceof AuthError || err instanceof BucketNotFoundError) return this.failConnect(err);
-        tryNext(i + 1);
-      };
-      if (c.kind === 'kv') this.bootstrapKv(c.host, c.port, next);
-      else this.bootstrapHttp(c.host, c.port, next);
-    };
-    tryNext(0);
-  }
-
-  /** Bootstrap sockets not yet adopted as a node's connection (closed if bootstrap ends). */
-  private readonly bootstrapConns = new Set<KvConnection>();
-
-  private bootstrapKv(host: string, port: number, onFail: (err: CouchbaseError) => void): void {
-    const conn = this.newConnection(host, port);
-    this.bootstrapConns.add(conn);
-    let settled = false;
-    conn.on('ready', (text) => {
-      settled = true;
-      this.bootstrapConns.delete(conn);
-      if (this.state !== 'connecting') return conn.destroy(null);
-      const topo = text ? this.parseTopology(text, host) : null;
-      if (!topo || !topo.hasVBucketMap) {
-        conn.destroy(null);
-        return onFail(new NetworkError(`${host}:${port} served no usable bucket config (CCCP)`));
-      }
-      // Keep the bootstrap socket as that node's connection when the map names it.
-      const id = `${host}:${port}`;
-      const node = this.nodeState(id, host, port);
-      node.conn = conn;
-      this.wireConnection(node, conn);
-      this.adoptTopology(topo);
+    this.bootstrap.start((err, topo, httpTarget) => {
+      if (err) return this.failConnect(err);
+      // Without CCCP the map keeps coming over HTTP.
+      this.config.httpTarget = httpTarget;
+      this.config.adopt(topo!);
       this.finishConnect();
-    });
-    conn.on('close', (err) => {
-      this.bootstrapConns.delete(conn);
-      if (!settled && this.state === 'connecting') onFail(err ?? new NetworkError(`${host}:${port} closed during bootstrap`));
-    });
-  }
-
-  private bootstrapHttp(host: string, port: number, onFail: (err: CouchbaseError) => void): void {
-    const target: HttpTarget = { host, port, tls: this.tlsOptions };
-    const path = `/pools/default/b/${encodeURIComponent(this.bucket)}`;
-    httpGetJson(this._agents, target, path, this.auth, secondsToMs(this.spec.options.config_node_timeout), (err, status, body) => {
-      if (this.state !== 'connecting') return;
-      if (err) return onFail(err);
-      if (status === 401) return onFail(new AuthError(`authentication as "${this.auth.username}" failed on ${host}:${port}; check username and password`));
-      if (status === 404) return onFail(new BucketNotFoundError(`bucket "${this.bucket}" does not exist on ${host}:${port}; check the bucket name`));
-      if (status !== 200) return onFail(new NetworkError(`GET ${path} on ${host}:${port} answered HTTP ${status}`));
-      const topo = this.parseTopology(body, host);
-      if (!topo || !topo.hasVBucketMap) return onFail(new NetworkError(`${host}:${port} served no usable bucket config over HTTP`));
-      // The cluster did not serve maps over KV: keep refreshing them over HTTP.
-      this.httpConfigTarget = target;
-      this.adoptTopology(topo);
-      this.finishConnect();
-    });
-  }
-
-  /** Set when the map came over HTTP (no CCCP): refreshes then use the REST endpoint too. */
-  private httpConfigTarget: HttpTarget | null = null;
-  private httpConfigInFlight = false;
-
-  private fetchHttpConfig(): void {
-    if (this.httpConfigInFlight || this.state !== 'connected') return;
-    const mgmt = this._serviceTarget('mgmt') ?? this.httpConfigTarget!;
-    this.httpConfigInFlight = true;
-    const path = `/pools/default/b/${encodeURIComponent(this.bucket)}`;
-    httpGetJson(this._agents, mgmt, path, this.auth, secondsToMs(this.spec.options.config_node_timeout), (err, status, body) => {
-      this.httpConfigInFlight = false;
-      if (!err && status === 200) this.applyConfigText(body, mgmt.host);
-      else debug('HTTP config refresh from %s:%d failed: %s', mgmt.host, mgmt.port, err ? err.message : `HTTP ${status}`);
     });
   }
 
   private finishConnect(): void {
     if (this.state !== 'connecting') return;
     this.state = 'connected';
-    if (this.bootstrapTimer) clearTimeout(this.bootstrapTimer);
-    this.bootstrapTimer = null;
-    const o = this.spec.options;
-    this.pollTimer = setInterval(() => this.poll(), secondsToMs(o.config_poll_interval));
-    this.pollTimer.unref();
+    this.bootstrap.finished();
+    this.config.startPolling();
     const queued = this.preConfig;
     this.preConfig = [];
     for (const op of queued) if (!op.done) this.dispatch(op);
@@ -371,11 +158,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.state !== 'connecting') return;
     this.state = 'failed';
     this.connectError = err;
-    if (this.bootstrapTimer) clearTimeout(this.bootstrapTimer);
-    this.bootstrapTimer = null;
-    for (const node of this.nodes.values()) this.dropNode(node, null);
-    this.nodes.clear();
-    for (const c of [...this.bootstrapConns]) c.destroy(null);
+    this.nodes.dropAll();
+    this.bootstrap.stop();
     const queued = this.preConfig;
     this.preConfig = [];
     for (const op of queued) this.finish(op, err, null);
@@ -397,31 +181,22 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     const wasConnecting = this.state === 'connecting';
     this.state = 'closed';
-    if (this.bootstrapTimer) clearTimeout(this.bootstrapTimer);
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    this.bootstrapTimer = this.pollTimer = null;
+    this.config.stopPolling();
     const cancelled = new CancelledError('the engine was closed before the operation completed');
     for (const s of [...this.streams]) s.cancel();
     this.streams.clear();
-    for (const c of [...this.bootstrapConns]) c.destroy(null);
-    const nodes = [...this.nodes.values()];
-    this.nodes.clear();
-    for (const node of nodes) {
-      node.removed = true;
-      for (const op of node.waiting) this.finish(op, cancelled, null);
-      node.waiting = [];
-      this.dropNode(node, cancelled);
-    }
+    this.bootstrap.stop();
+    this.nodes.closeAll(cancelled, (op) => this.finish(op, cancelled, null));
     for (const op of this.preConfig) this.finish(op, cancelled, null);
     this.preConfig = [];
     // Whatever is still timed (ops waiting to retry, node requests) ends now, not never.
-    for (const n of this._deadlines.clear()) {
+    for (const n of this.deadlines.clear()) {
       if (n instanceof KvOp) {
         n.dlLinked = false;
         this.finish(n, cancelled, null);
-      } else if (n instanceof NodeRequest) n.onLost(cancelled);
+      } else (n as Expirable & { onLost?(e: CouchbaseError): void }).onLost?.(cancelled);
     }
-    this._agents.destroy();
+    this.agents.destroy();
     if (wasConnecting) {
       this.connectError = new CancelledError('close() was called while connecting');
       this.settleConnect(this.connectError);
@@ -430,181 +205,56 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (cb) process.nextTick(cb, null);
   }
 
-  // --- connections and topology ---------------------------------------------------------------
+  // --- what bootstrap, the nodes and the map keeper need ----------------------------------------
 
-  private newConnection(host: string, port: number): KvConnection {
-    const o = this.spec.options;
-    return new KvConnection({
-      host,
-      port,
-      tls: this.tlsOptions,
-      bucket: o.select_bucket ? this.bucket : null,
-      username: this.auth.username,
-      password: this.auth.password,
-      saslMechs: this.saslMechs,
-      features: this.features,
-      agent: o.client_string ? `deferbase/0.1.0 ${o.client_string}` : 'deferbase/0.1.0',
-      connectTimeoutMs: secondsToMs(o.config_node_timeout),
-      fetchErrorMap: o.enable_errmap,
-      tcpNoDelay: o.tcp_nodelay,
-      tcpKeepAlive: o.tcp_keepalive,
-    });
+  /** @internal */
+  get connecting(): boolean {
+    return this.state === 'connecting';
   }
 
-  private nodeState(id: string, host: string, port: number): NodeState {
-    let node = this.nodes.get(id);
-    if (!node) {
-      node = { id, host, port, conn: null, waiting: [], backoffMs: 0, reconnectTimer: null, removed: false };
-      this.nodes.set(id, node);
-    }
-    return node;
+  /** @internal */
+  get closed(): boolean {
+    return this.state === 'closed';
   }
 
-  private wireConnection(node: NodeState, conn: KvConnection): void {
-    conn.on('config', (text) => {
-      if (text.length > 0) this.applyConfigText(text, conn.host);
-      else this.requestConfig(true);
-    });
-    conn.on('close', (err, pending) => {
-      if (node.conn === conn) node.conn = null;
-      const lost = err ?? new NetworkError(`connection to ${node.id} closed`);
-      for (const req of pending) (req as PendingRequest & { onLost?(e: CouchbaseError): void }).onLost?.(lost);
-      if (this.state === 'closed' || node.removed) return;
-      debug('lost %s: %s', node.id, lost.message);
-      if (this.listenerCount('error') > 0 && err) this.emit('error', err);
-      this.scheduleReconnect(node);
-      // The node may have been failed over: ask the others for a newer map now.
-      this.requestConfig(true);
-    });
+  /** @internal */
+  parseTopology(text: string, host: string): Topology | null {
+    return this.config.parse(text, host);
   }
 
-  private openConnection(node: NodeState): void {
-    if (node.conn || node.removed || this.state === 'closed') return;
-    const conn = this.newConnection(node.host, node.port);
-    node.conn = conn;
-    conn.on('ready', (text) => {
-      if (node.conn !== conn) return;
-      node.backoffMs = 0;
-      if (text) this.applyConfigText(text, node.host);
-      this.flushWaiting(node);
-    });
-    this.wireConnection(node, conn);
-  }
-
-  private scheduleReconnect(node: NodeState): void {
-    if (node.reconnectTimer || node.removed) return;
-    node.backoffMs = Math.min(MAX_BACKOFF_MS, node.backoffMs === 0 ? 25 : node.backoffMs * 2);
-    node.reconnectTimer = setTimeout(() => {
-      node.reconnectTimer = null;
-      this.openConnection(node);
-    }, node.backoffMs);
-  }
-
-  private dropNode(node: NodeState, err: CouchbaseError | null): void {
-    node.removed = true;
-    if (node.reconnectTimer) clearTimeout(node.reconnectTimer);
-    node.reconnectTimer = null;
-    const conn = node.conn;
-    node.conn = null;
-    if (conn) conn.destroy(err ?? new NetworkError(`node ${node.id} left the cluster map`));
-  }
-
-  private flushWaiting(node: NodeState): void {
-    const conn = node.conn;
-    if (!conn || !conn.ready || node.waiting.length === 0) return;
-    const list = node.waiting;
-    node.waiting = [];
-    for (const op of list) if (!op.done) this.dispatch(op);
-  }
-
-  private parseTopology(text: string, host: string): Topology | null {
-    try {
-      return new Topology(parseConfigText(text, host), this.spec.tls);
-    } catch (err) {
-      debug('unparsable config from %s: %s', host, (err as Error).message);
-      return null;
-    }
-  }
-
-  /** @internal Applies config text if it is newer; returns whether it was adopted. */
-  applyConfigText(text: string, host: string): boolean {
-    const topo = this.parseTopology(text, host);
-    if (!topo || !topo.hasVBucketMap) return false;
-    return this.adoptTopology(topo);
-  }
-
-  private adoptTopology(topo: Topology): boolean {
-    const cur = this.topology;
-    if (!topo.isNewerThan(cur)) return false;
-    if (cur && cur.numVBuckets !== topo.numVBuckets) {
-      debug('ignoring config rev %d: vBucket count changed %d -> %d', topo.rev, cur.numVBuckets, topo.numVBuckets);
-      return false;
-    }
-    this.topology = topo;
-    debug('adopted config rev %d epoch %d (%d servers)', topo.rev, topo.epoch, topo.servers.length);
-    const wanted = new Set<string>();
-    for (const s of topo.servers) wanted.add(s.id);
-    const rerouted: KvOp[] = [];
-    for (const [id, node] of this.nodes) {
-      if (wanted.has(id)) continue;
-      this.nodes.delete(id);
-      rerouted.push(...node.waiting);
-      node.waiting = [];
-      this.dropNode(node, null);
-    }
-    for (const s of topo.servers) {
-      const node = this.nodeState(s.id, s.host, s.port);
-      if (!node.conn && !node.reconnectTimer) this.openConnection(node);
-    }
-    // Ops parked on a node may now belong to another one.
-    for (const node of this.nodes.values()) {
-      if (node.waiting.length === 0) continue;
-      rerouted.push(...node.waiting);
-      node.waiting = [];
-    }
+  /** @internal A newer map: parked operations go where it says. */
+  mapAdopted(topo: Topology, rerouted: KvOp[]): void {
     if (this.state === 'connected') {
       for (const op of rerouted) if (!op.done) this.dispatch(op);
     } else {
       this.preConfig.push(...rerouted);
     }
     this.emit('config', topo);
-    return true;
   }
 
-  /** Fetches the map from a ready node (throttled unless `urgent` after a throttle window). */
-  private requestConfig(urgent: boolean): void {
-    if (this.state !== 'connected') return;
-    const now = Date.now();
-    const throttle = secondsToMs(this.spec.options.config_delay_throttle);
-    if (now - this.lastConfigRequest < (urgent ? throttle : throttle * 5)) return;
-    this.lastConfigRequest = now;
-    if (this.httpConfigTarget) return this.fetchHttpConfig();
-    const ready = [...this.nodes.values()].filter((n) => n.conn && n.conn.ready);
-    if (ready.length === 0) return;
-    const node = ready[this.pollCursor++ % ready.length];
-    const conn = node.conn!;
-    const req = new NodeRequest(this, (err, p) => {
-      if (!err && p && p.status === Status.SUCCESS && p.value.length > 0) this.applyConfigText(p.value.toString('utf8'), conn.host);
-      return true;
-    });
-    req.deadline = now + secondsToMs(this.spec.options.config_node_timeout);
-    req.conn = conn;
-    this._deadlines.add(req);
-    conn.send(req, encodeRequest(Opcode.GET_CLUSTER_CONFIG, '', '', req.opaque));
+  /** @internal */
+  nodeReady(node: NodeState, config: string | null): void {
+    if (config) this.config.apply(config, node.host);
+    this.nodes.flushWaiting(node);
   }
 
-  private poll(): void {
-    if (this.httpConfigTarget) {
-      this.lastConfigRequest = 0;
-      return this.requestConfig(false);
-    }
-    // Nodes that push maps (DUPLEX + CLUSTERMAP_CHANGE_NOTIFICATION) need no polling.
-    for (const n of this.nodes.values()) {
-      if (n.conn && n.conn.ready && !n.conn.pushConfigs) {
-        this.lastConfigRequest = 0;
-        return this.requestConfig(false);
-      }
-    }
+  /** @internal */
+  configPushed(text: string, host: string): void {
+    if (text.length > 0) this.config.apply(text, host);
+    else this.config.request(true);
+  }
+
+  /** @internal */
+  nodeLost(node: NodeState, err: CouchbaseError | null): void {
+    if (this.listenerCount('error') > 0 && err) this.emit('error', err);
+    this.nodes.scheduleReconnect(node);
+    // The node may have been failed over: ask the others for a newer map now.
+    this.config.request(true);
+  }
+
+  /** @internal */
+  redispatch(op: KvOp): void {
+    this.dispatch(op);
   }
 
   // --- KV -----------------------------------------------------------------------------------
@@ -739,7 +389,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private launch(op: KvOp, timeout: number | undefined): void {
     op.deadline = Date.now() + (timeout !== undefined ? secondsToMs(timeout) : this.opTimeoutMs);
-    this._deadlines.add(op);
+    this.deadlines.add(op);
     if (this.topology === null || this.state !== 'connected') {
       if (this.state === 'idle') this.connect();
       this.preConfig.push(op);
@@ -756,7 +406,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (idx < 0) {
       if (op.copy > 0) return this.finish(op, new NotFoundError(`no replica ${op.copy - 1} configured for key "${op.key}"`, { key: op.key, rc: ErrorCode.NO_MATCHING_SERVER }), null);
       // vBucket without a master (mid-failover): wait for a newer map.
-      this.requestConfig(true);
+      this.config.request(true);
       return this.retryLater(op, 50);
     }
     const server = topo.servers[idx];
@@ -765,7 +415,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const conn = node.conn;
     if (conn === null || !conn.ready) {
       node.waiting.push(op);
-      if (!conn && !node.reconnectTimer) this.openConnection(node);
+      if (!conn && !node.reconnectTimer) this.nodes.open(node);
       return;
     }
     op.opaque = nextOpaque();
@@ -788,7 +438,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** @internal */
-  _onReply(op: KvOp, p: Packet, conn: KvConnection): void {
+  onReply(op: KvOp, p: Packet, conn: KvConnection): void {
     if (op.done) return;
     op.conn = null;
     const status = p.status;
@@ -796,8 +446,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     op.lastStatus = status;
     if (status === Status.NOT_MY_VBUCKET) {
       let adopted = false;
-      if (p.value.length > 0 && p.value[0] === 0x7b) adopted = this.applyConfigText(p.value.toString('utf8'), conn.host);
-      if (!adopted) this.requestConfig(true);
+      if (p.value.length > 0 && p.value[0] === 0x7b) adopted = this.config.apply(p.value.toString('utf8'), conn.host);
+      if (!adopted) this.config.request(true);
       // Immediately when the map moved; otherwise back off so a confused node is not hammered.
       if (adopted && this.spec.options.retry_nmv_imm) return this.dispatch(op);
       return this.retryLater(op, Math.min(500, secondsToMs(this.spec.options.retry_backoff) * Math.min(16, op.attempts)));
@@ -807,7 +457,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** @internal A connection dropped while `op` was in flight. */
-  _onLost(op: KvOp, err: CouchbaseError): void {
+  onLost(op: KvOp, err: CouchbaseError): void {
     if (op.done) return;
     op.conn = null;
     if (this.state === 'closed') return this.finish(op, err instanceof CancelledError ? err : new CancelledError('the engine was closed before the operation completed', { key: op.key }), null);
@@ -816,14 +466,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** @internal */
-  _cancel(op: KvOp): void {
+  cancel(op: KvOp): void {
     // finish() forgets the opaque (a late reply is dropped), unlinks the deadline and stops any
     // retry; an op still parked in a queue is skipped there because it is done.
     this.finish(op, new CancelledError(`${op.spec.name}("${op.key}") was cancelled`, { key: op.key }), null);
   }
 
   /** @internal */
-  _onExpire(op: KvOp): void {
+  onExpire(op: KvOp): void {
     if (op.done) return;
     if (op.conn) op.conn.forget(op.opaque);
     const why = op.lastStatus === Status.NOT_MY_VBUCKET ? ' while the cluster map kept changing (NOT_MY_VBUCKET)' : op.attempts === 0 ? ' before a connection to its node was ready' : '';
@@ -833,7 +483,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private finish(op: KvOp, err: CouchbaseError | null, p: Packet | null): void {
     if (op.done) return;
     op.done = true;
-    this._deadlines.remove(op);
+    this.deadlines.remove(op);
     if (op.retryTimer) {
       clearTimeout(op.retryTimer);
       op.retryTimer = null;
@@ -937,22 +587,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const op of ops) this.launch(op, opts.timeout);
   }
 
-  /** Sends a frame to the server at `index` of the current map; `handler` sees each reply. */
-  private sendToServer(index: number, build: (opaque: number) => Buffer, timeoutMs: number, handler: (err: CouchbaseError | null, p: Packet | null) => boolean): void {
-    const topo = this.topology!;
-    const server = topo.servers[index];
-    const node = server && this.nodes.get(server.id);
-    const req = new NodeRequest(this, handler);
-    if (!node || !node.conn || !node.conn.ready) {
-      process.nextTick(() => handler(new NetworkError(`node ${server ? server.id : index} is not connected`), null));
-      return;
-    }
-    req.conn = node.conn;
-    req.deadline = Date.now() + timeoutMs;
-    this._deadlines.add(req);
-    node.conn.send(req, build(req.opaque));
-  }
-
   private observeOnce(key: string, vb: number, masterOnly: boolean, timeoutMs: number, cb: (err: CouchbaseError | null, infos: ObserveInfo[]) => void): void {
     const topo = this.topology!;
     const body = encodeObserveRequest([{ vbucket: vb, key: Buffer.from(key, 'utf8') }]);
@@ -966,7 +600,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     let remaining = targets.length;
     let masterErr: CouchbaseError | null = null;
     targets.forEach((server, i) => {
-      this.sendToServer(server, (opaque) => encodeRequest(Opcode.OBSERVE, '', body, opaque, undefined, vb), timeoutMs, (err, p) => {
+      sendToServer(this, server, (opaque) => encodeRequest(Opcode.OBSERVE, '', body, opaque, undefined, vb), timeoutMs, (err, p) => {
         if (err || !p || p.status !== Status.SUCCESS) {
           if (i === 0) masterErr = err ?? errorForStatus(p!.status, key);
         } else {
@@ -1089,7 +723,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const value = Buffer.allocUnsafe(8);
     value.writeBigUInt64BE(token.vbuuid, 0);
     targets.forEach((server, i) => {
-      this.sendToServer(server, (opaque) => encodeRequest(Opcode.OBSERVE_SEQNO, '', value, opaque, undefined, vb), timeoutMs, (err, p) => {
+      sendToServer(this, server, (opaque) => encodeRequest(Opcode.OBSERVE_SEQNO, '', value, opaque, undefined, vb), timeoutMs, (err, p) => {
         if (!err && p && p.status === Status.SUCCESS && p.value.length >= 27) {
           const persistedSeqno = p.value.readBigUInt64BE(11);
           const currentSeqno = p.value.readBigUInt64BE(19);
@@ -1111,7 +745,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const timeoutMs = opts.timeout ? secondsToMs(opts.timeout) : this.opTimeoutMs;
     if (remaining === 0) return process.nextTick(cb, null, new StatsResult(group, value));
     topo.servers.forEach((server, i) => {
-      this.sendToServer(i, (opaque) => encodeRequest(Opcode.STAT, group, '', opaque), timeoutMs, (err, p) => {
+      sendToServer(this, i, (opaque) => encodeRequest(Opcode.STAT, group, '', opaque), timeoutMs, (err, p) => {
         if (err || !p || p.status !== Status.SUCCESS) {
           if (!firstErr) firstErr = err ?? errorForStatus(p!.status, group);
         } else if (p.key.length > 0) {
@@ -1129,8 +763,6 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   // --- streams ------------------------------------------------------------------------------
-
-  private readonly prepared: PreparedCache = new Map();
 
   /**
    * Runs a N1QL query on a node of the query service. Rows reach `handler.onRows` in batches as
@@ -1154,21 +786,20 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   /** @internal Registers a running stream so close() cancels it. */
-  _trackStream(s: { cancel(): void }): () => void {
+  trackStream(s: { cancel(): void }): () => void {
     this.streams.add(s);
     return () => this.streams.delete(s);
   }
 
   /** @internal Runs `fn` once a map is known (connecting first if needed). */
-  _whenConnected(fn: (err: CouchbaseError | null) => void): void {
+  whenConnected(fn: (err: CouchbaseError | null) => void): void {
     if (this.state === 'connected') return fn(null);
     if (this.state === 'closed') return process.nextTick(fn, new ObjectDestroyedError('the engine is closed'));
     this.connect(fn);
   }
 
-  private serviceCursor = 0;
   /** @internal Picks a node offering `service` (round robin). */
-  _serviceTarget(service: 'n1ql' | 'capi' | 'mgmt'): HttpTarget | null {
+  serviceTarget(service: ServiceName): HttpTarget | null {
     const topo = this.topology;
     if (!topo) return null;
     const list = topo.nodesWith(service, this.spec.tls);
@@ -1197,27 +828,6 @@ function failedStream(handler: RowsHandler, err: unknown): StreamControl {
 function failLater(to: KvReceiver | MultiCallback, err: CouchbaseError): undefined {
   process.nextTick(deliver, to, err, null);
   return undefined;
-}
-
-function buildTlsOptions(spec: ConnSpec): tls.ConnectionOptions {
-  const o = spec.options;
-  const out: tls.ConnectionOptions = {};
-  const read = (p: string, what: string): Buffer => {
-    try {
-      return fs.readFileSync(p);
-    } catch (err) {
-      throw new ArgumentError(`cannot read ${what} "${p}": ${(err as Error).message}`);
-    }
-  };
-  if (o.truststorepath) out.ca = read(o.truststorepath, 'truststorepath');
-  if (o.certpath) {
-    if (o.keypath) {
-      out.cert = read(o.certpath, 'certpath');
-      out.key = read(o.keypath, 'keypath');
-    } else if (!o.truststorepath) out.ca = read(o.certpath, 'certpath');
-  }
-  if (o.ssl === 'no_verify') out.rejectUnauthorized = false;
-  return out;
 }
 
 export { opSpec };

@@ -1,9 +1,9 @@
 // N1QL: the query object the flavours share, and the request that streams its rows.
-import type { Engine } from '../engine';
 import { ArgumentError, HTTPError, N1QLError, type CouchbaseError, type N1QLErrorEntry } from '../errors';
 import type { MutationToken } from '../results';
 import { secondsToMs } from '../connstr';
 import { StreamRequest, type RowsHandler, type StreamControl } from './stream';
+import type { ServiceHost } from './host';
 
 export const CONSISTENCY_NONE = 'not_bounded';
 export const CONSISTENCY_REQUEST = 'request_plus';
@@ -145,7 +145,7 @@ export type PreparedCache = Map<string, { name: string; plan?: string }>;
 // Plan errors that mean the cached prepared statement is gone or stale: re-prepare once.
 const STALE_PREPARED = new Set([4040, 4050, 4070]);
 
-export function runN1QL(engine: Engine, query: N1QLQuery | string, handler: RowsHandler, cache: PreparedCache): StreamControl {
+export function runN1QL(engine: ServiceHost, query: N1QLQuery | string, handler: RowsHandler, cache: PreparedCache): StreamControl {
   const q = typeof query === 'string' ? new N1QLQuery(query) : query;
   const defaultTimeout = engine.options.n1ql_timeout;
   const timeoutS = q.timeout ?? defaultTimeout;

@@ -1,10 +1,10 @@
 // What N1QL and views share: the handler contract, the control handed back to the caller, and
 // the request that wires an HTTP response through the row parser to the handler.
 import createDebug from 'debug';
-import type { Engine } from '../engine';
 import { CancelledError, CouchbaseError, HTTPError, NetworkError, NotSupportedError } from '../errors';
 import { httpStream, type HttpControl, type HttpTarget } from '../http';
 import { RowParseError, RowStreamParser } from './row-parser';
+import type { ServiceHost } from './host';
 
 const debug = createDebug('deferbase:engine:stream');
 
@@ -39,8 +39,6 @@ export interface StreamRequestSpec {
   errorOf(status: number, meta: Record<string, unknown>): CouchbaseError | null;
   /** Error for a non-JSON / unparsable body with this HTTP status. */
   errorForBadBody(status: number, text: string): CouchbaseError;
-  /** Optional hook between parser and handler (views include_docs). */
-  transformRows?(rows: unknown[], resume: (rows: unknown[]) => void, fail: (err: CouchbaseError) => void): boolean;
 }
 
 export class StreamRequest implements StreamControl {
@@ -49,21 +47,19 @@ export class StreamRequest implements StreamControl {
   private paused = false;
   private cancelled = false;
   private untrack: (() => void) | null = null;
-  /** Pauses the socket on behalf of transformRows, separately from the user's pause(). */
-  private innerPause = 0;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly host: ServiceHost,
     private readonly spec: StreamRequestSpec,
     private readonly handler: RowsHandler,
   ) {}
 
   start(): this {
-    this.untrack = this.engine._trackStream(this);
-    this.engine._whenConnected((err) => {
+    this.untrack = this.host.trackStream(this);
+    this.host.whenConnected((err) => {
       if (this.done) return;
       if (err) return this.fail(err);
-      const target = this.engine._serviceTarget(this.spec.service);
+      const target = this.host.serviceTarget(this.spec.service);
       if (!target) {
         return this.fail(new NotSupportedError(`no node of the cluster runs the ${this.spec.service === 'n1ql' ? 'query (n1ql)' : 'views (capi)'} service`));
       }
@@ -79,29 +75,10 @@ export class StreamRequest implements StreamControl {
     let textBody: Buffer[] | null = null;
     let failed = false;
     const deliver = (rows: unknown[]): void => {
-      if (this.done) return;
-      if (spec.transformRows) {
-        this.innerPause++;
-        this.applyPause();
-        const took = spec.transformRows(
-          rows,
-          (out) => {
-            if (this.done) return;
-            this.innerPause--;
-            this.handler.onRows(out);
-            this.applyPause();
-            this.drainEnd();
-          },
-          (err) => this.fail(err),
-        );
-        if (took) return;
-        this.innerPause--;
-        this.applyPause();
-      }
-      this.handler.onRows(rows);
+      if (!this.done) this.handler.onRows(rows);
     };
     debug('%s %s on %s:%d', spec.method, spec.path, target.host, target.port);
-    this.http = httpStream(this.engine._agents, target, spec.method, spec.path, this.engine.auth, spec.body, spec.contentType, spec.timeoutMs, {
+    this.http = httpStream(this.host.agents, target, spec.method, spec.path, this.host.auth, spec.body, spec.contentType, spec.timeoutMs, {
       onResponse: (s, headers) => {
         status = s;
         const ct = String(headers['content-type'] ?? '');
@@ -130,8 +107,7 @@ export class StreamRequest implements StreamControl {
         }
         const err = spec.errorOf(status, meta);
         if (err) return this.fail(err);
-        this.endMeta = meta;
-        this.drainEnd();
+        this.finishWith(() => this.handler.onDone(meta));
       },
       onError: (err) => {
         if (this.cancelled) return;
@@ -143,18 +119,9 @@ export class StreamRequest implements StreamControl {
     this.applyPause();
   }
 
-  private endMeta: Record<string, unknown> | null = null;
-
-  /** onDone waits for rows still held by transformRows. */
-  private drainEnd(): void {
-    if (this.endMeta === null || this.innerPause > 0 || this.done) return;
-    const meta = this.endMeta;
-    this.finishWith(() => this.handler.onDone(meta));
-  }
-
   private applyPause(): void {
     if (!this.http) return;
-    if (this.paused || this.innerPause > 0) this.http.pause();
+    if (this.paused) this.http.pause();
     else this.http.resume();
   }
 

@@ -1,10 +1,10 @@
 // Views (MapReduce over the capi port): query options encoded as the server expects them, and
 // the request that streams rows (with include_docs fetched over KV, like the Python SDK does).
-import type { Engine } from '../engine';
 import { ArgumentError, ViewError, type CouchbaseError } from '../errors';
 import { secondsToMs } from '../connstr';
 import { StreamRequest, type RowsHandler, type StreamControl } from './stream';
-import type { MultiResult } from '../results';
+import { DocsAttacher } from './include-docs';
+import type { ServiceHost } from './host';
 
 export const STALE_OK = 'ok';
 export const STALE_UPDATE_AFTER = 'update_after';
@@ -175,7 +175,7 @@ export function encodeViewQuery(params: ViewQueryOptions | null | undefined): En
   return { query: parts.join('&'), body, includeDocs, development, timeout };
 }
 
-export function runView(engine: Engine, ddoc: string, view: string, params: ViewQueryOptions | null | undefined, handler: RowsHandler): StreamControl {
+export function runView(engine: ServiceHost, ddoc: string, view: string, params: ViewQueryOptions | null | undefined, handler: RowsHandler): StreamControl {
   if (typeof ddoc !== 'string' || ddoc.length === 0) throw new ArgumentError('view query needs a design document name');
   if (typeof view !== 'string' || view.length === 0) throw new ArgumentError('view query needs a view name');
   const enc = encodeViewQuery(params);
@@ -183,6 +183,8 @@ export function runView(engine: Engine, ddoc: string, view: string, params: View
   if (enc.development && !name.startsWith('dev_')) name = `dev_${name}`;
   const path = `/${encodeURIComponent(engine.bucket)}/_design/${encodeURIComponent(name)}/_view/${encodeURIComponent(view)}${enc.query ? `?${enc.query}` : ''}`;
   const stopOnError = (params as ViewQueryOptions | undefined)?.on_error === 'stop' || (params as ViewQueryOptions | undefined)?.onError === 'stop';
+  // A row whose document is gone gets the failed result (success false, `error` set).
+  const docs = enc.includeDocs ? new DocsAttacher(engine, 'error', handler) : null;
   const req = new StreamRequest(
     engine,
     {
@@ -218,23 +220,12 @@ export function runView(engine: Engine, ddoc: string, view: string, params: View
         e.httpStatus = status;
         return e;
       },
-      transformRows: enc.includeDocs
-        ? (rows, resume, fail): boolean => {
-            const ids: string[] = [];
-            for (const r of rows as ViewRow[]) if (typeof r.id === 'string') ids.push(r.id);
-            if (ids.length === 0) return false;
-            engine.kvMulti('get', [...new Set(ids)], { quiet: false }, (err, multi: MultiResult | null) => {
-              if (err) return fail(err as CouchbaseError);
-              for (const r of rows as ViewRow[]) if (typeof r.id === 'string') r.doc = multi!.get(r.id);
-              resume(rows);
-            });
-            return true;
-          }
-        : undefined,
     },
-    handler,
-  );
-  return req.start();
+    docs ?? handler,
+  ).start();
+  if (docs === null) return req;
+  docs.attach(req);
+  return docs;
 }
 
 /**
