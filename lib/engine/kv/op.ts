@@ -1,31 +1,11 @@
-// One KV operation in flight, and the types of where its outcome goes. A KvOp is its own
-// pending entry (on the connection) and its own deadline node: the hot path allocates nothing
-// else per operation.
+// One KV operation in flight. A KvOp is its own pending entry (on the connection), its own
+// deadline node and its own cancel handle: the hot path allocates nothing else per operation.
 import type { Packet } from '../../protocol/packet';
 import type { KvConnection, PendingRequest } from '../connection';
 import type { DeadlineNode, Expirable } from '../deadlines';
 import type { CouchbaseError } from '../errors';
-import type { MultiResult, Result } from '../results';
-import type { KvOptions, OpSpec } from './operations';
+import type { KvHandle, KvHandler, KvOptions, OpSpec } from './spec';
 
-export type KvCallback<R extends Result = Result> = (err: CouchbaseError | null, result: R | null) => void;
-export type MultiCallback = (err: CouchbaseError | null, result: MultiResult | null) => void;
-
-/**
- * Receives a KV operation's outcome, in place of a callback (see dispatchKv): an object the
- * caller already has for the call, such as its Deferred, so the call needs no closure.
- */
-export interface KvHandler<R extends Result = Result> {
-  kvDone(err: CouchbaseError | null, result: R | null): void;
-}
-
-/** Where an operation's outcome goes: a callback or a handler object. */
-export type KvReceiver = KvCallback | KvHandler;
-
-/** What `engine.kv()` returns: `cancel()` removes a pending operation and fails it with CancelledError. */
-export interface KvHandle {
-  cancel(): void;
-}
 
 /** For calls that have already failed (or finished) when kv() returns: nothing left to cancel. */
 export const SETTLED: KvHandle = { cancel() {} };
@@ -62,7 +42,7 @@ export class KvOp implements PendingRequest, Expirable, KvHandle {
     readonly key: string,
     readonly opts: KvOptions,
     readonly frame: Buffer,
-    readonly cb: KvReceiver,
+    readonly cb: KvHandler,
   ) {}
   onPacket(p: Packet, conn: KvConnection): boolean {
     this.kv.onReply(this, p, conn);

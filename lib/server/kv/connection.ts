@@ -12,6 +12,7 @@ import { KvRequest, RequestReader } from './reader';
 import { Status } from '../../protocol/status';
 import { HelloFeature, decodeHelloFeatures } from '../../protocol/hello';
 import { decodeFrameInfos, RequestFrameId } from '../../protocol/framing';
+import { writeFlagsExtras, writeMutationToken } from '../../protocol/extras';
 import { StoreError, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type DocumentStore, type Item } from '../store';
 import type { Topology } from '../topology';
 import { Feat, HELLO_FEATURES } from './features';
@@ -308,7 +309,7 @@ export class KvConnection {
     let p = this.pos;
     const datatype = (this.features & Feat.JSON) !== 0 ? item.datatype : 0;
     writeHeader(slab, p, Magic.RESPONSE, req.opcode, keyLen, 4, datatype, 0, body, req.opaque, cas);
-    slab.writeUInt32BE(item.flags, p + 24);
+    writeFlagsExtras(slab, p + 24, item.flags);
     p += 28;
     if (keyLen !== 0) p += key.copy(slab, p);
     if (inline) {
@@ -332,8 +333,7 @@ export class KvConnection {
     const slab = this.reserve(24 + 16 + value.length);
     const p = this.pos;
     writeHeader(slab, p, Magic.RESPONSE, req.opcode, 0, 16, 0, 0, 16 + value.length, req.opaque, cas);
-    slab.writeBigUInt64BE(this.store!.vbucketUuid(vbucket), p + 24);
-    slab.writeBigUInt64BE(seqno, p + 32);
+    writeMutationToken(slab, p + 24, this.store!.vbucketUuid(vbucket), seqno);
     if (value.length !== 0) value.copy(slab, p + 40);
     this.pos = p + 40 + value.length;
   }

@@ -1,5 +1,6 @@
 // INCREMENT / DECREMENT: delta(8) initial(8) expiry(4) extras; the new value comes back as 8 bytes.
 import { Status } from '../../../protocol/status';
+import { decodeCounterExtras } from '../../../protocol/extras';
 import type { CommandHandler as Handler } from '../connection';
 
 export function counterWith(decrement: boolean): Handler {
@@ -10,8 +11,8 @@ export function counterWith(decrement: boolean): Handler {
     const id = c.docKey(req);
     if (id === undefined) return;
     if (c.frameOptions(req) === undefined) return;
-    const x = req.extras;
-    const { item, value } = store.counter(id, x.readBigUInt64BE(0), x.readBigUInt64BE(8), x.readUInt32BE(16), decrement, req.cas);
+    const x = decodeCounterExtras(req.extras);
+    const { item, value } = store.counter(id, x.delta, x.initial, x.expiry, decrement, req.cas);
     c.mutated = true;
     if (quiet) return;
     const out = Buffer.allocUnsafe(8);

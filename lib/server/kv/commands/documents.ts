@@ -1,6 +1,7 @@
 // Document commands: reads (GET family, GET_REPLICA, GAT, TOUCH, GET_LOCKED, UNLOCK, GET_META)
 // and writes (SET/ADD/REPLACE, DELETE, APPEND/PREPEND). Quiet variants share the loud handler.
 import { Status } from '../../../protocol/status';
+import { decodeExpiryExtras, decodeGetMetaRequestExtras, decodeLockExtras, encodeGetMetaExtras, readMutationExpiry, readMutationFlags } from '../../../protocol/extras';
 import type { CommandHandler as Handler } from '../connection';
 import { Feat } from '../features';
 import { StoreError, StoreStatus, DATATYPE_JSON, looksLikeJson, type Item } from '../../store';
@@ -45,7 +46,7 @@ export const getAndTouch: Handler = (c, req, quiet) => {
   if (id === undefined) return;
   let item: Item;
   try {
-    item = store.touch(id, req.extras.readUInt32BE(0));
+    item = store.touch(id, decodeExpiryExtras(req.extras));
   } catch (err) {
     if (quiet && err instanceof StoreError && err.status === StoreStatus.KEY_ENOENT) return;
     throw err;
@@ -60,7 +61,7 @@ export const touch: Handler = (c, req) => {
   if (req.extras.length !== 4) return c.respondStatus(req, Status.EINVAL);
   const id = c.docKey(req);
   if (id === undefined) return;
-  const item = store.touch(id, req.extras.readUInt32BE(0));
+  const item = store.touch(id, decodeExpiryExtras(req.extras));
   c.mutated = true;
   c.respondOk(req, item.cas);
 };
@@ -71,7 +72,7 @@ export const getLocked: Handler = (c, req) => {
   if (req.extras.length !== 0 && req.extras.length !== 4) return c.respondStatus(req, Status.EINVAL);
   const id = c.docKey(req);
   if (id === undefined) return;
-  const item = store.getLocked(id, req.extras.length === 4 ? req.extras.readUInt32BE(0) : 0);
+  const item = store.getLocked(id, decodeLockExtras(req.extras));
   c.respondItem(req, item, item.cas, EMPTY);
 };
 
@@ -92,13 +93,15 @@ export const getMeta: Handler = (c, req) => {
   if (id === undefined) return;
   const meta = store.meta(id);
   if (meta === undefined) return c.respondStatus(req, Status.KEY_ENOENT);
-  const v2 = req.extras.length === 1 && req.extras[0] === 2;
-  const extras = Buffer.alloc(v2 ? 21 : 20);
-  extras.writeUInt32BE(meta.deleted ? 1 : 0, 0);
-  extras.writeUInt32BE(meta.flags >>> 0, 4);
-  extras.writeUInt32BE(meta.expiry >>> 0, 8);
-  extras.writeBigUInt64BE(meta.seqno, 12);
-  if (v2) extras[20] = c.has(Feat.JSON) ? meta.datatype : 0;
+  // Version 2 (asked for with one extras byte) adds the datatype.
+  const v2 = decodeGetMetaRequestExtras(req.extras) === 2;
+  const extras = encodeGetMetaExtras({
+    deleted: meta.deleted,
+    flags: meta.flags,
+    expiry: meta.expiry,
+    seqno: meta.seqno,
+    datatype: v2 ? (c.has(Feat.JSON) ? meta.datatype : 0) : undefined,
+  });
   c.respond(req, Status.SUCCESS, meta.cas, extras, EMPTY, EMPTY, 0);
 };
 
@@ -119,8 +122,8 @@ export function storeWith(mode: 'upsert' | 'insert' | 'replace'): Handler {
     const value = req.copyValue();
     const datatype = (req.datatype & DATATYPE_JSON) !== 0 || looksLikeJson(value) ? DATATYPE_JSON : 0;
     const item = store.write(id, value, mode, {
-      flags: req.extras.readUInt32BE(0),
-      expiry: req.extras.readUInt32BE(4),
+      flags: readMutationFlags(req.extras),
+      expiry: readMutationExpiry(req.extras),
       cas: req.cas,
       datatype,
       preserveExpiry: opts.preserveTtl,

@@ -1,6 +1,7 @@
 // Session commands: HELLO, SASL, SELECT_BUCKET, and what a client reads about the cluster over
 // KV (cluster map, error map, collections manifest and ids).
 import { Status } from '../../../protocol/status';
+import { decodeErrorMapVersion, encodeCollectionIdExtras } from '../../../protocol/extras';
 import type { KvRequest } from '../reader';
 import type { CommandHandler as Handler, KvConnection } from '../connection';
 import { SaslSession, SASL_MECHANISMS } from '../sasl-session';
@@ -58,7 +59,7 @@ export const getClusterConfig: Handler = (c, req) => {
 
 export const getErrorMap: Handler = (c, req) => {
   if (req.value.length !== 2) return c.respondStatus(req, Status.EINVAL);
-  const v = req.value.readUInt16BE(0);
+  const v = decodeErrorMapVersion(req.value);
   if (v === 0) return c.respondStatus(req, Status.EINVAL);
   c.respondJson(req, errorMapJson(v));
 };
@@ -77,6 +78,6 @@ export const getCollectionId: Handler = (c, req) => {
   if (collection !== '' && collection !== '_default') {
     return c.respond(req, Status.UNKNOWN_COLLECTION, 0n, EMPTY, EMPTY, manifestUid, DATATYPE_JSON);
   }
-  const extras = Buffer.alloc(12); // manifest uid 0, collection id 0
-  c.respond(req, Status.SUCCESS, 0n, extras, EMPTY, EMPTY, 0);
+  // The default collection: manifest uid 0, collection id 0.
+  c.respond(req, Status.SUCCESS, 0n, encodeCollectionIdExtras(0n, 0), EMPTY, EMPTY, 0);
 };

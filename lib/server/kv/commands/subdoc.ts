@@ -2,15 +2,30 @@
 // Lookups support GET / EXISTS / GET_COUNT / whole-doc GET and the `$document` virtual xattr
 // (what the SDK uses for get-with-expiry); user xattrs do not exist here, so xattr lookups on
 // anything else report PATH_ENOENT. Mutations are all-or-nothing on a parsed copy.
-import { Opcode, Status, type Packet } from '../../../protocol';
+import { Opcode } from '../../../protocol/opcodes';
+import { Status } from '../../../protocol/status';
+import { ProtocolError, type Packet } from '../../../protocol/packet';
+import {
+  SUBDOC_MAX_SPECS as MAX_SPECS,
+  SPEC_TRUNCATED,
+  SubdocDocFlag,
+  SubdocPathFlag,
+  decodeSubdocMutationExtras,
+  encodeLookupResults,
+  encodeMutationFailure,
+  encodeMutationResults,
+  readLookupSpec,
+  readMutationSpec,
+  type LookupSpec,
+  type SubdocMutationExtras,
+} from '../../../protocol/subdoc';
 import { StoreError, DATATYPE_JSON, type DocumentStore, type Item } from '../../store';
 import type { CommandHandler, KvConnection, FrameOptions } from '../connection';
 
-const PATH_XATTR = 0x04;
-const PATH_MKDIR_P = 0x01;
-const DOC_MKDOC = 0x01;
-const DOC_ADD = 0x02;
-const MAX_SPECS = 16;
+const PATH_XATTR = SubdocPathFlag.XATTR;
+const PATH_MKDIR_P = SubdocPathFlag.MKDIR_P;
+const DOC_MKDOC = SubdocDocFlag.MKDOC;
+const DOC_ADD = SubdocDocFlag.ADD;
 const EMPTY = Buffer.alloc(0);
 
 type Segment = string | number;
@@ -165,15 +180,15 @@ export function subdocMultiLookup(c: KvConnection, req: Packet, store: DocumentS
   let doc: Json;
   let parsed = false;
   let docIsJson = true;
+  const spec: LookupSpec = { opcode: 0, flags: 0, path: EMPTY };
   let p = 0;
   while (p < v.length) {
-    if (p + 4 > v.length || results.length === MAX_SPECS) return c.respondStatus(req, Status.EINVAL);
-    const op = v[p];
-    const flags = v[p + 1];
-    const plen = v.readUInt16BE(p + 2);
-    if (p + 4 + plen > v.length) return c.respondStatus(req, Status.EINVAL);
-    const path = v.subarray(p + 4, p + 4 + plen).toString('utf8');
-    p += 4 + plen;
+    if (results.length === MAX_SPECS) return c.respondStatus(req, Status.EINVAL);
+    p = readLookupSpec(v, p, spec);
+    if (p === SPEC_TRUNCATED) return c.respondStatus(req, Status.EINVAL);
+    const op = spec.opcode;
+    const flags = spec.flags;
+    const path = spec.path.toString('utf8');
     try {
       let value: Buffer = EMPTY;
       if (op === Opcode.GET && (flags & PATH_XATTR) === 0) {
@@ -209,18 +224,8 @@ export function subdocMultiLookup(c: KvConnection, req: Packet, store: DocumentS
       results.push({ status: err.status, value: EMPTY });
     }
   }
-  let size = 0;
-  for (const r of results) size += 6 + r.value.length;
-  const body = Buffer.allocUnsafe(size);
-  let o = 0;
-  let failed = false;
-  for (const r of results) {
-    if (r.status !== Status.SUCCESS) failed = true;
-    body.writeUInt16BE(r.status, o);
-    body.writeUInt32BE(r.value.length, o + 2);
-    o += 6 + r.value.copy(body, o + 6);
-  }
-  c.respond(req, failed ? Status.SUBDOC_MULTI_PATH_FAILURE : Status.SUCCESS, store.isLocked(item) ? 0xffffffffffffffffn : item.cas, EMPTY, EMPTY, body, 0);
+  const failed = results.some((r) => r.status !== Status.SUCCESS);
+  c.respond(req, failed ? Status.SUBDOC_MULTI_PATH_FAILURE : Status.SUCCESS, store.isLocked(item) ? 0xffffffffffffffffn : item.cas, EMPTY, EMPTY, encodeLookupResults(results), 0);
 }
 
 interface MutationSpec {
@@ -228,6 +233,16 @@ interface MutationSpec {
   flags: number;
   path: string;
   value: string;
+}
+
+/** The multi-mutation extras, or undefined when their length is not one the layout allows. */
+function mutationExtrasOf(x: Buffer): SubdocMutationExtras | undefined {
+  try {
+    return decodeSubdocMutationExtras(x);
+  } catch (err) {
+    if (err instanceof ProtocolError) return undefined;
+    throw err;
+  }
 }
 
 function applyMutation(root: { doc: Json }, spec: MutationSpec): Buffer | undefined {
@@ -319,46 +334,21 @@ function applyMutation(root: { doc: Json }, spec: MutationSpec): Buffer | undefi
 }
 
 export function subdocMultiMutation(c: KvConnection, req: Packet, store: DocumentStore, id: string, opts: FrameOptions): void {
-  const x = req.extras;
-  let expiry = 0;
-  let flags: number | undefined;
-  let docFlags = 0;
-  switch (x.length) {
-    case 0:
-      break;
-    case 1:
-      docFlags = x[0];
-      break;
-    case 4:
-    case 5:
-      expiry = x.readUInt32BE(0);
-      if (x.length === 5) docFlags = x[4];
-      break;
-    case 8:
-    case 9:
-      expiry = x.readUInt32BE(0);
-      flags = x.readUInt32BE(4);
-      if (x.length === 9) docFlags = x[8];
-      break;
-    default:
-      return c.respondStatus(req, Status.EINVAL);
-  }
+  const x = mutationExtrasOf(req.extras);
+  if (x === undefined) return c.respondStatus(req, Status.EINVAL);
+  const expiry = x.expiry ?? 0;
+  const flags = x.flags;
+  const docFlags = x.docFlags ?? 0;
   if ((docFlags & DOC_MKDOC) !== 0 && (docFlags & DOC_ADD) !== 0) return c.respondStatus(req, Status.EINVAL);
   const specs: MutationSpec[] = [];
   const v = req.value;
+  const raw = { opcode: 0, flags: 0, path: EMPTY, value: EMPTY };
   let p = 0;
   while (p < v.length) {
-    if (p + 8 > v.length || specs.length === MAX_SPECS) return c.respondStatus(req, Status.EINVAL);
-    const plen = v.readUInt16BE(p + 2);
-    const vlen = v.readUInt32BE(p + 4);
-    if (p + 8 + plen + vlen > v.length) return c.respondStatus(req, Status.EINVAL);
-    specs.push({
-      op: v[p],
-      flags: v[p + 1],
-      path: v.subarray(p + 8, p + 8 + plen).toString('utf8'),
-      value: v.subarray(p + 8 + plen, p + 8 + plen + vlen).toString('utf8'),
-    });
-    p += 8 + plen + vlen;
+    if (specs.length === MAX_SPECS) return c.respondStatus(req, Status.EINVAL);
+    p = readMutationSpec(v, p, raw);
+    if (p === SPEC_TRUNCATED) return c.respondStatus(req, Status.EINVAL);
+    specs.push({ op: raw.opcode, flags: raw.flags, path: raw.path.toString('utf8'), value: raw.value.toString('utf8') });
   }
   if (specs.length === 0) return c.respondStatus(req, Status.EINVAL);
 
@@ -394,10 +384,7 @@ export function subdocMultiMutation(c: KvConnection, req: Packet, store: Documen
       if (out !== undefined) outputs.push({ index: i, value: out });
     } catch (err) {
       if (!(err instanceof PathError)) throw err;
-      const body = Buffer.allocUnsafe(3);
-      body[0] = i;
-      body.writeUInt16BE(err.status, 1);
-      return c.respond(req, Status.SUBDOC_MULTI_PATH_FAILURE, 0n, EMPTY, EMPTY, body, 0);
+      return c.respond(req, Status.SUBDOC_MULTI_PATH_FAILURE, 0n, EMPTY, EMPTY, encodeMutationFailure(i, err.status), 0);
     }
   }
   const value = Buffer.from(JSON.stringify(root.doc));
@@ -415,17 +402,7 @@ export function subdocMultiMutation(c: KvConnection, req: Packet, store: Documen
     if (err instanceof StoreError) return c.respondStatus(req, err.status);
     throw err;
   }
-  let size = 0;
-  for (const o of outputs) size += 7 + o.value.length;
-  const body = Buffer.allocUnsafe(size);
-  let o = 0;
-  for (const out of outputs) {
-    body[o] = out.index;
-    body.writeUInt16BE(Status.SUCCESS, o + 1);
-    body.writeUInt32BE(out.value.length, o + 3);
-    o += 7 + out.value.copy(body, o + 7);
-  }
-  c.respondMutation(req, item.cas, item.vbucket, item.seqno, body);
+  c.respondMutation(req, item.cas, item.vbucket, item.seqno, encodeMutationResults(outputs));
 }
 
 export const subdocLookup: CommandHandler = (c, req) => {
