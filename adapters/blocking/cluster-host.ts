@@ -1,9 +1,9 @@
 // Runs an embedded cluster inside a worker thread for the blocking flavour: a caller that
 // blocks in Atomics.wait cannot also serve the cluster's sockets, so the cluster must live on
-// a thread that never blocks. Requests arrive through the blocking channel (see
-// adapters/blocking/channel.ts); this module only knows how to answer them.
-import type { Reply } from '../blocking/channel';
-import { clusterOptionsFor, SampleLoader, type EmbeddedOptions, type SampleName } from './embedded';
+// a thread that never blocks. Requests arrive through the channel (lib/sync-rpc); this module
+// only knows how to answer them.
+import type { Reply } from '../../lib/sync-rpc';
+import { clusterOptionsFor, SampleLoader, type EmbeddedOptions, type SampleName } from '../common/embedded';
 import type { Cluster } from '../../lib/server';
 
 export function createClusterHost(): { handle(method: string, args: unknown[], reply: Reply): void; stop(cb: () => void): void } {

@@ -1,6 +1,6 @@
 // The blocking channel's codec: what crosses the thread boundary comes back as what it was.
 import { expect } from 'chai';
-import { ClassRegistry, Decoder, Encoder, JsonText } from '../../adapters/blocking/codec';
+import { ClassRegistry, Decoder, Encoder, JsonText } from '../../lib/sync-rpc/codec';
 import { MultiResult, NotFoundError, N1QLError, N1QLQuery, ValueResult, OperationResult } from '../../lib/index';
 import * as shared from '../../lib/index';
 

@@ -1,7 +1,7 @@
 // The blocking channel's spin policy: spin about as long as answers take, stop when spinning
 // does not pay, try again later.
 import { expect } from 'chai';
-import { AdaptiveSpin } from '../../adapters/blocking/channel';
+import { AdaptiveSpin } from '../../lib/sync-rpc/adaptive-spin';
 
 const { TRIAL, OFF_MIN, OFF_MAX, MIN_MS, P90_FACTOR } = AdaptiveSpin;
 
