@@ -34,6 +34,16 @@ import type { BuildContext, KvCallback, KvHandler, KvOptions, OpSpec } from './s
 /** Longest key Couchbase accepts, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 250;
 
+/** Where route() stamps a request header's fields into the frame start() built. */
+const enum Header {
+  DATATYPE = 5,
+  VBUCKET = 6,
+  OPAQUE = 12,
+}
+
+/** A NOT_MY_VBUCKET body that starts with '{' is the node's cluster map. */
+const OPEN_BRACE = 0x7b;
+
 export class KvDispatcher implements KvHost {
   readonly opTimeoutMs: number;
   readonly buildCtx: BuildContext;
@@ -170,10 +180,10 @@ export class KvDispatcher implements KvHost {
     }
     op.opaque = nextOpaque();
     const frame = op.frame;
-    frame.writeUInt32BE(op.opaque, 12);
-    frame.writeUInt16BE(op.vbucket, 6);
+    frame.writeUInt32BE(op.opaque, Header.OPAQUE);
+    frame.writeUInt16BE(op.vbucket, Header.VBUCKET);
     // A server that did not acknowledge HELLO JSON rejects datatype JSON with EINVAL.
-    if (!conn.json && frame[5] !== 0) frame[5] = 0;
+    if (!conn.json && frame[Header.DATATYPE] !== 0) frame[Header.DATATYPE] = 0;
     op.conn = conn;
     op.attempts++;
     conn.send(op, frame);
@@ -195,7 +205,7 @@ export class KvDispatcher implements KvHost {
     op.lastStatus = status;
     if (status === Status.NOT_MY_VBUCKET) {
       let adopted = false;
-      if (p.value.length > 0 && p.value[0] === 0x7b) adopted = this.host.applyConfigText(p.value.toString('utf8'), conn.host);
+      if (p.value.length > 0 && p.value[0] === OPEN_BRACE) adopted = this.host.applyConfigText(p.value.toString('utf8'), conn.host);
       if (!adopted) this.host.requestConfig(true);
       // Immediately when the map moved; otherwise back off so a confused node is not hammered.
       if (adopted && this.host.options.retry_nmv_imm) return this.route(op);
