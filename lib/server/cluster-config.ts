@@ -1,21 +1,25 @@
 // The config JSON clients bootstrap from (PROTOCOL.md §4): terse bucket configs (CCCP, REST
 // /pools/default/b/<b>, NOT_MY_VBUCKET bodies, pushes) and the global GCCCP config.
 import type { Topology } from './topology';
+import type { ServiceDef, ServiceName } from './services';
 
-export interface NodePorts {
-  kv: number;
-  mgmt: number;
-  n1ql?: number;
-  capi?: number;
-}
+/** A node's ports: KV, management, and one per HTTP service it runs (services.ts). */
+export type NodePorts = { kv: number; mgmt: number } & { [S in ServiceName]?: number };
 
 /** What the config is built from; the cluster implements it. */
 export interface ConfigSource {
   readonly host: string;
   readonly topology: Topology;
+  /** The HTTP services the nodes run. */
+  readonly services: readonly ServiceDef[];
   ports(node: number): NodePorts;
   /** A bucket's type and replica count when they differ from the cluster's (buckets-admin.ts). */
   settingsOf?(bucket: string): { readonly bucketType: 'membase' | 'memcached'; readonly replicaNumber: number } | undefined;
+}
+
+/** The port of `service` on a node, when it runs there. */
+export function servicePort(ports: NodePorts, service: ServiceDef): number | undefined {
+  return ports[service.name as ServiceName];
 }
 
 const BUCKET_CAPABILITIES = ['collections', 'durableWrite', 'couchapi', 'dcp', 'cbhello', 'touch', 'cccp', 'nodesExt', 'xattr'];
@@ -24,8 +28,10 @@ function nodesExt(src: ConfigSource, thisNode: number): Record<string, unknown>[
   return src.topology.members.map((id) => {
     const p = src.ports(id);
     const services: Record<string, number> = { kv: p.kv, mgmt: p.mgmt };
-    if (p.capi !== undefined) services.capi = p.capi;
-    if (p.n1ql !== undefined) services.n1ql = p.n1ql;
+    for (const svc of src.services) {
+      const port = servicePort(p, svc);
+      if (port !== undefined) services[svc.name] = port;
+    }
     const ext: Record<string, unknown> = { services, hostname: src.host };
     if (id === thisNode) ext.thisNode = true;
     return ext;
@@ -33,11 +39,12 @@ function nodesExt(src: ConfigSource, thisNode: number): Record<string, unknown>[
 }
 
 function clusterCapabilities(src: ConfigSource): Record<string, unknown> {
-  const anyQuery = src.topology.members.some((id) => src.ports(id).n1ql !== undefined);
-  return {
-    clusterCapabilitiesVer: [1, 0],
-    clusterCapabilities: anyQuery ? { n1ql: ['costBasedOptimizer', 'indexAdvisor', 'javaScriptFunctions', 'inlineFunctions'] } : {},
-  };
+  const capabilities: Record<string, readonly string[]> = {};
+  for (const svc of src.services) {
+    if (svc.clusterCapabilities === undefined) continue;
+    if (src.topology.members.some((id) => servicePort(src.ports(id), svc) !== undefined)) capabilities[svc.name] = svc.clusterCapabilities;
+  }
+  return { clusterCapabilitiesVer: [1, 0], clusterCapabilities: capabilities };
 }
 
 /** Terse bucket config as node `thisNode` serves it. */

@@ -8,7 +8,7 @@ import type { HttpServiceFactory, HttpServiceHandler, ServerClock, ServiceContex
 import { systemClock } from './clock';
 import { DocumentStore } from './store';
 import { Topology } from './topology';
-import { KvNode, type ClusterCore, type DurableLog } from './kv-node';
+import { KvNode, type ClusterCore, type DurableLog } from './kv/node';
 import { handleMgmt, type MgmtCore } from './mgmt';
 import { bucketConfig, type NodePorts } from './cluster-config';
 import { DiskLog, type FsyncPolicy } from './persistence';
@@ -20,6 +20,7 @@ import { ServiceCounters, countedService } from './stats/service-counters';
 import { UiSessions } from './console/sessions';
 import { defaultConsoleDir } from './console/static';
 import type { ConsoleCore } from './console/core';
+import { chooseServices, type ServiceChoice, type ServiceDef, type ServiceName } from './services';
 
 const debug = createDebug('deferbase:server');
 
@@ -54,9 +55,11 @@ export interface ClusterOptions {
    * good record around them (reported on stderr, the damaged file kept as `*.corrupt`).
    */
   strictRecovery?: boolean;
-  /** N1QL service factory; `null` turns the default off. */
+  /** HTTP services by name (`n1ql`, `capi`): a factory replaces the default, `null` turns it off. */
+  services?: ServiceChoice;
+  /** N1QL service factory; `null` turns the default off (same as `services.n1ql`). */
   queryService?: HttpServiceFactory | null;
-  /** Views service factory; `null` turns the default off. */
+  /** Views service factory; `null` turns the default off (same as `services.capi`). */
   viewsService?: HttpServiceFactory | null;
   /** Address every listener binds and the config advertises (default 127.0.0.1). */
   host?: string;
@@ -109,9 +112,6 @@ class ServiceListener {
 }
 
 export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
-  /** Factories used when Cluster.start() is not given one (set by deferbase/server). */
-  static defaults: { queryService?: HttpServiceFactory; viewsService?: HttpServiceFactory } = {};
-
   readonly host: string;
   readonly topology: Topology;
   readonly clock: ServerClock;
@@ -119,6 +119,8 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   readonly startedAt: number;
   log: DurableLog | undefined;
   readonly configStreams = new Set<{ bucket: string; node: number; res: http.ServerResponse }>();
+  /** The HTTP services every node runs (services.ts), as the options chose them. */
+  readonly services: readonly ServiceDef[];
 
   /** Web console sessions (POST /uilogin), accepted by the management API beside Basic auth. */
   readonly sessions: UiSessions;
@@ -140,8 +142,8 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   private readonly kvNodes: KvNode[] = [];
   private readonly mgmtServers: http.Server[] = [];
   private readonly nodePorts: NodePorts[] = [];
-  private readonly queryListeners: Array<ServiceListener | undefined> = [];
-  private readonly viewListeners: Array<ServiceListener | undefined> = [];
+  /** Per node: its service listeners by service name. */
+  private readonly serviceListeners: Array<Map<string, ServiceListener>> = [];
   private diskLog: DiskLog | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -150,6 +152,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     this.host = opts.host ?? '127.0.0.1';
     this.clock = opts.clock ?? systemClock;
     this.startedAt = this.clock.now();
+    this.services = chooseServices(opts);
     const numVBuckets = opts.numVBuckets ?? 1024;
     this.topology = new Topology(opts.nodes ?? 1, opts.replicas ?? 0, numVBuckets);
     this.sessions = new UiSessions(this.clock);
@@ -223,8 +226,6 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   /** Starts node `i`'s listeners: KV, management, and the query and views services. */
   private async startNode(i: number): Promise<void> {
     const opts = this.nodeOptions;
-    const queryFactory = opts.queryService === null ? undefined : opts.queryService ?? Cluster.defaults.queryService;
-    const viewsFactory = opts.viewsService === null ? undefined : opts.viewsService ?? Cluster.defaults.viewsService;
     {
       const node = new KvNode(this, i, { maxBodyLength: opts.maxBodyLength });
       this.kvNodes.push(node);
@@ -241,15 +242,13 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       const ports: NodePorts = { kv, mgmt };
       this.nodePorts.push(ports);
       const ctx = this.serviceContext(i);
-      if (queryFactory !== undefined) {
-        const listener = new ServiceListener(countedService(queryFactory(ctx), this.queryCounters), 'query');
-        this.queryListeners[i] = listener;
-        ports.n1ql = await listener.listen(this.host);
-      }
-      if (viewsFactory !== undefined) {
-        const listener = new ServiceListener(viewsFactory(ctx), 'views');
-        this.viewListeners[i] = listener;
-        ports.capi = await listener.listen(this.host);
+      const listeners = new Map<string, ServiceListener>();
+      this.serviceListeners.push(listeners);
+      for (const def of this.services) {
+        const handler = def.factory(ctx);
+        const listener = new ServiceListener(def.countedAsQuery === true ? countedService(handler, this.queryCounters) : handler, def.guard);
+        listeners.set(def.name, listener);
+        ports[def.name as ServiceName] = await listener.listen(this.host);
       }
     }
   }
@@ -366,7 +365,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     for (const s of this.configStreams) s.res.end();
     this.configStreams.clear();
     await Promise.all(this.kvNodes.map((n) => n.close()));
-    await Promise.all([...this.queryListeners, ...this.viewListeners].map((l) => l?.close()));
+    await Promise.all(this.serviceListeners.flatMap((listeners) => [...listeners.values()].map((l) => l.close())));
     await Promise.all(
       this.mgmtServers.map(
         (s) =>
@@ -423,8 +422,8 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     return this.settings.get(bucket);
   }
 
-  viewsHandler(node: number): ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined {
-    const l = this.viewListeners[node];
+  serviceHandler(node: number, service: ServiceName): ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined {
+    const l = this.serviceListeners[node]?.get(service);
     return l === undefined ? undefined : (req, res) => l.handler.handle(req, res);
   }
 

@@ -3,8 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DocumentStore } from './store';
 import type { ServiceUser } from './service-types';
-import { bucketConfig, globalConfig, DEFAULT_MANIFEST } from './cluster-config';
-import type { ClusterCore } from './kv-node';
+import { bucketConfig, globalConfig, servicePort, DEFAULT_MANIFEST } from './cluster-config';
+import type { ClusterCore } from './kv/node';
+import type { ServiceName } from './services';
 import type { ConsoleCore } from './console/core';
 import { otpNode } from './console/core';
 import { membershipOf, isBalanced } from './console/controller';
@@ -14,8 +15,8 @@ export interface MgmtCore extends ClusterCore, ConsoleCore {
   authenticate(authorization: string | undefined): ServiceUser | null;
   /** Streaming config listeners (/pools/default/bs/<b>), told on every topology change. */
   readonly configStreams: Set<{ bucket: string; node: number; res: ServerResponse }>;
-  /** Where /pools/default/buckets/<b>/ddocs goes when a views service runs on this node. */
-  viewsHandler(node: number): ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** The handler of `service` on a node, when it runs there (/pools/default/buckets/<b>/ddocs goes to capi). */
+  serviceHandler(node: number, service: ServiceName): ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -31,8 +32,7 @@ function userSees(user: ServiceUser, bucket: string): boolean {
 function nodeJson(core: MgmtCore, id: number, thisNode: number): Record<string, unknown> {
   const p = core.ports(id);
   const services = ['kv'];
-  if (p.n1ql !== undefined) services.push('n1ql');
-  if (p.capi !== undefined) services.push('index');
+  for (const svc of core.services) if (servicePort(p, svc) !== undefined) services.push(svc.mgmtName);
   const node: Record<string, unknown> = {
     hostname: `${core.host}:${p.mgmt}`,
     ports: { direct: p.kv },
@@ -134,7 +134,7 @@ export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessag
     if (parts.length >= 4 && parts[0] === 'pools' && parts[1] === 'default') {
       const store = bucketNamed(parts[3]);
       if (parts[2] === 'buckets' && parts.length === 5 && parts[4] === 'ddocs') {
-        const views = core.viewsHandler(thisNode);
+        const views = core.serviceHandler(thisNode, 'capi');
         if (store === undefined) return send(res, 404, 'Requested resource not found.\r\n');
         if (views !== undefined) return views(req, res);
         return send(res, 200, { rows: [] });

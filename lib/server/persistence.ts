@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
 import { StoreError, StoreStatus, type DocumentStore, type Item, type MetadataMap, type StoreLog, type Tombstone } from './store';
-import type { DurableLog } from './kv-node';
+import type { DurableLog } from './kv/node';
 import { encodeDelete, encodeSet, encodeVbuuids, LogFormat, scanLog, type Damage, type LogRecord } from './log-format';
 
 const debug = createDebug('deferbase:server');

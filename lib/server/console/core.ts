@@ -4,7 +4,7 @@ import type { ServiceUser } from '../service-types';
 import type { DocumentStore } from '../store';
 import type { Topology } from '../topology';
 import type { NodePorts } from '../cluster-config';
-import type { DurableLog } from '../kv-node';
+import type { DurableLog } from '../kv/node';
 import type { BucketHost } from '../buckets-admin';
 import type { StatsArchive } from '../stats/sampler';
 import type { UiSessions } from './sessions';
