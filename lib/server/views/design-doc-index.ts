@@ -88,6 +88,8 @@ export class DesignDocIndex {
   private timer: NodeJS.Timeout | null = null;
   readonly errors: MapErrorRecord[] = [];
   errorCount = 0;
+  /** Documents left out of the index for what they emitted, by id, until they change (query responses list them in `errors`). */
+  readonly refused = new Map<string, string>();
   lastBuild: BuildStats | undefined;
 
   constructor(
@@ -134,6 +136,7 @@ export class DesignDocIndex {
     this.lastBuild = previous.lastBuild;
     this.errors.push(...previous.errors);
     this.errorCount = previous.errorCount;
+    for (const [id, reason] of previous.refused) this.refused.set(id, reason);
     if (this.pending.size > 0) this.schedule();
   }
 
@@ -202,6 +205,7 @@ export class DesignDocIndex {
     const started = performance.now();
     const target = this.mutationSeq;
     this.pending.clear();
+    this.refused.clear();
     const perView: IndexRow[][] = this.order.map(() => []);
     const inflight: Array<{ batch: MapInput[]; result: Promise<MapOutput[]> }> = [];
     let docs = 0;
@@ -255,9 +259,10 @@ export class DesignDocIndex {
       const out = outputs[d];
       const id = batch[d].id;
       if (!out.ok) {
-        this.recordError(id, out.view, out.reason);
+        this.recordError(id, out.view, out.reason, out.limit);
         continue;
       }
+      if (this.refused.size > 0) this.refused.delete(id);
       for (let v = 0; v < out.rows.length; v++) {
         const flat = out.rows[v];
         const list = sink(v, id);
@@ -266,8 +271,9 @@ export class DesignDocIndex {
     }
   }
 
-  private recordError(docId: string, viewIndex: number, reason: string): void {
+  private recordError(docId: string, viewIndex: number, reason: string, limit: boolean): void {
     const view = this.order[viewIndex]?.name ?? '';
+    if (limit && (this.refused.size < MAX_ERRORS_KEPT || this.refused.has(docId))) this.refused.set(docId, reason);
     this.errorCount++;
     if (this.errors.length >= MAX_ERRORS_KEPT) this.errors.shift();
     this.errors.push({ docId, view, reason });
@@ -294,12 +300,15 @@ export class DesignDocIndex {
     for (const id of ids) {
       const doc = this.store.get(id);
       if (doc) inputs.push(mapInputOf(doc));
+      else this.refused.delete(id);
     }
     const outputs = this.order.length > 0 && inputs.length > 0 ? await this.sandbox.map(inputs) : [];
-    if (this.stopped) return;
+    if (this.disposed) return;
     const changes: Array<Map<string, IndexRow[]>> = this.order.map(() => new Map());
     for (const id of ids) for (const m of changes) m.set(id, []);
     this.file(inputs, outputs, (v, id) => changes[v].get(id)!);
+    // A batch that stopped the sandbox is reported, but the index stays as it was.
+    if (this.stopped) return;
     this.order.forEach((v, i) => v.apply(changes[i]));
   }
 }

@@ -186,6 +186,8 @@ export function runViewQuery(store: BucketStore, group: DesignDocIndex, view: Vi
   // A design document that failed answers from the index it has, and says why it stopped.
   const failed = group.failureText;
   if (failed !== undefined) errors.push({ from: 'local', reason: failed });
+  // Documents left out for what they emitted (too large, too many rows, too deep), as Couchbase reports them.
+  for (const reason of group.refused.values()) errors.push({ from: 'local', reason });
   const debug = args.debug ? () => debugInfo(group, view) : () => undefined;
   if (args.reduce) {
     return {

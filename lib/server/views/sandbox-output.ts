@@ -6,8 +6,14 @@
 import { ViewFunctionError } from './errors';
 import { MAX_EMIT_DEPTH } from './sandbox-limits';
 
-/** Rows one document produced: `rows[viewIndex]` is a flat [key, value, key, value, ...] list. */
-export type MapOutput = { readonly ok: true; readonly rows: unknown[][] } | { readonly ok: false; readonly view: number; readonly reason: string };
+/**
+ * Rows one document produced: `rows[viewIndex]` is a flat [key, value, key, value, ...] list. A
+ * failed document names the view whose map failed; `limit` is set when what it emitted broke
+ * one of Couchbase's limits (key size, bytes or rows per document, nesting).
+ */
+export type MapOutput =
+  | { readonly ok: true; readonly rows: unknown[][] }
+  | { readonly ok: false; readonly view: number; readonly reason: string; readonly limit: boolean };
 
 export class InvalidSandboxOutput extends Error {
   constructor(what: string) {
@@ -62,11 +68,12 @@ export function decodeMapOutput(text: string, docs: number, mapCount: number): M
     const v = flat[i + 1] as unknown;
     if (!isIndex(d, out.length) || d < last) throw new InvalidSandboxOutput('document index');
     last = d;
-    if (v === -1) {
+    if (v === -1 || v === -2) {
       const reason = flat[i + 2] as unknown;
       const view = flat[i + 3] as unknown;
       if (typeof reason !== 'string' || !isIndex(view, Math.max(1, mapCount))) throw new InvalidSandboxOutput('error entry');
-      out[d] = { ok: false, view, reason };
+      if (!out[d].ok) throw new InvalidSandboxOutput('two error entries');
+      out[d] = { ok: false, view, reason, limit: v === -2 };
       continue;
     }
     if (!isIndex(v, mapCount)) throw new InvalidSandboxOutput('view index');

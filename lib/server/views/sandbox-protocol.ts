@@ -36,7 +36,8 @@ export type SandboxRequest = InitRequest | MapRequest | ReduceRequest;
 /**
  * `init`: `errors[i]` is '' or why function i (maps first, then reduces) did not compile.
  * `map`: `text` is JSON `[processed, docIndex, viewIndex, key, value, ...]` (a failed document is
- * `docIndex, -1, reason, viewIndex`) and `timeouts` counts documents stopped at the time limit.
+ * `docIndex, -1, reason, viewIndex` when its map threw or timed out, `-2` when what it emitted
+ * broke a limit) and `timeouts` counts documents stopped at the time limit.
  * `reduce`: `text` is a JSON list of reductions, or `!reason`.
  */
 export type SandboxReply =

@@ -197,7 +197,7 @@ export const RUNNER_SOURCE = String.raw`
   // __input: [firstIndex, meta, type, doc, meta, type, doc, ...] with meta [id, rev, seq, vb,
   // expiration, flags] and type 0 (JSON) or 1 (base64 text). Result: JSON
   // [processed, docIndex, viewIndex, key, value, ...], where a failed document is
-  // docIndex, -1, reason, viewIndex and keeps none of its rows. A batch stops early once its
+  // docIndex, -1 or -2, reason, viewIndex and keeps none of its rows. A batch stops early once its
   // output passes the budget; the host resends the rest.
   // A runner called again from user code (it is a global) would reset the state of the batch.
   var running = false;
@@ -246,7 +246,9 @@ export const RUNNER_SOURCE = String.raw`
           break;
         }
       }
-      out += failed === '' ? docOut : ',' + d + ',-1,' + enc(failed) + ',' + failedView;
+      // -2 marks a document refused for what it emitted (a limit), -1 one whose map threw.
+      if (failed !== '') out += ',' + d + (docError !== '' ? ',-2,' : ',-1,') + enc(failed) + ',' + failedView;
+      else out += docOut;
       processed = d + 1;
       if (out.length > ${MAP_OUTPUT_BUDGET_CHARS}) break;
     }

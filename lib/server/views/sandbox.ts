@@ -151,7 +151,11 @@ export class ViewSandbox {
     this.failureListeners.push(listener);
   }
 
-  /** Runs every map function over `docs`; one MapOutput per document, in order. Rejects with SandboxFailedError. */
+  /**
+   * Runs every map function over `docs`; one MapOutput per document, in order. When the batch
+   * makes the sandbox fail (too many documents past the time limit) the outputs stop at the
+   * document that did it; a sandbox that had already failed rejects with SandboxFailedError.
+   */
   async map(docs: readonly MapInput[]): Promise<MapOutput[]> {
     const out: MapOutput[] = [];
     let from = 0;
@@ -177,7 +181,9 @@ export class ViewSandbox {
       from += outputs.length;
       this.timeouts += reply.timeouts;
       if (this.timeouts >= this.maxTimeouts) {
-        throw this.fail(`its map functions ran past the time limit of ${this.timeoutMs} ms on ${this.timeouts} documents`);
+        // The documents mapped so far (the timed-out ones among them) are still reported.
+        this.fail(`its map functions ran past the time limit of ${this.timeoutMs} ms on ${this.timeouts} documents`);
+        break;
       }
     }
     return out;
