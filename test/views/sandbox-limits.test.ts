@@ -6,6 +6,7 @@ import http from 'node:http';
 import { Cluster } from '../../lib/server';
 import { Opcode, Status, vbucketOf } from '../../lib/protocol';
 import { createViewsServiceWith, designDocStatus, designDocsListing, putDesignDoc, viewMapErrors, waitForIndexes } from '../../lib/server/views';
+import { bucketViews } from '../../lib/server/views/bucket-views';
 import { RawClient } from '../server/raw-client';
 import { AUTH, putDesign, query, startViewsServer, type ViewsServer } from './helpers';
 
@@ -194,6 +195,22 @@ describe('views: design documents cannot crash or block the server', function ()
     expect(designDocStatus(s.store, 'nf')).to.deep.include({ state: 'failed', reason });
     const r = await query(s, 'nf', 'v');
     expect(r.json).to.deep.equal({ total_rows: 0, rows: [], errors: [{ from: 'local', reason }] });
+  });
+
+  it('ends an idle sandbox thread and starts it again, functions compiled, on the next update', async () => {
+    s = await startViewsServer({ options: { idleMs: 100 } });
+    s.putDoc('a', { n: 1 });
+    await putDesign(s, 'm', { v: { map: 'function (doc) { emit(doc.n, null); }', reduce: 'function (k, v) { return v.length; }' } });
+    expect((await query(s, 'm', 'v')).json.rows).to.deep.equal([{ key: null, value: 1 }]);
+    const sandbox = bucketViews(s.store).get('m')!.sandbox;
+    expect(sandbox.running).to.equal(true);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(sandbox.running).to.equal(false);
+    s.putDoc('b', { n: 2 });
+    expect((await query(s, 'm', 'v', { reduce: 'false' })).json.rows.map((r: any) => r.key)).to.deep.equal([1, 2]);
+    expect((await query(s, 'm', 'v')).json.rows).to.deep.equal([{ key: null, value: 2 }]);
+    expect(sandbox.running).to.equal(true);
+    expect(designDocStatus(s.store, 'm')?.state).to.equal('ready');
   });
 
   it('reports the rate of the last index build', async () => {

@@ -16,6 +16,7 @@ import type { BucketStore, StoredDoc } from '../service-types';
 import type { IndexRow } from './collation';
 import type { DesignDocument } from './design-docs';
 import { makeReducer } from './reduce';
+import { SortedRuns } from './sorted-runs';
 import { SandboxFailedError, type MapInput, type MapOutput, type ViewSandbox } from './sandbox';
 import { ViewIndex } from './view-index';
 
@@ -206,7 +207,7 @@ export class DesignDocIndex {
     const target = this.mutationSeq;
     this.pending.clear();
     this.refused.clear();
-    const perView: IndexRow[][] = this.order.map(() => []);
+    const perView = this.order.map(() => new SortedRuns());
     const inflight: Array<{ batch: MapInput[]; result: Promise<MapOutput[]> }> = [];
     let docs = 0;
     try {
@@ -220,7 +221,10 @@ export class DesignDocIndex {
       };
       const file = async () => {
         const { batch, result } = inflight.shift()!;
-        this.file(batch, await result, (v) => perView[v]);
+        const rows: IndexRow[][] = this.order.map(() => []);
+        this.file(batch, await result, (v) => rows[v]);
+        // Sorted now, while the sandbox maps the next batch.
+        rows.forEach((r, v) => perView[v].add(r));
         docs += batch.length;
       };
       if (this.order.length > 0) {
@@ -245,7 +249,7 @@ export class DesignDocIndex {
       // Stopped: the index keeps what was mapped before the failure.
     }
     if (this.disposed) return;
-    this.order.forEach((v, i) => v.load(perView[i]));
+    this.order.forEach((v, i) => v.load(perView[i].finish(), true));
     this.built = true;
     this.appliedSeq = target;
     const ms = performance.now() - started;

@@ -30,7 +30,7 @@ const debug = debugFactory('deferbase:views:sandbox');
 const WORKER_FILE = path.join(__dirname, 'sandbox-worker.js');
 /** Extra time the watchdog allows over the function limits (thread start-up on a loaded machine). */
 const GRACE_MS = 30_000;
-/** An idle sandbox thread ends after this long; the next request starts it again. */
+/** An idle sandbox thread ends after this long by default; the next request starts it again. */
 const IDLE_MS = 60_000;
 
 /** What a map function sees of one document. */
@@ -53,6 +53,8 @@ export interface SandboxOptions {
   memoryLimitMb?: number;
   /** Documents whose map may run past the time limit before the design document fails. */
   maxTimeouts?: number;
+  /** Milliseconds after which an idle sandbox thread ends (the next request starts it again). */
+  idleMs?: number;
 }
 
 /** The functions of one design document, in view order. */
@@ -96,6 +98,7 @@ export class ViewSandbox {
   readonly timeoutMs: number;
   readonly memoryLimitMb: number;
   readonly maxTimeouts: number;
+  readonly idleMs: number;
   readonly mapCount: number;
   /** Resolves once every function compiled; rejects with SandboxCompileError or SandboxFailedError. */
   readonly ready: Promise<void>;
@@ -120,6 +123,7 @@ export class ViewSandbox {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
     this.memoryLimitMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
     this.maxTimeouts = Math.max(1, options.maxTimeouts ?? DEFAULT_MAX_TIMEOUTS);
+    this.idleMs = options.idleMs ?? IDLE_MS;
     this.maps = fns.views.map((v) => v.map);
     this.mapCount = this.maps.length;
     for (const v of fns.views) {
@@ -140,6 +144,11 @@ export class ViewSandbox {
   /** Why the sandbox stopped, and when; undefined while it works. */
   get failure(): { readonly reason: string; readonly at: Date } | undefined {
     return this.failed;
+  }
+
+  /** Whether a thread is running (it ends when idle and starts again on demand). */
+  get running(): boolean {
+    return this.worker !== null;
   }
 
   /** Documents stopped at the time limit so far. */
@@ -291,7 +300,7 @@ export class ViewSandbox {
     clearTimeout(p.timer);
     if (this.pending.size === 0) {
       worker.unref();
-      this.idleTimer = setTimeout(() => this.retire(), IDLE_MS);
+      this.idleTimer = setTimeout(() => this.retire(), this.idleMs);
       this.idleTimer.unref();
     }
     p.resolve(reply);
