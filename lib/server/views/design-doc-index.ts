@@ -24,8 +24,8 @@ const debug = debugFactory('deferbase:views');
 
 /** Documents mapped per sandbox request. */
 const MAP_BATCH = 512;
-/** Characters of document bodies per sandbox request, whatever the document count. */
-const MAX_BATCH_CHARS = 4 * 1024 * 1024;
+/** Bytes of document bodies per sandbox request, whatever the document count. */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /** Map requests a build keeps in flight. */
 const PIPELINE = 2;
 /** Delay that turns a burst of mutations into one update batch. */
@@ -60,12 +60,10 @@ export function bodyOf(doc: StoredDoc): Buffer {
 }
 
 export function mapInputOf(doc: StoredDoc): MapInput {
-  const isJson = (doc.datatype & 0x01) !== 0;
-  const body = bodyOf(doc);
   return {
     id: doc.id,
-    json: isJson ? body.toString('utf8') : undefined,
-    base64: isJson ? undefined : body.toString('base64'),
+    body: bodyOf(doc),
+    json: (doc.datatype & 0x01) !== 0,
     rev: revOf(doc),
     seq: Number(doc.seqno),
     vb: doc.vbucket,
@@ -229,15 +227,15 @@ export class DesignDocIndex {
       };
       if (this.order.length > 0) {
         let batch: MapInput[] = [];
-        let chars = 0;
+        let bytes = 0;
         for (const doc of this.store.docs()) {
           const input = mapInputOf(doc);
           batch.push(input);
-          chars += (input.json ?? input.base64 ?? '').length;
-          if (batch.length < MAP_BATCH && chars < MAX_BATCH_CHARS) continue;
+          bytes += input.body.length;
+          if (batch.length < MAP_BATCH && bytes < MAX_BATCH_BYTES) continue;
           send(batch);
           batch = [];
-          chars = 0;
+          bytes = 0;
           if (inflight.length >= PIPELINE) await file();
           if (this.disposed) return;
         }

@@ -17,8 +17,11 @@ export interface MapRequest {
   readonly id: number;
   /** Per document: JSON `[id, rev, seq, vb, expiration, flags]`. */
   readonly metas: readonly string[];
-  /** Per document: its JSON text, or the base64 of its bytes as a JSON string when `types[i]` is 1. */
-  readonly bodies: readonly string[];
+  /** Every document's body bytes, back to back (transferred, not copied). */
+  readonly bodies: Uint8Array;
+  /** Per document: where its body ends in `bodies`. */
+  readonly ends: readonly number[];
+  /** Per document: 0 when the body is JSON (handed to the map parsed), 1 when binary (handed over as base64). */
   readonly types: readonly number[];
   /** Documents that may still time out before the request stops (the design document fails at 0). */
   readonly timeoutsLeft: number;

@@ -13,7 +13,7 @@ import { MAP_OUTPUT_BUDGET_CHARS } from './sandbox-limits';
 
 const port = parentPort;
 if (port === null) throw new Error('sandbox-worker.js runs as a worker thread of the views service');
-const toBase64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+const BufferOf = Buffer;
 
 // A map function that leaves a rejected promise behind must not end the thread (Node's default
 // for an unhandled rejection); the rejection is the function's own business.
@@ -139,13 +139,40 @@ function init(msg: InitRequest): SandboxReply {
   return { id: msg.id, errors: createRealm(msg) };
 }
 
-function batchText(msg: MapRequest, from: number, to: number, forceBase64 = false): string {
-  let text = '[' + from;
-  for (let i = from; i < to; i++) {
-    if (forceBase64) text += ',' + msg.metas[i] + ',1,"' + toBase64(msg.bodies[i]) + '"';
-    else text += ',' + msg.metas[i] + ',' + msg.types[i] + ',' + msg.bodies[i];
+/** A map request's documents as the runner takes them: meta, type and body text, decoded once. */
+class Batch {
+  private readonly bytes: Buffer;
+  private readonly texts: string[];
+
+  constructor(private readonly msg: MapRequest) {
+    this.bytes = BufferOf.from(msg.bodies.buffer, msg.bodies.byteOffset, msg.bodies.byteLength);
+    this.texts = new Array(msg.metas.length);
+    for (let i = 0; i < this.texts.length; i++) this.texts[i] = this.text(i, msg.types[i] === 1);
   }
-  return text + ']';
+
+  get length(): number {
+    return this.msg.metas.length;
+  }
+
+  isJson(i: number): boolean {
+    return this.msg.types[i] === 0;
+  }
+
+  private text(i: number, asBase64: boolean): string {
+    const start = i === 0 ? 0 : this.msg.ends[i - 1];
+    const end = this.msg.ends[i];
+    return asBase64 ? '"' + this.bytes.toString('base64', start, end) + '"' : this.bytes.toString('utf8', start, end);
+  }
+
+  /** The runner's input for documents [from, to); `asBase64` hands a JSON body over as base64 instead. */
+  input(from: number, to: number, asBase64 = false): string {
+    let out = '[' + from;
+    for (let i = from; i < to; i++) {
+      if (asBase64) out += ',' + this.msg.metas[i] + ',1,' + this.text(i, true);
+      else out += ',' + this.msg.metas[i] + ',' + this.msg.types[i] + ',' + this.texts[i];
+    }
+    return out + ']';
+  }
 }
 
 function failedDoc(index: number, reason: string): string {
@@ -153,8 +180,9 @@ function failedDoc(index: number, reason: string): string {
 }
 
 function map(msg: MapRequest): SandboxReply {
-  const n = msg.metas.length;
-  const whole = run(RUN_MAPS, batchText(msg, 0, n));
+  const batch = new Batch(msg);
+  const n = batch.length;
+  const whole = run(RUN_MAPS, batch.input(0, n));
   if (typeof whole === 'string' && !whole.startsWith('!')) return { id: msg.id, text: whole, timeouts: 0 };
   // The batch overran the limit or a body did not parse: one document at a time, so the slow
   // document is found, skipped and reported while the others are indexed.
@@ -163,9 +191,9 @@ function map(msg: MapRequest): SandboxReply {
   let processed = 0;
   for (let i = 0; i < n && out.length <= MAP_OUTPUT_BUDGET_CHARS; i++) {
     processed = i + 1;
-    let r = run(RUN_MAPS, batchText(msg, i, i + 1));
+    let r = run(RUN_MAPS, batch.input(i, i + 1));
     // Flagged JSON that does not parse: Couchbase hands such a body to the map as base64.
-    if (typeof r === 'string' && r.startsWith('!') && msg.types[i] === 0) r = run(RUN_MAPS, batchText(msg, i, i + 1, true));
+    if (typeof r === 'string' && r.startsWith('!') && batch.isJson(i)) r = run(RUN_MAPS, batch.input(i, i + 1, true));
     if (r === TIMEOUT) {
       out += failedDoc(i, TIMEOUT_REASON);
       if (++timeouts >= msg.timeoutsLeft) break;

@@ -36,9 +36,10 @@ const IDLE_MS = 60_000;
 /** What a map function sees of one document. */
 export interface MapInput {
   readonly id: string;
-  /** The document as JSON text, or undefined for a binary document (then `base64` is set). */
-  readonly json: string | undefined;
-  readonly base64: string | undefined;
+  /** The body bytes (a view of the stored value, not a copy). */
+  readonly body: Buffer;
+  /** The body is JSON (the map gets it parsed); otherwise the map gets it as base64 text. */
+  readonly json: boolean;
   readonly rev: string;
   readonly seq: number;
   readonly vb: number;
@@ -112,7 +113,6 @@ export class ViewSandbox {
   private failed: { reason: string; at: Date } | undefined;
   private closed = false;
   private idleTimer: NodeJS.Timeout | null = null;
-  private readonly failureListeners: Array<(reason: string) => void> = [];
 
   /** With `failure`, the sandbox starts failed and runs nothing (a stored design document that no longer validates). */
   constructor(
@@ -156,10 +156,6 @@ export class ViewSandbox {
     return this.timeouts;
   }
 
-  onFailure(listener: (reason: string) => void): void {
-    this.failureListeners.push(listener);
-  }
-
   /**
    * Runs every map function over `docs`; one MapOutput per document, in order. When the batch
    * makes the sandbox fail (too many documents past the time limit) the outputs stop at the
@@ -170,15 +166,19 @@ export class ViewSandbox {
     let from = 0;
     while (from < docs.length) {
       const part = docs.slice(from);
+      const { bodies, ends } = packBodies(part);
       const msg: Omit<MapRequest, 'id'> = {
         t: 'map',
         metas: part.map(metaText),
-        bodies: part.map((d) => (d.json !== undefined ? d.json : `"${d.base64 ?? ''}"`)),
-        types: part.map((d) => (d.json !== undefined ? 0 : 1)),
+        bodies,
+        ends,
+        types: part.map((d) => (d.json ? 0 : 1)),
         timeoutsLeft: this.maxTimeouts - this.timeouts,
       };
-      const reply = await this.request(msg, (part.length + 2) * this.timeoutMs);
-      if (!('text' in reply) || !('timeouts' in reply)) throw this.fail(`the sandbox answered a map request with ${faultOf(reply)}`);
+      const reply = await this.request(msg, (part.length + 2) * this.timeoutMs, [bodies.buffer as ArrayBuffer]);
+      if (!('timeouts' in reply) || typeof reply.text !== 'string' || !Number.isInteger(reply.timeouts) || reply.timeouts < 0) {
+        throw this.fail(`the sandbox answered a map request with ${faultOf(reply)}`);
+      }
       let outputs: MapOutput[];
       try {
         outputs = decodeMapOutput(reply.text, part.length, this.mapCount);
@@ -208,7 +208,7 @@ export class ViewSandbox {
     const idx = this.reduceIndex.get(source);
     if (idx === undefined) throw new ViewFunctionError(`reduce function not compiled: ${source.slice(0, 40)}`);
     const reply = await this.request<ReduceRequest>({ t: 'reduce', input: JSON.stringify([idx, jobs]) }, 2 * this.timeoutMs);
-    if (!('text' in reply)) throw this.fail(`the sandbox answered a reduce request with ${faultOf(reply)}`);
+    if (!('text' in reply) || typeof reply.text !== 'string') throw this.fail(`the sandbox answered a reduce request with ${faultOf(reply)}`);
     try {
       return decodeReduceOutput(reply.text, jobs.length);
     } catch (err) {
@@ -230,7 +230,7 @@ export class ViewSandbox {
       { t: 'init', name: this.fns.name, maps: this.maps, reduces: this.reduces, timeoutMs: this.timeoutMs },
       (this.maps.length + this.reduces.length + 1) * this.timeoutMs,
     );
-    if (!('errors' in reply) || reply.errors.length !== this.maps.length + this.reduces.length) {
+    if (!('errors' in reply) || !Array.isArray(reply.errors) || reply.errors.length !== this.maps.length + this.reduces.length) {
       throw this.fail(`the sandbox answered its start with ${faultOf(reply)}`);
     }
     const bad = reply.errors.findIndex((e) => typeof e !== 'string' || e !== '');
@@ -265,17 +265,19 @@ export class ViewSandbox {
     return worker;
   }
 
-  private request<M extends InitRequest | MapRequest | ReduceRequest>(msg: Omit<M, 'id'>, budgetMs: number): Promise<SandboxReply> {
+  private request<M extends InitRequest | MapRequest | ReduceRequest>(msg: Omit<M, 'id'>, budgetMs: number, transfer: ArrayBuffer[] = []): Promise<SandboxReply> {
     if (this.failed) return Promise.reject(new SandboxFailedError(this.failed.reason));
     if (this.closed) return Promise.reject(new SandboxFailedError('the design document was replaced or removed'));
     let worker = this.worker;
     if (worker === null) {
-      worker = this.worker = this.spawn();
+      try {
+        worker = this.worker = this.spawn();
+      } catch (err) {
+        return Promise.reject(this.fail(`its sandbox thread could not start: ${(err as Error).message}`));
+      }
       // A thread ended while idle starts again with the same functions.
       if (msg.t !== 'init') void this.start().catch(() => undefined);
     }
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
     const id = this.nextId++;
     const limit = budgetMs + GRACE_MS;
     return new Promise<SandboxReply>((resolve, reject) => {
@@ -284,7 +286,7 @@ export class ViewSandbox {
       this.pending.set(id, { resolve, reject, timer });
       // Referenced only while it owes an answer, so an idle sandbox never keeps the process alive.
       worker.ref();
-      worker.postMessage({ ...msg, id });
+      worker.postMessage({ ...msg, id }, transfer);
     });
   }
 
@@ -300,16 +302,19 @@ export class ViewSandbox {
     clearTimeout(p.timer);
     if (this.pending.size === 0) {
       worker.unref();
-      this.idleTimer = setTimeout(() => this.retire(), this.idleMs);
-      this.idleTimer.unref();
+      if (this.idleTimer) this.idleTimer.refresh();
+      else {
+        this.idleTimer = setTimeout(() => this.retire(), this.idleMs);
+        this.idleTimer.unref();
+      }
     }
     p.resolve(reply);
   }
 
-  /** Ends an idle thread to give its memory back; not a failure. */
+  /** Ends an idle thread to give its memory back; not a failure. A busy one is looked at again later. */
   private retire(): void {
-    this.idleTimer = null;
-    if (this.pending.size === 0) this.stopWorker();
+    if (this.pending.size > 0) this.idleTimer?.refresh();
+    else this.stopWorker();
   }
 
   private stopWorker(): void {
@@ -336,10 +341,23 @@ export class ViewSandbox {
       debug('%s stopped: %s', this.fns.name, reason);
       this.stopWorker();
       this.rejectAll(new Kind(reason));
-      for (const l of this.failureListeners) l(reason);
     }
     return new Kind(this.failed?.reason ?? reason);
   }
+}
+
+/** The bodies back to back in a buffer of their own (so it can be transferred), and where each ends. */
+function packBodies(docs: readonly MapInput[]): { bodies: Uint8Array; ends: number[] } {
+  let total = 0;
+  for (const d of docs) total += d.body.length;
+  const bodies = Buffer.allocUnsafeSlow(total);
+  const ends: number[] = new Array(docs.length);
+  let at = 0;
+  for (let i = 0; i < docs.length; i++) {
+    at += docs[i].body.copy(bodies, at);
+    ends[i] = at;
+  }
+  return { bodies, ends };
 }
 
 function metaText(d: MapInput): string {
