@@ -109,18 +109,19 @@ describe('views: restarts with design documents that fail', function () {
     const a = await start();
     const store = a.bucket('default');
     for (let i = 0; i < 400; i++) store.write(`d${i}`, Buffer.from(JSON.stringify({ n: i })), 'upsert');
-    // About 3 ms a document: a build of ~1.2 s, in one batch of the sandbox.
-    const slow = { views: { v: { map: 'function (doc) { var t = Date.now(); while (Date.now() - t < 3) {} emit(doc.n, null); }' } } };
+    // About 5 ms a document: a build of ~2 s, in one batch of the sandbox.
+    const slow = { views: { v: { map: 'function (doc) { var t = Date.now(); while (Date.now() - t < 5) {} emit(doc.n, null); }' } } };
     expect(await put(a.nodes[0].ports.capi!, '/default/_design/slow', slow)).to.equal(201);
     await a.stop();
 
     const started = Date.now();
     const b = await start({ timeoutMs: 20000, maxTimeouts: 2 });
-    expect(Date.now() - started).to.be.below(1000);
+    expect(Date.now() - started).to.be.below(1500);
     expect(designDocStatus(b.bucket('default'), 'slow')?.state).to.equal('building');
     const mgmt = await get(b.nodes[0].ports.mgmt, '/pools/default');
     expect(mgmt.status).to.equal(200);
-    expect(mgmt.ms).to.be.below(500);
+    // A build on the event loop would hold this answer for most of its two seconds.
+    expect(mgmt.ms).to.be.below(1000);
     const view = await get(b.nodes[0].ports.capi!, '/default/_design/slow/_view/v?stale=ok&limit=1');
     expect(view.json).to.deep.equal({ total_rows: 400, rows: [{ id: 'd0', key: 0, value: null }] });
     expect(designDocStatus(b.bucket('default'), 'slow')?.state).to.equal('ready');
