@@ -96,13 +96,13 @@ describe('views: design documents cannot crash or block the server', function ()
     expect(designDocStatus(s.store, 'r')?.state).to.equal('failed');
   });
 
-  it('has no timers, weak references, finalizers, Atomics, shared or off-heap memory, eval, Function, require, process or console', async () => {
+  it('has no timers, weak references, finalizers, Atomics, shared or off-heap memory (array buffers, WebAssembly, Intl), eval, Function, require, process or console', async () => {
     s = await startViewsServer({ options: { timeoutMs: 500 } });
     s.putDoc('x', {});
     const names = [
       'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'clearTimeout', 'FinalizationRegistry', 'WeakRef', 'Atomics',
       'SharedArrayBuffer', 'ArrayBuffer', 'Uint8Array', 'Float64Array', 'DataView', 'WebAssembly', 'eval', 'require', 'process',
-      'module', 'global', 'Buffer', 'console', 'fetch', 'structuredClone', 'MessageChannel',
+      'module', 'global', 'Buffer', 'console', 'fetch', 'structuredClone', 'MessageChannel', 'Intl',
     ];
     await putDesign(s, 'probe', {
       globals: { map: `function () { var out = {}; ${JSON.stringify(names)}.forEach(function (n) { out[n] = typeof globalThis[n]; }); emit('types', out); }` },

@@ -16,7 +16,8 @@ import { MAP_OUTPUT_BUDGET_CHARS, MAX_EMIT_DEPTH, MAX_KEY_BYTES, MAX_KV_BYTES_PE
 /**
  * Globals of a fresh V8 realm that a map function must not have: weak references and
  * finalizers run code later (outside the limit), Atomics.wait blocks the thread, and array
- * buffers, typed arrays and WebAssembly memory live outside the V8 heap the memory limit caps.
+ * buffers, typed arrays, WebAssembly memory and Intl's ICU objects live outside the V8 heap the
+ * memory limit caps (a loop of `new Intl.DateTimeFormat()` grew a 32 MB sandbox past 300 MB).
  * `eval` is removed and string compilation is disabled for the context as well.
  */
 export const REMOVED_GLOBALS = [
@@ -38,6 +39,7 @@ export const REMOVED_GLOBALS = [
   'Float64Array',
   'BigInt64Array',
   'BigUint64Array',
+  'Intl',
   'console',
   'eval',
 ] as const;
