@@ -220,6 +220,11 @@ describe('views: design documents cannot crash or block the server', function ()
     expect(designDocStatus(s.store, 'm')?.state).to.equal('ready');
   });
 
+  it('refuses limits that are not positive numbers, naming the option', () => {
+    expect(() => createViewsServiceWith({ memoryLimitMb: 0 })).to.throw(TypeError, 'views option memoryLimitMb must be a positive number, got 0');
+    expect(() => createViewsServiceWith({ timeoutMs: Number.NaN })).to.throw(TypeError, /timeoutMs/);
+  });
+
   it('reports the rate of the last index build', async () => {
     s = await startViewsServer();
     for (let i = 0; i < 300; i++) s.putDoc(`d${i}`, { n: i });

@@ -23,6 +23,12 @@ export const createViewsService: HttpServiceFactory = (ctx) => new ViewsHttpHand
  * take effect for a bucket the first time any views code touches it.
  */
 export function createViewsServiceWith(options: ViewsOptions): HttpServiceFactory {
+  for (const name of ['timeoutMs', 'memoryLimitMb', 'maxTimeouts', 'idleMs'] as const) {
+    const v = options[name];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+      throw new TypeError(`views option ${name} must be a positive number, got ${String(v)}`);
+    }
+  }
   return (ctx) => new ViewsHttpHandler(ctx, options);
 }
 
