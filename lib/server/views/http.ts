@@ -72,21 +72,28 @@ export async function streamQuery(res: ServerResponse, out: QueryOutput): Promis
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'must-revalidate' });
   let buf = out.header;
   let first = true;
-  for (;;) {
-    const step = out.rows.next();
-    // Map rows come synchronously; only a custom reduce waits for its sandbox.
-    const it = step instanceof Promise ? await step : step;
-    if (it.done) break;
-    buf += first ? it.value : ',\r\n' + it.value;
+  /** Adds a row; true when the buffer is due to be written. */
+  const add = (row: string): boolean => {
+    buf += first ? row : ',\r\n' + row;
     first = false;
-    if (buf.length >= FLUSH_BYTES) {
-      // A client that went away stops the query: no more rows are produced.
-      if (res.destroyed) return;
-      const more = res.write(buf);
-      buf = '';
-      if (!more) await waitForDrain(res);
-      if (res.destroyed || res.writableEnded) return;
-    }
+    return buf.length >= FLUSH_BYTES;
+  };
+  /** Writes the buffer, waiting for 'drain' when the socket is full; false once the client went away (no more rows are produced). */
+  const flush = async (): Promise<boolean> => {
+    if (res.destroyed) return false;
+    const more = res.write(buf);
+    buf = '';
+    if (!more) await waitForDrain(res);
+    return !(res.destroyed || res.writableEnded);
+  };
+  const rows = out.rows;
+  if (typeof (rows as AsyncIterator<string> & { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
+    // Rows that wait for a sandbox (custom reduces).
+    const it = rows as AsyncIterator<string>;
+    for (let step = await it.next(); !step.done; step = await it.next()) if (add(step.value) && !(await flush())) return;
+  } else {
+    const it = rows as Iterator<string>;
+    for (let step = it.next(); !step.done; step = it.next()) if (add(step.value) && !(await flush())) return;
   }
   res.end(buf + out.trailer());
 }
