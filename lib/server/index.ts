@@ -17,7 +17,11 @@ export {
   getDesignDoc,
   deleteDesignDoc,
   viewMapErrors,
+  designDocStatus,
+  createViewsServiceWith,
   waitForIndexes,
+  type DesignDocStatus,
+  type ViewsOptions,
 } from './views';
 export { beerSampleDocs, beerSampleDesignDocs } from './samples/beer-sample';
 export { travelSampleDocs, travelSampleIndexes } from './samples/travel-sample';

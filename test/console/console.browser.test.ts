@@ -179,6 +179,7 @@ describe('web console in headless Chromium', function () {
     await setEditor(page, 'map-editor', 'function (doc, meta) { if (doc.kind) emit(doc.kind, null); }');
     await setEditor(page, 'reduce-editor', '_count');
     await page.getByTestId('save-view').click();
+    await waitText(page, '[data-testid=notice]', 'Saved _design/dev_people');
     await page.locator('[data-ddoc="_design/dev_people"] [data-testid=publish]').click();
     await page.locator('[data-testid=prod-ddocs] [data-ddoc="_design/people"]').waitFor();
     await page.locator('[data-testid=prod-ddocs] [data-ddoc="_design/people"] a', { hasText: 'by_kind' }).click();

@@ -58,6 +58,8 @@ export async function startViewsServer(
     },
     close: () =>
       new Promise<void>((resolve) => {
+        // Ends the design documents' sandbox threads, as a cluster node does when it stops.
+        handler.close?.();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -36,6 +36,12 @@ export function ViewsPage() {
   const put = async (ddocId: string, views: Record<string, ViewDef>) => {
     await send(capi(ddocId), { method: 'PUT', json: { views } });
   };
+  // Publishing copies the development design document as the server holds it (not as this page
+  // last listed it), so a save still in flight cannot be published half-way.
+  const publish = async (devId: string) => {
+    const body = await getJson<{ views?: Record<string, ViewDef> }>(capi(devId));
+    await put(devId.replace('/dev_', '/'), body.views ?? {});
+  };
   const act = async (what: string, fn: () => Promise<unknown>) => {
     setError(undefined);
     setNotice(undefined);
@@ -75,7 +81,7 @@ export function ViewsPage() {
             <b>{d.id}</b>
             <span class="actions">
               {isDev && (
-                <button onClick={() => act(`Published ${d.id} as ${d.id.replace('/dev_', '/')}`, () => put(d.id.replace('/dev_', '/'), d.views))} data-testid="publish">
+                <button onClick={() => act(`Published ${d.id} as ${d.id.replace('/dev_', '/')}`, () => publish(d.id))} data-testid="publish">
                   Publish
                 </button>
               )}
