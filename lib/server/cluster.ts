@@ -491,10 +491,10 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     return [...this.storeMap.values()];
   }
 
-  kvPrivileges(user: string, bucket: string): number {
+  kvPrivileges(user: string, bucket: string, scope?: string, collection?: string): number {
     const identity = this.userRegistry.identity(user);
     if (identity === undefined || !this.storeMap.has(bucket)) return 0;
-    return kvPrivileges(identity, bucket);
+    return kvPrivileges(identity, bucket, scope, collection);
   }
 
   /** The user an `Authorization: Basic ...` header names, when its password is right; null otherwise. */

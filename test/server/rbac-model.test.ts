@@ -159,6 +159,9 @@ describe('rbac: memcached privileges on the KV port', () => {
     expect(privs('data_reader[b:_default:_default]')).to.equal(P.Read | P.MetaRead | P.XattrRead);
     expect(privs('data_reader[b:inventory]')).to.equal(0);
     expect(kvPrivileges(userWithRoles('u', ['data_reader[b:inventory]']), 'b', 'inventory', 'airline')).to.equal(P.Read | P.MetaRead | P.XattrRead);
+    // Selecting the bucket asks for a privilege on any of its collections (kv_engine's rule).
+    expect(kvPrivileges(userWithRoles('u', ['data_reader[b:inventory]']), 'b', ANY, ANY)).to.equal(P.Read | P.MetaRead | P.XattrRead);
+    expect(kvPrivileges(userWithRoles('u', ['data_reader[other:inventory]']), 'b', ANY, ANY)).to.equal(0);
   });
 
   it('each opcode requires what kv_engine requires', () => {

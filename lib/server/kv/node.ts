@@ -11,6 +11,7 @@ import { KvConnection, type CommandTable, type DurableLog, type NodeContext } fr
 import { Feat } from './features';
 import { commandTable } from './commands';
 import type { SaslCredentials } from './sasl-session';
+import { ANY } from '../rbac/permission';
 
 const debug = createDebug('deferbase:server');
 
@@ -26,8 +27,11 @@ export interface ClusterCore extends ConfigSource {
   stores(): DocumentStore[];
   /** Users' passwords, as SASL checks them. */
   readonly credentials: SaslCredentials;
-  /** The memcached privileges `user` holds in `bucket` (rbac/kv-privileges.ts); 0: it may not select it. */
-  kvPrivileges(user: string, bucket: string): number;
+  /**
+   * The memcached privileges `user` holds on a collection of `bucket` (rbac/kv-privileges.ts;
+   * default: the default collection; ANY for "some collection"); 0 for none.
+   */
+  kvPrivileges(user: string, bucket: string, scope?: string, collection?: string): number;
 }
 
 export interface KvNodeOptions {
@@ -105,10 +109,13 @@ export class KvNode implements NodeContext {
     return this.core.kvPrivileges(user, bucket);
   }
 
-  /** The bucket `user` may select, or undefined (missing and forbidden look the same). */
+  /**
+   * The bucket `user` may select, or undefined (missing and forbidden look the same): as in
+   * kv_engine, any privilege on any of its collections lets a user select it.
+   */
   bucketFor(user: string, name: string): DocumentStore | undefined {
     const store = this.core.store(name);
-    if (store === undefined || this.core.kvPrivileges(user, name) === 0) return undefined;
+    if (store === undefined || this.core.kvPrivileges(user, name, ANY, ANY) === 0) return undefined;
     return store;
   }
 
