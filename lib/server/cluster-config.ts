@@ -14,7 +14,7 @@ export interface ConfigSource {
   readonly services: readonly ServiceDef[];
   ports(node: number): NodePorts;
   /** A bucket's type and replica count when they differ from the cluster's (buckets-admin.ts). */
-  settingsOf?(bucket: string): { readonly bucketType: 'membase' | 'memcached'; readonly replicaNumber: number } | undefined;
+  settingsOf?(bucket: string): { readonly bucketType: 'membase' | 'memcached' | 'ephemeral'; readonly replicaNumber: number } | undefined;
 }
 
 /** The port of `service` on a node, when it runs there. */
@@ -52,8 +52,11 @@ export function bucketConfig(src: ConfigSource, bucket: { name: string; uuid: st
   const t = src.topology;
   const settings = src.settingsOf?.(bucket.name);
   if (settings?.bucketType === 'memcached') return memcachedConfig(src, bucket, thisNode);
-  // A bucket may have fewer replicas than the chains carry: its map shows only the first ones.
-  const replicas = Math.min(settings?.replicaNumber ?? t.replicas, t.replicas);
+  // A bucket may have fewer replicas than the chains carry (its map shows only the first ones) or
+  // more than the nodes can hold (the missing ones are -1, as in ns_server's map).
+  const replicas = settings?.replicaNumber ?? t.replicas;
+  // Ephemeral buckets have no views.
+  const views = settings?.bucketType !== 'ephemeral';
   const hostPort = (id: number): string => `${src.host}:${src.ports(id).kv}`;
   const map = t.vbucketMap();
   return {
@@ -65,12 +68,12 @@ export function bucketConfig(src: ConfigSource, bucket: { name: string; uuid: st
     nodeLocator: 'vbucket',
     collectionsManifestUid: '0',
     bucketCapabilitiesVer: '',
-    bucketCapabilities: BUCKET_CAPABILITIES,
+    bucketCapabilities: views ? BUCKET_CAPABILITIES : BUCKET_CAPABILITIES.filter((c) => c !== 'couchapi'),
     ddocs: { uri: `/pools/default/buckets/${encodeURIComponent(bucket.name)}/ddocs` },
     nodes: t.members.map((id) => {
       const p = src.ports(id);
       const node: Record<string, unknown> = { hostname: `${src.host}:${p.mgmt}`, ports: { direct: p.kv } };
-      if (p.capi !== undefined) node.couchApiBase = `http://${src.host}:${p.capi}/${encodeURIComponent(bucket.name)}%2B${bucket.uuid}`;
+      if (p.capi !== undefined && views) node.couchApiBase = `http://${src.host}:${p.capi}/${encodeURIComponent(bucket.name)}%2B${bucket.uuid}`;
       return node;
     }),
     nodesExt: nodesExt(src, thisNode),
@@ -78,7 +81,7 @@ export function bucketConfig(src: ConfigSource, bucket: { name: string; uuid: st
       hashAlgorithm: 'CRC',
       numReplicas: replicas,
       serverList: t.members.map(hostPort),
-      vBucketMap: replicas === t.replicas ? map : map.map((row) => row.slice(0, 1 + replicas)),
+      vBucketMap: replicas === t.replicas ? map : map.map((row) => (replicas < t.replicas ? row.slice(0, 1 + replicas) : [...row, ...new Array<number>(replicas - t.replicas).fill(-1)])),
     },
     ...clusterCapabilities(src),
   };

@@ -21,13 +21,24 @@ import { UiSessions } from './console/sessions';
 import { defaultConsoleDir } from './console/static';
 import type { ConsoleCore } from './console/core';
 import { chooseServices, type ServiceChoice, type ServiceDef, type ServiceName } from './services';
+import { declaredRoles, UserRegistry, type DeclaredUser, type Identity } from './rbac/users';
+import { parseRole, roleProblem, formatRole, type KeyspaceCatalog, type RoleRef } from './rbac/role-spec';
+import { kvPrivileges, DEFAULT_COLLECTION, DEFAULT_SCOPE } from './rbac/kv-privileges';
+import { defaultPasswordPolicy, type RbacHost } from './rbac/rest';
+import { Delegations } from './rbac/delegation';
+import type { SaslCredentials } from './kv/sasl-session';
 
 const debug = createDebug('deferbase:server');
 
 export interface ClusterUser {
   username: string;
   password: string;
-  /** Buckets this user may use; default '*' (all). */
+  /**
+   * Couchbase roles (`admin`, `data_reader[travel-sample]`, `query_select[b:s:c]`, ...). A user
+   * given neither roles nor buckets gets `admin`, as users given at start always could do anything.
+   */
+  roles?: readonly string[];
+  /** Buckets this user gets `bucket_full_access` on ('*': `admin`). */
   buckets?: readonly string[] | '*';
 }
 
@@ -40,7 +51,11 @@ export interface ClusterOptions {
   buckets?: Array<{ name: string } & Partial<Omit<BucketSettings, 'name'>>>;
   /** vBuckets per bucket (default 1024). */
   numVBuckets?: number;
-  /** Default: one user `Administrator` / `password` with access to every bucket. */
+  /**
+   * Users and their roles. Default: the cluster administrator `Administrator` / `password` (role
+   * `admin`). With `dataDir`, users and groups created or changed over REST are kept there and
+   * come back after a restart (a user given here keeps its changes from earlier runs).
+   */
   users?: ClusterUser[];
   /** Time source for expiry, locks and CAS; tests pass a ManualClock. */
   clock?: ServerClock;
@@ -138,7 +153,17 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   private readonly runtimeBuckets = new Set<string>();
   private dataDir: string | undefined;
   private nodeOptions: ClusterOptions = {};
-  private readonly users = new Map<string, ClusterUser>();
+  private readonly declaredUsers: DeclaredUser[];
+  /** Users and groups (rbac/users.ts); made in boot(), once buckets kept in `dataDir` are back. */
+  private userRegistry!: UserRegistry;
+  /** One-time credentials the console forwards its requests to a service with. */
+  private readonly delegations: Delegations;
+  /** Which buckets, scopes and collections exist, as roles name them. */
+  readonly keyspaces: KeyspaceCatalog;
+  /** Users, groups and the password policy, as the RBAC REST API manages them. */
+  readonly rbac: RbacHost;
+  /** SASL's view of the users: hashed passwords and SCRAM keys. */
+  readonly credentials: SaslCredentials;
   private readonly kvNodes: KvNode[] = [];
   private readonly mgmtServers: http.Server[] = [];
   private readonly nodePorts: NodePorts[] = [];
@@ -159,11 +184,15 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     this.statsArchive = new StatsArchive(this.clock);
     this.statsArchive.addSource('@query', serviceSource(this.queryCounters));
     this.consoleDir = opts.consoleDir === null ? undefined : opts.consoleDir ?? defaultConsoleDir();
+    const topology = this.topology;
     this.bucketAdmin = {
-      maxReplicas: this.topology.replicas,
+      get kvNodeCount() {
+        return topology.members.length;
+      },
       settingsOf: (name) => this.settings.get(name),
       bucketNames: () => [...this.storeMap.keys()],
       createBucket: (settings) => this.createBucket(settings),
+      updateBucket: (settings) => this.updateBucket(settings),
       deleteBucket: (name) => this.deleteBucket(name),
     };
     for (const b of opts.buckets ?? [{ name: 'default' }]) {
@@ -173,12 +202,31 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       if (settings.replicaNumber > this.topology.replicas) throw new Error(`bucket ${b.name}: replicaNumber ${settings.replicaNumber} is more than the cluster's replicas (${this.topology.replicas})`);
       this.addStore(settings);
     }
-    for (const u of opts.users ?? [{ username: 'Administrator', password: 'password' }]) this.users.set(u.username, u);
+    this.declaredUsers = declareUsers(opts.users);
+    this.delegations = new Delegations(this.clock);
+    this.keyspaces = {
+      hasBucket: (b) => this.storeMap.has(b),
+      hasScope: (b, s) => this.storeMap.has(b) && s === DEFAULT_SCOPE,
+      hasCollection: (b, s, c) => this.storeMap.has(b) && s === DEFAULT_SCOPE && c === DEFAULT_COLLECTION,
+    };
+    const cluster = this;
+    this.rbac = {
+      get users() {
+        return cluster.userRegistry;
+      },
+      keyspaces: this.keyspaces,
+      passwordPolicy: defaultPasswordPolicy(),
+    };
+    this.credentials = {
+      verifyPlain: (user, password) => this.userRegistry.authenticate(user, password) !== undefined,
+      scram: (mech, user) => this.userRegistry.scram(mech, user),
+    };
   }
 
   private addStore(settings: BucketSettings): DocumentStore {
     const store = new DocumentStore({ name: settings.name, numVBuckets: this.topology.numVBuckets, clock: this.clock });
     if (settings.bucketType === 'memcached') store.nodeLocator = 'ketama';
+    store.maxTtl = settings.maxTTL;
     this.storeMap.set(settings.name, store);
     this.settings.set(settings.name, settings);
     this.statsArchive.addSource(settings.name, bucketSource(store, store.counters));
@@ -200,18 +248,25 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   private async boot(opts: ClusterOptions): Promise<void> {
     if (opts.dataDir !== undefined) {
       this.dataDir = opts.dataDir;
-      // Buckets created over REST in an earlier run come back with their settings.
+      // Buckets created (or changed) over REST in an earlier run come back with their settings.
       for (const settings of loadBucketRegistry(opts.dataDir)) {
         this.runtimeBuckets.add(settings.name);
-        if (!this.storeMap.has(settings.name)) this.addStore(settings);
+        const store = this.storeMap.get(settings.name);
+        if (store === undefined) this.addStore(settings);
+        else {
+          this.settings.set(settings.name, settings);
+          store.maxTtl = settings.maxTTL;
+        }
       }
-      this.diskLog = DiskLog.open(opts.dataDir, [...this.storeMap.values()], {
+      // Ephemeral buckets keep nothing on disk: they come back empty, as after a real restart.
+      this.diskLog = DiskLog.open(opts.dataDir, [...this.storeMap.values()].filter((s) => this.persists(s.name)), {
         fsync: opts.fsync ?? 'batch',
         intervalMs: opts.fsyncIntervalMs ?? 2,
         strictRecovery: opts.strictRecovery,
       });
       this.log = this.diskLog;
     }
+    this.openUsers(opts.dataDir);
     this.nodeOptions = opts;
     const nodeCount = this.topology.members.length;
     for (let i = 0; i < nodeCount; i++) await this.startNode(i);
@@ -221,6 +276,21 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     this.expiryTimer.unref();
     this.statsArchive.start();
     debug('cluster started: %s', this.connectionString);
+  }
+
+  /** The users given at start (their roles checked now that every bucket is known), then those `dataDir` kept. */
+  private openUsers(dataDir: string | undefined): void {
+    for (const u of this.declaredUsers) {
+      for (const r of u.roles) {
+        const problem = roleProblem(r, this.keyspaces);
+        if (problem !== undefined) throw new Error(`user ${u.username}: cannot grant role ${formatRole(r)} (${problem})`);
+      }
+    }
+    this.userRegistry = new UserRegistry(this.keyspaces, this.clock, this.declaredUsers, dataDir);
+    this.userRegistry.onChange((username, change) => {
+      for (const node of this.kvNodes) node.refreshPrivileges(username);
+      if (username !== undefined && change !== 'roles') this.sessions.revokeUser(username);
+    });
   }
 
   /** Starts node `i`'s listeners: KV, management, and the query and views services. */
@@ -316,15 +386,41 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   createBucket(settings: BucketSettings): DocumentStore {
     const problem = bucketNameProblem(settings.name, [...this.storeMap.keys()]);
     if (problem !== undefined) throw new Error(`${problem}: ${JSON.stringify(settings.name)}`);
-    if (settings.replicaNumber > this.topology.replicas) throw new RangeError(`replicaNumber ${settings.replicaNumber} is more than the cluster's replicas (${this.topology.replicas})`);
     const store = this.addStore(settings);
-    this.diskLog?.addStore(store);
+    if (this.persists(settings.name)) this.diskLog?.addStore(store);
     this.runtimeBuckets.add(settings.name);
     this.saveRegistry();
+    this.userRegistry.keyspacesChanged();
     debug('bucket %s created (%s)', settings.name, settings.bucketType);
     this.topology.rev++; // the bucket list is part of the cluster's config
     this.configChanged();
     return store;
+  }
+
+  /**
+   * New settings for a bucket (POST /pools/default/buckets/<b>): quota, replicas, flush, max TTL,
+   * durability minimum, ... (its name, type and storage stay). A change of replicas changes the
+   * bucket's map, so the config revision moves and clients are told.
+   */
+  updateBucket(settings: BucketSettings): void {
+    const old = this.settings.get(settings.name);
+    const store = this.storeMap.get(settings.name);
+    if (old === undefined || store === undefined) throw new Error(`no bucket named ${JSON.stringify(settings.name)}`);
+    if (settings.bucketType !== old.bucketType) throw new Error(`bucket ${settings.name}: the type of a bucket cannot change`);
+    this.settings.set(settings.name, settings);
+    store.maxTtl = settings.maxTTL;
+    this.runtimeBuckets.add(settings.name);
+    this.saveRegistry();
+    debug('bucket %s updated', settings.name);
+    if (settings.replicaNumber !== old.replicaNumber) {
+      this.topology.rev++;
+      this.configChanged();
+    }
+  }
+
+  /** Whether a bucket's documents go to the write-ahead log (ephemeral buckets keep nothing on disk). */
+  private persists(name: string): boolean {
+    return this.settings.get(name)?.bucketType !== 'ephemeral';
   }
 
   /**
@@ -334,6 +430,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   deleteBucket(name: string): void {
     const store = this.storeMap.get(name);
     if (store === undefined) throw new Error(`no bucket named ${JSON.stringify(name)}`);
+    const persisted = this.persists(name);
     this.storeMap.delete(name);
     this.settings.delete(name);
     this.statsArchive.removeSource(name);
@@ -345,8 +442,9 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       s.res.end();
       this.configStreams.delete(s);
     }
-    this.diskLog?.removeStore(store);
+    if (persisted) this.diskLog?.removeStore(store);
     if (this.runtimeBuckets.delete(name) || this.dataDir !== undefined) this.saveRegistry();
+    this.userRegistry.bucketDeleted(name);
     debug('bucket %s deleted', name);
     this.topology.rev++;
     this.configChanged();
@@ -393,29 +491,35 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     return [...this.storeMap.values()];
   }
 
-  lookupPassword(user: string): string | undefined {
-    return this.users.get(user)?.password;
+  kvPrivileges(user: string, bucket: string, scope?: string, collection?: string): number {
+    const identity = this.userRegistry.identity(user);
+    if (identity === undefined || !this.storeMap.has(bucket)) return 0;
+    return kvPrivileges(identity, bucket, scope, collection);
   }
 
-  canAccess(user: string, bucket: string): boolean {
-    const u = this.users.get(user);
-    if (u === undefined) return false;
-    const b = u.buckets ?? '*';
-    return b === '*' || b.includes(bucket);
-  }
-
-  authenticate(authorization: string | undefined): ServiceUser | null {
+  /** The user an `Authorization: Basic ...` header names, when its password is right; null otherwise. */
+  authenticate(authorization: string | undefined): Identity | null {
     if (authorization === undefined || !/^basic /i.test(authorization)) return null;
     const text = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     const colon = text.indexOf(':');
     if (colon < 0) return null;
-    return this.checkPassword(text.slice(0, colon), text.slice(colon + 1));
+    const username = text.slice(0, colon);
+    const secret = text.slice(colon + 1);
+    if (this.delegations.redeem(username, secret)) return this.userRegistry.identity(username) ?? null;
+    return this.checkPassword(username, secret);
   }
 
-  checkPassword(username: string, password: string): ServiceUser | null {
-    const u = this.users.get(username);
-    if (u === undefined || u.password !== password) return null;
-    return { username: u.username, buckets: u.buckets ?? '*' };
+  checkPassword(username: string, password: string): Identity | null {
+    return this.userRegistry.authenticate(username, password) ?? null;
+  }
+
+  /** The user named `username` as it is now (a console session resolves its user on every request). */
+  identity(username: string): Identity | undefined {
+    return this.userRegistry.identity(username);
+  }
+
+  delegate(username: string): string {
+    return this.delegations.issue(username);
   }
 
   settingsOf(bucket: string): BucketSettings | undefined {
@@ -450,4 +554,26 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       if (store !== undefined) s.res.write(JSON.stringify(bucketConfig(this, store, s.node)) + '\n\n\n\n');
     }
   }
+}
+
+/** The users the options declare (default: the administrator), with their roles parsed. */
+function declareUsers(users: readonly ClusterUser[] | undefined): DeclaredUser[] {
+  if (users === undefined) return [{ username: 'Administrator', password: 'password', domain: 'admin', roles: [{ name: 'admin', params: [] }] }];
+  const seen = new Set<string>();
+  return users.map((u) => {
+    if (seen.has(u.username)) throw new Error(`user ${u.username} given twice`);
+    seen.add(u.username);
+    let roles: RoleRef[] | undefined;
+    if (u.roles !== undefined) {
+      roles = u.roles.map((text) => {
+        const r = parseRole(text);
+        if ('error' in r) throw new Error(`user ${u.username}: unknown or malformed role ${JSON.stringify(text)} (Couchbase role names: admin, ro_admin, bucket_admin[b], data_reader[b], query_select[b:s:c], ...)`);
+        return r;
+      });
+    }
+    // A user given without roles or buckets is an administrator, as it always was here: ns_server's
+    // `admin` domain (what /whoami reports; /settings/rbac/users lists local users only).
+    const administrator = roles === undefined && (u.buckets === undefined || u.buckets === '*');
+    return { username: u.username, password: u.password, domain: administrator ? ('admin' as const) : ('local' as const), roles: declaredRoles(u.buckets, roles) };
+  });
 }

@@ -210,6 +210,8 @@ export class DocumentStore implements BucketStore {
   readonly counters = new KvCounters();
   /** 'ketama' for a memcached bucket: any member node serves any key, there is no vBucket map. */
   nodeLocator: 'vbucket' | 'ketama' = 'vbucket';
+  /** The bucket's max TTL, seconds (0: none): no write gets a later expiry, and one without expiry gets this one. */
+  maxTtl = 0;
 
   constructor(opts: DocumentStoreOptions) {
     this.name = opts.name;
@@ -431,11 +433,15 @@ export class DocumentStore implements BucketStore {
     return n;
   }
 
-  /** Expiry as memcached takes it (0, relative seconds, or absolute) to absolute Unix seconds. */
+  /**
+   * Expiry as memcached takes it (0, relative seconds, or absolute) to absolute Unix seconds,
+   * capped by the bucket's max TTL as ep-engine caps it (processExpiryTime).
+   */
   absoluteExpiry(expiry: number): number {
-    if (expiry === 0) return 0;
-    if (expiry <= RELATIVE_EXPIRY_LIMIT) return this.nowSeconds() + expiry;
-    return expiry >>> 0;
+    const abs = expiry === 0 ? 0 : expiry <= RELATIVE_EXPIRY_LIMIT ? this.nowSeconds() + expiry : expiry >>> 0;
+    if (this.maxTtl === 0) return abs;
+    const limit = this.nowSeconds() + this.maxTtl;
+    return abs === 0 || abs > limit ? limit : abs;
   }
 
   nowSeconds(): number {

@@ -16,7 +16,7 @@ import { writeFlagsExtras, writeMutationToken } from '../../protocol/extras';
 import { StoreError, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type DocumentStore, type Item } from '../store';
 import type { Topology } from '../topology';
 import { Feat, HELLO_FEATURES } from './features';
-import type { SaslSession } from './sasl-session';
+import type { SaslCredentials, SaslSession } from './sasl-session';
 
 const debug = createDebug('deferbase:server');
 
@@ -31,6 +31,8 @@ export type CommandHandler = (c: KvConnection, req: KvRequest, quiet: boolean) =
 export interface KvCommand {
   run: CommandHandler;
   quiet: boolean;
+  /** The memcached privileges (rbac/kv-privileges.ts) the user needs in the selected bucket. */
+  needs: number;
 }
 
 /** Handlers indexed by opcode; an opcode without one gets UNKNOWN_COMMAND. */
@@ -55,7 +57,9 @@ export interface NodeContext {
   readonly version: string;
   readonly maxBodyLength: number;
   connectionClosed(conn: KvConnection): void;
-  lookupPassword(user: string): string | undefined;
+  readonly credentials: SaslCredentials;
+  /** The memcached privileges `user` holds in `bucket`; 0 when it may not select it (or it does not exist). */
+  kvPrivileges(user: string, bucket: string): number;
   /** The bucket `user` may select, or undefined (missing and forbidden look the same). */
   bucketFor(user: string, name: string): DocumentStore | undefined;
   bucketConfigJson(name: string): Buffer;
@@ -84,6 +88,12 @@ export class KvConnection {
   user: string | undefined;
   store: DocumentStore | undefined;
   sasl: SaslSession | undefined;
+  /**
+   * The memcached privileges the user lacks in the selected bucket (none while no bucket is
+   * selected: the handlers answer NO_BUCKET then). Set on SELECT_BUCKET and whenever RBAC changes,
+   * so a request's privilege check is one AND.
+   */
+  lacking = 0;
   /** Config revision last sent to this client (pushes skip what it already has). */
   pushedRev = 0;
 
@@ -181,6 +191,10 @@ export class KvConnection {
       const cmd = commands[req.opcode];
       if (cmd === undefined) {
         this.respondStatus(req, Status.UNKNOWN_COMMAND);
+        continue;
+      }
+      if ((cmd.needs & this.lacking) !== 0) {
+        this.respondStatus(req, Status.EACCESS);
         continue;
       }
       const markQueued = this.queued.length;

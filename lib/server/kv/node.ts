@@ -10,6 +10,8 @@ import { bucketConfig, globalConfig, type ConfigSource } from '../cluster-config
 import { KvConnection, type CommandTable, type DurableLog, type NodeContext } from './connection';
 import { Feat } from './features';
 import { commandTable } from './commands';
+import type { SaslCredentials } from './sasl-session';
+import { ANY } from '../rbac/permission';
 
 const debug = createDebug('deferbase:server');
 
@@ -23,8 +25,13 @@ export interface ClusterCore extends ConfigSource {
   readonly startedAt: number;
   store(name: string): DocumentStore | undefined;
   stores(): DocumentStore[];
-  lookupPassword(user: string): string | undefined;
-  canAccess(user: string, bucket: string): boolean;
+  /** Users' passwords, as SASL checks them. */
+  readonly credentials: SaslCredentials;
+  /**
+   * The memcached privileges `user` holds on a collection of `bucket` (rbac/kv-privileges.ts;
+   * default: the default collection; ANY for "some collection"); 0 for none.
+   */
+  kvPrivileges(user: string, bucket: string, scope?: string, collection?: string): number;
 }
 
 export interface KvNodeOptions {
@@ -94,15 +101,34 @@ export class KvNode implements NodeContext {
     this.connections.delete(conn);
   }
 
-  lookupPassword(user: string): string | undefined {
-    return this.core.lookupPassword(user);
+  get credentials(): SaslCredentials {
+    return this.core.credentials;
   }
 
-  /** The bucket `user` may select, or undefined (missing and forbidden look the same). */
+  kvPrivileges(user: string, bucket: string): number {
+    return this.core.kvPrivileges(user, bucket);
+  }
+
+  /**
+   * The bucket `user` may select, or undefined (missing and forbidden look the same): as in
+   * kv_engine, any privilege on any of its collections lets a user select it.
+   */
   bucketFor(user: string, name: string): DocumentStore | undefined {
     const store = this.core.store(name);
-    if (store === undefined || !this.core.canAccess(user, name)) return undefined;
+    if (store === undefined || this.core.kvPrivileges(user, name, ANY, ANY) === 0) return undefined;
     return store;
+  }
+
+  /**
+   * Users, groups or buckets changed: each connection with a bucket selected gets the privileges
+   * its user holds there now (all connections, or those of `username`), as kv_engine rebuilds a
+   * connection's privilege context when the RBAC database is reloaded.
+   */
+  refreshPrivileges(username?: string): void {
+    for (const conn of this.connections) {
+      if (conn.store === undefined || conn.user === undefined || (username !== undefined && conn.user !== username)) continue;
+      conn.lacking = ~this.core.kvPrivileges(conn.user, conn.store.name);
+    }
   }
 
   bucketConfigJson(name: string): Buffer {
