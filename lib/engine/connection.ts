@@ -48,6 +48,8 @@ export interface ConnectionOptions {
   fetchErrorMap: boolean;
   tcpNoDelay: boolean;
   tcpKeepAlive: boolean;
+  /** Address family for name resolution: 4, 6, or 0 for either. */
+  family: 0 | 4 | 6;
 }
 
 export type ConnectionState = 'connecting' | 'bootstrapping' | 'ready' | 'closed';
@@ -94,6 +96,8 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
   xerror = false;
   mutationSeqno = false;
   json = false;
+  /** HELLO acknowledged SNAPPY: values may go (and come) compressed. */
+  snappy = false;
 
   private readonly socket: net.Socket;
   private readonly decoder = new FrameDecoder();
@@ -109,9 +113,11 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
     this.host = opts.host;
     this.port = opts.port;
     this.id = `${opts.host}:${opts.port}#${++connectionSeq}`;
+    const family = opts.family || undefined;
     const sock = opts.tls
-      ? tls.connect({ ...opts.tls, host: opts.host, port: opts.port, servername: net.isIP(opts.host) ? undefined : opts.host })
-      : net.connect({ host: opts.host, port: opts.port });
+      ? // tls.connect hands `family` to the socket's connect(); its typings just do not list it.
+        tls.connect({ ...opts.tls, host: opts.host, port: opts.port, family, servername: net.isIP(opts.host) ? undefined : opts.host } as tls.ConnectionOptions)
+      : net.connect({ host: opts.host, port: opts.port, family });
     this.socket = sock;
     sock.setNoDelay(opts.tcpNoDelay);
     if (opts.tcpKeepAlive) sock.setKeepAlive(true, 30000);
@@ -222,6 +228,7 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
       for (const f of decodeHelloFeatures(p.value)) this.features.add(f);
       this.xerror = this.features.has(HelloFeature.XERROR);
       this.json = this.features.has(HelloFeature.JSON);
+      this.snappy = this.features.has(HelloFeature.SNAPPY);
       this.mutationSeqno = this.features.has(HelloFeature.MUTATION_SEQNO);
       this.pushConfigs = this.features.has(HelloFeature.DUPLEX) && this.features.has(HelloFeature.CLUSTERMAP_CHANGE_NOTIFICATION);
     });

@@ -17,6 +17,7 @@ import {
   ErrorCode,
   NetworkError,
   NotFoundError,
+  NotSupportedError,
   ObjectDestroyedError,
   TimeoutError,
   ValueFormatError,
@@ -110,7 +111,10 @@ export class KvDispatcher implements KvHost {
       return undefined;
     }
     if (spec.durable && (opts.persistTo || opts.replicateTo) && host.topology) {
-      const err = checkDurabilityPossible(host.topology, key, opts);
+      const err =
+        host.topology.ketama !== null
+          ? new NotSupportedError(`${spec.name}("${key}"): persistTo/replicateTo are not supported on memcached bucket "${host.topology.bucket}": it keeps no replicas and nothing on disk`, { key })
+          : checkDurabilityPossible(host.topology, key, opts);
       if (err) return failLater(to, err);
     }
     let payload: Buffer | null = null;
@@ -162,8 +166,15 @@ export class KvDispatcher implements KvHost {
   /** Routes `op` to the node that owns its vBucket copy and writes it (or parks it on the node). */
   route(op: KvOp): void {
     const topo = this.host.topology!;
-    op.vbucket = topo.vbucketOf(op.key);
-    const idx = topo.serverOf(op.vbucket, op.copy);
+    let idx: number;
+    if (topo.ketama === null) {
+      op.vbucket = topo.vbucketOf(op.key);
+      idx = topo.serverOf(op.vbucket, op.copy);
+    } else {
+      // Memcached bucket: the continuum names the node; there are no vBuckets nor replicas.
+      op.vbucket = 0;
+      idx = op.copy === 0 ? topo.ketamaServerOf(op.key) : -1;
+    }
     if (idx < 0) {
       if (op.copy > 0) return this.finish(op, new NotFoundError(`no replica ${op.copy - 1} configured for key "${op.key}"`, { key: op.key, rc: ErrorCode.NO_MATCHING_SERVER }), null);
       this.host.requestConfig(true);
@@ -304,6 +315,10 @@ export class KvDispatcher implements KvHost {
     const run = (): void => {
       const host = this.host;
       if (host.state !== 'connected' || !host.topology) return cb(host.connectError ?? new NetworkError('not connected'), null);
+      // Replica reads, observe and durability need vBuckets: memcached buckets have none.
+      if (host.topology.ketama !== null && spec.keyKind !== 'statGroup') {
+        return cb(new NotSupportedError(`${spec.name}("${key}") is not supported on memcached bucket "${host.topology.bucket}": it keeps no replicas and nothing on disk`, { key }), null);
+      }
       spec.run!(this, key, opts, cb);
     };
     // Composite runners may answer without I/O; keep callbacks asynchronous.
