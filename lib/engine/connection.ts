@@ -9,6 +9,7 @@ import { FrameDecoder, Magic, HEADER_LENGTH, writeHeader, type Packet } from '..
 import { Opcode, ServerOpcode } from '../protocol/opcodes';
 import { Status } from '../protocol/status';
 import { HelloFeature, encodeHelloFeatures, decodeHelloFeatures } from '../protocol/hello';
+import { parseErrorMap, type ErrorMap } from '../protocol/errormap';
 import { ScramClient, encodePlain, type ScramMechanism } from '../protocol/sasl';
 import { AuthError, BucketNotFoundError, ConnectError, CouchbaseError, NetworkError, ProtocolError, TimeoutError, errorForStatus, parseXerror } from './errors';
 import type { SaslMech } from './connstr';
@@ -88,8 +89,8 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
   readonly features = new Set<number>();
   /** Mechanisms the server listed. */
   serverMechs: string[] = [];
-  /** The error map the server sent (raw JSON), if any. */
-  errorMap: unknown = undefined;
+  /** The error map the server sent, if any: it decides about statuses (kv/error-map.ts). */
+  errorMap: ErrorMap | null = null;
   readonly pending = new PendingTable<PendingRequest>();
   /** True once HELLO acknowledged DUPLEX + CLUSTERMAP_CHANGE_NOTIFICATION. */
   pushConfigs = false;
@@ -323,9 +324,9 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
       const opaque = this.step(Opcode.GET_ERROR_MAP, (p) => {
         if (p.status !== Status.SUCCESS) return; // optional for us: keep going without it
         try {
-          this.errorMap = JSON.parse(p.value.toString('utf8'));
-        } catch {
-          debug('%s: unparsable error map ignored', this.id);
+          this.errorMap = parseErrorMap(p.value);
+        } catch (err) {
+          debug('%s: error map ignored: %s', this.id, (err as Error).message);
         }
       });
       const v = Buffer.allocUnsafe(2);

@@ -170,6 +170,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.state !== 'connecting') return;
     this.state = 'connected';
     this.bootstrap.finished();
+    const ready = this.nodes.ready();
+    if (ready.length > 0) this.pipeline.connectionReady(ready[0].conn!);
     this.config.startPolling();
     this.pipeline.routeParked();
     debug('connected to %s (rev %d, %d servers)', this.spec.display, this.topology?.rev, this.topology?.servers.length);
@@ -251,6 +253,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** @internal */
   nodeReady(node: NodeState, config: string | null): void {
+    if (node.conn) this.pipeline.connectionReady(node.conn);
     if (config) this.config.apply(config, node.host);
     this.nodes.flushWaiting(node);
     this.checkReachable();

@@ -35,3 +35,23 @@ export function snappyInflatedLength(block: Uint8Array): number {
   }
   return -1;
 }
+
+/**
+ * A request frame whose value is Snappy-compressed, rewritten with the value inflated and the
+ * datatype's Snappy bit cleared (for a peer that did not negotiate SNAPPY).
+ */
+export function inflateFrameValue(frame: Buffer): Buffer {
+  const extLen = frame[4];
+  const keyLen = frame.readUInt16BE(2);
+  const head = 24 + extLen + keyLen;
+  const value = inflateSnappy(frame.subarray(head));
+  const out = Buffer.allocUnsafe(head + value.length);
+  frame.copy(out, 0, 0, head);
+  value.copy(out, head);
+  out[5] = frame[5] & ~DATATYPE_SNAPPY;
+  out.writeUInt32BE(extLen + keyLen + value.length, 8);
+  return out;
+}
+
+/** The datatype bit of a Snappy-compressed value. */
+export const DATATYPE_SNAPPY = 0x02;

@@ -13,6 +13,7 @@ import { Status } from '../../protocol/status';
 import { HelloFeature, decodeHelloFeatures } from '../../protocol/hello';
 import { decodeFrameInfos, RequestFrameId } from '../../protocol/framing';
 import { writeFlagsExtras, writeMutationToken } from '../../protocol/extras';
+import { DATATYPE_SNAPPY } from '../../protocol/snappy';
 import { StoreError, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type DocumentStore, type Item } from '../store';
 import type { Topology } from '../topology';
 import { Feat, HELLO_FEATURES } from './features';
@@ -350,13 +351,15 @@ export class KvConnection {
   /** GET-family success: flags extras, the value, optionally the key. Allocation-free. */
   respondItem(req: Packet, item: Item, cas: bigint, key: Buffer): void {
     if (this.store !== undefined) this.store.counters.hits[req.opcode]++;
-    const value = item.value;
+    // A value stored as sent Snappy-compressed goes out so to clients that negotiated SNAPPY.
+    const packed = (this.features & Feat.SNAPPY) !== 0 ? item.snappy : undefined;
+    const value = packed ?? item.value;
     const keyLen = key.length;
     const body = 4 + keyLen + value.length;
     const inline = value.length < COPY_LIMIT;
     const slab = this.reserve(inline ? 24 + body : 28 + keyLen);
     let p = this.pos;
-    const datatype = (this.features & Feat.JSON) !== 0 ? item.datatype : 0;
+    const datatype = ((this.features & Feat.JSON) !== 0 ? item.datatype : 0) | (packed !== undefined ? DATATYPE_SNAPPY : 0);
     writeHeader(slab, p, Magic.RESPONSE, req.opcode, keyLen, 4, datatype, 0, body, req.opaque, cas);
     writeFlagsExtras(slab, p + 24, item.flags);
     p += 28;
