@@ -16,7 +16,7 @@ import type { KvCallback, KvHandle, KvHandler, MultiCallback } from './kv/spec';
 import { KvDispatcher, failLater } from './kv/dispatcher';
 import { kvMulti, type MultiKeys } from './kv/multi';
 import type { KvHost } from './kv/host';
-import type { Topology } from './topology';
+import { authority, type Topology } from './topology';
 import { defaultTranscoder, type Transcoder } from './transcoder';
 import { addressFamily, buildTlsOptions, connectionSettings } from './options';
 import { Bootstrap } from './bootstrap';
@@ -137,26 +137,29 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (allFailed) this.failConnect(this.unreachable(topo, false));
   }
 
-  /** Why the data nodes of `topo` could not be used: each as the config names it, and what to try. */
+  /**
+   * Why the data nodes of `topo` could not be used: each as the config names it ("config names
+   * node 172.17.0.2:11210, unreachable from here"), what to try, then each one's failure.
+   */
   private unreachable(topo: Topology, timedOut: boolean): CouchbaseError {
-    const parts: string[] = [];
+    const named: string[] = [];
+    const causes: string[] = [];
     for (const i of topo.dataServers) {
       const s = topo.servers[i];
       const node = this.nodes.get(s.id);
       if (node?.conn?.ready) continue;
-      const at = s.named === `${s.host}:${s.port}` ? '' : ` (reached at ${s.host}:${s.port}${topo.network === 'default' ? '' : ` on network "${topo.network}"`})`;
-      const why = node?.lastError ? `: ${node.lastError.message}` : timedOut ? `: no answer within config_total_timeout (${this.spec.options.config_total_timeout}s)` : '';
-      parts.push(`config names node ${s.named}${at}, unreachable from here${why}`);
-      if (parts.length === 3) break;
+      const at = s.named === authority(s.host, s.port) ? '' : ` (at ${authority(s.host, s.port)}${topo.network === 'default' ? '' : ` on network "${topo.network}"`})`;
+      named.push(`${s.named}${at}`);
+      causes.push(node?.lastError ? node.lastError.message : timedOut ? `no answer within config_total_timeout (${this.spec.options.config_total_timeout}s)` : 'not tried');
+      if (named.length === 3) break;
     }
     const alternates = (topo.raw.nodesExt ?? []).some((n) => n.alternateAddresses && Object.keys(n.alternateAddresses).length > 0);
     const hint =
       topo.network === 'default'
-        ? alternates
-          ? '; the nodes have alternate addresses: try network=external'
-          : '; if the cluster is behind NAT or in Kubernetes, try network=external'
-        : `; check that the addresses of network "${topo.network}" are reachable, or try network=default`;
-    return new ConnectError(`bucket "${this.bucket}": ${parts.join('; ')}${hint}`);
+        ? `; if the cluster is behind NAT or in Kubernetes, try network=external${alternates ? ' (its nodes have alternate addresses)' : ''}`
+        : `; check that the addresses of network "${topo.network}" are reachable from here, or try network=default`;
+    const nodes = `config names node${named.length > 1 ? 's' : ''} ${named.join(', ')}, unreachable from here`;
+    return new ConnectError(`bucket "${this.bucket}": ${nodes}${hint} [${causes.join('; ')}]`);
   }
 
   /** @internal What bootstrap fails with when config_total_timeout passes. */

@@ -140,7 +140,7 @@ export function handleAuthed(core: ConsoleCore, node: number, user: ServiceUser,
     if (store === undefined) reply(res, 404, NOT_FOUND);
     else if (core.bucketAdmin.settingsOf(name)?.flushEnabled === false) reply(res, 400, { _: 'Flush is disabled for the bucket' });
     else {
-      store.flush();
+      core.flushBucket(name);
       reply(res, 200, '');
     }
     return true;

@@ -452,6 +452,11 @@ export class KvConnection {
     }
     const vb = req.vbucket;
     const topo = this.node.topology;
+    // Memcached buckets keep no replicas (kv_engine's default_engine has no GET_REPLICA).
+    if (replica && store.nodeLocator === 'ketama') {
+      this.respondStatus(req, Status.NOT_SUPPORTED);
+      return undefined;
+    }
     const owned =
       store.nodeLocator === 'ketama'
         ? !replica && topo.isMember(this.node.index)
@@ -475,6 +480,11 @@ export class KvConnection {
         case RequestFrameId.BARRIER:
           break;
         case RequestFrameId.DURABILITY: {
+          // Memcached buckets have nothing to replicate to nor persist on.
+          if (this.store?.nodeLocator === 'ketama') {
+            this.respondStatus(req, Status.NOT_SUPPORTED);
+            return undefined;
+          }
           const level = frame.data[0];
           if ((frame.data.length !== 1 && frame.data.length !== 3) || level < 1 || level > 3) {
             this.respondStatus(req, Status.DURABILITY_INVALID_LEVEL);
