@@ -74,7 +74,11 @@ export interface ConnOptions {
   randomize_nodes: boolean;
   /** Snappy: negotiate it and inflate what comes compressed; `on`/`deflate_only`/`force` also compress. */
   compression: CompressionMode;
-  /** Values smaller than this (bytes) are sent as they are. */
+  /**
+   * Values smaller than this (bytes) are sent as they are. 1 KiB here, where libcouchbase says
+   * 32: a call into the Snappy codec costs a few microseconds from JavaScript, more than a small
+   * value saves (a 78-byte document: 3.7 us of client CPU per upsert instead of 2.1).
+   */
   compression_min_size: number;
   /** A compressed value is sent only if it is at most this fraction of the original. */
   compression_min_ratio: number;
@@ -117,7 +121,7 @@ export const DEFAULT_OPTIONS: Readonly<ConnOptions> = Object.freeze({
   tcp_keepalive: true,
   randomize_nodes: false,
   compression: 'on',
-  compression_min_size: 32,
+  compression_min_size: 1024,
   compression_min_ratio: 0.83,
   retry_nmv_imm: true,
 } satisfies ConnOptions);
