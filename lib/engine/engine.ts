@@ -128,7 +128,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private checkReachable(): void {
     const topo = this.topology;
     if (this.state !== 'connecting' || topo === null) return;
-    let allFailed = true;
+    // A map that gives no node any vBucket yet (mid-failover): wait for a newer one.
+    let allFailed = topo.dataServers.size > 0;
     for (const i of topo.dataServers) {
       const node = this.nodes.get(topo.servers[i].id);
       if (node?.conn?.ready) return this.finishConnect();
@@ -158,6 +159,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       topo.network === 'default'
         ? `; if the cluster is behind NAT or in Kubernetes, try network=external${alternates ? ' (its nodes have alternate addresses)' : ''}`
         : `; check that the addresses of network "${topo.network}" are reachable from here, or try network=default`;
+    if (named.length === 0) return new TimeoutError(`bucket "${this.bucket}": the cluster map gave no node any vBucket within config_total_timeout (${this.spec.options.config_total_timeout}s); is the bucket still being created, or every node failed over?`);
     const nodes = `config names node${named.length > 1 ? 's' : ''} ${named.join(', ')}, unreachable from here`;
     return new ConnectError(`bucket "${this.bucket}": ${nodes}${hint} [${causes.join('; ')}]`);
   }

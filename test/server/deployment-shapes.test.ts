@@ -312,3 +312,23 @@ describe('deployment shapes: the engine refuses a config it cannot use', () => {
     }
   });
 });
+
+describe('deployment shapes: address families (ipv6=disabled|allow|only)', () => {
+  it('resolves names to IPv4 only with ipv6=disabled, and to IPv6 only with ipv6=only', async () => {
+    const c = await Cluster.start({ users: [USER], queryService: null, viewsService: null });
+    try {
+      const kv = c.nodes[0].ports.kv;
+      const v4 = new Engine(`couchbase://localhost:${kv}=mcd/default?ipv6=disabled`, USER);
+      await connect(v4);
+      await run(v4, 'upsert', 'fam', { value: 4 });
+      await close(v4);
+      // The cluster listens on 127.0.0.1 only: an IPv6-only client finds nothing at localhost.
+      const v6 = new Engine(`couchbase://localhost:${kv}=mcd/default?ipv6=only&bootstrap_on=cccp&config_total_timeout=2`, USER);
+      const err = await fails(connect(v6));
+      expect(err.message).to.match(/::1|EADDRNOTAVAIL|ENOTFOUND|EAFNOSUPPORT|ENETUNREACH/);
+      await close(v6);
+    } finally {
+      await c.stop();
+    }
+  });
+});
