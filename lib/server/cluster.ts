@@ -2,7 +2,9 @@
 // differ only in which vBuckets they own; topology changes (failover, rebalance) bump the config
 // revision and are pushed to clients that asked for clustermap notifications.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import createDebug from 'debug';
 import type { HttpServiceFactory, HttpServiceHandler, ServerClock, ServiceContext, ServiceUser } from './service-types';
 import { systemClock } from './clock';
@@ -10,7 +12,10 @@ import { DocumentStore } from './store';
 import { Topology } from './topology';
 import { KvNode, type ClusterCore, type DurableLog } from './kv/node';
 import { handleMgmt, type MgmtCore } from './mgmt';
-import { bucketConfig, type NodePorts } from './cluster-config';
+import { bucketConfig, type AlternateAddress, type NodePorts } from './cluster-config';
+import { PortForwarder } from './forwarder';
+import { checkPrivateKey, selfSignedCertificate } from './tls/certificate';
+import { withLocalHost } from './http-host';
 import { DiskLog, type FsyncPolicy } from './persistence';
 import { guardHttp, type HttpServiceKind } from './http-guard';
 import { defaultSettings, loadBucketRegistry, saveBucketRegistry, bucketNameProblem, type BucketHost, type BucketSettings } from './buckets-admin';
@@ -86,6 +91,24 @@ export interface ClusterOptions {
   maxBodyLength?: number;
   /** Folder of the bundled web console served under /ui/ (default: the one `npm run build` made); `null` turns it off. */
   consoleDir?: string | null;
+  /**
+   * TLS listeners beside the plain ones, advertised as kvSSL, mgmtSSL, n1qlSSL and capiSSL
+   * (for couchbases://): `true` for a self-signed certificate made at start (see
+   * `cluster.certificate`), or the PEM certificate and key to use.
+   */
+  tls?: boolean | { cert: string | Buffer; key: string | Buffer };
+  /**
+   * The address the config names every node by (default `host`), as a node in Docker or in a
+   * Kubernetes pod names itself. With an address this machine does not serve (e.g. 127.0.0.9),
+   * clients can only come in through `alternateAddresses`, as from outside a NAT.
+   */
+  advertiseHost?: string;
+  /**
+   * Advertises every node at `hostname` on the alternate network `network` (default
+   * "external"), each of its ports through a forwarding port of its own there (what a NAT or a
+   * Kubernetes node port does): clients outside use network=external (or auto with a seed there).
+   */
+  alternateAddresses?: { hostname: string; network?: string };
 }
 
 export interface ClusterNode {
@@ -97,6 +120,7 @@ const VERSION = '7.6.0-deferbase';
 
 class ServiceListener {
   private server: http.Server | undefined;
+  private tlsServer: http.Server | undefined;
   port = 0;
   constructor(
     readonly handler: HttpServiceHandler,
@@ -105,29 +129,46 @@ class ServiceListener {
 
   listen(host: string, port = 0): Promise<number> {
     const server = http.createServer(guardHttp(this.kind, (req, res) => this.handler.handle(req, res)));
-    server.keepAliveTimeout = 5000;
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        this.port = (server.address() as AddressInfo).port;
-        resolve(this.port);
-      });
-    });
+    return listenOn(server, host, port).then((p) => (this.port = p));
+  }
+
+  /** A TLS listener for the same service (its SSL port). */
+  listenTls(host: string, secure: tls.SecureContextOptions): Promise<number> {
+    const server = https.createServer(secure, guardHttp(this.kind, (req, res) => this.handler.handle(req, res)));
+    this.tlsServer = server;
+    return listenOn(server, host, 0);
   }
 
   close(): Promise<void> {
     this.handler.close?.();
-    const server = this.server;
-    if (server === undefined) return Promise.resolve();
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return Promise.all([closeHttp(this.server), closeHttp(this.tlsServer)]).then(() => undefined);
   }
+}
+
+function listenOn(server: net.Server, host: string, port: number): Promise<number> {
+  if (server instanceof http.Server) server.keepAliveTimeout = 5000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeHttp(server: http.Server | undefined): Promise<void> {
+  if (server === undefined) return Promise.resolve();
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   readonly host: string;
+  /** The address configs name the nodes by (`advertiseHost`, default `host`). */
+  readonly advertisedHost: string;
+  /** With `tls`: the certificate the TLS listeners present (PEM), for clients to trust. */
+  readonly certificate: string | undefined;
   readonly topology: Topology;
   readonly clock: ServerClock;
   readonly version = VERSION;
@@ -148,6 +189,14 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   readonly bucketAdmin: BucketHost;
 
   private readonly storeMap = new Map<string, DocumentStore>();
+  /** Memcached buckets: each node's own store (a real node keeps its keys only), by node id. */
+  private readonly nodeStores = new Map<string, DocumentStore[]>();
+  private readonly secure: tls.SecureContextOptions | undefined;
+  private readonly advertiseGiven: boolean;
+  private readonly alternate: { hostname: string; network: string } | undefined;
+  /** Per node: its alternate ports by service name, and the forwarders behind them. */
+  private readonly altPorts: Array<Record<string, number>> = [];
+  private readonly forwarders: PortForwarder[] = [];
   private readonly settings = new Map<string, BucketSettings>();
   /** Buckets created at run time (kept in `dataDir`/buckets.json). */
   private readonly runtimeBuckets = new Set<string>();
@@ -175,6 +224,20 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
 
   private constructor(opts: ClusterOptions) {
     this.host = opts.host ?? '127.0.0.1';
+    this.advertisedHost = opts.advertiseHost ?? this.host;
+    this.advertiseGiven = opts.advertiseHost !== undefined;
+    if (opts.alternateAddresses !== undefined) {
+      const { hostname, network = 'external' } = opts.alternateAddresses;
+      if (net.isIP(hostname) === 0) throw new Error(`alternateAddresses.hostname must be an address the forwarders can listen on, got ${JSON.stringify(hostname)}`);
+      this.alternate = { hostname, network };
+    }
+    if (opts.tls) {
+      const names = [this.host, this.advertisedHost, 'localhost', ...(this.alternate ? [this.alternate.hostname] : [])];
+      const material = opts.tls === true ? selfSignedCertificate(names) : opts.tls;
+      checkPrivateKey(material.key);
+      this.secure = { cert: material.cert, key: material.key };
+      this.certificate = material.cert.toString();
+    }
     this.clock = opts.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.services = chooseServices(opts);
@@ -225,8 +288,12 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
 
   private addStore(settings: BucketSettings): DocumentStore {
     const store = new DocumentStore({ name: settings.name, numVBuckets: this.topology.numVBuckets, clock: this.clock });
-    if (settings.bucketType === 'memcached') store.nodeLocator = 'ketama';
     store.maxTtl = settings.maxTTL;
+    if (settings.bucketType === 'memcached') {
+      store.nodeLocator = 'ketama';
+      // Node 0 holds this one; the others get theirs when first asked (nodeStore).
+      this.nodeStores.set(settings.name, [store]);
+    }
     this.storeMap.set(settings.name, store);
     this.settings.set(settings.name, settings);
     this.statsArchive.addSource(settings.name, bucketSource(store, store.counters));
@@ -258,7 +325,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
           store.maxTtl = settings.maxTTL;
         }
       }
-      // Ephemeral buckets keep nothing on disk: they come back empty, as after a real restart.
+      // Ephemeral and memcached buckets keep nothing on disk: they come back empty, as after a real restart.
       this.diskLog = DiskLog.open(opts.dataDir, [...this.storeMap.values()].filter((s) => this.persists(s.name)), {
         fsync: opts.fsync ?? 'batch',
         intervalMs: opts.fsyncIntervalMs ?? 2,
@@ -271,7 +338,8 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     const nodeCount = this.topology.members.length;
     for (let i = 0; i < nodeCount; i++) await this.startNode(i);
     this.expiryTimer = setInterval(() => {
-      for (const store of this.storeMap.values()) store.expirePass();
+      for (const store of this.storeMap.values()) if (store.nodeLocator === 'vbucket') store.expirePass();
+      for (const stores of this.nodeStores.values()) for (const store of stores) store?.expirePass();
     }, 1000);
     this.expiryTimer.unref();
     this.statsArchive.start();
@@ -300,17 +368,18 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       const node = new KvNode(this, i, { maxBodyLength: opts.maxBodyLength });
       this.kvNodes.push(node);
       const kv = await node.listen(this.host, opts.kvPort !== undefined ? opts.kvPort + i : 0);
-      const mgmtServer = http.createServer(guardHttp('mgmt', (req, res) => handleMgmt(this, i, req, res)));
+      const mgmtHandler = guardHttp('mgmt', (req, res) => handleMgmt(this, i, req, res));
+      const mgmtServer = http.createServer(mgmtHandler);
       this.mgmtServers.push(mgmtServer);
-      const mgmt = await new Promise<number>((resolve, reject) => {
-        mgmtServer.once('error', reject);
-        mgmtServer.listen(opts.mgmtPort !== undefined ? opts.mgmtPort + i : 0, this.host, () => {
-          mgmtServer.off('error', reject);
-          resolve((mgmtServer.address() as AddressInfo).port);
-        });
-      });
+      const mgmt = await listenOn(mgmtServer, this.host, opts.mgmtPort !== undefined ? opts.mgmtPort + i : 0);
       const ports: NodePorts = { kv, mgmt };
       this.nodePorts.push(ports);
+      if (this.secure !== undefined) {
+        ports.kvSSL = await node.listenTls(this.host, this.secure);
+        const mgmtTls = https.createServer(this.secure, mgmtHandler);
+        this.mgmtServers.push(mgmtTls);
+        ports.mgmtSSL = await listenOn(mgmtTls, this.host, 0);
+      }
       const ctx = this.serviceContext(i);
       const listeners = new Map<string, ServiceListener>();
       this.serviceListeners.push(listeners);
@@ -319,8 +388,22 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
         const listener = new ServiceListener(def.countedAsQuery === true ? countedService(handler, this.queryCounters) : handler, def.guard);
         listeners.set(def.name, listener);
         ports[def.name as ServiceName] = await listener.listen(this.host);
+        if (this.secure !== undefined) ports[`${def.name as ServiceName}SSL`] = await listener.listenTls(this.host, this.secure);
       }
+      if (this.alternate !== undefined) await this.forwardPorts(i, ports);
     }
+  }
+
+  /** Opens a forwarding port on the alternate address for each of the node's ports. */
+  private async forwardPorts(node: number, ports: NodePorts): Promise<void> {
+    const alt: Record<string, number> = {};
+    for (const [name, port] of Object.entries(ports) as Array<[string, number | undefined]>) {
+      if (port === undefined) continue;
+      const f = await PortForwarder.listen(this.alternate!.hostname, { host: this.host, port });
+      this.forwarders.push(f);
+      alt[name] = f.port;
+    }
+    this.altPorts[node] = alt;
   }
 
   // ---- public surface ---------------------------------------------------------------------------
@@ -330,20 +413,68 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     return 'couchbase://' + this.topology.members.map((id) => `${this.host}:${this.nodePorts[id].kv}`).join(',');
   }
 
+  /** With `tls`: `couchbases://host:kvSSL1,...` (clients trust `certificate`). */
+  get tlsConnectionString(): string {
+    if (this.secure === undefined) throw new Error('the cluster was started without tls');
+    return 'couchbases://' + this.topology.members.map((id) => `${this.host}:${this.nodePorts[id].kvSSL}`).join(',');
+  }
+
+  /** With `alternateAddresses`: the members' forwarded KV ports (`couchbases://` ones with `tls`). */
+  alternateConnectionString(secure = false): string {
+    if (this.alternate === undefined) throw new Error('the cluster was started without alternateAddresses');
+    const port = secure ? 'kvSSL' : 'kv';
+    return `${secure ? 'couchbases' : 'couchbase'}://` + this.topology.members.map((id) => `${this.alternate!.hostname}:${this.altPorts[id][port]}`).join(',');
+  }
+
+  /** Connections the alternate-address forwarders accepted so far (tests check clients came that way). */
+  get forwardedConnections(): number {
+    return this.forwarders.reduce((n, f) => n + f.accepted, 0);
+  }
+
+  /** A single node that never joined a cluster names itself by no hostname in its configs. */
+  get hostless(): boolean {
+    return this.kvNodes.length <= 1 && !this.advertiseGiven;
+  }
+
+  alternateAddress(node: number): AlternateAddress | undefined {
+    const ports = this.altPorts[node];
+    return this.alternate === undefined || ports === undefined ? undefined : { network: this.alternate.network, hostname: this.alternate.hostname, ports };
+  }
+
   get nodes(): ClusterNode[] {
     return this.nodePorts.map((ports, index) => ({ index, ports: { ...ports } }));
   }
 
-  /** The bucket's document store (shared by all nodes). */
-  bucket(name: string): DocumentStore {
-    const store = this.storeMap.get(name);
+  /**
+   * The bucket's document store (shared by all nodes); for a memcached bucket, the store of
+   * node `node` (default 0): each node keeps only the keys clients put there.
+   */
+  bucket(name: string, node?: number): DocumentStore {
+    const store = node === undefined ? this.storeMap.get(name) : this.nodeStore(name, node);
     if (store === undefined) throw new Error(`no bucket named ${JSON.stringify(name)}`);
     return store;
+  }
+
+  /** The store node `node` serves bucket `name` from. */
+  nodeStore(name: string, node: number): DocumentStore | undefined {
+    const own = this.nodeStores.get(name);
+    if (own === undefined) return this.storeMap.get(name);
+    if (node < 0 || node >= Math.max(this.kvNodes.length, 1)) return undefined;
+    own[node] ??= new DocumentStore({ name, numVBuckets: this.topology.numVBuckets, clock: this.clock, uuid: own[0].uuid });
+    own[node].nodeLocator = 'ketama';
+    return own[node];
+  }
+
+  /** Empties a bucket on every node (POST .../controller/doFlush). */
+  flushBucket(name: string): void {
+    for (const store of this.nodeStores.get(name) ?? [this.storeMap.get(name)]) store?.flush();
   }
 
   /** Fails a node over: its vBuckets move to replicas, clients are told. */
   failover(nodeIndex: number): void {
     this.topology.failover(nodeIndex);
+    // A memcached bucket's keys on that node are gone with it.
+    for (const stores of this.nodeStores.values()) stores[nodeIndex]?.flush();
     this.configChanged();
   }
 
@@ -419,8 +550,10 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   }
 
   /** Whether a bucket's documents go to the write-ahead log (ephemeral buckets keep nothing on disk). */
+  /** Ephemeral and memcached buckets keep nothing on disk, as in Couchbase Server. */
   private persists(name: string): boolean {
-    return this.settings.get(name)?.bucketType !== 'ephemeral';
+    const type = this.settings.get(name)?.bucketType;
+    return type !== 'ephemeral' && type !== 'memcached';
   }
 
   /**
@@ -432,10 +565,12 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     if (store === undefined) throw new Error(`no bucket named ${JSON.stringify(name)}`);
     const persisted = this.persists(name);
     this.storeMap.delete(name);
+    const own = this.nodeStores.get(name) ?? [];
+    this.nodeStores.delete(name);
     this.settings.delete(name);
     this.statsArchive.removeSource(name);
     for (const node of this.kvNodes) {
-      for (const conn of [...node.connections]) if (conn.store === store) conn.destroy();
+      for (const conn of [...node.connections]) if (conn.store === store || own.includes(conn.store!)) conn.destroy();
     }
     for (const s of [...this.configStreams]) {
       if (s.bucket !== name) continue;
@@ -462,6 +597,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     if (this.expiryTimer !== undefined) clearInterval(this.expiryTimer);
     for (const s of this.configStreams) s.res.end();
     this.configStreams.clear();
+    await Promise.all(this.forwarders.map((f) => f.close()));
     await Promise.all(this.kvNodes.map((n) => n.close()));
     await Promise.all(this.serviceListeners.flatMap((listeners) => [...listeners.values()].map((l) => l.close())));
     await Promise.all(
@@ -551,7 +687,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     for (const node of this.kvNodes) node.notifyConfigChange();
     for (const s of this.configStreams) {
       const store = this.storeMap.get(s.bucket);
-      if (store !== undefined) s.res.write(JSON.stringify(bucketConfig(this, store, s.node)) + '\n\n\n\n');
+      if (store !== undefined) s.res.write(withLocalHost(JSON.stringify(bucketConfig(this, store, s.node)), s.res) + '\n\n\n\n');
     }
   }
 }

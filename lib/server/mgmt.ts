@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DocumentStore } from './store';
 import { bucketConfig, globalConfig, servicePort, DEFAULT_MANIFEST } from './cluster-config';
+import { withLocalHost } from './http-host';
 import type { ClusterCore } from './kv/node';
 import type { ServiceName } from './services';
 import type { ConsoleCore } from './console/core';
@@ -27,7 +28,8 @@ export interface MgmtCore extends ClusterCore, ConsoleCore {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  // Over HTTP, ns_server answers "$HOST" (a node that never joined a cluster) with its own address.
+  const text = typeof body === 'string' ? body : withLocalHost(JSON.stringify(body), res);
   res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -41,10 +43,11 @@ function nodeJson(core: MgmtCore, id: number, thisNode: number): Record<string, 
   const p = core.ports(id);
   const services = ['kv'];
   for (const svc of core.services) if (servicePort(p, svc) !== undefined) services.push(svc.mgmtName);
+  const host = core.hostless ? '$HOST' : core.advertisedHost.includes(':') ? `[${core.advertisedHost}]` : core.advertisedHost;
   const node: Record<string, unknown> = {
-    hostname: `${core.host}:${p.mgmt}`,
+    hostname: `${host}:${p.mgmt}`,
     // The address the node was set up with (what SDK test harnesses poll /pools/nodes for).
-    configuredHostname: `${core.host}:${p.mgmt}`,
+    configuredHostname: `${host}:${p.mgmt}`,
     ports: { direct: p.kv },
     services,
     status: 'healthy',
@@ -54,7 +57,9 @@ function nodeJson(core: MgmtCore, id: number, thisNode: number): Record<string, 
     version: core.version,
     os: process.platform,
   };
-  if (p.capi !== undefined) node.couchApiBase = `http://${core.host}:${p.capi}/`;
+  if (p.capi !== undefined) node.couchApiBase = `http://${host}:${p.capi}/`;
+  const alt = core.alternateAddress?.(id);
+  if (alt !== undefined) node.alternateAddresses = { [alt.network]: { hostname: alt.hostname, ports: alt.ports } };
   if (id === thisNode) node.thisNode = true;
   return node;
 }
@@ -173,7 +178,7 @@ export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessag
       if (parts[2] === 'b') return send(res, 200, bucketConfig(core, store, thisNode));
       if (parts[2] === 'bs' || parts[2] === 'bucketsStreaming') {
         res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-        res.write(JSON.stringify(bucketConfig(core, store, thisNode)) + '\n\n\n\n');
+        res.write(withLocalHost(JSON.stringify(bucketConfig(core, store, thisNode)), res) + '\n\n\n\n');
         const entry = { bucket: store.name, node: thisNode, res };
         core.configStreams.add(entry);
         res.on('close', () => core.configStreams.delete(entry));

@@ -23,6 +23,8 @@ export interface ConsoleCore {
   /** Every node the cluster runs, members or not, ascending. */
   nodeIds(): number[];
   store(name: string): DocumentStore | undefined;
+  /** Empties a bucket on every node (a memcached bucket keeps a store per node). */
+  flushBucket(name: string): void;
   /** Checks a user name and password (the /uilogin form). */
   checkPassword(username: string, password: string): Identity | null;
   /** The user named `username` with its current roles; undefined once it is gone. */

@@ -132,7 +132,7 @@ export function handleAuthed(core: ConsoleCore, node: number, user: Identity, re
     if (!requirePermission(user, res, bucketPermission(name, [], 'flush'))) return true;
     if (core.bucketAdmin.settingsOf(name)?.flushEnabled === false) reply(res, 400, { _: 'Flush is disabled for the bucket' });
     else {
-      store.flush();
+      core.flushBucket(name);
       reply(res, 200, '');
     }
     return true;

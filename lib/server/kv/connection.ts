@@ -13,6 +13,7 @@ import { Status } from '../../protocol/status';
 import { HelloFeature, decodeHelloFeatures } from '../../protocol/hello';
 import { decodeFrameInfos, RequestFrameId } from '../../protocol/framing';
 import { writeFlagsExtras, writeMutationToken } from '../../protocol/extras';
+import { DATATYPE_SNAPPY } from '../../protocol/snappy';
 import { StoreError, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type DocumentStore, type Item } from '../store';
 import type { Topology } from '../topology';
 import { Feat, HELLO_FEATURES } from './features';
@@ -364,13 +365,15 @@ export class KvConnection {
   /** GET-family success: flags extras, the value, optionally the key. Allocation-free. */
   respondItem(req: Packet, item: Item, cas: bigint, key: Buffer): void {
     if (this.store !== undefined) this.store.counters.hits[req.opcode]++;
-    const value = item.value;
+    // A value stored as sent Snappy-compressed goes out so to clients that negotiated SNAPPY.
+    const packed = (this.features & Feat.SNAPPY) !== 0 ? item.snappy : undefined;
+    const value = packed ?? item.value;
     const keyLen = key.length;
     const body = 4 + keyLen + value.length;
     const inline = value.length < COPY_LIMIT;
     const slab = this.reserve(inline ? 24 + body : 28 + keyLen);
     let p = this.pos;
-    const datatype = (this.features & Feat.JSON) !== 0 ? item.datatype : 0;
+    const datatype = ((this.features & Feat.JSON) !== 0 ? item.datatype : 0) | (packed !== undefined ? DATATYPE_SNAPPY : 0);
     writeHeader(slab, p, Magic.RESPONSE, req.opcode, keyLen, 4, datatype, 0, body, req.opaque, cas);
     writeFlagsExtras(slab, p + 24, item.flags);
     p += 28;
@@ -463,6 +466,11 @@ export class KvConnection {
     }
     const vb = req.vbucket;
     const topo = this.node.topology;
+    // Memcached buckets keep no replicas (kv_engine's default_engine has no GET_REPLICA).
+    if (replica && store.nodeLocator === 'ketama') {
+      this.respondStatus(req, Status.NOT_SUPPORTED);
+      return undefined;
+    }
     const owned =
       store.nodeLocator === 'ketama'
         ? !replica && topo.isMember(this.node.index)
@@ -486,6 +494,11 @@ export class KvConnection {
         case RequestFrameId.BARRIER:
           break;
         case RequestFrameId.DURABILITY: {
+          // Memcached buckets have nothing to replicate to nor persist on.
+          if (this.store?.nodeLocator === 'ketama') {
+            this.respondStatus(req, Status.NOT_SUPPORTED);
+            return undefined;
+          }
           const level = frame.data[0];
           if ((frame.data.length !== 1 && frame.data.length !== 3) || level < 1 || level > 3) {
             this.respondStatus(req, Status.DURABILITY_INVALID_LEVEL);

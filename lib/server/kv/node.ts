@@ -1,6 +1,7 @@
 // One node's KV service: the listener, its connections, and what they need from the cluster
 // (users, buckets, config JSON for this node, pushes on topology change).
 import net from 'node:net';
+import tls from 'node:tls';
 import createDebug from 'debug';
 import { DEFAULT_MAX_BODY_LENGTH } from '../../protocol';
 import type { ServerClock } from '../service-types';
@@ -24,6 +25,8 @@ export interface ClusterCore extends ConfigSource {
   readonly version: string;
   readonly startedAt: number;
   store(name: string): DocumentStore | undefined;
+  /** The store node `node` serves `name` from (a memcached bucket's differs per node). */
+  nodeStore(name: string, node: number): DocumentStore | undefined;
   stores(): DocumentStore[];
   /** Users' passwords, as SASL checks them. */
   readonly credentials: SaslCredentials;
@@ -49,6 +52,7 @@ export class KvNode implements NodeContext {
   readonly connections = new Set<KvConnection>();
   private readonly commands: CommandTable;
   private server: net.Server | undefined;
+  private tlsServer: tls.Server | undefined;
   private readonly configCache = new Map<string, { rev: number; json: Buffer }>();
   port = 0;
 
@@ -72,18 +76,30 @@ export class KvNode implements NodeContext {
   }
 
   listen(host: string, port: number): Promise<number> {
-    const server = net.createServer((socket) => {
-      const conn = new KvConnection(this, socket, this.commands);
-      this.connections.add(conn);
-    });
-    this.server = server;
+    this.server = net.createServer((socket) => this.accept(socket));
+    return this.bind(this.server, host, port, 'KV').then((p) => (this.port = p));
+  }
+
+  /** The KV TLS port (kvSSL): the same connections, over TLS. */
+  listenTls(host: string, secure: tls.SecureContextOptions): Promise<number> {
+    this.tlsServer = tls.createServer(secure, (socket) => this.accept(socket));
+    // A handshake that fails is the client's problem, not a reason to stop listening.
+    this.tlsServer.on('tlsClientError', (err) => debug('node %d: TLS handshake failed: %s', this.index, err.message));
+    return this.bind(this.tlsServer, host, 0, 'KV TLS');
+  }
+
+  private accept(socket: net.Socket): void {
+    this.connections.add(new KvConnection(this, socket, this.commands));
+  }
+
+  private bind(server: net.Server, host: string, port: number, what: string): Promise<number> {
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
-        this.port = (server.address() as net.AddressInfo).port;
-        debug('node %d: KV listening on %s:%d', this.index, host, this.port);
-        resolve(this.port);
+        const bound = (server.address() as net.AddressInfo).port;
+        debug('node %d: %s listening on %s:%d', this.index, what, host, bound);
+        resolve(bound);
       });
     });
   }
@@ -91,10 +107,10 @@ export class KvNode implements NodeContext {
   close(): Promise<void> {
     for (const conn of this.connections) conn.destroy();
     this.connections.clear();
-    const server = this.server;
+    const servers = [this.server, this.tlsServer].filter((s): s is net.Server => s !== undefined);
     this.server = undefined;
-    if (server === undefined) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    this.tlsServer = undefined;
+    return Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
   }
 
   connectionClosed(conn: KvConnection): void {
@@ -114,7 +130,7 @@ export class KvNode implements NodeContext {
    * kv_engine, any privilege on any of its collections lets a user select it.
    */
   bucketFor(user: string, name: string): DocumentStore | undefined {
-    const store = this.core.store(name);
+    const store = this.core.nodeStore(name, this.index);
     if (store === undefined || this.core.kvPrivileges(user, name, ANY, ANY) === 0) return undefined;
     return store;
   }
