@@ -6,6 +6,7 @@ export { DocumentStore, StoreError, StoreStatus, type DocMeta, type Tombstone, t
 export { ManualClock, systemClock } from './clock';
 export { LogDamagedError, type FsyncPolicy } from './persistence';
 export type { NodePorts } from './cluster-config';
+export type { KvLimits } from './kv/limits';
 export type { BucketSettings, BucketType } from './buckets-admin';
 export type { ServiceName, ServiceChoice } from './services';
 export type * from './service-types';
