@@ -18,6 +18,7 @@ async function main(): Promise<number> {
   const report = await runFuzz({ seed, seconds, concurrency: Number(values.concurrency), log: (l) => console.log(l) });
   const http = report.httpRequests;
   console.log(`KV connections ${report.kvConnections}, frames ${report.framesSent} (${(report.kvBytesSent / 1048576).toFixed(1)} MiB)`);
+  console.log(`  of which slow-loris ${report.slowLoris}, never reading ${report.deaf}, opened in floods ${report.flooded}`);
   console.log(`HTTP requests: management ${http.mgmt}, query ${http.query}, views ${http.views}`);
   console.log(`HTTP statuses: ${Object.entries(report.httpStatus).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   console.log(`crashes ${report.crashes}, hangs ${report.hangs}, peak RSS ${(report.peakRssKb / 1024).toFixed(0)} MiB, ${(report.elapsedMs / 1000).toFixed(0)} s`);
