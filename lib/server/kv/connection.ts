@@ -5,8 +5,9 @@
 // under cork/uncork). A frame that breaks the wire format closes only this connection.
 //
 // Flow control: the socket stops being read while a batch's answers wait for the write-ahead log,
-// and while the connection's unsent output is past its allowance (kv/limits.ts); a batch ends at
-// the first frame past it, and reading resumes when the peer has taken its answers ('drain').
+// and while the peer has not taken its answers (the socket wants a 'drain'); a batch ends early
+// when the connection's unsent output passes its allowance (kv/limits.ts), so one chunk of
+// requests cannot make megabytes of answers.
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
 // Imported from the defining modules, not '../protocol': its re-exports are getters, which
@@ -217,9 +218,18 @@ export class KvConnection {
     if (!this.waitingForLog && !this.outputBlocked) this.processFrames();
   }
 
-  /** Runs batches of frames until the reader is empty, the log must be waited for, or the output is past its allowance. */
+  /**
+   * Runs batches of frames until the reader is empty or the log must be waited for. Reading stops
+   * while the socket holds more than it wants (the peer is behind; 'drain' resumes it): a batch
+   * ends early at the connection's allowance, and the next starts once the peer has caught up.
+   */
   private processFrames(): void {
     for (;;) {
+      if (this.socket.writableNeedDrain) {
+        this.outputBlocked = true;
+        this.updateReading();
+        return;
+      }
       const stoppedForOutput = this.runBatch();
       const log = this.node.log;
       if (this.batchMutated && log !== undefined && log.pending()) {
@@ -237,12 +247,7 @@ export class KvConnection {
       }
       this.batchMutated = false;
       this.answer(undefined);
-      if (!stoppedForOutput || this.closed) return;
-      // The batch stopped at the allowance; what the kernel took at once no longer counts.
-      if (this.socket.writableLength <= this.allowance()) continue;
-      this.outputBlocked = true;
-      this.updateReading();
-      return;
+      if (this.closed || (!stoppedForOutput && !this.socket.writableNeedDrain)) return;
     }
   }
 
