@@ -26,6 +26,8 @@ export interface FuzzOptions {
   probeEvery?: number;
   /** How long a probe may take before it counts as a hang (default 5000 ms). */
   probeTimeoutMs?: number;
+  /** Send only inputs of these kinds (the others are drawn, so indexes stay, but not sent). */
+  only?: ReadonlyArray<FuzzInput['kind']>;
   log?: (line: string) => void;
 }
 
@@ -286,7 +288,7 @@ function kvProbe(ports: Ports, timeoutMs: number): Promise<string | undefined> {
       const vb = vbucketOf('fuzz-probe', 64);
       socket.write(
         Buffer.concat([
-          handshake('Administrator', 'password', 'default', [0x01]),
+          handshake('Administrator', 'password', 'fuzz-probe', [0x01]),
           request(0x01, { key: 'fuzz-probe', extras: Buffer.alloc(8), value: '{"probe":true}', datatype: 1, vbucket: vb, opaque: 0xabcd0001 }),
           request(0x00, { key: 'fuzz-probe', vbucket: vb, opaque: 0xabcd0002 }),
         ]),
@@ -392,6 +394,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       sinceProbe.push(`${opts.seed}:${index}`);
       const i = index;
       const input = pickInput(new Rng((opts.seed * 1_000_003 + i) >>> 0));
+      if (opts.only !== undefined && !opts.only.includes(input.kind)) {
+        k--; // a skipped input takes no place in the batch
+        continue;
+      }
       if (isLasting(input)) beside(() => run(input, i));
       else batch.push(run(input, i));
     }

@@ -293,42 +293,35 @@ function mutationExtrasOf(x: Buffer): SubdocMutationExtras | undefined {
   }
 }
 
-/** The document being mutated: parsed on first use, or replaced whole (kept as text when too deep to parse). */
+/**
+ * The document being mutated: kept as its text (stored, or sent by a whole-document SET, however
+ * deep) until a path needs it parsed.
+ */
 class Draft {
-  private body: Body | undefined;
-  private doc: Json;
   private text: Buffer | undefined;
+  private doc: Json = {};
 
   constructor(existing: Buffer | undefined) {
-    if (existing === undefined) this.doc = {};
-    else this.body = new Body(existing);
+    this.text = existing;
   }
 
+  /** The parsed document; DOC_E2DEEP or DOC_NOT_JSON when it cannot be. */
   get root(): Json {
-    if (this.text !== undefined) this.body = new Body(this.text);
-    if (this.body !== undefined) {
-      this.doc = this.body.get();
-      this.body = this.text = undefined;
+    if (this.text !== undefined) {
+      this.doc = new Body(this.text).get();
+      this.text = undefined;
     }
     return this.doc;
   }
 
-  set root(doc: Json) {
-    this.doc = doc;
-    this.body = this.text = undefined;
-  }
-
-  /** Whole-document SET: any JSON, however deep (a deep one is kept as its text, never parsed). */
+  /** Whole-document SET: any JSON text. */
   replace(value: Buffer): void {
     if (!isJsonText(value)) throw new PathError(Status.SUBDOC_VALUE_CANTINSERT);
-    this.body = undefined;
     this.text = value;
   }
 
   serialise(): Buffer {
-    if (this.text !== undefined) return Buffer.from(this.text);
-    if (this.body === undefined) return Buffer.from(JSON.stringify(this.doc));
-    return Buffer.from(JSON.stringify(this.root));
+    return this.text !== undefined ? Buffer.from(this.text) : Buffer.from(JSON.stringify(this.doc));
   }
 }
 
