@@ -10,7 +10,7 @@ import type { HttpServiceFactory, HttpServiceHandler, ServerClock, ServiceContex
 import { systemClock } from './clock';
 import { DocumentStore } from './store';
 import { Topology } from './topology';
-import { KvNode, type ClusterCore, type DurableLog } from './kv/node';
+import { KvNode, type ClusterCore, type DurableLog, type KvLimits } from './kv/node';
 import { handleMgmt, type MgmtCore } from './mgmt';
 import { bucketConfig, type AlternateAddress, type NodePorts } from './cluster-config';
 import { PortForwarder } from './forwarder';
@@ -87,8 +87,13 @@ export interface ClusterOptions {
   kvPort?: number;
   /** Management port of node 0; node i gets mgmtPort + i. Default: OS-picked. */
   mgmtPort?: number;
-  /** Largest frame body a KV connection accepts before it is closed (default 20 MiB + 1 KiB). */
+  /**
+   * Largest frame body an authenticated KV connection may send before it is closed (default
+   * 30 MiB - 24: kv_engine's packet limit; values past 20 MiB in smaller frames get E2BIG).
+   */
   maxBodyLength?: number;
+  /** Limits of every node's KV front end: connections, authentication time, unsent output (kv/limits.ts). */
+  kvLimits?: Partial<KvLimits>;
   /** Folder of the bundled web console served under /ui/ (default: the one `npm run build` made); `null` turns it off. */
   consoleDir?: string | null;
   /**
@@ -365,7 +370,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   private async startNode(i: number): Promise<void> {
     const opts = this.nodeOptions;
     {
-      const node = new KvNode(this, i, { maxBodyLength: opts.maxBodyLength });
+      const node = new KvNode(this, i, { maxBodyLength: opts.maxBodyLength, limits: opts.kvLimits });
       this.kvNodes.push(node);
       const kv = await node.listen(this.host, opts.kvPort !== undefined ? opts.kvPort + i : 0);
       const mgmtHandler = guardHttp('mgmt', (req, res) => handleMgmt(this, i, req, res));

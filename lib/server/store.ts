@@ -19,6 +19,7 @@ import type {
 import { systemClock } from './clock';
 import { vbucketOf } from '../protocol/vbucket';
 import { KvCounters } from './stats/kv-counters';
+import { isJsonText } from './json-syntax';
 
 /** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
 export const StoreStatus = {
@@ -172,7 +173,7 @@ export interface DocumentStoreOptions {
   uuid?: string;
 }
 
-/** JSON check that avoids a parse when the first byte rules JSON out. */
+/** JSON check that stops at the first byte when it rules JSON out. */
 export function looksLikeJson(value: Buffer): boolean {
   let i = 0;
   const n = value.length;
@@ -183,12 +184,8 @@ export function looksLikeJson(value: Buffer): boolean {
   if (!(c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e)) {
     return false;
   }
-  try {
-    JSON.parse(value.toString('utf8'));
-    return true;
-  } catch {
-    return false;
-  }
+  // Checked, not parsed: a parse would build the whole value (20 MiB of `[` is ten million arrays).
+  return isJsonText(value);
 }
 
 export class DocumentStore implements BucketStore {
