@@ -15,20 +15,28 @@
 // Payloads (both formats): a type byte, then for a document u64 cas, u64 seqno, u32 flags,
 // u32 expiry, u8 datatype, u16 key length, key, value; for a deletion u64 cas, u64 seqno,
 // u32 flags, u8 datatype, u16 key length, key; for the vBucket UUIDs u16 count, u64 each.
+// A document or deletion of a collection other than the default one is a record of its own type
+// (4, 5) laid out alike, whose key starts with the collection id in unsigned LEB128, as a
+// collections-aware KV client sends it; logs written before collections hold types 1 and 2 only.
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES, type Tombstone } from './store';
 import type { StoredDoc } from './service-types';
+import { decodeLeb128, leb128Length, writeLeb128 } from '../protocol/leb128';
 
 const REC_SET = 1;
 const REC_DELETE = 2;
 const REC_VBUUIDS = 3;
+const REC_SET_IN = 4;
+const REC_DELETE_IN = 5;
+/** A key with its collection prefix (at most 5 bytes of LEB128). */
+const MAX_PREFIXED_KEY_BYTES = MAX_KEY_BYTES + 5;
 
 const MAGIC = Buffer.from('DBLOG\0\x02\n', 'latin1');
 /** Magic plus marker. */
 export const FILE_HEADER_BYTES = MAGIC.length + 4;
 /** Larger than any payload we write (the largest is a document: header, key and a 20 MiB value). */
-const MAX_PAYLOAD = 28 + MAX_KEY_BYTES + MAX_VALUE_BYTES;
+const MAX_PAYLOAD = 28 + MAX_PREFIXED_KEY_BYTES + MAX_VALUE_BYTES;
 
 /** How one file frames its records. */
 export class LogFormat {
@@ -168,30 +176,35 @@ export class LogFormat {
 export type DocRecord = Omit<StoredDoc, 'vbucket'>;
 export type DeleteRecord = Omit<Tombstone, 'vbucket'>;
 
-export function encodeSet(doc: DocRecord, fmt: LogFormat): Buffer {
-  const keyLen = Buffer.byteLength(doc.id);
+/** `cid`: the document's collection (0: the default collection, written as before collections). */
+export function encodeSet(doc: DocRecord, fmt: LogFormat, cid = 0): Buffer {
+  const prefix = cid === 0 ? 0 : leb128Length(cid);
+  const keyLen = prefix + Buffer.byteLength(doc.id);
   const rec = fmt.alloc(28 + keyLen + doc.value.length);
-  let p = rec.writeUInt8(REC_SET, fmt.head);
+  let p = rec.writeUInt8(cid === 0 ? REC_SET : REC_SET_IN, fmt.head);
   p = rec.writeBigUInt64BE(doc.cas, p);
   p = rec.writeBigUInt64BE(doc.seqno, p);
   p = rec.writeUInt32BE(doc.flags >>> 0, p);
   p = rec.writeUInt32BE(doc.expiry >>> 0, p);
   p = rec.writeUInt8(doc.datatype, p);
   p = rec.writeUInt16BE(keyLen, p);
+  if (prefix !== 0) p = writeLeb128(rec, p, cid);
   p += rec.write(doc.id, p);
   doc.value.copy(rec, p);
   return fmt.seal(rec);
 }
 
-export function encodeDelete(t: DeleteRecord, fmt: LogFormat): Buffer {
-  const keyLen = Buffer.byteLength(t.id);
+export function encodeDelete(t: DeleteRecord, fmt: LogFormat, cid = 0): Buffer {
+  const prefix = cid === 0 ? 0 : leb128Length(cid);
+  const keyLen = prefix + Buffer.byteLength(t.id);
   const rec = fmt.alloc(24 + keyLen);
-  let p = rec.writeUInt8(REC_DELETE, fmt.head);
+  let p = rec.writeUInt8(cid === 0 ? REC_DELETE : REC_DELETE_IN, fmt.head);
   p = rec.writeBigUInt64BE(t.cas, p);
   p = rec.writeBigUInt64BE(t.seqno, p);
   p = rec.writeUInt32BE(t.flags >>> 0, p);
   p = rec.writeUInt8(t.datatype, p);
   p = rec.writeUInt16BE(keyLen, p);
+  if (prefix !== 0) p = writeLeb128(rec, p, cid);
   rec.write(t.id, p);
   return fmt.seal(rec);
 }
@@ -208,12 +221,23 @@ export function encodeVbuuids(uuids: bigint[], fmt: LogFormat): Buffer {
 // ---- decoding ------------------------------------------------------------------------------------
 
 export type LogRecord =
-  | { readonly kind: 'set'; readonly doc: DocRecord }
-  | { readonly kind: 'delete'; readonly tomb: DeleteRecord }
+  | { readonly kind: 'set'; readonly doc: DocRecord; readonly cid: number }
+  | { readonly kind: 'delete'; readonly tomb: DeleteRecord; readonly cid: number }
   | { readonly kind: 'vbuuids'; readonly uuids: bigint[] };
 
 /** Key offset within a payload, by record type (documents and deletions). */
-const KEY_AT: Record<number, number> = { [REC_SET]: 28, [REC_DELETE]: 24 };
+const KEY_AT: Record<number, number> = { [REC_SET]: 28, [REC_DELETE]: 24, [REC_SET_IN]: 28, [REC_DELETE_IN]: 24 };
+
+/** The collection prefix's length and value in a type 4/5 key at `at` (length 0: none, or malformed). */
+function prefixAt(buf: Buffer, type: number, at: number, keyLen: number): { length: number; cid: number } {
+  if (type !== REC_SET_IN && type !== REC_DELETE_IN) return { length: 0, cid: 0 };
+  try {
+    const { value, length } = decodeLeb128(buf.subarray(at, at + Math.min(keyLen, 5)));
+    return length < keyLen && value !== 0 ? { length, cid: value } : { length: 0, cid: -1 };
+  } catch {
+    return { length: 0, cid: -1 };
+  }
+}
 
 /** True when the payload's type is known and its key (or UUID list) fits inside it. */
 function payloadShapeOk(payload: Buffer): boolean {
@@ -222,37 +246,44 @@ function payloadShapeOk(payload: Buffer): boolean {
   const keyAt = KEY_AT[type];
   if (keyAt === undefined || payload.length < keyAt) return false;
   const keyLen = payload.readUInt16BE(keyAt - 2);
-  return keyLen > 0 && keyLen <= MAX_KEY_BYTES && keyAt + keyLen <= payload.length && (type === REC_SET || keyAt + keyLen === payload.length);
+  const prefixed = type === REC_SET_IN || type === REC_DELETE_IN;
+  if (!(keyLen > 0 && keyLen <= (prefixed ? MAX_PREFIXED_KEY_BYTES : MAX_KEY_BYTES) && keyAt + keyLen <= payload.length)) return false;
+  if (prefixed && prefixAt(payload, type, keyAt, keyLen).cid < 0) return false;
+  return type === REC_SET || type === REC_SET_IN || keyAt + keyLen === payload.length;
 }
 
 /** A payload that passed recordAt(). */
 function decode(payload: Buffer): LogRecord {
   const type = payload[0];
-  if (type === REC_SET) {
+  if (type === REC_SET || type === REC_SET_IN) {
     const keyLen = payload.readUInt16BE(26);
+    const prefix = prefixAt(payload, type, 28, keyLen);
     return {
       kind: 'set',
+      cid: prefix.cid,
       doc: {
         cas: payload.readBigUInt64BE(1),
         seqno: payload.readBigUInt64BE(9),
         flags: payload.readUInt32BE(17),
         expiry: payload.readUInt32BE(21),
         datatype: payload[25],
-        id: payload.toString('utf8', 28, 28 + keyLen),
+        id: payload.toString('utf8', 28 + prefix.length, 28 + keyLen),
         value: Buffer.from(payload.subarray(28 + keyLen)),
       },
     };
   }
-  if (type === REC_DELETE) {
+  if (type === REC_DELETE || type === REC_DELETE_IN) {
     const keyLen = payload.readUInt16BE(22);
+    const prefix = prefixAt(payload, type, 24, keyLen);
     return {
       kind: 'delete',
+      cid: prefix.cid,
       tomb: {
         cas: payload.readBigUInt64BE(1),
         seqno: payload.readBigUInt64BE(9),
         flags: payload.readUInt32BE(17),
         datatype: payload[21],
-        id: payload.toString('utf8', 24, 24 + keyLen),
+        id: payload.toString('utf8', 24 + prefix.length, 24 + keyLen),
       },
     };
   }
@@ -268,6 +299,8 @@ export interface LostRecord {
   readonly kind: 'set' | 'delete' | 'vbuuids' | 'unknown';
   /** The document key, when its bytes lie inside the span (they may be damaged too). */
   readonly key: string | undefined;
+  /** The id of the key's collection (0: the default collection). */
+  readonly cid: number;
   /** A later good record in the log is about the same key, so the key's final state is intact. */
   superseded: boolean;
 }
@@ -293,14 +326,24 @@ export interface ScanResult {
 function lostAt(buf: Buffer, off: number, end: number, fmt: LogFormat): LostRecord {
   const p = off + fmt.head;
   const type = p < end ? buf[p] : -1;
-  const kind = type === REC_SET ? 'set' : type === REC_DELETE ? 'delete' : type === REC_VBUUIDS ? 'vbuuids' : 'unknown';
+  const kind = type === REC_SET || type === REC_SET_IN ? 'set' : type === REC_DELETE || type === REC_DELETE_IN ? 'delete' : type === REC_VBUUIDS ? 'vbuuids' : 'unknown';
   let key: string | undefined;
+  let cid = 0;
   const keyAt = KEY_AT[type];
   if (keyAt !== undefined && p + keyAt <= end) {
     const keyLen = buf.readUInt16BE(p + keyAt - 2);
-    if (keyLen > 0 && keyLen <= MAX_KEY_BYTES && p + keyAt + keyLen <= end) key = buf.toString('utf8', p + keyAt, p + keyAt + keyLen);
+    if (keyLen > 0 && keyLen <= MAX_PREFIXED_KEY_BYTES && p + keyAt + keyLen <= end) {
+      const prefix = prefixAt(buf, type, p + keyAt, keyLen);
+      cid = Math.max(prefix.cid, 0);
+      key = buf.toString('utf8', p + keyAt + prefix.length, p + keyAt + keyLen);
+    }
   }
-  return { offset: off, kind, key, superseded: false };
+  return { offset: off, kind, key, cid, superseded: false };
+}
+
+/** How scanLog matches a lost record with a later one: the key within its collection. */
+function qualified(cid: number, id: string): string {
+  return cid === 0 ? id : `${cid}\u0000${id}`;
 }
 
 /**
@@ -324,7 +367,11 @@ export function scanLog(buf: Buffer, apply: (rec: LogRecord) => void): ScanResul
         next = buf.length;
       }
       const lost = format.recordStarts(buf, off, next).map((p) => lostAt(buf, p, next, format));
-      for (const l of lost) if (l.key !== undefined) open.set(l.key, [...(open.get(l.key) ?? []), l]);
+      for (const l of lost) {
+        if (l.key === undefined) continue;
+        const q = qualified(l.cid, l.key);
+        open.set(q, [...(open.get(q) ?? []), l]);
+      }
       damage.push({ start: off, end: next, lost });
       if (next === buf.length) return { format, records, validEnd: off, tornBytes: 0, damage };
       off = next;
@@ -332,7 +379,7 @@ export function scanLog(buf: Buffer, apply: (rec: LogRecord) => void): ScanResul
     }
     const rec = decode(buf.subarray(off + format.head, off + len));
     if (open.size !== 0 && rec.kind !== 'vbuuids') {
-      const id = rec.kind === 'set' ? rec.doc.id : rec.tomb.id;
+      const id = qualified(rec.cid, rec.kind === 'set' ? rec.doc.id : rec.tomb.id);
       const earlier = open.get(id);
       if (earlier !== undefined) {
         for (const l of earlier) l.superseded = true;

@@ -20,6 +20,7 @@ import { systemClock } from './clock';
 import { vbucketOf } from '../protocol/vbucket';
 import { KvCounters } from './stats/kv-counters';
 import { isJsonText } from './json-syntax';
+import { Manifest, DEFAULT_COLLECTION, DEFAULT_SCOPE, type CollectionDef } from './collections/manifest';
 
 /** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
 export const StoreStatus = {
@@ -117,8 +118,9 @@ export interface DocMeta {
  */
 export interface StoreLog {
   readonly deferred: boolean;
-  set(doc: Item): void;
-  remove(tomb: Tombstone): void;
+  /** `cid`: the document's collection (0, the default collection, in logs written before collections). */
+  set(doc: Item, cid: number): void;
+  remove(tomb: Tombstone, cid: number): void;
 }
 
 /**
@@ -159,6 +161,31 @@ export class MetadataMap implements BucketMetadata {
   }
 }
 
+/**
+ * A collection's service metadata (its N1QL index definitions): kept in its bucket's map under
+ * names of its own (`name@cid`), so it is durable with the bucket's and goes with the collection.
+ */
+class CollectionMetadata implements BucketMetadata {
+  constructor(
+    private readonly bucket: MetadataMap,
+    private readonly cid: number,
+  ) {}
+  get(name: string): unknown | undefined {
+    return this.bucket.get(`${name}@${this.cid}`);
+  }
+  set(name: string, value: unknown | undefined): void {
+    this.bucket.set(`${name}@${this.cid}`, value);
+  }
+}
+
+/** The metadata names collection `cid` keeps in its bucket's map (see CollectionMetadata). */
+export function isCollectionMetadataName(name: string, cid: number): boolean {
+  return name.endsWith(`@${cid}`);
+}
+
+/** Where a bucket's metadata keeps its collections manifest. */
+export const MANIFEST_METADATA = 'collections';
+
 export interface KvWriteOptions extends StoreWriteOptions {
   /** Keep the existing document's expiry (PRESERVE_TTL frame). */
   preserveExpiry?: boolean;
@@ -171,6 +198,39 @@ export interface DocumentStoreOptions {
   numVBuckets?: number;
   clock?: ServerClock;
   uuid?: string;
+}
+
+/**
+ * What the collections of one bucket share: seqnos and UUIDs per vBucket (a vBucket's seqnos count
+ * the mutations of every collection), the CAS clock, the write-ahead log and what it may still
+ * undo, and the collections themselves by id.
+ */
+class BucketLedger {
+  seqno = 0n;
+  lastCas = 0n;
+  readonly vbSeqno: bigint[];
+  readonly vbUuid: bigint[];
+  log: StoreLog | undefined = undefined;
+  /**
+   * Changes a deferred log has not made durable, oldest first, as triples: the collection, the
+   * id, then what the collection held for it before (an Item, a Tombstone, or undefined).
+   */
+  undo: Array<DocumentStore | string | Item | Tombstone | undefined> | undefined = undefined;
+  /** Every collection of the bucket but the default one, by collection id. */
+  readonly collections = new Map<number, DocumentStore>();
+  constructor(numVBuckets: number) {
+    this.vbSeqno = new Array<bigint>(numVBuckets).fill(0n);
+    this.vbUuid = new Array<bigint>(numVBuckets);
+    for (let vb = 0; vb < numVBuckets; vb++) this.vbUuid[vb] = randomBytes(8).readBigUInt64BE(0) || 1n;
+  }
+}
+
+/** A collection's documents inside its bucket (see DocumentStore.addCollection). */
+interface CollectionPlace {
+  readonly bucket: DocumentStore;
+  readonly ledger: BucketLedger;
+  readonly def: CollectionDef;
+  readonly scope: string;
 }
 
 /** JSON check that stops at the first byte when it rules JSON out. */
@@ -188,36 +248,62 @@ export function looksLikeJson(value: Buffer): boolean {
   return isJsonText(value);
 }
 
+/**
+ * One collection's documents. The store a bucket is created with is its default collection and
+ * stands for the bucket: it holds the manifest (`manifest`), the bucket's settings and counters,
+ * and finds the other collections (`collection(cid)`), each a DocumentStore of its own that shares
+ * the bucket's seqnos, CAS clock and log (see BucketLedger).
+ */
 export class DocumentStore implements BucketStore {
   readonly name: string;
   readonly uuid: string;
   readonly numVBuckets: number;
   readonly clock: ServerClock;
+  /** The bucket's default collection (this store, for the default collection itself). */
+  readonly bucket: DocumentStore;
+  /** The collection's id: 0 for `_default._default`. */
+  readonly cid: number;
+  readonly scopeName: string;
+  readonly collectionName: string;
 
   private readonly items = new Map<string, Item>();
   private readonly tombstones = new Map<string, Tombstone>();
   /** Ids of documents that carry an expiry, so expiry passes do not scan everything. */
   private readonly expiring = new Set<string>();
-  private readonly vbSeqno: bigint[];
-  private readonly vbUuid: bigint[];
-  private seqno = 0n;
-  private lastCas = 0n;
+  private readonly ledger: BucketLedger;
   private readonly listeners: Array<(event: MutationEvent) => void> = [];
-  private log: StoreLog | undefined;
-  /**
-   * Changes a deferred log has not made durable, oldest first, as pairs: the id, then what the
-   * maps held for it before (an Item, a Tombstone, or undefined).
-   */
-  private undo: Array<string | Item | Tombstone | undefined> | undefined;
-  readonly metadata = new MetadataMap();
+  /** The service metadata of this collection (the bucket's map for the default collection: see bucketMetadata). */
+  readonly metadata: BucketMetadata;
   /** Requests the KV front end served for this bucket (the stats sampler reads them). */
-  readonly counters = new KvCounters();
+  readonly counters: KvCounters;
   /** 'ketama' for a memcached bucket: any member node serves any key, there is no vBucket map. */
   nodeLocator: 'vbucket' | 'ketama' = 'vbucket';
   /** The bucket's max TTL, seconds (0: none): no write gets a later expiry, and one without expiry gets this one. */
   maxTtl = 0;
+  /** The collection's maxTTL as its manifest entry says: 0 the bucket's, -1 none, n seconds. */
+  collectionMaxTtl = 0;
+  private manifestValue: Manifest | undefined;
+  /** The collection was dropped: its documents are gone and nothing more is written to it. */
+  dropped = false;
 
-  constructor(opts: DocumentStoreOptions) {
+  constructor(opts: DocumentStoreOptions, place?: CollectionPlace) {
+    if (place !== undefined) {
+      const b = place.bucket;
+      this.name = b.name;
+      this.uuid = b.uuid;
+      this.numVBuckets = b.numVBuckets;
+      this.clock = b.clock;
+      this.bucket = b;
+      this.ledger = place.ledger;
+      this.cid = place.def.uid;
+      this.scopeName = place.scope;
+      this.collectionName = place.def.name;
+      this.collectionMaxTtl = place.def.maxTTL;
+      this.metadata = new CollectionMetadata(b.bucketMetadata, this.cid);
+      this.counters = b.counters;
+      this.nodeLocator = b.nodeLocator;
+      return;
+    }
     this.name = opts.name;
     this.numVBuckets = opts.numVBuckets ?? 1024;
     if (!Number.isInteger(this.numVBuckets) || this.numVBuckets < 1 || this.numVBuckets > 0x7fff) {
@@ -225,9 +311,107 @@ export class DocumentStore implements BucketStore {
     }
     this.clock = opts.clock ?? systemClock;
     this.uuid = opts.uuid ?? randomBytes(16).toString('hex');
-    this.vbSeqno = new Array<bigint>(this.numVBuckets).fill(0n);
-    this.vbUuid = new Array<bigint>(this.numVBuckets);
-    for (let vb = 0; vb < this.numVBuckets; vb++) this.vbUuid[vb] = randomBytes(8).readBigUInt64BE(0) || 1n;
+    this.bucket = this;
+    this.cid = 0;
+    this.scopeName = DEFAULT_SCOPE;
+    this.collectionName = DEFAULT_COLLECTION;
+    this.ledger = new BucketLedger(this.numVBuckets);
+    this.metadata = new MetadataMap();
+    this.counters = new KvCounters();
+    this.useManifest(Manifest.fresh({ historyDefault: false }));
+  }
+
+  /** The bucket's scopes and collections. Replacing it does not touch the collections' stores (see collections/admin.ts). */
+  get manifest(): Manifest {
+    return this.bucket.manifestValue!;
+  }
+
+  set manifest(m: Manifest) {
+    this.bucket.manifestValue = m;
+  }
+
+  /** The bucket's own service metadata (a collection's `metadata` keeps its names apart in it). */
+  get bucketMetadata(): MetadataMap {
+    return this.bucket.metadata as MetadataMap;
+  }
+
+  // ---- collections ---------------------------------------------------------------------------
+
+  /** The collection with id `cid` (on the bucket's store), or undefined when there is none. */
+  collection(cid: number): DocumentStore | undefined {
+    if (cid === 0) {
+      const dflt = this.bucket;
+      return dflt.dropped ? undefined : dflt;
+    }
+    return this.ledger.collections.get(cid);
+  }
+
+  /** The collection `scope.name`, or undefined. */
+  collectionNamed(scope: string, name: string): DocumentStore | undefined {
+    const def = this.bucket.manifest.collection(scope, name);
+    return def === undefined ? undefined : this.collection(def.uid);
+  }
+
+  /** Every collection of the bucket that exists, the default one first. */
+  collections(): DocumentStore[] {
+    const dflt = this.bucket;
+    return [...(dflt.dropped ? [] : [dflt]), ...this.ledger.collections.values()];
+  }
+
+  /** The bucket's scopes and their collections' names, in manifest order. */
+  scopes(): Array<{ name: string; collections: string[] }> {
+    return this.bucket.manifest.scopes.map((s) => ({ name: s.name, collections: s.collections.map((c) => c.name) }));
+  }
+
+  /** Makes the store of a collection the manifest just created (or that a restart brings back). */
+  addCollection(scope: string, def: CollectionDef): DocumentStore {
+    if (def.uid === 0) throw new RangeError('the default collection is the bucket itself');
+    const store = new DocumentStore({ name: this.name }, { bucket: this.bucket, ledger: this.ledger, def, scope });
+    this.ledger.collections.set(def.uid, store);
+    return store;
+  }
+
+  /**
+   * Drops a collection: its documents go (without a log record each: the manifest saying it is
+   * gone is what makes them gone after a restart) and its listeners hear nothing more.
+   */
+  dropCollection(cid: number): void {
+    const store = cid === 0 ? this.bucket : this.ledger.collections.get(cid);
+    if (store === undefined) return;
+    this.ledger.collections.delete(cid);
+    store.dropped = true;
+    store.items.clear();
+    store.tombstones.clear();
+    store.expiring.clear();
+    store.listeners.length = 0;
+  }
+
+  /**
+   * Makes the collections of the manifest the bucket's metadata holds (a restart: persistence
+   * calls it before replaying the log, whose records name their collection by id).
+   */
+  restoreCollections(): void {
+    const saved = this.bucketMetadata.get(MANIFEST_METADATA);
+    if (saved !== undefined) this.useManifest(Manifest.fromJSON(saved));
+  }
+
+  /** Gives the bucket `manifest` and a store for each of its collections (empty: a new bucket, or a restart before its log is replayed). */
+  useManifest(manifest: Manifest): void {
+    const bucket = this.bucket;
+    bucket.manifest = manifest;
+    for (const cid of [...this.ledger.collections.keys()]) this.dropCollection(cid);
+    bucket.dropped = false;
+    const dflt = bucket.manifest.collection(DEFAULT_SCOPE, DEFAULT_COLLECTION);
+    if (dflt === undefined) this.dropCollection(0);
+    else bucket.collectionMaxTtl = dflt.maxTTL;
+    for (const { scope, collection } of bucket.manifest.allCollections()) if (collection.uid !== 0) this.addCollection(scope.name, collection);
+  }
+
+  /** Live documents in every collection of the bucket (stats, item counts). */
+  get totalSize(): number {
+    let n = 0;
+    for (const c of this.collections()) n += c.size;
+    return n;
   }
 
   // ---- BucketStore ---------------------------------------------------------------------------
@@ -238,7 +422,7 @@ export class DocumentStore implements BucketStore {
   }
 
   get highSeqno(): bigint {
-    return this.seqno;
+    return this.ledger.seqno;
   }
 
   get(id: string): StoredDoc | undefined {
@@ -409,17 +593,19 @@ export class DocumentStore implements BucketStore {
   }
 
   vbucketSeqno(vb: number): bigint {
-    return this.vbSeqno[vb];
+    return this.ledger.vbSeqno[vb];
   }
 
   vbucketUuid(vb: number): bigint {
-    return this.vbUuid[vb];
+    return this.ledger.vbUuid[vb];
   }
 
-  /** Removes every document (FLUSH); listeners get a delete for each. */
+  /** Removes every document of every collection of the bucket (FLUSH); listeners get a delete for each. */
   flush(): void {
-    for (const item of [...this.items.values()]) this.commitDelete(item);
-    this.tombstones.clear();
+    for (const c of this.bucket.collections()) {
+      for (const item of [...c.items.values()]) c.commitDelete(item);
+      c.tombstones.clear();
+    }
   }
 
   /**
@@ -427,6 +613,16 @@ export class DocumentStore implements BucketStore {
    * first deletion the log refuses (disk full): the rest stay expired, and the next pass retries.
    */
   expirePass(): number {
+    if (this.cid === 0 && this.ledger.collections.size !== 0) {
+      let n = this.expireOwn();
+      for (const c of this.ledger.collections.values()) n += c.expireOwn();
+      return n;
+    }
+    return this.expireOwn();
+  }
+
+  /** expirePass for this collection alone. */
+  private expireOwn(): number {
     if (this.expiring.size === 0) return 0;
     const nowSec = this.nowSeconds();
     let n = 0;
@@ -446,8 +642,11 @@ export class DocumentStore implements BucketStore {
    */
   absoluteExpiry(expiry: number): number {
     const abs = expiry === 0 ? 0 : expiry <= RELATIVE_EXPIRY_LIMIT ? this.nowSeconds() + expiry : expiry >>> 0;
-    if (this.maxTtl === 0) return abs;
-    const limit = this.nowSeconds() + this.maxTtl;
+    // The collection's maxTTL when it has one (-1: none at all), else the bucket's.
+    const own = this.collectionMaxTtl;
+    const maxTtl = own === 0 ? this.bucket.maxTtl : own < 0 ? 0 : own;
+    if (maxTtl === 0) return abs;
+    const limit = this.nowSeconds() + maxTtl;
     return abs === 0 || abs > limit ? limit : abs;
   }
 
@@ -457,26 +656,27 @@ export class DocumentStore implements BucketStore {
 
   /** A new CAS: server time in ns, strictly increasing even when the clock stalls. */
   nextCas(): bigint {
+    const ledger = this.ledger;
     let cas = BigInt(this.clock.now()) * 1_000_000n;
-    if (cas <= this.lastCas) cas = this.lastCas + 1n;
-    this.lastCas = cas;
+    if (cas <= ledger.lastCas) cas = ledger.lastCas + 1n;
+    ledger.lastCas = cas;
     return cas;
   }
 
   // ---- persistence hooks ----------------------------------------------------------------------
 
-  /** Sends every later change to `log` before memory changes. */
+  /** Sends every later change of every collection of the bucket to `log` before memory changes. */
   attachLog(log: StoreLog | undefined): void {
-    this.log = log;
-    this.undo = log?.deferred ? [] : undefined;
+    this.ledger.log = log;
+    this.ledger.undo = log?.deferred ? [] : undefined;
   }
 
   /** The deferred log made the oldest `count` changes it was given durable. */
   logDurable(count: number): void {
-    const undo = this.undo;
+    const undo = this.ledger.undo;
     if (undo === undefined) return;
-    if (2 * count >= undo.length) undo.length = 0;
-    else undo.splice(0, 2 * count);
+    if (3 * count >= undo.length) undo.length = 0;
+    else undo.splice(0, 3 * count);
   }
 
   /**
@@ -484,27 +684,30 @@ export class DocumentStore implements BucketStore {
    * listeners hear about it like any change (seqnos are not reused: later changes get new ones).
    */
   logFailed(): void {
-    const undo = this.undo;
+    const undo = this.ledger.undo;
     if (undo === undefined) return;
-    for (let i = undo.length - 2; i >= 0; i -= 2) {
-      const id = undo[i] as string;
-      const before = undo[i + 1] as Item | Tombstone | undefined;
-      const now = this.items.get(id);
-      if (before instanceof Item) {
-        this.items.set(id, before);
-        this.tombstones.delete(id);
-        if (before.expiry !== 0) this.expiring.add(id);
-        else this.expiring.delete(id);
-        if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: before, previous: now });
-      } else {
-        this.items.delete(id);
-        this.expiring.delete(id);
-        if (before === undefined) this.tombstones.delete(id);
-        else this.tombstones.set(id, before);
-        if (now !== undefined && this.listeners.length !== 0) this.emit({ kind: 'delete', id, vbucket: now.vbucket, seqno: now.seqno, previous: now });
-      }
+    for (let i = undo.length - 3; i >= 0; i -= 3) {
+      const coll = undo[i] as DocumentStore;
+      if (!coll.dropped) coll.undoOne(undo[i + 1] as string, undo[i + 2] as Item | Tombstone | undefined);
     }
     undo.length = 0;
+  }
+
+  private undoOne(id: string, before: Item | Tombstone | undefined): void {
+    const now = this.items.get(id);
+    if (before instanceof Item) {
+      this.items.set(id, before);
+      this.tombstones.delete(id);
+      if (before.expiry !== 0) this.expiring.add(id);
+      else this.expiring.delete(id);
+      if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: before, previous: now });
+    } else {
+      this.items.delete(id);
+      this.expiring.delete(id);
+      if (before === undefined) this.tombstones.delete(id);
+      else this.tombstones.set(id, before);
+      if (now !== undefined && this.listeners.length !== 0) this.emit({ kind: 'delete', id, vbucket: now.vbucket, seqno: now.seqno, previous: now });
+    }
   }
 
   /** Puts back a document read from disk: no log record, no listeners. */
@@ -526,14 +729,19 @@ export class DocumentStore implements BucketStore {
     this.noteRestored(vb, tomb.seqno, tomb.cas);
   }
 
+  /** A change read from disk to a collection since dropped: its seqno and CAS still count (they never go back). */
+  restoreDropped(rec: { id: string; cas: bigint; seqno: bigint }): void {
+    this.noteRestored(this.vbucketOf(rec.id), rec.seqno, rec.cas);
+  }
+
   /** Restores the per-vBucket UUIDs saved with the data, so tokens stay valid across restarts. */
   restoreVbucketUuids(uuids: bigint[]): void {
     if (uuids.length !== this.numVBuckets) return;
-    for (let vb = 0; vb < uuids.length; vb++) this.vbUuid[vb] = uuids[vb];
+    for (let vb = 0; vb < uuids.length; vb++) this.ledger.vbUuid[vb] = uuids[vb];
   }
 
   vbucketUuids(): bigint[] {
-    return this.vbUuid.slice();
+    return this.ledger.vbUuid.slice();
   }
 
   /** Every tombstone, for compaction. */
@@ -544,9 +752,10 @@ export class DocumentStore implements BucketStore {
   // ---- internals ------------------------------------------------------------------------------
 
   private noteRestored(vb: number, seqno: bigint, cas: bigint): void {
-    if (seqno > this.vbSeqno[vb]) this.vbSeqno[vb] = seqno;
-    if (seqno > this.seqno) this.seqno = seqno;
-    if (cas > this.lastCas) this.lastCas = cas;
+    const ledger = this.ledger;
+    if (seqno > ledger.vbSeqno[vb]) ledger.vbSeqno[vb] = seqno;
+    if (seqno > ledger.seqno) ledger.seqno = seqno;
+    if (cas > ledger.lastCas) ledger.lastCas = cas;
   }
 
   /** Locked: only the lock CAS may mutate. Unlocked: a non-zero CAS must match. */
@@ -560,17 +769,18 @@ export class DocumentStore implements BucketStore {
 
   private commit(id: string, value: Buffer, flags: number, datatype: number, expiry: number, previous: Item | undefined): Item {
     const vb = previous ? previous.vbucket : this.vbucketOf(id);
-    const seqno = this.seqno + 1n;
+    const ledger = this.ledger;
+    const seqno = ledger.seqno + 1n;
     const item = new Item(id, value, flags, datatype, this.nextCas(), expiry, seqno, vb);
     // Same bytes (touch): the compressed form still holds.
     if (previous !== undefined && previous.value === value) item.snappy = previous.snappy;
-    if (this.log !== undefined) {
-      this.log.set(item);
+    if (ledger.log !== undefined) {
+      ledger.log.set(item, this.cid);
       // An expired item the log could not delete yet is still in the map: undo puts it back.
-      if (this.undo !== undefined) this.undo.push(id, previous ?? this.items.get(id) ?? this.tombstones.get(id));
+      if (ledger.undo !== undefined) ledger.undo.push(this, id, previous ?? this.items.get(id) ?? this.tombstones.get(id));
     }
-    this.seqno = seqno;
-    this.vbSeqno[vb] = seqno;
+    ledger.seqno = seqno;
+    ledger.vbSeqno[vb] = seqno;
     this.items.set(id, item);
     if (previous === undefined) this.tombstones.delete(id);
     if (expiry !== 0) this.expiring.add(id);
@@ -580,14 +790,15 @@ export class DocumentStore implements BucketStore {
   }
 
   private commitDelete(existing: Item): Tombstone {
-    const seqno = this.seqno + 1n;
+    const ledger = this.ledger;
+    const seqno = ledger.seqno + 1n;
     const tomb: Tombstone = { id: existing.id, cas: this.nextCas(), seqno, vbucket: existing.vbucket, flags: existing.flags, datatype: existing.datatype };
-    if (this.log !== undefined) {
-      this.log.remove(tomb);
-      if (this.undo !== undefined) this.undo.push(existing.id, existing);
+    if (ledger.log !== undefined) {
+      ledger.log.remove(tomb, this.cid);
+      if (ledger.undo !== undefined) ledger.undo.push(this, existing.id, existing);
     }
-    this.seqno = seqno;
-    this.vbSeqno[existing.vbucket] = seqno;
+    ledger.seqno = seqno;
+    ledger.vbSeqno[existing.vbucket] = seqno;
     this.items.delete(existing.id);
     this.expiring.delete(existing.id);
     this.tombstones.set(existing.id, tomb);

@@ -6,7 +6,7 @@ import type { CommandHandler, CommandTable, KvCommand } from '../connection';
 import { concatWith, getAndTouch, getLocked, getMeta, getReplica, getWith, remove, storeWith, touch, unlock } from './documents';
 import { counterWith } from './counter';
 import { observe, observeSeqno } from './observe';
-import { getClusterConfig, getCollectionId, getErrorMap, getManifest, hello, listMechs, saslAuth, saslStep, selectBucket } from './session';
+import { getClusterConfig, getCollectionId, getErrorMap, getManifest, getScopeId, hello, listMechs, saslAuth, saslStep, selectBucket } from './session';
 import { flush, noop, quit, stat, version } from './admin';
 import { subdocLookup, subdocMutation } from './subdoc';
 import { requiredKvPrivileges } from '../../rbac/kv-privileges';
@@ -57,14 +57,33 @@ const entries: Array<[number, CommandHandler, boolean]> = [
   [Opcode.GET_CLUSTER_CONFIG, getClusterConfig, false],
   [Opcode.GET_COLLECTIONS_MANIFEST, getManifest, false],
   [Opcode.GET_COLLECTION_ID, getCollectionId, false],
+  [Opcode.GET_SCOPE_ID, getScopeId, false],
   [Opcode.SUBDOC_MULTI_LOOKUP, subdocLookup, false],
   [Opcode.SUBDOC_MULTI_MUTATION, subdocMutation, false],
   [Opcode.GET_ERROR_MAP, getErrorMap, false],
+];
+
+/**
+ * Where an opcode names the collection it works in once COLLECTIONS is negotiated (KvCommand's
+ * `collection`): the key-bearing opcodes in the key's prefix, OBSERVE in each key of its body.
+ */
+const COLLECTION_IN: ReadonlyArray<readonly [readonly number[], 'key' | 'body']> = [
+  [
+    [
+      Opcode.GET, Opcode.GETQ, Opcode.GETK, Opcode.GETKQ, Opcode.SET, Opcode.SETQ, Opcode.ADD, Opcode.ADDQ, Opcode.REPLACE, Opcode.REPLACEQ,
+      Opcode.DELETE, Opcode.DELETEQ, Opcode.INCREMENT, Opcode.INCREMENTQ, Opcode.DECREMENT, Opcode.DECREMENTQ, Opcode.APPEND, Opcode.APPENDQ,
+      Opcode.PREPEND, Opcode.PREPENDQ, Opcode.TOUCH, Opcode.GAT, Opcode.GATQ, Opcode.GET_REPLICA, Opcode.GET_LOCKED, Opcode.UNLOCK_KEY,
+      Opcode.GET_META, Opcode.SUBDOC_MULTI_LOOKUP, Opcode.SUBDOC_MULTI_MUTATION,
+    ],
+    'key',
+  ],
+  [[Opcode.OBSERVE], 'body'],
 ];
 
 /** Indexed by opcode. */
 export const commandTable: CommandTable = (() => {
   const table = new Array<KvCommand | undefined>(256).fill(undefined);
   for (const [op, run, quiet] of entries) table[op] = { run, quiet, needs: requiredKvPrivileges(op) };
+  for (const [ops, where] of COLLECTION_IN) for (const op of ops) if (table[op] !== undefined) table[op] = { ...table[op]!, collection: where };
   return table;
 })();

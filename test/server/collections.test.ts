@@ -1,0 +1,357 @@
+// Scopes and collections on the embedded cluster as a Couchbase 7.6 server has them: the REST API
+// with ns_server's answers, the KV protocol byte by byte (LEB128 collection ids, GET_COLLECTION_ID,
+// GET_SCOPE_ID, GET_COLLECTIONS_MANIFEST, UNKNOWN_COLLECTION with the manifest uid), per-collection
+// maxTTL and RBAC, the manifest uid in the bucket config, and N1QL over collections.
+import { expect } from 'chai';
+import { Cluster, ManualClock } from '../../lib/server';
+import { HelloFeature, Opcode, Status, decodeCollectionIdExtras, encodeLeb128, type Packet } from '../../lib/protocol';
+import { RawClient } from './raw-client';
+import { rest, basicAuth } from './http-helpers';
+
+const ADMIN = { username: 'Administrator', password: 'password' };
+const COLL_HELLO = [HelloFeature.COLLECTIONS, HelloFeature.XERROR, HelloFeature.JSON, HelloFeature.MUTATION_SEQNO];
+
+/** A key of collection `cid` as a collections-aware client sends it. */
+function ckey(cid: number, key: string): Buffer {
+  return Buffer.concat([encodeLeb128(cid), Buffer.from(key)]);
+}
+
+describe('server scopes and collections', function () {
+  this.timeout(20000);
+  let cluster: Cluster;
+  let clock: ManualClock;
+  let mgmt: number;
+  let n1ql: number;
+
+  const clients: RawClient[] = [];
+  async function client(user = ADMIN, bucket = 'default'): Promise<RawClient> {
+    const c = await RawClient.connect(cluster.nodes[0].ports.kv);
+    c.numVBuckets = 64;
+    clients.push(c);
+    await c.hello(COLL_HELLO);
+    await c.login(user.username, user.password, bucket);
+    return c;
+  }
+
+  async function collectionId(c: RawClient, path: string): Promise<number> {
+    const res = await c.request({ opcode: Opcode.GET_COLLECTION_ID, value: path });
+    expect(res.status, `GET_COLLECTION_ID ${path}`).to.equal(Status.SUCCESS);
+    return decodeCollectionIdExtras(res.extras).id;
+  }
+
+  function set(c: RawClient, cid: number, key: string, value: string, expiry = 0): Promise<Packet> {
+    const extras = Buffer.alloc(8);
+    extras.writeUInt32BE(expiry, 4);
+    return c.request({ opcode: Opcode.SET, key: ckey(cid, key), extras, value, vbucket: c.vb(key) });
+  }
+
+  function get(c: RawClient, cid: number, key: string): Promise<Packet> {
+    return c.request({ opcode: Opcode.GET, key: ckey(cid, key), vbucket: c.vb(key) });
+  }
+
+  async function query(statement: string, extra: Record<string, unknown> = {}, auth = basicAuth(ADMIN.username, ADMIN.password)): Promise<{ results?: unknown[]; errors?: Array<{ code: number; msg: string }>; status: string }> {
+    const res = await fetch(`http://127.0.0.1:${n1ql}/query/service`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ statement, ...extra }),
+    });
+    return (await res.json()) as { results?: unknown[]; errors?: Array<{ code: number; msg: string }>; status: string };
+  }
+
+  before(async () => {
+    clock = new ManualClock(1_700_000_000_000);
+    cluster = await Cluster.start({
+      numVBuckets: 64,
+      clock,
+      buckets: [{ name: 'default', maxTTL: 1000 }, { name: 'magma', storageBackend: 'magma' }, { name: 'cache', bucketType: 'memcached' }],
+      users: [ADMIN, { username: 'reader', password: 'pw-reader', roles: ['data_reader[default]'] }],
+    });
+    mgmt = cluster.nodes[0].ports.mgmt;
+    n1ql = cluster.nodes[0].ports.n1ql!;
+    // The shop scope first: roles on a scope or collection can only be granted once it exists.
+    expect('ok' in cluster.changeCollections('default', { op: 'createScope', scope: 'shop' })).to.equal(true);
+    cluster.changeCollections('default', { op: 'createCollection', scope: 'shop', collection: 'orders', props: { maxTTL: 60 } });
+    cluster.changeCollections('default', { op: 'createCollection', scope: 'shop', collection: 'forever', props: { maxTTL: -1 } });
+    cluster.changeCollections('default', { op: 'createCollection', scope: 'shop', collection: 'plain', props: {} });
+    for (const [name, password, roles] of [
+      ['orders-only', 'pw-orders', 'data_reader[default:shop:orders],data_writer[default:shop:orders]'],
+      ['scoper', 'pw-scoper', 'scope_admin[default:shop]'],
+    ]) {
+      const res = await rest(mgmt, 'PUT', `/settings/rbac/users/local/${name}`, { form: { password, roles } });
+      expect(res.status, res.text).to.equal(200);
+    }
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    await cluster?.stop();
+  });
+
+  describe('REST', () => {
+    it('a 7.6 bucket starts with _default and the _system scope, manifest uid 1', async () => {
+      const res = await rest(mgmt, 'GET', '/pools/default/buckets/magma/scopes');
+      expect(res.status).to.equal(200);
+      expect(res.json()).to.deep.equal({
+        uid: '1',
+        scopes: [
+          { name: '_default', uid: '0', collections: [{ name: '_default', uid: '0', maxTTL: 0, history: true }] },
+          {
+            name: '_system',
+            uid: '8',
+            collections: [
+              { name: '_query', uid: '9', maxTTL: -1, history: false },
+              { name: '_mobile', uid: '8', maxTTL: -1, history: false },
+            ],
+          },
+        ],
+      });
+    });
+
+    it('creates scopes and collections, answering the new manifest uid', async () => {
+      const scope = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes', { form: { name: 'store' } });
+      expect(scope.status).to.equal(200);
+      const uid = parseInt(scope.json().uid, 16);
+      const items = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/store/collections', { form: { name: 'items', maxTTL: '60' } });
+      expect(items.json()).to.deep.equal({ uid: (uid + 1).toString(16) });
+      await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/store/collections', { form: { name: 'forever', maxTTL: '-1' } });
+      await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/store/collections', { form: { name: 'plain' } });
+      const listed = (await rest(mgmt, 'GET', '/pools/default/buckets/default/scopes')).json();
+      expect(listed.uid).to.equal((uid + 3).toString(16));
+      // ns_server lists the newest first.
+      expect(listed.scopes[0].name).to.equal('store');
+      expect(listed.scopes[0].collections.map((c: { name: string; maxTTL: number; history: boolean }) => [c.name, c.maxTTL, c.history])).to.deep.equal([
+        ['plain', 0, false],
+        ['forever', -1, false],
+        ['items', 60, false],
+      ]);
+      const dropped = await rest(mgmt, 'DELETE', '/pools/default/buckets/default/scopes/store');
+      expect(dropped.json()).to.deep.equal({ uid: (uid + 4).toString(16) });
+    });
+
+    it('refuses bad names, unknown keys and duplicates in ns_server words', async () => {
+      const bad = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes', { form: { name: 'a b', colour: 'red' } });
+      expect(bad.status).to.equal(400);
+      expect(bad.json()).to.deep.equal({
+        errors: { name: 'Invalid value "a b" : "Can only contain characters A-Z, a-z, 0-9 and the following symbols _ - %"', colour: 'Unsupported key' },
+      });
+      expect((await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes', { form: { name: '_mine' } })).json()).to.deep.equal({ errors: { name: 'First character must not be _ or %' } });
+      expect((await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes', { form: {} })).json()).to.deep.equal({ errors: { name: 'The value must be supplied' } });
+      const long = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes', { form: { name: 'x'.repeat(252) } });
+      expect(long.json()).to.deep.equal({ errors: { name: 'Name length (252) must be in the range from 1 to 251, inclusive' } });
+      const dup = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes', { form: { name: 'shop' } });
+      expect([dup.status, dup.json()]).to.deep.equal([400, { errors: { _: 'Scope with name "shop" already exists' } }]);
+      const dupColl = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/shop/collections', { form: { name: 'orders' } });
+      expect([dupColl.status, dupColl.json()]).to.deep.equal([400, { errors: { _: 'Collection with name "orders" in scope "shop" already exists' } }]);
+      const noScope = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/nope/collections', { form: { name: 'c' } });
+      expect([noScope.status, noScope.json()]).to.deep.equal([404, { errors: { _: 'Scope with name "nope" is not found' } }]);
+      const ttl = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/shop/collections', { form: { name: 'c', maxTTL: '-2' } });
+      expect(ttl.json()).to.deep.equal({ errors: { maxTTL: 'The value must be in range from -1 to 2147483647' } });
+      const dflt = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/shop/collections', { form: { name: '_default' } });
+      expect(dflt.json()).to.deep.equal({ errors: { name: 'First character must not be _ or %' } });
+    });
+
+    it('history only on magma buckets; no collections at all on memcached buckets', async () => {
+      const couchstore = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/shop/collections', { form: { name: 'h', history: 'true' } });
+      expect([couchstore.status, couchstore.text]).to.deep.equal([400, 'Not allowed on this type of bucket']);
+      await rest(mgmt, 'POST', '/pools/default/buckets/magma/scopes', { form: { name: 'm' } });
+      const magma = await rest(mgmt, 'POST', '/pools/default/buckets/magma/scopes/m/collections', { form: { name: 'h', history: 'false' } });
+      expect(magma.status).to.equal(200);
+      const patched = await rest(mgmt, 'PATCH', '/pools/default/buckets/magma/scopes/m/collections/h', { form: { history: 'true' } });
+      expect(patched.status).to.equal(200);
+      expect(cluster.bucket('magma').manifest.collection('m', 'h')!.history).to.equal(true);
+      const mc = await rest(mgmt, 'POST', '/pools/default/buckets/cache/scopes', { form: { name: 's' } });
+      expect([mc.status, mc.text]).to.deep.equal([400, 'Not allowed on this type of bucket']);
+    });
+
+    it('cannot drop the _default or _system scope nor a system collection', async () => {
+      expect((await rest(mgmt, 'DELETE', '/pools/default/buckets/default/scopes/_default')).json()).to.deep.equal({ errors: { _: 'Deleting _default scope is not allowed' } });
+      expect((await rest(mgmt, 'DELETE', '/pools/default/buckets/default/scopes/_system')).json()).to.deep.equal({ errors: { _: 'Deleting _system scope is not allowed' } });
+      expect((await rest(mgmt, 'DELETE', '/pools/default/buckets/default/scopes/_system/collections/_query')).json()).to.deep.equal({
+        errors: { _: 'Cannot drop system collection "_query" for scope "_system"' },
+      });
+      const missing = await rest(mgmt, 'DELETE', '/pools/default/buckets/default/scopes/shop/collections/nope');
+      expect([missing.status, missing.json()]).to.deep.equal([404, { errors: { _: 'Collection with name "nope" in scope "shop" is not found' } }]);
+    });
+
+    it('a scope_admin manages its own scope only; a data reader may not', async () => {
+      const scoper = basicAuth('scoper', 'pw-scoper');
+      const inScope = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/shop/collections', { auth: scoper, form: { name: 'by-scoper' } });
+      expect(inScope.status).to.equal(200);
+      const newScope = await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes', { auth: scoper, form: { name: 'other' } });
+      expect(newScope.status).to.equal(403);
+      expect(newScope.json().permissions).to.deep.equal(['cluster.bucket[default].collections!write']);
+      const reader = await rest(mgmt, 'DELETE', '/pools/default/buckets/default/scopes/shop/collections/by-scoper', { auth: basicAuth('reader', 'pw-reader') });
+      expect(reader.status).to.equal(403);
+      // The listing shows a user what it may see: the orders-only user sees its collection alone.
+      const listed = (await rest(mgmt, 'GET', '/pools/default/buckets/default/scopes', { auth: basicAuth('orders-only', 'pw-orders') })).json();
+      expect(listed.scopes.map((s: { name: string; collections: Array<{ name: string }> }) => [s.name, s.collections.map((c) => c.name)])).to.deep.equal([['shop', ['orders']]]);
+    });
+
+    it('the bucket config carries the manifest uid, and clients that asked are pushed the new one', async () => {
+      const before = cluster.bucket('default').manifest.uid;
+      const c = await RawClient.connect(cluster.nodes[0].ports.kv);
+      clients.push(c);
+      await c.hello([HelloFeature.DUPLEX, HelloFeature.CLUSTERMAP_CHANGE_NOTIFICATION, HelloFeature.COLLECTIONS]);
+      await c.login(ADMIN.username, ADMIN.password, 'default');
+      const cfg = await c.request({ opcode: Opcode.GET_CLUSTER_CONFIG });
+      expect(JSON.parse(cfg.value.toString()).collectionsManifestUid).to.equal(before.toString(16));
+      expect(JSON.parse(cfg.value.toString()).bucketCapabilities).to.include('collections');
+      await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes', { form: { name: 'pushed' } });
+      const [push] = await c.take(1);
+      expect(push.opcode).to.equal(0x01);
+      expect(JSON.parse(push.value.toString()).collectionsManifestUid).to.equal((before + 1).toString(16));
+      await rest(mgmt, 'DELETE', '/pools/default/buckets/default/scopes/pushed');
+    });
+  });
+
+  describe('KV', () => {
+    it('GET_COLLECTION_ID and GET_SCOPE_ID answer the manifest uid and the id', async () => {
+      const c = await client();
+      const uid = BigInt(cluster.bucket('default').manifest.uid);
+      const res = await c.request({ opcode: Opcode.GET_COLLECTION_ID, value: 'shop.orders' });
+      expect(res.status).to.equal(Status.SUCCESS);
+      expect(decodeCollectionIdExtras(res.extras)).to.deep.equal({ manifestUid: uid, id: cluster.bucket('default').manifest.collection('shop', 'orders')!.uid });
+      expect(await collectionId(c, '.')).to.equal(0);
+      expect(await collectionId(c, '_system._query')).to.equal(9);
+      const scope = await c.request({ opcode: Opcode.GET_SCOPE_ID, value: 'shop' });
+      expect(decodeCollectionIdExtras(scope.extras).id).to.equal(cluster.bucket('default').manifest.scope('shop')!.uid);
+      expect((await c.request({ opcode: Opcode.GET_SCOPE_ID, value: 'a.b.c' })).status).to.equal(Status.EINVAL);
+      expect((await c.request({ opcode: Opcode.GET_COLLECTION_ID, value: 'no-dot' })).status).to.equal(Status.EINVAL);
+      const unknown = await c.request({ opcode: Opcode.GET_COLLECTION_ID, value: 'shop.nope' });
+      expect(unknown.status).to.equal(Status.UNKNOWN_COLLECTION);
+      expect(JSON.parse(unknown.value.toString())).to.deep.equal({ manifest_uid: uid.toString(16) });
+      const noScope = await c.request({ opcode: Opcode.GET_COLLECTION_ID, value: 'nope.orders' });
+      expect([noScope.status, JSON.parse(noScope.value.toString())]).to.deep.equal([Status.UNKNOWN_SCOPE, { manifest_uid: uid.toString(16) }]);
+    });
+
+    it('documents of different collections never collide; seqnos stay per vBucket', async () => {
+      const c = await client();
+      const orders = await collectionId(c, 'shop.orders');
+      const plain = await collectionId(c, 'shop.plain');
+      const a = await set(c, 0, 'same-key', 'in default');
+      const b = await set(c, orders, 'same-key', 'in orders');
+      const d = await set(c, plain, 'same-key', 'in plain');
+      expect([a.status, b.status, d.status]).to.deep.equal([0, 0, 0]);
+      expect((await get(c, 0, 'same-key')).value.toString()).to.equal('in default');
+      expect((await get(c, orders, 'same-key')).value.toString()).to.equal('in orders');
+      expect((await get(c, plain, 'same-key')).value.toString()).to.equal('in plain');
+      // One vBucket (the key's), three mutations: three consecutive seqnos.
+      const seqnos = [a, b, d].map((p) => p.extras.readBigUInt64BE(8));
+      expect(seqnos[1] - seqnos[0]).to.equal(1n);
+      expect(seqnos[2] - seqnos[1]).to.equal(1n);
+      expect([a, b, d].map((p) => p.extras.readBigUInt64BE(0))).to.deep.equal([a.extras.readBigUInt64BE(0), a.extras.readBigUInt64BE(0), a.extras.readBigUInt64BE(0)]);
+      expect(cluster.bucket('default').get('same-key')!.value.toString()).to.equal('in default');
+      expect(cluster.bucket('default').collectionNamed('shop', 'orders')!.get('same-key')!.value.toString()).to.equal('in orders');
+    });
+
+    it('a key names its collection in canonical LEB128; anything else is EINVAL, an unknown id UNKNOWN_COLLECTION', async () => {
+      const c = await client();
+      const nonCanonical = await c.request({ opcode: Opcode.GET, key: Buffer.from([0x8a, 0x00, 0x61]), vbucket: 0 });
+      expect(nonCanonical.status).to.equal(Status.EINVAL);
+      const tooLong = await c.request({ opcode: Opcode.GET, key: Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x61]), vbucket: 0 });
+      expect(tooLong.status).to.equal(Status.EINVAL);
+      const bare = await c.request({ opcode: Opcode.GET, key: encodeLeb128(0x300), vbucket: 0 });
+      expect(bare.status).to.equal(Status.EINVAL);
+      const unknown = await get(c, 0x300, 'k');
+      expect(unknown.status).to.equal(Status.UNKNOWN_COLLECTION);
+      expect(JSON.parse(unknown.value.toString())).to.deep.equal({ manifest_uid: cluster.bucket('default').manifest.uid.toString(16) });
+    });
+
+    it('GET_COLLECTIONS_MANIFEST: memcached\'s form, filtered by what the user may see', async () => {
+      const admin = await client();
+      const all = JSON.parse((await admin.request({ opcode: Opcode.GET_COLLECTIONS_MANIFEST })).value.toString());
+      const shop = all.scopes.find((s: { name: string }) => s.name === 'shop');
+      const orders = shop.collections.find((x: { name: string }) => x.name === 'orders');
+      const forever = shop.collections.find((x: { name: string }) => x.name === 'forever');
+      const plain = shop.collections.find((x: { name: string }) => x.name === 'plain');
+      // ns_server's mapping for memcached: maxTTL n stays, -1 (none) becomes 0, 0 (the bucket's) is left out.
+      expect(orders.maxTTL).to.equal(60);
+      expect(forever.maxTTL).to.equal(0);
+      expect(plain).to.not.have.property('maxTTL');
+      expect(all.scopes.map((s: { name: string }) => s.name)).to.include('_system');
+      const limited = await client({ username: 'orders-only', password: 'pw-orders' });
+      const mine = JSON.parse((await limited.request({ opcode: Opcode.GET_COLLECTIONS_MANIFEST })).value.toString());
+      expect(mine.scopes.map((s: { name: string; collections: Array<{ name: string }> }) => [s.name, s.collections.map((x) => x.name)])).to.deep.equal([['shop', ['orders']]]);
+    });
+
+    it('RBAC per collection: a user of one collection works there and nowhere else', async () => {
+      const c = await client({ username: 'orders-only', password: 'pw-orders' });
+      const orders = await collectionId(c, 'shop.orders');
+      expect((await set(c, orders, 'mine', '{"v":1}')).status).to.equal(Status.SUCCESS);
+      expect((await get(c, orders, 'mine')).status).to.equal(Status.SUCCESS);
+      // No privilege at all in a collection: it does not exist for this user.
+      const plain = cluster.bucket('default').manifest.collection('shop', 'plain')!.uid;
+      expect((await get(c, plain, 'same-key')).status).to.equal(Status.UNKNOWN_COLLECTION);
+      expect((await c.request({ opcode: Opcode.GET_COLLECTION_ID, value: 'shop.plain' })).status).to.equal(Status.UNKNOWN_COLLECTION);
+      expect((await get(c, 0, 'same-key')).status).to.equal(Status.UNKNOWN_COLLECTION);
+      // A reader of the whole bucket reads a collection but may not write it.
+      const r = await client({ username: 'reader', password: 'pw-reader' });
+      expect((await get(r, orders, 'mine')).status).to.equal(Status.SUCCESS);
+      expect((await set(r, orders, 'mine', '{"v":2}')).status).to.equal(Status.EACCESS);
+      // System collections need the system privileges: a bucket-wide reader does not see them.
+      expect((await get(r, 9, 'x')).status).to.equal(Status.UNKNOWN_COLLECTION);
+      const admin = await client();
+      expect((await get(admin, 9, 'x')).status).to.equal(Status.KEY_ENOENT);
+    });
+
+    it('OBSERVE names each key\'s collection', async () => {
+      const c = await client();
+      const orders = await collectionId(c, 'shop.orders');
+      await set(c, orders, 'observed', 'x');
+      const key = ckey(orders, 'observed');
+      const body = Buffer.alloc(4 + key.length);
+      body.writeUInt16BE(c.vb('observed'), 0);
+      body.writeUInt16BE(key.length, 2);
+      key.copy(body, 4);
+      const res = await c.request({ opcode: Opcode.OBSERVE, value: body });
+      expect(res.status).to.equal(Status.SUCCESS);
+      expect(res.value[4 + key.length]).to.equal(0x01); // persisted
+      const missing = ckey(0x301, 'observed');
+      const bad = Buffer.alloc(4 + missing.length);
+      bad.writeUInt16BE(c.vb('observed'), 0);
+      bad.writeUInt16BE(missing.length, 2);
+      missing.copy(bad, 4);
+      expect((await c.request({ opcode: Opcode.OBSERVE, value: bad })).status).to.equal(Status.UNKNOWN_COLLECTION);
+    });
+
+    it('maxTTL per collection: n caps and defaults, -1 means none, 0 the bucket\'s', async () => {
+      const c = await client();
+      const now = Math.floor(clock.now() / 1000);
+      const bucket = cluster.bucket('default');
+      await set(c, await collectionId(c, 'shop.orders'), 'ttl', 'x', 5000);
+      await set(c, await collectionId(c, 'shop.forever'), 'ttl', 'x', 0);
+      await set(c, await collectionId(c, 'shop.plain'), 'ttl', 'x', 0);
+      expect(bucket.collectionNamed('shop', 'orders')!.get('ttl')!.expiry).to.equal(now + 60);
+      expect(bucket.collectionNamed('shop', 'forever')!.get('ttl')!.expiry).to.equal(0);
+      expect(bucket.collectionNamed('shop', 'plain')!.get('ttl')!.expiry).to.equal(now + 1000);
+      // PATCH changes it for later writes (7.6).
+      await rest(mgmt, 'PATCH', '/pools/default/buckets/default/scopes/shop/collections/orders', { form: { maxTTL: '10' } });
+      await set(c, await collectionId(c, 'shop.orders'), 'ttl2', 'x', 0);
+      expect(bucket.collectionNamed('shop', 'orders')!.get('ttl2')!.expiry).to.equal(now + 10);
+      clock.advance(11_000);
+      expect((await get(c, await collectionId(c, 'shop.orders'), 'ttl2')).status).to.equal(Status.KEY_ENOENT);
+    });
+
+    it('dropping a collection deletes its documents; its id never comes back', async () => {
+      const c = await client();
+      await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/shop/collections', { form: { name: 'tmp' } });
+      const tmp = await collectionId(c, 'shop.tmp');
+      await set(c, tmp, 'gone', 'x');
+      const res = await rest(mgmt, 'DELETE', '/pools/default/buckets/default/scopes/shop/collections/tmp');
+      expect(res.status).to.equal(200);
+      expect((await get(c, tmp, 'gone')).status).to.equal(Status.UNKNOWN_COLLECTION);
+      await rest(mgmt, 'POST', '/pools/default/buckets/default/scopes/shop/collections', { form: { name: 'tmp' } });
+      const again = await collectionId(c, 'shop.tmp');
+      expect(again).to.be.greaterThan(tmp);
+      expect((await get(c, again, 'gone')).status).to.equal(Status.KEY_ENOENT);
+    });
+
+    it('a connection without COLLECTIONS reads and writes the default collection', async () => {
+      const c = await RawClient.connect(cluster.nodes[0].ports.kv);
+      c.numVBuckets = 64;
+      clients.push(c);
+      await c.login(ADMIN.username, ADMIN.password, 'default');
+      expect((await c.get('same-key')).value.toString()).to.equal('in default');
+    });
+  });
+});
