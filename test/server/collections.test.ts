@@ -354,4 +354,67 @@ describe('server scopes and collections', function () {
       expect((await c.get('same-key')).value.toString()).to.equal('in default');
     });
   });
+
+  describe('N1QL', () => {
+    it('CREATE/DROP SCOPE and COLLECTION, with IF [NOT] EXISTS and WITH maxTTL', async () => {
+      expect((await query('CREATE SCOPE default.travel')).status).to.equal('success');
+      const again = await query('CREATE SCOPE default.travel');
+      expect(again.errors).to.deep.equal([{ code: 12025, msg: 'Error while creating scope default.travel - cause: Scope with name "travel" already exists' }]);
+      expect((await query('CREATE SCOPE default.travel IF NOT EXISTS')).status).to.equal('success');
+      expect((await query('CREATE COLLECTION default.travel.hotels WITH {"maxTTL": 120}')).status).to.equal('success');
+      expect(cluster.bucket('default').manifest.collection('travel', 'hotels')!.maxTTL).to.equal(120);
+      expect((await query('CREATE COLLECTION airlines', { query_context: 'default:default.travel' })).status).to.equal('success');
+      expect(cluster.bucket('default').manifest.collection('travel', 'airlines')).to.not.equal(undefined);
+      const missing = await query('DROP COLLECTION default.travel.nope');
+      expect(missing.errors![0].code).to.equal(12003);
+      expect((await query('DROP COLLECTION default.travel.nope IF EXISTS')).status).to.equal('success');
+      const badName = await query('CREATE COLLECTION default.travel.`%x`');
+      expect(badName.errors).to.deep.equal([{ code: 12027, msg: 'Error while creating collection default.travel.%x - cause: First character must not be _ or %' }]);
+    });
+
+    it('reads and writes bucket.scope.collection and relative names in the query_context', async () => {
+      await query('INSERT INTO default.travel.hotels (KEY, VALUE) VALUES ("h1", {"name": "Ritz"}), ("h2", {"name": "Savoy"})');
+      const rows = await query('SELECT name FROM hotels USE KEYS ["h1", "h2"]', { query_context: 'default:default.travel' });
+      expect(rows.results).to.deep.equal([{ name: 'Ritz' }, { name: 'Savoy' }]);
+      expect(cluster.bucket('default').collectionNamed('travel', 'hotels')!.get('h1')!.flags).to.equal(0x02000000);
+      expect(cluster.bucket('default').get('h1')).to.equal(undefined);
+      expect((await query('SELECT * FROM default.nope.hotels')).errors).to.deep.equal([{ code: 12021, msg: 'Scope not found in CB datastore default:default.nope' }]);
+      expect((await query('SELECT * FROM default.travel.nope')).errors).to.deep.equal([{ code: 12003, msg: 'Keyspace not found in CB datastore: default:default.travel.nope' }]);
+    });
+
+    it('indexes on a collection, listed in system:indexes with bucket_id and scope_id', async () => {
+      const noIndex = await query('SELECT name FROM default.travel.hotels');
+      expect(noIndex.errors![0].msg).to.contain('`default`:`default`.`travel`.`hotels`');
+      expect((await query('CREATE PRIMARY INDEX ON default.travel.hotels')).status).to.equal('success');
+      expect((await query('CREATE INDEX by_name ON default.travel.hotels(name)')).status).to.equal('success');
+      const rows = await query('SELECT name FROM default.travel.hotels WHERE name > "S"');
+      expect(rows.results).to.deep.equal([{ name: 'Savoy' }]);
+      const listed = await query('SELECT i.name, i.bucket_id, i.scope_id, i.keyspace_id FROM system:indexes i WHERE i.scope_id = "travel" ORDER BY i.name');
+      expect(listed.results).to.deep.equal([
+        { name: '#primary', bucket_id: 'default', scope_id: 'travel', keyspace_id: 'hotels' },
+        { name: 'by_name', bucket_id: 'default', scope_id: 'travel', keyspace_id: 'hotels' },
+      ]);
+    });
+
+    it('system:keyspaces and system:scopes list the collections and scopes', async () => {
+      const ks = await query('SELECT k.path FROM system:keyspaces k WHERE k.`bucket` = "default" AND k.`scope` = "travel" ORDER BY k.path');
+      expect(ks.results).to.deep.equal([{ path: 'default:default.travel.airlines' }, { path: 'default:default.travel.hotels' }]);
+      const scopes = await query('SELECT s.name FROM system:scopes s WHERE s.`bucket` = "default" ORDER BY s.name');
+      expect((scopes.results as Array<{ name: string }>).map((s) => s.name)).to.include.members(['_default', 'shop', 'travel']);
+    });
+
+    it('a scope_admin may create collections in its scope only (13014 elsewhere)', async () => {
+      const scoper = basicAuth('scoper', 'pw-scoper');
+      expect((await query('CREATE COLLECTION default.shop.n1ql_made', {}, scoper)).status).to.equal('success');
+      const denied = await query('CREATE COLLECTION default.travel.no', {}, scoper);
+      expect(denied.errors![0].code).to.equal(13014);
+    });
+
+    it('dropping a scope drops its collections, their documents and indexes', async () => {
+      expect((await query('DROP SCOPE default.travel')).status).to.equal('success');
+      expect((await query('SELECT * FROM default.travel.hotels')).errors![0].code).to.equal(12021);
+      expect((await query('SELECT i.name FROM system:indexes i WHERE i.scope_id = "travel"')).results).to.deep.equal([]);
+      expect([...cluster.bucket('default').bucketMetadata.entries().keys()].filter((n) => n.startsWith('n1ql'))).to.deep.equal([]);
+    });
+  });
 });

@@ -218,6 +218,20 @@ export interface ExecuteStatement {
   using?: Expr;
 }
 
+/** A SCOPE or COLLECTION statement, as the parser returns it. */
+export interface CollectionDdlStatement {
+  type: 'collectionDdl';
+  action: 'create' | 'drop';
+  what: 'scope' | 'collection';
+  /** The path as written: [namespace:]bucket.scope[.collection], or the last name alone. */
+  namespace: string;
+  parts: string[];
+  /** IF NOT EXISTS (create) / IF EXISTS (drop). */
+  quiet: boolean;
+  /** CREATE COLLECTION ... WITH {"maxTTL": n}. */
+  maxTTL?: number;
+}
+
 export type Statement =
   | SelectStatement
   | InsertStatement
@@ -229,4 +243,6 @@ export type Statement =
   | BuildIndexStatement
   | ExplainStatement
   | PrepareStatement
-  | ExecuteStatement;
+  | ExecuteStatement
+  | CollectionDdlStatement;
+

@@ -10,6 +10,7 @@ import { likePrefix } from './like';
 import type { Access } from './privileges';
 import { catalogFor, docValue, type Index, type Span } from './indexes';
 import { collate, type Value } from './value';
+import { collectionStore, type CollectionDdlHost } from './collections';
 
 export interface Env {
   bucket(name: string): BucketStore | undefined;
@@ -20,6 +21,8 @@ export interface Env {
   denied(ks: A.KeyspaceRef, verb: string, text: string): string | undefined;
   /** The request's query_context (`default:bucket.scope`): bare names are collections in it. */
   queryContext?: { bucket: string; scope?: string };
+  /** CREATE/DROP SCOPE/COLLECTION (see ./collections); absent where collections cannot be changed. */
+  collections?: CollectionDdlHost;
 }
 
 /** Parses a query_context parameter: "default:`b`.`s`", "`b`.`s`", "default:b" or "b". */
@@ -52,18 +55,16 @@ export function resolveBucket(env: Env, ks: A.KeyspaceRef, verb = 'SELECT'): Buc
     ks = { namespace: 'default', bucket: qc.bucket, scope: qc.scope, collection: ks.bucket };
   }
   if (ks.namespace !== 'default') throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: ${keyspaceText(ks)} - cause: No namespace named ${ks.namespace}`);
-  const store = env.bucket(ks.bucket);
-  if (!store) throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: ${keyspaceText(ks)} - cause: No bucket named ${ks.bucket}`);
-  if (ks.scope !== undefined && (ks.scope !== '_default' || ks.collection !== '_default')) {
-    throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: ${keyspaceText(ks)} - cause: No collection named ${ks.scope}.${ks.collection}`);
-  }
+  const bucket = env.bucket(ks.bucket);
+  if (!bucket) throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: ${keyspaceText(ks)} - cause: No bucket named ${ks.bucket}`);
+  const store = collectionStore(bucket, ks);
   const denied = env.denied(ks, verb, keyspaceText(ks));
   if (denied !== undefined) throw new QueryError(ErrorCode.INSUFFICIENT_CREDENTIALS, denied);
   return store;
 }
 
 export function noIndexError(ks: A.KeyspaceRef): QueryError {
-  const name = `\`${ks.namespace}\`:\`${ks.bucket}\``;
+  const name = `\`${ks.namespace}\`:\`${ks.bucket}\`${ks.scope !== undefined ? `.\`${ks.scope}\`.\`${ks.collection}\`` : ''}`;
   return new QueryError(
     ErrorCode.PLAN,
     `No index available on keyspace ${name} that matches your query. Use CREATE PRIMARY INDEX ON ${name} to create a primary index, or check that your expected index is online.`,

@@ -3,6 +3,7 @@
 import type * as A from './ast';
 import { syntaxError } from './errors';
 import { near, tokenize, type Token } from './lexer';
+import { parseCollectionDdl } from './collections';
 
 // Words that can never be an unquoted identifier (a subset of Couchbase's reserved list that
 // covers everything the grammar below gives meaning to, plus the common rest).
@@ -43,7 +44,7 @@ const BP = {
 } as const;
 
 export function parse(src: string): A.Statement {
-  return new Parser(src).parseStatementText();
+  return parseCollectionDdl(src) ?? new Parser(src).parseStatementText();
 }
 
 /** Parses a standalone expression (index keys stored as text, tests). */

@@ -4,7 +4,7 @@
 // actions, index DDL n1ql.index (query_manage_index); bucket_full_access and admin grant them all.
 // These functions are the only place the query service reads a user's privileges.
 import type { ServiceUser } from '../service-types';
-import { collectionPermission } from '../rbac/permission';
+import { bucketPermission, collectionPermission, scopePermission } from '../rbac/permission';
 import { DEFAULT_COLLECTION, DEFAULT_SCOPE } from '../rbac/kv-privileges';
 
 export type Access = 'read' | 'write';
@@ -67,4 +67,15 @@ export function privilegesOf(user: ServiceUser): { canAccess(bucket: string, acc
     canAccess: (bucket, access) => may(user, bucket, access),
     denied: (ks, verb, text) => deniedMessage(user, verb, ks, text),
   };
+}
+
+/**
+ * CREATE/DROP SCOPE (`scope` undefined) and CREATE/DROP COLLECTION in `scope`: ns_server's
+ * collections!write on the bucket or the scope (scope_admin, bucket_admin); Couchbase's 13014
+ * message when `user` lacks it.
+ */
+export function collectionsDenied(user: ServiceUser, bucket: string, scope: string | undefined, text: string): string | undefined {
+  const permission = scope === undefined ? bucketPermission(bucket, ['collections'], 'write') : scopePermission(bucket, scope, ['collections'], 'write');
+  if (user.allows(permission)) return undefined;
+  return `User does not have credentials to run CREATE or DROP ${scope === undefined ? 'SCOPE' : 'COLLECTION'} on ${text}. Add role scope_admin on default:${bucket}${scope === undefined ? '' : `.${scope}`} to allow the statement to run.`;
 }

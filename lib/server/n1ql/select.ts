@@ -10,6 +10,7 @@ import { formatExpr, freeIdents, mapChildren } from './format';
 import { catalogFor, docValue } from './indexes';
 import { GroupingRule } from './grouping';
 import { chooseAccess, conjuncts, docRelative, fetchDoc, independentOf, resolveBucket, type Env } from './keyspace';
+import { systemRows } from './collections';
 import { defaultAlias } from './parser';
 import { PAUSE, type Pause } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type Value } from './value';
@@ -342,7 +343,7 @@ function compileSource(
   };
 }
 
-const SYSTEM_KEYSPACES = new Set(['indexes', 'keyspaces', 'dual', 'buckets']);
+const SYSTEM_KEYSPACES = new Set(['indexes', 'keyspaces', 'dual', 'buckets', 'scopes']);
 
 function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { source: RowSource; explain: Record<string, unknown>[] } {
   const name = src.ks.bucket;
@@ -357,11 +358,7 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
       }
       for (const store of env.buckets()) {
         if (!env.canAccess(store.name, 'read')) continue;
-        if (name === 'indexes') {
-          for (const ix of catalogFor(store).list()) yield bind(outer, alias, ix.describe());
-        } else {
-          yield bind(outer, alias, { datastore_id: 'http://127.0.0.1:8091', id: store.name, name: store.name, namespace_id: 'default', path: `default:${store.name}` });
-        }
+        for (const row of systemRows(name, store, (coll) => catalogFor(coll).list().map((ix) => ix.describe()))) yield bind(outer, alias, row);
       }
     },
   };
@@ -1007,3 +1004,4 @@ function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: 
 }
 
 export { distinctValues, docRelative, docValue };
+

@@ -11,7 +11,7 @@ import { parseQueryContext, type Env } from './keyspace';
 import { parse } from './parser';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache } from './prepared';
-import { privilegesOf } from './privileges';
+import { privilegesOf, collectionsDenied } from './privileges';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
 
@@ -323,6 +323,14 @@ export class QueryService implements HttpServiceHandler {
       bucket: (name) => ctx.bucket(name),
       buckets: () => ctx.buckets(),
       ...privilegesOf(user),
+      collections:
+        ctx.changeCollections === undefined
+          ? undefined
+          : {
+              bucket: (name) => ctx.bucket(name),
+              change: (bucket, op) => ctx.changeCollections!(bucket, op),
+              denied: (bucket, scope, text) => collectionsDenied(user, bucket, scope, text),
+            },
     };
   }
 }

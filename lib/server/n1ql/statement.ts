@@ -10,6 +10,7 @@ import { formatExpr } from './format';
 import { catalogFor, Index } from './indexes';
 import { chooseAccess, conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
 import { parse, defaultAlias } from './parser';
+import { runCollectionDdl } from './collections';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
 import { compileSelect, EMPTY_ROW, rootScope, rowOf } from './select';
@@ -107,6 +108,10 @@ export function runStatement(stmt: A.Statement, opts: RunOptions): StatementResu
     case 'buildIndex':
       if (opts.readonly) throw readonlyError();
       ddl(stmt, opts.env, opts.ctx);
+      return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'collectionDdl':
+      if (opts.readonly) throw readonlyError();
+      runCollectionDdl(stmt, opts.env.collections, opts.env.queryContext);
       return { rows: [], mutationCount: () => 0, errors: [] };
     default:
       if (opts.readonly) throw readonlyError();
