@@ -43,6 +43,8 @@ export const ErrorCode = {
   DURABILITY_NO_MUTATION_TOKENS: 60,
   UNKNOWN_MEMCACHED_ERROR: 61,
   MUTATION_LOST: 62,
+  /** libcouchbase 2.10's LCB_COLLECTION_UNKNOWN. */
+  COLLECTION_UNKNOWN: 0x5f,
   QUERY_ERROR: 79,
   NOT_AUTHORIZED: 84,
   /** Not a libcouchbase code: the operation was cancelled by the caller or by close(). */
@@ -206,6 +208,10 @@ export class UnknownCommandError extends NotSupportedError {
 export class DurabilityError extends CouchbaseError {
   static override readonly defaultRc: number = ErrorCode.DURABILITY_ETOOMANY;
 }
+/** The scope or collection an operation names does not exist (or the user may not see it). */
+export class CollectionNotFoundError extends CouchbaseError {
+  static override readonly defaultRc: number = ErrorCode.COLLECTION_UNKNOWN;
+}
 
 // --- classes the server's KV error map chooses (kv/error-map.ts) for statuses without a row ----
 /** The server throttled the request (error map attribute "rate-limit"); retry later or slower. */
@@ -274,6 +280,8 @@ const STATUS_TABLE = new Map<number, StatusRow>([
   [Status.EINTERNAL, { cls: InternalError, rc: ErrorCode.EINTERNAL, advice: 'the server hit an internal error; see the server log (ref)' }],
   [Status.EBUSY, { cls: BusyError, rc: ErrorCode.EBUSY, advice: 'the server is busy; retry later' }],
   [Status.ETMPFAIL, { cls: TemporaryFailError, rc: ErrorCode.ETMPFAIL, advice: 'temporary failure on the server; retry later' }],
+  [Status.UNKNOWN_COLLECTION, { cls: CollectionNotFoundError, rc: ErrorCode.COLLECTION_UNKNOWN, advice: 'the collection does not exist in the bucket; create it first or check its name' }],
+  [Status.UNKNOWN_SCOPE, { cls: CollectionNotFoundError, rc: ErrorCode.COLLECTION_UNKNOWN, advice: 'the scope does not exist in the bucket; create it first or check its name' }],
 ]);
 
 /** The error for a non-success memcached status. `context`/`ref` come from an XERROR body. */

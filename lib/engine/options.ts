@@ -22,6 +22,7 @@ export function helloFeatures(o: ConnOptions): number[] {
   if (o.enable_unordered_execution) f.push(HelloFeature.UNORDERED_EXECUTION);
   // Every mode but off asks: inflate_only so the server may answer compressed, the others to send so.
   if (o.compression !== 'off') f.push(HelloFeature.SNAPPY);
+  if (o.enable_collections) f.push(HelloFeature.COLLECTIONS);
   return f;
 }
 

@@ -53,6 +53,8 @@ export interface KvOptions {
   quiet?: boolean;
   /** get: return the raw bytes whatever the flags say (Python's no_format). */
   noFormat?: boolean;
+  /** The collection, "scope.collection" (what bucket.collection() sets); default: the bucket's default collection. */
+  collection?: string;
 }
 
 export interface BuildContext {
