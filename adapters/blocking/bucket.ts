@@ -16,6 +16,7 @@ import { BlockingRows } from './rows';
 import type { Transcoder } from '../../lib/engine/transcoder';
 import type { BucketWorkerData } from './worker-main';
 import type { FlowLimits } from './stream-buffer';
+import { defineCollections, type CollectionAccess, type CollectionOf } from '../common/collection';
 
 const debug = createDebug('deferbase:adapters:blocking');
 
@@ -60,7 +61,10 @@ const KV_WAIT_MS = 120_000;
 
 type BlockingKv = { [M in KvMethodName]: (...args: KvArgs[M]) => KvResults[M] };
 
-export interface Bucket extends BlockingKv {}
+/** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
+export type Collection = CollectionOf<BlockingKv, Bucket>;
+
+export interface Bucket extends BlockingKv, CollectionAccess<Collection> {}
 
 export class Bucket {
   private readonly worker: Worker;
@@ -221,4 +225,5 @@ export class Bucket {
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
   bucket.kvCall(spec.name, a2 !== undefined ? [a0, a1, a2] : a1 !== undefined ? [a0, a1] : a0 !== undefined ? [a0] : []),
 );
+defineCollections(Bucket.prototype);
 

@@ -7,6 +7,7 @@ import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
 import { defineKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
 import { ObjectDestroyedError } from '../../lib/engine/errors';
+import { defineCollections, type CollectionAccess, type CollectionOf } from '../common/collection';
 
 export interface DeferredBucketOptions {
   username?: string;
@@ -21,7 +22,10 @@ type DeferredKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Deferred<KvResu
 /** Rows of a completed query; `meta` is the query's meta (status, metrics...) or the view's total_rows. */
 export type RowList<T> = T[] & { meta: unknown };
 
-export interface Bucket extends DeferredKv {}
+/** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
+export type Collection = CollectionOf<DeferredKv, Bucket>;
+
+export interface Bucket extends DeferredKv, CollectionAccess<Collection> {}
 
 export class Bucket {
   /** The callback core shared with the other flavours (advanced use). */
@@ -130,6 +134,7 @@ export class Bucket {
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
   (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> }).runKv(spec, a0, a1, a2),
 );
+defineCollections(Bucket.prototype);
 
 /**
  * The Deferred of one KV operation, which is also where the core delivers its outcome: one

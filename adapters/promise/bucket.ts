@@ -6,6 +6,7 @@ import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
 import { defineKvMethods, optionsIndex, type KvMethodName, type MethodSpec } from '../common/methods';
 import { CancelledError, ObjectDestroyedError } from '../../lib/engine/errors';
+import { defineCollections, type CollectionAccess, type CollectionOf } from '../common/collection';
 
 export interface PromiseBucketOptions {
   username?: string;
@@ -22,7 +23,10 @@ export interface Abortable {
 
 type PromiseKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Promise<KvResults[M]> };
 
-export interface Bucket extends PromiseKv {}
+/** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
+export type Collection = CollectionOf<PromiseKv, Bucket>;
+
+export interface Bucket extends PromiseKv, CollectionAccess<Collection> {}
 
 function abortError(signal: AbortSignal, what: string): CancelledError {
   return new CancelledError(`${what} was aborted`, { cause: signal.reason });
@@ -175,6 +179,7 @@ export class Bucket {
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
   (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> }).runKv(spec, a0, a1, a2),
 );
+defineCollections(Bucket.prototype);
 
 export interface StreamLimits {
   /** Rows buffered ahead of the consumer before the socket is paused (default 2048). */
