@@ -287,38 +287,26 @@ export class DocumentStore implements BucketStore {
   dropped = false;
 
   constructor(opts: DocumentStoreOptions, place?: CollectionPlace) {
-    if (place !== undefined) {
-      const b = place.bucket;
-      this.name = b.name;
-      this.uuid = b.uuid;
-      this.numVBuckets = b.numVBuckets;
-      this.clock = b.clock;
-      this.bucket = b;
-      this.ledger = place.ledger;
-      this.cid = place.def.uid;
-      this.scopeName = place.scope;
-      this.collectionName = place.def.name;
-      this.collectionMaxTtl = place.def.maxTTL;
-      this.metadata = new CollectionMetadata(b.bucketMetadata, this.cid);
-      this.counters = b.counters;
-      this.nodeLocator = b.nodeLocator;
-      return;
-    }
-    this.name = opts.name;
-    this.numVBuckets = opts.numVBuckets ?? 1024;
-    if (!Number.isInteger(this.numVBuckets) || this.numVBuckets < 1 || this.numVBuckets > 0x7fff) {
+    // Every field in one order whatever the branch: one hidden class for every collection's store.
+    const b = place?.bucket;
+    const numVBuckets = b?.numVBuckets ?? opts.numVBuckets ?? 1024;
+    if (!Number.isInteger(numVBuckets) || numVBuckets < 1 || numVBuckets > 0x7fff) {
       throw new RangeError(`numVBuckets must be an integer in 1..32767, got ${opts.numVBuckets}`);
     }
-    this.clock = opts.clock ?? systemClock;
-    this.uuid = opts.uuid ?? randomBytes(16).toString('hex');
-    this.bucket = this;
-    this.cid = 0;
-    this.scopeName = DEFAULT_SCOPE;
-    this.collectionName = DEFAULT_COLLECTION;
-    this.ledger = new BucketLedger(this.numVBuckets);
-    this.metadata = new MetadataMap();
-    this.counters = new KvCounters();
-    this.useManifest(Manifest.fresh({ historyDefault: false }));
+    this.name = b?.name ?? opts.name;
+    this.uuid = b?.uuid ?? opts.uuid ?? randomBytes(16).toString('hex');
+    this.numVBuckets = numVBuckets;
+    this.clock = b?.clock ?? opts.clock ?? systemClock;
+    this.bucket = b ?? this;
+    this.cid = place?.def.uid ?? 0;
+    this.scopeName = place?.scope ?? DEFAULT_SCOPE;
+    this.collectionName = place?.def.name ?? DEFAULT_COLLECTION;
+    this.ledger = place?.ledger ?? new BucketLedger(numVBuckets);
+    this.metadata = b !== undefined ? new CollectionMetadata(b.bucketMetadata, this.cid) : new MetadataMap();
+    this.counters = b?.counters ?? new KvCounters();
+    this.nodeLocator = b?.nodeLocator ?? 'vbucket';
+    this.collectionMaxTtl = place?.def.maxTTL ?? 0;
+    if (b === undefined) this.useManifest(Manifest.fresh({ historyDefault: false }));
   }
 
   /** The bucket's scopes and collections. Replacing it does not touch the collections' stores (see collections/admin.ts). */
