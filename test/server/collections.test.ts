@@ -346,6 +346,23 @@ describe('server scopes and collections', function () {
       expect((await get(c, again, 'gone')).status).to.equal(Status.KEY_ENOENT);
     });
 
+    it('the default collection may be dropped: its documents go, KV and N1QL no longer find it', async () => {
+      const magma = await client(ADMIN, 'magma');
+      expect((await set(magma, 0, 'd', 'x')).status).to.equal(Status.SUCCESS);
+      const res = await rest(mgmt, 'DELETE', '/pools/default/buckets/magma/scopes/_default/collections/_default');
+      expect(res.status).to.equal(200);
+      expect((await get(magma, 0, 'd')).status).to.equal(Status.UNKNOWN_COLLECTION);
+      const legacy = await RawClient.connect(cluster.nodes[0].ports.kv);
+      legacy.numVBuckets = 64;
+      clients.push(legacy);
+      await legacy.login(ADMIN.username, ADMIN.password, 'magma');
+      expect((await legacy.get('d')).status).to.equal(Status.UNKNOWN_COLLECTION);
+      expect(cluster.bucket('magma').totalSize).to.equal(0);
+      expect((await query('SELECT * FROM magma')).errors![0]).to.deep.equal({ code: 12003, msg: 'Keyspace not found in CB datastore: default:magma' });
+      const again = await rest(mgmt, 'POST', '/pools/default/buckets/magma/scopes/_default/collections', { form: { name: '_default' } });
+      expect(again.status).to.equal(400);
+    });
+
     it('a connection without COLLECTIONS reads and writes the default collection', async () => {
       const c = await RawClient.connect(cluster.nodes[0].ports.kv);
       c.numVBuckets = 64;
