@@ -299,10 +299,12 @@ function mutationExtrasOf(x: Buffer): SubdocMutationExtras | undefined {
  */
 class Draft {
   private text: Buffer | undefined;
-  private doc: Json = {};
+  private doc: Json;
 
-  constructor(existing: Buffer | undefined) {
+  /** `existing` is the stored text; a document being created starts as `root`. */
+  constructor(existing: Buffer | undefined, root: Json = {}) {
     this.text = existing;
+    this.doc = root;
   }
 
   /** The parsed document; DOC_E2DEEP or DOC_NOT_JSON when it cannot be. */
@@ -418,6 +420,18 @@ function applyMutation(draft: Draft, spec: MutationSpec): Buffer | undefined {
   }
 }
 
+/**
+ * The document a creating mutation (MKDOC / ADD) starts from, as subjson's get_root_type picks it
+ * from the first body path: an array for an array operation on the root (`arrayAppend('')`, what
+ * the SDKs' list, set and queue structures send) or on a path starting with an index, else an object.
+ */
+function emptyRootFor(specs: readonly MutationSpec[]): Json {
+  const first = specs.find((s) => (s.flags & PATH_XATTR) === 0);
+  if (first === undefined) return {};
+  const arrayOp = first.op === Opcode.SUBDOC_ARRAY_PUSH_LAST || first.op === Opcode.SUBDOC_ARRAY_PUSH_FIRST || first.op === Opcode.SUBDOC_ARRAY_ADD_UNIQUE;
+  return (arrayOp && first.path === '') || first.path.startsWith('[') ? [] : {};
+}
+
 export function subdocMultiMutation(c: KvConnection, req: Packet, store: DocumentStore, id: string, opts: FrameOptions): void {
   const x = mutationExtrasOf(req.extras);
   if (x === undefined) return c.respondStatus(req, Status.EINVAL);
@@ -448,7 +462,7 @@ export function subdocMultiMutation(c: KvConnection, req: Packet, store: Documen
     return;
   }
 
-  const draft = new Draft(existing?.value);
+  const draft = new Draft(existing?.value, existing === undefined ? emptyRootFor(specs) : undefined);
   const outputs: Array<{ index: number; value: Buffer }> = [];
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i];
