@@ -20,6 +20,7 @@ import { systemClock } from './clock';
 import { vbucketOf } from '../protocol/vbucket';
 import { KvCounters } from './stats/kv-counters';
 import { isJsonText } from './json-syntax';
+import { systemXattrsOf, type Xattrs } from './xattrs';
 
 /** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
 export const StoreStatus = {
@@ -66,7 +67,7 @@ export const RELATIVE_EXPIRY_LIMIT = 30 * 24 * 3600;
 export const DEFAULT_LOCK_SECONDS = 15;
 export const MAX_LOCK_SECONDS = 30;
 export const DATATYPE_JSON = 0x01;
-const DATATYPE_XATTR = 0x04;
+export const DATATYPE_XATTR = 0x04;
 
 /** A live document plus its lock state (lock state never creates a mutation). */
 export class Item implements StoredDoc {
@@ -86,17 +87,42 @@ export class Item implements StoredDoc {
     readonly expiry: number,
     readonly seqno: bigint,
     readonly vbucket: number,
+    /** Extended attributes (xattrs.ts); undefined for a document without any. Never part of `value`. */
+    readonly xattrs: Xattrs | undefined = undefined,
   ) {}
 }
 
-/** What remains of a deleted document: enough for GET_META, OBSERVE and the log. */
+/**
+ * What remains of a deleted document: enough for GET_META, OBSERVE and the log, plus the xattrs a
+ * deleted document keeps (its system xattrs, or whatever a mutation with AccessDeleted or
+ * CreateAsDeleted gave it), which sub-document operations with AccessDeleted read and change.
+ */
 export interface Tombstone {
   readonly id: string;
   readonly cas: bigint;
   readonly seqno: bigint;
   readonly vbucket: number;
   readonly flags: number;
+  /** The body's datatype: a deleted document has no body, so 0. */
   readonly datatype: number;
+  readonly xattrs?: Xattrs;
+}
+
+/**
+ * A whole new state for a document, as a sub-document mutation computes it: a live document, or a
+ * deleted one (a tombstone holding only xattrs).
+ */
+export interface DocumentState {
+  readonly value: Buffer;
+  readonly datatype: number;
+  readonly flags: number;
+  readonly xattrs: Xattrs | undefined;
+  /** Expiry as memcached takes it (0, relative seconds, or absolute). */
+  readonly expiry: number;
+  readonly preserveExpiry?: boolean;
+  readonly deleted: boolean;
+  /** Fills in what depends on the new CAS and seqno (macro expansion): returns the final xattrs. */
+  readonly stamp?: (cas: bigint, seqno: bigint) => Xattrs | undefined;
 }
 
 /** GET_META's view of a document, live or deleted. */
@@ -268,7 +294,8 @@ export class DocumentStore implements BucketStore {
     if (datatype === undefined) datatype = looksLikeJson(value) ? DATATYPE_JSON : 0;
     const expiry =
       options.preserveExpiry && existing ? existing.expiry : this.absoluteExpiry(options.expiry ?? 0);
-    const item = this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & (DATATYPE_JSON | DATATYPE_XATTR), expiry, existing);
+    // A full-document write replaces the body; the document's xattrs stay (kv_engine keeps them).
+    const item = this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & DATATYPE_JSON, expiry, existing, existing?.xattrs);
     item.snappy = options.snappy;
     return item;
   }
@@ -302,6 +329,30 @@ export class DocumentStore implements BucketStore {
     return item;
   }
 
+  /** The deleted document `id` (what sub-document operations with AccessDeleted see), or undefined. */
+  tombstone(id: string): Tombstone | undefined {
+    return this.live(id) === undefined ? this.tombstones.get(id) : undefined;
+  }
+
+  /**
+   * The sub-document mutation's write: `id` becomes `next` (live, or deleted with xattrs only),
+   * whatever it is now, provided `cas` (when non-zero) is the CAS of what it is now, live or
+   * deleted. Locks hold as for any write. The caller decided the store semantics beforehand.
+   */
+  putDocument(id: string, next: DocumentState, cas: bigint): Item | Tombstone {
+    checkKey(id);
+    const existing = this.live(id);
+    if (existing !== undefined) this.checkCas(existing, cas);
+    else if (cas !== 0n) {
+      const tomb = this.tombstones.get(id);
+      if (tomb === undefined) throw new StoreError(StoreStatus.KEY_ENOENT, id);
+      if (tomb.cas !== cas) throw new StoreError(StoreStatus.KEY_EEXISTS, id);
+    }
+    if (next.deleted) return this.commitTombstone(id, existing, existing?.vbucket ?? this.vbucketOf(id), next.flags >>> 0, next.xattrs, next.stamp);
+    const expiry = next.preserveExpiry && existing ? existing.expiry : this.absoluteExpiry(next.expiry);
+    return this.commit(id, next.value, next.flags >>> 0, next.datatype & DATATYPE_JSON, expiry, existing, next.xattrs, next.stamp);
+  }
+
   /** True while a getLocked() lock holds (lazy timeout). */
   isLocked(item: Item): boolean {
     if (item.lockUntil === 0) return false;
@@ -326,7 +377,7 @@ export class DocumentStore implements BucketStore {
     const existing = this.live(id);
     if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
     if (this.isLocked(existing)) throw new StoreError(StoreStatus.LOCKED, id);
-    return this.commit(id, existing.value, existing.flags, existing.datatype, this.absoluteExpiry(expiry), existing);
+    return this.commit(id, existing.value, existing.flags, existing.datatype, this.absoluteExpiry(expiry), existing, existing.xattrs);
   }
 
   /**
@@ -338,7 +389,7 @@ export class DocumentStore implements BucketStore {
     if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
     if (this.isLocked(existing)) throw new StoreError(StoreStatus.LOCKED, id);
     const secs = lockSeconds === 0 || lockSeconds > MAX_LOCK_SECONDS ? DEFAULT_LOCK_SECONDS : lockSeconds;
-    const locked = new Item(id, existing.value, existing.flags, existing.datatype, this.nextCas(), existing.expiry, existing.seqno, existing.vbucket);
+    const locked = new Item(id, existing.value, existing.flags, existing.datatype, this.nextCas(), existing.expiry, existing.seqno, existing.vbucket, existing.xattrs);
     locked.lockUntil = this.clock.now() + secs * 1000;
     locked.snappy = existing.snappy;
     this.items.set(id, locked);
@@ -362,7 +413,7 @@ export class DocumentStore implements BucketStore {
     this.checkCas(existing, cas);
     if (existing.value.length + value.length > MAX_VALUE_BYTES) throw new StoreError(StoreStatus.E2BIG, id);
     const joined = where === 'append' ? Buffer.concat([existing.value, value]) : Buffer.concat([value, existing.value]);
-    return this.commit(id, joined, existing.flags, looksLikeJson(joined) ? DATATYPE_JSON : 0, existing.expiry, existing);
+    return this.commit(id, joined, existing.flags, looksLikeJson(joined) ? DATATYPE_JSON : 0, existing.expiry, existing, existing.xattrs);
   }
 
   /**
@@ -375,7 +426,7 @@ export class DocumentStore implements BucketStore {
     const existing = this.live(id);
     if (!existing) {
       if (expiry === 0xffffffff || cas !== 0n) throw new StoreError(StoreStatus.KEY_ENOENT, id);
-      const item = this.commit(id, Buffer.from(initial.toString(), 'latin1'), 0, DATATYPE_JSON, this.absoluteExpiry(expiry), undefined);
+      const item = this.commit(id, Buffer.from(initial.toString(), 'latin1'), 0, DATATYPE_JSON, this.absoluteExpiry(expiry), undefined, undefined);
       return { item, value: initial };
     }
     this.checkCas(existing, cas);
@@ -384,7 +435,7 @@ export class DocumentStore implements BucketStore {
     let next: bigint;
     if (decrement) next = current > delta ? current - delta : 0n;
     else next = (current + delta) & 0xffffffffffffffffn;
-    const item = this.commit(id, Buffer.from(next.toString(), 'latin1'), existing.flags, DATATYPE_JSON, existing.expiry, existing);
+    const item = this.commit(id, Buffer.from(next.toString(), 'latin1'), existing.flags, DATATYPE_JSON, existing.expiry, existing, existing.xattrs);
     return { item, value: next };
   }
 
@@ -392,11 +443,13 @@ export class DocumentStore implements BucketStore {
   meta(id: string): DocMeta | undefined {
     const item = this.live(id);
     if (item) {
-      return { deleted: false, flags: item.flags, expiry: item.expiry, seqno: item.seqno, datatype: item.datatype, cas: item.cas };
+      const datatype = item.xattrs === undefined ? item.datatype : item.datatype | DATATYPE_XATTR;
+      return { deleted: false, flags: item.flags, expiry: item.expiry, seqno: item.seqno, datatype, cas: item.cas };
     }
     const tomb = this.tombstones.get(id);
     if (!tomb) return undefined;
-    return { deleted: true, flags: tomb.flags, expiry: 0, seqno: tomb.seqno, datatype: tomb.datatype, cas: tomb.cas };
+    const datatype = tomb.xattrs === undefined ? tomb.datatype : tomb.datatype | DATATYPE_XATTR;
+    return { deleted: true, flags: tomb.flags, expiry: 0, seqno: tomb.seqno, datatype, cas: tomb.cas };
   }
 
   /** OBSERVE state: 0x01 persisted (one logical copy is always "persisted"), 0x81 deleted, 0x80 missing. */
@@ -508,17 +561,17 @@ export class DocumentStore implements BucketStore {
   }
 
   /** Puts back a document read from disk: no log record, no listeners. */
-  restore(doc: { id: string; value: Buffer; flags: number; datatype: number; cas: bigint; expiry: number; seqno: bigint }): void {
+  restore(doc: { id: string; value: Buffer; flags: number; datatype: number; cas: bigint; expiry: number; seqno: bigint; xattrs?: Xattrs }): void {
     const vb = this.vbucketOf(doc.id);
     this.tombstones.delete(doc.id);
-    this.items.set(doc.id, new Item(doc.id, doc.value, doc.flags, doc.datatype, doc.cas, doc.expiry, doc.seqno, vb));
+    this.items.set(doc.id, new Item(doc.id, doc.value, doc.flags, doc.datatype, doc.cas, doc.expiry, doc.seqno, vb, doc.xattrs));
     if (doc.expiry !== 0) this.expiring.add(doc.id);
     else this.expiring.delete(doc.id);
     this.noteRestored(vb, doc.seqno, doc.cas);
   }
 
   /** Puts back a deletion read from disk. */
-  restoreDelete(tomb: { id: string; cas: bigint; seqno: bigint; flags: number; datatype: number }): void {
+  restoreDelete(tomb: { id: string; cas: bigint; seqno: bigint; flags: number; datatype: number; xattrs?: Xattrs }): void {
     const vb = this.vbucketOf(tomb.id);
     this.items.delete(tomb.id);
     this.expiring.delete(tomb.id);
@@ -558,10 +611,20 @@ export class DocumentStore implements BucketStore {
     }
   }
 
-  private commit(id: string, value: Buffer, flags: number, datatype: number, expiry: number, previous: Item | undefined): Item {
+  private commit(
+    id: string,
+    value: Buffer,
+    flags: number,
+    datatype: number,
+    expiry: number,
+    previous: Item | undefined,
+    xattrs: Xattrs | undefined,
+    stamp?: (cas: bigint, seqno: bigint) => Xattrs | undefined,
+  ): Item {
     const vb = previous ? previous.vbucket : this.vbucketOf(id);
     const seqno = this.seqno + 1n;
-    const item = new Item(id, value, flags, datatype, this.nextCas(), expiry, seqno, vb);
+    const cas = this.nextCas();
+    const item = new Item(id, value, flags, datatype, cas, expiry, seqno, vb, stamp === undefined ? xattrs : stamp(cas, seqno));
     // Same bytes (touch): the compressed form still holds.
     if (previous !== undefined && previous.value === value) item.snappy = previous.snappy;
     if (this.log !== undefined) {
@@ -579,20 +642,38 @@ export class DocumentStore implements BucketStore {
     return item;
   }
 
+  /** Deletes a live document: the body and user xattrs go, the system xattrs stay on the tombstone. */
   private commitDelete(existing: Item): Tombstone {
+    return this.commitTombstone(existing.id, existing, existing.vbucket, existing.flags, systemXattrsOf(existing.xattrs));
+  }
+
+  /**
+   * Makes `id` a deleted document holding `xattrs` (a deletion, or a sub-document mutation that
+   * leaves or creates the document deleted). `previous` is the live item it replaces, if any.
+   */
+  private commitTombstone(
+    id: string,
+    previous: Item | undefined,
+    vbucket: number,
+    flags: number,
+    xattrs: Xattrs | undefined,
+    stamp?: (cas: bigint, seqno: bigint) => Xattrs | undefined,
+  ): Tombstone {
     const seqno = this.seqno + 1n;
-    const tomb: Tombstone = { id: existing.id, cas: this.nextCas(), seqno, vbucket: existing.vbucket, flags: existing.flags, datatype: existing.datatype };
+    const cas = this.nextCas();
+    const kept = stamp === undefined ? xattrs : stamp(cas, seqno);
+    const tomb: Tombstone = kept === undefined ? { id, cas, seqno, vbucket, flags, datatype: 0 } : { id, cas, seqno, vbucket, flags, datatype: 0, xattrs: kept };
     if (this.log !== undefined) {
       this.log.remove(tomb);
-      if (this.undo !== undefined) this.undo.push(existing.id, existing);
+      if (this.undo !== undefined) this.undo.push(id, previous ?? this.items.get(id) ?? this.tombstones.get(id));
     }
     this.seqno = seqno;
-    this.vbSeqno[existing.vbucket] = seqno;
-    this.items.delete(existing.id);
-    this.expiring.delete(existing.id);
-    this.tombstones.set(existing.id, tomb);
-    if (this.listeners.length !== 0) {
-      this.emit({ kind: 'delete', id: existing.id, vbucket: existing.vbucket, seqno, previous: existing });
+    this.vbSeqno[vbucket] = seqno;
+    this.items.delete(id);
+    this.expiring.delete(id);
+    this.tombstones.set(id, tomb);
+    if (previous !== undefined && this.listeners.length !== 0) {
+      this.emit({ kind: 'delete', id, vbucket, seqno, previous });
     }
     return tomb;
   }

@@ -536,16 +536,19 @@ export class KvConnection {
     }
   }
 
-  /** Mutation success: CAS, plus a mutation token when MUTATION_SEQNO was negotiated. */
-  respondMutation(req: Packet, cas: bigint, vbucket: number, seqno: bigint, value: Buffer = EMPTY): void {
+  /**
+   * Mutation success: CAS, plus a mutation token when MUTATION_SEQNO was negotiated. `status` is
+   * SUCCESS, or SUBDOC_SUCCESS_DELETED for a sub-document mutation that left the document deleted.
+   */
+  respondMutation(req: Packet, cas: bigint, vbucket: number, seqno: bigint, value: Buffer = EMPTY, status: number = Status.SUCCESS): void {
     this.mutated = true;
     if ((this.features & Feat.MUTATION_SEQNO) === 0) {
-      this.respond(req, Status.SUCCESS, cas, EMPTY, EMPTY, value, 0);
+      this.respond(req, status, cas, EMPTY, EMPTY, value, 0);
       return;
     }
     const slab = this.reserve(24 + 16 + value.length);
     const p = this.pos;
-    writeHeader(slab, p, Magic.RESPONSE, req.opcode, 0, 16, 0, 0, 16 + value.length, req.opaque, cas);
+    writeHeader(slab, p, Magic.RESPONSE, req.opcode, 0, 16, 0, status, 16 + value.length, req.opaque, cas);
     writeMutationToken(slab, p + 24, this.store!.vbucketUuid(vbucket), seqno);
     if (value.length !== 0) value.copy(slab, p + 40);
     this.pos = p + 40 + value.length;

@@ -16,6 +16,12 @@ export const Feat = {
   UNORDERED: 1024,
   TCP_NODELAY: 2048,
   SNAPPY: 4096,
+  XATTR: 8192,
+  VATTR: 16384,
+  SUBDOC_CREATE_AS_DELETED: 32768,
+  SUBDOC_DOCUMENT_MACRO_SUPPORT: 65536,
+  SUBDOC_REPLACE_BODY_WITH_XATTR: 131072,
+  SUBDOC_MULTIPLE_XATTR_KEYS: 262144,
 } as const;
 
 /** HELLO feature code -> our bit; the features this server implements. */
@@ -33,4 +39,10 @@ export const HELLO_FEATURES: ReadonlyMap<number, number> = new Map<number, numbe
   [HelloFeature.COLLECTIONS, Feat.COLLECTIONS],
   [HelloFeature.PRESERVE_TTL, Feat.PRESERVE_TTL],
   [HelloFeature.SNAPPY, Feat.SNAPPY],
+  [HelloFeature.XATTR, Feat.XATTR],
+  [HelloFeature.VATTR, Feat.VATTR],
+  [HelloFeature.SUBDOC_CREATE_AS_DELETED, Feat.SUBDOC_CREATE_AS_DELETED],
+  [HelloFeature.SUBDOC_DOCUMENT_MACRO_SUPPORT, Feat.SUBDOC_DOCUMENT_MACRO_SUPPORT],
+  [HelloFeature.SUBDOC_REPLACE_BODY_WITH_XATTR, Feat.SUBDOC_REPLACE_BODY_WITH_XATTR],
+  [HelloFeature.SUBDOC_ALLOWS_ACCESS_ON_MULTIPLE_XATTR_KEYS, Feat.SUBDOC_MULTIPLE_XATTR_KEYS],
 ]);
