@@ -20,7 +20,7 @@ import { systemClock } from './clock';
 import { vbucketOf } from '../protocol/vbucket';
 import { KvCounters } from './stats/kv-counters';
 import { isJsonText } from './json-syntax';
-import { systemXattrsOf, type Xattrs } from './xattrs';
+import { decodeXattrBlob, systemXattrsOf, type Xattrs } from './xattrs';
 
 /** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
 export const StoreStatus = {
@@ -34,6 +34,8 @@ export const StoreStatus = {
   NOT_LOCKED: 0x0e,
   /** The write-ahead log could not take or keep the write (disk full or failing); nothing changed. */
   ETMPFAIL: 0x86,
+  /** The key has a durable (sync) write in flight: no other write until it commits or aborts. */
+  SYNC_WRITE_IN_PROGRESS: 0xa2,
 } as const;
 
 const STATUS_TEXT: Record<number, string> = {
@@ -46,6 +48,7 @@ const STATUS_TEXT: Record<number, string> = {
   0x09: 'document is locked',
   0x0e: 'document is not locked',
   0x86: 'temporary failure',
+  0xa2: 'a durable write to this document is in progress',
 };
 
 /** A store operation that failed; `status` is the memcached status a KV client gets. */
@@ -185,6 +188,23 @@ export class MetadataMap implements BucketMetadata {
   }
 }
 
+/**
+ * A durable write (kv_engine's SyncWrite) between its prepare and its commit or abort. While the
+ * store is given one (`stage()`), the next change is prepared instead of applied: it takes its CAS
+ * and a seqno, readers keep seeing the committed document, and other writes to the key get
+ * SYNC_WRITE_IN_PROGRESS until `commitPrepared()` or `abortPrepared()`.
+ */
+export class SyncWrite {
+  id: string | undefined;
+  /** The prepared new state (its seqno is the prepare's; the commit takes another). */
+  prepared: Item | Tombstone | undefined;
+  constructor(
+    /** 1 majority, 2 majorityAndPersistActive, 3 persistToMajority. */
+    readonly level: number,
+    readonly timeoutMs: number,
+  ) {}
+}
+
 export interface KvWriteOptions extends StoreWriteOptions {
   /** Keep the existing document's expiry (PRESERVE_TTL frame). */
   preserveExpiry?: boolean;
@@ -242,6 +262,15 @@ export class DocumentStore implements BucketStore {
   nodeLocator: 'vbucket' | 'ketama' = 'vbucket';
   /** The bucket's max TTL, seconds (0: none): no write gets a later expiry, and one without expiry gets this one. */
   maxTtl = 0;
+  /** The bucket's replicas (its durability majority counts them) and durability minimum (0 none .. 3 persistToMajority). */
+  replicas = 0;
+  durabilityMinLevel = 0;
+  /** An ephemeral bucket: nothing persists, so the persistence durability levels are invalid. */
+  ephemeral = false;
+  /** Keys with a prepared sync write. */
+  private readonly syncPending = new Set<string>();
+  /** Set while a durable write's handler runs: its change is prepared, not applied. */
+  private staging: SyncWrite | undefined;
 
   constructor(opts: DocumentStoreOptions) {
     this.name = opts.name;
@@ -280,6 +309,7 @@ export class DocumentStore implements BucketStore {
 
   write(id: string, value: Buffer, mode: StoreWriteMode, options: KvWriteOptions = {}): StoredDoc {
     checkKey(id);
+    this.checkNoSyncWrite(id);
     if (value.length > MAX_VALUE_BYTES) throw new StoreError(StoreStatus.E2BIG, id);
     const cas = options.cas ?? 0n;
     const existing = this.live(id);
@@ -292,10 +322,22 @@ export class DocumentStore implements BucketStore {
     }
     let datatype = options.datatype;
     if (datatype === undefined) datatype = looksLikeJson(value) ? DATATYPE_JSON : 0;
+    // A full-document write replaces the body; the document's xattrs stay (kv_engine keeps them),
+    // unless the value comes in kv_engine's layout with xattrs of its own (the XATTR datatype bit).
+    let xattrs = existing?.xattrs;
+    if ((datatype & DATATYPE_XATTR) !== 0) {
+      let blob;
+      try {
+        blob = decodeXattrBlob(value);
+      } catch (err) {
+        throw new StoreError(StoreStatus.EINVAL, id, `the value's xattr section is malformed (${(err as Error).message})`);
+      }
+      xattrs = blob.xattrs;
+      value = value.subarray(blob.bodyAt);
+    }
     const expiry =
       options.preserveExpiry && existing ? existing.expiry : this.absoluteExpiry(options.expiry ?? 0);
-    // A full-document write replaces the body; the document's xattrs stay (kv_engine keeps them).
-    const item = this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & DATATYPE_JSON, expiry, existing, existing?.xattrs);
+    const item = this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & DATATYPE_JSON, expiry, existing, xattrs);
     item.snappy = options.snappy;
     return item;
   }
@@ -341,6 +383,7 @@ export class DocumentStore implements BucketStore {
    */
   putDocument(id: string, next: DocumentState, cas: bigint): Item | Tombstone {
     checkKey(id);
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (existing !== undefined) this.checkCas(existing, cas);
     else if (cas !== 0n) {
@@ -366,6 +409,7 @@ export class DocumentStore implements BucketStore {
   /** KV DELETE; returns the tombstone (its CAS and seqno go back to the client). */
   delete(id: string, cas: bigint = 0n): Tombstone {
     checkKey(id);
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
     this.checkCas(existing, cas);
@@ -374,6 +418,7 @@ export class DocumentStore implements BucketStore {
 
   /** TOUCH: new expiry, new CAS, same value. */
   touch(id: string, expiry: number): Item {
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
     if (this.isLocked(existing)) throw new StoreError(StoreStatus.LOCKED, id);
@@ -385,6 +430,7 @@ export class DocumentStore implements BucketStore {
    * gives it a fresh CAS, which only the lock holder knows.
    */
   getLocked(id: string, lockSeconds: number): Item {
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
     if (this.isLocked(existing)) throw new StoreError(StoreStatus.LOCKED, id);
@@ -408,6 +454,7 @@ export class DocumentStore implements BucketStore {
   /** APPEND / PREPEND: NOT_STORED when missing; flags and expiry kept. */
   concat(id: string, value: Buffer, where: 'append' | 'prepend', cas: bigint = 0n): Item {
     checkKey(id);
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (!existing) throw new StoreError(StoreStatus.NOT_STORED, id);
     this.checkCas(existing, cas);
@@ -423,6 +470,7 @@ export class DocumentStore implements BucketStore {
    */
   counter(id: string, delta: bigint, initial: bigint, expiry: number, decrement: boolean, cas: bigint = 0n): { item: Item; value: bigint } {
     checkKey(id);
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (!existing) {
       if (expiry === 0xffffffff || cas !== 0n) throw new StoreError(StoreStatus.KEY_ENOENT, id);
@@ -594,6 +642,51 @@ export class DocumentStore implements BucketStore {
     return [...this.tombstones.values()];
   }
 
+  // ---- sync writes -----------------------------------------------------------------------------
+
+  /** The next change (made synchronously by the caller) is prepared into `sw`; `undefined` ends that. */
+  stage(sw: SyncWrite | undefined): void {
+    this.staging = sw;
+  }
+
+  /** True while `id` has a prepared sync write. */
+  hasSyncWrite(id: string): boolean {
+    return this.syncPending.size !== 0 && this.syncPending.has(id);
+  }
+
+  /** Applies a prepared change: its CAS stays, the commit takes a new seqno; logged and heard like any change. */
+  commitPrepared(sw: SyncWrite): Item | Tombstone | undefined {
+    const p = sw.prepared;
+    if (p === undefined || sw.id === undefined || !this.syncPending.delete(sw.id)) return undefined;
+    const previous = this.items.get(sw.id);
+    if (p instanceof Item) {
+      const item = this.commit(p.id, p.value, p.flags, p.datatype, p.expiry, previous, p.xattrs, undefined, p.cas);
+      item.snappy = p.snappy;
+      return item;
+    }
+    return this.commitTombstone(p.id, previous, p.vbucket, p.flags, p.xattrs, undefined, p.cas);
+  }
+
+  /** Drops a prepared change (timed out, or its node failed over before a replica had it). */
+  abortPrepared(sw: SyncWrite): void {
+    if (sw.id !== undefined && sw.prepared !== undefined) this.syncPending.delete(sw.id);
+  }
+
+  /** A prepare: the seqno it takes, and the key marked busy; nothing else changes. */
+  private prepare(id: string, change: Item | Tombstone): void {
+    const sw = this.staging!;
+    this.staging = undefined;
+    sw.id = id;
+    sw.prepared = change;
+    this.syncPending.add(id);
+    this.seqno = change.seqno;
+    this.vbSeqno[change.vbucket] = change.seqno;
+  }
+
+  private checkNoSyncWrite(id: string): void {
+    if (this.syncPending.size !== 0 && this.syncPending.has(id)) throw new StoreError(StoreStatus.SYNC_WRITE_IN_PROGRESS, id);
+  }
+
   // ---- internals ------------------------------------------------------------------------------
 
   private noteRestored(vb: number, seqno: bigint, cas: bigint): void {
@@ -620,13 +713,19 @@ export class DocumentStore implements BucketStore {
     previous: Item | undefined,
     xattrs: Xattrs | undefined,
     stamp?: (cas: bigint, seqno: bigint) => Xattrs | undefined,
+    /** A prepared sync write's CAS, kept by its commit. */
+    preparedCas?: bigint,
   ): Item {
     const vb = previous ? previous.vbucket : this.vbucketOf(id);
     const seqno = this.seqno + 1n;
-    const cas = this.nextCas();
+    const cas = preparedCas ?? this.nextCas();
     const item = new Item(id, value, flags, datatype, cas, expiry, seqno, vb, stamp === undefined ? xattrs : stamp(cas, seqno));
     // Same bytes (touch): the compressed form still holds.
     if (previous !== undefined && previous.value === value) item.snappy = previous.snappy;
+    if (this.staging !== undefined) {
+      this.prepare(id, item);
+      return item;
+    }
     if (this.log !== undefined) {
       this.log.set(item);
       // An expired item the log could not delete yet is still in the map: undo puts it back.
@@ -658,11 +757,16 @@ export class DocumentStore implements BucketStore {
     flags: number,
     xattrs: Xattrs | undefined,
     stamp?: (cas: bigint, seqno: bigint) => Xattrs | undefined,
+    preparedCas?: bigint,
   ): Tombstone {
     const seqno = this.seqno + 1n;
-    const cas = this.nextCas();
+    const cas = preparedCas ?? this.nextCas();
     const kept = stamp === undefined ? xattrs : stamp(cas, seqno);
     const tomb: Tombstone = kept === undefined ? { id, cas, seqno, vbucket, flags, datatype: 0 } : { id, cas, seqno, vbucket, flags, datatype: 0, xattrs: kept };
+    if (this.staging !== undefined) {
+      this.prepare(id, tomb);
+      return tomb;
+    }
     if (this.log !== undefined) {
       this.log.remove(tomb);
       if (this.undo !== undefined) this.undo.push(id, previous ?? this.items.get(id) ?? this.tombstones.get(id));
@@ -683,12 +787,17 @@ export class DocumentStore implements BucketStore {
    * stays in the map, expired: readers never see it, and the next expiry pass tries again.
    */
   private expire(item: Item): boolean {
+    // An expiry found while a durable write's handler runs is not that write: it applies at once.
+    const staging = this.staging;
+    this.staging = undefined;
     try {
       this.commitDelete(item);
       return true;
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       return false;
+    } finally {
+      this.staging = staging;
     }
   }
 

@@ -409,7 +409,7 @@ function runMutation(store: DocumentStore, m: MutationRequest): MutationOutcome 
     id,
     {
       value,
-      datatype: deleted ? 0 : DATATYPE_JSON,
+      datatype: deleted || (bodyTouched && !body.isJson) ? 0 : DATATYPE_JSON,
       flags: m.flags ?? base?.flags ?? 0,
       xattrs: now,
       expiry: m.expiry,

@@ -219,10 +219,17 @@ export class Draft implements MutationTarget {
     return this.doc;
   }
 
-  /** Whole-document SET: any JSON text. */
+  /**
+   * Whole-document SET: any bytes, as kv_engine takes them (the SDKs' transactions write a one-byte
+   * binary body); a later body path on a value that is not JSON gets DOC_NOT_JSON.
+   */
   replace(value: Buffer): void {
-    if (!isJsonText(value)) throw new PathError(Status.SUBDOC_VALUE_CANTINSERT);
     this.text = value;
+  }
+
+  /** True when the document is JSON (what its datatype says). */
+  get isJson(): boolean {
+    return this.text === undefined || isJsonText(this.text);
   }
 
   serialise(): Buffer {
