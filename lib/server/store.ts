@@ -198,6 +198,8 @@ export class SyncWrite {
   id: string | undefined;
   /** The prepared new state (its seqno is the prepare's; the commit takes another). */
   prepared: Item | Tombstone | undefined;
+  /** The front end's answer to the writer, held until the write commits (unordered execution). */
+  answer: Buffer | undefined;
   constructor(
     /** 1 majority, 2 majorityAndPersistActive, 3 persistToMajority. */
     readonly level: number,

@@ -3,6 +3,9 @@
 // chain has it, SYNC_WRITE_IN_PROGRESS and SYNC_WRITE_AMBIGUOUS, failover, and the bucket's
 // durability minimum.
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as couchbase from 'couchbase';
 import { Cluster } from '../../lib/server';
 import { HelloFeature, Magic, Opcode, Status, encodeMutationSpecs, type Packet } from '../../lib/protocol';
@@ -104,6 +107,33 @@ describe('server KV: durable writes', function () {
       }
     });
 
+    it('with unordered execution the connection goes on: later requests answer first, the durable write when it commits', async () => {
+      const vb = cluster.bucket('default').vbucketOf('d-unord');
+      const a = await RawClient.connect(cluster.nodes[cluster.topology.chain(vb)[0]].ports.kv);
+      clients.push(a);
+      await a.hello([...FEATURES, HelloFeature.UNORDERED_EXECUTION]);
+      await a.login('Administrator', 'password', 'default');
+      await a.set('d-unord', '"old"');
+      const replica = replicaOf('d-unord');
+      cluster.pauseReplication(replica);
+      try {
+        const durable = durableSet(a, 'd-unord', '"new"', durability(1, 10_000));
+        const plain = a.frame({ opcode: Opcode.SET, key: 'd-unord', extras: SET_EXTRAS, value: '"plain"', vbucket: vb });
+        const get = a.frame({ opcode: Opcode.GET, key: 'd-unord', vbucket: vb });
+        a.write(Buffer.concat([durable, plain, get]));
+        const [busy, read] = await a.take(2);
+        expect(busy.status).to.equal(Status.SYNC_WRITE_IN_PROGRESS);
+        expect([read.status, read.value.toString()]).to.deep.equal([Status.SUCCESS, '"old"']);
+        cluster.resumeReplication(replica);
+        const [done] = await a.take(1);
+        expect([done.status, done.opaque]).to.deep.equal([Status.SUCCESS, durable.readUInt32BE(12)]);
+        expect(done.cas).to.equal(cluster.bucket('default').get('d-unord')!.cas);
+        expect(cluster.bucket('default').get('d-unord')!.value.toString()).to.equal('"new"');
+      } finally {
+        cluster.resumeReplication(replica);
+      }
+    });
+
     it('a write no majority takes within its timeout is aborted and answered SYNC_WRITE_AMBIGUOUS; the connection goes on in order', async () => {
       const a = await clientFor('d-slow');
       await a.set('d-slow', '"old"');
@@ -141,6 +171,26 @@ describe('server KV: durable writes', function () {
         expect(other.bucket('default').get('d-fo')!.value.toString()).to.equal('"old"');
       } finally {
         await other.stop();
+      }
+    });
+
+    it('persistToMajority is answered once the write-ahead log has made the write durable', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deferbase-durable-'));
+      const disk = await Cluster.start({ nodes: 2, replicas: 1, dataDir: dir, fsync: 'batch', fsyncIntervalMs: 200, queryService: null, viewsService: null });
+      try {
+        const vb = disk.bucket('default').vbucketOf('d-disk');
+        const c = await RawClient.connect(disk.nodes[disk.topology.chain(vb)[0]].ports.kv);
+        clients.push(c);
+        await c.hello(FEATURES);
+        await c.login('Administrator', 'password', 'default');
+        const started = Date.now();
+        const r = await c.request({ magic: Magic.ALT_REQUEST, opcode: Opcode.SET, framingExtras: durability(3, 5000), key: 'd-disk', extras: SET_EXTRAS, value: '"on-disk-value"', vbucket: vb });
+        expect(r.status).to.equal(Status.SUCCESS);
+        expect(Date.now() - started).to.be.at.least(150);
+        expect(fs.readFileSync(path.join(dir, 'default.dblog')).includes('on-disk-value')).to.equal(true);
+      } finally {
+        await disk.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
       }
     });
 

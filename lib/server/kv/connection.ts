@@ -373,6 +373,12 @@ export class KvConnection {
       if (sw !== undefined) {
         this.syncWrite = undefined;
         this.store?.stage(undefined);
+        // Unordered execution: the write's answer goes out when it commits; the requests after it run now.
+        if (sw.prepared !== undefined && (this.features & Feat.UNORDERED) !== 0) {
+          this.mutated = false;
+          this.trackUnordered(sw, req.opcode, req.opaque, req.vbucket);
+          continue;
+        }
       }
       if (this.mutated) {
         this.mutated = false;
@@ -387,6 +393,23 @@ export class KvConnection {
       }
     }
     return false;
+  }
+
+  /**
+   * Tracks a durable write whose answer (`sw.answer`; none for a quiet one that succeeds) is sent
+   * on its own once it commits and, for the persistence levels, once the log has it.
+   */
+  private trackUnordered(sw: SyncWrite, opcode: number, opaque: number, vbucket: number): void {
+    const send = (status: number): void => {
+      if (this.closed) return;
+      const out = status === Status.SUCCESS ? sw.answer : bareAnswer(opcode, opaque, status);
+      if (out !== undefined) this.socket.write(out);
+    };
+    this.node.durability.track(this.store!, sw, vbucket, this.node.index, (status) => {
+      const log = this.node.log;
+      if (status !== Status.SUCCESS || log === undefined || !log.pending()) return send(status);
+      log.whenDurable((err) => send(err === undefined ? Status.SUCCESS : err instanceof StoreError ? err.status : Status.ETMPFAIL));
+    });
   }
 
   /**
@@ -431,8 +454,7 @@ export class KvConnection {
     this.queued.length = 0;
     let from = 0;
     for (let i = 0; i + 6 <= marks.length; i += 6) {
-      const answer = Buffer.allocUnsafe(24);
-      writeHeader(answer, 0, Magic.RESPONSE, marks[i + 4], 0, 0, 0, status, 0, marks[i + 5], 0n);
+      const answer = bareAnswer(marks[i + 4], marks[i + 5], status);
       this.queued.push(out.subarray(from, before[marks[i]] + marks[i + 1]), answer);
       from = before[marks[i + 2]] + marks[i + 3];
     }
@@ -596,6 +618,17 @@ export class KvConnection {
    * SUCCESS, or SUBDOC_SUCCESS_DELETED for a sub-document mutation that left the document deleted.
    */
   respondMutation(req: Packet, cas: bigint, vbucket: number, seqno: bigint, value: Buffer = EMPTY, status: number = Status.SUCCESS): void {
+    const sw = this.syncWrite;
+    if (sw !== undefined && sw.prepared !== undefined && (this.features & Feat.UNORDERED) !== 0) {
+      // Held aside until the durable write commits (trackUnordered).
+      const token = (this.features & Feat.MUTATION_SEQNO) !== 0 ? 16 : 0;
+      const out = Buffer.allocUnsafe(24 + token + value.length);
+      writeHeader(out, 0, Magic.RESPONSE, req.opcode, 0, token, 0, status, token + value.length, req.opaque, cas);
+      if (token !== 0) writeMutationToken(out, 24, this.store!.vbucketUuid(vbucket), seqno);
+      value.copy(out, 24 + token);
+      sw.answer = out;
+      return;
+    }
     this.mutated = true;
     if ((this.features & Feat.MUTATION_SEQNO) === 0) {
       this.respond(req, status, cas, EMPTY, EMPTY, value, 0);
@@ -785,6 +818,13 @@ export class KvConnection {
     acked.forEach((c, i) => value.writeUInt16BE(c, i * 2));
     this.respond(req, Status.SUCCESS, 0n, EMPTY, EMPTY, value, 0);
   }
+}
+
+/** An answer with a status and nothing else. */
+function bareAnswer(opcode: number, opaque: number, status: number): Buffer {
+  const out = Buffer.allocUnsafe(24);
+  writeHeader(out, 0, Magic.RESPONSE, opcode, 0, 0, 0, status, 0, opaque, 0n);
+  return out;
 }
 
 const NO_FRAME_OPTIONS: FrameOptions = Object.freeze({ preserveTtl: false, durabilityLevel: 0 });
