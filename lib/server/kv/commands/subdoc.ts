@@ -177,7 +177,6 @@ function checkDocFlags(docFlags: number, cas: bigint, mutator: boolean): void {
   if ((docFlags & DOC_REVIVE) !== 0 && ((docFlags & DOC_ACCESS_DELETED) === 0 || (docFlags & DOC_CREATE_AS_DELETED) !== 0)) {
     throw new RequestError(Status.EINVAL);
   }
-  if ((docFlags & DOC_CREATE_AS_DELETED) !== 0 && (docFlags & (DOC_ADD | DOC_MKDOC)) === 0) throw new RequestError(Status.EINVAL);
 }
 
 /** The specs of a multi-path request, validated; throws a RequestError. */
@@ -220,7 +219,9 @@ function readSingleSpec(c: KvConnection, req: Packet, mutator: boolean): { spec:
   const docFlags = n === 4 || n === 8 ? x[n - 1] : 0;
   if (pathLength > MAX_PATH_BYTES || pathLength > req.value.length) throw new RequestError(Status.EINVAL);
   checkDocFlags(docFlags, req.cas, mutator);
-  if ((docFlags & DOC_CREATE_AS_DELETED) !== 0 && (flags & PATH_XATTR) === 0) throw new RequestError(Status.EINVAL);
+  // The single-path validator's own rules for CreateAsDeleted (a multi mutation may carry it with
+  // replace semantics: the SDKs' transactions overwrite their own staged insert so).
+  if ((docFlags & DOC_CREATE_AS_DELETED) !== 0 && ((docFlags & (DOC_ADD | DOC_MKDOC)) === 0 || (flags & PATH_XATTR) === 0)) throw new RequestError(Status.EINVAL);
   const spec = validateSpec(c, mutator, req.opcode, flags, req.value.subarray(0, pathLength), req.value.subarray(pathLength), docFlags);
   checkSpecs(c, [spec]);
   return { spec, expiry, docFlags };
