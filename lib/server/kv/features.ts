@@ -16,6 +16,8 @@ export const Feat = {
   UNORDERED: 1024,
   TCP_NODELAY: 2048,
   SNAPPY: 4096,
+  /** Responses carry the server's receive-to-send duration (alt response magic 0x18). */
+  TRACING: 8192,
 } as const;
 
 /** HELLO feature code -> our bit; the features this server implements. */
@@ -33,4 +35,5 @@ export const HELLO_FEATURES: ReadonlyMap<number, number> = new Map<number, numbe
   [HelloFeature.COLLECTIONS, Feat.COLLECTIONS],
   [HelloFeature.PRESERVE_TTL, Feat.PRESERVE_TTL],
   [HelloFeature.SNAPPY, Feat.SNAPPY],
+  [HelloFeature.TRACING, Feat.TRACING],
 ]);
