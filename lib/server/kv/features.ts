@@ -18,6 +18,8 @@ export const Feat = {
   SNAPPY: 4096,
   /** Responses carry the server's receive-to-send duration (alt response magic 0x18). */
   TRACING: 8192,
+  /** Informational, as in kv_engine: the ReplicaRead doc flag works whether or not it was negotiated. */
+  SUBDOC_REPLICA_READ: 16384,
 } as const;
 
 /** HELLO feature code -> our bit; the features this server implements. */
@@ -36,4 +38,5 @@ export const HELLO_FEATURES: ReadonlyMap<number, number> = new Map<number, numbe
   [HelloFeature.PRESERVE_TTL, Feat.PRESERVE_TTL],
   [HelloFeature.SNAPPY, Feat.SNAPPY],
   [HelloFeature.TRACING, Feat.TRACING],
+  [HelloFeature.SUBDOC_REPLICA_READ, Feat.SUBDOC_REPLICA_READ],
 ]);
