@@ -16,6 +16,10 @@ export const Feat = {
   UNORDERED: 1024,
   TCP_NODELAY: 2048,
   SNAPPY: 4096,
+  /** Responses carry the server's receive-to-send duration (alt response magic 0x18). */
+  TRACING: 8192,
+  /** Informational, as in kv_engine: the ReplicaRead doc flag works whether or not it was negotiated. */
+  SUBDOC_REPLICA_READ: 16384,
 } as const;
 
 /** HELLO feature code -> our bit; the features this server implements. */
@@ -33,4 +37,6 @@ export const HELLO_FEATURES: ReadonlyMap<number, number> = new Map<number, numbe
   [HelloFeature.COLLECTIONS, Feat.COLLECTIONS],
   [HelloFeature.PRESERVE_TTL, Feat.PRESERVE_TTL],
   [HelloFeature.SNAPPY, Feat.SNAPPY],
+  [HelloFeature.TRACING, Feat.TRACING],
+  [HelloFeature.SUBDOC_REPLICA_READ, Feat.SUBDOC_REPLICA_READ],
 ]);

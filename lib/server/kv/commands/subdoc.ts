@@ -33,6 +33,7 @@ const PATH_XATTR = SubdocPathFlag.XATTR;
 const PATH_MKDIR_P = SubdocPathFlag.MKDIR_P;
 const DOC_MKDOC = SubdocDocFlag.MKDOC;
 const DOC_ADD = SubdocDocFlag.ADD;
+const DOC_REPLICA_READ = SubdocDocFlag.REPLICA_READ;
 const EMPTY = Buffer.alloc(0);
 
 /** subjson's Limits::MAX_COMPONENTS: levels of nesting in a document, the top-level container being 1. */
@@ -425,6 +426,8 @@ export function subdocMultiMutation(c: KvConnection, req: Packet, store: Documen
   const flags = x.flags;
   const docFlags = x.docFlags ?? 0;
   if ((docFlags & DOC_MKDOC) !== 0 && (docFlags & DOC_ADD) !== 0) return c.respondStatus(req, Status.EINVAL);
+  // Replicas are read, never written.
+  if ((docFlags & DOC_REPLICA_READ) !== 0) return c.respondStatus(req, Status.EINVAL);
   const specs: MutationSpec[] = [];
   const v = req.value;
   const raw = { opcode: 0, flags: 0, path: EMPTY, value: EMPTY };
@@ -484,7 +487,9 @@ export function subdocMultiMutation(c: KvConnection, req: Packet, store: Documen
 }
 
 export const subdocLookup: CommandHandler = (c, req) => {
-  const store = c.ownedStore(req);
+  // ReplicaRead: served by a replica vBucket (an active one answers NOT_MY_VBUCKET), as GET_REPLICA is.
+  const replica = req.extras.length === 1 && (req.extras[0] & DOC_REPLICA_READ) !== 0;
+  const store = c.ownedStore(req, replica);
   if (store === undefined) return;
   const id = c.docKey(req);
   if (id === undefined) return;
