@@ -50,6 +50,7 @@ const BUCKET_CAPABILITIES = [
   'subdoc.DocumentMacroSupport',
   'subdoc.ReviveDocument',
   'subdoc.AccessDeleted',
+  'subdoc.ReplicaRead',
   'dcp',
   'cbhello',
   'touch',

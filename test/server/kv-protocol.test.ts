@@ -58,9 +58,10 @@ describe('server KV protocol (single node, raw socket)', () => {
         HelloFeature.UNORDERED_EXECUTION,
         HelloFeature.SYNC_REPLICATION,
         HelloFeature.TRACING,
+        HelloFeature.DEDUPE_NOT_MY_VBUCKET_CLUSTERMAP,
       ];
       const acked = await c.hello(asked);
-      expect(acked).to.deep.equal(asked.filter((f) => f !== HelloFeature.TRACING));
+      expect(acked).to.deep.equal(asked.filter((f) => f !== HelloFeature.DEDUPE_NOT_MY_VBUCKET_CLUSTERMAP));
     });
 
     it('clustermap notification is only acknowledged together with duplex', async () => {

@@ -9,15 +9,16 @@
 // when the connection's unsent output passes its allowance (kv/limits.ts), so one chunk of
 // requests cannot make megabytes of answers.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 // Imported from the defining modules, not '../protocol': its re-exports are getters, which
 // cost a call on every access in the hot path.
-import { Magic, ProtocolError, writeHeader, type Packet } from '../../protocol/packet';
+import { Magic, ProtocolError, writeAltHeader, writeHeader, type Packet } from '../../protocol/packet';
 import { KvRequest, RequestReader } from './reader';
 import { Status } from '../../protocol/status';
 import { Opcode } from '../../protocol/opcodes';
 import { HelloFeature, decodeHelloFeatures } from '../../protocol/hello';
-import { decodeFrameInfos, RequestFrameId } from '../../protocol/framing';
+import { decodeFrameInfos, encodeServerDuration, RequestFrameId } from '../../protocol/framing';
 import { writeFlagsExtras, writeMutationToken } from '../../protocol/extras';
 import { DATATYPE_SNAPPY } from '../../protocol/snappy';
 import { StoreError, SyncWrite, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type DocumentStore, type Item } from '../store';
@@ -33,6 +34,12 @@ const SLAB_SIZE = 64 * 1024;
 /** Values at least this big are written by reference instead of being copied into the slab. */
 const COPY_LIMIT = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
+/** What the SERVER_DURATION frame info adds to a response: its id/length byte and 2 bytes of duration. */
+const DURATION_FRAME_BYTES = 3;
+/** The frame info's first byte: id 0 (server recv->send duration), 2 bytes of data. */
+const DURATION_FRAME_HEAD = 0x02;
+/** Room every response reserves for its header: the alt header with the duration frame at most. */
+const HEAD_ROOM = 24 + DURATION_FRAME_BYTES;
 
 /** One opcode's handler; `quiet` is set for the quiet variant (no answer on success or a miss). */
 export type CommandHandler = (c: KvConnection, req: KvRequest, quiet: boolean) => void;
@@ -152,6 +159,8 @@ export class KvConnection {
   private batchMutated = false;
   private authenticatedAs: string | undefined;
   private authTimer: NodeJS.Timeout | undefined;
+  /** When the request being answered started, performance.now() ms (kept only while TRACING is on). */
+  private startedAt = 0;
 
   constructor(node: NodeContext, socket: Socket, commands: CommandTable) {
     this.node = node;
@@ -357,6 +366,7 @@ export class KvConnection {
       const markSlab = this.pos - this.start;
       const counted = this.store;
       if (counted !== undefined) counted.counters.requests[req.opcode]++;
+      if ((this.features & Feat.TRACING) !== 0) this.startedAt = performance.now();
       try {
         cmd.run(this, req, cmd.quiet);
       } catch (err) {
@@ -454,8 +464,9 @@ export class KvConnection {
     this.queued.length = 0;
     let from = 0;
     for (let i = 0; i + 6 <= marks.length; i += 6) {
-      const answer = bareAnswer(marks[i + 4], marks[i + 5], status);
-      this.queued.push(out.subarray(from, before[marks[i]] + marks[i + 1]), answer);
+      const answer = Buffer.allocUnsafe(HEAD_ROOM);
+      const head = this.writeHead(answer, 0, marks[i + 4], 0, 0, 0, status, 0, marks[i + 5], 0n);
+      this.queued.push(out.subarray(from, before[marks[i]] + marks[i + 1]), answer.subarray(0, head));
       from = before[marks[i + 2]] + marks[i + 3];
     }
     this.queued.push(out.subarray(from));
@@ -536,13 +547,12 @@ export class KvConnection {
     if (status === Status.LOCKED || status === Status.NOT_LOCKED) {
       if ((this.features & Feat.XERROR) === 0) status = Status.ETMPFAIL;
     }
-    const head = 24 + extras.length + key.length;
+    const head = HEAD_ROOM + extras.length + key.length;
     const body = extras.length + key.length + value.length;
     const inline = value.length < COPY_LIMIT;
     const slab = this.reserve(inline ? head + value.length : head);
     let p = this.pos;
-    writeHeader(slab, p, Magic.RESPONSE, req.opcode, key.length, extras.length, datatype, status, body, req.opaque, cas);
-    p += 24;
+    p += this.writeHead(slab, p, req.opcode, key.length, extras.length, datatype, status, body, req.opaque, cas);
     if (extras.length !== 0) p += extras.copy(slab, p);
     if (key.length !== 0) p += key.copy(slab, p);
     if (inline) {
@@ -560,8 +570,7 @@ export class KvConnection {
   respondParts(req: Packet, status: number, cas: bigint, parts: readonly Buffer[]): void {
     let body = 0;
     for (const part of parts) body += part.length;
-    writeHeader(this.reserve(24), this.pos, Magic.RESPONSE, req.opcode, 0, 0, 0, status, body, req.opaque, cas);
-    this.pos += 24;
+    this.pos += this.writeHead(this.reserve(HEAD_ROOM), this.pos, req.opcode, 0, 0, 0, status, body, req.opaque, cas);
     for (const part of parts) {
       if (part.length < COPY_LIMIT) {
         const slab = this.reserve(part.length);
@@ -595,12 +604,12 @@ export class KvConnection {
     const keyLen = key.length;
     const body = 4 + keyLen + value.length;
     const inline = value.length < COPY_LIMIT;
-    const slab = this.reserve(inline ? 24 + body : 28 + keyLen);
+    const slab = this.reserve(inline ? HEAD_ROOM + body : HEAD_ROOM + 4 + keyLen);
     let p = this.pos;
     const datatype = ((this.features & Feat.JSON) !== 0 ? item.datatype : 0) | (packed !== undefined ? DATATYPE_SNAPPY : 0);
-    writeHeader(slab, p, Magic.RESPONSE, req.opcode, keyLen, 4, datatype, 0, body, req.opaque, cas);
-    writeFlagsExtras(slab, p + 24, item.flags);
-    p += 28;
+    p += this.writeHead(slab, p, req.opcode, keyLen, 4, datatype, 0, body, req.opaque, cas);
+    writeFlagsExtras(slab, p, item.flags);
+    p += 4;
     if (keyLen !== 0) p += key.copy(slab, p);
     if (inline) {
       p += value.copy(slab, p);
@@ -634,12 +643,29 @@ export class KvConnection {
       this.respond(req, status, cas, EMPTY, EMPTY, value, 0);
       return;
     }
-    const slab = this.reserve(24 + 16 + value.length);
-    const p = this.pos;
-    writeHeader(slab, p, Magic.RESPONSE, req.opcode, 0, 16, 0, status, 16 + value.length, req.opaque, cas);
-    writeMutationToken(slab, p + 24, this.store!.vbucketUuid(vbucket), seqno);
-    if (value.length !== 0) value.copy(slab, p + 40);
-    this.pos = p + 40 + value.length;
+    const slab = this.reserve(HEAD_ROOM + 16 + value.length);
+    const p = this.pos + this.writeHead(slab, this.pos, req.opcode, 0, 16, 0, status, 16 + value.length, req.opaque, cas);
+    writeMutationToken(slab, p, this.store!.vbucketUuid(vbucket), seqno);
+    if (value.length !== 0) value.copy(slab, p + 16);
+    this.pos = p + 16 + value.length;
+  }
+
+  /**
+   * Writes a response header at buf[off] and returns its length. With TRACING negotiated it is
+   * kv_engine's: the alt magic 0x18 and a SERVER_DURATION frame info with the time since the
+   * request started, so `bodyLength` (what follows the frame info) grows by the frame's 3 bytes.
+   */
+  private writeHead(buf: Buffer, off: number, opcode: number, keyLength: number, extrasLength: number, datatype: number, status: number, bodyLength: number, opaque: number, cas: bigint): number {
+    if ((this.features & Feat.TRACING) === 0) {
+      writeHeader(buf, off, Magic.RESPONSE, opcode, keyLength, extrasLength, datatype, status, bodyLength, opaque, cas);
+      return 24;
+    }
+    writeAltHeader(buf, off, Magic.ALT_RESPONSE, opcode, DURATION_FRAME_BYTES, keyLength, extrasLength, datatype, status, bodyLength + DURATION_FRAME_BYTES, opaque, cas);
+    const encoded = encodeServerDuration((performance.now() - this.startedAt) * 1000);
+    buf[off + 24] = DURATION_FRAME_HEAD;
+    buf[off + 25] = encoded >>> 8;
+    buf[off + 26] = encoded & 0xff;
+    return 24 + DURATION_FRAME_BYTES;
   }
 
   /** Sends a server-initiated clustermap change notification (magic 0x82, opcode 0x01). */
@@ -801,6 +827,8 @@ export class KvConnection {
 
   /** Parses a HELLO request and answers with the features we implement. */
   hello(req: Packet): void {
+    // The answer to the HELLO that turns TRACING on carries a duration already, as kv_engine's does.
+    this.startedAt = performance.now();
     const requested = decodeHelloFeatures(req.value);
     this.agent = req.key.toString('utf8');
     let bits = 0;

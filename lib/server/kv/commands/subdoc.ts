@@ -46,7 +46,8 @@ const DOC_ADD = SubdocDocFlag.ADD;
 const DOC_ACCESS_DELETED = SubdocDocFlag.ACCESS_DELETED;
 const DOC_CREATE_AS_DELETED = SubdocDocFlag.CREATE_AS_DELETED;
 const DOC_REVIVE = SubdocDocFlag.REVIVE_DOCUMENT;
-const LOOKUP_DOC_FLAGS = DOC_ACCESS_DELETED;
+const DOC_REPLICA_READ = SubdocDocFlag.REPLICA_READ;
+const LOOKUP_DOC_FLAGS = DOC_ACCESS_DELETED | DOC_REPLICA_READ;
 const MUTATION_DOC_FLAGS = DOC_MKDOC | DOC_ADD | DOC_ACCESS_DELETED | DOC_CREATE_AS_DELETED | DOC_REVIVE;
 const EMPTY = Buffer.alloc(0);
 const LOCKED_CAS = 0xffffffffffffffffn;
@@ -177,6 +178,8 @@ function checkDocFlags(docFlags: number, cas: bigint, mutator: boolean): void {
   if ((docFlags & DOC_REVIVE) !== 0 && ((docFlags & DOC_ACCESS_DELETED) === 0 || (docFlags & DOC_CREATE_AS_DELETED) !== 0)) {
     throw new RequestError(Status.EINVAL);
   }
+  // Deleted documents are not read on replicas.
+  if ((docFlags & DOC_REPLICA_READ) !== 0 && (docFlags & DOC_ACCESS_DELETED) !== 0) throw new RequestError(Status.EINVAL);
 }
 
 /** The specs of a multi-path request, validated; throws a RequestError. */
@@ -457,7 +460,9 @@ export function subdocMultiMutation(c: KvConnection, req: Packet, store: Documen
 // ---- handlers -------------------------------------------------------------------------------------
 
 export const subdocLookup: CommandHandler = (c, req) => {
-  const store = c.ownedStore(req);
+  // ReplicaRead: served by a replica vBucket (an active one answers NOT_MY_VBUCKET), as GET_REPLICA is.
+  const replica = req.extras.length === 1 && (req.extras[0] & DOC_REPLICA_READ) !== 0;
+  const store = c.ownedStore(req, replica);
   if (store === undefined) return;
   const id = c.docKey(req);
   if (id === undefined) return;
