@@ -4,7 +4,7 @@
 // maxTTL and RBAC, the manifest uid in the bucket config, and N1QL over collections.
 import { expect } from 'chai';
 import { Cluster, ManualClock } from '../../lib/server';
-import { HelloFeature, Opcode, Status, decodeCollectionIdExtras, encodeLeb128, type Packet } from '../../lib/protocol';
+import { HelloFeature, Magic, Opcode, Status, decodeCollectionIdExtras, encodeLeb128, type Packet } from '../../lib/protocol';
 import { RawClient } from './raw-client';
 import { rest, basicAuth } from './http-helpers';
 
@@ -292,6 +292,22 @@ describe('server scopes and collections', function () {
       expect((await get(r, 9, 'x')).status).to.equal(Status.UNKNOWN_COLLECTION);
       const admin = await client();
       expect((await get(admin, 9, 'x')).status).to.equal(Status.KEY_ENOENT);
+    });
+
+    it('a durable write to a named collection is prepared and committed there, not in the default one', async () => {
+      const c = await RawClient.connect(cluster.nodes[0].ports.kv);
+      c.numVBuckets = 64;
+      clients.push(c);
+      await c.hello([...COLL_HELLO, HelloFeature.ALT_REQUEST_SUPPORT, HelloFeature.SYNC_REPLICATION]);
+      await c.login(ADMIN.username, ADMIN.password, 'default');
+      const orders = await collectionId(c, 'shop.orders');
+      const res = await c.request({ magic: Magic.ALT_REQUEST, opcode: Opcode.SET, framingExtras: Buffer.from([0x11, 0x01]), key: ckey(orders, 'durable'), extras: Buffer.alloc(8), value: '{"d":1}', vbucket: c.vb('durable') });
+      expect(res.status).to.equal(Status.SUCCESS);
+      expect(cluster.bucket('default').collectionNamed('shop', 'orders')!.get('durable')!.value.toString()).to.equal('{"d":1}');
+      expect(cluster.bucket('default').get('durable')).to.equal(undefined);
+      // And the next plain write to the default collection is not taken for a prepare.
+      expect((await set(c, 0, 'after-durable', 'x')).status).to.equal(Status.SUCCESS);
+      expect(cluster.bucket('default').get('after-durable')!.value.toString()).to.equal('x');
     });
 
     it('OBSERVE names each key\'s collection', async () => {

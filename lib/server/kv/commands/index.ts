@@ -8,7 +8,7 @@ import { counterWith } from './counter';
 import { observe, observeSeqno } from './observe';
 import { getClusterConfig, getCollectionId, getErrorMap, getManifest, getScopeId, hello, listMechs, saslAuth, saslStep, selectBucket } from './session';
 import { flush, noop, quit, stat, version } from './admin';
-import { subdocLookup, subdocMutation } from './subdoc';
+import { subdocLookup, subdocMutation, subdocSinglePath } from './subdoc';
 import { requiredKvPrivileges } from '../../rbac/kv-privileges';
 
 /** [opcode, handler, quiet] */
@@ -59,6 +59,18 @@ const entries: Array<[number, CommandHandler, boolean]> = [
   [Opcode.GET_COLLECTION_ID, getCollectionId, false],
   [Opcode.GET_SCOPE_ID, getScopeId, false],
   [Opcode.SUBDOC_MULTI_LOOKUP, subdocLookup, false],
+  [Opcode.SUBDOC_GET, subdocSinglePath, false],
+  [Opcode.SUBDOC_EXISTS, subdocSinglePath, false],
+  [Opcode.SUBDOC_GET_COUNT, subdocSinglePath, false],
+  [Opcode.SUBDOC_DICT_ADD, subdocSinglePath, false],
+  [Opcode.SUBDOC_DICT_UPSERT, subdocSinglePath, false],
+  [Opcode.SUBDOC_DELETE, subdocSinglePath, false],
+  [Opcode.SUBDOC_REPLACE, subdocSinglePath, false],
+  [Opcode.SUBDOC_ARRAY_PUSH_LAST, subdocSinglePath, false],
+  [Opcode.SUBDOC_ARRAY_PUSH_FIRST, subdocSinglePath, false],
+  [Opcode.SUBDOC_ARRAY_INSERT, subdocSinglePath, false],
+  [Opcode.SUBDOC_ARRAY_ADD_UNIQUE, subdocSinglePath, false],
+  [Opcode.SUBDOC_COUNTER, subdocSinglePath, false],
   [Opcode.SUBDOC_MULTI_MUTATION, subdocMutation, false],
   [Opcode.GET_ERROR_MAP, getErrorMap, false],
 ];
@@ -73,7 +85,9 @@ const COLLECTION_IN: ReadonlyArray<readonly [readonly number[], 'key' | 'body']>
       Opcode.GET, Opcode.GETQ, Opcode.GETK, Opcode.GETKQ, Opcode.SET, Opcode.SETQ, Opcode.ADD, Opcode.ADDQ, Opcode.REPLACE, Opcode.REPLACEQ,
       Opcode.DELETE, Opcode.DELETEQ, Opcode.INCREMENT, Opcode.INCREMENTQ, Opcode.DECREMENT, Opcode.DECREMENTQ, Opcode.APPEND, Opcode.APPENDQ,
       Opcode.PREPEND, Opcode.PREPENDQ, Opcode.TOUCH, Opcode.GAT, Opcode.GATQ, Opcode.GET_REPLICA, Opcode.GET_LOCKED, Opcode.UNLOCK_KEY,
-      Opcode.GET_META, Opcode.SUBDOC_MULTI_LOOKUP, Opcode.SUBDOC_MULTI_MUTATION,
+      Opcode.GET_META, Opcode.SUBDOC_MULTI_LOOKUP, Opcode.SUBDOC_MULTI_MUTATION, Opcode.SUBDOC_GET, Opcode.SUBDOC_EXISTS,
+      Opcode.SUBDOC_GET_COUNT, Opcode.SUBDOC_DICT_ADD, Opcode.SUBDOC_DICT_UPSERT, Opcode.SUBDOC_DELETE, Opcode.SUBDOC_REPLACE,
+      Opcode.SUBDOC_ARRAY_PUSH_LAST, Opcode.SUBDOC_ARRAY_PUSH_FIRST, Opcode.SUBDOC_ARRAY_INSERT, Opcode.SUBDOC_ARRAY_ADD_UNIQUE, Opcode.SUBDOC_COUNTER,
     ],
     'key',
   ],
