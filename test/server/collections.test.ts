@@ -74,7 +74,7 @@ describe('server scopes and collections', function () {
     cluster.changeCollections('default', { op: 'createCollection', scope: 'shop', collection: 'forever', props: { maxTTL: -1 } });
     cluster.changeCollections('default', { op: 'createCollection', scope: 'shop', collection: 'plain', props: {} });
     for (const [name, password, roles] of [
-      ['orders-only', 'pw-orders', 'data_reader[default:shop:orders],data_writer[default:shop:orders]'],
+      ['orders-only', 'pw-orders', 'data_reader[default:shop:orders],data_writer[default:shop:orders],query_select[default:shop:orders]'],
       ['scoper', 'pw-scoper', 'scope_admin[default:shop]'],
     ]) {
       const res = await rest(mgmt, 'PUT', `/settings/rbac/users/local/${name}`, { form: { password, roles } });
@@ -441,6 +441,15 @@ describe('server scopes and collections', function () {
       expect((await query('CREATE COLLECTION default.shop.n1ql_made', {}, scoper)).status).to.equal('success');
       const denied = await query('CREATE COLLECTION default.travel.no', {}, scoper);
       expect(denied.errors![0].code).to.equal(13014);
+    });
+
+    it('query privileges are per collection too', async () => {
+      const auth = basicAuth('orders-only', 'pw-orders');
+      cluster.bucket('default').collectionNamed('shop', 'orders')!.write('q1', Buffer.from('{"n":1}'), 'upsert');
+      expect((await query('SELECT n FROM default.shop.orders USE KEYS "q1"', {}, auth)).results).to.deep.equal([{ n: 1 }]);
+      const denied = await query('SELECT * FROM default.shop.plain USE KEYS "q1"', {}, auth);
+      expect(denied.errors![0].code).to.equal(13014);
+      expect(denied.errors![0].msg).to.contain('default:default.shop.plain');
     });
 
     it('dropping a scope drops its collections, their documents and indexes', async () => {
