@@ -190,13 +190,14 @@ export class KvDispatcher implements KvHost {
     const extLen = spec.extrasLength(opts);
     const valLen = payload === null ? 0 : payload.length;
     // Connections with COLLECTIONS take every key after its collection's id (0: one zero byte).
-    const prefix = this.collectionsAgreed ? leb128Length(cid) : 0;
+    const prefix = !this.collectionsAgreed ? 0 : cid === 0 ? 1 : leb128Length(cid);
     const bodyLen = extLen + prefix + keyLen + valLen;
     const frame = Buffer.allocUnsafe(HEADER_LENGTH + bodyLen);
     writeHeader(frame, 0, Magic.REQUEST, opcode, prefix + keyLen, extLen, datatype, 0, bodyLen, 0, spec.casOf(opts));
     if (extLen > 0) spec.writeExtras(frame, HEADER_LENGTH, opts, flags);
     let keyAt = HEADER_LENGTH + extLen;
-    if (prefix !== 0) keyAt = writeLeb128(frame, keyAt, cid);
+    if (prefix === 1) frame[keyAt++] = cid;
+    else if (prefix !== 0) keyAt = writeLeb128(frame, keyAt, cid);
     if (keyLen === key.length) {
       // ASCII (checked above): byte stores beat Buffer#write's checks and its call into C++.
       for (let i = 0; i < keyLen; i++) frame[keyAt + i] = key.charCodeAt(i);

@@ -453,18 +453,15 @@ export class KvConnection {
    * answers), and the privileges the command needs there. Answers and returns undefined otherwise.
    */
   private requestCollection(req: KvRequest, bucket: DocumentStore): DocumentStore | undefined {
-    if ((this.features & Feat.COLLECTIONS) === 0) {
-      const coll = bucket.collection(0);
-      if (coll === undefined) this.respondUnknownCollection(req);
-      return coll;
+    if ((this.features & Feat.COLLECTIONS) === 0 || req.keyLength === 0 || req.keyByte(0) === 0) {
+      // The default collection, the common case: the request's privileges there are known.
+      if (!bucket.dropped && (this.needs & this.lacking) === 0) return bucket;
+      return this.usableCollection(req, bucket, 0);
     }
-    let cid = 0;
-    if (req.keyLength !== 0 && req.keyByte(0) !== 0) {
-      cid = this.keyCollection(req);
-      if (cid < 0) {
-        this.respondStatus(req, Status.EINVAL);
-        return undefined;
-      }
+    const cid = this.keyCollection(req);
+    if (cid < 0) {
+      this.respondStatus(req, Status.EINVAL);
+      return undefined;
     }
     return this.usableCollection(req, bucket, cid);
   }
