@@ -453,11 +453,7 @@ export class KvConnection {
    * answers), and the privileges the command needs there. Answers and returns undefined otherwise.
    */
   private requestCollection(req: KvRequest, bucket: DocumentStore): DocumentStore | undefined {
-    if ((this.features & Feat.COLLECTIONS) === 0 || req.keyLength === 0 || req.keyByte(0) === 0) {
-      // The default collection, the common case: the request's privileges there are known.
-      if (!bucket.dropped && (this.needs & this.lacking) === 0) return bucket;
-      return this.usableCollection(req, bucket, 0);
-    }
+    if ((this.features & Feat.COLLECTIONS) === 0 || req.keyLength === 0 || req.keyByte(0) === 0) return this.usableCollection(req, bucket, 0);
     const cid = this.keyCollection(req);
     if (cid < 0) {
       this.respondStatus(req, Status.EINVAL);
@@ -825,8 +821,12 @@ export class KvConnection {
       this.respondStatus(req, this.user === undefined ? Status.EACCESS : Status.NO_BUCKET);
       return undefined;
     }
-    const store = this.requestCollection(req, bucket);
-    if (store === undefined) return undefined;
+    // The default collection with its privileges known is the common case: nothing more to look up.
+    let store: DocumentStore | undefined = bucket;
+    if (bucket.dropped || (this.needs & this.lacking) !== 0 || ((this.features & Feat.COLLECTIONS) !== 0 && req.keyLength !== 0 && req.keyByte(0) !== 0)) {
+      store = this.requestCollection(req, bucket);
+      if (store === undefined) return undefined;
+    }
     const vb = req.vbucket;
     const topo = this.node.topology;
     // Memcached buckets keep no replicas (kv_engine's default_engine has no GET_REPLICA).
