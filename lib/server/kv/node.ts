@@ -13,6 +13,7 @@ import { commandTable } from './commands';
 import type { SaslCredentials } from './sasl-session';
 import { ANY } from '../rbac/permission';
 import { MAX_PACKET_BYTES, kvLimits, type KvLimits } from './limits';
+import { RangeScanRegistry } from './range-scans';
 
 const debug = createDebug('deferbase:server');
 
@@ -62,6 +63,7 @@ export class KvNode implements NodeContext {
   private server: net.Server | undefined;
   private tlsServer: tls.Server | undefined;
   private readonly configCache = new Map<string, { rev: number; json: Buffer }>();
+  readonly rangeScans: RangeScanRegistry;
   port = 0;
 
   constructor(core: ClusterCore, index: number, opts: KvNodeOptions = {}) {
@@ -70,6 +72,7 @@ export class KvNode implements NodeContext {
     this.maxBodyLength = opts.maxBodyLength ?? MAX_PACKET_BYTES - 24;
     this.limits = kvLimits(opts.limits);
     this.commands = opts.commands ?? commandTable;
+    this.rangeScans = new RangeScanRegistry({ maxScans: this.limits.maxRangeScans, lifetimeMs: this.limits.rangeScanLifetimeMs }, () => core.clock.now());
   }
 
   get topology(): Topology {
@@ -122,6 +125,7 @@ export class KvNode implements NodeContext {
   }
 
   close(): Promise<void> {
+    this.rangeScans.clear();
     for (const conn of this.connections) conn.destroy();
     this.connections.clear();
     const servers = [this.server, this.tlsServer].filter((s): s is net.Server => s !== undefined);
