@@ -300,10 +300,12 @@ function mutationExtrasOf(x: Buffer): SubdocMutationExtras | undefined {
  */
 class Draft {
   private text: Buffer | undefined;
-  private doc: Json = {};
+  private doc: Json;
 
-  constructor(existing: Buffer | undefined) {
+  /** `existing`, or for a document the mutation creates, the empty root its specs need. */
+  constructor(existing: Buffer | undefined, specs: readonly MutationSpec[]) {
     this.text = existing;
+    this.doc = existing === undefined ? newRoot(specs) : {};
   }
 
   /** The parsed document; DOC_E2DEEP or DOC_NOT_JSON when it cannot be. */
@@ -324,6 +326,18 @@ class Draft {
   serialise(): Buffer {
     return this.text !== undefined ? Buffer.from(this.text) : Buffer.from(JSON.stringify(this.doc));
   }
+}
+
+/**
+ * The root of a document a mutation creates (MKDOC / ADD), as subjson picks it from the first body
+ * path: an array for an array push or add-unique on the root itself, or a path that starts with an
+ * index; an object otherwise.
+ */
+function newRoot(specs: readonly MutationSpec[]): Json {
+  const first = specs.find((s) => (s.flags & PATH_XATTR) === 0);
+  if (first === undefined) return {};
+  const arrayOp = first.op === Opcode.SUBDOC_ARRAY_PUSH_LAST || first.op === Opcode.SUBDOC_ARRAY_PUSH_FIRST || first.op === Opcode.SUBDOC_ARRAY_ADD_UNIQUE;
+  return (first.path === '' && arrayOp) || first.path.startsWith('[') ? [] : {};
 }
 
 function applyMutation(draft: Draft, spec: MutationSpec): Buffer | undefined {
@@ -451,7 +465,7 @@ export function subdocMultiMutation(c: KvConnection, req: Packet, store: Documen
     return;
   }
 
-  const draft = new Draft(existing?.value);
+  const draft = new Draft(existing?.value, specs);
   const outputs: Array<{ index: number; value: Buffer }> = [];
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i];
