@@ -17,6 +17,7 @@ import {
   type RangeScanLimits,
 } from '../../lib/protocol';
 import { defaultSettings } from '../../lib/server/buckets-admin';
+import { encodeXattrBlob } from '../../lib/server/xattrs';
 import { RawClient } from './raw-client';
 
 const USER = { username: 'alice', password: 'secret-pw' };
@@ -230,6 +231,17 @@ describe('server KV: range scans', () => {
         expect(d.cas).to.equal(meta.cas);
         expect(JSON.parse(d.value.toString())).to.deep.equal({ key: d.key.toString() });
       }
+    });
+
+    it('sends the body of a document alone, never its xattrs', async () => {
+      const c = await client();
+      const xattrs = new Map([['txn', '{"id":1}'], ['_sync', '{"rev":2}']]);
+      const value = Buffer.concat([encodeXattrBlob(xattrs), Buffer.from('{"body":true}')]);
+      cluster.bucket('default').write('xattr-doc', value, 'upsert', { datatype: 0x05 });
+      const frames = await continueOnce(c, await scanId(c, { range: { start: 'xattr-doc', end: 'xattr-doc' } }));
+      const [doc] = decodeScanDocuments(frames[0].value);
+      expect(doc.value.toString()).to.equal('{"body":true}');
+      expect(doc.datatype).to.equal(JSON_DATATYPE);
     });
 
     it('reads the snapshot taken at create: later writes and deletes do not show', async () => {

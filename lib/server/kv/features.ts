@@ -20,6 +20,12 @@ export const Feat = {
   TRACING: 8192,
   /** Informational, as in kv_engine: the ReplicaRead doc flag works whether or not it was negotiated. */
   SUBDOC_REPLICA_READ: 16384,
+  XATTR: 32768,
+  VATTR: 65536,
+  SUBDOC_CREATE_AS_DELETED: 131072,
+  SUBDOC_DOCUMENT_MACRO_SUPPORT: 262144,
+  SUBDOC_REPLACE_BODY_WITH_XATTR: 524288,
+  SUBDOC_MULTIPLE_XATTR_KEYS: 1048576,
 } as const;
 
 /** HELLO feature code -> our bit; the features this server implements. */
@@ -39,4 +45,10 @@ export const HELLO_FEATURES: ReadonlyMap<number, number> = new Map<number, numbe
   [HelloFeature.SNAPPY, Feat.SNAPPY],
   [HelloFeature.TRACING, Feat.TRACING],
   [HelloFeature.SUBDOC_REPLICA_READ, Feat.SUBDOC_REPLICA_READ],
+  [HelloFeature.XATTR, Feat.XATTR],
+  [HelloFeature.VATTR, Feat.VATTR],
+  [HelloFeature.SUBDOC_CREATE_AS_DELETED, Feat.SUBDOC_CREATE_AS_DELETED],
+  [HelloFeature.SUBDOC_DOCUMENT_MACRO_SUPPORT, Feat.SUBDOC_DOCUMENT_MACRO_SUPPORT],
+  [HelloFeature.SUBDOC_REPLACE_BODY_WITH_XATTR, Feat.SUBDOC_REPLACE_BODY_WITH_XATTR],
+  [HelloFeature.SUBDOC_ALLOWS_ACCESS_ON_MULTIPLE_XATTR_KEYS, Feat.SUBDOC_MULTIPLE_XATTR_KEYS],
 ]);

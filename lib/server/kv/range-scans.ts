@@ -8,7 +8,7 @@ import { Status } from '../../protocol/status';
 import { RangeScanContent, scanDocumentBytes, scanKeyBytes, writeScanDocument, writeScanKey, type RangeScanLimits } from '../../protocol/range-scan';
 import { leb128Length } from '../../protocol/leb128';
 import { DATATYPE_SNAPPY } from '../../protocol/snappy';
-import type { DocumentStore, Item } from '../store';
+import { DATATYPE_JSON, type DocumentStore, type Item } from '../store';
 import { Bernoulli } from './sampling';
 
 /** kv_engine's range_scan_read_buffer_send_size: a continue's records go out in responses of about this many bytes. */
@@ -16,7 +16,6 @@ export const SCAN_SEND_THRESHOLD_BYTES = 8192;
 /** kv_engine's cap on a scan's `name`. */
 export const MAX_SCAN_NAME_BYTES = 50;
 
-const DATATYPE_XATTR = 0x04;
 
 /**
  * The documents of collection `cid` in vBucket `vb` of `store`, or undefined when the bucket has
@@ -163,13 +162,12 @@ export class RangeScan {
     return { status: Status.RANGE_SCAN_COMPLETE, value: this.encode(parts, size) };
   }
 
-  /** The value a value scan sends: xattrs removed (range scans never send them), compressed only to Snappy clients. */
+  /**
+   * The value a value scan sends: the body alone (range scans never send xattrs, and the store
+   * keeps them apart from it), compressed only to Snappy clients.
+   */
   private valueOf(item: Item): { value: Buffer; datatype: number } {
-    let datatype = this.json ? item.datatype : item.datatype & ~0x01;
-    if ((item.datatype & DATATYPE_XATTR) !== 0) {
-      const xattrBytes = item.value.readUInt32BE(0);
-      return { value: item.value.subarray(4 + xattrBytes), datatype: datatype & ~DATATYPE_XATTR };
-    }
+    const datatype = this.json ? item.datatype : item.datatype & ~DATATYPE_JSON;
     if (this.snappy && item.snappy !== undefined) return { value: item.snappy, datatype: datatype | DATATYPE_SNAPPY };
     return { value: item.value, datatype };
   }
