@@ -20,6 +20,8 @@ import type { CommandHandler as Handler, HeldRequest, KvConnection, ResponseTarg
 import type { KvRequest } from '../reader';
 
 const EMPTY = Buffer.alloc(0);
+/** The longest a create waits for its seqno: kv_engine reads timeout_ms as 32 bits, timers take 31. */
+const MAX_WAIT_MS = 0x7fffffff;
 /** UNKNOWN_COLLECTION's body: the manifest the client should fetch (only the default collection exists yet). */
 const UNKNOWN_COLLECTION_BODY = Buffer.from('{"manifest_uid":"0"}');
 
@@ -168,7 +170,7 @@ export const rangeScanCreate: Handler = (c, req) => {
   if (wanted === undefined || store.vbucketSeqno(vb) >= wanted.seqno) return finishCreate(c, target, store, vb, config);
   // The seqno is not in the vBucket yet: fail at once without a timeout, else wait up to it.
   if (wanted.timeoutMs === undefined) return c.respondStatus(req, Status.ETMPFAIL);
-  c.hold(waitForSeqno(c, target, store, vb, config, wanted.seqno, wanted.timeoutMs));
+  c.hold(waitForSeqno(c, target, store, vb, config, wanted.seqno, Math.min(wanted.timeoutMs, MAX_WAIT_MS)));
 };
 
 /** A create waiting for its vBucket to reach `seqno`: woken by each mutation of the bucket and by its timeout. */
