@@ -25,4 +25,21 @@ export {
 } from './engine';
 export * from './engine/errors';
 export * from './engine/results';
-export { FMT_JSON, FMT_UTF8, FMT_BYTES, FMT_AUTO, FMT_PICKLE, type Transcoder, type Encoded, type Format } from './engine/transcoder';
+export {
+  FMT_JSON,
+  FMT_UTF8,
+  FMT_BYTES,
+  FMT_AUTO,
+  FMT_PICKLE,
+  FMT_LEGACY_MASK,
+  FMT_COMMON_MASK,
+  setJsonConverters,
+  type JsonEncode,
+  type JsonDecode,
+  type Transcoder,
+  type Encoded,
+  type Format,
+} from './engine/transcoder';
+export * as SD from './engine/subdoc';
+export { SubdocSpec, type SpecOptions, type SubdocOp } from './engine/subdoc';
+export { Item, ItemCollection, ItemOptionDict, ItemSequence, type ItemOptions } from './engine/items';

@@ -6,14 +6,15 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import { defineKvMethods, type KvMethodName } from '../common/methods';
-import { ArgumentError, ObjectDestroyedError } from '../../lib/engine/errors';
+import { ArgumentError, CouchbaseError, ObjectDestroyedError, ValueFormatError } from '../../lib/engine/errors';
 import { runsOnThisThread } from '../common/embedded';
-import { ChannelCaller, ChannelState, createChannelBuffers, WORKER_ENTRY } from '../../lib/sync-rpc';
+import { ChannelCaller, ChannelState, createChannelBuffers, NestingError, WORKER_ENTRY } from '../../lib/sync-rpc';
 import { sharedRegistry } from './registry';
 import { clusterThreadFor } from './cluster-threads';
 import { CallerTranscoding } from './transcoding';
 import { BlockingRows } from './rows';
-import type { Transcoder } from '../../lib/engine/transcoder';
+import { defaultTranscoder, jsonConvertersChanged, type Transcoder } from '../../lib/engine/transcoder';
+import { multiOf, restoreSelfRefs, writeBackItems } from './wire';
 import type { BucketWorkerData } from './worker-main';
 import type { FlowLimits } from './stream-buffer';
 
@@ -68,8 +69,10 @@ export class Bucket {
   private readonly ownsWorker: boolean;
   private readonly channel: ChannelCaller;
   private closedFlag = false;
-  /** The caller's own transcoder at work, when one was given. */
-  private readonly transcoding: CallerTranscoding | undefined;
+  /** The caller's own transcoder at work, when one was given (or setJsonConverters() ran). */
+  private transcoding: CallerTranscoding | undefined;
+  /** Whether the caller encodes documents itself because of setJsonConverters(). */
+  private callerJson = false;
 
   constructor(connstr: string, options: BlockingBucketOptions = {}) {
     if (runsOnThisThread(connstr)) {
@@ -80,6 +83,10 @@ export class Bucket {
     }
     const { engineModule, spinMicros, workerSpinMicros, connectWait, streamLimits, engineThread, transcoder, ...engineOptions } = options;
     this.transcoding = transcoder ? new CallerTranscoding(transcoder) : undefined;
+    if (this.transcoding === undefined && jsonConvertersChanged()) {
+      this.transcoding = new CallerTranscoding(defaultTranscoder);
+      this.callerJson = true;
+    }
     const buffers = createChannelBuffers();
     const { port1, port2 } = new MessageChannel();
     const data: BucketWorkerData & { syncRpcMain: string } = {
@@ -92,7 +99,7 @@ export class Bucket {
       engineModule,
       limits: streamLimits,
       serverSpinMicros: workerSpinMicros,
-      callerTranscodes: transcoder !== undefined,
+      callerTranscodes: this.transcoding !== undefined,
     };
     const host = engineThread === 'own' ? undefined : clusterThreadFor(connstr);
     if (host) {
@@ -153,11 +160,55 @@ export class Bucket {
     return this.channel.call(method, args, waitMs);
   }
 
-  /** A KV method's call: with the bucket's own transcoder, documents are encoded here and decoded on return. */
+  /**
+   * A KV method's call: with the bucket's own transcoder (or JSON converters), documents are
+   * encoded here and decoded on return. What comes back is put together as the other flavours
+   * deliver it (see wire.ts).
+   */
   kvCall(method: KvMethodName, args: unknown[]): unknown {
+    if (!this.callerJson && jsonConvertersChanged() && this.transcoding === undefined) this.transcodeHere();
     const t = this.transcoding;
-    if (t === undefined) return this.invoke(method, args);
-    return t.decodeResult(this.invoke(method, t.encodeArgs(method, args)));
+    let result: unknown;
+    try {
+      result = t === undefined ? this.invoke(method, args) : t.decodeResult(this.invoke(method, t.encodeArgs(method, args)));
+    } catch (err) {
+      if (err instanceof NestingError) return this.kvCallEncodedHere(method, args);
+      restoreSelfRefs(err);
+      t?.decodeEntries(multiOf(err));
+      writeBackItems(args[0], multiOf(err));
+      throw err;
+    }
+    writeBackItems(args[0], multiOf(result));
+    return result;
+  }
+
+  /** setJsonConverters() ran: this thread's converters must do the JSON, so this thread transcodes. */
+  private transcodeHere(): void {
+    this.callerJson = true;
+    if (this.invoke('transcodeInCaller', []) === true) this.transcoding = new CallerTranscoding(defaultTranscoder);
+  }
+
+  /**
+   * A call whose arguments the channel could not carry (a value that refers to itself): the
+   * documents are encoded here, with the error the other flavours give for the ones that cannot
+   * be; any other argument fails the call as a value that cannot be encoded.
+   */
+  private kvCallEncodedHere(method: KvMethodName, args: unknown[]): unknown {
+    const encoded = new CallerTranscoding(defaultTranscoder).encodeArgs(method, args);
+    let result: unknown;
+    try {
+      result = this.invoke(method, encoded);
+    } catch (err) {
+      if (err instanceof NestingError) {
+        const key = typeof args[0] === 'string' ? args[0] : undefined;
+        throw new ValueFormatError(`an argument of ${method}(${key === undefined ? '' : `"${key}"`}) refers to itself (or nests deeper than 1000 levels) and cannot be encoded`, { key });
+      }
+      if (err instanceof CouchbaseError) restoreSelfRefs(err);
+      writeBackItems(args[0], multiOf(err));
+      throw err;
+    }
+    writeBackItems(args[0], multiOf(result));
+    return result;
   }
 
   /** A batch of streamed rows as the caller sees them (view docs decoded by its own transcoder). */
@@ -218,7 +269,7 @@ export class Bucket {
 }
 
 // The call's arguments travel to the worker as one array: a channel round trip dwarfs it.
-defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
-  bucket.kvCall(spec.name, a2 !== undefined ? [a0, a1, a2] : a1 !== undefined ? [a0, a1] : a0 !== undefined ? [a0] : []),
+defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
+  bucket.kvCall(spec.name, a3 !== undefined ? [a0, a1, a2, a3] : a2 !== undefined ? [a0, a1, a2] : a1 !== undefined ? [a0, a1] : a0 !== undefined ? [a0] : []),
 );
 

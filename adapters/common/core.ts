@@ -113,7 +113,7 @@ export class BucketCore {
     } catch (err) {
       return failLater(new CallbackHandler(cb), err as Error);
     }
-    return this.run(spec, args[0], args[1], args[2], new CallbackHandler(cb));
+    return this.run(spec, args[0], args[1], args[2], args[3], new CallbackHandler(cb));
   }
 
   /**
@@ -121,11 +121,11 @@ export class BucketCore {
    * method received them, and the object its outcome goes to (`handler.kvDone`, once; after
    * cancel() it may still hear a CancelledError, which it ignores).
    */
-  run(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, handler: KvHandler): Pending {
-    if (this.state === 'connected' && spec.shape !== 'multi') return this.dispatch(spec, a0, a1, a2, handler);
+  run(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown, handler: KvHandler): Pending {
+    if (this.state === 'connected' && spec.shape !== 'multi') return this.dispatch(spec, a0, a1, a2, a3, handler);
     const req = new KvRequest(this.engine, spec, handler);
     try {
-      normaliseInto(req, spec, a0, a1, a2);
+      normaliseInto(req, spec, a0, a1, a2, a3);
     } catch (err) {
       queueMicrotask(() => req.kvDone(err as Error));
       return req;
@@ -139,10 +139,10 @@ export class BucketCore {
    * A single-key call on a connected engine: the engine gets the handler itself, so the call
    * allocates no request object and no closure, and the engine's own handle is what cancels it.
    */
-  private dispatch(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, handler: KvHandler): Pending {
+  private dispatch(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown, handler: KvHandler): Pending {
     const call = SCRATCH;
     try {
-      normaliseInto(call, spec, a0, a1, a2);
+      normaliseInto(call, spec, a0, a1, a2, a3);
     } catch (err) {
       return failLater(handler, err as Error);
     }

@@ -73,9 +73,9 @@ export class Bucket {
   }
 
   /** Runs a KV method (its KV_METHODS entry); the generated methods (upsert, get, ...) call this. */
-  protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> {
+  protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Deferred<unknown> {
     const d = new KvDeferred();
-    d.pending = this.core.run(spec, a0, a1, a2, d);
+    d.pending = this.core.run(spec, a0, a1, a2, a3, d);
     return d;
   }
 
@@ -127,8 +127,8 @@ export class Bucket {
 }
 
 // runKv is protected: reached from outside the class body, hence the cast.
-defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
-  (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> }).runKv(spec, a0, a1, a2),
+defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
+  (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Deferred<unknown> }).runKv(spec, a0, a1, a2, a3),
 );
 
 /**

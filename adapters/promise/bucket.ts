@@ -4,7 +4,7 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamControl } from '../common/contract';
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { defineKvMethods, optionsIndex, type KvMethodName, type MethodSpec } from '../common/methods';
+import { callOptions, defineKvMethods, replaceOptions, type KvMethodName, type MethodSpec } from '../common/methods';
 import { CancelledError, ObjectDestroyedError } from '../../lib/engine/errors';
 
 export interface PromiseBucketOptions {
@@ -28,21 +28,15 @@ function abortError(signal: AbortSignal, what: string): CancelledError {
   return new CancelledError(`${what} was aborted`, { cause: signal.reason });
 }
 
-/** A call's options argument, if it carries `signal` (then the engine must not see it). */
-function signalOf(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): AbortSignal | undefined {
-  const i = optionsIndex(spec, a0, a1);
-  const o = i === 0 ? a0 : i === 1 ? a1 : a2;
-  if (typeof o !== 'object' || o === null || !('signal' in o)) return undefined;
-  return (o as Abortable).signal;
-}
-
-/** The call's arguments with `signal` taken out of its options object. */
-function withoutSignal(spec: MethodSpec, args: unknown[]): unknown[] {
-  const i = optionsIndex(spec, args[0], args[1]);
-  const { signal: _signal, ...rest } = args[i] as Abortable & Record<string, unknown>;
-  const out = args.slice();
-  out[i] = rest;
-  return out;
+/**
+ * The call's AbortSignal, and its arguments with `signal` taken out of the options object (the
+ * engine refuses options it does not know); undefined when the call has no signal.
+ */
+function takeSignal(spec: MethodSpec, args: unknown[]): [AbortSignal, unknown[]] | undefined {
+  const found = callOptions(spec, args);
+  if (found === undefined || !('signal' in found[1])) return undefined;
+  const { signal, ...rest } = found[1] as Abortable & Record<string, unknown>;
+  return [signal as AbortSignal, replaceOptions(spec, args, found[0], rest)];
 }
 
 // `new Promise` wants an executor; this one is shared (it only hands the resolvers out), so a
@@ -114,11 +108,14 @@ export class Bucket {
   }
 
   /** Runs a KV method (its KV_METHODS entry); the generated methods (upsert, get, ...) call this. */
-  protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> {
-    const signal = signalOf(spec, a0, a1, a2);
-    if (signal) return this.runAbortable(spec, withoutSignal(spec, [a0, a1, a2]), signal);
+  protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Promise<unknown> {
+    // Only a call that gave a later argument can carry a signal: get(key) and upsert(key, v) pay nothing.
+    if (a2 !== undefined || (a1 !== undefined && spec.shape !== 'keyValue')) {
+      const taken = takeSignal(spec, [a0, a1, a2, a3]);
+      if (taken !== undefined) return this.runAbortable(spec, taken[1], taken[0]);
+    }
     const p = new Promise(takeResolvers);
-    this.core.run(spec, a0, a1, a2, new PromiseSink());
+    this.core.run(spec, a0, a1, a2, a3, new PromiseSink());
     return p;
   }
 
@@ -129,7 +126,7 @@ export class Bucket {
       return p;
     }
     const sink = new AbortSink(signal, spec.name);
-    sink.pending = this.core.run(spec, args[0], args[1], args[2], sink);
+    sink.pending = this.core.run(spec, args[0], args[1], args[2], args[3], sink);
     return p;
   }
 
@@ -172,8 +169,8 @@ export class Bucket {
 }
 
 // runKv is protected: reached from outside the class body, hence the cast.
-defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
-  (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> }).runKv(spec, a0, a1, a2),
+defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
+  (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Promise<unknown> }).runKv(spec, a0, a1, a2, a3),
 );
 
 export interface StreamLimits {

@@ -67,6 +67,8 @@ export interface ConnOptions {
   error_thresh_count: number;
   console_log_level: number;
   ipv6: 'disabled' | 'allow' | 'only';
+  /** Python's Bucket quiet: a missing key gives a result with success false instead of NotFoundError. */
+  quiet: boolean;
 }
 
 export const DEFAULT_OPTIONS: Readonly<ConnOptions> = Object.freeze({
@@ -112,6 +114,7 @@ export const DEFAULT_OPTIONS: Readonly<ConnOptions> = Object.freeze({
   error_thresh_count: 10,
   console_log_level: 0,
   ipv6: 'disabled',
+  quiet: false,
 } satisfies ConnOptions);
 
 type Kind =
@@ -169,6 +172,7 @@ const OPTION_KINDS: { [K in keyof ConnOptions]: Kind } = {
   error_thresh_count: { t: 'int', min: 0 },
   console_log_level: { t: 'int', min: 0 },
   ipv6: { t: 'enum', values: ['disabled', 'allow', 'only'] },
+  quiet: BOOL,
 };
 
 const ALIASES: Record<string, keyof ConnOptions> = {
@@ -186,7 +190,7 @@ const ALIASES: Record<string, keyof ConnOptions> = {
 };
 
 // Python SDK 2.x / libcouchbase options that are accepted but have no effect in this client.
-const IGNORED = new Set(['config_cache', 'config_cache_ro', 'http_urlmode', 'wait_for_config', 'allow_static_config', 'ipv6_fallback', 'console_log_file', 'enable_dns_srv', 'dns_srv', 'dump_configuration', 'quiet', 'unordered_execution']);
+const IGNORED = new Set(['config_cache', 'config_cache_ro', 'http_urlmode', 'wait_for_config', 'allow_static_config', 'ipv6_fallback', 'console_log_file', 'enable_dns_srv', 'dns_srv', 'dump_configuration', 'unordered_execution']);
 
 /** Option names a connection string may carry (aliases and accepted no-ops included). */
 export function knownOptionNames(): string[] {

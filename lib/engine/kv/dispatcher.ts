@@ -23,13 +23,14 @@ import {
   errorForStatus,
   parseXerror,
 } from '../errors';
-import { OperationResult, ValueResult, type Result } from '../results';
-import type { Transcoder } from '../transcoder';
+import { OperationResult, SubdocResult, ValueResult, type Result } from '../results';
+import { FMT_JSON, type Transcoder } from '../transcoder';
 import { awaitDurability, checkDurabilityPossible } from './composite/durability';
 import type { DispatchHost, KvHost } from './host';
 import { KvOp } from './op';
+import { OPERATIONS } from './operations';
 import { RetryReason, retryDelay } from './retry';
-import type { BuildContext, KvCallback, KvHandler, KvOptions, OpSpec } from './spec';
+import { FMT_BUCKET_DEFAULT, unknownOption, type BuildContext, type KvCallback, type KvHandler, type KvOptions, type OpSpec } from './spec';
 
 /** Longest key Couchbase accepts, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 250;
@@ -45,8 +46,13 @@ const enum Header {
 const OPEN_BRACE = 0x7b;
 
 export class KvDispatcher implements KvHost {
-  readonly opTimeoutMs: number;
+  /** operation_timeout in ms (settable: Python's Bucket.timeout). */
+  opTimeoutMs: number;
   readonly buildCtx: BuildContext;
+  /** The format of stores that name none (Python's Bucket.default_format). */
+  defaultFormat: number = FMT_JSON;
+  /** Python's Bucket.quiet: a missing key is a result with success false, unless a call says otherwise. */
+  quiet: boolean;
   /** Operations started before the first map: routed when it comes, failed if it never does. */
   private parked: KvOp[] = [];
 
@@ -57,7 +63,8 @@ export class KvDispatcher implements KvHost {
   ) {
     const o = host.options;
     this.opTimeoutMs = secondsToMs(o.operation_timeout);
-    this.buildCtx = { transcoder, bucket, vbucket: 0, exposeTokens: o.fetch_mutation_tokens };
+    this.quiet = o.quiet;
+    this.buildCtx = { transcoder, bucket, vbucket: 0, exposeTokens: o.fetch_mutation_tokens, passthrough: false };
   }
 
   // KvHost: what the composite operations read.
@@ -82,6 +89,10 @@ export class KvDispatcher implements KvHost {
     const host = this.host;
     if (host.state === 'closed') return failLater(to, new ObjectDestroyedError(`${spec.name}("${key}") on a closed engine`, { key }));
     if (host.state === 'failed') return failLater(to, host.connectError!);
+    // Every option must be one the operation takes: a misspelt one must not be ignored.
+    const accepts = spec.accepts;
+    for (const name in opts) if (accepts[name] !== true) return failLater(to, unknownOption(spec, String(key), name));
+    if (spec.divert !== null) spec = spec.divert(opts) ?? spec;
     if (spec.keyKind === 'statGroup') {
       if (typeof key !== 'string') return failLater(to, new ArgumentError('stats takes a group name string ("" for the default group)'));
       this.startComposite(spec, key, opts, to);
@@ -118,13 +129,21 @@ export class KvDispatcher implements KvHost {
     let datatype = 0;
     if (spec.value === 'value') {
       if (value === undefined) return failLater(to, new ValueFormatError(`${spec.name}("${key}") needs a value`, { key }));
+      let format = opts.format ?? spec.defaultFormat;
+      if (format === FMT_BUCKET_DEFAULT) format = this.defaultFormat;
       try {
-        const enc = this.transcoder.encode(key, value, opts.format ?? spec.defaultFormat);
+        const enc = this.transcoder.encode(key, value, format);
         payload = enc.value;
         flags = enc.flags;
         datatype = enc.datatype;
       } catch (err) {
         return failLater(to, err instanceof CouchbaseError ? err : new ValueFormatError(String((err as Error).message), { key }));
+      }
+    } else if (spec.body !== null) {
+      try {
+        payload = spec.body(key, opts);
+      } catch (err) {
+        return failLater(to, err instanceof CouchbaseError ? err : new ArgumentError(String((err as Error).message), { key }));
       }
     }
     const opcode = spec.opcodeFor(opts);
@@ -201,7 +220,7 @@ export class KvDispatcher implements KvHost {
     if (op.done) return;
     op.conn = null;
     const status = p.status;
-    if (status === Status.SUCCESS) return this.finish(op, null, p);
+    if (status === Status.SUCCESS || status === op.spec.alsoBuilds) return this.finish(op, null, p);
     op.lastStatus = status;
     if (status === Status.NOT_MY_VBUCKET) {
       let adopted = false;
@@ -254,7 +273,7 @@ export class KvDispatcher implements KvHost {
     const spec = op.spec;
     if (err !== null) {
       // Python's quiet=True: a missing key is a result with success false, not an error.
-      if (op.opts.quiet && spec.quietMiss && err instanceof NotFoundError) return op.cb.kvDone(null, missResult(spec, op.key, err.rc));
+      if (spec.quietMiss && err instanceof NotFoundError && (op.opts.quiet ?? this.quiet)) return op.cb.kvDone(null, missResult(spec, op.key, err.rc));
       return op.cb.kvDone(err, null);
     }
     let result: Result;
@@ -299,8 +318,18 @@ export class KvDispatcher implements KvHost {
 
   // --- composite operations ---------------------------------------------------------------------
 
+  /** KvHost: another row of the table, started as a caller's call would be. */
+  runOp(name: string, key: string, options: KvOptions, cb: KvCallback): void {
+    const spec = (OPERATIONS as Record<string, OpSpec<KvHost>>)[name];
+    this.start(spec, key, options.value, options, { kvDone: cb });
+  }
+
   private startComposite(spec: OpSpec<KvHost>, key: string, opts: KvOptions, to: KvHandler): void {
-    const cb: KvCallback = (err, result) => to.kvDone(err, result);
+    const quiet = spec.quietMiss && (opts.quiet ?? this.quiet);
+    const cb: KvCallback = (err, result) => {
+      if (quiet && err instanceof NotFoundError) return to.kvDone(null, missResult(spec, key, err.rc));
+      to.kvDone(err, result);
+    };
     const run = (): void => {
       const host = this.host;
       if (host.state !== 'connected' || !host.topology) return cb(host.connectError ?? new NetworkError('not connected'), null);
@@ -313,8 +342,10 @@ export class KvDispatcher implements KvHost {
 }
 
 /** A missing key's result under quiet: success false, no error. */
-function missResult(spec: OpSpec, key: string, rc: number): Result {
-  return spec.result === 'value' ? new ValueResult(key, undefined, 0n, 0, rc) : new OperationResult(key, 0n, rc);
+export function missResult(spec: OpSpec, key: string, rc: number): Result {
+  if (spec.result === 'value') return new ValueResult(key, undefined, 0n, 0, rc);
+  if (spec.result === 'subdoc') return new SubdocResult(key, 0n, [], [], rc);
+  return new OperationResult(key, 0n, rc);
 }
 
 function fail(to: KvHandler, err: CouchbaseError): void {
