@@ -43,3 +43,7 @@ export {
 export * as SD from './engine/subdoc';
 export { SubdocSpec, type SpecOptions, type SubdocOp } from './engine/subdoc';
 export { Item, ItemCollection, ItemOptionDict, ItemSequence, type ItemOptions } from './engine/items';
+export { N1qlIndex, type IndexCreateOptions, type IndexDropOptions, type IndexWatchOptions } from './engine/services/index-management';
+export type { DesignOptions } from './engine/services/design-docs';
+export type { PingReport, PingEntry, DiagnosticsReport, DiagnosticsEntry } from './engine/health';
+export type { PythonTranscoder } from './engine/transcoder';

@@ -6,6 +6,9 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import { defineKvMethods, type KvMethodName } from '../common/methods';
+import { defineBucketProperties, defineManagerMethods, type BucketProperties, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import type { HttpResult } from '../../lib/engine/results';
+import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
 import { ArgumentError, CouchbaseError, ObjectDestroyedError, ValueFormatError } from '../../lib/engine/errors';
 import { runsOnThisThread } from '../common/embedded';
 import { ChannelCaller, ChannelState, createChannelBuffers, NestingError, WORKER_ENTRY } from '../../lib/sync-rpc';
@@ -13,7 +16,7 @@ import { sharedRegistry } from './registry';
 import { clusterThreadFor } from './cluster-threads';
 import { CallerTranscoding } from './transcoding';
 import { BlockingRows } from './rows';
-import { defaultTranscoder, jsonConvertersChanged, type Transcoder } from '../../lib/engine/transcoder';
+import { defaultTranscoder, FMT_JSON, jsonConvertersChanged, toTranscoder, type PythonTranscoder, type Transcoder } from '../../lib/engine/transcoder';
 import { multiOf, restoreSelfRefs, writeBackItems } from './wire';
 import type { BucketWorkerData } from './worker-main';
 import type { FlowLimits } from './stream-buffer';
@@ -48,7 +51,7 @@ export interface BlockingBucketOptions {
    * thread (code cannot cross to the worker): documents are encoded before they are sent and
    * decoded when they arrive.
    */
-  transcoder?: Transcoder;
+  transcoder?: Transcoder | PythonTranscoder | (new () => Transcoder | PythonTranscoder);
   /** Seconds to wait for the worker to start and connect (default 30). */
   connectWait?: number;
   /** Row batching and flow-control limits of streamed queries. */
@@ -61,7 +64,7 @@ const KV_WAIT_MS = 120_000;
 
 type BlockingKv = { [M in KvMethodName]: (...args: KvArgs[M]) => KvResults[M] };
 
-export interface Bucket extends BlockingKv {}
+export interface Bucket extends BlockingKv, BucketProperties {}
 
 export class Bucket {
   private readonly worker: Worker;
@@ -73,6 +76,8 @@ export class Bucket {
   private transcoding: CallerTranscoding | undefined;
   /** Whether the caller encodes documents itself because of setJsonConverters(). */
   private callerJson = false;
+  /** The bucket's default_format, kept here too for documents this thread encodes. */
+  private localDefaultFormat = FMT_JSON;
 
   constructor(connstr: string, options: BlockingBucketOptions = {}) {
     if (runsOnThisThread(connstr)) {
@@ -82,7 +87,7 @@ export class Bucket {
       );
     }
     const { engineModule, spinMicros, workerSpinMicros, connectWait, streamLimits, engineThread, transcoder, ...engineOptions } = options;
-    this.transcoding = transcoder ? new CallerTranscoding(transcoder) : undefined;
+    this.transcoding = transcoder ? new CallerTranscoding(toTranscoder(transcoder)) : undefined;
     if (this.transcoding === undefined && jsonConvertersChanged()) {
       this.transcoding = new CallerTranscoding(defaultTranscoder);
       this.callerJson = true;
@@ -138,6 +143,55 @@ export class Bucket {
     return this.closedFlag;
   }
 
+  /** Empties the bucket (its flush must be enabled). */
+  flush(): HttpResult {
+    return this.invoke('manage', ['flush', []]) as HttpResult;
+  }
+
+  /** The design document and N1QL index calls (Python's bucket_manager()). */
+  bucketManager(): BucketManager {
+    return new BucketManager(this);
+  }
+
+  /** Pings every KV, query and views node. */
+  ping(): PingReport {
+    return this.invoke('manage', ['ping', []]) as PingReport;
+  }
+
+  /** The state of the KV connections (nothing is sent). */
+  diagnostics(): DiagnosticsReport {
+    return this.invoke('manage', ['diagnostics', []]) as DiagnosticsReport;
+  }
+
+  /** Credentials of another bucket, for cross-bucket N1QL (Python's add_bucket_creds). */
+  addBucketCreds(bucket: string, password: string): void {
+    this.invoke('addBucketCreds', [bucket, password]);
+  }
+
+  /** @internal A Bucket property: read in the worker, except the transcoder, which lives here. */
+  readProperty(kind: 'info' | 'setting', name: string): unknown {
+    if (name === 'transcoder') return this.transcoding?.transcoder ?? defaultTranscoder;
+    if (name === 'defaultFormat') return this.localDefaultFormat;
+    return kind === 'info' ? (this.invoke('info', []) as Record<string, unknown>)[name] : this.invoke('setting', [name]);
+  }
+
+  /** @internal Changes a Bucket property; a transcoder (code) stays in this thread, which then transcodes. */
+  writeProperty(name: string, value: unknown): void {
+    if (name === 'transcoder') {
+      let t: Transcoder;
+      try {
+        t = toTranscoder(value);
+      } catch (err) {
+        throw new ArgumentError((err as Error).message);
+      }
+      if (this.transcoding === undefined) this.invoke('transcodeInCaller', []);
+      this.transcoding = new CallerTranscoding(t);
+      return;
+    }
+    this.invoke('set', [name, value]);
+    if (name === 'defaultFormat') this.localDefaultFormat = value as number;
+  }
+
   /** After a failed start on a cluster's thread: frees what the cluster's thread holds for it. */
   private releaseHosted(): void {
     try {
@@ -170,7 +224,7 @@ export class Bucket {
     const t = this.transcoding;
     let result: unknown;
     try {
-      result = t === undefined ? this.invoke(method, args) : t.decodeResult(this.invoke(method, t.encodeArgs(method, args)));
+      result = t === undefined ? this.invoke(method, args) : t.decodeResult(this.invoke(method, t.encodeArgs(method, args, this.localDefaultFormat)));
     } catch (err) {
       if (err instanceof NestingError) return this.kvCallEncodedHere(method, args);
       restoreSelfRefs(err);
@@ -194,7 +248,7 @@ export class Bucket {
    * be; any other argument fails the call as a value that cannot be encoded.
    */
   private kvCallEncodedHere(method: KvMethodName, args: unknown[]): unknown {
-    const encoded = new CallerTranscoding(defaultTranscoder).encodeArgs(method, args);
+    const encoded = new CallerTranscoding(defaultTranscoder).encodeArgs(method, args, this.localDefaultFormat);
     let result: unknown;
     try {
       result = this.invoke(method, encoded);
@@ -267,6 +321,23 @@ export class Bucket {
     }
   }
 }
+
+defineBucketProperties(
+  Bucket.prototype,
+  (b, kind, name) => b.readProperty(kind, name),
+  (b, name, value) => b.writeProperty(name, value),
+);
+
+type BlockingManager = { [M in ManagerMethodName]: (...args: ManagerCalls[M]['args']) => ManagerCalls[M]['result'] };
+
+export interface BucketManager extends BlockingManager {}
+
+/** Design documents and N1QL indexes of a bucket (Python's BucketManager); every call blocks. */
+export class BucketManager {
+  constructor(readonly bucket: Bucket) {}
+}
+
+defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.invoke('manage', [name, args]));
 
 // The call's arguments travel to the worker as one array: a channel round trip dwarfs it.
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>

@@ -55,7 +55,7 @@ export class WorkerTranscoder implements Transcoder {
 
 /** The caller's side of a custom transcoder (or of the default one, for documents the channel cannot carry). */
 export class CallerTranscoding {
-  constructor(private readonly transcoder: Transcoder) {}
+  constructor(readonly transcoder: Transcoder) {}
 
   /** The arguments of `method` with every document encoded (the array is a copy when anything changed). */
   encodeArgs(method: KvMethodName, args: unknown[], defaultFormat = FMT_JSON): unknown[] {

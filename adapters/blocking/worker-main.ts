@@ -119,6 +119,25 @@ export class BucketHost implements ChannelHandler {
         reply(null);
         return;
       }
+      case 'manage': {
+        // management calls, ping and diagnostics: their outcome goes back as a KV call's does
+        this.core.manage(args[0] as string, args[1] as unknown[], new KvReply(reply));
+        return;
+      }
+      case 'info':
+        reply(null, this.core.info());
+        return;
+      case 'setting':
+        reply(null, this.core.setting(args[0] as string));
+        return;
+      case 'set':
+        this.core.set(args[0] as string, args[1]);
+        reply(null);
+        return;
+      case 'addBucketCreds':
+        this.core.addBucketCreds(args[0] as string, args[1] as string);
+        reply(null);
+        return;
       case 'transcodeInCaller':
         // setJsonConverters() ran in the caller: it encodes and decodes documents from now on.
         if (this.transcoder) this.transcoder.passThrough = true;

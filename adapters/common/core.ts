@@ -3,6 +3,7 @@
 // flavour hands back. Every KV call takes one path: run(spec, a0, a1, a2, handler) -> the
 // engine's dispatchKv (or kvMulti) -> handler.kvDone. Flavours add only their async type on top.
 import createDebug from 'debug';
+import { NotSupportedError } from '../../lib/engine/errors';
 import { DocsAttacher } from '../../lib/engine/services/include-docs';
 import type { Callback, EngineLike, KvHandler, RowsHandler, StreamControl } from './contract';
 import { NO_OPTIONS, normaliseInto, specOf, type KvCallTarget, type MethodSpec } from './methods';
@@ -157,6 +158,62 @@ export class BucketCore {
     }
   }
 
+  /**
+   * A management call (BucketManager's methods, flush) or ping, once connected; the outcome goes
+   * to `handler.kvDone` as a KV call's does.
+   */
+  manage(name: string, args: readonly unknown[], handler: KvHandler): Pending {
+    const engine = this.engine;
+    const req = new CallRequest(handler);
+    const run = (): void => {
+      if (req.done) return;
+      const cb: Callback = (err, result) => req.kvDone(err, result);
+      try {
+        if (name === 'ping') {
+          if (!engine.ping) throw new NotSupportedError('this engine has no ping()');
+          engine.ping(cb);
+        } else if (name === 'diagnostics') {
+          if (!engine.diagnostics) throw new NotSupportedError('this engine has no diagnostics()');
+          const report = engine.diagnostics();
+          queueMicrotask(() => cb(null, report));
+        } else {
+          if (!engine.manage) throw new NotSupportedError(`this engine has no management calls (${name})`);
+          engine.manage(name, args, cb);
+        }
+      } catch (err) {
+        req.kvDone(err as Error);
+      }
+    };
+    // diagnostics reports the connections as they are, connected or not
+    if (name === 'diagnostics' && this.state !== 'closed') run();
+    else req.queued = this.whenReady(run, (err) => req.kvDone(err));
+    return req;
+  }
+
+  /** What the bucket reports about itself (Python's read-only Bucket properties). */
+  info(): Record<string, unknown> {
+    if (!this.engine.info) throw new NotSupportedError('this engine reports no bucket information');
+    return this.engine.info() as Record<string, unknown>;
+  }
+
+  /** A settable Bucket property's value. */
+  setting(name: string): unknown {
+    if (!this.engine.setting) throw new NotSupportedError(`this engine has no setting "${name}"`);
+    return this.engine.setting(name);
+  }
+
+  /** Changes a settable Bucket property. */
+  set(name: string, value: unknown): void {
+    if (!this.engine.set) throw new NotSupportedError(`this engine cannot change "${name}"`);
+    this.engine.set(name, value);
+  }
+
+  /** Credentials of another bucket for cross-bucket N1QL. */
+  addBucketCreds(bucket: string, password: string): void {
+    if (!this.engine.addBucketCreds) throw new NotSupportedError('this engine takes no bucket credentials');
+    this.engine.addBucketCreds(bucket, password);
+  }
+
   /** Streams a N1QL query. The control works before the connection is up too. */
   n1ql(query: unknown, handler: RowsHandler): StreamControl {
     return this.stream(handler, (h) => this.engine.n1ql(query, h));
@@ -265,6 +322,26 @@ class KvRequest implements Pending, KvHandler {
     this.done = true;
     this.queued?.cancel();
     this.inFlight?.cancel();
+  }
+}
+
+/** A call other than KV (management, ping) whose outcome reaches the handler at most once. */
+class CallRequest implements Pending, KvHandler {
+  done = false;
+  queued: Pending | undefined = undefined;
+
+  constructor(private readonly handler: KvHandler) {}
+
+  kvDone(err: Error | null | undefined, result?: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.handler.kvDone(err, result);
+  }
+
+  cancel(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queued?.cancel();
   }
 }
 

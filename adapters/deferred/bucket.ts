@@ -6,7 +6,10 @@ import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamCont
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
 import { defineKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
-import { ObjectDestroyedError } from '../../lib/engine/errors';
+import { defineBucketProperties, defineManagerMethods, type BucketProperties, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { ArgumentError, ObjectDestroyedError } from '../../lib/engine/errors';
+import type { HttpResult } from '../../lib/engine/results';
+import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
 
 export interface DeferredBucketOptions {
   username?: string;
@@ -21,13 +24,18 @@ type DeferredKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Deferred<KvResu
 /** Rows of a completed query; `meta` is the query's meta (status, metrics...) or the view's total_rows. */
 export type RowList<T> = T[] & { meta: unknown };
 
-export interface Bucket extends DeferredKv {}
+export interface Bucket extends DeferredKv, BucketProperties {}
+
+/** txcouchbase's events: 'connect' (the connection is up or failed), '_dtor' (the bucket was closed). */
+export type BucketEvent = 'connect' | '_dtor';
 
 export class Bucket {
   /** The callback core shared with the other flavours (advanced use). */
   readonly core: BucketCore;
   private connectOutcome: { err: Error | null } | undefined;
   private readonly connectWaiters: Deferred<Bucket>[] = [];
+  private readonly dtorWaiters: Deferred<Bucket>[] = [];
+  private destroyed = false;
 
   constructor(connstr: string, options: DeferredBucketOptions = {}) {
     this.core = new BucketCore(createEngine(connstr, options), {
@@ -65,11 +73,59 @@ export class Bucket {
     return this.core.connected;
   }
 
-  /** txcouchbase's registerDeferred: fire `d` on the named event ('connect'). */
-  registerDeferred(event: 'connect', d: Deferred<Bucket>): void {
-    if (event !== 'connect') throw new TypeError(`registerDeferred: unknown event "${String(event)}"; only "connect" exists`);
-    if (this.connectOutcome) this.fireConnect(d);
-    else this.connectWaiters.push(d);
+  /**
+   * txcouchbase's registerDeferred: fire `d` on the named event: 'connect' (with this bucket, or
+   * the connection error) or '_dtor' (with this bucket, once close() has released it).
+   */
+  registerDeferred(event: BucketEvent, d: Deferred<Bucket>): void {
+    if (event === 'connect') {
+      if (this.connectOutcome) this.fireConnect(d);
+      else this.connectWaiters.push(d);
+      return;
+    }
+    if (event === '_dtor') {
+      if (this.destroyed) d.callback(this);
+      else this.dtorWaiters.push(d);
+      return;
+    }
+    throw new ArgumentError(`registerDeferred: no such event type "${String(event)}"; use "connect" or "_dtor"`);
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.core.closed;
+  }
+
+  /** @internal A management call (the BucketManager's, flush, ping) as a Deferred. */
+  manageCall<T>(name: string, args: unknown[]): Deferred<T> {
+    const d = new KvDeferred();
+    d.pending = this.core.manage(name, args, d);
+    return d as unknown as Deferred<T>;
+  }
+
+  /** Empties the bucket (its flush must be enabled); fires with the HttpResult. */
+  flush(): Deferred<HttpResult> {
+    return this.manageCall('flush', []);
+  }
+
+  /** The design document and N1QL index calls (Python's bucket_manager()). */
+  bucketManager(): BucketManager {
+    return new BucketManager(this);
+  }
+
+  /** Pings every KV, query and views node; fires with the report. */
+  ping(): Deferred<PingReport> {
+    return this.manageCall('ping', []);
+  }
+
+  /** The state of the KV connections (nothing is sent); fires with the report. */
+  diagnostics(): Deferred<DiagnosticsReport> {
+    return this.manageCall('diagnostics', []);
+  }
+
+  /** Credentials of another bucket, for cross-bucket N1QL (Python's add_bucket_creds). */
+  addBucketCreds(bucket: string, password: string): void {
+    this.core.addBucketCreds(bucket, password);
   }
 
   /** Runs a KV method (its KV_METHODS entry); the generated methods (upsert, get, ...) call this. */
@@ -120,11 +176,35 @@ export class Bucket {
   /** Closes the connection; fires when closed. Pending operations fail. */
   close(): Deferred<void> {
     const d = new Deferred<void>();
-    this.core.close((err) => (err ? d.errback(err) : d.callback(undefined)));
+    this.core.close((err) => {
+      if (err) d.errback(err);
+      else d.callback(undefined);
+      if (!this.destroyed) {
+        this.destroyed = true;
+        for (const w of this.dtorWaiters.splice(0)) w.callback(this);
+      }
+    });
     for (const w of this.connectWaiters.splice(0)) w.errback(new ObjectDestroyedError('the bucket was closed before it connected'));
     return d;
   }
 }
+
+defineBucketProperties(
+  Bucket.prototype,
+  (b, kind, name) => (kind === 'info' ? b.core.info()[name] : b.core.setting(name)),
+  (b, name, value) => b.core.set(name, value),
+);
+
+type DeferredManager = { [M in ManagerMethodName]: (...args: ManagerCalls[M]['args']) => Deferred<ManagerCalls[M]['result']> };
+
+export interface BucketManager extends DeferredManager {}
+
+/** Design documents and N1QL indexes of a bucket (Python's BucketManager); every call is a Deferred. */
+export class BucketManager {
+  constructor(readonly bucket: Bucket) {}
+}
+
+defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.manageCall(name, args));
 
 // runKv is protected: reached from outside the class body, hence the cast.
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>

@@ -5,7 +5,10 @@ import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamCont
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
 import { callOptions, defineKvMethods, replaceOptions, type KvMethodName, type MethodSpec } from '../common/methods';
+import { defineBucketProperties, defineManagerMethods, type BucketProperties, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
 import { CancelledError, ObjectDestroyedError } from '../../lib/engine/errors';
+import type { HttpResult } from '../../lib/engine/results';
+import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
 
 export interface PromiseBucketOptions {
   username?: string;
@@ -22,7 +25,7 @@ export interface Abortable {
 
 type PromiseKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Promise<KvResults[M]> };
 
-export interface Bucket extends PromiseKv {}
+export interface Bucket extends PromiseKv, BucketProperties {}
 
 function abortError(signal: AbortSignal, what: string): CancelledError {
   return new CancelledError(`${what} was aborted`, { cause: signal.reason });
@@ -107,6 +110,43 @@ export class Bucket {
     return this.core.connected;
   }
 
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.core.closed;
+  }
+
+  /** @internal A management call (the BucketManager's, flush, ping) as a Promise. */
+  manageCall<T>(name: string, args: unknown[]): Promise<T> {
+    const p = new Promise(takeResolvers);
+    this.core.manage(name, args, new PromiseSink());
+    return p as Promise<T>;
+  }
+
+  /** Empties the bucket (its flush must be enabled); resolves with the HttpResult. */
+  flush(): Promise<HttpResult> {
+    return this.manageCall('flush', []);
+  }
+
+  /** The design document and N1QL index calls (Python's bucket_manager()). */
+  bucketManager(): BucketManager {
+    return new BucketManager(this);
+  }
+
+  /** Pings every KV, query and views node. */
+  ping(): Promise<PingReport> {
+    return this.manageCall('ping', []);
+  }
+
+  /** The state of the KV connections (nothing is sent). */
+  diagnostics(): Promise<DiagnosticsReport> {
+    return this.manageCall('diagnostics', []);
+  }
+
+  /** Credentials of another bucket, for cross-bucket N1QL (Python's add_bucket_creds). */
+  addBucketCreds(bucket: string, password: string): void {
+    this.core.addBucketCreds(bucket, password);
+  }
+
   /** Runs a KV method (its KV_METHODS entry); the generated methods (upsert, get, ...) call this. */
   protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Promise<unknown> {
     // Only a call that gave a later argument can carry a signal: get(key) and upsert(key, v) pay nothing.
@@ -167,6 +207,23 @@ export class Bucket {
     return new Promise((resolve, reject) => this.core.close((err) => (err ? reject(err) : resolve())));
   }
 }
+
+defineBucketProperties(
+  Bucket.prototype,
+  (b, kind, name) => (kind === 'info' ? b.core.info()[name] : b.core.setting(name)),
+  (b, name, value) => b.core.set(name, value),
+);
+
+type PromiseManager = { [M in ManagerMethodName]: (...args: ManagerCalls[M]['args']) => Promise<ManagerCalls[M]['result']> };
+
+export interface BucketManager extends PromiseManager {}
+
+/** Design documents and N1QL indexes of a bucket (Python's BucketManager); every call is a Promise. */
+export class BucketManager {
+  constructor(readonly bucket: Bucket) {}
+}
+
+defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.manageCall(name, args));
 
 // runKv is protected: reached from outside the class body, hence the cast.
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>

@@ -5,6 +5,7 @@
 // what those modules see of it (kv/host.ts, services/host.ts, ...); they are not published.
 import createDebug from 'debug';
 import EventEmitter from 'eventemitter3';
+import { randomBytes } from 'node:crypto';
 import type * as tls from 'node:tls';
 import { parseConnstr, type ConnSpec, type ConnOptionsInput } from './connstr';
 import { DeadlineQueue, type Expirable } from './deadlines';
@@ -17,7 +18,9 @@ import { KvDispatcher, failLater } from './kv/dispatcher';
 import { kvMulti, type MultiKeys } from './kv/multi';
 import type { KvHost } from './kv/host';
 import type { Topology } from './topology';
-import { defaultTranscoder, type Transcoder } from './transcoder';
+import { defaultTranscoder, FMT_AUTO, FMT_BYTES, FMT_JSON, FMT_UTF8, toTranscoder, type PythonTranscoder, type Transcoder } from './transcoder';
+import { diagnostics, ping, type DiagnosticsReport, type PingReport } from './health';
+import { runManage } from './services/manage';
 import { buildTlsOptions, connectionSettings } from './options';
 import { Bootstrap } from './bootstrap';
 import { NodeSet, type NodeState } from './nodes';
@@ -32,9 +35,39 @@ export type { KvCallback, KvHandle, KvHandler, MultiCallback } from './kv/spec';
 const debug = createDebug('deferbase:engine');
 
 export interface EngineOptions extends ConnOptionsInput {
-  /** Replaces the common-flags transcoder. */
-  transcoder?: Transcoder;
+  /** Replaces the common-flags transcoder (a Transcoder, Python's encodeValue/decodeValue shape, or a class of either). */
+  transcoder?: Transcoder | PythonTranscoder | (new () => Transcoder | PythonTranscoder);
 }
+
+/** What a Bucket reports about itself (Python's Bucket properties). */
+export interface EngineInfo {
+  /** The bucket's name. */
+  bucket: string;
+  /** Whether the connection is TLS (couchbases://). */
+  isSsl: boolean;
+  /** The KV nodes of the current map, as `host:port`. */
+  serverNodes: string[];
+  /** The replicas the bucket is configured with (0 before the first map). */
+  configuredReplicaCount: number;
+  connected: boolean;
+  closed: boolean;
+}
+
+/** The settings a Bucket may change while open (Python's settable Bucket properties). */
+export interface EngineSettings {
+  /** operation_timeout, seconds. */
+  timeout: number;
+  viewsTimeout: number;
+  n1qlTimeout: number;
+  quiet: boolean;
+  defaultFormat: number;
+  dataPassthrough: boolean;
+  transcoder: Transcoder;
+}
+
+export type SettingName = keyof EngineSettings;
+
+const FORMATS = new Set([FMT_JSON, FMT_UTF8, FMT_BYTES, FMT_AUTO]);
 
 export interface EngineEvents {
   connect: () => void;
@@ -70,6 +103,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly streams = new Set<{ cancel(): void }>();
   private readonly prepared: PreparedCache = new Map();
   private serviceCursor = 0;
+  /** Other buckets' credentials for cross-bucket N1QL (Python's add_bucket_creds). */
+  private readonly bucketCreds = new Map<string, string>();
+  /** @internal This client's id in ping and diagnostics reports. */
+  readonly clientId = randomBytes(8).toString('hex');
 
   constructor(connstr: string, options: EngineOptions = {}) {
     super();
@@ -77,7 +114,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.spec = parseConnstr(connstr, rest);
     const o = this.spec.options;
     this.bucket = this.spec.bucket;
-    this.transcoder = transcoder ?? defaultTranscoder;
+    // Python's Bucket(transcoder=...) takes its Transcoder interface too (encode_value/decode_value).
+    this.transcoder = transcoder === undefined ? defaultTranscoder : toTranscoder(transcoder);
     this.auth = { username: o.username ?? this.bucket, password: o.password ?? '' };
     this.tlsOptions = this.spec.tls ? buildTlsOptions(this.spec) : null;
     this.agents = new HttpAgents(this.tlsOptions);
@@ -298,6 +336,107 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.state === 'connected') return fn(null);
     if (this.state === 'closed') return process.nextTick(fn, new ObjectDestroyedError('the engine is closed'));
     this.connect(fn);
+  }
+
+  // --- management, health, settings ----------------------------------------------------------
+
+  /** Runs a management call (services/manage.ts: the BucketManager's methods and flush) by name. */
+  manage(name: string, args: readonly unknown[], cb: (err: CouchbaseError | null, result: unknown) => void): void {
+    runManage(this, name, args, cb);
+  }
+
+  /** Pings every KV, query and views node (Python's Bucket.ping). */
+  ping(cb: (err: CouchbaseError | null, report: PingReport | null) => void): void {
+    ping(this, cb);
+  }
+
+  /** The state of the KV connections, without sending anything (Python's Bucket.diagnostics). */
+  diagnostics(): DiagnosticsReport {
+    return diagnostics(this);
+  }
+
+  /** What the bucket reports about itself. */
+  info(): EngineInfo {
+    const topo = this.topology;
+    return {
+      bucket: this.bucket,
+      isSsl: this.spec.tls,
+      serverNodes: topo ? topo.servers.map((s) => s.id) : [],
+      configuredReplicaCount: topo ? topo.numReplicas : 0,
+      connected: this.state === 'connected',
+      closed: this.state === 'closed',
+    };
+  }
+
+  /** A setting's current value. */
+  setting<N extends SettingName>(name: N): EngineSettings[N] {
+    const o = this.spec.options;
+    const kv = this.pipeline;
+    const values: EngineSettings = {
+      timeout: kv.opTimeoutMs / 1000,
+      viewsTimeout: o.views_timeout,
+      n1qlTimeout: o.n1ql_timeout,
+      quiet: kv.quiet,
+      defaultFormat: kv.defaultFormat,
+      dataPassthrough: kv.buildCtx.passthrough,
+      transcoder: kv.buildCtx.transcoder,
+    };
+    if (!Object.prototype.hasOwnProperty.call(values, name)) throw new ArgumentError(`unknown bucket setting "${String(name)}"; known: ${Object.keys(values).join(', ')}`);
+    return values[name];
+  }
+
+  /** Changes a setting while open (Python's settable Bucket properties); ArgumentError for a bad value. */
+  set<N extends SettingName>(name: N, value: EngineSettings[N]): void {
+    const o = this.spec.options;
+    const kv = this.pipeline;
+    const seconds = (): number => {
+      if (typeof value !== 'number' || !(value > 0)) throw new ArgumentError(`${name} must be a positive number of seconds`);
+      return value;
+    };
+    switch (name) {
+      case 'timeout':
+        kv.opTimeoutMs = seconds() * 1000;
+        return;
+      case 'viewsTimeout':
+        o.views_timeout = seconds();
+        return;
+      case 'n1qlTimeout':
+        o.n1ql_timeout = seconds();
+        return;
+      case 'quiet':
+        kv.quiet = Boolean(value);
+        return;
+      case 'defaultFormat':
+        if (!FORMATS.has(value as number)) throw new ArgumentError('defaultFormat must be FMT_JSON, FMT_UTF8, FMT_BYTES or FMT_AUTO');
+        kv.defaultFormat = value as number;
+        return;
+      case 'dataPassthrough':
+        kv.buildCtx.passthrough = Boolean(value);
+        return;
+      case 'transcoder':
+        try {
+          kv.setTranscoder(toTranscoder(value));
+        } catch (err) {
+          throw new ArgumentError((err as Error).message);
+        }
+        return;
+      default:
+        throw new ArgumentError(`unknown bucket setting "${String(name)}"`);
+    }
+  }
+
+  /** Credentials of another bucket, sent with cross-bucket N1QL queries (Python's add_bucket_creds). */
+  addBucketCreds(bucket: string, password: string): void {
+    if (typeof bucket !== 'string' || bucket.length === 0) throw new ArgumentError('addBucketCreds(bucket, password): bucket must be a non-empty string');
+    if (typeof password !== 'string') throw new ArgumentError('addBucketCreds(bucket, password): password must be a string');
+    this.bucketCreds.set(bucket, password);
+  }
+
+  /** @internal The credentials a cross-bucket query carries: this bucket's and the added ones. */
+  crossBucketCreds(): Array<{ user: string; pass: string }> {
+    const out = [{ user: `local:${this.bucket}`, pass: this.auth.password }];
+    for (const [b, p] of this.bucketCreds) if (b !== this.bucket) out.push({ user: `local:${b}`, pass: p });
+    return out;
   }
 
   /** @internal Picks a node offering `service` (round robin). */

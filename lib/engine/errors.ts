@@ -361,10 +361,8 @@ category(CouchbaseDataError, DATAOP);
 export class ArgumentError extends CouchbaseError {
   static override readonly defaultRc: number = ErrorCode.EINVAL;
 }
-/** A value could not be encoded or decoded in the format asked for. */
-export class ValueFormatError extends CouchbaseError {
-  static override readonly defaultRc: number = ErrorCode.EINVAL;
-}
+/** A value could not be encoded or decoded in the format asked for (also an ArgumentError, as in deferbase before). */
+export class ValueFormatError extends ArgumentError {}
 export class NotSupportedError extends CouchbaseError {
   static override readonly defaultRc: number = ErrorCode.NOT_SUPPORTED;
 }
@@ -481,10 +479,10 @@ export class TemporaryFailError extends CouchbaseError {
 export class LockedError extends TemporaryFailError {
   static override readonly defaultRc: number = ErrorCode.KEY_LOCKED;
 }
-export class BusyError extends CouchbaseError {
+export class BusyError extends TemporaryFailError {
   static override readonly defaultRc: number = ErrorCode.EBUSY;
 }
-export class NoMemoryError extends CouchbaseError {
+export class NoMemoryError extends TemporaryFailError {
   static override readonly defaultRc: number = ErrorCode.ENOMEM;
 }
 export class TimeoutError extends CouchbaseError {
@@ -495,13 +493,15 @@ export class TimeoutError extends CouchbaseError {
 export class NetworkError extends CouchbaseNetworkError {
   static override readonly defaultRc: number = ErrorCode.NETWORK_ERROR;
 }
-export class ConnectError extends CouchbaseNetworkError {
+// Python's ConnectError, UnknownHostError and ProtocolError derive from CouchbaseNetworkError
+// directly; here they are NetworkErrors too (as they were), which catches a superset.
+export class ConnectError extends NetworkError {
   static override readonly defaultRc: number = ErrorCode.CONNECT_ERROR;
 }
-export class UnknownHostError extends CouchbaseNetworkError {
+export class UnknownHostError extends NetworkError {
   static override readonly defaultRc: number = ErrorCode.UNKNOWN_HOST;
 }
-export class ProtocolError extends CouchbaseNetworkError {
+export class ProtocolError extends NetworkError {
   static override readonly defaultRc: number = ErrorCode.PROTOCOL_ERROR;
 }
 /** The node that got the request does not own its vBucket (a topology change the retries did not outlast). */

@@ -193,3 +193,48 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   return typeof v;
 }
+
+/**
+ * Python's Transcoder interface (couchbase.transcoder.Transcoder): encodeValue(value, format)
+ * gives [bytes, flags] and decodeValue(bytes, flags) the value. encodeKey/decodeKey are not
+ * used: keys are strings, sent as UTF-8.
+ */
+export interface PythonTranscoder {
+  encodeValue(value: unknown, format: Format): [Buffer | Uint8Array | string, number];
+  decodeValue(value: Buffer, flags: number): unknown;
+}
+
+/**
+ * A transcoder from what a Bucket was given: a Transcoder, an object with Python's
+ * encodeValue/decodeValue, or a class of either (instantiated, as Python does with a class).
+ */
+export function toTranscoder(t: unknown): Transcoder {
+  const obj = typeof t === 'function' ? new (t as new () => unknown)() : t;
+  const o = obj as Partial<Transcoder & PythonTranscoder> | null;
+  if (o && typeof o.encode === 'function' && typeof o.decode === 'function') return o as Transcoder;
+  if (o && typeof o.encodeValue === 'function' && typeof o.decodeValue === 'function') {
+    const py = o as PythonTranscoder;
+    return {
+      encode(key: string, value: unknown, format: Format): Encoded {
+        let out: [Buffer | Uint8Array | string, number];
+        try {
+          out = py.encodeValue(value, format);
+        } catch (err) {
+          if (err instanceof ValueFormatError) throw err;
+          throw new ValueFormatError(`value for key "${key}": ${(err as Error).message}`, { key, cause: err });
+        }
+        const [bytes, flags] = out;
+        return { value: typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), flags: flags >>> 0, datatype: 0 };
+      },
+      decode(key: string, value: Buffer, flags: number): unknown {
+        try {
+          return py.decodeValue(Buffer.from(value), flags);
+        } catch (err) {
+          if (err instanceof ValueFormatError) throw err;
+          throw new ValueFormatError(`value of key "${key}": ${(err as Error).message}`, { key, cause: err });
+        }
+      },
+    };
+  }
+  throw new TypeError('a transcoder needs encode() and decode() (or Python\'s encodeValue() and decodeValue())');
+}

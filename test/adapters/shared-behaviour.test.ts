@@ -21,9 +21,13 @@ import { DRIVERS, type Driver, type Handle, type OpenOptions } from './helpers/f
 import type { SharedContext } from './shared/context';
 import { multiCases } from './shared/multi';
 import { optionCases } from './shared/options';
+import { subdocCases } from './shared/subdoc';
+import { dataStructureCases } from './shared/datastructures';
+import { managementCases } from './shared/management';
+import { errorCases } from './shared/errors';
 
 /** The Python SDK 2.5 API cases, run through each flavour on the real backend (shared/). */
-const PYTHON_API: Array<(c: SharedContext) => void> = [multiCases, optionCases];
+const PYTHON_API: Array<(c: SharedContext) => void> = [multiCases, optionCases, subdocCases, dataStructureCases, managementCases, errorCases];
 
 interface Backend {
   name: 'fake' | 'real';
@@ -261,7 +265,7 @@ describe('shared behaviour of the three flavours', function () {
   describe('against the real engine and an embedded cluster in a worker thread', function () {
     before(async function () {
       this.timeout(60_000);
-      cluster = startEmbedded({ buckets: [{ name: 'b0' }, { name: 'b1' }, { name: 'b2' }, { name: 'b3' }] });
+      cluster = startEmbedded({ buckets: [{ name: 'b0' }, { name: 'b1' }, { name: 'b2' }, { name: 'b3' }, { name: 'fl' }] });
       replicaCluster = startEmbedded({ nodes: 2, replicas: 1, buckets: [{ name: 'rep' }] });
       const capi = cluster.nodes[0].ports.capi;
       if (capi !== undefined) {

@@ -178,8 +178,9 @@ describe('engine errors', () => {
     expect(NotFoundError.CODE).to.equal(0x0d);
     expect(E.SubdocMultipleErrors.CODE).to.equal(0x49);
     expect(E.SubdocPathNotFoundError.CODE).to.equal(0x3f);
-    // Python's ValueFormatError is not an ArgumentError
-    expect(new ValueFormatError('x')).to.not.be.instanceOf(E.ArgumentError);
+    // Python's subclasses where deferbase had them already: a superset of what Python catches
+    expect(new ValueFormatError('x')).to.be.instanceOf(E.ArgumentError);
+    expect(new E.ConnectError('x')).to.be.instanceOf(E.NetworkError).and.instanceOf(E.CouchbaseNetworkError);
     expect(new E.QueueEmpty()).to.be.instanceOf(Error).and.not.instanceOf(CouchbaseError);
   });
 

@@ -58,7 +58,7 @@ export class KvDispatcher implements KvHost {
 
   constructor(
     private readonly host: DispatchHost,
-    private readonly transcoder: Transcoder,
+    private transcoder: Transcoder,
     bucket: string,
   ) {
     const o = host.options;
@@ -317,6 +317,12 @@ export class KvDispatcher implements KvHost {
   }
 
   // --- composite operations ---------------------------------------------------------------------
+
+  /** Replaces the transcoder (Python's Bucket.transcoder setter). */
+  setTranscoder(t: Transcoder): void {
+    this.transcoder = t;
+    this.buildCtx.transcoder = t;
+  }
 
   /** KvHost: another row of the table, started as a caller's call would be. */
   runOp(name: string, key: string, options: KvOptions, cb: KvCallback): void {
