@@ -47,3 +47,5 @@ export { N1qlIndex, type IndexCreateOptions, type IndexDropOptions, type IndexWa
 export type { DesignOptions } from './engine/services/design-docs';
 export type { PingReport, PingEntry, DiagnosticsReport, DiagnosticsEntry } from './engine/health';
 export type { PythonTranscoder } from './engine/transcoder';
+export { PasswordAuthenticator, ClassicAuthenticator, CertAuthenticator, type Authenticator } from './engine/auth';
+export { MutationState, type TokenTracker } from './engine/mutation-state';

@@ -6,10 +6,13 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import { defineKvMethods, type KvMethodName } from '../common/methods';
-import { defineBucketProperties, defineManagerMethods, type BucketProperties, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
-import type { HttpResult } from '../../lib/engine/results';
+import { defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { durabilityDefaults, type DurabilityDefaults } from '../common/core';
+import type { HttpResult, MutationToken } from '../../lib/engine/results';
+import { ViewQuery } from '../../lib/engine/services/views';
+import { n1qlShaper, splitViewOptions, warnViewErrors, type N1QLRowOptions, type ViewRowOptions } from '../common/rows';
 import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
-import { ArgumentError, CouchbaseError, ObjectDestroyedError, ValueFormatError } from '../../lib/engine/errors';
+import { ArgumentError, CouchbaseError, ObjectDestroyedError, PipelineError, ValueFormatError } from '../../lib/engine/errors';
 import { runsOnThisThread } from '../common/embedded';
 import { ChannelCaller, ChannelState, createChannelBuffers, NestingError, WORKER_ENTRY } from '../../lib/sync-rpc';
 import { sharedRegistry } from './registry';
@@ -78,6 +81,8 @@ export class Bucket {
   private callerJson = false;
   /** The bucket's default_format, kept here too for documents this thread encodes. */
   private localDefaultFormat = FMT_JSON;
+  /** The calls queued by the pipeline in progress (null when none is). */
+  private pipelined: Array<[KvMethodName, unknown[]]> | null = null;
 
   constructor(connstr: string, options: BlockingBucketOptions = {}) {
     if (runsOnThisThread(connstr)) {
@@ -163,6 +168,60 @@ export class Bucket {
     return this.invoke('manage', ['diagnostics', []]) as DiagnosticsReport;
   }
 
+  /**
+   * Runs `fn` with a durability requirement on every mutation it makes that names none (Python's
+   * `with bucket.durability(persist_to=..., replicate_to=...)`; both default to -1, every copy).
+   */
+  durability<T>(options: DurabilityOptions, fn: () => T): T {
+    return withDurabilityContext<DurabilityDefaults | null, T>(
+      () => this.invoke('durability', []) as DurabilityDefaults | null,
+      (d) => this.invoke('durability', [d]),
+      durabilityDefaults(options),
+      fn,
+    );
+  }
+
+  /**
+   * Python's pipeline(): the KV calls made inside `run(fn)` return undefined and go out together
+   * when `fn` returns; `run` gives their results in order (and `pipeline.results` keeps them),
+   * and throws the first call's error if one failed. Queries cannot run inside.
+   */
+  pipeline(): Pipeline {
+    return new Pipeline(this);
+  }
+
+  /** @internal Starts queuing KV calls (Pipeline.run). */
+  beginPipeline(): void {
+    if (this.pipelined !== null) throw new PipelineError('a pipeline is already running on this bucket');
+    this.pipelined = [];
+  }
+
+  /** @internal Sends the queued calls as one batch; [error, result] per call, in order. */
+  endPipeline(): Array<[Error | null, unknown]> {
+    const calls = this.pipelined ?? [];
+    this.pipelined = null;
+    if (calls.length === 0) return [];
+    const t = this.transcoding;
+    const sent = calls.map(([m, a]) => [m, t === undefined ? a : t.encodeArgs(m, a, this.localDefaultFormat)] as [KvMethodName, unknown[]]);
+    const answers = this.invoke('batch', [sent]) as Array<[Error | null, unknown]>;
+    return answers.map(([err, result], i) => {
+      const args = calls[i][1];
+      if (err) {
+        restoreSelfRefs(err);
+        t?.decodeEntries(multiOf(err));
+        writeBackItems(args[0], multiOf(err));
+        return [err, undefined];
+      }
+      try {
+        const r = t === undefined ? result : t.decodeResult(result);
+        writeBackItems(args[0], multiOf(r));
+        return [null, r];
+      } catch (e) {
+        return [e as Error, undefined];
+      }
+    });
+  }
+
   /** Credentials of another bucket, for cross-bucket N1QL (Python's add_bucket_creds). */
   addBucketCreds(bucket: string, password: string): void {
     this.invoke('addBucketCreds', [bucket, password]);
@@ -220,6 +279,10 @@ export class Bucket {
    * deliver it (see wire.ts).
    */
   kvCall(method: KvMethodName, args: unknown[]): unknown {
+    if (this.pipelined !== null) {
+      this.pipelined.push([method, args]);
+      return undefined;
+    }
     if (!this.callerJson && jsonConvertersChanged() && this.transcoding === undefined) this.transcodeHere();
     const t = this.transcoding;
     let result: unknown;
@@ -272,25 +335,38 @@ export class Bucket {
 
   /**
    * A N1QL query whose rows are read as you iterate: `for (const row of bucket.n1qlQuery(q))`.
-   * The request starts on the first iteration; `meta` is set after the last row.
+   * The request starts on the first iteration; `meta` is set after the last row; iterating it
+   * again is AlreadyQueriedError, as in Python. `rowFactory` shapes each row (in this thread).
    */
-  n1qlQuery<T = unknown>(query: unknown): BlockingRows<T> {
-    return new BlockingRows<T>(this, 'n1ql', [query]);
+  n1qlQuery<T = unknown>(query: unknown, options: N1QLRowOptions<T> = {}): BlockingRows<T> {
+    if (this.pipelined !== null) throw new PipelineError('N1QL queries cannot run inside a pipeline');
+    return new BlockingRows<T>(this, 'n1ql', [query], n1qlShaper(options));
   }
 
-  /** A view query, iterated the same way; with `includeDocs` each row carries its `doc`. */
-  query<K = unknown, V = unknown>(ddoc: string, view: string, options: ViewOptions = {}): BlockingRows<ViewRow<K, V>> {
-    return new BlockingRows<ViewRow<K, V>>(this, 'view', [ddoc, view, options]);
+  /**
+   * A view query, iterated the same way; with `includeDocs` each row carries its `doc`. Options
+   * may be a ViewQuery (or include `query: aViewQuery`); `rowProcessor` shapes the rows (in this
+   * thread); with `onError: 'continue'` errors from nodes are warnings.
+   */
+  query<K = unknown, V = unknown>(ddoc: string, view: string, options: (ViewOptions & ViewRowOptions) | ViewQuery = {}): BlockingRows<ViewRow<K, V>> {
+    if (this.pipelined !== null) throw new PipelineError('view queries cannot run inside a pipeline');
+    const { params, shape } = splitViewOptions(options, this);
+    return new BlockingRows<ViewRow<K, V>>(this, 'view', [ddoc, view, params], shape, warnViewErrors);
   }
 
   /** Every row of a N1QL query at once. */
-  n1qlQueryAll<T = unknown>(query: unknown): T[] {
-    return [...this.n1qlQuery<T>(query)];
+  n1qlQueryAll<T = unknown>(query: unknown, options: N1QLRowOptions<T> = {}): T[] {
+    return [...this.n1qlQuery<T>(query, options)];
   }
 
   /** Every row of a view query at once. */
-  queryAll<K = unknown, V = unknown>(ddoc: string, view: string, options: ViewOptions = {}): ViewRow<K, V>[] {
+  queryAll<K = unknown, V = unknown>(ddoc: string, view: string, options: (ViewOptions & ViewRowOptions) | ViewQuery = {}): ViewRow<K, V>[] {
     return [...this.query<K, V>(ddoc, view, options)];
+  }
+
+  /** The latest mutation token of each vBucket written (with fetch_mutation_tokens): MutationState.addAll reads them. */
+  mutationTokens(): MutationToken[] {
+    return this.invoke('mutationTokens', []) as MutationToken[];
   }
 
   /**
@@ -319,6 +395,29 @@ export class Bucket {
     } finally {
       this.channel.markClosed();
     }
+  }
+}
+
+/** A blocking bucket's pipeline (Python's couchbase.bucket.Pipeline). */
+export class Pipeline {
+  /** Each call's result (or error), in order, once run() has returned or thrown. */
+  results: unknown[] | undefined = undefined;
+
+  constructor(private readonly bucket: Bucket) {}
+
+  /** Queues the KV calls `fn` makes, sends them together, and gives their results. */
+  run(fn: () => void): unknown[] {
+    this.bucket.beginPipeline();
+    let answers: Array<[Error | null, unknown]>;
+    try {
+      fn();
+    } finally {
+      answers = this.bucket.endPipeline();
+    }
+    this.results = answers.map(([err, r]) => err ?? r);
+    const failed = answers.find(([err]) => err !== null);
+    if (failed) throw failed[0];
+    return this.results;
   }
 }
 

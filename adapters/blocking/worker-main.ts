@@ -3,7 +3,7 @@
 // its own event loop runs the sockets. The caller never runs I/O: it only waits on memory.
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import createDebug from 'debug';
-import { BucketCore } from '../common/core';
+import { BucketCore, type DurabilityDefaults } from '../common/core';
 import { adoptEngine, createEngine } from '../common/engine-factory';
 import type { CallbackEngineLike, EngineLike, KvHandler } from '../common/contract';
 import { KV_METHODS, type KvMethodName } from '../common/methods';
@@ -133,6 +133,31 @@ export class BucketHost implements ChannelHandler {
       case 'set':
         this.core.set(args[0] as string, args[1]);
         reply(null);
+        return;
+      case 'durability':
+        // no argument: read the context's requirements; one: set them (null ends the context)
+        if (args.length > 0) this.core.durability = (args[0] as DurabilityDefaults | null) ?? null;
+        reply(null, this.core.durability);
+        return;
+      case 'batch': {
+        // a pipeline's calls, all at once; [error, result] for each, in order
+        const calls = args[0] as Array<[string, unknown[]]>;
+        const out: Array<[Error | null, unknown]> = new Array(calls.length);
+        let left = calls.length;
+        if (left === 0) return reply(null, out);
+        calls.forEach(([m, a], i) => {
+          const done = (err: Error | null | undefined, result?: unknown): void => {
+            if (err) breakSelfRefs(err);
+            out[i] = [err ?? null, result];
+            if (--left === 0) reply(null, out);
+          };
+          if (!Object.prototype.hasOwnProperty.call(KV_METHODS, m)) return done(new TypeError(`unknown bucket method "${m}"`));
+          this.core.run(KV_METHODS[m as KvMethodName], a[0], a[1], a[2], a[3], { kvDone: done });
+        });
+        return;
+      }
+      case 'mutationTokens':
+        reply(null, this.core.mutationTokens());
         return;
       case 'addBucketCreds':
         this.core.addBucketCreds(args[0] as string, args[1] as string);

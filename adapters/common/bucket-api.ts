@@ -110,3 +110,29 @@ export function defineBucketProperties<B>(proto: B, read: (bucket: B, kind: 'inf
     });
   }
 }
+
+/** What durability() takes (Python's DurabilityContext keywords). */
+export interface DurabilityOptions {
+  /** Copies that must be on disk (-1, the default: every copy). */
+  persistTo?: number;
+  /** Replicas that must hold it (-1, the default: every replica). */
+  replicateTo?: number;
+  /** Seconds to wait for them (0 or absent: durability_timeout). */
+  timeout?: number;
+}
+
+/**
+ * Runs `fn` with `defaults` as the durability of every mutation started while it runs
+ * (synchronously) that names none, then restores the previous ones (Python's
+ * `with bucket.durability(...)`).
+ */
+export function withDurabilityContext<D, T>(read: () => D, write: (d: D) => void, defaults: D, fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError('durability(options, fn): fn must be a function');
+  const previous = read();
+  write(defaults);
+  try {
+    return fn();
+  } finally {
+    write(previous);
+  }
+}

@@ -49,6 +49,8 @@ export interface EngineLike {
   setting?(name: string): unknown;
   set?(name: string, value: unknown): void;
   addBucketCreds?(bucket: string, password: string): void;
+  /** The latest mutation token of each vBucket written. */
+  mutationTokens?(): unknown[];
 }
 
 /** An engine of the older contract: KV calls take a callback. */

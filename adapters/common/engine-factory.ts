@@ -31,5 +31,6 @@ export function adoptEngine(engine: EngineLike | CallbackEngineLike): EngineLike
     setting: e.setting?.bind(e),
     set: e.set?.bind(e),
     addBucketCreds: e.addBucketCreds?.bind(e),
+    mutationTokens: e.mutationTokens?.bind(e),
   };
 }

@@ -35,6 +35,8 @@ export interface MethodSpec {
   args: readonly string[];
   /** `args` shape: the name of the rest argument, if the last one is. */
   rest: string | undefined;
+  /** The operation takes persistTo/replicateTo (a Bucket's durability() context applies to it). */
+  durable: boolean;
 }
 
 function shapeOf(op: Operations[OpName]): ArgShape {
@@ -52,12 +54,12 @@ function methodsOf(ops: Operations): Record<KvMethodName, MethodSpec> {
     const args = op.args as readonly string[];
     const last = args[args.length - 1];
     const rest = last !== undefined && last.startsWith('...') ? last.slice(3) : undefined;
-    out[op.name] = { name: op.name, op: op.name, shape: shapeOf(op), positional: op.positional ?? undefined, args: rest ? args.slice(0, -1) : args, rest };
+    out[op.name] = { name: op.name, op: op.name, shape: shapeOf(op), positional: op.positional ?? undefined, args: rest ? args.slice(0, -1) : args, rest, durable: op.durable };
   }
   for (const op of rows) {
     if (!op.hasMulti) continue;
     const name = `${op.name}Multi` as KvMethodName;
-    out[name] = { name, op: op.name, shape: 'multi', positional: undefined, args: [], rest: undefined };
+    out[name] = { name, op: op.name, shape: 'multi', positional: undefined, args: [], rest: undefined, durable: op.durable };
   }
   return out;
 }

@@ -6,9 +6,12 @@ import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamCont
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
 import { defineKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
-import { defineBucketProperties, defineManagerMethods, type BucketProperties, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
-import { ArgumentError, ObjectDestroyedError } from '../../lib/engine/errors';
-import type { HttpResult } from '../../lib/engine/results';
+import { defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { durabilityDefaults } from '../common/core';
+import { ArgumentError, ObjectDestroyedError, PipelineError } from '../../lib/engine/errors';
+import type { HttpResult, MutationToken } from '../../lib/engine/results';
+import { ViewQuery } from '../../lib/engine/services/views';
+import { n1qlShaper, splitViewOptions, warnViewErrors, type N1QLRowOptions, type Shaper, type ViewRowOptions } from '../common/rows';
 import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
 
 export interface DeferredBucketOptions {
@@ -21,8 +24,12 @@ export interface DeferredBucketOptions {
 
 type DeferredKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Deferred<KvResults[M]> };
 
-/** Rows of a completed query; `meta` is the query's meta (status, metrics...) or the view's total_rows. */
-export type RowList<T> = T[] & { meta: unknown };
+/**
+ * Rows of a completed query; `meta` is the query's meta (status, metrics...) or the view's
+ * total_rows. Like the object txcouchbase's n1qlQueryAll fires with, it also answers
+ * `getSingleResult()` (the first row) and `execute()` (itself).
+ */
+export type RowList<T> = T[] & { meta: unknown; getSingleResult(): T | undefined; execute(): RowList<T> };
 
 export interface Bucket extends DeferredKv, BucketProperties {}
 
@@ -123,6 +130,16 @@ export class Bucket {
     return this.manageCall('diagnostics', []);
   }
 
+  /**
+   * Runs `fn` with a durability requirement on every mutation it starts (synchronously) that
+   * names none (Python's `with bucket.durability(persist_to=..., replicate_to=...)`; both default
+   * to -1, every copy); returns what `fn` returns.
+   */
+  durability<T>(options: DurabilityOptions, fn: () => T): T {
+    const core = this.core;
+    return withDurabilityContext(() => core.durability, (d) => (core.durability = d), durabilityDefaults(options), fn);
+  }
+
   /** Credentials of another bucket, for cross-bucket N1QL (Python's add_bucket_creds). */
   addBucketCreds(bucket: string, password: string): void {
     this.core.addBucketCreds(bucket, password);
@@ -135,9 +152,19 @@ export class Bucket {
     return d;
   }
 
-  /** Fires with every row of a N1QL query (an array with the query meta as `.meta`). */
-  n1qlQueryAll<T = unknown>(query: unknown): Deferred<RowList<T>> {
-    return collect<T>((h) => this.core.n1ql(query, h));
+  /** Fires with every row of a N1QL query (an array with the query meta as `.meta`); `rowFactory` shapes each row. */
+  n1qlQueryAll<T = unknown>(query: unknown, options: N1QLRowOptions<T> = {}): Deferred<RowList<T>> {
+    return collect<T>((h) => this.core.n1ql(query, h), n1qlShaper(options));
+  }
+
+  /** The latest mutation token of each vBucket written (with fetch_mutation_tokens): MutationState.addAll reads them. */
+  mutationTokens(): MutationToken[] {
+    return this.core.mutationTokens();
+  }
+
+  /** Pipelines are for blocking handles, as in Python (PipelineError on async ones). */
+  pipeline(): never {
+    throw new PipelineError('pipeline mode is not supported on async handles; chain the Deferreds, or use deferbase/blocking');
   }
 
   /**
@@ -155,9 +182,14 @@ export class Bucket {
     return handler;
   }
 
-  /** Fires with every row of a view query; with `includeDocs` each row carries `doc`. */
-  queryAll<K = unknown, V = unknown>(ddoc: string, view: string, options: ViewOptions = {}): Deferred<RowList<ViewRow<K, V>>> {
-    return collect<ViewRow<K, V>>((h) => this.core.view(ddoc, view, options, h));
+  /**
+   * Fires with every row of a view query; with `includeDocs` each row carries `doc`. Options may
+   * be a ViewQuery (or include `query: aViewQuery`); `rowProcessor` shapes the rows; with
+   * `onError: 'continue'` errors from nodes are warnings.
+   */
+  queryAll<K = unknown, V = unknown>(ddoc: string, view: string, options: (ViewOptions & ViewRowOptions) | ViewQuery = {}): Deferred<RowList<ViewRow<K, V>>> {
+    const { params, shape } = splitViewOptions(options, this);
+    return collect<ViewRow<K, V>>((h) => this.core.view(ddoc, view, params, h), shape, warnViewErrors);
   }
 
   /** Runs a view query through a handler class: `new HandlerClass(bucket, ddoc, view, options)`. */
@@ -242,18 +274,33 @@ function cancelKv(d: Deferred<unknown>): void {
   pending?.cancel();
 }
 
-function collect<T>(start: (h: RowsHandler) => StreamControl): Deferred<RowList<T>> {
+function collect<T>(start: (h: RowsHandler) => StreamControl, shape?: Shaper, onMeta?: (meta: unknown) => void): Deferred<RowList<T>> {
   const rows: T[] = [];
   let control: StreamControl | undefined;
   const d = new Deferred<RowList<T>>(() => control?.cancel());
   control = start({
     onRows(batch) {
-      for (const r of batch) rows.push(r as T);
+      if (d.called) return;
+      let shaped = batch;
+      if (shape !== undefined) {
+        try {
+          shaped = shape(batch);
+        } catch (err) {
+          control?.cancel();
+          d.errback(err as Error);
+          return;
+        }
+      }
+      for (const r of shaped) rows.push(r as T);
     },
     onDone(meta) {
       if (d.called) return;
-      Object.defineProperty(rows, 'meta', { value: meta, enumerable: false, writable: true });
-      d.callback(rows as RowList<T>);
+      onMeta?.(meta);
+      const list = rows as RowList<T>;
+      Object.defineProperty(list, 'meta', { value: meta, enumerable: false, writable: true });
+      Object.defineProperty(list, 'getSingleResult', { value: () => list[0], enumerable: false });
+      Object.defineProperty(list, 'execute', { value: () => list, enumerable: false });
+      d.callback(list);
     },
     onError(err) {
       if (!d.called) d.errback(err);

@@ -5,8 +5,12 @@ import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamCont
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
 import { callOptions, defineKvMethods, replaceOptions, type KvMethodName, type MethodSpec } from '../common/methods';
-import { defineBucketProperties, defineManagerMethods, type BucketProperties, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
-import { CancelledError, ObjectDestroyedError } from '../../lib/engine/errors';
+import { defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { durabilityDefaults } from '../common/core';
+import { AlreadyQueriedError, CancelledError, ObjectDestroyedError, PipelineError } from '../../lib/engine/errors';
+import { ViewQuery } from '../../lib/engine/services/views';
+import { n1qlShaper, splitViewOptions, warnViewErrors, type N1QLRowOptions, type Shaper, type ViewRowOptions } from '../common/rows';
+import type { MutationToken } from '../../lib/engine/results';
 import type { HttpResult } from '../../lib/engine/results';
 import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
 
@@ -142,6 +146,16 @@ export class Bucket {
     return this.manageCall('diagnostics', []);
   }
 
+  /**
+   * Runs `fn` with a durability requirement on every mutation it starts (synchronously) that
+   * names none (Python's `with bucket.durability(persist_to=..., replicate_to=...)`; both default
+   * to -1, every copy); returns what `fn` returns.
+   */
+  durability<T>(options: DurabilityOptions, fn: () => T): T {
+    const core = this.core;
+    return withDurabilityContext(() => core.durability, (d) => (core.durability = d), durabilityDefaults(options), fn);
+  }
+
   /** Credentials of another bucket, for cross-bucket N1QL (Python's add_bucket_creds). */
   addBucketCreds(bucket: string, password: string): void {
     this.core.addBucketCreds(bucket, password);
@@ -172,24 +186,31 @@ export class Bucket {
 
   /**
    * A N1QL query as an async iterable of rows: `for await (const row of bucket.n1qlQuery(q))`.
-   * The request starts on the first iteration; `meta` is set after the last row.
+   * The request starts on the first iteration; `meta` is set after the last row. `rowFactory`
+   * makes each row the caller's object (Python's row_factory).
    */
-  n1qlQuery<T = unknown>(query: unknown, options: Abortable & StreamLimits = {}): QueryRows<T> {
-    return new QueryRows<T>((h) => this.core.n1ql(query, h), options);
+  n1qlQuery<T = unknown>(query: unknown, options: Abortable & StreamLimits & N1QLRowOptions<T> = {}): QueryRows<T> {
+    const { rowFactory, ...rest } = options;
+    return new QueryRows<T>((h) => this.core.n1ql(query, h), { ...rest, shape: n1qlShaper({ rowFactory }) });
   }
 
-  /** A view query as an async iterable of rows; with `includeDocs` each row carries `doc`. */
+  /**
+   * A view query as an async iterable of rows; with `includeDocs` each row carries `doc`. Options
+   * may be a ViewQuery (or include `query: aViewQuery`); `rowProcessor` shapes the rows; with
+   * `onError: 'continue'` errors from nodes are warnings (process 'warning' events).
+   */
   query<K = unknown, V = unknown>(
     ddoc: string,
     view: string,
-    options: ViewOptions & Abortable & StreamLimits = {},
+    options: (ViewOptions & Abortable & StreamLimits & ViewRowOptions) | ViewQuery = {},
   ): QueryRows<ViewRow<K, V>> {
-    const { signal, highWater, lowWater, ...params } = options;
-    return new QueryRows<ViewRow<K, V>>((h) => this.core.view(ddoc, view, params, h), { signal, highWater, lowWater });
+    const { signal, highWater, lowWater, ...rest } = (options instanceof ViewQuery ? {} : options) as Abortable & StreamLimits;
+    const { params, shape } = splitViewOptions(options instanceof ViewQuery ? options : rest, this);
+    return new QueryRows<ViewRow<K, V>>((h) => this.core.view(ddoc, view, params, h), { signal, highWater, lowWater, shape, onMeta: warnViewErrors });
   }
 
   /** Every row of a N1QL query; the array carries the meta as `.meta`. */
-  n1qlQueryAll<T = unknown>(query: unknown, options: Abortable = {}): Promise<T[] & { meta: unknown }> {
+  n1qlQueryAll<T = unknown>(query: unknown, options: Abortable & N1QLRowOptions<T> = {}): Promise<T[] & { meta: unknown }> {
     return this.n1qlQuery<T>(query, options).all();
   }
 
@@ -197,9 +218,19 @@ export class Bucket {
   queryAll<K = unknown, V = unknown>(
     ddoc: string,
     view: string,
-    options: ViewOptions & Abortable = {},
+    options: (ViewOptions & Abortable & ViewRowOptions) | ViewQuery = {},
   ): Promise<ViewRow<K, V>[] & { meta: unknown }> {
     return this.query<K, V>(ddoc, view, options).all();
+  }
+
+  /** The latest mutation token of each vBucket written (with fetch_mutation_tokens): MutationState.addAll reads them. */
+  mutationTokens(): MutationToken[] {
+    return this.core.mutationTokens();
+  }
+
+  /** Pipelines are for blocking handles, as in Python (PipelineError on async ones). */
+  pipeline(): never {
+    throw new PipelineError('pipeline mode is not supported on async handles; await the operations, or use deferbase/blocking');
   }
 
   /** Closes the connection; pending operations fail. */
@@ -258,14 +289,37 @@ export class QueryRows<T> implements AsyncIterable<T>, AsyncIterator<T> {
   private readonly lowWater: number;
   private readonly signal: AbortSignal | undefined;
   private onAbort: (() => void) | undefined;
+  private readonly shape: Shaper | undefined;
+  private readonly onMeta: ((meta: unknown) => void) | undefined;
 
   constructor(
     private readonly start: (h: RowsHandler) => StreamControl,
-    options: Abortable & StreamLimits,
+    options: Abortable & StreamLimits & { shape?: Shaper; onMeta?: (meta: unknown) => void },
   ) {
     this.highWater = options.highWater ?? 2048;
     this.lowWater = options.lowWater ?? Math.floor(this.highWater / 4);
     this.signal = options.signal;
+    this.shape = options.shape;
+    this.onMeta = options.onMeta;
+  }
+
+  /** The query's metrics (from its meta), once the last row has been read. */
+  get metrics(): unknown {
+    return (this.meta as { metrics?: unknown } | undefined)?.metrics;
+  }
+
+  /** Runs the statement to its end, rows unread (Python's execute(): for statements run for their effect). */
+  async execute(): Promise<this> {
+    for await (const _ of this) {
+      // drained
+    }
+    return this;
+  }
+
+  /** The first row, the request ended there (Python's get_single_result); undefined when there is none. */
+  async getSingleResult(): Promise<T | undefined> {
+    for await (const row of this) return row;
+    return undefined;
   }
 
   /** Rows buffered and not yet read (for flow-control inspection). */
@@ -279,7 +333,7 @@ export class QueryRows<T> implements AsyncIterable<T>, AsyncIterator<T> {
   }
 
   [Symbol.asyncIterator](): this {
-    if (this.state === 'closed') throw new Error('these rows were already iterated; run the query again to read them again');
+    if (this.state === 'closed') throw new AlreadyQueriedError('these rows were already iterated; run the query again to read them again');
     this.open();
     return this;
   }
@@ -300,8 +354,17 @@ export class QueryRows<T> implements AsyncIterable<T>, AsyncIterator<T> {
     }
     const self = this;
     this.control = this.start({
-      onRows(rows) {
-        if (self.ended || rows.length === 0) return;
+      onRows(raw) {
+        if (self.ended || raw.length === 0) return;
+        let rows = raw;
+        if (self.shape !== undefined) {
+          try {
+            rows = self.shape(raw);
+          } catch (err) {
+            self.control?.cancel();
+            return self.fail(err as Error);
+          }
+        }
         self.batches.push(rows as T[]);
         self.queued += rows.length;
         if (!self.paused && self.queued >= self.highWater) {
@@ -313,6 +376,7 @@ export class QueryRows<T> implements AsyncIterable<T>, AsyncIterator<T> {
       onDone(meta) {
         if (self.ended) return;
         self.meta = meta;
+        self.onMeta?.(meta);
         self.ended = true;
         self.detachSignal();
         self.wake();

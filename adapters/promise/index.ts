@@ -5,3 +5,4 @@ export { startEmbedded, connectEmbedded } from './embedded';
 export type { KvOptions, MultiKeys } from '../common/methods';
 export type { ViewOptions } from '../common/api';
 export type { EmbeddedCluster, EmbeddedOptions, SampleName } from '../common/embedded';
+export { Cluster } from './cluster';

@@ -21,6 +21,7 @@ import type { Topology } from './topology';
 import { defaultTranscoder, FMT_AUTO, FMT_BYTES, FMT_JSON, FMT_UTF8, toTranscoder, type PythonTranscoder, type Transcoder } from './transcoder';
 import { diagnostics, ping, type DiagnosticsReport, type PingReport } from './health';
 import { runManage } from './services/manage';
+import type { MutationToken } from './results';
 import { buildTlsOptions, connectionSettings } from './options';
 import { Bootstrap } from './bootstrap';
 import { NodeSet, type NodeState } from './nodes';
@@ -423,6 +424,11 @@ export class Engine extends EventEmitter<EngineEvents> {
       default:
         throw new ArgumentError(`unknown bucket setting "${String(name)}"`);
     }
+  }
+
+  /** The latest mutation token of each vBucket this bucket wrote to (with fetch_mutation_tokens; MutationState.addAll). */
+  mutationTokens(): MutationToken[] {
+    return this.pipeline.buildCtx.tokens.filter((t): t is MutationToken => t !== undefined);
   }
 
   /** Credentials of another bucket, sent with cross-bucket N1QL queries (Python's add_bucket_creds). */

@@ -396,6 +396,8 @@ export class DlopenFailedError extends CouchbaseError {
 export class DlsymFailedError extends CouchbaseError {
   static override readonly defaultRc: number = ErrorCode.DLSYM_FAILED;
 }
+/** A cluster-level call needs an open bucket (Python's couchbase.cluster.NoBucketError). */
+export class NoBucketError extends CouchbaseError {}
 /** A N1QL or view result was iterated a second time. */
 export class AlreadyQueriedError extends CouchbaseError {}
 /** MutationState was given a result without a mutation token (fetch_mutation_tokens off?). */

@@ -64,7 +64,7 @@ export class KvDispatcher implements KvHost {
     const o = host.options;
     this.opTimeoutMs = secondsToMs(o.operation_timeout);
     this.quiet = o.quiet;
-    this.buildCtx = { transcoder, bucket, vbucket: 0, exposeTokens: o.fetch_mutation_tokens, passthrough: false };
+    this.buildCtx = { transcoder, bucket, vbucket: 0, exposeTokens: o.fetch_mutation_tokens, passthrough: false, tokens: [] };
   }
 
   // KvHost: what the composite operations read.

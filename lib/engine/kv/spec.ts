@@ -87,6 +87,8 @@ export interface BuildContext {
   exposeTokens: boolean;
   /** Python's data_passthrough: every value read comes back as raw bytes. */
   passthrough: boolean;
+  /** The latest mutation token per vBucket (what MutationState.addAll reads); kept when tokens are exposed. */
+  tokens: Array<MutationToken | undefined>;
 }
 
 /** Runs an operation that is not one request and one reply (replica reads, observe, endure, stats). */
@@ -289,7 +291,10 @@ export function checkDurability(key: string, o: KvOptions): void {
 export function tokenOf(p: Packet, ctx: BuildContext): MutationToken | undefined {
   if (!ctx.exposeTokens || p.extras.length !== 16) return undefined;
   const t = decodeMutationToken(p.extras)!;
-  return { vbucket: ctx.vbucket, vbuuid: t.vbuuid, seqno: t.seqno, bucket: ctx.bucket };
+  const token = { vbucket: ctx.vbucket, vbuuid: t.vbuuid, seqno: t.seqno, bucket: ctx.bucket };
+  const last = ctx.tokens[ctx.vbucket];
+  if (last === undefined || last.seqno < token.seqno) ctx.tokens[ctx.vbucket] = token;
+  return token;
 }
 
 export function mutationResult(key: string, p: Packet, _o: KvOptions, ctx: BuildContext): Result {
