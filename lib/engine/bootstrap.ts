@@ -3,10 +3,11 @@
 // (/pools/default/b/<bucket>), as bootstrap_on allows — within config_total_timeout.
 import type * as tls from 'node:tls';
 import type { KvConnection } from './connection';
-import { DEFAULT_HTTP_PORT, DEFAULT_HTTP_TLS_PORT, DEFAULT_KV_PORT, DEFAULT_KV_TLS_PORT, secondsToMs, type ConnSpec } from './connstr';
-import { ArgumentError, AuthError, BucketNotFoundError, ErrorCode, NetworkError, TimeoutError, UnknownHostError, type CouchbaseError } from './errors';
+import { DEFAULT_HTTP_PORT, DEFAULT_HTTP_TLS_PORT, DEFAULT_KV_PORT, DEFAULT_KV_TLS_PORT, secondsToMs, type ConnSpec, type HostSpec } from './connstr';
+import { ArgumentError, AuthError, BucketNotFoundError, ErrorCode, NetworkError, UnknownHostError, type CouchbaseError } from './errors';
 import { httpGetJson, type HttpAgents, type HttpAuth, type HttpTarget } from './http';
 import type { NodeSet } from './nodes';
+import { resolveSeeds, type SrvResolver } from './dnssrv';
 import type { Topology } from './topology';
 
 export interface Candidate {
@@ -15,15 +16,24 @@ export interface Candidate {
   port: number;
 }
 
-/** Where to ask for the first map, in order: KV ports first, then management ports. */
-export function bootstrapCandidates(spec: ConnSpec): Candidate[] {
+/**
+ * Where to ask for the first map, in order: KV ports first, then management ports. A host the
+ * string gave no port type (libcouchbase's "typeless" host) is tried on both kinds of port.
+ */
+export function bootstrapCandidates(spec: ConnSpec, hosts: readonly HostSpec[] = spec.hosts): Candidate[] {
   const o = spec.options;
   const candidates: Candidate[] = [];
   const cccp = o.bootstrap_on === 'all' || o.bootstrap_on === 'both' || o.bootstrap_on === 'cccp';
   const viaHttp = o.bootstrap_on === 'all' || o.bootstrap_on === 'both' || o.bootstrap_on === 'http';
-  if (cccp) for (const h of spec.hosts) if (h.mode === 'kv') candidates.push({ kind: 'kv', host: h.host, port: h.port || (spec.tls ? DEFAULT_KV_TLS_PORT : DEFAULT_KV_PORT) });
+  if (cccp) {
+    for (const h of hosts) {
+      if (h.mode !== 'kv' && (h.explicit || spec.scheme === 'http')) continue;
+      const port = h.mode === 'kv' && h.port ? h.port : spec.tls ? DEFAULT_KV_TLS_PORT : DEFAULT_KV_PORT;
+      candidates.push({ kind: 'kv', host: h.host, port });
+    }
+  }
   if (viaHttp) {
-    for (const h of spec.hosts) {
+    for (const h of hosts) {
       const port = h.mode === 'http' && h.port ? h.port : spec.tls ? DEFAULT_HTTP_TLS_PORT : DEFAULT_HTTP_PORT;
       if (!candidates.some((c) => c.kind === 'http' && c.host === h.host && c.port === port)) candidates.push({ kind: 'http', host: h.host, port });
     }
@@ -42,7 +52,11 @@ export interface BootstrapHost {
   readonly nodes: NodeSet;
   /** Still connecting: an answer that arrives after the engine gave up or closed is dropped. */
   readonly connecting: boolean;
+  /** Where DNS SRV names are looked up. */
+  readonly srvResolver: SrvResolver;
   parseTopology(text: string, host: string): Topology | null;
+  /** What to fail with when config_total_timeout passes before the engine is connected. */
+  bootstrapTimeout(): CouchbaseError;
 }
 
 /** The first map, and where to refresh it over HTTP when it did not come over KV. */
@@ -55,17 +69,29 @@ export class Bootstrap {
 
   constructor(private readonly host: BootstrapHost) {}
 
-  /** Tries each candidate in turn; `done` is called once unless the engine stops connecting first. */
+  /**
+   * Finds the seed hosts (DNS SRV when the string asks for it), then tries each candidate in
+   * turn. `done` is called once with the map, or with why there is none; when the engine has not
+   * called finished() within config_total_timeout it is called (again) with the host's timeout
+   * error, which says what was still missing.
+   */
   start(done: BootstrapDone): void {
     const { spec } = this.host;
     const o = spec.options;
-    const candidates = bootstrapCandidates(spec);
-    if (candidates.length === 0) {
-      return done(new ArgumentError(`bootstrap_on=${o.bootstrap_on} leaves no host to bootstrap from in "${spec.display}"`), null, null);
-    }
     this.timer = setTimeout(() => {
-      done(new TimeoutError(`no cluster map from ${spec.display} within config_total_timeout (${o.config_total_timeout}s); check hosts, ports and that the bucket exists`), null, null);
+      this.timer = null;
+      done(this.host.bootstrapTimeout(), null, null);
     }, secondsToMs(o.config_total_timeout));
+    resolveSeeds(spec, this.host.srvResolver, secondsToMs(o.dns_srv_timeout), (hosts) => {
+      if (this.host.connecting) this.tryCandidates(bootstrapCandidates(spec, hosts), done);
+    });
+  }
+
+  private tryCandidates(candidates: Candidate[], done: BootstrapDone): void {
+    const { spec } = this.host;
+    if (candidates.length === 0) {
+      return done(new ArgumentError(`bootstrap_on=${spec.options.bootstrap_on} leaves no host to bootstrap from in "${spec.display}"`), null, null);
+    }
     const errors: string[] = [];
     let last: CouchbaseError | null = null;
     const tryNext = (i: number): void => {
@@ -118,7 +144,7 @@ export class Bootstrap {
         return onFail(new NetworkError(`${host}:${port} served no usable bucket config (CCCP)`));
       }
       // Keep the bootstrap socket as that node's connection when the map names it.
-      this.host.nodes.adopt(host, port, conn);
+      this.host.nodes.adopt(topo, host, port, conn);
       done(null, topo, null);
     });
     conn.on('close', (err) => {

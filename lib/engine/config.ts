@@ -12,7 +12,7 @@ import { httpGetJson, type HttpAgents, type HttpAuth, type HttpTarget } from './
 import type { KvOp } from './kv/op';
 import { NodeRequest } from './kv/node-request';
 import type { NodeSet } from './nodes';
-import { Topology, parseConfigText } from './topology';
+import { Topology, guessNetwork, parseConfigText } from './topology';
 
 const debug = createDebug('deferbase:engine');
 
@@ -48,17 +48,37 @@ export class ClusterConfig {
   /** A map from `text` as served by `host`, or null (logged) when it does not parse. */
   parse(text: string, host: string): Topology | null {
     try {
-      return new Topology(parseConfigText(text, host), this.host.spec.tls);
+      const raw = parseConfigText(text, host);
+      return new Topology(raw, { tls: this.host.spec.tls, network: this.networkFor(raw, host), source: host });
     } catch (err) {
-      debug('unparsable config from %s: %s', host, (err as Error).message);
+      debug('ignoring unparsable config from %s: %s', host, (err as Error).message);
       return null;
     }
+  }
+
+  /**
+   * The network to read addresses from: the one the connection string names, or with
+   * network=auto the one libcouchbase would guess from the first config (a node's own hostname
+   * is the seed: 'default'; an alternate address's is: that network), kept from then on.
+   */
+  private networkFor(raw: Parameters<typeof guessNetwork>[0], source: string): string {
+    const wanted = this.host.spec.options.network;
+    if (wanted !== 'auto') return wanted;
+    const known = this.host.topology?.network;
+    if (known !== undefined) return known;
+    const guess = guessNetwork(raw, source);
+    if (guess !== 'default') debug('network=auto: %s is an alternate address of network "%s"; using it', source, guess);
+    return guess;
   }
 
   /** Applies config text if it is newer; returns whether it was adopted. */
   apply(text: string, host: string): boolean {
     const topo = this.parse(text, host);
-    if (!topo || !topo.hasVBucketMap) return false;
+    if (!topo) return false;
+    if (!topo.hasVBucketMap) {
+      debug('ignoring config rev %d from %s: it routes no key (no vBucket map, no ketama servers)', topo.rev, host);
+      return false;
+    }
     return this.adopt(topo);
   }
 
@@ -66,7 +86,7 @@ export class ClusterConfig {
   adopt(topo: Topology): boolean {
     const cur = this.host.topology;
     if (!topo.isNewerThan(cur)) return false;
-    if (cur && cur.numVBuckets !== topo.numVBuckets) {
+    if (cur && (cur.numVBuckets !== topo.numVBuckets || (cur.ketama === null) !== (topo.ketama === null))) {
       debug('ignoring config rev %d: vBucket count changed %d -> %d', topo.rev, cur.numVBuckets, topo.numVBuckets);
       return false;
     }

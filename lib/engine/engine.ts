@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type * as tls from 'node:tls';
 import { parseConnstr, type ConnSpec, type ConnOptionsInput } from './connstr';
 import { DeadlineQueue, type Expirable } from './deadlines';
-import { ArgumentError, CancelledError, CouchbaseError, ObjectDestroyedError } from './errors';
+import { ArgumentError, CancelledError, ConnectError, CouchbaseError, ObjectDestroyedError, TimeoutError } from './errors';
 import { HttpAgents, type HttpAuth, type HttpTarget } from './http';
 import { OPERATIONS, opSpec, type KvOptions, type OpName, type OpSpec } from './kv/operations';
 import { KvOp, SETTLED } from './kv/op';
@@ -17,15 +17,16 @@ import type { KvCallback, KvHandle, KvHandler, MultiCallback } from './kv/spec';
 import { KvDispatcher, failLater } from './kv/dispatcher';
 import { kvMulti, type MultiKeys } from './kv/multi';
 import type { KvHost } from './kv/host';
-import type { Topology } from './topology';
+import { authority, type Topology } from './topology';
 import { defaultTranscoder, FMT_AUTO, FMT_BYTES, FMT_JSON, FMT_UTF8, toTranscoder, type PythonTranscoder, type Transcoder } from './transcoder';
 import { diagnostics, ping, type DiagnosticsReport, type PingReport } from './health';
 import { runManage } from './services/manage';
 import type { MutationToken } from './results';
-import { buildTlsOptions, connectionSettings } from './options';
+import { addressFamily, buildTlsOptions, connectionSettings } from './options';
 import { Bootstrap } from './bootstrap';
 import { NodeSet, type NodeState } from './nodes';
 import { ClusterConfig } from './config';
+import { systemResolver, type SrvResolver } from './dnssrv';
 import { runN1QL, type N1QLQuery, type PreparedCache } from './services/n1ql';
 import { runView, type ViewQueryOptions } from './services/views';
 import type { ServiceName } from './services/host';
@@ -38,6 +39,8 @@ const debug = createDebug('deferbase:engine');
 export interface EngineOptions extends ConnOptionsInput {
   /** Replaces the common-flags transcoder (a Transcoder, Python's encodeValue/decodeValue shape, or a class of either). */
   transcoder?: Transcoder | PythonTranscoder | (new () => Transcoder | PythonTranscoder);
+  /** Where DNS SRV names are looked up (default: node:dns, the system's DNS servers). */
+  srvResolver?: SrvResolver;
 }
 
 /** What a Bucket reports about itself (Python's Bucket properties). */
@@ -95,6 +98,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly agents: HttpAgents;
   /** @internal */
   readonly nodes: NodeSet;
+  /** @internal */
+  readonly srvResolver: SrvResolver;
   /** @internal Why connect() failed (operations then fail with it). */
   connectError: CouchbaseError | null = null;
   private readonly config: ClusterConfig;
@@ -111,15 +116,16 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   constructor(connstr: string, options: EngineOptions = {}) {
     super();
-    const { transcoder, ...rest } = options;
+    const { transcoder, srvResolver, ...rest } = options;
     this.spec = parseConnstr(connstr, rest);
+    this.srvResolver = srvResolver ?? systemResolver;
     const o = this.spec.options;
     this.bucket = this.spec.bucket;
     // Python's Bucket(transcoder=...) takes its Transcoder interface too (encode_value/decode_value).
     this.transcoder = transcoder === undefined ? defaultTranscoder : toTranscoder(transcoder);
     this.auth = { username: o.username ?? this.bucket, password: o.password ?? '' };
     this.tlsOptions = this.spec.tls ? buildTlsOptions(this.spec) : null;
-    this.agents = new HttpAgents(this.tlsOptions);
+    this.agents = new HttpAgents(this.tlsOptions, addressFamily(o));
     this.nodes = new NodeSet(connectionSettings(this.spec, this.auth, this.tlsOptions), this);
     this.config = new ClusterConfig(this);
     this.bootstrap = new Bootstrap(this);
@@ -149,14 +155,67 @@ export class Engine extends EventEmitter<EngineEvents> {
       // Without CCCP the map keeps coming over HTTP.
       this.config.httpTarget = httpTarget;
       this.config.adopt(topo!);
-      this.finishConnect();
+      this.checkReachable();
     });
+  }
+
+  /**
+   * While connecting, with a map: connected once a node that owns data (the master of a vBucket,
+   * or a server of the continuum) has a ready connection; failed once every such node could not
+   * be reached. connect() never reports success for a cluster this client cannot use.
+   */
+  private checkReachable(): void {
+    const topo = this.topology;
+    if (this.state !== 'connecting' || topo === null) return;
+    // A map that gives no node any vBucket yet (mid-failover): wait for a newer one.
+    let allFailed = topo.dataServers.size > 0;
+    for (const i of topo.dataServers) {
+      const node = this.nodes.get(topo.servers[i].id);
+      if (node?.conn?.ready) return this.finishConnect();
+      if (!node || node.everReady || node.lastError === null) allFailed = false;
+    }
+    if (allFailed) this.failConnect(this.unreachable(topo, false));
+  }
+
+  /**
+   * Why the data nodes of `topo` could not be used: each as the config names it ("config names
+   * node 172.17.0.2:11210, unreachable from here"), what to try, then each one's failure.
+   */
+  private unreachable(topo: Topology, timedOut: boolean): CouchbaseError {
+    const named: string[] = [];
+    const causes: string[] = [];
+    for (const i of topo.dataServers) {
+      const s = topo.servers[i];
+      const node = this.nodes.get(s.id);
+      if (node?.conn?.ready) continue;
+      const at = s.named === authority(s.host, s.port) ? '' : ` (at ${authority(s.host, s.port)}${topo.network === 'default' ? '' : ` on network "${topo.network}"`})`;
+      named.push(`${s.named}${at}`);
+      causes.push(node?.lastError ? node.lastError.message : timedOut ? `no answer within config_total_timeout (${this.spec.options.config_total_timeout}s)` : 'not tried');
+      if (named.length === 3) break;
+    }
+    const alternates = (topo.raw.nodesExt ?? []).some((n) => n.alternateAddresses && Object.keys(n.alternateAddresses).length > 0);
+    const hint =
+      topo.network === 'default'
+        ? `; if the cluster is behind NAT or in Kubernetes, try network=external${alternates ? ' (its nodes have alternate addresses)' : ''}`
+        : `; check that the addresses of network "${topo.network}" are reachable from here, or try network=default`;
+    if (named.length === 0) return new TimeoutError(`bucket "${this.bucket}": the cluster map gave no node any vBucket within config_total_timeout (${this.spec.options.config_total_timeout}s); is the bucket still being created, or every node failed over?`);
+    const nodes = `config names node${named.length > 1 ? 's' : ''} ${named.join(', ')}, unreachable from here`;
+    return new ConnectError(`bucket "${this.bucket}": ${nodes}${hint} [${causes.join('; ')}]`);
+  }
+
+  /** @internal What bootstrap fails with when config_total_timeout passes. */
+  bootstrapTimeout(): CouchbaseError {
+    const o = this.spec.options;
+    if (this.topology !== null) return this.unreachable(this.topology, true);
+    return new TimeoutError(`no cluster map from ${this.spec.display} within config_total_timeout (${o.config_total_timeout}s); check hosts, ports and that the bucket exists`);
   }
 
   private finishConnect(): void {
     if (this.state !== 'connecting') return;
     this.state = 'connected';
     this.bootstrap.finished();
+    const ready = this.nodes.ready();
+    if (ready.length > 0) this.pipeline.connectionReady(ready[0].conn!);
     this.config.startPolling();
     this.pipeline.routeParked();
     debug('connected to %s (rev %d, %d servers)', this.spec.display, this.topology?.rev, this.topology?.servers.length);
@@ -238,8 +297,10 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** @internal */
   nodeReady(node: NodeState, config: string | null): void {
+    if (node.conn) this.pipeline.connectionReady(node.conn);
     if (config) this.config.apply(config, node.host);
     this.nodes.flushWaiting(node);
+    this.checkReachable();
   }
 
   /** @internal */
@@ -250,8 +311,9 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** @internal */
   nodeLost(node: NodeState, err: CouchbaseError | null): void {
-    if (this.listenerCount('error') > 0 && err) this.emit('error', err);
+    if (this.listenerCount('error') > 0 && err && this.state !== 'connecting') this.emit('error', err);
     this.nodes.scheduleReconnect(node);
+    this.checkReachable();
     // The node may have been failed over: ask the others for a newer map now.
     this.config.request(true);
   }

@@ -3,7 +3,7 @@
 // Operations routed to a node whose connection is not ready wait on the node.
 import createDebug from 'debug';
 import { KvConnection, type PendingRequest } from './connection';
-import { NetworkError, type CouchbaseError } from './errors';
+import { ConnectError, NetworkError, type CouchbaseError } from './errors';
 import type { KvOp } from './kv/op';
 import type { ConnectionSettings } from './options';
 import type { Topology } from './topology';
@@ -15,9 +15,17 @@ const FIRST_BACKOFF_MS = 25;
 const MAX_BACKOFF_MS = 2000;
 
 export interface NodeState {
+  /** The node's internal "host:port" (the map's name for it, whatever address is used). */
   id: string;
+  /** Where its connection goes (0: the map gives no port this client can use). */
   host: string;
   port: number;
+  /** How the config names it ("172.17.0.2:11210"), for messages. */
+  named: string;
+  /** A connection to it finished its handshake once. */
+  everReady: boolean;
+  /** Why its last connection failed, if it did. */
+  lastError: CouchbaseError | null;
   conn: KvConnection | null;
   /** Operations routed here while the connection is not ready. */
   waiting: KvOp[];
@@ -66,9 +74,18 @@ export class NodeSet {
     return new KvConnection({ host, port, ...this.settings });
   }
 
-  /** Makes a bootstrap connection the connection of the node it reached. */
-  adopt(host: string, port: number, conn: KvConnection): void {
-    const node = this.nodeState(`${host}:${port}`, host, port);
+  /**
+   * Makes a bootstrap connection the connection of the node it reached, when the map names a
+   * server at that address (else it is closed: the map's nodes get connections of their own).
+   */
+  adopt(topo: Topology, host: string, port: number, conn: KvConnection): void {
+    const server = topo.servers.find((s) => s.host === host && s.port === port);
+    if (!server) {
+      debug('bootstrap connection to %s:%d is not a server of the map; closing it', host, port);
+      conn.destroy(null);
+      return;
+    }
+    const node = this.nodeState(server.id, server.host, server.port, server.named);
     node.conn = conn;
     this.wire(node, conn);
   }
@@ -78,18 +95,19 @@ export class NodeSet {
    * hands back every operation that waited on a node (it may belong elsewhere now).
    */
   follow(topo: Topology): KvOp[] {
-    const wanted = new Set<string>();
-    for (const s of topo.servers) wanted.add(s.id);
     const rerouted: KvOp[] = [];
+    const where = new Map(topo.servers.map((s) => [s.id, s]));
     for (const [id, node] of this.byId) {
-      if (wanted.has(id)) continue;
+      const s = where.get(id);
+      // Kept only while the map still names it at the same address.
+      if (s && s.host === node.host && s.port === node.port) continue;
       this.byId.delete(id);
       rerouted.push(...node.waiting);
       node.waiting = [];
       this.drop(node, null);
     }
     for (const s of topo.servers) {
-      const node = this.nodeState(s.id, s.host, s.port);
+      const node = this.nodeState(s.id, s.host, s.port, s.named);
       if (!node.conn && !node.reconnectTimer) this.open(node);
     }
     for (const node of this.byId.values()) {
@@ -121,13 +139,18 @@ export class NodeSet {
   /** Opens the node's connection unless it has one (or the node or the engine is gone). */
   open(node: NodeState): void {
     if (node.conn || node.removed || this.events.closed) return;
+    if (node.port === 0) {
+      // Nothing to dial: report it as a failed connection would be, so bootstrap can say why.
+      const err = new ConnectError(`the config gives node ${node.named} no ${this.settings.tls ? 'TLS KV port (kvSSL)' : 'KV port'}`);
+      node.lastError = err;
+      node.reconnectTimer = setTimeout(() => {
+        node.reconnectTimer = null;
+        if (!node.removed && !this.events.closed) this.events.nodeLost(node, err, err);
+      }, 0);
+      return;
+    }
     const conn = this.newConnection(node.host, node.port);
     node.conn = conn;
-    conn.on('ready', (text) => {
-      if (node.conn !== conn) return;
-      node.backoffMs = 0;
-      this.events.nodeReady(node, text);
-    });
     this.wire(node, conn);
   }
 
@@ -149,19 +172,28 @@ export class NodeSet {
     for (const op of list) if (!op.done) this.events.redispatch(op);
   }
 
-  private nodeState(id: string, host: string, port: number): NodeState {
+  private nodeState(id: string, host: string, port: number, named: string): NodeState {
     let node = this.byId.get(id);
     if (!node) {
-      node = { id, host, port, conn: null, waiting: [], backoffMs: 0, reconnectTimer: null, removed: false };
+      node = { id, host, port, named, conn: null, waiting: [], backoffMs: 0, reconnectTimer: null, removed: false, everReady: false, lastError: null };
       this.byId.set(id, node);
     }
     return node;
   }
 
   private wire(node: NodeState, conn: KvConnection): void {
+    if (conn.ready) node.everReady = true;
+    conn.on('ready', (text) => {
+      if (node.conn !== conn) return;
+      node.backoffMs = 0;
+      node.everReady = true;
+      node.lastError = null;
+      this.events.nodeReady(node, text);
+    });
     conn.on('config', (text) => this.events.configPushed(text, conn.host));
     conn.on('close', (err, pending) => {
       if (node.conn === conn) node.conn = null;
+      if (err) node.lastError = err;
       const lost = err ?? new NetworkError(`connection to ${node.id} closed`);
       for (const req of pending) (req as PendingRequest & { onLost?(e: CouchbaseError): void }).onLost?.(lost);
       if (this.events.closed || node.removed) return;

@@ -20,7 +20,14 @@ export function helloFeatures(o: ConnOptions): number[] {
   if (o.detailed_errcodes) f.push(HelloFeature.XERROR);
   if (o.enable_clustermap_notification) f.push(HelloFeature.DUPLEX, HelloFeature.CLUSTERMAP_CHANGE_NOTIFICATION);
   if (o.enable_unordered_execution) f.push(HelloFeature.UNORDERED_EXECUTION);
+  // Every mode but off asks: inflate_only so the server may answer compressed, the others to send so.
+  if (o.compression !== 'off') f.push(HelloFeature.SNAPPY);
   return f;
+}
+
+/** The address family name resolution may pick (ipv6=disabled: IPv4 only; only: IPv6 only). */
+export function addressFamily(o: ConnOptions): 0 | 4 | 6 {
+  return o.ipv6 === 'disabled' ? 4 : o.ipv6 === 'only' ? 6 : 0;
 }
 
 /** The mechanisms to try, strongest first; PLAIN only over TLS unless forced. */
@@ -45,6 +52,7 @@ export function connectionSettings(spec: ConnSpec, auth: HttpAuth, tlsOptions: t
     fetchErrorMap: o.enable_errmap,
     tcpNoDelay: o.tcp_nodelay,
     tcpKeepAlive: o.tcp_keepalive,
+    family: addressFamily(o),
   };
 }
 

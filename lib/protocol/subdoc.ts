@@ -204,6 +204,22 @@ export function encodeLookupResults(results: readonly { status: number; value?: 
   return b;
 }
 
+/**
+ * The same body as encodeLookupResults, as the pieces to write one after another: each result's
+ * 6-byte header, then its value by reference (a server answering sixteen whole-document GETs of
+ * a 20 MiB document need not copy it sixteen times).
+ */
+export function lookupResultParts(results: readonly { status: number; value: Buffer }[]): Buffer[] {
+  const parts: Buffer[] = [];
+  for (const r of results) {
+    const head = Buffer.allocUnsafe(6);
+    head.writeUInt16BE(r.status, 0);
+    head.writeUInt32BE(r.value.length, 2);
+    parts.push(head, r.value);
+  }
+  return parts;
+}
+
 export function decodeLookupResults(buf: Buffer): LookupResult[] {
   const out: LookupResult[] = [];
   let p = 0;

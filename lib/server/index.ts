@@ -6,7 +6,10 @@ export { DocumentStore, StoreError, StoreStatus, type DocMeta, type Tombstone, t
 export { ManualClock, systemClock } from './clock';
 export { LogDamagedError, type FsyncPolicy } from './persistence';
 export type { NodePorts } from './cluster-config';
-export type { BucketSettings, BucketType } from './buckets-admin';
+export type { BucketSettings, BucketType, EvictionPolicy, DurabilityMinLevel, ConflictResolution, CompressionMode, StorageBackend } from './buckets-admin';
+export { userWithRoles, userWithBuckets } from './rbac/users';
+export { clusterPermission, bucketPermission, scopePermission, collectionPermission, formatPermission, type Permission, type Vertex } from './rbac/permission';
+export type { KvLimits } from './kv/limits';
 export type { ServiceName, ServiceChoice } from './services';
 export type * from './service-types';
 export {

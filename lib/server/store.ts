@@ -19,6 +19,7 @@ import type {
 import { systemClock } from './clock';
 import { vbucketOf } from '../protocol/vbucket';
 import { KvCounters } from './stats/kv-counters';
+import { isJsonText } from './json-syntax';
 
 /** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
 export const StoreStatus = {
@@ -71,6 +72,11 @@ const DATATYPE_XATTR = 0x04;
 export class Item implements StoredDoc {
   /** Lock expiry in server-clock ms; 0 when unlocked. The lock CAS is `cas` while locked. */
   lockUntil = 0;
+  /**
+   * The value as the client sent it Snappy-compressed (the bucket's "passive" compression mode):
+   * handed as it is to readers that negotiated SNAPPY. `value` is always the inflated document.
+   */
+  snappy: Buffer | undefined = undefined;
   constructor(
     readonly id: string,
     readonly value: Buffer,
@@ -156,6 +162,8 @@ export class MetadataMap implements BucketMetadata {
 export interface KvWriteOptions extends StoreWriteOptions {
   /** Keep the existing document's expiry (PRESERVE_TTL frame). */
   preserveExpiry?: boolean;
+  /** `value` as the client sent it Snappy-compressed: kept for readers that negotiated SNAPPY. */
+  snappy?: Buffer;
 }
 
 export interface DocumentStoreOptions {
@@ -165,7 +173,7 @@ export interface DocumentStoreOptions {
   uuid?: string;
 }
 
-/** JSON check that avoids a parse when the first byte rules JSON out. */
+/** JSON check that stops at the first byte when it rules JSON out. */
 export function looksLikeJson(value: Buffer): boolean {
   let i = 0;
   const n = value.length;
@@ -176,12 +184,8 @@ export function looksLikeJson(value: Buffer): boolean {
   if (!(c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e)) {
     return false;
   }
-  try {
-    JSON.parse(value.toString('utf8'));
-    return true;
-  } catch {
-    return false;
-  }
+  // Checked, not parsed: a parse would build the whole value (20 MiB of `[` is ten million arrays).
+  return isJsonText(value);
 }
 
 export class DocumentStore implements BucketStore {
@@ -210,6 +214,8 @@ export class DocumentStore implements BucketStore {
   readonly counters = new KvCounters();
   /** 'ketama' for a memcached bucket: any member node serves any key, there is no vBucket map. */
   nodeLocator: 'vbucket' | 'ketama' = 'vbucket';
+  /** The bucket's max TTL, seconds (0: none): no write gets a later expiry, and one without expiry gets this one. */
+  maxTtl = 0;
 
   constructor(opts: DocumentStoreOptions) {
     this.name = opts.name;
@@ -262,7 +268,9 @@ export class DocumentStore implements BucketStore {
     if (datatype === undefined) datatype = looksLikeJson(value) ? DATATYPE_JSON : 0;
     const expiry =
       options.preserveExpiry && existing ? existing.expiry : this.absoluteExpiry(options.expiry ?? 0);
-    return this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & (DATATYPE_JSON | DATATYPE_XATTR), expiry, existing);
+    const item = this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & (DATATYPE_JSON | DATATYPE_XATTR), expiry, existing);
+    item.snappy = options.snappy;
+    return item;
   }
 
   remove(id: string, options: { cas?: bigint } = {}): void {
@@ -332,6 +340,7 @@ export class DocumentStore implements BucketStore {
     const secs = lockSeconds === 0 || lockSeconds > MAX_LOCK_SECONDS ? DEFAULT_LOCK_SECONDS : lockSeconds;
     const locked = new Item(id, existing.value, existing.flags, existing.datatype, this.nextCas(), existing.expiry, existing.seqno, existing.vbucket);
     locked.lockUntil = this.clock.now() + secs * 1000;
+    locked.snappy = existing.snappy;
     this.items.set(id, locked);
     return locked;
   }
@@ -436,11 +445,15 @@ export class DocumentStore implements BucketStore {
     return n;
   }
 
-  /** Expiry as memcached takes it (0, relative seconds, or absolute) to absolute Unix seconds. */
+  /**
+   * Expiry as memcached takes it (0, relative seconds, or absolute) to absolute Unix seconds,
+   * capped by the bucket's max TTL as ep-engine caps it (processExpiryTime).
+   */
   absoluteExpiry(expiry: number): number {
-    if (expiry === 0) return 0;
-    if (expiry <= RELATIVE_EXPIRY_LIMIT) return this.nowSeconds() + expiry;
-    return expiry >>> 0;
+    const abs = expiry === 0 ? 0 : expiry <= RELATIVE_EXPIRY_LIMIT ? this.nowSeconds() + expiry : expiry >>> 0;
+    if (this.maxTtl === 0) return abs;
+    const limit = this.nowSeconds() + this.maxTtl;
+    return abs === 0 || abs > limit ? limit : abs;
   }
 
   nowSeconds(): number {
@@ -554,6 +567,8 @@ export class DocumentStore implements BucketStore {
     const vb = previous ? previous.vbucket : this.vbucketOf(id);
     const seqno = this.seqno + 1n;
     const item = new Item(id, value, flags, datatype, this.nextCas(), expiry, seqno, vb);
+    // Same bytes (touch): the compressed form still holds.
+    if (previous !== undefined && previous.value === value) item.snappy = previous.snappy;
     if (this.log !== undefined) {
       this.log.set(item);
       // An expired item the log could not delete yet is still in the map: undo puts it back.

@@ -302,13 +302,15 @@ describe('console REST: stats, documents, controllers and buckets (3 nodes, 1 re
   });
 
   it('creates a bucket at run time (ns_server form, 202), which KV clients can then use', async () => {
+    // An unknown type: ns_server checks the name and the type only.
     const errors = await call(port, 'POST', '/pools/default/buckets', { form: { name: '.bad', ramQuotaMB: '10', replicaNumber: '7', bucketType: 'weird' } });
     expect(errors.status).to.equal(400);
-    expect(errors.json().errors).to.deep.equal({
-      bucketType: 'invalid bucket type',
+    expect(errors.json().errors).to.deep.equal({ bucketType: 'invalid bucket type', name: 'Bucket name cannot start with dot.' });
+    const typed = await call(port, 'POST', '/pools/default/buckets', { form: { name: '.bad', ramQuotaMB: '10', replicaNumber: '7', bucketType: 'couchbase' } });
+    expect(typed.json().errors).to.deep.equal({
       name: 'Bucket name cannot start with dot.',
-      ramQuotaMB: 'RAM quota cannot be less than 100 MiB',
-      replicaNumber: 'The replica number must be specified and must be a non-negative integer.',
+      ramQuota: 'RAM quota cannot be less than 100 MiB',
+      replicaNumber: 'Replica number larger than 3 is not supported.',
     });
     expect((await call(port, 'POST', '/pools/default/buckets', { form: { name: 'default', ramQuotaMB: '100' } })).json().errors.name).to.equal('Bucket with given name already exists');
     const c = await client(0);

@@ -8,6 +8,7 @@
 // on every access.
 import { Magic, HEADER_LENGTH, writeHeader, type Packet } from '../../protocol/packet';
 import { Status } from '../../protocol/status';
+import { DATATYPE_SNAPPY, deflateSnappy, inflateFrameValue, inflateSnappy } from '../../protocol/snappy';
 import { nextOpaque, type KvConnection } from '../connection';
 import { secondsToMs } from '../connstr';
 import {
@@ -17,6 +18,7 @@ import {
   ErrorCode,
   NetworkError,
   NotFoundError,
+  NotSupportedError,
   ObjectDestroyedError,
   TimeoutError,
   ValueFormatError,
@@ -30,6 +32,7 @@ import type { DispatchHost, KvHost } from './host';
 import { KvOp } from './op';
 import { OPERATIONS } from './operations';
 import { RetryReason, retryDelay } from './retry';
+import { policyFor, refineByMap, retryBudgetMs, retryDelayMs, statusLabel } from './error-map';
 import { FMT_BUCKET_DEFAULT, unknownOption, type BuildContext, type KvCallback, type KvHandler, type KvOptions, type OpSpec } from './spec';
 
 /** Longest key Couchbase accepts, in UTF-8 bytes. */
@@ -45,6 +48,8 @@ const enum Header {
 /** A NOT_MY_VBUCKET body that starts with '{' is the node's cluster map. */
 const OPEN_BRACE = 0x7b;
 
+const DATATYPE_JSON = 0x01;
+
 export class KvDispatcher implements KvHost {
   /** operation_timeout in ms (settable: Python's Bucket.timeout). */
   opTimeoutMs: number;
@@ -53,6 +58,19 @@ export class KvDispatcher implements KvHost {
   defaultFormat: number = FMT_JSON;
   /** Python's Bucket.quiet: a missing key is a result with success false, unless a call says otherwise. */
   quiet: boolean;
+  /** compression=on|deflate_only|force: values of at least `compressMin` bytes go compressed... */
+  private readonly deflate: boolean;
+  private readonly compressMin: number;
+  /** ...when that saves at least this much... */
+  private readonly compressRatio: number;
+  /** ...once a node negotiated SNAPPY (others get them inflated at routing), or always with force. */
+  private readonly forceCompress: boolean;
+  private snappyAgreed = false;
+
+  /** A connection finished its handshake: once one takes compressed values, values are compressed. */
+  connectionReady(conn: KvConnection): void {
+    if (conn.snappy) this.snappyAgreed = true;
+  }
   /** Operations started before the first map: routed when it comes, failed if it never does. */
   private parked: KvOp[] = [];
 
@@ -65,6 +83,10 @@ export class KvDispatcher implements KvHost {
     this.opTimeoutMs = secondsToMs(o.operation_timeout);
     this.quiet = o.quiet;
     this.buildCtx = { transcoder, bucket, vbucket: 0, exposeTokens: o.fetch_mutation_tokens, passthrough: false, tokens: [] };
+    this.deflate = o.compression === 'on' || o.compression === 'deflate_only' || o.compression === 'force';
+    this.forceCompress = o.compression === 'force';
+    this.compressMin = o.compression_min_size;
+    this.compressRatio = o.compression_min_ratio;
   }
 
   // KvHost: what the composite operations read.
@@ -121,7 +143,10 @@ export class KvDispatcher implements KvHost {
       return undefined;
     }
     if (spec.durable && (opts.persistTo || opts.replicateTo) && host.topology) {
-      const err = checkDurabilityPossible(host.topology, key, opts);
+      const err =
+        host.topology.ketama !== null
+          ? new NotSupportedError(`${spec.name}("${key}"): persistTo/replicateTo are not supported on memcached bucket "${host.topology.bucket}": it keeps no replicas and nothing on disk`, { key })
+          : checkDurabilityPossible(host.topology, key, opts);
       if (err) return failLater(to, err);
     }
     let payload: Buffer | null = null;
@@ -138,6 +163,13 @@ export class KvDispatcher implements KvHost {
         datatype = enc.datatype;
       } catch (err) {
         return failLater(to, err instanceof CouchbaseError ? err : new ValueFormatError(String((err as Error).message), { key }));
+      }
+      if (this.deflate && payload.length >= this.compressMin && (this.snappyAgreed || this.forceCompress)) {
+        const packed = deflateSnappy(payload);
+        if (packed.length <= payload.length * this.compressRatio) {
+          payload = packed;
+          datatype |= DATATYPE_SNAPPY;
+        }
       }
     } else if (spec.body !== null) {
       try {
@@ -181,8 +213,15 @@ export class KvDispatcher implements KvHost {
   /** Routes `op` to the node that owns its vBucket copy and writes it (or parks it on the node). */
   route(op: KvOp): void {
     const topo = this.host.topology!;
-    op.vbucket = topo.vbucketOf(op.key);
-    const idx = topo.serverOf(op.vbucket, op.copy);
+    let idx: number;
+    if (topo.ketama === null) {
+      op.vbucket = topo.vbucketOf(op.key);
+      idx = topo.serverOf(op.vbucket, op.copy);
+    } else {
+      // Memcached bucket: the continuum names the node; there are no vBuckets nor replicas.
+      op.vbucket = 0;
+      idx = op.copy === 0 ? topo.ketamaServerOf(op.key) : -1;
+    }
     if (idx < 0) {
       if (op.copy > 0) return this.finish(op, new NotFoundError(`no replica ${op.copy - 1} configured for key "${op.key}"`, { key: op.key, rc: ErrorCode.NO_MATCHING_SERVER }), null);
       this.host.requestConfig(true);
@@ -198,22 +237,30 @@ export class KvDispatcher implements KvHost {
       return;
     }
     op.opaque = nextOpaque();
-    const frame = op.frame;
+    let frame = op.frame;
+    const datatype = frame[Header.DATATYPE];
+    if (datatype !== 0) {
+      // A server rejects datatype bits it did not acknowledge in HELLO with EINVAL.
+      if ((datatype & DATATYPE_SNAPPY) !== 0 && !conn.snappy && !this.forceCompress) frame = op.frame = inflateFrameValue(frame);
+      if (!conn.json && (datatype & DATATYPE_JSON) !== 0) frame[Header.DATATYPE] &= ~DATATYPE_JSON;
+    }
     frame.writeUInt32BE(op.opaque, Header.OPAQUE);
     frame.writeUInt16BE(op.vbucket, Header.VBUCKET);
-    // A server that did not acknowledge HELLO JSON rejects datatype JSON with EINVAL.
-    if (!conn.json && frame[Header.DATATYPE] !== 0) frame[Header.DATATYPE] = 0;
     op.conn = conn;
     op.attempts++;
     conn.send(op, frame);
   }
 
   private retryLater(op: KvOp, reason: RetryReason): void {
+    this.retryIn(op, retryDelay(op, reason, this.host.options));
+  }
+
+  private retryIn(op: KvOp, ms: number): void {
     if (op.retryTimer) return;
     op.retryTimer = setTimeout(() => {
       op.retryTimer = null;
       if (!op.done && this.host.state === 'connected') this.route(op);
-    }, retryDelay(op, reason, this.host.options));
+    }, ms);
   }
 
   onReply(op: KvOp, p: Packet, conn: KvConnection): void {
@@ -224,14 +271,29 @@ export class KvDispatcher implements KvHost {
     op.lastStatus = status;
     if (status === Status.NOT_MY_VBUCKET) {
       let adopted = false;
+      if ((p.datatype & DATATYPE_SNAPPY) !== 0 && !inflatePacket(p)) p.value = EMPTY;
       if (p.value.length > 0 && p.value[0] === OPEN_BRACE) adopted = this.host.applyConfigText(p.value.toString('utf8'), conn.host);
       if (!adopted) this.host.requestConfig(true);
       // Immediately when the map moved; otherwise back off so a confused node is not hammered.
       if (adopted && this.host.options.retry_nmv_imm) return this.route(op);
       return this.retryLater(op, RetryReason.NotMyVbucket);
     }
+    // The error map decides: retry (within the time left), a newer map, a fresh connection.
+    const policy = policyFor(conn.errorMap, status);
+    if (policy.fetchConfig) this.host.requestConfig(true);
+    if (policy.reconnect) {
+      // Forgotten first: the connection's loss must not hand this operation back a second time.
+      conn.forget(op.opaque);
+      conn.destroy(new NetworkError(`${conn.host}:${conn.port} answered ${statusLabel(policy.entry, status)}; reconnecting`));
+    }
+    if (policy.retry) {
+      const now = Date.now();
+      if (op.retryStart === 0) op.retryStart = now;
+      const spec = policy.entry?.retry;
+      if (now - op.retryStart < retryBudgetMs(spec)) return this.retryIn(op, retryDelayMs(spec, op.attempts));
+    }
     const x = conn.xerror ? parseXerror(p.value) : {};
-    this.finish(op, errorForStatus(status, op.key, x.context, x.ref, op.spec.errors[status]), p);
+    this.finish(op, refineByMap(errorForStatus(status, op.key, x.context, x.ref, op.spec.errors[status]), status, policy.entry), p);
   }
 
   /** A connection dropped while `op` was in flight. */
@@ -253,12 +315,22 @@ export class KvDispatcher implements KvHost {
   onExpire(op: KvOp): void {
     if (op.done) return;
     if (op.conn) op.conn.forget(op.opaque);
-    const why = op.lastStatus === Status.NOT_MY_VBUCKET ? ' while the cluster map kept changing (NOT_MY_VBUCKET)' : op.attempts === 0 ? ' before a connection to its node was ready' : '';
+    const why =
+      op.lastStatus === Status.NOT_MY_VBUCKET
+        ? ' while the cluster map kept changing (NOT_MY_VBUCKET)'
+        : op.retryStart !== 0
+          ? ` while the server kept answering ${statusLabel(undefined, op.lastStatus)}`
+          : op.attempts === 0
+            ? ' before a connection to its node was ready'
+            : '';
     this.finish(op, new TimeoutError(`${op.spec.name}("${op.key}") timed out${why}; raise operation_timeout or check the cluster`, { key: op.key }), null);
   }
 
   finish(op: KvOp, err: CouchbaseError | null, p: Packet | null): void {
     if (op.done) return;
+    if (p !== null && (p.datatype & DATATYPE_SNAPPY) !== 0 && err === null && !inflatePacket(p)) {
+      err = new ValueFormatError(`${op.spec.name}("${op.key}"): the server sent a value flagged Snappy that does not inflate`, { key: op.key });
+    }
     op.done = true;
     this.host.deadlines.remove(op);
     if (op.retryTimer) {
@@ -339,11 +411,28 @@ export class KvDispatcher implements KvHost {
     const run = (): void => {
       const host = this.host;
       if (host.state !== 'connected' || !host.topology) return cb(host.connectError ?? new NetworkError('not connected'), null);
+      // Replica reads, observe and durability need vBuckets: memcached buckets have none.
+      if (host.topology.ketama !== null && spec.keyKind !== 'statGroup') {
+        return cb(new NotSupportedError(`${spec.name}("${key}") is not supported on memcached bucket "${host.topology.bucket}": it keeps no replicas and nothing on disk`, { key }), null);
+      }
       spec.run!(this, key, opts, cb);
     };
     // Composite runners may answer without I/O; keep callbacks asynchronous.
     if (this.host.state === 'connected') return process.nextTick(run);
     this.host.connect((err) => (err ? cb(err, null) : run()));
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Inflates a reply's Snappy value in place (datatype bit cleared); false when it is corrupt. */
+function inflatePacket(p: Packet): boolean {
+  try {
+    p.value = inflateSnappy(p.value);
+    p.datatype &= ~DATATYPE_SNAPPY;
+    return true;
+  } catch {
+    return false;
   }
 }
 

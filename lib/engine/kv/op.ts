@@ -34,6 +34,8 @@ export class KvOp implements PendingRequest, Expirable, KvHandle {
   done = false;
   conn: KvConnection | null = null;
   retryTimer: NodeJS.Timeout | null = null;
+  /** When the server first answered "not now" (ETMPFAIL...): retries stop at the map's max-duration. */
+  retryStart = 0;
   /** Receives the outcome instead of `cb` (composite operations). */
   parent: ((op: KvOp, err: CouchbaseError | null, p: Packet | null) => void) | null = null;
   constructor(
@@ -41,7 +43,8 @@ export class KvOp implements PendingRequest, Expirable, KvHandle {
     readonly spec: OpSpec,
     readonly key: string,
     readonly opts: KvOptions,
-    readonly frame: Buffer,
+    /** Replaced (value inflated) when it must go uncompressed to a node without SNAPPY. */
+    public frame: Buffer,
     readonly cb: KvHandler,
   ) {}
   onPacket(p: Packet, conn: KvConnection): boolean {

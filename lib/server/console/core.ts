@@ -1,6 +1,6 @@
 // What the console's management routes need from the cluster (the Cluster implements it). Types
 // only, so the routes can be built and tested against any holder of buckets and nodes.
-import type { ServiceUser } from '../service-types';
+import type { Identity } from '../rbac/users';
 import type { DocumentStore } from '../store';
 import type { Topology } from '../topology';
 import type { NodePorts } from '../cluster-config';
@@ -23,9 +23,14 @@ export interface ConsoleCore {
   /** Every node the cluster runs, members or not, ascending. */
   nodeIds(): number[];
   store(name: string): DocumentStore | undefined;
+  /** Empties a bucket on every node (a memcached bucket keeps a store per node). */
+  flushBucket(name: string): void;
   /** Checks a user name and password (the /uilogin form). */
-  checkPassword(username: string, password: string): ServiceUser | null;
-  lookupPassword(username: string): string | undefined;
+  checkPassword(username: string, password: string): Identity | null;
+  /** The user named `username` with its current roles; undefined once it is gone. */
+  identity(username: string): Identity | undefined;
+  /** A one-time credential that authenticates one forwarded request as `username` (rbac/delegation.ts). */
+  delegate(username: string): string;
   failover(node: number): void;
   addBack(node: number): void;
   rebalance(): void;
@@ -41,9 +46,4 @@ export function otpNode(core: Pick<ConsoleCore, 'host'>, id: number): string {
 /** The node id an otpNode names, or undefined. */
 export function nodeOfOtp(core: Pick<ConsoleCore, 'host' | 'nodeIds'>, name: string): number | undefined {
   return core.nodeIds().find((id) => otpNode(core, id) === name);
-}
-
-/** Whether `user` may change the cluster (fail over, rebalance, create buckets): full access here. */
-export function isAdmin(user: ServiceUser): boolean {
-  return user.buckets === '*';
 }

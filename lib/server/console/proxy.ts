@@ -3,7 +3,7 @@
 // /couchBase/* to its views (CAPI) port. Bodies stream both ways (a long query result reaches
 // the browser row by row, as it does any client), and a browser that goes away cancels the
 // request upstream. The upstream service authenticates as usual: the session's user is sent on
-// as Basic credentials.
+// with a one-time credential (rbac/delegation.ts), and the service checks that user's privileges.
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import createDebug from 'debug';
@@ -36,11 +36,9 @@ export function proxyRoute(url: string): ProxyRoute | undefined {
 export function proxy(core: ConsoleCore, node: number, route: ProxyRoute, user: ServiceUser, req: IncomingMessage, res: ServerResponse): void {
   const port = route.port(core, node);
   if (port === undefined) return reply(res, 404, { error: `the ${route.service} service does not run on this node` });
-  const password = core.lookupPassword(user.username);
-  if (password === undefined) return reply(res, 401, '');
   const headers: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(req.headers)) if (!DROPPED.has(name) && value !== undefined) headers[name] = value;
-  headers.authorization = 'Basic ' + Buffer.from(`${user.username}:${password}`).toString('base64');
+  headers.authorization = 'Basic ' + Buffer.from(`${user.username}:${core.delegate(user.username)}`).toString('base64');
   const upstream = http.request(
     { host: core.host, port, method: req.method, path: route.path(req.url!.slice(route.prefix.length)), headers, agent: false },
     (up) => {

@@ -1,13 +1,16 @@
 // The management routes of the web console, in front of mgmt.ts's discovery routes: the console
 // page itself (/ui/), login and logout, session-or-Basic authentication, and the endpoints the
-// console's actions use (controllers, bucket create/delete/flush, documents, stats, /whoami, the
+// console's actions use (controllers, bucket create/update/delete/flush, documents, stats, the
 // query and views proxies). Every action goes through the same cluster operations, stores and
-// services a client reaches.
+// services a client reaches, and needs the permission ns_server asks for (403 otherwise).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ServiceUser } from '../service-types';
-import { checkCreateForm } from '../buckets-admin';
+import type { Identity } from '../rbac/users';
+import { checkBucketForm } from '../buckets-admin';
 import { ZOOM_LEVELS } from '../stats/sampler';
-import { isAdmin, type ConsoleCore } from './core';
+import { requirePermission } from '../rbac/guard';
+import { bucketPermission, clusterPermission, collectionPermission } from '../rbac/permission';
+import { DEFAULT_COLLECTION, DEFAULT_SCOPE } from '../rbac/kv-privileges';
+import type { ConsoleCore } from './core';
 import { CONTROLLERS, isBalanced } from './controller';
 import { handleDocs } from './docs-rest';
 import { NOT_FOUND, readForm, reply } from './http';
@@ -55,19 +58,15 @@ async function uilogin(core: ConsoleCore, req: IncomingMessage, res: ServerRespo
  * ns-server-auth-token), otherwise Basic auth as before. A session close to expiry is renewed
  * and the new cookie goes out on this response.
  */
-export function authenticate(core: ConsoleCore, basic: (h: string | undefined) => ServiceUser | null, req: IncomingMessage, res: ServerResponse): ServiceUser | null {
+export function authenticate(core: ConsoleCore, basic: (h: string | undefined) => Identity | null, req: IncomingMessage, res: ServerResponse): Identity | null {
   if (!wantsSession(req)) return basic(req.headers.authorization);
   const token = sessionToken(req);
   if (token === undefined) return null;
   const check = core.sessions.check(token);
   if (check.kind !== 'valid') return null;
   if (check.refreshed !== undefined) res.setHeader('set-cookie', sessionCookie(req, check.refreshed));
-  // Routes that hand the request on to a service in this process (the ddocs listing) see the
-  // session's user as Basic credentials, as ns_server puts the identity on the request it forwards.
-  const password = core.lookupPassword(check.user.username);
-  if (password === undefined) return null;
-  req.headers.authorization = 'Basic ' + Buffer.from(`${check.user.username}:${password}`).toString('base64');
-  return check.user;
+  // The session's user with its roles as they are now (they may have changed since login).
+  return core.identity(check.user.username) ?? null;
 }
 
 /** The 401: the console (and anyone sending `invalid-auth-response: on`) gets no Basic challenge, so browsers show no login dialog. */
@@ -76,36 +75,20 @@ export function unauthorized(req: IncomingMessage, res: ServerResponse): void {
   reply(res, 401, '', { 'www-authenticate': 'Basic realm="Couchbase Server Admin / REST"' });
 }
 
-function forbidden(res: ServerResponse, permission: string): void {
-  reply(res, 403, { message: 'Forbidden. User needs the following permissions', permissions: [permission] });
-}
-
-function whoami(user: ServiceUser): Record<string, unknown> {
-  const roles = user.buckets === '*' ? [{ role: 'admin' }] : user.buckets.map((b) => ({ role: 'bucket_full_access', bucket_name: b }));
-  return { id: user.username, domain: user.buckets === '*' ? 'admin' : 'local', roles, name: user.username };
-}
-
 /** The console's authenticated routes; false when the path is not one of them. */
-export function handleAuthed(core: ConsoleCore, node: number, user: ServiceUser, req: IncomingMessage, res: ServerResponse, path: string, parts: readonly string[]): Handled {
+export function handleAuthed(core: ConsoleCore, node: number, user: Identity, req: IncomingMessage, res: ServerResponse, path: string, parts: readonly string[]): Handled {
   const route = proxyRoute(req.url!);
   if (route !== undefined) {
     proxy(core, node, route, user, req, res);
     return true;
   }
   const method = req.method;
-  if (path === '/whoami' && method === 'GET') {
-    reply(res, 200, whoami(user));
-    return true;
-  }
   if (path === '/pools/default/rebalanceProgress' && method === 'GET') {
-    reply(res, 200, { status: 'none', balanced: isBalanced(core) });
+    if (requirePermission(user, res, clusterPermission(['tasks'], 'read'))) reply(res, 200, { status: 'none', balanced: isBalanced(core) });
     return true;
   }
   if (parts[0] === 'controller' && parts.length === 2 && method === 'POST' && Object.hasOwn(CONTROLLERS, parts[1])) {
-    if (!isAdmin(user)) {
-      forbidden(res, 'cluster.pools!write');
-      return true;
-    }
+    if (!requirePermission(user, res, clusterPermission(['pools'], 'write'))) return true;
     return (async () => {
       const answer = await CONTROLLERS[parts[1]](core, await readForm(req));
       reply(res, answer.status, answer.body);
@@ -113,66 +96,94 @@ export function handleAuthed(core: ConsoleCore, node: number, user: ServiceUser,
   }
   if (parts[0] !== 'pools' || parts[1] !== 'default' || parts[2] !== 'buckets') return false;
   if (parts.length === 3 && method === 'POST') {
-    if (!isAdmin(user)) {
-      forbidden(res, 'cluster.buckets!create');
-      return true;
-    }
+    if (!requirePermission(user, res, clusterPermission(['buckets'], 'create'))) return true;
     return createBucket(core, req, res);
   }
   if (parts.length < 4) return false;
   const name = parts[3];
-  const visible = user.buckets === '*' || user.buckets.includes(name);
-  const store = visible ? core.store(name) : undefined;
-  if (parts.length === 5 && parts[4] === 'stats' && method === 'GET') {
-    stats(core, name, visible, new URL(req.url!, 'http://x'), res);
+  // Statistics of a service (@query) need no bucket; everything else here does.
+  if (parts.length === 5 && parts[4] === 'stats' && method === 'GET' && name.startsWith('@')) {
+    if (requirePermission(user, res, clusterPermission(['pools'], 'read'))) stats(core, name, new URL(req.url!, 'http://x'), res);
     return true;
   }
-  if (parts.length === 4 && method === 'DELETE') {
-    if (store === undefined) reply(res, 404, NOT_FOUND);
-    else if (!isAdmin(user)) forbidden(res, `cluster.bucket[${name}].settings!write`);
-    else {
-      core.bucketAdmin.deleteBucket(name);
-      reply(res, 200, '');
-    }
-    return true;
-  }
-  if (parts.length === 6 && parts[4] === 'controller' && parts[5] === 'doFlush' && method === 'POST') {
-    if (store === undefined) reply(res, 404, NOT_FOUND);
-    else if (core.bucketAdmin.settingsOf(name)?.flushEnabled === false) reply(res, 400, { _: 'Flush is disabled for the bucket' });
-    else {
-      store.flush();
-      reply(res, 200, '');
-    }
-    return true;
-  }
+  const store = core.store(name);
   if (store === undefined) {
-    if (parts[4] === 'docs' || parts[4] === 'scopes') {
+    if (parts[4] === 'docs' || parts[4] === 'scopes' || parts[4] === 'stats' || parts.length === 4 || (parts[4] === 'controller' && parts[5] === 'doFlush')) {
       reply(res, 404, NOT_FOUND);
       return true;
     }
     return false;
+  }
+  if (parts.length === 5 && parts[4] === 'stats' && method === 'GET') {
+    if (requirePermission(user, res, bucketPermission(name, ['stats'], 'read'))) stats(core, name, new URL(req.url!, 'http://x'), res);
+    return true;
+  }
+  if (parts.length === 4 && method === 'DELETE') {
+    if (!requirePermission(user, res, bucketPermission(name, [], 'delete'))) return true;
+    core.bucketAdmin.deleteBucket(name);
+    reply(res, 200, '');
+    return true;
+  }
+  if (parts.length === 4 && method === 'POST') {
+    if (!requirePermission(user, res, bucketPermission(name, ['settings'], 'write'))) return true;
+    return updateBucket(core, name, req, res);
+  }
+  if (parts.length === 6 && parts[4] === 'controller' && parts[5] === 'doFlush' && method === 'POST') {
+    if (!requirePermission(user, res, bucketPermission(name, [], 'flush'))) return true;
+    if (core.bucketAdmin.settingsOf(name)?.flushEnabled === false) reply(res, 400, { _: 'Flush is disabled for the bucket' });
+    else {
+      core.flushBucket(name);
+      reply(res, 200, '');
+    }
+    return true;
+  }
+  const docsOp = method === 'GET' ? 'read' : method === 'POST' ? 'upsert' : method === 'DELETE' ? 'delete' : undefined;
+  if (docsOp !== undefined && (parts[4] === 'docs' || parts[4] === 'scopes') && parts.includes('docs')) {
+    const [scope, collection] = parts[4] === 'scopes' ? [parts[5] ?? DEFAULT_SCOPE, parts[7] ?? DEFAULT_COLLECTION] : [DEFAULT_SCOPE, DEFAULT_COLLECTION];
+    if (!requirePermission(user, res, collectionPermission(name, scope, collection, ['data', 'docs'], docsOp))) return true;
   }
   return handleDocs(core, store, parts.slice(4), req, res, new URL(req.url!, 'http://x'));
 }
 
 async function createBucket(core: ConsoleCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const form = await readForm(req);
-  const check = checkCreateForm(form, core.bucketAdmin);
-  const justValidate = form.get('just_validate') === '1' || new URL(req.url!, 'http://x').searchParams.get('just_validate') === '1';
-  if (!check.ok) return reply(res, 400, { errors: check.errors });
-  if (justValidate) return reply(res, 200, { errors: {} });
+  const check = checkBucketForm(form, core.bucketAdmin, undefined, { warnings: validateOnly(req) && !ignoreWarnings(req) });
+  if (!check.ok) return reply(res, 400, 'global' in check ? { _: check.global } : { errors: check.errors });
+  if (validateOnly(req)) return reply(res, 200, { errors: {} });
   core.bucketAdmin.createBucket(check.settings);
-  reply(res, 202, '');
+  reply(res, 202, '', { location: `/pools/default/buckets/${encodeURIComponent(check.settings.name)}` });
 }
 
-function stats(core: ConsoleCore, name: string, visible: boolean, url: URL, res: ServerResponse): void {
+/** POST /pools/default/buckets/<b>: new settings for an existing bucket, checked as on create (ns_server's update rules). */
+async function updateBucket(core: ConsoleCore, name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const form = await readForm(req);
+  const current = core.bucketAdmin.settingsOf(name);
+  if (current === undefined) return reply(res, 404, NOT_FOUND);
+  const check = checkBucketForm(form, core.bucketAdmin, current, { warnings: validateOnly(req) && !ignoreWarnings(req) });
+  if (!check.ok) return reply(res, 400, 'global' in check ? { _: check.global } : { errors: check.errors });
+  if (validateOnly(req)) return reply(res, 200, { errors: {} });
+  core.bucketAdmin.updateBucket(check.settings);
+  reply(res, 200, '');
+}
+
+/** `just_validate=1` (query string): check the form, change nothing. */
+function validateOnly(req: IncomingMessage): boolean {
+  return new URL(req.url!, 'http://x').searchParams.get('just_validate') === '1';
+}
+
+/** `ignore_warnings=1`: a validate-only request is not told about replicas the cluster cannot place. */
+function ignoreWarnings(req: IncomingMessage): boolean {
+  return new URL(req.url!, 'http://x').searchParams.get('ignore_warnings') === '1';
+}
+
+function stats(core: ConsoleCore, name: string, url: URL, res: ServerResponse): void {
   const zoomName = url.searchParams.get('zoom') ?? 'minute';
   const zoom = ZOOM_LEVELS.find((z) => z.name === zoomName);
   if (zoom === undefined) return reply(res, 400, { errors: { zoom: `zoom must be one of ${ZOOM_LEVELS.map((z) => z.name).join(', ')}` } });
   const have = url.searchParams.get('haveTStamp');
   if (have !== null && !/^\d+$/.test(have)) return reply(res, 400, { errors: { haveTStamp: 'haveTStamp must be a Unix time in milliseconds' } });
   // Service pseudo-buckets (@query) are visible to every authenticated user, as in ns_server.
-  const body = name.startsWith('@') || visible ? core.statsArchive.body(name, zoom, have === null ? undefined : Number(have), !name.startsWith('@') && core.bucketAdmin.settingsOf(name)?.bucketType !== 'memcached') : undefined;
+  const body = core.statsArchive.body(name, zoom, have === null ? undefined : Number(have), !name.startsWith('@') && core.bucketAdmin.settingsOf(name)?.bucketType !== 'memcached');
   if (body === undefined) return reply(res, 404, NOT_FOUND);
   reply(res, 200, body);
 }

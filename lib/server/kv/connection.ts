@@ -1,8 +1,13 @@
 // One client connection to a node's KV port: a state machine over the memcached binary protocol.
 //
 // Every chunk read off the socket is split into frames and processed in order; the responses of
-// one chunk go out in one socket write (a bump-allocated slab, plus large values by reference
+// one batch go out in one socket write (a bump-allocated slab, plus large values by reference
 // under cork/uncork). A frame that breaks the wire format closes only this connection.
+//
+// Flow control: the socket stops being read while a batch's answers wait for the write-ahead log,
+// and while the peer has not taken its answers (the socket wants a 'drain'); a batch ends early
+// when the connection's unsent output passes its allowance (kv/limits.ts), so one chunk of
+// requests cannot make megabytes of answers.
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
 // Imported from the defining modules, not '../protocol': its re-exports are getters, which
@@ -10,13 +15,16 @@ import createDebug from 'debug';
 import { Magic, ProtocolError, writeHeader, type Packet } from '../../protocol/packet';
 import { KvRequest, RequestReader } from './reader';
 import { Status } from '../../protocol/status';
+import { Opcode } from '../../protocol/opcodes';
 import { HelloFeature, decodeHelloFeatures } from '../../protocol/hello';
 import { decodeFrameInfos, RequestFrameId } from '../../protocol/framing';
 import { writeFlagsExtras, writeMutationToken } from '../../protocol/extras';
+import { DATATYPE_SNAPPY } from '../../protocol/snappy';
 import { StoreError, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type DocumentStore, type Item } from '../store';
 import type { Topology } from '../topology';
 import { Feat, HELLO_FEATURES } from './features';
-import type { SaslSession } from './sasl-session';
+import type { SaslCredentials, SaslSession } from './sasl-session';
+import { MAX_UNAUTHENTICATED_FRAME_BYTES, OUTPUT_FLOOR_BYTES, type KvLimits } from './limits';
 
 const debug = createDebug('deferbase:server');
 
@@ -31,6 +39,8 @@ export type CommandHandler = (c: KvConnection, req: KvRequest, quiet: boolean) =
 export interface KvCommand {
   run: CommandHandler;
   quiet: boolean;
+  /** The memcached privileges (rbac/kv-privileges.ts) the user needs in the selected bucket. */
+  needs: number;
 }
 
 /** Handlers indexed by opcode; an opcode without one gets UNKNOWN_COMMAND. */
@@ -54,8 +64,15 @@ export interface NodeContext {
   readonly log: DurableLog | undefined;
   readonly version: string;
   readonly maxBodyLength: number;
+  readonly limits: KvLimits;
+  /** Unsent output of all the node's connections, as they last reported it. */
+  readonly outputBytes: number;
+  /** A connection's unsent output changed by `delta` bytes. */
+  outputChanged(delta: number): void;
   connectionClosed(conn: KvConnection): void;
-  lookupPassword(user: string): string | undefined;
+  readonly credentials: SaslCredentials;
+  /** The memcached privileges `user` holds in `bucket`; 0 when it may not select it (or it does not exist). */
+  kvPrivileges(user: string, bucket: string): number;
   /** The bucket `user` may select, or undefined (missing and forbidden look the same). */
   bucketFor(user: string, name: string): DocumentStore | undefined;
   bucketConfigJson(name: string): Buffer;
@@ -71,6 +88,10 @@ export interface FrameOptions {
 
 let nextConnectionId = 1;
 
+/** What a connection may do before it authenticates (kv_engine: everything else is EACCESS). */
+const BEFORE_AUTH = new Uint8Array(256);
+for (const op of [Opcode.HELLO, Opcode.SASL_LIST_MECHS, Opcode.SASL_AUTH, Opcode.SASL_STEP, Opcode.GET_ERROR_MAP]) BEFORE_AUTH[op] = 1;
+
 export class KvConnection {
   readonly id = nextConnectionId++;
   readonly node: NodeContext;
@@ -81,9 +102,14 @@ export class KvConnection {
 
   features = 0;
   agent = '';
-  user: string | undefined;
   store: DocumentStore | undefined;
   sasl: SaslSession | undefined;
+  /**
+   * The memcached privileges the user lacks in the selected bucket (none while no bucket is
+   * selected: the handlers answer NO_BUCKET then). Set on SELECT_BUCKET and whenever RBAC changes,
+   * so a request's privilege check is one AND.
+   */
+  lacking = 0;
   /** Config revision last sent to this client (pushes skip what it already has). */
   pushedRev = 0;
 
@@ -104,24 +130,67 @@ export class KvConnection {
   /** QUIT or a protocol error: nothing more is read, and the socket ends once the answers are out. */
   private ending: 'quit' | 'kill' | undefined;
   private closed = false;
+  /** The socket is paused (see `updateReading`). */
   private paused = false;
+  /** Unsent output past the allowance: nothing more is read until the peer takes it ('drain'). */
+  private outputBlocked = false;
+  /** Bytes in `queued` (the slab region since `start` not included). */
+  private queuedBytes = 0;
+  /** The socket's unsent bytes as last reported to the node. */
+  private reportedOutput = 0;
+  /** Set by a command of the current batch that changed the store. */
+  private batchMutated = false;
+  private authenticatedAs: string | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
 
   constructor(node: NodeContext, socket: Socket, commands: CommandTable) {
     this.node = node;
     this.socket = socket;
-    this.reader = new RequestReader(node.maxBodyLength);
+    this.reader = new RequestReader(this.bodyLimit());
     this.commands = commands;
+    this.armAuthTimer();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', (err) => debug('kv conn %d (node %d): socket error: %s', this.id, node.index, err.message));
     socket.on('close', () => {
       this.closed = true;
+      clearTimeout(this.authTimer);
+      this.reportOutput(0);
       if (this.reader.bufferedBytes > 0) {
         debug('kv conn %d (node %d): closed with %d bytes of an unfinished frame', this.id, node.index, this.reader.bufferedBytes);
       }
       node.connectionClosed(this);
     });
+  }
+
+  /** The authenticated user. Setting it lifts the pre-authentication frame limit and timeout. */
+  get user(): string | undefined {
+    return this.authenticatedAs;
+  }
+
+  set user(name: string | undefined) {
+    this.authenticatedAs = name;
+    this.reader.maxBodyLength = this.bodyLimit();
+    if (name === undefined) this.armAuthTimer();
+    else clearTimeout(this.authTimer);
+  }
+
+  /** The largest frame body this connection may send now: kv_engine's 16 KiB frame until it authenticates. */
+  private bodyLimit(): number {
+    const limit = this.node.maxBodyLength;
+    return this.authenticatedAs === undefined ? Math.min(limit, MAX_UNAUTHENTICATED_FRAME_BYTES - 24) : limit;
+  }
+
+  private armAuthTimer(): void {
+    clearTimeout(this.authTimer);
+    const ms = this.node.limits.authTimeoutMs;
+    this.authTimer = setTimeout(() => {
+      if (this.closed || this.authenticatedAs !== undefined) return;
+      debug('kv conn %d (node %d, %s): closing: not authenticated within %d ms', this.id, this.node.index, this.remote, ms);
+      this.destroy();
+    }, ms);
+    this.authTimer.unref();
   }
 
   has(feature: number): boolean {
@@ -147,6 +216,7 @@ export class KvConnection {
 
   destroy(): void {
     this.closed = true;
+    clearTimeout(this.authTimer);
     this.socket.destroy();
   }
 
@@ -155,16 +225,70 @@ export class KvConnection {
   private onData(chunk: Buffer): void {
     if (this.closed || this.ending !== undefined) return;
     this.reader.push(chunk);
-    if (!this.waitingForLog) this.processFrames();
+    // A chunk already on its way when reading stopped waits in the reader.
+    if (!this.waitingForLog && !this.outputBlocked) this.processFrames();
   }
 
+  /**
+   * Runs batches of frames until the reader is empty or the log must be waited for. Reading stops
+   * while the socket holds more than it wants (the peer is behind; 'drain' resumes it): a batch
+   * ends early at the connection's allowance, and the next starts once the peer has caught up.
+   */
   private processFrames(): void {
+    for (;;) {
+      if (this.socket.writableNeedDrain) {
+        this.outputBlocked = true;
+        this.updateReading();
+        return;
+      }
+      const stoppedForOutput = this.runBatch();
+      const log = this.node.log;
+      if (this.batchMutated && log !== undefined && log.pending()) {
+        this.batchMutated = false;
+        this.waitingForLog = true;
+        this.updateReading();
+        log.whenDurable((err) => {
+          this.waitingForLog = false;
+          this.answer(err);
+          if (this.closed) return;
+          this.updateReading();
+          this.processFrames();
+        });
+        return;
+      }
+      this.batchMutated = false;
+      this.answer(undefined);
+      if (this.closed || (!stoppedForOutput && !this.socket.writableNeedDrain)) return;
+    }
+  }
+
+  /** How much unsent output this connection may hold now. */
+  private allowance(): number {
+    const limits = this.node.limits;
+    return this.node.outputBytes > limits.totalOutputBytes ? OUTPUT_FLOOR_BYTES : limits.connectionOutputBytes;
+  }
+
+  /** Pauses the socket while waiting for the log or for the peer to read; resumes it otherwise. */
+  private updateReading(): void {
+    const stop = this.waitingForLog || this.outputBlocked;
+    if (stop === this.paused || this.closed) return;
+    this.paused = stop;
+    if (stop) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /**
+   * Processes the frames the reader holds, answering into the slab; returns true when it stopped
+   * because the unsent output passed the allowance (the rest stays in the reader).
+   */
+  private runBatch(): boolean {
     const commands = this.commands;
     const reader = this.reader;
     const req = this.req;
     const log = this.node.log;
-    let mutated = false;
+    const room = this.allowance() - this.socket.writableLength;
     while (!this.closed && this.ending === undefined) {
+      if (this.queuedBytes + (this.pos - this.start) > room) return true;
       try {
         if (!reader.next(req)) break;
       } catch (err) {
@@ -178,9 +302,14 @@ export class KvConnection {
         this.kill(`unexpected magic 0x${magic.toString(16)} from a client`);
         break;
       }
+      if (!this.mayRun(req)) continue;
       const cmd = commands[req.opcode];
       if (cmd === undefined) {
         this.respondStatus(req, Status.UNKNOWN_COMMAND);
+        continue;
+      }
+      if ((cmd.needs & this.lacking) !== 0) {
+        this.respondStatus(req, Status.EACCESS);
         continue;
       }
       const markQueued = this.queued.length;
@@ -201,20 +330,21 @@ export class KvConnection {
       }
       if (this.mutated) {
         this.mutated = false;
-        mutated = true;
+        this.batchMutated = true;
         if (log !== undefined) this.undurable.push(markQueued, markSlab, this.queued.length, this.pos - this.start, req.opcode, req.opaque);
       }
     }
-    if (mutated && log !== undefined && log.pending()) {
-      this.waitingForLog = true;
-      log.whenDurable((err) => {
-        this.waitingForLog = false;
-        this.answer(err);
-        if (!this.closed) this.processFrames();
-      });
-      return;
-    }
-    this.answer(undefined);
+    return false;
+  }
+
+  /**
+   * The gate in front of every handler: before authentication only HELLO, SASL and the error map
+   * answer; anything else gets EACCESS. Answers and returns false when the request may not run.
+   */
+  private mayRun(req: KvRequest): boolean {
+    if (this.authenticatedAs !== undefined || BEFORE_AUTH[req.opcode] === 1) return true;
+    this.respondStatus(req, Status.EACCESS);
+    return false;
   }
 
   /** Sends the chunk's answers; when the log failed, its mutations (undone by now) answer ETMPFAIL. */
@@ -237,7 +367,7 @@ export class KvConnection {
     const status = err instanceof StoreError ? err.status : Status.ETMPFAIL;
     // A slab region not yet queued starts where the mark's offsets count from: queue it first.
     if (this.pos > this.start) {
-      this.queued.push(this.slab.subarray(this.start, this.pos));
+      this.enqueue(this.slab.subarray(this.start, this.pos));
       this.start = this.pos;
     }
     const before = [0];
@@ -252,13 +382,24 @@ export class KvConnection {
       from = before[marks[i + 2]] + marks[i + 3];
     }
     this.queued.push(out.subarray(from));
+    this.queuedBytes = 0;
+    for (const b of this.queued) this.queuedBytes += b.length;
   }
 
   private onDrain(): void {
-    if (this.paused && !this.closed) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    this.reportOutput(this.socket.writableLength);
+    if (!this.outputBlocked || this.closed) return;
+    this.outputBlocked = false;
+    this.updateReading();
+    if (!this.waitingForLog) this.processFrames();
+  }
+
+  /** Tells the node how much unsent output this connection holds now. */
+  private reportOutput(bytes: number): void {
+    const delta = bytes - this.reportedOutput;
+    if (delta === 0) return;
+    this.reportedOutput = bytes;
+    this.node.outputChanged(delta);
   }
 
   // ---- output -----------------------------------------------------------------------------------
@@ -266,7 +407,7 @@ export class KvConnection {
   /** Space for `n` more bytes at `this.pos`; returns the slab to write into. */
   reserve(n: number): Buffer {
     if (this.pos + n > this.slab.length) {
-      if (this.pos > this.start) this.queued.push(this.slab.subarray(this.start, this.pos));
+      if (this.pos > this.start) this.enqueue(this.slab.subarray(this.start, this.pos));
       this.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, n));
       this.start = 0;
       this.pos = 0;
@@ -277,7 +418,7 @@ export class KvConnection {
   /** Writes everything queued since the last flush in one go. */
   flush(): void {
     if (this.pos > this.start) {
-      this.queued.push(this.slab.subarray(this.start, this.pos));
+      this.enqueue(this.slab.subarray(this.start, this.pos));
       this.start = this.pos;
       // Leftover slab space too small to be useful: start afresh next time.
       if (this.slab.length - this.pos < 512) {
@@ -286,6 +427,7 @@ export class KvConnection {
       }
     }
     const q = this.queued;
+    this.queuedBytes = 0;
     if (q.length === 0 || this.closed) {
       q.length = 0;
       return;
@@ -300,11 +442,13 @@ export class KvConnection {
       this.socket.uncork();
     }
     q.length = 0;
-    if (!ok && !this.paused) {
-      // The client is not reading its responses: stop reading its requests until it does.
-      this.paused = true;
-      this.socket.pause();
-    }
+    // Under the socket's high-water mark the kernel took it all; past it the node must know.
+    if (!ok || this.reportedOutput !== 0) this.reportOutput(this.socket.writableLength);
+  }
+
+  private enqueue(b: Buffer): void {
+    this.queued.push(b);
+    this.queuedBytes += b.length;
   }
 
   /**
@@ -329,9 +473,27 @@ export class KvConnection {
       this.pos = p;
     } else {
       this.pos = p;
-      this.queued.push(this.slab.subarray(this.start, this.pos));
+      this.enqueue(this.slab.subarray(this.start, this.pos));
       this.start = this.pos;
-      this.queued.push(value);
+      this.enqueue(value);
+    }
+  }
+
+  /** Appends one response whose value is `parts` joined; large parts are queued by reference, not copied. */
+  respondParts(req: Packet, status: number, cas: bigint, parts: readonly Buffer[]): void {
+    let body = 0;
+    for (const part of parts) body += part.length;
+    writeHeader(this.reserve(24), this.pos, Magic.RESPONSE, req.opcode, 0, 0, 0, status, body, req.opaque, cas);
+    this.pos += 24;
+    for (const part of parts) {
+      if (part.length < COPY_LIMIT) {
+        const slab = this.reserve(part.length);
+        this.pos += part.copy(slab, this.pos);
+      } else {
+        if (this.pos > this.start) this.enqueue(this.slab.subarray(this.start, this.pos));
+        this.start = this.pos;
+        this.enqueue(part);
+      }
     }
   }
 
@@ -350,13 +512,15 @@ export class KvConnection {
   /** GET-family success: flags extras, the value, optionally the key. Allocation-free. */
   respondItem(req: Packet, item: Item, cas: bigint, key: Buffer): void {
     if (this.store !== undefined) this.store.counters.hits[req.opcode]++;
-    const value = item.value;
+    // A value stored as sent Snappy-compressed goes out so to clients that negotiated SNAPPY.
+    const packed = (this.features & Feat.SNAPPY) !== 0 ? item.snappy : undefined;
+    const value = packed ?? item.value;
     const keyLen = key.length;
     const body = 4 + keyLen + value.length;
     const inline = value.length < COPY_LIMIT;
     const slab = this.reserve(inline ? 24 + body : 28 + keyLen);
     let p = this.pos;
-    const datatype = (this.features & Feat.JSON) !== 0 ? item.datatype : 0;
+    const datatype = ((this.features & Feat.JSON) !== 0 ? item.datatype : 0) | (packed !== undefined ? DATATYPE_SNAPPY : 0);
     writeHeader(slab, p, Magic.RESPONSE, req.opcode, keyLen, 4, datatype, 0, body, req.opaque, cas);
     writeFlagsExtras(slab, p + 24, item.flags);
     p += 28;
@@ -366,9 +530,9 @@ export class KvConnection {
       this.pos = p;
     } else {
       this.pos = p;
-      this.queued.push(this.slab.subarray(this.start, this.pos));
+      this.enqueue(this.slab.subarray(this.start, this.pos));
       this.start = this.pos;
-      this.queued.push(value);
+      this.enqueue(value);
     }
   }
 
@@ -449,6 +613,11 @@ export class KvConnection {
     }
     const vb = req.vbucket;
     const topo = this.node.topology;
+    // Memcached buckets keep no replicas (kv_engine's default_engine has no GET_REPLICA).
+    if (replica && store.nodeLocator === 'ketama') {
+      this.respondStatus(req, Status.NOT_SUPPORTED);
+      return undefined;
+    }
     const owned =
       store.nodeLocator === 'ketama'
         ? !replica && topo.isMember(this.node.index)
@@ -472,6 +641,11 @@ export class KvConnection {
         case RequestFrameId.BARRIER:
           break;
         case RequestFrameId.DURABILITY: {
+          // Memcached buckets have nothing to replicate to nor persist on.
+          if (this.store?.nodeLocator === 'ketama') {
+            this.respondStatus(req, Status.NOT_SUPPORTED);
+            return undefined;
+          }
           const level = frame.data[0];
           if ((frame.data.length !== 1 && frame.data.length !== 3) || level < 1 || level > 3) {
             this.respondStatus(req, Status.DURABILITY_INVALID_LEVEL);

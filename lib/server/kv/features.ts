@@ -15,6 +15,7 @@ export const Feat = {
   SELECT_BUCKET: 512,
   UNORDERED: 1024,
   TCP_NODELAY: 2048,
+  SNAPPY: 4096,
 } as const;
 
 /** HELLO feature code -> our bit; the features this server implements. */
@@ -31,4 +32,5 @@ export const HELLO_FEATURES: ReadonlyMap<number, number> = new Map<number, numbe
   [HelloFeature.SYNC_REPLICATION, Feat.SYNC_REPLICATION],
   [HelloFeature.COLLECTIONS, Feat.COLLECTIONS],
   [HelloFeature.PRESERVE_TTL, Feat.PRESERVE_TTL],
+  [HelloFeature.SNAPPY, Feat.SNAPPY],
 ]);

@@ -1,8 +1,8 @@
 // One node's KV service: the listener, its connections, and what they need from the cluster
 // (users, buckets, config JSON for this node, pushes on topology change).
 import net from 'node:net';
+import tls from 'node:tls';
 import createDebug from 'debug';
-import { DEFAULT_MAX_BODY_LENGTH } from '../../protocol';
 import type { ServerClock } from '../service-types';
 import type { DocumentStore } from '../store';
 import type { Topology } from '../topology';
@@ -10,10 +10,14 @@ import { bucketConfig, globalConfig, type ConfigSource } from '../cluster-config
 import { KvConnection, type CommandTable, type DurableLog, type NodeContext } from './connection';
 import { Feat } from './features';
 import { commandTable } from './commands';
+import type { SaslCredentials } from './sasl-session';
+import { ANY } from '../rbac/permission';
+import { MAX_PACKET_BYTES, kvLimits, type KvLimits } from './limits';
 
 const debug = createDebug('deferbase:server');
 
 export type { DurableLog } from './connection';
+export type { KvLimits } from './limits';
 
 /** What a node needs from its cluster. */
 export interface ClusterCore extends ConfigSource {
@@ -22,14 +26,23 @@ export interface ClusterCore extends ConfigSource {
   readonly version: string;
   readonly startedAt: number;
   store(name: string): DocumentStore | undefined;
+  /** The store node `node` serves `name` from (a memcached bucket's differs per node). */
+  nodeStore(name: string, node: number): DocumentStore | undefined;
   stores(): DocumentStore[];
-  lookupPassword(user: string): string | undefined;
-  canAccess(user: string, bucket: string): boolean;
+  /** Users' passwords, as SASL checks them. */
+  readonly credentials: SaslCredentials;
+  /**
+   * The memcached privileges `user` holds on a collection of `bucket` (rbac/kv-privileges.ts;
+   * default: the default collection; ANY for "some collection"); 0 for none.
+   */
+  kvPrivileges(user: string, bucket: string, scope?: string, collection?: string): number;
 }
 
 export interface KvNodeOptions {
-  /** Largest frame body a connection accepts before it is closed. */
+  /** Largest frame body an authenticated connection may send before it is closed (default 30 MiB - 24, kv_engine's packet limit). */
   maxBodyLength?: number;
+  /** Admission and flow-control limits (kv/limits.ts). */
+  limits?: Partial<KvLimits>;
   /** The opcode table connections run (default: every command in ./commands). */
   commands?: CommandTable;
 }
@@ -39,16 +52,23 @@ export class KvNode implements NodeContext {
   readonly index: number;
   readonly core: ClusterCore;
   readonly maxBodyLength: number;
+  readonly limits: KvLimits;
   readonly connections = new Set<KvConnection>();
+  /** Unsent output of all connections, as they last reported it. */
+  outputBytes = 0;
+  /** Connections closed at once because `limits.maxConnections` were open. */
+  rejectedConnections = 0;
   private readonly commands: CommandTable;
   private server: net.Server | undefined;
+  private tlsServer: tls.Server | undefined;
   private readonly configCache = new Map<string, { rev: number; json: Buffer }>();
   port = 0;
 
   constructor(core: ClusterCore, index: number, opts: KvNodeOptions = {}) {
     this.core = core;
     this.index = index;
-    this.maxBodyLength = opts.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;
+    this.maxBodyLength = opts.maxBodyLength ?? MAX_PACKET_BYTES - 24;
+    this.limits = kvLimits(opts.limits);
     this.commands = opts.commands ?? commandTable;
   }
 
@@ -65,18 +85,38 @@ export class KvNode implements NodeContext {
   }
 
   listen(host: string, port: number): Promise<number> {
-    const server = net.createServer((socket) => {
-      const conn = new KvConnection(this, socket, this.commands);
-      this.connections.add(conn);
-    });
-    this.server = server;
+    this.server = net.createServer((socket) => this.accept(socket));
+    return this.bind(this.server, host, port, 'KV').then((p) => (this.port = p));
+  }
+
+  /** The KV TLS port (kvSSL): the same connections, over TLS. */
+  listenTls(host: string, secure: tls.SecureContextOptions): Promise<number> {
+    this.tlsServer = tls.createServer(secure, (socket) => this.accept(socket));
+    // A handshake that fails is the client's problem, not a reason to stop listening.
+    this.tlsServer.on('tlsClientError', (err) => debug('node %d: TLS handshake failed: %s', this.index, err.message));
+    return this.bind(this.tlsServer, host, 0, 'KV TLS');
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.connections.size >= this.limits.maxConnections) {
+      // Couchbase Server's "disconnect" policy: accepted, then closed at once.
+      this.rejectedConnections++;
+      debug('node %d: KV connection from %s:%d closed: %d connections open (maxConnections)', this.index, socket.remoteAddress, socket.remotePort, this.connections.size);
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
+    this.connections.add(new KvConnection(this, socket, this.commands));
+  }
+
+  private bind(server: net.Server, host: string, port: number, what: string): Promise<number> {
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
-        this.port = (server.address() as net.AddressInfo).port;
-        debug('node %d: KV listening on %s:%d', this.index, host, this.port);
-        resolve(this.port);
+        const bound = (server.address() as net.AddressInfo).port;
+        debug('node %d: %s listening on %s:%d', this.index, what, host, bound);
+        resolve(bound);
       });
     });
   }
@@ -84,25 +124,48 @@ export class KvNode implements NodeContext {
   close(): Promise<void> {
     for (const conn of this.connections) conn.destroy();
     this.connections.clear();
-    const server = this.server;
+    const servers = [this.server, this.tlsServer].filter((s): s is net.Server => s !== undefined);
     this.server = undefined;
-    if (server === undefined) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    this.tlsServer = undefined;
+    return Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
   }
 
   connectionClosed(conn: KvConnection): void {
     this.connections.delete(conn);
   }
 
-  lookupPassword(user: string): string | undefined {
-    return this.core.lookupPassword(user);
+  get credentials(): SaslCredentials {
+    return this.core.credentials;
   }
 
-  /** The bucket `user` may select, or undefined (missing and forbidden look the same). */
+  outputChanged(delta: number): void {
+    this.outputBytes += delta;
+  }
+
+  kvPrivileges(user: string, bucket: string): number {
+    return this.core.kvPrivileges(user, bucket);
+  }
+
+  /**
+   * The bucket `user` may select, or undefined (missing and forbidden look the same): as in
+   * kv_engine, any privilege on any of its collections lets a user select it.
+   */
   bucketFor(user: string, name: string): DocumentStore | undefined {
-    const store = this.core.store(name);
-    if (store === undefined || !this.core.canAccess(user, name)) return undefined;
+    const store = this.core.nodeStore(name, this.index);
+    if (store === undefined || this.core.kvPrivileges(user, name, ANY, ANY) === 0) return undefined;
     return store;
+  }
+
+  /**
+   * Users, groups or buckets changed: each connection with a bucket selected gets the privileges
+   * its user holds there now (all connections, or those of `username`), as kv_engine rebuilds a
+   * connection's privilege context when the RBAC database is reloaded.
+   */
+  refreshPrivileges(username?: string): void {
+    for (const conn of this.connections) {
+      if (conn.store === undefined || conn.user === undefined || (username !== undefined && conn.user !== username)) continue;
+      conn.lacking = ~this.core.kvPrivileges(conn.user, conn.store.name);
+    }
   }
 
   bucketConfigJson(name: string): Buffer {
@@ -145,6 +208,8 @@ export class KvNode implements NodeContext {
         ['time', String(Math.floor(now / 1000))],
         ['version', this.version],
         ['curr_connections', String(this.connections.size)],
+        ['max_conns', String(this.limits.maxConnections)],
+        ['rejected_conns', String(this.rejectedConnections)],
       ];
       if (store !== undefined) {
         out.push(['curr_items', String(store.size)], ['ep_bucket_type', 'persistent'], ['vb_active_num', String(this.countVbuckets(store, false))]);

@@ -1,12 +1,10 @@
 // One SASL exchange on a KV connection (PLAIN in one round, SCRAM-SHA* in two), on top of
 // lib/protocol's state machines. Any failure, whatever its cause, is reported as a plain
 // AUTH_ERROR: no hint for a prober.
-import crypto from 'node:crypto';
 import createDebug from 'debug';
 import {
   decodePlain,
   isScramMechanism,
-  scramCredentials,
   ScramServer,
   SASL_MECHANISMS as MECHS,
   type ScramCredentials,
@@ -18,7 +16,13 @@ const debug = createDebug('deferbase:server');
 /** What SASL_LIST_MECHS answers, strongest first. */
 export const SASL_MECHANISMS = MECHS.join(' ');
 
-export const SCRAM_ITERATIONS = 4096;
+/** The users' credentials as SASL checks them: passwords only as hashes (rbac/passwords.ts). */
+export interface SaslCredentials {
+  /** Whether `password` is `user`'s password (PLAIN). */
+  verifyPlain(user: string, password: string): boolean;
+  /** The stored SCRAM credentials of `user` for `mech`; undefined for an unknown user. */
+  scram(mech: ScramMechanism, user: string): ScramCredentials | undefined;
+}
 
 export interface SaslOutcome {
   status: 'continue' | 'done' | 'failed';
@@ -29,44 +33,26 @@ export interface SaslOutcome {
 const EMPTY = Buffer.alloc(0);
 const FAILED: SaslOutcome = { status: 'failed', value: EMPTY };
 
-/** PBKDF2 is the slow part of SCRAM; derive once per (mechanism, user, password). */
-const credentialCache = new Map<string, ScramCredentials>();
-
-function credentialsFor(mech: ScramMechanism, user: string, password: string): ScramCredentials {
-  const id = `${mech}\0${user}\0${password}`;
-  let entry = credentialCache.get(id);
-  if (entry === undefined) {
-    entry = scramCredentials(mech, password, crypto.randomBytes(16), SCRAM_ITERATIONS);
-    if (credentialCache.size > 1000) credentialCache.clear();
-    credentialCache.set(id, entry);
-  }
-  return entry;
-}
-
 export class SaslSession {
   readonly mechanism: string;
-  private readonly lookupPassword: (user: string) => string | undefined;
+  private readonly credentials: SaslCredentials;
   private scram: ScramServer | undefined;
 
-  constructor(mechanism: string, lookupPassword: (user: string) => string | undefined) {
+  constructor(mechanism: string, credentials: SaslCredentials) {
     this.mechanism = mechanism;
-    this.lookupPassword = lookupPassword;
+    this.credentials = credentials;
   }
 
   start(data: Buffer): SaslOutcome {
     try {
       if (this.mechanism === 'PLAIN') {
         const { username, password } = decodePlain(data);
-        const known = this.lookupPassword(username);
-        if (known === undefined || !sameString(known, password)) throw new Error(`bad credentials for ${JSON.stringify(username)}`);
+        if (!this.credentials.verifyPlain(username, password)) throw new Error(`bad credentials for ${JSON.stringify(username)}`);
         return { status: 'done', value: EMPTY, user: username };
       }
       const mech = this.mechanism;
       if (!isScramMechanism(mech)) throw new Error('unknown mechanism');
-      this.scram = new ScramServer(mech, (user) => {
-        const password = this.lookupPassword(user);
-        return password === undefined ? undefined : credentialsFor(mech, user, password);
-      });
+      this.scram = new ScramServer(mech, (user) => this.credentials.scram(mech, user));
       return { status: 'continue', value: Buffer.from(this.scram.serverFirst(data.toString('utf8'))) };
     } catch (err) {
       debug('sasl %s: first message rejected: %s', this.mechanism, (err as Error).message);
@@ -86,10 +72,4 @@ export class SaslSession {
       return FAILED;
     }
   }
-}
-
-function sameString(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && crypto.timingSafeEqual(x, y);
 }

@@ -9,6 +9,7 @@ import { designDocsListing } from './listing';
 import { badRequest, notFound, ViewHttpError } from './errors';
 import { parseViewQuery } from './query-params';
 import { runViewQuery, type QueryOutput } from './query';
+import { bucketPermission, formatPermission } from '../rbac/permission';
 
 const debug = debugFactory('deferbase:views:http');
 
@@ -174,7 +175,7 @@ export class ViewsHttpHandler implements HttpServiceHandler {
     if (parts.length === 5 && parts[0] === 'pools' && parts[1] === 'default' && parts[2] === 'buckets' && parts[4] === 'ddocs') {
       // The management port forwards its ddocs listing here when this node runs views.
       const store = this.ctx.bucket(parts[3]);
-      if (!store || (user.buckets !== '*' && !user.buckets.includes(parts[3]))) {
+      if (!store || !user.allows(bucketPermission(parts[3], ['views'], 'read'))) {
         sendJson(res, 404, JSON.stringify({ error: 'not_found', reason: 'Requested resource not found.' }));
         return;
       }
@@ -185,11 +186,13 @@ export class ViewsHttpHandler implements HttpServiceHandler {
     const bucketName = parts[0];
     const store = this.ctx.bucket(bucketName);
     if (!store) throw notFound('no_db_file');
-    if (user.buckets !== '*' && !user.buckets.includes(bucketName)) {
-      throw new ViewHttpError(403, 'forbidden', `user \`${user.username}\` may not access bucket \`${bucketName}\``);
-    }
     if (parts[1] !== '_design' || parts.length < 3) throw notFound('missing');
     const ddocName = parts[2];
+    // Reading views and design documents needs views read (views_reader); writing design
+    // documents needs views write (views_admin, bucket_full_access, admin), as in ns_server.
+    const write = parts.length === 3 && method !== 'GET' && method !== 'HEAD';
+    const permission = bucketPermission(bucketName, ['views'], write ? 'write' : 'read');
+    if (!user.allows(permission)) throw new ViewHttpError(403, 'forbidden', `Forbidden. User needs the following permissions: ${formatPermission(permission)}`);
     if (parts.length === 3) {
       await this.designDoc(req, res, method, store, ddocName);
       return;

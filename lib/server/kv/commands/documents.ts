@@ -2,14 +2,41 @@
 // and writes (SET/ADD/REPLACE, DELETE, APPEND/PREPEND). Quiet variants share the loud handler.
 import { Status } from '../../../protocol/status';
 import { decodeExpiryExtras, decodeGetMetaRequestExtras, decodeLockExtras, encodeGetMetaExtras, readMutationExpiry, readMutationFlags } from '../../../protocol/extras';
-import type { CommandHandler as Handler } from '../connection';
+import type { CommandHandler as Handler, KvConnection } from '../connection';
+import type { KvRequest } from '../reader';
+import { DATATYPE_SNAPPY, inflateSnappy, snappyInflatedLength } from '../../../protocol/snappy';
 import { Feat } from '../features';
-import { StoreError, StoreStatus, DATATYPE_JSON, looksLikeJson, type Item } from '../../store';
+import { StoreError, StoreStatus, DATATYPE_JSON, MAX_VALUE_BYTES, looksLikeJson, type Item } from '../../store';
 
 const EMPTY = Buffer.alloc(0);
 /** What a plain GET reports as the CAS of a locked document (ep-engine hides the lock CAS). */
 const LOCKED_CAS = 0xffffffffffffffffn;
-const DATATYPE_SNAPPY = 0x02;
+
+/**
+ * The document a write carries, inflated when it came Snappy-compressed (answers and returns
+ * undefined when it may not: SNAPPY not negotiated, a corrupt block, or too big inflated).
+ */
+function documentOf(c: KvConnection, req: KvRequest): { value: Buffer; packed: Buffer | undefined } | undefined {
+  if ((req.datatype & DATATYPE_SNAPPY) === 0) {
+    if (!c.checkValueSize(req)) return undefined;
+    return { value: req.copyValue(), packed: undefined };
+  }
+  if (!c.has(Feat.SNAPPY)) {
+    c.respondStatus(req, Status.EINVAL);
+    return undefined;
+  }
+  const inflated = snappyInflatedLength(req.value);
+  if (inflated < 0 || inflated > MAX_VALUE_BYTES) {
+    c.respondStatus(req, inflated < 0 ? Status.EINVAL : Status.E2BIG);
+    return undefined;
+  }
+  try {
+    return { value: inflateSnappy(req.value), packed: req.copyValue() };
+  } catch {
+    c.respondStatus(req, Status.EINVAL);
+    return undefined;
+  }
+}
 
 // ---- document reads ---------------------------------------------------------------------------
 
@@ -113,13 +140,13 @@ export function storeWith(mode: 'upsert' | 'insert' | 'replace'): Handler {
     if (store === undefined) return;
     if (req.extras.length !== 8) return c.respondStatus(req, Status.EINVAL);
     if (mode === 'insert' && req.cas !== 0n) return c.respondStatus(req, Status.EINVAL);
-    if ((req.datatype & DATATYPE_SNAPPY) !== 0) return c.respondStatus(req, Status.EINVAL);
     const id = c.docKey(req);
     if (id === undefined) return;
-    if (!c.checkValueSize(req)) return;
     const opts = c.frameOptions(req);
     if (opts === undefined) return;
-    const value = req.copyValue();
+    const doc = documentOf(c, req);
+    if (doc === undefined) return;
+    const value = doc.value;
     const datatype = (req.datatype & DATATYPE_JSON) !== 0 || looksLikeJson(value) ? DATATYPE_JSON : 0;
     const item = store.write(id, value, mode, {
       flags: readMutationFlags(req.extras),
@@ -127,6 +154,7 @@ export function storeWith(mode: 'upsert' | 'insert' | 'replace'): Handler {
       cas: req.cas,
       datatype,
       preserveExpiry: opts.preserveTtl,
+      snappy: doc.packed,
     });
     c.mutated = true;
     if (!quiet) c.respondMutation(req, item.cas, item.vbucket, item.seqno);
@@ -152,9 +180,10 @@ export function concatWith(where: 'append' | 'prepend'): Handler {
     if (req.extras.length !== 0) return c.respondStatus(req, Status.EINVAL);
     const id = c.docKey(req);
     if (id === undefined) return;
-    if (!c.checkValueSize(req)) return;
     if (c.frameOptions(req) === undefined) return;
-    const item = store.concat(id, req.copyValue(), where, req.cas);
+    const doc = documentOf(c, req);
+    if (doc === undefined) return;
+    const item = store.concat(id, doc.value, where, req.cas);
     c.mutated = true;
     if (!quiet) c.respondMutation(req, item.cas, item.vbucket, item.seqno);
   };

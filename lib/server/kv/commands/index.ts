@@ -9,6 +9,7 @@ import { observe, observeSeqno } from './observe';
 import { getClusterConfig, getCollectionId, getErrorMap, getManifest, hello, listMechs, saslAuth, saslStep, selectBucket } from './session';
 import { flush, noop, quit, stat, version } from './admin';
 import { subdocLookup, subdocMutation } from './subdoc';
+import { requiredKvPrivileges } from '../../rbac/kv-privileges';
 
 /** [opcode, handler, quiet] */
 const entries: Array<[number, CommandHandler, boolean]> = [
@@ -64,6 +65,6 @@ const entries: Array<[number, CommandHandler, boolean]> = [
 /** Indexed by opcode. */
 export const commandTable: CommandTable = (() => {
   const table = new Array<KvCommand | undefined>(256).fill(undefined);
-  for (const [op, run, quiet] of entries) table[op] = { run, quiet };
+  for (const [op, run, quiet] of entries) table[op] = { run, quiet, needs: requiredKvPrivileges(op) };
   return table;
 })();

@@ -11,6 +11,8 @@ const EMPTY = Buffer.alloc(0);
 export const observe: Handler = (c, req) => {
   const store = c.store;
   if (store === undefined) return c.respondStatus(req, c.user === undefined ? Status.EACCESS : Status.NO_BUCKET);
+  // Memcached buckets keep no seqnos, replicas nor disk copies to observe.
+  if (store.nodeLocator === 'ketama') return c.respondStatus(req, Status.NOT_SUPPORTED);
   const results: ObserveResult[] = [];
   const topo = c.node.topology;
   // Entries in order; the first this node cannot answer for ends the request.
@@ -38,6 +40,8 @@ export const observe: Handler = (c, req) => {
 export const observeSeqno: Handler = (c, req) => {
   const store = c.store;
   if (store === undefined) return c.respondStatus(req, c.user === undefined ? Status.EACCESS : Status.NO_BUCKET);
+  // Memcached buckets keep no seqnos, replicas nor disk copies to observe.
+  if (store.nodeLocator === 'ketama') return c.respondStatus(req, Status.NOT_SUPPORTED);
   if (req.value.length !== 8) return c.respondStatus(req, Status.EINVAL);
   const vb = req.vbucket;
   const topo = c.node.topology;

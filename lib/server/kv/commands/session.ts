@@ -17,10 +17,11 @@ export const listMechs: Handler = (c, req) => c.respond(req, Status.SUCCESS, 0n,
 
 export const saslAuth: Handler = (c, req) => {
   const mech = req.key.toString('latin1');
-  const session = new SaslSession(mech, (user) => c.node.lookupPassword(user));
+  const session = new SaslSession(mech, c.node.credentials);
   c.sasl = session;
   c.user = undefined;
   c.store = undefined;
+  c.lacking = 0;
   finishSasl(c, req, session.start(req.value));
 };
 
@@ -47,6 +48,7 @@ export const selectBucket: Handler = (c, req) => {
   const store = c.node.bucketFor(c.user, name);
   if (store === undefined) return c.respondStatus(req, Status.EACCESS);
   c.store = store;
+  c.lacking = ~c.node.kvPrivileges(c.user, name);
   c.respondOk(req);
 };
 

@@ -2,6 +2,12 @@
 // Lookups support GET / EXISTS / GET_COUNT / whole-doc GET and the `$document` virtual xattr
 // (what the SDK uses for get-with-expiry); user xattrs do not exist here, so xattr lookups on
 // anything else report PATH_ENOENT. Mutations are all-or-nothing on a parsed copy.
+//
+// Documents are data: keys such as `__proto__` or `constructor` are written as own properties and
+// read only as own properties. The limits are subjson's: a document nests at most 32 levels
+// (deeper: DOC_E2DEEP, and it is never parsed), a path has at most 31 components (PATH_E2BIG),
+// and a value may not make the document deeper than that (VALUE_ETOODEEP); a path over 1024 bytes
+// is EINVAL for the whole request, as kv_engine's validator has it.
 import { Opcode } from '../../../protocol/opcodes';
 import { Status } from '../../../protocol/status';
 import { ProtocolError, type Packet } from '../../../protocol/packet';
@@ -11,8 +17,8 @@ import {
   SubdocDocFlag,
   SubdocPathFlag,
   decodeSubdocMutationExtras,
-  encodeLookupResults,
   encodeMutationFailure,
+  lookupResultParts,
   encodeMutationResults,
   readLookupSpec,
   readMutationSpec,
@@ -20,6 +26,7 @@ import {
   type SubdocMutationExtras,
 } from '../../../protocol/subdoc';
 import { StoreError, DATATYPE_JSON, type DocumentStore, type Item } from '../../store';
+import { isJsonText, nestingDepth } from '../../json-syntax';
 import type { CommandHandler, KvConnection, FrameOptions } from '../connection';
 
 const PATH_XATTR = SubdocPathFlag.XATTR;
@@ -28,7 +35,21 @@ const DOC_MKDOC = SubdocDocFlag.MKDOC;
 const DOC_ADD = SubdocDocFlag.ADD;
 const EMPTY = Buffer.alloc(0);
 
+/** subjson's Limits::MAX_COMPONENTS: levels of nesting in a document, the top-level container being 1. */
+const MAX_DEPTH = 32;
+/** A path's components; the implicit root takes one of MAX_DEPTH. */
+const MAX_PATH_COMPONENTS = MAX_DEPTH - 1;
+/** kv_engine's SUBDOC_PATH_MAX_LENGTH, in bytes. */
+const MAX_PATH_BYTES = 1024;
+
 type Segment = string | number;
+
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
+/** Sets an own property whatever its name (`obj[k] = v` with k = `__proto__` would set the prototype). */
+function setKey(obj: Record<string, Json>, key: string, value: Json): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+}
 
 class PathError extends Error {
   constructor(readonly status: number) {
@@ -52,6 +73,7 @@ export function parsePath(path: string): Segment[] {
       if (!/^-?\d+$/.test(text)) throw new PathError(Status.SUBDOC_PATH_EINVAL);
       const idx = Number(text);
       if (idx < -1) throw new PathError(Status.SUBDOC_PATH_EINVAL);
+      if (out.length === MAX_PATH_COMPONENTS) throw new PathError(Status.SUBDOC_PATH_E2BIG);
       out.push(idx);
       i = end + 1;
       expectName = false;
@@ -81,6 +103,7 @@ export function parsePath(path: string): Segment[] {
       } else {
         while (i < n && path[i] !== '.' && path[i] !== '[') name += path[i++];
       }
+      if (out.length === MAX_PATH_COMPONENTS) throw new PathError(Status.SUBDOC_PATH_E2BIG);
       out.push(name);
       expectName = false;
     }
@@ -105,7 +128,7 @@ function lookup(root: Json, path: Segment[]): Json {
       cur = cur[idx];
     } else {
       if (!isContainer(cur) || Array.isArray(cur)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
-      if (!Object.prototype.hasOwnProperty.call(cur, seg)) throw new PathError(Status.SUBDOC_PATH_ENOENT);
+      if (!hasOwn(cur, seg)) throw new PathError(Status.SUBDOC_PATH_ENOENT);
       cur = (cur as Record<string, Json>)[seg];
     }
   }
@@ -122,9 +145,9 @@ function parentOf(root: Json, path: Segment[], mkdir: boolean): Json {
     } else {
       if (!isContainer(cur) || Array.isArray(cur)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
       const obj = cur as Record<string, Json>;
-      if (!Object.prototype.hasOwnProperty.call(obj, seg)) {
+      if (!hasOwn(obj, seg)) {
         if (!mkdir) throw new PathError(Status.SUBDOC_PATH_ENOENT);
-        obj[seg] = typeof path[i + 1] === 'number' ? [] : {};
+        setKey(obj, seg, typeof path[i + 1] === 'number' ? [] : {});
       }
       cur = obj[seg];
     }
@@ -132,19 +155,50 @@ function parentOf(root: Json, path: Segment[], mkdir: boolean): Json {
   return cur;
 }
 
-function parseFragment(text: string): Json {
+/**
+ * A spec's value, placed `at` path components deep: VALUE_ETOODEEP when it would make the document
+ * nest deeper than MAX_DEPTH (checked before parsing), VALUE_CANTINSERT when it is not JSON.
+ */
+function parseFragment(value: Buffer, at: number): Json {
+  if (nestingDepth(value, MAX_DEPTH) > MAX_DEPTH - at) throw new PathError(Status.SUBDOC_VALUE_ETOODEEP);
   try {
-    return JSON.parse(text);
+    return JSON.parse(value.toString('utf8'));
   } catch {
     throw new PathError(Status.SUBDOC_VALUE_CANTINSERT);
   }
 }
 
-function parseValues(text: string): Json[] {
+/** Comma-separated values for an array `at` components deep (its elements one deeper). */
+function parseValues(value: Buffer, at: number): Json[] {
+  if (nestingDepth(value, MAX_DEPTH) > MAX_DEPTH - at - 1) throw new PathError(Status.SUBDOC_VALUE_ETOODEEP);
   try {
-    return JSON.parse(`[${text}]`) as Json[];
+    return JSON.parse(`[${value.toString('utf8')}]`) as Json[];
   } catch {
     throw new PathError(Status.SUBDOC_VALUE_CANTINSERT);
+  }
+}
+
+/** The document body, parsed once; E2DEEP (never parsed) past MAX_DEPTH, NOT_JSON when it is not JSON. */
+class Body {
+  private parsed = false;
+  private doc: Json;
+  private status = 0;
+  constructor(private readonly value: Buffer) {}
+
+  get(): Json {
+    if (!this.parsed) {
+      this.parsed = true;
+      if (nestingDepth(this.value, MAX_DEPTH) > MAX_DEPTH) this.status = Status.SUBDOC_DOC_E2DEEP;
+      else {
+        try {
+          this.doc = JSON.parse(this.value.toString('utf8'));
+        } catch {
+          this.status = Status.SUBDOC_DOC_NOT_JSON;
+        }
+      }
+    }
+    if (this.status !== 0) throw new PathError(this.status);
+    return this.doc;
   }
 }
 
@@ -177,39 +231,25 @@ export function subdocMultiLookup(c: KvConnection, req: Packet, store: DocumentS
   if (item === undefined) return c.respondStatus(req, Status.KEY_ENOENT);
   const v = req.value;
   const results: Array<{ status: number; value: Buffer }> = [];
-  let doc: Json;
-  let parsed = false;
-  let docIsJson = true;
+  let failed = false;
+  const body = new Body(item.value);
   const spec: LookupSpec = { opcode: 0, flags: 0, path: EMPTY };
   let p = 0;
   while (p < v.length) {
     if (results.length === MAX_SPECS) return c.respondStatus(req, Status.EINVAL);
     p = readLookupSpec(v, p, spec);
-    if (p === SPEC_TRUNCATED) return c.respondStatus(req, Status.EINVAL);
+    if (p === SPEC_TRUNCATED || spec.path.length > MAX_PATH_BYTES) return c.respondStatus(req, Status.EINVAL);
     const op = spec.opcode;
     const flags = spec.flags;
     const path = spec.path.toString('utf8');
+    let status: number = Status.SUCCESS;
+    let value: Buffer = EMPTY;
     try {
-      let value: Buffer = EMPTY;
       if (op === Opcode.GET && (flags & PATH_XATTR) === 0) {
         if (path !== '') throw new PathError(Status.SUBDOC_PATH_EINVAL);
         value = item.value;
       } else if (op === Opcode.SUBDOC_GET || op === Opcode.SUBDOC_EXISTS || op === Opcode.SUBDOC_GET_COUNT) {
-        let found: Json;
-        if ((flags & PATH_XATTR) !== 0) {
-          found = lookupXattr(store, item, path);
-        } else {
-          if (!parsed) {
-            parsed = true;
-            try {
-              doc = JSON.parse(item.value.toString('utf8'));
-            } catch {
-              docIsJson = false;
-            }
-          }
-          if (!docIsJson) throw new PathError(Status.SUBDOC_DOC_NOT_JSON);
-          found = lookup(doc, parsePath(path));
-        }
+        const found = (flags & PATH_XATTR) !== 0 ? lookupXattr(store, item, path) : lookupIn(body, path);
         if (op === Opcode.SUBDOC_GET) value = Buffer.from(JSON.stringify(found));
         else if (op === Opcode.SUBDOC_GET_COUNT) {
           if (!isContainer(found)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
@@ -218,21 +258,29 @@ export function subdocMultiLookup(c: KvConnection, req: Packet, store: DocumentS
       } else {
         return c.respondStatus(req, Status.SUBDOC_INVALID_COMBO);
       }
-      results.push({ status: Status.SUCCESS, value });
     } catch (err) {
       if (!(err instanceof PathError)) throw err;
-      results.push({ status: err.status, value: EMPTY });
+      status = err.status;
+      failed = true;
     }
+    results.push({ status, value });
   }
-  const failed = results.some((r) => r.status !== Status.SUCCESS);
-  c.respond(req, failed ? Status.SUBDOC_MULTI_PATH_FAILURE : Status.SUCCESS, store.isLocked(item) ? 0xffffffffffffffffn : item.cas, EMPTY, EMPTY, encodeLookupResults(results), 0);
+  // The values go out by reference: a whole-document GET is not copied.
+  const cas = store.isLocked(item) ? 0xffffffffffffffffn : item.cas;
+  c.respondParts(req, failed ? Status.SUBDOC_MULTI_PATH_FAILURE : Status.SUCCESS, cas, lookupResultParts(results));
+}
+
+/** A body path's value: the path is read before the document, as subjson does. */
+function lookupIn(body: Body, path: string): Json {
+  const segs = parsePath(path);
+  return lookup(body.get(), segs);
 }
 
 interface MutationSpec {
   op: number;
   flags: number;
   path: string;
-  value: string;
+  value: Buffer;
 }
 
 /** The multi-mutation extras, or undefined when their length is not one the layout allows. */
@@ -245,54 +293,89 @@ function mutationExtrasOf(x: Buffer): SubdocMutationExtras | undefined {
   }
 }
 
-function applyMutation(root: { doc: Json }, spec: MutationSpec): Buffer | undefined {
+/**
+ * The document being mutated: kept as its text (stored, or sent by a whole-document SET, however
+ * deep) until a path needs it parsed.
+ */
+class Draft {
+  private text: Buffer | undefined;
+  private doc: Json = {};
+
+  constructor(existing: Buffer | undefined) {
+    this.text = existing;
+  }
+
+  /** The parsed document; DOC_E2DEEP or DOC_NOT_JSON when it cannot be. */
+  get root(): Json {
+    if (this.text !== undefined) {
+      this.doc = new Body(this.text).get();
+      this.text = undefined;
+    }
+    return this.doc;
+  }
+
+  /** Whole-document SET: any JSON text. */
+  replace(value: Buffer): void {
+    if (!isJsonText(value)) throw new PathError(Status.SUBDOC_VALUE_CANTINSERT);
+    this.text = value;
+  }
+
+  serialise(): Buffer {
+    return this.text !== undefined ? Buffer.from(this.text) : Buffer.from(JSON.stringify(this.doc));
+  }
+}
+
+function applyMutation(draft: Draft, spec: MutationSpec): Buffer | undefined {
   const mkdir = (spec.flags & PATH_MKDIR_P) !== 0;
   const segs = parsePath(spec.path);
   if (segs.length === 0 && spec.op !== Opcode.SUBDOC_ARRAY_PUSH_LAST && spec.op !== Opcode.SUBDOC_ARRAY_PUSH_FIRST && spec.op !== Opcode.SUBDOC_ARRAY_ADD_UNIQUE) {
     throw new PathError(Status.SUBDOC_PATH_EINVAL);
   }
   const last = segs[segs.length - 1];
+  const depth = segs.length;
   switch (spec.op) {
     case Opcode.SUBDOC_DICT_ADD:
     case Opcode.SUBDOC_DICT_UPSERT: {
       if (typeof last !== 'string') throw new PathError(Status.SUBDOC_PATH_EINVAL);
-      const parent = parentOf(root.doc, segs, mkdir);
+      const value = parseFragment(spec.value, depth);
+      const parent = parentOf(draft.root, segs, mkdir);
       if (!isContainer(parent) || Array.isArray(parent)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
       const obj = parent as Record<string, Json>;
-      if (spec.op === Opcode.SUBDOC_DICT_ADD && Object.prototype.hasOwnProperty.call(obj, last)) throw new PathError(Status.SUBDOC_PATH_EEXISTS);
-      obj[last] = parseFragment(spec.value);
+      if (spec.op === Opcode.SUBDOC_DICT_ADD && hasOwn(obj, last)) throw new PathError(Status.SUBDOC_PATH_EEXISTS);
+      setKey(obj, last, value);
       return undefined;
     }
     case Opcode.SUBDOC_REPLACE:
     case Opcode.SUBDOC_DELETE: {
-      const parent = parentOf(root.doc, segs, false);
+      const value = spec.op === Opcode.SUBDOC_REPLACE ? parseFragment(spec.value, depth) : undefined;
+      const parent = parentOf(draft.root, segs, false);
       lookup(parent, [last]); // must exist
       if (typeof last === 'number') {
         const arr = parent as Json[];
         const idx = last === -1 ? arr.length - 1 : last;
         if (spec.op === Opcode.SUBDOC_DELETE) arr.splice(idx, 1);
-        else arr[idx] = parseFragment(spec.value);
+        else arr[idx] = value;
       } else {
         const obj = parent as Record<string, Json>;
         if (spec.op === Opcode.SUBDOC_DELETE) delete obj[last];
-        else obj[last] = parseFragment(spec.value);
+        else setKey(obj, last, value);
       }
       return undefined;
     }
     case Opcode.SUBDOC_ARRAY_PUSH_LAST:
     case Opcode.SUBDOC_ARRAY_PUSH_FIRST:
     case Opcode.SUBDOC_ARRAY_ADD_UNIQUE: {
+      const values = parseValues(spec.value, depth);
       let arr: Json;
-      if (segs.length === 0) arr = root.doc;
+      if (segs.length === 0) arr = draft.root;
       else {
-        const parent = parentOf(root.doc, segs, mkdir);
-        if (typeof last === 'string' && isContainer(parent) && !Array.isArray(parent) && !(last in parent) && mkdir) {
-          (parent as Record<string, Json>)[last] = [];
+        const parent = parentOf(draft.root, segs, mkdir);
+        if (typeof last === 'string' && isContainer(parent) && !Array.isArray(parent) && !hasOwn(parent, last) && mkdir) {
+          setKey(parent as Record<string, Json>, last, []);
         }
         arr = lookup(parent, [last]);
       }
       if (!Array.isArray(arr)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
-      const values = parseValues(spec.value);
       if (spec.op === Opcode.SUBDOC_ARRAY_ADD_UNIQUE) {
         if (values.length !== 1 || isContainer(values[0])) throw new PathError(Status.SUBDOC_VALUE_CANTINSERT);
         if (arr.some((x) => x === values[0])) throw new PathError(Status.SUBDOC_PATH_EEXISTS);
@@ -303,17 +386,19 @@ function applyMutation(root: { doc: Json }, spec: MutationSpec): Buffer | undefi
     }
     case Opcode.SUBDOC_ARRAY_INSERT: {
       if (typeof last !== 'number' || last < 0) throw new PathError(Status.SUBDOC_PATH_EINVAL);
-      const parent = parentOf(root.doc, segs, false);
+      const values = parseValues(spec.value, depth - 1);
+      const parent = parentOf(draft.root, segs, false);
       if (!Array.isArray(parent)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
       if (last > parent.length) throw new PathError(Status.SUBDOC_PATH_ENOENT);
-      parent.splice(last, 0, ...parseValues(spec.value));
+      parent.splice(last, 0, ...values);
       return undefined;
     }
     case Opcode.SUBDOC_COUNTER: {
-      if (!/^[+-]?\d+$/.test(spec.value.trim())) throw new PathError(Status.SUBDOC_DELTA_EINVAL);
-      const delta = Number(spec.value);
+      const text = spec.value.toString('utf8');
+      if (!/^[+-]?\d+$/.test(text.trim())) throw new PathError(Status.SUBDOC_DELTA_EINVAL);
+      const delta = Number(text);
       if (delta === 0 || !Number.isSafeInteger(delta)) throw new PathError(Status.SUBDOC_DELTA_EINVAL);
-      const parent = parentOf(root.doc, segs, mkdir);
+      const parent = parentOf(draft.root, segs, mkdir);
       if (!isContainer(parent)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
       let current: Json = 0;
       try {
@@ -325,7 +410,7 @@ function applyMutation(root: { doc: Json }, spec: MutationSpec): Buffer | undefi
       const next = current + delta;
       if (!Number.isSafeInteger(next)) throw new PathError(Status.SUBDOC_NUM_ERANGE);
       if (typeof last === 'number') (parent as Json[])[last === -1 ? (parent as Json[]).length - 1 : last] = next;
-      else (parent as Record<string, Json>)[last] = next;
+      else setKey(parent as Record<string, Json>, last, next);
       return Buffer.from(String(next));
     }
     default:
@@ -347,8 +432,8 @@ export function subdocMultiMutation(c: KvConnection, req: Packet, store: Documen
   while (p < v.length) {
     if (specs.length === MAX_SPECS) return c.respondStatus(req, Status.EINVAL);
     p = readMutationSpec(v, p, raw);
-    if (p === SPEC_TRUNCATED) return c.respondStatus(req, Status.EINVAL);
-    specs.push({ op: raw.opcode, flags: raw.flags, path: raw.path.toString('utf8'), value: raw.value.toString('utf8') });
+    if (p === SPEC_TRUNCATED || raw.path.length > MAX_PATH_BYTES) return c.respondStatus(req, Status.EINVAL);
+    specs.push({ op: raw.opcode, flags: raw.flags, path: raw.path.toString('utf8'), value: raw.value });
   }
   if (specs.length === 0) return c.respondStatus(req, Status.EINVAL);
 
@@ -363,31 +448,24 @@ export function subdocMultiMutation(c: KvConnection, req: Packet, store: Documen
     return;
   }
 
-  const root: { doc: Json } = { doc: {} };
-  if (existing !== undefined) {
-    try {
-      root.doc = JSON.parse(existing.value.toString('utf8'));
-    } catch {
-      return c.respondStatus(req, Status.SUBDOC_DOC_NOT_JSON);
-    }
-  }
+  const draft = new Draft(existing?.value);
   const outputs: Array<{ index: number; value: Buffer }> = [];
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i];
     try {
       if ((spec.flags & PATH_XATTR) !== 0) throw new PathError(Status.SUBDOC_XATTR_INVALID_KEY_COMBO);
       if (spec.op === Opcode.SET) {
-        root.doc = parseFragment(spec.value);
+        draft.replace(spec.value);
         continue;
       }
-      const out = applyMutation(root, spec);
+      const out = applyMutation(draft, spec);
       if (out !== undefined) outputs.push({ index: i, value: out });
     } catch (err) {
       if (!(err instanceof PathError)) throw err;
       return c.respond(req, Status.SUBDOC_MULTI_PATH_FAILURE, 0n, EMPTY, EMPTY, encodeMutationFailure(i, err.status), 0);
     }
   }
-  const value = Buffer.from(JSON.stringify(root.doc));
+  const value = draft.serialise();
   const mode = existing === undefined ? ((docFlags & DOC_ADD) !== 0 ? 'insert' : 'upsert') : 'replace';
   let item: Item;
   try {
