@@ -49,3 +49,6 @@ export type { PingReport, PingEntry, DiagnosticsReport, DiagnosticsEntry } from 
 export type { PythonTranscoder } from './engine/transcoder';
 export { PasswordAuthenticator, ClassicAuthenticator, CertAuthenticator, type Authenticator } from './engine/auth';
 export { MutationState, type TokenTracker } from './engine/mutation-state';
+// Python's other names for N1QL consistency levels, its profile levels and view constants.
+export { NOT_BOUNDED, REQUEST_PLUS, STATEMENT_PLUS, CONSISTENCY_UNBOUNDED, PROFILE_OFF, PROFILE_PHASES, PROFILE_TIMINGS } from './engine/services/n1ql';
+export { Query, STALE_UPDATE_BEFORE, STRING_RANGE_END } from './engine/services/views';

@@ -500,9 +500,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.bucketCreds.set(bucket, password);
   }
 
-  /** @internal The credentials a cross-bucket query carries: this bucket's and the added ones. */
+  /**
+   * @internal The credentials a cross-bucket query carries besides the request's own user: the
+   * added buckets', and this bucket's when it was opened the classic way (as a user named after
+   * it), as libcouchbase's multi-bucket authentication sends them.
+   */
   crossBucketCreds(): Array<{ user: string; pass: string }> {
-    const out = [{ user: `local:${this.bucket}`, pass: this.auth.password }];
+    const out = this.auth.username === this.bucket ? [{ user: `local:${this.bucket}`, pass: this.auth.password }] : [];
     for (const [b, p] of this.bucketCreds) if (b !== this.bucket) out.push({ user: `local:${b}`, pass: p });
     return out;
   }

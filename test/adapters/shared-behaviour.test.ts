@@ -25,9 +25,13 @@ import { subdocCases } from './shared/subdoc';
 import { dataStructureCases } from './shared/datastructures';
 import { managementCases } from './shared/management';
 import { errorCases } from './shared/errors';
+import { n1qlCases } from './shared/n1ql';
+import { viewCases } from './shared/views';
+import { clusterCases, CLUSTER_USERS } from './shared/cluster';
+import { bucketCases } from './shared/bucket';
 
 /** The Python SDK 2.5 API cases, run through each flavour on the real backend (shared/). */
-const PYTHON_API: Array<(c: SharedContext) => void> = [multiCases, optionCases, subdocCases, dataStructureCases, managementCases, errorCases];
+const PYTHON_API: Array<(c: SharedContext) => void> = [multiCases, optionCases, subdocCases, dataStructureCases, managementCases, errorCases, n1qlCases, viewCases, clusterCases, bucketCases];
 
 interface Backend {
   name: 'fake' | 'real';
@@ -265,7 +269,7 @@ describe('shared behaviour of the three flavours', function () {
   describe('against the real engine and an embedded cluster in a worker thread', function () {
     before(async function () {
       this.timeout(60_000);
-      cluster = startEmbedded({ buckets: [{ name: 'b0' }, { name: 'b1' }, { name: 'b2' }, { name: 'b3' }, { name: 'fl' }] });
+      cluster = startEmbedded({ buckets: [{ name: 'b0' }, { name: 'b1' }, { name: 'b2' }, { name: 'b3' }, { name: 'fl' }], users: CLUSTER_USERS });
       replicaCluster = startEmbedded({ nodes: 2, replicas: 1, buckets: [{ name: 'rep' }] });
       const capi = cluster.nodes[0].ports.capi;
       if (capi !== undefined) {

@@ -207,7 +207,10 @@ export function runN1QL(engine: ServiceHost, query: N1QLQuery | string, handler:
   const timeoutS = q.effectiveTimeout(defaultTimeout);
   const base = q.body(defaultTimeout);
   // A cluster-level query carries the credentials of the buckets it may read (Python's cross_bucket).
-  if (q.crossBucket) base.creds = engine.crossBucketCreds();
+  if (q.crossBucket) {
+    const creds = engine.crossBucketCreds();
+    if (creds.length > 0) base.creds = creds;
+  }
   // The client gives the server's own timeout a little slack before giving up itself.
   const timeoutMs = secondsToMs(timeoutS) + 500;
 

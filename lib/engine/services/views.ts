@@ -9,6 +9,10 @@ import type { ServiceHost } from './host';
 export const STALE_OK = 'ok';
 export const STALE_UPDATE_AFTER = 'update_after';
 export const STALE_FALSE = 'false';
+/** Python's name for stale=false: the index is updated before the query runs. */
+export const STALE_UPDATE_BEFORE = STALE_FALSE;
+/** The highest string a key range can end with (Python's STRING_RANGE_END, "\u0FFF"). */
+export const STRING_RANGE_END = '\u0FFF';
 export const ONERROR_CONTINUE = 'continue';
 export const ONERROR_STOP = 'stop';
 
@@ -390,7 +394,7 @@ const PROPERTY_NAMES = Object.keys(PARAMS).filter((k) => PARAMS[k].kind !== 'cli
  */
 export class ViewQuery {
   /** The highest string a range can end with, as Python's STRING_RANGE_END gives it ("\u0FFF"). */
-  static readonly STRING_RANGE_END = '\u0FFF';
+  static readonly STRING_RANGE_END = STRING_RANGE_END;
 
   readonly design: string | undefined;
   readonly view: string | undefined;

@@ -35,9 +35,12 @@ export function checkDurabilityPossible(topo: Topology, key: string, opts: KvOpt
   return null;
 }
 
-/** Python's endure(): persistTo and replicateTo default to -1 (every copy). */
+/**
+ * Python's endure(key, persist_to=-1, replicate_to=-1, cas=0, check_removed=False, timeout=5.0,
+ * interval=0.010): each requirement not given is every copy, and it polls every 10 ms for 5 s.
+ */
 export const endure: CompositeRun<KvHost> = (host, key, given, cb) => {
-  const opts = given.persistTo === undefined && given.replicateTo === undefined ? { ...given, persistTo: -1, replicateTo: -1 } : given;
+  const opts: KvOptions = { ...given, persistTo: given.persistTo ?? -1, replicateTo: given.replicateTo ?? -1, timeout: given.timeout ?? 5, interval: given.interval ?? 0.01 };
   const err = checkDurabilityPossible(host.topology!, key, opts);
   if (err) return cb(err, null);
   const vb = host.topology!.vbucketOf(key);
