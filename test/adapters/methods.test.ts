@@ -22,7 +22,8 @@ describe('adapters: the KV methods derived from the engine table', () => {
     expect(KV_METHODS.upsert).to.deep.equal({ name: 'upsert', op: 'upsert', shape: 'keyValue', positional: undefined, args: ['value'], rest: undefined, durable: true });
     expect(KV_METHODS.stats.shape).to.equal('stats');
     expect(KV_METHODS.unlockMulti).to.deep.equal({ name: 'unlockMulti', op: 'unlock', shape: 'multi', positional: undefined, args: [], rest: undefined, durable: false });
-    expect(KV_METHODS.mapAdd).to.deep.equal({ name: 'mapAdd', op: 'mapAdd', shape: 'args', positional: undefined, args: ['mapkey', 'value'], rest: undefined, durable: false });
+    expect(KV_METHODS.mapAdd).to.deep.equal({ name: 'mapAdd', op: 'mapAdd', shape: 'args', positional: undefined, args: ['mapkey', 'value'], rest: undefined, durable: true });
+    expect(KV_METHODS.mapGet.durable).to.equal(false);
     expect(KV_METHODS.lookupIn).to.deep.equal({ name: 'lookupIn', op: 'lookupIn', shape: 'args', positional: undefined, args: [], rest: 'specs', durable: false });
     expect(KV_METHOD_NAMES).to.include('observeMulti');
     expect(KV_METHOD_NAMES).to.not.include.members(['statsMulti', 'lookupInMulti', 'mapAddMulti']);

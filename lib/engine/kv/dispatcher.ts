@@ -20,6 +20,7 @@ import {
   NotFoundError,
   NotSupportedError,
   ObjectDestroyedError,
+  NotMyVbucketError,
   TimeoutError,
   ValueFormatError,
   errorForStatus,
@@ -315,10 +316,14 @@ export class KvDispatcher implements KvHost {
   onExpire(op: KvOp): void {
     if (op.done) return;
     if (op.conn) op.conn.forget(op.opaque);
+    if (op.lastStatus === Status.NOT_MY_VBUCKET) {
+      // As libcouchbase reports a retried command that runs out of time: with the error that made
+      // it retry (Python's NotMyVbucketError, a transient network error), not a bare timeout.
+      const why = `${op.spec.name}("${op.key}") timed out while the cluster map kept changing; retry once rebalance or failover settles [status 0x07]`;
+      return this.finish(op, new NotMyVbucketError(why, { key: op.key, rc: ErrorCode.NOT_MY_VBUCKET, status: Status.NOT_MY_VBUCKET }), null);
+    }
     const why =
-      op.lastStatus === Status.NOT_MY_VBUCKET
-        ? ' while the cluster map kept changing (NOT_MY_VBUCKET)'
-        : op.retryStart !== 0
+      op.retryStart !== 0
           ? ` while the server kept answering ${statusLabel(undefined, op.lastStatus)}`
           : op.attempts === 0
             ? ' before a connection to its node was ready'

@@ -154,7 +154,8 @@ function dsRow<const N extends string, const A extends readonly string[], const 
   options: readonly string[],
   run: NonNullable<OpSpec<KvHost>['run']>,
 ) {
-  return row({ name, opcode: -1, retrySafe: false, value: 'none', result, hasMulti: false, positional: null, args, options, run });
+  // A mutation takes persistTo/replicateTo (and a durability() context), passed on to mutateIn.
+  return row({ name, opcode: -1, retrySafe: false, value: 'none', result, hasMulti: false, positional: null, args, options, durable: options.includes('persistTo'), run });
 }
 
 export const OPERATIONS = {

@@ -167,7 +167,8 @@ export function indexWatch(host: ServiceHost, indexes: readonly unknown[], o: In
   const wanted = indexes.map((x) => N1qlIndex.fromAny(x, host.bucket));
   if (o.watchPrimary) wanted.push(N1qlIndex.fromAny('#primary', host.bucket));
   const deadline = Date.now() + (o.timeout ?? 30) * 1000;
-  const interval = (o.interval ?? 1) * 1000;
+  // Python's n1ql_index_watch(indexes, timeout=30, interval=0.2, watch_primary=False)
+  const interval = (o.interval ?? 0.2) * 1000;
   const poll = (): void => {
     indexList(host, { otherBuckets: true }, (err, all) => {
       if (err) return cb(err, null);

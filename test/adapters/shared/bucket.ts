@@ -93,6 +93,9 @@ export function bucketCases(c: SharedContext): void {
       expect(err).to.be.instanceOf(ArgumentError);
       expect(err.rc).to.equal(ErrorCode.DURABILITY_ETOOMANY);
       expect((await r.call('get', key)).value).to.deep.equal({ in: true });
+      // Sub-document and data-structure mutations take it too.
+      const ds = await expectReject(settle(() => b.durability({ replicateTo: 2 }, () => b.mapAdd(k('dctx-map'), 'f', 1, { create: true }))));
+      expect(ds.rc).to.equal(ErrorCode.DURABILITY_ETOOMANY);
       // The context is gone once fn returned.
       await r.call('upsert', key, { out: true });
       expect(() => b.durability({ persistTo: 9 }, () => undefined)).to.throw(ArgumentError);
