@@ -52,3 +52,4 @@ export { MutationState, type TokenTracker } from './engine/mutation-state';
 // Python's other names for N1QL consistency levels, its profile levels and view constants.
 export { NOT_BOUNDED, REQUEST_PLUS, STATEMENT_PLUS, CONSISTENCY_UNBOUNDED, PROFILE_OFF, PROFILE_PHASES, PROFILE_TIMINGS } from './engine/services/n1ql';
 export { Query, STALE_UPDATE_BEFORE, STRING_RANGE_END } from './engine/services/views';
+export { COMPRESS_NONE, COMPRESS_IN, COMPRESS_OUT, COMPRESS_INOUT, COMPRESS_FORCE } from './engine/engine';

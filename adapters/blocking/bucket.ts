@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
-import { defineKvMethods, type KvMethodName } from '../common/methods';
-import { defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { defineKvMethods, type KvCallName, type KvMethodName, type KvOptions } from '../common/methods';
+import { defineBucketDesignMethods, defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
 import { durabilityDefaults, type DurabilityDefaults } from '../common/core';
-import type { HttpResult, MutationToken } from '../../lib/engine/results';
+import { applyFragments, type ItemOptionDict } from '../../lib/engine/items';
+import type { HttpResult, MultiResult, MutationToken } from '../../lib/engine/results';
 import { ViewQuery } from '../../lib/engine/services/views';
 import { n1qlShaper, splitViewOptions, warnViewErrors, type N1QLRowOptions, type ViewRowOptions } from '../common/rows';
 import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
@@ -65,9 +66,9 @@ export interface BlockingBucketOptions {
 /** Longest a caller waits for a KV answer before declaring the worker lost (the engine times out first). */
 const KV_WAIT_MS = 120_000;
 
-type BlockingKv = { [M in KvMethodName]: (...args: KvArgs[M]) => KvResults[M] };
+type BlockingKv = { [M in KvCallName]: (...args: KvArgs[M]) => KvResults[M] };
 
-export interface Bucket extends BlockingKv, BucketProperties {}
+export interface Bucket extends BlockingKv, BucketProperties, BlockingDesign {}
 
 export class Bucket {
   private readonly worker: Worker;
@@ -146,6 +147,11 @@ export class Bucket {
   /** True once close() ran (or the constructor failed). */
   get closed(): boolean {
     return this.closedFlag;
+  }
+
+  /** True while the connection is up (the constructor waited for it). */
+  get connected(): boolean {
+    return !this.closedFlag && (this.invoke('info', []) as { connected: boolean }).connected;
   }
 
   /** Empties the bucket (its flush must be enabled). */
@@ -239,7 +245,8 @@ export class Bucket {
     if (name === 'transcoder') {
       let t: Transcoder;
       try {
-        t = toTranscoder(value);
+        // null / undefined: back to the default one (Python's transcoder = None)
+        t = value === null || value === undefined ? defaultTranscoder : toTranscoder(value);
       } catch (err) {
         throw new ArgumentError((err as Error).message);
       }
@@ -364,6 +371,23 @@ export class Bucket {
     return [...this.query<K, V>(ddoc, view, options)];
   }
 
+  /**
+   * Python's append_items: appends each item's `fragment` option to its document
+   * (appendMulti); once it succeeded each item's value has its fragment added too.
+   */
+  appendItems(items: ItemOptionDict, options?: KvOptions): MultiResult {
+    const r = this.appendMulti(items, options);
+    applyFragments(items, 'append');
+    return r;
+  }
+
+  /** Python's prepend_items: prependMulti of each item's `fragment`, then the items' values updated. */
+  prependItems(items: ItemOptionDict, options?: KvOptions): MultiResult {
+    const r = this.prependMulti(items, options);
+    applyFragments(items, 'prepend');
+    return r;
+  }
+
   /** The latest mutation token of each vBucket written (with fetch_mutation_tokens): MutationState.addAll reads them. */
   mutationTokens(): MutationToken[] {
     return this.invoke('mutationTokens', []) as MutationToken[];
@@ -428,6 +452,7 @@ defineBucketProperties(
 );
 
 type BlockingManager = { [M in ManagerMethodName]: (...args: ManagerCalls[M]['args']) => ManagerCalls[M]['result'] };
+type BlockingDesign = Pick<BlockingManager, BucketDesignMethod>;
 
 export interface BucketManager extends BlockingManager {}
 
@@ -439,6 +464,8 @@ export class BucketManager {
 defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.invoke('manage', [name, args]));
 
 // The call's arguments travel to the worker as one array: a channel round trip dwarfs it.
+defineBucketDesignMethods(Bucket.prototype);
+
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
   bucket.kvCall(spec.name, a3 !== undefined ? [a0, a1, a2, a3] : a2 !== undefined ? [a0, a1, a2] : a1 !== undefined ? [a0, a1] : a0 !== undefined ? [a0] : []),
 );

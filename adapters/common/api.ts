@@ -6,7 +6,7 @@ import type { MultiResult, ObserveResult, OperationResult, Result, StatsResult, 
 import type { SubdocSpec } from '../../lib/engine/subdoc';
 import type { ViewQueryOptions } from '../../lib/engine/services/views';
 import type { OPERATIONS, OpName } from '../../lib/engine/kv/operations';
-import type { KvMethodName, KvOptions, MultiKeys } from './methods';
+import type { KV_ALIASES, KvAliasName, KvCallName, KvMethodName, KvOptions, MultiKeys } from './methods';
 
 type Operations = typeof OPERATIONS;
 
@@ -55,15 +55,22 @@ interface ResultOf {
   optional: OperationResult | undefined;
 }
 
-export type KvArgs = { [M in KvMethodName]: M extends `${string}Multi` ? [keys: MultiKeys, options?: KvOptions] : M extends OpName ? ArgsOf<M> : never };
+type TableArgs = { [M in KvMethodName]: M extends `${string}Multi` ? [keys: MultiKeys, options?: KvOptions] : M extends OpName ? ArgsOf<M> : never };
 
-export type KvResults = {
+type TableResults = {
   [M in KvMethodName]: M extends `${infer N extends OpName}Multi`
     ? MultiResult<Extract<ResultOf[Operations[N]['result']], Result>>
     : M extends OpName
       ? ResultOf[Operations[M]['result']]
       : never;
 };
+
+/** The method a name stands for (an alias names another). */
+type Target<M extends KvCallName> = M extends KvAliasName ? (typeof KV_ALIASES)[M] : M;
+
+export type KvArgs = { [M in KvCallName]: TableArgs[Target<M>] };
+
+export type KvResults = { [M in KvCallName]: TableResults[Target<M>] };
 
 /** A view row as the views service sends it; `doc` is filled when includeDocs was asked for. */
 export interface ViewRow<K = unknown, V = unknown> {

@@ -51,6 +51,32 @@ export function defineManagerMethods<M>(proto: M, call: (manager: M, name: Manag
   }
 }
 
+/** The design document calls Python 2.x's Bucket still answers, deprecated for bucketManager()'s. */
+export const BUCKET_DESIGN_METHODS = ['designGet', 'designCreate', 'designPublish', 'designDelete'] as const satisfies readonly ManagerMethodName[];
+export type BucketDesignMethod = (typeof BUCKET_DESIGN_METHODS)[number];
+
+const designWarned = new Set<string>();
+
+/** Puts Bucket.designGet/Create/Publish/Delete on a flavour's Bucket: each warns once (DeprecationWarning) and calls its BucketManager's. */
+export function defineBucketDesignMethods<B extends { bucketManager(): unknown }>(proto: B): void {
+  for (const name of BUCKET_DESIGN_METHODS) {
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      writable: true,
+      value: {
+        [name](this: B, ...args: unknown[]): unknown {
+          if (!designWarned.has(name)) {
+            designWarned.add(name);
+            process.emitWarning(`Bucket.${name} is deprecated; use Bucket.bucketManager().${name}`, { type: 'DeprecationWarning', code: 'DEFERBASE_DEPRECATED_NAME' });
+          }
+          const manager = this.bucketManager() as Record<string, (...a: unknown[]) => unknown>;
+          return manager[name](...args);
+        },
+      }[name],
+    });
+  }
+}
+
 /** Python's Bucket attributes: read from the engine's info ('info') or its settings ('setting', settable). */
 export const BUCKET_PROPERTIES = {
   bucket: 'info',
@@ -64,6 +90,9 @@ export const BUCKET_PROPERTIES = {
   defaultFormat: 'setting',
   dataPassthrough: 'setting',
   transcoder: 'setting',
+  compression: 'setting',
+  compressionMinSize: 'setting',
+  compressionMinRatio: 'setting',
 } as const;
 
 export type BucketPropertyName = keyof typeof BUCKET_PROPERTIES;
@@ -89,6 +118,12 @@ export interface BucketProperties {
   /** Every value read comes back as raw bytes. */
   dataPassthrough: boolean;
   transcoder: Transcoder;
+  /** Python's COMPRESS_NONE/IN/OUT/INOUT/FORCE (0-4); also takes the connection string's modes ('on', 'off', ...). */
+  compression: number;
+  /** Values shorter than this (bytes) are sent as they are. */
+  compressionMinSize: number;
+  /** A compressed value is sent only if it is at most this fraction of the original. */
+  compressionMinRatio: number;
 }
 
 /** Defines the properties on a flavour's Bucket prototype over its own read and write. */

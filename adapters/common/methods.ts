@@ -68,6 +68,36 @@ export const KV_METHODS: Readonly<Record<KvMethodName, MethodSpec>> = Object.fre
 
 export const KV_METHOD_NAMES = Object.keys(KV_METHODS) as KvMethodName[];
 
+/**
+ * Python's other names for some methods, each the method it names: `rget`, and the 1.x names
+ * 2.x kept as deprecated (set, add, delete: they warn once, as Python's DeprecationWarning).
+ */
+export const KV_ALIASES = {
+  rget: 'getReplica',
+  rgetMulti: 'getReplicaMulti',
+  set: 'upsert',
+  setMulti: 'upsertMulti',
+  add: 'insert',
+  addMulti: 'insertMulti',
+  delete: 'remove',
+  deleteMulti: 'removeMulti',
+} as const satisfies Record<string, KvMethodName>;
+
+export type KvAliasName = keyof typeof KV_ALIASES;
+
+/** Every KV method name a Bucket answers to: the table's and Python's aliases. */
+export type KvCallName = KvMethodName | KvAliasName;
+
+const DEPRECATED_ALIASES: ReadonlySet<string> = new Set(['set', 'setMulti', 'add', 'addMulti', 'delete', 'deleteMulti']);
+const warned = new Set<string>();
+
+/** Python's DeprecationWarning for a 1.x name, once per name and process. */
+function warnDeprecated(alias: string, target: string): void {
+  if (warned.has(alias)) return;
+  warned.add(alias);
+  process.emitWarning(`Bucket.${alias} is deprecated; use Bucket.${target}`, { type: 'DeprecationWarning', code: 'DEFERBASE_DEPRECATED_NAME' });
+}
+
 type Dispatch<B> = (bucket: B, spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown) => unknown;
 
 /**
@@ -93,6 +123,17 @@ export function defineKvMethods<B>(proto: B, dispatch: Dispatch<B>): void {
             },
           }[name];
     Object.defineProperty(proto, name, { configurable: true, writable: true, value: fn });
+  }
+  for (const [alias, target] of Object.entries(KV_ALIASES)) {
+    const method = (proto as Record<string, (...a: unknown[]) => unknown>)[target];
+    const deprecated = DEPRECATED_ALIASES.has(alias);
+    const fn = {
+      [alias](this: B, ...args: unknown[]): unknown {
+        if (deprecated) warnDeprecated(alias, target);
+        return method.apply(this, args);
+      },
+    }[alias];
+    Object.defineProperty(proto, alias, { configurable: true, writable: true, value: fn });
   }
 }
 

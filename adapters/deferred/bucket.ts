@@ -5,11 +5,12 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamControl } from '../common/contract';
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { defineKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
-import { defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { defineKvMethods, type KvCallName, type KvMethodName, type KvOptions, type MethodSpec } from '../common/methods';
+import { defineBucketDesignMethods, defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
 import { durabilityDefaults } from '../common/core';
 import { ArgumentError, ObjectDestroyedError, PipelineError } from '../../lib/engine/errors';
-import type { HttpResult, MutationToken } from '../../lib/engine/results';
+import { applyFragments, type ItemOptionDict } from '../../lib/engine/items';
+import type { HttpResult, MultiResult, MutationToken } from '../../lib/engine/results';
 import { ViewQuery } from '../../lib/engine/services/views';
 import { n1qlShaper, splitViewOptions, warnViewErrors, type N1QLRowOptions, type Shaper, type ViewRowOptions } from '../common/rows';
 import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
@@ -22,7 +23,7 @@ export interface DeferredBucketOptions {
   [engineOption: string]: unknown;
 }
 
-type DeferredKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Deferred<KvResults[M]> };
+type DeferredKv = { [M in KvCallName]: (...args: KvArgs[M]) => Deferred<KvResults[M]> };
 
 /**
  * Rows of a completed query; `meta` is the query's meta (status, metrics...) or the view's
@@ -31,7 +32,7 @@ type DeferredKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Deferred<KvResu
  */
 export type RowList<T> = T[] & { meta: unknown; getSingleResult(): T | undefined; execute(): RowList<T> };
 
-export interface Bucket extends DeferredKv, BucketProperties {}
+export interface Bucket extends DeferredKv, BucketProperties, DeferredDesign {}
 
 /** txcouchbase's events: 'connect' (the connection is up or failed), '_dtor' (the bucket was closed). */
 export type BucketEvent = 'connect' | '_dtor';
@@ -162,6 +163,25 @@ export class Bucket {
     return this.core.mutationTokens();
   }
 
+  /**
+   * Python's append_items: appends each item's `fragment` option to its document
+   * (appendMulti); once it succeeded each item's value has its fragment added too.
+   */
+  appendItems(items: ItemOptionDict, options?: KvOptions): Deferred<MultiResult> {
+    return this.appendMulti(items, options).addCallback((r) => {
+      applyFragments(items, 'append');
+      return r;
+    });
+  }
+
+  /** Python's prepend_items: prependMulti of each item's `fragment`, then the items' values updated. */
+  prependItems(items: ItemOptionDict, options?: KvOptions): Deferred<MultiResult> {
+    return this.prependMulti(items, options).addCallback((r) => {
+      applyFragments(items, 'prepend');
+      return r;
+    });
+  }
+
   /** Pipelines are for blocking handles, as in Python (PipelineError on async ones). */
   pipeline(): never {
     throw new PipelineError('pipeline mode is not supported on async handles; chain the Deferreds, or use deferbase/blocking');
@@ -228,6 +248,7 @@ defineBucketProperties(
 );
 
 type DeferredManager = { [M in ManagerMethodName]: (...args: ManagerCalls[M]['args']) => Deferred<ManagerCalls[M]['result']> };
+type DeferredDesign = Pick<DeferredManager, BucketDesignMethod>;
 
 export interface BucketManager extends DeferredManager {}
 
@@ -239,6 +260,8 @@ export class BucketManager {
 defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.manageCall(name, args));
 
 // runKv is protected: reached from outside the class body, hence the cast.
+defineBucketDesignMethods(Bucket.prototype);
+
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
   (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Deferred<unknown> }).runKv(spec, a0, a1, a2, a3),
 );

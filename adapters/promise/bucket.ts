@@ -4,14 +4,14 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamControl } from '../common/contract';
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { callOptions, defineKvMethods, replaceOptions, type KvMethodName, type MethodSpec } from '../common/methods';
-import { defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { callOptions, defineKvMethods, replaceOptions, type KvCallName, type KvMethodName, type KvOptions, type MethodSpec } from '../common/methods';
+import { defineBucketDesignMethods, defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
 import { durabilityDefaults } from '../common/core';
 import { AlreadyQueriedError, CancelledError, ObjectDestroyedError, PipelineError } from '../../lib/engine/errors';
 import { ViewQuery } from '../../lib/engine/services/views';
 import { n1qlShaper, splitViewOptions, warnViewErrors, type N1QLRowOptions, type Shaper, type ViewRowOptions } from '../common/rows';
-import type { MutationToken } from '../../lib/engine/results';
-import type { HttpResult } from '../../lib/engine/results';
+import { applyFragments, type ItemOptionDict } from '../../lib/engine/items';
+import type { HttpResult, MultiResult, MutationToken } from '../../lib/engine/results';
 import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
 
 export interface PromiseBucketOptions {
@@ -27,9 +27,9 @@ export interface Abortable {
   signal?: AbortSignal;
 }
 
-type PromiseKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Promise<KvResults[M]> };
+type PromiseKv = { [M in KvCallName]: (...args: KvArgs[M]) => Promise<KvResults[M]> };
 
-export interface Bucket extends PromiseKv, BucketProperties {}
+export interface Bucket extends PromiseKv, BucketProperties, PromiseDesign {}
 
 function abortError(signal: AbortSignal, what: string): CancelledError {
   return new CancelledError(`${what} was aborted`, { cause: signal.reason });
@@ -228,6 +228,23 @@ export class Bucket {
     return this.core.mutationTokens();
   }
 
+  /**
+   * Python's append_items: appends each item's `fragment` option to its document
+   * (appendMulti); once it succeeded each item's value has its fragment added too.
+   */
+  async appendItems(items: ItemOptionDict, options?: KvOptions): Promise<MultiResult> {
+    const r = await this.appendMulti(items, options);
+    applyFragments(items, 'append');
+    return r;
+  }
+
+  /** Python's prepend_items: prependMulti of each item's `fragment`, then the items' values updated. */
+  async prependItems(items: ItemOptionDict, options?: KvOptions): Promise<MultiResult> {
+    const r = await this.prependMulti(items, options);
+    applyFragments(items, 'prepend');
+    return r;
+  }
+
   /** Pipelines are for blocking handles, as in Python (PipelineError on async ones). */
   pipeline(): never {
     throw new PipelineError('pipeline mode is not supported on async handles; await the operations, or use deferbase/blocking');
@@ -246,6 +263,7 @@ defineBucketProperties(
 );
 
 type PromiseManager = { [M in ManagerMethodName]: (...args: ManagerCalls[M]['args']) => Promise<ManagerCalls[M]['result']> };
+type PromiseDesign = Pick<PromiseManager, BucketDesignMethod>;
 
 export interface BucketManager extends PromiseManager {}
 
@@ -257,6 +275,8 @@ export class BucketManager {
 defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.manageCall(name, args));
 
 // runKv is protected: reached from outside the class body, hence the cast.
+defineBucketDesignMethods(Bucket.prototype);
+
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
   (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Promise<unknown> }).runKv(spec, a0, a1, a2, a3),
 );

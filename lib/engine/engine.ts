@@ -7,7 +7,7 @@ import createDebug from 'debug';
 import EventEmitter from 'eventemitter3';
 import { randomBytes } from 'node:crypto';
 import type * as tls from 'node:tls';
-import { parseConnstr, type ConnSpec, type ConnOptionsInput } from './connstr';
+import { parseConnstr, type CompressionMode, type ConnSpec, type ConnOptionsInput } from './connstr';
 import { DeadlineQueue, type Expirable } from './deadlines';
 import { ArgumentError, CancelledError, ConnectError, CouchbaseError, ObjectDestroyedError, TimeoutError } from './errors';
 import { HttpAgents, type HttpAuth, type HttpTarget } from './http';
@@ -67,9 +67,29 @@ export interface EngineSettings {
   defaultFormat: number;
   dataPassthrough: boolean;
   transcoder: Transcoder;
+  /** Python's COMPRESS_* value (set: that or a connection-string mode, 'on', 'inflate_only'...). */
+  compression: number;
+  /** Values shorter than this many bytes are sent as they are. */
+  compressionMinSize: number;
+  /** A compressed value is sent only if at most this fraction of the original. */
+  compressionMinRatio: number;
 }
 
 export type SettingName = keyof EngineSettings;
+
+/** Python's (libcouchbase's) compression modes, as Bucket.compression takes and gives them. */
+export const COMPRESS_NONE = 0;
+export const COMPRESS_IN = 1;
+export const COMPRESS_OUT = 2;
+export const COMPRESS_INOUT = 3;
+export const COMPRESS_FORCE = 4;
+const COMPRESSION_MODES: ReadonlyArray<[number, CompressionMode]> = [
+  [COMPRESS_NONE, 'off'],
+  [COMPRESS_IN, 'inflate_only'],
+  [COMPRESS_OUT, 'deflate_only'],
+  [COMPRESS_INOUT, 'on'],
+  [COMPRESS_FORCE, 'force'],
+];
 
 const FORMATS = new Set([FMT_JSON, FMT_UTF8, FMT_BYTES, FMT_AUTO]);
 
@@ -443,6 +463,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       defaultFormat: kv.defaultFormat,
       dataPassthrough: kv.buildCtx.passthrough,
       transcoder: kv.buildCtx.transcoder,
+      compression: COMPRESSION_MODES.find(([, m]) => m === o.compression)![0],
+      compressionMinSize: o.compression_min_size,
+      compressionMinRatio: o.compression_min_ratio,
     };
     if (!Object.prototype.hasOwnProperty.call(values, name)) throw new ArgumentError(`unknown bucket setting "${String(name)}"; known: ${Object.keys(values).join(', ')}`);
     return values[name];
@@ -478,10 +501,30 @@ export class Engine extends EventEmitter<EngineEvents> {
         return;
       case 'transcoder':
         try {
-          kv.setTranscoder(toTranscoder(value));
+          // null / undefined: back to the default one (Python's transcoder = None)
+          kv.setTranscoder(value === null || value === undefined ? defaultTranscoder : toTranscoder(value));
         } catch (err) {
           throw new ArgumentError((err as Error).message);
         }
+        return;
+      case 'compression': {
+        // Snappy is negotiated when connecting: a mode set later changes what is sent compressed.
+        const given: unknown = value;
+        const mode = COMPRESSION_MODES.find(([n, m]) => n === given || m === given);
+        if (!mode) throw new ArgumentError(`compression must be one of COMPRESS_NONE, COMPRESS_IN, COMPRESS_OUT, COMPRESS_INOUT, COMPRESS_FORCE (0-4) or ${COMPRESSION_MODES.map(([, m]) => `'${m}'`).join(', ')}`);
+        o.compression = mode[1];
+        kv.configureCompression(o);
+        return;
+      }
+      case 'compressionMinSize':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new ArgumentError('compressionMinSize must be a whole number of bytes >= 0');
+        o.compression_min_size = value;
+        kv.configureCompression(o);
+        return;
+      case 'compressionMinRatio':
+        if (typeof value !== 'number' || !(value > 0 && value <= 1)) throw new ArgumentError('compressionMinRatio must be a number in (0, 1]');
+        o.compression_min_ratio = value;
+        kv.configureCompression(o);
         return;
       default:
         throw new ArgumentError(`unknown bucket setting "${String(name)}"`);

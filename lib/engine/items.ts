@@ -8,6 +8,27 @@ import type { KvOptions } from './kv/spec';
 /** Per-item options: any option of the operation, and `ignoreCas` (stores: do not send the item's CAS). */
 export interface ItemOptions extends Omit<KvOptions, 'value'> {
   ignoreCas?: boolean;
+  /** appendMulti / prependMulti (and appendItems / prependItems): what to add to the item's document. */
+  fragment?: unknown;
+}
+
+/**
+ * After appendItems / prependItems succeeded: each item's value takes its fragment, as the
+ * server's copy did (Python's append_items / prepend_items). Strings and bytes join as they do.
+ */
+export function applyFragments(items: ItemOptionDict, where: 'append' | 'prepend'): void {
+  for (const [item, o] of items.dict) {
+    const f = o?.fragment;
+    if (!item.success || f === undefined) continue;
+    const v = item.value;
+    if (Buffer.isBuffer(v) || Buffer.isBuffer(f)) {
+      const a = Buffer.from(v as string | Buffer);
+      const b = Buffer.from(f as string | Buffer);
+      item.value = where === 'append' ? Buffer.concat([a, b]) : Buffer.concat([b, a]);
+    } else {
+      item.value = where === 'append' ? `${String(v ?? '')}${String(f)}` : `${String(f)}${String(v ?? '')}`;
+    }
+  }
 }
 
 /** A document to operate on and, afterwards, its outcome (a ValueResult whose fields are writable). */

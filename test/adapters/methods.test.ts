@@ -3,7 +3,8 @@
 // result type come from the row's shape, positional option and result kind.
 import { expect } from 'chai';
 import { OPERATIONS } from '../../lib/engine/kv/operations';
-import { KV_METHODS, KV_METHOD_NAMES, type KvOptions, type MultiKeys } from '../../adapters/common/methods';
+import { KV_ALIASES, KV_METHODS, KV_METHOD_NAMES, type KvOptions, type MultiKeys } from '../../adapters/common/methods';
+import { FakeEngine } from './helpers/fake-engine';
 import type { KvArgs, KvResults } from '../../adapters/common/api';
 import type { MultiResult, ObserveResult, OperationResult, StatsResult, SubdocResult, ValueResult } from '../../lib/engine/results';
 import type { SubdocSpec } from '../../lib/engine/subdoc';
@@ -27,6 +28,35 @@ describe('adapters: the KV methods derived from the engine table', () => {
     expect(KV_METHODS.lookupIn).to.deep.equal({ name: 'lookupIn', op: 'lookupIn', shape: 'args', positional: undefined, args: [], rest: 'specs', durable: false });
     expect(KV_METHOD_NAMES).to.include('observeMulti');
     expect(KV_METHOD_NAMES).to.not.include.members(['statsMulti', 'lookupInMulti', 'mapAddMulti']);
+  });
+
+  it('answers to Python\'s other names: rget, and the 1.x set/add/delete (+Multi), which warn once (DeprecationWarning)', async () => {
+    for (const proto of [DeferredBucket.prototype, PromiseBucket.prototype, BlockingBucket.prototype]) {
+      for (const [alias, target] of Object.entries(KV_ALIASES)) {
+        const fn = (proto as unknown as Record<string, { name: string }>)[alias];
+        expect(fn.name, alias).to.equal(alias);
+        expect(KV_METHOD_NAMES).to.include(target);
+      }
+    }
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    const b = new PromiseBucket('couchbase://fake/default', { engine: new FakeEngine() });
+    try {
+      await b.set('k', 1);
+      await b.set('k', 2);
+      expect((await b.get('k')).value).to.equal(2);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+      await b.close();
+    }
+    const mine = warnings.filter((w) => /Bucket\.set is deprecated/.test(w.message));
+    expect(mine).to.have.length(1);
+    expect(mine[0].name).to.equal('DeprecationWarning');
+    expect(mine[0].message).to.match(/use Bucket\.upsert/);
   });
 
   it('every flavour has every method, named after it', () => {

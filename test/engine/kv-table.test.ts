@@ -27,7 +27,7 @@ describe('engine: the KV operation table', () => {
     expect(pick('keyKind')).to.deep.equal({ stats: 'statGroup' });
     // What a *Multi call's per-key value means, as Python reads it.
     expect(Object.fromEntries(Object.values(OPERATIONS).map((r) => [r.name, r.multiValue]))).to.include({
-      upsert: 'document', append: 'document', unlock: 'cas', remove: 'cas', endure: 'cas', get: 'ttl', lock: 'ttl', touch: 'ttl', counter: 'delta', observe: 'options',
+      upsert: 'document', append: 'fragment', unlock: 'cas', remove: 'cas', endure: 'cas', get: 'ttl', lock: 'ttl', touch: 'ttl', counter: 'delta', observe: 'options',
     });
   });
 

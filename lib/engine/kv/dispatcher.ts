@@ -10,7 +10,7 @@ import { Magic, HEADER_LENGTH, writeHeader, type Packet } from '../../protocol/p
 import { Status } from '../../protocol/status';
 import { DATATYPE_SNAPPY, deflateSnappy, inflateFrameValue, inflateSnappy } from '../../protocol/snappy';
 import { nextOpaque, type KvConnection } from '../connection';
-import { secondsToMs } from '../connstr';
+import { secondsToMs, type ConnOptions } from '../connstr';
 import {
   ArgumentError,
   CancelledError,
@@ -60,13 +60,21 @@ export class KvDispatcher implements KvHost {
   /** Python's Bucket.quiet: a missing key is a result with success false, unless a call says otherwise. */
   quiet: boolean;
   /** compression=on|deflate_only|force: values of at least `compressMin` bytes go compressed... */
-  private readonly deflate: boolean;
-  private readonly compressMin: number;
+  private deflate = false;
+  private compressMin = 0;
   /** ...when that saves at least this much... */
-  private readonly compressRatio: number;
+  private compressRatio = 1;
   /** ...once a node negotiated SNAPPY (others get them inflated at routing), or always with force. */
-  private readonly forceCompress: boolean;
+  private forceCompress = false;
   private snappyAgreed = false;
+
+  /** Takes the compression options (at construction, and when Python's Bucket.compression* change). */
+  configureCompression(o: Pick<ConnOptions, 'compression' | 'compression_min_size' | 'compression_min_ratio'>): void {
+    this.deflate = o.compression === 'on' || o.compression === 'deflate_only' || o.compression === 'force';
+    this.forceCompress = o.compression === 'force';
+    this.compressMin = o.compression_min_size;
+    this.compressRatio = o.compression_min_ratio;
+  }
 
   /** A connection finished its handshake: once one takes compressed values, values are compressed. */
   connectionReady(conn: KvConnection): void {
@@ -84,10 +92,7 @@ export class KvDispatcher implements KvHost {
     this.opTimeoutMs = secondsToMs(o.operation_timeout);
     this.quiet = o.quiet;
     this.buildCtx = { transcoder, bucket, vbucket: 0, exposeTokens: o.fetch_mutation_tokens, passthrough: false, tokens: [] };
-    this.deflate = o.compression === 'on' || o.compression === 'deflate_only' || o.compression === 'force';
-    this.forceCompress = o.compression === 'force';
-    this.compressMin = o.compression_min_size;
-    this.compressRatio = o.compression_min_ratio;
+    this.configureCompression(o);
   }
 
   // KvHost: what the composite operations read.

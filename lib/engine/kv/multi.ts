@@ -147,9 +147,17 @@ export function kvMulti(kv: KvDispatcher, op: string, keys: MultiKeys, options: 
     let value: unknown = opts.value;
     try {
       if (item !== undefined) {
-        perKeyOpts = itemOptions(spec, item, own, opts);
-        if (spec.value === 'value') value = v;
-      } else if (spec.multiValue === 'document') {
+        if (spec.multiValue === 'fragment') {
+          // append/prepend of items add each item's `fragment` option, not its value (Python's rule)
+          const { fragment, ...rest } = own ?? {};
+          if (fragment === undefined) throw new ArgumentError(`${op}Multi with items: give each item a 'fragment' option (what to ${op}); the item's value is the whole document`, { key });
+          value = fragment;
+          perKeyOpts = itemOptions(spec, item, rest, opts);
+        } else {
+          perKeyOpts = itemOptions(spec, item, own, opts);
+          if (spec.value === 'value') value = v;
+        }
+      } else if (spec.multiValue === 'document' || spec.multiValue === 'fragment') {
         perKeyOpts = opts;
         if (v !== undefined) value = v;
       } else {

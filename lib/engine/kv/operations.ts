@@ -84,6 +84,7 @@ function concat<N extends string>(name: N, opcode: number) {
     options: ['cas', 'format', ...DURABILITY],
     // Python: FMT_UTF8 whatever the bucket's default_format (JSON cannot be appended to).
     defaultFormat: FMT_UTF8,
+    multiValue: 'fragment',
     durable: true,
     validate(key, o) {
       checkCas(key, o);

@@ -101,7 +101,7 @@ export type CompositeRun<Host> = (host: Host, key: string, opts: KvOptions, cb: 
 export type ResultKind = 'value' | 'mutation' | 'observe' | 'stats' | 'subdoc' | 'count' | 'flag' | 'optional';
 
 /** What a *Multi call's per-key value stands for (`{key: value}` or a Map). */
-export type MultiValue = 'document' | 'cas' | 'ttl' | 'delta' | 'options';
+export type MultiValue = 'document' | 'fragment' | 'cas' | 'ttl' | 'delta' | 'options';
 
 /** A row's default format when it is the bucket's (Python's default_format). */
 export const FMT_BUCKET_DEFAULT = -2;
@@ -132,9 +132,10 @@ export interface OpSpec<Host = any> {
   /** With `quiet: true`, a missing key gives a result with success false instead of NotFoundError. */
   quietMiss: boolean;
   /**
-   * What a per-key value of the *Multi call is, as Python reads it: the 'document', a 'cas' (or
-   * a result, whose CAS is used), a 'ttl', a 'delta', or nothing but 'options'. A plain object is
-   * per-key options for every kind but 'document'.
+   * What a per-key value of the *Multi call is, as Python reads it: the 'document', a
+   * 'fragment' to add to it (append/prepend: an item gives it as its `fragment` option), a 'cas'
+   * (or a result, whose CAS is used), a 'ttl', a 'delta', or nothing but 'options'. A plain
+   * object is per-key options for every kind but 'document' and 'fragment'.
    */
   multiValue: MultiValue;
   /** The flavours have a `${name}Multi` method for it. */

@@ -195,6 +195,32 @@ export function bucketCases(c: SharedContext): void {
     expect(await expectReject(h.call('upsert', k('pk'), { a: 1 }, { format: FMT_PICKLE }))).to.be.instanceOf(ValueFormatError);
   });
 
+  it('Python\'s other names: rget / rgetMulti, the 1.x set / add / delete (and *Multi) kept as deprecated, and Bucket.design* calling the BucketManager\'s', async function () {
+    const h = c.h();
+    const b = h.bucket as Any;
+    expect((await h.call('set', k('al'), { a: 1 })).cas).to.be.a('bigint');
+    expect(await expectReject(h.call('add', k('al'), 2))).to.be.instanceOf(CouchbaseError);
+    await h.call('addMulti', { [k('al2')]: 2 });
+    await h.call('setMulti', { [k('al2')]: 3 });
+    expect((await h.call('get', k('al2'))).value).to.equal(3);
+    await h.call('delete', k('al'));
+    await h.call('deleteMulti', [k('al2')]);
+    expect(await expectReject(h.call('get', k('al')))).to.be.instanceOf(NotFoundError);
+    expect(b.set.name).to.equal('set');
+    await withHandle(c, c.replicaOptions(), async (r) => {
+      await r.call('upsert', k('rg'), { r: 1 });
+      await r.call('endure', k('rg'), { persistTo: 1, replicateTo: 1 });
+      expect((await r.call('rget', k('rg'))).value).to.deep.equal({ r: 1 });
+      expect((await r.call('rget', k('rg'), { replicaIndex: 0 })).value).to.deep.equal({ r: 1 });
+      expect((await r.call('rgetMulti', [k('rg')])).get(k('rg')).value).to.deep.equal({ r: 1 });
+    });
+    const ddoc = { views: { v: { map: 'function (doc) { emit(doc.a, null); }' } } };
+    await settle(() => b.designCreate('deprecated_dd', ddoc, { useDevmode: false }));
+    expect(Object.keys((await settle<any>(() => b.designGet('deprecated_dd', false))).value.views)).to.deep.equal(['v']);
+    await settle(() => b.designDelete('deprecated_dd', { useDevmode: false }));
+    expect(await expectReject(settle(() => b.bucketManager().designGet('deprecated_dd', false)))).to.be.instanceOf(CouchbaseError);
+  });
+
   it('setJsonConverters(encode, decode) changes how FMT_JSON documents are written and read, in every flavour', async function () {
     const h = c.h();
     const [enc, dec] = setJsonConverters((v) => JSON.stringify({ wrapped: v }), (t) => (JSON.parse(t) as { wrapped: unknown }).wrapped);

@@ -1,7 +1,7 @@
 // Bucket properties, ping / diagnostics, flush and the BucketManager (design documents, N1QL
 // indexes) through each flavour.
 import { expect } from 'chai';
-import { ArgumentError, FMT_BYTES, FMT_JSON, FMT_UTF8, HTTPError, HttpResult, KeyExistsError, N1qlIndex, NotFoundError } from '../../../lib/index';
+import { ArgumentError, COMPRESS_FORCE, COMPRESS_INOUT, COMPRESS_NONE, FMT_BYTES, FMT_JSON, FMT_UTF8, HTTPError, HttpResult, KeyExistsError, N1qlIndex, NotFoundError } from '../../../lib/index';
 import { expectReject, withHandle, type SharedContext } from './context';
 
 /** A flavour's call result as a promise (its method returns its async type, or a value). */
@@ -64,6 +64,23 @@ export function managementCases(c: SharedContext): void {
     expect((await h.call('get', k('t'))).value).to.deep.equal({ x: 1 });
     b.dataPassthrough = true;
     expect((await h.call('get', k('t'))).value.toString()).to.equal('T:{"x":1}');
+    b.dataPassthrough = false;
+    b.transcoder = undefined;
+    // Python's compression properties: COMPRESS_* modes (or the connection string's names), sizes.
+    expect(b.compression).to.equal(COMPRESS_INOUT);
+    expect([b.compressionMinSize, b.compressionMinRatio]).to.deep.equal([1024, 0.83]);
+    b.compression = COMPRESS_FORCE;
+    b.compressionMinSize = 16;
+    b.compressionMinRatio = 0.5;
+    expect([b.compression, b.compressionMinSize, b.compressionMinRatio]).to.deep.equal([COMPRESS_FORCE, 16, 0.5]);
+    const big = { text: 'abc'.repeat(200) };
+    await h.call('upsert', k('z'), big);
+    expect((await h.call('get', k('z'))).value).to.deep.equal(big);
+    b.compression = 'off';
+    expect(b.compression).to.equal(COMPRESS_NONE);
+    expect(() => (b.compression = 9)).to.throw(ArgumentError);
+    expect(() => (b.compressionMinRatio = 2)).to.throw(ArgumentError);
+    expect(b.connected).to.equal(true);
   });
 
   it('ping() reports each KV, query and views node; diagnostics() the KV connections', async function () {

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import {
   ArgumentError,
+  FMT_UTF8,
   Item,
   ItemOptionDict,
   ItemSequence,
@@ -144,5 +145,23 @@ export function multiCases(c: SharedContext): void {
     await h.call('upsertMulti', made);
     expect((await h.call('get', k('i3'))).flags).to.equal(0x04000004);
     expect([...made.dict.keys()][0]).to.be.instanceOf(OperationResult);
+  });
+
+  it('appendItems / prependItems add each item\'s fragment to its document and to its value; appendMulti of items needs the fragment', async function () {
+    const h = c.h();
+    const a = new Item(k('f1'), 'mid');
+    const b = new Item(k('f2'), 'core');
+    await h.call('upsertMulti', new ItemSequence([a, b]), { format: FMT_UTF8 });
+    const d = new ItemOptionDict().add(a, { fragment: '-end' }).add(b, { fragment: '+' });
+    const r = await h.call('appendItems', d);
+    expect(r.get(k('f1'))).to.equal(a);
+    expect([a.value, b.value]).to.deep.equal(['mid-end', 'core+']);
+    await h.call('prependItems', new ItemOptionDict().add(a, { fragment: 'start-' }));
+    expect(a.value).to.equal('start-mid-end');
+    expect((await h.call('get', k('f1'))).value).to.equal('start-mid-end');
+    expect((await h.call('get', k('f2'))).value).to.equal('core+');
+    // The item's value is the whole document: appending it is refused, the fragment is required.
+    expect(await expectReject(h.call('appendMulti', new ItemOptionDict().add(a)))).to.be.instanceOf(ArgumentError);
+    expect((await h.call('get', k('f1'))).value).to.equal('start-mid-end');
   });
 }
