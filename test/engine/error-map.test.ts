@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Engine } from '../../lib/engine/engine';
 import { FakeCluster } from './helpers/fake-kv';
 import { run, fails, connect, close } from './helpers/engine';
-import { CouchbaseError, CouchbaseNetworkError, CouchbaseTransientError, ErrorCode, InternalError, LockedError, NotMyVbucketError, QuotaLimitedError, RateLimitedError, TemporaryFailError, TimeoutError } from '../../lib/engine/errors';
+import { CouchbaseError, ErrorCode, InternalError, LockedError, QuotaLimitedError, RateLimitedError, TemporaryFailError, TimeoutError } from '../../lib/engine/errors';
 import type { OperationResult, ValueResult } from '../../lib/engine/results';
 import { Opcode } from '../../lib/protocol/opcodes';
 import { Status } from '../../lib/protocol/status';
@@ -97,16 +97,6 @@ describe('engine: the KV error map decides', () => {
     const err = await fails(run(engine, 'get', 'locked'));
     expect(err).to.be.instanceOf(LockedError);
     expect(attempts()).to.equal(4);
-  });
-
-  it('reports NotMyVbucketError (a transient network error), not a bare timeout, when NOT_MY_VBUCKET went on until the deadline', async () => {
-    const { attempts } = await setup((key) => (key === 'nmv' ? Status.NOT_MY_VBUCKET : null));
-    const err = await fails(run(engine, 'get', 'nmv', { timeout: 0.4 }));
-    expect(err).to.be.instanceOf(NotMyVbucketError).and.instanceOf(CouchbaseNetworkError).and.instanceOf(CouchbaseTransientError);
-    expect(err.rc).to.equal(ErrorCode.NOT_MY_VBUCKET);
-    expect(err.key).to.equal('nmv');
-    expect(err.message).to.match(/timed out while the cluster map kept changing/);
-    expect(attempts()).to.be.greaterThan(1);
   });
 
   it('follows the retry spec of a version 2 entry and reports the status once its max-duration is spent', async () => {
