@@ -30,7 +30,7 @@ type DeferredKv = { [M in KvCallName]: (...args: KvArgs[M]) => Deferred<KvResult
  * total_rows. Like the object txcouchbase's n1qlQueryAll fires with, it also answers
  * `getSingleResult()` (the first row) and `execute()` (itself).
  */
-export type RowList<T> = T[] & { meta: unknown; getSingleResult(): T | undefined; execute(): RowList<T> };
+export type RowList<T> = T[] & { meta: unknown; readonly metrics: unknown; getSingleResult(): T | undefined; execute(): RowList<T> };
 
 export interface Bucket extends DeferredKv, BucketProperties, DeferredDesign {}
 
@@ -323,6 +323,7 @@ function collect<T>(start: (h: RowsHandler) => StreamControl, shape?: Shaper, on
       Object.defineProperty(list, 'meta', { value: meta, enumerable: false, writable: true });
       Object.defineProperty(list, 'getSingleResult', { value: () => list[0], enumerable: false });
       Object.defineProperty(list, 'execute', { value: () => list, enumerable: false });
+      Object.defineProperty(list, 'metrics', { get: () => (meta as { metrics?: unknown } | null)?.metrics, enumerable: false });
       d.callback(list);
     },
     onError(err) {
