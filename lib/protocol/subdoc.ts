@@ -17,6 +17,8 @@ export const SubdocDocFlag = {
   ACCESS_DELETED: 0x04,
   CREATE_AS_DELETED: 0x08,
   REVIVE_DOCUMENT: 0x10,
+  /** A lookup served by a replica vBucket (Couchbase Server 7.5+; bucket capability `subdoc.ReplicaRead`). */
+  REPLICA_READ: 0x20,
 } as const;
 
 /** Most specs one multi-path request may carry. */

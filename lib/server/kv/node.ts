@@ -11,6 +11,7 @@ import { KvConnection, type CommandTable, type DurableLog, type NodeContext } fr
 import { Feat } from './features';
 import { commandTable } from './commands';
 import type { SaslCredentials } from './sasl-session';
+import type { DurabilityMonitor } from '../durability';
 import { ANY } from '../rbac/permission';
 import { MAX_PACKET_BYTES, kvLimits, type KvLimits } from './limits';
 
@@ -23,6 +24,7 @@ export type { KvLimits } from './limits';
 export interface ClusterCore extends ConfigSource {
   readonly clock: ServerClock;
   readonly log: DurableLog | undefined;
+  readonly durability: DurabilityMonitor;
   readonly version: string;
   readonly startedAt: number;
   store(name: string): DocumentStore | undefined;
@@ -74,6 +76,10 @@ export class KvNode implements NodeContext {
 
   get topology(): Topology {
     return this.core.topology;
+  }
+
+  get durability(): DurabilityMonitor {
+    return this.core.durability;
   }
 
   get log(): DurableLog | undefined {
