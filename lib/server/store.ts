@@ -507,12 +507,17 @@ export class DocumentStore implements BucketStore {
     return { deleted: true, flags: tomb.flags, expiry: 0, seqno: tomb.seqno, datatype, cas: tomb.cas };
   }
 
-  /** OBSERVE state: 0x01 persisted (one logical copy is always "persisted"), 0x81 deleted, 0x80 missing. */
+  /**
+   * OBSERVE state: 0x01 persisted (one logical copy is always "persisted"), 0x80 missing. A
+   * deletion is persisted as soon as it is acknowledged too, so a tombstone reads as 0x80 (with
+   * its CAS) rather than 0x81, which Couchbase reports only until the deletion reaches disk:
+   * endure(..., { checkRemoved: true, persistTo }) then succeeds, as it does on a real server.
+   */
   observe(id: string): { state: number; cas: bigint } {
     const item = this.live(id);
     if (item) return { state: 0x01, cas: item.cas };
     const tomb = this.tombstones.get(id);
-    if (tomb) return { state: 0x81, cas: tomb.cas };
+    if (tomb) return { state: 0x80, cas: tomb.cas };
     return { state: 0x80, cas: 0n };
   }
 

@@ -93,6 +93,32 @@ function bool(v: unknown): boolean | undefined {
   throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for boolean parameter: ${String(v)}`);
 }
 
+/**
+ * Who a request runs as: the Authorization header's user and every `creds` entry
+ * (`[{"user": "local:<bucket>", "pass": "..."}]`, what SDK 2 cross-bucket queries send), each of
+ * which must authenticate; a privilege any of them holds is granted. null when one fails.
+ */
+function requestUser(ctx: ServiceContext, authorization: string | undefined, creds: unknown): ServiceUser | null {
+  const users: ServiceUser[] = [];
+  if (authorization !== undefined || creds === undefined) {
+    const u = ctx.authenticate(authorization);
+    if (!u) return null;
+    users.push(u);
+  }
+  if (creds !== undefined) {
+    if (!Array.isArray(creds)) throw new QueryError(ErrorCode.BAD_PARAMETER, 'creds parameter must be an array of {"user", "pass"}');
+    for (const c of creds as Array<{ user?: unknown; pass?: unknown }>) {
+      if (typeof c?.user !== 'string' || typeof c.pass !== 'string') throw new QueryError(ErrorCode.BAD_PARAMETER, 'creds entries must be {"user": string, "pass": string}');
+      const name = c.user.replace(/^local:/, '');
+      const u = ctx.authenticate('Basic ' + Buffer.from(`${name}:${c.pass}`).toString('base64'));
+      if (!u) return null;
+      if (!users.some((x) => x.username === u.username)) users.push(u);
+    }
+  }
+  if (users.length === 1) return users[0];
+  return { username: users[0].username, allows: (permission) => users.some((u) => u.allows(permission)) };
+}
+
 export class QueryService implements HttpServiceHandler {
   private readonly active = new Set<ServerResponse>();
 
@@ -181,7 +207,7 @@ export class QueryService implements HttpServiceHandler {
       for (const k of Object.keys(params)) {
         if (!KNOWN.has(k) && !k.startsWith('$')) throw new QueryError(ErrorCode.UNRECOGNIZED_PARAMETER, `Unrecognized parameter in request: ${k}`);
       }
-      const user = this.ctx.authenticate(req.headers.authorization);
+      const user = requestUser(this.ctx, req.headers.authorization, params.creds);
       if (!user) throw new QueryError(ErrorCode.AUTH, 'Unable to authorize user.');
       const sc = params.scan_consistency;
       if (sc !== undefined && (typeof sc !== 'string' || !CONSISTENCIES.has(sc.toLowerCase()))) {
