@@ -91,7 +91,7 @@ describe('n1ql 7.6 functions: numbers, NaN and infinities, bitwise', () => {
 
   it('bitwise functions on 64-bit integers', () => {
     expect(one('[BITAND(3, 6), BITOR(3, 6), BITXOR(3, 6), BITNOT(0), BITAND(3, 6, 2), BITOR(1.5, 2)]')).to.deep.equal([2, 7, 5, -1, 2, null]);
-    expect(one('[BITSHIFT(6, 1), BITSHIFT(6, -1), BITSHIFT(-1, -60), BITSHIFT(1, -1, TRUE), BITSHIFT(1, 64, TRUE)]')).to.deep.equal([12, 3, -1, -9223372036854775808, 1]);
+    expect(one('[BITSHIFT(6, 1), BITSHIFT(6, -1), BITSHIFT(-1, -60), BITSHIFT(1, -1, TRUE), BITSHIFT(1, 64, TRUE)]')).to.deep.equal([12, 3, -1, -9223372036854775808n, 1]);
     expect(one('[BITSET(6, 1), BITSET(0, [1, 3]), BITCLEAR(7, 2), BITCLEAR(15, [1, 4]), BITTEST(6, 2), ISBITSET(6, [1, 2]), BITTEST(6, [2, 3], TRUE), BITTEST(6, 0)]')).to.deep.equal([7, 5, 5, 6, true, true, true, null]);
   });
 

@@ -12,6 +12,7 @@ import { QueryError } from '../../lib/server/n1ql/errors';
 import type { Env } from '../../lib/server/n1ql/keyspace';
 import type { ExecContext } from '../../lib/server/n1ql/expr';
 import type { Value } from '../../lib/server/n1ql/value';
+import { jsonText, parseJson } from '../../lib/server/n1ql/json';
 
 export interface Outcome {
   rows: Value[];
@@ -65,9 +66,10 @@ export class Engine {
         user: 'admin',
       });
       const rows = [...r.rows].filter((v) => v !== PAUSE);
-      // NaN and infinities come back as Couchbase writes them: "NaN", "+Infinity", "-Infinity".
-      const text = JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity') : v));
-      return { rows: JSON.parse(text) as Value[], errors: r.errors.map((e) => e.toJSON()), warnings: [...warnings.values()], mutationCount: r.mutationCount() };
+      // Through the text the service writes: NaN and infinities as "NaN", "+Infinity", "-Infinity",
+      // integers beyond 2^53 exact (bigint), floats in Go's form.
+      const text = jsonText(rows, undefined, true)!;
+      return { rows: parseJson(text) as Value[], errors: r.errors.map((e) => e.toJSON()), warnings: [...warnings.values()], mutationCount: r.mutationCount() };
     } catch (err) {
       if (err instanceof QueryError) return { rows: [], errors: [err.toJSON()], warnings: [...warnings.values()], mutationCount: 0 };
       throw err;

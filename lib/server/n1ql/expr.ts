@@ -2,6 +2,7 @@
 // row is a few function calls, not a tree walk with a switch per node.
 import type * as A from './ast';
 import { QueryError, ErrorCode, EvaluationCause, evaluationError } from './errors';
+import { arithmetic, fromBig, isNumeric, negate, type ArithOp } from './int64';
 import { compileLike, type LikeMatcher } from './like';
 import { PAUSE, withoutPauses, type Pause } from './pause';
 import { lookupFunction, starObject, type FunctionContext } from './functions/index';
@@ -96,7 +97,7 @@ function bindRow(row: Row, names: string[], values: Value[]): Row {
 export function metaObject(m: DocMeta | undefined, ks?: string): Value {
   if (!m) return undefined;
   const out: ObjectValue = {
-    cas: Number(m.cas),
+    cas: fromBig(m.cas),
     expiration: m.expiry,
     flags: m.flags,
     id: m.id,
@@ -125,7 +126,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
         const alias = metaAlias(e.target, scope);
         if (alias === undefined) return () => undefined;
         if (e.name === 'id') return (row) => row.metas[alias]?.id;
-        if (e.name === 'cas') return (row) => (row.metas[alias] ? Number(row.metas[alias].cas) : undefined);
+        if (e.name === 'cas') return (row) => (row.metas[alias] ? fromBig(row.metas[alias].cas) : undefined);
         return (row) => row.metas[alias]?.expiry;
       }
       const t = compile(e.target, scope);
@@ -228,7 +229,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       const a = compile(e.arg, scope);
       return (row, ctx) => {
         const v = a(row, ctx);
-        return typeof v === 'number' ? (v === 0 ? 0 : -v) : v === undefined ? undefined : null;
+        return isNumeric(v) ? negate(v) : v === undefined ? undefined : null;
       };
     }
     case 'is': {
@@ -363,8 +364,12 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
   throw new QueryError(ErrorCode.SEMANTIC, `Unsupported expression ${(e as A.Expr).kind}`);
 }
 
-/** Arithmetic as Couchbase's Go engine does it: IEEE results (overflow is +/-Infinity); x / 0 and x % 0 are NULL with warning 5036. */
-function arith(op: (a: number, b: number) => number, divides = false): (l: Compiled, r: Compiled) => Compiled {
+/**
+ * Arithmetic as Couchbase's Go engine does it: int64 while integers fit, else IEEE results
+ * (overflow is +/-Infinity); x / 0 and x % 0 are NULL with warning 5036.
+ */
+function arith(op: ArithOp): (l: Compiled, r: Compiled) => Compiled {
+  const divides = op === '/' || op === '%';
   return (l, r) => (row, ctx) => {
     const a = l(row, ctx);
     const b = r(row, ctx);
@@ -373,9 +378,9 @@ function arith(op: (a: number, b: number) => number, divides = false): (l: Compi
       ctx.warn?.(5036, 'Division by 0.');
       return null;
     }
-    if (typeof a !== 'number' || typeof b !== 'number') return null;
-    const v = op(a, b);
-    if (!Number.isFinite(v)) ctx.nonFinite = true;
+    if (!isNumeric(a) || !isNumeric(b)) return null;
+    const v = arithmetic(op, a, b);
+    if (typeof v === 'number' && !Number.isFinite(v)) ctx.nonFinite = true;
     return v;
   };
 }
@@ -392,11 +397,11 @@ function compare(test: (c: number) => boolean): (l: Compiled, r: Compiled) => Co
 }
 
 const BINARY: Record<A.BinaryOp, (l: Compiled, r: Compiled) => Compiled> = {
-  '+': arith((a, b) => a + b),
-  '-': arith((a, b) => a - b),
-  '*': arith((a, b) => a * b),
-  '/': arith((a, b) => a / b, true),
-  '%': arith((a, b) => a % b, true),
+  '+': arith('+'),
+  '-': arith('-'),
+  '*': arith('*'),
+  '/': arith('/'),
+  '%': arith('%'),
   '||': (l, r) => (row, ctx) => {
     const a = l(row, ctx);
     const b = r(row, ctx);
@@ -491,7 +496,14 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
   }
   const args = e.args.map((a) => compile(a, scope));
   const impl = fn.make ? fn.make() : fn.fn;
-  if (!fn.strict) return (row, ctx) => impl(args.map((a) => a(row, ctx)), ctx);
+  // Float64 functions see an int64 beyond 2^53 as the nearest double, as Couchbase's do.
+  const floats = fn.floatArgs;
+  if (!fn.strict) {
+    return (row, ctx) => impl(args.map((a) => {
+      const v = a(row, ctx);
+      return floats && typeof v === 'bigint' ? Number(v) : v;
+    }), ctx);
+  }
   return (row, ctx) => {
     const vals: Value[] = new Array(args.length);
     let nul = false;
@@ -499,7 +511,7 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
       const v = args[i](row, ctx);
       if (v === undefined) return undefined;
       if (v === null) nul = true;
-      vals[i] = v;
+      vals[i] = floats && typeof v === 'bigint' ? Number(v) : v;
     }
     return nul ? null : impl(vals, ctx);
   };

@@ -1,12 +1,14 @@
 // Expressions back to text, in the style Couchbase uses for system:indexes (`index_key`,
 // `condition`) and EXPLAIN: identifiers back-quoted, operators parenthesised.
 import type * as A from './ast';
+import { jsonText } from './json';
+import type { Value } from './value';
 
 const q = (name: string): string => '`' + name.replace(/`/g, '``') + '`';
 
-function lit(v: unknown): string {
+function lit(v: Value): string {
   if (v === undefined) return 'missing';
-  return JSON.stringify(v);
+  return jsonText(v)!;
 }
 
 function bindings(bs: A.ForBinding[]): string {

@@ -8,6 +8,7 @@ import type { BucketStore, MutationEvent, StoredDoc } from '../service-types';
 import { compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { QueryError, ErrorCode } from './errors';
 import { formatExpr } from './format';
+import { parseJson } from './json';
 import { parseExpression } from './parser';
 import { SortedList } from './sorted';
 import { collate, truthy, valueKey, type Value } from './value';
@@ -36,7 +37,7 @@ export function docValue(doc: StoredDoc): Value {
   if (v === undefined) {
     if (doc.datatype & 1 || looksJson(doc.value)) {
       try {
-        v = JSON.parse(doc.value.toString('utf8')) as Value;
+        v = parseJson(doc.value.toString('utf8'));
       } catch {
         v = `<binary (${doc.value.length} b)>`;
       }

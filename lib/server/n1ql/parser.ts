@@ -2,6 +2,7 @@
 // powers follow the precedence table of Couchbase's yacc grammar (n1ql.y).
 import type * as A from './ast';
 import { syntaxError } from './errors';
+import { isNumeric, negate } from './int64';
 import { near, tokenize, type Token } from './lexer';
 
 // Words that can never be an unquoted identifier (a subset of Couchbase's reserved list that
@@ -489,6 +490,12 @@ class Parser {
     this.expectKw('INTO');
     const target = this.target();
     const stmt: A.InsertStatement = { type: 'insert', upsert, target };
+    if (this.isKw('VALUES')) {
+      // INSERT INTO ks VALUES (key, value[, options]), ...: the (KEY, VALUE, OPTIONS) list left out.
+      stmt.values = this.valuesList(true);
+      stmt.returning = this.returning();
+      return stmt;
+    }
     this.expectOp('(');
     this.expectKw('KEY');
     if (this.isOp(',') || this.isOp(')')) {
@@ -502,19 +509,7 @@ class Parser {
         }
       }
       this.expectOp(')');
-      this.expectKw('VALUES');
-      stmt.values = [];
-      do {
-        this.acceptKw('VALUES');
-        this.expectOp('(');
-        const key = this.expr();
-        let value: A.Expr | undefined;
-        let options: A.Expr | undefined;
-        if (this.acceptOp(',')) value = this.expr();
-        if (withOptions && this.acceptOp(',')) options = this.expr();
-        this.expectOp(')');
-        stmt.values.push({ key, value, options });
-      } while (this.acceptOp(','));
+      stmt.values = this.valuesList(withOptions);
     } else {
       const key = this.expr();
       let value: A.Expr | undefined;
@@ -532,6 +527,24 @@ class Parser {
     }
     stmt.returning = this.returning();
     return stmt;
+  }
+
+  /** VALUES (key, value[, options]), [VALUES] (...), ... */
+  private valuesList(withOptions: boolean): NonNullable<A.InsertStatement['values']> {
+    this.expectKw('VALUES');
+    const out: NonNullable<A.InsertStatement['values']> = [];
+    do {
+      this.acceptKw('VALUES');
+      this.expectOp('(');
+      const key = this.expr();
+      let value: A.Expr | undefined;
+      let options: A.Expr | undefined;
+      if (this.acceptOp(',')) value = this.expr();
+      if (withOptions && this.acceptOp(',')) options = this.expr();
+      this.expectOp(')');
+      out.push({ key, value, options });
+    } while (this.acceptOp(','));
+    return out;
   }
 
   private forClause(): { for: A.ForBinding[]; when?: A.Expr } {
@@ -924,7 +937,7 @@ class Parser {
           case '-': {
             this.next();
             const arg = this.expr(BP.UNARY);
-            if (arg.kind === 'lit' && typeof arg.value === 'number') return { kind: 'lit', value: -arg.value };
+            if (arg.kind === 'lit' && isNumeric(arg.value)) return { kind: 'lit', value: negate(arg.value) };
             return { kind: 'neg', arg };
           }
           case '+':

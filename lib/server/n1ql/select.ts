@@ -8,6 +8,7 @@ import { AGGREGATES, childScope, compile, guard, unnestPosition, type AggregateS
 import { distinctValues } from './functions/index';
 import { formatExpr, freeIdents, mapChildren } from './format';
 import { catalogFor, docValue } from './indexes';
+import { arithmetic, isNumeric } from './int64';
 import { GroupingRule } from './grouping';
 import { chooseAccess, conjuncts, docRelative, fetchDoc, independentOf, resolveBucket, type Env } from './keyspace';
 import { defaultAlias } from './parser';
@@ -151,14 +152,13 @@ function makeAgg(spec: AggregateSpec): AggState {
       return wrap({ add: (v) => void (typeof v === 'number' && n++), result: () => n });
     }
     case 'sum': {
-      let s = 0;
+      let s: number | bigint = 0;
       let any = false;
       return wrap({
         add: (v) => {
-          if (typeof v === 'number') {
-            s += v;
-            any = true;
-          }
+          if (!isNumeric(v)) return;
+          s = arithmetic('+', s, v);
+          any = true;
         },
         result: () => (any ? s : null),
       });
@@ -169,8 +169,8 @@ function makeAgg(spec: AggregateSpec): AggState {
       let n = 0;
       return wrap({
         add: (v) => {
-          if (typeof v === 'number') {
-            s += v;
+          if (isNumeric(v)) {
+            s += Number(v);
             n++;
           }
         },
@@ -876,7 +876,8 @@ export function rootScope(env: Env): Scope {
 
 function limitValue(fn: Compiled | undefined, row: Row, ctx: ExecContext, what: string): number | undefined {
   if (!fn) return undefined;
-  const v = fn(row, ctx);
+  const w = fn(row, ctx);
+  const v = typeof w === 'bigint' ? Number(w) : w;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new QueryError(ErrorCode.EXECUTION, `Invalid ${what} value ${JSON.stringify(v ?? null)}.`);
   return Math.max(0, Math.trunc(v));
 }

@@ -8,6 +8,7 @@ import { formatDuration, parseDuration } from './duration';
 import { QueryError, ErrorCode, httpStatusFor } from './errors';
 import type { ExecContext } from './expr';
 import { parseQueryContext, type Env } from './keyspace';
+import { jsonText, parseJson } from './json';
 import { parse } from './parser';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache } from './prepared';
@@ -75,7 +76,7 @@ function fromForm(search: URLSearchParams, out: Params = newParams()): Params {
   for (const [k, v] of search) {
     if (k === 'args' || k.startsWith('$') || k === 'scan_vectors' || k === 'creds' || k === 'controls') {
       try {
-        setField(out, k, JSON.parse(v));
+        setField(out, k, parseJson(v));
       } catch {
         setField(out, k, v);
       }
@@ -142,7 +143,7 @@ export class QueryService implements HttpServiceHandler {
       else if (body.trim()) {
         let parsed: unknown;
         try {
-          parsed = JSON.parse(body);
+          parsed = parseJson(body);
         } catch {
           if (type === 'application/json') throw new QueryError(1100, `Error processing JSON request body: ${body.slice(0, 40)}`);
           // Couchbase takes a non-JSON text/plain body as the statement itself
@@ -370,15 +371,9 @@ function statementContext(now: number, positional: Value[], named: Record<string
 
 const MAX_WARNINGS = 10;
 
-/** NaN and infinities are numbers inside the engine; Couchbase writes them as these strings. */
-function nonFiniteText(_key: string, v: unknown): unknown {
-  if (typeof v !== 'number' || Number.isFinite(v)) return v;
-  return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity';
-}
-
 function resultText(v: Value, pretty: boolean, nonFinite: boolean): string | undefined {
-  // The replacer costs time on every value: only statements that produced a NaN or infinity pay it.
-  return JSON.stringify(v, nonFinite ? nonFiniteText : undefined, pretty ? 4 : undefined);
+  // The exact writer costs time on every value: only statements that produced a NaN or infinity pay it.
+  return jsonText(v, pretty ? 4 : undefined, nonFinite);
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {

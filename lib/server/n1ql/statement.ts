@@ -7,6 +7,7 @@ import type { BucketStore, StoredDoc } from '../service-types';
 import { QueryError, ErrorCode } from './errors';
 import { childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { formatExpr } from './format';
+import { jsonText } from './json';
 import { catalogFor, Index } from './indexes';
 import { chooseAccess, conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
 import { parse, defaultAlias } from './parser';
@@ -77,7 +78,7 @@ function dmlError(op: string, key: string, err: unknown): QueryError {
 const JSON_FLAGS = 0x02000000;
 
 function toBuffer(v: Value): Buffer {
-  return Buffer.from(JSON.stringify(v));
+  return Buffer.from(jsonText(v) ?? 'null');
 }
 
 export function runStatement(stmt: A.Statement, opts: RunOptions): StatementResult {

@@ -1,28 +1,31 @@
 // JSON, base64 and miscellaneous utility functions, and the pattern-prefix helpers.
 import { createHash, randomUUID } from 'node:crypto';
 import { QueryError } from '../errors';
+import { jsonText, parseJson } from '../json';
 import { likePrefix } from '../like';
 import { clone, isObject, type Value } from '../value';
-import { def, isArr, isNum, isStr, str1 } from './registry';
+import { family, def, isArr, isNum, isStr, str1 } from './registry';
+
+family({ floatArgs: false });
 
 /** The version the embedded query service answers as (DS_VERSION, VERSION). */
 export const LANGUAGE_VERSION = '7.6.0-N1QL';
 export const SERVER_VERSION = '7.6.0-0000-enterprise';
 
-def('encode_json,json_encode', 1, 1, ([v]) => (v === undefined ? undefined : JSON.stringify(v)), false);
+def('encode_json,json_encode', 1, 1, ([v]) => jsonText(v), false);
 def('decode_json,json_decode', 1, 1, str1((s) => {
   try {
-    return JSON.parse(s) as Value;
+    return parseJson(s);
   } catch {
     return null;
   }
 }));
-def('encoded_size', 1, 1, ([v]) => (v === undefined ? undefined : Buffer.byteLength(JSON.stringify(v))), false);
+def('encoded_size', 1, 1, ([v]) => (v === undefined ? undefined : Buffer.byteLength(jsonText(v)!)), false);
 def('poly_length', 1, 1, ([v]) => (isStr(v) ? Buffer.byteLength(v) : isArr(v) ? v.length : isObject(v) ? Object.keys(v).length : null));
-def('base64,base64_encode,encode_base64', 1, 1, ([v]) => Buffer.from(JSON.stringify(v)).toString('base64'));
+def('base64,base64_encode,encode_base64', 1, 1, ([v]) => Buffer.from(jsonText(v) ?? 'null').toString('base64'));
 def('base64_decode,decode_base64', 1, 1, str1((s) => {
   try {
-    return JSON.parse(Buffer.from(s, 'base64').toString()) as Value;
+    return parseJson(Buffer.from(s, 'base64').toString());
   } catch {
     return null;
   }
@@ -61,7 +64,7 @@ def('hashbytes', 1, 2, ([v, o]) => {
   if (v === undefined) return undefined;
   if (o !== undefined && !isObject(o)) return null;
   const alg = o && isStr(o.algorithm) ? o.algorithm.toLowerCase() : 'sha256';
-  const data = Buffer.from(isStr(v) ? v : JSON.stringify(v));
+  const data = Buffer.from(isStr(v) ? v : jsonText(v)!);
   if (alg === 'crc32') {
     const p = o?.polynomial ?? 'ieee';
     const poly = isStr(p) ? CRC_POLYNOMIALS[p.toLowerCase()] ?? Number(p) : isNum(p) ? p : NaN;
@@ -74,7 +77,7 @@ def('node_name', 0, 0, () => '127.0.0.1:8091');
 def('current_users', 0, 0, (_, ctx) => (ctx.user ? [ctx.user] : []));
 // ABORT(msg): stops the statement with 5011, the message quoted as Couchbase writes it.
 def('abort', 1, 1, ([m]) => {
-  const text = JSON.stringify(m ?? null);
+  const text = jsonText(m ?? null)!;
   throw new QueryError(5011, `Abort: ${text}. - cause: ${text}`);
 }, false);
 

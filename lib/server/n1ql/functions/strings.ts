@@ -2,8 +2,10 @@
 // count UTF-8 bytes, and their MB_* twins (7.6) count characters (code points). ASCII text, the
 // common case, takes the fast path where bytes and UTF-16 units agree.
 import { byteOffset, compileRegexp } from '../regexp';
-import { def, INF, isArr, isInt, isNum, isStr, str1, type FunctionDef } from './registry';
+import { family, def, INF, isArr, isInt, isNum, isStr, str1, type FunctionDef } from './registry';
 import { isObject, type Value } from '../value';
+
+family({ floatArgs: true });
 
 const ASCII = /^[\x00-\x7f]*$/;
 const isAscii = (s: string): boolean => ASCII.test(s);
