@@ -3,8 +3,8 @@ import type { Value } from './value';
 
 export type Expr =
   | { kind: 'lit'; value: Value }
-  | { kind: 'ident'; name: string }
-  | { kind: 'field'; target: Expr; name: string }
+  | { kind: 'ident'; name: string; ci?: boolean; at?: SourcePos } // ci: `name`i, matched without regard to case
+  | { kind: 'field'; target: Expr; name: string; ci?: boolean }
   | { kind: 'index'; target: Expr; index: Expr }
   | { kind: 'slice'; target: Expr; from?: Expr; to?: Expr }
   | { kind: 'star'; target: Expr } // a[*]
@@ -19,13 +19,59 @@ export type Expr =
   | { kind: 'like'; arg: Expr; pattern: Expr; escape?: Expr; not: boolean }
   | { kind: 'in'; arg: Expr; list: Expr; not: boolean; within?: boolean }
   | { kind: 'case'; subject?: Expr; whens: { when: Expr; then: Expr }[]; else?: Expr }
-  | { kind: 'call'; name: string; args: Expr[]; distinct?: boolean; star?: boolean; aggIndex?: number; filter?: Expr }
+  | {
+      kind: 'call';
+      name: string;
+      args: Expr[];
+      distinct?: boolean;
+      star?: boolean;
+      aggIndex?: number;
+      filter?: Expr;
+      /** OVER (...) or OVER name: a window function call. */
+      over?: WindowSpec;
+      /** NTH_VALUE ... FROM LAST. */
+      fromLast?: boolean;
+      /** IGNORE NULLS (FIRST_VALUE, LAST_VALUE, NTH_VALUE, LAG, LEAD). */
+      ignoreNulls?: boolean;
+      /** A user-defined function named with its namespace or scope (`default:f`, `b.s.f`). */
+      fn?: FunctionName;
+      /** The name as written, when it differs from `name` (lower case): user-defined function names keep their case. */
+      rawName?: string;
+    }
   | { kind: 'array'; items: Expr[] }
   | { kind: 'object'; entries: { key: Expr; value: Expr }[] }
   | { kind: 'quant'; quant: 'any' | 'every' | 'anyevery'; bindings: ForBinding[]; satisfies: Expr }
   | { kind: 'collect'; collect: 'array' | 'first' | 'object'; value: Expr; key?: Expr; bindings: ForBinding[]; when?: Expr; distinct?: boolean }
   | { kind: 'exists'; arg: Expr }
   | { kind: 'subquery'; query: SelectStatement };
+
+/** Where a name was written in the statement (for errors that point at it). */
+export interface SourcePos {
+  line: number;
+  column: number;
+}
+
+export interface WindowSpec {
+  /** A window named in the WINDOW clause this one starts from. */
+  ref?: string;
+  partitionBy?: Expr[];
+  orderBy?: OrderTerm[];
+  frame?: WindowFrame;
+}
+
+export type FrameBound =
+  | { kind: 'unbounded-preceding' }
+  | { kind: 'preceding'; offset: Expr }
+  | { kind: 'current' }
+  | { kind: 'following'; offset: Expr }
+  | { kind: 'unbounded-following' };
+
+export interface WindowFrame {
+  unit: 'rows' | 'range' | 'groups';
+  start: FrameBound;
+  end: FrameBound;
+  exclude?: 'current' | 'group' | 'ties';
+}
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '||' | '=' | '!=' | '<' | '<=' | '>' | '>=';
 
@@ -45,13 +91,16 @@ export interface KeyspaceRef {
 }
 
 export type FromSource =
-  | { kind: 'keyspace'; ks: KeyspaceRef; alias: string; useKeys?: Expr; useIndex?: string[] }
+  | { kind: 'keyspace'; ks: KeyspaceRef; alias: string; useKeys?: Expr; useIndex?: string[]; hint?: JoinHint; aliasGiven?: boolean }
   | { kind: 'subquery'; query: SelectStatement; alias: string }
   | { kind: 'expr'; expr: Expr; alias: string };
 
+/** USE HASH(BUILD|PROBE) or USE NL on a join's right side. */
+export type JoinHint = 'hash' | 'hash-build' | 'hash-probe' | 'nl';
+
 export type JoinClause =
-  | { kind: 'lookup'; outer: boolean; nest: boolean; right: FromSource & { kind: 'keyspace' }; onKeys: Expr }
-  | { kind: 'ansi'; outer: boolean; nest: boolean; right: FromSource; on: Expr }
+  | { kind: 'lookup'; outer: boolean; nest: boolean; right: FromSource & { kind: 'keyspace' }; onKeys: Expr; onKey?: boolean }
+  | { kind: 'ansi'; outer: boolean; nest: boolean; right: FromSource; on: Expr; comma?: boolean }
   | { kind: 'unnest'; outer: boolean; expr: Expr; alias: string };
 
 export interface FromClause {
@@ -75,12 +124,18 @@ export interface SelectBlock {
   distinct: boolean;
   raw: boolean;
   terms: ResultTerm[];
+  /** EXCLUDE: paths removed from each projected result. */
+  exclude?: Expr[];
   from?: FromClause;
   let: LetBinding[];
   where?: Expr;
   groupBy?: Expr[];
+  /** GROUP AS name: each group's rows (their FROM aliases) as an array. */
+  groupAs?: string;
   letting: LetBinding[];
   having?: Expr;
+  /** WINDOW name AS (...), ...: windows OVER clauses may name. */
+  windows?: Record<string, WindowSpec>;
 }
 
 export interface SetOp {
@@ -162,13 +217,13 @@ export interface DeleteStatement {
 
 export interface MergeStatement {
   type: 'merge';
-  target: KeyspaceTarget;
+  target: KeyspaceTarget & { useIndex?: string[] };
   source: FromSource;
   onKey?: Expr;
   on?: Expr;
   update?: { set: SetItem[]; unset: UnsetItem[]; where?: Expr };
   delete?: { where?: Expr };
-  insert?: { key?: Expr; value: Expr; where?: Expr };
+  insert?: { key?: Expr; value: Expr; options?: Expr; where?: Expr };
   limit?: Expr;
   returning?: ReturningClause;
 }
@@ -196,6 +251,39 @@ export interface BuildIndexStatement {
   type: 'buildIndex';
   target: KeyspaceRef;
   names: Expr[];
+}
+
+/** A user-defined function's name: bare, `namespace:name`, or `[namespace:]bucket.scope.name`. */
+export interface FunctionName {
+  namespace?: string;
+  bucket?: string;
+  scope?: string;
+  name: string;
+}
+
+export interface CreateFunctionStatement {
+  type: 'createFunction';
+  name: FunctionName;
+  /** Parameter names; undefined for a variadic function `(...)` (arguments in `args`). */
+  params?: string[];
+  replace: boolean;
+  ifNotExists: boolean;
+  /** An inline function's expression and its text. */
+  body?: { expr: Expr; text: string };
+  /** A JavaScript function: its code, or the object and library it lives in. */
+  javascript?: { code?: string; object?: string; library?: string };
+}
+
+export interface DropFunctionStatement {
+  type: 'dropFunction';
+  name: FunctionName;
+  ifExists: boolean;
+}
+
+export interface ExecuteFunctionStatement {
+  type: 'executeFunction';
+  name: FunctionName;
+  args: Expr[];
 }
 
 export interface ExplainStatement {
@@ -229,4 +317,7 @@ export type Statement =
   | BuildIndexStatement
   | ExplainStatement
   | PrepareStatement
-  | ExecuteStatement;
+  | ExecuteStatement
+  | CreateFunctionStatement
+  | DropFunctionStatement
+  | ExecuteFunctionStatement;

@@ -22,6 +22,13 @@ export class QueryError extends Error {
   }
 }
 
+/** ABORT(msg): 5011, keeping the message's text for a user-defined function to report (10109). */
+export class AbortError extends QueryError {
+  constructor(readonly text: string) {
+    super(5011, `Abort: ${text}. - cause: ${text}`);
+  }
+}
+
 /**
  * A failure inside an expression (a bad regular expression, an unknown parameter). The stage
  * evaluating the expression reports it as Couchbase does: 5010 "Error evaluating <term>."
@@ -60,6 +67,7 @@ export const ErrorCode = {
   SEMANTIC: 3100,
   PLAN: 4000,
   DUPLICATE_ALIAS: 4020,
+  AMBIGUOUS_REFERENCE: 3080,
   NOT_GROUP_KEY: 4210,
   INDEX_EXISTS: 4300,
   AMBIGUOUS_META: 4310,
@@ -83,6 +91,11 @@ export function httpStatusFor(code: number): number {
   if (code >= 1000 && code < 5000) return 400;
   if (code === ErrorCode.DML) return 200;
   return 500;
+}
+
+/** " (near line 1, column 8)": where a name was written, as Couchbase appends it to some messages. */
+export function nearText(at: { line: number; column: number } | undefined): string {
+  return at ? ` (near line ${at.line}, column ${at.column})` : '';
 }
 
 export function syntaxError(msg: string): QueryError {

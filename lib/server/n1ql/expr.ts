@@ -1,9 +1,10 @@
 // Compiles expression trees into closures once per statement, so evaluating an expression on a
 // row is a few function calls, not a tree walk with a switch per node.
 import type * as A from './ast';
-import { QueryError, ErrorCode, EvaluationCause, evaluationError } from './errors';
+import { QueryError, ErrorCode, EvaluationCause, evaluationError, nearText } from './errors';
 import { arithmetic, fromBig, isNumeric, negate, type ArithOp } from './int64';
 import { compileLike, type LikeMatcher } from './like';
+import { checkWindowCall, resolveWindow, WINDOW_ONLY, type CompiledBound, type WindowCall } from './window';
 import { PAUSE, withoutPauses, type Pause } from './pause';
 import { lookupFunction, starObject, type FunctionContext } from './functions/index';
 import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
@@ -24,6 +25,8 @@ export interface Row {
   vars: Vars;
   metas: Record<string, DocMeta>;
   aggs?: Value[];
+  /** Window function results, by call (see ./window). */
+  wins?: Value[];
 }
 
 export interface ExecContext extends FunctionContext {
@@ -54,8 +57,12 @@ export interface Scope {
   multipleFrom?: boolean;
   /** Where aggregates are collected; undefined where aggregates are not allowed. */
   aggregates?: AggregateSpec[];
+  /** Where window function calls are collected (projection, ORDER BY); undefined where they are not allowed. */
+  windows?: { calls: WindowCall[]; named?: Record<string, A.WindowSpec> };
   /** Compiles a subquery correlated to this scope; returns its result values for a row. */
   subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value | Pause>;
+  /** The user-defined function a call names (after the built-in functions), ready to call; undefined when none. */
+  udf?(call: A.Expr & { kind: 'call' }): ((args: Value[], ctx: ExecContext) => Value) | undefined;
 }
 
 export const AGGREGATES = new Set(['count', 'countn', 'sum', 'avg', 'min', 'max', 'array_agg', 'median', 'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop', 'variance_samp', 'variance_pop', 'mean']);
@@ -68,6 +75,15 @@ export function childScope(scope: Scope, names: Iterable<string>): Scope {
 
 export function field(v: Value, name: string): Value {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? getField(v as ObjectValue, name) : undefined;
+}
+
+/** `` `name`i ``: the field whose name equals `name` without regard to case (an exact match first). */
+export function fieldIgnoringCase(v: Value, name: string): Value {
+  if (!isObject(v)) return undefined;
+  if (Object.hasOwn(v, name)) return v[name];
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(v)) if (k.toLowerCase() === lower) return v[k];
+  return undefined;
 }
 
 /** The hidden variable holding an UNNEST alias's position (UNNEST_POS). */
@@ -114,10 +130,16 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       return () => v;
     }
     case 'ident': {
-      const name = e.name;
+      let name = e.name;
+      if (e.ci && !scope.names.has(name)) {
+        const lower = name.toLowerCase();
+        for (const n of scope.names) if (n.toLowerCase() === lower) name = n;
+      }
       if (scope.names.has(name)) return (row) => row.vars[name];
       const imp = scope.implicit;
-      if (imp !== undefined) return (row) => field(row.vars[imp], name);
+      if (imp !== undefined) return e.ci ? (row) => fieldIgnoringCase(row.vars[imp], name) : (row) => field(row.vars[imp], name);
+      // Several FROM terms: a bare name could be a field of any of them (Couchbase's formalizer refuses it).
+      if (scope.multipleFrom) throw new QueryError(ErrorCode.AMBIGUOUS_REFERENCE, `Ambiguous reference to field '${name}'${nearText(e.at)}.`);
       return () => undefined;
     }
     case 'field': {
@@ -131,6 +153,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       }
       const t = compile(e.target, scope);
       const name = e.name;
+      if (e.ci) return (row, ctx) => fieldIgnoringCase(t(row, ctx), name);
       return (row, ctx) => field(t(row, ctx), name);
     }
     case 'index': {
@@ -465,8 +488,37 @@ function metaAlias(e: A.Expr & { kind: 'call' }, scope: Scope): string | undefin
   return undefined;
 }
 
+function compileWindowCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
+  const name = e.name;
+  if (!WINDOW_ONLY.has(name) && !AGGREGATES.has(name)) throw new QueryError(ErrorCode.SEMANTIC, `${name.toUpperCase()} is not a window function.`);
+  if (!scope.windows) throw new QueryError(3220, `${name.toUpperCase()} window function is not allowed here: window functions are allowed only in the projection and ORDER BY.`);
+  const spec = resolveWindow(name, e.over!, scope.windows.named);
+  checkWindowCall(name, spec, e.star ? 0 : e.args.length);
+  if (AGGREGATES.has(name) && !e.star && e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
+  // Arguments, partitions and orders see the row (and the group's aggregates), never another window.
+  const inner: Scope = { ...scope, windows: undefined };
+  const bound = (b: A.FrameBound): CompiledBound => ('offset' in b ? { kind: b.kind, offset: compile(b.offset, inner) } : { kind: b.kind });
+  const call: WindowCall = {
+    name,
+    args: e.args.map((a) => compile(a, inner)),
+    distinct: !!e.distinct,
+    star: !!e.star,
+    filter: e.filter ? compile(e.filter, inner) : undefined,
+    partition: (spec.partitionBy ?? []).map((p) => compile(p, inner)),
+    order: (spec.orderBy ?? []).map((o) => ({ fn: compile(o.expr, inner), desc: o.desc, nulls: o.nulls })),
+    frame: spec.frame ? { unit: spec.frame.unit, start: bound(spec.frame.start), end: bound(spec.frame.end), exclude: spec.frame.exclude } : undefined,
+    fromLast: !!e.fromLast,
+    ignoreNulls: !!e.ignoreNulls,
+  };
+  const idx = scope.windows.calls.length;
+  scope.windows.calls.push(call);
+  return (row) => row.wins?.[idx];
+}
+
 function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
   const name = e.name;
+  if (e.over) return compileWindowCall(e, scope);
+  if (WINDOW_ONLY.has(name)) throw new QueryError(ErrorCode.SEMANTIC, `Window function ${name.toUpperCase()} requires an OVER clause.`);
   if (AGGREGATES.has(name)) {
     if (!scope.aggregates) throw new QueryError(ErrorCode.SEMANTIC, `Aggregate function ${name.toUpperCase()} is not allowed here.`);
     if (!e.star && e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
@@ -489,8 +541,13 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
     return (row) => metaObject(row.metas[alias]);
   }
   if (e.filter) throw new QueryError(ErrorCode.SEMANTIC, `FILTER clause is allowed only on aggregate functions (not ${name.toUpperCase()}).`);
-  const fn = lookupFunction(name);
-  if (!fn) throw new QueryError(ErrorCode.SEMANTIC, `Invalid function ${name}`);
+  const fn = e.fn ? undefined : lookupFunction(name);
+  if (!fn) {
+    const udf = scope.udf?.(e);
+    if (!udf) throw new QueryError(ErrorCode.SEMANTIC, `Invalid function ${e.rawName ?? name}`);
+    const args = e.args.map((a) => compile(a, scope));
+    return (row, ctx) => udf(args.map((a) => a(row, ctx)), ctx);
+  }
   if (e.args.length < fn.min || e.args.length > fn.max) {
     throw new QueryError(ErrorCode.SEMANTIC, `Number of arguments to function ${name} must be ${fn.min === fn.max ? fn.min : `between ${fn.min} and ${fn.max}`}.`);
   }

@@ -19,6 +19,8 @@ export interface Token {
   /** Upper-case text of bare identifiers, for keyword matching. */
   upper: string;
   num?: number | bigint;
+  /** `name`i: a case-insensitive identifier. */
+  ci?: boolean;
   offset: number;
   end: number;
   line: number;
@@ -103,6 +105,12 @@ export function tokenize(src: string): Token[] {
           break;
         }
         text += src[i++];
+      }
+      // `name`i matches the field name without regard to case.
+      if ((src[i] === 'i' || src[i] === 'I') && !isIdentPart(src[i + 1] ?? '')) {
+        i++;
+        tok('qident', text, { ci: true });
+        continue;
       }
       tok('qident', text);
       continue;

@@ -3,17 +3,20 @@
 // only GROUP BY, DISTINCT, ORDER BY and set operators hold rows, and ORDER BY with LIMIT keeps
 // just the top offset+limit.
 import type * as A from './ast';
-import { QueryError, ErrorCode } from './errors';
+import { AbortError, QueryError, ErrorCode, evaluating } from './errors';
 import { AGGREGATES, childScope, compile, guard, unnestPosition, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { distinctValues } from './functions/index';
 import { formatExpr, freeIdents, mapChildren } from './format';
+import { makeAgg, type AggState } from './aggregates';
 import { catalogFor, docValue } from './indexes';
-import { arithmetic, isNumeric } from './int64';
 import { GroupingRule } from './grouping';
 import { chooseAccess, conjuncts, docRelative, fetchDoc, independentOf, resolveBucket, type Env } from './keyspace';
-import { defaultAlias } from './parser';
+import { defaultAlias, parseExpression } from './parser';
+import { describeFunction, findFunction, FunctionErrors, listFunctions, qualifiedName, resolveName, type FunctionDefinition } from './udf';
+import { javascriptFunction } from './udf-javascript';
 import { PAUSE, type Pause } from './pause';
-import { collate, isObject, setField, sortedObject, truthy, valueKey, type Value } from './value';
+import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
+import { computeWindow } from './window';
 
 export interface CompiledQuery {
   /** Result values, with PAUSE markers where a driver may give the event loop a turn. */
@@ -77,6 +80,7 @@ function walkExprs(e: A.Expr, visit: (x: A.Expr) => boolean | void): void {
     case 'call':
       kids.push(...e.args);
       if (e.filter) kids.push(e.filter);
+      if (e.over) kids.push(...(e.over.partitionBy ?? []), ...(e.over.orderBy ?? []).map((o) => o.expr));
       break;
     case 'array':
       kids.push(...e.items);
@@ -103,7 +107,8 @@ export function hasAggregate(e: A.Expr | undefined): boolean {
   let found = false;
   walkExprs(e, (x) => {
     if (x.kind === 'subquery') return false;
-    if (x.kind === 'call' && AGGREGATES.has(x.name)) found = true;
+    // SUM(x) OVER (...) is a window function, not an aggregate of the block.
+    if (x.kind === 'call' && AGGREGATES.has(x.name) && !x.over) found = true;
   });
   return found;
 }
@@ -119,119 +124,6 @@ function aliasRefs(e: A.Expr, aliases: Set<string>, shadow: Set<string>): A.Expr
 }
 
 // ---------------------------------------------------------------------------------------------
-// Aggregates
-
-interface AggState {
-  add(v: Value): void;
-  result(): Value;
-}
-
-function makeAgg(spec: AggregateSpec): AggState {
-  const seen = spec.distinct ? new Set<string>() : undefined;
-  const wrap = (s: AggState): AggState => {
-    if (!seen) return s;
-    return {
-      add(v) {
-        if (v === undefined) return;
-        const k = valueKey(v);
-        if (seen.has(k)) return;
-        seen.add(k);
-        s.add(v);
-      },
-      result: () => s.result(),
-    };
-  };
-  switch (spec.name) {
-    case 'count': {
-      let n = 0;
-      if (spec.star) return { add: () => void n++, result: () => n };
-      return wrap({ add: (v) => void (v !== null && v !== undefined && n++), result: () => n });
-    }
-    case 'countn': {
-      let n = 0;
-      return wrap({ add: (v) => void (typeof v === 'number' && n++), result: () => n });
-    }
-    case 'sum': {
-      let s: number | bigint = 0;
-      let any = false;
-      return wrap({
-        add: (v) => {
-          if (!isNumeric(v)) return;
-          s = arithmetic('+', s, v);
-          any = true;
-        },
-        result: () => (any ? s : null),
-      });
-    }
-    case 'avg':
-    case 'mean': {
-      let s = 0;
-      let n = 0;
-      return wrap({
-        add: (v) => {
-          if (isNumeric(v)) {
-            s += Number(v);
-            n++;
-          }
-        },
-        result: () => (n ? s / n : null),
-      });
-    }
-    case 'min':
-    case 'max': {
-      const sign = spec.name === 'min' ? -1 : 1;
-      let best: Value = null;
-      return wrap({
-        add: (v) => {
-          if (v === null || v === undefined) return;
-          if (best === null || collate(v, best) * sign > 0) best = v;
-        },
-        result: () => best,
-      });
-    }
-    case 'array_agg': {
-      const out: Value[] = [];
-      return wrap({
-        add: (v) => void (v !== undefined && out.push(v)),
-        // The server hands ARRAY_AGG's values back in collation order, DISTINCT or not.
-        result: () => (out.length ? out.sort(collate) : null),
-      });
-    }
-    case 'median': {
-      const xs: number[] = [];
-      return wrap({
-        add: (v) => void (typeof v === 'number' && xs.push(v)),
-        result: () => {
-          if (!xs.length) return null;
-          xs.sort((a, b) => a - b);
-          const m = xs.length >> 1;
-          return xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
-        },
-      });
-    }
-    default: {
-      // variance / stddev family
-      const xs: number[] = [];
-      const pop = spec.name.endsWith('_pop');
-      const sd = spec.name.startsWith('stddev');
-      return wrap({
-        add: (v) => void (typeof v === 'number' && xs.push(v)),
-        result: () => {
-          const n = xs.length;
-          if (n === 0) return null;
-          // One value: VARIANCE, STDDEV and STDDEV_POP give 0, the _SAMP forms and VARIANCE_POP NULL (Aggregate Functions reference).
-          if (n === 1) return spec.name === 'variance' || spec.name === 'stddev' || spec.name === 'stddev_pop' ? 0 : null;
-          const mean = xs.reduce((a, b) => a + b, 0) / n;
-          const ss = xs.reduce((a, b) => a + (b - mean) ** 2, 0);
-          const variance = ss / (pop ? n : n - 1);
-          return sd ? Math.sqrt(variance) : variance;
-        },
-      });
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // FROM
 
 type RowSource = (outer: Row, ctx: ExecContext) => Iterable<Row | Pause>;
@@ -243,6 +135,11 @@ interface FromPlan {
   source: RowSource;
   aliases: string[];
   explain: Record<string, unknown>[];
+}
+
+/** A row extending `parent` with `alias` bound (and its document's META). */
+export function bindAlias(parent: Row, alias: string, value: Value, meta?: Row['metas'][string]): Row {
+  return bind(parent, alias, value, meta);
 }
 
 function bind(parent: Row, alias: string, value: Value, meta?: Row['metas'][string]): Row {
@@ -323,7 +220,7 @@ function compileSource(
       },
     };
   }
-  const e = compile(src.expr, scope);
+  const e = guard('expression term', compile(src.expr, scope));
   const alias = src.alias;
   return {
     explain: [{ '#operator': 'ExpressionScan', expr: formatExpr(src.expr), alias }],
@@ -342,7 +239,7 @@ function compileSource(
   };
 }
 
-const SYSTEM_KEYSPACES = new Set(['indexes', 'keyspaces', 'dual', 'buckets']);
+const SYSTEM_KEYSPACES = new Set(['indexes', 'keyspaces', 'dual', 'buckets', 'functions']);
 
 function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { source: RowSource; explain: Record<string, unknown>[] } {
   const name = src.ks.bucket;
@@ -353,6 +250,10 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
     *source(outer) {
       if (name === 'dual') {
         yield bind(outer, alias, {});
+        return;
+      }
+      if (name === 'functions') {
+        for (const def of listFunctions(env)) yield bind(outer, alias, describeFunction(def));
         return;
       }
       for (const store of env.buckets()) {
@@ -376,7 +277,7 @@ function callsUnnestPos(node: unknown): boolean {
   return Object.values(o).some(callsUnnestPos);
 }
 
-function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[], countOnly = false, positions = false): { plan: FromPlan; scope: Scope } {
+export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[], countOnly = false, positions = false): { plan: FromPlan; scope: Scope } {
   // A FROM name that is a variable of the enclosing scope (WITH, outer query) reads the variable.
   const resolve = (src: A.FromSource): A.FromSource => (src.kind === 'keyspace' && !isKeyspaceSource(src, scope) ? asExprSource(src) : src);
   from = { source: resolve(from.source), joins: from.joins.map((j) => (j.kind === 'ansi' ? { ...j, right: resolve(j.right) } : j)) };
@@ -396,10 +297,12 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
   let source = first.source;
   const explain = [...first.explain];
   available.add(from.source.alias);
-  for (const j of from.joins) {
+  from.joins.forEach((j, k) => {
     const left = source;
+    // UNNEST and ON KEYS read the terms before them: right after the first term, bare names are its fields.
+    const before: Scope = k === 0 ? { ...inner, implicit: from.source.alias, multipleFrom: false } : inner;
     if (j.kind === 'unnest') {
-      const e = compile(j.expr, inner);
+      const e = compile(j.expr, before);
       const { alias, outer } = j;
       const posKey = positions ? unnestPosition(alias) : undefined;
       source = function* (o, ctx) {
@@ -425,12 +328,12 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
       };
       explain.push({ '#operator': 'Unnest', as: alias, expr: formatExpr(j.expr), outer: outer || undefined });
       available.add(alias);
-      continue;
+      return;
     }
     if (j.kind === 'lookup') {
       const right = j.right;
       const store = resolveBucket(env, right.ks);
-      const keys = compile(j.onKeys, inner);
+      const keys = compile(j.onKeys, before);
       const { outer, nest } = j;
       const alias = right.alias;
       source = function* (o, ctx) {
@@ -463,7 +366,7 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
       };
       explain.push({ '#operator': nest ? 'Nest' : 'Join', keyspace: right.ks.bucket, on_keys: formatExpr(j.onKeys), as: alias, outer: outer || undefined });
       available.add(alias);
-      continue;
+      return;
     }
     const right = j.right;
     // ANSI JOIN / NEST: for each left row, read the right side through an index when the ON
@@ -533,7 +436,7 @@ function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[]
       }
     };
     available.add(alias);
-  }
+  });
   return { plan: { source, aliases, explain }, scope: inner };
 }
 
@@ -623,6 +526,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
       grouping.require(l.expr);
       grouping.allow(l.name);
     }
+    if (block.groupAs) grouping.allow(block.groupAs);
     if (block.having) grouping.require(block.having);
     for (const t of block.terms) {
       if (t.star) grouping.requireStar(t.expr);
@@ -635,6 +539,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
   const lettings: { name: string; fn: Compiled }[] = [];
   if (aggregated) {
     groupScope = { ...scope, aggregates: aggs };
+    if (block.groupAs) groupScope = childScope(groupScope, [block.groupAs]);
     for (const l of block.letting) {
       lettings.push({ name: l.name, fn: guard('LETTING', compile(l.expr, groupScope)) });
       groupScope = childScope(groupScope, [l.name]);
@@ -643,6 +548,10 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
   }
   const havingFn = block.having ? guard('filter', compile(block.having, groupScope)) : undefined;
   if (block.having) explain.push({ '#operator': 'Filter', condition: formatExpr(block.having) });
+  // Window functions: collected while the projection (and then ORDER BY) compile, computed over
+  // all the block's rows before the projection runs.
+  const windows: NonNullable<Scope['windows']> = { calls: [], named: block.windows };
+  groupScope = { ...groupScope, windows };
 
   // Projection
   const fromAliases = fromPlan ? fromPlan.aliases : [];
@@ -714,8 +623,9 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     }
   }
 
+  const groupAs = block.groupAs;
   function* grouped(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
-    const groups = new Map<string, { row: Row; states: AggState[] }>();
+    const groups = new Map<string, { row: Row; states: AggState[]; members?: Value[] }>();
     let n = 0;
     for (const row of filtered(outer, ctx)) {
       if (row === PAUSE) {
@@ -727,9 +637,11 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
       for (const g of groupKeys) key += valueKey(g(row, ctx)) + '\u0001';
       let grp = groups.get(key);
       if (!grp) {
-        grp = { row, states: aggs.map(makeAgg) };
+        grp = { row, states: aggs.map(makeAgg), members: groupAs ? [] : undefined };
         groups.set(key, grp);
       }
+      // GROUP AS: each row of the group as an object of its FROM terms.
+      if (grp.members) grp.members.push(sortedObject(fromAliases.map((a) => [a, row.vars[a]])));
       for (let i = 0; i < aggs.length; i++) {
         const a = aggs[i];
         if (a.filter && !truthy(a.filter(row, ctx))) continue;
@@ -738,17 +650,38 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     }
     if (groups.size === 0 && groupKeys.length === 0) {
       // Aggregates without GROUP BY over no rows still produce one row (COUNT 0, others NULL).
-      groups.set('', { row: { vars: Object.create(outer.vars), metas: outer.metas }, states: aggs.map(makeAgg) });
+      groups.set('', { row: { vars: Object.create(outer.vars), metas: outer.metas }, states: aggs.map(makeAgg), members: groupAs ? [] : undefined });
     }
     for (const grp of groups.values()) {
       const row: Row = { vars: Object.create(grp.row.vars), metas: grp.row.metas, aggs: grp.states.map((s) => s.result()) };
+      if (groupAs) setField(row.vars, groupAs, grp.members!);
       for (const l of lettings) setField(row.vars, l.name, l.fn(row, ctx));
       if (havingFn && !truthy(havingFn(row, ctx))) continue;
       yield row;
     }
   }
 
-  const rowsOf = aggregated ? grouped : filtered;
+  const grouped_or_filtered = aggregated ? grouped : filtered;
+  // With window functions, every row of the block is read before the first is projected.
+  function* rowsOf(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
+    if (windows.calls.length === 0) {
+      yield* grouped_or_filtered(outer, ctx);
+      return;
+    }
+    const all: Row[] = [];
+    for (const row of grouped_or_filtered(outer, ctx)) {
+      if (row === PAUSE) yield row;
+      else all.push(row);
+    }
+    for (const row of all) row.wins = new Array(windows.calls.length);
+    windows.calls.forEach((call, i) => {
+      const term = `${call.name.toUpperCase()}() OVER`;
+      evaluating(term, () => computeWindow(call, all, ctx, (row, v) => (row.wins![i] = v)));
+    });
+    yield* all;
+  }
+  const exclude = block.exclude ? excluder(block.exclude, fromAliases.length === 1 ? fromAliases[0] : undefined) : undefined;
+  if (block.exclude) explain.push({ '#operator': 'Exclude', exclude: block.exclude.map(formatExpr) });
   return {
     explain,
     signature,
@@ -761,11 +694,65 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
           yield row;
           continue;
         }
-        const value = project(row, ctx);
+        let value = project(row, ctx);
         if (rawFn && value === undefined) continue;
+        if (exclude) value = exclude(value);
         yield { row, value, own: true };
       }
     },
+  };
+}
+
+/** A path expression (`a.b`, `` `x` ``) as field names, or undefined for anything else. */
+function pathSteps(e: A.Expr): string[] | undefined {
+  if (e.kind === 'ident') return [e.name];
+  if (e.kind === 'field') {
+    const t = pathSteps(e.target);
+    return t && [...t, e.name];
+  }
+  if (e.kind === 'index' && e.index.kind === 'lit' && typeof e.index.value === 'string') {
+    const t = pathSteps(e.target);
+    return t && [...t, e.index.value];
+  }
+  return undefined;
+}
+
+/** `value` without the field at `steps`, copying only the objects on the path; undefined when there is no such field. */
+function withoutPath(value: Value, steps: string[]): Value | undefined {
+  if (!isObject(value) || !Object.hasOwn(value, steps[0])) return undefined;
+  const copy: ObjectValue = { ...value };
+  if (steps.length === 1) {
+    delete copy[steps[0]];
+    return copy;
+  }
+  const inner = withoutPath(value[steps[0]], steps.slice(1));
+  if (inner === undefined) return undefined;
+  setField(copy, steps[0], inner);
+  return copy;
+}
+
+/**
+ * EXCLUDE: removes each term's field from a result. A term names a field as the result shows
+ * it; with one FROM term, an unqualified name is also tried under that term's alias (SELECT *
+ * wraps the document under it).
+ */
+function excluder(terms: A.Expr[], alias: string | undefined): (v: Value) => Value {
+  const paths = terms.map((t) => {
+    const steps = pathSteps(t);
+    if (!steps) throw new QueryError(ErrorCode.SEMANTIC, `EXCLUDE term ${formatExpr(t)} must be a field name or path.`);
+    return alias !== undefined && steps[0] !== alias ? [steps, [alias, ...steps]] : [steps];
+  });
+  return (v) => {
+    for (const candidates of paths) {
+      for (const steps of candidates) {
+        const out = withoutPath(v, steps);
+        if (out !== undefined) {
+          v = out;
+          break;
+        }
+      }
+    }
+    return v;
   };
 }
 
@@ -864,14 +851,53 @@ function compileBody(body: A.SelectBody, scope: Scope, env: Env): BodyPlan {
 
 function makeSubqueryScope(base: Scope, env: Env): Scope {
   return { ...base, subquery: (q, s) => {
-    const plan = compileSelect(q, { ...s, aggregates: undefined }, env);
+    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined }, env);
     return (row, ctx) => plan.run(row, ctx);
   } };
 }
 
 /** The top-level scope of a statement. */
 export function rootScope(env: Env): Scope {
-  return makeSubqueryScope({ names: new Set(), subquery: () => [] as never }, env);
+  return makeSubqueryScope({ names: new Set(), subquery: () => [] as never, udf: (call) => userFunction(call, env) }, env);
+}
+
+/** How deep user-defined functions call each other right now (statements run synchronously). */
+let udfDepth = 0;
+const MAX_UDF_DEPTH = 128;
+
+/** The user-defined function `call` names, checked against its arguments, as a function of their values. */
+function userFunction(call: A.Expr & { kind: 'call' }, env: Env): ((args: Value[], ctx: ExecContext) => Value) | undefined {
+  const def = findFunction(env, resolveName(env, call.fn ?? { name: call.rawName ?? call.name }));
+  if (!def) {
+    if (call.fn) throw FunctionErrors.missing(qualifiedName(resolveName(env, call.fn)));
+    return undefined;
+  }
+  return invoker(def, call.args.length, env);
+}
+
+/** Calls `def` with `argc` arguments; its body is compiled at the first call (so functions may recurse). */
+export function invoker(def: FunctionDefinition, argc: number, env: Env): (args: Value[], ctx: ExecContext) => Value {
+  if (def.params && def.params.length !== argc) throw FunctionErrors.arguments(def.name);
+  if (def.language === 'javascript') return javascriptFunction(def);
+  const names = def.params ?? ['args'];
+  // Keyspaces in the body resolve against the function's own namespace or scope.
+  const fenv: Env = { ...env, queryContext: def.bucket !== undefined ? { bucket: def.bucket, scope: def.scope } : undefined };
+  let body: Compiled | undefined;
+  return (args, ctx) => {
+    if (!body) body = compile(parseExpression(def.text), childScope(rootScope(fenv), names));
+    if (udfDepth >= MAX_UDF_DEPTH) throw new QueryError(10112, `Error executing function ${def.name}: ${MAX_UDF_DEPTH} nested function calls`);
+    const row = rowOf(names[0], def.params ? args[0] : args);
+    for (let i = 1; i < names.length; i++) setField(row.vars, names[i], args[i]);
+    udfDepth++;
+    try {
+      return body(row, ctx);
+    } catch (err) {
+      if (err instanceof AbortError) throw new QueryError(10109, `Error executing function ${def.name} : ${err.text} - cause: ${err.text}`);
+      throw err;
+    } finally {
+      udfDepth--;
+    }
+  };
 }
 
 function limitValue(fn: Compiled | undefined, row: Row, ctx: ExecContext, what: string): number | undefined {

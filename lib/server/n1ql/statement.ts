@@ -8,21 +8,15 @@ import { QueryError, ErrorCode } from './errors';
 import { childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { formatExpr } from './format';
 import { jsonText } from './json';
+import { bindKeyspaceParams } from './keyspace-params';
 import { catalogFor, Index } from './indexes';
 import { chooseAccess, conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
 import { parse, defaultAlias } from './parser';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
-import { compileSelect, EMPTY_ROW, rootScope, rowOf } from './select';
+import { bindAlias, compileFrom, compileSelect, EMPTY_ROW, invoker, rootScope, rowOf } from './select';
+import { definitionOf, dropFunction, findFunction, FunctionErrors, qualifiedName, resolveName, saveFunction } from './udf';
 import { clone, getField, isObject, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
-
-/** A fresh row binding a MERGE's source and target aliases. */
-function bind2(a: string, av: Value, b: string, bv: Value, meta: StoredDoc): Row {
-  const r = rowOf(a, av);
-  setField(r.vars, b, bv);
-  setField(r.metas, b, meta);
-  return r;
-}
 
 export interface RunOptions {
   env: Env;
@@ -81,7 +75,9 @@ function toBuffer(v: Value): Buffer {
   return Buffer.from(jsonText(v) ?? 'null');
 }
 
-export function runStatement(stmt: A.Statement, opts: RunOptions): StatementResult {
+export function runStatement(statement: A.Statement, opts: RunOptions): StatementResult {
+  // A prepared statement's FROM $ks is bound each time it is executed.
+  const stmt = statement.type === 'prepare' ? statement : bindKeyspaceParams(statement, opts.ctx);
   switch (stmt.type) {
     case 'select': {
       const q = compileSelect(stmt, rootScope(opts.env), opts.env);
@@ -109,6 +105,13 @@ export function runStatement(stmt: A.Statement, opts: RunOptions): StatementResu
       if (opts.readonly) throw readonlyError();
       ddl(stmt, opts.env, opts.ctx);
       return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'createFunction':
+    case 'dropFunction':
+      if (opts.readonly) throw readonlyError();
+      functionDdl(stmt, opts.env);
+      return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'executeFunction':
+      return executeFunction(stmt, opts);
     default:
       if (opts.readonly) throw readonlyError();
       return runDml(stmt, opts);
@@ -223,6 +226,30 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
   }
   for (const n of names) if (!catalog.get(n)) throw new QueryError(ErrorCode.INDEX_NOT_FOUND, `Index Not Found - cause: GSI index ${n} not found.`);
   catalog.build(names.map((n) => catalog.get(n)!));
+}
+
+// ---- user-defined functions ----
+
+function functionDdl(stmt: A.CreateFunctionStatement | A.DropFunctionStatement, env: Env): void {
+  const where = resolveName(env, stmt.name);
+  // The bucket holding a scoped function must exist and be the caller's to change (the path is already complete).
+  if (where.bucket !== undefined) resolveBucket({ ...env, queryContext: undefined }, { namespace: 'default', bucket: where.bucket }, 'INDEX');
+  if (stmt.type === 'dropFunction') {
+    if (!dropFunction(env, where) && !stmt.ifExists) throw FunctionErrors.missing(qualifiedName(where));
+    return;
+  }
+  saveFunction(env, definitionOf(stmt, where), stmt);
+}
+
+function executeFunction(stmt: A.ExecuteFunctionStatement, opts: RunOptions): StatementResult {
+  const where = resolveName(opts.env, stmt.name);
+  const def = findFunction(opts.env, where);
+  if (!def) throw FunctionErrors.missing(qualifiedName(where));
+  const call = invoker(def, stmt.args.length, opts.env);
+  const scope = rootScope(opts.env);
+  const args = stmt.args.map((a) => compile(a, scope)(EMPTY_ROW, opts.ctx));
+  const v = call(args, opts.ctx);
+  return { signature: 'json', rows: v === undefined ? [] : [v], mutationCount: () => 0, errors: [] };
 }
 
 // ---- DML ----
@@ -406,16 +433,21 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     const mode = stmt.upsert ? 'upsert' : 'insert';
     const write = (key: Value, value: Value, options: Value): Value => {
       if (typeof key !== 'string') {
-        errors.push(new QueryError(ErrorCode.EXECUTION, `Cannot ${verb} non-string key ${JSON.stringify(key ?? null)} of type ${key === undefined ? 'missing' : typeof key}.`));
+        errors.push(key === undefined
+          ? new QueryError(stmt.upsert ? 5072 : 5050, `No ${verb} key for ${jsonText(value ?? null)}`)
+          : new QueryError(stmt.upsert ? 5078 : 5070, `Cannot ${verb} non-string key ${jsonText(key)} of type ${goTypeName(key)}.`));
         return undefined;
       }
       if (value === undefined) {
-        errors.push(new QueryError(ErrorCode.EXECUTION, `Cannot ${verb} a MISSING value for key ${key}.`));
+        errors.push(new QueryError(stmt.upsert ? 5075 : 5060, `No ${verb} value for ${key}`));
+        return undefined;
+      }
+      if (options !== undefined && options !== null && !isObject(options)) {
+        errors.push(new QueryError(stmt.upsert ? 5079 : 5071, `${verb} value for OPTIONS must be an object: ${jsonText(options)}`));
         return undefined;
       }
       try {
-        const expiry = isObject(options) && typeof options.expiration === 'number' ? options.expiration : undefined;
-        const doc = store.write(key, toBuffer(value), mode, { expiry, flags: JSON_FLAGS });
+        const doc = store.write(key, toBuffer(value), mode, { expiry: expirationOf(options), flags: JSON_FLAGS });
         mutations++;
         return ret ? ret(rowOf(alias, value, doc), ctx) : undefined;
       } catch (err) {
@@ -496,48 +528,70 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     );
   }
 
-  // MERGE
-  const m = stmt;
-  const srcAlias = m.source.alias;
-  const scope = childScope(rootScope(env), [alias, srcAlias]);
+  return runMerge(stmt, store, opts, result, () => void mutations++, errors);
+}
+
+/** The checks Couchbase's semantic pass makes on a MERGE before it plans it (3150-3190). */
+function checkMerge(m: A.MergeStatement): void {
+  const hint = 'hint' in m.source ? m.source.hint : undefined;
+  if (m.onKey) {
+    if (m.insert?.key) throw new QueryError(3150, 'MERGE with ON KEY clause cannot have document key specification in INSERT action.');
+    if (m.target.useIndex) throw new QueryError(3180, 'MERGE with ON KEY clause cannot have USE INDEX hint specified on target.');
+    if (hint) throw new QueryError(3190, 'MERGE with ON KEY clause cannot have join hint specified on source.');
+  } else if (m.insert && !m.insert.key) {
+    throw new QueryError(3160, 'MERGE with ON clause must have document key specification in INSERT action.');
+  }
+}
+
+type ResultOf = (rows: Iterable<Value | Pause>) => StatementResult;
+
+/**
+ * MERGE: each source row is joined with the target (ON KEY: the document with that key; ON:
+ * the documents the condition matches), then matched documents are updated or deleted and
+ * unmatched rows inserted. A target document may be acted on once per statement (5320 / 5330).
+ */
+function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, result: ResultOf, counted: () => void, errors: QueryError[]): StatementResult {
+  checkMerge(m);
+  const { env, ctx } = opts;
+  const alias = m.target.alias;
+  const { rows: sourceRows, alias: srcAlias } = mergeSource(m.source, env);
+  if (srcAlias === alias) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate MERGE alias ${alias}`);
+  // Actions and RETURNING read the target unqualified; ON KEY reads the source.
+  const scope: Scope = { ...childScope(rootScope(env), [alias, srcAlias]), implicit: alias };
+  const keyScope: Scope = { ...childScope(rootScope(env), [srcAlias]), implicit: srcAlias };
   const ret = compileReturning(m.returning, scope, [alias]);
   const limit = limitOf(m.limit, scope, ctx);
-  const srcQuery: A.SelectStatement = {
-    type: 'select',
-    with: [],
-    body: { kind: 'block', distinct: false, raw: true, terms: [{ expr: { kind: 'ident', name: srcAlias }, star: false }], from: { source: m.source, joins: [] }, let: [], letting: [] },
-  };
-  const source = compileSelect(srcQuery, rootScope(env), env);
-  const onKey = m.onKey ? compile(m.onKey, scope) : undefined;
-  const on = m.on ? compile(m.on, scope) : undefined;
+  const onKey = m.onKey ? compile(m.onKey, keyScope) : undefined;
+  const on = m.on ? compile(m.on, childScope(rootScope(env), [alias, srcAlias])) : undefined;
   const sets = m.update ? compileSets(m.update.set, m.update.unset, scope) : [];
   const updWhere = m.update?.where ? compile(m.update.where, scope) : undefined;
   const delWhere = m.delete?.where ? compile(m.delete.where, scope) : undefined;
-  const insWhere = m.insert?.where ? compile(m.insert.where, scope) : undefined;
-  const insKey = m.insert?.key ? compile(m.insert.key, scope) : undefined;
-  const insValue = m.insert ? compile(m.insert.value, scope) : undefined;
+  // INSERT sees the source row only: the target has no document there.
+  const insScope: Scope = { ...childScope(rootScope(env), [srcAlias]), implicit: srcAlias };
+  const insWhere = m.insert?.where ? compile(m.insert.where, insScope) : undefined;
+  const insKey = m.insert?.key ? compile(m.insert.key, insScope) : undefined;
+  const insValue = m.insert ? compile(m.insert.value, insScope) : undefined;
+  const insOptions = m.insert?.options ? compile(m.insert.options, insScope) : undefined;
   const targetScan = on
-    ? (() => {
-        const tscope: Scope = childScope(rootScope(env), [alias, srcAlias]);
-        return chooseAccess(m.target.ks, store, alias, false, undefined, conjuncts(m.on), tscope, new Set([srcAlias]));
-      })()
+    ? chooseAccess(m.target.ks, store, alias, false, undefined, conjuncts(m.on), childScope(rootScope(env), [alias, srcAlias]), new Set([srcAlias]), m.target.useIndex)
     : undefined;
   return result(
     (function* () {
-      const srcRows: Value[] = [];
-      for (const v of source.run(EMPTY_ROW, ctx)) {
-        if (v === PAUSE) yield v;
-        else srcRows.push(v);
+      const srcRows: Row[] = [];
+      for (const r of sourceRows(EMPTY_ROW, ctx)) {
+        if (r === PAUSE) yield r;
+        else srcRows.push(r);
       }
+      const acted = new Set<string>();
+      const inserted = new Set<string>();
       let done = 0;
       let n = 0;
-      for (const sv of srcRows) {
+      for (const base of srcRows) {
         if (done >= limit) break;
         if (++n % 256 === 0) {
           ctx.checkDeadline();
           if (ctx.pauseDue?.()) yield PAUSE;
         }
-        const base: Row = rowOf(srcAlias, sv);
         const matches: { doc: StoredDoc; value: Value }[] = [];
         let key: Value;
         if (onKey) {
@@ -548,23 +602,30 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
           }
         } else {
           for (const id of [...targetScan!.ids(base, ctx)]) {
+            // The join reads the target as the statement found it: a document this statement inserted is not a match.
+            if (inserted.has(id)) continue;
             const f = fetchDoc(store, id);
-            if (f && truthy(on!(bind2(srcAlias, sv, alias, f.value, f.doc), ctx))) matches.push(f);
+            if (f && truthy(on!(bindAlias(base, alias, f.value, f.doc), ctx))) matches.push(f);
           }
         }
         if (matches.length) {
           for (const f of matches) {
-            const row: Row = bind2(srcAlias, sv, alias, f.value, f.doc);
+            const row = bindAlias(base, alias, f.value, f.doc);
+            const update = m.update && (!updWhere || truthy(updWhere(row, ctx)));
+            const remove = !update && m.delete && (!delWhere || truthy(delWhere(row, ctx)));
+            if (!update && !remove) continue;
+            if (acted.has(f.doc.id)) throw new QueryError(5320, `Multiple UPDATE/DELETE of the same document (document key '${f.doc.id}') in a MERGE statement`);
+            acted.add(f.doc.id);
             try {
-              if (m.update && (!updWhere || truthy(updWhere(row, ctx)))) {
+              if (update) {
                 const next = applySets(sets, alias, f.value, row, ctx, scope);
                 const written = store.write(f.doc.id, toBuffer(next), 'replace', { cas: f.doc.cas, flags: f.doc.flags });
-                mutations++;
+                counted();
                 done++;
-                if (ret) yield ret(bind2(srcAlias, sv, alias, next, written), ctx);
-              } else if (m.delete && (!delWhere || truthy(delWhere(row, ctx)))) {
+                if (ret) yield ret(bindAlias(base, alias, next, written), ctx);
+              } else {
                 store.remove(f.doc.id, { cas: f.doc.cas });
-                mutations++;
+                counted();
                 done++;
                 if (ret) yield ret(row, ctx);
               }
@@ -575,15 +636,21 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
         } else if (m.insert && (!insWhere || truthy(insWhere(base, ctx)))) {
           const k = insKey ? insKey(base, ctx) : key;
           const v = insValue!(base, ctx);
-          if (typeof k !== 'string' || v === undefined) {
-            errors.push(new QueryError(ErrorCode.EXECUTION, `MERGE INSERT needs a string key and a value (key ${JSON.stringify(k ?? null)}).`));
+          if (typeof k !== 'string') {
+            errors.push(new QueryError(5070, `Cannot INSERT non-string key ${jsonText(k ?? null)} of type ${goTypeName(k)}.`));
             continue;
           }
+          if (v === undefined) {
+            errors.push(new QueryError(5060, `No value for INSERT of key ${k}`));
+            continue;
+          }
+          if (inserted.has(k)) throw new QueryError(5330, `Multiple INSERT of the same document (document key '${k}') in a MERGE statement`);
+          inserted.add(k);
           try {
-            const doc = store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS });
-            mutations++;
+            const doc = store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS, expiry: expirationOf(insOptions?.(base, ctx)) });
+            counted();
             done++;
-            if (ret) yield ret(bind2(srcAlias, sv, alias, v, doc), ctx);
+            if (ret) yield ret(bindAlias(base, alias, v, doc), ctx);
           } catch (err) {
             errors.push(dmlError('MERGE', k, err));
           }
@@ -591,4 +658,28 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
       }
     })(),
   );
+}
+
+/** The Go type Couchbase names in "Cannot INSERT non-string key 1 of type value.intValue." */
+function goTypeName(v: Value): string {
+  if (v === null) return '*value.nullValue';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'value.intValue' : 'value.floatValue';
+  if (typeof v === 'bigint') return 'value.intValue';
+  if (typeof v === 'boolean') return 'value.boolValue';
+  if (Array.isArray(v)) return 'value.sliceValue';
+  return 'value.objectValue';
+}
+
+/** The `expiration` of a DML OPTIONS object (seconds, as KV takes it); undefined when absent. */
+function expirationOf(options: Value): number | undefined {
+  if (!isObject(options)) return undefined;
+  const e = options.expiration;
+  return typeof e === 'number' && Number.isFinite(e) && e >= 0 ? Math.trunc(e) : undefined;
+}
+
+/** A MERGE source's rows: the source's alias bound (with its document's META for a keyspace). */
+function mergeSource(src: A.FromSource, env: Env): { rows: (outer: Row, ctx: ExecContext) => Iterable<Row | Pause>; alias: string } {
+  if (src.alias === '') throw new QueryError(4010, 'MERGE source term must have a name or alias');
+  const plan = compileFrom({ source: src, joins: [] }, rootScope(env), env, []);
+  return { rows: plan.plan.source, alias: src.alias };
 }

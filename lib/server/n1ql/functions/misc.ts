@@ -1,6 +1,6 @@
 // JSON, base64 and miscellaneous utility functions, and the pattern-prefix helpers.
 import { createHash, randomUUID } from 'node:crypto';
-import { QueryError } from '../errors';
+import { AbortError, QueryError } from '../errors';
 import { jsonText, parseJson } from '../json';
 import { likePrefix } from '../like';
 import { clone, isObject, type Value } from '../value';
@@ -77,8 +77,7 @@ def('node_name', 0, 0, () => '127.0.0.1:8091');
 def('current_users', 0, 0, (_, ctx) => (ctx.user ? [ctx.user] : []));
 // ABORT(msg): stops the statement with 5011, the message quoted as Couchbase writes it.
 def('abort', 1, 1, ([m]) => {
-  const text = jsonText(m ?? null)!;
-  throw new QueryError(5011, `Abort: ${text}. - cause: ${text}`);
+  throw new AbortError(jsonText(m ?? null)!);
 }, false);
 
 // LIKE_PREFIX / LIKE_STOP / LIKE_SUFFIX and REGEXP_PREFIX / ..._STOP / ..._SUFFIX: the literal
