@@ -41,8 +41,12 @@ export function makeAgg(spec: Pick<AggregateSpec, 'name' | 'distinct' | 'star'>)
       let any = false;
       return wrap({
         add: (v) => {
-          if (!isNumeric(v)) return;
-          s = arithmetic('+', s, v);
+          if (typeof v === 'number' && typeof s === 'number') {
+            const r = s + v;
+            // Exact while a double is; integer sums beyond 2^53 are redone in int64.
+            s = r <= Number.MAX_SAFE_INTEGER && r >= -Number.MAX_SAFE_INTEGER ? r : arithmetic('+', s, v);
+          } else if (isNumeric(v)) s = arithmetic('+', s, v);
+          else return;
           any = true;
         },
         result: () => (any ? s : null),

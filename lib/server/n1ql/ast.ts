@@ -228,13 +228,20 @@ export interface MergeStatement {
   returning?: ReturningClause;
 }
 
+export interface IndexKey {
+  expr: Expr;
+  desc: boolean;
+  /** INCLUDE MISSING (leading key only): documents without the key are indexed too. */
+  includeMissing?: boolean;
+}
+
 export interface CreateIndexStatement {
   type: 'createIndex';
   primary: boolean;
   name: string;
   ifNotExists: boolean;
   target: KeyspaceRef;
-  keys: { expr: Expr; desc: boolean }[];
+  keys: IndexKey[];
   where?: Expr;
   with?: Expr;
 }

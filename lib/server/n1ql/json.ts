@@ -9,8 +9,9 @@ import { parse as losslessParse } from 'lossless-json';
 import { fromInteger } from './int64';
 import type { ObjectValue, Value } from './value';
 
-// A run of 16 digits is the shortest text that can hold an integer beyond 2^53.
-const LONG_DIGITS = /\d{16}/;
+// A run of 16 digits is the shortest text that can hold an integer beyond 2^53; digits after a
+// decimal point or before a fraction or exponent belong to a float, which JSON.parse reads as Go does.
+const LONG_DIGITS = /(?<![\d.])\d{16,}(?![\d.eE])/;
 const INTEGER = /^-?\d+$/;
 
 function parseNumber(text: string): number | bigint {

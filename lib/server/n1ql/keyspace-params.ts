@@ -5,6 +5,7 @@
 import type * as A from './ast';
 import { QueryError } from './errors';
 import type { ExecContext } from './expr';
+import { hasParamSources } from './parser';
 import type { Value } from './value';
 
 function paramValue(name: string, ctx: ExecContext): Value {
@@ -37,14 +38,6 @@ function keyspaceOf(text: string): A.KeyspaceRef | undefined {
   return undefined;
 }
 
-function hasParamSource(node: unknown): boolean {
-  if (Array.isArray(node)) return node.some(hasParamSource);
-  if (typeof node !== 'object' || node === null) return false;
-  const o = node as Record<string, unknown>;
-  if (o.kind === 'expr' && typeof o.alias === 'string' && (o.expr as A.Expr | undefined)?.kind === 'param') return true;
-  return Object.values(o).some(hasParamSource);
-}
-
 function bindNode(node: unknown, ctx: ExecContext): unknown {
   if (Array.isArray(node)) return node.map((n) => bindNode(n, ctx));
   if (typeof node !== 'object' || node === null) return node;
@@ -69,5 +62,5 @@ function bindNode(node: unknown, ctx: ExecContext): unknown {
 
 /** `stmt` with every FROM $param term bound to the parameter's keyspace or value. */
 export function bindKeyspaceParams<T extends A.Statement>(stmt: T, ctx: ExecContext): T {
-  return hasParamSource(stmt) ? (bindNode(stmt, ctx) as T) : stmt;
+  return hasParamSources(stmt) ? (bindNode(stmt, ctx) as T) : stmt;
 }

@@ -43,8 +43,25 @@ const BP = {
   POSTFIX: 15,
 } as const;
 
+/** Statements with a FROM term that is a query parameter (FROM $ks): bound to their values when run. */
+const withParamSources = new WeakSet<A.Statement>();
+
 export function parse(src: string): A.Statement {
-  return new Parser(src).parseStatementText();
+  const p = new Parser(src);
+  const stmt = p.parseStatementText();
+  if (p.paramSources) {
+    // EXPLAIN and PREPARE hold the statement that runs: it carries the mark too.
+    for (let s: A.Statement = stmt; ; s = s.stmt) {
+      withParamSources.add(s);
+      if (s.type !== 'explain' && s.type !== 'prepare') break;
+    }
+  }
+  return stmt;
+}
+
+/** Whether a parsed statement has a FROM $param term (see ./keyspace-params). */
+export function hasParamSources(stmt: A.Statement): boolean {
+  return withParamSources.has(stmt);
 }
 
 /** Parses a standalone expression (index keys stored as text, tests). */
@@ -56,6 +73,8 @@ export function parseExpression(src: string): A.Expr {
 }
 
 class Parser {
+  /** Set when a FROM term is a query parameter. */
+  paramSources = false;
   private readonly toks: Token[];
   private pos = 0;
   private positional = 0;
@@ -471,6 +490,7 @@ class Parser {
     const expr = this.expr();
     // FROM $ks: a parameter naming a keyspace (or holding an array); its alias is settled once its value is known.
     const alias = this.optionalAlias() ?? defaultAlias(expr) ?? (expr.kind === 'param' ? '' : undefined);
+    if (expr.kind === 'param') this.paramSources = true;
     if (alias === undefined) this.fail();
     this.useClauses({});
     return { kind: 'expr', expr, alias };
@@ -761,13 +781,28 @@ class Parser {
     if (!primary) {
       this.expectOp('(');
       do {
-        let expr = this.expr();
-        if (this.isKw('INCLUDE') && this.isKw('MISSING', this.peek())) this.pos += 2;
+        let expr: A.Expr;
+        const w = this.t.kind === 'ident' ? this.t.upper : '';
+        if ((w === 'ALL' || w === 'DISTINCT') && !this.isKw('ARRAY', this.peek()) && !this.isOp('(', this.peek())) {
+          // `ALL arr` / `DISTINCT arr`: every element of the array, as ARRAY v FOR v IN arr END.
+          this.next();
+          const source = this.expr();
+          expr = { kind: 'collect', collect: 'array', value: { kind: 'ident', name: 'v' }, bindings: [{ name: 'v', expr: source, within: false }], distinct: w === 'DISTINCT' };
+        } else expr = this.expr();
+        let includeMissing = false;
+        if (this.isKw('INCLUDE') && this.isKw('MISSING', this.peek())) {
+          this.pos += 2;
+          includeMissing = true;
+        }
         let desc = false;
         if (this.acceptKw('DESC')) desc = true;
         else this.acceptKw('ASC');
+        if (!includeMissing && this.isKw('INCLUDE') && this.isKw('MISSING', this.peek())) {
+          this.pos += 2;
+          includeMissing = true;
+        }
         if (expr.kind === 'ident' && expr.name === 'self') expr = { kind: 'ident', name: 'self' };
-        stmt.keys.push({ expr, desc });
+        stmt.keys.push(includeMissing ? { expr, desc, includeMissing } : { expr, desc });
       } while (this.acceptOp(','));
       this.expectOp(')');
       if (this.acceptKw('PARTITION')) {

@@ -6,11 +6,13 @@ import type * as A from './ast';
 import { AbortError, QueryError, ErrorCode, evaluating } from './errors';
 import { AGGREGATES, childScope, compile, guard, unnestPosition, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { distinctValues } from './functions/index';
-import { formatExpr, freeIdents, mapChildren } from './format';
+import { formatExpr, freeIdents, mapChildren, op, qualifyDoc } from './format';
 import { makeAgg, type AggState } from './aggregates';
 import { catalogFor, docValue } from './indexes';
 import { GroupingRule } from './grouping';
-import { chooseAccess, conjuncts, docRelative, fetchDoc, independentOf, resolveBucket, type Env } from './keyspace';
+import { chooseAccess, type AccessOptions, type OrderWish } from './access';
+import { blockExprs, docNeeds } from './cover';
+import { conjuncts, docRelative, fetchDoc, independentOf, resolveBucket, type Env } from './keyspace';
 import { defaultAlias, parseExpression } from './parser';
 import { describeFunction, findFunction, FunctionErrors, listFunctions, qualifiedName, resolveName, type FunctionDefinition } from './udf';
 import { javascriptFunction } from './udf-javascript';
@@ -135,6 +137,32 @@ interface FromPlan {
   source: RowSource;
   aliases: string[];
   explain: Record<string, unknown>[];
+  /** Whether rows come out in the ORDER BY order the access path was asked for. */
+  ordered: boolean;
+}
+
+/**
+ * UNNEST a.arr AS u WHERE <u ...>: the WHERE conditions on u, as ANY u IN a.arr SATISFIES ...
+ * END, so an array index on a.arr can choose the documents (the UNNEST and WHERE still run).
+ */
+function unnestHints(from: A.FromClause, scope: Scope, where: A.Expr[]): A.Expr[] {
+  if (from.source.kind !== 'keyspace') return [];
+  const alias = from.source.alias;
+  const blockAliases = new Set([alias, ...from.joins.map((j) => (j.kind === 'unnest' ? j.alias : j.right.alias))]);
+  const out: A.Expr[] = [];
+  for (const j of from.joins) {
+    if (j.kind !== 'unnest' || j.outer) continue;
+    const rel = docRelative(j.expr, alias, true, scope.names);
+    if (!rel) continue;
+    const src = qualifyDoc(rel, alias);
+    for (const c of where) {
+      const free = freeIdents(c);
+      if (!free.has(j.alias) || free.has('\0meta') || free.has('\0subquery')) continue;
+      if ([...free].some((n) => n !== j.alias && (blockAliases.has(n) || !scope.names.has(n)))) continue;
+      out.push({ kind: 'quant', quant: 'any', bindings: [{ name: j.alias, expr: src, within: false }], satisfies: c });
+    }
+  }
+  return out;
 }
 
 /** A row extending `parent` with `alias` bound (and its document's META). */
@@ -170,12 +198,12 @@ function compileSource(
   implicit: boolean,
   available: Set<string>,
   countOnly = false,
-  rowNames?: Set<string>,
-): { source: RowSource; explain: Record<string, unknown>[]; perRow?: boolean } {
+  opts: AccessOptions = {},
+): { source: RowSource; explain: Record<string, unknown>[]; perRow?: boolean; ordered?: boolean } {
   if (src.kind === 'keyspace') {
     if (src.ks.namespace === 'system') return systemSource(src, env);
     const store = resolveBucket(env, src.ks);
-    const access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, src.useIndex, rowNames);
+    const access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, { ...opts, useIndex: src.useIndex });
     const alias = src.alias;
     if (countOnly && !src.useKeys) {
       // SELECT COUNT(*) with nothing else to evaluate: count index entries, fetch nothing.
@@ -193,8 +221,28 @@ function compileSource(
         },
       };
     }
+    const covered = access.covered;
+    if (covered) {
+      // The index holds everything the statement reads: rows come from its entries, no document is fetched.
+      return {
+        perRow: access.perRow,
+        ordered: access.ordered,
+        explain: [access.explain],
+        *source(outer, ctx) {
+          let n = 0;
+          for (const d of covered(outer, ctx)) {
+            if (++n % SLICE_ROWS === 0) {
+              ctx.checkDeadline();
+              if (ctx.pauseDue?.()) yield PAUSE;
+            }
+            yield bind(outer, alias, d.value, d.meta);
+          }
+        },
+      };
+    }
     return {
       perRow: access.perRow || !!src.useKeys,
+      ordered: access.ordered,
       explain: [access.explain, { '#operator': 'Fetch', as: alias, keyspace: src.ks.bucket, namespace: src.ks.namespace }],
       *source(outer, ctx) {
         let n = 0;
@@ -223,7 +271,7 @@ function compileSource(
   const e = guard('expression term', compile(src.expr, scope));
   const alias = src.alias;
   return {
-    explain: [{ '#operator': 'ExpressionScan', expr: formatExpr(src.expr), alias }],
+    explain: [op({ '#operator': 'ExpressionScan', alias }, { expr: () => formatExpr(src.expr) })],
     *source(outer, ctx) {
       const v = e(outer, ctx);
       if (Array.isArray(v)) {
@@ -268,16 +316,16 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
   };
 }
 
-/** Whether any expression under `node` calls UNNEST_POS / UNNEST_POSITION (then UNNEST records positions). */
-function callsUnnestPos(node: unknown): boolean {
-  if (Array.isArray(node)) return node.some(callsUnnestPos);
-  if (typeof node !== 'object' || node === null) return false;
-  const o = node as Record<string, unknown>;
-  if (o.kind === 'call' && (o.name === 'unnest_pos' || o.name === 'unnest_position')) return true;
-  return Object.values(o).some(callsUnnestPos);
+/** Whether the block calls UNNEST_POS / UNNEST_POSITION (then UNNEST records positions). */
+function callsUnnestPos(block: A.SelectBlock): boolean {
+  let found = false;
+  for (const e of blockExprs(block, '')) {
+    if (e) walkExprs(e, (x) => (found ? false : void (x.kind === 'call' && (x.name === 'unnest_pos' || x.name === 'unnest_position') && (found = true))));
+  }
+  return found;
 }
 
-export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[], countOnly = false, positions = false): { plan: FromPlan; scope: Scope } {
+export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[], countOnly = false, positions = false, first: AccessOptions = {}): { plan: FromPlan; scope: Scope } {
   // A FROM name that is a variable of the enclosing scope (WITH, outer query) reads the variable.
   const resolve = (src: A.FromSource): A.FromSource => (src.kind === 'keyspace' && !isKeyspaceSource(src, scope) ? asExprSource(src) : src);
   from = { source: resolve(from.source), joins: from.joins.map((j) => (j.kind === 'ansi' ? { ...j, right: resolve(j.right) } : j)) };
@@ -293,9 +341,9 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
   inner.multipleFrom = !implicit;
   // Before anything of this block is read, only the outer scope is available to index spans.
   const available = new Set(scope.names);
-  const first = compileSource(from.source, inner, env, where, implicit, available, countOnly && from.joins.length === 0);
-  let source = first.source;
-  const explain = [...first.explain];
+  const firstSource = compileSource(from.source, inner, env, where, implicit, available, countOnly && from.joins.length === 0, { ...first, hints: [...(first.hints ?? []), ...unnestHints(from, inner, where)] });
+  let source = firstSource.source;
+  const explain = [...firstSource.explain];
   available.add(from.source.alias);
   from.joins.forEach((j, k) => {
     const left = source;
@@ -326,7 +374,7 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
           } else if (outer) yield row;
         }
       };
-      explain.push({ '#operator': 'Unnest', as: alias, expr: formatExpr(j.expr), outer: outer || undefined });
+      explain.push(op({ '#operator': 'Unnest', as: alias, outer: outer || undefined }, { expr: () => formatExpr(j.expr) }));
       available.add(alias);
       return;
     }
@@ -364,7 +412,7 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
           if (!matched && outer) yield row;
         }
       };
-      explain.push({ '#operator': nest ? 'Nest' : 'Join', keyspace: right.ks.bucket, on_keys: formatExpr(j.onKeys), as: alias, outer: outer || undefined });
+      explain.push(op({ '#operator': nest ? 'Nest' : 'Join', keyspace: right.ks.bucket, as: alias, outer: outer || undefined }, { on_keys: () => formatExpr(j.onKeys) }));
       available.add(alias);
       return;
     }
@@ -377,8 +425,8 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     // An inner join may also narrow the right side with WHERE predicates on it alone.
     const rightConds = outer ? conjuncts(j.on) : [...conjuncts(j.on), ...where];
     const leftAliases = new Set([...available].filter((n) => !scope.names.has(n)));
-    const rightPlan = compileSource(right, inner, env, rightConds, false, available, false, leftAliases);
-    explain.push({ '#operator': nest ? 'NestedLoopNest' : 'NestedLoopJoin', alias, on_clause: formatExpr(j.on), outer: outer || undefined, '~child': rightPlan.explain });
+    const rightPlan = compileSource(right, inner, env, rightConds, false, available, false, { rowNames: leftAliases });
+    explain.push(op({ '#operator': nest ? 'NestedLoopNest' : 'NestedLoopJoin', alias, outer: outer || undefined, '~child': rightPlan.explain }, { on_clause: () => formatExpr(j.on) }));
     const rsrc = rightPlan.source;
     // Without an index to probe, the right side would be scanned once per left row. When ON has
     // an equality between a right-side expression and a left-side one, hash the right side once
@@ -437,7 +485,7 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     };
     available.add(alias);
   });
-  return { plan: { source, aliases, explain }, scope: inner };
+  return { plan: { source, aliases, explain, ordered: from.joins.length === 0 && !!firstSource.ordered }, scope: inner };
 }
 
 /** For `right.x = <left expr>` in an ON clause: the two sides compiled, for a hash join. */
@@ -474,6 +522,8 @@ interface BlockPlan {
   aliases: Set<string>;
   /** Present when the block groups: ORDER BY must then follow the same rule. */
   grouping?: GroupingRule;
+  /** Whether rows come out in the ORDER BY order already (the index gave it): no sort. */
+  ordered: boolean;
 }
 
 function termSignature(t: A.ResultTerm): [string, Value] | undefined {
@@ -490,35 +540,90 @@ function exprType(e: A.Expr | undefined): string {
   return 'json';
 }
 
-function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockPlan {
+/** Whether the block's projection has a window function (its rows then come in window order). */
+function hasWindow(block: A.SelectBlock): boolean {
+  let found = false;
+  for (const t of block.terms) if (t.expr) walkExprs(t.expr, (x) => void (x.kind === 'call' && x.over && (found = true)));
+  return found;
+}
+
+function isAggregated(block: A.SelectBlock): boolean {
+  return !!block.groupBy || block.letting.length > 0 || block.terms.some((t) => hasAggregate(t.expr)) || hasAggregate(block.having);
+}
+
+/**
+ * What the access path of a block's only keyspace may do for the statement: cover it (the
+ * document paths it reads) and give its ORDER BY order (when nothing between the scan and the
+ * sort reorders rows).
+ */
+function blockAccess(block: A.SelectBlock, outer: Scope, orderBy: A.OrderTerm[] | undefined): AccessOptions {
+  const src = block.from?.source;
+  if (!src || src.kind !== 'keyspace' || src.useKeys || src.ks.namespace === 'system' || !isKeyspaceSource(src, outer)) return {};
+  if (block.from!.joins.length) return {};
+  const alias = src.alias;
+  const names = new Set([...outer.names, alias, ...block.let.map((l) => l.name), ...block.letting.map((l) => l.name), ...(block.groupAs ? [block.groupAs] : [])]);
+  // ORDER BY may name result aliases: read them as the expressions they stand for.
+  const byAlias = new Map<string, A.Expr>();
+  let n = 1;
+  for (const t of block.terms) {
+    if (t.star || !t.expr) continue;
+    byAlias.set(t.alias ?? defaultAlias(t.expr) ?? `$${n++}`, t.expr);
+  }
+  const resolve = (e: A.Expr): A.Expr => {
+    if (e.kind === 'ident' && byAlias.has(e.name)) return byAlias.get(e.name)!;
+    if (e.kind === 'subquery') return e;
+    return mapChildren(e, resolve);
+  };
+  const orderExprs = (orderBy ?? []).map((t) => resolve(t.expr));
+  const needs = docNeeds([...blockExprs(block, alias), ...orderExprs], alias, true, names);
+  let order: OrderWish[] | undefined;
+  if (orderBy && !isAggregated(block) && !block.distinct && !hasWindow(block)) {
+    const wishes = orderBy.map((t, i) => {
+      // An index gives MISSING and NULL first ascending, last descending: the default placement only.
+      if (t.nulls && (t.nulls === 'first') === t.desc) return undefined;
+      const rel = docRelative(orderExprs[i], alias, true, names);
+      return rel ? { text: formatExpr(rel), desc: t.desc } : undefined;
+    });
+    if (wishes.every((w) => w !== undefined)) order = wishes as OrderWish[];
+  }
+  return { needs, order };
+}
+
+/** A block's WHERE as EXPLAIN prints it (qualified with the alias of a single FROM term). */
+function whereText(block: A.SelectBlock): string {
+  const src = block.from?.source;
+  if (!block.where) return '';
+  if (!src || block.from!.joins.length) return formatExpr(block.where);
+  return formatExpr(qualifyDoc(block.where, src.alias, new Set(block.let.map((l) => l.name))));
+}
+
+function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy?: A.OrderTerm[]): BlockPlan {
   const explain: Record<string, unknown>[] = [];
   const where = conjuncts(block.where);
   let scope: Scope = outerScope;
   let fromPlan: FromPlan | undefined;
+  let ordered = false;
   if (block.from) {
     const countOnly =
       !block.where && !block.let.length && !block.groupBy && !block.having && !block.letting.length && !block.distinct &&
       block.terms.length > 0 && block.terms.every((t) => !t.star && t.expr?.kind === 'call' && t.expr.name === 'count' && !!t.expr.star);
-    const c = compileFrom(block.from, outerScope, env, where, countOnly, callsUnnestPos(block));
+    const access = blockAccess(block, outerScope, orderBy);
+    const c = compileFrom(block.from, outerScope, env, where, countOnly, callsUnnestPos(block), access);
+    ordered = !!access.order && c.plan.ordered;
     fromPlan = c.plan;
     scope = c.scope;
-    explain.push(...fromPlan.explain);
   }
   const lets: { name: string; fn: Compiled }[] = [];
   for (const l of block.let) {
     lets.push({ name: l.name, fn: guard('LET', compile(l.expr, scope)) });
     scope = childScope(scope, [l.name]);
   }
-  if (lets.length) explain.push({ '#operator': 'Let', bindings: block.let.map((l) => ({ var: l.name, expr: formatExpr(l.expr) })) });
+  if (lets.length) explain.push(op({ '#operator': 'Let' }, { bindings: () => block.let.map((l) => ({ var: l.name, expr: formatExpr(l.expr) })) }));
   const whereFn = block.where ? guard('filter', compile(block.where, scope)) : undefined;
-  if (block.where) explain.push({ '#operator': 'Filter', condition: formatExpr(block.where) });
+  if (block.where) explain.push(op({ '#operator': 'Filter' }, { condition: () => whereText(block) }));
 
   // LETTING alone groups too (the whole input is one group), as in Couchbase's grammar.
-  const aggregated =
-    !!block.groupBy ||
-    block.letting.length > 0 ||
-    block.terms.some((t) => hasAggregate(t.expr)) ||
-    hasAggregate(block.having);
+  const aggregated = isAggregated(block);
   let grouping: GroupingRule | undefined;
   if (aggregated) {
     grouping = new GroupingRule(new Set([...(fromPlan?.aliases ?? []), ...block.let.map((l) => l.name)]), scope.names, scope.implicit, block.groupBy ?? []);
@@ -544,10 +649,10 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
       lettings.push({ name: l.name, fn: guard('LETTING', compile(l.expr, groupScope)) });
       groupScope = childScope(groupScope, [l.name]);
     }
-    explain.push({ '#operator': 'Group', group_keys: (block.groupBy ?? []).map(formatExpr) });
+    explain.push(op({ '#operator': 'Group' }, { group_keys: () => (block.groupBy ?? []).map(formatExpr) }));
   }
   const havingFn = block.having ? guard('filter', compile(block.having, groupScope)) : undefined;
-  if (block.having) explain.push({ '#operator': 'Filter', condition: formatExpr(block.having) });
+  if (block.having) explain.push(op({ '#operator': 'Filter' }, { condition: () => formatExpr(block.having!) }));
   // Window functions: collected while the projection (and then ORDER BY) compile, computed over
   // all the block's rows before the projection runs.
   const windows: NonNullable<Scope['windows']> = { calls: [], named: block.windows };
@@ -555,6 +660,9 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
 
   // Projection
   const fromAliases = fromPlan ? fromPlan.aliases : [];
+  // Expressions in EXPLAIN as Couchbase prints them: names of the only FROM term qualified with its alias.
+  const onlyAlias = block.from && fromAliases.length === 1 ? fromAliases[0] : undefined;
+  const fmt = (e: A.Expr): string => formatExpr(onlyAlias !== undefined ? qualifyDoc(e, onlyAlias, new Set([...scope.names, ...block.let.map((l) => l.name)])) : e);
   const aliases = new Set<string>();
   type Proj = { kind: 'star' } | { kind: 'dotstar'; fn: Compiled } | { kind: 'named'; name: string; fn: Compiled };
   const projs: Proj[] = [];
@@ -579,7 +687,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
       }
     }
   }
-  explain.push({ '#operator': 'InitialProject', result_terms: block.terms.map((t) => ({ expr: t.expr ? formatExpr(t.expr) : 'self', star: t.star || undefined, as: t.alias })) });
+  explain.push(op({ '#operator': 'InitialProject' }, { result_terms: () => block.terms.map((t) => ({ expr: t.expr ? fmt(t.expr) : 'self', star: t.star || undefined, as: t.alias })) }));
   const signature: Value = block.raw ? 'json' : sortedObject(sig);
 
   // With only named terms the key order is known now: build rows directly in sorted order.
@@ -661,15 +769,12 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     }
   }
 
-  const grouped_or_filtered = aggregated ? grouped : filtered;
+  const groupedOrFiltered = aggregated ? grouped : filtered;
   // With window functions, every row of the block is read before the first is projected.
-  function* rowsOf(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
-    if (windows.calls.length === 0) {
-      yield* grouped_or_filtered(outer, ctx);
-      return;
-    }
+  const rowsOf = (outer: Row, ctx: ExecContext): Iterable<Row | Pause> => (windows.calls.length === 0 ? groupedOrFiltered(outer, ctx) : windowed(outer, ctx));
+  function* windowed(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
     const all: Row[] = [];
-    for (const row of grouped_or_filtered(outer, ctx)) {
+    for (const row of groupedOrFiltered(outer, ctx)) {
       if (row === PAUSE) yield row;
       else all.push(row);
     }
@@ -681,13 +786,15 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env): BlockP
     yield* all;
   }
   const exclude = block.exclude ? excluder(block.exclude, fromAliases.length === 1 ? fromAliases[0] : undefined) : undefined;
-  if (block.exclude) explain.push({ '#operator': 'Exclude', exclude: block.exclude.map(formatExpr) });
+  if (block.exclude) explain.push(op({ '#operator': 'Exclude' }, { exclude: () => block.exclude!.map(formatExpr) }));
+  // The scan, fetch and joins, then the per-row operators run in parallel (as the server plans them).
   return {
-    explain,
+    explain: [...(fromPlan?.explain ?? []), { '#operator': 'Parallel', '~child': { '#operator': 'Sequence', '~children': explain } }],
     signature,
     scope: groupScope,
     aliases,
     grouping,
+    ordered,
     *run(outer, ctx) {
       for (const row of rowsOf(outer, ctx)) {
         if (row === PAUSE) {
@@ -781,9 +888,9 @@ interface BodyPlan {
   block?: BlockPlan;
 }
 
-function compileBody(body: A.SelectBody, scope: Scope, env: Env): BodyPlan {
+function compileBody(body: A.SelectBody, scope: Scope, env: Env, orderBy?: A.OrderTerm[]): BodyPlan {
   if (body.kind === 'block') {
-    const b = compileBlock(body, scope, env);
+    const b = compileBlock(body, scope, env, orderBy);
     const distinct = body.distinct;
     if (distinct) b.explain.push({ '#operator': 'Distinct' });
     return {
@@ -915,7 +1022,7 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
     withs.push({ name: w.name, fn: compile(w.expr, scope) });
     scope = childScope(scope, [w.name]);
   }
-  const body = compileBody(stmt.body, scope, env);
+  const body = compileBody(stmt.body, scope, env, stmt.orderBy);
   const children: Record<string, unknown>[] = [body.explain];
   let orderFns: { fn: Compiled; desc: boolean; nulls?: 'first' | 'last' }[] | undefined;
   if (stmt.orderBy) {
@@ -933,13 +1040,14 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
       terms = stmt.orderBy;
     }
     orderFns = terms.map((t) => ({ fn: guard('ORDER BY', compile(t.expr, oscope)), desc: t.desc, nulls: t.nulls }));
-    children.push({ '#operator': 'Order', sort_terms: stmt.orderBy.map((t) => ({ expr: formatExpr(t.expr), desc: t.desc || undefined })) });
+    // Rows the index scan gives in this order need no sort (and the scan stops at OFFSET + LIMIT).
+    if (body.block?.ordered) orderFns = undefined;
+    else children.push(op({ '#operator': 'Order' }, { sort_terms: () => stmt.orderBy!.map((t) => ({ expr: formatExpr(t.expr), desc: t.desc || undefined })) }));
   }
   const offsetFn = stmt.offset ? compile(stmt.offset, scope) : undefined;
   const limitFn = stmt.limit ? compile(stmt.limit, scope) : undefined;
-  if (stmt.offset) children.push({ '#operator': 'Offset', expr: formatExpr(stmt.offset) });
-  if (stmt.limit) children.push({ '#operator': 'Limit', expr: formatExpr(stmt.limit) });
-  children.push({ '#operator': 'FinalProject' });
+  if (stmt.offset) children.push(op({ '#operator': 'Offset' }, { expr: () => formatExpr(stmt.offset!) }));
+  if (stmt.limit) children.push(op({ '#operator': 'Limit' }, { expr: () => formatExpr(stmt.limit!) }));
 
   const run = function* (outer: Row, ctx: ExecContext): Generator<Value | Pause> {
     let row = outer;
@@ -967,7 +1075,7 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
       if (limit !== undefined && ++emitted >= limit) return;
     }
   };
-  return { run, explain: { '#operator': 'Sequence', '~children': children }, signature: body.signature };
+  return { run, explain: children.length === 1 ? body.explain : { '#operator': 'Sequence', '~children': children }, signature: body.signature };
 }
 
 function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: boolean; nulls?: 'first' | 'last' }[], ctx: ExecContext, keep?: number): Generator<Item | Pause> {

@@ -6,11 +6,12 @@ import type * as A from './ast';
 import type { BucketStore, StoredDoc } from '../service-types';
 import { QueryError, ErrorCode } from './errors';
 import { childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
-import { formatExpr } from './format';
+import { formatExpr, materialize } from './format';
 import { jsonText } from './json';
 import { bindKeyspaceParams } from './keyspace-params';
 import { catalogFor, Index } from './indexes';
-import { chooseAccess, conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
+import { chooseAccess } from './access';
+import { conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
 import { parse, defaultAlias } from './parser';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
@@ -126,8 +127,12 @@ function readonlyError(): QueryError {
 
 /** The statement's plan; planning resolves every keyspace with the caller's privileges (12003 / 13014). */
 function planOf(stmt: A.Statement, opts: RunOptions): Record<string, unknown> {
+  return materialize(planTree(stmt, opts));
+}
+
+function planTree(stmt: A.Statement, opts: RunOptions): Record<string, unknown> {
   if (stmt.type === 'select') return compileSelect(stmt, rootScope(opts.env), opts.env).explain;
-  if (stmt.type === 'explain') return planOf(stmt.stmt, opts);
+  if (stmt.type === 'explain') return planTree(stmt.stmt, opts);
   if (stmt.type === 'insert' || stmt.type === 'merge') {
     resolveBucket(opts.env, stmt.target.ks, stmt.type === 'merge' ? 'MERGE' : stmt.upsert ? 'UPSERT' : 'INSERT');
     if (stmt.type === 'insert' && stmt.select) compileSelect(stmt.select.query, rootScope(opts.env), opts.env);
@@ -573,7 +578,7 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const insValue = m.insert ? compile(m.insert.value, insScope) : undefined;
   const insOptions = m.insert?.options ? compile(m.insert.options, insScope) : undefined;
   const targetScan = on
-    ? chooseAccess(m.target.ks, store, alias, false, undefined, conjuncts(m.on), childScope(rootScope(env), [alias, srcAlias]), new Set([srcAlias]), m.target.useIndex)
+    ? chooseAccess(m.target.ks, store, alias, false, undefined, conjuncts(m.on), childScope(rootScope(env), [alias, srcAlias]), new Set([srcAlias]), { useIndex: m.target.useIndex })
     : undefined;
   return result(
     (function* () {

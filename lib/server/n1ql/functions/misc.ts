@@ -1,9 +1,9 @@
 // JSON, base64 and miscellaneous utility functions, and the pattern-prefix helpers.
 import { createHash, randomUUID } from 'node:crypto';
-import { AbortError, QueryError } from '../errors';
+import { AbortError } from '../errors';
 import { jsonText, parseJson } from '../json';
 import { likePrefix } from '../like';
-import { clone, isObject, type Value } from '../value';
+import { clone, isObject } from '../value';
 import { family, def, isArr, isNum, isStr, str1 } from './registry';
 
 family({ floatArgs: false });
