@@ -87,11 +87,27 @@ describe('n1ql 7.6 statements', () => {
       ]);
     });
 
-    it('refuses what Couchbase refuses: RANK without ORDER BY (3220), window functions in WHERE, RANK() without OVER', () => {
-      expect(e.run('SELECT RANK() OVER (PARTITION BY src) FROM w').errors[0].code).to.equal(3220);
-      expect(e.run('SELECT 1 FROM w WHERE ROW_NUMBER() OVER () = 1').errors[0].code).to.equal(3220);
-      expect(e.run('SELECT RANK() FROM w').errors[0].code).to.equal(3100);
-      expect(e.run('SELECT ROW_NUMBER() OVER (ORDER BY d ROWS 1 PRECEDING) FROM w').errors[0].code).to.equal(3220);
+    it('refuses what Couchbase\'s semantic checks refuse, in their words (3220)', () => {
+      const err = (q: string) => e.run(q).errors[0];
+      expect(err('SELECT RANK() OVER (PARTITION BY src) FROM w')).to.deep.equal({ code: 3220, msg: 'RANK window function ORDER BY clause is required.' });
+      expect(err('SELECT RANK() FROM w')).to.deep.equal({ code: 3220, msg: 'RANK window function Requires OVER clause' });
+      expect(err('SELECT ROW_NUMBER() OVER (ORDER BY d ROWS 1 PRECEDING) FROM w')).to.deep.equal({ code: 3220, msg: 'ROW_NUMBER window function window frame is not allowed.' });
+      expect(err('SELECT SUM(d) OVER (ROWS UNBOUNDED PRECEDING) FROM w')).to.deep.equal({ code: 3220, msg: 'SUM window function window frame is not allowed without ORDER BY.' });
+      expect(err('SELECT SUM(d) OVER (ORDER BY d ROWS BETWEEN 1 FOLLOWING AND CURRENT ROW) FROM w')).to.deep.equal({ code: 3220, msg: 'SUM window function invlaid window frame.' });
+      expect(err('SELECT SUM(d) OVER (ORDER BY d ROWS 1 FOLLOWING) FROM w')).to.deep.equal({ code: 3220, msg: 'SUM window function invlaid frame.' });
+      expect(err('SELECT SUM(d) OVER (ORDER BY d ROWS 1.5 PRECEDING) FROM w')).to.deep.equal({ code: 3220, msg: 'SUM window function window frame value expression is invalid.' });
+      expect(err('SELECT SUM(d) OVER (ORDER BY d, src RANGE 10 PRECEDING) FROM w')).to.deep.equal({ code: 3220, msg: 'SUM window function multiple ORDER BY terms are not allowed.' });
+      expect(err('SELECT RATIO_TO_REPORT(d) OVER (ORDER BY d) FROM w')).to.deep.equal({ code: 3220, msg: 'RATIO_TO_REPORT window function ORDER BY clause is not allowed.' });
+      expect(err('SELECT SUM(d) IGNORE NULLS OVER () FROM w')).to.deep.equal({ code: 3220, msg: 'SUM window function NULLS clause is not allowed.' });
+      expect(err('SELECT ROW_NUMBER(DISTINCT d) OVER () FROM w').code).to.equal(3000);
+      expect(err('SELECT LAG(d, -1) OVER (ORDER BY d) FROM w')).to.deep.equal({ code: 3220, msg: 'LAG window function second value must be positive non zero integer.' });
+    });
+
+    it('refuses window functions outside the projection and ORDER BY, as the planner does (4000)', () => {
+      const q = 'SELECT 1 FROM w WHERE ROW_NUMBER() OVER () = 1';
+      expect(e.run(q).errors[0]).to.deep.equal({ code: 4000, msg: `Window Aggregates not allowed in WHERE (near line 1, column ${q.indexOf('ROW_NUMBER') + 1}).` });
+      const q2 = 'SELECT SUM(RANK() OVER (ORDER BY d)) FROM w';
+      expect(e.run(q2).errors[0]).to.deep.equal({ code: 4000, msg: 'Window aggregates are not allowed inside Aggregates (near line 1, column 8).' });
     });
   });
 

@@ -37,6 +37,8 @@ export type Expr =
       fn?: FunctionName;
       /** The name as written, when it differs from `name` (lower case): user-defined function names keep their case. */
       rawName?: string;
+      /** Where the call was written (errors about it point there). */
+      at?: SourcePos;
     }
   | { kind: 'array'; items: Expr[] }
   | { kind: 'object'; entries: { key: Expr; value: Expr }[] }
@@ -68,6 +70,8 @@ export type FrameBound =
 
 export interface WindowFrame {
   unit: 'rows' | 'range' | 'groups';
+  /** Written as BETWEEN start AND end (else `start` alone, which ends at the current row). */
+  between: boolean;
   start: FrameBound;
   end: FrameBound;
   exclude?: 'current' | 'group' | 'ties';

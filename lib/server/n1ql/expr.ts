@@ -5,6 +5,7 @@ import { QueryError, ErrorCode, EvaluationCause, evaluationError, nearText } fro
 import { arithmetic, fromBig, isNumeric, negate, type ArithOp } from './int64';
 import { compileLike, type LikeMatcher } from './like';
 import { checkWindowCall, resolveWindow, WINDOW_ONLY, type CompiledBound, type WindowCall } from './window';
+import { mapChildren } from './format';
 import { PAUSE, withoutPauses, type Pause } from './pause';
 import { lookupFunction, starObject, type FunctionContext } from './functions/index';
 import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
@@ -59,10 +60,54 @@ export interface Scope {
   aggregates?: AggregateSpec[];
   /** Where window function calls are collected (projection, ORDER BY); undefined where they are not allowed. */
   windows?: { calls: WindowCall[]; named?: Record<string, A.WindowSpec> };
+  /** The clause being compiled, for Couchbase's errors about aggregates and window functions out of place. */
+  clause?: Clause;
+  /** Inside an aggregate or window function's arguments: where that call was written. */
+  enclosing?: A.SourcePos;
   /** Compiles a subquery correlated to this scope; returns its result values for a row. */
   subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value | Pause>;
   /** The user-defined function a call names (after the built-in functions), ready to call; undefined when none. */
   udf?(call: A.Expr & { kind: 'call' }): ((args: Value[], ctx: ExecContext) => Value) | undefined;
+}
+
+export type Clause = 'WHERE' | 'LET' | 'GROUP BY' | 'LETTING' | 'HAVING' | 'ORDER BY' | 'DML' | 'aggregate' | 'window';
+
+/** The planner's errors (4000) for an aggregate where the clause allows none. */
+function aggregateOutOfPlace(e: A.Expr & { kind: 'call' }, scope: Scope): QueryError {
+  switch (scope.clause) {
+    case 'aggregate':
+      return new QueryError(ErrorCode.PLAN, `Nested aggregates are not allowed${nearText(scope.enclosing)}.`);
+    case 'WHERE':
+    case 'LET':
+    case 'GROUP BY':
+      return new QueryError(ErrorCode.PLAN, `Aggregates not allowed in ${scope.clause}${nearText(e.at)}.`);
+    case 'ORDER BY':
+      return new QueryError(ErrorCode.PLAN, `Aggregates not available for this ORDER BY${nearText(e.at)}.`);
+    case 'DML':
+      return new QueryError(ErrorCode.SEMANTIC, 'Aggregates/Window functions are allowed in SELECT only');
+    default:
+      return new QueryError(ErrorCode.SEMANTIC, `Aggregate function ${e.name.toUpperCase()} is not allowed here.`);
+  }
+}
+
+/** The errors for a window function where the clause allows none. */
+function windowOutOfPlace(e: A.Expr & { kind: 'call' }, scope: Scope): QueryError {
+  switch (scope.clause) {
+    case 'aggregate':
+      return new QueryError(ErrorCode.PLAN, `Window aggregates are not allowed inside Aggregates${nearText(scope.enclosing)}.`);
+    case 'window':
+      return new QueryError(ErrorCode.PLAN, `Window aggregates are not allowed inside Window Aggregates${nearText(scope.enclosing)}.`);
+    case 'WHERE':
+    case 'LET':
+    case 'GROUP BY':
+    case 'LETTING':
+    case 'HAVING':
+      return new QueryError(ErrorCode.PLAN, `Window Aggregates not allowed in ${scope.clause}${nearText(e.at)}.`);
+    case 'DML':
+      return new QueryError(ErrorCode.SEMANTIC, 'Aggregates/Window functions are allowed in SELECT only');
+    default:
+      return new QueryError(3220, `${e.name.toUpperCase()} window function is not allowed here.`);
+  }
 }
 
 export const AGGREGATES = new Set(['count', 'countn', 'sum', 'avg', 'min', 'max', 'array_agg', 'median', 'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop', 'variance_samp', 'variance_pop', 'mean']);
@@ -488,15 +533,25 @@ function metaAlias(e: A.Expr & { kind: 'call' }, scope: Scope): string | undefin
   return undefined;
 }
 
+function hasSubquery(e: A.Expr): boolean {
+  let found = false;
+  const walk = (x: A.Expr): A.Expr => {
+    if (x.kind === 'subquery') found = true;
+    return found ? x : mapChildren(x, walk);
+  };
+  walk(e);
+  return found;
+}
+
 function compileWindowCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
   const name = e.name;
   if (!WINDOW_ONLY.has(name) && !AGGREGATES.has(name)) throw new QueryError(ErrorCode.SEMANTIC, `${name.toUpperCase()} is not a window function.`);
-  if (!scope.windows) throw new QueryError(3220, `${name.toUpperCase()} window function is not allowed here: window functions are allowed only in the projection and ORDER BY.`);
+  if (!scope.windows) throw windowOutOfPlace(e, scope);
   const spec = resolveWindow(name, e.over!, scope.windows.named);
-  checkWindowCall(name, spec, e.star ? 0 : e.args.length);
+  checkWindowCall(e, spec);
   if (AGGREGATES.has(name) && !e.star && e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
   // Arguments, partitions and orders see the row (and the group's aggregates), never another window.
-  const inner: Scope = { ...scope, windows: undefined };
+  const inner: Scope = { ...scope, windows: undefined, clause: 'window', enclosing: e.at };
   const bound = (b: A.FrameBound): CompiledBound => ('offset' in b ? { kind: b.kind, offset: compile(b.offset, inner) } : { kind: b.kind });
   const call: WindowCall = {
     name,
@@ -518,11 +573,12 @@ function compileWindowCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled
 function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
   const name = e.name;
   if (e.over) return compileWindowCall(e, scope);
-  if (WINDOW_ONLY.has(name)) throw new QueryError(ErrorCode.SEMANTIC, `Window function ${name.toUpperCase()} requires an OVER clause.`);
+  if (WINDOW_ONLY.has(name)) throw new QueryError(3220, `${name.toUpperCase()} window function Requires OVER clause`);
   if (AGGREGATES.has(name)) {
-    if (!scope.aggregates) throw new QueryError(ErrorCode.SEMANTIC, `Aggregate function ${name.toUpperCase()} is not allowed here.`);
+    if (!scope.aggregates) throw aggregateOutOfPlace(e, scope);
     if (!e.star && e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
-    const inner: Scope = { ...scope, aggregates: undefined };
+    if (e.filter && hasSubquery(e.filter)) throw new QueryError(ErrorCode.PLAN, `Subqueries are not allowed in aggregate filter${nearText(e.at)}.`);
+    const inner: Scope = { ...scope, aggregates: undefined, windows: undefined, clause: 'aggregate', enclosing: e.at };
     const idx = scope.aggregates.length;
     scope.aggregates.push({ name, distinct: !!e.distinct, star: !!e.star, arg: e.star ? undefined : compile(e.args[0], inner), filter: e.filter ? compile(e.filter, inner) : undefined });
     return (row) => (row.aggs ? row.aggs[idx] : undefined);

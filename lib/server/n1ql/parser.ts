@@ -1155,7 +1155,7 @@ class Parser {
     // default:f(...) / default:b.s.f(...): a user-defined function named with its namespace.
     if ((w === 'DEFAULT' || w === 'SYSTEM') && this.isOp(':', this.peek())) {
       const fn = this.functionName();
-      const call = this.callArgs(fn.name);
+      const call = this.callArgs(fn.name, t);
       call.fn = fn;
       return call;
     }
@@ -1165,14 +1165,15 @@ class Parser {
   }
 
   private call(): A.Expr {
-    return this.callArgs(this.next().text);
+    const tok = this.next();
+    return this.callArgs(tok.text, tok);
   }
 
-  /** The argument list and trailing clauses of a call to `fname` (the name already read). */
-  private callArgs(fname: string): A.Expr & { kind: 'call' } {
+  /** The argument list and trailing clauses of a call to `fname` (the name already read, at `tok`). */
+  private callArgs(fname: string, tok: Token): A.Expr & { kind: 'call' } {
     const name = fname.toLowerCase();
     this.expectOp('(');
-    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [] };
+    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [], at: { line: tok.line, column: tok.column } };
     if (fname !== name) call.rawName = fname;
     if (this.acceptOp('*')) call.star = true;
     else if (!this.isOp(')')) {
@@ -1222,12 +1223,13 @@ class Parser {
       this.next();
       let start: A.FrameBound;
       let end: A.FrameBound = { kind: 'current' };
-      if (this.acceptKw('BETWEEN')) {
+      const between = this.acceptKw('BETWEEN');
+      if (between) {
         start = this.frameBound();
         this.expectKw('AND');
         end = this.frameBound();
       } else start = this.frameBound();
-      const frame: A.WindowFrame = { unit, start, end };
+      const frame: A.WindowFrame = { unit, between, start, end };
       if (this.acceptKw('EXCLUDE')) {
         if (this.acceptKw('CURRENT')) {
           this.expectKw('ROW');
@@ -1270,7 +1272,7 @@ class Parser {
       e = e.target;
     }
     if (e.kind !== 'ident' || path.length !== 2) this.fail();
-    const call = this.callArgs(path[1]);
+    const call = this.callArgs(path[1], this.toks[this.pos - 1]);
     call.fn = { bucket: e.name, scope: path[0], name: path[1] };
     return call;
   }

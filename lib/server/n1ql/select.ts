@@ -615,11 +615,11 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
   }
   const lets: { name: string; fn: Compiled }[] = [];
   for (const l of block.let) {
-    lets.push({ name: l.name, fn: guard('LET', compile(l.expr, scope)) });
+    lets.push({ name: l.name, fn: guard('LET', compile(l.expr, { ...scope, clause: 'LET' })) });
     scope = childScope(scope, [l.name]);
   }
   if (lets.length) explain.push(op({ '#operator': 'Let' }, { bindings: () => block.let.map((l) => ({ var: l.name, expr: formatExpr(l.expr) })) }));
-  const whereFn = block.where ? guard('filter', compile(block.where, scope)) : undefined;
+  const whereFn = block.where ? guard('filter', compile(block.where, { ...scope, clause: 'WHERE' })) : undefined;
   if (block.where) explain.push(op({ '#operator': 'Filter' }, { condition: () => whereText(block) }));
 
   // LETTING alone groups too (the whole input is one group), as in Couchbase's grammar.
@@ -640,18 +640,18 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
   }
   const aggs: AggregateSpec[] = [];
   let groupScope = scope;
-  const groupKeys = (block.groupBy ?? []).map((g) => guard('GROUP key', compile(g, scope)));
+  const groupKeys = (block.groupBy ?? []).map((g) => guard('GROUP key', compile(g, { ...scope, clause: 'GROUP BY' })));
   const lettings: { name: string; fn: Compiled }[] = [];
   if (aggregated) {
     groupScope = { ...scope, aggregates: aggs };
     if (block.groupAs) groupScope = childScope(groupScope, [block.groupAs]);
     for (const l of block.letting) {
-      lettings.push({ name: l.name, fn: guard('LETTING', compile(l.expr, groupScope)) });
+      lettings.push({ name: l.name, fn: guard('LETTING', compile(l.expr, { ...groupScope, clause: 'LETTING' })) });
       groupScope = childScope(groupScope, [l.name]);
     }
     explain.push(op({ '#operator': 'Group' }, { group_keys: () => (block.groupBy ?? []).map(formatExpr) }));
   }
-  const havingFn = block.having ? guard('filter', compile(block.having, groupScope)) : undefined;
+  const havingFn = block.having ? guard('filter', compile(block.having, { ...groupScope, clause: 'HAVING' })) : undefined;
   if (block.having) explain.push(op({ '#operator': 'Filter' }, { condition: () => formatExpr(block.having!) }));
   // Window functions: collected while the projection (and then ORDER BY) compile, computed over
   // all the block's rows before the projection runs.
@@ -958,7 +958,7 @@ function compileBody(body: A.SelectBody, scope: Scope, env: Env, orderBy?: A.Ord
 
 function makeSubqueryScope(base: Scope, env: Env): Scope {
   return { ...base, subquery: (q, s) => {
-    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined }, env);
+    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined, clause: undefined, enclosing: undefined }, env);
     return (row, ctx) => plan.run(row, ctx);
   } };
 }
@@ -1032,7 +1032,7 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
       const grouping = body.block.grouping;
       if (grouping) for (const t of stmt.orderBy) grouping.require(t.expr, body.block.aliases);
       const shadow = new Set<string>();
-      oscope = childScope(body.block.scope, [OUT]);
+      oscope = { ...childScope(body.block.scope, [OUT]), clause: 'ORDER BY' };
       for (const n of body.block.scope.names) if (!body.block.aliases.has(n)) shadow.add(n);
       terms = stmt.orderBy.map((t) => ({ ...t, expr: aliasRefs(t.expr, body.block!.aliases, shadow) }));
     } else {

@@ -262,6 +262,7 @@ function executeFunction(stmt: A.ExecuteFunctionStatement, opts: RunOptions): St
 function dmlScope(target: A.KeyspaceTarget, env: Env, extra: string[] = []): Scope {
   const s = childScope(rootScope(env), [target.alias, ...extra]);
   s.implicit = target.alias;
+  s.clause = 'DML';
   return s;
 }
 
@@ -562,7 +563,7 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const { rows: sourceRows, alias: srcAlias } = mergeSource(m.source, env);
   if (srcAlias === alias) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate MERGE alias ${alias}`);
   // Actions and RETURNING read the target unqualified; ON KEY reads the source.
-  const scope: Scope = { ...childScope(rootScope(env), [alias, srcAlias]), implicit: alias };
+  const scope: Scope = { ...childScope(rootScope(env), [alias, srcAlias]), implicit: alias, clause: 'DML' };
   const keyScope: Scope = { ...childScope(rootScope(env), [srcAlias]), implicit: srcAlias };
   const ret = compileReturning(m.returning, scope, [alias]);
   const limit = limitOf(m.limit, scope, ctx);

@@ -13,14 +13,17 @@ export const WINDOW_ONLY = new Set(['row_number', 'rank', 'dense_rank', 'percent
 
 /** Window functions whose window must have ORDER BY. */
 const NEEDS_ORDER = new Set(['rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead']);
-/** Window functions that take no frame clause. */
-const NO_FRAME = new Set(['row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'ratio_to_report', 'lag', 'lead']);
+/** Window functions that take a frame clause (the aggregates do too). */
+const TAKES_FRAME = new Set(['first_value', 'last_value', 'nth_value']);
+/** Window functions that take RESPECT / IGNORE NULLS. */
+const TAKES_NULLS = new Set(['first_value', 'last_value', 'nth_value', 'lag', 'lead']);
+/** Window functions whose second argument must be a non-negative integer. */
+const SECOND_POSINT = new Set(['nth_value', 'lag', 'lead']);
 
-/** Couchbase's 3220 "<fn> window function <clause> <reason>". */
+/** Couchbase's 3220 "<fn> window function <clause><reason>". */
 function windowError(name: string, clause: string, reason: string): QueryError {
   return new QueryError(3220, `${name.toUpperCase()} window function ${clause}${reason}`);
 }
-
 export interface CompiledBound {
   kind: A.FrameBound['kind'];
   offset?: Compiled;
@@ -51,26 +54,57 @@ export function resolveWindow(name: string, spec: A.WindowSpec, named: Record<st
   return { partitionBy: from.partitionBy, orderBy: spec.orderBy ?? from.orderBy, frame: spec.frame };
 }
 
-/** The checks Couchbase makes when it plans a window function call. */
-export function checkWindowCall(name: string, spec: A.WindowSpec, argc: number): void {
-  if (NEEDS_ORDER.has(name) && !spec.orderBy) throw windowError(name, 'ORDER BY ', 'clause is required');
-  if (name === 'ratio_to_report' && spec.orderBy) throw windowError(name, 'ORDER BY ', 'clause is not allowed');
-  if (spec.frame && NO_FRAME.has(name)) throw windowError(name, 'window frame ', 'clause is not allowed');
-  const f = spec.frame;
-  if (f) {
-    if (f.start.kind === 'unbounded-following') throw windowError(name, 'window frame ', 'start cannot be UNBOUNDED FOLLOWING');
-    if (f.end.kind === 'unbounded-preceding') throw windowError(name, 'window frame ', 'end cannot be UNBOUNDED PRECEDING');
-    if (f.unit === 'range' && (f.start.kind === 'preceding' || f.start.kind === 'following' || f.end.kind === 'preceding' || f.end.kind === 'following') && spec.orderBy?.length !== 1) {
-      throw windowError(name, 'window frame ', 'RANGE with an offset requires exactly one ORDER BY expression');
-    }
+const isAggregate = (name: string): boolean => !WINDOW_ONLY.has(name);
+
+const ARITY: Record<string, [number, number]> = {
+  row_number: [0, 0], rank: [0, 0], dense_rank: [0, 0], percent_rank: [0, 0], cume_dist: [0, 0],
+  ntile: [1, 1], ratio_to_report: [1, 1], first_value: [1, 1], last_value: [1, 1], nth_value: [2, 2], lag: [1, 3], lead: [1, 3],
+};
+
+/** A literal non-negative number (an integer unless `fraction`): what a frame offset or NTH_VALUE position must be. */
+function validOffset(e: A.Expr, fraction: boolean): boolean {
+  if (e.kind !== 'lit') return false;
+  const v = e.value;
+  return (typeof v === 'number' && v >= 0 && (fraction || Number.isInteger(v))) || (typeof v === 'bigint' && v >= 0n);
+}
+
+/** The checks Couchbase's semantic pass makes on a window function call, in its order and words. */
+export function checkWindowCall(call: A.Expr & { kind: 'call' }, spec: A.WindowSpec): void {
+  const name = call.name;
+  const arity = ARITY[name];
+  if (arity && (call.args.length < arity[0] || call.args.length > arity[1])) {
+    throw new QueryError(3000, `Number of arguments to function ${name.toUpperCase()} must be ${arity[0] === arity[1] ? arity[0] : `between ${arity[0]} and ${arity[1]}`}.`);
   }
-  const arity: Record<string, [number, number]> = {
-    row_number: [0, 0], rank: [0, 0], dense_rank: [0, 0], percent_rank: [0, 0], cume_dist: [0, 0],
-    ntile: [1, 1], ratio_to_report: [1, 1], first_value: [1, 1], last_value: [1, 1], nth_value: [2, 2], lag: [1, 3], lead: [1, 3],
-  };
-  const a = arity[name];
-  if (a && (argc < a[0] || argc > a[1])) {
-    throw new QueryError(3000, `Number of arguments to function ${name.toUpperCase()} must be ${a[0] === a[1] ? a[0] : `between ${a[0]} and ${a[1]}`}.`);
+  if (call.distinct && !isAggregate(name)) throw windowError(name, '', 'DISTINCT is not allowed.');
+  if (call.ignoreNulls !== undefined && !TAKES_NULLS.has(name)) throw windowError(name, 'NULLS clause ', 'is not allowed.');
+  if (call.fromLast !== undefined && name !== 'nth_value') throw windowError(name, 'FROM clause ', 'is not allowed.');
+  if (SECOND_POSINT.has(name) && call.args.length > 1 && call.args[1].kind === 'lit' && !validOffset(call.args[1], false)) {
+    throw windowError(name, '', 'second value must be positive non zero integer.');
+  }
+  const order = spec.orderBy;
+  const frame = spec.frame;
+  if (order && name === 'ratio_to_report') throw windowError(name, 'ORDER BY clause ', 'is not allowed.');
+  if (!order || !frame) {
+    if (frame) throw windowError(name, 'window frame ', 'is not allowed without ORDER BY.');
+    if (!order && NEEDS_ORDER.has(name)) throw windowError(name, 'ORDER BY clause ', 'is required.');
+    return;
+  }
+  if (!isAggregate(name) && !TAKES_FRAME.has(name)) throw windowError(name, 'window frame ', 'is not allowed.');
+  const s = frame.start.kind;
+  const e = frame.end.kind;
+  if (frame.between) {
+    if (s === 'unbounded-following' || e === 'unbounded-preceding') throw windowError(name, 'invlaid window frame.', '');
+    if ((e === 'preceding' && s !== 'preceding' && s !== 'unbounded-preceding') || (s === 'following' && e !== 'following' && e !== 'unbounded-following')) {
+      throw windowError(name, 'invlaid window frame.', '');
+    }
+  } else if (s === 'unbounded-following' || s === 'following') throw windowError(name, 'invlaid frame.', '');
+  for (const b of [frame.start, frame.end]) {
+    if ('offset' in b && !validOffset(b.offset, frame.unit === 'range')) throw windowError(name, 'window frame ', 'value expression is invalid.');
+  }
+  if (order.length > 1 && frame.unit === 'range') {
+    const startOk = s === 'unbounded-preceding' || s === 'current';
+    const ok = frame.between ? startOk && (e === 'current' || e === 'unbounded-following') : startOk;
+    if (!ok) throw windowError(name, '', 'multiple ORDER BY terms are not allowed.');
   }
 }
 

@@ -1,0 +1,37 @@
+// The planner's and semantic checker's errors for aggregates out of place, in the server's
+// words (the planner's "Aggregates not allowed in WHERE (near line 1, column 30)." and the
+// semantic checker's 3100 for DML).
+import { expect } from 'chai';
+import { travelEngine } from './fixture';
+
+describe('n1ql 7.6 aggregate placement errors', () => {
+  const e = travelEngine();
+  const at = (q: string, what: string, nth = 0): string => {
+    let i = -1;
+    for (let k = 0; k <= nth; k++) i = q.indexOf(what, i + 1);
+    return `(near line 1, column ${i + 1})`;
+  };
+
+  it('refuses aggregates in WHERE, LET and GROUP BY (4000)', () => {
+    const w = 'SELECT COUNT(*) FROM travel WHERE COUNT(*) > 1';
+    expect(e.run(w).errors).to.deep.equal([{ code: 4000, msg: `Aggregates not allowed in WHERE ${at(w, 'COUNT', 1)}.` }]);
+    const l = 'SELECT x FROM travel LET x = SUM(id)';
+    expect(e.run(l).errors).to.deep.equal([{ code: 4000, msg: `Aggregates not allowed in LET ${at(l, 'SUM')}.` }]);
+    const g = 'SELECT 1 FROM travel GROUP BY MAX(id)';
+    expect(e.run(g).errors).to.deep.equal([{ code: 4000, msg: `Aggregates not allowed in GROUP BY ${at(g, 'MAX')}.` }]);
+  });
+
+  it('refuses nested aggregates, aggregates only in ORDER BY, subqueries in FILTER', () => {
+    const n = 'SELECT SUM(COUNT(id)) FROM travel';
+    expect(e.run(n).errors).to.deep.equal([{ code: 4000, msg: `Nested aggregates are not allowed ${at(n, 'SUM')}.` }]);
+    const o = 'SELECT name FROM travel ORDER BY COUNT(*)';
+    expect(e.run(o).errors).to.deep.equal([{ code: 4000, msg: `Aggregates not available for this ORDER BY ${at(o, 'COUNT')}.` }]);
+    expect(e.rows('SELECT COUNT(*) AS n FROM travel ORDER BY COUNT(*)')).to.deep.equal([{ n: 9 }]);
+    const f = 'SELECT COUNT(id) FILTER (WHERE id IN (SELECT RAW 1)) FROM travel';
+    expect(e.run(f).errors).to.deep.equal([{ code: 4000, msg: `Subqueries are not allowed in aggregate filter ${at(f, 'COUNT')}.` }]);
+  });
+
+  it('refuses aggregates in DML (3100)', () => {
+    expect(e.run('UPDATE travel SET n = COUNT(*) WHERE id = 1').errors).to.deep.equal([{ code: 3100, msg: 'Aggregates/Window functions are allowed in SELECT only' }]);
+  });
+});
