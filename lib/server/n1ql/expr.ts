@@ -7,6 +7,7 @@ import { compileLike, type LikeMatcher } from './like';
 import { checkWindowCall, resolveWindow, WINDOW_ONLY, type CompiledBound, type WindowCall } from './window';
 import { mapChildren } from './format';
 import { PAUSE, withoutPauses, type Pause } from './pause';
+import type { Profile } from './profile';
 import { lookupFunction, starObject, type FunctionContext } from './functions/index';
 import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
@@ -36,6 +37,8 @@ export interface ExecContext extends FunctionContext {
   readonly named: Record<string, Value>;
   /** Whether sources should yield PAUSE now (absent: never; see ./pause). */
   pauseDue?(): boolean;
+  /** Present when the request asked for a profile: sources record their phases in it. */
+  profile?: Profile;
 }
 
 export type Compiled = (row: Row, ctx: ExecContext) => Value;

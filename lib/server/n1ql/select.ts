@@ -19,6 +19,7 @@ import { javascriptFunction } from './udf-javascript';
 import { PAUSE, type Pause } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
 import { computeWindow } from './window';
+import type { Profile } from './profile';
 
 export interface CompiledQuery {
   /** Result values, with PAUSE markers where a driver may give the event loop a turn. */
@@ -165,6 +166,43 @@ function unnestHints(from: A.FromClause, scope: Scope, where: A.Expr[]): A.Expr[
   return out;
 }
 
+/** A keyspace source that records its scan and fetch in the request's profile (profile=phases|timings). */
+function* profiledSource<F>(
+  ids: Iterable<string>,
+  fetch: (id: string) => F | undefined,
+  ctx: ExecContext,
+  prof: Profile,
+  scanOp: string,
+  scanPhase: string,
+  row: (f: F) => Row,
+): Generator<Row | Pause> {
+  prof.operator(scanPhase);
+  prof.operator('fetch');
+  const it = ids[Symbol.iterator]();
+  let n = 0;
+  for (;;) {
+    let t = performance.now();
+    const step = it.next();
+    let dt = performance.now() - t;
+    prof.time(scanPhase, dt);
+    if (step.done) break;
+    prof.count(scanPhase, 1);
+    prof.record(scanOp, { itemsOut: 1, ms: dt });
+    if (++n % SLICE_ROWS === 0) {
+      ctx.checkDeadline();
+      if (ctx.pauseDue?.()) yield PAUSE;
+    }
+    t = performance.now();
+    const f = fetch(step.value);
+    dt = performance.now() - t;
+    prof.time('fetch', dt);
+    prof.record('Fetch', { itemsIn: 1, itemsOut: f ? 1 : 0, ms: dt });
+    if (!f) continue;
+    prof.count('fetch', 1);
+    yield row(f);
+  }
+}
+
 /** A row extending `parent` with `alias` bound (and its document's META). */
 export function bindAlias(parent: Row, alias: string, value: Value, meta?: Row['metas'][string]): Row {
   return bind(parent, alias, value, meta);
@@ -240,11 +278,17 @@ function compileSource(
         },
       };
     }
+    const scanOp = access.explain['#operator'] as string;
+    const scanPhase = scanOp === 'PrimaryScan3' ? 'primaryScan' : scanOp === 'IndexScan3' ? 'indexScan' : 'keyScan';
     return {
       perRow: access.perRow || !!src.useKeys,
       ordered: access.ordered,
       explain: [access.explain, { '#operator': 'Fetch', as: alias, keyspace: src.ks.bucket, namespace: src.ks.namespace }],
       *source(outer, ctx) {
+        if (ctx.profile) {
+          yield* profiledSource(access.ids(outer, ctx), (id) => fetchDoc(store, id), ctx, ctx.profile, scanOp, scanPhase, (f) => bind(outer, alias, f.value, f.doc));
+          return;
+        }
         let n = 0;
         for (const id of access.ids(outer, ctx)) {
           if (++n % SLICE_ROWS === 0) {

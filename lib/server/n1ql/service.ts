@@ -10,6 +10,7 @@ import type { ExecContext } from './expr';
 import { parseQueryContext, type Env } from './keyspace';
 import { jsonText, parseJson } from './json';
 import { parse } from './parser';
+import { Profile, PROFILE_MODES, type ProfileMode } from './profile';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache } from './prepared';
 import { may } from './privileges';
@@ -168,6 +169,7 @@ export class QueryService implements HttpServiceHandler {
     let execStarted = started;
     let exec: StatementContext | undefined;
     let writes: (() => Promise<void>) | undefined;
+    let profile: Profile | undefined;
     let closed = false;
     res.on('close', () => {
       closed = true;
@@ -181,8 +183,18 @@ export class QueryService implements HttpServiceHandler {
       for (const k of Object.keys(params)) {
         if (!KNOWN.has(k) && !k.startsWith('$')) throw new QueryError(ErrorCode.UNRECOGNIZED_PARAMETER, `Unrecognized parameter in request: ${k}`);
       }
+      if (params.profile !== undefined) {
+        const mode = typeof params.profile === 'string' ? (params.profile.toLowerCase() as ProfileMode) : undefined;
+        if (!mode || !PROFILE_MODES.includes(mode)) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for profile parameter: ${String(params.profile)}`);
+        if (mode !== 'off') profile = new Profile(mode);
+      }
+      const authStart = performance.now();
       const user = this.ctx.authenticate(req.headers.authorization);
       if (!user) throw new QueryError(ErrorCode.AUTH, 'Unable to authorize user.');
+      if (profile) {
+        profile.time('authorize', performance.now() - authStart);
+        profile.operator('authorize');
+      }
       const sc = params.scan_consistency;
       if (sc !== undefined && (typeof sc !== 'string' || !CONSISTENCIES.has(sc.toLowerCase()))) {
         throw new QueryError(ErrorCode.BAD_PARAMETER, `Unknown scan_consistency value: ${String(sc)}`);
@@ -199,6 +211,7 @@ export class QueryService implements HttpServiceHandler {
       for (const k of Object.keys(params)) if (k.startsWith('$')) setField(named, k.slice(1), params[k]);
       const readonly = (bool(params.readonly) ?? false) || req.method === 'GET';
       exec = statementContext(this.ctx.clock.now(), positional as Value[], named, timeoutMs, user.username);
+      if (profile) exec.profile = profile;
       const env = this.envFor(user);
       if (params.query_context !== undefined) {
         const qc = typeof params.query_context === 'string' ? parseQueryContext(params.query_context) : undefined;
@@ -207,8 +220,10 @@ export class QueryService implements HttpServiceHandler {
       }
       const opts: RunOptions = { env, ctx: exec, readonly, prepareds: this.state.prepareds, user: user.username };
       let stmt;
+      const parseStart = performance.now();
       if (typeof params.statement === 'string') {
         stmt = parse(params.statement);
+        profile?.time('parse', performance.now() - parseStart);
         if (params.prepared === undefined && stmt.type === 'prepare' && bool(params.auto_execute)) {
           runStatement(stmt, opts);
           stmt = stmt.stmt;
@@ -226,7 +241,9 @@ export class QueryService implements HttpServiceHandler {
       }
       execStarted = process.hrtime.bigint();
       writes = this.ctx.trackWrites?.();
+      const planStart = performance.now();
       result = runStatement(stmt, opts);
+      profile?.time('plan', performance.now() - planStart);
       iterator = result.rows[Symbol.iterator]();
       // Pull the first row before answering, so an error found while starting picks the HTTP status.
       first = iterator.next();
@@ -314,6 +331,10 @@ export class QueryService implements HttpServiceHandler {
     const status = fatal ? (fatal.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal') : errors.length ? 'errors' : 'success';
     buf += `,\n"status": ${JSON.stringify(status)}`;
     if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, result.mutationCount(), errors.length)}`;
+    if (profile) {
+      profile.time('run', Number(process.hrtime.bigint() - execStarted) / 1e6);
+      buf += `,\n"profile": ${JSON.stringify(profile.toJSON(profile.mode === 'timings' ? result.plan?.() : undefined))}`;
+    }
     buf += '\n}\n';
     res.end(buf);
   }

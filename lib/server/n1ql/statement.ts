@@ -36,6 +36,8 @@ export interface StatementResult {
   mutationCount(): number;
   /** Per-document DML failures (the statement goes on); final once `rows` is exhausted. */
   errors: QueryError[];
+  /** The plan that runs (for profile=timings). */
+  plan?(): Record<string, unknown>;
 }
 
 const DML_PREFIX = 'DML Error, possible causes include concurrent modification.';
@@ -82,7 +84,7 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
   switch (stmt.type) {
     case 'select': {
       const q = compileSelect(stmt, rootScope(opts.env), opts.env);
-      return { signature: q.signature, rows: q.run(EMPTY_ROW, opts.ctx), mutationCount: () => 0, errors: [] };
+      return { signature: q.signature, rows: q.run(EMPTY_ROW, opts.ctx), mutationCount: () => 0, errors: [], plan: () => materialize(q.explain) };
     }
     case 'explain':
       return explain(stmt, opts);
