@@ -2,6 +2,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AbortError } from '../errors';
 import { jsonText, parseJson } from '../json';
+import { parse } from '../parser';
+import { contextOf, selectText } from '../statement-text';
 import { likePrefix } from '../like';
 import { clone, isObject } from '../value';
 import { family, def, isArr, isNum, isStr, str1 } from './registry';
@@ -107,3 +109,18 @@ function regexpPrefix(p: string): string {
 def('regexp_prefix', 1, 1, str1((p) => regexpPrefix(p)));
 def('regexp_stop', 1, 1, str1((p) => stop(regexpPrefix(p))));
 def('regexp_suffix', 1, 1, str1((p) => p.slice(regexpPrefix(p).length + (p[0] === '^' ? 1 : 0))));
+
+// FORMALIZE(statement [, query_context]): the statement with every reference fully spelled out
+// (keyspace paths, fields qualified with their keyspace), as the Miscellaneous Functions reference
+// shows it; NULL for text that is not a SELECT statement.
+def('formalize,formalise', 1, 2, ([text, context]) => {
+  if (!isStr(text) || (context !== undefined && context !== null && !isStr(context))) return null;
+  let stmt;
+  try {
+    stmt = parse(text);
+  } catch {
+    return null;
+  }
+  if (stmt.type !== 'select') return null;
+  return selectText(stmt, isStr(context) && context.trim() ? contextOf(context) : undefined);
+}, false);
