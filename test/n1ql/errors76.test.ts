@@ -34,4 +34,21 @@ describe('n1ql 7.6 aggregate placement errors', () => {
   it('refuses aggregates in DML (3100)', () => {
     expect(e.run('UPDATE travel SET n = COUNT(*) WHERE id = 1').errors).to.deep.equal([{ code: 3100, msg: 'Aggregates/Window functions are allowed in SELECT only' }]);
   });
+
+  it('refuses a subquery FROM term, JOIN or GROUP AS reusing a name in scope (4020)', () => {
+    expect(e.run('SELECT a.name FROM travel a WHERE EXISTS (SELECT 1 FROM travel a)').errors).to.deep.equal([{ code: 4020, msg: 'Duplicate subquery alias a' }]);
+    // A bare name of the enclosing scope in a subquery's FROM is that variable, not the keyspace.
+    expect(e.rows('SELECT (SELECT RAW COUNT(*) FROM travel) AS n FROM travel WHERE id = 1 AND type = "airline"')).to.deep.equal([{ n: [1] }]);
+    expect(e.rows('SELECT (SELECT RAW COUNT(*) FROM travel t2)[0] AS n FROM travel t WHERE t.id = 1 AND t.type = "airline"')).to.deep.equal([{ n: 9 }]);
+    expect(e.run('SELECT country FROM travel t WHERE type = "airline" GROUP BY country GROUP AS t').errors).to.deep.equal([{ code: 4020, msg: 'Duplicate GROUP AS alias t' }]);
+  });
+
+  it('warns about USE KEYS keys that name no document (5503, with the keys in its reason)', () => {
+    const out = e.run('SELECT RAW name FROM travel USE KEYS ["airline_1", "nope", "gone"]');
+    expect(out.rows).to.deep.equal(['Alpha Air']);
+    expect(out.warnings).to.deep.equal([
+      { code: 5503, msg: 'Key(s) in USE KEYS hint not found', reason: { keys: ['nope', 'gone'], keyspace: 'default:travel', num_missing_keys: 2 } },
+    ]);
+    expect(e.run('SELECT RAW name FROM travel USE KEYS "airline_1"').warnings).to.deep.equal([]);
+  });
 });

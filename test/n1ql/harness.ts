@@ -17,7 +17,7 @@ import { jsonText, parseJson } from '../../lib/server/n1ql/json';
 export interface Outcome {
   rows: Value[];
   errors: { code: number; msg: string }[];
-  warnings: { code: number; msg: string }[];
+  warnings: { code: number; msg: string; reason?: Record<string, unknown> }[];
   mutationCount: number;
 }
 
@@ -48,13 +48,13 @@ export class Engine {
 
   /** Runs a statement; errors (thrown or per-row) come back in `errors`. */
   run(statement: string, opts: { args?: Value[]; named?: Record<string, Value>; readonly?: boolean } = {}): Outcome {
-    const warnings = new Map<string, { code: number; msg: string }>();
+    const warnings = new Map<string, { code: number; msg: string; reason?: Record<string, unknown> }>();
     const ctx: ExecContext = {
       now: Date.UTC(2024, 0, 2, 3, 4, 5),
       positional: opts.args ?? [],
       named: opts.named ?? {},
       checkDeadline: () => undefined,
-      warn: (code, msg) => warnings.set(`${code} ${msg}`, { code, msg }),
+      warn: (code, msg, reason) => warnings.set(`${code} ${msg}`, reason ? { code, msg, reason } : { code, msg }),
       user: 'admin',
     };
     try {

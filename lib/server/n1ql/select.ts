@@ -3,6 +3,7 @@
 // only GROUP BY, DISTINCT, ORDER BY and set operators hold rows, and ORDER BY with LIMIT keeps
 // just the top offset+limit.
 import type * as A from './ast';
+import type { BucketStore, StoredDoc } from '../service-types';
 import { AbortError, QueryError, ErrorCode, evaluating } from './errors';
 import { AGGREGATES, childScope, compile, guard, unnestPosition, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { distinctValues } from './functions/index';
@@ -12,7 +13,7 @@ import { catalogFor, docValue } from './indexes';
 import { GroupingRule } from './grouping';
 import { chooseAccess, type AccessOptions, type OrderWish } from './access';
 import { blockExprs, docNeeds } from './cover';
-import { conjuncts, docRelative, fetchDoc, independentOf, resolveBucket, type Env } from './keyspace';
+import { conjuncts, docRelative, fetchDoc, independentOf, keyspaceText, resolveBucket, type Env } from './keyspace';
 import { defaultAlias, parseExpression } from './parser';
 import { describeFunction, findFunction, FunctionErrors, listFunctions, qualifiedName, resolveName, type FunctionDefinition } from './udf';
 import { javascriptFunction } from './udf-javascript';
@@ -166,6 +167,21 @@ function unnestHints(from: A.FromClause, scope: Scope, where: A.Expr[]): A.Expr[
   return out;
 }
 
+/**
+ * USE KEYS: the documents of the keys, with warning 5503 for keys that name no document (as 7.6
+ * warns, with the keys in its reason).
+ */
+function* keyedSource(ids: Iterable<string>, store: BucketStore, ctx: ExecContext, keyspace: string, row: (f: { doc: StoredDoc; value: Value }) => Row): Generator<Row | Pause> {
+  const missing: string[] = [];
+  for (const id of ids) {
+    ctx.checkDeadline();
+    const f = fetchDoc(store, id);
+    if (f) yield row(f);
+    else missing.push(id);
+  }
+  if (missing.length) ctx.warn?.(5503, 'Key(s) in USE KEYS hint not found', { keys: missing, keyspace, num_missing_keys: missing.length });
+}
+
 /** A keyspace source that records its scan and fetch in the request's profile (profile=phases|timings). */
 function* profiledSource<F>(
   ids: Iterable<string>,
@@ -285,6 +301,10 @@ function compileSource(
       ordered: access.ordered,
       explain: [access.explain, { '#operator': 'Fetch', as: alias, keyspace: src.ks.bucket, namespace: src.ks.namespace }],
       *source(outer, ctx) {
+        if (src.useKeys) {
+          yield* keyedSource(access.ids(outer, ctx), store, ctx, keyspaceText(src.ks), (f) => bind(outer, alias, f.value, f.doc));
+          return;
+        }
         if (ctx.profile) {
           yield* profiledSource(access.ids(outer, ctx), (id) => fetchDoc(store, id), ctx, ctx.profile, scanOp, scanPhase, (f) => bind(outer, alias, f.value, f.doc));
           return;
@@ -374,9 +394,13 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
   const resolve = (src: A.FromSource): A.FromSource => (src.kind === 'keyspace' && !isKeyspaceSource(src, scope) ? asExprSource(src) : src);
   from = { source: resolve(from.source), joins: from.joins.map((j) => (j.kind === 'ansi' ? { ...j, right: resolve(j.right) } : j)) };
   const aliases = [from.source.alias];
+  // A FROM term of a subquery may not reuse a name of the enclosing statement (Couchbase's formalizer refuses it).
+  if (from.source.kind === 'keyspace' && scope.names.has(from.source.alias)) {
+    throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate subquery alias ${from.source.alias}`);
+  }
   for (const j of from.joins) {
     const alias = j.kind === 'unnest' ? j.alias : j.right.alias;
-    if (aliases.includes(alias)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.kind === 'unnest' ? 'UNNEST' : 'JOIN'} alias ${alias}`);
+    if (aliases.includes(alias) || scope.names.has(alias)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.kind === 'unnest' ? 'UNNEST' : j.nest ? 'NEST' : 'JOIN'} alias ${alias}`);
     aliases.push(alias);
   }
   const implicit = from.joins.length === 0;
@@ -675,7 +699,10 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
       grouping.require(l.expr);
       grouping.allow(l.name);
     }
-    if (block.groupAs) grouping.allow(block.groupAs);
+    if (block.groupAs) {
+      if (scope.names.has(block.groupAs)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate GROUP AS alias ${block.groupAs}`);
+      grouping.allow(block.groupAs);
+    }
     if (block.having) grouping.require(block.having);
     for (const t of block.terms) {
       if (t.star) grouping.requireStar(t.expr);

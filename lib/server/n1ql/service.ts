@@ -327,7 +327,7 @@ export class QueryService implements HttpServiceHandler {
     buf += pretty && count ? '\n]' : ']';
     const errors = fatal ? [...result.errors, fatal] : result.errors;
     if (errors.length) buf += `,\n"errors": ${JSON.stringify(errors.map((e) => e.toJSON()))}`;
-    if (exec!.warnings.size) buf += `,\n"warnings": ${JSON.stringify([...exec!.warnings.values()])}`;
+    if (exec!.warnings.size) buf += `,\n"warnings": ${jsonText([...exec!.warnings.values()] as Value)}`;
     const status = fatal ? (fatal.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal') : errors.length ? 'errors' : 'success';
     buf += `,\n"status": ${JSON.stringify(status)}`;
     if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, result.mutationCount(), errors.length)}`;
@@ -353,7 +353,7 @@ interface StatementContext extends ExecContext {
   /** Starts a new time slice after the event loop had its turn. */
   resume(): void;
   /** Warnings for the response's `warnings` array, each once. */
-  readonly warnings: Map<string, { code: number; msg: string }>;
+  readonly warnings: Map<string, { code: number; msg: string; reason?: Record<string, unknown> }>;
 }
 
 /**
@@ -366,15 +366,15 @@ function statementContext(now: number, positional: Value[], named: Record<string
   let sliceEnd = performance.now() + SLICE_MS;
   let ticks = 0;
   const expired = (): QueryError => new QueryError(ErrorCode.TIMEOUT, `Timeout ${formatDuration(timeoutMs * 1e6)} exceeded`);
-  const warnings = new Map<string, { code: number; msg: string }>();
+  const warnings = new Map<string, { code: number; msg: string; reason?: Record<string, unknown> }>();
   return {
     now,
     positional,
     named,
     user,
     warnings,
-    warn(code, msg) {
-      if (warnings.size < MAX_WARNINGS) warnings.set(`${code}\u0000${msg}`, { code, msg });
+    warn(code, msg, reason) {
+      if (warnings.size < MAX_WARNINGS) warnings.set(`${code}\u0000${msg}`, reason ? { code, msg, reason } : { code, msg });
     },
     checkDeadline() {
       if ((++ticks & 127) === 0 && performance.now() > deadline) throw expired();

@@ -451,7 +451,7 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
         return undefined;
       }
       if (options !== undefined && options !== null && !isObject(options)) {
-        errors.push(new QueryError(stmt.upsert ? 5079 : 5071, `${verb} value for OPTIONS must be an object: ${jsonText(options)}`));
+        errors.push(new QueryError(stmt.upsert ? 5079 : 5071, `Cannot ${verb} non-OBJECT options ${jsonText(options)} of type ${goTypeName(options)}.`));
         return undefined;
       }
       try {
@@ -674,6 +674,7 @@ function goTypeName(v: Value): string {
   if (typeof v === 'number') return Number.isInteger(v) ? 'value.intValue' : 'value.floatValue';
   if (typeof v === 'bigint') return 'value.intValue';
   if (typeof v === 'boolean') return 'value.boolValue';
+  if (typeof v === 'string') return 'value.stringValue';
   if (Array.isArray(v)) return 'value.sliceValue';
   return 'value.objectValue';
 }

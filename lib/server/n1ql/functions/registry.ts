@@ -9,8 +9,8 @@ export interface FunctionContext {
   readonly now: number;
   /** Throws the timeout error (1080) past the statement's deadline; loops over elements call it. */
   checkDeadline(): void;
-  /** Adds a warning to the response (deduplicated), e.g. 5036 "Division by 0.". */
-  warn?(code: number, msg: string): void;
+  /** Adds a warning to the response (deduplicated), e.g. 5036 "Division by 0."; `reason` is its detail object. */
+  warn?(code: number, msg: string, reason?: Record<string, unknown>): void;
   /** Set once a NaN or infinity was produced: the output must then write them as Couchbase does. */
   nonFinite?: boolean;
   /** The user running the statement (CURRENT_USERS()). */
