@@ -9,9 +9,11 @@ import { parse as losslessParse } from 'lossless-json';
 import { fromInteger } from './int64';
 import type { ObjectValue, Value } from './value';
 
-// A run of 16 digits is the shortest text that can hold an integer beyond 2^53; digits after a
-// decimal point or before a fraction or exponent belong to a float, which JSON.parse reads as Go does.
-const LONG_DIGITS = /(?<![\d.])\d{16,}(?![\d.eE])/;
+// A run of 16 digits is the shortest text that can hold an integer beyond 2^53 (the cheap test);
+// digits after a decimal point or before a fraction or exponent belong to a float, which
+// JSON.parse reads as Go does (the exact test, run only when the cheap one matched).
+const SIXTEEN_DIGITS = /\d{16}/;
+const LONG_INTEGER = /(?<![\d.])\d{16,}(?![\d.eE])/;
 const INTEGER = /^-?\d+$/;
 
 function parseNumber(text: string): number | bigint {
@@ -20,7 +22,7 @@ function parseNumber(text: string): number | bigint {
 
 /** Parses JSON text with integers beyond 2^53 kept exact (as bigint) where they fit int64. */
 export function parseJson(text: string): Value {
-  if (!LONG_DIGITS.test(text)) return JSON.parse(text) as Value;
+  if (!SIXTEEN_DIGITS.test(text) || !LONG_INTEGER.test(text)) return JSON.parse(text) as Value;
   // Duplicate keys: the last one wins, as with JSON.parse.
   return losslessParse(text, null, { parseNumber, onDuplicateKey: ({ newValue }) => newValue }) as Value;
 }

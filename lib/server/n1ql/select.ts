@@ -380,15 +380,6 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
   };
 }
 
-/** Whether the block calls UNNEST_POS / UNNEST_POSITION (then UNNEST records positions). */
-function callsUnnestPos(block: A.SelectBlock): boolean {
-  let found = false;
-  for (const e of blockExprs(block, '')) {
-    if (e) walkExprs(e, (x) => (found ? false : void (x.kind === 'call' && (x.name === 'unnest_pos' || x.name === 'unnest_position') && (found = true))));
-  }
-  return found;
-}
-
 export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A.Expr[], countOnly = false, positions = false, first: AccessOptions = {}): { plan: FromPlan; scope: Scope } {
   // A FROM name that is a variable of the enclosing scope (WITH, outer query) reads the variable.
   const resolve = (src: A.FromSource): A.FromSource => (src.kind === 'keyspace' && !isKeyspaceSource(src, scope) ? asExprSource(src) : src);
@@ -608,16 +599,41 @@ function exprType(e: A.Expr | undefined): string {
   return 'json';
 }
 
-/** Whether the block's projection has a window function (its rows then come in window order). */
-function hasWindow(block: A.SelectBlock): boolean {
-  let found = false;
-  for (const t of block.terms) if (t.expr) walkExprs(t.expr, (x) => void (x.kind === 'call' && x.over && (found = true)));
-  return found;
+interface BlockTraits {
+  /** GROUP BY, LETTING, or an aggregate in the projection or HAVING: the block groups. */
+  aggregated: boolean;
+  /** A window function in the projection (rows then come in window order). */
+  windowed: boolean;
+  /** UNNEST_POS / UNNEST_POSITION is called (UNNEST then records positions). */
+  unnestPos: boolean;
 }
 
-function isAggregated(block: A.SelectBlock): boolean {
-  return !!block.groupBy || block.letting.length > 0 || block.terms.some((t) => hasAggregate(t.expr)) || hasAggregate(block.having);
+const traitsCache = new WeakMap<A.SelectBlock, BlockTraits>();
+
+/** What a block's expressions hold, found in one walk (and kept: planning looks more than once). */
+function traits(block: A.SelectBlock): BlockTraits {
+  let t = traitsCache.get(block);
+  if (t) return t;
+  t = { aggregated: !!block.groupBy || block.letting.length > 0, windowed: false, unnestPos: false };
+  const found = t;
+  const visit = (inResult: boolean) => (x: A.Expr): boolean | void => {
+    if (x.kind === 'subquery') return false;
+    if (x.kind !== 'call') return;
+    if (x.name === 'unnest_pos' || x.name === 'unnest_position') found.unnestPos = true;
+    // SUM(x) OVER (...) is a window function, not an aggregate of the block.
+    if (x.over) {
+      if (inResult) found.windowed = true;
+    } else if (inResult && AGGREGATES.has(x.name)) found.aggregated = true;
+  };
+  for (const term of block.terms) if (term.expr) walkExprs(term.expr, visit(true));
+  if (block.having) walkExprs(block.having, visit(true));
+  for (const e of [...block.let.map((l) => l.expr), block.where, ...(block.groupBy ?? []), ...block.letting.map((l) => l.expr)]) if (e) walkExprs(e, visit(false));
+  traitsCache.set(block, t);
+  return t;
 }
+
+const hasWindow = (block: A.SelectBlock): boolean => traits(block).windowed;
+const isAggregated = (block: A.SelectBlock): boolean => traits(block).aggregated;
 
 /**
  * What the access path of a block's only keyspace may do for the statement: cover it (the
@@ -629,6 +645,8 @@ function blockAccess(block: A.SelectBlock, outer: Scope, orderBy: A.OrderTerm[] 
   if (!src || src.kind !== 'keyspace' || src.useKeys || src.ks.namespace === 'system' || !isKeyspaceSource(src, outer)) return {};
   if (block.from!.joins.length) return {};
   const alias = src.alias;
+  // SELECT * reads whole documents and needs no ORDER BY analysis for covering: the common case stays cheap.
+  if (!orderBy && block.terms.some((t) => t.star && !t.expr)) return { needs: { whole: true, paths: [], meta: new Set() } };
   const names = new Set([...outer.names, alias, ...block.let.map((l) => l.name), ...block.letting.map((l) => l.name), ...(block.groupAs ? [block.groupAs] : [])]);
   // ORDER BY may name result aliases: read them as the expressions they stand for.
   const byAlias = new Map<string, A.Expr>();
@@ -676,7 +694,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
       !block.where && !block.let.length && !block.groupBy && !block.having && !block.letting.length && !block.distinct &&
       block.terms.length > 0 && block.terms.every((t) => !t.star && t.expr?.kind === 'call' && t.expr.name === 'count' && !!t.expr.star);
     const access = blockAccess(block, outerScope, orderBy);
-    const c = compileFrom(block.from, outerScope, env, where, countOnly, callsUnnestPos(block), access);
+    const c = compileFrom(block.from, outerScope, env, where, countOnly, traits(block).unnestPos, access);
     ordered = !!access.order && c.plan.ordered;
     fromPlan = c.plan;
     scope = c.scope;
