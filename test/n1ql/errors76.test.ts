@@ -51,4 +51,22 @@ describe('n1ql 7.6 aggregate placement errors', () => {
     ]);
     expect(e.run('SELECT RAW name FROM travel USE KEYS "airline_1"').warnings).to.deep.equal([]);
   });
+
+  it('joins ON KEY ... FOR through an index on the key, with 4025 and 4100 as the plan errors (Error Codes reference)', () => {
+    const t = travelEngine();
+    t.rows('CREATE INDEX ix_airline ON travel(airlineid)');
+    expect(t.rows('SELECT a.name, r.id FROM travel a JOIN travel r ON KEY r.airlineid FOR a WHERE a.type = "airline" ORDER BY r.id')).to.deep.equal([
+      { name: 'Alpha Air', id: 1 },
+      { name: 'Beta Jet', id: 2 },
+      { name: 'Alpha Air', id: 3 },
+    ]);
+    expect(t.run('SELECT 1 FROM travel a JOIN travel r ON KEY r.airlineid FOR zz').errors).to.deep.equal([{ code: 4025, msg: 'Unknown JOIN for alias zz' }]);
+    expect(t.run('SELECT 1 FROM travel a JOIN travel r ON KEY r.nokey FOR a').errors).to.deep.equal([{ code: 4100, msg: 'No index available for join term r' }]);
+  });
+
+  it('refuses a subquery term without an alias (4010) and USE KEYS on a subquery or expression term (4110)', () => {
+    expect(e.run('SELECT * FROM (SELECT 1 AS x)').errors).to.deep.equal([{ code: 4010, msg: 'FROM Subquery term must have a name or alias' }]);
+    expect(e.run('SELECT * FROM (SELECT 1 AS x) s USE KEYS "a"').errors).to.deep.equal([{ code: 4110, msg: 'FROM Subquery term should not have USE KEYS or USE INDEX' }]);
+    expect(e.run('SELECT * FROM [1, 2] AS s USE INDEX (ix)').errors).to.deep.equal([{ code: 4110, msg: 'FROM expression term should not have USE KEYS or USE INDEX' }]);
+  });
 });

@@ -96,15 +96,15 @@ export interface KeyspaceRef {
 
 export type FromSource =
   | { kind: 'keyspace'; ks: KeyspaceRef; alias: string; useKeys?: Expr; useIndex?: string[]; hint?: JoinHint; aliasGiven?: boolean }
-  | { kind: 'subquery'; query: SelectStatement; alias: string }
-  | { kind: 'expr'; expr: Expr; alias: string };
+  | { kind: 'subquery'; query: SelectStatement; alias: string; hint?: JoinHint; useKeysOrIndex?: boolean }
+  | { kind: 'expr'; expr: Expr; alias: string; hint?: JoinHint; useKeysOrIndex?: boolean };
 
 /** USE HASH(BUILD|PROBE) or USE NL on a join's right side. */
 export type JoinHint = 'hash' | 'hash-build' | 'hash-probe' | 'nl';
 
 export type JoinClause =
   | { kind: 'lookup'; outer: boolean; nest: boolean; right: FromSource & { kind: 'keyspace' }; onKeys: Expr; onKey?: boolean }
-  | { kind: 'ansi'; outer: boolean; nest: boolean; right: FromSource; on: Expr; comma?: boolean }
+  | { kind: 'ansi'; outer: boolean; nest: boolean; right: FromSource; on: Expr; comma?: boolean; indexFor?: string }
   | { kind: 'unnest'; outer: boolean; expr: Expr; alias: string };
 
 export interface FromClause {

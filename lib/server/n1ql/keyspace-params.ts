@@ -51,7 +51,6 @@ function bindNode(node: unknown, ctx: ExecContext): unknown {
       if (!ks) throw new QueryError(12003, `Keyspace not found in CB datastore: ${v}`);
       return { kind: 'keyspace', ks, alias: src.alias || (ks.collection ?? ks.bucket) } satisfies A.FromSource;
     }
-    if (src.alias === '') throw new QueryError(4010, 'FROM expression term must have a name or alias');
     return src;
   }
   if (o.kind === 'lit') return node; // values are never rewritten (and may hold bigints)

@@ -425,6 +425,13 @@ class Parser {
         if (this.acceptKw('KEYS') || (this.isKw('PRIMARY') && this.isKw('KEYS', this.peek()) && (this.pos += 2))) {
           if (right.kind !== 'keyspace') this.fail();
           joins.push({ kind: 'lookup', outer, nest, right, onKeys: this.expr() });
+        } else if (this.acceptKw('KEY') || (this.isKw('PRIMARY') && this.isKw('KEY', this.peek()) && (this.pos += 2))) {
+          // Index join: ON KEY right.fk FOR left — right's documents whose fk is left's document key.
+          const key = this.expr();
+          this.expectKw('FOR');
+          const forAlias = this.ident();
+          const on: A.Expr = { kind: 'binary', op: '=', left: key, right: { kind: 'field', target: { kind: 'call', name: 'meta', args: [{ kind: 'ident', name: forAlias }] }, name: 'id' } };
+          joins.push({ kind: 'ansi', outer, nest, right, on, indexFor: forAlias });
         } else {
           joins.push({ kind: 'ansi', outer, nest, right, on: this.expr() });
         }
@@ -453,10 +460,9 @@ class Parser {
       this.next();
       const query = this.selectStatement();
       this.expectOp(')');
-      const alias = this.optionalAlias();
-      if (!alias) this.fail();
-      const sub: A.FromSource & { kind: 'subquery' } = { kind: 'subquery', query, alias };
-      this.useClauses({});
+      // Without an alias the term is refused when planned (4010), as the server refuses it.
+      const sub: A.FromSource & { kind: 'subquery' } = { kind: 'subquery', query, alias: this.optionalAlias() ?? '' };
+      this.termHints(sub);
       return sub;
     }
     // A keyspace path: name, ns:name, name.scope.coll, ns:name.scope.coll; a 2-part path is an expression.
@@ -492,8 +498,17 @@ class Parser {
     const alias = this.optionalAlias() ?? defaultAlias(expr) ?? (expr.kind === 'param' ? '' : undefined);
     if (expr.kind === 'param') this.paramSources = true;
     if (alias === undefined) this.fail();
-    this.useClauses({});
-    return { kind: 'expr', expr, alias };
+    const src: A.FromSource & { kind: 'expr' } = { kind: 'expr', expr, alias };
+    this.termHints(src);
+    return src;
+  }
+
+  /** USE clauses after a subquery or expression term: only a join hint is theirs; USE KEYS / INDEX are refused when planned (4110). */
+  private termHints(src: { hint?: A.JoinHint; useKeysOrIndex?: boolean }): void {
+    const use: { useKeys?: A.Expr; useIndex?: string[]; hint?: A.JoinHint } = {};
+    this.useClauses(use);
+    if (use.useKeys || use.useIndex) src.useKeysOrIndex = true;
+    if (use.hint) src.hint = use.hint;
   }
 
   private useClauses(src: { useKeys?: A.Expr; useIndex?: string[]; hint?: A.JoinHint }): void {

@@ -322,6 +322,9 @@ function compileSource(
       },
     };
   }
+  const term = src.kind === 'subquery' ? 'FROM Subquery' : 'FROM expression';
+  if (src.alias === '') throw new QueryError(ErrorCode.NO_TERM_NAME, `${term} term must have a name or alias`);
+  if (src.useKeysOrIndex) throw new QueryError(4110, `${term} term should not have USE KEYS or USE INDEX`);
   if (src.kind === 'subquery') {
     const q = compileSelect(src.query, scope, env);
     const alias = src.alias;
@@ -484,7 +487,12 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     // An inner join may also narrow the right side with WHERE predicates on it alone.
     const rightConds = outer ? conjuncts(j.on) : [...conjuncts(j.on), ...where];
     const leftAliases = new Set([...available].filter((n) => !scope.names.has(n)));
+    if (j.indexFor !== undefined && !leftAliases.has(j.indexFor)) throw new QueryError(4025, `Unknown ${nest ? 'NEST' : 'JOIN'} for alias ${j.indexFor}`);
     const rightPlan = compileSource(right, inner, env, rightConds, false, available, false, { rowNames: leftAliases });
+    // An index join (ON KEY ... FOR) reads the right side through an index on its key, never a primary scan.
+    if (j.indexFor !== undefined && rightPlan.explain[0]?.['#operator'] !== 'IndexScan3') {
+      throw new QueryError(4100, `No index available for join term ${alias}`);
+    }
     explain.push(op({ '#operator': nest ? 'NestedLoopNest' : 'NestedLoopJoin', alias, outer: outer || undefined, '~child': rightPlan.explain }, { on_clause: () => formatExpr(j.on) }));
     const rsrc = rightPlan.source;
     // Without an index to probe, the right side would be scanned once per left row. When ON has
