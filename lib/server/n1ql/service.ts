@@ -232,7 +232,9 @@ export class QueryService implements HttpServiceHandler {
         let p = this.state.prepareds.get(user.username, params.prepared);
         if (!p && typeof params.encoded_plan === 'string') {
           p = decodePlan(params.encoded_plan);
-          if (p) admitPlan(p, opts);
+          if (!p) throw new QueryError(4070, 'Unable to decode prepared statement');
+          if (p.name !== params.prepared) throw new QueryError(4090, `Mismatching name in encoded plan, expecting: ${params.prepared}, found: ${p.name}`);
+          admitPlan(p, opts);
         }
         if (!p) throw new QueryError(ErrorCode.NO_SUCH_PREPARED, `No such prepared statement: ${params.prepared}`);
         stmt = p.stmt;

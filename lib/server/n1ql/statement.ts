@@ -162,7 +162,7 @@ function prepare(stmt: A.PrepareStatement, opts: RunOptions): StatementResult {
   const name = stmt.name ?? randomUUID();
   const existing = opts.prepareds.get(opts.user, name);
   if (existing && !stmt.force && existing.text !== stmt.text) {
-    throw new QueryError(4080, `Unable to add name: duplicate name: ${name}`);
+    throw new QueryError(4060, `Unable to add name: duplicate name: ${name}`);
   }
   opts.prepareds.set(opts.user, { name, text: stmt.text, stmt: stmt.stmt });
   const row: ObjectValue = {
