@@ -439,11 +439,25 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
  * Arithmetic as Couchbase's Go engine does it: int64 while integers fit, else IEEE results
  * (overflow is +/-Infinity); x / 0 and x % 0 are NULL with warning 5036.
  */
+const FAST: Record<ArithOp, (a: number, b: number) => number> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+  '%': (a, b) => a % b,
+};
+
 function arith(op: ArithOp): (l: Compiled, r: Compiled) => Compiled {
   const divides = op === '/' || op === '%';
+  const fast = FAST[op];
   return (l, r) => (row, ctx) => {
     const a = l(row, ctx);
     const b = r(row, ctx);
+    // Two doubles whose result a double holds exactly: the common case, without the general path.
+    if (typeof a === 'number' && typeof b === 'number' && !(divides && b === 0)) {
+      const v = fast(a, b);
+      if (v <= Number.MAX_SAFE_INTEGER && v >= -Number.MAX_SAFE_INTEGER) return v;
+    }
     if (a === undefined || b === undefined) return undefined;
     if (divides && b === 0) {
       ctx.warn?.(5036, 'Division by 0.');
