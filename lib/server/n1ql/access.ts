@@ -421,7 +421,7 @@ export function chooseAccess(
     };
   }
   const catalog = catalogFor(store);
-  const found = sargs([...conds, ...(opts.hints ?? [])], alias, implicit, scope, available, opts.rowNames);
+  const found = sargs(opts.hints?.length ? [...conds, ...opts.hints] : conds, alias, implicit, scope, available, opts.rowNames);
   const useIndex = opts.useIndex;
   type Candidate = { index: Index; keys: Sarg[][]; score: number; cover?: ReturnType<typeof coverPlan>; ordered: boolean };
   let best: Candidate | undefined;

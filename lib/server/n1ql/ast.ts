@@ -47,10 +47,24 @@ export type Expr =
   | { kind: 'exists'; arg: Expr }
   | { kind: 'subquery'; query: SelectStatement };
 
-/** Where a name was written in the statement (for errors that point at it). */
-export interface SourcePos {
-  line: number;
-  column: number;
+/**
+ * Where a name was written in the statement (for errors that point at it), packed into one
+ * number (line * 2^20 + column) so that every identifier and call node does not carry an object.
+ */
+export type SourcePos = number;
+
+const COLUMN_SPAN = 1048576;
+
+export function sourcePos(line: number, column: number): SourcePos {
+  return line * COLUMN_SPAN + Math.min(column, COLUMN_SPAN - 1);
+}
+
+export function posLine(at: SourcePos): number {
+  return Math.floor(at / COLUMN_SPAN);
+}
+
+export function posColumn(at: SourcePos): number {
+  return at % COLUMN_SPAN;
 }
 
 export interface WindowSpec {

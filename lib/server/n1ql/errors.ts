@@ -1,6 +1,8 @@
 // Errors the query service reports, with Couchbase's codes. Everything the engine throws on
 // purpose is a QueryError; anything else reaching the service is reported as 5000.
 
+import { posColumn, posLine, type SourcePos } from './ast';
+
 export interface ErrorReason {
   [k: string]: unknown;
 }
@@ -95,8 +97,8 @@ export function httpStatusFor(code: number): number {
 }
 
 /** " (near line 1, column 8)": where a name was written, as Couchbase appends it to some messages. */
-export function nearText(at: { line: number; column: number } | undefined): string {
-  return at ? ` (near line ${at.line}, column ${at.column})` : '';
+export function nearText(at: SourcePos | undefined): string {
+  return at === undefined ? '' : ` (near line ${posLine(at)}, column ${posColumn(at)})`;
 }
 
 export function syntaxError(msg: string): QueryError {

@@ -1,6 +1,7 @@
 // Recursive-descent parser for N1QL statements, with a Pratt parser for expressions. Binding
 // powers follow the precedence table of Couchbase's yacc grammar (n1ql.y).
 import type * as A from './ast';
+import { sourcePos } from './ast';
 import { syntaxError } from './errors';
 import { isNumeric, negate } from './int64';
 import { near, tokenize, type Token } from './lexer';
@@ -1023,7 +1024,7 @@ class Parser {
         // An escaped identifier before `(` names a function: `LOWER`("A") is LOWER("A").
         if (this.isOp('(', this.peek())) return this.call();
         this.next();
-        return t.ci ? { kind: 'ident', name: t.text, ci: true, at: { line: t.line, column: t.column } } : { kind: 'ident', name: t.text, at: { line: t.line, column: t.column } };
+        return t.ci ? { kind: 'ident', name: t.text, ci: true, at: sourcePos(t.line, t.column) } : { kind: 'ident', name: t.text, at: sourcePos(t.line, t.column) };
       case 'op':
         switch (t.text) {
           case '(': {
@@ -1176,7 +1177,7 @@ class Parser {
     }
     if (RESERVED.has(w)) this.fail();
     this.next();
-    return { kind: 'ident', name: t.text, at: { line: t.line, column: t.column } };
+    return { kind: 'ident', name: t.text, at: sourcePos(t.line, t.column) };
   }
 
   private call(): A.Expr {
@@ -1188,7 +1189,7 @@ class Parser {
   private callArgs(fname: string, tok: Token): A.Expr & { kind: 'call' } {
     const name = fname.toLowerCase();
     this.expectOp('(');
-    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [], at: { line: tok.line, column: tok.column } };
+    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [], at: sourcePos(tok.line, tok.column) };
     if (fname !== name) call.rawName = fname;
     if (this.acceptOp('*')) call.star = true;
     else if (!this.isOp(')')) {

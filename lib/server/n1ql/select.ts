@@ -257,7 +257,7 @@ function compileSource(
   if (src.kind === 'keyspace') {
     if (src.ks.namespace === 'system') return systemSource(src, env);
     const store = resolveBucket(env, src.ks);
-    const access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, { ...opts, useIndex: src.useIndex });
+    const access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, src.useIndex ? { ...opts, useIndex: src.useIndex } : opts);
     const alias = src.alias;
     if (countOnly && !src.useKeys) {
       // SELECT COUNT(*) with nothing else to evaluate: count index entries, fetch nothing.
@@ -403,7 +403,8 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
   inner.multipleFrom = !implicit;
   // Before anything of this block is read, only the outer scope is available to index spans.
   const available = new Set(scope.names);
-  const firstSource = compileSource(from.source, inner, env, where, implicit, available, countOnly && from.joins.length === 0, { ...first, hints: [...(first.hints ?? []), ...unnestHints(from, inner, where)] });
+  const hints = from.joins.length ? unnestHints(from, inner, where) : [];
+  const firstSource = compileSource(from.source, inner, env, where, implicit, available, countOnly && from.joins.length === 0, hints.length ? { ...first, hints } : first);
   let source = firstSource.source;
   const explain = [...firstSource.explain];
   available.add(from.source.alias);
