@@ -8,18 +8,19 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import { defineKvMethods, type KvMethodName } from '../common/methods';
 import { ArgumentError, ObjectDestroyedError } from '../../lib/engine/errors';
 import { runsOnThisThread } from '../common/embedded';
-import { ChannelCaller, ChannelState, createChannelBuffers } from './channel';
+import { ChannelCaller, ChannelState, createChannelBuffers, WORKER_ENTRY } from '../../lib/sync-rpc';
 import { sharedRegistry } from './registry';
 import { clusterThreadFor } from './cluster-threads';
 import { CallerTranscoding } from './transcoding';
+import { BlockingRows } from './rows';
 import type { Transcoder } from '../../lib/engine/transcoder';
 import type { BucketWorkerData } from './worker-main';
 import type { FlowLimits } from './stream-buffer';
-import type { PullAnswer } from './stream-buffer';
 
 const debug = createDebug('deferbase:adapters:blocking');
 
-export const WORKER_FILE = path.join(__dirname, 'worker.js');
+/** What the worker thread runs (lib/sync-rpc's worker entry loads it). */
+export const WORKER_MAIN = path.join(__dirname, 'worker-main.js');
 
 export interface BlockingBucketOptions {
   username?: string;
@@ -56,8 +57,6 @@ export interface BlockingBucketOptions {
 
 /** Longest a caller waits for a KV answer before declaring the worker lost (the engine times out first). */
 const KV_WAIT_MS = 120_000;
-/** Same for the next batch of a streamed query (the engine's query timeout bounds it first). */
-const STREAM_WAIT_MS = 30 * 60_000;
 
 type BlockingKv = { [M in KvMethodName]: (...args: KvArgs[M]) => KvResults[M] };
 
@@ -83,8 +82,8 @@ export class Bucket {
     this.transcoding = transcoder ? new CallerTranscoding(transcoder) : undefined;
     const buffers = createChannelBuffers();
     const { port1, port2 } = new MessageChannel();
-    const data: BucketWorkerData & { deferbaseBlocking: true } = {
-      deferbaseBlocking: true,
+    const data: BucketWorkerData & { syncRpcMain: string } = {
+      syncRpcMain: WORKER_MAIN,
       kind: 'bucket',
       buffers,
       port: port2,
@@ -101,7 +100,7 @@ export class Bucket {
       this.ownsWorker = false;
       host.hostBucket(data);
     } else {
-      this.worker = new Worker(WORKER_FILE, { workerData: data, transferList: [port2] });
+      this.worker = new Worker(WORKER_ENTRY, { workerData: data, transferList: [port2] });
       this.ownsWorker = true;
       // A process that forgets close() must still exit: nothing here holds the event loop.
       this.worker.unref();
@@ -218,74 +217,8 @@ export class Bucket {
   }
 }
 
-defineKvMethods(Bucket.prototype, (bucket, name, args) => bucket.kvCall(name, args));
+// The call's arguments travel to the worker as one array: a channel round trip dwarfs it.
+defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
+  bucket.kvCall(spec.name, a2 !== undefined ? [a0, a1, a2] : a1 !== undefined ? [a0, a1] : a0 !== undefined ? [a0] : []),
+);
 
-/**
- * Rows of a streamed query, pulled from the worker a batch at a time. Iterate once; `break`
- * (or `return()`) cancels the request. `meta` holds the query's meta after the last row.
- */
-export class BlockingRows<T> implements IterableIterator<T> {
-  meta: unknown = undefined;
-  private id = 0;
-  private batch: T[] = [];
-  private index = 0;
-  private state: 'new' | 'open' | 'last' | 'done' = 'new';
-
-  constructor(
-    private readonly bucket: Bucket,
-    private readonly kind: 'n1ql' | 'view',
-    private readonly args: unknown[],
-  ) {}
-
-  [Symbol.iterator](): this {
-    if (this.state === 'new') {
-      this.id = this.bucket.invoke(this.kind, this.args) as number;
-      this.state = 'open';
-    } else if (this.state !== 'open' && this.state !== 'last') {
-      throw new Error('these rows were already iterated; run the query again to read them again');
-    }
-    return this;
-  }
-
-  next(): IteratorResult<T> {
-    if (this.state === 'new') this[Symbol.iterator]();
-    for (;;) {
-      if (this.index < this.batch.length) return { done: false, value: this.batch[this.index++] };
-      if (this.state !== 'open') {
-        this.state = 'done';
-        this.batch = [];
-        return { done: true, value: undefined };
-      }
-      let answer: PullAnswer;
-      try {
-        answer = this.bucket.invoke('pull', [this.id], STREAM_WAIT_MS) as PullAnswer;
-      } catch (err) {
-        this.state = 'done';
-        this.batch = [];
-        throw err;
-      }
-      this.bucket.finishRows(answer[0]);
-      this.batch = answer[0] as T[];
-      this.index = 0;
-      if (answer[1]) {
-        this.state = 'last';
-        this.meta = answer[2];
-      }
-    }
-  }
-
-  return(): IteratorResult<T> {
-    if (this.state === 'open') {
-      this.state = 'done';
-      this.bucket.invoke('cancel', [this.id]);
-    }
-    this.state = 'done';
-    this.batch = [];
-    return { done: true, value: undefined };
-  }
-
-  /** Every remaining row. */
-  all(): T[] {
-    return [...this];
-  }
-}

@@ -4,8 +4,8 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { ClusterNode } from '../../lib/server';
 import { EMBEDDED_USER, embeddedBucketConnstr, type EmbeddedOptions, type SampleName } from '../common/embedded';
-import { Bucket, WORKER_FILE, type BlockingBucketOptions } from './bucket';
-import { ChannelCaller, ChannelError, ChannelState, createChannelBuffers } from './channel';
+import { Bucket, WORKER_MAIN, type BlockingBucketOptions } from './bucket';
+import { ChannelCaller, ChannelError, ChannelState, createChannelBuffers, WORKER_ENTRY } from '../../lib/sync-rpc';
 import { sharedRegistry } from './registry';
 import { addClusterThread, removeClusterThread, type ClusterThread } from './cluster-threads';
 import type { BucketWorkerData, ClusterWorkerData } from './worker-main';
@@ -31,8 +31,8 @@ export class EmbeddedClusterThread implements ClusterThread {
     const { onProgress, ...opts } = options;
     const buffers = createChannelBuffers(64 * 1024, 256 * 1024);
     const { port1, port2 } = new MessageChannel();
-    const data: ClusterWorkerData & { deferbaseBlocking: true } = { deferbaseBlocking: true, kind: 'cluster', buffers, port: port2 };
-    this.worker = new Worker(WORKER_FILE, { workerData: data, transferList: [port2] });
+    const data: ClusterWorkerData & { syncRpcMain: string } = { syncRpcMain: WORKER_MAIN, kind: 'cluster', buffers, port: port2 };
+    this.worker = new Worker(WORKER_ENTRY, { workerData: data, transferList: [port2] });
     this.worker.unref();
     port1.unref();
     this.channel = new ChannelCaller(buffers, port1, { registry: sharedRegistry(), spinMicros: 0 });

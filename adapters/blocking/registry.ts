@@ -2,7 +2,7 @@
 // this same table from the shared public exports, so a ValueResult, a NotFoundError or a
 // N1QLQuery arrives as what it left as.
 import * as shared from '../../lib/index';
-import { ClassRegistry } from './codec';
+import { ClassRegistry } from '../../lib/sync-rpc';
 import { EncodedValue, EncodeFailure } from './transcoding';
 
 let registry: ClassRegistry | undefined;

@@ -2,9 +2,8 @@
 // the next batch. Past HIGH_WATER queued rows the engine is paused (it stops reading its socket),
 // and it resumes once the caller has drained below LOW_WATER, so memory stays flat however
 // many rows the query returns.
-import type { StreamControl, StreamHandler } from '../common/contract';
-import { JsonText } from './codec';
-import type { Reply } from './channel';
+import type { RowsHandler, StreamControl } from '../common/contract';
+import { JsonText, type Reply } from '../../lib/sync-rpc';
 
 export interface FlowLimits {
   /** Most rows handed over per pull. */
@@ -18,7 +17,7 @@ export const DEFAULT_LIMITS: FlowLimits = { batchRows: 1024, highWater: 8192, lo
 /** What a pull answers: a batch of rows, whether the stream is over, and its meta when it is. */
 export type PullAnswer = [rows: unknown, done: boolean, meta: unknown];
 
-export class StreamBuffer implements StreamHandler {
+export class StreamBuffer implements RowsHandler {
   private batches: unknown[][] = [];
   private offset = 0;
   private queued = 0;

@@ -6,7 +6,7 @@
 // only; a decode error fails a single-key call and marks the entry of a *Multi call or of a
 // view row's doc.
 import { CouchbaseError, ValueFormatError } from '../../lib/engine/errors';
-import { opSpec } from '../../lib/engine/operations';
+import { opSpec } from '../../lib/engine/kv/operations';
 import { MultiResult, ValueResult } from '../../lib/engine/results';
 import type { Encoded, Transcoder } from '../../lib/engine/transcoder';
 import { KV_METHODS, optionsIndex, type KvMethodName } from '../common/methods';

@@ -1,13 +1,13 @@
-// The blocking flavour's worker thread (loaded by worker.ts). It hosts either a bucket (an engine behind BucketCore)
+// The blocking flavour's worker thread (loaded by lib/sync-rpc's worker entry). It hosts either a bucket (an engine behind BucketCore)
 // or an embedded cluster, and serves the caller's requests from the shared-memory channel while
 // its own event loop runs the sockets. The caller never runs I/O: it only waits on memory.
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import createDebug from 'debug';
-import { BucketCore, type KvSink } from '../common/core';
-import { createEngine } from '../common/engine-factory';
-import type { EngineLike } from '../common/contract';
-import { KV_METHODS } from '../common/methods';
-import { ChannelServer, ChannelState, reportStartFailure, type ChannelBuffers, type ChannelHandler, type Reply } from './channel';
+import { BucketCore } from '../common/core';
+import { adoptEngine, createEngine } from '../common/engine-factory';
+import type { CallbackEngineLike, EngineLike, KvHandler } from '../common/contract';
+import { KV_METHODS, type KvMethodName } from '../common/methods';
+import { ChannelServer, ChannelState, reportStartFailure, type ChannelBuffers, type ChannelHandler, type Reply } from '../../lib/sync-rpc';
 import { sharedRegistry } from './registry';
 import { StreamBuffer, DEFAULT_LIMITS, type FlowLimits } from './stream-buffer';
 import { PASS_THROUGH } from './transcoding';
@@ -39,7 +39,7 @@ export interface ClusterWorkerData {
 export type WorkerData = BucketWorkerData | ClusterWorkerData;
 
 /** Where a KV call's outcome goes: straight back over the channel. */
-class KvReply implements KvSink {
+class KvReply implements KvHandler {
   constructor(private readonly reply: Reply) {}
 
   kvDone(err: Error | null | undefined, result?: unknown): void {
@@ -48,7 +48,7 @@ class KvReply implements KvSink {
 }
 
 /** A KV call whose engine time is recorded (only while a benchmark asked for it, see 'timeEngine'). */
-class TimedKvReply implements KvSink {
+class TimedKvReply implements KvHandler {
   private readonly t0 = performance.now();
 
   constructor(
@@ -87,7 +87,7 @@ export class BucketHost implements ChannelHandler {
 
   handle(method: string, args: unknown[], reply: Reply): void {
     if (Object.prototype.hasOwnProperty.call(KV_METHODS, method)) {
-      this.core.run(method, args[0], args[1], args[2], this.timing ? new TimedKvReply(this, reply) : new KvReply(reply));
+      this.core.run(KV_METHODS[method as KvMethodName], args[0], args[1], args[2], this.timing ? new TimedKvReply(this, reply) : new KvReply(reply));
       return;
     }
     switch (method) {
@@ -170,7 +170,7 @@ export class BucketHost implements ChannelHandler {
   }
 }
 
-/** What a cluster host module provides (see adapters/common/embedded-host.ts). */
+/** What a cluster host module provides (see cluster-host.ts). */
 export interface ClusterHostModule {
   createClusterHost(notify: (event: unknown) => void): ChannelHandler & { stop(cb: () => void): void };
 }
@@ -180,8 +180,8 @@ function engineFor(data: BucketWorkerData): EngineLike {
   const options = data.callerTranscodes ? { ...data.options, transcoder: PASS_THROUGH } : data.options;
   if (!data.engineModule) return createEngine(data.connstr, options);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(data.engineModule) as { createEngine(c: string, o: Record<string, unknown>): EngineLike };
-  return mod.createEngine(data.connstr, options);
+  const mod = require(data.engineModule) as { createEngine(c: string, o: Record<string, unknown>): EngineLike | CallbackEngineLike };
+  return adoptEngine(mod.createEngine(data.connstr, options));
 }
 
 /**
@@ -245,7 +245,7 @@ function main(data: WorkerData): void {
     handler = new BucketHost(engineFor(data), data.limits, () => setImmediate(shutdown));
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(data.clusterModule ?? '../common/embedded-host') as ClusterHostModule;
+    const mod = require(data.clusterModule ?? './cluster-host') as ClusterHostModule;
     const host = mod.createClusterHost((event) => parentPort?.postMessage(event));
     // Blocking buckets opened on this cluster from the process that started it run here.
     parentPort?.on('message', (msg: { deferbaseHostBucket?: BucketWorkerData }) => {
@@ -282,7 +282,7 @@ function main(data: WorkerData): void {
   server.start();
 }
 
-/** Entry point, called by worker.ts once this module (and everything it imports) has loaded. */
+/** Entry point, called by lib/sync-rpc's worker entry once this module (and everything it imports) has loaded. */
 export function runWorker(data: WorkerData): void {
   main(data);
 }

@@ -1,74 +1,44 @@
-// Types of the shared Bucket surface: each KV method's arguments and result. A flavour maps
-// them onto its own async type, e.g. `{ [M in KvMethodName]: (...a: KvArgs[M]) => Deferred<KvResults[M]> }`.
+// Types of the shared Bucket surface: each KV method's arguments and result, derived from the
+// engine's operation table (its argument shape, positional option and result kind). A flavour
+// maps them onto its own async type, e.g.
+// `{ [M in KvMethodName]: (...a: KvArgs[M]) => Deferred<KvResults[M]> }`.
 import type { MultiResult, ObserveResult, OperationResult, StatsResult, ValueResult } from '../../lib/engine/results';
-import type { ViewQueryOptions } from '../../lib/engine/views';
+import type { ViewQueryOptions } from '../../lib/engine/services/views';
+import type { OPERATIONS, OpName } from '../../lib/engine/kv/operations';
 import type { KvMethodName, KvOptions, MultiKeys } from './methods';
 
-type KeyArgs = [key: string, options?: KvOptions];
-type KeyValueArgs = [key: string, value: unknown, options?: KvOptions];
-type MultiArgs = [keys: MultiKeys, options?: KvOptions];
+type Operations = typeof OPERATIONS;
 
-export interface KvArgs extends Record<KvMethodName, unknown[]> {
-  upsert: KeyValueArgs;
-  insert: KeyValueArgs;
-  replace: KeyValueArgs;
-  append: KeyValueArgs;
-  prepend: KeyValueArgs;
-  get: KeyArgs;
-  touch: [key: string, options?: KvOptions | number];
-  lock: [key: string, options?: KvOptions | number];
-  unlock: [key: string, options: KvOptions | bigint];
-  remove: KeyArgs;
-  counter: [key: string, options?: KvOptions | number];
-  getReplica: KeyArgs;
-  observe: KeyArgs;
-  endure: KeyArgs;
-  stats: [keys?: string | string[] | KvOptions, options?: KvOptions];
-  upsertMulti: MultiArgs;
-  insertMulti: MultiArgs;
-  replaceMulti: MultiArgs;
-  appendMulti: MultiArgs;
-  prependMulti: MultiArgs;
-  getMulti: MultiArgs;
-  touchMulti: MultiArgs;
-  lockMulti: MultiArgs;
-  unlockMulti: MultiArgs;
-  removeMulti: MultiArgs;
-  counterMulti: MultiArgs;
-  getReplicaMulti: MultiArgs;
-  endureMulti: MultiArgs;
+/** What a bare second argument stands for: a number of seconds or a delta, or the cas to unlock with. */
+interface PositionalArg {
+  ttl: number;
+  delta: number;
+  cas: bigint;
 }
 
-export interface KvResults extends Record<KvMethodName, unknown> {
-  upsert: OperationResult;
-  insert: OperationResult;
-  replace: OperationResult;
-  append: OperationResult;
-  prepend: OperationResult;
-  get: ValueResult;
-  touch: OperationResult;
-  lock: ValueResult;
-  unlock: OperationResult;
-  remove: OperationResult;
-  counter: ValueResult;
-  getReplica: ValueResult;
+type ArgsOf<N extends OpName> = Operations[N]['keyKind'] extends 'statGroup'
+  ? [keys?: string | string[] | KvOptions, options?: KvOptions]
+  : Operations[N]['value'] extends 'value'
+    ? [key: string, value: unknown, options?: KvOptions]
+    : Operations[N]['positional'] extends 'cas'
+      ? // The cas is what unlock works with: it is required.
+        [key: string, options: KvOptions | PositionalArg['cas']]
+      : Operations[N]['positional'] extends 'ttl' | 'delta'
+        ? [key: string, options?: KvOptions | PositionalArg[Operations[N]['positional']]]
+        : [key: string, options?: KvOptions];
+
+interface ResultOf {
+  value: ValueResult;
+  mutation: OperationResult;
   observe: ObserveResult;
-  endure: OperationResult;
   stats: StatsResult;
-  upsertMulti: MultiResult<OperationResult>;
-  insertMulti: MultiResult<OperationResult>;
-  replaceMulti: MultiResult<OperationResult>;
-  appendMulti: MultiResult<OperationResult>;
-  prependMulti: MultiResult<OperationResult>;
-  getMulti: MultiResult<ValueResult>;
-  touchMulti: MultiResult<OperationResult>;
-  lockMulti: MultiResult<ValueResult>;
-  unlockMulti: MultiResult<OperationResult>;
-  removeMulti: MultiResult<OperationResult>;
-  counterMulti: MultiResult<ValueResult>;
-  getReplicaMulti: MultiResult<ValueResult>;
-  endureMulti: MultiResult<OperationResult>;
 }
+
+export type KvArgs = { [M in KvMethodName]: M extends `${string}Multi` ? [keys: MultiKeys, options?: KvOptions] : M extends OpName ? ArgsOf<M> : never };
+
+export type KvResults = {
+  [M in KvMethodName]: M extends `${infer N extends OpName}Multi` ? MultiResult<ResultOf[Operations[N]['result']]> : M extends OpName ? ResultOf[Operations[M]['result']] : never;
+};
 
 /** A view row as the views service sends it; `doc` is filled when includeDocs was asked for. */
 export interface ViewRow<K = unknown, V = unknown> {

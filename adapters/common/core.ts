@@ -1,17 +1,19 @@
-// The callback core every flavour wraps: one engine, a queue for operations issued before the
-// connection is up, cancellation, and the stream plumbing (views' includeDocs) that is the same
-// whatever async type a flavour hands back. Flavours add only their async type on top.
+// The core every flavour wraps: one engine, a queue for operations issued before the
+// connection is up, cancellation, and the stream plumbing that is the same whatever async type a
+// flavour hands back. Every KV call takes one path: run(spec, a0, a1, a2, handler) -> the
+// engine's dispatchKv (or kvMulti) -> handler.kvDone. Flavours add only their async type on top.
 import createDebug from 'debug';
-import type { Callback, EngineLike, KvSink, StreamControl, StreamHandler } from './contract';
+import { DocsAttacher } from '../../lib/engine/services/include-docs';
+import type { Callback, EngineLike, KvHandler, RowsHandler, StreamControl } from './contract';
 import { NO_OPTIONS, normaliseInto, specOf, type KvCallTarget, type MethodSpec } from './methods';
 
-export type { KvSink } from './contract';
+export type { KvHandler } from './contract';
 
 const debug = createDebug('deferbase:adapters');
 
 type ConnState = 'idle' | 'connecting' | 'connected' | 'failed' | 'closed';
 
-/** A pending operation; cancel() drops it (its callback is never called afterwards). */
+/** A pending operation; cancel() drops it (its handler hears nothing of it afterwards). */
 export interface Pending {
   cancel(): void;
 }
@@ -34,15 +36,11 @@ export class BucketCore {
   private connectError: Error | undefined;
   private readonly waiters = new Set<Waiter>();
   private readonly connectCallbacks: Callback<void>[] = [];
-  /** The engine reports to handler objects (EngineLike.dispatchKv): run() then needs no request object. */
-  private readonly dispatches: boolean;
 
   constructor(
     readonly engine: EngineLike,
     private readonly opts: CoreOptions,
-  ) {
-    this.dispatches = typeof engine.dispatchKv === 'function';
-  }
+  ) {}
 
   get connected(): boolean {
     return this.state === 'connected';
@@ -104,89 +102,84 @@ export class BucketCore {
     }
   }
 
-  /** Runs a Bucket KV method (see KV_METHODS) with its raw arguments. */
+  /**
+   * Runs a Bucket KV method by name with its raw arguments, reporting to a callback (advanced
+   * use; the flavours call run()).
+   */
   call(method: string, args: readonly unknown[], cb: Callback): Pending {
-    return this.start(method, undefined, args[0], args[1], args[2], null, cb);
+    let spec: MethodSpec;
+    try {
+      spec = specOf(method);
+    } catch (err) {
+      return failLater(new CallbackHandler(cb), err as Error);
+    }
+    return this.run(spec, args[0], args[1], args[2], new CallbackHandler(cb));
   }
 
   /**
-   * The flavours' per-operation entry: call(), with the arguments as the method received them
-   * and the outcome going to `sink.kvDone` (no arguments array, no callback closure). The sink
-   * hears once; after cancel() it may still hear a CancelledError, which it ignores. `spec`,
-   * the method's KV_METHODS entry, saves looking it up by name.
+   * The one entry of every KV call: the method's table entry (KV_METHODS), its arguments as the
+   * method received them, and the object its outcome goes to (`handler.kvDone`, once; after
+   * cancel() it may still hear a CancelledError, which it ignores).
    */
-  run(method: string, a0: unknown, a1: unknown, a2: unknown, sink: KvSink, spec?: MethodSpec): Pending {
-    return this.start(method, spec, a0, a1, a2, sink, null);
-  }
-
-  private start(method: string, known: MethodSpec | undefined, a0: unknown, a1: unknown, a2: unknown, sink: KvSink | null, cb: Callback | null): Pending {
-    let spec: MethodSpec;
-    if (known !== undefined) spec = known;
-    else {
-      try {
-        spec = specOf(method);
-      } catch (err) {
-        return failLater(sink, cb, err as Error);
-      }
-    }
-    if (sink !== null && this.dispatches && this.state === 'connected' && spec.shape !== 'multi') return this.dispatch(spec, method, a0, a1, a2, sink);
-    const req = new KvRequest(this.engine, spec, sink, cb);
+  run(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, handler: KvHandler): Pending {
+    if (this.state === 'connected' && spec.shape !== 'multi') return this.dispatch(spec, a0, a1, a2, handler);
+    const req = new KvRequest(this.engine, spec, handler);
     try {
-      normaliseInto(req, spec, method, a0, a1, a2);
+      normaliseInto(req, spec, a0, a1, a2);
     } catch (err) {
-      queueMicrotask(() => req.finish(err as Error));
+      queueMicrotask(() => req.kvDone(err as Error));
       return req;
     }
     if (this.state === 'connected') req.run();
-    else req.queued = this.whenReady(() => req.run(), (err) => req.finish(err));
+    else req.queued = this.whenReady(() => req.run(), (err) => req.kvDone(err));
     return req;
   }
 
   /**
-   * A single-key call on a connected engine that reports to handler objects: the engine gets the
-   * sink itself, so the call allocates no request object and no closure, and the engine's own
-   * handle is what cancels it.
+   * A single-key call on a connected engine: the engine gets the handler itself, so the call
+   * allocates no request object and no closure, and the engine's own handle is what cancels it.
    */
-  private dispatch(spec: MethodSpec, method: string, a0: unknown, a1: unknown, a2: unknown, sink: KvSink): Pending {
+  private dispatch(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, handler: KvHandler): Pending {
     const call = SCRATCH;
     try {
-      normaliseInto(call, spec, method, a0, a1, a2);
+      normaliseInto(call, spec, a0, a1, a2);
     } catch (err) {
-      return failLater(sink, null, err as Error);
+      return failLater(handler, err as Error);
     }
     const key = call.key as string;
     const options = call.options;
     call.key = undefined;
     call.options = NO_OPTIONS;
     try {
-      return asHandle(this.engine.dispatchKv!(spec.op, key, options, sink)) ?? NOTHING_TO_CANCEL;
+      return asHandle(this.engine.dispatchKv(spec.op, key, options, handler)) ?? NOTHING_TO_CANCEL;
     } catch (err) {
-      return failLater(sink, null, err as Error);
+      return failLater(handler, err as Error);
     }
   }
 
   /** Streams a N1QL query. The control works before the connection is up too. */
-  n1ql(query: unknown, handler: StreamHandler): StreamControl {
+  n1ql(query: unknown, handler: RowsHandler): StreamControl {
     return this.stream(handler, (h) => this.engine.n1ql(query, h));
   }
 
   /**
-   * Streams a view query. `includeDocs` (or `include_docs`) fetches each row's document with
-   * one getMulti per batch and sets it as `row.doc` (a ValueResult, or the error's result for a
-   * row whose document is gone), keeping row order and holding the stream while it fetches.
+   * Streams a view query. `includeDocs` (or `include_docs`) sets each row's document as
+   * `row.doc` (lib/engine/services/include-docs.ts: one getMulti per batch, rows in order, the
+   * stream held while it fetches); a row whose document is gone gets a result with success false
+   * and no error, as getMulti(..., { quiet: true }) gives.
    */
-  view(ddoc: string, view: string, options: Record<string, unknown> | undefined, handler: StreamHandler): StreamControl {
+  view(ddoc: string, view: string, options: Record<string, unknown> | undefined, handler: RowsHandler): StreamControl {
     const params: Record<string, unknown> = { ...(options ?? {}) };
     const includeDocs = Boolean(params.includeDocs ?? params.include_docs);
     delete params.includeDocs;
     delete params.include_docs;
-    const target = includeDocs ? new DocFetcher(this, handler) : handler;
-    const control = this.stream(target, (h) => this.engine.view(ddoc, view, params, h));
-    if (target instanceof DocFetcher) target.attach(control);
-    return control;
+    if (!includeDocs) return this.stream(handler, (h) => this.engine.view(ddoc, view, params, h));
+    const docs = new DocsAttacher(this.engine, 'quiet', handler);
+    docs.attach(this.stream(docs, (h) => this.engine.view(ddoc, view, params, h)));
+    return docs;
   }
 
-  private stream(handler: StreamHandler, start: (h: StreamHandler) => StreamControl): StreamControl {
+  private stream(handler: RowsHandler, start: (h: RowsHandler) => StreamControl): StreamControl {
     return new DeferredStart(handler, (h) => this.whenReady(
       () => h.started(start(h)),
       (err) => h.onError(err),
@@ -215,44 +208,51 @@ function asHandle(h: unknown): Pending | undefined {
 
 const NOTHING_TO_CANCEL: Pending = { cancel() {} };
 
-function failLater(sink: KvSink | null, cb: Callback | null, err: Error): Pending {
-  queueMicrotask(() => (sink ? sink.kvDone(err) : cb!(err)));
+function failLater(handler: KvHandler, err: Error): Pending {
+  queueMicrotask(() => handler.kvDone(err));
   return NOTHING_TO_CANCEL;
 }
 
-/** One KV call: its outcome is delivered at most once, and never after cancel(). */
-class KvRequest implements Pending {
+/** A callback as a handler (call()). */
+class CallbackHandler implements KvHandler {
+  constructor(private readonly cb: Callback) {}
+  kvDone(err: Error | null | undefined, result?: unknown): void {
+    this.cb(err, result);
+  }
+}
+
+/**
+ * One KV call that waits for the connection, or a *Multi call: its outcome reaches the handler at
+ * most once, and never after cancel().
+ */
+class KvRequest implements Pending, KvHandler {
   done = false;
   key: unknown = undefined;
   options: Record<string, unknown> = NO_OPTIONS;
   queued: Pending | undefined = undefined;
   /** The engine's handle on the sent operation (single-key calls). */
   inFlight: Pending | undefined = undefined;
-  /** The engine calls this: the one closure a call allocates. */
-  readonly finish: Callback;
 
   constructor(
     private readonly engine: EngineLike,
     private readonly spec: MethodSpec,
-    sink: KvSink | null,
-    cb: Callback | null,
-  ) {
-    this.finish = (err, result) => {
-      if (this.done) return;
-      this.done = true;
-      if (sink !== null) sink.kvDone(err, result);
-      else cb!(err, result);
-    };
+    private readonly handler: KvHandler,
+  ) {}
+
+  kvDone(err: Error | null | undefined, result?: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.handler.kvDone(err, result);
   }
 
   run(): void {
     if (this.done) return;
     const spec = this.spec;
     try {
-      if (spec.shape === 'multi') this.engine.kvMulti(spec.op, this.key, this.options, this.finish);
-      else this.inFlight = asHandle(this.engine.kv(spec.op, this.key as string, this.options, this.finish));
+      if (spec.shape === 'multi') this.engine.kvMulti(spec.op, this.key, this.options, (err, result) => this.kvDone(err, result));
+      else this.inFlight = asHandle(this.engine.dispatchKv(spec.op, this.key as string, this.options, this));
     } catch (err) {
-      this.finish(err as Error);
+      this.kvDone(err as Error);
     }
   }
 
@@ -275,7 +275,7 @@ const SCRATCH: KvCallTarget = { key: undefined, options: NO_OPTIONS };
  * A stream control that exists before the engine's own does: pause/resume/cancel issued while
  * waiting for the connection are remembered and applied when the request starts.
  */
-class DeferredStart implements StreamControl, StreamHandler {
+class DeferredStart implements StreamControl, RowsHandler {
   private inner: StreamControl | undefined;
   private paused = false;
   private cancelled = false;
@@ -283,7 +283,7 @@ class DeferredStart implements StreamControl, StreamHandler {
   private readonly pending: Pending | undefined;
 
   constructor(
-    private readonly handler: StreamHandler,
+    private readonly handler: RowsHandler,
     begin: (self: DeferredStart) => Pending | undefined,
   ) {
     this.pending = begin(this);
@@ -330,72 +330,5 @@ class DeferredStart implements StreamControl, StreamHandler {
     this.cancelled = true;
     this.pending?.cancel();
     this.inner?.cancel();
-  }
-}
-
-/** Wraps a view handler to attach each row's document before the rows go on. */
-class DocFetcher implements StreamHandler {
-  private control: StreamControl | undefined;
-  /** Batches (and the final outcome) in arrival order; fetched docs are filled in place. */
-  private readonly queue: Array<{ rows?: unknown[]; ready: boolean; done?: { meta: unknown }; error?: Error }> = [];
-  private inFlight = 0;
-
-  constructor(
-    private readonly core: BucketCore,
-    private readonly handler: StreamHandler,
-  ) {}
-
-  attach(control: StreamControl): void {
-    this.control = control;
-  }
-
-  onRows(rows: unknown[]): void {
-    const entry = { rows, ready: false };
-    this.queue.push(entry);
-    const ids: string[] = [];
-    for (const r of rows) {
-      const id = (r as { id?: unknown }).id;
-      if (typeof id === 'string') ids.push(id);
-    }
-    if (ids.length === 0) {
-      entry.ready = true;
-      this.flush();
-      return;
-    }
-    this.inFlight++;
-    // Hold the socket while fetching so a slow KV side does not buffer the whole view.
-    if (this.inFlight === 1) this.control?.pause();
-    this.core.call('getMulti', [[...new Set(ids)], { quiet: true }], (err, result) => {
-      this.inFlight--;
-      const docs = result as Map<string, unknown> | undefined;
-      for (const r of rows) {
-        const row = r as { id?: unknown; doc?: unknown };
-        if (typeof row.id !== 'string') continue;
-        const doc = docs?.get(row.id);
-        row.doc = doc ?? (err ? { key: row.id, error: err, success: false } : undefined);
-      }
-      entry.ready = true;
-      if (this.inFlight === 0) this.control?.resume();
-      this.flush();
-    });
-  }
-
-  onDone(meta: unknown): void {
-    this.queue.push({ ready: true, done: { meta } });
-    this.flush();
-  }
-
-  onError(err: Error): void {
-    this.queue.push({ ready: true, error: err });
-    this.flush();
-  }
-
-  private flush(): void {
-    while (this.queue.length > 0 && this.queue[0].ready) {
-      const e = this.queue.shift()!;
-      if (e.rows) this.handler.onRows(e.rows);
-      else if (e.done) this.handler.onDone(e.done.meta);
-      else if (e.error) this.handler.onError(e.error);
-    }
   }
 }

@@ -10,7 +10,7 @@ const debug = createDebug('deferbase:adapters:embedded');
 export type SampleName = 'beer-sample' | 'travel-sample';
 export const SAMPLE_NAMES: readonly SampleName[] = ['beer-sample', 'travel-sample'];
 
-export interface EmbeddedOptions extends Omit<ClusterOptions, 'clock' | 'queryService' | 'viewsService'> {
+export interface EmbeddedOptions extends Omit<ClusterOptions, 'clock' | 'services' | 'queryService' | 'viewsService'> {
   /** Sample buckets to create and fill (their buckets are added to `buckets`). */
   samples?: SampleName[];
   /** Bucket a connectEmbedded() bucket opens (default: the first sample, else 'default'). */

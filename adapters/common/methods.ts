@@ -1,8 +1,11 @@
-import type { KvOptions as EngineKvOptions } from '../../lib/engine';
+import type { KvOptions as EngineKvOptions } from '../../lib/engine/kv/spec';
+import { OPERATIONS, type OpName } from '../../lib/engine/kv/operations';
 
-// The one table of Bucket methods all three flavours expose. A flavour wraps each entry in its
-// own async type (Deferred, Promise, blocking call); the names, argument shapes and options are
-// the same everywhere, so switching flavour is switching the import path.
+// The one table of Bucket methods all three flavours expose, derived from the engine's operation
+// table: each operation is a method, and those with a *Multi variant (`hasMulti`) a
+// `${name}Multi` method too. A flavour wraps each entry in its own async type (Deferred,
+// Promise, blocking call); the names, argument shapes and options are the same everywhere, so
+// switching flavour is switching the import path.
 
 /**
  * How a method's arguments are laid out:
@@ -13,88 +16,57 @@ import type { KvOptions as EngineKvOptions } from '../../lib/engine';
  */
 export type ArgShape = 'key' | 'keyValue' | 'multi' | 'stats';
 
+type Operations = typeof OPERATIONS;
+type WithMulti = { [N in OpName]: Operations[N]['hasMulti'] extends true ? N : never }[OpName];
+
+export type KvMethodName = OpName | `${WithMulti}Multi`;
+
 export interface MethodSpec {
+  /** The method's name on a Bucket. */
+  name: KvMethodName;
   /** The engine's operation name. */
-  op: string;
+  op: OpName;
   shape: ArgShape;
   /** For a bare second argument that is not an options object, the option it stands for. */
-  positional?: string;
+  positional: 'ttl' | 'cas' | 'delta' | undefined;
 }
 
-export const KV_METHODS = {
-  upsert: { op: 'upsert', shape: 'keyValue' },
-  insert: { op: 'insert', shape: 'keyValue' },
-  replace: { op: 'replace', shape: 'keyValue' },
-  append: { op: 'append', shape: 'keyValue' },
-  prepend: { op: 'prepend', shape: 'keyValue' },
-  get: { op: 'get', shape: 'key' },
-  touch: { op: 'touch', shape: 'key', positional: 'ttl' },
-  lock: { op: 'lock', shape: 'key', positional: 'ttl' },
-  unlock: { op: 'unlock', shape: 'key', positional: 'cas' },
-  remove: { op: 'remove', shape: 'key' },
-  counter: { op: 'counter', shape: 'key', positional: 'delta' },
-  getReplica: { op: 'getReplica', shape: 'key' },
-  observe: { op: 'observe', shape: 'key' },
-  endure: { op: 'endure', shape: 'key' },
-  stats: { op: 'stats', shape: 'stats' },
+function shapeOf(op: Operations[OpName]): ArgShape {
+  if (op.keyKind === 'statGroup') return 'stats';
+  return op.value === 'value' ? 'keyValue' : 'key';
+}
 
-  upsertMulti: { op: 'upsert', shape: 'multi' },
-  insertMulti: { op: 'insert', shape: 'multi' },
-  replaceMulti: { op: 'replace', shape: 'multi' },
-  appendMulti: { op: 'append', shape: 'multi' },
-  prependMulti: { op: 'prepend', shape: 'multi' },
-  getMulti: { op: 'get', shape: 'multi' },
-  touchMulti: { op: 'touch', shape: 'multi' },
-  lockMulti: { op: 'lock', shape: 'multi' },
-  unlockMulti: { op: 'unlock', shape: 'multi' },
-  removeMulti: { op: 'remove', shape: 'multi' },
-  counterMulti: { op: 'counter', shape: 'multi' },
-  getReplicaMulti: { op: 'getReplica', shape: 'multi' },
-  endureMulti: { op: 'endure', shape: 'multi' },
-} as const satisfies Record<string, MethodSpec>;
+function methodsOf(ops: Operations): Record<KvMethodName, MethodSpec> {
+  const out = {} as Record<KvMethodName, MethodSpec>;
+  const rows = Object.values(ops);
+  for (const op of rows) out[op.name] = { name: op.name, op: op.name, shape: shapeOf(op), positional: op.positional ?? undefined };
+  for (const op of rows) {
+    if (!op.hasMulti) continue;
+    const name = `${op.name}Multi` as KvMethodName;
+    out[name] = { name, op: op.name, shape: 'multi', positional: undefined };
+  }
+  return out;
+}
 
-export type KvMethodName = keyof typeof KV_METHODS;
+export const KV_METHODS: Readonly<Record<KvMethodName, MethodSpec>> = Object.freeze(methodsOf(OPERATIONS));
 
 export const KV_METHOD_NAMES = Object.keys(KV_METHODS) as KvMethodName[];
 
-const SPECS = new Map<string, MethodSpec>(Object.entries(KV_METHODS));
-
 /**
  * Puts every KV method on a flavour's Bucket prototype: a method named after it (so stack
- * traces and `bucket.get.name` read right) that hands the call to `dispatch`, which wraps it in
- * the flavour's async type.
+ * traces and `bucket.get.name` read right) that hands `dispatch` the bucket, the method's table
+ * entry (looked up once, here: a lookup by name per call costs about 10 ns) and the arguments as
+ * they came (no KV method takes more than three, so a call allocates no arguments array).
  */
-export function defineKvMethods<B>(proto: B, dispatch: (bucket: B, name: KvMethodName, args: unknown[]) => unknown): void {
+export function defineKvMethods<B>(proto: B, dispatch: (bucket: B, spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown) => unknown): void {
   for (const name of KV_METHOD_NAMES) {
-    Object.defineProperty(proto, name, {
-      configurable: true,
-      writable: true,
-      value: {
-        [name](this: B, ...args: unknown[]): unknown {
-          return dispatch(this, name, args);
-        },
-      }[name],
-    });
-  }
-}
-
-/**
- * Like defineKvMethods, for flavours that run the call in-process: the arguments are passed as
- * they came (no KV method takes more than three), so a call allocates no arguments array.
- */
-export function defineFastKvMethods<B>(
-  proto: B,
-  dispatch: (bucket: B, name: KvMethodName, a0: unknown, a1: unknown, a2: unknown, spec: MethodSpec) => unknown,
-): void {
-  for (const name of KV_METHOD_NAMES) {
-    // Looked up once here: a lookup by name per call costs about 10 ns.
-    const spec = specOf(name);
+    const spec = KV_METHODS[name];
     Object.defineProperty(proto, name, {
       configurable: true,
       writable: true,
       value: {
         [name](this: B, a0?: unknown, a1?: unknown, a2?: unknown): unknown {
-          return dispatch(this, name, a0, a1, a2, spec);
+          return dispatch(this, spec, a0, a1, a2);
         },
       }[name],
     });
@@ -116,44 +88,27 @@ function isOptionsObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 }
 
-/** A normalised call: what the core hands to the engine. */
-export interface KvCall {
-  spec: MethodSpec;
-  method: string;
-  key: unknown;
-  options: Record<string, unknown>;
-}
-
 /** Where normaliseInto puts a call's key and options. */
 export interface KvCallTarget {
   key: unknown;
   options: Record<string, unknown>;
 }
 
-/**
- * Turns a Bucket method's arguments into (key, options), where a keyValue method's value is
- * carried as `options.value`. Throws TypeError naming the argument on nonsense input.
- */
-export function normaliseCall(method: string, args: readonly unknown[]): KvCall {
-  const spec = specOf(method);
-  const call: KvCall = { spec, method, key: undefined, options: NO_OPTIONS };
-  normaliseInto(call, spec, method, args[0], args[1], args[2]);
-  return call;
-}
-
 /** The method's table entry; TypeError for a name that is not a Bucket KV method. */
 export function specOf(method: string): MethodSpec {
-  const spec = SPECS.get(method);
+  const spec = Object.prototype.hasOwnProperty.call(KV_METHODS, method) ? KV_METHODS[method as KvMethodName] : undefined;
   if (!spec) throw new TypeError(`unknown bucket method "${method}"`);
   return spec;
 }
 
 /**
- * normaliseCall without the arguments array or the result object (the per-operation path).
+ * Turns a Bucket method's arguments into (key, options), where a keyValue method's value is
+ * carried as `options.value`; throws TypeError naming the argument on nonsense input.
  * `out` is written last, after anything that can run user code (getters met by the options
  * spread), so a call made from such code cannot leave its key in a shared `out`.
  */
-export function normaliseInto(out: KvCallTarget, spec: MethodSpec, method: string, a0: unknown, a1: unknown, a2: unknown): void {
+export function normaliseInto(out: KvCallTarget, spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): void {
+  const method = spec.name;
   switch (spec.shape) {
     case 'keyValue': {
       if (typeof a0 !== 'string') throw new TypeError(`${method}(key, value): key must be a string, got ${typeof a0}`);

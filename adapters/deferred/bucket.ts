@@ -2,17 +2,17 @@
 // connects as soon as it is built; operations issued before the connection is up wait for it.
 import { Deferred } from '../../lib/defer';
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
-import type { EngineLike, StreamControl, StreamHandler } from '../common/contract';
-import { BucketCore, type KvSink, type Pending } from '../common/core';
+import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamControl } from '../common/contract';
+import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { defineFastKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
+import { defineKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
 import { ObjectDestroyedError } from '../../lib/engine/errors';
 
 export interface DeferredBucketOptions {
   username?: string;
   password?: string;
   /** Use this engine instead of creating one. */
-  engine?: EngineLike;
+  engine?: EngineLike | CallbackEngineLike;
   [engineOption: string]: unknown;
 }
 
@@ -72,10 +72,10 @@ export class Bucket {
     else this.connectWaiters.push(d);
   }
 
-  /** Runs a KV method by name; the generated methods (upsert, get, ...) call this. */
-  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown, spec: MethodSpec): Deferred<unknown> {
+  /** Runs a KV method (its KV_METHODS entry); the generated methods (upsert, get, ...) call this. */
+  protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> {
     const d = new KvDeferred();
-    d.pending = this.core.run(method, a0, a1, a2, d, spec);
+    d.pending = this.core.run(spec, a0, a1, a2, d);
     return d;
   }
 
@@ -127,15 +127,15 @@ export class Bucket {
 }
 
 // runKv is protected: reached from outside the class body, hence the cast.
-defineFastKvMethods(Bucket.prototype, (bucket, name, a0, a1, a2, spec) =>
-  (bucket as unknown as { runKv(m: string, a0: unknown, a1: unknown, a2: unknown, spec: MethodSpec): Deferred<unknown> }).runKv(name, a0, a1, a2, spec),
+defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
+  (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> }).runKv(spec, a0, a1, a2),
 );
 
 /**
  * The Deferred of one KV operation, which is also where the core delivers its outcome: one
  * object per call instead of a Deferred plus a canceller and a callback closure.
  */
-class KvDeferred extends Deferred<unknown> implements KvSink {
+class KvDeferred extends Deferred<unknown> implements KvHandler {
   /** The core's handle on the call; DROPPED once cancel() has dropped it. */
   pending: Pending | undefined = undefined;
 
@@ -162,7 +162,7 @@ function cancelKv(d: Deferred<unknown>): void {
   pending?.cancel();
 }
 
-function collect<T>(start: (h: StreamHandler) => StreamControl): Deferred<RowList<T>> {
+function collect<T>(start: (h: RowsHandler) => StreamControl): Deferred<RowList<T>> {
   const rows: T[] = [];
   let control: StreamControl | undefined;
   const d = new Deferred<RowList<T>>(() => control?.cancel());
@@ -197,7 +197,7 @@ function collect<T>(start: (h: StreamHandler) => StreamControl): Deferred<RowLis
  * ```
  * If onRows throws, the request is cancelled and onError receives the exception.
  */
-export abstract class StreamRequest implements StreamHandler {
+export abstract class StreamRequest implements RowsHandler {
   /** The query's meta once onDone has been reached. */
   meta: unknown = undefined;
   private control: StreamControl | undefined;
@@ -213,7 +213,7 @@ export abstract class StreamRequest implements StreamHandler {
   /** Called once if the request fails (instead of onDone). */
   abstract onError(err: Error): void;
 
-  protected abstract open(handler: StreamHandler): StreamControl;
+  protected abstract open(handler: RowsHandler): StreamControl;
 
   /** Sends the request (n1qlQueryEx/queryEx do this for you). Idempotent. */
   start(): this {
@@ -269,7 +269,7 @@ export abstract class N1QLRequest extends StreamRequest {
     super(parent);
     this.query = query;
   }
-  protected open(handler: StreamHandler): StreamControl {
+  protected open(handler: RowsHandler): StreamControl {
     return this.parent.core.n1ql(this.query, handler);
   }
 }
@@ -285,7 +285,7 @@ export abstract class ViewRequest extends StreamRequest {
     this.view = view;
     this.options = options;
   }
-  protected open(handler: StreamHandler): StreamControl {
+  protected open(handler: RowsHandler): StreamControl {
     return this.parent.core.view(this.design, this.view, this.options, handler);
   }
 }

@@ -1,17 +1,17 @@
 // acouchbase-style Bucket: `await bucket.connect()`, every operation a Promise of the same
 // result objects, and queries as async iterables whose iteration drives the socket.
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
-import type { EngineLike, StreamControl, StreamHandler } from '../common/contract';
-import { BucketCore, type KvSink } from '../common/core';
+import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamControl } from '../common/contract';
+import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { defineFastKvMethods, optionsIndex, type KvMethodName, type MethodSpec } from '../common/methods';
+import { defineKvMethods, optionsIndex, type KvMethodName, type MethodSpec } from '../common/methods';
 import { CancelledError, ObjectDestroyedError } from '../../lib/engine/errors';
 
 export interface PromiseBucketOptions {
   username?: string;
   password?: string;
   /** Use this engine instead of creating one. */
-  engine?: EngineLike;
+  engine?: EngineLike | CallbackEngineLike;
   [engineOption: string]: unknown;
 }
 
@@ -55,11 +55,40 @@ function takeResolvers(resolve: (v: unknown) => void, reject: (e: unknown) => vo
 }
 
 /** Where the core delivers one call's outcome: the call's promise resolvers. */
-class PromiseSink implements KvSink {
+class PromiseSink implements KvHandler {
   readonly resolve = nextResolve;
   readonly reject = nextReject;
 
   kvDone(err: Error | null | undefined, result?: unknown): void {
+    if (err) this.reject(err);
+    else this.resolve(result);
+  }
+}
+
+/**
+ * A call with an AbortSignal: its resolvers, and the listener that cancels the call and rejects
+ * with CancelledError when the signal aborts first.
+ */
+class AbortSink implements KvHandler {
+  readonly resolve = nextResolve;
+  readonly reject = nextReject;
+  pending: Pending | undefined = undefined;
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly method: KvMethodName,
+  ) {
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  handleEvent(): void {
+    // Rejected first: cancelling makes the engine report its own CancelledError at once.
+    this.reject(abortError(this.signal, this.method));
+    this.pending?.cancel();
+  }
+
+  kvDone(err: Error | null | undefined, result?: unknown): void {
+    this.signal.removeEventListener('abort', this);
     if (err) this.reject(err);
     else this.resolve(result);
   }
@@ -84,29 +113,24 @@ export class Bucket {
     return this.core.connected;
   }
 
-  /** Runs a KV method by name; the generated methods (upsert, get, ...) call this. */
-  protected runKv(method: KvMethodName, a0: unknown, a1: unknown, a2: unknown, spec: MethodSpec): Promise<unknown> {
+  /** Runs a KV method (its KV_METHODS entry); the generated methods (upsert, get, ...) call this. */
+  protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> {
     const signal = signalOf(spec, a0, a1, a2);
-    if (signal) return this.runAbortable(method, withoutSignal(spec, [a0, a1, a2]), signal);
+    if (signal) return this.runAbortable(spec, withoutSignal(spec, [a0, a1, a2]), signal);
     const p = new Promise(takeResolvers);
-    this.core.run(method, a0, a1, a2, new PromiseSink(), spec);
+    this.core.run(spec, a0, a1, a2, new PromiseSink());
     return p;
   }
 
-  private runAbortable(method: KvMethodName, args: unknown[], signal: AbortSignal): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(abortError(signal, method));
-      const onAbort = (): void => {
-        pending.cancel();
-        reject(abortError(signal, method));
-      };
-      const pending = this.core.call(method, args, (err, result) => {
-        signal.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(result);
-      });
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+  private runAbortable(spec: MethodSpec, args: unknown[], signal: AbortSignal): Promise<unknown> {
+    const p = new Promise(takeResolvers);
+    if (signal.aborted) {
+      nextReject(abortError(signal, spec.name));
+      return p;
+    }
+    const sink = new AbortSink(signal, spec.name);
+    sink.pending = this.core.run(spec, args[0], args[1], args[2], sink);
+    return p;
   }
 
   /**
@@ -148,8 +172,8 @@ export class Bucket {
 }
 
 // runKv is protected: reached from outside the class body, hence the cast.
-defineFastKvMethods(Bucket.prototype, (bucket, name, a0, a1, a2, spec) =>
-  (bucket as unknown as { runKv(m: string, a0: unknown, a1: unknown, a2: unknown, spec: MethodSpec): Promise<unknown> }).runKv(name, a0, a1, a2, spec),
+defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
+  (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> }).runKv(spec, a0, a1, a2),
 );
 
 export interface StreamLimits {
@@ -182,7 +206,7 @@ export class QueryRows<T> implements AsyncIterable<T>, AsyncIterator<T> {
   private onAbort: (() => void) | undefined;
 
   constructor(
-    private readonly start: (h: StreamHandler) => StreamControl,
+    private readonly start: (h: RowsHandler) => StreamControl,
     options: Abortable & StreamLimits,
   ) {
     this.highWater = options.highWater ?? 2048;

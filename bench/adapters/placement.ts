@@ -48,7 +48,9 @@ export function throughputPlacement(external: boolean): Placement | { none: stri
   if (cpus.length < 2) return { none: `this process may use only CPU ${cpus.join(',')}` };
   const [cluster, subject] = cpus;
   const setAll = (cpuList: string): void => {
-    const r = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(process.pid)], { stdio: 'ignore' });
+    // taskset -a fails when a thread it listed exits before it is moved (a worker ending); again then.
+    let r = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(process.pid)], { stdio: 'ignore' });
+    for (let retry = 0; retry < 3 && r.status !== 0; retry++) r = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(process.pid)], { stdio: 'ignore' });
     if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpuList} ${process.pid} failed (status ${r.status})`);
   };
   return {

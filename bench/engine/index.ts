@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Engine } from '../../lib/engine/engine';
+import { deflateSnappy } from '../../lib/protocol/snappy';
 
 const IN_FLIGHT = 128;
 const KEYS = 1000;
@@ -45,6 +46,54 @@ function drive(total: number, issue: (i: number, done: (err: unknown) => void) =
     };
     for (let k = 0; k < IN_FLIGHT && started < total; k++) launch();
   });
+}
+
+/** A JSON document of about `bytes` bytes, with the repetition real documents have. */
+function jsonDoc(bytes: number): Record<string, unknown> {
+  const items: unknown[] = [];
+  const doc = { type: 'order', customer: 'customer-4711', items };
+  for (let i = 0; JSON.stringify(doc).length < bytes; i++) {
+    items.push({ sku: `SKU-${(i * 7919) % 100000}`, name: `product ${i} of the catalogue`, qty: (i % 5) + 1, price: ((i * 37) % 1000) / 10, tags: ['new', 'sale', 'blue'].slice(0, 1 + (i % 3)) });
+  }
+  return doc;
+}
+
+/** Snappy on vs off for 16 KiB JSON values: upsert and get, each engine with keys of its own. */
+async function snappyOnOff(connstr: string, auth: { username: string; password: string }): Promise<void> {
+  const doc = jsonDoc(16 * 1024);
+  const size = Buffer.byteLength(JSON.stringify(doc));
+  const packed = deflateSnappy(Buffer.from(JSON.stringify(doc))).length;
+  const ops = Math.max(2000, Math.floor(OPS / 4));
+  const engines: Record<'on' | 'off', Engine> = {
+    on: new Engine(`${connstr}/default?operation_timeout=10&compression=on`, auth),
+    off: new Engine(`${connstr}/default?operation_timeout=10&compression=off`, auth),
+  };
+  for (const e of Object.values(engines)) await new Promise<void>((res, rej) => e.connect((err) => (err ? rej(err) : res())));
+  const runOn = (mode: 'on' | 'off', op: Op): Promise<Figures> =>
+    drive(ops, (i, done) => {
+      const key = `snappy-${mode}-${i % KEYS}`;
+      if (op === 'get') engines[mode].kv('get', key, null, done);
+      else engines[mode].kv('upsert', key, { value: doc }, done);
+    });
+  for (const mode of ['on', 'off'] as const) await runOn(mode, 'upsert');
+  const results: Record<string, Figures[]> = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const op of ['upsert', 'get'] as Op[]) {
+      for (const mode of r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) (results[`${op}-${mode}`] ??= []).push(await runOn(mode, op));
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`snappy on vs off, ${size}-byte JSON values (${packed} bytes compressed, ${((100 * packed) / size).toFixed(0)}%), ${ops} ops/round, ${ROUNDS} rounds`);
+  for (const op of ['upsert', 'get'] as Op[]) {
+    const on = results[`${op}-on`];
+    const off = results[`${op}-off`];
+    const t = (xs: Figures[]): number => median(xs.map((x) => x.opsPerSec));
+    const p = (xs: Figures[], k: 'p50' | 'p99'): number => median(xs.map((x) => x[k]));
+    console.log(
+      `${op.padEnd(6)} on ${t(on).toFixed(0).padStart(7)} ops/s p50 ${p(on, 'p50').toFixed(2)} ms p99 ${p(on, 'p99').toFixed(2)} ms | off ${t(off).toFixed(0).padStart(7)} ops/s p50 ${p(off, 'p50').toFixed(2)} ms p99 ${p(off, 'p99').toFixed(2)} ms | on/off x${(t(on) / t(off)).toFixed(2)}`,
+    );
+  }
+  for (const e of Object.values(engines)) await new Promise<void>((res) => e.close(() => res()));
 }
 
 async function main(): Promise<void> {
@@ -103,6 +152,8 @@ async function main(): Promise<void> {
       `${op.padEnd(6)} engine ${et.toFixed(0).padStart(7)} ops/s p50 ${e50.toFixed(2)} ms p99 ${e99.toFixed(2)} ms | sdk ${st.toFixed(0).padStart(7)} ops/s p50 ${s50.toFixed(2)} ms p99 ${s99.toFixed(2)} ms | throughput x${(et / st).toFixed(2)}, p99 ratio engine/sdk ${(e99 / s99).toFixed(2)}`,
     );
   }
+
+  await snappyOnOff(connstr, auth);
 
   await new Promise<void>((res) => engine.close(() => res()));
   await sdkCluster.close();

@@ -6,6 +6,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DocumentStore } from '../../lib/server/store';
 import { createQueryService } from '../../lib/server/n1ql';
+import { userWithBuckets } from '../../lib/server/rbac/users';
 import { parse } from '../../lib/server/n1ql/parser';
 import { runStatement } from '../../lib/server/n1ql/statement';
 import { PreparedCache } from '../../lib/server/n1ql/prepared';
@@ -34,7 +35,7 @@ function load(): DocumentStore {
 
 function engine(store: DocumentStore) {
   const prepareds = new PreparedCache();
-  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true };
+  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined };
   return (stmt: string, args: Value[] = []): Value[] => {
     const r = runStatement(parse(stmt), { env, ctx: { now: Date.now(), positional: args, named: {}, checkDeadline: () => undefined }, readonly: false, prepareds, user: 'bench' });
     const rows = [...r.rows].filter((v): v is Value => v !== PAUSE);
@@ -90,7 +91,7 @@ async function child(): Promise<void> {
     bucket: (n: string) => (n === 'bench' ? store : undefined),
     buckets: () => [store],
     nodeIndex: 0,
-    authenticate: () => ({ username: 'bench', buckets: '*' as const }),
+    authenticate: () => userWithBuckets('bench', '*'),
   };
   const handler = createQueryService(ctx);
   const server = http.createServer((req, res) => handler.handle(req, res));
@@ -142,7 +143,7 @@ async function child(): Promise<void> {
 /** A 1,000,000-row stream from an empty cluster: the streaming path's own memory. */
 async function streamOnly(): Promise<void> {
   const store = new DocumentStore({ name: 'bench', numVBuckets: 64 });
-  const ctx = { clock: { now: () => Date.now() }, bucket: () => undefined, buckets: () => [store], nodeIndex: 0, authenticate: () => ({ username: 'b', buckets: '*' as const }) };
+  const ctx = { clock: { now: () => Date.now() }, bucket: () => undefined, buckets: () => [store], nodeIndex: 0, authenticate: () => userWithBuckets('b', '*') };
   const handler = createQueryService(ctx);
   const server = http.createServer((req, res) => handler.handle(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -1,6 +1,9 @@
 // Declarative argument parsing: each subcommand is one table of positionals and flags (name,
-// type, default, help). Everything is checked up front, so a typo fails before any connection is
-// made; a UsageError carries the message and main prints it with the usage, exit 2.
+// type, default, help). The table is turned into a commander Command, which parses (long and
+// short flags, `--flag=value`, `-n7`, `--no-flag`, `--`) and generates the help; the table's
+// types, bounds and choices are checked up front, so a typo fails before any connection is made.
+// A UsageError carries the message and main prints it with the usage, exit 2.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 export type FlagType = 'string' | 'int' | 'number' | 'bool' | 'json' | 'list';
 
@@ -58,163 +61,158 @@ export class UsageError extends Error {
 /** Flags every command takes. */
 export const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', type: 'bool', help: 'show this help and exit' };
 
-function coerce(spec: FlagSpec, raw: string, cmd: CommandSpec): unknown {
-  const bad = (why: string): UsageError => new UsageError(`--${spec.name}: ${why} (got ${JSON.stringify(raw)})`, cmd);
+function coerce(spec: FlagSpec, raw: string): unknown {
+  const bad = (why: string): string => `--${spec.name}: ${why} (got ${JSON.stringify(raw)})`;
   switch (spec.type) {
     case 'string':
-      if (spec.choices && !spec.choices.includes(raw)) throw bad(`must be one of ${spec.choices.join(', ')}`);
+      if (spec.choices && !spec.choices.includes(raw)) throw new InvalidArgumentError(bad(`must be one of ${spec.choices.join(', ')}`));
       return raw;
     case 'int':
     case 'number': {
-      if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw.trim())) throw bad(`expects a ${spec.type === 'int' ? 'whole number' : 'number'}`);
+      if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw.trim())) throw new InvalidArgumentError(bad(`expects a ${spec.type === 'int' ? 'whole number' : 'number'}`));
       const n = Number(raw);
-      if (spec.type === 'int' && !Number.isSafeInteger(n)) throw bad('expects a whole number');
-      if (spec.min !== undefined && n < spec.min) throw bad(`must be at least ${spec.min}`);
-      if (spec.max !== undefined && n > spec.max) throw bad(`must be at most ${spec.max}`);
+      if (spec.type === 'int' && !Number.isSafeInteger(n)) throw new InvalidArgumentError(bad('expects a whole number'));
+      if (spec.min !== undefined && n < spec.min) throw new InvalidArgumentError(bad(`must be at least ${spec.min}`));
+      if (spec.max !== undefined && n > spec.max) throw new InvalidArgumentError(bad(`must be at most ${spec.max}`));
       return n;
     }
-    case 'bool': {
-      const v = raw.toLowerCase();
-      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-      if (['0', 'false', 'no', 'off'].includes(v)) return false;
-      throw bad('expects true or false');
-    }
+    case 'bool':
+      return raw;
     case 'json':
       try {
         return JSON.parse(raw);
       } catch (err) {
-        throw bad(`expects JSON: ${(err as Error).message}`);
+        throw new InvalidArgumentError(bad(`expects JSON: ${(err as Error).message}`));
       }
     case 'list': {
-      const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const items = raw.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
       if (spec.choices) {
-        for (const item of items) if (!spec.choices.includes(item)) throw bad(`each item must be one of ${spec.choices.join(', ')}`);
+        for (const item of items) if (!spec.choices.includes(item)) throw new InvalidArgumentError(bad(`each item must be one of ${spec.choices.join(', ')}`));
       }
       return items;
     }
   }
 }
 
+interface Built {
+  command: Command;
+  /** commander's attribute name (camelCase) to the table's flag. */
+  byAttribute: Map<string, FlagSpec>;
+  /** The message of the last value that failed its check (commander wraps it in its own). */
+  lastBadValue: { message?: string };
+}
+
+function metaOf(f: FlagSpec): string {
+  return f.meta ?? (f.choices ? f.choices.join('|') : f.type.toUpperCase());
+}
+
+function build(spec: CommandSpec): Built {
+  const synopsis = spec.positionals.map((p) => (p.required ? p.name : `[${p.name}]`)).join(' ');
+  const command = new Command(`deferbase ${spec.name}`)
+    .description(spec.summary)
+    .usage(`${synopsis ? synopsis + ' ' : ''}[options]`)
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined })
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(true)
+    .helpOption(false);
+  const byAttribute = new Map<string, FlagSpec>();
+  const lastBadValue: { message?: string } = {};
+  for (const p of spec.positionals) command.argument(p.required ? `<${p.name}>` : `[${p.name}]`, p.help);
+  for (const f of [...spec.flags, HELP_FLAG]) {
+    const names = `${f.short ? `-${f.short}, ` : ''}--${f.name}`;
+    if (f.type === 'bool') {
+      const opt = new Option(names, f.help);
+      if (f.default !== undefined) opt.default(f.default);
+      command.addOption(opt);
+      // --no-X turns a bool off; listed in the help only when the flag is on by default.
+      const off = new Option(`--no-${f.name}`, `turn --${f.name} off`);
+      if (f.default !== true) off.hideHelp();
+      command.addOption(off);
+      byAttribute.set(opt.attributeName(), f);
+      continue;
+    }
+    const opt = new Option(`${names} <${metaOf(f)}>`, f.help);
+    let seen = false;
+    opt.argParser((raw: string, previous: unknown) => {
+      let value: unknown;
+      try {
+        value = coerce(f, raw);
+      } catch (err) {
+        lastBadValue.message = (err as Error).message;
+        throw err;
+      }
+      // A list flag given twice accumulates (the default is replaced, not extended).
+      const out = f.type === 'list' && seen ? [...(previous as string[]), ...(value as string[])] : value;
+      seen = true;
+      return out;
+    });
+    if (f.default !== undefined) opt.default(f.default, Array.isArray(f.default) ? f.default.join(',') : String(f.default));
+    command.addOption(opt);
+    byAttribute.set(opt.attributeName(), f);
+  }
+  return { command, byAttribute, lastBadValue };
+}
+
+/** Our wording for commander's errors (one line, naming the flag as the user typed it). */
+function usageMessage(err: CommanderError, built: Built): string {
+  const text = err.message.replace(/^error: /, '');
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      const flag = /'([^']+)'/.exec(text)?.[1] ?? '';
+      // commander suggests by edit distance; a flag the typed one abbreviates (--user, --username) counts too.
+      const typed = flag.replace(/^-+/, '').replace(/=.*$/, '');
+      const prefixed = [...built.byAttribute.values()].filter((f) => typed.length >= 3 && f.name.startsWith(typed));
+      const hint = /Did you mean (\S+)\?/.exec(text)?.[1] ?? (prefixed.length === 1 ? `--${prefixed[0].name}` : undefined);
+      return `unknown flag ${flag}${hint ? `; did you mean ${hint}?` : ''}`;
+    }
+    case 'commander.optionMissingArgument': {
+      const long = /--([\w-]+)/.exec(text)?.[1];
+      const f = [...built.byAttribute.values()].find((x) => x.name === long);
+      return `--${long} needs a value${f?.meta ? ` (${f.meta})` : ''}`;
+    }
+    case 'commander.invalidArgument':
+      return built.lastBadValue.message ?? text;
+    case 'commander.missingArgument':
+      return `missing ${/'([^']+)'/.exec(text)?.[1] ?? 'an argument'}`;
+    default:
+      return text;
+  }
+}
+
 /** Parses `argv` (the words after the subcommand) against `cmd`. Throws UsageError. */
 export function parseArgs(cmd: CommandSpec, argv: readonly string[]): ParsedArgs {
-  const flags = [...cmd.flags, HELP_FLAG];
-  const byLong = new Map(flags.map((f) => [f.name, f]));
-  const byShort = new Map(flags.filter((f) => f.short).map((f) => [f.short as string, f]));
+  const built = build(cmd);
+  const { command } = built;
+  // Help wins over everything else on the line (a missing argument included), up to a `--`.
+  const end = argv.indexOf('--');
+  if ((end < 0 ? argv : argv.slice(0, end)).some((w) => w === '-h' || w === '--help')) return { positionals: {}, values: { help: true }, given: new Set(['help']) };
+  try {
+    command.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) throw new UsageError(usageMessage(err, built), cmd);
+    throw err;
+  }
+  const opts = command.opts();
   const values: Record<string, unknown> = {};
   const given = new Set<string>();
-  const words: string[] = [];
-
-  const set = (spec: FlagSpec, value: unknown): void => {
-    // A list flag given twice accumulates; anything else: the last one wins.
-    if (spec.type === 'list' && given.has(spec.name)) values[spec.name] = [...(values[spec.name] as string[]), ...(value as string[])];
-    else values[spec.name] = value;
-    given.add(spec.name);
-  };
-
-  let onlyPositionals = false;
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i];
-    if (onlyPositionals || word === '-' || !word.startsWith('-') || /^-\d/.test(word)) {
-      words.push(word);
-      continue;
-    }
-    if (word === '--') {
-      onlyPositionals = true;
-      continue;
-    }
-    let spec: FlagSpec | undefined;
-    let inline: string | undefined;
-    let negated = false;
-    if (word.startsWith('--')) {
-      const eq = word.indexOf('=');
-      let name = eq >= 0 ? word.slice(2, eq) : word.slice(2);
-      if (eq >= 0) inline = word.slice(eq + 1);
-      spec = byLong.get(name);
-      if (spec === undefined && name.startsWith('no-') && inline === undefined) {
-        const base = byLong.get(name.slice(3));
-        if (base?.type === 'bool') {
-          spec = base;
-          negated = true;
-          name = base.name;
-        }
-      }
-      if (spec === undefined) throw new UsageError(`unknown flag --${name}${suggest(name, flags)}`, cmd);
-    } else {
-      const letter = word.slice(1, 2);
-      spec = byShort.get(letter);
-      if (spec === undefined) throw new UsageError(`unknown flag -${letter}`, cmd);
-      if (word.length > 2) inline = word.slice(2).replace(/^=/, '');
-    }
-    if (spec.type === 'bool') {
-      set(spec, negated ? false : inline === undefined ? true : coerce(spec, inline, cmd));
-      continue;
-    }
-    let raw = inline;
-    if (raw === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`--${spec.name} needs a value${spec.meta ? ` (${spec.meta})` : ''}`, cmd);
-      raw = argv[++i];
-    }
-    set(spec, coerce(spec, raw, cmd));
+  for (const [attr, f] of built.byAttribute) {
+    if (opts[attr] === undefined) continue;
+    values[f.name] = opts[attr];
+    if (command.getOptionValueSource(attr) === 'cli') given.add(f.name);
   }
-
   if (values.help === true) return { positionals: {}, values, given };
-
+  given.delete('help');
+  delete values.help;
+  const words = command.args;
+  if (words.length > cmd.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(words[cmd.positionals.length])}`, cmd);
   const positionals: Record<string, string | undefined> = {};
-  const required = cmd.positionals.filter((p) => p.required).length;
-  if (words.length < required) {
-    const missing = cmd.positionals.filter((p) => p.required).slice(words.length).map((p) => p.name);
-    throw new UsageError(`missing ${missing.join(' and ')}`, cmd);
-  }
-  if (words.length > cmd.positionals.length) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(words[cmd.positionals.length])}`, cmd);
-  }
   cmd.positionals.forEach((p, i) => (positionals[p.name] = words[i]));
-  for (const f of cmd.flags) if (!given.has(f.name) && f.default !== undefined) values[f.name] = f.default;
   return { positionals, values, given };
 }
 
-function suggest(name: string, flags: readonly FlagSpec[]): string {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const f of flags) {
-    const d = editDistance(name, f.name);
-    if (d < bestD) {
-      bestD = d;
-      best = f.name;
-    }
-  }
-  return best === undefined ? '' : `; did you mean --${best}?`;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
-}
-
-/** The usage text of one command, built from its table. */
+/** The usage text of one command, generated by commander from its table. */
 export function usageOf(cmd: CommandSpec): string {
-  const synopsis = cmd.positionals.map((p) => (p.required ? p.name : `[${p.name}]`)).join(' ');
-  const lines = [`usage: deferbase ${cmd.name}${synopsis ? ' ' + synopsis : ''} [options]`, '', cmd.summary];
-  if (cmd.positionals.length > 0) {
-    lines.push('', 'arguments:');
-    for (const p of cmd.positionals) lines.push(`  ${p.name.padEnd(24)}${p.help}`);
-  }
-  lines.push('', 'options:');
-  for (const f of [...cmd.flags, HELP_FLAG]) {
-    const value = f.type === 'bool' ? '' : ` ${f.meta ?? (f.choices ? f.choices.join('|') : f.type.toUpperCase())}`;
-    const left = `  ${f.short ? `-${f.short}, ` : '    '}--${f.name}${value}`;
-    const def = f.default !== undefined && f.default !== false ? ` (default ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)})` : '';
-    lines.push(`${left.padEnd(34)}${left.length >= 34 ? '\n' + ' '.repeat(34) : ''}${f.help}${def}`);
-  }
-  if (cmd.notes && cmd.notes.length > 0) lines.push('', ...cmd.notes);
-  return lines.join('\n') + '\n';
+  const built = build(cmd);
+  return built.command.helpInformation() + (cmd.notes && cmd.notes.length > 0 ? '\n' + cmd.notes.join('\n') + '\n' : '');
 }

@@ -4,6 +4,7 @@
 import { N1QLQuery, type Engine, type StreamControl } from '../engine';
 import { N1QLError } from '../engine/errors';
 import { errorJson, stringifyJson, toJsonValue, type Writable } from './output';
+import { renderTable } from './table';
 
 export interface StatementParams {
   /** Positional parameters ($1, $2, ...). */
@@ -11,6 +12,10 @@ export interface StatementParams {
   /** Named parameters, with or without the leading `$`. */
   named?: Record<string, unknown>;
   consistency?: 'not_bounded' | 'request_plus';
+  /** Seconds the query service may take (the shell's \SET -timeout). */
+  timeout?: number;
+  /** 'json' (cbq's pretty response, rows streamed) or 'table' (rows, then status and metrics). */
+  format?: 'json' | 'table';
 }
 
 export interface StatementOutcome {
@@ -32,6 +37,7 @@ export function buildQuery(statement: string, params: StatementParams): N1QLQuer
   if (params.args && params.args.length > 0) q.positionalParams(params.args);
   if (params.named && Object.keys(params.named).length > 0) q.namedParams(params.named);
   if (params.consistency) q.consistency = params.consistency;
+  if (params.timeout !== undefined) q.timeout = params.timeout;
   return q;
 }
 
@@ -41,6 +47,51 @@ export function buildQuery(statement: string, params: StatementParams): N1QLQuer
  * stream control so a caller can cancel (Ctrl-C in the shell).
  */
 export function runAndPrint(
+  engine: Engine,
+  statement: string,
+  params: StatementParams,
+  out: Writable,
+  onControl?: (c: StreamControl) => void,
+): Promise<StatementOutcome> {
+  return params.format === 'table' ? runAndPrintTable(engine, statement, params, out, onControl) : runAndPrintJson(engine, statement, params, out, onControl);
+}
+
+/**
+ * The table format: rows are collected (a table needs every row to size its columns), then
+ * printed with the status, the metrics and any errors with their codes.
+ */
+function runAndPrintTable(engine: Engine, statement: string, params: StatementParams, out: Writable, onControl?: (c: StreamControl) => void): Promise<StatementOutcome> {
+  return new Promise((resolve) => {
+    const rows: unknown[] = [];
+    const finish = (meta: Record<string, unknown> | undefined, errors: Array<{ code?: unknown; msg?: unknown }> | undefined, error: Error | undefined): void => {
+      let text = rows.length > 0 || errors === undefined ? renderTable(rows) : '';
+      for (const e of errors ?? []) text += `error ${e.code ?? ''}: ${e.msg ?? ''}\n`;
+      const metrics = (meta?.metrics ?? {}) as Record<string, unknown>;
+      text += [`status: ${(meta?.status as string | undefined) ?? (errors ? 'fatal' : 'success')}`, ...Object.entries(metrics).map(([k, v]) => `${k}: ${v}`)].join('  ') + '\n';
+      out.write(text);
+      resolve({ ok: errors === undefined, rows: rows.length, meta, error });
+    };
+    let query: N1QLQuery;
+    try {
+      query = buildQuery(statement, params);
+    } catch (err) {
+      return finish(undefined, [errorJson(err) as { code?: unknown; msg?: unknown }], err as Error);
+    }
+    const control = engine.n1ql(query, {
+      onRows: (batch: unknown[]) => {
+        for (const r of batch) rows.push(toJsonValue(r));
+      },
+      onDone: (meta: Record<string, unknown>) => finish(meta, undefined, undefined),
+      onError: (err: Error) => {
+        if (err instanceof N1QLError) finish(err.meta, err.errors.length > 0 ? err.errors : [{ code: err.code, msg: err.msg || err.message }], err);
+        else finish(undefined, [errorJson(err) as { code?: unknown; msg?: unknown }], err);
+      },
+    });
+    onControl?.(control);
+  });
+}
+
+function runAndPrintJson(
   engine: Engine,
   statement: string,
   params: StatementParams,

@@ -7,9 +7,9 @@ import { describeValue } from './failure';
 /** What a DelayedCall needs from the clock that scheduled it. */
 export interface DelayedCallScheduler {
   seconds(): number;
-  /** Forget a cancelled call. */
+  /** @internal Forget a cancelled call. */
   _removeCall(call: DelayedCall): void;
-  /** The call now runs earlier than it was scheduled for. */
+  /** @internal The call now runs earlier than it was scheduled for. */
   _rescheduleCall(call: DelayedCall): void;
 }
 

@@ -38,6 +38,7 @@ export class Failure {
   /** The error (always an Error; see NonErrorValue). */
   readonly value: Error;
   /**
+   * @internal
    * Set when this Failure was handed to a Promise (Deferred.then/asPromise):
    * the Promise side owns it now, so the Deferred does not report it again
    * as unhandled when garbage-collected.

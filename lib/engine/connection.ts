@@ -9,6 +9,7 @@ import { FrameDecoder, Magic, HEADER_LENGTH, writeHeader, type Packet } from '..
 import { Opcode, ServerOpcode } from '../protocol/opcodes';
 import { Status } from '../protocol/status';
 import { HelloFeature, encodeHelloFeatures, decodeHelloFeatures } from '../protocol/hello';
+import { parseErrorMap, type ErrorMap } from '../protocol/errormap';
 import { ScramClient, encodePlain, type ScramMechanism } from '../protocol/sasl';
 import { AuthError, BucketNotFoundError, ConnectError, CouchbaseError, NetworkError, ProtocolError, TimeoutError, errorForStatus, parseXerror } from './errors';
 import type { SaslMech } from './connstr';
@@ -48,6 +49,8 @@ export interface ConnectionOptions {
   fetchErrorMap: boolean;
   tcpNoDelay: boolean;
   tcpKeepAlive: boolean;
+  /** Address family for name resolution: 4, 6, or 0 for either. */
+  family: 0 | 4 | 6;
 }
 
 export type ConnectionState = 'connecting' | 'bootstrapping' | 'ready' | 'closed';
@@ -86,14 +89,16 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
   readonly features = new Set<number>();
   /** Mechanisms the server listed. */
   serverMechs: string[] = [];
-  /** The error map the server sent (raw JSON), if any. */
-  errorMap: unknown = undefined;
+  /** The error map the server sent, if any: it decides about statuses (kv/error-map.ts). */
+  errorMap: ErrorMap | null = null;
   readonly pending = new PendingTable<PendingRequest>();
   /** True once HELLO acknowledged DUPLEX + CLUSTERMAP_CHANGE_NOTIFICATION. */
   pushConfigs = false;
   xerror = false;
   mutationSeqno = false;
   json = false;
+  /** HELLO acknowledged SNAPPY: values may go (and come) compressed. */
+  snappy = false;
 
   private readonly socket: net.Socket;
   private readonly decoder = new FrameDecoder();
@@ -109,9 +114,11 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
     this.host = opts.host;
     this.port = opts.port;
     this.id = `${opts.host}:${opts.port}#${++connectionSeq}`;
+    const family = opts.family || undefined;
     const sock = opts.tls
-      ? tls.connect({ ...opts.tls, host: opts.host, port: opts.port, servername: net.isIP(opts.host) ? undefined : opts.host })
-      : net.connect({ host: opts.host, port: opts.port });
+      ? // tls.connect hands `family` to the socket's connect(); its typings just do not list it.
+        tls.connect({ ...opts.tls, host: opts.host, port: opts.port, family, servername: net.isIP(opts.host) ? undefined : opts.host } as tls.ConnectionOptions)
+      : net.connect({ host: opts.host, port: opts.port, family });
     this.socket = sock;
     sock.setNoDelay(opts.tcpNoDelay);
     if (opts.tcpKeepAlive) sock.setKeepAlive(true, 30000);
@@ -222,6 +229,7 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
       for (const f of decodeHelloFeatures(p.value)) this.features.add(f);
       this.xerror = this.features.has(HelloFeature.XERROR);
       this.json = this.features.has(HelloFeature.JSON);
+      this.snappy = this.features.has(HelloFeature.SNAPPY);
       this.mutationSeqno = this.features.has(HelloFeature.MUTATION_SEQNO);
       this.pushConfigs = this.features.has(HelloFeature.DUPLEX) && this.features.has(HelloFeature.CLUSTERMAP_CHANGE_NOTIFICATION);
     });
@@ -316,9 +324,9 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
       const opaque = this.step(Opcode.GET_ERROR_MAP, (p) => {
         if (p.status !== Status.SUCCESS) return; // optional for us: keep going without it
         try {
-          this.errorMap = JSON.parse(p.value.toString('utf8'));
-        } catch {
-          debug('%s: unparsable error map ignored', this.id);
+          this.errorMap = parseErrorMap(p.value);
+        } catch (err) {
+          debug('%s: error map ignored: %s', this.id, (err as Error).message);
         }
       });
       const v = Buffer.allocUnsafe(2);

@@ -118,3 +118,6 @@ export class DeadlineQueue<T extends DeadlineNode> {
     if (this.head !== null && this.timer === null) this.arm(this.head.deadline);
   }
 }
+
+/** A deadline node that knows what to do when its time is up (KV operations, node requests). */
+export type Expirable = DeadlineNode & { onExpire(): void };

@@ -207,6 +207,12 @@ export class DurabilityError extends CouchbaseError {
   static override readonly defaultRc: number = ErrorCode.DURABILITY_ETOOMANY;
 }
 
+// --- classes the server's KV error map chooses (kv/error-map.ts) for statuses without a row ----
+/** The server throttled the request (error map attribute "rate-limit"); retry later or slower. */
+export class RateLimitedError extends TemporaryFailError {}
+/** A limit of the bucket or scope was reached (attribute "system-constraint"), e.g. its size. */
+export class QuotaLimitedError extends CouchbaseError {}
+
 // --- HTTP services -------------------------------------------------------------------------
 export class HTTPError extends CouchbaseError {
   static override readonly defaultRc: number = ErrorCode.HTTP_ERROR;

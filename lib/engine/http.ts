@@ -35,8 +35,11 @@ export class HttpAgents {
   readonly http = new http.Agent({ keepAlive: true, maxSockets: 32 });
   private httpsAgent: https.Agent | null = null;
   private readonly tlsOptions: tls.ConnectionOptions | null;
-  constructor(tlsOptions: tls.ConnectionOptions | null) {
+  /** Address family for name resolution: 4, 6, or 0 for either (the ipv6 option). */
+  readonly family: 0 | 4 | 6;
+  constructor(tlsOptions: tls.ConnectionOptions | null, family: 0 | 4 | 6 = 0) {
     this.tlsOptions = tlsOptions;
+    this.family = family;
   }
   get https(): https.Agent {
     if (this.httpsAgent === null) this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 32, ...(this.tlsOptions ?? {}) });
@@ -91,6 +94,7 @@ export function httpStream(
     method,
     path,
     headers,
+    family: agents.family || undefined,
     agent: target.tls ? agents.https : agents.http,
   });
   const timer = setTimeout(() => {

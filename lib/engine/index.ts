@@ -20,10 +20,10 @@ export { Engine, type EngineOptions, type EngineEvents, type KvCallback, type Kv
 export * from './errors';
 export * from './results';
 export * from './transcoder';
-export { OPERATIONS, opSpec, type OpName, type OpSpec, type KvOptions } from './operations';
+export { OPERATIONS, opSpec, type OpName, type OpSpec, type KvOptions } from './kv/operations';
 export { parseConnstr, knownOptionNames, DEFAULT_OPTIONS, type ConnSpec, type ConnOptions, type ConnOptionsInput, type HostSpec } from './connstr';
 export { Topology } from './topology';
-export { N1QLQuery, CONSISTENCY_NONE, CONSISTENCY_REQUEST, CONSISTENCY_STATEMENT, CONSISTENCY_AT_PLUS, type Consistency, type N1QLMeta } from './n1ql';
-export { encodeViewQuery, ViewQuery, STALE_OK, STALE_FALSE, STALE_UPDATE_AFTER, ONERROR_CONTINUE, ONERROR_STOP, type ViewQueryOptions, type ViewRow, type ViewMeta } from './views';
-export type { RowsHandler, StreamControl } from './stream';
-export { RowStreamParser, RowParseError } from './row-parser';
+export { N1QLQuery, CONSISTENCY_NONE, CONSISTENCY_REQUEST, CONSISTENCY_STATEMENT, CONSISTENCY_AT_PLUS, type Consistency, type N1QLMeta } from './services/n1ql';
+export { encodeViewQuery, ViewQuery, STALE_OK, STALE_FALSE, STALE_UPDATE_AFTER, ONERROR_CONTINUE, ONERROR_STOP, type ViewQueryOptions, type ViewRow, type ViewMeta } from './services/views';
+export type { RowsHandler, StreamControl } from './services/stream';
+export { RowStreamParser, RowParseError } from './services/row-parser';

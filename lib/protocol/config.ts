@@ -124,7 +124,10 @@ export function parseConfig(text: string | Buffer, host: string): AnyConfig {
   }
   if (c === null || typeof c !== 'object' || Array.isArray(c)) fail('config is not a JSON object');
   const cfg = c as Record<string, unknown>;
-  if (!Number.isInteger(cfg.rev)) fail('config has no integer "rev"');
+  // Servers before 5.0 (and memcached-only setups) send no "rev": it counts as revision 0, so
+  // any config that has one replaces it.
+  if (cfg.rev === undefined) cfg.rev = 0;
+  else if (!Number.isInteger(cfg.rev)) fail('config "rev" is not an integer');
   if (cfg.revEpoch !== undefined && !Number.isInteger(cfg.revEpoch)) fail('config "revEpoch" is not an integer');
   if (cfg.nodesExt === undefined) {
     // Pre-nodesExt servers: derive nodesExt from the legacy fields so consumers see one shape.
@@ -144,7 +147,13 @@ export function parseConfig(text: string | Buffer, host: string): AnyConfig {
       if (!Array.isArray(map.serverList) || !Array.isArray(map.vBucketMap)) {
         fail('config "vBucketServerMap" needs "serverList" and "vBucketMap" arrays');
       }
-      for (const row of map.vBucketMap) if (!Array.isArray(row)) fail('config vBucketMap row is not an array');
+      const servers = map.serverList.length;
+      for (const s of map.serverList) if (typeof s !== 'string') fail('config serverList entry is not a "host:port" string');
+      // A row naming a server the list does not have would send operations nowhere.
+      for (const row of map.vBucketMap) {
+        if (!Array.isArray(row)) fail('config vBucketMap row is not an array');
+        for (const i of row) if (!Number.isInteger(i) || i < -1 || i >= servers) fail(`config vBucketMap names server ${JSON.stringify(i)} of ${servers}`);
+      }
     }
   }
   return cfg as unknown as AnyConfig;

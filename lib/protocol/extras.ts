@@ -1,6 +1,9 @@
 // Extras layouts per opcode, and the fixed-layout bodies of OBSERVE / OBSERVE_SEQNO.
 // `entries` below is the one table saying which layout each opcode's request and response use;
-// the encoders/decoders below are the layouts themselves.
+// the functions below are the layouts themselves. The engine and the embedded server both use
+// them: the in-place writers (write*, into a frame being built) and readers (read*, which
+// neither allocate nor check lengths the caller has checked) on their hot paths, the encode* /
+// decode* functions (which allocate, and throw ProtocolError on a bad length) elsewhere.
 import { Opcode } from './opcodes';
 import { ProtocolError, writeUInt64BE, readUInt64BE } from './packet';
 
@@ -120,16 +123,31 @@ export interface MutationExtras {
   expiry: number;
 }
 
+/** In place: mutation extras at `buf[off]` (8 bytes). */
+export function writeMutationExtras(buf: Buffer, off: number, flags: number, expiry: number): void {
+  buf.writeUInt32BE(flags >>> 0, off);
+  buf.writeUInt32BE(expiry >>> 0, off + 4);
+}
+
+/** In place: the item flags of 8-byte mutation extras. */
+export function readMutationFlags(buf: Buffer): number {
+  return buf.readUInt32BE(0);
+}
+
+/** In place: the expiry of 8-byte mutation extras. */
+export function readMutationExpiry(buf: Buffer): number {
+  return buf.readUInt32BE(4);
+}
+
 export function encodeMutationExtras(flags: number, expiry: number): Buffer {
   const b = Buffer.allocUnsafe(8);
-  b.writeUInt32BE(flags >>> 0, 0);
-  b.writeUInt32BE(expiry >>> 0, 4);
+  writeMutationExtras(b, 0, flags, expiry);
   return b;
 }
 
 export function decodeMutationExtras(buf: Buffer): MutationExtras {
   requireLength(buf, L.MUTATION.lengths, 'mutation');
-  return { flags: buf.readUInt32BE(0), expiry: buf.readUInt32BE(4) };
+  return { flags: readMutationFlags(buf), expiry: readMutationExpiry(buf) };
 }
 
 // --- counter: delta(8) initial(8) expiry(4)
@@ -146,11 +164,16 @@ export interface CounterExtras {
  */
 export const COUNTER_NO_CREATE = 0xffffffff;
 
+/** In place: counter extras at `buf[off]` (20 bytes). */
+export function writeCounterExtras(buf: Buffer, off: number, delta: bigint, initial: bigint, expiry: number): void {
+  buf.writeBigUInt64BE(BigInt.asUintN(64, delta), off);
+  buf.writeBigUInt64BE(BigInt.asUintN(64, initial), off + 8);
+  buf.writeUInt32BE(expiry >>> 0, off + 16);
+}
+
 export function encodeCounterExtras(delta: bigint, initial: bigint, expiry: number): Buffer {
   const b = Buffer.allocUnsafe(20);
-  b.writeBigUInt64BE(BigInt.asUintN(64, delta), 0);
-  b.writeBigUInt64BE(BigInt.asUintN(64, initial), 8);
-  b.writeUInt32BE(expiry >>> 0, 16);
+  writeCounterExtras(b, 0, delta, initial, expiry);
   return b;
 }
 
@@ -163,8 +186,23 @@ export function decodeCounterExtras(buf: Buffer): CounterExtras {
 
 function u32(n: number): Buffer {
   const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(n >>> 0, 0);
+  writeU32Extras(b, 0, n);
   return b;
+}
+
+function writeU32Extras(buf: Buffer, off: number, n: number): void {
+  buf.writeUInt32BE(n >>> 0, off);
+}
+
+/** In place: expiry extras (TOUCH, GAT, and GET_LOCKED's lock time) at `buf[off]` (4 bytes). */
+export const writeExpiryExtras: (buf: Buffer, off: number, expiry: number) => void = writeU32Extras;
+
+/** In place: the flags extras of a GET-family response at `buf[off]` (4 bytes). */
+export const writeFlagsExtras: (buf: Buffer, off: number, flags: number) => void = writeU32Extras;
+
+/** In place: the item flags of a GET-family response's 4-byte extras. */
+export function readFlagsExtras(buf: Buffer): number {
+  return buf.readUInt32BE(0);
 }
 
 export function encodeExpiryExtras(expiry: number): Buffer {
@@ -182,7 +220,7 @@ export function encodeFlagsExtras(flags: number): Buffer {
 
 export function decodeFlagsExtras(buf: Buffer): number {
   requireLength(buf, L.FLAGS.lengths, 'flags');
-  return buf.readUInt32BE(0);
+  return readFlagsExtras(buf);
 }
 
 /** GET_LOCKED request extras; 0 asks for the server's default lock time. */
@@ -209,10 +247,15 @@ export interface MutationToken {
   seqno: bigint;
 }
 
+/** In place: a mutation token at `buf[off]` (16 bytes). */
+export function writeMutationToken(buf: Buffer, off: number, vbuuid: bigint, seqno: bigint): void {
+  writeUInt64BE(buf, off, vbuuid);
+  writeUInt64BE(buf, off + 8, seqno);
+}
+
 export function encodeMutationToken(vbuuid: bigint, seqno: bigint): Buffer {
   const b = Buffer.allocUnsafe(16);
-  writeUInt64BE(b, 0, vbuuid);
-  writeUInt64BE(b, 8, seqno);
+  writeMutationToken(b, 0, vbuuid, seqno);
   return b;
 }
 
@@ -350,18 +393,35 @@ export function encodeObserveRequest(keys: readonly ObserveKey[]): Buffer {
   return b;
 }
 
-export function decodeObserveRequest(buf: Buffer): ObserveKey[] {
-  const out: ObserveKey[] = [];
+/** How a walk over a value's entries ended: every entry seen, stopped by the visitor, or cut short by the value. */
+export type WalkEnd = 'complete' | 'stopped' | 'truncated';
+
+/**
+ * Visits each entry of an OBSERVE request value in order (`key` is a view into `buf`); the
+ * visitor returns false to stop. Entries before a truncated one are visited.
+ */
+export function readObserveRequest(buf: Buffer, visit: (vbucket: number, key: Buffer) => boolean): WalkEnd {
   let p = 0;
   while (p < buf.length) {
-    if (p + 4 > buf.length) throw new ProtocolError('bad_lengths', 'OBSERVE entry header truncated');
+    if (p + 4 > buf.length) return 'truncated';
     const vbucket = buf.readUInt16BE(p);
     const len = buf.readUInt16BE(p + 2);
-    p += 4;
-    if (p + len > buf.length) throw new ProtocolError('bad_lengths', 'OBSERVE key truncated');
-    out.push({ vbucket, key: buf.subarray(p, p + len) });
-    p += len;
+    if (p + 4 + len > buf.length) return 'truncated';
+    if (!visit(vbucket, buf.subarray(p + 4, p + 4 + len))) return 'stopped';
+    p += 4 + len;
   }
+  return 'complete';
+}
+
+export function decodeObserveRequest(buf: Buffer): ObserveKey[] {
+  const out: ObserveKey[] = [];
+  let end = 0;
+  const walk = readObserveRequest(buf, (vbucket, key) => {
+    out.push({ vbucket, key });
+    end += 4 + key.length;
+    return true;
+  });
+  if (walk === 'truncated') throw new ProtocolError('bad_lengths', end + 4 > buf.length ? 'OBSERVE entry header truncated' : 'OBSERVE key truncated');
   return out;
 }
 
@@ -382,20 +442,33 @@ export function encodeObserveResponse(results: readonly ObserveResult[]): Buffer
   return b;
 }
 
-export function decodeObserveResponse(buf: Buffer): ObserveResult[] {
-  const out: ObserveResult[] = [];
+/**
+ * Visits each entry of an OBSERVE response value in order (`key` is a view into `buf`); the
+ * visitor returns false to stop. Entries before a truncated one are visited.
+ */
+export function readObserveResponse(buf: Buffer, visit: (vbucket: number, key: Buffer, state: number, cas: bigint) => boolean): WalkEnd {
   let p = 0;
   while (p < buf.length) {
-    if (p + 4 > buf.length) throw new ProtocolError('bad_lengths', 'OBSERVE result header truncated');
+    if (p + 4 > buf.length) return 'truncated';
     const vbucket = buf.readUInt16BE(p);
     const len = buf.readUInt16BE(p + 2);
-    p += 4;
-    if (p + len + 9 > buf.length) throw new ProtocolError('bad_lengths', 'OBSERVE result truncated');
-    const key = buf.subarray(p, p + len);
-    p += len;
-    out.push({ vbucket, key, state: buf[p], cas: readUInt64BE(buf, p + 1) });
-    p += 9;
+    const at = p + 4 + len;
+    if (at + 9 > buf.length) return 'truncated';
+    if (!visit(vbucket, buf.subarray(p + 4, at), buf[at], readUInt64BE(buf, at + 1))) return 'stopped';
+    p = at + 9;
   }
+  return 'complete';
+}
+
+export function decodeObserveResponse(buf: Buffer): ObserveResult[] {
+  const out: ObserveResult[] = [];
+  let end = 0;
+  const walk = readObserveResponse(buf, (vbucket, key, state, cas) => {
+    out.push({ vbucket, key, state, cas });
+    end += 13 + key.length;
+    return true;
+  });
+  if (walk === 'truncated') throw new ProtocolError('bad_lengths', end + 4 > buf.length ? 'OBSERVE result header truncated' : 'OBSERVE result truncated');
   return out;
 }
 
@@ -438,8 +511,12 @@ export function encodeObserveSeqnoResponse(r: ObserveSeqnoResult): Buffer {
   return b;
 }
 
-export function decodeObserveSeqnoResponse(buf: Buffer): ObserveSeqnoResult {
-  if (buf.length < 27) throw new ProtocolError('bad_lengths', `OBSERVE_SEQNO response of ${buf.length} bytes`);
+/**
+ * The fields of an OBSERVE_SEQNO response, or null when it is shorter than the 27 bytes every
+ * format has; a failover entry cut short gives the common fields only.
+ */
+export function readObserveSeqno(buf: Buffer): ObserveSeqnoResult | null {
+  if (buf.length < 27) return null;
   const format = buf[0];
   const r: ObserveSeqnoResult = {
     format,
@@ -448,12 +525,17 @@ export function decodeObserveSeqnoResponse(buf: Buffer): ObserveSeqnoResult {
     persistedSeqno: readUInt64BE(buf, 11),
     currentSeqno: readUInt64BE(buf, 19),
   };
-  if (format === 1) {
-    if (buf.length < 43) throw new ProtocolError('bad_lengths', 'OBSERVE_SEQNO failover response truncated');
+  if (format === 1 && buf.length >= 43) {
     r.oldVbuuid = readUInt64BE(buf, 27);
     r.lastSeqno = readUInt64BE(buf, 35);
   }
   return r;
+}
+
+export function decodeObserveSeqnoResponse(buf: Buffer): ObserveSeqnoResult {
+  if (buf.length < 27) throw new ProtocolError('bad_lengths', `OBSERVE_SEQNO response of ${buf.length} bytes`);
+  if (buf[0] === 1 && buf.length < 43) throw new ProtocolError('bad_lengths', 'OBSERVE_SEQNO failover response truncated');
+  return readObserveSeqno(buf)!;
 }
 
 // --- STAT: request key = group (may be empty); one response per stat, then an empty terminator

@@ -13,3 +13,5 @@ export * from './sasl';
 export * from './config';
 export * from './errormap';
 export * from './subdoc';
+export * from './ketama';
+export * from './snappy';

@@ -62,7 +62,8 @@ export type ProtocolErrorReason =
   | 'bad_leb128'
   | 'bad_extras'
   | 'bad_config'
-  | 'bad_error_map';
+  | 'bad_error_map'
+  | 'bad_snappy';
 
 /**
  * A frame or field that breaks the wire format. A peer that sends one cannot be resynchronised:

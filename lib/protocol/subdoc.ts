@@ -26,6 +26,8 @@ function bad(message: string): never {
   throw new ProtocolError('bad_lengths', message);
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function bytesOf(v: Buffer | string | undefined): Buffer {
   if (v === undefined) return Buffer.alloc(0);
   return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
@@ -152,16 +154,33 @@ export function encodeLookupSpecs(specs: readonly LookupSpecInit[]): Buffer {
   return b;
 }
 
+/** No spec at this offset: the value is cut short (readLookupSpec / readMutationSpec). */
+export const SPEC_TRUNCATED = -1;
+
+/**
+ * Reads the lookup spec at `buf[off]` into `out` (its path a view into `buf`); returns the offset
+ * of the next spec, or SPEC_TRUNCATED when the value ends inside this one.
+ */
+export function readLookupSpec(buf: Buffer, off: number, out: LookupSpec): number {
+  if (off + 4 > buf.length) return SPEC_TRUNCATED;
+  const end = off + 4 + buf.readUInt16BE(off + 2);
+  if (end > buf.length) return SPEC_TRUNCATED;
+  out.opcode = buf[off];
+  out.flags = buf[off + 1];
+  out.path = buf.subarray(off + 4, end);
+  return end;
+}
+
 /** Decodes lookup specs; paths are views into `buf`. */
 export function decodeLookupSpecs(buf: Buffer): LookupSpec[] {
   const out: LookupSpec[] = [];
   let p = 0;
   while (p < buf.length) {
-    if (p + 4 > buf.length) bad('lookup spec header truncated');
-    const len = buf.readUInt16BE(p + 2);
-    if (p + 4 + len > buf.length) bad('lookup spec path truncated');
-    out.push({ opcode: buf[p], flags: buf[p + 1], path: buf.subarray(p + 4, p + 4 + len) });
-    p += 4 + len;
+    const spec: LookupSpec = { opcode: 0, flags: 0, path: EMPTY };
+    const next = readLookupSpec(buf, p, spec);
+    if (next === SPEC_TRUNCATED) bad(p + 4 > buf.length ? 'lookup spec header truncated' : 'lookup spec path truncated');
+    out.push(spec);
+    p = next;
   }
   return out;
 }
@@ -233,23 +252,33 @@ export function encodeMutationSpecs(specs: readonly MutationSpecInit[]): Buffer 
   return b;
 }
 
+/**
+ * Reads the mutation spec at `buf[off]` into `out` (path and value views into `buf`); returns
+ * the offset of the next spec, or SPEC_TRUNCATED when the value ends inside this one.
+ */
+export function readMutationSpec(buf: Buffer, off: number, out: MutationSpec): number {
+  if (off + 8 > buf.length) return SPEC_TRUNCATED;
+  const start = off + 8;
+  const pathEnd = start + buf.readUInt16BE(off + 2);
+  const end = pathEnd + buf.readUInt32BE(off + 4);
+  if (end > buf.length) return SPEC_TRUNCATED;
+  out.opcode = buf[off];
+  out.flags = buf[off + 1];
+  out.path = buf.subarray(start, pathEnd);
+  out.value = buf.subarray(pathEnd, end);
+  return end;
+}
+
 /** Decodes mutation specs; paths and values are views into `buf`. */
 export function decodeMutationSpecs(buf: Buffer): MutationSpec[] {
   const out: MutationSpec[] = [];
   let p = 0;
   while (p < buf.length) {
-    if (p + 8 > buf.length) bad('mutation spec header truncated');
-    const plen = buf.readUInt16BE(p + 2);
-    const vlen = buf.readUInt32BE(p + 4);
-    const start = p + 8;
-    if (start + plen + vlen > buf.length) bad('mutation spec path/value truncated');
-    out.push({
-      opcode: buf[p],
-      flags: buf[p + 1],
-      path: buf.subarray(start, start + plen),
-      value: buf.subarray(start + plen, start + plen + vlen),
-    });
-    p = start + plen + vlen;
+    const spec: MutationSpec = { opcode: 0, flags: 0, path: EMPTY, value: EMPTY };
+    const next = readMutationSpec(buf, p, spec);
+    if (next === SPEC_TRUNCATED) bad(p + 8 > buf.length ? 'mutation spec header truncated' : 'mutation spec path/value truncated');
+    out.push(spec);
+    p = next;
   }
   return out;
 }

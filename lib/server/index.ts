@@ -1,20 +1,15 @@
-// deferbase/server: an embedded Couchbase-compatible cluster.
-//
-// Importing this module registers the N1QL and views services as the defaults every node
-// starts (Cluster.start({ queryService: null }) turns one off).
-import { Cluster } from './cluster';
-import { createQueryService } from './n1ql';
-import { createViewsService } from './views';
-
-Cluster.defaults.queryService ??= createQueryService;
-Cluster.defaults.viewsService ??= createViewsService;
-
-export { Cluster };
+// deferbase/server: an embedded Couchbase-compatible cluster. Every node runs the services of
+// services.ts (N1QL and views) unless Cluster.start({ services: { n1ql: null } }) turns one off.
+export { Cluster } from './cluster';
 export type { ClusterOptions, ClusterUser, ClusterNode } from './cluster';
 export { DocumentStore, StoreError, StoreStatus, type DocMeta, type Tombstone, type Item } from './store';
 export { ManualClock, systemClock } from './clock';
 export { LogDamagedError, type FsyncPolicy } from './persistence';
 export type { NodePorts } from './cluster-config';
+export type { BucketSettings, BucketType, EvictionPolicy, DurabilityMinLevel, ConflictResolution, CompressionMode, StorageBackend } from './buckets-admin';
+export { userWithRoles, userWithBuckets } from './rbac/users';
+export { clusterPermission, bucketPermission, scopePermission, collectionPermission, formatPermission, type Permission, type Vertex } from './rbac/permission';
+export type { ServiceName, ServiceChoice } from './services';
 export type * from './service-types';
 export {
   createViewsService,
@@ -24,7 +19,11 @@ export {
   getDesignDoc,
   deleteDesignDoc,
   viewMapErrors,
+  designDocStatus,
+  createViewsServiceWith,
   waitForIndexes,
+  type DesignDocStatus,
+  type ViewsOptions,
 } from './views';
 export { beerSampleDocs, beerSampleDesignDocs } from './samples/beer-sample';
 export { travelSampleDocs, travelSampleIndexes } from './samples/travel-sample';

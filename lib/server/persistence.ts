@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
 import { StoreError, StoreStatus, type DocumentStore, type Item, type MetadataMap, type StoreLog, type Tombstone } from './store';
-import type { DurableLog } from './kv-node';
+import type { DurableLog } from './kv/node';
 import { encodeDelete, encodeSet, encodeVbuuids, LogFormat, scanLog, type Damage, type LogRecord } from './log-format';
 
 const debug = createDebug('deferbase:server');
@@ -141,6 +141,8 @@ export class DiskLog implements DurableLog {
     private readonly intervalMs: number,
     private readonly io: LogIo,
     private readonly warn: (message: string) => void,
+    private readonly compactMin: number,
+    private readonly strict: boolean,
   ) {}
 
   /** Loads every bucket from `dir` (creating it), compacts the logs, and starts logging. */
@@ -148,21 +150,40 @@ export class DiskLog implements DurableLog {
     if (!['always', 'batch', 'none'].includes(opts.fsync)) throw new Error(`fsync must be 'always', 'batch' or 'none', got ${opts.fsync}`);
     fs.mkdirSync(dir, { recursive: true });
     const warn = opts.warn ?? ((m: string) => void process.stderr.write(`deferbase: ${m}\n`));
-    const log = new DiskLog(dir, opts.fsync, opts.intervalMs, opts.io ?? nodeIo, warn);
+    const log = new DiskLog(dir, opts.fsync, opts.intervalMs, opts.io ?? nodeIo, warn, opts.compactMinBytes ?? COMPACT_MIN_BYTES, opts.strictRecovery === true);
     try {
-      for (const store of stores) {
-        const file = path.join(dir, encodeURIComponent(store.name) + FILE_SUFFIX);
-        const fmt = log.recover(file, store, opts.strictRecovery === true);
-        loadMetadata(file.slice(0, -FILE_SUFFIX.length) + META_SUFFIX, store.metadata, log.io);
-        const bf = new BucketFile(log, file, store, fmt, opts.compactMinBytes ?? COMPACT_MIN_BYTES, opts.fsync === 'batch');
-        log.files.push(bf);
-        store.attachLog(bf);
-      }
+      for (const store of stores) log.addStore(store);
     } catch (err) {
       log.close();
       throw err;
     }
     return log;
+  }
+
+  /** Recovers `store` from its file in the log's folder (if any) and logs its changes from now on. */
+  addStore(store: DocumentStore): void {
+    const file = path.join(this.dir, encodeURIComponent(store.name) + FILE_SUFFIX);
+    const fmt = this.recover(file, store, this.strict);
+    loadMetadata(file.slice(0, -FILE_SUFFIX.length) + META_SUFFIX, store.metadata, this.io);
+    const bf = new BucketFile(this, file, store, fmt, this.compactMin, this.policy === 'batch');
+    this.files.push(bf);
+    store.attachLog(bf);
+  }
+
+  /**
+   * Stops logging `store` and deletes its files: the bucket was deleted. Records it still had
+   * buffered go with it (nobody can read that bucket any more).
+   */
+  removeStore(store: DocumentStore): void {
+    const i = this.files.findIndex((f) => f.store === store);
+    if (i < 0) return;
+    const [f] = this.files.splice(i, 1);
+    if (f.fd >= 0) fs.closeSync(f.fd);
+    f.fd = -1;
+    store.attachLog(undefined);
+    store.metadata.sink = undefined;
+    fs.rmSync(f.file, { force: true });
+    fs.rmSync(f.file.slice(0, -FILE_SUFFIX.length) + META_SUFFIX, { force: true });
   }
 
   /**

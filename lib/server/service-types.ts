@@ -2,6 +2,7 @@
 // sit on top of it in the same process (N1QL in lib/server/n1ql, views in lib/server/views).
 // Only types live here, so every side can be built against it independently.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Permission } from './rbac/permission';
 
 /** The server's time source. Expiry, lock timeouts and metrics read it; tests drive it. */
 export interface ServerClock {
@@ -82,10 +83,11 @@ export interface BucketStore {
   readonly metadata: BucketMetadata;
 }
 
+/** An authenticated user, and what Couchbase's RBAC lets it do (lib/server/rbac). */
 export interface ServiceUser {
   readonly username: string;
-  /** Buckets this user may use; '*' for all. */
-  readonly buckets: readonly string[] | '*';
+  /** Whether the user's roles grant `permission` (build one with the helpers of rbac/permission.ts). */
+  allows(permission: Permission): boolean;
 }
 
 /** What an HTTP service running inside the embedded cluster can see of it. */

@@ -18,6 +18,7 @@ import type {
 } from './service-types';
 import { systemClock } from './clock';
 import { vbucketOf } from '../protocol/vbucket';
+import { KvCounters } from './stats/kv-counters';
 
 /** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
 export const StoreStatus = {
@@ -70,6 +71,11 @@ const DATATYPE_XATTR = 0x04;
 export class Item implements StoredDoc {
   /** Lock expiry in server-clock ms; 0 when unlocked. The lock CAS is `cas` while locked. */
   lockUntil = 0;
+  /**
+   * The value as the client sent it Snappy-compressed (the bucket's "passive" compression mode):
+   * handed as it is to readers that negotiated SNAPPY. `value` is always the inflated document.
+   */
+  snappy: Buffer | undefined = undefined;
   constructor(
     readonly id: string,
     readonly value: Buffer,
@@ -155,6 +161,8 @@ export class MetadataMap implements BucketMetadata {
 export interface KvWriteOptions extends StoreWriteOptions {
   /** Keep the existing document's expiry (PRESERVE_TTL frame). */
   preserveExpiry?: boolean;
+  /** `value` as the client sent it Snappy-compressed: kept for readers that negotiated SNAPPY. */
+  snappy?: Buffer;
 }
 
 export interface DocumentStoreOptions {
@@ -205,6 +213,12 @@ export class DocumentStore implements BucketStore {
    */
   private undo: Array<string | Item | Tombstone | undefined> | undefined;
   readonly metadata = new MetadataMap();
+  /** Requests the KV front end served for this bucket (the stats sampler reads them). */
+  readonly counters = new KvCounters();
+  /** 'ketama' for a memcached bucket: any member node serves any key, there is no vBucket map. */
+  nodeLocator: 'vbucket' | 'ketama' = 'vbucket';
+  /** The bucket's max TTL, seconds (0: none): no write gets a later expiry, and one without expiry gets this one. */
+  maxTtl = 0;
 
   constructor(opts: DocumentStoreOptions) {
     this.name = opts.name;
@@ -257,7 +271,9 @@ export class DocumentStore implements BucketStore {
     if (datatype === undefined) datatype = looksLikeJson(value) ? DATATYPE_JSON : 0;
     const expiry =
       options.preserveExpiry && existing ? existing.expiry : this.absoluteExpiry(options.expiry ?? 0);
-    return this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & (DATATYPE_JSON | DATATYPE_XATTR), expiry, existing);
+    const item = this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & (DATATYPE_JSON | DATATYPE_XATTR), expiry, existing);
+    item.snappy = options.snappy;
+    return item;
   }
 
   remove(id: string, options: { cas?: bigint } = {}): void {
@@ -327,6 +343,7 @@ export class DocumentStore implements BucketStore {
     const secs = lockSeconds === 0 || lockSeconds > MAX_LOCK_SECONDS ? DEFAULT_LOCK_SECONDS : lockSeconds;
     const locked = new Item(id, existing.value, existing.flags, existing.datatype, this.nextCas(), existing.expiry, existing.seqno, existing.vbucket);
     locked.lockUntil = this.clock.now() + secs * 1000;
+    locked.snappy = existing.snappy;
     this.items.set(id, locked);
     return locked;
   }
@@ -426,11 +443,15 @@ export class DocumentStore implements BucketStore {
     return n;
   }
 
-  /** Expiry as memcached takes it (0, relative seconds, or absolute) to absolute Unix seconds. */
+  /**
+   * Expiry as memcached takes it (0, relative seconds, or absolute) to absolute Unix seconds,
+   * capped by the bucket's max TTL as ep-engine caps it (processExpiryTime).
+   */
   absoluteExpiry(expiry: number): number {
-    if (expiry === 0) return 0;
-    if (expiry <= RELATIVE_EXPIRY_LIMIT) return this.nowSeconds() + expiry;
-    return expiry >>> 0;
+    const abs = expiry === 0 ? 0 : expiry <= RELATIVE_EXPIRY_LIMIT ? this.nowSeconds() + expiry : expiry >>> 0;
+    if (this.maxTtl === 0) return abs;
+    const limit = this.nowSeconds() + this.maxTtl;
+    return abs === 0 || abs > limit ? limit : abs;
   }
 
   nowSeconds(): number {
@@ -544,6 +565,8 @@ export class DocumentStore implements BucketStore {
     const vb = previous ? previous.vbucket : this.vbucketOf(id);
     const seqno = this.seqno + 1n;
     const item = new Item(id, value, flags, datatype, this.nextCas(), expiry, seqno, vb);
+    // Same bytes (touch): the compressed form still holds.
+    if (previous !== undefined && previous.value === value) item.snappy = previous.snappy;
     if (this.log !== undefined) {
       this.log.set(item);
       // An expired item the log could not delete yet is still in the map: undo puts it back.

@@ -13,21 +13,21 @@ describe('deferbase command: argument errors', () => {
     expect(r.code).to.equal(2);
     expect(r.stdout).to.equal('');
     expect(r.stderr).to.match(/^deferbase pillowfight: unknown flag --flavor; did you mean --flavour\?\n/);
-    expect(r.stderr).to.contain('usage: deferbase pillowfight [CONNSTR] [options]');
-    expect(r.stderr).to.match(/--flavour engine\|deferred\|promise\|blocking/);
+    expect(r.stderr).to.contain('Usage: deferbase pillowfight [CONNSTR] [options]');
+    expect(r.stderr).to.match(/--flavour <engine\|deferred\|promise\|blocking>/);
   });
 
   it('exits 2 on a bad value, a missing argument or an unknown command', async () => {
     const [badValue, missing, unknown, replicas] = await Promise.all([
-      runCli(['pillowfight', '--set-ratio', '1.5']),
+      runCli(['pillowfight', '--set-pct', '150']),
       runCli(['get']),
       runCli(['fetch', 'k']),
       runCli(['serve', '--nodes', '1', '--replicas', '1']),
     ]);
     expect(badValue.code).to.equal(2);
-    expect(badValue.stderr).to.match(/--set-ratio: must be at most 1 \(got "1.5"\)/);
+    expect(badValue.stderr).to.match(/--set-pct: must be at most 100 \(got "150"\)/);
     expect(missing.code).to.equal(2);
-    expect(missing.stderr).to.match(/^deferbase get: missing KEY\n\nusage: deferbase get KEY \[options\]/);
+    expect(missing.stderr).to.match(/^deferbase get: missing KEY\n\nUsage: deferbase get KEY \[options\]/);
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.match(/unknown command "fetch"[\s\S]*commands:[\s\S]*pillowfight/);
     expect(replicas.code).to.equal(2);
@@ -37,8 +37,8 @@ describe('deferbase command: argument errors', () => {
   it('prints a command\'s usage on --help and exits 0', async () => {
     const r = await runCli(['view', '--help']);
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.contain('usage: deferbase view DDOC VIEW [options]');
-    expect(r.stdout).to.match(/--group-level N/);
+    expect(r.stdout).to.contain('Usage: deferbase view DDOC VIEW [options]');
+    expect(r.stdout).to.match(/--group-level <N>/);
   });
 });
 
@@ -169,6 +169,54 @@ describe('deferbase command against `deferbase serve`', function () {
     expect(history.filter((l) => l.length > 0)).to.deep.equal(['SELECT "multi" AS kind, 1 + 1 AS two;', 'SELECT nope FROM;', '\\QUIT']);
   });
 
+  it('shell completes \\ commands, keywords and keyspaces with Tab, and prints a table after \\SET -format table', async () => {
+    const r = await runInPty(
+      ['shell', served.connstr],
+      [
+        ['expect', 'deferbase> '],
+        ['sleep', '0.5'],
+        ['send', '\\SE\t'],
+        ['expect', '\\SET'],
+        ['send', ' -for\t'],
+        ['expect', '-format'],
+        ['send', ' table\r'],
+        ['expect', 'deferbase> '],
+        ['send', 'SELE\t'],
+        ['expect', 'SELECT'],
+        ['send', ' name FR\t'],
+        ['expect', 'FROM'],
+        ['send', ' trav\t'],
+        ['expect', '`travel-sample`'],
+        ['send', ' WHERE type = "airline" ORDER BY name LIMIT 2;\r'],
+        ['expect', 'status: success'],
+        ['expect', 'deferbase> '],
+        ['send', '\\SET -timeout 1m30s\r'],
+        ['expect', 'deferbase> '],
+        ['send', '\\SET\r'],
+        ['expect', '"-timeout": "90s"'],
+        ['expect', 'deferbase> '],
+        ['send', '\x04'],
+      ],
+      { HOME: home },
+    );
+    expect(r.code, r.stdout).to.equal(0);
+    const text = r.stdout.replace(/\r\n/g, '\n');
+    expect(text).to.match(/^\| name +\|$/m);
+    expect(text).to.match(/^\+-+\+$/m);
+    expect(text).to.match(/status: success {2}elapsedTime: \S+/);
+  });
+
+  it('shell \\SET -timeout reaches the query service, which times the statement out', async () => {
+    const r = await runCli(['shell', served.connstr, '--format', 'table'], {
+      input: '\\SET -timeout 1ms\nSELECT COUNT(*) AS n FROM `travel-sample` a UNNEST ARRAY_RANGE(0, 50000) AS x;\n\\SET -timeout soon\n\\UNSET -timeout\nSELECT COUNT(*) AS n FROM `travel-sample` a UNNEST ARRAY_RANGE(0, 10) AS x;\n',
+    });
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.match(/^error 1080: Timeout 1ms exceeded/m);
+    expect(r.stderr).to.contain('\\SET -timeout needs a duration');
+    // Without the timeout the same kind of statement runs to the end.
+    expect(r.stdout).to.match(/status: success/);
+  });
+
   it('shell recalls statements saved in ~/.deferbase_history with the up arrow', async () => {
     const otherHome = fs.mkdtempSync(path.join(os.tmpdir(), 'deferbase-cli-home2-'));
     try {
@@ -208,11 +256,12 @@ describe('deferbase command against `deferbase serve`', function () {
   });
 
   for (const flavour of ['engine', 'promise', 'deferred', 'blocking']) {
-    it(`pillowfight (${flavour}) runs the ops and reports a latency histogram`, async () => {
-      const r = await runCli(['pillowfight', served.connstr, '--flavour', flavour, '--ops', '300', '--keys', '20', '--set-ratio', '0.3', '--value-size', '100', '--json']);
+    it(`pillowfight (${flavour}) runs its cycles and reports HDR latency percentiles`, async () => {
+      const cycles = flavour === 'blocking' ? '300' : '30';
+      const r = await runCli(['pillowfight', served.connstr, '--flavour', flavour, '-c', cycles, ...(flavour === 'blocking' ? [] : ['-B', '10']), '-I', '20', '-r', '30', '-m', '100', '-M', '100', '--json']);
       expect(r.code, r.stderr).to.equal(0);
       const report = jsonOf(r.stdout);
-      expect(report).to.deep.include({ flavour, ops: 300, errors: 0, valueSize: 100, inFlight: flavour === 'blocking' ? 1 : 16 });
+      expect(report).to.deep.include({ flavour, ops: 300, errors: 0, minSize: 100, maxSize: 100, numItems: 20, threads: 1, batchSize: flavour === 'blocking' ? 1 : 10 });
       expect(report.gets + report.sets).to.equal(300);
       const l = report.latencyUs;
       expect(l.min).to.be.at.most(l.p50);
@@ -224,12 +273,82 @@ describe('deferbase command against `deferbase serve`', function () {
     });
   }
 
-  it('pillowfight prints a readable summary and histogram without --json', async () => {
-    const r = await runCli(['pillowfight', served.connstr, '--ops', '200', '--keys', '10', '--no-populate', '--set-ratio', '1']);
+  it('pillowfight runs --num-threads connections of --batch-size operations for --num-cycles each', async () => {
+    const r = await runCli(['pillowfight', served.connstr, '-t', '3', '-B', '4', '-c', '10', '-I', '30', '--json']);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/^200 ops \(0 gets, 200 sets\) in [\d.]+s: [\d.]+ ops\/s, 16 in flight, flavour engine\n/);
+    expect(jsonOf(r.stdout)).to.deep.include({ ops: 120, threads: 3, batchSize: 4, errors: 0 });
+  });
+
+  it('pillowfight --populate-only stores --num-items keys with sizes between --min-size and --max-size', async () => {
+    const r = await runCli(['pillowfight', served.connstr, '--populate-only', '-I', '40', '-m', '30', '-M', '300', '-p', 'pf-seq:', '--start-at', '5']);
+    expect(r.code, r.stderr).to.equal(0);
+    const sizes: number[] = [];
+    for (const key of ['pf-seq:5', 'pf-seq:20', 'pf-seq:44']) {
+      const got = await cli('get', key);
+      expect(got.code, got.stderr).to.equal(0);
+      sizes.push(JSON.stringify(jsonOf(got.stdout).value).length);
+    }
+    for (const n of sizes) expect(n).to.be.within(30, 300);
+    expect(new Set(sizes).size).to.be.greaterThan(1);
+    expect((await cli('get', 'pf-seq:45')).code).to.equal(1);
+    expect((await cli('get', 'pf-seq:4')).code).to.equal(1);
+  });
+
+  it('pillowfight --rate-limit holds the whole run to that many operations per second', async () => {
+    const r = await runCli(['pillowfight', served.connstr, '-t', '2', '-B', '5', '-c', '10', '--rate-limit', '200', '--no-population', '-r', '100', '--sequential', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const report = jsonOf(r.stdout);
+    expect(report.ops).to.equal(100);
+    // 100 operations at 200/s: the last batch may not start before 0.5 s.
+    expect(report.seconds).to.be.at.least(0.45);
+    expect(report.opsPerSecond).to.be.at.most(225);
+  });
+
+  it('pillowfight prints a readable summary and percentiles, and --timings adds the bars', async () => {
+    const r = await runCli(['pillowfight', served.connstr, '-c', '20', '-B', '10', '-I', '10', '--no-population', '-r', '100', '-T']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^200 ops \(0 gets, 200 sets\) in [\d.]+s: [\d.]+ ops\/s, 1 connection x 10 in flight, flavour engine\n/);
     expect(r.stdout).to.match(/^p50 \S+ {2}p90 \S+ {2}p99 \S+ {2}p99\.9 \S+$/m);
     expect(r.stdout).to.match(/^\[\S+ - \S+\]\s+\|#+ *\| \d+$/m);
+    const plain = await runCli(['pillowfight', served.connstr, '-c', '2', '-B', '5', '--no-population', '-r', '100']);
+    expect(plain.stdout).to.not.match(/\|#+/);
+  });
+
+  it('serve takes the same -U/-u/-P/-b as every command, and prints the web console address', async () => {
+    const other = await startServe(['-U', 'couchbase://127.0.0.1:0/orders', '-u', 'bob', '-P', 'pw', '-b', 'default,logs']);
+    try {
+      expect(other.stdout).to.contain('buckets: default, logs, orders');
+      const url = /^web console: (http:\/\/127\.0\.0\.1:\d+\/ui\/)$/m.exec(other.stdout)?.[1];
+      expect(url, other.stdout).to.be.a('string');
+      const page = await fetch(url!);
+      expect(page.status).to.equal(200);
+      expect(await page.text()).to.contain('<div id="app">');
+      const pools = await fetch(url!.replace('/ui/', '/pools'), { headers: { authorization: 'Basic ' + Buffer.from('bob:pw').toString('base64') } });
+      expect(pools.status).to.equal(200);
+      const got = await runCli(['upsert', 'k', '{"a":1}', '-U', other.connstr, '-u', 'bob', '-P', 'pw', '-b', 'orders']);
+      expect(got.code, got.stderr).to.equal(0);
+    } finally {
+      await other.stop();
+    }
+    const both = await runCli(['serve', '-U', 'couchbase://127.0.0.1:0', '--port', '0']);
+    expect(both.code).to.equal(2);
+    expect(both.stderr).to.contain('give either --connstr or --host/--port');
+    const old = await runCli(['serve', '--user', 'x']);
+    expect(old.code).to.equal(2);
+    expect(old.stderr).to.contain('unknown flag --user; did you mean --username?');
+  });
+
+  it('pillowfight refuses contradictory options', async () => {
+    const [sizes, blocking, cycles] = await Promise.all([
+      runCli(['pillowfight', served.connstr, '-m', '500', '-M', '100']),
+      runCli(['pillowfight', served.connstr, '--flavour', 'blocking', '-t', '2']),
+      runCli(['pillowfight', served.connstr, '-c', '0']),
+    ]);
+    expect(sizes.code).to.equal(2);
+    expect(sizes.stderr).to.contain('--min-size 500 is larger than --max-size 100');
+    expect(blocking.code).to.equal(2);
+    expect(blocking.stderr).to.contain('--num-threads: the blocking flavour');
+    expect(cycles.code).to.equal(2);
   });
 });
 
@@ -252,7 +371,7 @@ describe('deferbase serve shutdown', function () {
   it('stops cleanly on SIGTERM with the data flushed, and serves it again after a restart', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deferbase-cli-persist-'));
     try {
-      const first = await startServe(['--data-dir', dataDir, '--user', 'alice', '--password', 's3cret']);
+      const first = await startServe(['--data-dir', dataDir, '-u', 'alice', '-P', 's3cret']);
       const creds = ['-u', 'alice', '-P', 's3cret'];
       const up = await runCli(['upsert', 'kept', '{"v":42}', '-U', first.connstr, ...creds]);
       expect(up.code, up.stderr).to.equal(0);
@@ -262,7 +381,7 @@ describe('deferbase serve shutdown', function () {
       expect(stopped.code).to.equal(0);
       expect(stopped.stderr).to.contain('deferbase serve: SIGTERM, stopping...');
       expect(stopped.stderr).to.contain(`stopped; data flushed to ${dataDir}`);
-      const second = await startServe(['--data-dir', dataDir, '--user', 'alice', '--password', 's3cret']);
+      const second = await startServe(['--data-dir', dataDir, '-u', 'alice', '-P', 's3cret']);
       try {
         const got = await runCli(['get', 'kept', '-U', second.connstr, ...creds]);
         expect(got.code, got.stderr).to.equal(0);

@@ -51,7 +51,7 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
 }
 
 /** Plays `steps` with the command under a pseudo-terminal (python3's pty module). */
-export function runInPty(args: string[], steps: Array<['expect' | 'send', string]>, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+export function runInPty(args: string[], steps: Array<['expect' | 'send' | 'sleep', string]>, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   const child = spawn('python3', [PTY_DRIVE, JSON.stringify(steps), '--', process.execPath, BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, DEBUG: '', ...env },
@@ -68,9 +68,11 @@ export interface Served {
   stop(signal?: NodeJS.Signals): Promise<RunResult>;
 }
 
-/** Starts `deferbase serve --port 0 ...args` and waits for the connection string it prints. */
+/** Starts `deferbase serve --port 0 ...args` (or at the -U address) and waits for the connection string it prints. */
 export function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+  // -U names the address itself; otherwise OS-picked ports.
+  const portArgs = args.includes('-U') || args.includes('--connstr') ? [] : ['--port', '0'];
+  const child = spawn(process.execPath, [BIN, 'serve', ...portArgs, ...args], {
     cwd: ROOT,
     env: { ...process.env, DEBUG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,11 +1,15 @@
 import { expect } from 'chai';
 import { parseArgs, usageOf, UsageError, type CommandSpec } from '../../lib/cli/args';
-import { Histogram, renderHistogram } from '../../lib/cli/histogram';
+import { LatencyRecorder, renderPercentiles, renderTimings } from '../../lib/cli/histogram';
 import { ProgressBar } from '../../lib/cli/progress';
 import { StatementBuffer } from '../../lib/cli/statements';
 import { hasBucket, targetOf, withBucket } from '../../lib/cli/connect';
 import { stringifyJson, errorJson } from '../../lib/cli/output';
 import { documentOfSize } from '../../lib/cli/commands/pillowfight';
+import { parseDuration } from '../../lib/cli/commands/shell';
+import { complete } from '../../lib/cli/completion';
+import { renderTable } from '../../lib/cli/table';
+import { buildQuery } from '../../lib/cli/query-printer';
 import { NotFoundError } from '../../lib/engine/errors';
 
 const spec: CommandSpec = {
@@ -68,16 +72,16 @@ describe('cli: argument tables', () => {
 
   it('prints a usage built from the table', () => {
     const text = usageOf(spec);
-    expect(text).to.contain('usage: deferbase demo KEY [VALUE] [options]');
-    expect(text).to.match(/-n, --ops INT\s+operations \(default 10\)/);
-    expect(text).to.match(/--flavour a\|b/);
+    expect(text).to.contain('Usage: deferbase demo KEY [VALUE] [options]');
+    expect(text).to.match(/-n, --ops <INT>\s+operations \(default: 10\)/);
+    expect(text).to.match(/--flavour <a\|b>/);
     expect(text).to.contain('-h, --help');
   });
 });
 
-describe('cli: latency histogram', () => {
-  it('reports percentiles within its relative precision of the exact ones', () => {
-    const h = new Histogram(11);
+describe('cli: latency recorder (HDR histogram)', () => {
+  it('reports percentiles to 3 significant digits of the exact ones', () => {
+    const r = new LatencyRecorder();
     const values: number[] = [];
     let seed = 7;
     for (let i = 0; i < 20000; i++) {
@@ -85,46 +89,31 @@ describe('cli: latency histogram', () => {
       // Log-uniform between 1us and ~1s, like real latencies.
       const v = Math.round(Math.exp((seed / 2 ** 31) * Math.log(1e6)));
       values.push(v);
-      h.record(v);
+      r.record(v);
     }
     values.sort((a, b) => a - b);
-    for (const p of [50, 90, 99, 99.9]) {
+    const s = r.summary();
+    for (const [p, got] of [[50, s.p50], [90, s.p90], [99, s.p99], [99.9, s.p999]] as const) {
       const exact = values[Math.ceil((p / 100) * values.length) - 1];
-      const got = h.percentile(p);
-      expect(got).to.be.at.least(exact);
-      expect((got - exact) / exact).to.be.below(1 / 1024 + 1e-9);
+      expect(Math.abs(got - exact) / exact).to.be.below(1e-3);
     }
-    expect(h.percentile(100)).to.equal(values[values.length - 1]);
-    expect(h.count).to.equal(20000);
-    expect(h.min).to.equal(values[0]);
+    expect(s.count).to.equal(20000);
+    expect(s.min).to.equal(values[0]);
+    expect(Math.abs(s.max - values[values.length - 1]) / s.max).to.be.below(1e-3);
   });
 
-  it('keeps bucket ranges contiguous and no wider than the precision allows', () => {
-    const h = new Histogram(8);
-    let prevHigh = -1;
-    for (let i = 0; i < h.indexOf(2 ** 30); i++) {
-      const [lo, hi] = h.rangeOf(i);
-      expect(lo).to.equal(prevHigh + 1);
-      expect(h.indexOf(lo)).to.equal(i);
-      expect(h.indexOf(hi)).to.equal(i);
-      // Below 2^(bits-1) every value has its own bucket; above, the width is relative.
-      if (lo >= 128) expect((hi - lo + 1) / lo).to.be.at.most(1 / 128);
-      prevHigh = hi;
-    }
-  });
-
-  it('merges, and renders percentiles and a distribution', () => {
-    const a = new Histogram();
-    const b = new Histogram();
+  it('adds recorders together, and renders percentiles and cbc-style timing bars', () => {
+    const a = new LatencyRecorder();
+    const b = new LatencyRecorder();
     for (let i = 1; i <= 100; i++) (i % 2 ? a : b).record(i * 100);
-    a.merge(b);
+    a.add(b);
     const s = a.summary();
-    expect(s).to.deep.include({ count: 100, min: 100, max: 10000, mean: 5050 });
-    // Percentiles report the highest value of their bucket, as HdrHistogram does.
-    expect(s.p50).to.be.within(5000, 5000 * (1 + 1 / 1024));
-    const text = renderHistogram(a);
-    expect(text).to.contain('p50 5.00ms');
-    expect(text).to.match(/\[4.10ms - 8.19ms\]\s+\|#+\s*\| 41/);
+    expect(s).to.deep.include({ count: 100, min: 100 });
+    expect(s.mean).to.be.closeTo(5050, 5050 / 1000);
+    expect(s.p50).to.be.within(5000, 5005);
+    expect(renderPercentiles(a)).to.contain('p50 5.00ms');
+    // 4096..8191 us holds 4100..8100: 41 values.
+    expect(renderTimings(a)).to.match(/\[4.10ms - 8.19ms\]\s+\|#+\s*\| 41/);
   });
 });
 
@@ -207,5 +196,36 @@ describe('cli: connection targets and JSON output', () => {
 
   it('builds pillowfight documents of exactly the requested size', () => {
     for (const n of [18, 64, 4096]) expect(JSON.stringify(documentOfSize(n)).length).to.equal(n);
+  });
+});
+
+describe('cli: shell completion, durations and tables', () => {
+  const keyspaces = ['beer-sample', 'default', 'travel-sample'];
+  it('completes backslash commands, \\SET parameters, keywords, functions and keyspaces', () => {
+    expect(complete('\\S', keyspaces)).to.deep.equal([['\\SET'], '\\S']);
+    expect(complete('\\set -t', keyspaces)).to.deep.equal([['-timeout'], '-t']);
+    expect(complete('\\SET -$', keyspaces, ['city'])).to.deep.equal([['-$city'], '-$']);
+    expect(complete('SEL', keyspaces)[0]).to.deep.equal(['SELECT', 'SELF']);
+    expect(complete('sele', keyspaces)[0]).to.deep.equal(['select']);
+    expect(complete('SELECT ARRAY_LE', keyspaces)[0]).to.deep.equal(['ARRAY_LENGTH(']);
+    expect(complete('SELECT * FROM tr', keyspaces)).to.deep.equal([['`travel-sample`'], 'tr']);
+    expect(complete('SELECT * FROM de', keyspaces)).to.deep.equal([['default'], 'de']);
+    expect(complete('SELECT * FROM `be', keyspaces)).to.deep.equal([['beer-sample`'], 'be']);
+    expect(complete('SELECT 1 ', keyspaces)).to.deep.equal([[], '']);
+  });
+
+  it('reads Go-style durations as cbq does, in seconds', () => {
+    expect(parseDuration('30s')).to.equal(30);
+    expect(parseDuration('1m30s')).to.equal(90);
+    expect(parseDuration('1500ms')).to.equal(1.5);
+    expect(parseDuration('2')).to.equal(2);
+    for (const bad of ['', 'soon', '5 s', '0', '10x']) expect(parseDuration(bad)).to.equal(undefined);
+  });
+
+  it('puts \\SET -timeout on the query, and draws rows as a table', () => {
+    expect(buildQuery('SELECT 1', { timeout: 2.5 }).timeout).to.equal(2.5);
+    expect(renderTable([{ a: 1, b: 'x' }, { a: { n: [1] } }, 7])).to.equal(
+      ['+-----------+---+----+', '| a         | b | $1 |', '+-----------+---+----+', '| 1         | x |    |', '| {"n":[1]} |   |    |', '|           |   | 7  |', '+-----------+---+----+', ''].join('\n'),
+    );
   });
 });

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import * as http from 'node:http';
 import { Cluster } from '../../lib/server';
-import type { ViewRow } from '../../lib/engine/views';
+import type { ViewRow } from '../../lib/engine/services/views';
 import { Engine } from '../../lib/engine/engine';
 import { run, fails, connect, close } from './helpers/engine';
 import { NotFoundError, KeyExistsError, LockedError, DeltaBadvalError, AuthError, BucketNotFoundError, N1QLError, ViewError } from '../../lib/engine/errors';
-import { N1QLQuery, CONSISTENCY_REQUEST } from '../../lib/engine/n1ql';
+import { N1QLQuery, CONSISTENCY_REQUEST } from '../../lib/engine/services/n1ql';
 import type { OperationResult, ValueResult, MultiResult, ObserveResult } from '../../lib/engine/results';
 import { FMT_UTF8 } from '../../lib/engine/transcoder';
 

@@ -21,7 +21,7 @@ describe('engine connection strings', () => {
     expect(s.bucket).to.equal('travel-sample');
     expect(s.hosts).to.deep.equal([
       { host: 'h1', port: 0, mode: 'kv' },
-      { host: 'h2', port: 11299, mode: 'kv' },
+      { host: 'h2', port: 11299, mode: 'kv', explicit: true },
       { host: '::1', port: 11210, mode: 'kv' },
     ]);
   });
@@ -34,7 +34,9 @@ describe('engine connection strings', () => {
 
   it('treats =http, =mcd suffixes and the well-known REST port as libcouchbase does', () => {
     const s = parseConnstr('couchbase://a:8091,b:9000=http,c:12000=mcd,d:11210=cccp');
-    expect(s.hosts.map((h) => h.mode)).to.deep.equal(['http', 'http', 'kv', 'kv']);
+    expect(s.hosts.map((h) => h.mode)).to.deep.equal(['kv', 'http', 'kv', 'kv']);
+    // libcouchbase's "honest couchbase://host:8091 mistake": the port is dropped, the host is typeless.
+    expect(s.hosts[0]).to.deep.equal({ host: 'a', port: 0, mode: 'kv' });
   });
 
   it('parses http:// strings as HTTP bootstrap ports and rejects KV modes there', () => {
@@ -57,7 +59,6 @@ describe('engine connection strings', () => {
 
   it('rejects TLS options on a plain couchbase:// string', () => {
     rejects('couchbase://h?certpath=/ca.pem', /certpath.*couchbases/);
-    rejects('couchbase://h?ssl=on', /ssl=on needs the couchbases/);
     rejects('couchbases://h?ssl=off', /contradicts/);
   });
 
@@ -80,20 +81,27 @@ describe('engine connection strings', () => {
   });
 
   it('reads booleans, enums and integers', () => {
-    const s = parseConnstr('couchbase://h?enable_tracing=true&fetch_mutation_tokens=on&bootstrap_on=cccp&sasl_mech_force=PLAIN&error_thresh_count=3&compression=off&detailed_errcodes=0');
-    expect(s.options.enable_tracing).to.equal(true);
+    const s = parseConnstr('couchbase://h?tcp_nodelay=false&fetch_mutation_tokens=on&bootstrap_on=cccp&sasl_mech_force=PLAIN&compression_min_size=64&compression=off&detailed_errcodes=0');
+    expect(s.options.tcp_nodelay).to.equal(false);
     expect(s.options.fetch_mutation_tokens).to.equal(true);
     expect(s.options.bootstrap_on).to.equal('cccp');
     expect(s.options.sasl_mech_force).to.equal('PLAIN');
-    expect(s.options.error_thresh_count).to.equal(3);
+    expect(s.options.compression_min_size).to.equal(64);
+    expect(s.options.compression).to.equal('off');
     expect(s.options.detailed_errcodes).to.equal(false);
   });
 
-  it('accepts aliases used by newer SDKs', () => {
-    const s = parseConnstr('couchbase://h?kv_timeout=1.5&query_timeout=9&enable_mutation_tokens=true');
+  it('accepts the SDK 3 names, their bare numbers in milliseconds as those SDKs read them', () => {
+    const s = parseConnstr('couchbase://h?kv_timeout=1500&query_timeout=9s&enable_mutation_tokens=true&view_timeout=250&bootstrap_timeout=10000&connect_timeout=1s');
     expect(s.options.operation_timeout).to.equal(1.5);
     expect(s.options.n1ql_timeout).to.equal(9);
+    expect(s.options.views_timeout).to.equal(0.25);
+    expect(s.options.config_total_timeout).to.equal(10);
+    expect(s.options.config_node_timeout).to.equal(1);
     expect(s.options.fetch_mutation_tokens).to.equal(true);
+    const t = parseConnstr('couchbase://h?enable_compression=false&tls_verify=none&ip_protocol=force_ipv4&user_agent_extra=app', {});
+    expect(t.options).to.include({ compression: 'off', ssl: 'no_verify', ipv6: 'disabled', client_string: 'app' });
+    expect(t.tls).to.equal(true);
   });
 
   it('takes credentials from the string or from the options, options winning', () => {
@@ -117,7 +125,7 @@ describe('engine connection strings', () => {
   it('names the malformed part of the string', () => {
     rejects('couchbase://h/b?operation_timeout=fast', /operation_timeout="fast" is not a duration/);
     rejects('couchbase://h/b?operation_timeout=-1', /operation_timeout/);
-    rejects('couchbase://h/b?enable_tracing=maybe', /enable_tracing=maybe must be true or false/);
+    rejects('couchbase://h/b?tcp_nodelay=maybe', /tcp_nodelay=maybe must be true or false/);
     rejects('couchbase://h/b?bootstrap_on=carrier', /bootstrap_on="carrier" must be one of/);
     rejects('couchbase://h:99999/b', /port "99999"/);
     rejects('couchbase://h:abc/b', /port "abc"/);
@@ -130,7 +138,11 @@ describe('engine connection strings', () => {
     rejects('redis://h/b', /unknown scheme "redis:\/\/"/);
     rejects('couchbase://us@er:pw@h/b', /credentials/);
     rejects('', /non-empty/);
-    rejects('couchbase://h?error_thresh_count=1.5', /integer/);
+    rejects('couchbase://h?compression_min_size=1.5', /integer/);
+    rejects('couchbase://h?compression_min_ratio=2', /from 0 to 1/);
+    rejects('couchbase://h?network=a/b', /network="a\/b" must be auto, default, external/);
+    rejects('couchbase://h?compression=gzip', /compression="gzip" must be one of on, off, inflate_only, deflate_only, force/);
+    rejects('couchbase://h?operation_timeout=', /empty value/);
   });
 
   it('treats a bare host list as couchbase://', () => {
@@ -141,8 +153,88 @@ describe('engine connection strings', () => {
 
   it('lists every option it knows', () => {
     const names = knownOptionNames();
-    for (const n of ['operation_timeout', 'config_total_timeout', 'config_node_timeout', 'n1ql_timeout', 'views_timeout', 'durability_timeout', 'http_poll_interval', 'config_poll_interval', 'bootstrap_on', 'sasl_mech_force', 'certpath', 'truststorepath', 'enable_tracing']) {
+    for (const n of ['operation_timeout', 'config_total_timeout', 'config_node_timeout', 'n1ql_timeout', 'views_timeout', 'durability_timeout', 'http_poll_interval', 'config_poll_interval', 'bootstrap_on', 'sasl_mech_force', 'certpath', 'truststorepath', 'network', 'compression', 'ipv6', 'dnssrv', 'enable_dns_srv', 'kv_timeout']) {
       expect(names).to.include(n);
     }
+  });
+
+  describe('as libcouchbase 2.x parses them', () => {
+    it('takes a port type without a port: the default port of that type', () => {
+      const s = parseConnstr('couchbase://a=http,b=mcd,c:9000=http/b');
+      expect(s.hosts).to.deep.equal([
+        { host: 'a', port: 0, mode: 'http', explicit: true },
+        { host: 'b', port: 0, mode: 'kv', explicit: true },
+        { host: 'c', port: 9000, mode: 'http', explicit: true },
+      ]);
+      expect(parseConnstr('couchbase://[::1]=http').hosts).to.deep.equal([{ host: '::1', port: 0, mode: 'http', explicit: true }]);
+    });
+
+    it('turns TLS on with ?ssl=on (or no_verify) on a couchbase:// string', () => {
+      const s = parseConnstr('couchbase://h/b?ssl=on&certpath=/ca.pem');
+      expect(s.tls).to.equal(true);
+      expect(s.scheme).to.equal('couchbases');
+      expect(s.options.certpath).to.equal('/ca.pem');
+      expect(parseConnstr('couchbase://h?ssl=no_verify').tls).to.equal(true);
+      expect(parseConnstr('couchbase://h:11207=mcds?ssl=on').hosts[0]).to.deep.equal({ host: 'h', port: 11207, mode: 'kv', explicit: true });
+      rejects('couchbase://h:11207=mcds', /=mcds is a TLS port; use couchbases/);
+      rejects('couchbase://h?keypath=/k.pem&ssl=on', /keypath needs certpath/);
+      rejects('couchbase://h:1=mccompat', /memcached-compatible ports are not supported/);
+    });
+
+    it('reads a bare host list as libcouchbase does: its bare ports are HTTP ports', () => {
+      const s = parseConnstr('h1:9000,h2:8091/b');
+      expect(s.hosts).to.deep.equal([
+        { host: 'h1', port: 9000, mode: 'http', explicit: true },
+        { host: 'h2', port: 8091, mode: 'http' },
+      ]);
+    });
+
+    it('reads bare numbers in seconds for libcouchbase names and Go-style durations everywhere', () => {
+      const s = parseConnstr('couchbase://h?operation_timeout=5ms3us&config_total_timeout=1m30s&views_timeout=.5&durability_interval=1.5ms&n1ql_timeout=250us');
+      expect(s.options.operation_timeout).to.be.closeTo(0.005003, 1e-12);
+      expect(s.options.config_total_timeout).to.equal(90);
+      expect(s.options.views_timeout).to.equal(0.5);
+      expect(s.options.durability_interval).to.be.closeTo(0.0015, 1e-12);
+      expect(s.options.n1ql_timeout).to.be.closeTo(0.00025, 1e-12);
+      expect(parseConnstr('couchbase://h?kv_timeout=1m').options.operation_timeout).to.equal(60);
+      expect(parseConnstr('couchbase://h', { kv_timeout: 750, operation_timeout: undefined }).options.operation_timeout).to.equal(0.75);
+      rejects('couchbase://h?operation_timeout=5ms3', /not a duration; give seconds like 2.5 or a duration like 2500ms/);
+      rejects('couchbase://h?kv_timeout=2.5x', /not a duration; give milliseconds like 2500/);
+      rejects('couchbase://h?operation_timeout=1d', /not a duration/);
+    });
+
+    it('takes couchbase+dnssrv:// with one host and no port', () => {
+      const s = parseConnstr('couchbases+dnssrv://cluster.example.com/b');
+      expect(s).to.include({ dnssrv: true, tls: true, scheme: 'couchbases', bucket: 'b' });
+      expect(parseConnstr('couchbase+dnssrv://c.example').tls).to.equal(false);
+      rejects('couchbase+dnssrv://a.example,b.example', /exactly one host/);
+      rejects('couchbase+dnssrv://a.example:11210=mcd', /without a port/);
+      rejects('couchbase+dnssrv://a.example?dnssrv=false', /contradicts the \+dnssrv scheme/);
+      expect(parseConnstr('couchbase://a.example?dnssrv=off').options.enable_dns_srv).to.equal(false);
+    });
+
+    it('acts on network, compression and ipv6', () => {
+      const s = parseConnstr('couchbase://h?network=external&compression=inflate_only&ipv6=only&compression_min_ratio=0.5');
+      expect(s.options).to.include({ network: 'external', compression: 'inflate_only', ipv6: 'only', compression_min_ratio: 0.5 });
+      expect(DEFAULT_OPTIONS).to.include({ network: 'auto', compression: 'on', enable_dns_srv: true });
+    });
+
+    it('refuses, by name and with the reason, every option it would not act on', () => {
+      for (const [opt, why] of [
+        ['config_cache=/tmp/c', /option "config_cache" is not supported by this client: the engine keeps no config cache file/],
+        ['http_timeout=5', /option "http_timeout" is not supported/],
+        ['enable_tracing=true', /option "enable_tracing" is not supported by this client: the engine has no request tracing/],
+        ['tracing_threshold_kv=0.5', /option "tracing_threshold_kv" is not supported/],
+        ['error_thresh_count=3', /option "error_thresh_count" is not supported/],
+        ['console_log_level=5', /set DEBUG=deferbase/],
+        ['log_redaction=on', /option "log_redaction" is not supported/],
+        ['quiet=1', /per-operation option/],
+      ] as const) {
+        rejects(`couchbase://h?${opt}`, why);
+      }
+      rejects('couchbase://h', /option "http_timeout" is not supported/, { http_timeout: 5 });
+      // A value asking for what the engine does anyway is honoured, so it is accepted.
+      expect(() => parseConnstr('couchbase://h?enable_tracing=false&log_redaction=off&console_log_level=0&wait_for_config=true&vb_noguess=1')).to.not.throw();
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Engine } from '../../lib/engine/engine';
-import type { OpName } from '../../lib/engine/operations';
+import type { OpName } from '../../lib/engine/kv/operations';
 import { FakeCluster } from './helpers/fake-kv';
 import { run, fails, connect, close } from './helpers/engine';
 import {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RowStreamParser, RowParseError } from '../../lib/engine/row-parser';
+import { RowStreamParser, RowParseError } from '../../lib/engine/services/row-parser';
 
 function feed(text: string, splits: number[], key = 'results'): { batches: unknown[][]; meta: Record<string, unknown> } {
   const buf = Buffer.from(text, 'utf8');

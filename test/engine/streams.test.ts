@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { Engine } from '../../lib/engine/engine';
-import { FakeCluster } from './helpers/fake-kv';
+import { DEFAULT_FEATURES, FakeCluster } from './helpers/fake-kv';
+import { HelloFeature } from '../../lib/protocol/hello';
 import { startFakeHttp, type FakeHttp } from './helpers/fake-http';
 import { connect, close, run } from './helpers/engine';
-import { N1QLQuery, CONSISTENCY_REQUEST } from '../../lib/engine/n1ql';
-import { encodeViewQuery, ViewQuery } from '../../lib/engine/views';
+import { N1QLQuery, CONSISTENCY_REQUEST } from '../../lib/engine/services/n1ql';
+import { encodeViewQuery, ViewQuery } from '../../lib/engine/services/views';
 import { N1QLError, NetworkError, CancelledError, ViewError, ArgumentError, TimeoutError, type CouchbaseError } from '../../lib/engine/errors';
-import type { RowsHandler, StreamControl } from '../../lib/engine/stream';
+import type { RowsHandler, StreamControl } from '../../lib/engine/services/stream';
 import type { ValueResult } from '../../lib/engine/results';
 
 const AUTH = { username: 'Administrator', password: 'password' };
@@ -45,7 +46,8 @@ describe('engine N1QL and views streams (scripted HTTP peer)', () => {
   let respond: (res: import('node:http').ServerResponse, body: string, url: string) => void;
 
   beforeEach(async () => {
-    cluster = await FakeCluster.start();
+    // DUPLEX + clustermap notifications on top of the default features: tests push maps (pushMap).
+    cluster = await FakeCluster.start({ features: [...DEFAULT_FEATURES, HelloFeature.DUPLEX, HelloFeature.CLUSTERMAP_CHANGE_NOTIFICATION] });
     svc = await startFakeHttp((req, res, body) => respond(res, body, req.url!));
     cluster.extraServices[0] = { n1ql: svc.port, capi: svc.port };
     engine = new Engine(cluster.connectionString, AUTH);
@@ -56,6 +58,13 @@ describe('engine N1QL and views streams (scripted HTTP peer)', () => {
     await svc.close();
     await cluster.stop();
   });
+
+  /** Pushes a cluster map to the engine (clustermap notifications) and waits until it adopted it. */
+  function pushMap(text: string): Promise<void> {
+    const adopted = new Promise<void>((resolve) => engine.once('config', () => resolve()));
+    for (const n of cluster.nodes) for (const c of n.conns) if (c.pushEnabled) c.pushConfig(text);
+    return adopted;
+  }
 
   it('posts the query as JSON with its options and streams rows then meta', async () => {
     respond = (res) => {
@@ -184,7 +193,7 @@ describe('engine N1QL and views streams (scripted HTTP peer)', () => {
     cluster.bumpRev();
     const cfg = JSON.parse(cluster.config());
     cfg.clusterCapabilities = { n1ql: ['enhancedPreparedStatements'] };
-    engine.applyConfigText(JSON.stringify(cfg), '127.0.0.1');
+    await pushMap(JSON.stringify(cfg));
     respond = (res, body) => {
       const b = JSON.parse(body);
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -220,7 +229,7 @@ describe('engine N1QL and views streams (scripted HTTP peer)', () => {
     cluster.bumpRev();
     const cfg = JSON.parse(cluster.config());
     cfg.clusterCapabilities = { n1ql: ['enhancedPreparedStatements'] };
-    engine.applyConfigText(JSON.stringify(cfg), '127.0.0.1');
+    await pushMap(JSON.stringify(cfg));
     let calls = 0;
     respond = (res, body) => {
       const b = JSON.parse(body);

@@ -10,6 +10,8 @@ import { PreparedCache } from '../../lib/server/n1ql/prepared';
 import { PAUSE } from '../../lib/server/n1ql/pause';
 import { QueryError } from '../../lib/server/n1ql/errors';
 import type { Env } from '../../lib/server/n1ql/keyspace';
+import { privilegesOf } from '../../lib/server/n1ql/privileges';
+import { userWithBuckets } from '../../lib/server/rbac/users';
 import type { ExecContext } from '../../lib/server/n1ql/expr';
 import type { Value } from '../../lib/server/n1ql/value';
 import { jsonText, parseJson } from '../../lib/server/n1ql/json';
@@ -42,7 +44,7 @@ export class Engine {
     return {
       bucket: (n) => this.stores.get(n),
       buckets: () => [...this.stores.values()],
-      canAccess: (n) => allowed === '*' || allowed.includes(n),
+      ...privilegesOf(userWithBuckets('t', allowed)),
     };
   }
 
@@ -100,7 +102,7 @@ export async function startHttp(stores: BucketStore[], users: Record<string, { p
       if (!header?.startsWith('Basic ')) return null;
       const [u, p] = Buffer.from(header.slice(6), 'base64').toString().split(':');
       const rec = users[u];
-      return rec && rec.password === p ? { username: u, buckets: rec.buckets } : null;
+      return rec && rec.password === p ? userWithBuckets(u, rec.buckets) : null;
     },
   };
   const handler = createQueryService(ctx);

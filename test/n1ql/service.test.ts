@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { DocumentStore } from '../../lib/server/store';
 import { createQueryService } from '../../lib/server/n1ql';
+import { userWithBuckets } from '../../lib/server/rbac/users';
 import type { ServiceContext } from '../../lib/server/service-types';
 import { startHttp, type HttpQueryService } from './harness';
 import { DOCS } from './fixture';
@@ -145,7 +146,7 @@ describe('n1ql query service backpressure', () => {
       bucket: (n) => (n === 'b' ? store : undefined),
       buckets: () => [store],
       nodeIndex: 0,
-      authenticate: () => ({ username: 'u', buckets: '*' }),
+      authenticate: () => userWithBuckets('u', '*'),
     };
     const handler = createQueryService(ctx);
     const req = Readable.from([Buffer.from(JSON.stringify({ statement: 'SELECT RAW x FROM ARRAY_RANGE(0, 100000) AS x' }))]) as unknown as IncomingMessage;

@@ -169,3 +169,58 @@ describe('server cluster (3 nodes, 1 replica)', () => {
     });
   });
 });
+
+describe('server cluster: the HTTP services registry (lib/server/services.ts)', () => {
+  let cluster: Cluster | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+
+  const mgmtJson = async (c: Cluster, path: string): Promise<Record<string, any>> => {
+    const r = await httpGet(c.nodes[0].ports.mgmt, path);
+    expect(r.status).to.equal(200);
+    return JSON.parse(r.body);
+  };
+
+  it('runs every default service on every node and advertises each in the map and the management API', async () => {
+    cluster = await Cluster.start({ nodes: 2 });
+    for (const n of cluster.nodes) expect(n.ports).to.have.all.keys('kv', 'mgmt', 'n1ql', 'capi');
+    const b = await mgmtJson(cluster, '/pools/default/b/default');
+    expect(b.nodesExt[1].services).to.deep.equal({ kv: cluster.nodes[1].ports.kv, mgmt: cluster.nodes[1].ports.mgmt, n1ql: cluster.nodes[1].ports.n1ql, capi: cluster.nodes[1].ports.capi });
+    expect(b.clusterCapabilities.n1ql).to.include('javaScriptFunctions');
+    expect(b.nodes[0].couchApiBase).to.match(new RegExp(`^http://127\\.0\\.0\\.1:${cluster.nodes[0].ports.capi}/default%2B`));
+    const pool = await mgmtJson(cluster, '/pools/default');
+    expect(pool.nodes[0].services).to.deep.equal(['kv', 'n1ql', 'index']);
+  });
+
+  it('services: { name: null } turns one off everywhere it would show', async () => {
+    cluster = await Cluster.start({ services: { capi: null } });
+    expect(cluster.nodes[0].ports).to.have.all.keys('kv', 'mgmt', 'n1ql');
+    const b = await mgmtJson(cluster, '/pools/default/b/default');
+    expect(b.nodesExt[0].services).to.not.have.property('capi');
+    expect(b.nodes[0]).to.not.have.property('couchApiBase');
+    expect((await mgmtJson(cluster, '/pools/default')).nodes[0].services).to.deep.equal(['kv', 'n1ql']);
+    expect(await mgmtJson(cluster, '/pools/default/buckets/default/ddocs')).to.deep.equal({ rows: [] });
+  });
+
+  it('without the query service the map advertises no N1QL capabilities', async () => {
+    cluster = await Cluster.start({ services: { n1ql: null } });
+    const b = await mgmtJson(cluster, '/pools/default/b/default');
+    expect(b.clusterCapabilities).to.deep.equal({});
+    expect(b.nodesExt[0].services).to.have.all.keys('kv', 'mgmt', 'capi');
+  });
+
+  it('services: { name: factory } replaces a default, before the older queryService / viewsService spelling', async () => {
+    const seen: number[] = [];
+    const factory = (ctx: { nodeIndex: number }) => {
+      seen.push(ctx.nodeIndex);
+      return { handle: (_req: http.IncomingMessage, res: http.ServerResponse) => res.end('custom') };
+    };
+    cluster = await Cluster.start({ nodes: 2, services: { n1ql: factory }, queryService: null, viewsService: null });
+    expect(seen).to.deep.equal([0, 1]);
+    expect(cluster.nodes[0].ports).to.have.all.keys('kv', 'mgmt', 'n1ql');
+    const r = await httpGet(cluster.nodes[1].ports.n1ql!, '/query/service');
+    expect(r.body).to.equal('custom');
+  });
+});

@@ -60,7 +60,7 @@ describe('server KV protocol (single node, raw socket)', () => {
         HelloFeature.TRACING,
       ];
       const acked = await c.hello(asked);
-      expect(acked).to.deep.equal(asked.filter((f) => f !== HelloFeature.SNAPPY && f !== HelloFeature.TRACING));
+      expect(acked).to.deep.equal(asked.filter((f) => f !== HelloFeature.TRACING));
     });
 
     it('clustermap notification is only acknowledged together with duplex', async () => {

@@ -104,7 +104,7 @@ describe('views: design documents', () => {
   });
 
   it('refuses users without access to the bucket', async () => {
-    const t = await startViewsServer({ users: { joe: { username: 'joe', password: 'pw', buckets: ['other'] } } });
+    const t = await startViewsServer({ users: { joe: { username: 'joe', password: 'pw', roles: ['bucket_full_access[other]'] } } });
     try {
       const r = await t.request('GET', '/b/_design/x', undefined, { authorization: 'Basic ' + Buffer.from('joe:pw').toString('base64') });
       expect(r.status).to.equal(403);

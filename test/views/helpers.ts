@@ -3,8 +3,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DocumentStore } from '../../lib/server/store';
-import type { ServerClock, ServiceContext, ServiceUser } from '../../lib/server/service-types';
+import type { ServerClock, ServiceContext } from '../../lib/server/service-types';
 import { createViewsService, createViewsServiceWith, type ViewsOptions } from '../../lib/server/views';
+import { userWithRoles } from '../../lib/server/rbac/users';
 
 export const AUTH = 'Basic ' + Buffer.from('Administrator:password').toString('base64');
 
@@ -25,11 +26,11 @@ export interface ViewsServer {
 }
 
 export async function startViewsServer(
-  opts: { buckets?: string[]; options?: ViewsOptions; users?: Record<string, ServiceUser & { password: string }>; clock?: ServerClock } = {},
+  opts: { buckets?: string[]; options?: ViewsOptions; users?: Record<string, { username: string; password: string; roles: string[] }>; clock?: ServerClock } = {},
 ): Promise<ViewsServer> {
   const stores = new Map<string, DocumentStore>();
   for (const name of opts.buckets ?? ['b']) stores.set(name, new DocumentStore({ name, numVBuckets: 64, clock: opts.clock }));
-  const users = opts.users ?? { Administrator: { username: 'Administrator', password: 'password', buckets: '*' } };
+  const users: Record<string, { username: string; password: string; roles: string[] }> = opts.users ?? { Administrator: { username: 'Administrator', password: 'password', roles: ['admin'] } };
   const ctx: ServiceContext = {
     clock: { now: () => Date.now() },
     bucket: (name) => stores.get(name),
@@ -38,7 +39,7 @@ export async function startViewsServer(
       if (!h?.startsWith('Basic ')) return null;
       const [u, p] = Buffer.from(h.slice(6), 'base64').toString().split(':');
       const user = users[u];
-      return user && user.password === p ? { username: user.username, buckets: user.buckets } : null;
+      return user && user.password === p ? userWithRoles(user.username, user.roles) : null;
     },
     nodeIndex: 0,
   };
@@ -58,6 +59,8 @@ export async function startViewsServer(
     },
     close: () =>
       new Promise<void>((resolve) => {
+        // Ends the design documents' sandbox threads, as a cluster node does when it stops.
+        handler.close?.();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -23,8 +23,9 @@ export const serveSpec: CommandSpec = {
     { name: 'sample', short: 's', type: 'list', choices: SAMPLE_NAMES, meta: 'NAME,...', help: `sample buckets to create and load (${SAMPLE_NAMES.join(', ')})` },
     { name: 'seed', type: 'int', default: 1, meta: 'N', help: 'seed of the generated samples' },
     { name: 'scale', type: 'number', min: 0.0001, max: 10, default: 1, meta: 'X', help: 'multiplies the sample document counts' },
-    { name: 'user', type: 'string', meta: 'USER', help: 'administrator user name (default Administrator)' },
-    { name: 'password', type: 'string', meta: 'PASS', help: 'administrator password (default password)' },
+    { name: 'connstr', short: 'U', type: 'string', meta: 'CONNSTR', help: 'serve where this connection string points: couchbase://HOST[:PORT][/BUCKET] sets --host, --port and adds the bucket' },
+    { name: 'username', short: 'u', type: 'string', meta: 'USER', help: 'administrator user name (default Administrator)' },
+    { name: 'password', short: 'P', type: 'string', meta: 'PASS', help: 'administrator password (default password)' },
     { name: 'fsync', type: 'string', choices: ['always', 'batch', 'none'], default: 'batch', help: 'when acknowledged writes reach the disk (with --data-dir)' },
     { name: 'strict-recovery', type: 'bool', help: 'refuse to start when a log in --data-dir has damaged records (default: recover around them and report)' },
     { name: 'json', type: 'bool', help: 'print the cluster description as one JSON line' },
@@ -37,8 +38,18 @@ export async function runServe(args: ParsedArgs, io: CliIo): Promise<number> {
   const nodes = v.nodes as number;
   const replicas = v.replicas as number;
   if (replicas >= nodes) throw new UsageError(`--replicas ${replicas} needs at least ${replicas + 1} nodes (--nodes ${nodes})`, serveSpec);
-  if ((v.user === undefined) !== (v.password === undefined)) throw new UsageError('give --user and --password together', serveSpec);
-  const port = v.port as number;
+  if ((v.username === undefined) !== (v.password === undefined)) throw new UsageError('give --username and --password together', serveSpec);
+  let port = v.port as number;
+  let host = v.host as string;
+  const extraBuckets: string[] = [];
+  if (v.connstr !== undefined) {
+    const m = /^couchbase:\/\/(\[[^\]]+\]|[^/:?,]+)(?::(\d+))?(?:\/([^/?]+))?\/?$/.exec(v.connstr as string);
+    if (!m) throw new UsageError(`--connstr: serve takes one node's address, couchbase://HOST[:PORT][/BUCKET] (got ${JSON.stringify(v.connstr)})`, serveSpec);
+    if (args.given.has('host') || args.given.has('port')) throw new UsageError('give either --connstr or --host/--port', serveSpec);
+    host = m[1].replace(/^\[|\]$/g, '');
+    if (m[2] !== undefined) port = Number(m[2]);
+    if (m[3] !== undefined) extraBuckets.push(decodeURIComponent(m[3]));
+  }
   if (port !== 0 && port + nodes - 1 > 65535) throw new UsageError(`--port ${port} leaves no room for ${nodes} nodes`, serveSpec);
   const dataDir = v['data-dir'] as string | undefined;
   if (v['strict-recovery'] === true && dataDir === undefined) throw new UsageError('--strict-recovery needs --data-dir', serveSpec);
@@ -50,8 +61,8 @@ export async function runServe(args: ParsedArgs, io: CliIo): Promise<number> {
     }
   }
   const samples = (v.sample as string[] | undefined) ?? [];
-  const bucketNames = [...new Set([...(v.bucket as string[]), ...samples])];
-  const user = { username: (v.user as string | undefined) ?? 'Administrator', password: (v.password as string | undefined) ?? 'password' };
+  const bucketNames = [...new Set([...(v.bucket as string[]), ...extraBuckets, ...samples])];
+  const user = { username: (v.username as string | undefined) ?? 'Administrator', password: (v.password as string | undefined) ?? 'password' };
 
   // Imported here: the server (and its N1QL and views engines) loads only for this command.
   const { Cluster } = await import('../../server');
@@ -65,7 +76,7 @@ export async function runServe(args: ParsedArgs, io: CliIo): Promise<number> {
       dataDir,
       fsync: v.fsync as 'always' | 'batch' | 'none',
       strictRecovery: v['strict-recovery'] === true,
-      host: v.host as string,
+      host,
       kvPort: port === 0 ? undefined : port,
       mgmtPort: (v['mgmt-port'] as number) === 0 ? undefined : (v['mgmt-port'] as number),
     });
@@ -109,9 +120,12 @@ export async function runServe(args: ParsedArgs, io: CliIo): Promise<number> {
     return 1;
   }
 
+  const hostInUrl = cluster.host.includes(':') ? `[${cluster.host}]` : cluster.host;
+  const consoleUrl = `http://${hostInUrl}:${cluster.nodes[0].ports.mgmt}/ui/`;
   const description = {
     connectionString: cluster.connectionString,
     nodes: cluster.nodes.map((n) => ({ index: n.index, host: cluster.host, ports: n.ports })),
+    console: consoleUrl,
     buckets: bucketNames,
     username: user.username,
     dataDir: dataDir ?? null,
@@ -125,6 +139,7 @@ export async function runServe(args: ParsedArgs, io: CliIo): Promise<number> {
       const p = n.ports;
       lines.push(`node ${n.index}: kv ${n.host}:${p.kv}  mgmt ${p.mgmt}${p.n1ql !== undefined ? `  n1ql ${p.n1ql}` : ''}${p.capi !== undefined ? `  capi ${p.capi}` : ''}`);
     }
+    lines.push(`web console: ${consoleUrl}`);
     lines.push(`buckets: ${bucketNames.join(', ')}`);
     lines.push(`user: ${user.username}${v.password === undefined ? ' / password' : ''}`);
     if (dataDir !== undefined) lines.push(`data dir: ${dataDir}`);

@@ -13,6 +13,7 @@ import { CONNECTION_FLAGS, targetOf, withEngine } from '../connect';
 import { stringifyJson, type Writable } from '../output';
 import { runAndPrint, type StatementParams } from '../query-printer';
 import { StatementBuffer } from '../statements';
+import { complete } from '../completion';
 import type { CliIo } from '../io';
 
 const debug = createDebug('deferbase:cli:shell');
@@ -26,13 +27,17 @@ export const shellSpec: CommandSpec = {
     { name: 'execute', short: 'e', type: 'string', meta: 'STATEMENT', help: 'run this statement (or several, separated by ";") and exit' },
     { name: 'file', short: 'f', type: 'string', meta: 'FILE', help: 'run the statements in FILE and exit' },
     { name: 'history-file', type: 'string', meta: 'FILE', help: 'where history is kept (default ~/.deferbase_history)' },
+    { name: 'format', type: 'string', choices: ['json', 'table'], default: 'json', help: 'how results print (\\SET -format changes it)' },
   ],
   notes: [
     'shell commands:',
     '  \\SET -args [v1, v2, ...]   positional parameters $1, $2, ... for the next statements',
     '  \\SET -$name value          a named parameter $name (value is JSON, else a string)',
+    '  \\SET -timeout 30s          how long the query service may take (ns, us, ms, s, m, h; bare: seconds)',
+    '  \\SET -format table|json    print results as a table or as cbq\'s JSON',
     '  \\SET                       show the parameters',
-    '  \\UNSET -args | -$name      drop them',
+    '  \\UNSET -args | -timeout | -$name   drop them',
+    'Tab completes keywords, functions, keyspaces and \\ commands; history is kept between runs.',
     '  \\QUIT (or \\EXIT, Ctrl-D)   leave the shell',
   ],
 };
@@ -43,10 +48,12 @@ const HISTORY_SIZE = 1000;
 
 /** What the shell does with each line, independent of where lines come from. */
 export class ShellSession {
-  readonly params: { args?: unknown[]; named: Record<string, unknown> } = { named: {} };
+  readonly params: { args?: unknown[]; named: Record<string, unknown>; timeout?: number; format: 'json' | 'table' } = { named: {}, format: 'json' };
   readonly buffer = new StatementBuffer();
   failures = 0;
   running: StreamControl | undefined;
+  /** Keyspace names for tab completion, from system:keyspaces (refreshed after each statement). */
+  keyspaces: string[] = [];
 
   constructor(
     private readonly engine: Engine,
@@ -68,10 +75,25 @@ export class ShellSession {
   }
 
   async run(statement: string): Promise<void> {
-    const params: StatementParams = { args: this.params.args, named: this.params.named };
+    const params: StatementParams = { args: this.params.args, named: this.params.named, timeout: this.params.timeout, format: this.params.format };
     const outcome = await runAndPrint(this.engine, statement, params, this.out, (c) => (this.running = c));
     this.running = undefined;
     if (!outcome.ok) this.failures++;
+  }
+
+  /** Reloads the keyspace names tab completion offers; failures leave the old list. */
+  refreshKeyspaces(): void {
+    const names: string[] = [];
+    this.engine.n1ql('SELECT RAW name FROM system:keyspaces', {
+      onRows: (rows) => names.push(...rows.filter((r): r is string => typeof r === 'string')),
+      onDone: () => (this.keyspaces = names.sort()),
+      onError: (err) => debug('keyspaces for completion: %s', err.message),
+    });
+  }
+
+  /** Tab completion over this session's keyspaces and named parameters. */
+  complete(line: string): [string[], string] {
+    return complete(line, this.keyspaces, Object.keys(this.params.named));
   }
 
   /** A backslash command. */
@@ -102,6 +124,8 @@ export class ShellSession {
     if (rest === '') {
       const shown: Record<string, unknown> = {};
       if (this.params.args !== undefined) shown['-args'] = this.params.args;
+      if (this.params.timeout !== undefined) shown['-timeout'] = `${this.params.timeout}s`;
+      shown['-format'] = this.params.format;
       for (const [k, v] of Object.entries(this.params.named)) shown[`-$${k}`] = v;
       this.out.write(stringifyJson(shown) + '\n');
       return;
@@ -109,6 +133,18 @@ export class ShellSession {
     const m = /^-(\$?[\w.]+)\s+(.+)$/s.exec(rest);
     if (!m) return this.fail('usage: \\SET -args [v1, ...]  or  \\SET -$name value');
     const [, name, valueText] = m;
+    if (name.toLowerCase() === 'timeout') {
+      const seconds = parseDuration(valueText.trim().replace(/^"(.*)"$/, '$1'));
+      if (seconds === undefined) return this.fail('\\SET -timeout needs a duration: 30s, 1500ms, 2m (a bare number is seconds)');
+      this.params.timeout = seconds;
+      return;
+    }
+    if (name.toLowerCase() === 'format') {
+      const f = valueText.trim().toLowerCase();
+      if (f !== 'json' && f !== 'table') return this.fail('\\SET -format takes table or json');
+      this.params.format = f;
+      return;
+    }
     if (name.toLowerCase() === 'args') {
       let value: unknown;
       try {
@@ -134,6 +170,7 @@ export class ShellSession {
     const m = /^-(\$?[\w.]+)$/.exec(rest);
     if (!m) return this.fail('usage: \\UNSET -args  or  \\UNSET -$name');
     if (m[1].toLowerCase() === 'args') this.params.args = undefined;
+    else if (m[1].toLowerCase() === 'timeout') this.params.timeout = undefined;
     else if (m[1].startsWith('$') && m[1].slice(1) in this.params.named) delete this.params.named[m[1].slice(1)];
     else this.fail(`parameter -${m[1]} is not set`);
   }
@@ -142,6 +179,21 @@ export class ShellSession {
     this.failures++;
     this.err.write(`ERROR: ${message}\n`);
   }
+}
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** A Go-style duration as cbq takes it (`1m30s`, `500ms`; a bare number is seconds), in seconds. */
+export function parseDuration(text: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) > 0 ? Number(text) : undefined;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let end = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    total += Number(m[1]) * DURATION_UNITS[m[2]];
+    end = re.lastIndex;
+  }
+  return end === text.length && text.length > 0 && total > 0 ? total : undefined;
 }
 
 /** Reads the history file (oldest first) into readline's order (newest first). */
@@ -191,6 +243,7 @@ export async function runShell(args: ParsedArgs, io: CliIo): Promise<number> {
   const target = targetOf(args, io.env, args.positionals.CONNSTR);
   return withEngine(target, 'shell', io, async (engine) => {
     const session = new ShellSession(engine, io.stdout, io.stderr);
+    session.params.format = args.values.format as 'json' | 'table';
     if (script !== undefined) {
       for (const line of script.split(/\r?\n/)) if ((await session.feed(line)) === 'quit') return exitCode(session);
       await session.finish();
@@ -218,7 +271,9 @@ async function interactive(session: ShellSession, io: CliIo, connstr: string, hi
     historySize: HISTORY_SIZE,
     removeHistoryDuplicates: true,
     prompt: PROMPT,
+    completer: tty ? (line: string) => session.complete(line) : undefined,
   });
+  if (tty) session.refreshKeyspaces();
   // readline hands out its own history array (newest first); kept to fold multi-line statements.
   let historyRef: string[] | undefined;
   if (historyOk) {
@@ -255,6 +310,8 @@ async function interactive(session: ShellSession, io: CliIo, connstr: string, hi
     if (wasPending || line.trim().length > 0) statementLines.push(line);
     if ((await session.feed(line)) === 'quit') break;
     if (!session.buffer.pending) {
+      // A statement may have created or dropped a bucket: completion follows.
+      if (tty && statementLines.length > 0 && !/^\s*\\/.test(statementLines[0])) session.refreshKeyspaces();
       if (statementLines.length > 1 && historyRef !== undefined && foldHistory(historyRef, statementLines)) {
         if (historyOk) historyOk = saveHistory(historyFile!, historyRef);
       }

@@ -2,7 +2,7 @@
 // the values of its argument one by one and gives the aggregate's result, with the 7.6 rules:
 // MISSING and NULL skipped, DISTINCT, ARRAY_AGG in collation order, and the one-value rules of
 // the variance family.
-import type { AggregateSpec } from './expr';
+import type { AggregateSpec } from './row';
 import { arithmetic, isNumeric } from './int64';
 import { collate, valueKey, type Value } from './value';
 

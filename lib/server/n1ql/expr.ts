@@ -7,50 +7,11 @@ import { compileLike, type LikeMatcher } from './like';
 import { checkWindowCall, resolveWindow, WINDOW_ONLY, type CompiledBound, type WindowCall } from './window';
 import { mapChildren } from './format';
 import { PAUSE, withoutPauses, type Pause } from './pause';
-import type { Profile } from './profile';
-import { lookupFunction, starObject, type FunctionContext } from './functions/index';
+import { lookupFunction, starObject } from './functions/index';
 import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
-export type Vars = Record<string, Value>;
-
-/** What META() sees for a document; StoredDoc satisfies it. */
-export interface DocMeta {
-  readonly id: string;
-  readonly cas: bigint;
-  readonly expiry: number;
-  readonly flags: number;
-  readonly datatype: number;
-}
-
-/** One binding tuple flowing through the pipeline: variables by alias, plus document metadata. */
-export interface Row {
-  vars: Vars;
-  metas: Record<string, DocMeta>;
-  aggs?: Value[];
-  /** Window function results, by call (see ./window). */
-  wins?: Value[];
-}
-
-export interface ExecContext extends FunctionContext {
-  readonly positional: Value[];
-  /** Named parameters without the `$`; only own properties count. */
-  readonly named: Record<string, Value>;
-  /** Whether sources should yield PAUSE now (absent: never; see ./pause). */
-  pauseDue?(): boolean;
-  /** Present when the request asked for a profile: sources record their phases in it. */
-  profile?: Profile;
-}
-
-export type Compiled = (row: Row, ctx: ExecContext) => Value;
-
-export interface AggregateSpec {
-  name: string;
-  distinct: boolean;
-  star: boolean;
-  arg?: Compiled;
-  /** FILTER (WHERE ...): the rows this aggregate sees. */
-  filter?: Compiled;
-}
+export type { AggregateSpec, Compiled, DocMeta, ExecContext, Row, Vars } from './row';
+import type { AggregateSpec, Compiled, DocMeta, ExecContext, Row, Vars } from './row';
 
 export interface Scope {
   /** Variables visible here (aliases, LET, FOR variables, outer query's too). */

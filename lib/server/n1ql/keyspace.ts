@@ -13,6 +13,8 @@ export interface Env {
   buckets(): BucketStore[];
   /** Whether the caller may read (SELECT) or change (DML, index DDL) this bucket (see ./privileges). */
   canAccess(bucket: string, access: Access): boolean;
+  /** Couchbase's 13014 message when the caller may not run a `verb` statement on `ks` (see ./privileges). */
+  denied(ks: A.KeyspaceRef, verb: string, text: string): string | undefined;
   /** The request's query_context (`default:bucket.scope`): bare names are collections in it. */
   queryContext?: { bucket: string; scope?: string };
 }
@@ -52,13 +54,8 @@ export function resolveBucket(env: Env, ks: A.KeyspaceRef, verb = 'SELECT'): Buc
   if (ks.scope !== undefined && (ks.scope !== '_default' || ks.collection !== '_default')) {
     throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: ${keyspaceText(ks)} - cause: No collection named ${ks.scope}.${ks.collection}`);
   }
-  if (!env.canAccess(ks.bucket, verb === 'SELECT' ? 'read' : 'write')) {
-    const role = verb === 'SELECT' ? 'query_select' : `query_${verb.toLowerCase()}`;
-    throw new QueryError(
-      ErrorCode.INSUFFICIENT_CREDENTIALS,
-      `User does not have credentials to run ${verb} queries on ${keyspaceText(ks)}. Add role ${role} on ${keyspaceText(ks)} to allow the statement to run.`,
-    );
-  }
+  const denied = env.denied(ks, verb, keyspaceText(ks));
+  if (denied !== undefined) throw new QueryError(ErrorCode.INSUFFICIENT_CREDENTIALS, denied);
   return store;
 }
 

@@ -1,20 +1,70 @@
-// Who may do what to a keyspace. Today a ServiceUser carries the list of buckets it may use
-// (all or nothing per bucket); these two functions are the only place that reads it, so a finer
-// RBAC check (query_select vs query_update, per collection) replaces their bodies and nothing else.
+// Who may do what to a keyspace, as Couchbase's query service asks ns_server: SELECT needs
+// cluster.collection[b:s:c].n1ql.select!execute (query_select), INSERT n1ql.insert (query_insert),
+// UPSERT both insert and update, UPDATE n1ql.update, DELETE n1ql.delete, MERGE all three of its
+// actions, index DDL n1ql.index (query_manage_index); bucket_full_access and admin grant them all.
+// These functions are the only place the query service reads a user's privileges.
 import type { ServiceUser } from '../service-types';
+import { collectionPermission } from '../rbac/permission';
+import { DEFAULT_COLLECTION, DEFAULT_SCOPE } from '../rbac/kv-privileges';
 
 export type Access = 'read' | 'write';
 
-/** SELECT, and the reads of UPDATE/DELETE/MERGE, on `bucket`. */
-export function mayRead(user: ServiceUser, bucket: string): boolean {
-  return user.buckets === '*' || user.buckets.includes(bucket);
+/** A keyspace as a statement names it: a bucket (its default collection) or bucket.scope.collection. */
+export interface KeyspacePath {
+  readonly bucket: string;
+  readonly scope?: string;
+  readonly collection?: string;
 }
 
-/** INSERT/UPSERT/UPDATE/DELETE/MERGE and index DDL on `bucket`. */
+/** The n1ql privileges a statement of each kind needs on its target, in the order they are checked. */
+const NEEDS: Readonly<Record<string, readonly string[]>> = {
+  SELECT: ['select'],
+  INSERT: ['insert'],
+  UPSERT: ['insert', 'update'],
+  UPDATE: ['update'],
+  DELETE: ['delete'],
+  MERGE: ['update', 'insert', 'delete'],
+};
+
+function holds(user: ServiceUser, ks: KeyspacePath, privilege: string, op: string): boolean {
+  return user.allows(collectionPermission(ks.bucket, ks.scope ?? DEFAULT_SCOPE, ks.collection ?? DEFAULT_COLLECTION, ['n1ql', privilege], op));
+}
+
+/**
+ * Why `user` may not run a `verb` statement (SELECT, INSERT, UPSERT, UPDATE, DELETE, MERGE, INDEX)
+ * on keyspace `ks`: Couchbase's 13014 message naming the role to add (`text` is the keyspace as
+ * the message shows it, `default:b` or `default:b.s.c`); undefined when it may.
+ */
+export function deniedMessage(user: ServiceUser, verb: string, ks: KeyspacePath, text: string): string | undefined {
+  if (verb === 'INDEX') {
+    return holds(user, ks, 'index', 'create') ? undefined : `User does not have credentials to run index operations. Add role query_manage_index on ${text} to allow the statement to run.`;
+  }
+  for (const privilege of NEEDS[verb] ?? ['select']) {
+    if (!holds(user, ks, privilege, 'execute')) {
+      return `User does not have credentials to run ${privilege.toUpperCase()} queries on ${text}. Add role query_${privilege} on ${text} to allow the statement to run.`;
+    }
+  }
+  return undefined;
+}
+
+/** SELECT on `bucket` (its default collection). */
+export function mayRead(user: ServiceUser, bucket: string): boolean {
+  return holds(user, { bucket }, 'select', 'execute');
+}
+
+/** Any DML on `bucket` (its default collection). */
 export function mayWrite(user: ServiceUser, bucket: string): boolean {
-  return user.buckets === '*' || user.buckets.includes(bucket);
+  return ['insert', 'update', 'delete'].some((p) => holds(user, { bucket }, p, 'execute'));
 }
 
 export function may(user: ServiceUser, bucket: string, access: Access): boolean {
   return access === 'read' ? mayRead(user, bucket) : mayWrite(user, bucket);
+}
+
+/** The privilege checks of a statement's environment (keyspace.ts's Env) for `user`. */
+export function privilegesOf(user: ServiceUser): { canAccess(bucket: string, access: Access): boolean; denied(ks: KeyspacePath, verb: string, text: string): string | undefined } {
+  return {
+    canAccess: (bucket, access) => may(user, bucket, access),
+    denied: (ks, verb, text) => deniedMessage(user, verb, ks, text),
+  };
 }

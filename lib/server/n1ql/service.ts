@@ -13,7 +13,7 @@ import { parse } from './parser';
 import { Profile, PROFILE_MODES, type ProfileMode } from './profile';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache } from './prepared';
-import { may } from './privileges';
+import { privilegesOf } from './privileges';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
 
@@ -346,7 +346,7 @@ export class QueryService implements HttpServiceHandler {
     return {
       bucket: (name) => ctx.bucket(name),
       buckets: () => ctx.buckets(),
-      canAccess: (name, access) => may(user, name, access),
+      ...privilegesOf(user),
     };
   }
 }

@@ -5,7 +5,7 @@
 import type * as A from './ast';
 import { makeAgg } from './aggregates';
 import { QueryError } from './errors';
-import type { Compiled, ExecContext, Row } from './expr';
+import type { Compiled, ExecContext, Row } from './row';
 import { collate, truthy, type Value } from './value';
 
 /** Functions that exist only as window functions (the aggregates take OVER too). */

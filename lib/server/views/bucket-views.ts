@@ -1,276 +1,22 @@
-// Per-bucket views state, shared by every node of the embedded cluster: the design documents and
-// one index group per design document (all its views share one map pass, as in Couchbase).
+// Per-bucket views state, shared by every node of the embedded cluster: the design documents
+// (kept in the bucket's metadata, so they survive restarts) and one index group per design
+// document (design-doc-index.ts), each with its own sandbox thread.
 //
-// Updates are incremental and batched. onMutation only records the document id; the updater maps
-// the current state of every recorded id (a delete or expiry finds no document and removes its
-// rows) and patches each view's sorted index. It runs on a short timer so bursts of writes become
-// one batch, and queries with stale=false / update_after run it first and wait for it; stale=ok
-// reads the index as it is.
+// Nothing here runs user code on the event loop, and nothing a design document does stops the
+// others or the cluster: a stored design document that no longer validates, or whose functions
+// fail in their sandbox, is kept and listed as failed; restored indexes build in the background.
 import debugFactory from 'debug';
-import type { BucketStore, MutationEvent, StoredDoc } from '../service-types';
-import type { IndexRow } from './collation';
-import { DESIGN_PREFIX, sameViews, validateDesignDocument, type DesignDocument } from './design-docs';
-import { makeReducer } from './reduce';
-import { ViewSandbox, type MapInput, type SandboxOptions } from './sandbox';
-import { ViewIndex } from './view-index';
+import type { BucketStore, MutationEvent } from '../service-types';
+import { DesignDocIndex } from './design-doc-index';
+import { DESIGN_PREFIX, sameViews, storedViews, validateDesignDocument, type DesignDocument } from './design-docs';
+import { invalidDesignDocument, ViewHttpError } from './errors';
+import { SandboxFailedError, ViewSandbox, type SandboxOptions } from './sandbox';
+
+export { bodyOf, revOf, mapInputOf, type MapErrorRecord, type BuildStats, DesignDocIndex } from './design-doc-index';
 
 const debug = debugFactory('deferbase:views');
 
-/** Documents mapped per sandbox call. */
-const MAP_BATCH = 512;
-/** The updater yields to the event loop after this many milliseconds of work. */
-const SLICE_MS = 25;
-/** Delay that turns a burst of mutations into one update batch. */
-const UPDATE_DELAY_MS = 10;
-/** Map errors kept per design document (the count keeps going). */
-const MAX_ERRORS_KEPT = 100;
-
-export interface MapErrorRecord {
-  readonly docId: string;
-  readonly view: string;
-  readonly reason: string;
-}
-
 export interface ViewsOptions extends SandboxOptions {}
-
-function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Couchbase's revision string: <seq>-<cas:16 hex><expiry:8 hex><flags:8 hex>. */
-export function revOf(doc: StoredDoc): string {
-  const hex = (n: bigint | number, w: number) => n.toString(16).padStart(w, '0');
-  return `${doc.seqno}-${hex(doc.cas, 16)}${hex(doc.expiry >>> 0, 8)}${hex(doc.flags >>> 0, 8)}`;
-}
-
-/** The document body without its extended attributes (views never see xattrs). */
-export function bodyOf(doc: StoredDoc): Buffer {
-  if ((doc.datatype & 0x04) === 0 || doc.value.length < 4) return doc.value;
-  return doc.value.subarray(Math.min(doc.value.length, 4 + doc.value.readUInt32BE(0)));
-}
-
-export function mapInputOf(doc: StoredDoc): MapInput {
-  const isJson = (doc.datatype & 0x01) !== 0;
-  const body = bodyOf(doc);
-  return {
-    id: doc.id,
-    json: isJson ? body.toString('utf8') : undefined,
-    base64: isJson ? undefined : body.toString('base64'),
-    rev: revOf(doc),
-    seq: Number(doc.seqno),
-    vb: doc.vbucket,
-    expiration: doc.expiry,
-    flags: doc.flags,
-  };
-}
-
-/** The index group of one design document. */
-export class DesignDocIndex {
-  readonly views = new Map<string, ViewIndex>();
-  private readonly order: ViewIndex[];
-  readonly sandbox: ViewSandbox;
-  readonly rev: string;
-  private pending = new Set<string>();
-  private mutationSeq = 0;
-  private appliedSeq = 0;
-  private built = false;
-  private disposed = false;
-  private updating: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  readonly errors: MapErrorRecord[] = [];
-  errorCount = 0;
-
-  constructor(
-    private readonly store: BucketStore,
-    readonly ddoc: DesignDocument,
-    revNumber: number,
-    options: ViewsOptions,
-    rev?: string,
-  ) {
-    this.rev = rev ?? `${revNumber}-${(Math.random() * 0xffffffff >>> 0).toString(16).padStart(8, '0')}`;
-    const reduces = ddoc.views.map((v) => v.reduce).filter((r): r is string => r !== undefined && !r.startsWith('_'));
-    this.sandbox = new ViewSandbox(
-      ddoc.views.map((v) => v.map),
-      reduces,
-      { ...options, name: `${store.name}/_design/${ddoc.name}` },
-    );
-    this.order = ddoc.views.map((v) => new ViewIndex(v.name, v.map, v.reduce, v.reduce === undefined ? undefined : makeReducer(v.reduce, this.sandbox)));
-    for (const v of this.order) this.views.set(v.name, v);
-  }
-
-  get name(): string {
-    return this.ddoc.name;
-  }
-
-  get isBuilt(): boolean {
-    return this.built;
-  }
-
-  /** Built and not in the middle of an update: its index can be handed over as it is. */
-  get canHandOver(): boolean {
-    return this.built && this.updating === null && !this.disposed;
-  }
-
-  /** Keeps the built index of `previous` (same views, new body/revision). */
-  adopt(previous: DesignDocIndex): void {
-    previous.views.forEach((v, name) => this.views.get(name)!.adoptFrom(v));
-    this.pending = previous.pending;
-    this.mutationSeq = previous.mutationSeq;
-    this.appliedSeq = previous.built ? previous.appliedSeq : 0;
-    this.built = previous.built;
-    this.errors.push(...previous.errors);
-    this.errorCount = previous.errorCount;
-    if (this.pending.size > 0) this.schedule();
-  }
-
-  noteMutation(id: string): void {
-    if (this.disposed) return;
-    this.pending.add(id);
-    this.mutationSeq++;
-    if (this.built) this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.timer !== null || this.disposed) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.update().catch((err) => debug('background update of %s failed: %O', this.name, err));
-    }, UPDATE_DELAY_MS);
-    this.timer.unref();
-  }
-
-  /** Starts building now (in slices) without waiting for a query. */
-  startBuild(): void {
-    this.update().catch((err) => debug('build of %s failed: %O', this.name, err));
-  }
-
-  /** Resolves once every mutation seen before the call is in the index. */
-  async refresh(): Promise<void> {
-    const target = this.mutationSeq;
-    while (!this.disposed && (!this.built || this.appliedSeq < target)) await this.update();
-  }
-
-  /** Resolves once the first build is done (stale=ok still needs an index to read). */
-  async ensureBuilt(): Promise<void> {
-    while (!this.disposed && !this.built) await this.update();
-  }
-
-  dispose(): void {
-    this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  private update(): Promise<void> {
-    if (!this.updating) {
-      this.updating = (this.built ? this.applyPending() : this.build()).finally(() => {
-        this.updating = null;
-        // Writes that landed during a build or a yield get their own batch.
-        if (this.built && this.pending.size > 0) this.schedule();
-      });
-    }
-    return this.updating;
-  }
-
-  private async build(): Promise<void> {
-    const started = Date.now();
-    const target = this.mutationSeq;
-    this.pending.clear();
-    const perView: IndexRow[][] = this.order.map(() => []);
-    let batch: MapInput[] = [];
-    let sliceStart = Date.now();
-    let docs = 0;
-    for (const doc of this.store.docs()) {
-      batch.push(mapInputOf(doc));
-      if (batch.length === MAP_BATCH) {
-        docs += batch.length;
-        this.mapInto(batch, perView);
-        batch = [];
-        if (Date.now() - sliceStart > SLICE_MS) {
-          await yieldToLoop();
-          if (this.disposed) return;
-          sliceStart = Date.now();
-        }
-      }
-    }
-    docs += batch.length;
-    this.mapInto(batch, perView);
-    if (this.disposed) return;
-    this.order.forEach((v, i) => v.load(perView[i]));
-    this.built = true;
-    this.appliedSeq = target;
-    debug('built %s/_design/%s: %d docs in %d ms', this.store.name, this.name, docs, Date.now() - started);
-  }
-
-  private mapInto(batch: MapInput[], perView: IndexRow[][]): void {
-    if (batch.length === 0) return;
-    const outputs = this.sandbox.map(batch);
-    for (let d = 0; d < batch.length; d++) {
-      const out = outputs[d];
-      const id = batch[d].id;
-      if (!out.ok) {
-        this.recordError(id, out.view, out.reason);
-        continue;
-      }
-      for (let v = 0; v < out.rows.length; v++) {
-        const flat = out.rows[v];
-        const sink = perView[v];
-        for (let i = 0; i < flat.length; i += 2) sink.push({ key: flat[i], id, value: flat[i + 1] });
-      }
-    }
-  }
-
-  private recordError(docId: string, viewIndex: number, reason: string): void {
-    const view = this.order[viewIndex]?.name ?? '';
-    this.errorCount++;
-    if (this.errors.length >= MAX_ERRORS_KEPT) this.errors.shift();
-    this.errors.push({ docId, view, reason });
-    debug('bucket `%s`, design document `%s`: error executing map function for document `%s`: %s', this.store.name, this.name, docId, reason);
-  }
-
-  private async applyPending(): Promise<void> {
-    while (this.pending.size > 0 && !this.disposed) {
-      const ids = [...this.pending];
-      this.pending = new Set();
-      const target = this.mutationSeq;
-      let sliceStart = Date.now();
-      for (let c = 0; c < ids.length; c += MAP_BATCH) {
-        this.applyIds(ids.slice(c, c + MAP_BATCH));
-        if (Date.now() - sliceStart > SLICE_MS && c + MAP_BATCH < ids.length) {
-          await yieldToLoop();
-          if (this.disposed) return;
-          sliceStart = Date.now();
-        }
-      }
-      this.appliedSeq = target;
-    }
-  }
-
-  private applyIds(ids: string[]): void {
-    const inputs: MapInput[] = [];
-    for (const id of ids) {
-      const doc = this.store.get(id);
-      if (doc) inputs.push(mapInputOf(doc));
-    }
-    const changes: Array<Map<string, IndexRow[]>> = this.order.map(() => new Map());
-    for (const id of ids) for (const m of changes) m.set(id, []);
-    const outputs = this.sandbox.map(inputs);
-    for (let d = 0; d < inputs.length; d++) {
-      const out = outputs[d];
-      const id = inputs[d].id;
-      if (!out.ok) {
-        this.recordError(id, out.view, out.reason);
-        continue;
-      }
-      for (let v = 0; v < out.rows.length; v++) {
-        const flat = out.rows[v];
-        const list = changes[v].get(id)!;
-        for (let i = 0; i < flat.length; i += 2) list.push({ key: flat[i], id, value: flat[i + 1] });
-      }
-    }
-    this.order.forEach((v, i) => v.apply(changes[i]));
-  }
-}
 
 /** Name of the bucket metadata entry holding the design documents (see BucketMetadata). */
 export const VIEWS_METADATA = 'views.designDocs';
@@ -292,6 +38,7 @@ export class BucketViews {
   private readonly deleted = new Set<string>();
   private revCounter = new Map<string, number>();
   private readonly unsubscribe: () => void;
+  private readonly holders = new Set<object>();
 
   constructor(
     readonly store: BucketStore,
@@ -310,16 +57,18 @@ export class BucketViews {
       this.revCounter.set(name, n);
     }
     for (const [name, { rev, json }] of Object.entries(saved.designDocs ?? {})) {
-      let ddoc: DesignDocument;
+      let index: DesignDocIndex;
       try {
-        ddoc = validateDesignDocument(name, json);
+        const ddoc = validateDesignDocument(name, json);
+        index = new DesignDocIndex(this.store, ddoc, rev, this.newSandbox(ddoc));
       } catch (err) {
-        debug('bucket `%s`: stored design document `%s` no longer valid, skipped: %s', this.store.name, name, (err as Error).message);
-        continue;
+        // Kept, listed and queryable as failed: a restart never drops a design document, nor stops on one.
+        const reason = err instanceof ViewHttpError ? err.reason : String((err as Error)?.message ?? err);
+        debug('bucket `%s`: stored design document `%s` no longer valid: %s', this.store.name, name, reason);
+        const ddoc: DesignDocument = { name, body: json, views: storedViews(json) };
+        index = new DesignDocIndex(this.store, ddoc, rev, new ViewSandbox({ name: this.sandboxName(name), views: [] }, this.options, reason));
       }
-      const revNumber = revNumberOf(rev);
-      const index = new DesignDocIndex(this.store, ddoc, revNumber, this.options, rev);
-      this.revCounter.set(name, revNumber);
+      this.revCounter.set(name, revNumberOf(rev));
       this.ddocs.set(name, index);
       index.startBuild();
     }
@@ -353,23 +102,62 @@ export class BucketViews {
     return [...this.ddocs.values()];
   }
 
-  /** Validates and stores a design document; throws ViewHttpError (400) when invalid. */
+  private sandboxName(name: string): string {
+    return `${this.store.name}/_design/${name}`;
+  }
+
+  private newSandbox(ddoc: DesignDocument): ViewSandbox {
+    return new ViewSandbox({ name: this.sandboxName(ddoc.name), views: ddoc.views }, this.options);
+  }
+
+  /**
+   * Validates and stores a design document; throws ViewHttpError (400) when invalid. Sources
+   * are only parsed here: a function that does not evaluate to a function is found by its
+   * sandbox and leaves the design document failed (putChecked refuses it instead).
+   */
   put(name: string, body: unknown): DesignDocIndex {
+    return this.install(validateDesignDocument(name, body));
+  }
+
+  /**
+   * Validates, compiles in a new sandbox, and only then stores a design document: what the
+   * REST API does, refusing every function Couchbase refuses with its 400 reason.
+   */
+  async putChecked(name: string, body: unknown): Promise<DesignDocIndex> {
     const ddoc = validateDesignDocument(name, body);
-    const revNumber = (this.revCounter.get(name) ?? 0) + 1;
     const previous = this.ddocs.get(name);
-    const index = new DesignDocIndex(this.store, ddoc, revNumber, this.options);
+    // Same functions as a working revision: they compiled there.
+    if (previous && sameViews(previous.ddoc, ddoc) && previous.sandbox.failure === undefined) return this.install(ddoc);
+    const sandbox = this.newSandbox(ddoc);
+    try {
+      await sandbox.ready;
+    } catch (err) {
+      sandbox.close();
+      if (err instanceof SandboxFailedError) throw invalidDesignDocument(err.reason);
+      throw err;
+    }
+    return this.install(ddoc, sandbox);
+  }
+
+  private install(ddoc: DesignDocument, compiled?: ViewSandbox): DesignDocIndex {
+    const name = ddoc.name;
+    const revNumber = (this.revCounter.get(name) ?? 0) + 1;
+    const rev = `${revNumber}-${((Math.random() * 0xffffffff) >>> 0).toString(16).padStart(8, '0')}`;
     try {
       this.save((s) => {
-        s.designDocs[name] = { rev: index.rev, json: ddoc.body };
+        s.designDocs[name] = { rev, json: ddoc.body };
         delete s.deleted[name];
       });
     } catch (err) {
-      index.dispose();
+      compiled?.close();
       throw err;
     }
     this.revCounter.set(name, revNumber);
-    if (previous && sameViews(previous.ddoc, ddoc) && previous.canHandOver) index.adopt(previous);
+    const previous = this.ddocs.get(name);
+    const same = previous !== undefined && sameViews(previous.ddoc, ddoc) && previous.sandbox.failure === undefined;
+    const sandbox = compiled ?? (same ? previous.releaseSandbox() : this.newSandbox(ddoc));
+    const index = new DesignDocIndex(this.store, ddoc, rev, sandbox);
+    if (same && previous.canHandOver) index.adopt(previous);
     previous?.dispose();
     this.ddocs.set(name, index);
     this.deleted.delete(name);
@@ -390,6 +178,18 @@ export class BucketViews {
     this.deleted.add(name);
     this.revCounter.set(name, revNumber);
     return true;
+  }
+
+  /** Records that `holder` (a views service of one node) uses this bucket's views. */
+  hold(holder: object): void {
+    this.holders.add(holder);
+  }
+
+  /** The last holder to let go ends every sandbox thread; the design documents stay in the bucket's metadata. */
+  release(holder: object): void {
+    if (!this.holders.delete(holder) || this.holders.size > 0) return;
+    this.close();
+    if (registry.get(this.store) === this) registry.delete(this.store);
   }
 
   close(): void {
@@ -413,9 +213,14 @@ export function bucketViews(store: BucketStore, options?: ViewsOptions): BucketV
   return views;
 }
 
-/** Restores the views state of every bucket that has stored design documents (buckets without any stay untouched). */
-export function restoreBucketViews(stores: Iterable<BucketStore>, options?: ViewsOptions): void {
-  for (const store of stores) if (store.metadata.get(VIEWS_METADATA) !== undefined) bucketViews(store, options);
+/**
+ * Restores the views state of every bucket that has stored design documents (buckets without
+ * any stay untouched); their indexes build in the background. Returns the states restored.
+ */
+export function restoreBucketViews(stores: Iterable<BucketStore>, options?: ViewsOptions): BucketViews[] {
+  const out: BucketViews[] = [];
+  for (const store of stores) if (store.metadata.get(VIEWS_METADATA) !== undefined) out.push(bucketViews(store, options));
+  return out;
 }
 
 /** Splits `_design/<name>` (or a bare name) into the design document name. */

@@ -3,7 +3,7 @@
 // reduce names, and whether each function compiles).
 import { invalidDesignDocument, badRequest } from './errors';
 import { isBuiltinReduce } from './reduce';
-import { checkFunctionSource } from './sandbox';
+import { checkFunctionSyntax } from './sandbox';
 
 export interface ViewDefinition {
   readonly name: string;
@@ -25,7 +25,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Validates a design document body; throws ViewHttpError (400) with Couchbase's reason. */
+/**
+ * Validates a design document body; throws ViewHttpError (400) with Couchbase's reason. Function
+ * sources are only parsed here, never run: whether each evaluates to a function is checked in
+ * the design document's sandbox (see ViewSandbox.ready).
+ */
 export function validateDesignDocument(name: string, body: unknown): DesignDocument {
   if (!isObject(body)) throw badRequest('Document must be a JSON object');
   const viewsField = body.views === undefined ? {} : body.views;
@@ -40,7 +44,7 @@ export function validateDesignDocument(name: string, body: unknown): DesignDocum
     const map = def.map;
     if (map === undefined) throw invalidDesignDocument(`The \`map' field for the view \`${viewName}' is missing.`);
     if (typeof map !== 'string') throw invalidDesignDocument(`The \`map' field of the view \`${viewName}' is not a json string.`);
-    const mapError = checkFunctionSource('map', map);
+    const mapError = checkFunctionSyntax(map);
     if (mapError) throw invalidDesignDocument(`Syntax error in the map function of the view \`${viewName}': ${mapError}`);
     const reduce = def.reduce;
     if (reduce !== undefined) {
@@ -48,7 +52,7 @@ export function validateDesignDocument(name: string, body: unknown): DesignDocum
       if (reduce.startsWith('_')) {
         if (!isBuiltinReduce(reduce)) throw invalidDesignDocument(`Invalid built-in reduce function for view \`${viewName}': ${reduce}`);
       } else {
-        const reduceError = checkFunctionSource('reduce', reduce);
+        const reduceError = checkFunctionSyntax(reduce);
         if (reduceError) throw invalidDesignDocument(`Syntax error in the reduce function of the view \`${viewName}': ${reduceError}`);
       }
     }
@@ -61,4 +65,18 @@ export function validateDesignDocument(name: string, body: unknown): DesignDocum
 export function sameViews(a: DesignDocument, b: DesignDocument): boolean {
   if (a.views.length !== b.views.length) return false;
   return a.views.every((v, i) => v.name === b.views[i].name && v.map === b.views[i].map && v.reduce === b.views[i].reduce);
+}
+
+/**
+ * The views a stored body defines, read without validation: a design document kept from an
+ * earlier run that no longer validates is still listed and queryable (as failed) under its views.
+ */
+export function storedViews(body: unknown): ViewDefinition[] {
+  const views = isObject(body) && isObject(body.views) ? body.views : {};
+  const out: ViewDefinition[] = [];
+  for (const [name, def] of Object.entries(views)) {
+    if (!isObject(def)) continue;
+    out.push({ name, map: typeof def.map === 'string' ? def.map : '', reduce: typeof def.reduce === 'string' ? def.reduce : undefined });
+  }
+  return out;
 }

@@ -4,11 +4,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import debugFactory from 'debug';
 import type { BucketStore, HttpServiceHandler, ServiceContext } from '../service-types';
-import { bucketViews, restoreBucketViews, type ViewsOptions } from './bucket-views';
+import { bucketViews, restoreBucketViews, type BucketViews, type ViewsOptions } from './bucket-views';
 import { designDocsListing } from './listing';
 import { badRequest, notFound, ViewHttpError } from './errors';
 import { parseViewQuery } from './query-params';
 import { runViewQuery, type QueryOutput } from './query';
+import { bucketPermission, formatPermission } from '../rbac/permission';
 
 const debug = debugFactory('deferbase:views:http');
 
@@ -72,17 +73,28 @@ export async function streamQuery(res: ServerResponse, out: QueryOutput): Promis
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'must-revalidate' });
   let buf = out.header;
   let first = true;
-  for (let it = out.rows.next(); !it.done; it = out.rows.next()) {
-    buf += first ? it.value : ',\r\n' + it.value;
+  /** Adds a row; true when the buffer is due to be written. */
+  const add = (row: string): boolean => {
+    buf += first ? row : ',\r\n' + row;
     first = false;
-    if (buf.length >= FLUSH_BYTES) {
-      // A client that went away stops the query: no more rows are produced.
-      if (res.destroyed) return;
-      const more = res.write(buf);
-      buf = '';
-      if (!more) await waitForDrain(res);
-      if (res.destroyed || res.writableEnded) return;
-    }
+    return buf.length >= FLUSH_BYTES;
+  };
+  /** Writes the buffer, waiting for 'drain' when the socket is full; false once the client went away (no more rows are produced). */
+  const flush = async (): Promise<boolean> => {
+    if (res.destroyed) return false;
+    const more = res.write(buf);
+    buf = '';
+    if (!more) await waitForDrain(res);
+    return !(res.destroyed || res.writableEnded);
+  };
+  const rows = out.rows;
+  if (typeof (rows as AsyncIterator<string> & { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
+    // Rows that wait for a sandbox (custom reduces).
+    const it = rows as AsyncIterator<string>;
+    for (let step = await it.next(); !step.done; step = await it.next()) if (add(step.value) && !(await flush())) return;
+  } else {
+    const it = rows as Iterator<string>;
+    for (let step = it.next(); !step.done; step = it.next()) if (add(step.value) && !(await flush())) return;
   }
   res.end(buf + out.trailer());
 }
@@ -105,12 +117,32 @@ function segments(pathname: string): string[] {
 }
 
 export class ViewsHttpHandler implements HttpServiceHandler {
+  private readonly held = new Set<BucketViews>();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly options: ViewsOptions = {},
   ) {
-    // Design documents kept from an earlier run start indexing now, not at the first query.
-    restoreBucketViews(ctx.buckets(), options);
+    // Design documents kept from an earlier run start indexing now, in the background, not at the first query.
+    for (const views of restoreBucketViews(ctx.buckets(), options)) this.hold(views);
+  }
+
+  /** Ends the sandbox threads of the buckets this node served once no other node serves them. */
+  close(): void {
+    for (const views of this.held) views.release(this);
+    this.held.clear();
+  }
+
+  private hold(views: BucketViews): BucketViews {
+    if (!this.held.has(views)) {
+      views.hold(this);
+      this.held.add(views);
+    }
+    return views;
+  }
+
+  private views(store: BucketStore): BucketViews {
+    return this.hold(bucketViews(store, this.options));
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -143,21 +175,24 @@ export class ViewsHttpHandler implements HttpServiceHandler {
     if (parts.length === 5 && parts[0] === 'pools' && parts[1] === 'default' && parts[2] === 'buckets' && parts[4] === 'ddocs') {
       // The management port forwards its ddocs listing here when this node runs views.
       const store = this.ctx.bucket(parts[3]);
-      if (!store || (user.buckets !== '*' && !user.buckets.includes(parts[3]))) {
+      if (!store || !user.allows(bucketPermission(parts[3], ['views'], 'read'))) {
         sendJson(res, 404, JSON.stringify({ error: 'not_found', reason: 'Requested resource not found.' }));
         return;
       }
+      this.views(store);
       sendJson(res, 200, JSON.stringify(designDocsListing(store)));
       return;
     }
     const bucketName = parts[0];
     const store = this.ctx.bucket(bucketName);
     if (!store) throw notFound('no_db_file');
-    if (user.buckets !== '*' && !user.buckets.includes(bucketName)) {
-      throw new ViewHttpError(403, 'forbidden', `user \`${user.username}\` may not access bucket \`${bucketName}\``);
-    }
     if (parts[1] !== '_design' || parts.length < 3) throw notFound('missing');
     const ddocName = parts[2];
+    // Reading views and design documents needs views read (views_reader); writing design
+    // documents needs views write (views_admin, bucket_full_access, admin), as in ns_server.
+    const write = parts.length === 3 && method !== 'GET' && method !== 'HEAD';
+    const permission = bucketPermission(bucketName, ['views'], write ? 'write' : 'read');
+    if (!user.allows(permission)) throw new ViewHttpError(403, 'forbidden', `Forbidden. User needs the following permissions: ${formatPermission(permission)}`);
     if (parts.length === 3) {
       await this.designDoc(req, res, method, store, ddocName);
       return;
@@ -173,7 +208,7 @@ export class ViewsHttpHandler implements HttpServiceHandler {
   }
 
   private async designDoc(req: IncomingMessage, res: ServerResponse, method: string, store: BucketStore, name: string): Promise<void> {
-    const views = bucketViews(store, this.options);
+    const views = this.views(store);
     const id = `_design/${name}`;
     switch (method) {
       case 'GET':
@@ -187,7 +222,7 @@ export class ViewsHttpHandler implements HttpServiceHandler {
       }
       case 'PUT': {
         const body = parseJsonBody(await readBody(req));
-        const ddoc = views.put(name, body);
+        const ddoc = await views.putChecked(name, body);
         debug('design document %s/%s stored (rev %s)', store.name, id, ddoc.rev);
         sendJson(res, 201, JSON.stringify({ ok: true, id }));
         return;
@@ -220,7 +255,7 @@ export class ViewsHttpHandler implements HttpServiceHandler {
         body = parsed as Record<string, unknown>;
       }
     }
-    const views = bucketViews(store, this.options);
+    const views = this.views(store);
     const group = views.get(ddocName);
     if (!group) throw notFound(views.wasDeleted(ddocName) ? 'deleted' : 'missing');
     const view = group.views.get(viewName);

@@ -8,18 +8,26 @@ export interface DesignDocInfo {
   readonly rev: string;
   /** The body as stored (`{"views": {...}, ...}`). */
   readonly json: Record<string, unknown>;
+  /** Set when the design document failed (stored, but its index no longer updates): why, and since when. */
+  readonly failure?: { readonly reason: string; readonly since: string };
 }
 
 /** Every design document of a bucket, for `GET /pools/default/buckets/<b>/ddocs`. */
 export function listDesignDocs(store: BucketStore): DesignDocInfo[] {
   return bucketViews(store)
     .list()
-    .map((d) => ({ id: `_design/${d.name}`, rev: d.rev, json: d.ddoc.body }));
+    .map((d) => {
+      const info: DesignDocInfo = { id: `_design/${d.name}`, rev: d.rev, json: d.ddoc.body };
+      const failure = d.failureText;
+      return failure === undefined ? info : { ...info, failure: { reason: failure, since: d.sandbox.failure!.at.toISOString() } };
+    });
 }
 
 /**
  * The whole body of `GET /pools/default/buckets/<bucket>/ddocs` as Couchbase answers it
- * (`{"rows":[{"doc":{"meta":{"id","rev"},"json":{...}},"controllers":{...}}]}`).
+ * (`{"rows":[{"doc":{"meta":{"id","rev"},"json":{...}},"controllers":{...}}]}`); a failed design
+ * document's row also carries `"failure":{"reason","since"}`, which clients that read only
+ * `doc` and `controllers` pass over.
  */
 export function designDocsListing(store: BucketStore): { rows: unknown[] } {
   const base = `/pools/default/buckets/${encodeURIComponent(store.name)}/ddocs`;
@@ -30,6 +38,7 @@ export function designDocsListing(store: BucketStore): { rows: unknown[] } {
         compact: `${base}/${encodeURIComponent(d.id)}/controller/compactView`,
         setUpdateMinChanges: `${base}/${encodeURIComponent(d.id)}/controller/setUpdateMinChanges`,
       },
+      ...(d.failure === undefined ? {} : { failure: d.failure }),
     })),
   };
 }

@@ -7,7 +7,8 @@ import { compareKeys, type IndexRow } from './collation';
 import type { ViewQueryArgs } from './query-params';
 import type { ReduceResult, RowRange } from './reduce';
 import type { ViewIndex } from './view-index';
-import { bodyOf, revOf, type DesignDocIndex } from './bucket-views';
+import { bodyOf, revOf, type DesignDocIndex } from './design-doc-index';
+import { SandboxFailedError } from './sandbox';
 
 /** Groups reduced per reducer call while streaming a grouped reduce. */
 const GROUPS_PER_STEP = 1000;
@@ -19,7 +20,8 @@ export interface QueryError {
 
 export interface QueryOutput {
   readonly header: string;
-  readonly rows: Iterator<string>;
+  /** Row texts; asynchronous when producing them waits for a sandbox (custom reduces). */
+  readonly rows: Iterator<string> | AsyncIterator<string>;
   /** The closing text; call after `rows` is exhausted (it carries errors found on the way). */
   trailer(): string;
 }
@@ -79,6 +81,7 @@ function debugInfo(group: DesignDocIndex, view: ViewIndex): string {
       indexed_rows: view.size,
       map_errors_count: group.errorCount,
       map_errors: group.errors.map((e) => ({ id: e.docId, view: e.view, reason: e.reason })),
+      ...(group.failureText === undefined ? {} : { failure: group.failureText }),
     },
   });
 }
@@ -126,7 +129,7 @@ function groupRanges(rows: readonly IndexRow[], level: number | 'exact'): Array<
   return out;
 }
 
-function* reduceRows(view: ViewIndex, args: ViewQueryArgs, errors: QueryError[]): Generator<string> {
+async function* reduceRows(group: DesignDocIndex, view: ViewIndex, args: ViewQueryArgs, errors: QueryError[]): AsyncGenerator<string> {
   const reducer = view.reducer!;
   let rows: IndexRow[];
   let groups: Array<{ key: unknown; range: RowRange }>;
@@ -154,7 +157,16 @@ function* reduceRows(view: ViewIndex, args: ViewQueryArgs, errors: QueryError[])
     const wanted = step.slice(Math.min(skip, step.length));
     skip -= step.length - wanted.length;
     if (wanted.length === 0) continue;
-    const results: ReduceResult[] = reducer.reduce(rows, wanted.map((x) => x.range));
+    let results: ReduceResult[];
+    try {
+      results = await reducer.reduce(rows, wanted.map((x) => x.range));
+    } catch (err) {
+      if (!(err instanceof SandboxFailedError)) throw err;
+      // The design document stopped: one error for it, not one per group.
+      const reason = group.failureText ?? err.reason;
+      if (!errors.some((e) => e.reason === reason)) errors.push({ from: 'local', reason });
+      return;
+    }
     for (let i = 0; i < results.length && left > 0; i++) {
       const res = results[i];
       if (!res.ok) {
@@ -171,11 +183,16 @@ function* reduceRows(view: ViewIndex, args: ViewQueryArgs, errors: QueryError[])
 /** Plans a query; the caller has already brought the index up to date as `stale` asks. */
 export function runViewQuery(store: BucketStore, group: DesignDocIndex, view: ViewIndex, args: ViewQueryArgs): QueryOutput {
   const errors: QueryError[] = [];
+  // A design document that failed answers from the index it has, and says why it stopped.
+  const failed = group.failureText;
+  if (failed !== undefined) errors.push({ from: 'local', reason: failed });
+  // Documents left out for what they emitted (too large, too many rows, too deep), as Couchbase reports them.
+  for (const reason of group.refused.values()) errors.push({ from: 'local', reason });
   const debug = args.debug ? () => debugInfo(group, view) : () => undefined;
   if (args.reduce) {
     return {
       header: '{"rows":[\r\n',
-      rows: reduceRows(view, args, errors),
+      rows: reduceRows(group, view, args, errors),
       trailer: () => trailerText(errors, debug()),
     };
   }

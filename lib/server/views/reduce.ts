@@ -6,7 +6,7 @@
 // reduce sees `rereduce = true` whenever a group is bigger than one chunk.
 import type { IndexRow } from './collation';
 import { ViewFunctionError } from './errors';
-import type { ViewSandbox } from './sandbox';
+import { SandboxFailedError, type ViewSandbox } from './sandbox';
 
 export const SUM_ERROR = 'Builtin _sum function requires map values to be numbers';
 export const STATS_ERROR = 'Builtin _stats function requires map values to be numbers';
@@ -23,7 +23,8 @@ export type RowRange = readonly [start: number, end: number];
 
 export interface Reducer {
   readonly source: string;
-  reduce(rows: readonly IndexRow[], ranges: readonly RowRange[]): ReduceResult[];
+  /** Built-ins answer at once; a JavaScript reduce answers when its sandbox has run (SandboxFailedError when it stopped). */
+  reduce(rows: readonly IndexRow[], ranges: readonly RowRange[]): ReduceResult[] | Promise<ReduceResult[]>;
 }
 
 export const BUILTIN_REDUCES = ['_count', '_sum', '_stats'] as const;
@@ -95,30 +96,30 @@ function builtin(source: string): Reducer {
 type Job = readonly [unknown[] | null, unknown[], boolean];
 
 function jsReducer(source: string, sandbox: ViewSandbox): Reducer {
-  const reduceJobs = (jobs: Job[]): unknown[] => sandbox.reduce(source, jobs);
+  const reduceJobs = (jobs: Job[]): Promise<unknown[]> => sandbox.reduce(source, jobs);
 
   // Reduces one range completely (chunks, then rereduce until one value remains).
-  const reduceOne = (rows: readonly IndexRow[], s: number, e: number): unknown => {
+  const reduceOne = async (rows: readonly IndexRow[], s: number, e: number): Promise<unknown> => {
     const jobs: Job[] = [];
     for (let c = s; c < e; c += REDUCE_CHUNK) jobs.push(jobFor(rows, c, Math.min(e, c + REDUCE_CHUNK)));
     if (jobs.length === 0) jobs.push([[], [], false]);
-    let partials = reduceJobs(jobs);
+    let partials = await reduceJobs(jobs);
     while (partials.length > 1) {
       const rjobs: Job[] = [];
       for (let c = 0; c < partials.length; c += REDUCE_CHUNK) rjobs.push([null, partials.slice(c, c + REDUCE_CHUNK), true]);
-      partials = reduceJobs(rjobs);
+      partials = await reduceJobs(rjobs);
     }
     return partials[0];
   };
 
   return {
     source,
-    reduce(rows, ranges) {
+    async reduce(rows, ranges) {
       const results: ReduceResult[] = new Array(ranges.length);
       let i = 0;
       while (i < ranges.length) {
-        // Small groups travel together in one vm call; a failure re-runs them one by one so the
-        // error lands on the group that caused it.
+        // Small groups travel together in one sandbox call; a failure re-runs them one by one so
+        // the error lands on the group that caused it.
         const batch: number[] = [];
         let size = 0;
         while (i < ranges.length && (batch.length === 0 || size + (ranges[i][1] - ranges[i][0]) <= ROWS_PER_CALL)) {
@@ -131,18 +132,24 @@ function jsReducer(source: string, sandbox: ViewSandbox): Reducer {
         }
         if (batch.length === 1) {
           const [s, e] = ranges[batch[0]];
-          results[batch[0]] = attempt(() => reduceOne(rows, s, e));
+          results[batch[0]] = await attempt(() => reduceOne(rows, s, e));
           continue;
         }
         const jobs: Job[] = batch.map((r) => jobFor(rows, ranges[r][0], ranges[r][1]));
+        let out: unknown[] | undefined;
         try {
-          const out = reduceJobs(jobs);
-          batch.forEach((r, k) => (results[r] = { ok: true, value: out[k] }));
-        } catch {
-          for (const r of batch) {
-            const [s, e] = ranges[r];
-            results[r] = attempt(() => reduceOne(rows, s, e));
-          }
+          out = await reduceJobs(jobs);
+        } catch (err) {
+          if (err instanceof SandboxFailedError) throw err;
+        }
+        if (out) {
+          const done = out;
+          batch.forEach((r, k) => (results[r] = { ok: true, value: done[k] }));
+          continue;
+        }
+        for (const r of batch) {
+          const [s, e] = ranges[r];
+          results[r] = await attempt(() => reduceOne(rows, s, e));
         }
       }
       return results;
@@ -160,10 +167,12 @@ function jobFor(rows: readonly IndexRow[], s: number, e: number): Job {
   return [keys, values, false];
 }
 
-function attempt(fn: () => unknown): ReduceResult {
+/** The group's reduction, or the reason it failed; a stopped sandbox ends the whole query instead. */
+async function attempt(fn: () => Promise<unknown>): Promise<ReduceResult> {
   try {
-    return { ok: true, value: fn() };
+    return { ok: true, value: await fn() };
   } catch (err) {
+    if (err instanceof SandboxFailedError) throw err;
     return { ok: false, reason: (err as Error).message };
   }
 }

@@ -1,25 +1,45 @@
-// The JavaScript sandbox of one design document: its map and reduce functions compiled once in
-// their own node:vm context, with Couchbase's helpers (emit, sum, dateToArray, decodeBase64,
-// isArray, toJSON, log) and nothing of the process.
+// The host side of a design document's sandbox: one worker thread per design document, started
+// with a heap limit, running its map and reduce functions in a realm of their own (see
+// sandbox-worker.ts and sandbox-runner.ts).
 //
-// Only strings cross the boundary. The host writes a batch as one JSON text into `__input`, one
-// script run maps the whole batch inside the context and returns one JSON text, which the host
-// parses with its own JSON. So no host object is ever reachable from user code (the sandbox
-// global has a null prototype, which closes the `this.constructor.constructor` escape) and no
-// context object is ever touched by the host outside the time limit.
+// Why a worker thread and not a JS engine compiled to WASM (QuickJS): both isolate the realm and
+// both can stop a runaway function, but a worker runs the functions on V8's JIT, so indexing
+// keeps its speed (an interpreter is several times slower per document), and it takes the work
+// off the event loop that KV, N1QL and management share. Its limits: node:vm's timeout stops a
+// function that spins (a watchdog here ends the thread should that ever fail), resourceLimits
+// end the thread when the heap passes the memory limit, and the globals that hold memory
+// outside the heap or run code later are removed from the realm.
 //
-// Time limit: a batch runs under one per-document limit. A healthy batch takes milliseconds; if a
-// batch overruns, it is re-run one document at a time, each under the same limit, so the slow
-// document is found, skipped and reported while the others are indexed.
+// A function past a limit costs only its own design document: a document that times out is
+// skipped and reported (Couchbase's behaviour), and past `maxTimeouts` such documents, on a heap
+// overflow, a thread that dies or output that fails the host's checks, the sandbox fails: every
+// request is refused with SandboxFailedError and the reason stays readable in `failure`.
+import path from 'node:path';
 import vm from 'node:vm';
+import { Worker } from 'node:worker_threads';
+import debugFactory from 'debug';
 import { ViewFunctionError } from './errors';
+import { decodeMapOutput, decodeReduceOutput, InvalidSandboxOutput, type MapOutput } from './sandbox-output';
+import { functionExpression, type InitRequest, type MapRequest, type ReduceRequest, type SandboxReply } from './sandbox-protocol';
+import { DEFAULT_FUNCTION_TIMEOUT_MS, DEFAULT_MAX_TIMEOUTS, DEFAULT_MEMORY_LIMIT_MB } from './sandbox-limits';
+
+export type { MapOutput } from './sandbox-output';
+
+const debug = debugFactory('deferbase:views:sandbox');
+
+const WORKER_FILE = path.join(__dirname, 'sandbox-worker.js');
+/** Extra time the watchdog allows over the function limits (thread start-up on a loaded machine). */
+const GRACE_MS = 30_000;
+/** An idle sandbox thread ends after this long by default; the next request starts it again. */
+const IDLE_MS = 60_000;
 
 /** What a map function sees of one document. */
 export interface MapInput {
   readonly id: string;
-  /** The document as JSON text, or undefined for a binary document (then `base64` is set). */
-  readonly json: string | undefined;
-  readonly base64: string | undefined;
+  /** The body bytes (a view of the stored value, not a copy). */
+  readonly body: Buffer;
+  /** The body is JSON (the map gets it parsed); otherwise the map gets it as base64 text. */
+  readonly json: boolean;
   readonly rev: string;
   readonly seq: number;
   readonly vb: number;
@@ -27,338 +47,323 @@ export interface MapInput {
   readonly flags: number;
 }
 
-/** Rows one document produced: `rows[viewIndex]` is a flat [key, value, key, value, ...] list. */
-export type MapOutput = { readonly ok: true; readonly rows: unknown[][] } | { readonly ok: false; readonly view: number; readonly reason: string };
-
 export interface SandboxOptions {
   /** Milliseconds one document may spend in the map functions (and one reduce call in a reduce). */
   timeoutMs?: number;
-  /** Name used in stack traces. */
-  name?: string;
+  /** Heap of the design document's sandbox thread, in MB; past it the design document fails. */
+  memoryLimitMb?: number;
+  /** Documents whose map may run past the time limit before the design document fails. */
+  maxTimeouts?: number;
+  /** Milliseconds after which an idle sandbox thread ends (the next request starts it again). */
+  idleMs?: number;
 }
 
-export const DEFAULT_FUNCTION_TIMEOUT_MS = 5000;
-
-/** Largest batch text handed to the sandbox at once (characters of document bodies). */
-const MAX_BATCH_CHARS = 32 * 1024 * 1024;
-
-// The helpers follow Couchbase's builtin.js in behaviour; written here from its documented contract.
-const BOOTSTRAP = String.raw`
-(function (g) {
-  'use strict';
-  var parse = JSON.parse, stringify = JSON.stringify, isArr = Array.isArray;
-  var out = null;
-  var maps = [], reduces = [];
-
-  function enc(v) {
-    var s = stringify(v);
-    return s === undefined ? 'null' : s;
-  }
-  function describe(e) {
-    try {
-      if (e !== null && typeof e === 'object' && typeof e.name === 'string' && typeof e.message === 'string') {
-        return e.name + ': ' + e.message;
-      }
-      return String(e);
-    } catch (x) {
-      return 'unprintable exception';
-    }
-  }
-  function def(name, value) {
-    Object.defineProperty(g, name, { value: value, writable: false, enumerable: false, configurable: false });
-  }
-
-  // Rows go straight into the batch output, prefixed with 'docIndex,viewIndex,'.
-  var prefix = '';
-  def('emit', function emit(key, value) {
-    if (out === null) throw new Error('emit() may only be called from a map function');
-    out.push(prefix + enc(key) + ',' + enc(value));
-  });
-  g.sum = function sum(values) {
-    var total = 0;
-    for (var i = 0; i < values.length; i++) total += values[i];
-    return total;
-  };
-  g.isArray = function isArray(v) { return isArr(v); };
-  g.toJSON = function toJSON(v) { return enc(v); };
-  g.log = function log() {};
-  g.dateToArray = function dateToArray(date) {
-    var d = date instanceof Date ? date : new Date(date);
-    var t = d.valueOf();
-    if (!isFinite(t)) return null;
-    return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
-  };
-  var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  g.decodeBase64 = function decodeBase64(b64) {
-    if (typeof b64 !== 'string') throw 'Input is not a string';
-    if (b64.length % 4 !== 0) throw 'Invalid base64 source.';
-    var bytes = [], bits = 0, acc = 0;
-    for (var i = 0; i < b64.length; i++) {
-      var c = b64.charAt(i);
-      if (c === '=') break;
-      var v = B64.indexOf(c);
-      if (v < 0) throw 'Invalid base64 source.';
-      acc = (acc << 6) | v;
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        bytes.push((acc >> bits) & 0xff);
-      }
-    }
-    return bytes;
-  };
-
-  def('__register', function (kind, fn) {
-    if (typeof fn !== 'function') return 'not a function';
-    (kind === 'map' ? maps : reduces).push(fn);
-    return '';
-  });
-
-  // __input: [[id, rev, seq, vb, expiration, flags, type], doc, ...]
-  // result: JSON [docIndex, viewIndex, key, value, ...]; a failed document is
-  // [docIndex, -1, reason, viewIndex] and none of its rows are kept.
-  def('__runMaps', function () {
-    try {
-      var input = parse(g.__input);
-      var parts = [];
-      out = parts;
-      for (var i = 0, d = 0; i < input.length; i += 2, d++) {
-        var m = input[i];
-        var meta = { id: m[0], rev: m[1], seq: m[2], vb: m[3], expiration: m[4], flags: m[5], type: m[6] };
-        var doc = input[i + 1];
-        var mark = parts.length;
-        for (var f = 0; f < maps.length; f++) {
-          prefix = d + ',' + f + ',';
-          try {
-            maps[f](doc, meta);
-          } catch (e) {
-            // A failing document keeps none of its rows.
-            parts.length = mark;
-            parts.push(d + ',-1,' + enc(describe(e)) + ',' + f);
-            break;
-          }
-        }
-      }
-      out = null;
-      return '[' + parts.join(',') + ']';
-    } catch (e) {
-      out = null;
-      return '!' + describe(e);
-    }
-  });
-
-  // __input: [reduceIndex, [[keys or null, values, rereduce], ...]]; result: JSON list of reductions.
-  def('__runReduces', function () {
-    try {
-      var input = parse(g.__input);
-      var fn = reduces[input[0]];
-      var jobs = input[1];
-      var res = [];
-      for (var j = 0; j < jobs.length; j++) {
-        var job = jobs[j];
-        res.push(enc(fn(job[0], job[1], job[2])));
-      }
-      return '[' + res.join(',') + ']';
-    } catch (e) {
-      return '!' + describe(e);
-    }
-  });
-})(this);
-`;
-
-const RUN_MAPS = new vm.Script('__runMaps()', { filename: 'deferbase-views-runner.js' });
-const RUN_REDUCES = new vm.Script('__runReduces()', { filename: 'deferbase-views-runner.js' });
-
-function isTimeout(err: unknown): boolean {
-  return (err as { code?: string } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+/** The functions of one design document, in view order. */
+export interface SandboxFunctions {
+  /** Name used in stack traces and failure reasons (`bucket/_design/name`). */
+  readonly name: string;
+  readonly views: ReadonlyArray<{ readonly name: string; readonly map: string; readonly reduce: string | undefined }>;
 }
 
-/** Compiles a function's source the way Couchbase's engine checks it; returns the error text or ''. */
-function compileInto(context: vm.Context, kind: 'map' | 'reduce', source: string, filename: string, timeoutMs: number): string {
-  let script: vm.Script;
+/** The sandbox stopped; `reason` says why (and what limit it passed). */
+export class SandboxFailedError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'SandboxFailedError';
+  }
+}
+
+/** A function of the design document did not compile; `reason` is Couchbase's text naming the view. */
+export class SandboxCompileError extends SandboxFailedError {
+  override name = 'SandboxCompileError';
+}
+
+/** Checks that `source` parses as a JS expression, without running any of it; returns the error text or ''. */
+export function checkFunctionSyntax(source: string): string {
   try {
-    // A trailing ';' is common in hand-written ddocs and harmless to Couchbase; it would break the wrapper.
-    const body = source.replace(/[\s;]+$/, '');
-    script = new vm.Script(`__register(${JSON.stringify(kind)}, (${body}\n))`, { filename });
+    new vm.Script(`(${functionExpression(source)}\n)`, { filename: 'check.js' });
+    return '';
   } catch (err) {
     const e = err as Error;
     return `${e.name ?? 'SyntaxError'}: ${e.message}`;
   }
-  let result: unknown;
-  try {
-    result = script.runInContext(context, { timeout: timeoutMs });
-  } catch (err) {
-    if (isTimeout(err)) return 'timeout';
-    return 'Invalid function: ' + source;
-  }
-  if (result !== '') return 'Invalid function: ' + source;
-  return '';
 }
 
-/** Checks that `source` compiles to a function; returns Couchbase's reason text, or '' when fine. */
-export function checkFunctionSource(kind: 'map' | 'reduce', source: string): string {
-  const context = newContext();
-  return compileInto(context, kind, source, `check.${kind}.js`, 1000);
-}
-
-function newContext(): vm.Context {
-  const sandbox = Object.create(null) as Record<string, unknown>;
-  // Declared from the host as non-configurable, so user code cannot turn it into an accessor.
-  Object.defineProperty(sandbox, '__input', { value: '', writable: true, enumerable: false, configurable: false });
-  const context = vm.createContext(sandbox, {
-    name: 'deferbase views',
-    microtaskMode: 'afterEvaluate',
-    codeGeneration: { strings: true, wasm: false },
-  });
-  new vm.Script(BOOTSTRAP, { filename: 'deferbase-views-builtins.js' }).runInContext(context, { timeout: 1000 });
-  return context;
-}
-
-function metaTuple(doc: MapInput): string {
-  return `[${JSON.stringify(doc.id)},${JSON.stringify(doc.rev)},${doc.seq},${doc.vb},${doc.expiration},${doc.flags},${doc.json === undefined ? '"base64"' : '"json"'}]`;
+interface Pending {
+  resolve(reply: SandboxReply): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
 }
 
 export class ViewSandbox {
-  private readonly context: vm.Context;
-  private readonly sandbox: Record<string, unknown>;
   readonly timeoutMs: number;
+  readonly memoryLimitMb: number;
+  readonly maxTimeouts: number;
+  readonly idleMs: number;
   readonly mapCount: number;
+  /** Resolves once every function compiled; rejects with SandboxCompileError or SandboxFailedError. */
+  readonly ready: Promise<void>;
+  private readonly maps: string[];
+  private readonly reduces: string[] = [];
   private readonly reduceIndex = new Map<string, number>();
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private timeouts = 0;
+  private failed: { reason: string; at: Date } | undefined;
+  private closed = false;
+  private idleTimer: NodeJS.Timeout | null = null;
 
-  /**
-   * Compiles `maps` (in view order) and the JS `reduces` (source -> index); throws
-   * ViewFunctionError with Couchbase's text when one does not compile.
-   */
-  constructor(maps: readonly string[], reduces: readonly string[], options: SandboxOptions = {}) {
+  /** With `failure`, the sandbox starts failed and runs nothing (a stored design document that no longer validates). */
+  constructor(
+    private readonly fns: SandboxFunctions,
+    options: SandboxOptions = {},
+    failure?: string,
+  ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
-    this.context = newContext();
-    this.sandbox = this.context as Record<string, unknown>;
-    const name = options.name ?? 'design';
-    maps.forEach((src, i) => {
-      const err = compileInto(this.context, 'map', src, `${name}.map${i}.js`, this.timeoutMs);
-      if (err) throw new ViewFunctionError(err);
-    });
-    this.mapCount = maps.length;
-    for (const src of reduces) {
-      if (this.reduceIndex.has(src)) continue;
-      const err = compileInto(this.context, 'reduce', src, `${name}.reduce${this.reduceIndex.size}.js`, this.timeoutMs);
-      if (err) throw new ViewFunctionError(err);
-      this.reduceIndex.set(src, this.reduceIndex.size);
+    this.memoryLimitMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
+    this.maxTimeouts = Math.max(1, options.maxTimeouts ?? DEFAULT_MAX_TIMEOUTS);
+    this.idleMs = options.idleMs ?? IDLE_MS;
+    this.maps = fns.views.map((v) => v.map);
+    this.mapCount = this.maps.length;
+    for (const v of fns.views) {
+      if (v.reduce === undefined || v.reduce.startsWith('_') || this.reduceIndex.has(v.reduce)) continue;
+      this.reduceIndex.set(v.reduce, this.reduces.length);
+      this.reduces.push(v.reduce);
     }
+    if (failure !== undefined) {
+      this.failed = { reason: failure, at: new Date() };
+      this.ready = Promise.reject(new SandboxFailedError(failure));
+    } else {
+      this.ready = this.start();
+    }
+    // Callers that never wait on `ready` read the failure from `failure` instead.
+    this.ready.catch(() => undefined);
   }
 
-  /** Runs every map function over `docs`; one MapOutput per document, in order. */
-  map(docs: readonly MapInput[]): MapOutput[] {
-    // Keep each batch text well under V8's string limit, whatever the document sizes.
-    let size = 0;
-    for (let i = 0; i < docs.length; i++) {
-      size += (docs[i].json ?? docs[i].base64 ?? '').length;
-      if (size > MAX_BATCH_CHARS && i > 0) return [...this.mapBatch(docs.slice(0, i)), ...this.map(docs.slice(i))];
-    }
-    return this.mapBatch(docs);
+  /** Why the sandbox stopped, and when; undefined while it works. */
+  get failure(): { readonly reason: string; readonly at: Date } | undefined {
+    return this.failed;
   }
 
-  private mapBatch(docs: readonly MapInput[]): MapOutput[] {
-    if (docs.length === 0) return [];
-    const text = this.runBatch(docs, false);
-    if (text !== undefined) {
-      const parsed = this.decodeMapResult(text, docs.length);
-      if (parsed) return parsed;
-    }
-    // The batch overran the limit or its input did not parse: one document at a time.
-    return docs.map((doc) => this.mapOne(doc));
+  /** Whether a thread is running (it ends when idle and starts again on demand). */
+  get running(): boolean {
+    return this.worker !== null;
   }
 
-  private mapOne(doc: MapInput): MapOutput {
-    let text = this.runBatch([doc], false);
-    if (text === undefined) return { ok: false, view: 0, reason: 'timeout' };
-    if (text.startsWith('!') && doc.json !== undefined) {
-      // Flagged JSON that does not parse: Couchbase hands such a body to the map as base64.
-      text = this.runBatch([doc], true);
-      if (text === undefined) return { ok: false, view: 0, reason: 'timeout' };
-    }
-    const parsed = this.decodeMapResult(text, 1);
-    if (parsed) return parsed[0];
-    return { ok: false, view: 0, reason: text.startsWith('!') ? text.slice(1) : 'invalid map output' };
-  }
-
-  /** Returns the runner's text, or undefined on timeout. */
-  private runBatch(docs: readonly MapInput[], forceBase64: boolean): string | undefined {
-    const parts: string[] = new Array(docs.length * 2);
-    for (let i = 0; i < docs.length; i++) {
-      const d = docs[i];
-      if (forceBase64 || d.json === undefined) {
-        const b64 = d.base64 ?? Buffer.from(d.json ?? '', 'utf8').toString('base64');
-        parts[2 * i] = metaTuple({ ...d, json: undefined });
-        parts[2 * i + 1] = `"${b64}"`;
-      } else {
-        parts[2 * i] = metaTuple(d);
-        parts[2 * i + 1] = d.json;
-      }
-    }
-    this.sandbox.__input = '[' + parts.join(',') + ']';
-    try {
-      const out = RUN_MAPS.runInContext(this.context, { timeout: this.timeoutMs });
-      return typeof out === 'string' ? out : '!invalid map output';
-    } catch (err) {
-      if (isTimeout(err)) return undefined;
-      return '!' + String((err as Error)?.message ?? err);
-    } finally {
-      this.sandbox.__input = '';
-    }
-  }
-
-  private decodeMapResult(text: string, n: number): MapOutput[] | undefined {
-    if (text.startsWith('!')) return undefined;
-    let flat: unknown[];
-    try {
-      flat = JSON.parse(text) as unknown[];
-    } catch {
-      return undefined;
-    }
-    const res: Array<{ ok: true; rows: unknown[][] } | MapOutput> = new Array(n);
-    for (let i = 0; i < n; i++) res[i] = { ok: true, rows: emptyRows(this.mapCount) };
-    for (let i = 0; i < flat.length; i += 4) {
-      const d = flat[i] as number;
-      const v = flat[i + 1] as number;
-      if (v < 0) {
-        res[d] = { ok: false, view: flat[i + 3] as number, reason: String(flat[i + 2]) };
-        continue;
-      }
-      const slot = res[d];
-      if (slot.ok) {
-        const list = slot.rows[v];
-        list.push(flat[i + 2], flat[i + 3]);
-      }
-    }
-    return res;
+  /** Documents stopped at the time limit so far. */
+  get timeoutCount(): number {
+    return this.timeouts;
   }
 
   /**
-   * Runs the JS reduce `source` over `jobs` ([keys | null, values, rereduce] each) in one vm call;
-   * throws ViewFunctionError with the exception text (or 'timeout').
+   * Runs every map function over `docs`; one MapOutput per document, in order. When the batch
+   * makes the sandbox fail (too many documents past the time limit) the outputs stop at the
+   * document that did it; a sandbox that had already failed rejects with SandboxFailedError.
    */
-  reduce(source: string, jobs: ReadonlyArray<readonly [unknown[] | null, unknown[], boolean]>): unknown[] {
+  async map(docs: readonly MapInput[]): Promise<MapOutput[]> {
+    const out: MapOutput[] = [];
+    let from = 0;
+    while (from < docs.length) {
+      const part = docs.slice(from);
+      const { bodies, ends } = packBodies(part);
+      const msg: Omit<MapRequest, 'id'> = {
+        t: 'map',
+        metas: part.map(metaText),
+        bodies,
+        ends,
+        types: part.map((d) => (d.json ? 0 : 1)),
+        timeoutsLeft: this.maxTimeouts - this.timeouts,
+      };
+      const reply = await this.request(msg, (part.length + 2) * this.timeoutMs, [bodies.buffer as ArrayBuffer]);
+      if (!('timeouts' in reply) || typeof reply.text !== 'string' || !Number.isInteger(reply.timeouts) || reply.timeouts < 0) {
+        throw this.fail(`the sandbox answered a map request with ${faultOf(reply)}`);
+      }
+      let outputs: MapOutput[];
+      try {
+        outputs = decodeMapOutput(reply.text, part.length, this.mapCount);
+      } catch (err) {
+        if (err instanceof InvalidSandboxOutput) throw this.fail(err.message);
+        throw err;
+      }
+      for (const o of outputs) out.push(o);
+      from += outputs.length;
+      this.timeouts += reply.timeouts;
+      if (this.timeouts >= this.maxTimeouts) {
+        // The documents mapped so far (the timed-out ones among them) are still reported.
+        this.fail(`its map functions ran past the time limit of ${this.timeoutMs} ms on ${this.timeouts} documents`);
+        break;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Runs the JS reduce `source` over `jobs` ([keys | null, values, rereduce] each) in one call;
+   * throws ViewFunctionError with the exception text (or 'timeout'), SandboxFailedError when the
+   * sandbox stopped.
+   */
+  async reduce(source: string, jobs: ReadonlyArray<readonly [unknown[] | null, unknown[], boolean]>): Promise<unknown[]> {
+    if (this.failed) throw new SandboxFailedError(this.failed.reason);
     const idx = this.reduceIndex.get(source);
     if (idx === undefined) throw new ViewFunctionError(`reduce function not compiled: ${source.slice(0, 40)}`);
-    this.sandbox.__input = JSON.stringify([idx, jobs]);
-    let out: unknown;
+    const reply = await this.request<ReduceRequest>({ t: 'reduce', input: JSON.stringify([idx, jobs]) }, 2 * this.timeoutMs);
+    if (!('text' in reply) || typeof reply.text !== 'string') throw this.fail(`the sandbox answered a reduce request with ${faultOf(reply)}`);
     try {
-      out = RUN_REDUCES.runInContext(this.context, { timeout: this.timeoutMs });
+      return decodeReduceOutput(reply.text, jobs.length);
     } catch (err) {
-      if (isTimeout(err)) throw new ViewFunctionError('timeout');
-      throw new ViewFunctionError(String((err as Error)?.message ?? err));
-    } finally {
-      this.sandbox.__input = '';
+      if (err instanceof InvalidSandboxOutput) throw this.fail(err.message);
+      throw err;
     }
-    if (typeof out !== 'string') throw new ViewFunctionError('invalid reduce output');
-    if (out.startsWith('!')) throw new ViewFunctionError(out.slice(1));
-    return JSON.parse(out) as unknown[];
+  }
+
+  /** Ends the thread; pending and later requests are refused. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopWorker();
+    this.rejectAll(new SandboxFailedError('the design document was replaced or removed'));
+  }
+
+  private async start(): Promise<void> {
+    const reply = await this.request<InitRequest>(
+      { t: 'init', name: this.fns.name, maps: this.maps, reduces: this.reduces, timeoutMs: this.timeoutMs },
+      (this.maps.length + this.reduces.length + 1) * this.timeoutMs,
+    );
+    if (!('errors' in reply) || !Array.isArray(reply.errors) || reply.errors.length !== this.maps.length + this.reduces.length) {
+      throw this.fail(`the sandbox answered its start with ${faultOf(reply)}`);
+    }
+    const bad = reply.errors.findIndex((e) => typeof e !== 'string' || e !== '');
+    if (bad < 0) return;
+    const reason = String(reply.errors[bad]);
+    const text =
+      bad < this.maps.length
+        ? `Syntax error in the map function of the view \`${this.fns.views[bad].name}': ${reason}`
+        : `Syntax error in the reduce function of the view \`${this.fns.views.find((v) => v.reduce === this.reduces[bad - this.maps.length])?.name ?? ''}': ${reason}`;
+    throw this.fail(text, SandboxCompileError);
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(WORKER_FILE, {
+      resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb },
+      env: {},
+      argv: [],
+      // --experimental-vm-modules: the hook that refuses import() (see sandbox-worker.ts);
+      // --no-warnings: what user code provokes (a promise rejection handled late) is not the server's to print.
+      execArgv: ['--experimental-vm-modules', '--no-warnings'],
+      stdin: false,
+    });
+    worker.on('message', (reply: SandboxReply) => this.onReply(worker, reply));
+    worker.on('error', (err: Error & { code?: string }) => {
+      if (this.worker !== worker) return;
+      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') this.fail(`its functions used more than the memory limit of ${this.memoryLimitMb} MB`);
+      else this.fail(`its sandbox thread failed: ${err.message}`);
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.fail(`its sandbox thread exited unexpectedly (code ${code})`);
+    });
+    return worker;
+  }
+
+  private request<M extends InitRequest | MapRequest | ReduceRequest>(msg: Omit<M, 'id'>, budgetMs: number, transfer: ArrayBuffer[] = []): Promise<SandboxReply> {
+    if (this.failed) return Promise.reject(new SandboxFailedError(this.failed.reason));
+    if (this.closed) return Promise.reject(new SandboxFailedError('the design document was replaced or removed'));
+    let worker = this.worker;
+    if (worker === null) {
+      try {
+        worker = this.worker = this.spawn();
+      } catch (err) {
+        return Promise.reject(this.fail(`its sandbox thread could not start: ${(err as Error).message}`));
+      }
+      // A thread ended while idle starts again with the same functions.
+      if (msg.t !== 'init') void this.start().catch(() => undefined);
+    }
+    const id = this.nextId++;
+    const limit = budgetMs + GRACE_MS;
+    return new Promise<SandboxReply>((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(`its sandbox did not answer within ${limit} ms`), limit);
+      timer.unref();
+      this.pending.set(id, { resolve, reject, timer });
+      // Referenced only while it owes an answer, so an idle sandbox never keeps the process alive.
+      worker.ref();
+      worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  private onReply(worker: Worker, reply: SandboxReply): void {
+    if (worker !== this.worker) return;
+    const id = typeof reply === 'object' && reply !== null ? reply.id : undefined;
+    const p = typeof id === 'number' ? this.pending.get(id) : undefined;
+    if (!p) {
+      this.fail('the sandbox answered a request it was not asked');
+      return;
+    }
+    this.pending.delete(id!);
+    clearTimeout(p.timer);
+    if (this.pending.size === 0) {
+      worker.unref();
+      if (this.idleTimer) this.idleTimer.refresh();
+      else {
+        this.idleTimer = setTimeout(() => this.retire(), this.idleMs);
+        this.idleTimer.unref();
+      }
+    }
+    p.resolve(reply);
+  }
+
+  /** Ends an idle thread to give its memory back; not a failure. A busy one is looked at again later. */
+  private retire(): void {
+    if (this.pending.size > 0) this.idleTimer?.refresh();
+    else this.stopWorker();
+  }
+
+  private stopWorker(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) void worker.terminate().catch(() => undefined);
+  }
+
+  private rejectAll(err: Error): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+  }
+
+  /** Stops the sandbox for good; returns the error requests are refused with. */
+  private fail(reason: string, Kind: typeof SandboxFailedError = SandboxFailedError): SandboxFailedError {
+    if (!this.failed && !this.closed) {
+      this.failed = { reason, at: new Date() };
+      debug('%s stopped: %s', this.fns.name, reason);
+      this.stopWorker();
+      this.rejectAll(new Kind(reason));
+    }
+    return new Kind(this.failed?.reason ?? reason);
   }
 }
 
-function emptyRows(n: number): unknown[][] {
-  const rows: unknown[][] = new Array(n);
-  for (let i = 0; i < n; i++) rows[i] = [];
-  return rows;
+/** The bodies back to back in a buffer of their own (so it can be transferred), and where each ends. */
+function packBodies(docs: readonly MapInput[]): { bodies: Uint8Array; ends: number[] } {
+  let total = 0;
+  for (const d of docs) total += d.body.length;
+  const bodies = Buffer.allocUnsafeSlow(total);
+  const ends: number[] = new Array(docs.length);
+  let at = 0;
+  for (let i = 0; i < docs.length; i++) {
+    at += docs[i].body.copy(bodies, at);
+    ends[i] = at;
+  }
+  return { bodies, ends };
+}
+
+function metaText(d: MapInput): string {
+  return `[${JSON.stringify(d.id)},${JSON.stringify(d.rev)},${d.seq},${d.vb},${d.expiration},${d.flags}]`;
+}
+
+function faultOf(reply: SandboxReply): string {
+  return 'fault' in reply && typeof reply.fault === 'string' ? `a fault: ${reply.fault}` : 'an unexpected message';
 }

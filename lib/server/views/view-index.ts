@@ -7,6 +7,7 @@
 // the old rows, sort the new ones, merge, re-block) instead of spliced row by row.
 import { compareIds, compareKeys, compareRows, type IndexRow } from './collation';
 import type { Reducer } from './reduce';
+import { mergeRows } from './sorted-runs';
 
 const BLOCK = 512;
 
@@ -79,15 +80,15 @@ export class ViewIndex {
     other.byId.clear();
   }
 
-  /** Replaces the whole index (initial build); `rows` need not be sorted. */
-  load(rows: IndexRow[]): void {
+  /** Replaces the whole index (initial build); `rows` need not be sorted unless `sorted` says they are. */
+  load(rows: IndexRow[], sorted = false): void {
     this.byId.clear();
     for (const row of rows) {
       const list = this.byId.get(row.id) as IndexRow[] | undefined;
       if (list) list.push(row);
       else this.byId.set(row.id, [row]);
     }
-    rows.sort(compareRows);
+    if (!sorted) rows.sort(compareRows);
     this.blocks = toBlocks(rows);
     this.count = rows.length;
   }
@@ -170,13 +171,7 @@ export class ViewIndex {
     const fresh: IndexRow[] = [];
     for (const rows of changes.values()) for (const r of rows) fresh.push(r);
     fresh.sort(compareRows);
-    const out: IndexRow[] = new Array(kept.length + fresh.length);
-    let i = 0;
-    let j = 0;
-    let k = 0;
-    while (i < kept.length && j < fresh.length) out[k++] = compareRows(fresh[j], kept[i]) < 0 ? fresh[j++] : kept[i++];
-    while (i < kept.length) out[k++] = kept[i++];
-    while (j < fresh.length) out[k++] = fresh[j++];
+    const out = mergeRows(kept, fresh);
     this.blocks = toBlocks(out);
     this.count = out.length;
   }

@@ -9,7 +9,7 @@
 //   "HANG"              never answers (for cancellation)
 // Views: ddoc "beer", view "by_name" lists stored docs with a `name`, {id, key: name, value: null};
 //        any other view fails with ViewError "not_found".
-import type { Callback, EngineLike, KvSink, StreamControl, StreamHandler } from '../../../adapters/common/contract';
+import type { Callback, CallbackEngineLike, KvHandler, RowsHandler, StreamControl } from '../../../adapters/common/contract';
 import { CancelledError, KeyExistsError, N1QLError, NotFoundError, ViewError, ConnectError } from '../../../lib/engine/errors';
 import { MultiResult, OperationResult, Result, StatsResult, ValueResult } from '../../../lib/engine/results';
 
@@ -26,11 +26,11 @@ export interface FakeEngineOptions {
   connectError?: string;
   /** Milliseconds before each KV answer (0: next macrotask). */
   kvDelayMs?: number;
-  /** false: no dispatchKv, so the adapters hand kv() a callback (an engine of the older contract). */
+  /** false: no dispatchKv, so the adapters hand kv() a callback (an engine of the older contract, which the factory adapts). */
   handlers?: boolean;
 }
 
-export class FakeEngine implements EngineLike {
+export class FakeEngine implements CallbackEngineLike {
   readonly docs = new Map<string, Doc>();
   private casSeq = 1000n;
   connected = false;
@@ -44,7 +44,7 @@ export class FakeEngine implements EngineLike {
   private readonly timers = new Set<NodeJS.Timeout>();
 
   /** Every dispatchKv() handler, in order (the adapters' own objects, not closures). */
-  readonly handlers: KvSink[] = [];
+  readonly handlers: KvHandler[] = [];
 
   constructor(private readonly opts: FakeEngineOptions = {}) {
     if (opts.handlers === false) this.dispatchKv = undefined;
@@ -88,7 +88,7 @@ export class FakeEngine implements EngineLike {
   }
 
   /** kv() reporting to a handler object, as lib/engine's Engine does. */
-  dispatchKv?(op: string, key: string, options: Record<string, unknown>, handler: KvSink): { cancel(): void } {
+  dispatchKv?(op: string, key: string, options: Record<string, unknown>, handler: KvHandler): { cancel(): void } {
     this.handlers.push(handler);
     return this.start(op, key, options, (err, result) => handler.kvDone(err, result));
   }
@@ -208,7 +208,7 @@ export class FakeEngine implements EngineLike {
     }
   }
 
-  n1ql(query: unknown, handler: StreamHandler): StreamControl {
+  n1ql(query: unknown, handler: RowsHandler): StreamControl {
     const text = typeof query === 'string' ? query : String((query as { statement?: string }).statement ?? '');
     let m: RegExpMatchArray | null;
     if (text === 'HANG') return this.rowStream(handler, Infinity, undefined, true);
@@ -224,7 +224,7 @@ export class FakeEngine implements EngineLike {
     return this.rowStream(handler, 0, err);
   }
 
-  view(ddoc: string, view: string, params: Record<string, unknown>, handler: StreamHandler): StreamControl {
+  view(ddoc: string, view: string, params: Record<string, unknown>, handler: RowsHandler): StreamControl {
     if (ddoc !== 'beer' || view !== 'by_name') {
       const err = new ViewError(`view ${ddoc}/${view} not found`, {});
       err.error = 'not_found';
@@ -242,7 +242,7 @@ export class FakeEngine implements EngineLike {
   }
 
   private rowStream(
-    handler: StreamHandler,
+    handler: RowsHandler,
     total: number,
     failWith?: Error,
     hang = false,

@@ -1,5 +1,5 @@
 import { Engine, type KvCallback } from '../../../lib/engine/engine';
-import type { KvOptions, OpName } from '../../../lib/engine/operations';
+import type { KvOptions, OpName } from '../../../lib/engine/kv/operations';
 import type { CouchbaseError } from '../../../lib/engine/errors';
 import type { Result } from '../../../lib/engine/results';
 

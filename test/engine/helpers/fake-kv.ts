@@ -29,7 +29,7 @@ export interface FakeOptions {
   /** Mechanisms listed by SASL_LIST_MECHS. */
   mechs?: string[];
   /** Features the server is willing to acknowledge. */
-  features?: number[];
+  features?: readonly number[];
   /** Serve the bucket config over KV (CCCP). */
   cccp?: boolean;
   /** Listen with TLS (advertised as kvSSL). */
@@ -38,6 +38,16 @@ export interface FakeOptions {
 
 /** Return true when the hook answered (or deliberately ignored) the request. */
 export type Hook = (req: Packet, conn: FakeConn, node: FakeNode) => boolean;
+
+/** The HELLO features a fake node acknowledges unless told otherwise. */
+export const DEFAULT_FEATURES: readonly number[] = [
+  HelloFeature.TCP_NODELAY,
+  HelloFeature.MUTATION_SEQNO,
+  HelloFeature.XERROR,
+  HelloFeature.SELECT_BUCKET,
+  HelloFeature.JSON,
+  HelloFeature.UNORDERED_EXECUTION,
+];
 
 export class FakeConn {
   readonly features = new Set<number>();
@@ -100,14 +110,7 @@ export class FakeCluster {
       bucket: opts.bucket ?? 'default',
       users: opts.users ?? { Administrator: 'password' },
       mechs: opts.mechs ?? ['SCRAM-SHA512', 'SCRAM-SHA256', 'SCRAM-SHA1', 'PLAIN'],
-      features: opts.features ?? [
-        HelloFeature.TCP_NODELAY,
-        HelloFeature.MUTATION_SEQNO,
-        HelloFeature.XERROR,
-        HelloFeature.SELECT_BUCKET,
-        HelloFeature.JSON,
-        HelloFeature.UNORDERED_EXECUTION,
-      ],
+      features: opts.features ?? DEFAULT_FEATURES,
       cccp: opts.cccp ?? true,
       tls: opts.tls ?? null,
     };

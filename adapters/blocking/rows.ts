@@ -1,0 +1,83 @@
+// Rows of a blocking query: pulled from the worker a batch at a time as the caller iterates.
+import type { PullAnswer } from './stream-buffer';
+
+/** Longest a caller waits for the next batch of a streamed query (the engine's query timeout bounds it first). */
+const STREAM_WAIT_MS = 30 * 60_000;
+
+/** What the rows need of their bucket. */
+export interface RowSource {
+  /** Sends one request to the worker and waits for its answer. */
+  invoke(method: string, args: unknown[], waitMs?: number): unknown;
+  /** A batch of rows as the caller sees them (view docs decoded by its own transcoder). */
+  finishRows(rows: unknown): void;
+}
+
+/**
+ * Rows of a streamed query, pulled from the worker a batch at a time. Iterate once; `break`
+ * (or `return()`) cancels the request. `meta` holds the query's meta after the last row.
+ */
+export class BlockingRows<T> implements IterableIterator<T> {
+  meta: unknown = undefined;
+  private id = 0;
+  private batch: T[] = [];
+  private index = 0;
+  private state: 'new' | 'open' | 'last' | 'done' = 'new';
+
+  constructor(
+    private readonly bucket: RowSource,
+    private readonly kind: 'n1ql' | 'view',
+    private readonly args: unknown[],
+  ) {}
+
+  [Symbol.iterator](): this {
+    if (this.state === 'new') {
+      this.id = this.bucket.invoke(this.kind, this.args) as number;
+      this.state = 'open';
+    } else if (this.state !== 'open' && this.state !== 'last') {
+      throw new Error('these rows were already iterated; run the query again to read them again');
+    }
+    return this;
+  }
+
+  next(): IteratorResult<T> {
+    if (this.state === 'new') this[Symbol.iterator]();
+    for (;;) {
+      if (this.index < this.batch.length) return { done: false, value: this.batch[this.index++] };
+      if (this.state !== 'open') {
+        this.state = 'done';
+        this.batch = [];
+        return { done: true, value: undefined };
+      }
+      let answer: PullAnswer;
+      try {
+        answer = this.bucket.invoke('pull', [this.id], STREAM_WAIT_MS) as PullAnswer;
+      } catch (err) {
+        this.state = 'done';
+        this.batch = [];
+        throw err;
+      }
+      this.bucket.finishRows(answer[0]);
+      this.batch = answer[0] as T[];
+      this.index = 0;
+      if (answer[1]) {
+        this.state = 'last';
+        this.meta = answer[2];
+      }
+    }
+  }
+
+  return(): IteratorResult<T> {
+    if (this.state === 'open') {
+      this.state = 'done';
+      this.bucket.invoke('cancel', [this.id]);
+    }
+    this.state = 'done';
+    this.batch = [];
+    return { done: true, value: undefined };
+  }
+
+  /** Every remaining row. */
+  all(): T[] {
+    return [...this];
+  }
+}
