@@ -6,7 +6,7 @@ import { arithmetic, fromBig, isNumeric, negate, type ArithOp } from './int64';
 import { compileLike, type LikeMatcher } from './like';
 import { checkWindowCall, resolveWindow, WINDOW_ONLY, type CompiledBound, type WindowCall } from './window';
 import { mapChildren } from './format';
-import { PAUSE, withoutPauses, type Pause } from './pause';
+import { collect, PAUSE, type Pause } from './pause';
 import { lookupFunction, starObject } from './functions/index';
 import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
@@ -390,7 +390,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
     }
     case 'subquery': {
       const run = scope.subquery(e.query, scope);
-      return (row, ctx) => Array.from(withoutPauses(run(row, ctx)));
+      return (row, ctx) => collect(run(row, ctx), ctx);
     }
   }
   throw new QueryError(ErrorCode.SEMANTIC, `Unsupported expression ${(e as A.Expr).kind}`);

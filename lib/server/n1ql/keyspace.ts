@@ -4,7 +4,8 @@ import type * as A from './ast';
 import type { BucketStore, StoredDoc } from '../service-types';
 import { QueryError, ErrorCode } from './errors';
 import { freeIdents, mapChildren } from './format';
-import type { Access } from './privileges';
+import type { Access, FunctionAction, FunctionTarget } from './privileges';
+import type { JavaScriptRunner } from './udf-javascript';
 import { docValue } from './indexes';
 import type { Value } from './value';
 
@@ -15,8 +16,12 @@ export interface Env {
   canAccess(bucket: string, access: Access): boolean;
   /** Couchbase's 13014 message when the caller may not run a `verb` statement on `ks` (see ./privileges). */
   denied(ks: A.KeyspaceRef, verb: string, text: string): string | undefined;
+  /** Couchbase's 13014 message when the caller may not manage or execute the function `f` (see ./privileges). */
+  functionDenied(f: FunctionTarget, action: FunctionAction): string | undefined;
   /** The request's query_context (`default:bucket.scope`): bare names are collections in it. */
   queryContext?: { bucket: string; scope?: string };
+  /** Runs the JavaScript functions of the statement (absent: the process's shared runner). */
+  javascript?: JavaScriptRunner;
 }
 
 /** Parses a query_context parameter: "default:`b`.`s`", "`b`.`s`", "default:b" or "b". */

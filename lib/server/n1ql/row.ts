@@ -3,6 +3,7 @@
 // (./expr) so the modules it uses (window functions, aggregates) can name these types without an
 // import cycle.
 import type { FunctionContext } from './functions/registry';
+import type { Suspension } from './pause';
 import type { Profile } from './profile';
 import type { Value } from './value';
 
@@ -26,7 +27,7 @@ export interface Row {
   wins?: Value[];
 }
 
-export interface ExecContext extends FunctionContext {
+export interface ExecContext extends FunctionContext, Suspension {
   readonly positional: Value[];
   /** Named parameters without the `$`; only own properties count. */
   readonly named: Record<string, Value>;

@@ -15,9 +15,9 @@ import { chooseAccess, type AccessOptions, type OrderWish } from './access';
 import { blockExprs, docNeeds } from './cover';
 import { conjuncts, docRelative, fetchDoc, independentOf, keyspaceText, resolveBucket, type Env } from './keyspace';
 import { defaultAlias, parseExpression } from './parser';
-import { describeFunction, findFunction, FunctionErrors, listFunctions, qualifiedName, resolveName, type FunctionDefinition } from './udf';
-import { javascriptFunction } from './udf-javascript';
-import { PAUSE, type Pause } from './pause';
+import { describeFunction, findFunction, FunctionErrors, listFunctions, mayUseFunction, qualifiedName, resolveName, type FunctionDefinition } from './udf';
+import { defaultRunner, javascriptFunction } from './udf-javascript';
+import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
 import { computeWindow } from './window';
 import type { Profile } from './profile';
@@ -422,7 +422,8 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
             yield row;
             continue;
           }
-          const arr = e(row, ctx);
+          let arr: Value | Retry;
+          while ((arr = attempt(e, row, ctx)) === RETRY) yield PAUSE;
           if (Array.isArray(arr) && arr.length) {
             for (let i = 0; i < arr.length; i++) {
               if (i % SLICE_ROWS === SLICE_ROWS - 1) {
@@ -453,7 +454,8 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
             yield row;
             continue;
           }
-          const k = keys(row, ctx);
+          let k: Value | Retry;
+          while ((k = attempt(keys, row, ctx)) === RETRY) yield PAUSE;
           const ids = typeof k === 'string' ? [k] : Array.isArray(k) ? k.filter((x): x is string => typeof x === 'string') : [];
           if (nest) {
             const docs: Value[] = [];
@@ -503,12 +505,12 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     if (probe) explain[explain.length - 1]['#operator'] = nest ? 'HashNest' : 'HashJoin';
     source = function* (o, ctx) {
       let table: Map<string, Row[]> | undefined;
-      const candidates = (row: Row): Iterable<Row | Pause> => {
+      const candidates = (row: Row, k: Value): Iterable<Row | Pause> => {
         if (!probe || !table) return rsrc(row, ctx);
-        const k = probe.left(row, ctx);
         const list = k === undefined || k === null ? undefined : table.get(valueKey(k));
         return list ? list.map((r) => bind(row, alias, r.vars[alias], r.metas[alias])) : [];
       };
+      const matches = (r: Row): boolean => truthy(on(r, ctx));
       for (const row of left(o, ctx)) {
         if (row === PAUSE) {
           yield row;
@@ -522,7 +524,8 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
               yield r;
               continue;
             }
-            const k = probe.right(r, ctx);
+            let k: Value | Retry;
+            while ((k = attempt(probe.right, r, ctx)) === RETRY) yield PAUSE;
             if (k === undefined || k === null) continue;
             const key = valueKey(k);
             let list = table.get(key);
@@ -530,25 +533,29 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
             list.push(r);
           }
         }
-        if (nest) {
-          const docs: Value[] = [];
-          for (const r of candidates(row)) {
-            if (r === PAUSE) yield r;
-            else if (truthy(on(r, ctx))) docs.push(r.vars[alias]);
-          }
-          if (docs.length) yield bind(row, alias, docs);
-          else if (outer) yield row;
-          continue;
+        let probeKey: Value = undefined;
+        if (probe && table) {
+          let k: Value | Retry;
+          while ((k = attempt(probe.left, row, ctx)) === RETRY) yield PAUSE;
+          probeKey = k;
         }
+        // JOIN yields each matching right row; NEST collects their documents into one row.
         let matched = false;
-        for (const r of candidates(row)) {
-          if (r === PAUSE) yield r;
-          else if (truthy(on(r, ctx))) {
-            matched = true;
+        const docs: Value[] = [];
+        for (const r of candidates(row, probeKey)) {
+          if (r === PAUSE) {
             yield r;
+            continue;
           }
+          let m: boolean | Retry;
+          while ((m = attempt(matches, r, ctx)) === RETRY) yield PAUSE;
+          if (!m) continue;
+          matched = true;
+          if (nest) docs.push(r.vars[alias]);
+          else yield r;
         }
-        if (!matched && outer) yield row;
+        if (nest && matched) yield bind(row, alias, docs);
+        else if (!matched && outer) yield row;
       }
     };
     available.add(alias);
@@ -816,6 +823,11 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
   });
 
   const source = fromPlan?.source;
+  // LET then WHERE: whether the row goes on (evaluated again whole when a JavaScript call suspends it).
+  const admit = (row: Row, ctx: ExecContext): boolean => {
+    for (const l of lets) setField(row.vars, l.name, l.fn(row, ctx));
+    return whereFn === undefined || truthy(whereFn(row, ctx));
+  };
   function* filtered(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
     const rows: Iterable<Row | Pause> = source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }];
     for (const row of rows) {
@@ -823,15 +835,34 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
         yield row;
         continue;
       }
-      for (const l of lets) setField(row.vars, l.name, l.fn(row, ctx));
-      if (whereFn && !truthy(whereFn(row, ctx))) continue;
-      yield row;
+      if (lets.length === 0 && whereFn === undefined) {
+        yield row;
+        continue;
+      }
+      let keep: boolean | Retry;
+      while ((keep = attempt(admit, row, ctx)) === RETRY) yield PAUSE;
+      if (keep) yield row;
     }
   }
 
   const groupAs = block.groupAs;
+  const admitGroup = (row: Row, ctx: ExecContext): boolean => {
+    for (const l of lettings) setField(row.vars, l.name, l.fn(row, ctx));
+    return havingFn === undefined || truthy(havingFn(row, ctx));
+  };
   function* grouped(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
     const groups = new Map<string, { row: Row; states: AggState[]; members?: Value[] }>();
+    // Per row: the aggregates' inputs (SKIP where FILTER leaves the row out); the key is returned.
+    const inputs: (Value | typeof SKIP)[] = new Array(aggs.length);
+    const groupInputs = (row: Row, ctx: ExecContext): string => {
+      let key = '';
+      for (const g of groupKeys) key += valueKey(g(row, ctx)) + '\u0001';
+      for (let i = 0; i < aggs.length; i++) {
+        const a = aggs[i];
+        inputs[i] = a.filter && !truthy(a.filter(row, ctx)) ? SKIP : a.star ? 1 : a.arg!(row, ctx);
+      }
+      return key;
+    };
     let n = 0;
     for (const row of filtered(outer, ctx)) {
       if (row === PAUSE) {
@@ -839,8 +870,10 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
         continue;
       }
       if ((++n & 1023) === 0) ctx.checkDeadline();
-      let key = '';
-      for (const g of groupKeys) key += valueKey(g(row, ctx)) + '\u0001';
+      // The group key and every aggregate's input, computed before any group changes (so an
+      // evaluation a JavaScript call suspends can run again whole).
+      let key: string | Retry;
+      while ((key = attempt(groupInputs, row, ctx)) === RETRY) yield PAUSE;
       let grp = groups.get(key);
       if (!grp) {
         grp = { row, states: aggs.map(makeAgg), members: groupAs ? [] : undefined };
@@ -848,11 +881,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
       }
       // GROUP AS: each row of the group as an object of its FROM terms.
       if (grp.members) grp.members.push(sortedObject(fromAliases.map((a) => [a, row.vars[a]])));
-      for (let i = 0; i < aggs.length; i++) {
-        const a = aggs[i];
-        if (a.filter && !truthy(a.filter(row, ctx))) continue;
-        grp.states[i].add(a.star ? 1 : a.arg!(row, ctx));
-      }
+      for (let i = 0; i < aggs.length; i++) if (inputs[i] !== SKIP) grp.states[i].add(inputs[i] as Value);
     }
     if (groups.size === 0 && groupKeys.length === 0) {
       // Aggregates without GROUP BY over no rows still produce one row (COUNT 0, others NULL).
@@ -861,9 +890,9 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
     for (const grp of groups.values()) {
       const row: Row = { vars: Object.create(grp.row.vars), metas: grp.row.metas, aggs: grp.states.map((s) => s.result()) };
       if (groupAs) setField(row.vars, groupAs, grp.members!);
-      for (const l of lettings) setField(row.vars, l.name, l.fn(row, ctx));
-      if (havingFn && !truthy(havingFn(row, ctx))) continue;
-      yield row;
+      let keep: boolean | Retry;
+      while ((keep = attempt(admitGroup, row, ctx)) === RETRY) yield PAUSE;
+      if (keep) yield row;
     }
   }
 
@@ -877,10 +906,12 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
       else all.push(row);
     }
     for (const row of all) row.wins = new Array(windows.calls.length);
-    windows.calls.forEach((call, i) => {
-      const term = `${call.name.toUpperCase()}() OVER`;
-      evaluating(term, () => computeWindow(call, all, ctx, (row, v) => (row.wins![i] = v)));
-    });
+    const compute = (rows: Row[], ctx: ExecContext): void =>
+      windows.calls.forEach((call, i) => {
+        const term = `${call.name.toUpperCase()}() OVER`;
+        evaluating(term, () => computeWindow(call, rows, ctx, (row, v) => (row.wins![i] = v)));
+      });
+    while (attempt(compute, all, ctx) === RETRY) yield PAUSE;
     yield* all;
   }
   const exclude = block.exclude ? excluder(block.exclude, fromAliases.length === 1 ? fromAliases[0] : undefined) : undefined;
@@ -899,7 +930,8 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
           yield row;
           continue;
         }
-        let value = project(row, ctx);
+        let value: Value | Retry;
+        while ((value = attempt(project, row, ctx)) === RETRY) yield PAUSE;
         if (rawFn && value === undefined) continue;
         if (exclude) value = exclude(value);
         yield { row, value, own: true };
@@ -1066,6 +1098,9 @@ export function rootScope(env: Env): Scope {
   return makeSubqueryScope({ names: new Set(), subquery: () => [] as never, udf: (call) => userFunction(call, env) }, env);
 }
 
+/** An aggregate's input for a row its FILTER leaves out. */
+const SKIP: unique symbol = Symbol('skip');
+
 /** How deep user-defined functions call each other right now (statements run synchronously). */
 let udfDepth = 0;
 const MAX_UDF_DEPTH = 128;
@@ -1082,8 +1117,9 @@ function userFunction(call: A.Expr & { kind: 'call' }, env: Env): ((args: Value[
 
 /** Calls `def` with `argc` arguments; its body is compiled at the first call (so functions may recurse). */
 export function invoker(def: FunctionDefinition, argc: number, env: Env): (args: Value[], ctx: ExecContext) => Value {
+  mayUseFunction(env, def, 'execute');
   if (def.params && def.params.length !== argc) throw FunctionErrors.arguments(def.name);
-  if (def.language === 'javascript') return javascriptFunction(def);
+  if (def.language === 'javascript') return javascriptFunction(def, env.javascript ?? defaultRunner());
   const names = def.params ?? ['args'];
   // Keyspaces in the body resolve against the function's own namespace or scope.
   const fenv: Env = { ...env, queryContext: def.bucket !== undefined ? { bucket: def.bucket, scope: def.scope } : undefined };
@@ -1147,14 +1183,18 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
   if (stmt.offset) children.push(op({ '#operator': 'Offset' }, { expr: () => formatExpr(stmt.offset!) }));
   if (stmt.limit) children.push(op({ '#operator': 'Limit' }, { expr: () => formatExpr(stmt.limit!) }));
 
-  const run = function* (outer: Row, ctx: ExecContext): Generator<Value | Pause> {
+  const start = (outer: Row, ctx: ExecContext): { row: Row; offset: number; limit: number | undefined } => {
     let row = outer;
     if (withs.length) {
       row = { vars: Object.create(outer.vars), metas: outer.metas };
       for (const w of withs) row.vars[w.name] = w.fn(row, ctx);
     }
-    const offset = limitValue(offsetFn, row, ctx, 'OFFSET') ?? 0;
-    const limit = limitValue(limitFn, row, ctx, 'LIMIT');
+    return { row, offset: limitValue(offsetFn, row, ctx, 'OFFSET') ?? 0, limit: limitValue(limitFn, row, ctx, 'LIMIT') };
+  };
+  const run = function* (outer: Row, ctx: ExecContext): Generator<Value | Pause> {
+    let started: ReturnType<typeof start> | Retry;
+    while ((started = attempt(start, outer, ctx)) === RETRY) yield PAUSE;
+    const { row, offset, limit } = started;
     if (limit === 0) return;
     let items: Iterable<Item | Pause> = body.run(row, ctx);
     if (orderFns) items = sortItems(items, orderFns, ctx, limit === undefined ? undefined : offset + limit);
@@ -1197,6 +1237,11 @@ function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: 
     }
     return a.seq - b.seq;
   };
+  const sortKeys = (r: Row, ctx: ExecContext): Value[] => {
+    const keys: Value[] = new Array(terms.length);
+    for (let i = 0; i < terms.length; i++) keys[i] = terms[i].fn(r, ctx);
+    return keys;
+  };
   const out: Keyed[] = [];
   let seq = 0;
   for (const item of items) {
@@ -1209,8 +1254,8 @@ function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: 
     // value can be bound in place; Object.create per row would turn every row into a prototype.
     const r: Row = item.own ? item.row : rowOf(OUT, item.value);
     r.vars[OUT] = item.value;
-    const keys: Value[] = new Array(terms.length);
-    for (let i = 0; i < terms.length; i++) keys[i] = terms[i].fn(r, ctx);
+    let keys: Value[] | Retry;
+    while ((keys = attempt(sortKeys, r, ctx)) === RETRY) yield PAUSE;
     const k: Keyed = { item, keys, seq: seq++ };
     if (keep === undefined) {
       out.push(k);

@@ -13,6 +13,7 @@ import { parse } from './parser';
 import { Profile, PROFILE_MODES, type ProfileMode } from './profile';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache } from './prepared';
+import type { JavaScriptRunner } from './udf-javascript';
 import { privilegesOf } from './privileges';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
@@ -38,6 +39,8 @@ const CONSISTENCIES = new Set(['not_bounded', 'request_plus', 'statement_plus', 
 
 export interface QueryServiceState {
   prepareds: PreparedCache;
+  /** The threads the cluster's JavaScript functions run on. */
+  javascript: JavaScriptRunner;
 }
 
 type Params = Record<string, unknown>;
@@ -52,6 +55,14 @@ function newParams(): Params {
 
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** After a PAUSE: the answer a suspended JavaScript call waits for (./pause.ts), else one turn of the event loop. */
+async function resumeWhenReady(exec: StatementContext): Promise<void> {
+  const waiting = exec.waitingFor;
+  if (waiting === undefined) return turn();
+  exec.waitingFor = undefined;
+  await waiting;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -133,6 +144,7 @@ export class QueryService implements HttpServiceHandler {
   close(): void {
     for (const res of this.active) res.destroy();
     this.active.clear();
+    this.state.javascript.close();
   }
 
   private async readParams(req: IncomingMessage, url: URL): Promise<Params> {
@@ -211,6 +223,7 @@ export class QueryService implements HttpServiceHandler {
       for (const k of Object.keys(params)) if (k.startsWith('$')) setField(named, k.slice(1), params[k]);
       const readonly = (bool(params.readonly) ?? false) || req.method === 'GET';
       exec = statementContext(this.ctx.clock.now(), positional as Value[], named, timeoutMs, user.username);
+      exec.canWait = true;
       if (profile) exec.profile = profile;
       const env = this.envFor(user);
       if (params.query_context !== undefined) {
@@ -250,7 +263,7 @@ export class QueryService implements HttpServiceHandler {
       // Pull the first row before answering, so an error found while starting picks the HTTP status.
       first = iterator.next();
       while (!first.done && first.value === PAUSE) {
-        await turn();
+        await resumeWhenReady(exec);
         if (closed) {
           iterator.return?.();
           return;
@@ -305,7 +318,7 @@ export class QueryService implements HttpServiceHandler {
             if (!res.write(buf)) await waitDrain(res);
             buf = '';
           }
-          await turn();
+          await resumeWhenReady(exec!);
           if (closed) {
             rows.return?.();
             return;
@@ -347,6 +360,7 @@ export class QueryService implements HttpServiceHandler {
       bucket: (name) => ctx.bucket(name),
       buckets: () => ctx.buckets(),
       ...privilegesOf(user),
+      javascript: this.state.javascript,
     };
   }
 }

@@ -13,10 +13,10 @@ import { catalogFor, Index } from './indexes';
 import { chooseAccess } from './access';
 import { conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
 import { parse, defaultAlias } from './parser';
-import { PAUSE, type Pause } from './pause';
+import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
 import { bindAlias, compileFrom, compileSelect, EMPTY_ROW, invoker, rootScope, rowOf } from './select';
-import { definitionOf, dropFunction, findFunction, FunctionErrors, qualifiedName, resolveName, saveFunction } from './udf';
+import { definitionOf, dropFunction, findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveName, saveFunction } from './udf';
 import { clone, getField, isObject, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export interface RunOptions {
@@ -239,13 +239,20 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
 
 function functionDdl(stmt: A.CreateFunctionStatement | A.DropFunctionStatement, env: Env): void {
   const where = resolveName(env, stmt.name);
-  // The bucket holding a scoped function must exist and be the caller's to change (the path is already complete).
-  if (where.bucket !== undefined) resolveBucket({ ...env, queryContext: undefined }, { namespace: 'default', bucket: where.bucket }, 'INDEX');
   if (stmt.type === 'dropFunction') {
-    if (!dropFunction(env, where) && !stmt.ifExists) throw FunctionErrors.missing(qualifiedName(where));
+    const def = findFunction(env, where);
+    // A function that is not there is dropped with the privileges of either language.
+    mayUseFunction(env, { ...where, language: def?.language ?? 'inline' }, 'manage');
+    if (!def) {
+      if (!stmt.ifExists) throw FunctionErrors.missing(qualifiedName(where));
+      return;
+    }
+    dropFunction(env, where);
     return;
   }
-  saveFunction(env, definitionOf(stmt, where), stmt);
+  const def = definitionOf(stmt, where);
+  mayUseFunction(env, def, 'manage');
+  saveFunction(env, def, stmt);
 }
 
 function executeFunction(stmt: A.ExecuteFunctionStatement, opts: RunOptions): StatementResult {
@@ -254,9 +261,19 @@ function executeFunction(stmt: A.ExecuteFunctionStatement, opts: RunOptions): St
   if (!def) throw FunctionErrors.missing(qualifiedName(where));
   const call = invoker(def, stmt.args.length, opts.env);
   const scope = rootScope(opts.env);
-  const args = stmt.args.map((a) => compile(a, scope)(EMPTY_ROW, opts.ctx));
-  const v = call(args, opts.ctx);
-  return { signature: 'json', rows: v === undefined ? [] : [v], mutationCount: () => 0, errors: [] };
+  const args = stmt.args.map((a) => compile(a, scope));
+  const run = (_: unknown, ctx: ExecContext): Value => call(args.map((a) => a(EMPTY_ROW, ctx)), ctx);
+  return {
+    signature: 'json',
+    rows: (function* () {
+      let v: Value | Retry;
+      // A JavaScript function that does not answer at once suspends the statement (./pause.ts).
+      while ((v = attempt(run, undefined, opts.ctx)) === RETRY) yield PAUSE;
+      if (v !== undefined) yield v;
+    })(),
+    mutationCount: () => 0,
+    errors: [],
+  };
 }
 
 // ---- DML ----
@@ -412,17 +429,29 @@ function applySets(sets: CompiledSet[], alias: string, doc: Value, row: Row, ctx
   return next;
 }
 
-function* targetRows(store: BucketStore, target: A.KeyspaceTarget, useKeys: A.Expr | undefined, where: A.Expr | undefined, scope: Scope, ctx: ExecContext): Generator<{ doc: StoredDoc; value: Value }> {
+function* targetRows(store: BucketStore, target: A.KeyspaceTarget, useKeys: A.Expr | undefined, where: A.Expr | undefined, scope: Scope, ctx: ExecContext): Generator<{ doc: StoredDoc; value: Value } | Pause> {
   const access = chooseAccess(target.ks, store, target.alias, true, useKeys, conjuncts(where), scope, new Set());
   const whereFn = where ? compile(where, scope) : undefined;
+  const matches = (f: { doc: StoredDoc; value: Value }, c: ExecContext): boolean => truthy(whereFn!(rowOf(target.alias, f.value, f.doc), c));
   // Materialise the ids first, so documents changed by this statement are not seen again.
   const ids = [...access.ids(EMPTY_ROW, ctx)];
   for (const id of ids) {
     const f = fetchDoc(store, id);
     if (!f) continue;
-    if (whereFn && !truthy(whereFn(rowOf(target.alias, f.value, f.doc), ctx))) continue;
+    if (whereFn) {
+      let keep: boolean | Retry;
+      while ((keep = attempt(matches, f, ctx)) === RETRY) yield PAUSE;
+      if (!keep) continue;
+    }
     yield f;
   }
+}
+
+/** RETURNING's value for a written row (evaluated again when a JavaScript call suspends it). */
+function* returning(ret: Projector, row: Row, ctx: ExecContext): Generator<Value | Pause> {
+  let v: Value | Retry;
+  while ((v = attempt(ret, row, ctx)) === RETRY) yield PAUSE;
+  yield v;
 }
 
 function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement | A.MergeStatement, opts: RunOptions): StatementResult {
@@ -439,7 +468,8 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     const scope = dmlScope(stmt.target, env);
     const ret = compileReturning(stmt.returning, scope, [alias]);
     const mode = stmt.upsert ? 'upsert' : 'insert';
-    const write = (key: Value, value: Value, options: Value): Value => {
+    // The row RETURNING projects, or undefined when nothing was written.
+    const write = (key: Value, value: Value, options: Value): Row | undefined => {
       if (typeof key !== 'string') {
         errors.push(key === undefined
           ? new QueryError(stmt.upsert ? 5072 : 5050, `No ${verb} key for ${jsonText(value ?? null)}`)
@@ -457,7 +487,7 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
       try {
         const doc = store.write(key, toBuffer(value), mode, { expiry: expirationOf(options), flags: JSON_FLAGS });
         mutations++;
-        return ret ? ret(rowOf(alias, value, doc), ctx) : undefined;
+        return rowOf(alias, value, doc);
       } catch (err) {
         errors.push(dmlError(verb, key, err));
         return undefined;
@@ -465,11 +495,15 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     };
     if (stmt.values) {
       const rows = stmt.values.map((v) => ({ key: compile(v.key, scope), value: v.value ? compile(v.value, scope) : undefined, options: v.options ? compile(v.options, scope) : undefined }));
+      type Tuple = (typeof rows)[number];
+      const evaluate = (r: Tuple, c: ExecContext): [Value, Value, Value] => [r.key(EMPTY_ROW, c), r.value ? r.value(EMPTY_ROW, c) : undefined, r.options?.(EMPTY_ROW, c)];
       return result(
         (function* () {
           for (const r of rows) {
-            const out = write(r.key(EMPTY_ROW, ctx), r.value ? r.value(EMPTY_ROW, ctx) : undefined, r.options?.(EMPTY_ROW, ctx));
-            if (out !== undefined) yield out;
+            let kv: [Value, Value, Value] | Retry;
+            while ((kv = attempt(evaluate, r, ctx)) === RETRY) yield PAUSE;
+            const written = write(kv[0], kv[1], kv[2]);
+            if (written && ret) yield* returning(ret, written, ctx);
           }
         })(),
       );
@@ -488,10 +522,12 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
           if (v === PAUSE) yield v;
           else rows.push(v);
         }
+        const evaluate = (r: Row, c: ExecContext): [Value, Value, Value] => [keyFn(r, c), valueFn ? valueFn(r, c) : r.vars[SEL], optFn?.(r, c)];
         for (const v of rows) {
-          const r: Row = rowOf(SEL, v);
-          const out = write(keyFn(r, ctx), valueFn ? valueFn(r, ctx) : v, optFn?.(r, ctx));
-          if (out !== undefined) yield out;
+          let kv: [Value, Value, Value] | Retry;
+          while ((kv = attempt(evaluate, rowOf(SEL, v), ctx)) === RETRY) yield PAUSE;
+          const written = write(kv[0], kv[1], kv[2]);
+          if (written && ret) yield* returning(ret, written, ctx);
         }
       })(),
     );
@@ -503,10 +539,15 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     const limit = limitOf(stmt.limit, scope, ctx);
     const sets = stmt.type === 'update' ? compileSets(stmt.set, stmt.unset, scope) : [];
     const source = targetRows(store, stmt.target, stmt.useKeys, stmt.where, scope, ctx);
+    const update = (row: Row, c: ExecContext): Value => applySets(sets, alias, row.vars[alias], row, c, scope);
     return result(
       (function* () {
         let done = 0;
-        const pending = [...source];
+        const pending: { doc: StoredDoc; value: Value }[] = [];
+        for (const f of source) {
+          if (f === PAUSE) yield f;
+          else pending.push(f);
+        }
         let n = 0;
         for (const { doc, value } of pending) {
           if (done >= limit) break;
@@ -515,22 +556,23 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
             if (ctx.pauseDue?.()) yield PAUSE;
           }
           const row: Row = rowOf(alias, value, doc);
+          let written: Row;
           try {
             if (stmt.type === 'delete') {
               store.remove(doc.id, { cas: doc.cas });
-              mutations++;
-              done++;
-              if (ret) yield ret(row, ctx);
+              written = row;
             } else {
-              const next = applySets(sets, alias, value, row, ctx, scope);
-              const written = store.write(doc.id, toBuffer(next), 'replace', { cas: doc.cas, flags: doc.flags });
-              mutations++;
-              done++;
-              if (ret) yield ret(rowOf(alias, next, written), ctx);
+              let next: Value | Retry;
+              while ((next = attempt(update, row, ctx)) === RETRY) yield PAUSE;
+              written = rowOf(alias, next, store.write(doc.id, toBuffer(next), 'replace', { cas: doc.cas, flags: doc.flags }));
             }
+            mutations++;
+            done++;
           } catch (err) {
             errors.push(dmlError(verb, doc.id, err));
+            continue;
           }
+          if (ret) yield* returning(ret, written, ctx);
         }
       })(),
     );
@@ -583,6 +625,46 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const targetScan = on
     ? chooseAccess(m.target.ks, store, alias, false, undefined, conjuncts(m.on), childScope(rootScope(env), [alias, srcAlias]), new Set([srcAlias]), { useIndex: m.target.useIndex })
     : undefined;
+  type Match = { f: { doc: StoredDoc; value: Value }; row: Row; update: boolean; next?: Value };
+  type Plan = { matches: Match[]; insert?: { key: Value; value: Value; options: Value } };
+  // What one source row does, evaluated before anything is written (and evaluated again whole when
+  // a JavaScript call suspends it): the matched target documents with their action and new value,
+  // or the document to insert.
+  const decide = (base: Row, c: ExecContext): Plan => {
+    const found: { doc: StoredDoc; value: Value }[] = [];
+    let key: Value;
+    if (onKey) {
+      key = onKey(base, c);
+      if (typeof key === 'string') {
+        const f = fetchDoc(store, key);
+        if (f) found.push(f);
+      }
+    } else {
+      for (const id of [...targetScan!.ids(base, c)]) {
+        // The join reads the target as the statement found it: a document this statement inserted is not a match.
+        if (inserted.has(id)) continue;
+        const f = fetchDoc(store, id);
+        if (f && truthy(on!(bindAlias(base, alias, f.value, f.doc), c))) found.push(f);
+      }
+    }
+    if (found.length) {
+      const matches: Match[] = [];
+      for (const f of found) {
+        const row = bindAlias(base, alias, f.value, f.doc);
+        const update = !!m.update && (!updWhere || truthy(updWhere(row, c)));
+        const remove = !update && !!m.delete && (!delWhere || truthy(delWhere(row, c)));
+        if (update) matches.push({ f, row, update, next: applySets(sets, alias, f.value, row, c, scope) });
+        else if (remove) matches.push({ f, row, update });
+      }
+      return { matches };
+    }
+    if (m.insert && (!insWhere || truthy(insWhere(base, c)))) {
+      return { matches: [], insert: { key: insKey ? insKey(base, c) : key, value: insValue!(base, c), options: insOptions?.(base, c) } };
+    }
+    return { matches: [] };
+  };
+  const acted = new Set<string>();
+  const inserted = new Set<string>();
   return result(
     (function* () {
       const srcRows: Row[] = [];
@@ -590,8 +672,6 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
         if (r === PAUSE) yield r;
         else srcRows.push(r);
       }
-      const acted = new Set<string>();
-      const inserted = new Set<string>();
       let done = 0;
       let n = 0;
       for (const base of srcRows) {
@@ -600,50 +680,29 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
           ctx.checkDeadline();
           if (ctx.pauseDue?.()) yield PAUSE;
         }
-        const matches: { doc: StoredDoc; value: Value }[] = [];
-        let key: Value;
-        if (onKey) {
-          key = onKey(base, ctx);
-          if (typeof key === 'string') {
-            const f = fetchDoc(store, key);
-            if (f) matches.push(f);
-          }
-        } else {
-          for (const id of [...targetScan!.ids(base, ctx)]) {
-            // The join reads the target as the statement found it: a document this statement inserted is not a match.
-            if (inserted.has(id)) continue;
-            const f = fetchDoc(store, id);
-            if (f && truthy(on!(bindAlias(base, alias, f.value, f.doc), ctx))) matches.push(f);
-          }
-        }
-        if (matches.length) {
-          for (const f of matches) {
-            const row = bindAlias(base, alias, f.value, f.doc);
-            const update = m.update && (!updWhere || truthy(updWhere(row, ctx)));
-            const remove = !update && m.delete && (!delWhere || truthy(delWhere(row, ctx)));
-            if (!update && !remove) continue;
-            if (acted.has(f.doc.id)) throw new QueryError(5320, `Multiple UPDATE/DELETE of the same document (document key '${f.doc.id}') in a MERGE statement`);
-            acted.add(f.doc.id);
-            try {
-              if (update) {
-                const next = applySets(sets, alias, f.value, row, ctx, scope);
-                const written = store.write(f.doc.id, toBuffer(next), 'replace', { cas: f.doc.cas, flags: f.doc.flags });
-                counted();
-                done++;
-                if (ret) yield ret(bindAlias(base, alias, next, written), ctx);
-              } else {
-                store.remove(f.doc.id, { cas: f.doc.cas });
-                counted();
-                done++;
-                if (ret) yield ret(row, ctx);
-              }
-            } catch (err) {
-              errors.push(dmlError('MERGE', f.doc.id, err));
+        let plan: Plan | Retry;
+        while ((plan = attempt(decide, base, ctx)) === RETRY) yield PAUSE;
+        for (const { f, row, update, next } of plan.matches) {
+          if (acted.has(f.doc.id)) throw new QueryError(5320, `Multiple UPDATE/DELETE of the same document (document key '${f.doc.id}') in a MERGE statement`);
+          acted.add(f.doc.id);
+          let written: Row;
+          try {
+            if (update) {
+              written = bindAlias(base, alias, next, store.write(f.doc.id, toBuffer(next), 'replace', { cas: f.doc.cas, flags: f.doc.flags }));
+            } else {
+              store.remove(f.doc.id, { cas: f.doc.cas });
+              written = row;
             }
+            counted();
+            done++;
+          } catch (err) {
+            errors.push(dmlError('MERGE', f.doc.id, err));
+            continue;
           }
-        } else if (m.insert && (!insWhere || truthy(insWhere(base, ctx)))) {
-          const k = insKey ? insKey(base, ctx) : key;
-          const v = insValue!(base, ctx);
+          if (ret) yield* returning(ret, written, ctx);
+        }
+        if (plan.insert) {
+          const { key: k, value: v, options } = plan.insert;
           if (typeof k !== 'string') {
             errors.push(new QueryError(5070, `Cannot INSERT non-string key ${jsonText(k ?? null)} of type ${goTypeName(k)}.`));
             continue;
@@ -654,14 +713,16 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
           }
           if (inserted.has(k)) throw new QueryError(5330, `Multiple INSERT of the same document (document key '${k}') in a MERGE statement`);
           inserted.add(k);
+          let written: Row;
           try {
-            const doc = store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS, expiry: expirationOf(insOptions?.(base, ctx)) });
+            written = bindAlias(base, alias, v, store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS, expiry: expirationOf(options) }));
             counted();
             done++;
-            if (ret) yield ret(bindAlias(base, alias, v, doc), ctx);
           } catch (err) {
             errors.push(dmlError('MERGE', k, err));
+            continue;
           }
+          if (ret) yield* returning(ret, written, ctx);
         }
       }
     })(),

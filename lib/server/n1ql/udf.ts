@@ -10,7 +10,8 @@
 // dropped and every node of the cluster reads the same list.
 import type * as A from './ast';
 import type { BucketStore } from '../service-types';
-import { QueryError } from './errors';
+import { ErrorCode, QueryError } from './errors';
+import type { FunctionAction, FunctionTarget } from './privileges';
 import { formatExpr } from './format';
 import { parseExpression } from './parser';
 import type { Value } from './value';
@@ -44,6 +45,12 @@ export const FunctionErrors = {
   invalidName: (name: string, why: string) => new QueryError(10105, `Invalid function name ${name} - cause: ${why}`),
 };
 
+/** Throws Couchbase's 13014 error when the caller may not manage or execute `def` (a definition, or a name and its language). */
+export function mayUseFunction(env: FunctionEnv, def: Pick<FunctionDefinition, 'bucket' | 'scope' | 'language'>, action: FunctionAction): void {
+  const denied = env.functionDenied({ bucket: def.bucket, scope: def.scope, external: def.language === 'javascript' }, action);
+  if (denied !== undefined) throw new QueryError(ErrorCode.INSUFFICIENT_CREDENTIALS, denied);
+}
+
 /** The definition's full name as Couchbase prints it: `default:f` or `default:b.s.f`. */
 export function qualifiedName(d: Pick<FunctionDefinition, 'namespace' | 'bucket' | 'scope' | 'name'>): string {
   return d.bucket !== undefined ? `${d.namespace}:${d.bucket}.${d.scope}.${d.name}` : `${d.namespace}:${d.name}`;
@@ -52,6 +59,7 @@ export function qualifiedName(d: Pick<FunctionDefinition, 'namespace' | 'bucket'
 export interface FunctionEnv {
   bucket(name: string): BucketStore | undefined;
   buckets(): BucketStore[];
+  functionDenied(f: FunctionTarget, action: FunctionAction): string | undefined;
   queryContext?: { bucket: string; scope?: string };
 }
 
