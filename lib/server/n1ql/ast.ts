@@ -135,6 +135,19 @@ export interface ResultTerm {
 export interface LetBinding {
   name: string;
   expr: Expr;
+  /** WITH RECURSIVE name AS (anchor UNION [ALL] step): the two arms, run until the step adds nothing. */
+  recursive?: RecursiveCte;
+}
+
+export interface RecursiveCte {
+  anchor: SelectStatement;
+  step: SelectStatement;
+  /** UNION ALL keeps documents the recursion produced before; UNION drops them. */
+  all: boolean;
+  /** CYCLE f, ... RESTRICT: a document whose values of these fields were seen before is not added. */
+  cycle?: Expr[];
+  /** OPTIONS {"levels": n, "documents": n}. */
+  options?: Expr;
 }
 
 export interface SelectBlock {

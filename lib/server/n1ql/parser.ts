@@ -73,6 +73,19 @@ export function parseExpression(src: string): A.Expr {
   return e;
 }
 
+/**
+ * A recursive CTE's anchor and step: the left and right arms of the UNION [ALL] its SELECT ends
+ * with. Without a UNION the CTE is an ordinary one (undefined).
+ */
+function recursiveArms(q: A.SelectStatement): A.RecursiveCte | undefined {
+  if (q.body.kind !== 'setop' || q.body.op !== 'union' || q.orderBy || q.limit || q.offset) return undefined;
+  return {
+    anchor: { type: 'select', with: q.with, body: q.body.left },
+    step: { type: 'select', with: [], body: q.body.right },
+    all: q.body.all,
+  };
+}
+
 class Parser {
   /** Set when a FROM term is a query parameter. */
   paramSources = false;
@@ -234,13 +247,31 @@ class Parser {
   selectStatement(): A.SelectStatement {
     const withs: A.LetBinding[] = [];
     if (this.acceptKw('WITH')) {
+      // WITH RECURSIVE (7.6); `WITH recursive AS (...)` names a CTE "recursive".
+      const recursive = this.isKw('RECURSIVE') && !this.isKw('AS', this.peek()) && this.acceptKw('RECURSIVE');
       do {
         const name = this.ident();
         this.expectKw('AS');
         this.expectOp('(');
-        const expr = this.isKw('SELECT') ? ({ kind: 'subquery', query: this.selectStatement() } as A.Expr) : this.expr();
+        const query = this.isKw('SELECT') || this.isKw('WITH') ? this.selectStatement() : undefined;
+        const expr = query ? ({ kind: 'subquery', query } as A.Expr) : this.expr();
         this.expectOp(')');
-        withs.push({ name, expr });
+        const binding: A.LetBinding = { name, expr };
+        if (recursive) {
+          const cte = query ? recursiveArms(query) : undefined;
+          if (this.acceptKw('CYCLE')) {
+            const cycle = [this.expr()];
+            while (this.acceptOp(',')) cycle.push(this.expr());
+            this.expectKw('RESTRICT');
+            if (cte) cte.cycle = cycle;
+          }
+          if (this.acceptKw('OPTIONS')) {
+            const options = this.expr();
+            if (cte) cte.options = options;
+          }
+          if (cte) binding.recursive = cte;
+        }
+        withs.push(binding);
       } while (this.acceptOp(','));
     }
     let body = this.subselect();

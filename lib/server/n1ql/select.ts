@@ -20,6 +20,7 @@ import { defaultRunner, javascriptFunction } from './udf-javascript';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
 import { computeWindow } from './window';
+import { compileRecursiveCte } from './recursive-cte';
 import type { Profile } from './profile';
 
 export interface CompiledQuery {
@@ -394,7 +395,9 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
   }
   for (const j of from.joins) {
     const alias = j.kind === 'unnest' ? j.alias : j.right.alias;
-    if (aliases.includes(alias) || scope.names.has(alias)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.kind === 'unnest' ? 'UNNEST' : j.nest ? 'NEST' : 'JOIN'} alias ${alias}`);
+    // Joining a WITH variable under its own name (`JOIN cte`, `FROM t, cte`) shadows nothing.
+    const readsItself = j.kind === 'ansi' && j.right.kind === 'expr' && j.right.expr.kind === 'ident' && j.right.expr.name === alias;
+    if (aliases.includes(alias) || (scope.names.has(alias) && !readsItself)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.kind === 'unnest' ? 'UNNEST' : j.nest ? 'NEST' : 'JOIN'} alias ${alias}`);
     aliases.push(alias);
   }
   const implicit = from.joins.length === 0;
@@ -489,7 +492,8 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     const alias = right.alias;
     // An inner join may also narrow the right side with WHERE predicates on it alone.
     const rightConds = outer ? conjuncts(j.on) : [...conjuncts(j.on), ...where];
-    const leftAliases = new Set([...available].filter((n) => !scope.names.has(n)));
+    // The terms before this one (a term may shadow an outer name: `FROM cte JOIN t` in a recursive CTE's step).
+    const leftAliases = new Set(aliases.slice(0, k + 1));
     if (j.indexFor !== undefined && !leftAliases.has(j.indexFor)) throw new QueryError(4025, `Unknown ${nest ? 'NEST' : 'JOIN'} for alias ${j.indexFor}`);
     const rightPlan = compileSource(right, inner, env, rightConds, false, available, false, { rowNames: leftAliases });
     // An index join (ON KEY ... FOR) reads the right side through an index on its key, never a primary scan.
@@ -1153,7 +1157,8 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
   let scope = makeSubqueryScope(outerScope, env);
   const withs: { name: string; fn: Compiled }[] = [];
   for (const w of stmt.with) {
-    withs.push({ name: w.name, fn: compile(w.expr, scope) });
+    const fn = w.recursive ? compileRecursiveCte(w.name, w.recursive, scope, (q, s) => compileSelect(q, s, env).run) : compile(w.expr, scope);
+    withs.push({ name: w.name, fn });
     scope = childScope(scope, [w.name]);
   }
   const body = compileBody(stmt.body, scope, env, stmt.orderBy);
