@@ -29,7 +29,7 @@ function load(Store: typeof DocumentStore): DocumentStore {
 
 function current(): Run {
   const store = load(DocumentStore);
-  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined, functionDenied: () => undefined };
+  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined, functionDenied: () => undefined, sequenceDenied: () => undefined };
   const prepareds = new PreparedCache();
   return (stmt, args = []) => {
     const r = runStatement(parse(stmt), { env, ctx: { now: Date.now(), positional: args as never[], named: {}, checkDeadline: () => undefined }, readonly: false, prepareds, user: 'bench' });
@@ -43,7 +43,7 @@ function baseline(dir: string): Run {
   const n1 = require(path.join(dir, 'dist/lib/server/n1ql/statement')) as { runStatement: (s: unknown, o: unknown) => { rows: Iterable<unknown> } };
   const parser = require(path.join(dir, 'dist/lib/server/n1ql/parser')) as { parse: (s: string) => unknown };
   const store = load(Store);
-  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined, functionDenied: () => undefined };
+  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined, functionDenied: () => undefined, sequenceDenied: () => undefined };
   const prepareds = new Map();
   return (stmt, args = []) => [...n1.runStatement(parser.parse(stmt), { env, ctx: { now: Date.now(), positional: args, named: {}, checkDeadline: () => undefined }, readonly: false, prepareds }).rows];
 }

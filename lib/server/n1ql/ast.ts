@@ -45,7 +45,9 @@ export type Expr =
   | { kind: 'quant'; quant: 'any' | 'every' | 'anyevery'; bindings: ForBinding[]; satisfies: Expr }
   | { kind: 'collect'; collect: 'array' | 'first' | 'object'; value: Expr; key?: Expr; bindings: ForBinding[]; when?: Expr; distinct?: boolean }
   | { kind: 'exists'; arg: Expr }
-  | { kind: 'subquery'; query: SelectStatement };
+  | { kind: 'subquery'; query: SelectStatement }
+  /** NEXT VALUE FOR / NEXTVAL FOR (next) and PREV VALUE FOR / PREVVAL FOR (prev) a sequence. */
+  | { kind: 'sequence'; next: boolean; name: FunctionName };
 
 /**
  * Where a name was written in the statement (for errors that point at it), packed into one
@@ -344,6 +346,41 @@ export interface ExecuteStatement {
   using?: Expr;
 }
 
+/** CREATE / ALTER SEQUENCE options, as clauses (integers) or as a WITH object. */
+export interface SequenceClauses {
+  start?: bigint;
+  increment?: bigint;
+  /** null: NO MINVALUE / NO MAXVALUE (the int64 limit). */
+  min?: bigint | null;
+  max?: bigint | null;
+  cycle?: boolean;
+  /** null: NO CACHE (a cache of 1). */
+  cache?: number | null;
+  /** RESTART (true) or RESTART WITH n. */
+  restart?: bigint | true;
+}
+
+export interface CreateSequenceStatement {
+  type: 'createSequence';
+  name: FunctionName;
+  ifNotExists: boolean;
+  clauses: SequenceClauses;
+  with?: Expr;
+}
+
+export interface AlterSequenceStatement {
+  type: 'alterSequence';
+  name: FunctionName;
+  clauses: SequenceClauses;
+  with?: Expr;
+}
+
+export interface DropSequenceStatement {
+  type: 'dropSequence';
+  name: FunctionName;
+  ifExists: boolean;
+}
+
 export type Statement =
   | SelectStatement
   | InsertStatement
@@ -358,4 +395,7 @@ export type Statement =
   | ExecuteStatement
   | CreateFunctionStatement
   | DropFunctionStatement
-  | ExecuteFunctionStatement;
+  | ExecuteFunctionStatement
+  | CreateSequenceStatement
+  | AlterSequenceStatement
+  | DropSequenceStatement;

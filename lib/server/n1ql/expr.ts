@@ -5,8 +5,8 @@ import { QueryError, ErrorCode, EvaluationCause, evaluationError, nearText } fro
 import { arithmetic, fromBig, isNumeric, negate, type ArithOp } from './int64';
 import { compileLike, type LikeMatcher } from './like';
 import { checkWindowCall, resolveWindow, WINDOW_ONLY, type CompiledBound, type WindowCall } from './window';
-import { mapChildren } from './format';
-import { collect, PAUSE, type Pause } from './pause';
+import { formatExpr, mapChildren } from './format';
+import { collect, hasValue, type Pause } from './pause';
 import { lookupFunction, starObject } from './functions/index';
 import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
@@ -30,6 +30,8 @@ export interface Scope {
   enclosing?: A.SourcePos;
   /** Compiles a subquery correlated to this scope; returns its result values for a row. */
   subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value | Pause>;
+  /** NEXT / PREV VALUE FOR a sequence, ready to evaluate. */
+  sequence?(e: A.Expr & { kind: 'sequence' }): Compiled;
   /** The user-defined function a call names (after the built-in functions), ready to call; undefined when none. */
   udf?(call: A.Expr & { kind: 'call' }): ((args: Value[], ctx: ExecContext) => Value) | undefined;
 }
@@ -377,10 +379,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
     case 'exists': {
       if (e.arg.kind === 'subquery') {
         const run = scope.subquery(e.arg.query, scope);
-        return (row, ctx) => {
-          for (const v of run(row, ctx)) if (v !== PAUSE) return true;
-          return false;
-        };
+        return (row, ctx) => hasValue(run(row, ctx), ctx);
       }
       const a = compile(e.arg, scope);
       return (row, ctx) => {
@@ -388,6 +387,11 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
         return Array.isArray(v) ? v.length > 0 : v === undefined ? undefined : null;
       };
     }
+    case 'sequence':
+      // A sequence moves at every document: it cannot decide which documents there are.
+      if (scope.clause === 'WHERE') throw new QueryError(ErrorCode.SEMANTIC, `Sequence operators are not allowed in the WHERE clause: ${formatExpr(e)}`);
+      if (!scope.sequence) throw new QueryError(ErrorCode.SEMANTIC, `Sequence operators are not allowed here: ${formatExpr(e)}`);
+      return scope.sequence(e);
     case 'subquery': {
       const run = scope.subquery(e.query, scope);
       return (row, ctx) => collect(run(row, ctx), ctx);

@@ -69,6 +69,11 @@ export function formatExpr(e: A.Expr): string {
       return `(exists ${formatExpr(e.arg)})`;
     case 'subquery':
       return '(select ...)';
+    case 'sequence': {
+      const n = e.name;
+      const path = [n.bucket, n.scope, n.name].filter((x): x is string => x !== undefined).map(q).join('.');
+      return `${e.next ? 'nextval' : 'prevval'} for ${n.namespace !== undefined ? q(n.namespace) + ':' : ''}${path}`;
+    }
   }
 }
 
@@ -199,7 +204,8 @@ export function freeIdents(e: A.Expr, out = new Set<string>(), bound = new Set<s
       }
       return;
     }
-    if (x.kind === 'subquery') {
+    if (x.kind === 'subquery' || x.kind === 'sequence') {
+      // Neither is a function of the row alone (a sequence changes at every document).
       out.add('\0subquery');
       return;
     }

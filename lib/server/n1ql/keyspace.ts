@@ -18,6 +18,8 @@ export interface Env {
   denied(ks: A.KeyspaceRef, verb: string, text: string): string | undefined;
   /** Couchbase's 13014 message when the caller may not manage or execute the function `f` (see ./privileges). */
   functionDenied(f: FunctionTarget, action: FunctionAction): string | undefined;
+  /** Couchbase's 13014 message when the caller may not manage or use the sequences of a scope (see ./privileges). */
+  sequenceDenied(bucket: string, scope: string, action: 'manage' | 'use'): string | undefined;
   /** The request's query_context (`default:bucket.scope`): bare names are collections in it. */
   queryContext?: { bucket: string; scope?: string };
   /** Runs the JavaScript functions of the statement (absent: the process's shared runner). */

@@ -86,6 +86,9 @@ function recursiveArms(q: A.SelectStatement): A.RecursiveCte | undefined {
   };
 }
 
+/** NO MAXVALUE, NO MINVALUE, NO CYCLE, NO CACHE: the clause each removes. */
+const NO_SEQUENCE_CLAUSE = { MAXVALUE: 'max', MINVALUE: 'min', CYCLE: 'cycle', CACHE: 'cache' } as const;
+
 class Parser {
   /** Set when a FROM term is a query parameter. */
   paramSources = false;
@@ -194,13 +197,18 @@ class Parser {
       case 'MERGE':
         return this.merge();
       case 'CREATE':
+        if (this.isKw('SEQUENCE', this.peek())) return this.sequenceDdl();
         if (this.isKw('FUNCTION', this.peek()) || (this.isKw('OR', this.peek()) && this.isKw('REPLACE', this.peek(2)))) return this.createFunction();
         return this.createIndex();
       case 'DROP':
+        if (this.isKw('SEQUENCE', this.peek())) return this.sequenceDdl();
         if (this.isKw('FUNCTION', this.peek())) return this.dropFunction();
         return this.dropIndex();
       case 'BUILD':
         return this.buildIndex();
+      case 'ALTER':
+        if (this.isKw('SEQUENCE', this.peek())) return this.sequenceDdl();
+        this.fail();
       case 'EXPLAIN': {
         this.next();
         const start = this.t.offset;
@@ -1120,6 +1128,8 @@ class Parser {
 
   private identPrefix(t: Token): A.Expr {
     const w = t.upper;
+    const sequence = this.sequenceOperator(w);
+    if (sequence) return sequence;
     switch (w) {
       case 'TRUE':
         this.next();
@@ -1327,6 +1337,86 @@ class Parser {
   // ---- user-defined functions ----
 
   /** name | namespace:name | [namespace:]bucket.scope.name */
+  /** NEXT VALUE FOR s, NEXTVAL FOR s, PREV[IOUS] VALUE FOR s, PREVVAL FOR s; undefined when `w` starts none of them. */
+  private sequenceOperator(w: string): A.Expr | undefined {
+    const next = w === 'NEXT' || w === 'NEXTVAL';
+    if (!next && w !== 'PREV' && w !== 'PREVIOUS' && w !== 'PREVVAL') return undefined;
+    const short = w === 'NEXTVAL' || w === 'PREVVAL';
+    if (short ? !this.isKw('FOR', this.peek()) : !(this.isKw('VALUE', this.peek()) && this.isKw('FOR', this.peek(2)))) return undefined;
+    this.next();
+    if (!short) this.next();
+    this.next();
+    return { kind: 'sequence', next, name: this.functionName() };
+  }
+
+  /** An integer of a sequence clause, with its sign. */
+  private sequenceInteger(): bigint {
+    const negative = this.acceptOp('-');
+    if (!negative) this.acceptOp('+');
+    const t = this.t;
+    if (t.kind !== 'number' || (typeof t.num === 'number' && !Number.isInteger(t.num))) this.fail();
+    this.next();
+    const v = BigInt(t.num as number | bigint);
+    return negative ? -v : v;
+  }
+
+  /** CREATE SEQUENCE, ALTER SEQUENCE, DROP SEQUENCE. */
+  private sequenceDdl(): A.CreateSequenceStatement | A.AlterSequenceStatement | A.DropSequenceStatement {
+    const verb = this.next().upper;
+    this.expectKw('SEQUENCE');
+    const ifNot = (): boolean => this.acceptKw('IF') && (this.expectKw('NOT'), this.expectKw('EXISTS'), true);
+    if (verb === 'DROP') {
+      const name = this.functionName();
+      const ifExists = this.acceptKw('IF') && (this.expectKw('EXISTS'), true);
+      return { type: 'dropSequence', name, ifExists };
+    }
+    let ifNotExists = verb === 'CREATE' && ifNot();
+    const name = this.functionName();
+    if (verb === 'CREATE' && !ifNotExists) ifNotExists = ifNot();
+    const clauses: A.SequenceClauses = {};
+    let withExpr: A.Expr | undefined;
+    const once = (key: keyof A.SequenceClauses): void => {
+      if (key in clauses) this.fail(this.toks[this.pos - 1]);
+    };
+    for (;;) {
+      if (this.acceptKw('WITH')) {
+        if (withExpr || Object.keys(clauses).length) this.fail(this.toks[this.pos - 1]);
+        withExpr = this.expr();
+      } else if (verb === 'CREATE' && this.acceptKw('START')) {
+        once('start');
+        this.expectKw('WITH');
+        clauses.start = this.sequenceInteger();
+      } else if (verb === 'ALTER' && this.acceptKw('RESTART')) {
+        once('restart');
+        clauses.restart = this.acceptKw('WITH') ? this.sequenceInteger() : true;
+      } else if (this.acceptKw('INCREMENT')) {
+        once('increment');
+        this.expectKw('BY');
+        clauses.increment = this.sequenceInteger();
+      } else if (this.acceptKw('MAXVALUE')) {
+        once('max');
+        clauses.max = this.sequenceInteger();
+      } else if (this.acceptKw('MINVALUE')) {
+        once('min');
+        clauses.min = this.sequenceInteger();
+      } else if (this.acceptKw('CYCLE')) {
+        once('cycle');
+        clauses.cycle = true;
+      } else if (this.acceptKw('CACHE')) {
+        once('cache');
+        clauses.cache = Number(this.sequenceInteger());
+      } else if (this.acceptKw('NO')) {
+        const what = this.next().upper;
+        const key = (NO_SEQUENCE_CLAUSE as Record<string, 'max' | 'min' | 'cycle' | 'cache' | undefined>)[what];
+        if (!key) this.fail(this.toks[this.pos - 1]);
+        once(key);
+        if (key === 'cycle') clauses.cycle = false;
+        else clauses[key] = null;
+      } else break;
+    }
+    return verb === 'CREATE' ? { type: 'createSequence', name, ifNotExists, clauses, with: withExpr } : { type: 'alterSequence', name, clauses, with: withExpr };
+  }
+
   private functionName(): A.FunctionName {
     const word = (): string => {
       if (this.t.kind !== 'ident' && this.t.kind !== 'qident') this.fail();

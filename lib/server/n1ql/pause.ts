@@ -71,21 +71,41 @@ export function attempt<A, T, C extends Suspension>(fn: (arg: A, ctx: C) => T, a
 }
 
 /**
- * A subquery's values, for an expression: PAUSE markers are dropped, except one that stands for
- * a suspended JavaScript call, which suspends the enclosing evaluation too.
+ * Reads a subquery's values for an expression until `take` returns false: PAUSE markers are
+ * passed over, except one that stands for a suspended JavaScript call, which suspends the
+ * enclosing evaluation too.
  */
-export function collect<T>(items: Iterable<T | Pause>, ctx: Suspension): T[] {
-  const out: T[] = [];
+function consume<T>(items: Iterable<T | Pause>, ctx: Suspension, take: (v: T) => boolean): void {
   const canWait = ctx.canWait;
   // Stages inside may only suspend when the evaluation that runs this subquery can be repeated.
   ctx.canWait = canWait === true && ctx.retryable === true;
   try {
     for (const x of items) {
-      if (x !== PAUSE) out.push(x);
-      else if (ctx.waitingFor !== undefined && ctx.canWait) throw SUSPENDED;
+      if (x !== PAUSE) {
+        if (!take(x)) break;
+      } else if (ctx.waitingFor !== undefined && ctx.canWait) throw SUSPENDED;
     }
   } finally {
     ctx.canWait = canWait;
   }
+}
+
+/** A subquery's values, for an expression. */
+export function collect<T>(items: Iterable<T | Pause>, ctx: Suspension): T[] {
+  const out: T[] = [];
+  consume(items, ctx, (v) => {
+    out.push(v);
+    return true;
+  });
   return out;
+}
+
+/** Whether a subquery has a value (EXISTS), reading no further than the first. */
+export function hasValue<T>(items: Iterable<T | Pause>, ctx: Suspension): boolean {
+  let found = false;
+  consume(items, ctx, () => {
+    found = true;
+    return false;
+  });
+  return found;
 }

@@ -70,6 +70,12 @@ export function functionDeniedMessage(user: ServiceUser, f: FunctionTarget, acti
   return `User does not have credentials to ${what}. Add role ${role} to allow the statement to run.`;
 }
 
+/** Why `user` may not manage (CREATE / ALTER / DROP) or use (NEXT / PREV VALUE FOR) the sequences of a scope; undefined when it may. */
+export function sequenceDeniedMessage(user: ServiceUser, bucket: string, scope: string, action: 'manage' | 'use'): string | undefined {
+  if (user.allows(scopePermission(bucket, scope, ['n1ql', 'sequences'], action === 'manage' ? 'manage' : 'execute'))) return undefined;
+  return `User does not have credentials to ${action} sequences. Add role query_${action}_sequences on default:${bucket}.${scope} to allow the statement to run.`;
+}
+
 /** SELECT on `bucket` (its default collection). */
 export function mayRead(user: ServiceUser, bucket: string): boolean {
   return holds(user, { bucket }, 'select', 'execute');
@@ -89,10 +95,12 @@ export function privilegesOf(user: ServiceUser): {
   canAccess(bucket: string, access: Access): boolean;
   denied(ks: KeyspacePath, verb: string, text: string): string | undefined;
   functionDenied(f: FunctionTarget, action: FunctionAction): string | undefined;
+  sequenceDenied(bucket: string, scope: string, action: 'manage' | 'use'): string | undefined;
 } {
   return {
     canAccess: (bucket, access) => may(user, bucket, access),
     denied: (ks, verb, text) => deniedMessage(user, verb, ks, text),
     functionDenied: (f, action) => functionDeniedMessage(user, f, action),
+    sequenceDenied: (bucket, scope, action) => sequenceDeniedMessage(user, bucket, scope, action),
   };
 }

@@ -21,6 +21,7 @@ import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
 import { computeWindow } from './window';
 import { compileRecursiveCte } from './recursive-cte';
+import { compileSequenceOperator } from './sequences';
 import type { Profile } from './profile';
 
 export interface CompiledQuery {
@@ -1099,7 +1100,7 @@ function makeSubqueryScope(base: Scope, env: Env): Scope {
 
 /** The top-level scope of a statement. */
 export function rootScope(env: Env): Scope {
-  return makeSubqueryScope({ names: new Set(), subquery: () => [] as never, udf: (call) => userFunction(call, env) }, env);
+  return makeSubqueryScope({ names: new Set(), subquery: () => [] as never, udf: (call) => userFunction(call, env), sequence: (e) => compileSequenceOperator(e, env) }, env);
 }
 
 /** An aggregate's input for a row its FILTER leaves out. */

@@ -16,6 +16,7 @@ import { parse, defaultAlias } from './parser';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
 import { bindAlias, compileFrom, compileSelect, EMPTY_ROW, invoker, rootScope, rowOf } from './select';
+import { alterSequence, createSequence, dropSequence, MAX_INT64, MIN_INT64, SequenceErrors, sequencePath, sequenceText, type SequenceOptions } from './sequences';
 import { definitionOf, dropFunction, findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveName, saveFunction } from './udf';
 import { clone, getField, isObject, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
@@ -115,6 +116,12 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       return { rows: [], mutationCount: () => 0, errors: [] };
     case 'executeFunction':
       return executeFunction(stmt, opts);
+    case 'createSequence':
+    case 'alterSequence':
+    case 'dropSequence':
+      if (opts.readonly) throw readonlyError();
+      sequenceDdl(stmt, opts);
+      return { rows: [], mutationCount: () => 0, errors: [] };
     default:
       if (opts.readonly) throw readonlyError();
       return runDml(stmt, opts);
@@ -274,6 +281,59 @@ function executeFunction(stmt: A.ExecuteFunctionStatement, opts: RunOptions): St
     mutationCount: () => 0,
     errors: [],
   };
+}
+
+// ---- sequences ----
+
+const SEQUENCE_WITH_KEYS = { create: ['start', 'increment', 'max', 'min', 'cycle', 'cache'], alter: ['restart', 'increment', 'max', 'min', 'cycle', 'cache'] };
+
+/** A WITH object's sequence options (integers as int64), or the error naming what is wrong. */
+function sequenceWith(v: Value, verb: 'create' | 'alter'): SequenceOptions {
+  if (!isObject(v)) throw new QueryError(ErrorCode.EXECUTION, 'Sequence options must be an object');
+  const out: SequenceOptions = {};
+  const int = (k: string, x: Value): bigint => {
+    if (typeof x === 'bigint') return x;
+    if (typeof x === 'number' && Number.isInteger(x)) return BigInt(x);
+    throw new QueryError(ErrorCode.EXECUTION, `Invalid value for option '${k}': ${jsonText(x ?? null)}`);
+  };
+  for (const [k, x] of Object.entries(v)) {
+    if (!SEQUENCE_WITH_KEYS[verb].includes(k)) throw new QueryError(ErrorCode.EXECUTION, `Invalid option '${k}'`);
+    if (k === 'cycle') {
+      if (typeof x !== 'boolean') throw new QueryError(ErrorCode.EXECUTION, `Invalid value for option 'cycle': ${jsonText(x ?? null)}`);
+      out.cycle = x;
+    } else if (k === 'restart') out.restart = x === true ? true : int(k, x);
+    else if (k === 'cache') out.cache = Number(int(k, x));
+    else out[k as 'start' | 'increment' | 'max' | 'min'] = int(k, x);
+  }
+  return out;
+}
+
+function sequenceDdl(stmt: A.CreateSequenceStatement | A.AlterSequenceStatement | A.DropSequenceStatement, opts: RunOptions): void {
+  const { env } = opts;
+  const p = sequencePath(stmt.name, env.queryContext);
+  const store = env.bucket(p.bucket);
+  if (!store) throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: default:${p.bucket} - cause: No bucket named ${p.bucket}`);
+  const denied = env.sequenceDenied(p.bucket, p.scope, 'manage');
+  if (denied !== undefined) throw new QueryError(ErrorCode.INSUFFICIENT_CREDENTIALS, denied);
+  if (stmt.type === 'dropSequence') return dropSequence(store, p, stmt.ifExists);
+  const verb = stmt.type === 'createSequence' ? 'create' : 'alter';
+  let o: SequenceOptions;
+  if (stmt.with) {
+    try {
+      o = sequenceWith(compile(stmt.with, rootScope(env))(EMPTY_ROW, opts.ctx), verb);
+    } catch (err) {
+      if (!(err instanceof QueryError)) throw err;
+      throw (verb === 'create' ? SequenceErrors.create : SequenceErrors.alter)(sequenceText(p), err);
+    }
+  } else {
+    const c = stmt.clauses;
+    o = { start: c.start, increment: c.increment, cycle: c.cycle, restart: c.restart };
+    if (c.min !== undefined) o.min = c.min ?? MIN_INT64;
+    if (c.max !== undefined) o.max = c.max ?? MAX_INT64;
+    if (c.cache !== undefined) o.cache = c.cache ?? 1;
+  }
+  if (stmt.type === 'createSequence') createSequence(store, p, o, stmt.ifNotExists);
+  else alterSequence(store, p, o);
 }
 
 // ---- DML ----
@@ -496,7 +556,9 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     if (stmt.values) {
       const rows = stmt.values.map((v) => ({ key: compile(v.key, scope), value: v.value ? compile(v.value, scope) : undefined, options: v.options ? compile(v.options, scope) : undefined }));
       type Tuple = (typeof rows)[number];
-      const evaluate = (r: Tuple, c: ExecContext): [Value, Value, Value] => [r.key(EMPTY_ROW, c), r.value ? r.value(EMPTY_ROW, c) : undefined, r.options?.(EMPTY_ROW, c)];
+      // Key, value and options are each a document of their own to NEXT VALUE FOR (the key is not part of the document).
+      const own = (): Row => ({ vars: Object.create(null) as Row['vars'], metas: EMPTY_ROW.metas });
+      const evaluate = (r: Tuple, c: ExecContext): [Value, Value, Value] => [r.key(own(), c), r.value ? r.value(own(), c) : undefined, r.options?.(own(), c)];
       return result(
         (function* () {
           for (const r of rows) {
