@@ -70,3 +70,37 @@ describe('n1ql 7.6 aggregate placement errors', () => {
     expect(e.run('SELECT * FROM [1, 2] AS s USE INDEX (ix)').errors).to.deep.equal([{ code: 4110, msg: 'FROM expression term should not have USE KEYS or USE INDEX' }]);
   });
 });
+
+describe('n1ql 7.6 semantic checks on FROM, LET, WITH and index keys', () => {
+  const e = travelEngine();
+
+  it('refuses a name bound twice in LET, LETTING or WITH (3081), where the second one is written', () => {
+    expect(e.run('SELECT 1 FROM travel LET x = 1, x = 2').errors).to.deep.equal([{ code: 3081, msg: "Duplicate variable: 'x' already in scope (near line 1, column 33)." }]);
+    expect(e.run('SELECT 1 FROM travel LET travel = 1').errors).to.deep.equal([{ code: 3081, msg: "Duplicate variable: 'travel' already in scope (near line 1, column 26)." }]);
+    expect(e.run('WITH a AS (1), a AS (2) SELECT a').errors).to.deep.equal([{ code: 3081, msg: "Duplicate variable: 'a' already in scope (near line 1, column 16)." }]);
+  });
+
+  it('keeps lookup joins apart from ANSI joins (3200) and without hints, USE KEYS or USE INDEX on their right side (3110-3130)', () => {
+    expect(e.run('SELECT 1 FROM travel d1 JOIN travel d2 ON d1.id = d2.id JOIN travel d3 ON KEYS "aaa"').errors).to.deep.equal([{ code: 3200, msg: 'Cannot mix ANSI JOIN on d2 with non ANSI JOIN on d3.' }]);
+    expect(e.run('SELECT 1 FROM travel d1 NEST travel d2 ON KEYS d1.x JOIN travel d3 ON d3.a = d2.a').errors).to.deep.equal([{ code: 3200, msg: 'Cannot mix non ANSI NEST on d2 with ANSI JOIN on d3.' }]);
+    expect(e.run('SELECT 1 FROM travel d1 JOIN travel d2 USE HASH(BUILD) ON KEYS d1.x').errors).to.deep.equal([{ code: 3110, msg: 'JOIN on d2 cannot have join hint (USE HASH or USE NL).' }]);
+    expect(e.run('SELECT 1 FROM travel d1 JOIN travel d2 USE KEYS "a" ON KEYS d1.x').errors).to.deep.equal([{ code: 3120, msg: 'JOIN on d2 cannot have USE KEYS.' }]);
+    expect(e.run('SELECT 1 FROM travel d1 NEST travel d2 USE INDEX (ix) ON KEYS d1.x').errors).to.deep.equal([{ code: 3130, msg: 'NEST on d2 cannot have USE INDEX.' }]);
+    expect(e.run('SELECT 1 FROM travel USE HASH(BUILD) JOIN travel c ON travel.x = c.x').errors).to.deep.equal([{ code: 3290, msg: 'Join hint (USE HASH or USE NL) cannot be specified on the first from term travel' }]);
+  });
+
+  it('refuses index keys that read no document (3280) and INCLUDE MISSING past the leading key (3281)', () => {
+    expect(e.run('CREATE INDEX ix1 ON travel(1)').errors).to.deep.equal([{ code: 3280, msg: '1 is not indexable' }]);
+    expect(e.run('CREATE INDEX ix2 ON travel(a, c INCLUDE MISSING)').errors[0].code).to.equal(3281);
+    e.rows('CREATE INDEX ix3 ON travel(a INCLUDE MISSING, c)');
+  });
+
+  it('checks a recursive CTE as the reference lists (3301-3304)', () => {
+    expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM rcte UNION SELECT * FROM rcte) SELECT 1').errors).to.deep.equal([{ code: 3301, msg: 'Anchor Clause cannot have recursive reference in FROM expression: rcte' }]);
+    expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM travel UNION SELECT * FROM rcte, rcte) SELECT 1').errors).to.deep.equal([{ code: 3302, msg: 'recursive ref:rcte must not appear more than once in the FROM clause' }]);
+    expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM travel UNION SELECT * FROM rcte) OPTIONS {"bad":1} SELECT 1').errors).to.deep.equal([
+      { code: 3303, msg: 'Invalid config option bad', reason: { invalid_option: 'bad' } },
+    ]);
+    expect(e.run('WITH RECURSIVE rcte AS (SELECT 1 AS x UNION SELECT * FROM travel LEFT JOIN rcte ON travel.x = rcte.x) SELECT 1').errors).to.deep.equal([{ code: 3304, msg: 'recursive_with_unsupported: OUTER JOIN' }]);
+  });
+});

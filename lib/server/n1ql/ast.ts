@@ -137,6 +137,8 @@ export interface ResultTerm {
 export interface LetBinding {
   name: string;
   expr: Expr;
+  /** Where the name was written (a duplicate name is reported there). */
+  at?: SourcePos;
   /** WITH RECURSIVE name AS (anchor UNION [ALL] step): the two arms, run until the step adds nothing. */
   recursive?: RecursiveCte;
 }

@@ -258,13 +258,14 @@ class Parser {
       // WITH RECURSIVE (7.6); `WITH recursive AS (...)` names a CTE "recursive".
       const recursive = this.isKw('RECURSIVE') && !this.isKw('AS', this.peek()) && this.acceptKw('RECURSIVE');
       do {
+        const at = sourcePos(this.t.line, this.t.column);
         const name = this.ident();
         this.expectKw('AS');
         this.expectOp('(');
         const query = this.isKw('SELECT') || this.isKw('WITH') ? this.selectStatement() : undefined;
         const expr = query ? ({ kind: 'subquery', query } as A.Expr) : this.expr();
         this.expectOp(')');
-        const binding: A.LetBinding = { name, expr };
+        const binding: A.LetBinding = { name, expr, at };
         if (recursive) {
           const cte = query ? recursiveArms(query) : undefined;
           if (this.acceptKw('CYCLE')) {
@@ -389,9 +390,10 @@ class Parser {
   private letBindings(): A.LetBinding[] {
     const out: A.LetBinding[] = [];
     do {
+      const at = sourcePos(this.t.line, this.t.column);
       const name = this.ident();
       this.expectOp('=');
-      out.push({ name, expr: this.expr() });
+      out.push({ name, expr: this.expr(), at });
     } while (this.acceptOp(','));
     return out;
   }

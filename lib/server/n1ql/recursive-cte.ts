@@ -34,6 +34,39 @@ function drivenByPreviousLevel(step: A.SelectStatement, name: string): A.SelectS
   return { ...step, body: { ...block, from: { source: r, joins: [{ ...j, right: first }] } } };
 }
 
+/** Whether a FROM term reads the CTE's name. */
+function readsCte(src: A.FromSource, name: string): boolean {
+  return src.kind === 'keyspace' && src.ks.scope === undefined && src.ks.bucket === name;
+}
+
+/** The FROM clauses of a SELECT body's blocks. */
+function fromClauses(body: A.SelectBody): A.FromClause[] {
+  if (body.kind === 'block') return body.from ? [body.from] : [];
+  if (body.kind === 'setop') return [...fromClauses(body.left), ...fromClauses(body.right)];
+  return [];
+}
+
+/** The restrictions the reference lists for a recursive CTE's arms (3301-3304). */
+function checkArms(name: string, cte: A.RecursiveCte): void {
+  for (const f of fromClauses(cte.anchor.body)) {
+    const terms = [f.source, ...f.joins.flatMap((j) => (j.kind === 'unnest' ? [] : [j.right]))];
+    if (terms.some((t) => readsCte(t, name))) throw new QueryError(3301, `Anchor Clause cannot have recursive reference in FROM expression: ${name}`);
+  }
+  for (const f of fromClauses(cte.step.body)) {
+    let refs = readsCte(f.source, name) ? 1 : 0;
+    for (const j of f.joins) {
+      if (j.kind === 'unnest') {
+        throw new QueryError(3304, 'recursive_with_unsupported: UNNEST');
+      }
+      if (!readsCte(j.right, name)) continue;
+      refs++;
+      if (j.nest) throw new QueryError(3304, 'recursive_with_unsupported: NEST');
+      if (j.outer) throw new QueryError(3304, 'recursive_with_unsupported: OUTER JOIN');
+    }
+    if (refs > 1) throw new QueryError(3302, `recursive ref:${name} must not appear more than once in the FROM clause`);
+  }
+}
+
 /** A recursive CTE as a function of the row it is evaluated for: its documents, all levels. */
 export function compileRecursiveCte(
   name: string,
@@ -41,6 +74,7 @@ export function compileRecursiveCte(
   scope: Scope,
   compileQuery: (q: A.SelectStatement, scope: Scope) => RunQuery,
 ): Compiled {
+  checkArms(name, cte);
   const anchor = compileQuery(cte.anchor, scope);
   // The step reads the CTE's name as a FROM term: a variable holding the previous level.
   const step = compileQuery(drivenByPreviousLevel(cte.step, name), childScope(scope, [name]));
@@ -59,6 +93,10 @@ export function compileRecursiveCte(
     if (options) {
       const o = options(row, ctx);
       if (o !== undefined && o !== null && !isObject(o)) throw new QueryError(ErrorCode.EXECUTION, `Invalid OPTIONS for recursive with term ${name}: expecting an object`);
+      if (isObject(o)) {
+        const bad = Object.keys(o).find((k) => k !== 'levels' && k !== 'documents');
+        if (bad !== undefined) throw new QueryError(3303, `Invalid config option ${bad}`, { invalid_option: bad });
+      }
       if (isObject(o) && typeof o.levels === 'number') levels = Math.trunc(o.levels);
       if (isObject(o) && typeof o.documents === 'number') documents = Math.trunc(o.documents);
     }

@@ -4,7 +4,7 @@
 // just the top offset+limit.
 import type * as A from './ast';
 import type { BucketStore, StoredDoc } from '../service-types';
-import { AbortError, QueryError, ErrorCode, evaluating } from './errors';
+import { AbortError, QueryError, ErrorCode, evaluating, nearText } from './errors';
 import { AGGREGATES, childScope, compile, guard, unnestPosition, type AggregateSpec, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { distinctValues } from './functions/index';
 import { formatExpr, freeIdents, mapChildren, op, qualifyDoc } from './format';
@@ -394,6 +394,7 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
   if (from.source.kind === 'keyspace' && scope.names.has(from.source.alias)) {
     throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate subquery alias ${from.source.alias}`);
   }
+  checkJoinKinds(from);
   for (const j of from.joins) {
     const alias = j.kind === 'unnest' ? j.alias : j.right.alias;
     // Joining a WITH variable under its own name (`JOIN cte`, `FROM t, cte`) shadows nothing.
@@ -568,6 +569,32 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
   return { plan: { source, aliases, explain, ordered: from.joins.length === 0 && !!firstSource.ordered }, scope: inner };
 }
 
+/**
+ * The semantic checks Couchbase makes on a FROM clause's joins: ANSI and lookup (ON KEYS) joins
+ * and nests do not mix (3200), and a lookup join or nest takes no join hint (3110), USE KEYS
+ * (3120) or USE INDEX (3130) on its right side.
+ */
+function checkJoinKinds(from: A.FromClause): void {
+  const first = from.source;
+  if (first.hint !== undefined) throw new QueryError(3290, `Join hint (USE HASH or USE NL) cannot be specified on the first from term ${first.alias}`);
+  let left: A.JoinClause | undefined;
+  for (const j of from.joins) {
+    if (j.kind === 'unnest') continue;
+    const kind = (x: A.JoinClause & { kind: 'ansi' | 'lookup' }): string => `${x.kind === 'ansi' ? 'ANSI' : 'non ANSI'} ${x.nest ? 'NEST' : 'JOIN'}`;
+    if (left && left.kind !== 'unnest' && left.kind !== j.kind) {
+      throw new QueryError(3200, `Cannot mix ${kind(left)} on ${left.right.alias} with ${kind(j)} on ${j.right.alias}.`);
+    }
+    if (j.kind === 'lookup') {
+      const op = j.nest ? 'NEST' : 'JOIN';
+      const r = j.right;
+      if (r.hint !== undefined) throw new QueryError(3110, `${op} on ${r.alias} cannot have join hint (USE HASH or USE NL).`);
+      if (r.useKeys !== undefined) throw new QueryError(3120, `${op} on ${r.alias} cannot have USE KEYS.`);
+      if (r.useIndex !== undefined) throw new QueryError(3130, `${op} on ${r.alias} cannot have USE INDEX.`);
+    }
+    left = j;
+  }
+}
+
 /** For `right.x = <left expr>` in an ON clause: the two sides compiled, for a hash join. */
 function hashKeys(on: A.Expr, alias: string, scope: Scope, leftNames: Set<string>): { left: Compiled; right: Compiled } | undefined {
   for (const c of conjuncts(on)) {
@@ -721,6 +748,11 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
     scope = c.scope;
   }
   const lets: { name: string; fn: Compiled }[] = [];
+  const blockNames = new Set(fromPlan?.aliases ?? []);
+  for (const l of [...block.let, ...block.letting]) {
+    if (blockNames.has(l.name)) throw duplicateVariable(l);
+    blockNames.add(l.name);
+  }
   for (const l of block.let) {
     lets.push({ name: l.name, fn: guard('LET', compile(l.expr, { ...scope, clause: 'LET' })) });
     scope = childScope(scope, [l.name]);
@@ -1103,6 +1135,11 @@ export function rootScope(env: Env): Scope {
   return makeSubqueryScope({ names: new Set(), subquery: () => [] as never, udf: (call) => userFunction(call, env), sequence: (e) => compileSequenceOperator(e, env) }, env);
 }
 
+/** 3081: a LET, LETTING or WITH name already bound in the same scope. */
+function duplicateVariable(b: A.LetBinding): QueryError {
+  return new QueryError(3081, `Duplicate variable: '${b.name}' already in scope${nearText(b.at)}.`);
+}
+
 /** An aggregate's input for a row its FILTER leaves out. */
 const SKIP: unique symbol = Symbol('skip');
 
@@ -1158,6 +1195,7 @@ export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: E
   let scope = makeSubqueryScope(outerScope, env);
   const withs: { name: string; fn: Compiled }[] = [];
   for (const w of stmt.with) {
+    if (stmt.with.some((o) => o !== w && o.name === w.name && stmt.with.indexOf(o) < stmt.with.indexOf(w))) throw duplicateVariable(w);
     const fn = w.recursive ? compileRecursiveCte(w.name, w.recursive, scope, (q, s) => compileSelect(q, s, env).run) : compile(w.expr, scope);
     withs.push({ name: w.name, fn });
     scope = childScope(scope, [w.name]);

@@ -6,7 +6,7 @@ import type * as A from './ast';
 import type { BucketStore, StoredDoc } from '../service-types';
 import { QueryError, ErrorCode } from './errors';
 import { childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
-import { formatExpr, materialize } from './format';
+import { formatExpr, freeIdents, materialize } from './format';
 import { jsonText } from './json';
 import { bindKeyspaceParams } from './keyspace-params';
 import { catalogFor, Index } from './indexes';
@@ -214,6 +214,7 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
       if (stmt.ifNotExists) return;
       throw new QueryError(ErrorCode.INDEX_EXISTS, `The index ${stmt.name} already exists.`);
     }
+    checkIndexKeys(stmt.keys);
     let deferred = false;
     if (stmt.with) {
       const w = compile(stmt.with, rootScope(env))(EMPTY_ROW, ctx);
@@ -240,6 +241,14 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
   }
   for (const n of names) if (!catalog.get(n)) throw new QueryError(ErrorCode.INDEX_NOT_FOUND, `Index Not Found - cause: GSI index ${n} not found.`);
   catalog.build(names.map((n) => catalog.get(n)!));
+}
+
+/** The semantic checks on index keys: a key must read the document (3280); INCLUDE MISSING only on the leading key (3281). */
+function checkIndexKeys(keys: A.IndexKey[]): void {
+  keys.forEach((k, i) => {
+    if (freeIdents(k.expr).size === 0) throw new QueryError(3280, `${formatExpr(k.expr)} is not indexable`);
+    if (i > 0 && k.includeMissing) throw new QueryError(3281, `${formatExpr(k.expr)} MISSING attribute not allowed (Only allowed with gsi leading key).`);
+  });
 }
 
 // ---- user-defined functions ----
