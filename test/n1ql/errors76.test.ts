@@ -95,6 +95,11 @@ describe('n1ql 7.6 semantic checks on FROM, LET, WITH and index keys', () => {
     e.rows('CREATE INDEX ix3 ON travel(a INCLUDE MISSING, c)');
   });
 
+  it('keeps the predefined prepared names to the server (4092)', () => {
+    expect(e.run('PREPARE __get FROM SELECT 1').errors).to.deep.equal([{ code: 4092, msg: 'Prepared name __get is predefined (reserved).' }]);
+    e.rows('PREPARE __mine FROM SELECT 1');
+  });
+
   it('checks a recursive CTE as the reference lists (3301-3304)', () => {
     expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM rcte UNION SELECT * FROM rcte) SELECT 1').errors).to.deep.equal([{ code: 3301, msg: 'Anchor Clause cannot have recursive reference in FROM expression: rcte' }]);
     expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM travel UNION SELECT * FROM rcte, rcte) SELECT 1').errors).to.deep.equal([{ code: 3302, msg: 'recursive ref:rcte must not appear more than once in the FROM clause' }]);

@@ -163,10 +163,14 @@ function explain(stmt: A.ExplainStatement, opts: RunOptions): StatementResult {
   return { signature: 'json', rows: [{ plan, text: stmt.text } as ObjectValue], mutationCount: () => 0, errors: [] };
 }
 
+/** Names the server keeps for its own prepared statements (the error reference's 4092). */
+const PREDEFINED_PREPAREDS = new Set(['__get', '__insert', '__upsert', '__update', '__delete']);
+
 function prepare(stmt: A.PrepareStatement, opts: RunOptions): StatementResult {
   // Planning now reports missing keyspaces/indexes at PREPARE time, as Couchbase does.
   const plan = planOf(stmt.stmt, opts);
   const name = stmt.name ?? randomUUID();
+  if (PREDEFINED_PREPAREDS.has(name)) throw new QueryError(4092, `Prepared name ${name} is predefined (reserved).`);
   const existing = opts.prepareds.get(opts.user, name);
   if (existing && !stmt.force && existing.text !== stmt.text) {
     throw new QueryError(4060, `Unable to add name: duplicate name: ${name}`);
