@@ -167,3 +167,25 @@ describe('n1ql 7.6 statements', () => {
     });
   });
 });
+
+describe('n1ql system catalogs (Get System Information)', () => {
+  it('lists datastores, namespaces, buckets, keyspaces and sequences in their documented shapes', () => {
+    const e = new Engine(['b']);
+    expect(e.rows('SELECT * FROM system:datastores')).to.deep.equal([{ datastores: { id: 'http://127.0.0.1:8091', url: 'http://127.0.0.1:8091' } }]);
+    expect(e.rows('SELECT * FROM system:namespaces')).to.deep.equal([{ namespaces: { datastore_id: 'http://127.0.0.1:8091', id: 'default', name: 'default' } }]);
+    expect(e.rows('SELECT RAW k FROM system:buckets AS k')).to.deep.equal([{ datastore_id: 'http://127.0.0.1:8091', name: 'b', namespace: 'default', namespace_id: 'default', path: 'default:b' }]);
+    expect(e.rows('SELECT RAW k.path FROM system:all_keyspaces AS k')).to.deep.equal(['default:b']);
+    expect(e.rows('SELECT 2+5 FROM system:dual')).to.deep.equal([{ $1: 7 }]);
+    e.rows('CREATE SEQUENCE b._default.seq4 WITH {"start": 10, "increment": -1, "min": 0}');
+    // system:sequences lists the sequences this node has used; system:all_sequences every one.
+    expect(e.rows('SELECT RAW s.name FROM system:sequences AS s')).to.deep.equal([]);
+    e.rows('SELECT NEXTVAL FOR b._default.seq4');
+    const [seq] = e.rows('SELECT RAW s FROM system:all_sequences AS s') as Record<string, any>[];
+    const { value, ...rest } = seq;
+    expect(rest).to.deep.equal({
+      bucket: 'b', cache: 50, cycle: false, increment: -1, max: 9223372036854775807n, min: 0, name: 'seq4', namespace: 'default', namespace_id: 'default', path: '`default`:`b`.`_default`.`seq4`', scope_id: '_default',
+    });
+    expect(Object.values(value)).to.deep.equal([10, -40]);
+    expect(e.run('SELECT * FROM system:nonesuch').errors[0]).to.deep.equal({ code: 12003, msg: 'Keyspace not found in CB datastore: system:nonesuch' });
+  });
+});

@@ -9,19 +9,20 @@ import { AGGREGATES, childScope, compile, guard, unnestPosition, type AggregateS
 import { distinctValues } from './functions/index';
 import { formatExpr, freeIdents, mapChildren, op, qualifyDoc } from './format';
 import { makeAgg, type AggState } from './aggregates';
-import { catalogFor, docValue } from './indexes';
+import { docValue } from './indexes';
 import { GroupingRule } from './grouping';
 import { chooseAccess, type AccessOptions, type OrderWish } from './access';
 import { blockExprs, docNeeds } from './cover';
 import { conjuncts, docRelative, fetchDoc, independentOf, keyspaceText, resolveBucket, type Env } from './keyspace';
 import { defaultAlias, parseExpression } from './parser';
-import { describeFunction, findFunction, FunctionErrors, listFunctions, mayUseFunction, qualifiedName, resolveName, type FunctionDefinition } from './udf';
+import { findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveName, type FunctionDefinition } from './udf';
 import { defaultRunner, javascriptFunction } from './udf-javascript';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
 import { computeWindow } from './window';
 import { compileRecursiveCte } from './recursive-cte';
 import { compileSequenceOperator } from './sequences';
+import { SYSTEM_CATALOGS } from './system-keyspaces';
 import type { Profile } from './profile';
 
 export interface CompiledQuery {
@@ -356,31 +357,15 @@ function compileSource(
   };
 }
 
-const SYSTEM_KEYSPACES = new Set(['indexes', 'keyspaces', 'dual', 'buckets', 'functions']);
-
 function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { source: RowSource; explain: Record<string, unknown>[] } {
   const name = src.ks.bucket;
-  if (!SYSTEM_KEYSPACES.has(name)) throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: system:${name}`);
+  const catalog = Object.hasOwn(SYSTEM_CATALOGS, name) ? SYSTEM_CATALOGS[name] : undefined;
+  if (!catalog) throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: system:${name}`);
   const alias = src.alias;
   return {
     explain: [{ '#operator': 'PrimaryScan', index: '#primary', keyspace: name, namespace: 'system', using: 'system' }],
     *source(outer) {
-      if (name === 'dual') {
-        yield bind(outer, alias, {});
-        return;
-      }
-      if (name === 'functions') {
-        for (const def of listFunctions(env)) yield bind(outer, alias, describeFunction(def));
-        return;
-      }
-      for (const store of env.buckets()) {
-        if (!env.canAccess(store.name, 'read')) continue;
-        if (name === 'indexes') {
-          for (const ix of catalogFor(store).list()) yield bind(outer, alias, ix.describe());
-        } else {
-          yield bind(outer, alias, { datastore_id: 'http://127.0.0.1:8091', id: store.name, name: store.name, namespace_id: 'default', path: `default:${store.name}` });
-        }
-      }
+      for (const doc of catalog(env)) yield bind(outer, alias, doc);
     },
   };
 }
