@@ -92,3 +92,13 @@ describe('n1ql 7.6 DML', () => {
     });
   });
 });
+
+describe('n1ql UPSERT of one key twice', () => {
+  it('writes the key once and reports 5073 for the second (Error Codes reference)', () => {
+    const e = new Engine(['b']);
+    const o = e.run('UPSERT INTO b VALUES ("key0", {"a": 1}), ("key0", {"a": 2}) RETURNING *');
+    expect(o.rows).to.deep.equal([{ b: { a: 1 } }]);
+    expect(o.errors).to.deep.equal([{ code: 5073, msg: 'Cannot act on the same key multiple times in an UPSERT statement' }]);
+    expect(o.mutationCount).to.equal(1);
+  });
+});

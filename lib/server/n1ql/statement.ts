@@ -542,12 +542,21 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     const ret = compileReturning(stmt.returning, scope, [alias]);
     const mode = stmt.upsert ? 'upsert' : 'insert';
     // The row RETURNING projects, or undefined when nothing was written.
+    // UPSERT acts on a key once per statement (INSERT refuses the second write as a duplicate anyway).
+    const upserted = stmt.upsert ? new Set<string>() : undefined;
     const write = (key: Value, value: Value, options: Value): Row | undefined => {
       if (typeof key !== 'string') {
         errors.push(key === undefined
           ? new QueryError(stmt.upsert ? 5072 : 5050, `No ${verb} key for ${jsonText(value ?? null)}`)
           : new QueryError(stmt.upsert ? 5078 : 5070, `Cannot ${verb} non-string key ${jsonText(key)} of type ${goTypeName(key)}.`));
         return undefined;
+      }
+      if (upserted) {
+        if (upserted.has(key)) {
+          errors.push(new QueryError(5073, 'Cannot act on the same key multiple times in an UPSERT statement'));
+          return undefined;
+        }
+        upserted.add(key);
       }
       if (value === undefined) {
         errors.push(new QueryError(stmt.upsert ? 5075 : 5060, `No ${verb} value for ${key}`));
