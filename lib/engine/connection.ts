@@ -6,9 +6,10 @@ import * as tls from 'node:tls';
 import createDebug from 'debug';
 import EventEmitter from 'eventemitter3';
 import { FrameDecoder, Magic, HEADER_LENGTH, writeHeader, type Packet } from '../protocol/packet';
-import { Opcode, ServerOpcode } from '../protocol/opcodes';
+import { Opcode, ServerOpcode, opcodeName } from '../protocol/opcodes';
 import { Status } from '../protocol/status';
 import { HelloFeature, encodeHelloFeatures, decodeHelloFeatures } from '../protocol/hello';
+import { readServerDuration } from '../protocol/framing';
 import { parseErrorMap, type ErrorMap } from '../protocol/errormap';
 import { ScramClient, encodePlain, type ScramMechanism } from '../protocol/sasl';
 import { AuthError, BucketNotFoundError, ConnectError, CouchbaseError, NetworkError, ProtocolError, TimeoutError, errorForStatus, parseXerror } from './errors';
@@ -16,6 +17,8 @@ import type { SaslMech } from './connstr';
 import { PendingTable } from './pending-table';
 
 const debug = createDebug('deferbase:engine:conn');
+/** Server durations of responses (connection string enable_tracing=true). */
+const trace = createDebug('deferbase:trace');
 
 let opaqueCounter = 0;
 /** Engine-wide opaque: unique across connections, so a late reply can never match a new op. */
@@ -201,6 +204,7 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
       }
       if (p === null) return;
       if (p.magic === Magic.RESPONSE || p.magic === Magic.ALT_RESPONSE) {
+        if (p.magic === Magic.ALT_RESPONSE && trace.enabled) this.traceDuration(p);
         const req = this.pending.get(p.opaque);
         if (req === undefined) {
           debug('%s dropped reply opaque=%d opcode=0x%s (timed out or unknown)', this.id, p.opaque, p.opcode.toString(16));
@@ -215,6 +219,11 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
         return;
       }
     }
+  }
+
+  private traceDuration(p: Packet): void {
+    const micros = readServerDuration(p.framingExtras);
+    if (micros >= 0) trace('%s %s opaque=%d status=0x%s server=%dus', this.id, opcodeName(p.opcode), p.opaque, p.status.toString(16), Math.round(micros));
   }
 
   // --- bootstrap --------------------------------------------------------------------------

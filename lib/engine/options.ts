@@ -20,6 +20,7 @@ export function helloFeatures(o: ConnOptions): number[] {
   if (o.detailed_errcodes) f.push(HelloFeature.XERROR);
   if (o.enable_clustermap_notification) f.push(HelloFeature.DUPLEX, HelloFeature.CLUSTERMAP_CHANGE_NOTIFICATION);
   if (o.enable_unordered_execution) f.push(HelloFeature.UNORDERED_EXECUTION);
+  if (o.enable_tracing) f.push(HelloFeature.TRACING);
   // Every mode but off asks: inflate_only so the server may answer compressed, the others to send so.
   if (o.compression !== 'off') f.push(HelloFeature.SNAPPY);
   return f;

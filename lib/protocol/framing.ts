@@ -111,6 +111,26 @@ export function decodeServerDuration(encoded: number): number {
   return Math.pow(encoded, 1.74) / 2;
 }
 
+/**
+ * The server duration (microseconds, decoded) a response's framing extras carry, or -1 when they
+ * carry none. Walks the frame infos in place: no allocation.
+ */
+export function readServerDuration(framingExtras: Buffer): number {
+  let p = 0;
+  const n = framingExtras.length;
+  while (p < n) {
+    const first = framingExtras[p++];
+    let id = first >>> 4;
+    let len = first & 0x0f;
+    if (id === 15) id += framingExtras[p++];
+    if (len === 15) len += framingExtras[p++];
+    if (p + len > n) return -1;
+    if (id === ResponseFrameId.SERVER_DURATION && len === 2) return decodeServerDuration((framingExtras[p] << 8) | framingExtras[p + 1]);
+    p += len;
+  }
+  return -1;
+}
+
 /** A SERVER_DURATION response frame for `micros`. */
 export function serverDurationFrame(micros: number): FrameInfo {
   const data = Buffer.allocUnsafe(2);

@@ -17,6 +17,8 @@ export const SubdocDocFlag = {
   ACCESS_DELETED: 0x04,
   CREATE_AS_DELETED: 0x08,
   REVIVE_DOCUMENT: 0x10,
+  /** A lookup served by a replica vBucket (Couchbase Server 7.5+; bucket capability `subdoc.ReplicaRead`). */
+  REPLICA_READ: 0x20,
 } as const;
 
 /** Most specs one multi-path request may carry. */
@@ -202,6 +204,22 @@ export function encodeLookupResults(results: readonly { status: number; value?: 
     at += 6 + values[i].copy(b, at + 6);
   });
   return b;
+}
+
+/**
+ * The same body as encodeLookupResults, as the pieces to write one after another: each result's
+ * 6-byte header, then its value by reference (a server answering sixteen whole-document GETs of
+ * a 20 MiB document need not copy it sixteen times).
+ */
+export function lookupResultParts(results: readonly { status: number; value: Buffer }[]): Buffer[] {
+  const parts: Buffer[] = [];
+  for (const r of results) {
+    const head = Buffer.allocUnsafe(6);
+    head.writeUInt16BE(r.status, 0);
+    head.writeUInt32BE(r.value.length, 2);
+    parts.push(head, r.value);
+  }
+  return parts;
 }
 
 export function decodeLookupResults(buf: Buffer): LookupResult[] {

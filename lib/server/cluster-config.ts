@@ -41,7 +41,23 @@ export function servicePort(ports: NodePorts, service: ServiceDef): number | und
   return ports[service.name as ServiceName];
 }
 
-const BUCKET_CAPABILITIES = ['collections', 'durableWrite', 'couchapi', 'dcp', 'cbhello', 'touch', 'cccp', 'nodesExt', 'xattr'];
+const BUCKET_CAPABILITIES = [
+  'collections',
+  'durableWrite',
+  'tombstonedUserXAttrs',
+  'couchapi',
+  'subdoc.ReplaceBodyWithXattr',
+  'subdoc.DocumentMacroSupport',
+  'subdoc.ReviveDocument',
+  'subdoc.AccessDeleted',
+  'subdoc.ReplicaRead',
+  'dcp',
+  'cbhello',
+  'touch',
+  'cccp',
+  'nodesExt',
+  'xattr',
+];
 
 /** The name the config gives the nodes: "$HOST" for a node that never joined a cluster. */
 function hostName(src: ConfigSource): string {

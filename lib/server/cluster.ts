@@ -10,13 +10,14 @@ import type { HttpServiceFactory, HttpServiceHandler, ServerClock, ServiceContex
 import { systemClock } from './clock';
 import { DocumentStore } from './store';
 import { Topology } from './topology';
-import { KvNode, type ClusterCore, type DurableLog } from './kv/node';
+import { KvNode, type ClusterCore, type DurableLog, type KvLimits } from './kv/node';
 import { handleMgmt, type MgmtCore } from './mgmt';
 import { bucketConfig, type AlternateAddress, type NodePorts } from './cluster-config';
 import { PortForwarder } from './forwarder';
 import { checkPrivateKey, selfSignedCertificate } from './tls/certificate';
 import { withLocalHost } from './http-host';
 import { DiskLog, type FsyncPolicy } from './persistence';
+import { DurabilityMonitor, durabilityLevelOf } from './durability';
 import { guardHttp, type HttpServiceKind } from './http-guard';
 import { defaultSettings, loadBucketRegistry, saveBucketRegistry, bucketNameProblem, type BucketHost, type BucketSettings } from './buckets-admin';
 import { StatsArchive } from './stats/sampler';
@@ -87,8 +88,13 @@ export interface ClusterOptions {
   kvPort?: number;
   /** Management port of node 0; node i gets mgmtPort + i. Default: OS-picked. */
   mgmtPort?: number;
-  /** Largest frame body a KV connection accepts before it is closed (default 20 MiB + 1 KiB). */
+  /**
+   * Largest frame body an authenticated KV connection may send before it is closed (default
+   * 30 MiB - 24: kv_engine's packet limit; values past 20 MiB in smaller frames get E2BIG).
+   */
   maxBodyLength?: number;
+  /** Limits of every node's KV front end: connections, authentication time, unsent output (kv/limits.ts). */
+  kvLimits?: Partial<KvLimits>;
   /** Folder of the bundled web console served under /ui/ (default: the one `npm run build` made); `null` turns it off. */
   consoleDir?: string | null;
   /**
@@ -170,6 +176,8 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   /** With `tls`: the certificate the TLS listeners present (PEM), for clients to trust. */
   readonly certificate: string | undefined;
   readonly topology: Topology;
+  /** Durable writes in flight across the replicas (durability.ts). */
+  readonly durability: DurabilityMonitor;
   readonly clock: ServerClock;
   readonly version = VERSION;
   readonly startedAt: number;
@@ -243,6 +251,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     this.services = chooseServices(opts);
     const numVBuckets = opts.numVBuckets ?? 1024;
     this.topology = new Topology(opts.nodes ?? 1, opts.replicas ?? 0, numVBuckets);
+    this.durability = new DurabilityMonitor(this.topology);
     this.sessions = new UiSessions(this.clock);
     this.statsArchive = new StatsArchive(this.clock);
     this.statsArchive.addSource('@query', serviceSource(this.queryCounters));
@@ -288,7 +297,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
 
   private addStore(settings: BucketSettings): DocumentStore {
     const store = new DocumentStore({ name: settings.name, numVBuckets: this.topology.numVBuckets, clock: this.clock });
-    store.maxTtl = settings.maxTTL;
+    applySettings(store, settings);
     if (settings.bucketType === 'memcached') {
       store.nodeLocator = 'ketama';
       // Node 0 holds this one; the others get theirs when first asked (nodeStore).
@@ -322,7 +331,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
         if (store === undefined) this.addStore(settings);
         else {
           this.settings.set(settings.name, settings);
-          store.maxTtl = settings.maxTTL;
+          applySettings(store, settings);
         }
       }
       // Ephemeral and memcached buckets keep nothing on disk: they come back empty, as after a real restart.
@@ -365,7 +374,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   private async startNode(i: number): Promise<void> {
     const opts = this.nodeOptions;
     {
-      const node = new KvNode(this, i, { maxBodyLength: opts.maxBodyLength });
+      const node = new KvNode(this, i, { maxBodyLength: opts.maxBodyLength, limits: opts.kvLimits });
       this.kvNodes.push(node);
       const kv = await node.listen(this.host, opts.kvPort !== undefined ? opts.kvPort + i : 0);
       const mgmtHandler = guardHttp('mgmt', (req, res) => handleMgmt(this, i, req, res));
@@ -470,6 +479,18 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     for (const store of this.nodeStores.get(name) ?? [this.storeMap.get(name)]) store?.flush();
   }
 
+  /**
+   * Holds back replication to `node`, as a slow or partitioned replica would: durable writes that
+   * need its acknowledgement wait (and time out as ambiguous) until resumeReplication().
+   */
+  pauseReplication(node: number): void {
+    this.durability.pauseReplication(node);
+  }
+
+  resumeReplication(node: number): void {
+    this.durability.resumeReplication(node);
+  }
+
   /** Fails a node over: its vBuckets move to replicas, clients are told. */
   failover(nodeIndex: number): void {
     this.topology.failover(nodeIndex);
@@ -539,7 +560,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     if (old === undefined || store === undefined) throw new Error(`no bucket named ${JSON.stringify(settings.name)}`);
     if (settings.bucketType !== old.bucketType) throw new Error(`bucket ${settings.name}: the type of a bucket cannot change`);
     this.settings.set(settings.name, settings);
-    store.maxTtl = settings.maxTTL;
+    applySettings(store, settings);
     this.runtimeBuckets.add(settings.name);
     this.saveRegistry();
     debug('bucket %s updated', settings.name);
@@ -594,6 +615,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     if (this.stopped) return;
     this.stopped = true;
     this.statsArchive.stop();
+    this.durability.close();
     if (this.expiryTimer !== undefined) clearInterval(this.expiryTimer);
     for (const s of this.configStreams) s.res.end();
     this.configStreams.clear();
@@ -684,12 +706,21 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
 
   private configChanged(): void {
     debug('config rev %d: members %o', this.topology.rev, this.topology.members);
+    this.durability.topologyChanged();
     for (const node of this.kvNodes) node.notifyConfigChange();
     for (const s of this.configStreams) {
       const store = this.storeMap.get(s.bucket);
       if (store !== undefined) s.res.write(withLocalHost(JSON.stringify(bucketConfig(this, store, s.node)), s.res) + '\n\n\n\n');
     }
   }
+}
+
+/** What the KV front end enforces of a bucket's settings. */
+function applySettings(store: DocumentStore, settings: BucketSettings): void {
+  store.maxTtl = settings.maxTTL;
+  store.replicas = settings.replicaNumber;
+  store.durabilityMinLevel = durabilityLevelOf(settings.durabilityMinLevel);
+  store.ephemeral = settings.bucketType === 'ephemeral';
 }
 
 /** The users the options declare (default: the administrator), with their roles parsed. */

@@ -9,6 +9,7 @@ export type { NodePorts } from './cluster-config';
 export type { BucketSettings, BucketType, EvictionPolicy, DurabilityMinLevel, ConflictResolution, CompressionMode, StorageBackend } from './buckets-admin';
 export { userWithRoles, userWithBuckets } from './rbac/users';
 export { clusterPermission, bucketPermission, scopePermission, collectionPermission, formatPermission, type Permission, type Vertex } from './rbac/permission';
+export type { KvLimits } from './kv/limits';
 export type { ServiceName, ServiceChoice } from './services';
 export type * from './service-types';
 export {

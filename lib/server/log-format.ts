@@ -15,20 +15,27 @@
 // Payloads (both formats): a type byte, then for a document u64 cas, u64 seqno, u32 flags,
 // u32 expiry, u8 datatype, u16 key length, key, value; for a deletion u64 cas, u64 seqno,
 // u32 flags, u8 datatype, u16 key length, key; for the vBucket UUIDs u16 count, u64 each.
+// A document with extended attributes has the XATTR datatype bit and its value starts with
+// kv_engine's xattr blob (xattrs.ts); a deleted document that keeps xattrs is a deletion record of
+// its own type with the blob after the key. Logs written before xattrs have neither and read as before.
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES, type Tombstone } from './store';
 import type { StoredDoc } from './service-types';
+import { decodeXattrBlob, encodeXattrBlob, MAX_SYSTEM_XATTR_BYTES } from './xattrs';
 
 const REC_SET = 1;
 const REC_DELETE = 2;
 const REC_VBUUIDS = 3;
+/** A deletion that keeps xattrs: REC_DELETE's payload, then the xattr blob. */
+const REC_DELETE_XATTRS = 4;
+const DATATYPE_XATTR = 0x04;
 
 const MAGIC = Buffer.from('DBLOG\0\x02\n', 'latin1');
 /** Magic plus marker. */
 export const FILE_HEADER_BYTES = MAGIC.length + 4;
 /** Larger than any payload we write (the largest is a document: header, key and a 20 MiB value). */
-const MAX_PAYLOAD = 28 + MAX_KEY_BYTES + MAX_VALUE_BYTES;
+const MAX_PAYLOAD = 28 + MAX_KEY_BYTES + MAX_VALUE_BYTES + MAX_SYSTEM_XATTR_BYTES;
 
 /** How one file frames its records. */
 export class LogFormat {
@@ -170,23 +177,27 @@ export type DeleteRecord = Omit<Tombstone, 'vbucket'>;
 
 export function encodeSet(doc: DocRecord, fmt: LogFormat): Buffer {
   const keyLen = Buffer.byteLength(doc.id);
-  const rec = fmt.alloc(28 + keyLen + doc.value.length);
+  const blob = doc.xattrs === undefined ? undefined : encodeXattrBlob(doc.xattrs);
+  const rec = fmt.alloc(28 + keyLen + (blob?.length ?? 0) + doc.value.length);
   let p = rec.writeUInt8(REC_SET, fmt.head);
   p = rec.writeBigUInt64BE(doc.cas, p);
   p = rec.writeBigUInt64BE(doc.seqno, p);
   p = rec.writeUInt32BE(doc.flags >>> 0, p);
   p = rec.writeUInt32BE(doc.expiry >>> 0, p);
-  p = rec.writeUInt8(doc.datatype, p);
+  p = rec.writeUInt8(blob === undefined ? doc.datatype : doc.datatype | DATATYPE_XATTR, p);
   p = rec.writeUInt16BE(keyLen, p);
   p += rec.write(doc.id, p);
+  if (blob !== undefined) p += blob.copy(rec, p);
   doc.value.copy(rec, p);
   return fmt.seal(rec);
 }
 
 export function encodeDelete(t: DeleteRecord, fmt: LogFormat): Buffer {
   const keyLen = Buffer.byteLength(t.id);
-  const rec = fmt.alloc(24 + keyLen);
-  let p = rec.writeUInt8(REC_DELETE, fmt.head);
+  const blob = t.xattrs === undefined ? undefined : encodeXattrBlob(t.xattrs);
+  const rec = fmt.alloc(24 + keyLen + (blob?.length ?? 0));
+  if (blob !== undefined) blob.copy(rec, fmt.head + 24 + keyLen);
+  let p = rec.writeUInt8(blob === undefined ? REC_DELETE : REC_DELETE_XATTRS, fmt.head);
   p = rec.writeBigUInt64BE(t.cas, p);
   p = rec.writeBigUInt64BE(t.seqno, p);
   p = rec.writeUInt32BE(t.flags >>> 0, p);
@@ -213,7 +224,7 @@ export type LogRecord =
   | { readonly kind: 'vbuuids'; readonly uuids: bigint[] };
 
 /** Key offset within a payload, by record type (documents and deletions). */
-const KEY_AT: Record<number, number> = { [REC_SET]: 28, [REC_DELETE]: 24 };
+const KEY_AT: Record<number, number> = { [REC_SET]: 28, [REC_DELETE]: 24, [REC_DELETE_XATTRS]: 24 };
 
 /** True when the payload's type is known and its key (or UUID list) fits inside it. */
 function payloadShapeOk(payload: Buffer): boolean {
@@ -222,7 +233,19 @@ function payloadShapeOk(payload: Buffer): boolean {
   const keyAt = KEY_AT[type];
   if (keyAt === undefined || payload.length < keyAt) return false;
   const keyLen = payload.readUInt16BE(keyAt - 2);
-  return keyLen > 0 && keyLen <= MAX_KEY_BYTES && keyAt + keyLen <= payload.length && (type === REC_SET || keyAt + keyLen === payload.length);
+  if (!(keyLen > 0 && keyLen <= MAX_KEY_BYTES && keyAt + keyLen <= payload.length)) return false;
+  if (type === REC_DELETE) return keyAt + keyLen === payload.length;
+  if (type === REC_DELETE_XATTRS || (payload[25] & DATATYPE_XATTR) !== 0) return xattrBlobOk(payload, keyAt + keyLen);
+  return true;
+}
+
+function xattrBlobOk(payload: Buffer, at: number): boolean {
+  try {
+    const { bodyAt } = decodeXattrBlob(payload.subarray(at));
+    return payload[0] !== REC_DELETE_XATTRS || at + bodyAt === payload.length;
+  } catch {
+    return false;
+  }
 }
 
 /** A payload that passed recordAt(). */
@@ -230,31 +253,37 @@ function decode(payload: Buffer): LogRecord {
   const type = payload[0];
   if (type === REC_SET) {
     const keyLen = payload.readUInt16BE(26);
-    return {
-      kind: 'set',
-      doc: {
-        cas: payload.readBigUInt64BE(1),
-        seqno: payload.readBigUInt64BE(9),
-        flags: payload.readUInt32BE(17),
-        expiry: payload.readUInt32BE(21),
-        datatype: payload[25],
-        id: payload.toString('utf8', 28, 28 + keyLen),
-        value: Buffer.from(payload.subarray(28 + keyLen)),
-      },
+    let datatype = payload[25];
+    let value = payload.subarray(28 + keyLen);
+    let xattrs;
+    if ((datatype & DATATYPE_XATTR) !== 0) {
+      const blob = decodeXattrBlob(value);
+      xattrs = blob.xattrs;
+      value = value.subarray(blob.bodyAt);
+      datatype &= ~DATATYPE_XATTR;
+    }
+    const doc = {
+      cas: payload.readBigUInt64BE(1),
+      seqno: payload.readBigUInt64BE(9),
+      flags: payload.readUInt32BE(17),
+      expiry: payload.readUInt32BE(21),
+      datatype,
+      id: payload.toString('utf8', 28, 28 + keyLen),
+      value: Buffer.from(value),
     };
+    return { kind: 'set', doc: xattrs === undefined ? doc : { ...doc, xattrs } };
   }
-  if (type === REC_DELETE) {
+  if (type === REC_DELETE || type === REC_DELETE_XATTRS) {
     const keyLen = payload.readUInt16BE(22);
-    return {
-      kind: 'delete',
-      tomb: {
-        cas: payload.readBigUInt64BE(1),
-        seqno: payload.readBigUInt64BE(9),
-        flags: payload.readUInt32BE(17),
-        datatype: payload[21],
-        id: payload.toString('utf8', 24, 24 + keyLen),
-      },
+    const tomb = {
+      cas: payload.readBigUInt64BE(1),
+      seqno: payload.readBigUInt64BE(9),
+      flags: payload.readUInt32BE(17),
+      datatype: payload[21],
+      id: payload.toString('utf8', 24, 24 + keyLen),
     };
+    const xattrs = type === REC_DELETE_XATTRS ? decodeXattrBlob(payload.subarray(24 + keyLen)).xattrs : undefined;
+    return { kind: 'delete', tomb: xattrs === undefined ? tomb : { ...tomb, xattrs } };
   }
   const uuids: bigint[] = [];
   for (let i = 0, n = payload.readUInt16BE(1); i < n; i++) uuids.push(payload.readBigUInt64BE(3 + i * 8));
@@ -293,7 +322,7 @@ export interface ScanResult {
 function lostAt(buf: Buffer, off: number, end: number, fmt: LogFormat): LostRecord {
   const p = off + fmt.head;
   const type = p < end ? buf[p] : -1;
-  const kind = type === REC_SET ? 'set' : type === REC_DELETE ? 'delete' : type === REC_VBUUIDS ? 'vbuuids' : 'unknown';
+  const kind = type === REC_SET ? 'set' : type === REC_DELETE || type === REC_DELETE_XATTRS ? 'delete' : type === REC_VBUUIDS ? 'vbuuids' : 'unknown';
   let key: string | undefined;
   const keyAt = KEY_AT[type];
   if (keyAt !== undefined && p + keyAt <= end) {

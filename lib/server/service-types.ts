@@ -22,6 +22,8 @@ export interface StoredDoc {
   readonly expiry: number;
   readonly seqno: bigint;
   readonly vbucket: number;
+  /** Extended attributes, key -> JSON text (the embedded cluster's xattrs); absent when there are none. */
+  readonly xattrs?: ReadonlyMap<string, string>;
 }
 
 export type MutationEvent =

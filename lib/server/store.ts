@@ -19,6 +19,8 @@ import type {
 import { systemClock } from './clock';
 import { vbucketOf } from '../protocol/vbucket';
 import { KvCounters } from './stats/kv-counters';
+import { isJsonText } from './json-syntax';
+import { decodeXattrBlob, systemXattrsOf, type Xattrs } from './xattrs';
 
 /** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
 export const StoreStatus = {
@@ -32,6 +34,8 @@ export const StoreStatus = {
   NOT_LOCKED: 0x0e,
   /** The write-ahead log could not take or keep the write (disk full or failing); nothing changed. */
   ETMPFAIL: 0x86,
+  /** The key has a durable (sync) write in flight: no other write until it commits or aborts. */
+  SYNC_WRITE_IN_PROGRESS: 0xa2,
 } as const;
 
 const STATUS_TEXT: Record<number, string> = {
@@ -44,6 +48,7 @@ const STATUS_TEXT: Record<number, string> = {
   0x09: 'document is locked',
   0x0e: 'document is not locked',
   0x86: 'temporary failure',
+  0xa2: 'a durable write to this document is in progress',
 };
 
 /** A store operation that failed; `status` is the memcached status a KV client gets. */
@@ -65,7 +70,7 @@ export const RELATIVE_EXPIRY_LIMIT = 30 * 24 * 3600;
 export const DEFAULT_LOCK_SECONDS = 15;
 export const MAX_LOCK_SECONDS = 30;
 export const DATATYPE_JSON = 0x01;
-const DATATYPE_XATTR = 0x04;
+export const DATATYPE_XATTR = 0x04;
 
 /** A live document plus its lock state (lock state never creates a mutation). */
 export class Item implements StoredDoc {
@@ -85,17 +90,42 @@ export class Item implements StoredDoc {
     readonly expiry: number,
     readonly seqno: bigint,
     readonly vbucket: number,
+    /** Extended attributes (xattrs.ts); undefined for a document without any. Never part of `value`. */
+    readonly xattrs: Xattrs | undefined = undefined,
   ) {}
 }
 
-/** What remains of a deleted document: enough for GET_META, OBSERVE and the log. */
+/**
+ * What remains of a deleted document: enough for GET_META, OBSERVE and the log, plus the xattrs a
+ * deleted document keeps (its system xattrs, or whatever a mutation with AccessDeleted or
+ * CreateAsDeleted gave it), which sub-document operations with AccessDeleted read and change.
+ */
 export interface Tombstone {
   readonly id: string;
   readonly cas: bigint;
   readonly seqno: bigint;
   readonly vbucket: number;
   readonly flags: number;
+  /** The body's datatype: a deleted document has no body, so 0. */
   readonly datatype: number;
+  readonly xattrs?: Xattrs;
+}
+
+/**
+ * A whole new state for a document, as a sub-document mutation computes it: a live document, or a
+ * deleted one (a tombstone holding only xattrs).
+ */
+export interface DocumentState {
+  readonly value: Buffer;
+  readonly datatype: number;
+  readonly flags: number;
+  readonly xattrs: Xattrs | undefined;
+  /** Expiry as memcached takes it (0, relative seconds, or absolute). */
+  readonly expiry: number;
+  readonly preserveExpiry?: boolean;
+  readonly deleted: boolean;
+  /** Fills in what depends on the new CAS and seqno (macro expansion): returns the final xattrs. */
+  readonly stamp?: (cas: bigint, seqno: bigint) => Xattrs | undefined;
 }
 
 /** GET_META's view of a document, live or deleted. */
@@ -158,6 +188,25 @@ export class MetadataMap implements BucketMetadata {
   }
 }
 
+/**
+ * A durable write (kv_engine's SyncWrite) between its prepare and its commit or abort. While the
+ * store is given one (`stage()`), the next change is prepared instead of applied: it takes its CAS
+ * and a seqno, readers keep seeing the committed document, and other writes to the key get
+ * SYNC_WRITE_IN_PROGRESS until `commitPrepared()` or `abortPrepared()`.
+ */
+export class SyncWrite {
+  id: string | undefined;
+  /** The prepared new state (its seqno is the prepare's; the commit takes another). */
+  prepared: Item | Tombstone | undefined;
+  /** The front end's answer to the writer, held until the write commits (unordered execution). */
+  answer: Buffer | undefined;
+  constructor(
+    /** 1 majority, 2 majorityAndPersistActive, 3 persistToMajority. */
+    readonly level: number,
+    readonly timeoutMs: number,
+  ) {}
+}
+
 export interface KvWriteOptions extends StoreWriteOptions {
   /** Keep the existing document's expiry (PRESERVE_TTL frame). */
   preserveExpiry?: boolean;
@@ -172,7 +221,7 @@ export interface DocumentStoreOptions {
   uuid?: string;
 }
 
-/** JSON check that avoids a parse when the first byte rules JSON out. */
+/** JSON check that stops at the first byte when it rules JSON out. */
 export function looksLikeJson(value: Buffer): boolean {
   let i = 0;
   const n = value.length;
@@ -183,12 +232,8 @@ export function looksLikeJson(value: Buffer): boolean {
   if (!(c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e)) {
     return false;
   }
-  try {
-    JSON.parse(value.toString('utf8'));
-    return true;
-  } catch {
-    return false;
-  }
+  // Checked, not parsed: a parse would build the whole value (20 MiB of `[` is ten million arrays).
+  return isJsonText(value);
 }
 
 export class DocumentStore implements BucketStore {
@@ -219,6 +264,15 @@ export class DocumentStore implements BucketStore {
   nodeLocator: 'vbucket' | 'ketama' = 'vbucket';
   /** The bucket's max TTL, seconds (0: none): no write gets a later expiry, and one without expiry gets this one. */
   maxTtl = 0;
+  /** The bucket's replicas (its durability majority counts them) and durability minimum (0 none .. 3 persistToMajority). */
+  replicas = 0;
+  durabilityMinLevel = 0;
+  /** An ephemeral bucket: nothing persists, so the persistence durability levels are invalid. */
+  ephemeral = false;
+  /** Keys with a prepared sync write. */
+  private readonly syncPending = new Set<string>();
+  /** Set while a durable write's handler runs: its change is prepared, not applied. */
+  private staging: SyncWrite | undefined;
 
   constructor(opts: DocumentStoreOptions) {
     this.name = opts.name;
@@ -257,6 +311,7 @@ export class DocumentStore implements BucketStore {
 
   write(id: string, value: Buffer, mode: StoreWriteMode, options: KvWriteOptions = {}): StoredDoc {
     checkKey(id);
+    this.checkNoSyncWrite(id);
     if (value.length > MAX_VALUE_BYTES) throw new StoreError(StoreStatus.E2BIG, id);
     const cas = options.cas ?? 0n;
     const existing = this.live(id);
@@ -269,9 +324,22 @@ export class DocumentStore implements BucketStore {
     }
     let datatype = options.datatype;
     if (datatype === undefined) datatype = looksLikeJson(value) ? DATATYPE_JSON : 0;
+    // A full-document write replaces the body; the document's xattrs stay (kv_engine keeps them),
+    // unless the value comes in kv_engine's layout with xattrs of its own (the XATTR datatype bit).
+    let xattrs = existing?.xattrs;
+    if ((datatype & DATATYPE_XATTR) !== 0) {
+      let blob;
+      try {
+        blob = decodeXattrBlob(value);
+      } catch (err) {
+        throw new StoreError(StoreStatus.EINVAL, id, `the value's xattr section is malformed (${(err as Error).message})`);
+      }
+      xattrs = blob.xattrs;
+      value = value.subarray(blob.bodyAt);
+    }
     const expiry =
       options.preserveExpiry && existing ? existing.expiry : this.absoluteExpiry(options.expiry ?? 0);
-    const item = this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & (DATATYPE_JSON | DATATYPE_XATTR), expiry, existing);
+    const item = this.commit(id, value, (options.flags ?? 0) >>> 0, datatype & DATATYPE_JSON, expiry, existing, xattrs);
     item.snappy = options.snappy;
     return item;
   }
@@ -305,6 +373,31 @@ export class DocumentStore implements BucketStore {
     return item;
   }
 
+  /** The deleted document `id` (what sub-document operations with AccessDeleted see), or undefined. */
+  tombstone(id: string): Tombstone | undefined {
+    return this.live(id) === undefined ? this.tombstones.get(id) : undefined;
+  }
+
+  /**
+   * The sub-document mutation's write: `id` becomes `next` (live, or deleted with xattrs only),
+   * whatever it is now, provided `cas` (when non-zero) is the CAS of what it is now, live or
+   * deleted. Locks hold as for any write. The caller decided the store semantics beforehand.
+   */
+  putDocument(id: string, next: DocumentState, cas: bigint): Item | Tombstone {
+    checkKey(id);
+    this.checkNoSyncWrite(id);
+    const existing = this.live(id);
+    if (existing !== undefined) this.checkCas(existing, cas);
+    else if (cas !== 0n) {
+      const tomb = this.tombstones.get(id);
+      if (tomb === undefined) throw new StoreError(StoreStatus.KEY_ENOENT, id);
+      if (tomb.cas !== cas) throw new StoreError(StoreStatus.KEY_EEXISTS, id);
+    }
+    if (next.deleted) return this.commitTombstone(id, existing, existing?.vbucket ?? this.vbucketOf(id), next.flags >>> 0, next.xattrs, next.stamp);
+    const expiry = next.preserveExpiry && existing ? existing.expiry : this.absoluteExpiry(next.expiry);
+    return this.commit(id, next.value, next.flags >>> 0, next.datatype & DATATYPE_JSON, expiry, existing, next.xattrs, next.stamp);
+  }
+
   /** True while a getLocked() lock holds (lazy timeout). */
   isLocked(item: Item): boolean {
     if (item.lockUntil === 0) return false;
@@ -318,6 +411,7 @@ export class DocumentStore implements BucketStore {
   /** KV DELETE; returns the tombstone (its CAS and seqno go back to the client). */
   delete(id: string, cas: bigint = 0n): Tombstone {
     checkKey(id);
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
     this.checkCas(existing, cas);
@@ -326,10 +420,11 @@ export class DocumentStore implements BucketStore {
 
   /** TOUCH: new expiry, new CAS, same value. */
   touch(id: string, expiry: number): Item {
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
     if (this.isLocked(existing)) throw new StoreError(StoreStatus.LOCKED, id);
-    return this.commit(id, existing.value, existing.flags, existing.datatype, this.absoluteExpiry(expiry), existing);
+    return this.commit(id, existing.value, existing.flags, existing.datatype, this.absoluteExpiry(expiry), existing, existing.xattrs);
   }
 
   /**
@@ -337,11 +432,12 @@ export class DocumentStore implements BucketStore {
    * gives it a fresh CAS, which only the lock holder knows.
    */
   getLocked(id: string, lockSeconds: number): Item {
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
     if (this.isLocked(existing)) throw new StoreError(StoreStatus.LOCKED, id);
     const secs = lockSeconds === 0 || lockSeconds > MAX_LOCK_SECONDS ? DEFAULT_LOCK_SECONDS : lockSeconds;
-    const locked = new Item(id, existing.value, existing.flags, existing.datatype, this.nextCas(), existing.expiry, existing.seqno, existing.vbucket);
+    const locked = new Item(id, existing.value, existing.flags, existing.datatype, this.nextCas(), existing.expiry, existing.seqno, existing.vbucket, existing.xattrs);
     locked.lockUntil = this.clock.now() + secs * 1000;
     locked.snappy = existing.snappy;
     this.items.set(id, locked);
@@ -360,12 +456,13 @@ export class DocumentStore implements BucketStore {
   /** APPEND / PREPEND: NOT_STORED when missing; flags and expiry kept. */
   concat(id: string, value: Buffer, where: 'append' | 'prepend', cas: bigint = 0n): Item {
     checkKey(id);
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (!existing) throw new StoreError(StoreStatus.NOT_STORED, id);
     this.checkCas(existing, cas);
     if (existing.value.length + value.length > MAX_VALUE_BYTES) throw new StoreError(StoreStatus.E2BIG, id);
     const joined = where === 'append' ? Buffer.concat([existing.value, value]) : Buffer.concat([value, existing.value]);
-    return this.commit(id, joined, existing.flags, looksLikeJson(joined) ? DATATYPE_JSON : 0, existing.expiry, existing);
+    return this.commit(id, joined, existing.flags, looksLikeJson(joined) ? DATATYPE_JSON : 0, existing.expiry, existing, existing.xattrs);
   }
 
   /**
@@ -375,10 +472,11 @@ export class DocumentStore implements BucketStore {
    */
   counter(id: string, delta: bigint, initial: bigint, expiry: number, decrement: boolean, cas: bigint = 0n): { item: Item; value: bigint } {
     checkKey(id);
+    this.checkNoSyncWrite(id);
     const existing = this.live(id);
     if (!existing) {
       if (expiry === 0xffffffff || cas !== 0n) throw new StoreError(StoreStatus.KEY_ENOENT, id);
-      const item = this.commit(id, Buffer.from(initial.toString(), 'latin1'), 0, DATATYPE_JSON, this.absoluteExpiry(expiry), undefined);
+      const item = this.commit(id, Buffer.from(initial.toString(), 'latin1'), 0, DATATYPE_JSON, this.absoluteExpiry(expiry), undefined, undefined);
       return { item, value: initial };
     }
     this.checkCas(existing, cas);
@@ -387,7 +485,7 @@ export class DocumentStore implements BucketStore {
     let next: bigint;
     if (decrement) next = current > delta ? current - delta : 0n;
     else next = (current + delta) & 0xffffffffffffffffn;
-    const item = this.commit(id, Buffer.from(next.toString(), 'latin1'), existing.flags, DATATYPE_JSON, existing.expiry, existing);
+    const item = this.commit(id, Buffer.from(next.toString(), 'latin1'), existing.flags, DATATYPE_JSON, existing.expiry, existing, existing.xattrs);
     return { item, value: next };
   }
 
@@ -395,11 +493,13 @@ export class DocumentStore implements BucketStore {
   meta(id: string): DocMeta | undefined {
     const item = this.live(id);
     if (item) {
-      return { deleted: false, flags: item.flags, expiry: item.expiry, seqno: item.seqno, datatype: item.datatype, cas: item.cas };
+      const datatype = item.xattrs === undefined ? item.datatype : item.datatype | DATATYPE_XATTR;
+      return { deleted: false, flags: item.flags, expiry: item.expiry, seqno: item.seqno, datatype, cas: item.cas };
     }
     const tomb = this.tombstones.get(id);
     if (!tomb) return undefined;
-    return { deleted: true, flags: tomb.flags, expiry: 0, seqno: tomb.seqno, datatype: tomb.datatype, cas: tomb.cas };
+    const datatype = tomb.xattrs === undefined ? tomb.datatype : tomb.datatype | DATATYPE_XATTR;
+    return { deleted: true, flags: tomb.flags, expiry: 0, seqno: tomb.seqno, datatype, cas: tomb.cas };
   }
 
   /** OBSERVE state: 0x01 persisted (one logical copy is always "persisted"), 0x81 deleted, 0x80 missing. */
@@ -511,17 +611,17 @@ export class DocumentStore implements BucketStore {
   }
 
   /** Puts back a document read from disk: no log record, no listeners. */
-  restore(doc: { id: string; value: Buffer; flags: number; datatype: number; cas: bigint; expiry: number; seqno: bigint }): void {
+  restore(doc: { id: string; value: Buffer; flags: number; datatype: number; cas: bigint; expiry: number; seqno: bigint; xattrs?: Xattrs }): void {
     const vb = this.vbucketOf(doc.id);
     this.tombstones.delete(doc.id);
-    this.items.set(doc.id, new Item(doc.id, doc.value, doc.flags, doc.datatype, doc.cas, doc.expiry, doc.seqno, vb));
+    this.items.set(doc.id, new Item(doc.id, doc.value, doc.flags, doc.datatype, doc.cas, doc.expiry, doc.seqno, vb, doc.xattrs));
     if (doc.expiry !== 0) this.expiring.add(doc.id);
     else this.expiring.delete(doc.id);
     this.noteRestored(vb, doc.seqno, doc.cas);
   }
 
   /** Puts back a deletion read from disk. */
-  restoreDelete(tomb: { id: string; cas: bigint; seqno: bigint; flags: number; datatype: number }): void {
+  restoreDelete(tomb: { id: string; cas: bigint; seqno: bigint; flags: number; datatype: number; xattrs?: Xattrs }): void {
     const vb = this.vbucketOf(tomb.id);
     this.items.delete(tomb.id);
     this.expiring.delete(tomb.id);
@@ -544,6 +644,51 @@ export class DocumentStore implements BucketStore {
     return [...this.tombstones.values()];
   }
 
+  // ---- sync writes -----------------------------------------------------------------------------
+
+  /** The next change (made synchronously by the caller) is prepared into `sw`; `undefined` ends that. */
+  stage(sw: SyncWrite | undefined): void {
+    this.staging = sw;
+  }
+
+  /** True while `id` has a prepared sync write. */
+  hasSyncWrite(id: string): boolean {
+    return this.syncPending.size !== 0 && this.syncPending.has(id);
+  }
+
+  /** Applies a prepared change: its CAS stays, the commit takes a new seqno; logged and heard like any change. */
+  commitPrepared(sw: SyncWrite): Item | Tombstone | undefined {
+    const p = sw.prepared;
+    if (p === undefined || sw.id === undefined || !this.syncPending.delete(sw.id)) return undefined;
+    const previous = this.items.get(sw.id);
+    if (p instanceof Item) {
+      const item = this.commit(p.id, p.value, p.flags, p.datatype, p.expiry, previous, p.xattrs, undefined, p.cas);
+      item.snappy = p.snappy;
+      return item;
+    }
+    return this.commitTombstone(p.id, previous, p.vbucket, p.flags, p.xattrs, undefined, p.cas);
+  }
+
+  /** Drops a prepared change (timed out, or its node failed over before a replica had it). */
+  abortPrepared(sw: SyncWrite): void {
+    if (sw.id !== undefined && sw.prepared !== undefined) this.syncPending.delete(sw.id);
+  }
+
+  /** A prepare: the seqno it takes, and the key marked busy; nothing else changes. */
+  private prepare(id: string, change: Item | Tombstone): void {
+    const sw = this.staging!;
+    this.staging = undefined;
+    sw.id = id;
+    sw.prepared = change;
+    this.syncPending.add(id);
+    this.seqno = change.seqno;
+    this.vbSeqno[change.vbucket] = change.seqno;
+  }
+
+  private checkNoSyncWrite(id: string): void {
+    if (this.syncPending.size !== 0 && this.syncPending.has(id)) throw new StoreError(StoreStatus.SYNC_WRITE_IN_PROGRESS, id);
+  }
+
   // ---- internals ------------------------------------------------------------------------------
 
   private noteRestored(vb: number, seqno: bigint, cas: bigint): void {
@@ -561,12 +706,28 @@ export class DocumentStore implements BucketStore {
     }
   }
 
-  private commit(id: string, value: Buffer, flags: number, datatype: number, expiry: number, previous: Item | undefined): Item {
+  private commit(
+    id: string,
+    value: Buffer,
+    flags: number,
+    datatype: number,
+    expiry: number,
+    previous: Item | undefined,
+    xattrs: Xattrs | undefined,
+    stamp?: (cas: bigint, seqno: bigint) => Xattrs | undefined,
+    /** A prepared sync write's CAS, kept by its commit. */
+    preparedCas?: bigint,
+  ): Item {
     const vb = previous ? previous.vbucket : this.vbucketOf(id);
     const seqno = this.seqno + 1n;
-    const item = new Item(id, value, flags, datatype, this.nextCas(), expiry, seqno, vb);
+    const cas = preparedCas ?? this.nextCas();
+    const item = new Item(id, value, flags, datatype, cas, expiry, seqno, vb, stamp === undefined ? xattrs : stamp(cas, seqno));
     // Same bytes (touch): the compressed form still holds.
     if (previous !== undefined && previous.value === value) item.snappy = previous.snappy;
+    if (this.staging !== undefined) {
+      this.prepare(id, item);
+      return item;
+    }
     if (this.log !== undefined) {
       this.log.set(item);
       // An expired item the log could not delete yet is still in the map: undo puts it back.
@@ -582,20 +743,43 @@ export class DocumentStore implements BucketStore {
     return item;
   }
 
+  /** Deletes a live document: the body and user xattrs go, the system xattrs stay on the tombstone. */
   private commitDelete(existing: Item): Tombstone {
+    return this.commitTombstone(existing.id, existing, existing.vbucket, existing.flags, systemXattrsOf(existing.xattrs));
+  }
+
+  /**
+   * Makes `id` a deleted document holding `xattrs` (a deletion, or a sub-document mutation that
+   * leaves or creates the document deleted). `previous` is the live item it replaces, if any.
+   */
+  private commitTombstone(
+    id: string,
+    previous: Item | undefined,
+    vbucket: number,
+    flags: number,
+    xattrs: Xattrs | undefined,
+    stamp?: (cas: bigint, seqno: bigint) => Xattrs | undefined,
+    preparedCas?: bigint,
+  ): Tombstone {
     const seqno = this.seqno + 1n;
-    const tomb: Tombstone = { id: existing.id, cas: this.nextCas(), seqno, vbucket: existing.vbucket, flags: existing.flags, datatype: existing.datatype };
+    const cas = preparedCas ?? this.nextCas();
+    const kept = stamp === undefined ? xattrs : stamp(cas, seqno);
+    const tomb: Tombstone = kept === undefined ? { id, cas, seqno, vbucket, flags, datatype: 0 } : { id, cas, seqno, vbucket, flags, datatype: 0, xattrs: kept };
+    if (this.staging !== undefined) {
+      this.prepare(id, tomb);
+      return tomb;
+    }
     if (this.log !== undefined) {
       this.log.remove(tomb);
-      if (this.undo !== undefined) this.undo.push(existing.id, existing);
+      if (this.undo !== undefined) this.undo.push(id, previous ?? this.items.get(id) ?? this.tombstones.get(id));
     }
     this.seqno = seqno;
-    this.vbSeqno[existing.vbucket] = seqno;
-    this.items.delete(existing.id);
-    this.expiring.delete(existing.id);
-    this.tombstones.set(existing.id, tomb);
-    if (this.listeners.length !== 0) {
-      this.emit({ kind: 'delete', id: existing.id, vbucket: existing.vbucket, seqno, previous: existing });
+    this.vbSeqno[vbucket] = seqno;
+    this.items.delete(id);
+    this.expiring.delete(id);
+    this.tombstones.set(id, tomb);
+    if (previous !== undefined && this.listeners.length !== 0) {
+      this.emit({ kind: 'delete', id, vbucket, seqno, previous });
     }
     return tomb;
   }
@@ -605,12 +789,17 @@ export class DocumentStore implements BucketStore {
    * stays in the map, expired: readers never see it, and the next expiry pass tries again.
    */
   private expire(item: Item): boolean {
+    // An expiry found while a durable write's handler runs is not that write: it applies at once.
+    const staging = this.staging;
+    this.staging = undefined;
     try {
       this.commitDelete(item);
       return true;
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       return false;
+    } finally {
+      this.staging = staging;
     }
   }
 

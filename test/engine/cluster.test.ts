@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import * as http from 'node:http';
+import { format } from 'node:util';
+import createDebug from 'debug';
 import { Cluster } from '../../lib/server';
 import type { ViewRow } from '../../lib/engine/services/views';
 import { Engine } from '../../lib/engine/engine';
@@ -45,6 +47,34 @@ describe('engine against the embedded cluster (1 node)', () => {
     expect((await run<ValueResult>(engine, 'get', 'doc', { ttl: 200 })).value).to.deep.equal({ n: 2 });
     await run(engine, 'remove', 'doc');
     expect(await fails(run(engine, 'get', 'doc'))).to.be.instanceOf(NotFoundError);
+  });
+
+  it('with enable_tracing=true reads the alt-magic responses (server durations) every operation then gets', async () => {
+    const traced = new Engine(`${cluster.connectionString}/default?enable_tracing=true`, AUTH);
+    const lines: string[] = [];
+    const savedLog = createDebug.log;
+    const savedNamespaces = createDebug.disable();
+    createDebug.log = (...args: unknown[]) => lines.push(format(...args));
+    createDebug.enable('deferbase:trace');
+    try {
+      await connect(traced);
+      const up = await run<OperationResult>(traced, 'upsert', 'traced', { value: { n: 1 } });
+      const got = await run<ValueResult>(traced, 'get', 'traced');
+      expect(got.value).to.deep.equal({ n: 1 });
+      expect(got.cas).to.equal(up.cas);
+      expect(await fails(run(traced, 'get', 'traced-missing'))).to.be.instanceOf(NotFoundError);
+      expect((await run<ValueResult>(traced, 'counter', 'traced-ctr', { initial: 7 })).value).to.equal(7);
+      const locked = await run<ValueResult>(traced, 'lock', 'traced', { ttl: 5 });
+      expect(await fails(run(traced, 'upsert', 'traced', { value: 2 }))).to.be.instanceOf(LockedError);
+      await run(traced, 'unlock', 'traced', { cas: locked.cas });
+      await run(traced, 'remove', 'traced');
+    } finally {
+      createDebug.log = savedLog;
+      createDebug.enable(savedNamespaces);
+      await close(traced);
+    }
+    const ops = lines.filter((l) => /server=\d+us/.test(l)).map((l) => /(\w+) opaque=/.exec(l)![1]);
+    for (const op of ['HELLO', 'SELECT_BUCKET', 'SET', 'GET', 'INCREMENT', 'GET_LOCKED', 'UNLOCK_KEY', 'DELETE']) expect(ops, op).to.include(op);
   });
 
   it('pipelines a batch of 500 upserts and gets', async () => {

@@ -1,15 +1,18 @@
 // Runs the fuzzers against a target process: fuzzed KV connections and HTTP requests, several
 // at a time, with a health probe (a fresh authenticated KV set+get and a management GET) every
-// few hundred inputs. A crash is the target process ending; a hang is a probe that gets no
-// answer in time. Each input has its own seed (`seed:index`), so a finding is replayed alone.
+// few hundred inputs. Attacks that hold connections open (slow-loris, floods of connections,
+// clients that never read) run beside the rest, two at a time, so probes meet them. A crash is the
+// target process ending; a hang is a probe that gets no answer in time. Each input has its own
+// seed (`seed:index`), so a finding is replayed alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { vbucketOf } from '../../lib/protocol';
 import { Rng } from './rng';
-import { connectionScript, handshake, request } from './kv-frames';
-import { BASIC, httpRequest, type HttpService } from './http-requests';
+import { handshake, request } from './kv-frames';
+import { BASIC, type HttpService } from './http-requests';
+import { AUTH, isLasting, pickInput, type FuzzInput } from './inputs';
 
 export interface FuzzOptions {
   seed: number;
@@ -23,6 +26,8 @@ export interface FuzzOptions {
   probeEvery?: number;
   /** How long a probe may take before it counts as a hang (default 5000 ms). */
   probeTimeoutMs?: number;
+  /** Send only inputs of these kinds (the others are drawn, so indexes stay, but not sent). */
+  only?: ReadonlyArray<FuzzInput['kind']>;
   log?: (line: string) => void;
 }
 
@@ -36,6 +41,10 @@ export interface Finding {
 export interface FuzzReport {
   seed: number;
   kvConnections: number;
+  /** Of kvConnections: slow-loris, never-reading, and opened in floods. */
+  slowLoris: number;
+  deaf: number;
+  flooded: number;
   framesSent: number;
   kvBytesSent: number;
   httpRequests: Record<HttpService, number>;
@@ -130,6 +139,75 @@ function runKv(port: number, chunks: Buffer[]): Promise<void> {
   });
 }
 
+/** An unauthenticated connection that writes its chunks `gapMs` apart, until they are out or the server closes it. */
+function runLoris(port: number, chunks: Buffer[], gapMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let i = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    };
+    const next = (): void => {
+      if (socket.destroyed) return done();
+      if (i === chunks.length) {
+        timer = setTimeout(done, 100);
+        return;
+      }
+      socket.write(chunks[i++]);
+      timer = setTimeout(next, gapMs);
+    };
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.on('connect', next);
+  });
+}
+
+/** Writes everything and reads nothing for `holdMs`. */
+function runDeaf(port: number, chunks: Buffer[], holdMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let timer: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    };
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.on('connect', () => {
+      for (const c of chunks) socket.write(c);
+      timer = setTimeout(done, holdMs);
+    });
+  });
+}
+
+/** `n` connections at once, the first `authenticated` logging in; all closed once each is open or refused. */
+async function runFlood(port: number, n: number, authenticated: number): Promise<void> {
+  const hello = handshake(AUTH.user, AUTH.password, AUTH.bucket, []);
+  const sockets: net.Socket[] = [];
+  await Promise.all(
+    Array.from({ length: n }, (_, i) => new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      sockets.push(socket);
+      const timer = setTimeout(resolve, 1000);
+      const settle = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      socket.on('error', settle);
+      socket.on('close', settle);
+      socket.on('connect', () => {
+        if (i < authenticated) socket.write(hello);
+        setTimeout(settle, 50);
+      });
+    })),
+  );
+  for (const s of sockets) s.destroy();
+}
+
 /** Sends one raw HTTP request; resolves with the status (0: none) within `ms`. */
 function runHttp(port: number, bytes: Buffer, ms = 2000): Promise<number> {
   return new Promise((resolve) => {
@@ -156,18 +234,41 @@ function runHttp(port: number, bytes: Buffer, ms = 2000): Promise<number> {
 
 /** A fresh client does what any application does first; false (with why) when it cannot. */
 async function probe(ports: Ports, timeoutMs: number): Promise<string | undefined> {
-  const kv = new Promise<string | undefined>((resolve) => {
+  // A flood of connections may fill the node: refused at once (closed before any answer), it tries again.
+  let kvProblem: string | undefined;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    kvProblem = await kvProbe(ports, timeoutMs);
+    if (kvProblem !== REFUSED) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const mgmtBytes = Buffer.from(`GET /pools HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: ${BASIC}\r\n\r\n`);
+  const mgmtStatus = await runHttp(ports.mgmt, mgmtBytes, timeoutMs);
+  if (kvProblem !== undefined) return kvProblem;
+  if (mgmtStatus !== 200) return `management probe: GET /pools answered ${mgmtStatus || 'nothing'}`;
+  return undefined;
+}
+
+const REFUSED = 'KV probe: connection closed before any answer';
+
+function kvProbe(ports: Ports, timeoutMs: number): Promise<string | undefined> {
+  return new Promise<string | undefined>((resolve) => {
     const socket = net.connect(ports.kv, '127.0.0.1');
     const timer = setTimeout(() => {
       socket.destroy();
       resolve(`KV probe: no GET answer within ${timeoutMs} ms`);
     }, timeoutMs);
     let buf = Buffer.alloc(0);
+    let answered = false;
     socket.on('error', (e) => {
       clearTimeout(timer);
-      resolve(`KV probe: ${e.message}`);
+      resolve(answered ? `KV probe: ${e.message}` : REFUSED);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answered ? 'KV probe: closed before the GET answer' : REFUSED);
     });
     socket.on('data', (d: Buffer) => {
+      answered = true;
       buf = Buffer.concat([buf, d]);
       while (buf.length >= 24) {
         const len = 24 + buf.readUInt32BE(8);
@@ -187,18 +288,13 @@ async function probe(ports: Ports, timeoutMs: number): Promise<string | undefine
       const vb = vbucketOf('fuzz-probe', 64);
       socket.write(
         Buffer.concat([
-          handshake('Administrator', 'password', 'default', [0x01]),
+          handshake('Administrator', 'password', 'fuzz-probe', [0x01]),
           request(0x01, { key: 'fuzz-probe', extras: Buffer.alloc(8), value: '{"probe":true}', datatype: 1, vbucket: vb, opaque: 0xabcd0001 }),
           request(0x00, { key: 'fuzz-probe', vbucket: vb, opaque: 0xabcd0002 }),
         ]),
       );
     });
   });
-  const mgmtBytes = Buffer.from(`GET /pools HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: ${BASIC}\r\n\r\n`);
-  const [kvProblem, mgmtStatus] = await Promise.all([kv, runHttp(ports.mgmt, mgmtBytes, timeoutMs)]);
-  if (kvProblem !== undefined) return kvProblem;
-  if (mgmtStatus !== 200) return `management probe: GET /pools answered ${mgmtStatus || 'nothing'}`;
-  return undefined;
 }
 
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
@@ -211,6 +307,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const report: FuzzReport = {
     seed: opts.seed,
     kvConnections: 0,
+    slowLoris: 0,
+    deaf: 0,
+    flooded: 0,
     framesSent: 0,
     kvBytesSent: 0,
     httpRequests: { mgmt: 0, query: 0, views: 0 },
@@ -228,31 +327,79 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   let index = 0;
   let sinceProbe: string[] = [];
 
-  const one = async (i: number): Promise<void> => {
-    const r = new Rng((opts.seed * 1_000_003 + i) >>> 0);
+  const run = async (input: FuzzInput, i: number): Promise<void> => {
+    const t0 = Date.now();
+    try {
+      await send(input, i);
+    } finally {
+      if (process.env.FUZZ_SLOW && Date.now() - t0 > Number(process.env.FUZZ_SLOW)) log(`slow input ${opts.seed}:${i} (${input.kind}): ${Date.now() - t0} ms`);
+    }
+  };
+  const send = async (input: FuzzInput, i: number): Promise<void> => {
     const ports = target.ports;
-    if (r.chance(0.65)) {
-      const script = connectionScript(r, { user: 'Administrator', password: 'password', bucket: 'default' });
-      report.kvConnections++;
-      report.framesSent += script.frames;
-      for (const c of script.chunks) report.kvBytesSent += c.length;
-      await runKv(ports.kv, script.chunks);
-    } else {
-      const service = r.pick(['mgmt', 'query', 'views'] as const);
+    if (input.kind === 'http') {
+      const { service } = input;
       report.httpRequests[service]++;
-      const status = await runHttp(ports[service], httpRequest(r, service));
+      const status = await runHttp(ports[service], input.bytes);
       const key = `${service} ${status || 'none'}`;
       report.httpStatus[key] = (report.httpStatus[key] ?? 0) + 1;
       if (status >= 500 && report.serverErrors.length < 50) report.serverErrors.push(`${service} ${opts.seed}:${i}`);
+      return;
+    }
+    if (input.kind === 'flood') {
+      report.kvConnections += input.connections;
+      report.flooded += input.connections;
+      report.framesSent += input.authenticated * 3;
+      return runFlood(ports.kv, input.connections, input.authenticated);
+    }
+    report.kvConnections++;
+    report.framesSent += input.frames;
+    for (const c of input.chunks) report.kvBytesSent += c.length;
+    if (input.kind === 'loris') {
+      report.slowLoris++;
+      return runLoris(ports.kv, input.chunks, input.gapMs);
+    }
+    if (input.kind === 'deaf') {
+      report.deaf++;
+      return runDeaf(ports.kv, input.chunks, input.holdMs);
+    }
+    return runKv(ports.kv, input.chunks);
+  };
+
+  // Lasting attacks run beside the batches, LANES at a time; the rest wait their turn in a queue.
+  const LANES = 3;
+  const waiting: Array<() => Promise<void>> = [];
+  let running = 0;
+  let lastingDone: () => void = () => undefined;
+  const startNext = (): void => {
+    while (running < LANES && waiting.length > 0) {
+      running++;
+      void waiting.shift()!().finally(() => {
+        running--;
+        startNext();
+        if (running === 0 && waiting.length === 0) lastingDone();
+      });
     }
   };
+  const beside = (start: () => Promise<void>): void => {
+    waiting.push(start);
+    startNext();
+  };
+  const allLastingDone = (): Promise<void> => (running === 0 && waiting.length === 0 ? Promise.resolve() : new Promise((r) => (lastingDone = r)));
 
   while (index < maxInputs && Date.now() < deadline) {
     const batch: Promise<void>[] = [];
     const first = index;
     for (let k = 0; k < concurrency && index < maxInputs; k++, index++) {
       sinceProbe.push(`${opts.seed}:${index}`);
-      batch.push(one(index));
+      const i = index;
+      const input = pickInput(new Rng((opts.seed * 1_000_003 + i) >>> 0));
+      if (opts.only !== undefined && !opts.only.includes(input.kind)) {
+        k--; // a skipped input takes no place in the batch
+        continue;
+      }
+      if (isLasting(input)) beside(() => run(input, i));
+      else batch.push(run(input, i));
     }
     await Promise.all(batch);
     target.sampleRss();
@@ -276,6 +423,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     await target.stop();
     await target.start();
   }
+  await allLastingDone();
   target.sampleRss();
   report.peakRssKb = target.peakRssKb;
   await target.stop();

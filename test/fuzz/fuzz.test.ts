@@ -14,6 +14,7 @@ describe('fuzz: the embedded cluster under hostile input (bounded, seeded)', fun
       expect(report.hangs, summary).to.equal(0);
       // the run really exercised every front end
       expect(report.framesSent).to.be.greaterThan(2000);
+      expect([report.slowLoris, report.deaf, report.flooded].every((n) => n > 0), 'slow-loris, never-reading and flooding connections ran').to.equal(true);
       expect(report.httpRequests.mgmt + report.httpRequests.query + report.httpRequests.views).to.be.greaterThan(100);
     });
   }

@@ -35,6 +35,35 @@ const STATEMENTS = [
   'SELECT COUNT(*) FROM `default` GROUP BY n', 'SELECT (((((((((((1)))))))))))', 'SELECT "',
 ];
 
+/**
+ * Statements that cost a backtracking regexp engine exponential time, or build huge values: LIKE
+ * and REGEXP_* run on linear-time matchers and every statement under its `timeout`, so each must
+ * end (with a result, an error or 1080) without holding up anything else.
+ */
+const HOSTILE_STATEMENTS = [
+  `SELECT RAW "${'a'.repeat(60)}c" LIKE "${'%a'.repeat(50)}%b"`,
+  `SELECT RAW REPEAT("a", 100000) LIKE "${'%a'.repeat(200)}b"`,
+  `SELECT RAW "${'_'.repeat(5000)}" LIKE "${'%_'.repeat(2000)}"`,
+  'SELECT RAW REGEXP_CONTAINS(REPEAT("a", 50000), "(a+)+b")',
+  'SELECT RAW REGEXP_LIKE(REPEAT("a", 50000), "(a|aa)*c")',
+  'SELECT RAW REGEXP_MATCHES(REPEAT("ab", 30000), "(a*b*)*x")',
+  'SELECT RAW REGEXP_REPLACE(REPEAT("x", 100000), "(x+x+)+y", "z")',
+  'SELECT RAW REGEXP_POSITION(REPEAT("a", 40000), "^(([a-z])+.)+[A-Z]([a-z])+$")',
+  'SELECT RAW REGEXP_CONTAINS("a", "(")',
+  'SELECT RAW REGEXP_CONTAINS("a", "(?<=a)b")',
+  'SELECT RAW ARRAY_LENGTH(ARRAY_RANGE(0, 100000000))',
+  'SELECT RAW ARRAY_LENGTH(ARRAY x FOR x IN ARRAY_RANGE(0, 50000000) END)',
+  'SELECT RAW ARRAY_LENGTH(ARRAY_REPEAT(ARRAY_REPEAT("x", 10000), 10000))',
+  'SELECT RAW LENGTH(REPEAT("x", 1000000000))',
+  'SELECT RAW LENGTH(REPEAT(REPEAT("x", 100000), 100000))',
+  'SELECT COUNT(*) FROM `default` a JOIN `default` b ON KEYS META(a).id JOIN `default` c ON KEYS META(b).id',
+  'SELECT RAW ' + '('.repeat(5000) + '1' + ')'.repeat(5000),
+  'SELECT RAW ' + '['.repeat(5000) + ']'.repeat(5000),
+  'SELECT RAW ' + '{"a":'.repeat(3000) + '1' + '}'.repeat(3000),
+  'SELECT RAW ' + '-'.repeat(20000) + '1',
+  'SELECT RAW ' + 'NOT '.repeat(20000) + 'true',
+];
+
 const TOKENS = ['SELECT', 'FROM', 'WHERE', '(', ')', '[', ']', '{', '}', ',', '.', '*', '`default`', '"x"', '1', '$1', '$x', 'AND', 'OR', 'NOT', 'ANY', 'IN', 'SATISFIES', 'END', 'META()', 'LIKE', 'ARRAY', 'FOR', 'UNNEST', 'JOIN', 'ON', 'KEYS', 'GROUP', 'BY', 'ORDER', 'LIMIT', 'OFFSET', 'CASE', 'WHEN', 'THEN', 'ELSE', '||', '-', '+', '/', '%', '=', '!=', 'NULL', 'MISSING', 'VALUED'];
 
 const VIEW_PARAMS: Array<[string, string[]]> = [
@@ -54,6 +83,29 @@ const VIEW_PARAMS: Array<[string, string[]]> = [
   ['__proto__', ['1']],
 ];
 
+/**
+ * Map functions that attack the sandbox: loops, recursion, memory bombs, huge emits, prototype
+ * writes, timers and the host's globals. The sandbox stops each within its limits; the design
+ * document is marked failed and nothing else waits.
+ */
+const HOSTILE_MAP_FUNCTIONS = [
+  'function (doc) { while (true) {} }',
+  'function (doc) { for (;;) { emit(doc.n, doc); } }',
+  'function (doc) { var a = []; for (;;) a.push(new Array(1000000).fill(doc)); }',
+  'function (doc) { var s = "x"; for (;;) s += s; }',
+  'function (doc) { (function r() { r(); })(); }',
+  'function (doc) { emit(JSON.stringify(doc).repeat(1000000), 1); }',
+  'function (doc) { var o = {}; for (var i = 0; i < 1e7; i++) o["k" + i] = i; emit(1, o); }',
+  'function (doc) { Object.prototype.polluted = 1; Array.prototype.push = null; JSON.parse = null; emit(1, 1); }',
+  'function (doc) { emit.constructor("return process")().exit(1); }',
+  'function (doc) { this.constructor.constructor("while(true){}")(); }',
+  'function (doc) { setTimeout(function () { while (true) {} }, 0); emit(1, 1); }',
+  'function (doc) { new FinalizationRegistry(function () { while (true) {} }).register({}, 1); emit(1, 1); }',
+  'function (doc) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); }',
+  'function (doc) { var x = []; x.length = 4294967295; emit(x, 1); }',
+  'function (doc) { emit(' + '['.repeat(2000) + ']'.repeat(2000) + ', 1); }',
+];
+
 const MAP_FUNCTIONS = [
   'function (doc, meta) { emit(meta.id, null); }',
   'function (doc, meta) { emit(doc.n, doc); }',
@@ -65,7 +117,10 @@ const MAP_FUNCTIONS = [
   '',
 ];
 
-const REDUCES = [undefined, '_count', '_sum', '_stats', '_approx_count_distinct', '_bogus', 'function (k, v, re) { return v.length; }', 'function ('];
+const REDUCES = [
+  undefined, '_count', '_sum', '_stats', '_approx_count_distinct', '_bogus', 'function (k, v, re) { return v.length; }', 'function (',
+  'function (k, v, re) { while (true) {} }', 'function (k, v, re) { var a = []; for (;;) a.push(v); }', 'function (k, v, re) { return "x".repeat(1e9); }',
+];
 
 function json(r: Rng, value: unknown): string {
   const text = JSON.stringify(value);
@@ -85,6 +140,7 @@ function nastyPath(r: Rng, route: string): string {
 }
 
 function statement(r: Rng): string {
+  if (r.chance(0.15)) return r.pick(HOSTILE_STATEMENTS);
   if (r.chance(0.6)) return r.pick(STATEMENTS);
   const n = 1 + r.int(25);
   const out: string[] = [];
@@ -104,7 +160,7 @@ function queryRequest(r: Rng): HttpRequestSpec {
   if (r.chance(0.3)) params.args = r.pick([[1], ['x'], {}, 'notarray', [null, { a: 1 }]]);
   if (r.chance(0.2)) params.$x = r.pick([1, 'y', null]);
   if (r.chance(0.1)) params['$__proto__'] = { polluted: 1 };
-  if (r.chance(0.2)) params.timeout = r.pick(['1ms', '10s', '-1s', 'x', '1h', '0', 5]);
+  if (r.chance(0.2)) params.timeout = r.pick(['1ms', '10s', '-1s', 'x', '1h', '0', 5, '100ms', '500ms', '2s']);
   if (r.chance(0.1)) params.scan_consistency = r.pick(['request_plus', 'not_bounded', 'at_plus', 'x']);
   if (r.chance(0.05)) params.encoded_plan = r.pick(['', '!!', Buffer.from('{"name":"p"}').toString('base64')]);
   if (r.chance(0.05)) params.prepared = r.pick(['p1', '"p1"', '']);
@@ -128,7 +184,10 @@ function viewsRequest(r: Rng): HttpRequestSpec {
   if (r.chance(0.25)) {
     // write or delete a design document
     const views: Record<string, unknown> = {};
-    for (let i = r.int(3); i >= 0; i--) views[r.pick(['v', 'w', '__proto__', 'by_n'])] = { map: r.pick(MAP_FUNCTIONS), ...(r.bool() ? { reduce: r.pick(REDUCES) } : {}) };
+    for (let i = r.int(3); i >= 0; i--) {
+      const map = r.chance(0.3) ? r.pick(HOSTILE_MAP_FUNCTIONS) : r.pick(MAP_FUNCTIONS);
+      views[r.pick(['v', 'w', '__proto__', 'by_n'])] = { map, ...(r.bool() ? { reduce: r.pick(REDUCES) } : {}) };
+    }
     return {
       method: r.chance(0.85) ? 'PUT' : 'DELETE',
       target: nastyPath(r, `/default/_design/${ddoc}`),

@@ -1,7 +1,7 @@
 // Generators of memcached-binary input for the KV front end: well-formed requests of every
 // opcode with hostile contents, structurally broken frames, and plain garbage. Everything comes
 // from one seeded random source, so a failing run is reproduced from its seed.
-import { Opcode, encodePlain } from '../../lib/protocol';
+import { Opcode, encodePlain, vbucketOf } from '../../lib/protocol';
 import type { Rng } from './rng';
 
 const OPCODES = Object.values(Opcode);
@@ -30,10 +30,12 @@ const PATHS = [
   '', 'a', 'a.b', 'a[0]', 'a[-1]', 'a[2147483648]', 'arr[99999999999999999999]', '__proto__', '__proto__.polluted',
   'constructor', 'constructor.prototype.polluted', 'prototype', 'a.__proto__.x', '`weird.name`', '`unterminated',
   'a..b', '[', ']', 'a[', 'a[x]', '.', '$document', '$document.exptime', '$XTOC', '$vbucket', '_txn.staged',
-  'toString', 'hasOwnProperty', 'valueOf', '\u0000', '\ud800', 'a'.repeat(1100),
+  'toString', 'hasOwnProperty', 'valueOf', '\u0000', '\ud800', 'a'.repeat(1100), 'a'.repeat(1024),
+  // 31 components is the most a path may have, 32 is PATH_E2BIG
+  Array(31).fill('a').join('.'), Array(32).fill('a').join('.'), 'a' + '[0]'.repeat(40), '__proto__.'.repeat(40) + 'x',
 ];
 
-const KEYS = ['k', 'doc-1', 'doc-2', '__proto__', 'constructor', 'toString', '', '\u0000\u0001', 'é', 'x'.repeat(250), 'x'.repeat(300)];
+const KEYS = ['k', 'doc-1', 'doc-2', '__proto__', 'constructor', 'toString', 'deep-32', 'deep-100k', '', '\u0000\u0001', 'é', 'x'.repeat(250), 'x'.repeat(300)];
 
 function deepJson(depth: number, array: boolean): string {
   return (array ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
@@ -43,7 +45,7 @@ function jsonValue(r: Rng): string {
   switch (r.int(10)) {
     case 0: return '{"a":{"b":[1,2,3]},"n":1,"s":"x"}';
     case 1: return '[1,2,3]';
-    case 2: return deepJson(r.pick([5, 31, 32, 33, 100, 5000]), r.bool());
+    case 2: return deepJson(r.pick([5, 30, 31, 32, 33, 100, 5000, 100_000]), r.bool());
     case 3: return '{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}}}';
     case 4: return JSON.stringify('y'.repeat(r.int(70000)));
     case 5: return String(r.pick([0, -1, 1e308, 9007199254740993, 18446744073709551615]));
@@ -198,4 +200,66 @@ export function connectionScript(r: Rng, auth: { user: string; password: string;
     off += len;
   }
   return { chunks, frames: n };
+}
+
+/** Documents the target holds for the attacks below (fuzz/target.ts). */
+export const LARGE_DOCS = ['fuzz-1m', 'fuzz-12k', 'deep-32', 'deep-100k'];
+
+/**
+ * A slow-loris connection: never authenticates, and trickles a few bytes at a time (a frame
+ * announcing more than an unauthenticated peer may send, a HELLO or SASL cut short, requests
+ * that need authentication). The server closes it at the frame limit or the authentication timeout.
+ */
+export function slowLorisScript(r: Rng): { chunks: Buffer[]; frames: number; gapMs: number } {
+  const parts: Buffer[] = [];
+  switch (r.int(4)) {
+    case 0: {
+      // a header announcing up to the 30 MiB packet limit, then a dribble of its body
+      const h = request(Opcode.SASL_AUTH, { key: 'PLAIN' }).subarray(0, 24);
+      h.writeUInt32BE(r.pick([16 * 1024 - 24, 16 * 1024, 1024 * 1024, 20 * 1024 * 1024, 30 * 1024 * 1024]), 8);
+      parts.push(h, r.bytes(200));
+      break;
+    }
+    case 1:
+      parts.push(request(Opcode.HELLO, { key: 'loris', value: r.bytes(r.pick([2, 100, 16000])) }));
+      break;
+    case 2:
+      parts.push(request(Opcode.GET, { key: 'doc-1', vbucket: r.int(64) }), request(Opcode.STAT), request(Opcode.SET, { key: 'k', extras: Buffer.alloc(8), value: 'v' }));
+      break;
+    default:
+      parts.push(request(Opcode.SASL_AUTH, { key: 'SCRAM-SHA512', value: 'n,,n=Administrator,r=' + 'x'.repeat(r.int(100)) }).subarray(0, 30));
+  }
+  const all = Buffer.concat(parts);
+  const chunks: Buffer[] = [];
+  // Mostly under half a second; one in ten outlasts the target's 2 s authentication timeout.
+  const long = r.chance(0.1);
+  const count = long ? 50 : 10;
+  const step = Math.max(1, Math.ceil(all.length / count));
+  for (let off = 0; off < all.length && chunks.length < count; ) {
+    const len = 1 + r.int(step);
+    chunks.push(all.subarray(off, off + len));
+    off += len;
+  }
+  return { chunks, frames: parts.length, gapMs: long ? 60 : 5 + r.int(40) };
+}
+
+/**
+ * A client that never reads its answers: after the handshake it pipelines GETs and whole-document
+ * sub-document lookups of large documents, megabytes of answers it will never take.
+ */
+export function deafScript(r: Rng, auth: { user: string; password: string; bucket: string }): { chunks: Buffer[]; frames: number; holdMs: number } {
+  const key = r.pick(LARGE_DOCS);
+  const vbucket = vbucketOf(key, 64);
+  const one = r.chance(0.7)
+    ? request(r.pick([Opcode.GET, Opcode.GETK]), { key, vbucket })
+    : request(Opcode.SUBDOC_MULTI_LOOKUP, { key, vbucket, value: Buffer.concat(Array.from({ length: 16 }, () => Buffer.from([Opcode.GET, 0, 0, 0]))) });
+  const count = r.pick([100, 1000, 20000]);
+  const burst = Buffer.concat(Array.from({ length: count }, () => one));
+  return { chunks: [handshake(auth.user, auth.password, auth.bucket, []), burst], frames: 3 + count, holdMs: 100 + r.int(400) };
+}
+
+/** Many connections at once, some of them authenticated: past maxConnections the rest are closed at once. */
+export function floodPlan(r: Rng): { connections: number; authenticated: number } {
+  const connections = r.pick([20, 100, 300, 700]);
+  return { connections, authenticated: Math.floor(connections * r.pick([0, 0.1, 0.5, 1])) };
 }

@@ -7,6 +7,7 @@ import {
   encodeServerDuration,
   decodeServerDuration,
   serverDurationFrame,
+  readServerDuration,
   durabilityFrame,
   decodeDurability,
   DurabilityLevel,
@@ -98,6 +99,17 @@ describe('protocol: framing extras', () => {
       const f = serverDurationFrame(1000);
       expect(f.id).to.equal(ResponseFrameId.SERVER_DURATION);
       expect(encodeFrameInfos([f]).toString('hex')).to.equal('02004f');
+    });
+
+    it('reads the duration out of the framing extras of a response, among other frame infos, or -1', () => {
+      expect(readServerDuration(Buffer.from('02004f', 'hex'))).to.be.closeTo(decodeServerDuration(79), 1e-9);
+      // read units (id 1) first, then the duration
+      const both = encodeFrameInfos([{ id: ResponseFrameId.READ_UNITS, data: Buffer.from([0, 3]) }, serverDurationFrame(50_000)]);
+      expect(readServerDuration(both)).to.be.closeTo(decodeServerDuration(encodeServerDuration(50_000)), 1e-9);
+      expect(readServerDuration(Buffer.alloc(0))).to.equal(-1);
+      expect(readServerDuration(encodeFrameInfos([{ id: ResponseFrameId.READ_UNITS, data: Buffer.from([0, 3]) }]))).to.equal(-1);
+      // a frame info that runs past the end is no duration
+      expect(readServerDuration(Buffer.from('0200', 'hex'))).to.equal(-1);
     });
   });
 

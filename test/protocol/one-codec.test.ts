@@ -35,7 +35,7 @@ describe('protocol: one codec for the engine and the server', () => {
     ] as const) {
       spies.set(name, sinon.spy(extras, name));
     }
-    for (const name of ['readLookupSpec', 'readMutationSpec', 'encodeLookupResults', 'encodeMutationResults'] as const) spies.set(name, sinon.spy(subdoc, name));
+    for (const name of ['readLookupSpec', 'readMutationSpec', 'lookupResultParts', 'encodeMutationResults'] as const) spies.set(name, sinon.spy(subdoc, name));
   });
   afterEach(() => {
     sinon.restore();
@@ -73,7 +73,7 @@ describe('protocol: one codec for the engine and the server', () => {
       await c.login('Administrator', 'password', 'default');
       await c.request({ opcode: Opcode.SET, key: 'codec-sd', extras: Buffer.alloc(8), value: '{"a":{"b":1}}', vbucket: vb });
       await c.request({ opcode: Opcode.SUBDOC_MULTI_LOOKUP, key: 'codec-sd', value: subdoc.encodeLookupSpecs([{ opcode: Opcode.SUBDOC_GET, path: 'a.b' }]), vbucket: vb });
-      expect([calls('readLookupSpec'), calls('encodeLookupResults')]).to.deep.equal([1, 1]);
+      expect([calls('readLookupSpec'), calls('lookupResultParts')]).to.deep.equal([1, 1]);
       await c.request({
         opcode: Opcode.SUBDOC_MULTI_MUTATION,
         key: 'codec-sd',

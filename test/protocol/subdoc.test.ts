@@ -12,6 +12,7 @@ import {
   encodeLookupSpecs,
   decodeLookupSpecs,
   encodeLookupResults,
+  lookupResultParts,
   decodeLookupResults,
   encodeMutationSpecs,
   decodeMutationSpecs,
@@ -74,6 +75,10 @@ describe('protocol: sub-document layouts', () => {
     ];
     const rbytes = '0000 00000002 3432 | 00c0 00000000';
     expect(encodeLookupResults(results).toString('hex')).to.equal(hex(rbytes).toString('hex'));
+    const value = Buffer.from('42');
+    const parts = lookupResultParts([{ status: 0, value }, { status: Status.SUBDOC_PATH_ENOENT, value: Buffer.alloc(0) }]);
+    expect(Buffer.concat(parts).toString('hex')).to.equal(hex(rbytes).toString('hex'));
+    expect(parts[1]).to.equal(value); // by reference
     expect(decodeLookupResults(hex(rbytes)).map((r) => ({ status: r.status, value: r.value.toString() }))).to.deep.equal(results);
     expect(reasonOf(() => decodeLookupResults(hex('0000 00000005 34')))).to.equal('bad_lengths');
   });

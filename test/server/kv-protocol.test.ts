@@ -58,9 +58,10 @@ describe('server KV protocol (single node, raw socket)', () => {
         HelloFeature.UNORDERED_EXECUTION,
         HelloFeature.SYNC_REPLICATION,
         HelloFeature.TRACING,
+        HelloFeature.DEDUPE_NOT_MY_VBUCKET_CLUSTERMAP,
       ];
       const acked = await c.hello(asked);
-      expect(acked).to.deep.equal(asked.filter((f) => f !== HelloFeature.TRACING));
+      expect(acked).to.deep.equal(asked.filter((f) => f !== HelloFeature.DEDUPE_NOT_MY_VBUCKET_CLUSTERMAP));
     });
 
     it('clustermap notification is only acknowledged together with duplex', async () => {
@@ -384,7 +385,12 @@ describe('server KV protocol (single node, raw socket)', () => {
     });
 
     it('subdoc multi lookup reads paths and the $document virtual xattr', async () => {
-      const c = await client({ hello: [HelloFeature.JSON, HelloFeature.XERROR] });
+      // An xattr path needs the XATTR HELLO feature (kv_engine: NOT_SUPPORTED without it).
+      const plain = await client({ hello: [HelloFeature.JSON, HelloFeature.XERROR] });
+      await plain.set('sd', '{}');
+      const refused = await plain.request({ opcode: Opcode.SUBDOC_MULTI_LOOKUP, key: 'sd', vbucket: plain.vb('sd'), value: Buffer.from([Opcode.SUBDOC_GET, 0x04, 0, 9, ...Buffer.from('$document')]) });
+      expect(refused.status).to.equal(Status.NOT_SUPPORTED);
+      const c = await client({ hello: [HelloFeature.JSON, HelloFeature.XERROR, HelloFeature.XATTR] });
       await c.set('sd', '{"a":{"b":[1,2,3]},"s":"x"}', { expiry: 100 });
       const spec = (op: number, flags: number, path: string) => {
         const b = Buffer.alloc(4 + Buffer.byteLength(path));

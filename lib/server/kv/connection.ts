@@ -1,23 +1,32 @@
 // One client connection to a node's KV port: a state machine over the memcached binary protocol.
 //
 // Every chunk read off the socket is split into frames and processed in order; the responses of
-// one chunk go out in one socket write (a bump-allocated slab, plus large values by reference
+// one batch go out in one socket write (a bump-allocated slab, plus large values by reference
 // under cork/uncork). A frame that breaks the wire format closes only this connection.
+//
+// Flow control: the socket stops being read while a batch's answers wait for the write-ahead log,
+// and while the peer has not taken its answers (the socket wants a 'drain'); a batch ends early
+// when the connection's unsent output passes its allowance (kv/limits.ts), so one chunk of
+// requests cannot make megabytes of answers.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 // Imported from the defining modules, not '../protocol': its re-exports are getters, which
 // cost a call on every access in the hot path.
-import { Magic, ProtocolError, writeHeader, type Packet } from '../../protocol/packet';
+import { Magic, ProtocolError, writeAltHeader, writeHeader, type Packet } from '../../protocol/packet';
 import { KvRequest, RequestReader } from './reader';
 import { Status } from '../../protocol/status';
+import { Opcode } from '../../protocol/opcodes';
 import { HelloFeature, decodeHelloFeatures } from '../../protocol/hello';
-import { decodeFrameInfos, RequestFrameId } from '../../protocol/framing';
+import { decodeFrameInfos, encodeServerDuration, RequestFrameId } from '../../protocol/framing';
 import { writeFlagsExtras, writeMutationToken } from '../../protocol/extras';
 import { DATATYPE_SNAPPY } from '../../protocol/snappy';
-import { StoreError, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type DocumentStore, type Item } from '../store';
+import { StoreError, SyncWrite, MAX_KEY_BYTES, MAX_VALUE_BYTES, DATATYPE_JSON, type DocumentStore, type Item } from '../store';
+import { DEFAULT_SYNC_WRITE_TIMEOUT_MS, type DurabilityMonitor } from '../durability';
 import type { Topology } from '../topology';
 import { Feat, HELLO_FEATURES } from './features';
 import type { SaslCredentials, SaslSession } from './sasl-session';
+import { MAX_UNAUTHENTICATED_FRAME_BYTES, OUTPUT_FLOOR_BYTES, type KvLimits } from './limits';
 
 const debug = createDebug('deferbase:server');
 
@@ -25,6 +34,12 @@ const SLAB_SIZE = 64 * 1024;
 /** Values at least this big are written by reference instead of being copied into the slab. */
 const COPY_LIMIT = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
+/** What the SERVER_DURATION frame info adds to a response: its id/length byte and 2 bytes of duration. */
+const DURATION_FRAME_BYTES = 3;
+/** The frame info's first byte: id 0 (server recv->send duration), 2 bytes of data. */
+const DURATION_FRAME_HEAD = 0x02;
+/** Room every response reserves for its header: the alt header with the duration frame at most. */
+const HEAD_ROOM = 24 + DURATION_FRAME_BYTES;
 
 /** One opcode's handler; `quiet` is set for the quiet variant (no answer on success or a miss). */
 export type CommandHandler = (c: KvConnection, req: KvRequest, quiet: boolean) => void;
@@ -55,8 +70,15 @@ export interface NodeContext {
   readonly index: number;
   readonly topology: Topology;
   readonly log: DurableLog | undefined;
+  /** Tracks durable writes across the replicas (the cluster's). */
+  readonly durability: DurabilityMonitor;
   readonly version: string;
   readonly maxBodyLength: number;
+  readonly limits: KvLimits;
+  /** Unsent output of all the node's connections, as they last reported it. */
+  readonly outputBytes: number;
+  /** A connection's unsent output changed by `delta` bytes. */
+  outputChanged(delta: number): void;
   connectionClosed(conn: KvConnection): void;
   readonly credentials: SaslCredentials;
   /** The memcached privileges `user` holds in `bucket`; 0 when it may not select it (or it does not exist). */
@@ -76,6 +98,10 @@ export interface FrameOptions {
 
 let nextConnectionId = 1;
 
+/** What a connection may do before it authenticates (kv_engine: everything else is EACCESS). */
+const BEFORE_AUTH = new Uint8Array(256);
+for (const op of [Opcode.HELLO, Opcode.SASL_LIST_MECHS, Opcode.SASL_AUTH, Opcode.SASL_STEP, Opcode.GET_ERROR_MAP]) BEFORE_AUTH[op] = 1;
+
 export class KvConnection {
   readonly id = nextConnectionId++;
   readonly node: NodeContext;
@@ -86,7 +112,6 @@ export class KvConnection {
 
   features = 0;
   agent = '';
-  user: string | undefined;
   store: DocumentStore | undefined;
   sasl: SaslSession | undefined;
   /**
@@ -102,8 +127,15 @@ export class KvConnection {
   private start = 0;
   private pos = 0;
   private readonly queued: Buffer[] = [];
-  /** Waiting for the write-ahead log before the responses of the last chunk may go out. */
+  /**
+   * Waiting for the write-ahead log, or for a durable write to commit, before the responses of the
+   * last chunk may go out (nothing more is read meanwhile: answers stay in order).
+   */
   private waitingForLog = false;
+  /** The durable write the running handler may prepare (set by frameOptions). */
+  private syncWrite: SyncWrite | undefined;
+  /** The prepared durable write the batch stopped at, and where its answer is (as an `undurable` mark). */
+  private syncWait: { sw: SyncWrite; mark: number[] } | undefined;
   /** Set by a command that changed the store. */
   mutated = false;
   /**
@@ -115,24 +147,69 @@ export class KvConnection {
   /** QUIT or a protocol error: nothing more is read, and the socket ends once the answers are out. */
   private ending: 'quit' | 'kill' | undefined;
   private closed = false;
+  /** The socket is paused (see `updateReading`). */
   private paused = false;
+  /** Unsent output past the allowance: nothing more is read until the peer takes it ('drain'). */
+  private outputBlocked = false;
+  /** Bytes in `queued` (the slab region since `start` not included). */
+  private queuedBytes = 0;
+  /** The socket's unsent bytes as last reported to the node. */
+  private reportedOutput = 0;
+  /** Set by a command of the current batch that changed the store. */
+  private batchMutated = false;
+  private authenticatedAs: string | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
+  /** When the request being answered started, performance.now() ms (kept only while TRACING is on). */
+  private startedAt = 0;
 
   constructor(node: NodeContext, socket: Socket, commands: CommandTable) {
     this.node = node;
     this.socket = socket;
-    this.reader = new RequestReader(node.maxBodyLength);
+    this.reader = new RequestReader(this.bodyLimit());
     this.commands = commands;
+    this.armAuthTimer();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', (err) => debug('kv conn %d (node %d): socket error: %s', this.id, node.index, err.message));
     socket.on('close', () => {
       this.closed = true;
+      clearTimeout(this.authTimer);
+      this.reportOutput(0);
       if (this.reader.bufferedBytes > 0) {
         debug('kv conn %d (node %d): closed with %d bytes of an unfinished frame', this.id, node.index, this.reader.bufferedBytes);
       }
       node.connectionClosed(this);
     });
+  }
+
+  /** The authenticated user. Setting it lifts the pre-authentication frame limit and timeout. */
+  get user(): string | undefined {
+    return this.authenticatedAs;
+  }
+
+  set user(name: string | undefined) {
+    this.authenticatedAs = name;
+    this.reader.maxBodyLength = this.bodyLimit();
+    if (name === undefined) this.armAuthTimer();
+    else clearTimeout(this.authTimer);
+  }
+
+  /** The largest frame body this connection may send now: kv_engine's 16 KiB frame until it authenticates. */
+  private bodyLimit(): number {
+    const limit = this.node.maxBodyLength;
+    return this.authenticatedAs === undefined ? Math.min(limit, MAX_UNAUTHENTICATED_FRAME_BYTES - 24) : limit;
+  }
+
+  private armAuthTimer(): void {
+    clearTimeout(this.authTimer);
+    const ms = this.node.limits.authTimeoutMs;
+    this.authTimer = setTimeout(() => {
+      if (this.closed || this.authenticatedAs !== undefined) return;
+      debug('kv conn %d (node %d, %s): closing: not authenticated within %d ms', this.id, this.node.index, this.remote, ms);
+      this.destroy();
+    }, ms);
+    this.authTimer.unref();
   }
 
   has(feature: number): boolean {
@@ -158,6 +235,7 @@ export class KvConnection {
 
   destroy(): void {
     this.closed = true;
+    clearTimeout(this.authTimer);
     this.socket.destroy();
   }
 
@@ -166,16 +244,101 @@ export class KvConnection {
   private onData(chunk: Buffer): void {
     if (this.closed || this.ending !== undefined) return;
     this.reader.push(chunk);
-    if (!this.waitingForLog) this.processFrames();
+    // A chunk already on its way when reading stopped waits in the reader.
+    if (!this.waitingForLog && !this.outputBlocked) this.processFrames();
   }
 
+  /**
+   * Runs batches of frames until the reader is empty or the log must be waited for. Reading stops
+   * while the socket holds more than it wants (the peer is behind; 'drain' resumes it): a batch
+   * ends early at the connection's allowance, and the next starts once the peer has caught up.
+   */
   private processFrames(): void {
+    for (;;) {
+      if (this.socket.writableNeedDrain) {
+        this.outputBlocked = true;
+        this.updateReading();
+        return;
+      }
+      const stoppedForOutput = this.runBatch();
+      if (this.syncWait !== undefined) return this.awaitSyncWrite();
+      if (this.awaitLog()) return;
+      this.answer(undefined);
+      if (this.closed || (!stoppedForOutput && !this.socket.writableNeedDrain)) return;
+    }
+  }
+
+  /** When the batch's mutations are not durable yet, waits for the log (then answers and goes on); true when it does. */
+  private awaitLog(): boolean {
+    const log = this.node.log;
+    if (this.batchMutated && log !== undefined && log.pending()) {
+      this.batchMutated = false;
+      this.waitingForLog = true;
+      this.updateReading();
+      log.whenDurable((err) => {
+        this.waitingForLog = false;
+        this.answer(err);
+        if (this.closed) return;
+        this.updateReading();
+        this.processFrames();
+      });
+      return true;
+    }
+    this.batchMutated = false;
+    return false;
+  }
+
+  /**
+   * The batch stopped at a prepared durable write: its answer (and those before it) wait until the
+   * write commits, then for the log as any mutation's; an ambiguous outcome replaces its answer.
+   */
+  private awaitSyncWrite(): void {
+    const { sw, mark } = this.syncWait!;
+    this.waitingForLog = true;
+    this.updateReading();
+    this.node.durability.track(this.store!, sw, mark[6], this.node.index, (status) => {
+      this.syncWait = undefined;
+      this.waitingForLog = false;
+      if (status !== Status.SUCCESS) {
+        // Its mark is the last the log would look at: the answer is replaced once, here.
+        if (this.node.log !== undefined) this.undurable.length -= 6;
+        this.replaceAnswers(mark, status);
+      }
+      if (this.closed) return;
+      if (this.awaitLog()) return;
+      this.answer(undefined);
+      this.updateReading();
+      this.processFrames();
+    });
+  }
+
+  /** How much unsent output this connection may hold now. */
+  private allowance(): number {
+    const limits = this.node.limits;
+    return this.node.outputBytes > limits.totalOutputBytes ? OUTPUT_FLOOR_BYTES : limits.connectionOutputBytes;
+  }
+
+  /** Pauses the socket while waiting for the log or for the peer to read; resumes it otherwise. */
+  private updateReading(): void {
+    const stop = this.waitingForLog || this.outputBlocked;
+    if (stop === this.paused || this.closed) return;
+    this.paused = stop;
+    if (stop) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /**
+   * Processes the frames the reader holds, answering into the slab; returns true when it stopped
+   * because the unsent output passed the allowance (the rest stays in the reader).
+   */
+  private runBatch(): boolean {
     const commands = this.commands;
     const reader = this.reader;
     const req = this.req;
     const log = this.node.log;
-    let mutated = false;
+    const room = this.allowance() - this.socket.writableLength;
     while (!this.closed && this.ending === undefined) {
+      if (this.queuedBytes + (this.pos - this.start) > room) return true;
       try {
         if (!reader.next(req)) break;
       } catch (err) {
@@ -189,6 +352,7 @@ export class KvConnection {
         this.kill(`unexpected magic 0x${magic.toString(16)} from a client`);
         break;
       }
+      if (!this.mayRun(req)) continue;
       const cmd = commands[req.opcode];
       if (cmd === undefined) {
         this.respondStatus(req, Status.UNKNOWN_COMMAND);
@@ -202,6 +366,7 @@ export class KvConnection {
       const markSlab = this.pos - this.start;
       const counted = this.store;
       if (counted !== undefined) counted.counters.requests[req.opcode]++;
+      if ((this.features & Feat.TRACING) !== 0) this.startedAt = performance.now();
       try {
         cmd.run(this, req, cmd.quiet);
       } catch (err) {
@@ -214,22 +379,57 @@ export class KvConnection {
           this.respondStatus(req, Status.EINTERNAL);
         }
       }
+      const sw = this.syncWrite;
+      if (sw !== undefined) {
+        this.syncWrite = undefined;
+        this.store?.stage(undefined);
+        // Unordered execution: the write's answer goes out when it commits; the requests after it run now.
+        if (sw.prepared !== undefined && (this.features & Feat.UNORDERED) !== 0) {
+          this.mutated = false;
+          this.trackUnordered(sw, req.opcode, req.opaque, req.vbucket);
+          continue;
+        }
+      }
       if (this.mutated) {
         this.mutated = false;
-        mutated = true;
-        if (log !== undefined) this.undurable.push(markQueued, markSlab, this.queued.length, this.pos - this.start, req.opcode, req.opaque);
+        this.batchMutated = true;
+        const mark = [markQueued, markSlab, this.queued.length, this.pos - this.start, req.opcode, req.opaque];
+        if (log !== undefined) this.undurable.push(...mark);
+        // A prepared durable write: nothing after it runs until it commits or aborts.
+        if (sw?.prepared !== undefined) {
+          this.syncWait = { sw, mark: [...mark, req.vbucket] };
+          return false;
+        }
       }
     }
-    if (mutated && log !== undefined && log.pending()) {
-      this.waitingForLog = true;
-      log.whenDurable((err) => {
-        this.waitingForLog = false;
-        this.answer(err);
-        if (!this.closed) this.processFrames();
-      });
-      return;
-    }
-    this.answer(undefined);
+    return false;
+  }
+
+  /**
+   * Tracks a durable write whose answer (`sw.answer`; none for a quiet one that succeeds) is sent
+   * on its own once it commits and, for the persistence levels, once the log has it.
+   */
+  private trackUnordered(sw: SyncWrite, opcode: number, opaque: number, vbucket: number): void {
+    const send = (status: number): void => {
+      if (this.closed) return;
+      const out = status === Status.SUCCESS ? sw.answer : bareAnswer(opcode, opaque, status);
+      if (out !== undefined) this.socket.write(out);
+    };
+    this.node.durability.track(this.store!, sw, vbucket, this.node.index, (status) => {
+      const log = this.node.log;
+      if (status !== Status.SUCCESS || log === undefined || !log.pending()) return send(status);
+      log.whenDurable((err) => send(err === undefined ? Status.SUCCESS : err instanceof StoreError ? err.status : Status.ETMPFAIL));
+    });
+  }
+
+  /**
+   * The gate in front of every handler: before authentication only HELLO, SASL and the error map
+   * answer; anything else gets EACCESS. Answers and returns false when the request may not run.
+   */
+  private mayRun(req: KvRequest): boolean {
+    if (this.authenticatedAs !== undefined || BEFORE_AUTH[req.opcode] === 1) return true;
+    this.respondStatus(req, Status.EACCESS);
+    return false;
   }
 
   /** Sends the chunk's answers; when the log failed, its mutations (undone by now) answer ETMPFAIL. */
@@ -247,12 +447,15 @@ export class KvConnection {
 
   /** Replaces each undurable mutation's answer (quiet ones had none) with the log's error status. */
   private failUndurable(err: Error): void {
-    const marks = this.undurable;
+    this.replaceAnswers(this.undurable, err instanceof StoreError ? err.status : Status.ETMPFAIL);
+  }
+
+  /** Replaces the answers at `marks` (six numbers each, see `undurable`) with bare `status` answers. */
+  private replaceAnswers(marks: readonly number[], status: number): void {
     if (marks.length === 0) return;
-    const status = err instanceof StoreError ? err.status : Status.ETMPFAIL;
     // A slab region not yet queued starts where the mark's offsets count from: queue it first.
     if (this.pos > this.start) {
-      this.queued.push(this.slab.subarray(this.start, this.pos));
+      this.enqueue(this.slab.subarray(this.start, this.pos));
       this.start = this.pos;
     }
     const before = [0];
@@ -260,20 +463,31 @@ export class KvConnection {
     const out = Buffer.concat(this.queued);
     this.queued.length = 0;
     let from = 0;
-    for (let i = 0; i < marks.length; i += 6) {
-      const answer = Buffer.allocUnsafe(24);
-      writeHeader(answer, 0, Magic.RESPONSE, marks[i + 4], 0, 0, 0, status, 0, marks[i + 5], 0n);
-      this.queued.push(out.subarray(from, before[marks[i]] + marks[i + 1]), answer);
+    for (let i = 0; i + 6 <= marks.length; i += 6) {
+      const answer = Buffer.allocUnsafe(HEAD_ROOM);
+      const head = this.writeHead(answer, 0, marks[i + 4], 0, 0, 0, status, 0, marks[i + 5], 0n);
+      this.queued.push(out.subarray(from, before[marks[i]] + marks[i + 1]), answer.subarray(0, head));
       from = before[marks[i + 2]] + marks[i + 3];
     }
     this.queued.push(out.subarray(from));
+    this.queuedBytes = 0;
+    for (const b of this.queued) this.queuedBytes += b.length;
   }
 
   private onDrain(): void {
-    if (this.paused && !this.closed) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    this.reportOutput(this.socket.writableLength);
+    if (!this.outputBlocked || this.closed) return;
+    this.outputBlocked = false;
+    this.updateReading();
+    if (!this.waitingForLog) this.processFrames();
+  }
+
+  /** Tells the node how much unsent output this connection holds now. */
+  private reportOutput(bytes: number): void {
+    const delta = bytes - this.reportedOutput;
+    if (delta === 0) return;
+    this.reportedOutput = bytes;
+    this.node.outputChanged(delta);
   }
 
   // ---- output -----------------------------------------------------------------------------------
@@ -281,7 +495,7 @@ export class KvConnection {
   /** Space for `n` more bytes at `this.pos`; returns the slab to write into. */
   reserve(n: number): Buffer {
     if (this.pos + n > this.slab.length) {
-      if (this.pos > this.start) this.queued.push(this.slab.subarray(this.start, this.pos));
+      if (this.pos > this.start) this.enqueue(this.slab.subarray(this.start, this.pos));
       this.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, n));
       this.start = 0;
       this.pos = 0;
@@ -292,7 +506,7 @@ export class KvConnection {
   /** Writes everything queued since the last flush in one go. */
   flush(): void {
     if (this.pos > this.start) {
-      this.queued.push(this.slab.subarray(this.start, this.pos));
+      this.enqueue(this.slab.subarray(this.start, this.pos));
       this.start = this.pos;
       // Leftover slab space too small to be useful: start afresh next time.
       if (this.slab.length - this.pos < 512) {
@@ -301,6 +515,7 @@ export class KvConnection {
       }
     }
     const q = this.queued;
+    this.queuedBytes = 0;
     if (q.length === 0 || this.closed) {
       q.length = 0;
       return;
@@ -315,11 +530,13 @@ export class KvConnection {
       this.socket.uncork();
     }
     q.length = 0;
-    if (!ok && !this.paused) {
-      // The client is not reading its responses: stop reading its requests until it does.
-      this.paused = true;
-      this.socket.pause();
-    }
+    // Under the socket's high-water mark the kernel took it all; past it the node must know.
+    if (!ok || this.reportedOutput !== 0) this.reportOutput(this.socket.writableLength);
+  }
+
+  private enqueue(b: Buffer): void {
+    this.queued.push(b);
+    this.queuedBytes += b.length;
   }
 
   /**
@@ -330,13 +547,12 @@ export class KvConnection {
     if (status === Status.LOCKED || status === Status.NOT_LOCKED) {
       if ((this.features & Feat.XERROR) === 0) status = Status.ETMPFAIL;
     }
-    const head = 24 + extras.length + key.length;
+    const head = HEAD_ROOM + extras.length + key.length;
     const body = extras.length + key.length + value.length;
     const inline = value.length < COPY_LIMIT;
     const slab = this.reserve(inline ? head + value.length : head);
     let p = this.pos;
-    writeHeader(slab, p, Magic.RESPONSE, req.opcode, key.length, extras.length, datatype, status, body, req.opaque, cas);
-    p += 24;
+    p += this.writeHead(slab, p, req.opcode, key.length, extras.length, datatype, status, body, req.opaque, cas);
     if (extras.length !== 0) p += extras.copy(slab, p);
     if (key.length !== 0) p += key.copy(slab, p);
     if (inline) {
@@ -344,9 +560,26 @@ export class KvConnection {
       this.pos = p;
     } else {
       this.pos = p;
-      this.queued.push(this.slab.subarray(this.start, this.pos));
+      this.enqueue(this.slab.subarray(this.start, this.pos));
       this.start = this.pos;
-      this.queued.push(value);
+      this.enqueue(value);
+    }
+  }
+
+  /** Appends one response whose value is `parts` joined; large parts are queued by reference, not copied. */
+  respondParts(req: Packet, status: number, cas: bigint, parts: readonly Buffer[]): void {
+    let body = 0;
+    for (const part of parts) body += part.length;
+    this.pos += this.writeHead(this.reserve(HEAD_ROOM), this.pos, req.opcode, 0, 0, 0, status, body, req.opaque, cas);
+    for (const part of parts) {
+      if (part.length < COPY_LIMIT) {
+        const slab = this.reserve(part.length);
+        this.pos += part.copy(slab, this.pos);
+      } else {
+        if (this.pos > this.start) this.enqueue(this.slab.subarray(this.start, this.pos));
+        this.start = this.pos;
+        this.enqueue(part);
+      }
     }
   }
 
@@ -371,37 +604,68 @@ export class KvConnection {
     const keyLen = key.length;
     const body = 4 + keyLen + value.length;
     const inline = value.length < COPY_LIMIT;
-    const slab = this.reserve(inline ? 24 + body : 28 + keyLen);
+    const slab = this.reserve(inline ? HEAD_ROOM + body : HEAD_ROOM + 4 + keyLen);
     let p = this.pos;
     const datatype = ((this.features & Feat.JSON) !== 0 ? item.datatype : 0) | (packed !== undefined ? DATATYPE_SNAPPY : 0);
-    writeHeader(slab, p, Magic.RESPONSE, req.opcode, keyLen, 4, datatype, 0, body, req.opaque, cas);
-    writeFlagsExtras(slab, p + 24, item.flags);
-    p += 28;
+    p += this.writeHead(slab, p, req.opcode, keyLen, 4, datatype, 0, body, req.opaque, cas);
+    writeFlagsExtras(slab, p, item.flags);
+    p += 4;
     if (keyLen !== 0) p += key.copy(slab, p);
     if (inline) {
       p += value.copy(slab, p);
       this.pos = p;
     } else {
       this.pos = p;
-      this.queued.push(this.slab.subarray(this.start, this.pos));
+      this.enqueue(this.slab.subarray(this.start, this.pos));
       this.start = this.pos;
-      this.queued.push(value);
+      this.enqueue(value);
     }
   }
 
-  /** Mutation success: CAS, plus a mutation token when MUTATION_SEQNO was negotiated. */
-  respondMutation(req: Packet, cas: bigint, vbucket: number, seqno: bigint, value: Buffer = EMPTY): void {
-    this.mutated = true;
-    if ((this.features & Feat.MUTATION_SEQNO) === 0) {
-      this.respond(req, Status.SUCCESS, cas, EMPTY, EMPTY, value, 0);
+  /**
+   * Mutation success: CAS, plus a mutation token when MUTATION_SEQNO was negotiated. `status` is
+   * SUCCESS, or SUBDOC_SUCCESS_DELETED for a sub-document mutation that left the document deleted.
+   */
+  respondMutation(req: Packet, cas: bigint, vbucket: number, seqno: bigint, value: Buffer = EMPTY, status: number = Status.SUCCESS): void {
+    const sw = this.syncWrite;
+    if (sw !== undefined && sw.prepared !== undefined && (this.features & Feat.UNORDERED) !== 0) {
+      // Held aside until the durable write commits (trackUnordered).
+      const token = (this.features & Feat.MUTATION_SEQNO) !== 0 ? 16 : 0;
+      const out = Buffer.allocUnsafe(24 + token + value.length);
+      writeHeader(out, 0, Magic.RESPONSE, req.opcode, 0, token, 0, status, token + value.length, req.opaque, cas);
+      if (token !== 0) writeMutationToken(out, 24, this.store!.vbucketUuid(vbucket), seqno);
+      value.copy(out, 24 + token);
+      sw.answer = out;
       return;
     }
-    const slab = this.reserve(24 + 16 + value.length);
-    const p = this.pos;
-    writeHeader(slab, p, Magic.RESPONSE, req.opcode, 0, 16, 0, 0, 16 + value.length, req.opaque, cas);
-    writeMutationToken(slab, p + 24, this.store!.vbucketUuid(vbucket), seqno);
-    if (value.length !== 0) value.copy(slab, p + 40);
-    this.pos = p + 40 + value.length;
+    this.mutated = true;
+    if ((this.features & Feat.MUTATION_SEQNO) === 0) {
+      this.respond(req, status, cas, EMPTY, EMPTY, value, 0);
+      return;
+    }
+    const slab = this.reserve(HEAD_ROOM + 16 + value.length);
+    const p = this.pos + this.writeHead(slab, this.pos, req.opcode, 0, 16, 0, status, 16 + value.length, req.opaque, cas);
+    writeMutationToken(slab, p, this.store!.vbucketUuid(vbucket), seqno);
+    if (value.length !== 0) value.copy(slab, p + 16);
+    this.pos = p + 16 + value.length;
+  }
+
+  /**
+   * Writes a response header at buf[off] and returns its length. With TRACING negotiated it is
+   * kv_engine's: the alt magic 0x18 and a SERVER_DURATION frame info with the time since the
+   * request started, so `bodyLength` (what follows the frame info) grows by the frame's 3 bytes.
+   */
+  private writeHead(buf: Buffer, off: number, opcode: number, keyLength: number, extrasLength: number, datatype: number, status: number, bodyLength: number, opaque: number, cas: bigint): number {
+    if ((this.features & Feat.TRACING) === 0) {
+      writeHeader(buf, off, Magic.RESPONSE, opcode, keyLength, extrasLength, datatype, status, bodyLength, opaque, cas);
+      return 24;
+    }
+    writeAltHeader(buf, off, Magic.ALT_RESPONSE, opcode, DURATION_FRAME_BYTES, keyLength, extrasLength, datatype, status, bodyLength + DURATION_FRAME_BYTES, opaque, cas);
+    const encoded = encodeServerDuration((performance.now() - this.startedAt) * 1000);
+    buf[off + 24] = DURATION_FRAME_HEAD;
+    buf[off + 25] = encoded >>> 8;
+    buf[off + 26] = encoded & 0xff;
+    return 24 + DURATION_FRAME_BYTES;
   }
 
   /** Sends a server-initiated clustermap change notification (magic 0x82, opcode 0x01). */
@@ -487,8 +751,14 @@ export class KvConnection {
    * Plain (0x80) requests have none: returns the shared "no options" object.
    */
   frameOptions(req: Packet): FrameOptions | undefined {
-    if (req.framingExtras.length === 0) return NO_FRAME_OPTIONS;
+    if (req.framingExtras.length === 0) {
+      // The bucket's durability minimum makes a plain write durable too.
+      const min = this.store === undefined ? 0 : this.store.durabilityMinLevel;
+      if (min === 0) return NO_FRAME_OPTIONS;
+      return this.beginSyncWrite(req, min, DEFAULT_SYNC_WRITE_TIMEOUT_MS) ? { preserveTtl: false, durabilityLevel: min } : undefined;
+    }
     const opts: FrameOptions = { preserveTtl: false, durabilityLevel: 0 };
+    let timeoutMs = DEFAULT_SYNC_WRITE_TIMEOUT_MS;
     for (const frame of decodeFrameInfos(req.framingExtras)) {
       switch (frame.id) {
         case RequestFrameId.BARRIER:
@@ -510,12 +780,7 @@ export class KvConnection {
               this.respondStatus(req, Status.EINVAL);
               return undefined;
             }
-          }
-          // One logical copy serves every replica, and the log is durable before the ack:
-          // every level is met as soon as the write is, provided the replicas exist at all.
-          if (this.node.topology.members.length < this.node.topology.replicas + 1) {
-            this.respondStatus(req, Status.DURABILITY_IMPOSSIBLE);
-            return undefined;
+            timeoutMs = timeout;
           }
           opts.durabilityLevel = level;
           break;
@@ -528,7 +793,28 @@ export class KvConnection {
           return undefined;
       }
     }
+    // The bucket's durability minimum raises every write to it.
+    const min = this.store === undefined ? 0 : this.store.durabilityMinLevel;
+    if (min > opts.durabilityLevel) opts.durabilityLevel = min;
+    if (opts.durabilityLevel !== 0 && !this.beginSyncWrite(req, opts.durabilityLevel, timeoutMs)) return undefined;
     return opts;
+  }
+
+  /**
+   * Makes the handler's change a durable write at `level` (prepared, committed once a majority of
+   * the vBucket's chain has it). Answers and returns false when the write cannot be taken.
+   */
+  private beginSyncWrite(req: Packet, level: number, timeoutMs: number): boolean {
+    const store = this.store!;
+    const status = this.node.durability.check(store, req.vbucket, level);
+    if (status !== 0) {
+      this.respondStatus(req, status);
+      return false;
+    }
+    const sw = new SyncWrite(level, timeoutMs);
+    this.syncWrite = sw;
+    store.stage(sw);
+    return true;
   }
 
   checkValueSize(req: Packet): boolean {
@@ -541,6 +827,8 @@ export class KvConnection {
 
   /** Parses a HELLO request and answers with the features we implement. */
   hello(req: Packet): void {
+    // The answer to the HELLO that turns TRACING on carries a duration already, as kv_engine's does.
+    this.startedAt = performance.now();
     const requested = decodeHelloFeatures(req.value);
     this.agent = req.key.toString('utf8');
     let bits = 0;
@@ -558,6 +846,13 @@ export class KvConnection {
     acked.forEach((c, i) => value.writeUInt16BE(c, i * 2));
     this.respond(req, Status.SUCCESS, 0n, EMPTY, EMPTY, value, 0);
   }
+}
+
+/** An answer with a status and nothing else. */
+function bareAnswer(opcode: number, opaque: number, status: number): Buffer {
+  const out = Buffer.allocUnsafe(24);
+  writeHeader(out, 0, Magic.RESPONSE, opcode, 0, 0, 0, status, 0, opaque, 0n);
+  return out;
 }
 
 const NO_FRAME_OPTIONS: FrameOptions = Object.freeze({ preserveTtl: false, durabilityLevel: 0 });

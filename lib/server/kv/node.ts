@@ -3,7 +3,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import createDebug from 'debug';
-import { DEFAULT_MAX_BODY_LENGTH } from '../../protocol';
 import type { ServerClock } from '../service-types';
 import type { DocumentStore } from '../store';
 import type { Topology } from '../topology';
@@ -12,16 +11,20 @@ import { KvConnection, type CommandTable, type DurableLog, type NodeContext } fr
 import { Feat } from './features';
 import { commandTable } from './commands';
 import type { SaslCredentials } from './sasl-session';
+import type { DurabilityMonitor } from '../durability';
 import { ANY } from '../rbac/permission';
+import { MAX_PACKET_BYTES, kvLimits, type KvLimits } from './limits';
 
 const debug = createDebug('deferbase:server');
 
 export type { DurableLog } from './connection';
+export type { KvLimits } from './limits';
 
 /** What a node needs from its cluster. */
 export interface ClusterCore extends ConfigSource {
   readonly clock: ServerClock;
   readonly log: DurableLog | undefined;
+  readonly durability: DurabilityMonitor;
   readonly version: string;
   readonly startedAt: number;
   store(name: string): DocumentStore | undefined;
@@ -38,8 +41,10 @@ export interface ClusterCore extends ConfigSource {
 }
 
 export interface KvNodeOptions {
-  /** Largest frame body a connection accepts before it is closed. */
+  /** Largest frame body an authenticated connection may send before it is closed (default 30 MiB - 24, kv_engine's packet limit). */
   maxBodyLength?: number;
+  /** Admission and flow-control limits (kv/limits.ts). */
+  limits?: Partial<KvLimits>;
   /** The opcode table connections run (default: every command in ./commands). */
   commands?: CommandTable;
 }
@@ -49,7 +54,12 @@ export class KvNode implements NodeContext {
   readonly index: number;
   readonly core: ClusterCore;
   readonly maxBodyLength: number;
+  readonly limits: KvLimits;
   readonly connections = new Set<KvConnection>();
+  /** Unsent output of all connections, as they last reported it. */
+  outputBytes = 0;
+  /** Connections closed at once because `limits.maxConnections` were open. */
+  rejectedConnections = 0;
   private readonly commands: CommandTable;
   private server: net.Server | undefined;
   private tlsServer: tls.Server | undefined;
@@ -59,12 +69,17 @@ export class KvNode implements NodeContext {
   constructor(core: ClusterCore, index: number, opts: KvNodeOptions = {}) {
     this.core = core;
     this.index = index;
-    this.maxBodyLength = opts.maxBodyLength ?? DEFAULT_MAX_BODY_LENGTH;
+    this.maxBodyLength = opts.maxBodyLength ?? MAX_PACKET_BYTES - 24;
+    this.limits = kvLimits(opts.limits);
     this.commands = opts.commands ?? commandTable;
   }
 
   get topology(): Topology {
     return this.core.topology;
+  }
+
+  get durability(): DurabilityMonitor {
+    return this.core.durability;
   }
 
   get log(): DurableLog | undefined {
@@ -89,6 +104,14 @@ export class KvNode implements NodeContext {
   }
 
   private accept(socket: net.Socket): void {
+    if (this.connections.size >= this.limits.maxConnections) {
+      // Couchbase Server's "disconnect" policy: accepted, then closed at once.
+      this.rejectedConnections++;
+      debug('node %d: KV connection from %s:%d closed: %d connections open (maxConnections)', this.index, socket.remoteAddress, socket.remotePort, this.connections.size);
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
     this.connections.add(new KvConnection(this, socket, this.commands));
   }
 
@@ -119,6 +142,10 @@ export class KvNode implements NodeContext {
 
   get credentials(): SaslCredentials {
     return this.core.credentials;
+  }
+
+  outputChanged(delta: number): void {
+    this.outputBytes += delta;
   }
 
   kvPrivileges(user: string, bucket: string): number {
@@ -187,6 +214,8 @@ export class KvNode implements NodeContext {
         ['time', String(Math.floor(now / 1000))],
         ['version', this.version],
         ['curr_connections', String(this.connections.size)],
+        ['max_conns', String(this.limits.maxConnections)],
+        ['rejected_conns', String(this.rejectedConnections)],
       ];
       if (store !== undefined) {
         out.push(['curr_items', String(store.size)], ['ep_bucket_type', 'persistent'], ['vb_active_num', String(this.countVbuckets(store, false))]);

@@ -124,16 +124,28 @@ export class KvRequest implements Packet {
   }
 }
 
+/** Small chunks are copied into accumulators that start this big ... */
+const ACCUMULATOR_MIN = 4096;
+/** ... and double up to this, so a peer trickling bytes costs memory in proportion to what it sent. */
+const ACCUMULATOR_MAX = 64 * 1024;
+
+/**
+ * Splits the byte stream of one connection into requests. Received chunks wait in a list (never
+ * a growing concatenation); a frame that lies inside one chunk is read in place, and one that
+ * straddles chunks is joined only once all of its bytes are here, so the memory an unfinished
+ * frame holds is what the peer actually sent, not what its header announced.
+ */
 export class RequestReader {
-  private readonly maxBodyLength: number;
-  private cur: Buffer = EMPTY;
+  /** Largest body accepted; a header announcing more fails at once (the connection lowers it before authentication). */
+  maxBodyLength: number;
+  /** Unread chunks; the first is read from `pos`. */
+  private readonly chunks: Buffer[] = [];
   private pos = 0;
-  /** A frame that straddles chunks, allocated once its header is known. */
-  private asm: Buffer | null = null;
-  private asmFilled = 0;
-  private asmLayout = 0;
+  private buffered = 0;
+  /** The last chunk is a view of this buffer we own, with room to copy small chunks into. */
+  private acc: Buffer | null = null;
+  private accLen = 0;
   private readonly hdr = Buffer.allocUnsafe(HEADER);
-  private hdrFilled = 0;
   private failure: ProtocolError | null = null;
 
   constructor(maxBodyLength: number) {
@@ -142,74 +154,108 @@ export class RequestReader {
 
   /** Bytes received but not yet returned as requests. */
   get bufferedBytes(): number {
-    return this.hdrFilled + (this.asm === null ? 0 : this.asmFilled) + (this.cur.length - this.pos);
+    return this.buffered;
   }
 
   push(chunk: Buffer): void {
-    if (this.pos < this.cur.length) {
-      // Left unread while responses waited for the log: keep it in front of the new bytes.
-      this.cur = Buffer.concat([this.cur.subarray(this.pos), chunk]);
-    } else {
-      this.cur = chunk;
+    const n = chunk.length;
+    if (n === 0) return;
+    const chunks = this.chunks;
+    if (this.buffered === 0) {
+      // The hot path: everything before was consumed.
+      chunks.length = 0;
+      chunks.push(chunk);
+      this.pos = 0;
+      this.buffered = n;
+      this.acc = null;
+      return;
     }
-    this.pos = 0;
+    this.buffered += n;
+    if (n >= ACCUMULATOR_MIN) {
+      chunks.push(chunk);
+      this.acc = null;
+      return;
+    }
+    let acc = this.acc;
+    if (acc === null || this.accLen + n > acc.length) {
+      const size = acc === null ? ACCUMULATOR_MIN : Math.min(acc.length * 2, ACCUMULATOR_MAX);
+      acc = Buffer.allocUnsafe(Math.max(size, n));
+      this.acc = acc;
+      this.accLen = 0;
+      chunks.push(acc.subarray(0, 0));
+    }
+    chunk.copy(acc, this.accLen);
+    this.accLen += n;
+    // The view grows over the same memory: offsets into it (`pos`, when it is the first chunk) stay valid.
+    chunks[chunks.length - 1] = acc.subarray(0, this.accLen);
   }
 
   /** Loads the next whole frame into `req`; false when more bytes are needed. Throws ProtocolError. */
   next(req: KvRequest): boolean {
     if (this.failure !== null) throw this.failure;
-    const cur = this.cur;
-    if (this.hdrFilled > 0 || this.asm !== null) return this.assemble(req);
-    const avail = cur.length - this.pos;
-    if (avail === 0) return false;
-    if (avail < HEADER) {
-      cur.copy(this.hdr, 0, this.pos, cur.length);
-      this.hdrFilled = avail;
-      this.pos = cur.length;
-      return false;
-    }
+    const avail = this.buffered;
+    if (avail < HEADER) return false;
+    const cur = this.chunks[0];
     const pos = this.pos;
-    const layout = LAYOUT[cur[pos]];
-    const bodyLen = this.check(cur, pos, layout);
-    const total = HEADER + bodyLen;
-    if (avail < total) {
-      this.asm = Buffer.allocUnsafe(total);
-      this.asmLayout = layout;
-      cur.copy(this.asm, 0, pos, cur.length);
-      this.asmFilled = avail;
-      this.pos = cur.length;
-      return false;
+    const inHead = cur.length - pos;
+    let layout: number;
+    let bodyLen: number;
+    if (inHead >= HEADER) {
+      layout = LAYOUT[cur[pos]];
+      bodyLen = this.check(cur, pos, layout);
+    } else {
+      this.gather(this.hdr, HEADER, false);
+      layout = LAYOUT[this.hdr[0]];
+      bodyLen = this.check(this.hdr, 0, layout);
     }
-    req.load(cur, pos, layout, bodyLen);
-    this.pos = pos + total;
+    const total = HEADER + bodyLen;
+    if (avail < total) return false;
+    if (inHead >= total) {
+      req.load(cur, pos, layout, bodyLen);
+      this.buffered = avail - total;
+      if (inHead === total) this.dropHead();
+      else this.pos = pos + total;
+      return true;
+    }
+    const frame = Buffer.allocUnsafe(total);
+    this.gather(frame, total, true);
+    req.load(frame, 0, layout, bodyLen);
     return true;
   }
 
-  private assemble(req: KvRequest): boolean {
-    const cur = this.cur;
-    if (this.asm === null) {
-      const take = Math.min(HEADER - this.hdrFilled, cur.length - this.pos);
-      cur.copy(this.hdr, this.hdrFilled, this.pos, this.pos + take);
-      this.hdrFilled += take;
-      this.pos += take;
-      if (this.hdrFilled < HEADER) return false;
-      const layout = LAYOUT[this.hdr[0]];
-      const bodyLen = this.check(this.hdr, 0, layout);
-      this.asm = Buffer.allocUnsafe(HEADER + bodyLen);
-      this.asmLayout = layout;
-      this.hdr.copy(this.asm, 0);
-      this.asmFilled = HEADER;
-      this.hdrFilled = 0;
+  /** Copies the next `n` bytes into `out`, consuming them when `consume`. */
+  private gather(out: Buffer, n: number, consume: boolean): void {
+    const chunks = this.chunks;
+    let pos = this.pos;
+    let i = 0;
+    let filled = 0;
+    while (filled < n) {
+      const c = chunks[i];
+      const take = Math.min(n - filled, c.length - pos);
+      c.copy(out, filled, pos, pos + take);
+      filled += take;
+      pos += take;
+      if (pos === c.length) {
+        i++;
+        pos = 0;
+      }
     }
-    const asm = this.asm;
-    const take = Math.min(asm.length - this.asmFilled, cur.length - this.pos);
-    cur.copy(asm, this.asmFilled, this.pos, this.pos + take);
-    this.asmFilled += take;
-    this.pos += take;
-    if (this.asmFilled < asm.length) return false;
-    this.asm = null;
-    req.load(asm, 0, this.asmLayout, asm.length - HEADER);
-    return true;
+    if (!consume) return;
+    if (i > 0) {
+      if (i >= chunks.length) this.acc = null;
+      chunks.splice(0, i);
+    }
+    this.pos = pos;
+    this.buffered -= n;
+  }
+
+  private dropHead(): void {
+    const chunks = this.chunks;
+    if (chunks.length === 1) {
+      chunks.length = 0;
+      this.acc = null;
+    } else chunks.shift();
+    this.pos = 0;
   }
 
   /** Validates a header; returns its body length. */

@@ -9,6 +9,7 @@ import { QueryError, ErrorCode, httpStatusFor } from './errors';
 import type { ExecContext } from './expr';
 import { parseQueryContext, type Env } from './keyspace';
 import { jsonText, parseJson } from './json';
+import { heapUsed, overMemoryQuota } from './memory';
 import { parse } from './parser';
 import { Profile, PROFILE_MODES, type ProfileMode } from './profile';
 import { PAUSE, type Pause } from './pause';
@@ -381,7 +382,9 @@ function statementContext(now: number, positional: Value[], named: Record<string
   const deadline = performance.now() + timeoutMs;
   let sliceEnd = performance.now() + SLICE_MS;
   let ticks = 0;
+  const heapAtStart = heapUsed();
   const expired = (): QueryError => new QueryError(ErrorCode.TIMEOUT, `Timeout ${formatDuration(timeoutMs * 1e6)} exceeded`);
+  const overQuota = (): QueryError => new QueryError(ErrorCode.MEMORY_QUOTA, 'Request has exceeded memory quota');
   const warnings = new Map<string, { code: number; msg: string; reason?: Record<string, unknown> }>();
   return {
     now,
@@ -393,11 +396,14 @@ function statementContext(now: number, positional: Value[], named: Record<string
       if (warnings.size < MAX_WARNINGS) warnings.set(`${code}\u0000${msg}`, reason ? { code, msg, reason } : { code, msg });
     },
     checkDeadline() {
-      if ((++ticks & 127) === 0 && performance.now() > deadline) throw expired();
+      if ((++ticks & 127) !== 0) return;
+      if (performance.now() > deadline) throw expired();
+      if ((ticks & 4095) === 0 && overMemoryQuota(heapAtStart)) throw overQuota();
     },
     pauseDue() {
       const t = performance.now();
       if (t > deadline) throw expired();
+      if (overMemoryQuota(heapAtStart)) throw overQuota();
       return t >= sliceEnd;
     },
     resume() {

@@ -166,6 +166,8 @@ export class StatsArchive {
   }
 }
 
+/** Three decimals, and six significant digits below 1 (a sub-millisecond latency in seconds stays above 0). */
 function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
+  if (!Number.isFinite(x) || x === 0) return x;
+  return Math.abs(x) >= 1 ? Math.round(x * 1000) / 1000 : Number(x.toPrecision(6));
 }

@@ -6,7 +6,7 @@ import type { CommandHandler as Handler, KvConnection } from '../connection';
 import type { KvRequest } from '../reader';
 import { DATATYPE_SNAPPY, inflateSnappy, snappyInflatedLength } from '../../../protocol/snappy';
 import { Feat } from '../features';
-import { StoreError, StoreStatus, DATATYPE_JSON, MAX_VALUE_BYTES, looksLikeJson, type Item } from '../../store';
+import { StoreError, StoreStatus, DATATYPE_JSON, DATATYPE_XATTR, MAX_VALUE_BYTES, looksLikeJson, type Item } from '../../store';
 
 const EMPTY = Buffer.alloc(0);
 /** What a plain GET reports as the CAS of a locked document (ep-engine hides the lock CAS). */
@@ -120,14 +120,15 @@ export const getMeta: Handler = (c, req) => {
   if (id === undefined) return;
   const meta = store.meta(id);
   if (meta === undefined) return c.respondStatus(req, Status.KEY_ENOENT);
-  // Version 2 (asked for with one extras byte) adds the datatype.
+  // Version 2 (asked for with one extras byte) adds the datatype: the bits the client negotiated.
   const v2 = decodeGetMetaRequestExtras(req.extras) === 2;
+  const shown = (c.has(Feat.JSON) ? DATATYPE_JSON : 0) | (c.has(Feat.XATTR) ? DATATYPE_XATTR : 0);
   const extras = encodeGetMetaExtras({
     deleted: meta.deleted,
     flags: meta.flags,
     expiry: meta.expiry,
     seqno: meta.seqno,
-    datatype: v2 ? (c.has(Feat.JSON) ? meta.datatype : 0) : undefined,
+    datatype: v2 ? meta.datatype & shown : undefined,
   });
   c.respond(req, Status.SUCCESS, meta.cas, extras, EMPTY, EMPTY, 0);
 };

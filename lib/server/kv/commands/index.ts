@@ -8,7 +8,7 @@ import { counterWith } from './counter';
 import { observe, observeSeqno } from './observe';
 import { getClusterConfig, getCollectionId, getErrorMap, getManifest, hello, listMechs, saslAuth, saslStep, selectBucket } from './session';
 import { flush, noop, quit, stat, version } from './admin';
-import { subdocLookup, subdocMutation } from './subdoc';
+import { subdocLookup, subdocMutation, subdocSinglePath } from './subdoc';
 import { requiredKvPrivileges } from '../../rbac/kv-privileges';
 
 /** [opcode, handler, quiet] */
@@ -58,6 +58,18 @@ const entries: Array<[number, CommandHandler, boolean]> = [
   [Opcode.GET_COLLECTIONS_MANIFEST, getManifest, false],
   [Opcode.GET_COLLECTION_ID, getCollectionId, false],
   [Opcode.SUBDOC_MULTI_LOOKUP, subdocLookup, false],
+  [Opcode.SUBDOC_GET, subdocSinglePath, false],
+  [Opcode.SUBDOC_EXISTS, subdocSinglePath, false],
+  [Opcode.SUBDOC_GET_COUNT, subdocSinglePath, false],
+  [Opcode.SUBDOC_DICT_ADD, subdocSinglePath, false],
+  [Opcode.SUBDOC_DICT_UPSERT, subdocSinglePath, false],
+  [Opcode.SUBDOC_DELETE, subdocSinglePath, false],
+  [Opcode.SUBDOC_REPLACE, subdocSinglePath, false],
+  [Opcode.SUBDOC_ARRAY_PUSH_LAST, subdocSinglePath, false],
+  [Opcode.SUBDOC_ARRAY_PUSH_FIRST, subdocSinglePath, false],
+  [Opcode.SUBDOC_ARRAY_INSERT, subdocSinglePath, false],
+  [Opcode.SUBDOC_ARRAY_ADD_UNIQUE, subdocSinglePath, false],
+  [Opcode.SUBDOC_COUNTER, subdocSinglePath, false],
   [Opcode.SUBDOC_MULTI_MUTATION, subdocMutation, false],
   [Opcode.GET_ERROR_MAP, getErrorMap, false],
 ];
