@@ -13,8 +13,10 @@ import { parse } from './parser';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache } from './prepared';
 import { privilegesOf } from './privileges';
+import { profileMode, profileObject, type PhaseMarks, type ProfileMode } from './profile';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
+import type { Statement } from './ast';
 
 const debug = createDebug('deferbase:n1ql');
 
@@ -169,6 +171,11 @@ export class QueryService implements HttpServiceHandler {
     let exec: StatementContext | undefined;
     let writes: (() => Promise<void>) | undefined;
     let closed = false;
+    let preparedName: string | undefined;
+    let profile: ProfileMode = 'off';
+    const requestTime = new Date();
+    const marks: PhaseMarks = { started, parsed: started, planned: started, ended: started };
+    let plan: unknown;
     res.on('close', () => {
       closed = true;
     });
@@ -178,6 +185,7 @@ export class QueryService implements HttpServiceHandler {
       else if (params.client_context_id !== undefined) clientContextID = JSON.stringify(params.client_context_id);
       pretty = bool(params.pretty) ?? false;
       metrics = bool(params.metrics) ?? true;
+      profile = profileMode(params.profile);
       for (const k of Object.keys(params)) {
         if (!KNOWN.has(k) && !k.startsWith('$')) throw new QueryError(ErrorCode.UNRECOGNIZED_PARAMETER, `Unrecognized parameter in request: ${k}`);
       }
@@ -206,11 +214,12 @@ export class QueryService implements HttpServiceHandler {
         env.queryContext = qc;
       }
       const opts: RunOptions = { env, ctx: exec, readonly, prepareds: this.state.prepareds, user: user.username };
+      marks.started = process.hrtime.bigint();
       let stmt;
       if (typeof params.statement === 'string') {
         stmt = parse(params.statement);
         if (params.prepared === undefined && stmt.type === 'prepare' && bool(params.auto_execute)) {
-          runStatement(stmt, opts);
+          preparedName = preparedNameOf(runStatement(stmt, opts));
           stmt = stmt.stmt;
         }
       } else if (typeof params.prepared === 'string') {
@@ -224,9 +233,11 @@ export class QueryService implements HttpServiceHandler {
       } else {
         throw new QueryError(ErrorCode.NO_STATEMENT, 'No statement or prepared value');
       }
-      execStarted = process.hrtime.bigint();
+      execStarted = marks.parsed = process.hrtime.bigint();
+      if (profile !== 'off') plan = planFor(stmt, opts);
       writes = this.ctx.trackWrites?.();
       result = runStatement(stmt, opts);
+      marks.planned = process.hrtime.bigint();
       iterator = result.rows[Symbol.iterator]();
       // Pull the first row before answering, so an error found while starting picks the HTTP status.
       first = iterator.next();
@@ -256,6 +267,8 @@ export class QueryService implements HttpServiceHandler {
     let buf = `{\n"requestID": ${JSON.stringify(requestID)},\n`;
     if (clientContextID !== undefined) buf += `"clientContextID": ${JSON.stringify(clientContextID)},\n`;
     if (result.signature !== undefined) buf += `"signature": ${JSON.stringify(result.signature)},\n`;
+    // Enhanced prepared statements: the name the client sends from now on instead of the text.
+    if (preparedName !== undefined) buf += `"prepared": ${JSON.stringify(preparedName)},\n`;
     buf += '"results": [';
     let count = 0;
     let size = 0;
@@ -314,6 +327,11 @@ export class QueryService implements HttpServiceHandler {
     const status = fatal ? (fatal.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal') : errors.length ? 'errors' : 'success';
     buf += `,\n"status": ${JSON.stringify(status)}`;
     if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, result.mutationCount(), errors.length)}`;
+    if (profile !== 'off') {
+      marks.ended = process.hrtime.bigint();
+      const servicingHost = `${req.socket.localAddress ?? ''}:${req.socket.localPort ?? ''}`;
+      buf += `,\n"profile": ${JSON.stringify(profileObject({ mode: profile, requestTime, servicingHost, marks, plan, rowsOut: count }))}`;
+    }
     buf += '\n}\n';
     res.end(buf);
   }
@@ -385,6 +403,28 @@ function nonFiniteText(_key: string, v: unknown): unknown {
 function resultText(v: Value, pretty: boolean, nonFinite: boolean): string | undefined {
   // The replacer costs time on every value: only statements that produced a NaN or infinity pay it.
   return JSON.stringify(v, nonFinite ? nonFiniteText : undefined, pretty ? 4 : undefined);
+}
+
+/** The plan EXPLAIN shows for `stmt`, for the profile; statements without one (DDL) have none. */
+function planFor(stmt: Statement, opts: RunOptions): unknown {
+  if (stmt.type === 'explain' || stmt.type === 'prepare' || stmt.type === 'execute') return undefined;
+  try {
+    for (const row of runStatement({ type: 'explain', stmt, text: '' }, opts).rows) {
+      return row !== PAUSE && typeof row === 'object' && row !== null ? (row as Record<string, unknown>).plan : undefined;
+    }
+  } catch {
+    // The statement itself will report what is wrong with it.
+  }
+  return undefined;
+}
+
+/** The name a PREPARE statement's one row gives the statement it kept. */
+function preparedNameOf(prepared: StatementResult): string | undefined {
+  for (const row of prepared.rows) {
+    const name = row !== PAUSE && typeof row === 'object' && row !== null ? (row as Record<string, unknown>).name : undefined;
+    return typeof name === 'string' ? name : undefined;
+  }
+  return undefined;
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {
