@@ -273,6 +273,11 @@ export class DocumentStore implements BucketStore {
   private readonly syncPending = new Set<string>();
   /** Set while a durable write's handler runs: its change is prepared, not applied. */
   private staging: SyncWrite | undefined;
+  /**
+   * The ids in each vBucket, for range scans: built the first time one asks, kept up to date from
+   * then on (a bucket never scanned pays one test per change).
+   */
+  private byVbucket: Array<Set<string>> | undefined;
 
   constructor(opts: DocumentStoreOptions) {
     this.name = opts.name;
@@ -519,6 +524,34 @@ export class DocumentStore implements BucketStore {
     return this.vbUuid[vb];
   }
 
+  /** The live documents of vBucket `vb`, in no order (what a range scan snapshots). */
+  vbucketItems(vb: number): Item[] {
+    const ids = this.vbucketIndex()[vb];
+    const out: Item[] = [];
+    const nowSec = this.nowSeconds();
+    for (const id of ids) {
+      const item = this.items.get(id);
+      if (item !== undefined && (item.expiry === 0 || item.expiry > nowSec)) out.push(item);
+    }
+    return out;
+  }
+
+  /** True when vBucket `vb` still holds the change numbered `seqno`: a live document or a tombstone. */
+  seqnoExists(vb: number, seqno: bigint): boolean {
+    for (const id of this.vbucketIndex()[vb]) if (this.items.get(id)?.seqno === seqno) return true;
+    for (const tomb of this.tombstones.values()) if (tomb.vbucket === vb && tomb.seqno === seqno) return true;
+    return false;
+  }
+
+  private vbucketIndex(): Array<Set<string>> {
+    if (this.byVbucket === undefined) {
+      const index = Array.from({ length: this.numVBuckets }, () => new Set<string>());
+      for (const item of this.items.values()) index[item.vbucket].add(item.id);
+      this.byVbucket = index;
+    }
+    return this.byVbucket;
+  }
+
   /** Removes every document (FLUSH); listeners get a delete for each. */
   flush(): void {
     for (const item of [...this.items.values()]) this.commitDelete(item);
@@ -595,12 +628,14 @@ export class DocumentStore implements BucketStore {
       const now = this.items.get(id);
       if (before instanceof Item) {
         this.items.set(id, before);
+        this.byVbucket?.[before.vbucket].add(id);
         this.tombstones.delete(id);
         if (before.expiry !== 0) this.expiring.add(id);
         else this.expiring.delete(id);
         if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: before, previous: now });
       } else {
         this.items.delete(id);
+        if (now !== undefined) this.byVbucket?.[now.vbucket].delete(id);
         this.expiring.delete(id);
         if (before === undefined) this.tombstones.delete(id);
         else this.tombstones.set(id, before);
@@ -615,6 +650,7 @@ export class DocumentStore implements BucketStore {
     const vb = this.vbucketOf(doc.id);
     this.tombstones.delete(doc.id);
     this.items.set(doc.id, new Item(doc.id, doc.value, doc.flags, doc.datatype, doc.cas, doc.expiry, doc.seqno, vb, doc.xattrs));
+    this.byVbucket?.[vb].add(doc.id);
     if (doc.expiry !== 0) this.expiring.add(doc.id);
     else this.expiring.delete(doc.id);
     this.noteRestored(vb, doc.seqno, doc.cas);
@@ -624,6 +660,7 @@ export class DocumentStore implements BucketStore {
   restoreDelete(tomb: { id: string; cas: bigint; seqno: bigint; flags: number; datatype: number; xattrs?: Xattrs }): void {
     const vb = this.vbucketOf(tomb.id);
     this.items.delete(tomb.id);
+    this.byVbucket?.[vb].delete(tomb.id);
     this.expiring.delete(tomb.id);
     this.tombstones.set(tomb.id, { ...tomb, vbucket: vb });
     this.noteRestored(vb, tomb.seqno, tomb.cas);
@@ -736,7 +773,10 @@ export class DocumentStore implements BucketStore {
     this.seqno = seqno;
     this.vbSeqno[vb] = seqno;
     this.items.set(id, item);
-    if (previous === undefined) this.tombstones.delete(id);
+    if (previous === undefined) {
+      this.tombstones.delete(id);
+      if (this.byVbucket !== undefined) this.byVbucket[vb].add(id);
+    }
     if (expiry !== 0) this.expiring.add(id);
     else if (previous !== undefined && previous.expiry !== 0) this.expiring.delete(id);
     if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: item, previous });
@@ -776,6 +816,7 @@ export class DocumentStore implements BucketStore {
     this.seqno = seqno;
     this.vbSeqno[vbucket] = seqno;
     this.items.delete(id);
+    if (this.byVbucket !== undefined) this.byVbucket[vbucket].delete(id);
     this.expiring.delete(id);
     this.tombstones.set(id, tomb);
     if (previous !== undefined && this.listeners.length !== 0) {

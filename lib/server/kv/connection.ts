@@ -27,6 +27,7 @@ import type { Topology } from '../topology';
 import { Feat, HELLO_FEATURES } from './features';
 import type { SaslCredentials, SaslSession } from './sasl-session';
 import { MAX_UNAUTHENTICATED_FRAME_BYTES, OUTPUT_FLOOR_BYTES, type KvLimits } from './limits';
+import type { RangeScanRegistry } from './range-scans';
 
 const debug = createDebug('deferbase:server');
 
@@ -53,6 +54,25 @@ export interface KvCommand {
 
 /** Handlers indexed by opcode; an opcode without one gets UNKNOWN_COMMAND. */
 export type CommandTable = ReadonlyArray<KvCommand | undefined>;
+
+/** What an answer needs of its request: a held request's answer is written after its frame is gone. */
+export type ResponseTarget = Pick<Packet, 'opcode' | 'opaque'>;
+
+/**
+ * A request whose answer is not finished when its handler returns (a range scan continue that
+ * waits for the peer to read, a create waiting for a seqno): the connection runs nothing after
+ * it, and stops reading, until `resume` says the answer is complete.
+ */
+export interface HeldRequest {
+  /**
+   * Writes more of the answer: 'done' when it is complete, 'output' when it stopped because the
+   * connection's unsent output is at its allowance, 'wait' when it waits for an event (it then
+   * calls the connection's `wake()`).
+   */
+  resume(c: KvConnection): 'done' | 'output' | 'wait';
+  /** The connection closed before the answer was complete. */
+  abandon(): void;
+}
 
 /** The write-ahead log as the front end sees it: responses wait until it is durable. */
 export interface DurableLog {
@@ -81,6 +101,8 @@ export interface NodeContext {
   outputChanged(delta: number): void;
   connectionClosed(conn: KvConnection): void;
   readonly credentials: SaslCredentials;
+  /** The node's open range scans. */
+  readonly rangeScans: RangeScanRegistry;
   /** The memcached privileges `user` holds in `bucket`; 0 when it may not select it (or it does not exist). */
   kvPrivileges(user: string, bucket: string): number;
   /** The bucket `user` may select, or undefined (missing and forbidden look the same). */
@@ -161,6 +183,12 @@ export class KvConnection {
   private authTimer: NodeJS.Timeout | undefined;
   /** When the request being answered started, performance.now() ms (kept only while TRACING is on). */
   private startedAt = 0;
+  /** The request whose answer is still being written; nothing after it runs until it is done. */
+  private held: HeldRequest | undefined;
+  /** `startedAt` of the held request. */
+  private heldStartedAt = 0;
+  /** A processFrames() is scheduled (wake, or yielding between parts of a held answer). */
+  private scheduled = false;
 
   constructor(node: NodeContext, socket: Socket, commands: CommandTable) {
     this.node = node;
@@ -175,6 +203,7 @@ export class KvConnection {
     socket.on('close', () => {
       this.closed = true;
       clearTimeout(this.authTimer);
+      this.dropHeld();
       this.reportOutput(0);
       if (this.reader.bufferedBytes > 0) {
         debug('kv conn %d (node %d): closed with %d bytes of an unfinished frame', this.id, node.index, this.reader.bufferedBytes);
@@ -236,7 +265,63 @@ export class KvConnection {
   destroy(): void {
     this.closed = true;
     clearTimeout(this.authTimer);
+    this.dropHeld();
     this.socket.destroy();
+  }
+
+  // ---- held requests ----------------------------------------------------------------------------
+
+  /**
+   * Called by a handler whose answer is not complete: `h` is resumed when the connection may
+   * write again (or, for 'wait', when it calls `wake()`); requests after it wait.
+   */
+  hold(h: HeldRequest): void {
+    this.held = h;
+    this.heldStartedAt = this.startedAt;
+  }
+
+  /** The held request has something to do: resumes it outside the caller's stack. */
+  wake(): void {
+    if (this.held === undefined || this.closed || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.closed && !this.waitingForLog && !this.outputBlocked) this.processFrames();
+    });
+  }
+
+  /** Bytes of output the connection may still queue before it is at its allowance. */
+  outputRoom(): number {
+    return this.allowance() - this.socket.writableLength - this.queuedBytes - (this.pos - this.start);
+  }
+
+  private dropHeld(): void {
+    const h = this.held;
+    this.held = undefined;
+    h?.abandon();
+  }
+
+  /** Resumes the held request; true when it is done and the requests after it may run. */
+  private resumeHeld(): boolean {
+    const h = this.held!;
+    if (this.ending !== undefined) {
+      this.dropHeld();
+      return true;
+    }
+    this.startedAt = this.heldStartedAt;
+    const r = h.resume(this);
+    if (r === 'done') {
+      this.held = undefined;
+      return true;
+    }
+    if (r === 'output') {
+      // The peer's reading decides when it goes on: at once if the socket took it all (after the
+      // other connections had their turn), else on 'drain'.
+      this.flush();
+      if (this.socket.writableNeedDrain) this.outputBlocked = true;
+      else this.wake();
+    }
+    return false;
   }
 
   // ---- input ------------------------------------------------------------------------------------
@@ -245,7 +330,7 @@ export class KvConnection {
     if (this.closed || this.ending !== undefined) return;
     this.reader.push(chunk);
     // A chunk already on its way when reading stopped waits in the reader.
-    if (!this.waitingForLog && !this.outputBlocked) this.processFrames();
+    if (!this.waitingForLog && !this.outputBlocked && this.held === undefined) this.processFrames();
   }
 
   /**
@@ -260,11 +345,18 @@ export class KvConnection {
         this.updateReading();
         return;
       }
+      if (this.held !== undefined && !this.resumeHeld()) {
+        this.updateReading();
+        return;
+      }
       const stoppedForOutput = this.runBatch();
       if (this.syncWait !== undefined) return this.awaitSyncWrite();
       if (this.awaitLog()) return;
       this.answer(undefined);
-      if (this.closed || (!stoppedForOutput && !this.socket.writableNeedDrain)) return;
+      if (this.closed || (!stoppedForOutput && !this.socket.writableNeedDrain && this.held === undefined)) {
+        this.updateReading();
+        return;
+      }
     }
   }
 
@@ -320,7 +412,7 @@ export class KvConnection {
 
   /** Pauses the socket while waiting for the log or for the peer to read; resumes it otherwise. */
   private updateReading(): void {
-    const stop = this.waitingForLog || this.outputBlocked;
+    const stop = this.waitingForLog || this.outputBlocked || this.held !== undefined;
     if (stop === this.paused || this.closed) return;
     this.paused = stop;
     if (stop) this.socket.pause();
@@ -337,7 +429,7 @@ export class KvConnection {
     const req = this.req;
     const log = this.node.log;
     const room = this.allowance() - this.socket.writableLength;
-    while (!this.closed && this.ending === undefined) {
+    while (!this.closed && this.ending === undefined && this.held === undefined) {
       if (this.queuedBytes + (this.pos - this.start) > room) return true;
       try {
         if (!reader.next(req)) break;
@@ -543,7 +635,7 @@ export class KvConnection {
    * Appends one response. `value` may be large (then it is queued by reference, not copied).
    * Statuses LOCKED / NOT_LOCKED become ETMPFAIL for clients that did not negotiate XERROR.
    */
-  respond(req: Packet, status: number, cas: bigint, extras: Buffer, key: Buffer, value: Buffer, datatype: number): void {
+  respond(req: ResponseTarget, status: number, cas: bigint, extras: Buffer, key: Buffer, value: Buffer, datatype: number): void {
     if (status === Status.LOCKED || status === Status.NOT_LOCKED) {
       if ((this.features & Feat.XERROR) === 0) status = Status.ETMPFAIL;
     }
@@ -583,8 +675,18 @@ export class KvConnection {
     }
   }
 
-  respondStatus(req: Packet, status: number): void {
+  respondStatus(req: ResponseTarget, status: number): void {
     this.respond(req, status, 0n, EMPTY, EMPTY, EMPTY, 0);
+  }
+
+  /**
+   * A failure with kv_engine's error context: `{"error":{"context":...}}` to clients that
+   * negotiated XERROR (what they parse), the bare status to the others.
+   */
+  respondError(req: ResponseTarget, status: number, context: string): void {
+    if ((this.features & Feat.XERROR) === 0) return this.respondStatus(req, status);
+    const body = Buffer.from(JSON.stringify({ error: { context } }));
+    this.respond(req, status, 0n, EMPTY, EMPTY, body, (this.features & Feat.JSON) !== 0 ? DATATYPE_JSON : 0);
   }
 
   respondOk(req: Packet, cas: bigint = 0n): void {

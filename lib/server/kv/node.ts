@@ -14,6 +14,7 @@ import type { SaslCredentials } from './sasl-session';
 import type { DurabilityMonitor } from '../durability';
 import { ANY } from '../rbac/permission';
 import { MAX_PACKET_BYTES, kvLimits, type KvLimits } from './limits';
+import { RangeScanRegistry } from './range-scans';
 
 const debug = createDebug('deferbase:server');
 
@@ -64,6 +65,7 @@ export class KvNode implements NodeContext {
   private server: net.Server | undefined;
   private tlsServer: tls.Server | undefined;
   private readonly configCache = new Map<string, { rev: number; json: Buffer }>();
+  readonly rangeScans: RangeScanRegistry;
   port = 0;
 
   constructor(core: ClusterCore, index: number, opts: KvNodeOptions = {}) {
@@ -72,6 +74,7 @@ export class KvNode implements NodeContext {
     this.maxBodyLength = opts.maxBodyLength ?? MAX_PACKET_BYTES - 24;
     this.limits = kvLimits(opts.limits);
     this.commands = opts.commands ?? commandTable;
+    this.rangeScans = new RangeScanRegistry({ maxScans: this.limits.maxRangeScans, lifetimeMs: this.limits.rangeScanLifetimeMs }, () => core.clock.now());
   }
 
   get topology(): Topology {
@@ -128,6 +131,7 @@ export class KvNode implements NodeContext {
   }
 
   close(): Promise<void> {
+    this.rangeScans.clear();
     for (const conn of this.connections) conn.destroy();
     this.connections.clear();
     const servers = [this.server, this.tlsServer].filter((s): s is net.Server => s !== undefined);

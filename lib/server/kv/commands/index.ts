@@ -9,6 +9,7 @@ import { observe, observeSeqno } from './observe';
 import { getClusterConfig, getCollectionId, getErrorMap, getManifest, hello, listMechs, saslAuth, saslStep, selectBucket } from './session';
 import { flush, noop, quit, stat, version } from './admin';
 import { subdocLookup, subdocMutation, subdocSinglePath } from './subdoc';
+import { rangeScanCancel, rangeScanContinue, rangeScanCreate } from './range-scan';
 import { requiredKvPrivileges } from '../../rbac/kv-privileges';
 
 /** [opcode, handler, quiet] */
@@ -72,6 +73,9 @@ const entries: Array<[number, CommandHandler, boolean]> = [
   [Opcode.SUBDOC_COUNTER, subdocSinglePath, false],
   [Opcode.SUBDOC_MULTI_MUTATION, subdocMutation, false],
   [Opcode.GET_ERROR_MAP, getErrorMap, false],
+  [Opcode.RANGE_SCAN_CREATE, rangeScanCreate, false],
+  [Opcode.RANGE_SCAN_CONTINUE, rangeScanContinue, false],
+  [Opcode.RANGE_SCAN_CANCEL, rangeScanCancel, false],
 ];
 
 /** Indexed by opcode. */
