@@ -210,6 +210,7 @@ export class QueryService implements HttpServiceHandler {
     let writes: (() => Promise<void>) | undefined;
     let profile: Profile | undefined;
     let closed = false;
+    let preparedName: string | undefined;
     res.on('close', () => {
       closed = true;
     });
@@ -265,7 +266,7 @@ export class QueryService implements HttpServiceHandler {
         stmt = parse(params.statement);
         profile?.time('parse', performance.now() - parseStart);
         if (params.prepared === undefined && stmt.type === 'prepare' && bool(params.auto_execute)) {
-          runStatement(stmt, opts);
+          preparedName = preparedNameOf(runStatement(stmt, opts));
           stmt = stmt.stmt;
         }
       } else if (typeof params.prepared === 'string') {
@@ -315,6 +316,8 @@ export class QueryService implements HttpServiceHandler {
     let buf = `{\n"requestID": ${JSON.stringify(requestID)},\n`;
     if (clientContextID !== undefined) buf += `"clientContextID": ${JSON.stringify(clientContextID)},\n`;
     if (result.signature !== undefined) buf += `"signature": ${JSON.stringify(result.signature)},\n`;
+    // Enhanced prepared statements: the name the client sends from now on instead of the text.
+    if (preparedName !== undefined) buf += `"prepared": ${JSON.stringify(preparedName)},\n`;
     buf += '"results": [';
     let count = 0;
     let size = 0;
@@ -443,6 +446,15 @@ const MAX_WARNINGS = 10;
 function resultText(v: Value, pretty: boolean, nonFinite: boolean): string | undefined {
   // The exact writer costs time on every value: only statements that produced a NaN or infinity pay it.
   return jsonText(v, pretty ? 4 : undefined, nonFinite);
+}
+
+/** The name a PREPARE statement's one row gives the statement it kept. */
+function preparedNameOf(prepared: StatementResult): string | undefined {
+  for (const row of prepared.rows) {
+    const name = row !== PAUSE && typeof row === 'object' && row !== null ? (row as Record<string, unknown>).name : undefined;
+    return typeof name === 'string' ? name : undefined;
+  }
+  return undefined;
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {

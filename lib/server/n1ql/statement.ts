@@ -229,7 +229,8 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
     return;
   }
   if (stmt.type === 'dropIndex') {
-    const name = stmt.name ?? (stmt.primary ? catalog.list().find((i) => i.primary)?.name : undefined);
+    // DROP PRIMARY INDEX without a name drops the one named #primary, never another primary index.
+    const name = stmt.name ?? (stmt.primary ? '#primary' : undefined);
     if (!name || !catalog.get(name)) {
       if (stmt.ifExists) return;
       throw new QueryError(ErrorCode.INDEX_NOT_FOUND, `Index Not Found - cause: GSI index ${name ?? '#primary'} not found.`);
