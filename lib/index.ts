@@ -25,4 +25,31 @@ export {
 } from './engine';
 export * from './engine/errors';
 export * from './engine/results';
-export { FMT_JSON, FMT_UTF8, FMT_BYTES, FMT_AUTO, FMT_PICKLE, type Transcoder, type Encoded, type Format } from './engine/transcoder';
+export {
+  FMT_JSON,
+  FMT_UTF8,
+  FMT_BYTES,
+  FMT_AUTO,
+  FMT_PICKLE,
+  FMT_LEGACY_MASK,
+  FMT_COMMON_MASK,
+  setJsonConverters,
+  type JsonEncode,
+  type JsonDecode,
+  type Transcoder,
+  type Encoded,
+  type Format,
+} from './engine/transcoder';
+export * as SD from './engine/subdoc';
+export { SubdocSpec, type SpecOptions, type SubdocOp } from './engine/subdoc';
+export { Item, ItemCollection, ItemOptionDict, ItemSequence, type ItemOptions } from './engine/items';
+export { N1qlIndex, type IndexCreateOptions, type IndexDropOptions, type IndexWatchOptions } from './engine/services/index-management';
+export type { DesignOptions } from './engine/services/design-docs';
+export type { PingReport, PingEntry, DiagnosticsReport, DiagnosticsEntry } from './engine/health';
+export type { PythonTranscoder } from './engine/transcoder';
+export { PasswordAuthenticator, ClassicAuthenticator, CertAuthenticator, type Authenticator } from './engine/auth';
+export { MutationState, type TokenTracker } from './engine/mutation-state';
+// Python's other names for N1QL consistency levels, its profile levels and view constants.
+export { NOT_BOUNDED, REQUEST_PLUS, STATEMENT_PLUS, CONSISTENCY_UNBOUNDED, PROFILE_OFF, PROFILE_PHASES, PROFILE_TIMINGS } from './engine/services/n1ql';
+export { Query, STALE_UPDATE_BEFORE, STRING_RANGE_END } from './engine/services/views';
+export { COMPRESS_NONE, COMPRESS_IN, COMPRESS_OUT, COMPRESS_INOUT, COMPRESS_FORCE } from './engine/engine';

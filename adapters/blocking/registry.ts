@@ -4,6 +4,7 @@
 import * as shared from '../../lib/index';
 import { ClassRegistry } from '../../lib/sync-rpc';
 import { EncodedValue, EncodeFailure } from './transcoding';
+import { SelfRef } from './wire';
 
 let registry: ClassRegistry | undefined;
 
@@ -12,7 +13,7 @@ export function sharedRegistry(): ClassRegistry {
     registry = new ClassRegistry()
       .addExports(shared as unknown as Record<string, unknown>)
       .addExports({ Error, TypeError, RangeError, SyntaxError, ReferenceError, URIError, EvalError })
-      .addExports({ EncodedValue, EncodeFailure });
+      .addExports({ EncodedValue, EncodeFailure, SelfRef });
   }
   return registry;
 }

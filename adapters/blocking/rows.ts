@@ -1,4 +1,6 @@
 // Rows of a blocking query: pulled from the worker a batch at a time as the caller iterates.
+import { AlreadyQueriedError } from '../../lib/engine/errors';
+import type { Shaper } from '../common/rows';
 import type { PullAnswer } from './stream-buffer';
 
 /** Longest a caller waits for the next batch of a streamed query (the engine's query timeout bounds it first). */
@@ -27,6 +29,10 @@ export class BlockingRows<T> implements IterableIterator<T> {
     private readonly bucket: RowSource,
     private readonly kind: 'n1ql' | 'view',
     private readonly args: unknown[],
+    /** Turns each batch into the caller's rows (rowFactory / rowProcessor, run here). */
+    private readonly shape?: Shaper,
+    /** Sees the meta once the last row is read (view warnings). */
+    private readonly onMeta?: (meta: unknown) => void,
   ) {}
 
   [Symbol.iterator](): this {
@@ -34,7 +40,7 @@ export class BlockingRows<T> implements IterableIterator<T> {
       this.id = this.bucket.invoke(this.kind, this.args) as number;
       this.state = 'open';
     } else if (this.state !== 'open' && this.state !== 'last') {
-      throw new Error('these rows were already iterated; run the query again to read them again');
+      throw new AlreadyQueriedError('these rows were already iterated; run the query again to read them again');
     }
     return this;
   }
@@ -57,11 +63,21 @@ export class BlockingRows<T> implements IterableIterator<T> {
         throw err;
       }
       this.bucket.finishRows(answer[0]);
-      this.batch = answer[0] as T[];
+      let rows = answer[0] as unknown[];
+      if (this.shape !== undefined) {
+        try {
+          rows = this.shape(rows);
+        } catch (err) {
+          this.return();
+          throw err;
+        }
+      }
+      this.batch = rows as T[];
       this.index = 0;
       if (answer[1]) {
         this.state = 'last';
         this.meta = answer[2];
+        this.onMeta?.(this.meta);
       }
     }
   }
@@ -79,5 +95,27 @@ export class BlockingRows<T> implements IterableIterator<T> {
   /** Every remaining row. */
   all(): T[] {
     return [...this];
+  }
+
+  /** Runs the statement to its end, rows unread (Python's execute()). */
+  execute(): this {
+    for (const _ of this) {
+      // drained
+    }
+    return this;
+  }
+
+  /** The first row, the request ended there (Python's get_single_result); undefined when there is none. */
+  getSingleResult(): T | undefined {
+    for (const row of this) {
+      this.return();
+      return row;
+    }
+    return undefined;
+  }
+
+  /** The query's metrics (from its meta), once the last row has been read. */
+  get metrics(): unknown {
+    return (this.meta as { metrics?: unknown } | undefined)?.metrics;
   }
 }

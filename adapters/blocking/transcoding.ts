@@ -1,14 +1,18 @@
 // A blocking Bucket's own transcoder runs in the calling thread: a transcoder is code (an object
 // with encode/decode functions), and code cannot cross to the worker thread. The caller encodes
-// each document before sending it and decodes each one it receives; the worker's engine uses
-// PASS_THROUGH, which hands the bytes on untouched. Errors take the paths they take in-process:
+// each document before sending it and decodes each one it receives; the worker's engine uses a
+// WorkerTranscoder in pass-through mode, which hands the bytes on untouched. The same happens
+// when setJsonConverters() put other JSON functions in place (they are code too), and for a
+// document the channel cannot carry (one that refers to itself): the caller encodes it, with the
+// error the other flavours give when it cannot. Errors take the paths they take in-process:
 // an encode error is carried to the engine and thrown there, so a *Multi call fails that key
 // only; a decode error fails a single-key call and marks the entry of a *Multi call or of a
 // view row's doc.
 import { CouchbaseError, ValueFormatError } from '../../lib/engine/errors';
 import { opSpec } from '../../lib/engine/kv/operations';
-import { MultiResult, ValueResult } from '../../lib/engine/results';
-import type { Encoded, Transcoder } from '../../lib/engine/transcoder';
+import { Item, ItemCollection, ItemOptionDict } from '../../lib/engine/items';
+import { MultiResult, ValueResult, type Result } from '../../lib/engine/results';
+import { defaultTranscoder, FMT_JSON, type Encoded, type Transcoder } from '../../lib/engine/transcoder';
 import { KV_METHODS, optionsIndex, type KvMethodName } from '../common/methods';
 
 /** A document's bytes and flags, as a transcoder made them or the server returned them. */
@@ -27,31 +31,40 @@ export class EncodeFailure {
   constructor(readonly error: Error) {}
 }
 
-/** The worker's side: bytes in, bytes out. */
-export const PASS_THROUGH: Transcoder = {
-  encode(key: string, value: unknown): Encoded {
+/**
+ * The worker's transcoder: documents the caller encoded (or failed to) pass through; others are
+ * encoded with the default transcoder, unless the caller transcodes everything (`passThrough`),
+ * in which case what is read also goes back as bytes for the caller to decode.
+ */
+export class WorkerTranscoder implements Transcoder {
+  constructor(public passThrough: boolean) {}
+
+  encode(key: string, value: unknown, format: number): Encoded {
     if (value instanceof EncodedValue) return { value: value.bytes, flags: value.flags, datatype: value.datatype };
     if (value instanceof EncodeFailure) throw value.error;
-    throw new ValueFormatError(`value for key "${key}" reached the worker unencoded (a blocking-flavour bug; please report it)`, { key });
-  },
-  decode(_key: string, value: Buffer, flags: number, format?: number): unknown {
-    // A copy: the frame the value points into is reused by the socket reader.
-    return new EncodedValue(Buffer.from(value), flags, 0, format);
-  },
-};
+    if (this.passThrough) throw new ValueFormatError(`value for key "${key}" reached the worker unencoded (a blocking-flavour bug; please report it)`, { key });
+    return defaultTranscoder.encode(key, value, format);
+  }
 
-/** The caller's side of a custom transcoder. */
+  decode(key: string, value: Buffer, flags: number, format?: number): unknown {
+    // A copy: the frame the value points into is reused by the socket reader.
+    if (this.passThrough) return new EncodedValue(Buffer.from(value), flags, 0, format);
+    return defaultTranscoder.decode(key, value, flags, format);
+  }
+}
+
+/** The caller's side of a custom transcoder (or of the default one, for documents the channel cannot carry). */
 export class CallerTranscoding {
-  constructor(private readonly transcoder: Transcoder) {}
+  constructor(readonly transcoder: Transcoder) {}
 
   /** The arguments of `method` with every document encoded (the array is a copy when anything changed). */
-  encodeArgs(method: KvMethodName, args: unknown[]): unknown[] {
+  encodeArgs(method: KvMethodName, args: unknown[], defaultFormat = FMT_JSON): unknown[] {
     const spec = KV_METHODS[method];
     // The engine's own table says which operations carry a document, and in which format by default.
     const op = opSpec(spec.op);
     if (op.value !== 'value') return args;
     const options = args[optionsIndex(spec, args[0], args[1])] as { format?: number; value?: unknown } | undefined;
-    const format = options?.format ?? op.defaultFormat;
+    const format = options?.format ?? (op.defaultFormat < 0 ? defaultFormat : op.defaultFormat);
     if (spec.shape === 'keyValue') {
       const key = args[0];
       if (typeof key !== 'string') return args; // the core rejects it with its own message
@@ -59,10 +72,13 @@ export class CallerTranscoding {
       out[1] = this.encode(key, args[1], format);
       return out;
     }
-    // *Multi: {key: value} / Map entries, or a list of keys sharing options.value.
+    // *Multi: {key: value} / Map entries, items, or a list of keys sharing options.value.
     const keys = args[0];
     const out = args.slice();
-    if (keys instanceof Map) {
+    if (keys instanceof ItemCollection) {
+      // Stand-in items carrying the encoded documents; the caller's own items get the outcome.
+      out[0] = new ItemOptionDict(keys.dictItems().map(([item, o]) => [standIn(item, this.encode(item.key, item.value, format)), o]));
+    } else if (keys instanceof Map) {
       const m = new Map<unknown, unknown>();
       for (const [k, v] of keys) m.set(k, typeof k === 'string' ? this.encode(k, v, format) : v);
       out[0] = m;
@@ -93,9 +109,13 @@ export class CallerTranscoding {
   /** A KV call's result with its documents decoded; a single-key call throws a decode error. */
   decodeResult(result: unknown): unknown {
     if (result instanceof MultiResult) {
-      for (const [k, r] of result) {
-        const done = this.decodeEntry(r);
-        if (done !== r) result.set(k, done);
+      this.decodeEntries(result);
+      // As the engine does: a key that failed (here: whose document would not decode) fails the call.
+      for (const r of result.values()) {
+        if (r.error !== undefined) {
+          r.error.allResults = result;
+          throw r.error;
+        }
       }
       return result;
     }
@@ -104,6 +124,15 @@ export class CallerTranscoding {
       if (err) throw err;
     }
     return result;
+  }
+
+  /** Decodes every entry of a MultiResult in place (a failed call's `allResults` too). */
+  decodeEntries(result: MultiResult | undefined): void {
+    if (result === undefined) return;
+    for (const [k, r] of result) {
+      const done = this.decodeEntry(r);
+      if (done !== r) result.set(k, done as Result);
+    }
   }
 
   /** View rows with includeDocs: each row's `doc` decoded, or failed as getMulti fails a key. */
@@ -136,3 +165,11 @@ export class CallerTranscoding {
     }
   }
 }
+
+/** An item whose value the caller encoded; stands in for the caller's item on the channel. */
+function standIn(item: Item, value: unknown): Item {
+  const copy = new Item(item.key, value);
+  copy.cas = item.cas;
+  return copy;
+}
+

@@ -3,14 +3,15 @@
 // its own event loop runs the sockets. The caller never runs I/O: it only waits on memory.
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import createDebug from 'debug';
-import { BucketCore } from '../common/core';
+import { BucketCore, type DurabilityDefaults } from '../common/core';
 import { adoptEngine, createEngine } from '../common/engine-factory';
 import type { CallbackEngineLike, EngineLike, KvHandler } from '../common/contract';
 import { KV_METHODS, type KvMethodName } from '../common/methods';
 import { ChannelServer, ChannelState, reportStartFailure, type ChannelBuffers, type ChannelHandler, type Reply } from '../../lib/sync-rpc';
 import { sharedRegistry } from './registry';
 import { StreamBuffer, DEFAULT_LIMITS, type FlowLimits } from './stream-buffer';
-import { PASS_THROUGH } from './transcoding';
+import { WorkerTranscoder } from './transcoding';
+import { breakSelfRefs } from './wire';
 
 const debug = createDebug('deferbase:adapters:blocking-worker');
 
@@ -43,6 +44,7 @@ class KvReply implements KvHandler {
   constructor(private readonly reply: Reply) {}
 
   kvDone(err: Error | null | undefined, result?: unknown): void {
+    if (err) breakSelfRefs(err);
     this.reply(err, result);
   }
 }
@@ -58,6 +60,7 @@ class TimedKvReply implements KvHandler {
 
   kvDone(err: Error | null | undefined, result?: unknown): void {
     this.host.recordEngineTime((performance.now() - this.t0) * 1e6);
+    if (err) breakSelfRefs(err);
     this.reply(err, result);
   }
 }
@@ -80,6 +83,8 @@ export class BucketHost implements ChannelHandler {
     engine: EngineLike,
     limits: Partial<FlowLimits> | undefined,
     private readonly onClosed: () => void,
+    /** The engine's transcoder, when it is the worker's own (the caller may switch it to pass-through). */
+    private readonly transcoder?: WorkerTranscoder,
   ) {
     this.core = new BucketCore(engine, { closedError: () => new Error('the bucket is closed') });
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -87,7 +92,7 @@ export class BucketHost implements ChannelHandler {
 
   handle(method: string, args: unknown[], reply: Reply): void {
     if (Object.prototype.hasOwnProperty.call(KV_METHODS, method)) {
-      this.core.run(KV_METHODS[method as KvMethodName], args[0], args[1], args[2], this.timing ? new TimedKvReply(this, reply) : new KvReply(reply));
+      this.core.run(KV_METHODS[method as KvMethodName], args[0], args[1], args[2], args[3], this.timing ? new TimedKvReply(this, reply) : new KvReply(reply));
       return;
     }
     switch (method) {
@@ -114,6 +119,55 @@ export class BucketHost implements ChannelHandler {
         reply(null);
         return;
       }
+      case 'manage': {
+        // management calls, ping and diagnostics: their outcome goes back as a KV call's does
+        this.core.manage(args[0] as string, args[1] as unknown[], new KvReply(reply));
+        return;
+      }
+      case 'info':
+        reply(null, this.core.info());
+        return;
+      case 'setting':
+        reply(null, this.core.setting(args[0] as string));
+        return;
+      case 'set':
+        this.core.set(args[0] as string, args[1]);
+        reply(null);
+        return;
+      case 'durability':
+        // no argument: read the context's requirements; one: set them (null ends the context)
+        if (args.length > 0) this.core.durability = (args[0] as DurabilityDefaults | null) ?? null;
+        reply(null, this.core.durability);
+        return;
+      case 'batch': {
+        // a pipeline's calls, all at once; [error, result] for each, in order
+        const calls = args[0] as Array<[string, unknown[]]>;
+        const out: Array<[Error | null, unknown]> = new Array(calls.length);
+        let left = calls.length;
+        if (left === 0) return reply(null, out);
+        calls.forEach(([m, a], i) => {
+          const done = (err: Error | null | undefined, result?: unknown): void => {
+            if (err) breakSelfRefs(err);
+            out[i] = [err ?? null, result];
+            if (--left === 0) reply(null, out);
+          };
+          if (!Object.prototype.hasOwnProperty.call(KV_METHODS, m)) return done(new TypeError(`unknown bucket method "${m}"`));
+          this.core.run(KV_METHODS[m as KvMethodName], a[0], a[1], a[2], a[3], { kvDone: done });
+        });
+        return;
+      }
+      case 'mutationTokens':
+        reply(null, this.core.mutationTokens());
+        return;
+      case 'addBucketCreds':
+        this.core.addBucketCreds(args[0] as string, args[1] as string);
+        reply(null);
+        return;
+      case 'transcodeInCaller':
+        // setJsonConverters() ran in the caller: it encodes and decodes documents from now on.
+        if (this.transcoder) this.transcoder.passThrough = true;
+        reply(null, this.transcoder !== undefined);
+        return;
       case 'timeEngine':
         // performance.now() per call (a double; hrtime.bigint() would allocate two BigInts).
         this.timing = args[0] === true;
@@ -175,9 +229,9 @@ export interface ClusterHostModule {
   createClusterHost(notify: (event: unknown) => void): ChannelHandler & { stop(cb: () => void): void };
 }
 
-function engineFor(data: BucketWorkerData): EngineLike {
+function engineFor(data: BucketWorkerData, transcoder: WorkerTranscoder): EngineLike {
   // A caller with its own transcoder sends documents encoded and decodes what comes back.
-  const options = data.callerTranscodes ? { ...data.options, transcoder: PASS_THROUGH } : data.options;
+  const options = { ...data.options, transcoder };
   if (!data.engineModule) return createEngine(data.connstr, options);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(data.engineModule) as { createEngine(c: string, o: Record<string, unknown>): EngineLike | CallbackEngineLike };
@@ -197,19 +251,25 @@ class HostedBuckets {
   /** Starts serving one bucket; it stops when the bucket closes or the cluster stops. */
   add(data: BucketWorkerData): void {
     let engine: EngineLike;
+    const transcoder = new WorkerTranscoder(data.callerTranscodes === true);
     try {
-      engine = engineFor(data);
+      engine = engineFor(data, transcoder);
     } catch (err) {
       // The caller is in waitReady(): it throws this. The cluster itself is unharmed.
       reportStartFailure(data.buffers, data.port, err);
       return;
     }
     let server: ChannelServer;
-    const host = new BucketHost(engine, data.limits, () => {
-      this.servers.delete(server);
-      server.stop(ChannelState.CLOSED);
-      data.port.close();
-    });
+    const host = new BucketHost(
+      engine,
+      data.limits,
+      () => {
+        this.servers.delete(server);
+        server.stop(ChannelState.CLOSED);
+        data.port.close();
+      },
+      transcoder,
+    );
     server = new ChannelServer(data.buffers, data.port, host, {
       registry: sharedRegistry(),
       spinMicros: Math.min(data.serverSpinMicros ?? HOSTED_SPIN_MICROS, HOSTED_SPIN_MICROS),
@@ -242,7 +302,8 @@ function main(data: WorkerData): void {
   };
   let handler: ChannelHandler;
   if (data.kind === 'bucket') {
-    handler = new BucketHost(engineFor(data), data.limits, () => setImmediate(shutdown));
+    const transcoder = new WorkerTranscoder(data.callerTranscodes === true);
+    handler = new BucketHost(engineFor(data, transcoder), data.limits, () => setImmediate(shutdown), transcoder);
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(data.clusterModule ?? './cluster-host') as ClusterHostModule;

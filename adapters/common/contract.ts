@@ -38,6 +38,19 @@ export interface EngineLike {
   kvMulti(op: string, keys: unknown, options: Record<string, unknown>, cb: Callback): unknown;
   n1ql(query: unknown, handler: RowsHandler): StreamControl;
   view(ddoc: string, view: string, params: Record<string, unknown>, handler: RowsHandler): StreamControl;
+  // What lib/engine's Engine also offers; an engine without them makes those Bucket calls fail
+  // with NotSupportedError.
+  /** A management call by name (BucketManager methods, flush). */
+  manage?(name: string, args: readonly unknown[], cb: Callback): void;
+  ping?(cb: Callback): void;
+  diagnostics?(): unknown;
+  /** What the bucket reports about itself (name, TLS, nodes, replicas). */
+  info?(): object;
+  setting?(name: string): unknown;
+  set?(name: string, value: unknown): void;
+  addBucketCreds?(bucket: string, password: string): void;
+  /** The latest mutation token of each vBucket written. */
+  mutationTokens?(): unknown[];
 }
 
 /** An engine of the older contract: KV calls take a callback. */

@@ -3,7 +3,10 @@
 // flavour hands back. Every KV call takes one path: run(spec, a0, a1, a2, handler) -> the
 // engine's dispatchKv (or kvMulti) -> handler.kvDone. Flavours add only their async type on top.
 import createDebug from 'debug';
+import { ArgumentError, NotSupportedError } from '../../lib/engine/errors';
+import type { MutationToken } from '../../lib/engine/results';
 import { DocsAttacher } from '../../lib/engine/services/include-docs';
+import { ViewQuery } from '../../lib/engine/services/views';
 import type { Callback, EngineLike, KvHandler, RowsHandler, StreamControl } from './contract';
 import { NO_OPTIONS, normaliseInto, specOf, type KvCallTarget, type MethodSpec } from './methods';
 
@@ -31,8 +34,18 @@ export interface CoreOptions {
   closedError: ClosedErrorFactory;
 }
 
+/** A durability() context's requirements (Python's DurabilityContext). */
+export interface DurabilityDefaults {
+  persistTo: number;
+  replicateTo: number;
+  /** Seconds to wait for them (0: durability_timeout). */
+  timeout?: number;
+}
+
 export class BucketCore {
   private state: ConnState = 'idle';
+  /** The durability every mutation started now gets unless it names its own (null outside a context). */
+  durability: DurabilityDefaults | null = null;
   private connectError: Error | undefined;
   private readonly waiters = new Set<Waiter>();
   private readonly connectCallbacks: Callback<void>[] = [];
@@ -113,7 +126,7 @@ export class BucketCore {
     } catch (err) {
       return failLater(new CallbackHandler(cb), err as Error);
     }
-    return this.run(spec, args[0], args[1], args[2], new CallbackHandler(cb));
+    return this.run(spec, args[0], args[1], args[2], args[3], new CallbackHandler(cb));
   }
 
   /**
@@ -121,11 +134,12 @@ export class BucketCore {
    * method received them, and the object its outcome goes to (`handler.kvDone`, once; after
    * cancel() it may still hear a CancelledError, which it ignores).
    */
-  run(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, handler: KvHandler): Pending {
-    if (this.state === 'connected' && spec.shape !== 'multi') return this.dispatch(spec, a0, a1, a2, handler);
+  run(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown, handler: KvHandler): Pending {
+    if (this.state === 'connected' && spec.shape !== 'multi') return this.dispatch(spec, a0, a1, a2, a3, handler);
     const req = new KvRequest(this.engine, spec, handler);
     try {
-      normaliseInto(req, spec, a0, a1, a2);
+      normaliseInto(req, spec, a0, a1, a2, a3);
+      if (this.durability !== null && spec.durable) req.options = withDurability(req.options, this.durability);
     } catch (err) {
       queueMicrotask(() => req.kvDone(err as Error));
       return req;
@@ -139,22 +153,85 @@ export class BucketCore {
    * A single-key call on a connected engine: the engine gets the handler itself, so the call
    * allocates no request object and no closure, and the engine's own handle is what cancels it.
    */
-  private dispatch(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, handler: KvHandler): Pending {
+  private dispatch(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown, handler: KvHandler): Pending {
     const call = SCRATCH;
     try {
-      normaliseInto(call, spec, a0, a1, a2);
+      normaliseInto(call, spec, a0, a1, a2, a3);
     } catch (err) {
       return failLater(handler, err as Error);
     }
     const key = call.key as string;
-    const options = call.options;
+    let options = call.options;
     call.key = undefined;
     call.options = NO_OPTIONS;
+    if (this.durability !== null && spec.durable) options = withDurability(options, this.durability);
     try {
       return asHandle(this.engine.dispatchKv(spec.op, key, options, handler)) ?? NOTHING_TO_CANCEL;
     } catch (err) {
       return failLater(handler, err as Error);
     }
+  }
+
+  /**
+   * A management call (BucketManager's methods, flush) or ping, once connected; the outcome goes
+   * to `handler.kvDone` as a KV call's does.
+   */
+  manage(name: string, args: readonly unknown[], handler: KvHandler): Pending {
+    const engine = this.engine;
+    const req = new CallRequest(handler);
+    const run = (): void => {
+      if (req.done) return;
+      const cb: Callback = (err, result) => req.kvDone(err, result);
+      try {
+        if (name === 'ping') {
+          if (!engine.ping) throw new NotSupportedError('this engine has no ping()');
+          engine.ping(cb);
+        } else if (name === 'diagnostics') {
+          if (!engine.diagnostics) throw new NotSupportedError('this engine has no diagnostics()');
+          const report = engine.diagnostics();
+          queueMicrotask(() => cb(null, report));
+        } else {
+          if (!engine.manage) throw new NotSupportedError(`this engine has no management calls (${name})`);
+          engine.manage(name, args, cb);
+        }
+      } catch (err) {
+        req.kvDone(err as Error);
+      }
+    };
+    // diagnostics reports the connections as they are, connected or not
+    if (name === 'diagnostics' && this.state !== 'closed') run();
+    else req.queued = this.whenReady(run, (err) => req.kvDone(err));
+    return req;
+  }
+
+  /** What the bucket reports about itself (Python's read-only Bucket properties). */
+  info(): Record<string, unknown> {
+    if (!this.engine.info) throw new NotSupportedError('this engine reports no bucket information');
+    return this.engine.info() as Record<string, unknown>;
+  }
+
+  /** A settable Bucket property's value. */
+  setting(name: string): unknown {
+    if (!this.engine.setting) throw new NotSupportedError(`this engine has no setting "${name}"`);
+    return this.engine.setting(name);
+  }
+
+  /** Changes a settable Bucket property. */
+  set(name: string, value: unknown): void {
+    if (!this.engine.set) throw new NotSupportedError(`this engine cannot change "${name}"`);
+    this.engine.set(name, value);
+  }
+
+  /** The latest mutation token of each vBucket written (for MutationState.addAll). */
+  mutationTokens(): MutationToken[] {
+    if (!this.engine.mutationTokens) throw new NotSupportedError('this engine keeps no mutation tokens');
+    return this.engine.mutationTokens() as MutationToken[];
+  }
+
+  /** Credentials of another bucket for cross-bucket N1QL. */
+  addBucketCreds(bucket: string, password: string): void {
+    if (!this.engine.addBucketCreds) throw new NotSupportedError('this engine takes no bucket credentials');
+    this.engine.addBucketCreds(bucket, password);
   }
 
   /** Streams a N1QL query. The control works before the connection is up too. */
@@ -168,11 +245,15 @@ export class BucketCore {
    * stream held while it fetches); a row whose document is gone gets a result with success false
    * and no error, as getMulti(..., { quiet: true }) gives.
    */
-  view(ddoc: string, view: string, options: Record<string, unknown> | undefined, handler: RowsHandler): StreamControl {
-    const params: Record<string, unknown> = { ...(options ?? {}) };
-    const includeDocs = Boolean(params.includeDocs ?? params.include_docs);
+  view(ddoc: string, view: string, options: Record<string, unknown> | ViewQuery | undefined, handler: RowsHandler): StreamControl {
+    const params: Record<string, unknown> = options instanceof ViewQuery ? { query: options } : { ...(options ?? {}) };
+    // include_docs may come in the options or in their ViewQuery: the documents are fetched here
+    const q = params.query instanceof ViewQuery ? params.query : undefined;
+    const qo = (q?.options ?? {}) as Record<string, unknown>;
+    const includeDocs = Boolean(params.includeDocs ?? params.include_docs ?? qo.includeDocs ?? qo.include_docs);
     delete params.includeDocs;
     delete params.include_docs;
+    if (q !== undefined && (qo.includeDocs !== undefined || qo.include_docs !== undefined)) params.query = q.update({ includeDocs: undefined, include_docs: undefined }, true);
     if (!includeDocs) return this.stream(handler, (h) => this.engine.view(ddoc, view, params, h));
     const docs = new DocsAttacher(this.engine, 'quiet', handler);
     docs.attach(this.stream(docs, (h) => this.engine.view(ddoc, view, params, h)));
@@ -200,6 +281,26 @@ export class BucketCore {
     for (const c of this.connectCallbacks.splice(0)) c(err);
     this.engine.close((e) => cb?.(e ?? null));
   }
+}
+
+/** A call's options with the context's durability, unless the call names its own. */
+function withDurability(options: Record<string, unknown>, d: DurabilityDefaults): Record<string, unknown> {
+  if (options.persistTo !== undefined || options.replicateTo !== undefined) return options;
+  const out: Record<string, unknown> = { ...options, persistTo: d.persistTo, replicateTo: d.replicateTo };
+  if (d.timeout && out.timeout === undefined) out.timeout = d.timeout;
+  return out;
+}
+
+/** Checks a durability() context's requirements (Python's DurabilityContext: -1 = every copy). */
+export function durabilityDefaults(o: { persistTo?: number; replicateTo?: number; timeout?: number } = {}): DurabilityDefaults {
+  const persistTo = o.persistTo ?? -1;
+  const replicateTo = o.replicateTo ?? -1;
+  for (const [name, v] of [['persistTo', persistTo], ['replicateTo', replicateTo]] as const) {
+    if (!Number.isInteger(v) || v < -1 || v > 4) throw new ArgumentError(`durability(): ${name} must be an integer from -1 (all) to 4`);
+  }
+  if (o.timeout !== undefined && (typeof o.timeout !== 'number' || o.timeout < 0)) throw new ArgumentError('durability(): timeout must be a number of seconds >= 0');
+  for (const k of Object.keys(o)) if (k !== 'persistTo' && k !== 'replicateTo' && k !== 'timeout') throw new ArgumentError(`durability() does not take the option "${k}"; it takes: persistTo, replicateTo, timeout`);
+  return { persistTo, replicateTo, timeout: o.timeout };
 }
 
 function asHandle(h: unknown): Pending | undefined {
@@ -265,6 +366,26 @@ class KvRequest implements Pending, KvHandler {
     this.done = true;
     this.queued?.cancel();
     this.inFlight?.cancel();
+  }
+}
+
+/** A call other than KV (management, ping) whose outcome reaches the handler at most once. */
+class CallRequest implements Pending, KvHandler {
+  done = false;
+  queued: Pending | undefined = undefined;
+
+  constructor(private readonly handler: KvHandler) {}
+
+  kvDone(err: Error | null | undefined, result?: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.handler.kvDone(err, result);
+  }
+
+  cancel(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queued?.cancel();
   }
 }
 

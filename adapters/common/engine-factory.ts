@@ -24,5 +24,13 @@ export function adoptEngine(engine: EngineLike | CallbackEngineLike): EngineLike
     kvMulti: (op, keys, options, cb) => e.kvMulti(op, keys, options, cb),
     n1ql: (query, handler) => e.n1ql(query, handler),
     view: (ddoc, view, params, handler) => e.view(ddoc, view, params, handler),
+    manage: e.manage?.bind(e),
+    ping: e.ping?.bind(e),
+    diagnostics: e.diagnostics?.bind(e),
+    info: e.info?.bind(e),
+    setting: e.setting?.bind(e),
+    set: e.set?.bind(e),
+    addBucketCreds: e.addBucketCreds?.bind(e),
+    mutationTokens: e.mutationTokens?.bind(e),
   };
 }

@@ -5,8 +5,15 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamControl } from '../common/contract';
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { defineKvMethods, type KvMethodName, type MethodSpec } from '../common/methods';
-import { ObjectDestroyedError } from '../../lib/engine/errors';
+import { defineKvMethods, type KvCallName, type KvMethodName, type KvOptions, type MethodSpec } from '../common/methods';
+import { defineBucketDesignMethods, defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { durabilityDefaults } from '../common/core';
+import { ArgumentError, ObjectDestroyedError, PipelineError } from '../../lib/engine/errors';
+import { applyFragments, type ItemOptionDict } from '../../lib/engine/items';
+import type { HttpResult, MultiResult, MutationToken } from '../../lib/engine/results';
+import { ViewQuery } from '../../lib/engine/services/views';
+import { n1qlShaper, splitViewOptions, warnViewErrors, type N1QLRowOptions, type Shaper, type ViewRowOptions } from '../common/rows';
+import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
 import { defineCollections, type CollectionAccess, type CollectionOf } from '../common/collection';
 
 export interface DeferredBucketOptions {
@@ -17,21 +24,30 @@ export interface DeferredBucketOptions {
   [engineOption: string]: unknown;
 }
 
-type DeferredKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Deferred<KvResults[M]> };
+type DeferredKv = { [M in KvCallName]: (...args: KvArgs[M]) => Deferred<KvResults[M]> };
 
-/** Rows of a completed query; `meta` is the query's meta (status, metrics...) or the view's total_rows. */
-export type RowList<T> = T[] & { meta: unknown };
+/**
+ * Rows of a completed query; `meta` is the query's meta (status, metrics...) or the view's
+ * total_rows. Like the object txcouchbase's n1qlQueryAll fires with, it also answers
+ * `getSingleResult()` (the first row) and `execute()` (itself).
+ */
+export type RowList<T> = T[] & { meta: unknown; readonly metrics: unknown; getSingleResult(): T | undefined; execute(): RowList<T> };
 
 /** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
 export type Collection = CollectionOf<DeferredKv, Bucket>;
 
-export interface Bucket extends DeferredKv, CollectionAccess<Collection> {}
+export interface Bucket extends DeferredKv, BucketProperties, DeferredDesign, CollectionAccess<Collection> {}
+
+/** txcouchbase's events: 'connect' (the connection is up or failed), '_dtor' (the bucket was closed). */
+export type BucketEvent = 'connect' | '_dtor';
 
 export class Bucket {
   /** The callback core shared with the other flavours (advanced use). */
   readonly core: BucketCore;
   private connectOutcome: { err: Error | null } | undefined;
   private readonly connectWaiters: Deferred<Bucket>[] = [];
+  private readonly dtorWaiters: Deferred<Bucket>[] = [];
+  private destroyed = false;
 
   constructor(connstr: string, options: DeferredBucketOptions = {}) {
     this.core = new BucketCore(createEngine(connstr, options), {
@@ -69,23 +85,110 @@ export class Bucket {
     return this.core.connected;
   }
 
-  /** txcouchbase's registerDeferred: fire `d` on the named event ('connect'). */
-  registerDeferred(event: 'connect', d: Deferred<Bucket>): void {
-    if (event !== 'connect') throw new TypeError(`registerDeferred: unknown event "${String(event)}"; only "connect" exists`);
-    if (this.connectOutcome) this.fireConnect(d);
-    else this.connectWaiters.push(d);
+  /**
+   * txcouchbase's registerDeferred: fire `d` on the named event: 'connect' (with this bucket, or
+   * the connection error) or '_dtor' (with this bucket, once close() has released it).
+   */
+  registerDeferred(event: BucketEvent, d: Deferred<Bucket>): void {
+    if (event === 'connect') {
+      if (this.connectOutcome) this.fireConnect(d);
+      else this.connectWaiters.push(d);
+      return;
+    }
+    if (event === '_dtor') {
+      if (this.destroyed) d.callback(this);
+      else this.dtorWaiters.push(d);
+      return;
+    }
+    throw new ArgumentError(`registerDeferred: no such event type "${String(event)}"; use "connect" or "_dtor"`);
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.core.closed;
+  }
+
+  /** @internal A management call (the BucketManager's, flush, ping) as a Deferred. */
+  manageCall<T>(name: string, args: unknown[]): Deferred<T> {
+    const d = new KvDeferred();
+    d.pending = this.core.manage(name, args, d);
+    return d as unknown as Deferred<T>;
+  }
+
+  /** Empties the bucket (its flush must be enabled); fires with the HttpResult. */
+  flush(): Deferred<HttpResult> {
+    return this.manageCall('flush', []);
+  }
+
+  /** The design document and N1QL index calls (Python's bucket_manager()). */
+  bucketManager(): BucketManager {
+    return new BucketManager(this);
+  }
+
+  /** Pings every KV, query and views node; fires with the report. */
+  ping(): Deferred<PingReport> {
+    return this.manageCall('ping', []);
+  }
+
+  /** The state of the KV connections (nothing is sent); fires with the report. */
+  diagnostics(): Deferred<DiagnosticsReport> {
+    return this.manageCall('diagnostics', []);
+  }
+
+  /**
+   * Runs `fn` with a durability requirement on every mutation it starts (synchronously) that
+   * names none (Python's `with bucket.durability(persist_to=..., replicate_to=...)`; both default
+   * to -1, every copy); returns what `fn` returns.
+   */
+  durability<T>(options: DurabilityOptions, fn: () => T): T {
+    const core = this.core;
+    return withDurabilityContext(() => core.durability, (d) => (core.durability = d), durabilityDefaults(options), fn);
+  }
+
+  /** Credentials of another bucket, for cross-bucket N1QL (Python's add_bucket_creds). */
+  addBucketCreds(bucket: string, password: string): void {
+    this.core.addBucketCreds(bucket, password);
   }
 
   /** Runs a KV method (its KV_METHODS entry); the generated methods (upsert, get, ...) call this. */
-  protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> {
+  protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Deferred<unknown> {
     const d = new KvDeferred();
-    d.pending = this.core.run(spec, a0, a1, a2, d);
+    d.pending = this.core.run(spec, a0, a1, a2, a3, d);
     return d;
   }
 
-  /** Fires with every row of a N1QL query (an array with the query meta as `.meta`). */
-  n1qlQueryAll<T = unknown>(query: unknown): Deferred<RowList<T>> {
-    return collect<T>((h) => this.core.n1ql(query, h));
+  /** Fires with every row of a N1QL query (an array with the query meta as `.meta`); `rowFactory` shapes each row. */
+  n1qlQueryAll<T = unknown>(query: unknown, options: N1QLRowOptions<T> = {}): Deferred<RowList<T>> {
+    return collect<T>((h) => this.core.n1ql(query, h), n1qlShaper(options));
+  }
+
+  /** The latest mutation token of each vBucket written (with fetch_mutation_tokens): MutationState.addAll reads them. */
+  mutationTokens(): MutationToken[] {
+    return this.core.mutationTokens();
+  }
+
+  /**
+   * Python's append_items: appends each item's `fragment` option to its document
+   * (appendMulti); once it succeeded each item's value has its fragment added too.
+   */
+  appendItems(items: ItemOptionDict, options?: KvOptions): Deferred<MultiResult> {
+    return this.appendMulti(items, options).addCallback((r) => {
+      applyFragments(items, 'append');
+      return r;
+    });
+  }
+
+  /** Python's prepend_items: prependMulti of each item's `fragment`, then the items' values updated. */
+  prependItems(items: ItemOptionDict, options?: KvOptions): Deferred<MultiResult> {
+    return this.prependMulti(items, options).addCallback((r) => {
+      applyFragments(items, 'prepend');
+      return r;
+    });
+  }
+
+  /** Pipelines are for blocking handles, as in Python (PipelineError on async ones). */
+  pipeline(): never {
+    throw new PipelineError('pipeline mode is not supported on async handles; chain the Deferreds, or use deferbase/blocking');
   }
 
   /**
@@ -103,9 +206,14 @@ export class Bucket {
     return handler;
   }
 
-  /** Fires with every row of a view query; with `includeDocs` each row carries `doc`. */
-  queryAll<K = unknown, V = unknown>(ddoc: string, view: string, options: ViewOptions = {}): Deferred<RowList<ViewRow<K, V>>> {
-    return collect<ViewRow<K, V>>((h) => this.core.view(ddoc, view, options, h));
+  /**
+   * Fires with every row of a view query; with `includeDocs` each row carries `doc`. Options may
+   * be a ViewQuery (or include `query: aViewQuery`); `rowProcessor` shapes the rows; with
+   * `onError: 'continue'` errors from nodes are warnings.
+   */
+  queryAll<K = unknown, V = unknown>(ddoc: string, view: string, options: (ViewOptions & ViewRowOptions) | ViewQuery = {}): Deferred<RowList<ViewRow<K, V>>> {
+    const { params, shape } = splitViewOptions(options, this);
+    return collect<ViewRow<K, V>>((h) => this.core.view(ddoc, view, params, h), shape, warnViewErrors);
   }
 
   /** Runs a view query through a handler class: `new HandlerClass(bucket, ddoc, view, options)`. */
@@ -124,15 +232,42 @@ export class Bucket {
   /** Closes the connection; fires when closed. Pending operations fail. */
   close(): Deferred<void> {
     const d = new Deferred<void>();
-    this.core.close((err) => (err ? d.errback(err) : d.callback(undefined)));
+    this.core.close((err) => {
+      if (err) d.errback(err);
+      else d.callback(undefined);
+      if (!this.destroyed) {
+        this.destroyed = true;
+        for (const w of this.dtorWaiters.splice(0)) w.callback(this);
+      }
+    });
     for (const w of this.connectWaiters.splice(0)) w.errback(new ObjectDestroyedError('the bucket was closed before it connected'));
     return d;
   }
 }
 
+defineBucketProperties(
+  Bucket.prototype,
+  (b, kind, name) => (kind === 'info' ? b.core.info()[name] : b.core.setting(name)),
+  (b, name, value) => b.core.set(name, value),
+);
+
+type DeferredManager = { [M in ManagerMethodName]: (...args: ManagerCalls[M]['args']) => Deferred<ManagerCalls[M]['result']> };
+type DeferredDesign = Pick<DeferredManager, BucketDesignMethod>;
+
+export interface BucketManager extends DeferredManager {}
+
+/** Design documents and N1QL indexes of a bucket (Python's BucketManager); every call is a Deferred. */
+export class BucketManager {
+  constructor(readonly bucket: Bucket) {}
+}
+
+defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.manageCall(name, args));
+
 // runKv is protected: reached from outside the class body, hence the cast.
-defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
-  (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Deferred<unknown> }).runKv(spec, a0, a1, a2),
+defineBucketDesignMethods(Bucket.prototype);
+
+defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
+  (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Deferred<unknown> }).runKv(spec, a0, a1, a2, a3),
 );
 defineCollections(Bucket.prototype);
 
@@ -167,18 +302,34 @@ function cancelKv(d: Deferred<unknown>): void {
   pending?.cancel();
 }
 
-function collect<T>(start: (h: RowsHandler) => StreamControl): Deferred<RowList<T>> {
+function collect<T>(start: (h: RowsHandler) => StreamControl, shape?: Shaper, onMeta?: (meta: unknown) => void): Deferred<RowList<T>> {
   const rows: T[] = [];
   let control: StreamControl | undefined;
   const d = new Deferred<RowList<T>>(() => control?.cancel());
   control = start({
     onRows(batch) {
-      for (const r of batch) rows.push(r as T);
+      if (d.called) return;
+      let shaped = batch;
+      if (shape !== undefined) {
+        try {
+          shaped = shape(batch);
+        } catch (err) {
+          control?.cancel();
+          d.errback(err as Error);
+          return;
+        }
+      }
+      for (const r of shaped) rows.push(r as T);
     },
     onDone(meta) {
       if (d.called) return;
-      Object.defineProperty(rows, 'meta', { value: meta, enumerable: false, writable: true });
-      d.callback(rows as RowList<T>);
+      onMeta?.(meta);
+      const list = rows as RowList<T>;
+      Object.defineProperty(list, 'meta', { value: meta, enumerable: false, writable: true });
+      Object.defineProperty(list, 'getSingleResult', { value: () => list[0], enumerable: false });
+      Object.defineProperty(list, 'execute', { value: () => list, enumerable: false });
+      Object.defineProperty(list, 'metrics', { get: () => (meta as { metrics?: unknown } | null)?.metrics, enumerable: false });
+      d.callback(list);
     },
     onError(err) {
       if (!d.called) d.errback(err);

@@ -4,8 +4,15 @@ import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamControl } from '../common/contract';
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
-import { defineKvMethods, optionsIndex, type KvMethodName, type MethodSpec } from '../common/methods';
-import { CancelledError, ObjectDestroyedError } from '../../lib/engine/errors';
+import { callOptions, defineKvMethods, replaceOptions, type KvCallName, type KvMethodName, type KvOptions, type MethodSpec } from '../common/methods';
+import { defineBucketDesignMethods, defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { durabilityDefaults } from '../common/core';
+import { AlreadyQueriedError, CancelledError, ObjectDestroyedError, PipelineError } from '../../lib/engine/errors';
+import { ViewQuery } from '../../lib/engine/services/views';
+import { n1qlShaper, splitViewOptions, warnViewErrors, type N1QLRowOptions, type Shaper, type ViewRowOptions } from '../common/rows';
+import { applyFragments, type ItemOptionDict } from '../../lib/engine/items';
+import type { HttpResult, MultiResult, MutationToken } from '../../lib/engine/results';
+import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
 import { defineCollections, type CollectionAccess, type CollectionOf } from '../common/collection';
 
 export interface PromiseBucketOptions {
@@ -21,32 +28,26 @@ export interface Abortable {
   signal?: AbortSignal;
 }
 
-type PromiseKv = { [M in KvMethodName]: (...args: KvArgs[M]) => Promise<KvResults[M]> };
+type PromiseKv = { [M in KvCallName]: (...args: KvArgs[M]) => Promise<KvResults[M]> };
 
 /** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
 export type Collection = CollectionOf<PromiseKv, Bucket>;
 
-export interface Bucket extends PromiseKv, CollectionAccess<Collection> {}
+export interface Bucket extends PromiseKv, BucketProperties, PromiseDesign, CollectionAccess<Collection> {}
 
 function abortError(signal: AbortSignal, what: string): CancelledError {
   return new CancelledError(`${what} was aborted`, { cause: signal.reason });
 }
 
-/** A call's options argument, if it carries `signal` (then the engine must not see it). */
-function signalOf(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): AbortSignal | undefined {
-  const i = optionsIndex(spec, a0, a1);
-  const o = i === 0 ? a0 : i === 1 ? a1 : a2;
-  if (typeof o !== 'object' || o === null || !('signal' in o)) return undefined;
-  return (o as Abortable).signal;
-}
-
-/** The call's arguments with `signal` taken out of its options object. */
-function withoutSignal(spec: MethodSpec, args: unknown[]): unknown[] {
-  const i = optionsIndex(spec, args[0], args[1]);
-  const { signal: _signal, ...rest } = args[i] as Abortable & Record<string, unknown>;
-  const out = args.slice();
-  out[i] = rest;
-  return out;
+/**
+ * The call's AbortSignal, and its arguments with `signal` taken out of the options object (the
+ * engine refuses options it does not know); undefined when the call has no signal.
+ */
+function takeSignal(spec: MethodSpec, args: unknown[]): [AbortSignal, unknown[]] | undefined {
+  const found = callOptions(spec, args);
+  if (found === undefined || !('signal' in found[1])) return undefined;
+  const { signal, ...rest } = found[1] as Abortable & Record<string, unknown>;
+  return [signal as AbortSignal, replaceOptions(spec, args, found[0], rest)];
 }
 
 // `new Promise` wants an executor; this one is shared (it only hands the resolvers out), so a
@@ -117,12 +118,62 @@ export class Bucket {
     return this.core.connected;
   }
 
-  /** Runs a KV method (its KV_METHODS entry); the generated methods (upsert, get, ...) call this. */
-  protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> {
-    const signal = signalOf(spec, a0, a1, a2);
-    if (signal) return this.runAbortable(spec, withoutSignal(spec, [a0, a1, a2]), signal);
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.core.closed;
+  }
+
+  /** @internal A management call (the BucketManager's, flush, ping) as a Promise. */
+  manageCall<T>(name: string, args: unknown[]): Promise<T> {
     const p = new Promise(takeResolvers);
-    this.core.run(spec, a0, a1, a2, new PromiseSink());
+    this.core.manage(name, args, new PromiseSink());
+    return p as Promise<T>;
+  }
+
+  /** Empties the bucket (its flush must be enabled); resolves with the HttpResult. */
+  flush(): Promise<HttpResult> {
+    return this.manageCall('flush', []);
+  }
+
+  /** The design document and N1QL index calls (Python's bucket_manager()). */
+  bucketManager(): BucketManager {
+    return new BucketManager(this);
+  }
+
+  /** Pings every KV, query and views node. */
+  ping(): Promise<PingReport> {
+    return this.manageCall('ping', []);
+  }
+
+  /** The state of the KV connections (nothing is sent). */
+  diagnostics(): Promise<DiagnosticsReport> {
+    return this.manageCall('diagnostics', []);
+  }
+
+  /**
+   * Runs `fn` with a durability requirement on every mutation it starts (synchronously) that
+   * names none (Python's `with bucket.durability(persist_to=..., replicate_to=...)`; both default
+   * to -1, every copy); returns what `fn` returns.
+   */
+  durability<T>(options: DurabilityOptions, fn: () => T): T {
+    const core = this.core;
+    return withDurabilityContext(() => core.durability, (d) => (core.durability = d), durabilityDefaults(options), fn);
+  }
+
+  /** Credentials of another bucket, for cross-bucket N1QL (Python's add_bucket_creds). */
+  addBucketCreds(bucket: string, password: string): void {
+    this.core.addBucketCreds(bucket, password);
+  }
+
+  /** Runs a KV method (its KV_METHODS entry); the generated methods (upsert, get, ...) call this. */
+  protected runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Promise<unknown> {
+    // Only a call that gave a later argument can carry a signal: get(key) and upsert(key, v) pay nothing.
+    if (a2 !== undefined || (a1 !== undefined && spec.shape !== 'keyValue')) {
+      const taken = takeSignal(spec, [a0, a1, a2, a3]);
+      if (taken !== undefined) return this.runAbortable(spec, taken[1], taken[0]);
+    }
+    const p = new Promise(takeResolvers);
+    this.core.run(spec, a0, a1, a2, a3, new PromiseSink());
     return p;
   }
 
@@ -133,30 +184,37 @@ export class Bucket {
       return p;
     }
     const sink = new AbortSink(signal, spec.name);
-    sink.pending = this.core.run(spec, args[0], args[1], args[2], sink);
+    sink.pending = this.core.run(spec, args[0], args[1], args[2], args[3], sink);
     return p;
   }
 
   /**
    * A N1QL query as an async iterable of rows: `for await (const row of bucket.n1qlQuery(q))`.
-   * The request starts on the first iteration; `meta` is set after the last row.
+   * The request starts on the first iteration; `meta` is set after the last row. `rowFactory`
+   * makes each row the caller's object (Python's row_factory).
    */
-  n1qlQuery<T = unknown>(query: unknown, options: Abortable & StreamLimits = {}): QueryRows<T> {
-    return new QueryRows<T>((h) => this.core.n1ql(query, h), options);
+  n1qlQuery<T = unknown>(query: unknown, options: Abortable & StreamLimits & N1QLRowOptions<T> = {}): QueryRows<T> {
+    const { rowFactory, ...rest } = options;
+    return new QueryRows<T>((h) => this.core.n1ql(query, h), { ...rest, shape: n1qlShaper({ rowFactory }) });
   }
 
-  /** A view query as an async iterable of rows; with `includeDocs` each row carries `doc`. */
+  /**
+   * A view query as an async iterable of rows; with `includeDocs` each row carries `doc`. Options
+   * may be a ViewQuery (or include `query: aViewQuery`); `rowProcessor` shapes the rows; with
+   * `onError: 'continue'` errors from nodes are warnings (process 'warning' events).
+   */
   query<K = unknown, V = unknown>(
     ddoc: string,
     view: string,
-    options: ViewOptions & Abortable & StreamLimits = {},
+    options: (ViewOptions & Abortable & StreamLimits & ViewRowOptions) | ViewQuery = {},
   ): QueryRows<ViewRow<K, V>> {
-    const { signal, highWater, lowWater, ...params } = options;
-    return new QueryRows<ViewRow<K, V>>((h) => this.core.view(ddoc, view, params, h), { signal, highWater, lowWater });
+    const { signal, highWater, lowWater, ...rest } = (options instanceof ViewQuery ? {} : options) as Abortable & StreamLimits;
+    const { params, shape } = splitViewOptions(options instanceof ViewQuery ? options : rest, this);
+    return new QueryRows<ViewRow<K, V>>((h) => this.core.view(ddoc, view, params, h), { signal, highWater, lowWater, shape, onMeta: warnViewErrors });
   }
 
   /** Every row of a N1QL query; the array carries the meta as `.meta`. */
-  n1qlQueryAll<T = unknown>(query: unknown, options: Abortable = {}): Promise<T[] & { meta: unknown }> {
+  n1qlQueryAll<T = unknown>(query: unknown, options: Abortable & N1QLRowOptions<T> = {}): Promise<T[] & { meta: unknown }> {
     return this.n1qlQuery<T>(query, options).all();
   }
 
@@ -164,9 +222,36 @@ export class Bucket {
   queryAll<K = unknown, V = unknown>(
     ddoc: string,
     view: string,
-    options: ViewOptions & Abortable = {},
+    options: (ViewOptions & Abortable & ViewRowOptions) | ViewQuery = {},
   ): Promise<ViewRow<K, V>[] & { meta: unknown }> {
     return this.query<K, V>(ddoc, view, options).all();
+  }
+
+  /** The latest mutation token of each vBucket written (with fetch_mutation_tokens): MutationState.addAll reads them. */
+  mutationTokens(): MutationToken[] {
+    return this.core.mutationTokens();
+  }
+
+  /**
+   * Python's append_items: appends each item's `fragment` option to its document
+   * (appendMulti); once it succeeded each item's value has its fragment added too.
+   */
+  async appendItems(items: ItemOptionDict, options?: KvOptions): Promise<MultiResult> {
+    const r = await this.appendMulti(items, options);
+    applyFragments(items, 'append');
+    return r;
+  }
+
+  /** Python's prepend_items: prependMulti of each item's `fragment`, then the items' values updated. */
+  async prependItems(items: ItemOptionDict, options?: KvOptions): Promise<MultiResult> {
+    const r = await this.prependMulti(items, options);
+    applyFragments(items, 'prepend');
+    return r;
+  }
+
+  /** Pipelines are for blocking handles, as in Python (PipelineError on async ones). */
+  pipeline(): never {
+    throw new PipelineError('pipeline mode is not supported on async handles; await the operations, or use deferbase/blocking');
   }
 
   /** Closes the connection; pending operations fail. */
@@ -175,9 +260,29 @@ export class Bucket {
   }
 }
 
+defineBucketProperties(
+  Bucket.prototype,
+  (b, kind, name) => (kind === 'info' ? b.core.info()[name] : b.core.setting(name)),
+  (b, name, value) => b.core.set(name, value),
+);
+
+type PromiseManager = { [M in ManagerMethodName]: (...args: ManagerCalls[M]['args']) => Promise<ManagerCalls[M]['result']> };
+type PromiseDesign = Pick<PromiseManager, BucketDesignMethod>;
+
+export interface BucketManager extends PromiseManager {}
+
+/** Design documents and N1QL indexes of a bucket (Python's BucketManager); every call is a Promise. */
+export class BucketManager {
+  constructor(readonly bucket: Bucket) {}
+}
+
+defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.manageCall(name, args));
+
 // runKv is protected: reached from outside the class body, hence the cast.
-defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2) =>
-  (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown): Promise<unknown> }).runKv(spec, a0, a1, a2),
+defineBucketDesignMethods(Bucket.prototype);
+
+defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
+  (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Promise<unknown> }).runKv(spec, a0, a1, a2, a3),
 );
 defineCollections(Bucket.prototype);
 
@@ -209,14 +314,37 @@ export class QueryRows<T> implements AsyncIterable<T>, AsyncIterator<T> {
   private readonly lowWater: number;
   private readonly signal: AbortSignal | undefined;
   private onAbort: (() => void) | undefined;
+  private readonly shape: Shaper | undefined;
+  private readonly onMeta: ((meta: unknown) => void) | undefined;
 
   constructor(
     private readonly start: (h: RowsHandler) => StreamControl,
-    options: Abortable & StreamLimits,
+    options: Abortable & StreamLimits & { shape?: Shaper; onMeta?: (meta: unknown) => void },
   ) {
     this.highWater = options.highWater ?? 2048;
     this.lowWater = options.lowWater ?? Math.floor(this.highWater / 4);
     this.signal = options.signal;
+    this.shape = options.shape;
+    this.onMeta = options.onMeta;
+  }
+
+  /** The query's metrics (from its meta), once the last row has been read. */
+  get metrics(): unknown {
+    return (this.meta as { metrics?: unknown } | undefined)?.metrics;
+  }
+
+  /** Runs the statement to its end, rows unread (Python's execute(): for statements run for their effect). */
+  async execute(): Promise<this> {
+    for await (const _ of this) {
+      // drained
+    }
+    return this;
+  }
+
+  /** The first row, the request ended there (Python's get_single_result); undefined when there is none. */
+  async getSingleResult(): Promise<T | undefined> {
+    for await (const row of this) return row;
+    return undefined;
   }
 
   /** Rows buffered and not yet read (for flow-control inspection). */
@@ -230,7 +358,7 @@ export class QueryRows<T> implements AsyncIterable<T>, AsyncIterator<T> {
   }
 
   [Symbol.asyncIterator](): this {
-    if (this.state === 'closed') throw new Error('these rows were already iterated; run the query again to read them again');
+    if (this.state === 'closed') throw new AlreadyQueriedError('these rows were already iterated; run the query again to read them again');
     this.open();
     return this;
   }
@@ -251,8 +379,17 @@ export class QueryRows<T> implements AsyncIterable<T>, AsyncIterator<T> {
     }
     const self = this;
     this.control = this.start({
-      onRows(rows) {
-        if (self.ended || rows.length === 0) return;
+      onRows(raw) {
+        if (self.ended || raw.length === 0) return;
+        let rows = raw;
+        if (self.shape !== undefined) {
+          try {
+            rows = self.shape(raw);
+          } catch (err) {
+            self.control?.cancel();
+            return self.fail(err as Error);
+          }
+        }
         self.batches.push(rows as T[]);
         self.queued += rows.length;
         if (!self.paused && self.queued >= self.highWater) {
@@ -264,6 +401,7 @@ export class QueryRows<T> implements AsyncIterable<T>, AsyncIterator<T> {
       onDone(meta) {
         if (self.ended) return;
         self.meta = meta;
+        self.onMeta?.(meta);
         self.ended = true;
         self.detachSignal();
         self.wake();

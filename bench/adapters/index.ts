@@ -13,14 +13,17 @@
 //     cluster's thread and in a worker of its own, on the fresh cluster and again after the
 //     throughput phase;
 //   - a blocking iteration of 1,000,000 N1QL rows in a child process, with its peak RSS.
-// Usage: node dist/bench/adapters/index.js [--quick] [--kv-only] [--same-process] [--connstr URL]
-//        (--kv-only skips the 1M-row iteration; --connstr targets a cluster in another process,
+// Usage: node dist/bench/adapters/index.js [--quick] [--kv-only] [--same-process] [--connstr URL] [--base=DIR]
+//        (--kv-only skips the 1M-row iteration; --base=DIR adds the engine, deferred, promise and
+//        blocking (own worker) of the build in DIR (a checkout of the previous main, built) as
+//        subjects of the same run, and prints each one's ratio of this build to it; --connstr targets a cluster in another process,
 //        e.g. `deferbase serve -p 0 -b bench`, instead of starting one in a thread;
 //        BENCH_OPS=N sets the operations per throughput burst, 10,000 by default;
 //        BENCH_BLOCKING_WARMUP=N the warm-up gets per blocking layout, 60,000 by default;
 //        BENCH_TRACE=1 prints each round's get throughputs;
 //        BENCH_PIN=0 leaves the throughput phase's CPUs to the scheduler)
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Engine } from '../../lib/engine';
@@ -32,6 +35,8 @@ import { throughputPlacement, type Placement } from './placement';
 const QUICK = process.argv.includes('--quick');
 const KV_ONLY = process.argv.includes('--kv-only');
 const SAME_PROCESS = process.argv.includes('--same-process');
+/** A built checkout of the previous main whose flavours run beside this build's (--base=DIR). */
+const BASE = process.argv.find((a) => a.startsWith('--base='))?.slice('--base='.length) || undefined;
 const THROUGHPUT_OPS = Number(process.env.BENCH_OPS) || 10_000;
 /**
  * Generations of subject processes, and rounds per generation. A round runs one burst per
@@ -139,12 +144,28 @@ const fmt = (n: number, d = 1): string => n.toFixed(d).padStart(9);
 /** Throughputs (ops/s, median of the bursts), the client process's CPU per get over its get bursts (us, all threads), latency. */
 type Measured = { upsert: number; get: number; getCpu: number; lat: Lat };
 
-const SUBJECT_NAMES = ['engine', 'engine #2', 'deferred', 'promise'] as const;
-type SubjectName = (typeof SUBJECT_NAMES)[number];
+const OWN_SUBJECTS = ['engine', 'engine #2', 'deferred', 'promise'] as const;
+/** This build's subjects, then (with --base) the previous main's, named `base <subject>`. */
+const SUBJECT_NAMES: readonly string[] = BASE ? [...OWN_SUBJECTS, 'base engine', 'base deferred', 'base promise'] : OWN_SUBJECTS;
+type SubjectName = string;
+
+/** This build's clients, or (for a `base ...` subject) the previous main's from BASE. */
+function clients(name: SubjectName): { Engine: typeof Engine; DeferredBucket: typeof DeferredBucket; PromiseBucket: typeof PromiseBucket; BlockingBucket: typeof BlockingBucket } {
+  if (!name.startsWith('base ')) return { Engine, DeferredBucket, PromiseBucket, BlockingBucket };
+  const dist = path.resolve(BASE!, 'dist');
+  return {
+    Engine: (require(path.join(dist, 'lib/engine')) as { Engine: typeof Engine }).Engine,
+    DeferredBucket: (require(path.join(dist, 'adapters/deferred')) as { Bucket: typeof DeferredBucket }).Bucket,
+    PromiseBucket: (require(path.join(dist, 'adapters/promise')) as { Bucket: typeof PromiseBucket }).Bucket,
+    BlockingBucket: (require(path.join(dist, 'adapters/blocking')) as { Bucket: typeof BlockingBucket }).Bucket,
+  };
+}
 
 /** Connects one subject's client(s); `engine #2` is a second, separate bare engine (the noise floor). */
 async function openSubject(name: SubjectName, connstr: string): Promise<{ subject: Subject; close(): Promise<void> }> {
-  if (name === 'engine' || name === 'engine #2') {
+  const { Engine, DeferredBucket, PromiseBucket } = clients(name);
+  const kind = name.replace(/^base /, '');
+  if (kind === 'engine' || kind === 'engine #2') {
     const engine = new Engine(connstr, CREDS);
     await new Promise<void>((res, rej) => engine.connect((err) => (err ? rej(err) : res())));
     return {
@@ -156,7 +177,7 @@ async function openSubject(name: SubjectName, connstr: string): Promise<{ subjec
       close: () => new Promise<void>((res) => engine.close(() => res())),
     };
   }
-  if (name === 'deferred') {
+  if (kind === 'deferred') {
     const deferred = new DeferredBucket(connstr, CREDS);
     await deferred.connect();
     return {
@@ -257,7 +278,7 @@ class SubjectProcess {
     connstr: string,
     placement: Placement | null,
   ) {
-    this.proc = fork(__filename, ['--subject', name, '--connstr', connstr], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], ...placement?.subjectFork });
+    this.proc = fork(__filename, ['--subject', name, '--connstr', connstr, ...(BASE ? [`--base=${BASE}`] : [])], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], ...placement?.subjectFork });
     this.proc.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
     this.proc.on('message', (m) => {
       const w = this.waiting;
@@ -383,6 +404,8 @@ function measureBlocking(connstr: string, external: boolean): BlockingLayout[] {
   try {
     if (!external) layouts.push({ name: "engine on the cluster's thread", bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'cluster' }) });
     layouts.push({ name: 'engine in its own worker', bucket: new BlockingBucket(connstr, { ...CREDS, engineThread: 'own' }) });
+    // The previous main's blocking flavour cannot share this build's cluster thread: its own worker only.
+    if (BASE) layouts.push({ name: 'previous main (--base), engine in its own worker', bucket: new (clients('base blocking').BlockingBucket)(connstr, { ...CREDS, engineThread: 'own' }) });
     const perLayout = layouts.map(() => ({ total: [] as number[], engine: [] as number[], overhead: [] as number[], channel: [] as number[] }));
     for (const { bucket } of layouts) bucket.timeEngine();
     // The warm-up blocks, then the measured ones: the same calls, only the latter kept.
@@ -470,6 +493,23 @@ function report(title: string, names: readonly string[], results: Map<string, Me
   return ratios;
 }
 
+/**
+ * This build against the previous main (--base), subject by subject: the median of the per-round
+ * ratios (each pairs bursts run a moment apart) with their spread, and the client CPU per get.
+ */
+function baseReport(results: Map<string, Measured[]>): void {
+  console.log(`\nthis build / previous main (${BASE}), per-round ratios: median, 25th-75th percentile (min-max)`);
+  const spread = (xs: number[]): string => `${median(xs).toFixed(3)}x  ${quantile(xs, 0.25).toFixed(2)}-${quantile(xs, 0.75).toFixed(2)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+  for (const name of ['engine', 'deferred', 'promise']) {
+    const ours = results.get(name)!;
+    const base = results.get(`base ${name}`)!;
+    console.log(`  ${name.padEnd(9)} upsert ${spread(ours.map((m, i) => m.upsert / base[i].upsert))}   get ${spread(ours.map((m, i) => m.get / base[i].get))}   cpu/get ${spread(ours.map((m, i) => m.getCpu / base[i].getCpu))}`);
+  }
+  const control = results.get('engine #2')!;
+  const eng = results.get('engine')!;
+  console.log(`  (noise: engine #2 / engine, same build: get ${spread(control.map((m, i) => m.get / eng[i].get))})`);
+}
+
 /** Issue 8's targets, checked against this run's figures. */
 class Targets {
   private readonly lines: string[] = [];
@@ -533,6 +573,7 @@ async function main(): Promise<void> {
       const [up, get] = ratios.get(name)!;
       targets.check(`${name} within 10% of the bare engine (upsert, get)`, `${up.toFixed(3)}x, ${get.toFixed(3)}x`, up >= 0.9 && get >= 0.9);
     }
+    if (BASE) baseReport(results);
 
     if (SAME_PROCESS) {
       // All subjects in this process, interleaved, each measurement after a full GC.

@@ -1,6 +1,8 @@
 // Before/after ratios for the N1QL engine in one process: this build and a baseline build
 // (BENCH_BASE, default /work/base) each get their own 100,000-document bucket, and every query
-// shape runs in alternating rounds on both, so machine load lands on both sides alike.
+// shape runs in alternating rounds on both, so machine load lands on both sides alike. A second
+// table compares, in this build alone, queries an index serves (index order for ORDER BY ...
+// LIMIT, a covering scan) with the same query forced onto the primary index (USE INDEX).
 //   node dist/bench/n1ql/compare.js [baseDir]
 import * as path from 'node:path';
 import { DocumentStore } from '../../lib/server/store';
@@ -27,7 +29,7 @@ function load(Store: typeof DocumentStore): DocumentStore {
 
 function current(): Run {
   const store = load(DocumentStore);
-  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined };
+  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined, functionDenied: () => undefined, sequenceDenied: () => undefined };
   const prepareds = new PreparedCache();
   return (stmt, args = []) => {
     const r = runStatement(parse(stmt), { env, ctx: { now: Date.now(), positional: args as never[], named: {}, checkDeadline: () => undefined }, readonly: false, prepareds, user: 'bench' });
@@ -41,7 +43,7 @@ function baseline(dir: string): Run {
   const n1 = require(path.join(dir, 'dist/lib/server/n1ql/statement')) as { runStatement: (s: unknown, o: unknown) => { rows: Iterable<unknown> } };
   const parser = require(path.join(dir, 'dist/lib/server/n1ql/parser')) as { parse: (s: string) => unknown };
   const store = load(Store);
-  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined };
+  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined, functionDenied: () => undefined, sequenceDenied: () => undefined };
   const prepareds = new Map();
   return (stmt, args = []) => [...n1.runStatement(parser.parse(stmt), { env, ctx: { now: Date.now(), positional: args, named: {}, checkDeadline: () => undefined }, readonly: false, prepareds }).rows];
 }
@@ -89,6 +91,30 @@ function main(): void {
     console.log(
       `  ${label.padEnd(44)} base ${median(times.base).toFixed(1).padStart(8)} ms  this ${median(times.this).toFixed(1).padStart(8)} ms  ` +
         `this/base ${median(ratios).toFixed(2)} (rounds ${ratios[0].toFixed(2)}-${ratios[ratios.length - 1].toFixed(2)})`,
+    );
+  }
+
+  // This build: an index-served query against the same query forced to a primary scan.
+  const q = engines[1][1];
+  q('CREATE INDEX ix_distance ON bench(distance)');
+  const primary = 'USE INDEX (`#primary`)';
+  const pairs: [string, (use: string) => unknown][] = [
+    ['ORDER BY indexed distance LIMIT 10 (index order)', (use) => q(`SELECT META().id, airline, distance FROM bench ${use} WHERE distance IS NOT MISSING ORDER BY distance LIMIT 10`)],
+    ['covered: COUNT and MAX of id for one type', (use) => q(`SELECT COUNT(*) AS n, MAX(id) AS m FROM bench ${use} WHERE type = "route" AND id > $1`, [routes])],
+    ['covered: ids of 1,000 routes by (type, id)', (use) => q(`SELECT id, META().id AS k FROM bench ${use} WHERE type = "route" AND id >= $1 AND id < $1 + 1000`, [routes])],
+  ];
+  console.log(`\nindex against primary scan (this build), ${ROUNDS} alternating rounds`);
+  for (const [label, f] of pairs) {
+    const same = JSON.stringify(f('')) === JSON.stringify(f(primary));
+    const times: Record<string, number[]> = { index: [], primary: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      const order: [string, string][] = r % 2 ? [['primary', primary], ['index', '']] : [['index', ''], ['primary', primary]];
+      for (const [name, use] of order) times[name].push(ms(() => f(use)));
+    }
+    const ratios = times.primary.map((t, k) => t / times.index[k]).sort((a, b) => a - b);
+    console.log(
+      `  ${label.padEnd(50)} index ${median(times.index).toFixed(2).padStart(8)} ms  primary ${median(times.primary).toFixed(1).padStart(8)} ms  ` +
+        `primary/index ${median(ratios).toFixed(0)}x (rounds ${ratios[0].toFixed(0)}-${ratios[ratios.length - 1].toFixed(0)}x)${same ? '' : '  RESULTS DIFFER'}`,
     );
   }
 }

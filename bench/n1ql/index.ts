@@ -35,7 +35,7 @@ function load(): DocumentStore {
 
 function engine(store: DocumentStore) {
   const prepareds = new PreparedCache();
-  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined };
+  const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined, functionDenied: () => undefined, sequenceDenied: () => undefined };
   return (stmt: string, args: Value[] = []): Value[] => {
     const r = runStatement(parse(stmt), { env, ctx: { now: Date.now(), positional: args, named: {}, checkDeadline: () => undefined }, readonly: false, prepareds, user: 'bench' });
     const rows = [...r.rows].filter((v): v is Value => v !== PAUSE);

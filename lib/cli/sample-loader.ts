@@ -2,7 +2,7 @@
 // would: documents over KV (pipelined), design documents over the views (capi) port, indexes as
 // N1QL statements. The same code fills the embedded cluster `deferbase serve --sample` starts.
 import * as http from 'node:http';
-import { beerSampleDesignDocs, beerSampleDocs } from '../server/samples/beer-sample';
+import { beerSampleDesignDocs, beerSampleDocs, beerSampleIndexes } from '../server/samples/beer-sample';
 import { travelSampleDocs, travelSampleIndexes } from '../server/samples/travel-sample';
 import type { Engine } from '../engine';
 import type { CouchbaseError } from '../engine/errors';
@@ -17,7 +17,7 @@ export interface SampleDef {
 
 /** One row per sample: what to generate and what else the real sample ships with. */
 export const SAMPLES: Readonly<Record<string, SampleDef>> = {
-  'beer-sample': { docs: (o) => beerSampleDocs(o), designDocs: beerSampleDesignDocs, indexes: [] },
+  'beer-sample': { docs: (o) => beerSampleDocs(o), designDocs: beerSampleDesignDocs, indexes: beerSampleIndexes },
   'travel-sample': { docs: (o) => travelSampleDocs(o), designDocs: {}, indexes: travelSampleIndexes },
 };
 export const SAMPLE_NAMES = Object.keys(SAMPLES);

@@ -4,7 +4,7 @@
 import type * as tls from 'node:tls';
 import type { KvConnection } from './connection';
 import { DEFAULT_HTTP_PORT, DEFAULT_HTTP_TLS_PORT, DEFAULT_KV_PORT, DEFAULT_KV_TLS_PORT, secondsToMs, type ConnSpec, type HostSpec } from './connstr';
-import { ArgumentError, AuthError, BucketNotFoundError, ErrorCode, NetworkError, type CouchbaseError } from './errors';
+import { ArgumentError, AuthError, BucketNotFoundError, ErrorCode, NetworkError, UnknownHostError, type CouchbaseError } from './errors';
 import { httpGetJson, type HttpAgents, type HttpAuth, type HttpTarget } from './http';
 import type { NodeSet } from './nodes';
 import { resolveSeeds, type SrvResolver } from './dnssrv';
@@ -93,13 +93,20 @@ export class Bootstrap {
       return done(new ArgumentError(`bootstrap_on=${spec.options.bootstrap_on} leaves no host to bootstrap from in "${spec.display}"`), null, null);
     }
     const errors: string[] = [];
+    let last: CouchbaseError | null = null;
     const tryNext = (i: number): void => {
       if (!this.host.connecting) return;
       if (i >= candidates.length) {
-        return done(new NetworkError(`could not bootstrap from any host of ${spec.display}: ${errors.join('; ')}`, { rc: ErrorCode.CONNECT_ERROR }), null, null);
+        // The code of the last host's failure (ECONNREFUSED...), as libcouchbase's detailed codes
+        // give it; a name that does not resolve is UnknownHostError, as Python raises it.
+        const message = `could not bootstrap from any host of ${spec.display}: ${errors.join('; ')}`;
+        const rc = last !== null && last.isNetwork ? last.rc : ErrorCode.CONNECT_ERROR;
+        const cls = last instanceof UnknownHostError ? UnknownHostError : NetworkError;
+        return done(new cls(message, { rc, cause: last ?? undefined }), null, null);
       }
       const c = candidates[i];
       const next = (err: CouchbaseError): void => {
+        last = err;
         errors.push(`${c.kind} ${c.host}:${c.port}: ${err.message}`);
         // Wrong credentials or bucket will not get better on another node.
         if (err instanceof AuthError || err instanceof BucketNotFoundError) return done(err, null, null);

@@ -12,7 +12,7 @@ import { HelloFeature, encodeHelloFeatures, decodeHelloFeatures } from '../proto
 import { readServerDuration } from '../protocol/framing';
 import { parseErrorMap, type ErrorMap } from '../protocol/errormap';
 import { ScramClient, encodePlain, type ScramMechanism } from '../protocol/sasl';
-import { AuthError, BucketNotFoundError, ConnectError, CouchbaseError, NetworkError, ProtocolError, TimeoutError, errorForStatus, parseXerror } from './errors';
+import { AuthError, BucketNotFoundError, CouchbaseError, NetworkError, ProtocolError, TimeoutError, errorForStatus, parseXerror, socketError } from './errors';
 import type { SaslMech } from './connstr';
 import { PendingTable } from './pending-table';
 
@@ -134,7 +134,8 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
     sock.on('data', (chunk: Buffer) => this.onData(chunk));
     sock.on('error', (err: NodeJS.ErrnoException) => {
       const refused = err.code === 'ECONNREFUSED';
-      const e = this.state === 'connecting' ? new ConnectError(`cannot connect to ${opts.host}:${opts.port}: ${err.message}${refused ? '; is the server running?' : ''}`, { cause: err }) : new NetworkError(`connection to ${opts.host}:${opts.port} failed: ${err.message}`, { cause: err });
+      // While connecting, the class Python raises for the cause (UnknownHostError for DNS, ...).
+      const e = this.state === 'connecting' ? socketError(`cannot connect to ${opts.host}:${opts.port}: ${err.message}${refused ? '; is the server running?' : ''}`, err) : new NetworkError(`connection to ${opts.host}:${opts.port} failed: ${err.message}`, { cause: err });
       this.destroy(e);
     });
     sock.on('close', () => this.destroy(new NetworkError(`connection to ${opts.host}:${opts.port} was closed by the server`)));
@@ -142,6 +143,15 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
 
   get ready(): boolean {
     return this.state === 'ready';
+  }
+
+  /** When data last arrived (ms since the epoch), for diagnostics(). */
+  lastActivity = 0;
+
+  /** This socket's local and remote `host:port`, for diagnostics(). */
+  get addresses(): { local: string; remote: string } {
+    const s = this.socket;
+    return { local: `${s.localAddress ?? ''}:${s.localPort ?? 0}`, remote: `${this.host}:${this.port}` };
   }
 
   /**
@@ -195,6 +205,7 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private onData(chunk: Buffer): void {
+    this.lastActivity = Date.now();
     this.decoder.push(chunk);
     let p: Packet | null;
     for (;;) {

@@ -32,6 +32,8 @@ export interface ConnOptions {
   // Timeouts, seconds (floats) as libcouchbase takes them.
   operation_timeout: number;
   views_timeout: number;
+  /** Management requests (design documents, index DDL, flush): libcouchbase's http_timeout. */
+  http_timeout: number;
   n1ql_timeout: number;
   durability_timeout: number;
   durability_interval: number;
@@ -87,11 +89,14 @@ export interface ConnOptions {
   /** A compressed value is sent only if it is at most this fraction of the original. */
   compression_min_ratio: number;
   retry_nmv_imm: boolean;
+  /** Python's Bucket quiet: a missing key gives a result with success false instead of NotFoundError. */
+  quiet: boolean;
 }
 
 export const DEFAULT_OPTIONS: Readonly<ConnOptions> = Object.freeze({
   operation_timeout: 2.5,
   views_timeout: 75,
+  http_timeout: 75,
   n1ql_timeout: 75,
   durability_timeout: 5,
   durability_interval: 0.1,
@@ -130,6 +135,7 @@ export const DEFAULT_OPTIONS: Readonly<ConnOptions> = Object.freeze({
   compression_min_size: 1024,
   compression_min_ratio: 0.83,
   retry_nmv_imm: true,
+  quiet: false,
 } satisfies ConnOptions);
 
 type Kind =
@@ -149,6 +155,7 @@ const STRING: Kind = { t: 'string' };
 const OPTION_KINDS: { [K in keyof ConnOptions]: Kind } = {
   operation_timeout: SECONDS,
   views_timeout: SECONDS,
+  http_timeout: SECONDS,
   n1ql_timeout: SECONDS,
   durability_timeout: SECONDS,
   durability_interval: SECONDS,
@@ -187,6 +194,7 @@ const OPTION_KINDS: { [K in keyof ConnOptions]: Kind } = {
   compression_min_size: { t: 'int', min: 0 },
   compression_min_ratio: { t: 'ratio' },
   retry_nmv_imm: BOOL,
+  quiet: BOOL,
 };
 
 /**
@@ -207,6 +215,7 @@ const ALIASES: Record<string, { to: keyof ConnOptions; kind?: Kind; map?: Record
   kv_durable_timeout: { to: 'durability_timeout', kind: MILLIS },
   query_timeout: { to: 'n1ql_timeout', kind: MILLIS },
   view_timeout: { to: 'views_timeout', kind: MILLIS },
+  management_timeout: { to: 'http_timeout', kind: MILLIS },
   connect_timeout: { to: 'config_node_timeout', kind: MILLIS },
   bootstrap_timeout: { to: 'config_total_timeout', kind: MILLIS },
   config_poll_floor: { to: 'config_delay_throttle', kind: MILLIS },
@@ -225,8 +234,6 @@ const ALIASES: Record<string, { to: keyof ConnOptions; kind?: Kind; map?: Record
  * rather than accepted and ignored; a value that asks for what the engine does anyway is fine.
  */
 const NOT_ACTED: Record<string, { why: string; honoured?: string[] }> = {
-  http_timeout: { why: 'the engine makes no management HTTP requests; N1QL and views take n1ql_timeout and views_timeout' },
-  management_timeout: { why: 'the engine makes no management HTTP requests' },
   error_thresh_count: { why: 'the engine refreshes the map on every failure hint (NOT_MY_VBUCKET, lost connections) instead of counting errors' },
   error_thresh_delay: { why: 'the engine refreshes the map on every failure hint instead of counting errors' },
   config_cache: { why: 'the engine keeps no config cache file' },
@@ -254,7 +261,6 @@ const NOT_ACTED: Record<string, { why: string; honoured?: string[] }> = {
   bucket_cred: { why: 'give username and password' },
   vbguess_persist: { why: 'the engine never guesses a vBucket owner' },
   persistence_timeout_floor: { why: 'durability waits for durability_timeout' },
-  quiet: { why: 'quiet is a per-operation option (get(key, { quiet: true }))' },
   enable_tls: { why: 'use couchbases:// (or ssl=on) for TLS' },
   show_queries: { why: 'the engine does not log query text' },
   enable_metrics: { why: 'the engine keeps no metrics', honoured: ['false'] },

@@ -5,8 +5,9 @@
 // what those modules see of it (kv/host.ts, services/host.ts, ...); they are not published.
 import createDebug from 'debug';
 import EventEmitter from 'eventemitter3';
+import { randomBytes } from 'node:crypto';
 import type * as tls from 'node:tls';
-import { parseConnstr, type ConnSpec, type ConnOptionsInput } from './connstr';
+import { parseConnstr, type CompressionMode, type ConnSpec, type ConnOptionsInput } from './connstr';
 import { DeadlineQueue, type Expirable } from './deadlines';
 import { ArgumentError, CancelledError, ConnectError, CouchbaseError, ObjectDestroyedError, TimeoutError } from './errors';
 import { HttpAgents, type HttpAuth, type HttpTarget } from './http';
@@ -17,7 +18,10 @@ import { KvDispatcher, failLater } from './kv/dispatcher';
 import { kvMulti, type MultiKeys } from './kv/multi';
 import type { KvHost } from './kv/host';
 import { authority, type Topology } from './topology';
-import { defaultTranscoder, type Transcoder } from './transcoder';
+import { defaultTranscoder, FMT_AUTO, FMT_BYTES, FMT_JSON, FMT_UTF8, toTranscoder, type PythonTranscoder, type Transcoder } from './transcoder';
+import { diagnostics, ping, type DiagnosticsReport, type PingReport } from './health';
+import { runManage } from './services/manage';
+import type { MutationToken } from './results';
 import { addressFamily, buildTlsOptions, connectionSettings } from './options';
 import { Bootstrap } from './bootstrap';
 import { NodeSet, type NodeState } from './nodes';
@@ -33,11 +37,61 @@ export type { KvCallback, KvHandle, KvHandler, MultiCallback } from './kv/spec';
 const debug = createDebug('deferbase:engine');
 
 export interface EngineOptions extends ConnOptionsInput {
-  /** Replaces the common-flags transcoder. */
-  transcoder?: Transcoder;
+  /** Replaces the common-flags transcoder (a Transcoder, Python's encodeValue/decodeValue shape, or a class of either). */
+  transcoder?: Transcoder | PythonTranscoder | (new () => Transcoder | PythonTranscoder);
   /** Where DNS SRV names are looked up (default: node:dns, the system's DNS servers). */
   srvResolver?: SrvResolver;
 }
+
+/** What a Bucket reports about itself (Python's Bucket properties). */
+export interface EngineInfo {
+  /** The bucket's name. */
+  bucket: string;
+  /** Whether the connection is TLS (couchbases://). */
+  isSsl: boolean;
+  /** The KV nodes of the current map, as `host:port`. */
+  serverNodes: string[];
+  /** The replicas the bucket is configured with (0 before the first map). */
+  configuredReplicaCount: number;
+  connected: boolean;
+  closed: boolean;
+}
+
+/** The settings a Bucket may change while open (Python's settable Bucket properties). */
+export interface EngineSettings {
+  /** operation_timeout, seconds. */
+  timeout: number;
+  viewsTimeout: number;
+  n1qlTimeout: number;
+  quiet: boolean;
+  defaultFormat: number;
+  dataPassthrough: boolean;
+  transcoder: Transcoder;
+  /** Python's COMPRESS_* value (set: that or a connection-string mode, 'on', 'inflate_only'...). */
+  compression: number;
+  /** Values shorter than this many bytes are sent as they are. */
+  compressionMinSize: number;
+  /** A compressed value is sent only if at most this fraction of the original. */
+  compressionMinRatio: number;
+}
+
+export type SettingName = keyof EngineSettings;
+
+/** Python's (libcouchbase's) compression modes, as Bucket.compression takes and gives them. */
+export const COMPRESS_NONE = 0;
+export const COMPRESS_IN = 1;
+export const COMPRESS_OUT = 2;
+export const COMPRESS_INOUT = 3;
+export const COMPRESS_FORCE = 4;
+const COMPRESSION_MODES: ReadonlyArray<[number, CompressionMode]> = [
+  [COMPRESS_NONE, 'off'],
+  [COMPRESS_IN, 'inflate_only'],
+  [COMPRESS_OUT, 'deflate_only'],
+  [COMPRESS_INOUT, 'on'],
+  [COMPRESS_FORCE, 'force'],
+];
+
+const FORMATS = new Set([FMT_JSON, FMT_UTF8, FMT_BYTES, FMT_AUTO]);
 
 export interface EngineEvents {
   connect: () => void;
@@ -75,6 +129,10 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly streams = new Set<{ cancel(): void }>();
   private readonly prepared: PreparedCache = new Map();
   private serviceCursor = 0;
+  /** Other buckets' credentials for cross-bucket N1QL (Python's add_bucket_creds). */
+  private readonly bucketCreds = new Map<string, string>();
+  /** @internal This client's id in ping and diagnostics reports. */
+  readonly clientId = randomBytes(8).toString('hex');
 
   constructor(connstr: string, options: EngineOptions = {}) {
     super();
@@ -83,7 +141,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.srvResolver = srvResolver ?? systemResolver;
     const o = this.spec.options;
     this.bucket = this.spec.bucket;
-    this.transcoder = transcoder ?? defaultTranscoder;
+    // Python's Bucket(transcoder=...) takes its Transcoder interface too (encode_value/decode_value).
+    this.transcoder = transcoder === undefined ? defaultTranscoder : toTranscoder(transcoder);
     this.auth = { username: o.username ?? this.bucket, password: o.password ?? '' };
     this.tlsOptions = this.spec.tls ? buildTlsOptions(this.spec) : null;
     this.agents = new HttpAgents(this.tlsOptions, addressFamily(o));
@@ -360,6 +419,139 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (this.state === 'connected') return fn(null);
     if (this.state === 'closed') return process.nextTick(fn, new ObjectDestroyedError('the engine is closed'));
     this.connect(fn);
+  }
+
+  // --- management, health, settings ----------------------------------------------------------
+
+  /** Runs a management call (services/manage.ts: the BucketManager's methods and flush) by name. */
+  manage(name: string, args: readonly unknown[], cb: (err: CouchbaseError | null, result: unknown) => void): void {
+    runManage(this, name, args, cb);
+  }
+
+  /** Pings every KV, query and views node (Python's Bucket.ping). */
+  ping(cb: (err: CouchbaseError | null, report: PingReport | null) => void): void {
+    ping(this, cb);
+  }
+
+  /** The state of the KV connections, without sending anything (Python's Bucket.diagnostics). */
+  diagnostics(): DiagnosticsReport {
+    return diagnostics(this);
+  }
+
+  /** What the bucket reports about itself. */
+  info(): EngineInfo {
+    const topo = this.topology;
+    return {
+      bucket: this.bucket,
+      isSsl: this.spec.tls,
+      serverNodes: topo ? topo.servers.map((s) => s.id) : [],
+      configuredReplicaCount: topo ? topo.numReplicas : 0,
+      connected: this.state === 'connected',
+      closed: this.state === 'closed',
+    };
+  }
+
+  /** A setting's current value. */
+  setting<N extends SettingName>(name: N): EngineSettings[N] {
+    const o = this.spec.options;
+    const kv = this.pipeline;
+    const values: EngineSettings = {
+      timeout: kv.opTimeoutMs / 1000,
+      viewsTimeout: o.views_timeout,
+      n1qlTimeout: o.n1ql_timeout,
+      quiet: kv.quiet,
+      defaultFormat: kv.defaultFormat,
+      dataPassthrough: kv.buildCtx.passthrough,
+      transcoder: kv.buildCtx.transcoder,
+      compression: COMPRESSION_MODES.find(([, m]) => m === o.compression)![0],
+      compressionMinSize: o.compression_min_size,
+      compressionMinRatio: o.compression_min_ratio,
+    };
+    if (!Object.prototype.hasOwnProperty.call(values, name)) throw new ArgumentError(`unknown bucket setting "${String(name)}"; known: ${Object.keys(values).join(', ')}`);
+    return values[name];
+  }
+
+  /** Changes a setting while open (Python's settable Bucket properties); ArgumentError for a bad value. */
+  set<N extends SettingName>(name: N, value: EngineSettings[N]): void {
+    const o = this.spec.options;
+    const kv = this.pipeline;
+    const seconds = (): number => {
+      if (typeof value !== 'number' || !(value > 0)) throw new ArgumentError(`${name} must be a positive number of seconds`);
+      return value;
+    };
+    switch (name) {
+      case 'timeout':
+        kv.opTimeoutMs = seconds() * 1000;
+        return;
+      case 'viewsTimeout':
+        o.views_timeout = seconds();
+        return;
+      case 'n1qlTimeout':
+        o.n1ql_timeout = seconds();
+        return;
+      case 'quiet':
+        kv.quiet = Boolean(value);
+        return;
+      case 'defaultFormat':
+        if (!FORMATS.has(value as number)) throw new ArgumentError('defaultFormat must be FMT_JSON, FMT_UTF8, FMT_BYTES or FMT_AUTO');
+        kv.defaultFormat = value as number;
+        return;
+      case 'dataPassthrough':
+        kv.buildCtx.passthrough = Boolean(value);
+        return;
+      case 'transcoder':
+        try {
+          // null / undefined: back to the default one (Python's transcoder = None)
+          kv.setTranscoder(value === null || value === undefined ? defaultTranscoder : toTranscoder(value));
+        } catch (err) {
+          throw new ArgumentError((err as Error).message);
+        }
+        return;
+      case 'compression': {
+        // Snappy is negotiated when connecting: a mode set later changes what is sent compressed.
+        const given: unknown = value;
+        const mode = COMPRESSION_MODES.find(([n, m]) => n === given || m === given);
+        if (!mode) throw new ArgumentError(`compression must be one of COMPRESS_NONE, COMPRESS_IN, COMPRESS_OUT, COMPRESS_INOUT, COMPRESS_FORCE (0-4) or ${COMPRESSION_MODES.map(([, m]) => `'${m}'`).join(', ')}`);
+        o.compression = mode[1];
+        kv.configureCompression(o);
+        return;
+      }
+      case 'compressionMinSize':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new ArgumentError('compressionMinSize must be a whole number of bytes >= 0');
+        o.compression_min_size = value;
+        kv.configureCompression(o);
+        return;
+      case 'compressionMinRatio':
+        if (typeof value !== 'number' || !(value > 0 && value <= 1)) throw new ArgumentError('compressionMinRatio must be a number in (0, 1]');
+        o.compression_min_ratio = value;
+        kv.configureCompression(o);
+        return;
+      default:
+        throw new ArgumentError(`unknown bucket setting "${String(name)}"`);
+    }
+  }
+
+  /** The latest mutation token of each vBucket this bucket wrote to (with fetch_mutation_tokens; MutationState.addAll). */
+  mutationTokens(): MutationToken[] {
+    return this.pipeline.buildCtx.tokens.filter((t): t is MutationToken => t !== undefined);
+  }
+
+  /** Credentials of another bucket, sent with cross-bucket N1QL queries (Python's add_bucket_creds). */
+  addBucketCreds(bucket: string, password: string): void {
+    if (typeof bucket !== 'string' || bucket.length === 0) throw new ArgumentError('addBucketCreds(bucket, password): bucket must be a non-empty string');
+    if (typeof password !== 'string') throw new ArgumentError('addBucketCreds(bucket, password): password must be a string');
+    this.bucketCreds.set(bucket, password);
+  }
+
+  /**
+   * @internal The credentials a cross-bucket query carries besides the request's own user: the
+   * added buckets', and this bucket's when it was opened the classic way (as a user named after
+   * it), as libcouchbase's multi-bucket authentication sends them.
+   */
+  crossBucketCreds(): Array<{ user: string; pass: string }> {
+    const out = this.auth.username === this.bucket ? [{ user: `local:${this.bucket}`, pass: this.auth.password }] : [];
+    for (const [b, p] of this.bucketCreds) if (b !== this.bucket) out.push({ user: `local:${b}`, pass: p });
+    return out;
   }
 
   /** @internal Picks a node offering `service` (round robin). */

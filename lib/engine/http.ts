@@ -4,7 +4,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as tls from 'node:tls';
-import { CancelledError, HTTPError, NetworkError, TimeoutError, type CouchbaseError } from './errors';
+import { CancelledError, HTTPError, NetworkError, TimeoutError, socketError, type CouchbaseError } from './errors';
 
 export interface HttpTarget {
   host: string;
@@ -63,10 +63,12 @@ export function basicAuth(a: HttpAuth): string {
  * Starts a request whose response body is streamed to `handler`. Exactly one of onEnd/onError
  * is called, never after cancel().
  */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 export function httpStream(
   agents: HttpAgents,
   target: HttpTarget,
-  method: 'GET' | 'POST',
+  method: HttpMethod,
   path: string,
   auth: HttpAuth,
   body: string | null,
@@ -110,8 +112,10 @@ export function httpStream(
     handler.onError(err);
   }
 
-  req.on('error', (err) => {
-    fail(new NetworkError(`${method} ${path} on ${target.host}:${target.port} failed: ${err.message}`, { cause: err }));
+  req.on('error', (err: NodeJS.ErrnoException) => {
+    const message = `${method} ${path} on ${target.host}:${target.port} failed: ${err.message}`;
+    // Before an answer: the connection failed, with the class and code its cause gives (DNS: UnknownHostError).
+    fail(res === null ? socketError(message, err) : new NetworkError(message, { cause: err }));
   });
   req.on('response', (r) => {
     res = r;

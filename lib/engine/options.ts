@@ -14,7 +14,8 @@ const AGENT = 'deferbase/0.1.0';
 export type ConnectionSettings = Omit<ConnectionOptions, 'host' | 'port'>;
 
 export function helloFeatures(o: ConnOptions): number[] {
-  const f: number[] = [HelloFeature.SELECT_BUCKET, HelloFeature.JSON];
+  // XATTR always, as libcouchbase asks for it: sub-document specs with `xattr` need it.
+  const f: number[] = [HelloFeature.SELECT_BUCKET, HelloFeature.JSON, HelloFeature.XATTR];
   if (o.tcp_nodelay) f.push(HelloFeature.TCP_NODELAY);
   if (o.fetch_mutation_tokens || o.dur_mutation_tokens) f.push(HelloFeature.MUTATION_SEQNO);
   if (o.detailed_errcodes) f.push(HelloFeature.XERROR);

@@ -1,18 +1,32 @@
-// Value <-> bytes with Couchbase's "common flags": the top byte of the 32-bit item flags names
-// the format, so every SDK reads what the others wrote. Legacy (pre-common-flags) values carry
-// the format in the low bits instead; 0 means JSON.
+// Value <-> bytes with the flags the Couchbase Python SDK 2.x writes: the top byte of the 32-bit
+// item flags is the "common flags" format every SDK reads, and the low bits repeat it in the
+// legacy layout older clients read (couchbase/_libcouchbase constants: FMT_JSON = 0x02000000,
+// FMT_BYTES = 0x03000002, FMT_UTF8 = 0x04000004, FMT_PICKLE = 0x01000001). Documents written by a
+// Python 2.x application therefore read back with their type, and the reverse. Values with no
+// common flags are read by their legacy bits (0 is JSON).
 import { ValueFormatError } from './errors';
 
-export const FMT_JSON = 0x02000000;
-export const FMT_BYTES = 0x03000000;
-export const FMT_UTF8 = 0x04000000;
-/** Python SDK's private (pickle) format; read back as bytes here. */
-export const FMT_PICKLE = 0x01000001;
+/** Legacy (pre-common-flags) format bits, Python's FMT_LEGACY_MASK. */
+export const FMT_LEGACY_MASK = 0x07;
+/** The common-flags format byte, Python's FMT_COMMON_MASK. */
+export const FMT_COMMON_MASK = 0xff000000;
+
+const LEGACY_JSON = 0x00;
+const LEGACY_PICKLE = 0x01;
+const LEGACY_BYTES = 0x02;
+const LEGACY_UTF8 = 0x04;
+const COMMON_PICKLE = 0x01000000;
+const COMMON_JSON = 0x02000000;
+const COMMON_BYTES = 0x03000000;
+const COMMON_UTF8 = 0x04000000;
+
+export const FMT_JSON = COMMON_JSON | LEGACY_JSON;
+export const FMT_BYTES = COMMON_BYTES | LEGACY_BYTES;
+export const FMT_UTF8 = COMMON_UTF8 | LEGACY_UTF8;
+/** Python's pickle format: read back as an error (no pickle in JavaScript), refused on write. */
+export const FMT_PICKLE = COMMON_PICKLE | LEGACY_PICKLE;
 /** Not a flag value: choose by type (Buffer -> bytes, string -> UTF-8, anything else -> JSON). */
 export const FMT_AUTO = -1;
-
-export const FMT_COMMON_MASK = 0xff000000;
-const LEGACY_MASK = 0x7;
 
 export type Format = number;
 
@@ -32,36 +46,92 @@ export interface Transcoder {
   decode(key: string, value: Buffer, flags: number, format?: Format): unknown;
 }
 
+// --- JSON converters (Python's couchbase.set_json_converters) -------------------------------
+
+export type JsonEncode = (value: unknown) => string;
+export type JsonDecode = (text: string) => unknown;
+
+let jsonEncode: JsonEncode = JSON.stringify;
+let jsonDecode: JsonDecode = JSON.parse;
+let customJson = false;
+
+/**
+ * Replaces the functions FMT_JSON documents (and sub-document values) are written and read
+ * with, for every bucket of this thread; returns the previous pair. A blocking Bucket runs them
+ * in the calling thread. `setJsonConverters(JSON.stringify, JSON.parse)` restores the default.
+ */
+export function setJsonConverters(encode: JsonEncode, decode: JsonDecode): [JsonEncode, JsonDecode] {
+  if (typeof encode !== 'function' || typeof decode !== 'function') throw new TypeError('setJsonConverters(encode, decode) takes two functions');
+  const old: [JsonEncode, JsonDecode] = [jsonEncode, jsonDecode];
+  jsonEncode = encode;
+  jsonDecode = decode;
+  customJson = encode !== JSON.stringify || decode !== JSON.parse;
+  return old;
+}
+
+/** Whether setJsonConverters() put other functions than JSON's in place. */
+export function jsonConvertersChanged(): boolean {
+  return customJson;
+}
+
 function fail(key: string, why: string): never {
   throw new ValueFormatError(`value for key "${key}" ${why}`, { key });
 }
 
-function encodeJson(key: string, value: unknown): Buffer {
-  let text: string | undefined;
+/** A value as JSON text with the current converters; ValueFormatError (naming `what`) when it cannot be. */
+export function toJson(what: string, value: unknown): string {
+  let text: unknown;
   try {
-    text = JSON.stringify(value);
+    text = jsonEncode(value);
+  } catch (err) {
+    throw new ValueFormatError(`${what} cannot be encoded as JSON (${(err as Error).message}); pass a JSON-safe value`);
+  }
+  if (typeof text !== 'string') throw new ValueFormatError(`${what} of type ${typeof value} cannot be encoded as JSON; pass a JSON-safe value`);
+  return text;
+}
+
+/** JSON text read with the current converters; ValueFormatError (naming `what`) when it does not parse. */
+export function fromJson(what: string, text: string): unknown {
+  try {
+    return jsonDecode(text);
+  } catch {
+    throw new ValueFormatError(`${what} is not valid JSON`);
+  }
+}
+
+function encodeJson(key: string, value: unknown): Buffer {
+  let text: unknown;
+  try {
+    text = jsonEncode(value);
   } catch (err) {
     fail(key, `cannot be encoded as JSON (${(err as Error).message}); pass format FMT_BYTES/FMT_UTF8 or a JSON-safe value`);
   }
-  if (text === undefined) fail(key, `of type ${typeof value} cannot be encoded as JSON; pass a JSON-safe value`);
+  if (typeof text !== 'string') fail(key, `of type ${typeof value} cannot be encoded as JSON; pass a JSON-safe value`);
   return Buffer.from(text, 'utf8');
 }
 
-/** Which format flags describe (common flags first, legacy low bits otherwise). */
+/** Which format flags describe: the common-flags byte when set, else the legacy bits (as Python reads them). */
 export function formatOfFlags(flags: number): Format {
   const common = (flags & FMT_COMMON_MASK) >>> 0;
-  if (common === FMT_JSON) return FMT_JSON;
-  if (common === FMT_BYTES) return FMT_BYTES;
-  if (common === FMT_UTF8) return FMT_UTF8;
-  if (common === 0x01000000) return FMT_BYTES;
-  if (common !== 0) return FMT_BYTES;
-  switch (flags & LEGACY_MASK) {
-    case 0:
+  if (common !== 0) {
+    switch (common) {
+      case COMMON_JSON:
+        return FMT_JSON;
+      case COMMON_UTF8:
+        return FMT_UTF8;
+      case COMMON_PICKLE:
+        return FMT_PICKLE;
+      default:
+        return FMT_BYTES;
+    }
+  }
+  switch (flags & FMT_LEGACY_MASK) {
+    case LEGACY_JSON:
       return FMT_JSON;
-    case 2:
-      return FMT_BYTES;
-    case 4:
+    case LEGACY_UTF8:
       return FMT_UTF8;
+    case LEGACY_PICKLE:
+      return FMT_PICKLE;
     default:
       return FMT_BYTES;
   }
@@ -85,6 +155,9 @@ export const defaultTranscoder: Transcoder = {
         if (value instanceof Uint8Array) return { value: Buffer.from(value.buffer, value.byteOffset, value.byteLength), flags: FMT_BYTES, datatype: 0 };
         fail(key, `is a ${describe(value)}, but FMT_BYTES needs a Buffer or Uint8Array`);
       // falls through: fail() never returns
+      case FMT_PICKLE:
+        fail(key, 'was given FMT_PICKLE, Python\'s pickle format, which JavaScript cannot write; use FMT_JSON, FMT_UTF8 or FMT_BYTES');
+      // falls through: fail() never returns
       default:
         fail(key, `was given unknown format 0x${(format >>> 0).toString(16)}; use FMT_JSON, FMT_UTF8, FMT_BYTES or FMT_AUTO`);
     }
@@ -96,7 +169,7 @@ export const defaultTranscoder: Transcoder = {
       case FMT_JSON: {
         const text = value.toString('utf8');
         try {
-          return JSON.parse(text);
+          return jsonDecode(text);
         } catch {
           // Legacy flags 0 are also what other clients write for plain strings: keep the data.
           if ((flags & FMT_COMMON_MASK) === 0 && format === undefined) return text;
@@ -105,6 +178,8 @@ export const defaultTranscoder: Transcoder = {
       }
       case FMT_UTF8:
         return value.toString('utf8');
+      case FMT_PICKLE:
+        throw new ValueFormatError(`value of key "${key}" was written with Python's pickle (flags 0x${(flags >>> 0).toString(16)}), which JavaScript cannot read; get it with noFormat: true for its bytes`, { key });
       default:
         // Copy: the frame buffer the value points into is reused by the socket reader.
         return Buffer.from(value);
@@ -117,4 +192,49 @@ function describe(v: unknown): string {
   if (Buffer.isBuffer(v)) return 'Buffer';
   if (Array.isArray(v)) return 'array';
   return typeof v;
+}
+
+/**
+ * Python's Transcoder interface (couchbase.transcoder.Transcoder): encodeValue(value, format)
+ * gives [bytes, flags] and decodeValue(bytes, flags) the value. encodeKey/decodeKey are not
+ * used: keys are strings, sent as UTF-8.
+ */
+export interface PythonTranscoder {
+  encodeValue(value: unknown, format: Format): [Buffer | Uint8Array | string, number];
+  decodeValue(value: Buffer, flags: number): unknown;
+}
+
+/**
+ * A transcoder from what a Bucket was given: a Transcoder, an object with Python's
+ * encodeValue/decodeValue, or a class of either (instantiated, as Python does with a class).
+ */
+export function toTranscoder(t: unknown): Transcoder {
+  const obj = typeof t === 'function' ? new (t as new () => unknown)() : t;
+  const o = obj as Partial<Transcoder & PythonTranscoder> | null;
+  if (o && typeof o.encode === 'function' && typeof o.decode === 'function') return o as Transcoder;
+  if (o && typeof o.encodeValue === 'function' && typeof o.decodeValue === 'function') {
+    const py = o as PythonTranscoder;
+    return {
+      encode(key: string, value: unknown, format: Format): Encoded {
+        let out: [Buffer | Uint8Array | string, number];
+        try {
+          out = py.encodeValue(value, format);
+        } catch (err) {
+          if (err instanceof ValueFormatError) throw err;
+          throw new ValueFormatError(`value for key "${key}": ${(err as Error).message}`, { key, cause: err });
+        }
+        const [bytes, flags] = out;
+        return { value: typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), flags: flags >>> 0, datatype: 0 };
+      },
+      decode(key: string, value: Buffer, flags: number): unknown {
+        try {
+          return py.decodeValue(Buffer.from(value), flags);
+        } catch (err) {
+          if (err instanceof ValueFormatError) throw err;
+          throw new ValueFormatError(`value of key "${key}": ${(err as Error).message}`, { key, cause: err });
+        }
+      },
+    };
+  }
+  throw new TypeError('a transcoder needs encode() and decode() (or Python\'s encodeValue() and decodeValue())');
 }

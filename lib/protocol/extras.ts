@@ -47,6 +47,12 @@ export const Layout = {
   SUBDOC_LOOKUP: layout('subdoc-lookup', 0, 1),
   /** SUBDOC_MULTI_MUTATION request: [expiry(4) [flags(4)]] [doc flags(1)]. */
   SUBDOC_MUTATION: layout('subdoc-mutation', 0, 1, 4, 5, 8, 9),
+  /** RANGE_SCAN_CONTINUE request: scan id(16) item limit(4) time limit ms(4) byte limit(4). */
+  RANGE_SCAN_CONTINUE: layout('range-scan-continue', 28),
+  /** RANGE_SCAN_CANCEL request: scan id(16). */
+  RANGE_SCAN_ID: layout('range-scan-id', 16),
+  /** RANGE_SCAN_CONTINUE response: what the value holds(4), 0 keys, 1 documents. */
+  RANGE_SCAN_CONTENT: layout('range-scan-content', 4),
 } as const;
 
 export interface OpcodeExtras {
@@ -86,6 +92,8 @@ const entries: Array<[number[], ExtrasLayout, ExtrasLayout]> = [
   ],
   [[Opcode.SUBDOC_MULTI_LOOKUP], L.SUBDOC_LOOKUP, L.NONE],
   [[Opcode.SUBDOC_MULTI_MUTATION], L.SUBDOC_MUTATION, L.MUTATION_TOKEN],
+  [[Opcode.RANGE_SCAN_CONTINUE], L.RANGE_SCAN_CONTINUE, L.RANGE_SCAN_CONTENT],
+  [[Opcode.RANGE_SCAN_CANCEL], L.RANGE_SCAN_ID, L.NONE],
 ];
 
 const NO_EXTRAS: OpcodeExtras = Object.freeze({ request: L.NONE, response: L.NONE });

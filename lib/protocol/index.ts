@@ -15,3 +15,4 @@ export * from './errormap';
 export * from './subdoc';
 export * from './ketama';
 export * from './snappy';
+export * from './range-scan';

@@ -51,6 +51,7 @@ const BUCKET_CAPABILITIES = [
   'subdoc.ReviveDocument',
   'subdoc.AccessDeleted',
   'subdoc.ReplicaRead',
+  'rangeScan',
   'dcp',
   'cbhello',
   'touch',

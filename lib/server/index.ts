@@ -28,4 +28,4 @@ export {
 } from './views';
 export { beerSampleDocs, beerSampleDesignDocs } from './samples/beer-sample';
 export { travelSampleDocs, travelSampleIndexes } from './samples/travel-sample';
-export { createQueryService } from './n1ql';
+export { createQueryService, createQueryServiceWith, type QueryServiceOptions } from './n1ql';

@@ -31,7 +31,9 @@ export const DEFAULT_SERVICES = [
     factory: createQueryService,
     option: 'queryService',
     countedAsQuery: true,
-    clusterCapabilities: ['costBasedOptimizer', 'indexAdvisor', 'javaScriptFunctions', 'inlineFunctions'],
+    // enhancedPreparedStatements: PREPARE with auto_execute answers the statement's rows and its
+    // name in `prepared` (the SDKs then send only the name).
+    clusterCapabilities: ['costBasedOptimizer', 'indexAdvisor', 'javaScriptFunctions', 'inlineFunctions', 'enhancedPreparedStatements'],
   },
   { name: 'capi', mgmtName: 'index', guard: 'views', factory: createViewsService, option: 'viewsService' },
 ] as const satisfies readonly ServiceDef[];

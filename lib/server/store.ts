@@ -344,6 +344,11 @@ export class DocumentStore implements BucketStore {
   ephemeral = false;
   /** Keys of this collection with a prepared sync write. */
   private readonly syncPending = new Set<string>();
+  /**
+   * The ids in each vBucket, for range scans: built the first time one asks, kept up to date from
+   * then on (a collection never scanned pays one test per change).
+   */
+  private byVbucket: Array<Set<string>> | undefined;
 
   constructor(opts: DocumentStoreOptions, place?: CollectionPlace) {
     // Every field in one order whatever the branch: one hidden class for every collection's store.
@@ -431,6 +436,7 @@ export class DocumentStore implements BucketStore {
     store.tombstones.clear();
     store.expiring.clear();
     store.syncPending.clear();
+    store.byVbucket = undefined;
     store.listeners.length = 0;
   }
 
@@ -677,17 +683,50 @@ export class DocumentStore implements BucketStore {
     return { deleted: true, flags: tomb.flags, expiry: 0, seqno: tomb.seqno, datatype, cas: tomb.cas };
   }
 
-  /** OBSERVE state: 0x01 persisted (one logical copy is always "persisted"), 0x81 deleted, 0x80 missing. */
+  /**
+   * OBSERVE state: 0x01 persisted (one logical copy is always "persisted"), 0x80 missing. A
+   * deletion is persisted as soon as it is acknowledged too, so a tombstone reads as 0x80 (with
+   * its CAS) rather than 0x81, which Couchbase reports only until the deletion reaches disk:
+   * endure(..., { checkRemoved: true, persistTo }) then succeeds, as it does on a real server.
+   */
   observe(id: string): { state: number; cas: bigint } {
     const item = this.live(id);
     if (item) return { state: 0x01, cas: item.cas };
     const tomb = this.tombstones.get(id);
-    if (tomb) return { state: 0x81, cas: tomb.cas };
+    if (tomb) return { state: 0x80, cas: tomb.cas };
     return { state: 0x80, cas: 0n };
   }
 
   vbucketSeqno(vb: number): bigint {
     return this.ledger.vbSeqno[vb];
+  }
+
+  /** The live documents of vBucket `vb`, in no order (what a range scan snapshots). */
+  vbucketItems(vb: number): Item[] {
+    const ids = this.vbucketIndex()[vb];
+    const out: Item[] = [];
+    const nowSec = this.nowSeconds();
+    for (const id of ids) {
+      const item = this.items.get(id);
+      if (item !== undefined && (item.expiry === 0 || item.expiry > nowSec)) out.push(item);
+    }
+    return out;
+  }
+
+  /** True when vBucket `vb` still holds the change numbered `seqno`: a live document or a tombstone (of this collection). */
+  seqnoExists(vb: number, seqno: bigint): boolean {
+    for (const id of this.vbucketIndex()[vb]) if (this.items.get(id)?.seqno === seqno) return true;
+    for (const tomb of this.tombstones.values()) if (tomb.vbucket === vb && tomb.seqno === seqno) return true;
+    return false;
+  }
+
+  private vbucketIndex(): Array<Set<string>> {
+    if (this.byVbucket === undefined) {
+      const index = Array.from({ length: this.numVBuckets }, () => new Set<string>());
+      for (const item of this.items.values()) index[item.vbucket].add(item.id);
+      this.byVbucket = index;
+    }
+    return this.byVbucket;
   }
 
   vbucketUuid(vb: number): bigint {
@@ -792,11 +831,13 @@ export class DocumentStore implements BucketStore {
     if (before instanceof Item) {
       this.items.set(id, before);
       this.tombstones.delete(id);
+      this.byVbucket?.[before.vbucket].add(id);
       if (before.expiry !== 0) this.expiring.add(id);
       else this.expiring.delete(id);
       if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: before, previous: now });
     } else {
       this.items.delete(id);
+      if (now !== undefined) this.byVbucket?.[now.vbucket].delete(id);
       this.expiring.delete(id);
       if (before === undefined) this.tombstones.delete(id);
       else this.tombstones.set(id, before);
@@ -809,6 +850,7 @@ export class DocumentStore implements BucketStore {
     const vb = this.vbucketOf(doc.id);
     this.tombstones.delete(doc.id);
     this.items.set(doc.id, new Item(doc.id, doc.value, doc.flags, doc.datatype, doc.cas, doc.expiry, doc.seqno, vb, doc.xattrs));
+    this.byVbucket?.[vb].add(doc.id);
     if (doc.expiry !== 0) this.expiring.add(doc.id);
     else this.expiring.delete(doc.id);
     this.noteRestored(vb, doc.seqno, doc.cas);
@@ -818,6 +860,7 @@ export class DocumentStore implements BucketStore {
   restoreDelete(tomb: { id: string; cas: bigint; seqno: bigint; flags: number; datatype: number; xattrs?: Xattrs }): void {
     const vb = this.vbucketOf(tomb.id);
     this.items.delete(tomb.id);
+    this.byVbucket?.[vb].delete(tomb.id);
     this.expiring.delete(tomb.id);
     this.tombstones.set(tomb.id, { ...tomb, vbucket: vb });
     this.noteRestored(vb, tomb.seqno, tomb.cas);
@@ -945,7 +988,10 @@ export class DocumentStore implements BucketStore {
     ledger.seqno = seqno;
     ledger.vbSeqno[vb] = seqno;
     this.items.set(id, item);
-    if (previous === undefined) this.tombstones.delete(id);
+    if (previous === undefined) {
+      this.tombstones.delete(id);
+      if (this.byVbucket !== undefined) this.byVbucket[vb].add(id);
+    }
     if (expiry !== 0) this.expiring.add(id);
     else if (previous !== undefined && previous.expiry !== 0) this.expiring.delete(id);
     if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: item, previous });
@@ -986,6 +1032,7 @@ export class DocumentStore implements BucketStore {
     ledger.seqno = seqno;
     ledger.vbSeqno[vbucket] = seqno;
     this.items.delete(id);
+    if (this.byVbucket !== undefined) this.byVbucket[vbucket].delete(id);
     this.expiring.delete(id);
     this.tombstones.set(id, tomb);
     if (previous !== undefined && this.listeners.length !== 0) {

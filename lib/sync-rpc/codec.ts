@@ -91,6 +91,17 @@ function put32(buf: Buffer, at: number, v: number): void {
   buf[at + 3] = v >>> 24;
 }
 
+/** How deeply objects and arrays may nest in one message; deeper means a value that refers to itself. */
+export const MAX_NESTING = 1000;
+
+/** A value nests deeper than MAX_NESTING (most likely it refers to itself): it cannot be sent. */
+export class NestingError extends Error {
+  constructor() {
+    super(`a value nests deeper than ${MAX_NESTING} levels (does it refer to itself?); it cannot be sent to the other thread`);
+    this.name = 'NestingError';
+  }
+}
+
 /**
  * Growable write buffer; reused across messages so the fast path allocates nothing. Given a
  * Buffer (a channel's shared area), it writes there directly and moves to a private buffer only
@@ -103,6 +114,8 @@ export class Encoder {
   private readonly shapes = new EncoderShapes();
   /** Prototype -> registered class name, or null for built-ins and unknown classes. */
   private readonly classNames = new Map<object, string | null>();
+  /** Objects and arrays open around the value being written (a cycle would grow it without end). */
+  private depth = 0;
 
   constructor(
     private readonly registry: ClassRegistry = EMPTY_REGISTRY,
@@ -120,6 +133,7 @@ export class Encoder {
     this.shapes.rollback();
     this.pos = 0;
     this.buf = this.home;
+    this.depth = 0;
     return this;
   }
 
@@ -245,6 +259,13 @@ export class Encoder {
   }
 
   private writeObject(v: object): this {
+    if (++this.depth > MAX_NESTING) throw new NestingError();
+    this.writeObjectBody(v);
+    this.depth--;
+    return this;
+  }
+
+  private writeObjectBody(v: object): this {
     if (Array.isArray(v)) {
       this.u8(Tag.ARRAY);
       this.u32(v.length);

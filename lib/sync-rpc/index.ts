@@ -16,5 +16,5 @@ export {
   type ServerOptions,
   type Reply,
 } from './channel';
-export { ClassRegistry, JsonText } from './codec';
+export { ClassRegistry, JsonText, NestingError, MAX_NESTING } from './codec';
 export { WORKER_ENTRY, type WorkerBootstrap } from './worker-entry';

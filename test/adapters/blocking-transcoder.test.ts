@@ -19,6 +19,15 @@ const tagged: Transcoder = {
   },
 };
 
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}
+
 describe('blocking flavour with its own transcoder', function () {
   this.timeout(60_000);
   let cluster: EmbeddedClusterThread;
@@ -49,11 +58,14 @@ describe('blocking flavour with its own transcoder', function () {
 
   it('a value the transcoder refuses fails that call with its error, and only that key of a *Multi', function () {
     expect(() => custom.upsert('t:poison', { poison: true })).to.throw(ValueFormatError, 'refusing to encode "t:poison"');
-    const m = custom.upsertMulti({ 't:ok': { b: 2 }, 't:bad': { poison: true } });
+    // The refused key fails the call; the others are stored, as every key's result in the error says.
+    const err = caught(() => custom.upsertMulti({ 't:ok': { b: 2 }, 't:bad': { poison: true } })) as ValueFormatError;
+    expect(err).to.be.instanceOf(ValueFormatError);
+    expect(err.message).to.equal('refusing to encode "t:bad"');
+    const m = err.allResults as MultiResult;
     expect(m).to.be.instanceOf(MultiResult);
     expect(m.get('t:ok')!.success).to.equal(true);
-    expect(m.get('t:bad')!.error).to.be.instanceOf(ValueFormatError);
-    expect((m.get('t:bad')!.error as Error).message).to.equal('refusing to encode "t:bad"');
+    expect(m.get('t:bad')!.error).to.equal(err);
     expect(() => plain.get('t:bad')).to.throw(NotFoundError);
     expect(plain.get('t:ok').value).to.deep.equal({ b: 2, _t: 'tagged' });
   });
@@ -62,12 +74,14 @@ describe('blocking flavour with its own transcoder', function () {
     plain.upsert('t:untagged', { c: 3 });
     custom.upsert('t:tagged', { c: 4 });
     expect(() => custom.get('t:untagged')).to.throw(ValueFormatError, '"t:untagged" is not tagged');
-    const m = custom.getMulti(['t:tagged', 't:untagged']);
+    const err = caught(() => custom.getMulti(['t:tagged', 't:untagged'])) as ValueFormatError;
+    expect(err).to.be.instanceOf(ValueFormatError);
+    const m = err.allResults as MultiResult;
     expect((m.get('t:tagged') as ValueResult).value).to.deep.equal({ c: 4 });
     const bad = m.get('t:untagged') as ValueResult;
     expect(bad.success).to.equal(false);
     expect(bad.value).to.equal(undefined);
-    expect(bad.error).to.be.instanceOf(ValueFormatError);
+    expect(bad.error).to.equal(err);
   });
 
   it('view rows with includeDocs carry documents decoded by it, or failed entries for those it cannot read', function () {

@@ -16,8 +16,25 @@ import {
   ViewError,
   ArgumentError,
   CollectionNotFoundError,
+  FMT_UTF8,
+  splitResults,
+  SD,
 } from '../../lib/index';
 import { DRIVERS, type Driver, type Handle, type OpenOptions } from './helpers/flavours';
+import type { SharedContext } from './shared/context';
+import { multiCases } from './shared/multi';
+import { optionCases } from './shared/options';
+import { subdocCases } from './shared/subdoc';
+import { dataStructureCases } from './shared/datastructures';
+import { managementCases } from './shared/management';
+import { errorCases } from './shared/errors';
+import { n1qlCases } from './shared/n1ql';
+import { viewCases } from './shared/views';
+import { clusterCases, CLUSTER_USERS } from './shared/cluster';
+import { bucketCases } from './shared/bucket';
+
+/** The Python SDK 2.5 API cases, run through each flavour on the real backend (shared/). */
+const PYTHON_API: Array<(c: SharedContext) => void> = [multiCases, optionCases, subdocCases, dataStructureCases, managementCases, errorCases, n1qlCases, viewCases, clusterCases, bucketCases];
 
 interface Backend {
   name: 'fake' | 'real';
@@ -30,7 +47,10 @@ interface Backend {
 }
 
 let cluster: EmbeddedClusterThread | undefined;
+/** Two nodes, bucket 'rep' with one replica: replica reads. */
+let replicaCluster: EmbeddedClusterThread | undefined;
 let bucketSeq = 0;
+const ADMIN = { username: 'Administrator', password: 'password' };
 
 const fakeBackend: Backend = {
   name: 'fake',
@@ -68,12 +88,34 @@ function suite(driver: Driver, backend: Backend): void {
     let h: Handle;
     let k: (s: string) => string;
     let n = 0;
+    let opened: OpenOptions;
 
     beforeEach(function () {
-      h = driver.open(backend.name, backend.options());
+      opened = backend.options();
+      h = driver.open(backend.name, opened);
       const prefix = `${driver.name}-${n++}-${Date.now()}`;
       k = (s) => `${prefix}:${s}`;
     });
+
+    if (backend.name === 'real') {
+      const ctx: SharedContext = {
+        driver,
+        h: () => h,
+        k: (s) => k(s),
+        openOptions(extra = {}) {
+          const base = extra.bucket ? cluster!.bucketConnstr(extra.bucket) : opened.connstr!;
+          const connstr = extra.connstrSuffix ? `${base}${base.includes('?') ? '&' : '?'}${extra.connstrSuffix}` : base;
+          return { connstr, ...ADMIN, bucketOptions: extra.bucketOptions };
+        },
+        replicaOptions: () => ({ connstr: replicaCluster!.bucketConnstr('rep'), ...ADMIN }),
+        noReplicaOptions: () => ({ connstr: cluster!.bucketConnstr('b0'), ...ADMIN }),
+        ports: () => cluster!.nodes[0].ports as { mgmt: number; capi?: number; n1ql?: number },
+        bucketName: () => new URL(opened.connstr!.replace(/^couchbase/, 'http')).pathname.slice(1),
+      };
+      describe('the Python SDK 2.5 API', function () {
+        for (const cases of PYTHON_API) cases(ctx);
+      });
+    }
     afterEach(async function () {
       await h.close();
     });
@@ -129,22 +171,33 @@ function suite(driver: Driver, backend: Backend): void {
     });
 
     it('append and prepend extend a string document', async function () {
-      await h.call('upsert', k('s'), 'mid', { format: 0x04000000 });
-      await h.call('append', k('s'), '-end', { format: 0x04000000 });
-      await h.call('prepend', k('s'), 'start-', { format: 0x04000000 });
+      await h.call('upsert', k('s'), 'mid', { format: FMT_UTF8 });
+      await h.call('append', k('s'), '-end', { format: FMT_UTF8 });
+      await h.call('prepend', k('s'), 'start-', { format: FMT_UTF8 });
       expect((await h.call('get', k('s'))).value).to.equal('start-mid-end');
     });
 
-    it('upsertMulti stores every key and getMulti reports each key without failing the batch for a missing one', async function () {
+    it('upsertMulti stores every key; getMulti of a missing key fails with every key\'s result in the error, unless quiet', async function () {
       const w = await h.call('upsertMulti', { [k('m1')]: { n: 1 }, [k('m2')]: { n: 2 } });
       expect(w).to.be.instanceOf(MultiResult);
       expect(w.size).to.equal(2);
-      const r = await h.call('getMulti', [k('m1'), k('m2'), k('m3')]);
+      const err = await expectReject(h.call('getMulti', [k('m1'), k('m2'), k('m3')]));
+      expect(err).to.be.instanceOf(NotFoundError);
+      expect(err.key).to.equal(k('m3'));
+      const all = err.allResults;
+      expect(all).to.be.instanceOf(MultiResult);
+      expect(all.get(k('m1')).value).to.deep.equal({ n: 1 });
+      expect(all.get(k('m2')).value).to.deep.equal({ n: 2 });
+      expect(all.get(k('m3')).success).to.equal(false);
+      expect(all.get(k('m3')).error).to.equal(err);
+      const [ok, failed] = splitResults(err);
+      expect([...ok.keys()]).to.deep.equal([k('m1'), k('m2')]);
+      expect([...failed.keys()]).to.deep.equal([k('m3')]);
+      const r = await h.call('getMulti', [k('m1'), k('m3')], { quiet: true });
       expect(r).to.be.instanceOf(MultiResult);
       expect(r.get(k('m1')).value).to.deep.equal({ n: 1 });
-      expect(r.get(k('m2')).value).to.deep.equal({ n: 2 });
       expect(r.get(k('m3')).success).to.equal(false);
-      expect(r.get(k('m3')).error).to.be.instanceOf(NotFoundError);
+      expect(r.get(k('m3')).error).to.equal(undefined);
       expect(r.allOk).to.equal(false);
     });
 
@@ -283,6 +336,24 @@ function collectionSuite(driver: Driver): void {
       expect((await callOn(users, 'get', `${prefix}:a`, { quiet: true })).success).to.equal(false);
     });
 
+    it('sub-document operations, data structures and aliases work in a collection', async function () {
+      const users = bucketOf().collection('app.users');
+      const key = `${prefix}:sd`;
+      await callOn(users, 'upsert', key, { name: 'Ada', langs: ['en'] });
+      const looked = await callOn(users, 'lookupIn', key, SD.get('name'), SD.getCount('langs'));
+      expect([...looked]).to.deep.equal(['Ada', 1]);
+      const trailing = await callOn(users, 'lookupIn', key, [SD.get('name')], { quiet: false });
+      expect(trailing.at(0)).to.equal('Ada');
+      await callOn(users, 'mutateIn', key, SD.upsert('age', 36));
+      expect((await callOn(users, 'get', key)).value).to.deep.equal({ name: 'Ada', langs: ['en'], age: 36 });
+      await callOn(users, 'mapAdd', `${prefix}:map`, 'k1', 'v1', { create: true });
+      expect(await callOn(users, 'mapGet', `${prefix}:map`, 'k1')).to.have.property('value', 'v1');
+      expect(await expectReject(h.call('get', `${prefix}:map`))).to.be.instanceOf(NotFoundError);
+      await callOn(users, 'add', `${prefix}:alias`, 1);
+      expect((await callOn(users, 'get', `${prefix}:alias`)).value).to.equal(1);
+      expect(await expectReject(h.call('get', `${prefix}:alias`))).to.be.instanceOf(NotFoundError);
+    });
+
     it('bad paths are ArgumentError at once; a collection that does not exist is CollectionNotFoundError', async function () {
       expect(() => bucketOf().collection('no-dot')).to.throw(ArgumentError);
       expect(() => bucketOf().scope('a.b')).to.throw(ArgumentError);
@@ -313,7 +384,8 @@ describe('shared behaviour of the three flavours', function () {
   describe('against the real engine and an embedded cluster in a worker thread', function () {
     before(async function () {
       this.timeout(60_000);
-      cluster = startEmbedded({ buckets: [{ name: 'b0' }, { name: 'b1' }, { name: 'b2' }, { name: 'b3' }] });
+      cluster = startEmbedded({ buckets: [{ name: 'b0' }, { name: 'b1' }, { name: 'b2' }, { name: 'b3' }, { name: 'fl' }], users: CLUSTER_USERS });
+      replicaCluster = startEmbedded({ nodes: 2, replicas: 1, buckets: [{ name: 'rep' }] });
       const capi = cluster.nodes[0].ports.capi;
       if (capi !== undefined) {
         for (const b of ['b0', 'b1', 'b2', 'b3']) {
@@ -324,6 +396,8 @@ describe('shared behaviour of the three flavours', function () {
     after(function () {
       cluster?.stop();
       cluster = undefined;
+      replicaCluster?.stop();
+      replicaCluster = undefined;
     });
     for (const d of DRIVERS) suite(d, realBackend);
     for (const d of DRIVERS) collectionSuite(d);

@@ -6,7 +6,7 @@ import { Cluster } from '../../lib/server';
 import type { ViewRow } from '../../lib/engine/services/views';
 import { Engine } from '../../lib/engine/engine';
 import { run, fails, connect, close } from './helpers/engine';
-import { NotFoundError, KeyExistsError, LockedError, DeltaBadvalError, AuthError, BucketNotFoundError, N1QLError, ViewError } from '../../lib/engine/errors';
+import { NotFoundError, KeyExistsError, LockedError, DeltaBadvalError, AuthError, BucketNotFoundError, N1QLError, ViewError, type CouchbaseError } from '../../lib/engine/errors';
 import { N1QLQuery, CONSISTENCY_REQUEST } from '../../lib/engine/services/n1ql';
 import type { OperationResult, ValueResult, MultiResult, ObserveResult } from '../../lib/engine/results';
 import { FMT_UTF8 } from '../../lib/engine/transcoder';
@@ -82,10 +82,17 @@ describe('engine against the embedded cluster (1 node)', () => {
     for (let i = 0; i < 500; i++) docs[`k${i}`] = { i };
     const stored = await new Promise<MultiResult>((r) => engine.kvMulti('upsert', docs, {}, (_e, m) => r(m!)));
     expect(stored.allOk).to.equal(true);
-    const got = await new Promise<MultiResult>((r) => engine.kvMulti('get', [...Object.keys(docs), 'missing'], {}, (_e, m) => r(m!)));
+    // As in Python: the missing key fails the batch, its error holding every key's result.
+    const failed = await new Promise<CouchbaseError>((r) => engine.kvMulti('get', [...Object.keys(docs), 'missing'], {}, (e) => r(e!)));
+    expect(failed).to.be.instanceOf(NotFoundError);
+    expect(failed.key).to.equal('missing');
+    const got = failed.allResults as MultiResult;
     expect(got.size).to.equal(501);
     expect((got.get('k42') as ValueResult).value).to.deep.equal({ i: 42 });
-    expect(got.get('missing')!.error).to.be.instanceOf(NotFoundError);
+    expect(got.get('missing')!.error).to.equal(failed);
+    const quiet = await new Promise<MultiResult>((r) => engine.kvMulti('get', ['k1', 'missing'], { quiet: true }, (_e, m) => r(m!)));
+    expect(quiet.get('missing')!.success).to.equal(false);
+    expect(quiet.get('missing')!.error).to.equal(undefined);
   });
 
   it('streams N1QL rows and reports N1QL errors with their code', async () => {

@@ -219,19 +219,24 @@ describe('engine connection strings', () => {
       expect(DEFAULT_OPTIONS).to.include({ network: 'auto', compression: 'on', enable_dns_srv: true });
     });
 
+    it("acts on Python's quiet and on http_timeout (management requests: design documents, index DDL, flush)", () => {
+      expect(parseConnstr('couchbase://h?quiet=1&http_timeout=5').options).to.include({ quiet: true, http_timeout: 5 });
+      expect(parseConnstr('couchbase://h?management_timeout=2500').options.http_timeout).to.equal(2.5);
+      expect(DEFAULT_OPTIONS).to.include({ quiet: false, http_timeout: 75 });
+    });
+
     it('refuses, by name and with the reason, every option it would not act on', () => {
       for (const [opt, why] of [
         ['config_cache=/tmp/c', /option "config_cache" is not supported by this client: the engine keeps no config cache file/],
-        ['http_timeout=5', /option "http_timeout" is not supported/],
+        ['http_poolsize=5', /option "http_poolsize" is not supported/],
         ['tracing_threshold_kv=0.5', /option "tracing_threshold_kv" is not supported by this client: the engine keeps no threshold log/],
         ['error_thresh_count=3', /option "error_thresh_count" is not supported/],
         ['console_log_level=5', /set DEBUG=deferbase/],
         ['log_redaction=on', /option "log_redaction" is not supported/],
-        ['quiet=1', /per-operation option/],
       ] as const) {
         rejects(`couchbase://h?${opt}`, why);
       }
-      rejects('couchbase://h', /option "http_timeout" is not supported/, { http_timeout: 5 });
+      rejects('couchbase://h', /option "http_poolsize" is not supported/, { http_poolsize: 5 });
       // A value asking for what the engine does anyway is honoured, so it is accepted.
       expect(parseConnstr('couchbase://h?enable_tracing=true').options.enable_tracing).to.equal(true);
       expect(() => parseConnstr('couchbase://h?enable_tracing=false&log_redaction=off&console_log_level=0&wait_for_config=true&vb_noguess=1')).to.not.throw();

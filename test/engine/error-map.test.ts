@@ -23,10 +23,10 @@ const MAP: ErrorMap = {
     '35': { name: 'BucketSizeLimitExceeded', desc: 'The bucket exceeded its size limit', attrs: ['system-constraint'] },
     '84': { name: 'EINTERNAL', desc: 'Internal error', attrs: ['internal', 'conn-state-invalidated'] },
     '86': { name: 'ETMPFAIL', desc: 'Temporary failure', attrs: ['temp', 'retry-now'] },
-    'd0': { name: 'SomethingNew', desc: 'A status from a newer server', attrs: ['item-locked'] },
-    'd1': { name: 'SlowDown', desc: 'Back off', attrs: ['temp', 'retry-later'], retry: { strategy: 'constant', interval: 20, after: 0, 'max-duration': 120 } },
-    'd2': { name: 'StaleMap', desc: 'Fetch a newer map', attrs: ['fetch-config'] },
-    'd3': { name: 'Mystery', desc: 'Nobody knows', attrs: ['item-only'] },
+    'f0': { name: 'SomethingNew', desc: 'A status from a newer server', attrs: ['item-locked'] },
+    'f1': { name: 'SlowDown', desc: 'Back off', attrs: ['temp', 'retry-later'], retry: { strategy: 'constant', interval: 20, after: 0, 'max-duration': 120 } },
+    'f2': { name: 'StaleMap', desc: 'Fetch a newer map', attrs: ['fetch-config'] },
+    'f3': { name: 'Mystery', desc: 'Nobody knows', attrs: ['item-only'] },
   },
 };
 
@@ -59,7 +59,7 @@ describe('engine: the KV error map decides', () => {
   }
 
   it('gives a status without a table row the class its attributes name, with the map\'s name and description', async () => {
-    await setup((key) => ({ rl: 0x30, quota: 0x35, lock: 0xd0, odd: 0xd3 })[key] ?? null);
+    await setup((key) => ({ rl: 0x30, quota: 0x35, lock: 0xf0, odd: 0xf3 })[key] ?? null);
     const rl = await fails(run(engine, 'get', 'rl'));
     expect(rl).to.be.instanceOf(RateLimitedError).and.instanceOf(TemporaryFailError);
     expect(rl.message).to.match(/RateLimitedNetworkIngress: The tenant exceeded network ingress limit \(key "rl"\) \[status 0x30\]/);
@@ -100,7 +100,7 @@ describe('engine: the KV error map decides', () => {
   });
 
   it('follows the retry spec of a version 2 entry and reports the status once its max-duration is spent', async () => {
-    const { attempts } = await setup((key) => (key === 'slow' ? 0xd1 : null));
+    const { attempts } = await setup((key) => (key === 'slow' ? 0xf1 : null));
     const t0 = Date.now();
     const err = await fails(run(engine, 'get', 'slow', { timeout: 2 }));
     const took = Date.now() - t0;
@@ -112,7 +112,7 @@ describe('engine: the KV error map decides', () => {
   });
 
   it('asks for a newer map on fetch-config', async () => {
-    await setup((key) => (key === 'moved' ? 0xd2 : null));
+    await setup((key) => (key === 'moved' ? 0xf2 : null));
     const before = cluster.nodes[0].received.filter((o) => o === Opcode.GET_CLUSTER_CONFIG).length;
     await fails(run(engine, 'get', 'moved'));
     await new Promise((r) => setTimeout(r, 50));

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Engine } from '../../lib/engine/engine';
 import { FakeCluster } from './helpers/fake-kv';
 import { run, fails, connect, close } from './helpers/engine';
-import { NetworkError, TimeoutError, CancelledError } from '../../lib/engine/errors';
+import { CouchbaseNetworkError, CouchbaseTransientError, ErrorCode, NetworkError, NotMyVbucketError, TimeoutError, CancelledError } from '../../lib/engine/errors';
 import type { ValueResult, OperationResult } from '../../lib/engine/results';
 import { Opcode } from '../../lib/protocol/opcodes';
 import { Status } from '../../lib/protocol/status';
@@ -161,7 +161,9 @@ describe('engine against a misbehaving peer', () => {
     expect((await run<OperationResult>(engine, 'upsert', 'x', { value: 1 })).success).to.equal(true);
   });
 
-  it('times out with a clear message during a NOT_MY_VBUCKET storm', async () => {
+  // libcouchbase reports a retried command that runs out of time with the error that made it
+  // retry (lcb_retryq_origerr): Python's NotMyVbucketError, a transient network error.
+  it('fails with NotMyVbucketError and a clear message when a NOT_MY_VBUCKET storm outlasts the timeout', async () => {
     await setup();
     let nmvb = 0;
     cluster.hook = (req, conn) => {
@@ -173,8 +175,9 @@ describe('engine against a misbehaving peer', () => {
       return false;
     };
     const err = await fails(run(engine, 'get', 'storm', { timeout: 0.4 }));
-    expect(err).to.be.instanceOf(TimeoutError);
-    expect(err.message).to.match(/NOT_MY_VBUCKET/);
+    expect(err).to.be.instanceOf(NotMyVbucketError).and.instanceOf(CouchbaseNetworkError).and.instanceOf(CouchbaseTransientError);
+    expect(err.rc).to.equal(ErrorCode.NOT_MY_VBUCKET);
+    expect(err.message).to.match(/timed out while the cluster map kept changing/);
     // backed off: a handful of retries, not thousands
     expect(nmvb).to.be.within(2, 60);
   });

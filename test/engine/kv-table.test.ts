@@ -21,12 +21,13 @@ describe('engine: the KV operation table', () => {
   it('says in fields what the engine used to decide by name', () => {
     const pick = (field: 'result' | 'quietMiss' | 'multiValue' | 'removes' | 'keyKind') =>
       Object.fromEntries(Object.values(OPERATIONS).filter((r) => r[field] !== OPERATIONS.upsert[field]).map((r) => [r.name, r[field]]));
-    expect(pick('result')).to.deep.equal({ get: 'value', lock: 'value', counter: 'value', getReplica: 'value', observe: 'observe', stats: 'stats' });
-    expect(pick('quietMiss')).to.deep.equal({ get: true, remove: true });
+    expect(pick('result')).to.include({ get: 'value', lock: 'value', counter: 'value', getReplica: 'value', observe: 'observe', stats: 'stats', lookupIn: 'subdoc', mutateIn: 'subdoc', mapSize: 'count', setContains: 'flag', setAdd: 'optional' });
+    expect(pick('quietMiss')).to.deep.equal({ get: true, remove: true, getReplica: true, lookupIn: true, retrieveIn: true });
     expect(pick('removes')).to.deep.equal({ remove: true });
     expect(pick('keyKind')).to.deep.equal({ stats: 'statGroup' });
+    // What a *Multi call's per-key value means, as Python reads it.
     expect(Object.fromEntries(Object.values(OPERATIONS).map((r) => [r.name, r.multiValue]))).to.include({
-      upsert: 'document', append: 'document', unlock: 'cas', remove: 'optionsOrResult', get: 'options', counter: 'options',
+      upsert: 'document', append: 'fragment', unlock: 'cas', remove: 'cas', endure: 'cas', get: 'ttl', lock: 'ttl', touch: 'ttl', counter: 'delta', observe: 'options',
     });
   });
 

@@ -140,18 +140,27 @@ describe('engine KV against a scripted peer', () => {
     expect(cluster.nodes[0].received.length).to.equal(before);
   });
 
-  it('runs a batch with per-key results and never fails the whole batch', async () => {
+  it('runs a batch whose first failing key fails it, with every key\'s result in the error (Python\'s *_multi)', async () => {
     await run(engine, 'upsert', 'm1', { value: 1 });
     await run(engine, 'upsert', 'm2', { value: 2 });
-    const multi = await new Promise<MultiResult>((resolve, reject) => engine.kvMulti('get', ['m1', 'm2', 'missing'], {}, (err, r) => (err ? reject(err) : resolve(r!))));
-    expect(multi.size).to.equal(3);
+    const err = await new Promise<CouchbaseError>((resolve, reject) => engine.kvMulti('get', ['m1', 'm2', 'missing'], {}, (e, r) => (e ? resolve(e) : reject(new Error(`expected a failure, got ${String(r)}`)))));
+    expect(err).to.be.instanceOf(NotFoundError);
+    expect(err.key).to.equal('missing');
+    const multi = err.allResults as MultiResult;
+    expect([...multi.keys()]).to.deep.equal(['m1', 'm2', 'missing']);
     expect(multi.allOk).to.equal(false);
     expect((multi.get('m1') as ValueResult).value).to.equal(1);
     expect((multi.get('m2') as ValueResult).value).to.equal(2);
     const miss = multi.get('missing')!;
     expect(miss.success).to.equal(false);
-    expect(miss.error).to.be.instanceOf(NotFoundError);
+    expect(miss.error).to.equal(err);
     expect([...multi.failures().keys()]).to.deep.equal(['missing']);
+    const [ok, failed] = err.splitResults();
+    expect([...ok.keys()]).to.deep.equal(['m1', 'm2']);
+    expect([...failed.keys()]).to.deep.equal(['missing']);
+    const quiet = await new Promise<MultiResult>((resolve, reject) => engine.kvMulti('get', ['m1', 'missing'], { quiet: true }, (e, r) => (e ? reject(e) : resolve(r!))));
+    expect(quiet.get('missing')!.success).to.equal(false);
+    expect(quiet.get('missing')!.error).to.equal(undefined);
     const stored = await new Promise<MultiResult>((resolve) => engine.kvMulti('upsert', { a: 1, b: { x: 2 } }, {}, (_e, r) => resolve(r!)));
     expect(stored.allOk).to.equal(true);
     expect((await run<ValueResult>(engine, 'get', 'b')).value).to.deep.equal({ x: 2 });
@@ -178,7 +187,8 @@ describe('engine KV against a scripted peer', () => {
     await run(engine, 'upsert', 's1', { value: 1 });
     const r = await run<StatsResult>(engine, 'stats', '');
     const id = `127.0.0.1:${cluster.nodes[0].port}`;
-    expect(r.value.curr_items[id]).to.equal('1');
+    // Integer stats are numbers, as Python converts them.
+    expect(r.value.curr_items[id]).to.equal(1);
   });
 
   it('exposes mutation tokens when fetch_mutation_tokens is on', async () => {

@@ -50,10 +50,11 @@ describe('n1ql DML', () => {
       expect(doc('copy_airport_2')).to.deep.equal({ faa: 'SFO' });
     });
 
-    it('INSERT with a non-string key reports 5000 for that row', () => {
+    it('INSERT with a non-string key reports 5070 for that row (E_INSERT_KEY_TYPE), UPSERT 5078', () => {
       const out = e.run('INSERT INTO travel (KEY, VALUE) VALUES (1, {"a": 1})');
-      expect(out.errors[0].code).to.equal(5000);
+      expect(out.errors).to.deep.equal([{ code: 5070, msg: 'Cannot INSERT non-string key 1 of type value.intValue.' }]);
       expect(out.mutationCount).to.equal(0);
+      expect(e.run('UPSERT INTO travel VALUES (true, {"a": 1})').errors[0].code).to.equal(5078);
     });
   });
 

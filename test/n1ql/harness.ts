@@ -14,11 +14,12 @@ import { privilegesOf } from '../../lib/server/n1ql/privileges';
 import { userWithBuckets } from '../../lib/server/rbac/users';
 import type { ExecContext } from '../../lib/server/n1ql/expr';
 import type { Value } from '../../lib/server/n1ql/value';
+import { jsonText, parseJson } from '../../lib/server/n1ql/json';
 
 export interface Outcome {
   rows: Value[];
   errors: { code: number; msg: string }[];
-  warnings: { code: number; msg: string }[];
+  warnings: { code: number; msg: string; reason?: Record<string, unknown> }[];
   mutationCount: number;
 }
 
@@ -49,13 +50,13 @@ export class Engine {
 
   /** Runs a statement; errors (thrown or per-row) come back in `errors`. */
   run(statement: string, opts: { args?: Value[]; named?: Record<string, Value>; readonly?: boolean } = {}): Outcome {
-    const warnings = new Map<string, { code: number; msg: string }>();
+    const warnings = new Map<string, { code: number; msg: string; reason?: Record<string, unknown> }>();
     const ctx: ExecContext = {
       now: Date.UTC(2024, 0, 2, 3, 4, 5),
       positional: opts.args ?? [],
       named: opts.named ?? {},
       checkDeadline: () => undefined,
-      warn: (code, msg) => warnings.set(`${code} ${msg}`, { code, msg }),
+      warn: (code, msg, reason) => warnings.set(`${code} ${msg}`, reason ? { code, msg, reason } : { code, msg }),
       user: 'admin',
     };
     try {
@@ -67,9 +68,10 @@ export class Engine {
         user: 'admin',
       });
       const rows = [...r.rows].filter((v) => v !== PAUSE);
-      // NaN and infinities come back as Couchbase writes them: "NaN", "+Infinity", "-Infinity".
-      const text = JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity') : v));
-      return { rows: JSON.parse(text) as Value[], errors: r.errors.map((e) => e.toJSON()), warnings: [...warnings.values()], mutationCount: r.mutationCount() };
+      // Through the text the service writes: NaN and infinities as "NaN", "+Infinity", "-Infinity",
+      // integers beyond 2^53 exact (bigint), floats in Go's form.
+      const text = jsonText(rows, undefined, true)!;
+      return { rows: parseJson(text) as Value[], errors: r.errors.map((e) => e.toJSON()), warnings: [...warnings.values()], mutationCount: r.mutationCount() };
     } catch (err) {
       if (err instanceof QueryError) return { rows: [], errors: [err.toJSON()], warnings: [...warnings.values()], mutationCount: 0 };
       throw err;

@@ -48,6 +48,17 @@ describe('n1ql EXPLAIN, PREPARE and EXECUTE', () => {
       }
     });
 
+    it('reports the prepared-statement errors of the Error Codes reference: 4060, 4070, 4090', async () => {
+      await svc.request({ statement: 'PREPARE p_dup FROM SELECT 1' });
+      const dup = await svc.request({ statement: 'PREPARE p_dup FROM SELECT 2' });
+      expect(dup.json.errors).to.deep.equal([{ code: 4060, msg: 'Unable to add name: duplicate name: p_dup' }]);
+      const bad = await svc.request({ prepared: 'p_nowhere', encoded_plan: 'not base64 json' });
+      expect(bad.json.errors).to.deep.equal([{ code: 4070, msg: 'Unable to decode prepared statement' }]);
+      const prep = await svc.request({ statement: 'PREPARE p_named FROM SELECT 3' });
+      const other = await svc.request({ prepared: 'p_other', encoded_plan: prep.json.results[0].encoded_plan });
+      expect(other.json.errors).to.deep.equal([{ code: 4090, msg: 'Mismatching name in encoded plan, expecting: p_other, found: p_named' }]);
+    });
+
     it('auto_execute prepares and runs in one request', async () => {
       const r = await svc.request({ statement: 'PREPARE SELECT RAW COUNT(*) FROM travel', auto_execute: true });
       expect(r.json.results).to.deep.equal([9]);

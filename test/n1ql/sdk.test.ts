@@ -48,6 +48,14 @@ describe('n1ql with the official couchbase SDK', function () {
     expect(res.meta.signature).to.deep.equal({ iata: 'json', name: 'json' });
   });
 
+  it('returns the profile the SDK asks for (QueryProfile.Phases / Timings)', async () => {
+    const phases = await sdk.query('SELECT RAW faa FROM `travel` WHERE type = "airport"', { profile: couchbase.QueryProfileMode.Phases });
+    expect(phases.rows).to.have.length(3);
+    expect(phases.meta.profile.phaseCounts).to.deep.equal({ fetch: 9, primaryScan: 9 });
+    const timings = await sdk.query('SELECT RAW faa FROM `travel` WHERE type = "airport"', { profile: couchbase.QueryProfileMode.Timings });
+    expect(timings.meta.profile.executionTimings['#operator']).to.be.a('string');
+  });
+
   it('runs a named-parameter query', async () => {
     const res = await sdk.query('SELECT RAW faa FROM `travel` WHERE type = $type ORDER BY faa', { parameters: { type: 'airport' } });
     expect(res.rows).to.deep.equal(['CDG', 'NCE', 'SFO']);

@@ -219,3 +219,11 @@ describe('n1ql security: prepared statements', () => {
     expect(new PreparedCache().limit).to.equal(16384);
   });
 });
+
+describe('n1ql string functions past the value size limit', () => {
+  it('give NULL instead of building strings of gigabytes (REPEAT, LPAD, RPAD, SUFFIXES)', () => {
+    const e = new Engine();
+    expect(e.rows('SELECT RAW [REPEAT("ab", 300000000), LPAD("a", 1000000000), RPAD("a", 1000000000, "xy"), SUFFIXES(REPEAT("a", 100000))]')).to.deep.equal([[null, null, null, null]]);
+    expect(e.rows('SELECT RAW [LENGTH(REPEAT("ab", 1000000)), SUFFIXES("abc")]')).to.deep.equal([[2000000, ['abc', 'bc', 'c']]]);
+  });
+});

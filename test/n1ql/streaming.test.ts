@@ -18,7 +18,7 @@ describe('n1ql pipeline laziness', () => {
         return typeof v === 'function' ? v.bind(target) : v;
       },
     }) as BucketStore;
-    const env = { bucket: (name: string) => (name === 'b' ? counting : undefined), buckets: () => [counting], canAccess: () => true, denied: () => undefined };
+    const env = { bucket: (name: string) => (name === 'b' ? counting : undefined), buckets: () => [counting], canAccess: () => true, denied: () => undefined, functionDenied: () => undefined, sequenceDenied: () => undefined };
     const run = (q: string): Iterator<unknown> =>
       runStatement(parse(q), { env, ctx: { now: 0, positional: [], named: {}, checkDeadline: () => undefined }, readonly: false, prepareds: new PreparedCache(), user: 'admin' }).rows[Symbol.iterator]();
     run('CREATE PRIMARY INDEX ON b');

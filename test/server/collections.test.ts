@@ -4,7 +4,19 @@
 // maxTTL and RBAC, the manifest uid in the bucket config, and N1QL over collections.
 import { expect } from 'chai';
 import { Cluster, ManualClock } from '../../lib/server';
-import { HelloFeature, Magic, Opcode, Status, decodeCollectionIdExtras, encodeLeb128, type Packet } from '../../lib/protocol';
+import {
+  HelloFeature,
+  Magic,
+  Opcode,
+  Status,
+  decodeCollectionIdExtras,
+  decodeScanKeys,
+  encodeLeb128,
+  encodeRangeScanContinueExtras,
+  encodeRangeScanCreate,
+  type Packet,
+  type RangeScanCreateConfig,
+} from '../../lib/protocol';
 import { RawClient } from './raw-client';
 import { rest, basicAuth } from './http-helpers';
 
@@ -328,6 +340,48 @@ describe('server scopes and collections', function () {
       bad.writeUInt16BE(missing.length, 2);
       missing.copy(bad, 4);
       expect((await c.request({ opcode: Opcode.OBSERVE, value: bad })).status).to.equal(Status.UNKNOWN_COLLECTION);
+    });
+
+    it('range scans read the collection their create names, with the privileges held there', async () => {
+      const admin = await client();
+      const orders = await collectionId(admin, 'shop.orders');
+      const vb = admin.vb('rs-a');
+      const scanKeys = ['rs-a', 'rs-b', 'rs-c', 'rs-d', 'rs-e', 'rs-f', 'rs-g', 'rs-h'].filter((k) => admin.vb(k) === vb);
+      for (const k of scanKeys) await set(admin, orders, k, '{"in":"orders"}');
+      await set(admin, 0, 'rs-default-only', '{"in":"default"}');
+      const create = (c: RawClient, config: RangeScanCreateConfig): Promise<Packet> =>
+        c.request({ opcode: Opcode.RANGE_SCAN_CREATE, vbucket: vb, datatype: 1, value: encodeRangeScanCreate({ keyOnly: true, range: { start: 'rs-', end: 'rs-\xff' }, ...config }) });
+      const scan = async (c: RawClient, cid: number): Promise<string[]> => {
+        const res = await create(c, { collection: cid });
+        expect(res.status, res.value.toString()).to.equal(Status.SUCCESS);
+        c.write(c.frame({ opcode: Opcode.RANGE_SCAN_CONTINUE, vbucket: vb, extras: encodeRangeScanContinueExtras(res.value, { itemLimit: 0, timeLimitMs: 0, byteLimit: 0 }) }));
+        const keys: string[] = [];
+        for (;;) {
+          const [p] = await c.take(1);
+          keys.push(...decodeScanKeys(p.value).map((k) => k.toString()));
+          if (p.status !== Status.SUCCESS) {
+            expect(p.status).to.equal(Status.RANGE_SCAN_COMPLETE);
+            return keys.sort();
+          }
+        }
+      };
+      expect(await scan(admin, orders)).to.deep.equal(scanKeys.sort());
+      // A user of the one collection scans it; the default collection does not exist for them.
+      const mine = await client({ username: 'orders-only', password: 'pw-orders' });
+      expect(await scan(mine, orders)).to.deep.equal(scanKeys);
+      const refused = await create(mine, { collection: 0 });
+      expect(refused.status).to.equal(Status.UNKNOWN_COLLECTION);
+      expect(JSON.parse(refused.value.toString())).to.deep.equal({ manifest_uid: cluster.bucket('default').manifest.uid.toString(16) });
+      // A collection dropped under an open scan: its continue answers UNKNOWN_COLLECTION.
+      cluster.changeCollections('default', { op: 'createCollection', scope: 'shop', collection: 'scanned', props: {} });
+      const scanned = await collectionId(admin, 'shop.scanned');
+      await set(admin, scanned, scanKeys[0], '{}');
+      const open = await create(admin, { collection: scanned });
+      expect(open.status).to.equal(Status.SUCCESS);
+      cluster.changeCollections('default', { op: 'dropCollection', scope: 'shop', collection: 'scanned' });
+      const cont = await admin.request({ opcode: Opcode.RANGE_SCAN_CONTINUE, vbucket: vb, extras: encodeRangeScanContinueExtras(open.value, { itemLimit: 0, timeLimitMs: 0, byteLimit: 0 }) });
+      expect(cont.status).to.equal(Status.UNKNOWN_COLLECTION);
+      expect((await create(admin, { collection: scanned })).status).to.equal(Status.UNKNOWN_COLLECTION);
     });
 
     it('maxTTL per collection: n caps and defaults, -1 means none, 0 the bucket\'s', async () => {

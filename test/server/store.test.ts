@@ -109,7 +109,8 @@ describe('server DocumentStore', () => {
     store.remove('d');
     expect(store.get('d')).to.equal(undefined);
     expect(store.meta('d')!.deleted).to.equal(true);
-    expect(store.observe('d').state).to.equal(0x81);
+    // Deletions are persisted when acknowledged: observe says not found (persisted), not logically deleted.
+    expect(store.observe('d').state).to.equal(0x80);
     expect(statusOf(() => store.remove('d'))).to.equal(StoreStatus.KEY_ENOENT);
   });
 

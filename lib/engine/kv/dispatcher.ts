@@ -10,7 +10,7 @@ import { Magic, HEADER_LENGTH, writeHeader, type Packet } from '../../protocol/p
 import { Status } from '../../protocol/status';
 import { DATATYPE_SNAPPY, deflateSnappy, inflateFrameValue, inflateSnappy } from '../../protocol/snappy';
 import { nextOpaque, type KvConnection } from '../connection';
-import { secondsToMs } from '../connstr';
+import { secondsToMs, type ConnOptions } from '../connstr';
 import {
   ArgumentError,
   CancelledError,
@@ -20,19 +20,21 @@ import {
   NotFoundError,
   NotSupportedError,
   ObjectDestroyedError,
+  NotMyVbucketError,
   TimeoutError,
   ValueFormatError,
   errorForStatus,
   parseXerror,
 } from '../errors';
-import { OperationResult, ValueResult, type Result } from '../results';
-import type { Transcoder } from '../transcoder';
+import { OperationResult, SubdocResult, ValueResult, type Result } from '../results';
+import { FMT_JSON, type Transcoder } from '../transcoder';
 import { awaitDurability, checkDurabilityPossible } from './composite/durability';
 import type { DispatchHost, KvHost } from './host';
 import { KvOp } from './op';
+import { OPERATIONS } from './operations';
 import { RetryReason, retryDelay } from './retry';
 import { policyFor, refineByMap, retryBudgetMs, retryDelayMs, statusLabel } from './error-map';
-import type { BuildContext, KvCallback, KvHandle, KvHandler, KvOptions, OpSpec } from './spec';
+import { FMT_BUCKET_DEFAULT, unknownOption, type BuildContext, type KvCallback, type KvHandle, type KvHandler, type KvOptions, type OpSpec } from './spec';
 import { CollectionIds, withCollectionPrefix } from './collections';
 import { leb128Length, writeLeb128, joinCollectionKey } from '../../protocol/leb128';
 
@@ -52,20 +54,33 @@ const OPEN_BRACE = 0x7b;
 const DATATYPE_JSON = 0x01;
 
 export class KvDispatcher implements KvHost {
-  readonly opTimeoutMs: number;
+  /** operation_timeout in ms (settable: Python's Bucket.timeout). */
+  opTimeoutMs: number;
   readonly buildCtx: BuildContext;
+  /** The format of stores that name none (Python's Bucket.default_format). */
+  defaultFormat: number = FMT_JSON;
+  /** Python's Bucket.quiet: a missing key is a result with success false, unless a call says otherwise. */
+  quiet: boolean;
   /** compression=on|deflate_only|force: values of at least `compressMin` bytes go compressed... */
-  private readonly deflate: boolean;
-  private readonly compressMin: number;
+  private deflate = false;
+  private compressMin = 0;
   /** ...when that saves at least this much... */
-  private readonly compressRatio: number;
+  private compressRatio = 1;
   /** ...once a node negotiated SNAPPY (others get them inflated at routing), or always with force. */
-  private readonly forceCompress: boolean;
+  private forceCompress = false;
   private snappyAgreed = false;
   /** The connections negotiated COLLECTIONS: keys are built with their collection id. */
   private collectionsAgreed = false;
   /** Ids of the bucket's named collections, asked for once (kv/collections.ts). */
   readonly collections: CollectionIds;
+
+  /** Takes the compression options (at construction, and when Python's Bucket.compression* change). */
+  configureCompression(o: Pick<ConnOptions, 'compression' | 'compression_min_size' | 'compression_min_ratio'>): void {
+    this.deflate = o.compression === 'on' || o.compression === 'deflate_only' || o.compression === 'force';
+    this.forceCompress = o.compression === 'force';
+    this.compressMin = o.compression_min_size;
+    this.compressRatio = o.compression_min_ratio;
+  }
 
   /** A connection finished its handshake: once one takes compressed values, values are compressed. */
   connectionReady(conn: KvConnection): void {
@@ -77,16 +92,14 @@ export class KvDispatcher implements KvHost {
 
   constructor(
     private readonly host: DispatchHost,
-    private readonly transcoder: Transcoder,
+    private transcoder: Transcoder,
     bucket: string,
   ) {
     const o = host.options;
     this.opTimeoutMs = secondsToMs(o.operation_timeout);
-    this.buildCtx = { transcoder, bucket, vbucket: 0, exposeTokens: o.fetch_mutation_tokens };
-    this.deflate = o.compression === 'on' || o.compression === 'deflate_only' || o.compression === 'force';
-    this.forceCompress = o.compression === 'force';
-    this.compressMin = o.compression_min_size;
-    this.compressRatio = o.compression_min_ratio;
+    this.quiet = o.quiet;
+    this.buildCtx = { transcoder, bucket, vbucket: 0, exposeTokens: o.fetch_mutation_tokens, passthrough: false, tokens: [] };
+    this.configureCompression(o);
     this.collections = new CollectionIds({
       get topology() {
         return host.topology;
@@ -122,6 +135,10 @@ export class KvDispatcher implements KvHost {
     const host = this.host;
     if (host.state === 'closed') return failLater(to, new ObjectDestroyedError(`${spec.name}("${key}") on a closed engine`, { key }));
     if (host.state === 'failed') return failLater(to, host.connectError!);
+    // Every option must be one the operation takes: a misspelt one must not be ignored.
+    const accepts = spec.accepts;
+    for (const name in opts) if (accepts[name] !== true) return failLater(to, unknownOption(spec, String(key), name));
+    if (spec.divert !== null) spec = spec.divert(opts) ?? spec;
     if (spec.keyKind === 'statGroup') {
       if (typeof key !== 'string') return failLater(to, new ArgumentError('stats takes a group name string ("" for the default group)'));
       this.startComposite(spec, key, opts, to);
@@ -170,8 +187,10 @@ export class KvDispatcher implements KvHost {
     let datatype = 0;
     if (spec.value === 'value') {
       if (value === undefined) return failLater(to, new ValueFormatError(`${spec.name}("${key}") needs a value`, { key }));
+      let format = opts.format ?? spec.defaultFormat;
+      if (format === FMT_BUCKET_DEFAULT) format = this.defaultFormat;
       try {
-        const enc = this.transcoder.encode(key, value, opts.format ?? spec.defaultFormat);
+        const enc = this.transcoder.encode(key, value, format);
         payload = enc.value;
         flags = enc.flags;
         datatype = enc.datatype;
@@ -184,6 +203,12 @@ export class KvDispatcher implements KvHost {
           payload = packed;
           datatype |= DATATYPE_SNAPPY;
         }
+      }
+    } else if (spec.body !== null) {
+      try {
+        payload = spec.body(key, opts);
+      } catch (err) {
+        return failLater(to, err instanceof CouchbaseError ? err : new ArgumentError(String((err as Error).message), { key }));
       }
     }
     const opcode = spec.opcodeFor(opts);
@@ -317,7 +342,7 @@ export class KvDispatcher implements KvHost {
     if (op.done) return;
     op.conn = null;
     const status = p.status;
-    if (status === Status.SUCCESS) return this.finish(op, null, p);
+    if (status === Status.SUCCESS || status === op.spec.alsoBuilds) return this.finish(op, null, p);
     op.lastStatus = status;
     if (status === Status.UNKNOWN_COLLECTION && op.opts.collection !== undefined && op.parent === null) return this.collectionChanged(op, p);
     if (status === Status.NOT_MY_VBUCKET) {
@@ -384,10 +409,14 @@ export class KvDispatcher implements KvHost {
   onExpire(op: KvOp): void {
     if (op.done) return;
     if (op.conn) op.conn.forget(op.opaque);
+    if (op.lastStatus === Status.NOT_MY_VBUCKET) {
+      // As libcouchbase reports a retried command that runs out of time: with the error that made
+      // it retry (Python's NotMyVbucketError, a transient network error), not a bare timeout.
+      const why = `${op.spec.name}("${op.key}") timed out while the cluster map kept changing; retry once rebalance or failover settles [status 0x07]`;
+      return this.finish(op, new NotMyVbucketError(why, { key: op.key, rc: ErrorCode.NOT_MY_VBUCKET, status: Status.NOT_MY_VBUCKET }), null);
+    }
     const why =
-      op.lastStatus === Status.NOT_MY_VBUCKET
-        ? ' while the cluster map kept changing (NOT_MY_VBUCKET)'
-        : op.retryStart !== 0
+      op.retryStart !== 0
           ? ` while the server kept answering ${statusLabel(undefined, op.lastStatus)}`
           : op.attempts === 0
             ? ' before a connection to its node was ready'
@@ -414,7 +443,7 @@ export class KvDispatcher implements KvHost {
     const spec = op.spec;
     if (err !== null) {
       // Python's quiet=True: a missing key is a result with success false, not an error.
-      if (op.opts.quiet && spec.quietMiss && err instanceof NotFoundError) return op.cb.kvDone(null, missResult(spec, op.key, err.rc));
+      if (spec.quietMiss && err instanceof NotFoundError && (op.opts.quiet ?? this.quiet)) return op.cb.kvDone(null, missResult(spec, op.key, err.rc));
       return op.cb.kvDone(err, null);
     }
     let result: Result;
@@ -459,8 +488,24 @@ export class KvDispatcher implements KvHost {
 
   // --- composite operations ---------------------------------------------------------------------
 
+  /** Replaces the transcoder (Python's Bucket.transcoder setter). */
+  setTranscoder(t: Transcoder): void {
+    this.transcoder = t;
+    this.buildCtx.transcoder = t;
+  }
+
+  /** KvHost: another row of the table, started as a caller's call would be. */
+  runOp(name: string, key: string, options: KvOptions, cb: KvCallback): void {
+    const spec = (OPERATIONS as Record<string, OpSpec<KvHost>>)[name];
+    this.start(spec, key, options.value, options, { kvDone: cb });
+  }
+
   private startComposite(spec: OpSpec<KvHost>, key: string, opts: KvOptions, to: KvHandler): void {
-    const cb: KvCallback = (err, result) => to.kvDone(err, result);
+    const quiet = spec.quietMiss && (opts.quiet ?? this.quiet);
+    const cb: KvCallback = (err, result) => {
+      if (quiet && err instanceof NotFoundError) return to.kvDone(null, missResult(spec, key, err.rc));
+      to.kvDone(err, result);
+    };
     const run = (): void => {
       const host = this.host;
       if (host.state !== 'connected' || !host.topology) return cb(host.connectError ?? new NetworkError('not connected'), null);
@@ -510,8 +555,10 @@ function inflatePacket(p: Packet): boolean {
 }
 
 /** A missing key's result under quiet: success false, no error. */
-function missResult(spec: OpSpec, key: string, rc: number): Result {
-  return spec.result === 'value' ? new ValueResult(key, undefined, 0n, 0, rc) : new OperationResult(key, 0n, rc);
+export function missResult(spec: OpSpec, key: string, rc: number): Result {
+  if (spec.result === 'value') return new ValueResult(key, undefined, 0n, 0, rc);
+  if (spec.result === 'subdoc') return new SubdocResult(key, 0n, [], [], rc);
+  return new OperationResult(key, 0n, rc);
 }
 
 function fail(to: KvHandler, err: CouchbaseError): void {

@@ -8,7 +8,7 @@ import type { CouchbaseError } from '../errors';
 import type { NodeSet } from '../nodes';
 import type { Topology } from '../topology';
 import type { KvOp, KvOpOwner } from './op';
-import type { BuildContext, KvOptions } from './spec';
+import type { BuildContext, KvCallback, KvOptions } from './spec';
 
 /** The engine, as the KV dispatcher sees it. */
 export interface DispatchHost {
@@ -41,6 +41,8 @@ export interface KvHost extends KvOpOwner {
   launch(op: KvOp, timeout: number | undefined): void;
   /** Ends an operation (once): untimes, unroutes, and reports to its parent or receiver. */
   finish(op: KvOp, err: CouchbaseError | null, p: Packet | null): void;
+  /** Runs another operation of the table by name (`options.value` carries a document), as a caller would. */
+  runOp(name: string, key: string, options: KvOptions, cb: KvCallback): void;
   /**
    * `key` as a frame carries it for an operation with `opts` (its collection's id resolved by
    * then): prefixed by the id on connections with COLLECTIONS. Set `cid` and `prefixed` on a KvOp

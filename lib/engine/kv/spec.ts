@@ -5,7 +5,8 @@ import type { Packet } from '../../protocol/packet';
 import { readFlagsExtras, decodeMutationToken } from '../../protocol/extras';
 import { ArgumentError, type CouchbaseError, type ErrorClass } from '../errors';
 import { OperationResult, ValueResult, type MultiResult, type Result, type MutationToken } from '../results';
-import { FMT_AUTO, FMT_JSON, type Transcoder } from '../transcoder';
+import { FMT_AUTO, type Transcoder } from '../transcoder';
+import type { SubdocSpec } from '../subdoc';
 
 export type KvCallback<R extends Result = Result> = (err: CouchbaseError | null, result: R | null) => void;
 export type MultiCallback = (err: CouchbaseError | null, result: MultiResult | null) => void;
@@ -43,16 +44,39 @@ export interface KvOptions {
   delta?: number | bigint;
   /** counter: value to create the document with when missing; absent: fail with NotFoundError. */
   initial?: number | bigint;
-  /** getReplica: replica index (0 = first replica) or 'any' (first to answer). Default 'any'. */
-  replica?: number | 'any';
+  /** get: true reads a replica (Python's replica=True). getReplica: an index (0 = first replica) or 'any' (first to answer, the default). */
+  replica?: boolean | number | 'any';
   /** observe: ask only the master. */
   masterOnly?: boolean;
   /** endure: wait for the removal (not the value) to be durable. */
   checkRemoved?: boolean;
-  /** get/remove: a missing key gives a result with success false instead of an error (Python's quiet=True). */
+  /** get/remove/lookupIn: a missing key gives a result with success false instead of an error (Python's quiet=True). */
   quiet?: boolean;
   /** get: return the raw bytes whatever the flags say (Python's no_format). */
   noFormat?: boolean;
+  /** getReplica: Python's replica_index (same as a numeric `replica`). */
+  replicaIndex?: number;
+  /** endure: seconds between polls (Python's interval, default 0.010). */
+  interval?: number;
+  /** lookupIn/mutateIn: the specs (SD.get(...), SD.upsert(...), ...). */
+  specs?: readonly SubdocSpec[];
+  /** retrieveIn: the paths to get. */
+  paths?: readonly string[];
+  /** mutateIn: create the document if it does not exist (Python's create_doc / upsert_doc). */
+  createDoc?: boolean;
+  upsertDoc?: boolean;
+  /** mutateIn: create the document, failing if it exists (Python's insert_doc). */
+  insertDoc?: boolean;
+  /** Data structures: the map key (mapAdd/mapGet/mapRemove). */
+  mapkey?: string;
+  /** Data structures: the list index (listSet/listGet/listRemove; -1 is the last). */
+  index?: number;
+  /** Data structures: create the document when it does not exist (Python's create=True). */
+  create?: boolean;
+  /** stats: the groups (or, with keystats, the document keys) to ask for. */
+  keys?: readonly string[];
+  /** stats: the keys are document keys: ask their master for each key's stats (STAT key). */
+  keystats?: boolean;
   /** The collection, "scope.collection" (what bucket.collection() sets); default: the bucket's default collection. */
   collection?: string;
 }
@@ -63,13 +87,26 @@ export interface BuildContext {
   vbucket: number;
   /** Whether results should expose mutation tokens (fetch_mutation_tokens). */
   exposeTokens: boolean;
+  /** Python's data_passthrough: every value read comes back as raw bytes. */
+  passthrough: boolean;
+  /** The latest mutation token per vBucket (what MutationState.addAll reads); kept when tokens are exposed. */
+  tokens: Array<MutationToken | undefined>;
 }
 
 /** Runs an operation that is not one request and one reply (replica reads, observe, endure, stats). */
 export type CompositeRun<Host> = (host: Host, key: string, opts: KvOptions, cb: KvCallback) => void;
 
-/** The result an operation gives: also what a failed key of its *Multi variant holds. */
-export type ResultKind = 'value' | 'mutation' | 'observe' | 'stats';
+/**
+ * The result an operation gives: also what a failed key of its *Multi variant holds. 'subdoc' is a
+ * SubdocResult, 'count' a number, 'flag' a boolean, 'optional' an OperationResult or undefined.
+ */
+export type ResultKind = 'value' | 'mutation' | 'observe' | 'stats' | 'subdoc' | 'count' | 'flag' | 'optional';
+
+/** What a *Multi call's per-key value stands for (`{key: value}` or a Map). */
+export type MultiValue = 'document' | 'fragment' | 'cas' | 'ttl' | 'delta' | 'options';
+
+/** A row's default format when it is the bucket's (Python's default_format). */
+export const FMT_BUCKET_DEFAULT = -2;
 
 /**
  * One operation. Every row has every key, in this order (op() makes sure), so that reading a
@@ -83,9 +120,9 @@ export interface OpSpec<Host = any> {
   opcode: number;
   /** Safe to resend after a lost connection (reads, idempotent ops). */
   retrySafe: boolean;
-  /** 'value': sends a transcoded value; 'none': no value. */
-  value: 'value' | 'none';
-  /** Format used when the caller gives none. */
+  /** 'value': sends a transcoded value; 'body': sends what `body` builds; 'none': no value. */
+  value: 'value' | 'body' | 'none';
+  /** Format used when the caller gives none (FMT_BUCKET_DEFAULT: the bucket's default_format). */
   defaultFormat: number;
   /** Accepts persistTo/replicateTo. */
   durable: boolean;
@@ -97,15 +134,31 @@ export interface OpSpec<Host = any> {
   /** With `quiet: true`, a missing key gives a result with success false instead of NotFoundError. */
   quietMiss: boolean;
   /**
-   * What the per-key values of the *Multi call are: the 'document', a 'cas' (or the result of the
-   * call that returned one), per-key 'options', or 'optionsOrResult' (per-key options, or the
-   * result whose CAS to check).
+   * What a per-key value of the *Multi call is, as Python reads it: the 'document', a
+   * 'fragment' to add to it (append/prepend: an item gives it as its `fragment` option), a 'cas'
+   * (or a result, whose CAS is used), a 'ttl', a 'delta', or nothing but 'options'. A plain
+   * object is per-key options for every kind but 'document' and 'fragment'.
    */
-  multiValue: 'document' | 'cas' | 'options' | 'optionsOrResult';
+  multiValue: MultiValue;
   /** The flavours have a `${name}Multi` method for it. */
   hasMulti: boolean;
   /** The option a bare second argument stands for in the flavours (`touch(key, 10)`), or null. */
   positional: 'ttl' | 'cas' | 'delta' | null;
+  /**
+   * The method's arguments after the key, by the option each becomes ('value', 'mapkey',
+   * 'index'); a name starting with '...' takes every remaining argument (lookupIn's specs).
+   */
+  args: readonly string[];
+  /** The options a call may give (besides `timeout`, always accepted); any other is an ArgumentError. */
+  options: readonly string[];
+  /** `options` (and the argument names) as a lookup table, for the check in start(). */
+  accepts: Readonly<Record<string, true>>;
+  /** Builds the request body of a 'body' row (sub-document specs); throws ArgumentError. */
+  body: ((key: string, o: KvOptions) => Buffer) | null;
+  /** A non-success status whose reply is still built into a result (sub-document's multi-path failure); -1 for none. */
+  alsoBuilds: number;
+  /** Another row that takes the call when these options say so (get with replica: true); null for none. */
+  divert: ((o: KvOptions) => OpSpec<Host> | null) | null;
   /** Checks options before anything is encoded; throws ArgumentError. */
   validate(key: string, o: KvOptions): void;
   /** Opcode for these options (get with ttl -> GAT, counter sign -> INCR/DECR). */
@@ -128,16 +181,21 @@ export interface OpInit<Host> {
   name: string;
   opcode: number;
   retrySafe: boolean;
-  value: 'value' | 'none';
+  value: 'value' | 'body' | 'none';
   result: ResultKind;
   hasMulti: boolean;
   positional: OpSpec['positional'];
+  options: readonly string[];
+  args?: readonly string[];
+  body?: OpSpec['body'];
+  alsoBuilds?: number;
+  divert?: ((o: KvOptions) => OpSpec<Host> | null) | null;
   defaultFormat?: number;
   durable?: boolean;
   removes?: boolean;
   keyKind?: OpSpec['keyKind'];
   quietMiss?: boolean;
-  multiValue?: OpSpec['multiValue'];
+  multiValue?: MultiValue;
   validate?: OpSpec['validate'];
   opcodeFor?: OpSpec['opcodeFor'];
   extrasLength?: OpSpec['extrasLength'];
@@ -149,13 +207,14 @@ export interface OpInit<Host> {
 }
 
 /** The row op() builds: an OpSpec that keeps the literal types of the fields the flavours derive from. */
-export type Row<I extends OpInit<Host>, Host> = OpSpec<Host> & {
+export type Row<I extends OpInit<Host>, Host> = Omit<OpSpec<Host>, 'args'> & {
   readonly name: I['name'];
   readonly value: I['value'];
   readonly result: I['result'];
   readonly hasMulti: I['hasMulti'];
   readonly positional: I['positional'];
   readonly keyKind: I extends { keyKind: infer K } ? K : 'document';
+  readonly args: I extends { args: infer A } ? A : I['value'] extends 'value' ? readonly ['value'] : readonly [];
 };
 
 const noCheck = (): void => {};
@@ -164,23 +223,36 @@ export const writeNothing = (): void => {};
 export const noCas = (): bigint => 0n;
 export const casOption = (o: KvOptions): bigint => o.cas ?? 0n;
 
+/** Options every operation takes. */
+/** Options every operation takes: its timeout, and the collection it works in (bucket.collection()). */
+const ALWAYS = ['timeout', 'collection'];
+
 /** Builds a row with every field present and in OpSpec's order. */
 export function op<Host, const I extends OpInit<Host>>(init: I): Row<I, Host> {
   const opcode = init.opcode;
+  const args = init.args ?? (init.value === 'value' ? ['value'] : []);
+  const accepts = Object.create(null) as Record<string, true>;
+  for (const name of [...ALWAYS, ...init.options, ...args.map((a) => a.replace(/^\.\.\./, ''))]) accepts[name] = true;
   const row: OpSpec<Host> = {
     name: init.name,
     opcode,
     retrySafe: init.retrySafe,
     value: init.value,
-    defaultFormat: init.defaultFormat ?? FMT_JSON,
+    defaultFormat: init.defaultFormat ?? FMT_BUCKET_DEFAULT,
     durable: init.durable ?? false,
     removes: init.removes ?? false,
     keyKind: init.keyKind ?? 'document',
     result: init.result,
     quietMiss: init.quietMiss ?? false,
-    multiValue: init.multiValue ?? (init.value === 'value' ? 'document' : 'options'),
+    multiValue: init.multiValue ?? (init.value === 'value' ? 'document' : (init.positional ?? 'options')),
     hasMulti: init.hasMulti,
     positional: init.positional,
+    args,
+    options: init.options,
+    accepts: Object.freeze(accepts),
+    body: init.body ?? null,
+    alsoBuilds: init.alsoBuilds ?? -1,
+    divert: init.divert ?? null,
     validate: init.validate ?? noCheck,
     opcodeFor: init.opcodeFor ?? (() => opcode),
     extrasLength: init.extrasLength ?? noExtras,
@@ -223,7 +295,10 @@ export function checkDurability(key: string, o: KvOptions): void {
 export function tokenOf(p: Packet, ctx: BuildContext): MutationToken | undefined {
   if (!ctx.exposeTokens || p.extras.length !== 16) return undefined;
   const t = decodeMutationToken(p.extras)!;
-  return { vbucket: ctx.vbucket, vbuuid: t.vbuuid, seqno: t.seqno, bucket: ctx.bucket };
+  const token = { vbucket: ctx.vbucket, vbuuid: t.vbuuid, seqno: t.seqno, bucket: ctx.bucket };
+  const last = ctx.tokens[ctx.vbucket];
+  if (last === undefined || last.seqno < token.seqno) ctx.tokens[ctx.vbucket] = token;
+  return token;
 }
 
 export function mutationResult(key: string, p: Packet, _o: KvOptions, ctx: BuildContext): Result {
@@ -235,7 +310,19 @@ export function mutationResult(key: string, p: Packet, _o: KvOptions, ctx: Build
 export function valueResult(key: string, p: Packet, o: KvOptions, ctx: BuildContext): Result {
   const flags = p.extras.length >= 4 ? readFlagsExtras(p.extras) : 0;
   let value: unknown;
-  if (o.noFormat) value = Buffer.from(p.value);
+  if (o.noFormat || ctx.passthrough) value = Buffer.from(p.value);
   else value = ctx.transcoder.decode(key, p.value, flags, o.format === undefined || o.format === FMT_AUTO ? undefined : o.format);
   return new ValueResult(key, value, p.cas, flags);
+}
+
+// --- option names ------------------------------------------------------------------------------
+
+const camel = (name: string): string => name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/** The ArgumentError for an option `spec` does not take: names it, the ones it does, and a likely fix. */
+export function unknownOption(spec: OpSpec, key: string, name: string): ArgumentError {
+  const accepted = [...spec.options, ...ALWAYS].join(', ');
+  const fix = camel(name);
+  const hint = fix !== name && spec.accepts[fix] === true ? `; did you mean "${fix}"?` : '';
+  return new ArgumentError(`${spec.name} does not take the option "${name}" (key "${key}")${hint}; it takes: ${accepted}`, { key });
 }

@@ -22,6 +22,8 @@ export interface ServiceHost {
   serviceTarget(service: ServiceName): HttpTarget | null;
   /** Registers a running stream so close() cancels it; returns the unregister function. */
   trackStream(s: { cancel(): void }): () => void;
+  /** The credentials a cross-bucket N1QL query carries (`creds`). */
+  crossBucketCreds(): Array<{ user: string; pass: string }>;
   /** Reads many documents at once (views' include_docs). */
   kvMulti(op: 'get', keys: string[], options: { quiet: boolean }, cb: (err: CouchbaseError | null, result: MultiResult | null) => void): void;
 }

@@ -82,8 +82,9 @@ export class DocsAttacher {
     this.source.kvMulti('get', [...new Set(ids)], { quiet: this.missing === 'quiet' }, (err, result) => {
       this.fetching--;
       if (this.finished) return;
-      if (err && this.missing === 'error') return this.fail(err);
-      const docs = result as Map<string, unknown> | undefined;
+      // A key that failed fails the getMulti, whose error still holds every key's result.
+      const docs = (result ?? (err as { allResults?: unknown } | null | undefined)?.allResults) as Map<string, unknown> | undefined;
+      if (err && !(docs instanceof Map) && this.missing === 'error') return this.fail(err);
       for (const r of rows) {
         const row = r as { id?: unknown; doc?: unknown };
         if (typeof row.id !== 'string') continue;

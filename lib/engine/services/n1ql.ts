@@ -1,6 +1,8 @@
-// N1QL: the query object the flavours share, and the request that streams its rows.
+// N1QL: the query object the flavours share (Python's couchbase.n1ql.N1QLQuery), and the request
+// that streams its rows.
 import { ArgumentError, HTTPError, N1QLError, type CouchbaseError, type N1QLErrorEntry } from '../errors';
 import type { MutationToken } from '../results';
+import { MutationState } from '../mutation-state';
 import { secondsToMs } from '../connstr';
 import { StreamRequest, type RowsHandler, type StreamControl } from './stream';
 import type { ServiceHost } from './host';
@@ -9,7 +11,17 @@ export const CONSISTENCY_NONE = 'not_bounded';
 export const CONSISTENCY_REQUEST = 'request_plus';
 export const CONSISTENCY_STATEMENT = 'statement_plus';
 export const CONSISTENCY_AT_PLUS = 'at_plus';
+/** Python's names for the same levels. */
+export const NOT_BOUNDED = CONSISTENCY_NONE;
+export const REQUEST_PLUS = CONSISTENCY_REQUEST;
+export const STATEMENT_PLUS = CONSISTENCY_STATEMENT;
+export const CONSISTENCY_UNBOUNDED = CONSISTENCY_NONE;
 export type Consistency = typeof CONSISTENCY_NONE | typeof CONSISTENCY_REQUEST | typeof CONSISTENCY_STATEMENT | typeof CONSISTENCY_AT_PLUS;
+
+export const PROFILE_OFF = 'off';
+export const PROFILE_PHASES = 'phases';
+export const PROFILE_TIMINGS = 'timings';
+const PROFILES = [PROFILE_OFF, PROFILE_PHASES, PROFILE_TIMINGS];
 
 export type N1QLMeta = {
   requestID?: string;
@@ -25,10 +37,20 @@ export type N1QLMeta = {
 
 let contextSeq = 0;
 
+/** A plain object: named parameters (Python's keyword arguments), not a positional value. */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
 /**
- * A N1QL statement with its options (Python SDK 2.x's N1QLQuery).
+ * A N1QL statement with its options (Python SDK 2.x's N1QLQuery). Positional parameters follow
+ * the statement; named ones are given as one object, as Python takes them as keyword arguments:
  *   new N1QLQuery('SELECT * FROM `b` WHERE a = $1', 42)
- *   q = new N1QLQuery('SELECT * FROM `b` WHERE a = $x'); q.namedParams({ x: 42 })
+ *   new N1QLQuery('SELECT * FROM `b` WHERE type = $type AND id = $id', { type: 'airline', id: 0 })
+ * (a single object argument is named parameters; pass `[obj]` through positionalParams() for an
+ * object as $1).
  */
 export class N1QLQuery {
   readonly statement: string;
@@ -38,7 +60,12 @@ export class N1QLQuery {
   consistency: Consistency = CONSISTENCY_NONE;
   /** false: prepare once, then execute the prepared plan (cached per engine). */
   adhoc = true;
-  /** Seconds; default: the engine's n1ql_timeout. */
+  /**
+   * A cluster-level query over several buckets: it carries the credentials of every bucket
+   * added with Bucket.addBucketCreds (Python's cross_bucket).
+   */
+  crossBucket = false;
+  /** Seconds; the query's own limit (the bucket's n1qlTimeout still applies when lower). */
   timeout: number | undefined;
   readonly: boolean | undefined;
   /** Echoed by the server as clientContextID; generated when not set. */
@@ -48,19 +75,33 @@ export class N1QLQuery {
   pipelineBatch: number | undefined;
   pipelineCap: number | undefined;
   maxParallelism: number | undefined;
-  profile: 'off' | 'phases' | 'timings' | undefined;
+  private profileValue: 'off' | 'phases' | 'timings' | undefined;
   metrics: boolean | undefined;
   queryContext: string | undefined;
   /** Extra body fields sent verbatim (Python's set_option). */
   readonly raw: Record<string, unknown> = {};
-  private scanVectors: Record<string, Record<string, [number, string]>> | undefined;
+  private scanVectors: Record<string, Record<string, [number, string]>> | MutationState | undefined;
 
-  constructor(statement: string, ...positional: unknown[]) {
+  constructor(statement: string, ...params: unknown[]) {
     if (typeof statement !== 'string' || statement.trim().length === 0) {
       throw new ArgumentError('N1QLQuery needs a statement string');
     }
     this.statement = statement;
-    this.positional = positional.length > 0 ? positional : undefined;
+    if (params.length === 1 && isPlainObject(params[0])) {
+      this.positional = undefined;
+      this.namedParams(params[0]);
+    } else {
+      this.positional = params.length > 0 ? params : undefined;
+    }
+  }
+
+  /** Python's profile: 'off', 'phases' or 'timings' (anything else is a TypeError, as in Python). */
+  get profile(): 'off' | 'phases' | 'timings' | undefined {
+    return this.profileValue;
+  }
+  set profile(v: 'off' | 'phases' | 'timings' | undefined) {
+    if (v !== undefined && !PROFILES.includes(v)) throw new TypeError(`Profile option must be one of: ${PROFILES.join(', ')}`);
+    this.profileValue = v;
   }
 
   positionalParams(args: unknown[]): this {
@@ -79,17 +120,31 @@ export class N1QLQuery {
     return this;
   }
 
-  /** at_plus consistency: wait until the index has seen these mutations. */
-  consistentWith(tokens: Iterable<MutationToken>): this {
-    const vectors: Record<string, Record<string, [number, string]>> = {};
-    for (const t of tokens) {
-      const b = (vectors[t.bucket] ??= {});
-      const cur = b[String(t.vbucket)];
-      if (!cur || BigInt(cur[0]) < t.seqno) b[String(t.vbucket)] = [Number(t.seqno), String(t.vbuuid)];
+  /**
+   * at_plus consistency: the query waits until the index has seen these mutations (a
+   * MutationState, or the mutation tokens themselves). As in Python, it cannot be combined with
+   * request_plus / statement_plus, and an empty state is refused (TypeError).
+   */
+  consistentWith(state: MutationState | Iterable<MutationToken>): this {
+    if (this.consistency !== CONSISTENCY_NONE && this.consistency !== CONSISTENCY_AT_PLUS) {
+      throw new TypeError('consistentWith is not valid with other consistency options');
     }
-    this.scanVectors = vectors;
+    let s: MutationState;
+    if (state instanceof MutationState) s = state;
+    else {
+      s = new MutationState();
+      for (const t of state ?? []) s.addResults(t);
+    }
+    if (s.isEmpty) throw new TypeError('consistentWith: the state is empty (no mutation tokens; fetch_mutation_tokens=true?)');
+    // Kept by reference, as Python keeps it: mutations added to the state later count too.
+    this.scanVectors = s;
     this.consistency = CONSISTENCY_AT_PLUS;
     return this;
+  }
+
+  /** The query's limit given the bucket's n1qlTimeout: the lower of the two (Python's rule). */
+  effectiveTimeout(bucketTimeoutS: number): number {
+    return this.timeout !== undefined && this.timeout > 0 ? Math.min(this.timeout, bucketTimeoutS) : bucketTimeoutS;
   }
 
   /** The JSON request body (without prepared-statement rewriting). */
@@ -97,10 +152,10 @@ export class N1QLQuery {
     const b: Record<string, unknown> = { statement: this.statement };
     if (this.positional) b.args = this.positional;
     for (const [k, v] of Object.entries(this.named)) b[k.startsWith('$') ? k : `$${k}`] = v;
-    const timeout = this.timeout ?? defaultTimeoutS;
+    const timeout = this.effectiveTimeout(defaultTimeoutS);
     b.timeout = `${Math.max(1, Math.round(timeout * 1000))}ms`;
     if (this.consistency !== CONSISTENCY_NONE) b.scan_consistency = this.consistency;
-    if (this.scanVectors) b.scan_vectors = this.scanVectors;
+    if (this.scanVectors) b.scan_vectors = this.scanVectors instanceof MutationState ? this.scanVectors.scanVectors : this.scanVectors;
     if (this.scanWait !== undefined) b.scan_wait = `${Math.round(this.scanWait * 1000)}ms`;
     if (this.readonly !== undefined) b.readonly = this.readonly;
     b.client_context_id = this.clientContextId ?? `deferbase-${process.pid}-${++contextSeq}`;
@@ -108,7 +163,7 @@ export class N1QLQuery {
     if (this.pipelineBatch !== undefined) b.pipeline_batch = String(this.pipelineBatch);
     if (this.pipelineCap !== undefined) b.pipeline_cap = String(this.pipelineCap);
     if (this.maxParallelism !== undefined) b.max_parallelism = String(this.maxParallelism);
-    if (this.profile !== undefined) b.profile = this.profile;
+    if (this.profileValue !== undefined) b.profile = this.profileValue;
     if (this.metrics !== undefined) b.metrics = this.metrics;
     if (this.queryContext !== undefined) b.query_context = this.queryContext;
     for (const [k, v] of Object.entries(this.raw)) b[k] = v;
@@ -147,9 +202,15 @@ const STALE_PREPARED = new Set([4040, 4050, 4070]);
 
 export function runN1QL(engine: ServiceHost, query: N1QLQuery | string, handler: RowsHandler, cache: PreparedCache): StreamControl {
   const q = typeof query === 'string' ? new N1QLQuery(query) : query;
+  if (!(q instanceof N1QLQuery)) throw new ArgumentError('a N1QL query is a N1QLQuery or a statement string');
   const defaultTimeout = engine.options.n1ql_timeout;
-  const timeoutS = q.timeout ?? defaultTimeout;
+  const timeoutS = q.effectiveTimeout(defaultTimeout);
   const base = q.body(defaultTimeout);
+  // A cluster-level query carries the credentials of the buckets it may read (Python's cross_bucket).
+  if (q.crossBucket) {
+    const creds = engine.crossBucketCreds();
+    if (creds.length > 0) base.creds = creds;
+  }
   // The client gives the server's own timeout a little slack before giving up itself.
   const timeoutMs = secondsToMs(timeoutS) + 500;
 

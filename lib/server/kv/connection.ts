@@ -27,6 +27,7 @@ import type { Topology } from '../topology';
 import { Feat, HELLO_FEATURES } from './features';
 import type { SaslCredentials, SaslSession } from './sasl-session';
 import { MAX_UNAUTHENTICATED_FRAME_BYTES, OUTPUT_FLOOR_BYTES, type KvLimits } from './limits';
+import type { RangeScanRegistry } from './range-scans';
 
 const debug = createDebug('deferbase:server');
 
@@ -51,14 +52,34 @@ export interface KvCommand {
   needs: number;
   /**
    * Where the request names its collection once COLLECTIONS is negotiated: in the key's LEB128
-   * prefix ('key'), or in each key of its body ('body', OBSERVE). The privileges are then checked
-   * in that collection (ownedStore, or the handler), not in the default one.
+   * prefix ('key'), or elsewhere ('body': each key of OBSERVE's body, a range scan's JSON or
+   * scan). The privileges are then checked in that collection (ownedStore, or the handler), not
+   * in the default one.
    */
   collection?: 'key' | 'body';
 }
 
 /** Handlers indexed by opcode; an opcode without one gets UNKNOWN_COMMAND. */
 export type CommandTable = ReadonlyArray<KvCommand | undefined>;
+
+/** What an answer needs of its request: a held request's answer is written after its frame is gone. */
+export type ResponseTarget = Pick<Packet, 'opcode' | 'opaque'>;
+
+/**
+ * A request whose answer is not finished when its handler returns (a range scan continue that
+ * waits for the peer to read, a create waiting for a seqno): the connection runs nothing after
+ * it, and stops reading, until `resume` says the answer is complete.
+ */
+export interface HeldRequest {
+  /**
+   * Writes more of the answer: 'done' when it is complete, 'output' when it stopped because the
+   * connection's unsent output is at its allowance, 'wait' when it waits for an event (it then
+   * calls the connection's `wake()`).
+   */
+  resume(c: KvConnection): 'done' | 'output' | 'wait';
+  /** The connection closed before the answer was complete. */
+  abandon(): void;
+}
 
 /** The write-ahead log as the front end sees it: responses wait until it is durable. */
 export interface DurableLog {
@@ -87,6 +108,8 @@ export interface NodeContext {
   outputChanged(delta: number): void;
   connectionClosed(conn: KvConnection): void;
   readonly credentials: SaslCredentials;
+  /** The node's open range scans. */
+  readonly rangeScans: RangeScanRegistry;
   /**
    * The memcached privileges `user` holds in a collection of `bucket` (default: the default
    * collection); 0 when it has none there (or the bucket does not exist).
@@ -174,6 +197,12 @@ export class KvConnection {
   private authTimer: NodeJS.Timeout | undefined;
   /** When the request being answered started, performance.now() ms (kept only while TRACING is on). */
   private startedAt = 0;
+  /** The request whose answer is still being written; nothing after it runs until it is done. */
+  private held: HeldRequest | undefined;
+  /** `startedAt` of the held request. */
+  private heldStartedAt = 0;
+  /** A processFrames() is scheduled (wake, or yielding between parts of a held answer). */
+  private scheduled = false;
 
   constructor(node: NodeContext, socket: Socket, commands: CommandTable) {
     this.node = node;
@@ -188,6 +217,7 @@ export class KvConnection {
     socket.on('close', () => {
       this.closed = true;
       clearTimeout(this.authTimer);
+      this.dropHeld();
       this.reportOutput(0);
       if (this.reader.bufferedBytes > 0) {
         debug('kv conn %d (node %d): closed with %d bytes of an unfinished frame', this.id, node.index, this.reader.bufferedBytes);
@@ -249,7 +279,63 @@ export class KvConnection {
   destroy(): void {
     this.closed = true;
     clearTimeout(this.authTimer);
+    this.dropHeld();
     this.socket.destroy();
+  }
+
+  // ---- held requests ----------------------------------------------------------------------------
+
+  /**
+   * Called by a handler whose answer is not complete: `h` is resumed when the connection may
+   * write again (or, for 'wait', when it calls `wake()`); requests after it wait.
+   */
+  hold(h: HeldRequest): void {
+    this.held = h;
+    this.heldStartedAt = this.startedAt;
+  }
+
+  /** The held request has something to do: resumes it outside the caller's stack. */
+  wake(): void {
+    if (this.held === undefined || this.closed || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.closed && !this.waitingForLog && !this.outputBlocked) this.processFrames();
+    });
+  }
+
+  /** Bytes of output the connection may still queue before it is at its allowance. */
+  outputRoom(): number {
+    return this.allowance() - this.socket.writableLength - this.queuedBytes - (this.pos - this.start);
+  }
+
+  private dropHeld(): void {
+    const h = this.held;
+    this.held = undefined;
+    h?.abandon();
+  }
+
+  /** Resumes the held request; true when it is done and the requests after it may run. */
+  private resumeHeld(): boolean {
+    const h = this.held!;
+    if (this.ending !== undefined) {
+      this.dropHeld();
+      return true;
+    }
+    this.startedAt = this.heldStartedAt;
+    const r = h.resume(this);
+    if (r === 'done') {
+      this.held = undefined;
+      return true;
+    }
+    if (r === 'output') {
+      // The peer's reading decides when it goes on: at once if the socket took it all (after the
+      // other connections had their turn), else on 'drain'.
+      this.flush();
+      if (this.socket.writableNeedDrain) this.outputBlocked = true;
+      else this.wake();
+    }
+    return false;
   }
 
   // ---- input ------------------------------------------------------------------------------------
@@ -258,7 +344,7 @@ export class KvConnection {
     if (this.closed || this.ending !== undefined) return;
     this.reader.push(chunk);
     // A chunk already on its way when reading stopped waits in the reader.
-    if (!this.waitingForLog && !this.outputBlocked) this.processFrames();
+    if (!this.waitingForLog && !this.outputBlocked && this.held === undefined) this.processFrames();
   }
 
   /**
@@ -273,11 +359,18 @@ export class KvConnection {
         this.updateReading();
         return;
       }
+      if (this.held !== undefined && !this.resumeHeld()) {
+        this.updateReading();
+        return;
+      }
       const stoppedForOutput = this.runBatch();
       if (this.syncWait !== undefined) return this.awaitSyncWrite();
       if (this.awaitLog()) return;
       this.answer(undefined);
-      if (this.closed || (!stoppedForOutput && !this.socket.writableNeedDrain)) return;
+      if (this.closed || (!stoppedForOutput && !this.socket.writableNeedDrain && this.held === undefined)) {
+        this.updateReading();
+        return;
+      }
     }
   }
 
@@ -333,7 +426,7 @@ export class KvConnection {
 
   /** Pauses the socket while waiting for the log or for the peer to read; resumes it otherwise. */
   private updateReading(): void {
-    const stop = this.waitingForLog || this.outputBlocked;
+    const stop = this.waitingForLog || this.outputBlocked || this.held !== undefined;
     if (stop === this.paused || this.closed) return;
     this.paused = stop;
     if (stop) this.socket.pause();
@@ -350,7 +443,7 @@ export class KvConnection {
     const req = this.req;
     const log = this.node.log;
     const room = this.allowance() - this.socket.writableLength;
-    while (!this.closed && this.ending === undefined) {
+    while (!this.closed && this.ending === undefined && this.held === undefined) {
       if (this.queuedBytes + (this.pos - this.start) > room) return true;
       try {
         if (!reader.next(req)) break;
@@ -442,7 +535,7 @@ export class KvConnection {
   }
 
   /** UNKNOWN_COLLECTION, with the manifest uid the server decided by in the body (kv_engine's shape). */
-  respondUnknownCollection(req: Packet, status: number = Status.UNKNOWN_COLLECTION): void {
+  respondUnknownCollection(req: ResponseTarget, status: number = Status.UNKNOWN_COLLECTION): void {
     const uid = this.store?.manifest.uid ?? 0;
     this.respond(req, status, 0n, EMPTY, EMPTY, Buffer.from(`{"manifest_uid":"${uid.toString(16)}"}`), DATATYPE_JSON);
   }
@@ -641,7 +734,7 @@ export class KvConnection {
    * Appends one response. `value` may be large (then it is queued by reference, not copied).
    * Statuses LOCKED / NOT_LOCKED become ETMPFAIL for clients that did not negotiate XERROR.
    */
-  respond(req: Packet, status: number, cas: bigint, extras: Buffer, key: Buffer, value: Buffer, datatype: number): void {
+  respond(req: ResponseTarget, status: number, cas: bigint, extras: Buffer, key: Buffer, value: Buffer, datatype: number): void {
     if (status === Status.LOCKED || status === Status.NOT_LOCKED) {
       if ((this.features & Feat.XERROR) === 0) status = Status.ETMPFAIL;
     }
@@ -681,8 +774,18 @@ export class KvConnection {
     }
   }
 
-  respondStatus(req: Packet, status: number): void {
+  respondStatus(req: ResponseTarget, status: number): void {
     this.respond(req, status, 0n, EMPTY, EMPTY, EMPTY, 0);
+  }
+
+  /**
+   * A failure with kv_engine's error context: `{"error":{"context":...}}` to clients that
+   * negotiated XERROR (what they parse), the bare status to the others.
+   */
+  respondError(req: ResponseTarget, status: number, context: string): void {
+    if ((this.features & Feat.XERROR) === 0) return this.respondStatus(req, status);
+    const body = Buffer.from(JSON.stringify({ error: { context } }));
+    this.respond(req, status, 0n, EMPTY, EMPTY, body, (this.features & Feat.JSON) !== 0 ? DATATYPE_JSON : 0);
   }
 
   respondOk(req: Packet, cas: bigint = 0n): void {
@@ -813,9 +916,10 @@ export class KvConnection {
    * Checks that a bucket is selected, that the collection the key names exists there for this
    * user (who holds the privileges the command needs in it), and that this node holds the active
    * copy of the request's vBucket (or a replica, for replica reads); returns the collection's
-   * store. Answers and returns undefined otherwise.
+   * store. Answers and returns undefined otherwise. `cid` names the collection for a request that
+   * carries it elsewhere than in its key (a range scan's).
    */
-  ownedStore(req: KvRequest, replica = false): DocumentStore | undefined {
+  ownedStore(req: KvRequest, replica = false, cid?: number): DocumentStore | undefined {
     const bucket = this.store;
     if (bucket === undefined) {
       this.respondStatus(req, this.user === undefined ? Status.EACCESS : Status.NO_BUCKET);
@@ -823,7 +927,10 @@ export class KvConnection {
     }
     // The default collection with its privileges known is the common case: nothing more to look up.
     let store: DocumentStore | undefined = bucket;
-    if (bucket.dropped || (this.needs & this.lacking) !== 0 || ((this.features & Feat.COLLECTIONS) !== 0 && req.keyLength !== 0 && req.keyByte(0) !== 0)) {
+    if (cid !== undefined) {
+      store = this.usableCollection(req, bucket, cid);
+      if (store === undefined) return undefined;
+    } else if (bucket.dropped || (this.needs & this.lacking) !== 0 || ((this.features & Feat.COLLECTIONS) !== 0 && req.keyLength !== 0 && req.keyByte(0) !== 0)) {
       store = this.requestCollection(req, bucket);
       if (store === undefined) return undefined;
     }
@@ -843,6 +950,26 @@ export class KvConnection {
       return undefined;
     }
     return store;
+  }
+
+  /**
+   * The selected bucket when this node holds the active copy of the request's vBucket, with no
+   * collection or privilege looked at (a request that names none yet); answers as ownedStore
+   * does and returns undefined otherwise.
+   */
+  ownedBucket(req: KvRequest): DocumentStore | undefined {
+    const bucket = this.store;
+    if (bucket === undefined) {
+      this.respondStatus(req, this.user === undefined ? Status.EACCESS : Status.NO_BUCKET);
+      return undefined;
+    }
+    const topo = this.node.topology;
+    const owned = bucket.nodeLocator === 'ketama' ? topo.isMember(this.node.index) : req.vbucket < bucket.numVBuckets && topo.active(req.vbucket) === this.node.index;
+    if (!owned) {
+      this.respond(req, Status.NOT_MY_VBUCKET, 0n, EMPTY, EMPTY, this.node.bucketConfigJson(bucket.name), DATATYPE_JSON);
+      return undefined;
+    }
+    return bucket;
   }
 
   /**

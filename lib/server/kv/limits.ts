@@ -31,6 +31,10 @@ export interface KvLimits {
    * being read (default 128 MiB).
    */
   totalOutputBytes: number;
+  /** Range scans one node keeps open per bucket; past it RANGE_SCAN_CREATE answers EBUSY (default 1,024). */
+  maxRangeScans: number;
+  /** How long a range scan lives after it was created, ms: kv_engine's range_scan_max_lifetime (default 60,000). */
+  rangeScanLifetimeMs: number;
 }
 
 export const DEFAULT_KV_LIMITS: Readonly<KvLimits> = Object.freeze({
@@ -38,6 +42,8 @@ export const DEFAULT_KV_LIMITS: Readonly<KvLimits> = Object.freeze({
   authTimeoutMs: 30_000,
   connectionOutputBytes: 4 * 1024 * 1024,
   totalOutputBytes: 128 * 1024 * 1024,
+  maxRangeScans: 1024,
+  rangeScanLifetimeMs: 60_000,
 });
 
 /** The limits with `given` over the defaults; throws a TypeError naming a value that is not a positive number. */

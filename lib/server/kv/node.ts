@@ -14,6 +14,7 @@ import type { SaslCredentials } from './sasl-session';
 import type { DurabilityMonitor } from '../durability';
 import { ANY } from '../rbac/permission';
 import { MAX_PACKET_BYTES, kvLimits, type KvLimits } from './limits';
+import { RangeScanRegistry } from './range-scans';
 
 const debug = createDebug('deferbase:server');
 
@@ -64,6 +65,7 @@ export class KvNode implements NodeContext {
   private server: net.Server | undefined;
   private tlsServer: tls.Server | undefined;
   private readonly configCache = new Map<string, { rev: number; json: Buffer }>();
+  readonly rangeScans: RangeScanRegistry;
   port = 0;
 
   constructor(core: ClusterCore, index: number, opts: KvNodeOptions = {}) {
@@ -72,6 +74,7 @@ export class KvNode implements NodeContext {
     this.maxBodyLength = opts.maxBodyLength ?? MAX_PACKET_BYTES - 24;
     this.limits = kvLimits(opts.limits);
     this.commands = opts.commands ?? commandTable;
+    this.rangeScans = new RangeScanRegistry({ maxScans: this.limits.maxRangeScans, lifetimeMs: this.limits.rangeScanLifetimeMs }, () => core.clock.now());
   }
 
   get topology(): Topology {
@@ -128,6 +131,7 @@ export class KvNode implements NodeContext {
   }
 
   close(): Promise<void> {
+    this.rangeScans.clear();
     for (const conn of this.connections) conn.destroy();
     this.connections.clear();
     const servers = [this.server, this.tlsServer].filter((s): s is net.Server => s !== undefined);
@@ -204,7 +208,7 @@ export class KvNode implements NodeContext {
     }
   }
 
-  /** STAT groups: '' (general), 'vbucket', 'vbucket-seqno'; undefined for an unknown group. */
+  /** STAT groups: '' (general), 'vbucket', 'vbucket-seqno', 'memory', 'key'/'vkey'; undefined for an unknown group. */
   stats(group: string, arg: string | undefined, store: DocumentStore | undefined): Array<[string, string]> | undefined {
     const now = this.core.clock.now();
     if (group === '') {
@@ -224,6 +228,16 @@ export class KvNode implements NodeContext {
     }
     if (store === undefined) return undefined;
     const topo = this.topology;
+    if (group === 'key' || group === 'vkey') return arg === undefined ? undefined : this.keyStats(group, arg, store);
+    if (group === 'memory') {
+      // What the documents take (values and ids): the embedded store's own memory use.
+      let bytes = 0;
+      for (const doc of store.docs()) bytes += doc.value.length + Buffer.byteLength(doc.id);
+      return [
+        ['mem_used', String(bytes)],
+        ['ep_kv_size', String(bytes)],
+      ];
+    }
     const wanted = arg === undefined ? undefined : Number(arg);
     if (group === 'vbucket') {
       const out: Array<[string, string]> = [];
@@ -244,6 +258,30 @@ export class KvNode implements NodeContext {
       return out;
     }
     return undefined;
+  }
+
+  /**
+   * ep-engine's per-document stats, `key <id> <vbucket>` (and `vkey`, which also says the copy in
+   * memory is the one on disk): undefined (KEY_ENOENT) for a missing document or a vBucket this
+   * node does not hold.
+   */
+  private keyStats(group: 'key' | 'vkey', arg: string, store: DocumentStore): Array<[string, string]> | undefined {
+    const cut = arg.lastIndexOf(' ');
+    const id = cut < 0 ? arg : arg.slice(0, cut);
+    const vb = cut < 0 ? store.vbucketOf(id) : Number(arg.slice(cut + 1));
+    if (!Number.isInteger(vb) || vb !== store.vbucketOf(id)) return undefined;
+    const state = this.topology.active(vb) === this.index ? 'active' : this.topology.isReplica(vb, this.index) ? 'replica' : undefined;
+    const item = state === undefined ? undefined : store.live(id);
+    if (item === undefined) return undefined;
+    const out: Array<[string, string]> = [
+      ['key_is_dirty', 'false'],
+      ['key_exptime', String(item.expiry)],
+      ['key_flags', String(item.flags)],
+      ['key_cas', String(item.cas)],
+      ['key_vb_state', state!],
+    ];
+    if (group === 'vkey') out.push(['key_valid', 'valid']);
+    return out;
   }
 
   private countVbuckets(store: DocumentStore, replica: boolean): number {

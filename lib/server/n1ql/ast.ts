@@ -3,8 +3,8 @@ import type { Value } from './value';
 
 export type Expr =
   | { kind: 'lit'; value: Value }
-  | { kind: 'ident'; name: string }
-  | { kind: 'field'; target: Expr; name: string }
+  | { kind: 'ident'; name: string; ci?: boolean; at?: SourcePos } // ci: `name`i, matched without regard to case
+  | { kind: 'field'; target: Expr; name: string; ci?: boolean }
   | { kind: 'index'; target: Expr; index: Expr }
   | { kind: 'slice'; target: Expr; from?: Expr; to?: Expr }
   | { kind: 'star'; target: Expr } // a[*]
@@ -19,13 +19,79 @@ export type Expr =
   | { kind: 'like'; arg: Expr; pattern: Expr; escape?: Expr; not: boolean }
   | { kind: 'in'; arg: Expr; list: Expr; not: boolean; within?: boolean }
   | { kind: 'case'; subject?: Expr; whens: { when: Expr; then: Expr }[]; else?: Expr }
-  | { kind: 'call'; name: string; args: Expr[]; distinct?: boolean; star?: boolean; aggIndex?: number; filter?: Expr }
+  | {
+      kind: 'call';
+      name: string;
+      args: Expr[];
+      distinct?: boolean;
+      star?: boolean;
+      aggIndex?: number;
+      filter?: Expr;
+      /** OVER (...) or OVER name: a window function call. */
+      over?: WindowSpec;
+      /** NTH_VALUE ... FROM LAST. */
+      fromLast?: boolean;
+      /** IGNORE NULLS (FIRST_VALUE, LAST_VALUE, NTH_VALUE, LAG, LEAD). */
+      ignoreNulls?: boolean;
+      /** A user-defined function named with its namespace or scope (`default:f`, `b.s.f`). */
+      fn?: FunctionName;
+      /** The name as written, when it differs from `name` (lower case): user-defined function names keep their case. */
+      rawName?: string;
+      /** Where the call was written (errors about it point there). */
+      at?: SourcePos;
+    }
   | { kind: 'array'; items: Expr[] }
   | { kind: 'object'; entries: { key: Expr; value: Expr }[] }
   | { kind: 'quant'; quant: 'any' | 'every' | 'anyevery'; bindings: ForBinding[]; satisfies: Expr }
   | { kind: 'collect'; collect: 'array' | 'first' | 'object'; value: Expr; key?: Expr; bindings: ForBinding[]; when?: Expr; distinct?: boolean }
   | { kind: 'exists'; arg: Expr }
-  | { kind: 'subquery'; query: SelectStatement };
+  | { kind: 'subquery'; query: SelectStatement }
+  /** NEXT VALUE FOR / NEXTVAL FOR (next) and PREV VALUE FOR / PREVVAL FOR (prev) a sequence. */
+  | { kind: 'sequence'; next: boolean; name: FunctionName };
+
+/**
+ * Where a name was written in the statement (for errors that point at it), packed into one
+ * number (line * 2^20 + column) so that every identifier and call node does not carry an object.
+ */
+export type SourcePos = number;
+
+const COLUMN_SPAN = 1048576;
+
+export function sourcePos(line: number, column: number): SourcePos {
+  return line * COLUMN_SPAN + Math.min(column, COLUMN_SPAN - 1);
+}
+
+export function posLine(at: SourcePos): number {
+  return Math.floor(at / COLUMN_SPAN);
+}
+
+export function posColumn(at: SourcePos): number {
+  return at % COLUMN_SPAN;
+}
+
+export interface WindowSpec {
+  /** A window named in the WINDOW clause this one starts from. */
+  ref?: string;
+  partitionBy?: Expr[];
+  orderBy?: OrderTerm[];
+  frame?: WindowFrame;
+}
+
+export type FrameBound =
+  | { kind: 'unbounded-preceding' }
+  | { kind: 'preceding'; offset: Expr }
+  | { kind: 'current' }
+  | { kind: 'following'; offset: Expr }
+  | { kind: 'unbounded-following' };
+
+export interface WindowFrame {
+  unit: 'rows' | 'range' | 'groups';
+  /** Written as BETWEEN start AND end (else `start` alone, which ends at the current row). */
+  between: boolean;
+  start: FrameBound;
+  end: FrameBound;
+  exclude?: 'current' | 'group' | 'ties';
+}
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '||' | '=' | '!=' | '<' | '<=' | '>' | '>=';
 
@@ -45,13 +111,16 @@ export interface KeyspaceRef {
 }
 
 export type FromSource =
-  | { kind: 'keyspace'; ks: KeyspaceRef; alias: string; useKeys?: Expr; useIndex?: string[] }
-  | { kind: 'subquery'; query: SelectStatement; alias: string }
-  | { kind: 'expr'; expr: Expr; alias: string };
+  | { kind: 'keyspace'; ks: KeyspaceRef; alias: string; useKeys?: Expr; useIndex?: string[]; hint?: JoinHint; aliasGiven?: boolean }
+  | { kind: 'subquery'; query: SelectStatement; alias: string; hint?: JoinHint; useKeysOrIndex?: boolean }
+  | { kind: 'expr'; expr: Expr; alias: string; hint?: JoinHint; useKeysOrIndex?: boolean };
+
+/** USE HASH(BUILD|PROBE) or USE NL on a join's right side. */
+export type JoinHint = 'hash' | 'hash-build' | 'hash-probe' | 'nl';
 
 export type JoinClause =
-  | { kind: 'lookup'; outer: boolean; nest: boolean; right: FromSource & { kind: 'keyspace' }; onKeys: Expr }
-  | { kind: 'ansi'; outer: boolean; nest: boolean; right: FromSource; on: Expr }
+  | { kind: 'lookup'; outer: boolean; nest: boolean; right: FromSource & { kind: 'keyspace' }; onKeys: Expr; onKey?: boolean }
+  | { kind: 'ansi'; outer: boolean; nest: boolean; right: FromSource; on: Expr; comma?: boolean; indexFor?: string }
   | { kind: 'unnest'; outer: boolean; expr: Expr; alias: string };
 
 export interface FromClause {
@@ -68,6 +137,21 @@ export interface ResultTerm {
 export interface LetBinding {
   name: string;
   expr: Expr;
+  /** Where the name was written (a duplicate name is reported there). */
+  at?: SourcePos;
+  /** WITH RECURSIVE name AS (anchor UNION [ALL] step): the two arms, run until the step adds nothing. */
+  recursive?: RecursiveCte;
+}
+
+export interface RecursiveCte {
+  anchor: SelectStatement;
+  step: SelectStatement;
+  /** UNION ALL keeps documents the recursion produced before; UNION drops them. */
+  all: boolean;
+  /** CYCLE f, ... RESTRICT: a document whose values of these fields were seen before is not added. */
+  cycle?: Expr[];
+  /** OPTIONS {"levels": n, "documents": n}. */
+  options?: Expr;
 }
 
 export interface SelectBlock {
@@ -75,12 +159,18 @@ export interface SelectBlock {
   distinct: boolean;
   raw: boolean;
   terms: ResultTerm[];
+  /** EXCLUDE: paths removed from each projected result. */
+  exclude?: Expr[];
   from?: FromClause;
   let: LetBinding[];
   where?: Expr;
   groupBy?: Expr[];
+  /** GROUP AS name: each group's rows (their FROM aliases) as an array. */
+  groupAs?: string;
   letting: LetBinding[];
   having?: Expr;
+  /** WINDOW name AS (...), ...: windows OVER clauses may name. */
+  windows?: Record<string, WindowSpec>;
 }
 
 export interface SetOp {
@@ -162,15 +252,22 @@ export interface DeleteStatement {
 
 export interface MergeStatement {
   type: 'merge';
-  target: KeyspaceTarget;
+  target: KeyspaceTarget & { useIndex?: string[] };
   source: FromSource;
   onKey?: Expr;
   on?: Expr;
   update?: { set: SetItem[]; unset: UnsetItem[]; where?: Expr };
   delete?: { where?: Expr };
-  insert?: { key?: Expr; value: Expr; where?: Expr };
+  insert?: { key?: Expr; value: Expr; options?: Expr; where?: Expr };
   limit?: Expr;
   returning?: ReturningClause;
+}
+
+export interface IndexKey {
+  expr: Expr;
+  desc: boolean;
+  /** INCLUDE MISSING (leading key only): documents without the key are indexed too. */
+  includeMissing?: boolean;
 }
 
 export interface CreateIndexStatement {
@@ -179,7 +276,7 @@ export interface CreateIndexStatement {
   name: string;
   ifNotExists: boolean;
   target: KeyspaceRef;
-  keys: { expr: Expr; desc: boolean }[];
+  keys: IndexKey[];
   where?: Expr;
   with?: Expr;
 }
@@ -196,6 +293,39 @@ export interface BuildIndexStatement {
   type: 'buildIndex';
   target: KeyspaceRef;
   names: Expr[];
+}
+
+/** A user-defined function's name: bare, `namespace:name`, or `[namespace:]bucket.scope.name`. */
+export interface FunctionName {
+  namespace?: string;
+  bucket?: string;
+  scope?: string;
+  name: string;
+}
+
+export interface CreateFunctionStatement {
+  type: 'createFunction';
+  name: FunctionName;
+  /** Parameter names; undefined for a variadic function `(...)` (arguments in `args`). */
+  params?: string[];
+  replace: boolean;
+  ifNotExists: boolean;
+  /** An inline function's expression and its text. */
+  body?: { expr: Expr; text: string };
+  /** A JavaScript function: its code, or the object and library it lives in. */
+  javascript?: { code?: string; object?: string; library?: string };
+}
+
+export interface DropFunctionStatement {
+  type: 'dropFunction';
+  name: FunctionName;
+  ifExists: boolean;
+}
+
+export interface ExecuteFunctionStatement {
+  type: 'executeFunction';
+  name: FunctionName;
+  args: Expr[];
 }
 
 export interface ExplainStatement {
@@ -232,6 +362,41 @@ export interface CollectionDdlStatement {
   maxTTL?: number;
 }
 
+/** CREATE / ALTER SEQUENCE options, as clauses (integers) or as a WITH object. */
+export interface SequenceClauses {
+  start?: bigint;
+  increment?: bigint;
+  /** null: NO MINVALUE / NO MAXVALUE (the int64 limit). */
+  min?: bigint | null;
+  max?: bigint | null;
+  cycle?: boolean;
+  /** null: NO CACHE (a cache of 1). */
+  cache?: number | null;
+  /** RESTART (true) or RESTART WITH n. */
+  restart?: bigint | true;
+}
+
+export interface CreateSequenceStatement {
+  type: 'createSequence';
+  name: FunctionName;
+  ifNotExists: boolean;
+  clauses: SequenceClauses;
+  with?: Expr;
+}
+
+export interface AlterSequenceStatement {
+  type: 'alterSequence';
+  name: FunctionName;
+  clauses: SequenceClauses;
+  with?: Expr;
+}
+
+export interface DropSequenceStatement {
+  type: 'dropSequence';
+  name: FunctionName;
+  ifExists: boolean;
+}
+
 export type Statement =
   | SelectStatement
   | InsertStatement
@@ -244,5 +409,10 @@ export type Statement =
   | ExplainStatement
   | PrepareStatement
   | ExecuteStatement
+  | CreateFunctionStatement
+  | DropFunctionStatement
+  | ExecuteFunctionStatement
+  | CreateSequenceStatement
+  | AlterSequenceStatement
+  | DropSequenceStatement
   | CollectionDdlStatement;
-

@@ -130,8 +130,9 @@ export function parseCollectionDdl(src: string): A.CollectionDdlStatement | unde
       const value = toks[i];
       i++;
       if (key.text !== 'maxTTL') throw new QueryError(ErrorCode.SEMANTIC, `Invalid option '${key.text}'`);
-      if (value.kind !== 'number' || !Number.isInteger(value.num)) throw new QueryError(ErrorCode.SEMANTIC, "Invalid value for 'maxTTL'");
-      maxTTL = sign * value.num!;
+      const num = value.kind === 'number' ? Number(value.num) : NaN;
+      if (!Number.isInteger(num)) throw new QueryError(ErrorCode.SEMANTIC, "Invalid value for 'maxTTL'");
+      maxTTL = sign * num;
       if (op(',')) i++;
       else if (!op('}')) fail();
     }
@@ -189,33 +190,29 @@ export function runCollectionDdl(stmt: A.CollectionDdlStatement, host: Collectio
 }
 
 /**
- * A bucket's rows in system:keyspaces, system:scopes, system:indexes and system:buckets: the
- * bucket itself (its default collection) and, from 7.0 on, each named collection and scope with
- * its bucket and scope named (`bucket_id` / `scope_id` on an index of a named collection).
+ * A bucket's rows in system:keyspaces, system:scopes and system:indexes: the bucket itself (its
+ * default collection) and, from 7.0 on, each named collection and scope with its bucket and scope
+ * named (`bucket_id` / `scope_id` on an index of a named collection). The `_system` scope's
+ * collections are the cluster's own: N1QL's catalogs do not list them.
  */
-export function* systemRows(name: string, bucket: BucketStore, indexRows: (coll: BucketStore) => Array<Record<string, Value>>): Generator<Value> {
+export function* systemRows(name: 'keyspaces' | 'scopes' | 'indexes', bucket: BucketStore, indexRows: (coll: BucketStore) => Array<Record<string, Value>>): Generator<Value> {
   const datastore = 'http://127.0.0.1:8091';
   const b = bucket.name;
   if (name === 'scopes') {
-    for (const s of bucket.scopes?.() ?? []) if (s.name !== SYSTEM_SCOPE) yield { bucket: b, datastore_id: datastore, name: s.name, namespace_id: 'default', path: `default:${b}.${s.name}` };
+    for (const s of bucket.scopes?.() ?? []) {
+      if (s.name !== SYSTEM_SCOPE) yield { bucket: b, datastore_id: datastore, name: s.name, namespace: 'default', namespace_id: 'default', path: `default:${b}.${s.name}` };
+    }
     return;
   }
   for (const coll of bucket.collections?.() ?? [bucket]) {
-    // The `_system` scope's collections are the cluster's own: N1QL's catalog does not list them.
     if (coll.scopeName === SYSTEM_SCOPE) continue;
     const named = coll.scopeName !== undefined && (coll.scopeName !== '_default' || coll.collectionName !== '_default');
     if (name === 'indexes') {
-      for (const row of indexRows(coll)) {
-        yield named ? { ...row, bucket_id: b, scope_id: coll.scopeName!, keyspace_id: coll.collectionName! } : row;
-      }
+      for (const row of indexRows(coll)) yield named ? { ...row, bucket_id: b, scope_id: coll.scopeName!, keyspace_id: coll.collectionName! } : row;
     } else if (!named) {
-      yield { datastore_id: datastore, id: b, name: b, namespace_id: 'default', path: `default:${b}` };
-    } else if (name === 'keyspaces') {
-      yield { bucket: b, datastore_id: datastore, id: coll.collectionName!, name: coll.collectionName!, namespace_id: 'default', path: `default:${b}.${coll.scopeName}.${coll.collectionName}`, scope: coll.scopeName! };
+      yield { datastore_id: datastore, id: b, name: b, namespace: 'default', namespace_id: 'default', path: `default:${b}` };
+    } else {
+      yield { bucket: b, datastore_id: datastore, id: coll.collectionName!, name: coll.collectionName!, namespace: 'default', namespace_id: 'default', path: `default:${b}.${coll.scopeName}.${coll.collectionName}`, scope: coll.scopeName! };
     }
-  }
-  // system:buckets lists a bucket whose default collection was dropped too.
-  if (name === 'buckets' && bucket.collectionNamed?.('_default', '_default') === undefined) {
-    yield { datastore_id: datastore, id: b, name: b, namespace_id: 'default', path: `default:${b}` };
   }
 }

@@ -1,6 +1,8 @@
 // Errors the query service reports, with Couchbase's codes. Everything the engine throws on
 // purpose is a QueryError; anything else reaching the service is reported as 5000.
 
+import { posColumn, posLine, type SourcePos } from './ast';
+
 export interface ErrorReason {
   [k: string]: unknown;
 }
@@ -19,6 +21,13 @@ export class QueryError extends Error {
   /** The `errors[]` entry of the response. */
   toJSON(): { code: number; msg: string; reason?: ErrorReason } {
     return this.reason ? { code: this.code, msg: this.message, reason: this.reason } : { code: this.code, msg: this.message };
+  }
+}
+
+/** ABORT(msg): 5011, keeping the message's text for a user-defined function to report (10109). */
+export class AbortError extends QueryError {
+  constructor(readonly text: string) {
+    super(5011, `Abort: ${text}. - cause: ${text}`);
   }
 }
 
@@ -59,7 +68,9 @@ export const ErrorCode = {
   SYNTAX: 3000,
   SEMANTIC: 3100,
   PLAN: 4000,
+  NO_TERM_NAME: 4010,
   DUPLICATE_ALIAS: 4020,
+  AMBIGUOUS_REFERENCE: 3080,
   NOT_GROUP_KEY: 4210,
   INDEX_EXISTS: 4300,
   AMBIGUOUS_META: 4310,
@@ -84,6 +95,11 @@ export function httpStatusFor(code: number): number {
   if (code >= 1000 && code < 5000) return 400;
   if (code === ErrorCode.DML) return 200;
   return 500;
+}
+
+/** " (near line 1, column 8)": where a name was written, as Couchbase appends it to some messages. */
+export function nearText(at: SourcePos | undefined): string {
+  return at === undefined ? '' : ` (near line ${posLine(at)}, column ${posColumn(at)})`;
 }
 
 export function syntaxError(msg: string): QueryError {

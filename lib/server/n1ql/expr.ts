@@ -1,48 +1,17 @@
 // Compiles expression trees into closures once per statement, so evaluating an expression on a
 // row is a few function calls, not a tree walk with a switch per node.
 import type * as A from './ast';
-import { QueryError, ErrorCode, EvaluationCause, evaluationError } from './errors';
+import { QueryError, ErrorCode, EvaluationCause, evaluationError, nearText } from './errors';
+import { arithmetic, fromBig, isNumeric, negate, type ArithOp } from './int64';
 import { compileLike, type LikeMatcher } from './like';
-import { PAUSE, withoutPauses, type Pause } from './pause';
-import { lookupFunction, starObject, type FunctionContext } from './functions/index';
+import { checkWindowCall, resolveWindow, WINDOW_ONLY, type CompiledBound, type WindowCall } from './window';
+import { formatExpr, mapChildren } from './format';
+import { collect, hasValue, type Pause } from './pause';
+import { lookupFunction, starObject } from './functions/index';
 import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
-export type Vars = Record<string, Value>;
-
-/** What META() sees for a document; StoredDoc satisfies it. */
-export interface DocMeta {
-  readonly id: string;
-  readonly cas: bigint;
-  readonly expiry: number;
-  readonly flags: number;
-  readonly datatype: number;
-}
-
-/** One binding tuple flowing through the pipeline: variables by alias, plus document metadata. */
-export interface Row {
-  vars: Vars;
-  metas: Record<string, DocMeta>;
-  aggs?: Value[];
-}
-
-export interface ExecContext extends FunctionContext {
-  readonly positional: Value[];
-  /** Named parameters without the `$`; only own properties count. */
-  readonly named: Record<string, Value>;
-  /** Whether sources should yield PAUSE now (absent: never; see ./pause). */
-  pauseDue?(): boolean;
-}
-
-export type Compiled = (row: Row, ctx: ExecContext) => Value;
-
-export interface AggregateSpec {
-  name: string;
-  distinct: boolean;
-  star: boolean;
-  arg?: Compiled;
-  /** FILTER (WHERE ...): the rows this aggregate sees. */
-  filter?: Compiled;
-}
+export type { AggregateSpec, Compiled, DocMeta, ExecContext, Row, Vars } from './row';
+import type { AggregateSpec, Compiled, DocMeta, ExecContext, Row, Vars } from './row';
 
 export interface Scope {
   /** Variables visible here (aliases, LET, FOR variables, outer query's too). */
@@ -53,8 +22,58 @@ export interface Scope {
   multipleFrom?: boolean;
   /** Where aggregates are collected; undefined where aggregates are not allowed. */
   aggregates?: AggregateSpec[];
+  /** Where window function calls are collected (projection, ORDER BY); undefined where they are not allowed. */
+  windows?: { calls: WindowCall[]; named?: Record<string, A.WindowSpec> };
+  /** The clause being compiled, for Couchbase's errors about aggregates and window functions out of place. */
+  clause?: Clause;
+  /** Inside an aggregate or window function's arguments: where that call was written. */
+  enclosing?: A.SourcePos;
   /** Compiles a subquery correlated to this scope; returns its result values for a row. */
   subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value | Pause>;
+  /** NEXT / PREV VALUE FOR a sequence, ready to evaluate. */
+  sequence?(e: A.Expr & { kind: 'sequence' }): Compiled;
+  /** The user-defined function a call names (after the built-in functions), ready to call; undefined when none. */
+  udf?(call: A.Expr & { kind: 'call' }): ((args: Value[], ctx: ExecContext) => Value) | undefined;
+}
+
+export type Clause = 'WHERE' | 'LET' | 'GROUP BY' | 'LETTING' | 'HAVING' | 'ORDER BY' | 'DML' | 'aggregate' | 'window';
+
+/** The planner's errors (4000) for an aggregate where the clause allows none. */
+function aggregateOutOfPlace(e: A.Expr & { kind: 'call' }, scope: Scope): QueryError {
+  switch (scope.clause) {
+    case 'aggregate':
+      return new QueryError(ErrorCode.PLAN, `Nested aggregates are not allowed${nearText(scope.enclosing)}.`);
+    case 'WHERE':
+    case 'LET':
+    case 'GROUP BY':
+      return new QueryError(ErrorCode.PLAN, `Aggregates not allowed in ${scope.clause}${nearText(e.at)}.`);
+    case 'ORDER BY':
+      return new QueryError(ErrorCode.PLAN, `Aggregates not available for this ORDER BY${nearText(e.at)}.`);
+    case 'DML':
+      return new QueryError(ErrorCode.SEMANTIC, 'Aggregates/Window functions are allowed in SELECT only');
+    default:
+      return new QueryError(ErrorCode.SEMANTIC, `Aggregate function ${e.name.toUpperCase()} is not allowed here.`);
+  }
+}
+
+/** The errors for a window function where the clause allows none. */
+function windowOutOfPlace(e: A.Expr & { kind: 'call' }, scope: Scope): QueryError {
+  switch (scope.clause) {
+    case 'aggregate':
+      return new QueryError(ErrorCode.PLAN, `Window aggregates are not allowed inside Aggregates${nearText(scope.enclosing)}.`);
+    case 'window':
+      return new QueryError(ErrorCode.PLAN, `Window aggregates are not allowed inside Window Aggregates${nearText(scope.enclosing)}.`);
+    case 'WHERE':
+    case 'LET':
+    case 'GROUP BY':
+    case 'LETTING':
+    case 'HAVING':
+      return new QueryError(ErrorCode.PLAN, `Window Aggregates not allowed in ${scope.clause}${nearText(e.at)}.`);
+    case 'DML':
+      return new QueryError(ErrorCode.SEMANTIC, 'Aggregates/Window functions are allowed in SELECT only');
+    default:
+      return new QueryError(3220, `${e.name.toUpperCase()} window function is not allowed here.`);
+  }
 }
 
 export const AGGREGATES = new Set(['count', 'countn', 'sum', 'avg', 'min', 'max', 'array_agg', 'median', 'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop', 'variance_samp', 'variance_pop', 'mean']);
@@ -67,6 +86,15 @@ export function childScope(scope: Scope, names: Iterable<string>): Scope {
 
 export function field(v: Value, name: string): Value {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? getField(v as ObjectValue, name) : undefined;
+}
+
+/** `` `name`i ``: the field whose name equals `name` without regard to case (an exact match first). */
+export function fieldIgnoringCase(v: Value, name: string): Value {
+  if (!isObject(v)) return undefined;
+  if (Object.hasOwn(v, name)) return v[name];
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(v)) if (k.toLowerCase() === lower) return v[k];
+  return undefined;
 }
 
 /** The hidden variable holding an UNNEST alias's position (UNNEST_POS). */
@@ -96,7 +124,7 @@ function bindRow(row: Row, names: string[], values: Value[]): Row {
 export function metaObject(m: DocMeta | undefined, ks?: string): Value {
   if (!m) return undefined;
   const out: ObjectValue = {
-    cas: Number(m.cas),
+    cas: fromBig(m.cas),
     expiration: m.expiry,
     flags: m.flags,
     id: m.id,
@@ -113,10 +141,16 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       return () => v;
     }
     case 'ident': {
-      const name = e.name;
+      let name = e.name;
+      if (e.ci && !scope.names.has(name)) {
+        const lower = name.toLowerCase();
+        for (const n of scope.names) if (n.toLowerCase() === lower) name = n;
+      }
       if (scope.names.has(name)) return (row) => row.vars[name];
       const imp = scope.implicit;
-      if (imp !== undefined) return (row) => field(row.vars[imp], name);
+      if (imp !== undefined) return e.ci ? (row) => fieldIgnoringCase(row.vars[imp], name) : (row) => field(row.vars[imp], name);
+      // Several FROM terms: a bare name could be a field of any of them (Couchbase's formalizer refuses it).
+      if (scope.multipleFrom) throw new QueryError(ErrorCode.AMBIGUOUS_REFERENCE, `Ambiguous reference to field '${name}'${nearText(e.at)}.`);
       return () => undefined;
     }
     case 'field': {
@@ -125,11 +159,12 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
         const alias = metaAlias(e.target, scope);
         if (alias === undefined) return () => undefined;
         if (e.name === 'id') return (row) => row.metas[alias]?.id;
-        if (e.name === 'cas') return (row) => (row.metas[alias] ? Number(row.metas[alias].cas) : undefined);
+        if (e.name === 'cas') return (row) => (row.metas[alias] ? fromBig(row.metas[alias].cas) : undefined);
         return (row) => row.metas[alias]?.expiry;
       }
       const t = compile(e.target, scope);
       const name = e.name;
+      if (e.ci) return (row, ctx) => fieldIgnoringCase(t(row, ctx), name);
       return (row, ctx) => field(t(row, ctx), name);
     }
     case 'index': {
@@ -228,7 +263,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
       const a = compile(e.arg, scope);
       return (row, ctx) => {
         const v = a(row, ctx);
-        return typeof v === 'number' ? (v === 0 ? 0 : -v) : v === undefined ? undefined : null;
+        return isNumeric(v) ? negate(v) : v === undefined ? undefined : null;
       };
     }
     case 'is': {
@@ -344,10 +379,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
     case 'exists': {
       if (e.arg.kind === 'subquery') {
         const run = scope.subquery(e.arg.query, scope);
-        return (row, ctx) => {
-          for (const v of run(row, ctx)) if (v !== PAUSE) return true;
-          return false;
-        };
+        return (row, ctx) => hasValue(run(row, ctx), ctx);
       }
       const a = compile(e.arg, scope);
       return (row, ctx) => {
@@ -355,27 +387,50 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
         return Array.isArray(v) ? v.length > 0 : v === undefined ? undefined : null;
       };
     }
+    case 'sequence':
+      // A sequence moves at every document: it cannot decide which documents there are.
+      if (scope.clause === 'WHERE') throw new QueryError(ErrorCode.SEMANTIC, `Sequence operators are not allowed in the WHERE clause: ${formatExpr(e)}`);
+      if (!scope.sequence) throw new QueryError(ErrorCode.SEMANTIC, `Sequence operators are not allowed here: ${formatExpr(e)}`);
+      return scope.sequence(e);
     case 'subquery': {
       const run = scope.subquery(e.query, scope);
-      return (row, ctx) => Array.from(withoutPauses(run(row, ctx)));
+      return (row, ctx) => collect(run(row, ctx), ctx);
     }
   }
   throw new QueryError(ErrorCode.SEMANTIC, `Unsupported expression ${(e as A.Expr).kind}`);
 }
 
-/** Arithmetic as Couchbase's Go engine does it: IEEE results (overflow is +/-Infinity); x / 0 and x % 0 are NULL with warning 5036. */
-function arith(op: (a: number, b: number) => number, divides = false): (l: Compiled, r: Compiled) => Compiled {
+/**
+ * Arithmetic as Couchbase's Go engine does it: int64 while integers fit, else IEEE results
+ * (overflow is +/-Infinity); x / 0 and x % 0 are NULL with warning 5036.
+ */
+const FAST: Record<ArithOp, (a: number, b: number) => number> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+  '%': (a, b) => a % b,
+};
+
+function arith(op: ArithOp): (l: Compiled, r: Compiled) => Compiled {
+  const divides = op === '/' || op === '%';
+  const fast = FAST[op];
   return (l, r) => (row, ctx) => {
     const a = l(row, ctx);
     const b = r(row, ctx);
+    // Two doubles whose result a double holds exactly: the common case, without the general path.
+    if (typeof a === 'number' && typeof b === 'number' && !(divides && b === 0)) {
+      const v = fast(a, b);
+      if (v <= Number.MAX_SAFE_INTEGER && v >= -Number.MAX_SAFE_INTEGER) return v;
+    }
     if (a === undefined || b === undefined) return undefined;
     if (divides && b === 0) {
       ctx.warn?.(5036, 'Division by 0.');
       return null;
     }
-    if (typeof a !== 'number' || typeof b !== 'number') return null;
-    const v = op(a, b);
-    if (!Number.isFinite(v)) ctx.nonFinite = true;
+    if (!isNumeric(a) || !isNumeric(b)) return null;
+    const v = arithmetic(op, a, b);
+    if (typeof v === 'number' && !Number.isFinite(v)) ctx.nonFinite = true;
     return v;
   };
 }
@@ -392,11 +447,11 @@ function compare(test: (c: number) => boolean): (l: Compiled, r: Compiled) => Co
 }
 
 const BINARY: Record<A.BinaryOp, (l: Compiled, r: Compiled) => Compiled> = {
-  '+': arith((a, b) => a + b),
-  '-': arith((a, b) => a - b),
-  '*': arith((a, b) => a * b),
-  '/': arith((a, b) => a / b, true),
-  '%': arith((a, b) => a % b, true),
+  '+': arith('+'),
+  '-': arith('-'),
+  '*': arith('*'),
+  '/': arith('/'),
+  '%': arith('%'),
   '||': (l, r) => (row, ctx) => {
     const a = l(row, ctx);
     const b = r(row, ctx);
@@ -460,12 +515,52 @@ function metaAlias(e: A.Expr & { kind: 'call' }, scope: Scope): string | undefin
   return undefined;
 }
 
+function hasSubquery(e: A.Expr): boolean {
+  let found = false;
+  const walk = (x: A.Expr): A.Expr => {
+    if (x.kind === 'subquery') found = true;
+    return found ? x : mapChildren(x, walk);
+  };
+  walk(e);
+  return found;
+}
+
+function compileWindowCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
+  const name = e.name;
+  if (!WINDOW_ONLY.has(name) && !AGGREGATES.has(name)) throw new QueryError(ErrorCode.SEMANTIC, `${name.toUpperCase()} is not a window function.`);
+  if (!scope.windows) throw windowOutOfPlace(e, scope);
+  const spec = resolveWindow(name, e.over!, scope.windows.named);
+  checkWindowCall(e, spec);
+  if (AGGREGATES.has(name) && !e.star && e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
+  // Arguments, partitions and orders see the row (and the group's aggregates), never another window.
+  const inner: Scope = { ...scope, windows: undefined, clause: 'window', enclosing: e.at };
+  const bound = (b: A.FrameBound): CompiledBound => ('offset' in b ? { kind: b.kind, offset: compile(b.offset, inner) } : { kind: b.kind });
+  const call: WindowCall = {
+    name,
+    args: e.args.map((a) => compile(a, inner)),
+    distinct: !!e.distinct,
+    star: !!e.star,
+    filter: e.filter ? compile(e.filter, inner) : undefined,
+    partition: (spec.partitionBy ?? []).map((p) => compile(p, inner)),
+    order: (spec.orderBy ?? []).map((o) => ({ fn: compile(o.expr, inner), desc: o.desc, nulls: o.nulls })),
+    frame: spec.frame ? { unit: spec.frame.unit, start: bound(spec.frame.start), end: bound(spec.frame.end), exclude: spec.frame.exclude } : undefined,
+    fromLast: !!e.fromLast,
+    ignoreNulls: !!e.ignoreNulls,
+  };
+  const idx = scope.windows.calls.length;
+  scope.windows.calls.push(call);
+  return (row) => row.wins?.[idx];
+}
+
 function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
   const name = e.name;
+  if (e.over) return compileWindowCall(e, scope);
+  if (WINDOW_ONLY.has(name)) throw new QueryError(3220, `${name.toUpperCase()} window function Requires OVER clause`);
   if (AGGREGATES.has(name)) {
-    if (!scope.aggregates) throw new QueryError(ErrorCode.SEMANTIC, `Aggregate function ${name.toUpperCase()} is not allowed here.`);
+    if (!scope.aggregates) throw aggregateOutOfPlace(e, scope);
     if (!e.star && e.args.length !== 1) throw new QueryError(ErrorCode.SEMANTIC, `Wrong number of arguments to function ${name.toUpperCase()}.`);
-    const inner: Scope = { ...scope, aggregates: undefined };
+    if (e.filter && hasSubquery(e.filter)) throw new QueryError(ErrorCode.PLAN, `Subqueries are not allowed in aggregate filter${nearText(e.at)}.`);
+    const inner: Scope = { ...scope, aggregates: undefined, windows: undefined, clause: 'aggregate', enclosing: e.at };
     const idx = scope.aggregates.length;
     scope.aggregates.push({ name, distinct: !!e.distinct, star: !!e.star, arg: e.star ? undefined : compile(e.args[0], inner), filter: e.filter ? compile(e.filter, inner) : undefined });
     return (row) => (row.aggs ? row.aggs[idx] : undefined);
@@ -484,14 +579,26 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
     return (row) => metaObject(row.metas[alias]);
   }
   if (e.filter) throw new QueryError(ErrorCode.SEMANTIC, `FILTER clause is allowed only on aggregate functions (not ${name.toUpperCase()}).`);
-  const fn = lookupFunction(name);
-  if (!fn) throw new QueryError(ErrorCode.SEMANTIC, `Invalid function ${name}`);
+  const fn = e.fn ? undefined : lookupFunction(name);
+  if (!fn) {
+    const udf = scope.udf?.(e);
+    if (!udf) throw new QueryError(ErrorCode.SEMANTIC, `Invalid function ${e.rawName ?? name}`);
+    const args = e.args.map((a) => compile(a, scope));
+    return (row, ctx) => udf(args.map((a) => a(row, ctx)), ctx);
+  }
   if (e.args.length < fn.min || e.args.length > fn.max) {
     throw new QueryError(ErrorCode.SEMANTIC, `Number of arguments to function ${name} must be ${fn.min === fn.max ? fn.min : `between ${fn.min} and ${fn.max}`}.`);
   }
   const args = e.args.map((a) => compile(a, scope));
   const impl = fn.make ? fn.make() : fn.fn;
-  if (!fn.strict) return (row, ctx) => impl(args.map((a) => a(row, ctx)), ctx);
+  // Float64 functions see an int64 beyond 2^53 as the nearest double, as Couchbase's do.
+  const floats = fn.floatArgs;
+  if (!fn.strict) {
+    return (row, ctx) => impl(args.map((a) => {
+      const v = a(row, ctx);
+      return floats && typeof v === 'bigint' ? Number(v) : v;
+    }), ctx);
+  }
   return (row, ctx) => {
     const vals: Value[] = new Array(args.length);
     let nul = false;
@@ -499,7 +606,7 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
       const v = args[i](row, ctx);
       if (v === undefined) return undefined;
       if (v === null) nul = true;
-      vals[i] = v;
+      vals[i] = floats && typeof v === 'bigint' ? Number(v) : v;
     }
     return nul ? null : impl(vals, ctx);
   };

@@ -1,12 +1,14 @@
 // Expressions back to text, in the style Couchbase uses for system:indexes (`index_key`,
 // `condition`) and EXPLAIN: identifiers back-quoted, operators parenthesised.
 import type * as A from './ast';
+import { jsonText } from './json';
+import type { Value } from './value';
 
 const q = (name: string): string => '`' + name.replace(/`/g, '``') + '`';
 
-function lit(v: unknown): string {
+function lit(v: Value): string {
   if (v === undefined) return 'missing';
-  return JSON.stringify(v);
+  return jsonText(v)!;
 }
 
 function bindings(bs: A.ForBinding[]): string {
@@ -67,7 +69,63 @@ export function formatExpr(e: A.Expr): string {
       return `(exists ${formatExpr(e.arg)})`;
     case 'subquery':
       return '(select ...)';
+    case 'sequence': {
+      const n = e.name;
+      const path = [n.bucket, n.scope, n.name].filter((x): x is string => x !== undefined).map(q).join('.');
+      return `${e.next ? 'nextval' : 'prevval'} for ${n.namespace !== undefined ? q(n.namespace) + ':' : ''}${path}`;
+    }
   }
+}
+
+/** A document-relative expression (an index key) qualified with `alias`, as EXPLAIN prints covers. */
+export function qualifyDoc(e: A.Expr, alias: string, names: ReadonlySet<string> = new Set()): A.Expr {
+  const walk = (x: A.Expr, bound: Set<string>): A.Expr => {
+    if (x.kind === 'ident') return bound.has(x.name) || x.name === alias ? x : { kind: 'field', target: { kind: 'ident', name: alias }, name: x.name };
+    if (x.kind === 'call' && x.name === 'meta' && x.args.length === 0) return { ...x, args: [{ kind: 'ident', name: alias }] };
+    if (x.kind === 'quant' || x.kind === 'collect') {
+      const inner = new Set(bound);
+      for (const b of x.bindings) {
+        inner.add(b.name);
+        if (b.pos) inner.add(b.pos);
+      }
+      const bindings = x.bindings.map((b) => ({ ...b, expr: walk(b.expr, bound) }));
+      if (x.kind === 'quant') return { ...x, bindings, satisfies: walk(x.satisfies, inner) };
+      return { ...x, bindings, value: walk(x.value, inner), key: x.key && walk(x.key, inner), when: x.when && walk(x.when, inner) };
+    }
+    if (x.kind === 'subquery') return x;
+    return mapChildren(x, (c) => walk(c, bound));
+  };
+  return walk(e, new Set(names));
+}
+
+const LAZY = Symbol('lazy');
+
+/**
+ * An EXPLAIN operator whose text fields are computed only when the plan is shown (see
+ * `materialize`): every statement builds its plan, few are explained, and formatting
+ * expressions is not free.
+ */
+export function op(fields: Record<string, unknown>, lazy: Record<string, () => unknown>): Record<string, unknown> {
+  (fields as Record<symbol, unknown>)[LAZY] = lazy;
+  return fields;
+}
+
+/** The plan with every lazy field of its operators computed (in place), ready to be shown. */
+export function materialize<T>(plan: T): T {
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) x.forEach(walk);
+    else if (x && typeof x === 'object') {
+      const o = x as Record<string | symbol, unknown>;
+      const lazy = o[LAZY] as Record<string, () => unknown> | undefined;
+      if (lazy) {
+        delete o[LAZY];
+        for (const [k, f] of Object.entries(lazy)) o[k] = f();
+      }
+      for (const v of Object.values(o)) walk(v);
+    }
+  };
+  walk(plan);
+  return plan;
 }
 
 /** Index keys are stored relative to the document: strip a leading keyspace alias. */
@@ -146,7 +204,8 @@ export function freeIdents(e: A.Expr, out = new Set<string>(), bound = new Set<s
       }
       return;
     }
-    if (x.kind === 'subquery') {
+    if (x.kind === 'subquery' || x.kind === 'sequence') {
+      // Neither is a function of the row alone (a sequence changes at every document).
       out.add('\0subquery');
       return;
     }

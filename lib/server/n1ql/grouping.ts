@@ -11,8 +11,8 @@ import { QueryError, ErrorCode } from './errors';
 import { formatExpr, mapChildren } from './format';
 
 function keyOf(e: A.Expr): string {
-  // aggIndex is written into call nodes when they are compiled; it is not part of the meaning.
-  return JSON.stringify(e, (k, v: unknown) => (k === 'aggIndex' ? undefined : v));
+  // aggIndex is written into call nodes when they are compiled, `at` is where a name was written: neither is part of the meaning.
+  return JSON.stringify(e, (k, v: unknown) => (k === 'aggIndex' || k === 'at' ? undefined : typeof v === 'bigint' ? `${v}n` : v));
 }
 
 /** Every identifier a subquery mentions that it does not bind itself (its FROM/LET/WITH names). */

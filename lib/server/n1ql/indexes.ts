@@ -8,6 +8,8 @@ import type { BucketStore, MutationEvent, StoredDoc } from '../service-types';
 import { compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { QueryError, ErrorCode } from './errors';
 import { formatExpr } from './format';
+import { sargKeyText } from './sargs-text';
+import { parseJson } from './json';
 import { parseExpression } from './parser';
 import { SortedList } from './sorted';
 import { collate, truthy, valueKey, type Value } from './value';
@@ -36,7 +38,7 @@ export function docValue(doc: StoredDoc): Value {
   if (v === undefined) {
     if (doc.datatype & 1 || looksJson(doc.value)) {
       try {
-        v = JSON.parse(doc.value.toString('utf8')) as Value;
+        v = parseJson(doc.value.toString('utf8'));
       } catch {
         v = `<binary (${doc.value.length} b)>`;
       }
@@ -76,6 +78,26 @@ function compareKeys(a: Value[], b: Value[], n = Math.max(a.length, b.length)): 
   return 0;
 }
 
+/** The SortedList bound of a span's low end: entries before it compare below (-1). */
+function lowerBound(span: Span): ((e: IndexEntry) => number) | undefined {
+  const low = span.low;
+  if (!low) return undefined;
+  return (e) => {
+    const c = compareKeys(e.key, low, low.length);
+    return c < 0 || (c === 0 && !span.lowIncl) ? -1 : 1;
+  };
+}
+
+/** The SortedList bound of a span's high end: entries after it compare above (1). */
+function upperBound(span: Span): ((e: IndexEntry) => number) | undefined {
+  const high = span.high;
+  if (!high) return undefined;
+  return (e) => {
+    const c = compareKeys(e.key, high, high.length);
+    return c > 0 || (c === 0 && !span.highIncl) ? 1 : -1;
+  };
+}
+
 function compareEntries(a: IndexEntry, b: IndexEntry): number {
   return compareKeys(a.key, b.key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
@@ -104,7 +126,7 @@ export class Index {
     readonly name: string,
     readonly bucket: string,
     readonly primary: boolean,
-    readonly keys: { expr: A.Expr; desc: boolean }[],
+    readonly keys: A.IndexKey[],
     readonly where: A.Expr | undefined,
     deferred: boolean,
     id?: string,
@@ -116,8 +138,32 @@ export class Index {
     this.arrayKey = keys.findIndex((k) => k.expr.kind === 'collect' && k.expr.collect === 'array');
   }
 
+  /** The texts predicates are matched against, per key (array keys with their loop variable renamed). */
+  get sargTexts(): string[] {
+    this.sargTextsCache ??= this.primary ? ['(meta().`id`)'] : this.keys.map((k) => sargKeyText(k.expr));
+    return this.sargTextsCache;
+  }
+
+  private sargTextsCache?: string[];
+
+  /** The texts of the partial index's WHERE conjuncts (the query must imply each). */
+  get whereTexts(): string[] {
+    this.whereTextsCache ??= this.where ? conjunctTexts(this.where) : [];
+    return this.whereTextsCache;
+  }
+
+  private whereTextsCache?: string[];
+
+  /** Each key as a document path (`a.b` -> ['a', 'b']), undefined for keys that are not paths (a covering index copies paths). */
+  get keyPaths(): (string[] | undefined)[] {
+    this.keyPathsCache ??= this.keys.map((k) => keyPath(k.expr));
+    return this.keyPathsCache;
+  }
+
+  private keyPathsCache?: (string[] | undefined)[];
+
   get keyTexts(): string[] {
-    return this.keys.map((k) => formatExpr(k.expr) + (k.desc ? ' DESC' : ''));
+    return this.keys.map((k) => formatExpr(k.expr) + (k.includeMissing ? ' INCLUDE MISSING' : '') + (k.desc ? ' DESC' : ''));
   }
 
   /** Entries a document contributes (none when the leading key is MISSING or WHERE fails). */
@@ -127,7 +173,7 @@ export class Index {
     const row: Row = { vars: { [DOC]: value, self: value }, metas: { [DOC]: doc } };
     if (this.whereFn && !truthy(this.whereFn(row, nullCtx))) return [];
     const key = this.keyFns.map((f) => f(row, nullCtx));
-    if (key[0] === undefined) return [];
+    if (key[0] === undefined && !this.keys[0]?.includeMissing) return [];
     if (this.arrayKey < 0) return [{ key, id: doc.id }];
     const arr = key[this.arrayKey];
     if (!Array.isArray(arr) || arr.length === 0) {
@@ -181,29 +227,29 @@ export class Index {
 
   /** Document ids in the spans, in index order, each id once. */
   *scan(spans: Span[]): Generator<string> {
-    const dedupe = spans.length > 1 || this.arrayKey >= 0;
-    const seen = dedupe ? new Set<string>() : undefined;
+    // Its own loop (not over scanEntries): one generator per row fewer on every scan.
+    const seen = spans.length > 1 || this.arrayKey >= 0 ? new Set<string>() : undefined;
     for (const span of spans) {
-      const low = span.low;
-      const high = span.high;
-      const lower = low
-        ? (e: IndexEntry): number => {
-            const c = compareKeys(e.key, low, low.length);
-            return c < 0 || (c === 0 && !span.lowIncl) ? -1 : 1;
-          }
-        : undefined;
-      const upper = high
-        ? (e: IndexEntry): number => {
-            const c = compareKeys(e.key, high, high.length);
-            return c > 0 || (c === 0 && !span.highIncl) ? 1 : -1;
-          }
-        : undefined;
-      for (const e of this.entries.scan(lower, upper)) {
+      for (const e of this.entries.scan(lowerBound(span), upperBound(span))) {
         if (seen) {
           if (seen.has(e.id)) continue;
           seen.add(e.id);
         }
         yield e.id;
+      }
+    }
+  }
+
+  /** Entries in the spans, in index order, each document once (its first entry). */
+  *scanEntries(spans: Span[]): Generator<IndexEntry> {
+    const seen = spans.length > 1 || this.arrayKey >= 0 ? new Set<string>() : undefined;
+    for (const span of spans) {
+      for (const e of this.entries.scan(lowerBound(span), upperBound(span))) {
+        if (seen) {
+          if (seen.has(e.id)) continue;
+          seen.add(e.id);
+        }
+        yield e;
       }
     }
   }
@@ -226,6 +272,19 @@ export class Index {
   }
 }
 
+function keyPath(e: A.Expr): string[] | undefined {
+  if (e.kind === 'ident') return e.name === 'self' ? undefined : [e.name];
+  if (e.kind === 'field') {
+    const t = keyPath(e.target);
+    return t && [...t, e.name];
+  }
+  return undefined;
+}
+
+function conjunctTexts(e: A.Expr): string[] {
+  return e.kind === 'and' ? e.args.flatMap(conjunctTexts) : [formatExpr(e)];
+}
+
 /** Name of the bucket metadata entry holding the index definitions (see BucketMetadata). */
 export const N1QL_INDEX_METADATA = 'n1ql.indexes';
 
@@ -234,7 +293,7 @@ interface SavedIndex {
   name: string;
   id: string;
   primary: boolean;
-  keys: { expr: string; desc: boolean }[];
+  keys: { expr: string; desc: boolean; includeMissing?: boolean }[];
   where?: string;
   state: 'online' | 'deferred';
 }
@@ -244,7 +303,7 @@ function saved(ix: Index): SavedIndex {
     name: ix.name,
     id: ix.id,
     primary: ix.primary,
-    keys: ix.keys.map((k) => ({ expr: formatExpr(k.expr), desc: k.desc })),
+    keys: ix.keys.map((k) => (k.includeMissing ? { expr: formatExpr(k.expr), desc: k.desc, includeMissing: true } : { expr: formatExpr(k.expr), desc: k.desc })),
     state: ix.state,
   };
   if (ix.where) out.where = formatExpr(ix.where);
@@ -266,7 +325,7 @@ export class IndexCatalog {
     for (const d of list) {
       let ix: Index;
       try {
-        const keys = d.keys.map((k) => ({ expr: parseExpression(k.expr), desc: k.desc }));
+        const keys = d.keys.map((k) => ({ expr: parseExpression(k.expr), desc: k.desc, ...(k.includeMissing ? { includeMissing: true } : {}) }));
         const where = d.where === undefined ? undefined : parseExpression(d.where);
         ix = new Index(d.name, this.store.name, d.primary, keys, where, d.state !== 'online', d.id);
       } catch (err) {

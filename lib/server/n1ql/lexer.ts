@@ -1,6 +1,7 @@
 // Tokeniser for N1QL. Tokens remember their offset, line and column so parse errors can point
 // at the offending token the way Couchbase does ("line 1, column 10, near '...', at: FRM").
 import { syntaxError } from './errors';
+import { fromInteger } from './int64';
 
 export type TokenKind =
   | 'ident' // bare identifier or keyword (keyword-ness is decided by the parser)
@@ -17,7 +18,9 @@ export interface Token {
   text: string;
   /** Upper-case text of bare identifiers, for keyword matching. */
   upper: string;
-  num?: number;
+  num?: number | bigint;
+  /** `name`i: a case-insensitive identifier. */
+  ci?: boolean;
   offset: number;
   end: number;
   line: number;
@@ -103,6 +106,12 @@ export function tokenize(src: string): Token[] {
         }
         text += src[i++];
       }
+      // `name`i matches the field name without regard to case.
+      if ((src[i] === 'i' || src[i] === 'I') && !isIdentPart(src[i + 1] ?? '')) {
+        i++;
+        tok('qident', text, { ci: true });
+        continue;
+      }
       tok('qident', text);
       continue;
     }
@@ -172,7 +181,8 @@ export function tokenize(src: string): Token[] {
         while (i < n && isDigit(src[i])) i++;
       }
       const text = src.slice(start, i);
-      tok('number', text, { num: Number(text) });
+      // An integer keeps all its digits while it fits int64 (as the server's parser reads it).
+      tok('number', text, { num: /^\d+$/.test(text) ? fromInteger(text) : Number(text) });
       continue;
     }
     if (c === '$') {

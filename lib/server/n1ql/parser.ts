@@ -1,7 +1,9 @@
 // Recursive-descent parser for N1QL statements, with a Pratt parser for expressions. Binding
 // powers follow the precedence table of Couchbase's yacc grammar (n1ql.y).
 import type * as A from './ast';
+import { sourcePos } from './ast';
 import { syntaxError } from './errors';
+import { isNumeric, negate } from './int64';
 import { near, tokenize, type Token } from './lexer';
 import { parseCollectionDdl } from './collections';
 
@@ -24,7 +26,7 @@ const RESERVED = new Set(
 );
 
 // Reserved words that are still allowed as function names.
-const RESERVED_FUNCTIONS = new Set(['ARRAY', 'OBJECT', 'FIRST', 'KEYS', 'LAST', 'STRING', 'NUMBER', 'BOOLEAN', 'BINARY', 'REPLACE']);
+const RESERVED_FUNCTIONS = new Set(['ARRAY', 'OBJECT', 'FIRST', 'KEYS', 'LAST', 'STRING', 'NUMBER', 'BOOLEAN', 'BINARY', 'REPLACE', 'NTH_VALUE']);
 
 const BP = {
   OR: 1,
@@ -43,8 +45,27 @@ const BP = {
   POSTFIX: 15,
 } as const;
 
+/** Statements with a FROM term that is a query parameter (FROM $ks): bound to their values when run. */
+const withParamSources = new WeakSet<A.Statement>();
+
 export function parse(src: string): A.Statement {
-  return parseCollectionDdl(src) ?? new Parser(src).parseStatementText();
+  const ddl = parseCollectionDdl(src);
+  if (ddl !== undefined) return ddl;
+  const p = new Parser(src);
+  const stmt = p.parseStatementText();
+  if (p.paramSources) {
+    // EXPLAIN and PREPARE hold the statement that runs: it carries the mark too.
+    for (let s: A.Statement = stmt; ; s = s.stmt) {
+      withParamSources.add(s);
+      if (s.type !== 'explain' && s.type !== 'prepare') break;
+    }
+  }
+  return stmt;
+}
+
+/** Whether a parsed statement has a FROM $param term (see ./keyspace-params). */
+export function hasParamSources(stmt: A.Statement): boolean {
+  return withParamSources.has(stmt);
 }
 
 /** Parses a standalone expression (index keys stored as text, tests). */
@@ -55,7 +76,25 @@ export function parseExpression(src: string): A.Expr {
   return e;
 }
 
+/**
+ * A recursive CTE's anchor and step: the left and right arms of the UNION [ALL] its SELECT ends
+ * with. Without a UNION the CTE is an ordinary one (undefined).
+ */
+function recursiveArms(q: A.SelectStatement): A.RecursiveCte | undefined {
+  if (q.body.kind !== 'setop' || q.body.op !== 'union' || q.orderBy || q.limit || q.offset) return undefined;
+  return {
+    anchor: { type: 'select', with: q.with, body: q.body.left },
+    step: { type: 'select', with: [], body: q.body.right },
+    all: q.body.all,
+  };
+}
+
+/** NO MAXVALUE, NO MINVALUE, NO CYCLE, NO CACHE: the clause each removes. */
+const NO_SEQUENCE_CLAUSE = { MAXVALUE: 'max', MINVALUE: 'min', CYCLE: 'cycle', CACHE: 'cache' } as const;
+
 class Parser {
+  /** Set when a FROM term is a query parameter. */
+  paramSources = false;
   private readonly toks: Token[];
   private pos = 0;
   private positional = 0;
@@ -161,11 +200,18 @@ class Parser {
       case 'MERGE':
         return this.merge();
       case 'CREATE':
+        if (this.isKw('SEQUENCE', this.peek())) return this.sequenceDdl();
+        if (this.isKw('FUNCTION', this.peek()) || (this.isKw('OR', this.peek()) && this.isKw('REPLACE', this.peek(2)))) return this.createFunction();
         return this.createIndex();
       case 'DROP':
+        if (this.isKw('SEQUENCE', this.peek())) return this.sequenceDdl();
+        if (this.isKw('FUNCTION', this.peek())) return this.dropFunction();
         return this.dropIndex();
       case 'BUILD':
         return this.buildIndex();
+      case 'ALTER':
+        if (this.isKw('SEQUENCE', this.peek())) return this.sequenceDdl();
+        this.fail();
       case 'EXPLAIN': {
         this.next();
         const start = this.t.offset;
@@ -176,6 +222,17 @@ class Parser {
         return this.prepare();
       case 'EXECUTE': {
         this.next();
+        if (this.acceptKw('FUNCTION')) {
+          const name = this.functionName();
+          this.expectOp('(');
+          const args: A.Expr[] = [];
+          if (!this.isOp(')')) {
+            do args.push(this.expr());
+            while (this.acceptOp(','));
+          }
+          this.expectOp(')');
+          return { type: 'executeFunction', name, args };
+        }
         const name = this.isIdentTok() ? ({ kind: 'lit', value: this.next().text } as A.Expr) : this.expr();
         const using = this.acceptKw('USING') ? this.expr() : undefined;
         return { type: 'execute', name, using };
@@ -201,13 +258,32 @@ class Parser {
   selectStatement(): A.SelectStatement {
     const withs: A.LetBinding[] = [];
     if (this.acceptKw('WITH')) {
+      // WITH RECURSIVE (7.6); `WITH recursive AS (...)` names a CTE "recursive".
+      const recursive = this.isKw('RECURSIVE') && !this.isKw('AS', this.peek()) && this.acceptKw('RECURSIVE');
       do {
+        const at = sourcePos(this.t.line, this.t.column);
         const name = this.ident();
         this.expectKw('AS');
         this.expectOp('(');
-        const expr = this.isKw('SELECT') ? ({ kind: 'subquery', query: this.selectStatement() } as A.Expr) : this.expr();
+        const query = this.isKw('SELECT') || this.isKw('WITH') ? this.selectStatement() : undefined;
+        const expr = query ? ({ kind: 'subquery', query } as A.Expr) : this.expr();
         this.expectOp(')');
-        withs.push({ name, expr });
+        const binding: A.LetBinding = { name, expr, at };
+        if (recursive) {
+          const cte = query ? recursiveArms(query) : undefined;
+          if (this.acceptKw('CYCLE')) {
+            const cycle = [this.expr()];
+            while (this.acceptOp(',')) cycle.push(this.expr());
+            this.expectKw('RESTRICT');
+            if (cte) cte.cycle = cycle;
+          }
+          if (this.acceptKw('OPTIONS')) {
+            const options = this.expr();
+            if (cte) cte.options = options;
+          }
+          if (cte) binding.recursive = cte;
+        }
+        withs.push(binding);
       } while (this.acceptOp(','));
     }
     let body = this.subselect();
@@ -222,32 +298,36 @@ class Parser {
       body = { kind: 'setop', op, all, left: body, right: this.subselect() };
     }
     const stmt: A.SelectStatement = { type: 'select', with: withs, body };
-    if (this.isKw('ORDER')) {
-      this.next();
-      this.expectKw('BY');
-      stmt.orderBy = [];
-      do {
-        const expr = this.expr();
-        let desc = false;
-        if (this.acceptKw('DESC')) desc = true;
-        else this.acceptKw('ASC');
-        let nulls: 'first' | 'last' | undefined;
-        if (this.acceptKw('NULLS')) {
-          if (this.acceptKw('FIRST')) nulls = 'first';
-          else {
-            this.expectKw('LAST');
-            nulls = 'last';
-          }
-        }
-        stmt.orderBy.push({ expr, desc, nulls });
-      } while (this.acceptOp(','));
-    }
+    if (this.isKw('ORDER')) stmt.orderBy = this.orderBy();
     for (;;) {
       if (!stmt.limit && this.acceptKw('LIMIT')) stmt.limit = this.expr();
       else if (!stmt.offset && this.acceptKw('OFFSET')) stmt.offset = this.expr();
       else break;
     }
     return stmt;
+  }
+
+  /** ORDER BY term [ASC|DESC] [NULLS FIRST|LAST], ... */
+  private orderBy(): A.OrderTerm[] {
+    this.expectKw('ORDER');
+    this.expectKw('BY');
+    const terms: A.OrderTerm[] = [];
+    do {
+      const expr = this.expr();
+      let desc = false;
+      if (this.acceptKw('DESC')) desc = true;
+      else this.acceptKw('ASC');
+      let nulls: 'first' | 'last' | undefined;
+      if (this.acceptKw('NULLS')) {
+        if (this.acceptKw('FIRST')) nulls = 'first';
+        else {
+          this.expectKw('LAST');
+          nulls = 'last';
+        }
+      }
+      terms.push({ expr, desc, nulls });
+    } while (this.acceptOp(','));
+    return terms;
   }
 
   private subselect(): A.SelectBody {
@@ -265,13 +345,13 @@ class Parser {
       return block;
     }
     this.expectKw('SELECT');
-    const { distinct, raw, terms } = this.projection();
+    const proj = this.projection();
     let from: A.FromClause | undefined;
     if (this.acceptKw('FROM')) from = this.fromClause();
-    return this.blockTail(from, false, { distinct, raw, terms });
+    return this.blockTail(from, false, proj);
   }
 
-  private blockTail(from: A.FromClause | undefined, selectLast: boolean, proj?: { distinct: boolean; raw: boolean; terms: A.ResultTerm[] }): A.SelectBlock {
+  private blockTail(from: A.FromClause | undefined, selectLast: boolean, proj?: { distinct: boolean; raw: boolean; terms: A.ResultTerm[]; exclude?: A.Expr[] }): A.SelectBlock {
     const block: A.SelectBlock = { kind: 'block', distinct: false, raw: false, terms: [], from, let: [], letting: [] };
     if (this.acceptKw('LET')) block.let = this.letBindings();
     if (this.acceptKw('WHERE')) block.where = this.expr();
@@ -284,11 +364,23 @@ class Parser {
         block.groupBy.push(e);
         if (this.acceptKw('AS')) block.letting.push({ name: this.ident(), expr: e });
       } while (this.acceptOp(','));
+      if (this.isKw('GROUP') && this.isKw('AS', this.peek())) {
+        this.pos += 2;
+        block.groupAs = this.ident();
+      }
       if (this.acceptKw('LETTING')) block.letting.push(...this.letBindings());
       if (this.acceptKw('HAVING')) block.having = this.expr();
     } else if (this.acceptKw('LETTING')) {
       // LETTING without GROUP BY groups the whole input; HAVING needs GROUP BY (Couchbase's grammar).
       block.letting = this.letBindings();
+    }
+    if (this.acceptKw('WINDOW')) {
+      block.windows = Object.create(null) as Record<string, A.WindowSpec>;
+      do {
+        const name = this.ident();
+        this.expectKw('AS');
+        block.windows[name] = this.windowSpec();
+      } while (this.acceptOp(','));
     }
     if (selectLast) {
       this.expectKw('SELECT');
@@ -301,25 +393,36 @@ class Parser {
   private letBindings(): A.LetBinding[] {
     const out: A.LetBinding[] = [];
     do {
+      const at = sourcePos(this.t.line, this.t.column);
       const name = this.ident();
       this.expectOp('=');
-      out.push({ name, expr: this.expr() });
+      out.push({ name, expr: this.expr(), at });
     } while (this.acceptOp(','));
     return out;
   }
 
-  private projection(): { distinct: boolean; raw: boolean; terms: A.ResultTerm[] } {
+  private projection(): { distinct: boolean; raw: boolean; terms: A.ResultTerm[]; exclude?: A.Expr[] } {
     let distinct = false;
     if (this.acceptKw('DISTINCT')) distinct = true;
     else this.acceptKw('ALL');
     let raw = false;
+    let terms: A.ResultTerm[];
     if (this.acceptKw('RAW') || this.acceptKw('ELEMENT') || this.acceptKw('VALUE')) {
       raw = true;
       const expr = this.expr();
       const alias = this.optionalAlias();
-      return { distinct, raw, terms: [{ expr, star: false, alias }] };
-    }
-    return { distinct, raw, terms: this.resultTerms() };
+      terms = [{ expr, star: false, alias }];
+    } else terms = this.resultTerms();
+    if (!this.acceptKw('EXCLUDE')) return { distinct, raw, terms };
+    // EXCLUDE path, "path, path", ...: fields taken out of each result.
+    const exclude: A.Expr[] = [];
+    do {
+      if (this.t.kind === 'string') {
+        const text = this.next().text;
+        for (const part of text.split(',')) if (part.trim()) exclude.push(parseExpression(part.trim()));
+      } else exclude.push(this.expr());
+    } while (this.acceptOp(','));
+    return { distinct, raw, terms, exclude };
   }
 
   private resultTerms(): A.ResultTerm[] {
@@ -367,6 +470,13 @@ class Parser {
         if (this.acceptKw('KEYS') || (this.isKw('PRIMARY') && this.isKw('KEYS', this.peek()) && (this.pos += 2))) {
           if (right.kind !== 'keyspace') this.fail();
           joins.push({ kind: 'lookup', outer, nest, right, onKeys: this.expr() });
+        } else if (this.acceptKw('KEY') || (this.isKw('PRIMARY') && this.isKw('KEY', this.peek()) && (this.pos += 2))) {
+          // Index join: ON KEY right.fk FOR left — right's documents whose fk is left's document key.
+          const key = this.expr();
+          this.expectKw('FOR');
+          const forAlias = this.ident();
+          const on: A.Expr = { kind: 'binary', op: '=', left: key, right: { kind: 'field', target: { kind: 'call', name: 'meta', args: [{ kind: 'ident', name: forAlias }] }, name: 'id' } };
+          joins.push({ kind: 'ansi', outer, nest, right, on, indexFor: forAlias });
         } else {
           joins.push({ kind: 'ansi', outer, nest, right, on: this.expr() });
         }
@@ -380,6 +490,11 @@ class Parser {
         continue;
       }
       if (this.pos !== save) this.fail();
+      if (this.acceptOp(',')) {
+        // FROM a, b: an inner join whose condition is in WHERE.
+        joins.push({ kind: 'ansi', outer: false, nest: false, right: this.fromSource(), on: { kind: 'lit', value: true }, comma: true });
+        continue;
+      }
       break;
     }
     return { source, joins };
@@ -390,9 +505,10 @@ class Parser {
       this.next();
       const query = this.selectStatement();
       this.expectOp(')');
-      const alias = this.optionalAlias();
-      if (!alias) this.fail();
-      return { kind: 'subquery', query, alias };
+      // Without an alias the term is refused when planned (4010), as the server refuses it.
+      const sub: A.FromSource & { kind: 'subquery' } = { kind: 'subquery', query, alias: this.optionalAlias() ?? '' };
+      this.termHints(sub);
+      return sub;
     }
     // A keyspace path: name, ns:name, name.scope.coll, ns:name.scope.coll; a 2-part path is an expression.
     if (this.isIdentTok() || (this.t.kind === 'ident' && this.t.upper === 'SYSTEM')) {
@@ -414,20 +530,33 @@ class Parser {
           ks.scope = parts[1];
           ks.collection = parts[2];
         }
-        const alias = this.optionalAlias() ?? parts[parts.length - 1];
-        const src: A.FromSource & { kind: 'keyspace' } = { kind: 'keyspace', ks, alias };
+        const given = this.optionalAlias();
+        const src: A.FromSource & { kind: 'keyspace' } = { kind: 'keyspace', ks, alias: given ?? parts[parts.length - 1] };
+        if (given !== undefined) src.aliasGiven = true;
         this.useClauses(src);
         return src;
       }
       this.pos = save;
     }
     const expr = this.expr();
-    const alias = this.optionalAlias() ?? defaultAlias(expr);
-    if (!alias) this.fail();
-    return { kind: 'expr', expr, alias };
+    // FROM $ks: a parameter naming a keyspace (or holding an array); its alias is settled once its value is known.
+    const alias = this.optionalAlias() ?? defaultAlias(expr) ?? (expr.kind === 'param' ? '' : undefined);
+    if (expr.kind === 'param') this.paramSources = true;
+    if (alias === undefined) this.fail();
+    const src: A.FromSource & { kind: 'expr' } = { kind: 'expr', expr, alias };
+    this.termHints(src);
+    return src;
   }
 
-  private useClauses(src: { useKeys?: A.Expr; useIndex?: string[] }): void {
+  /** USE clauses after a subquery or expression term: only a join hint is theirs; USE KEYS / INDEX are refused when planned (4110). */
+  private termHints(src: { hint?: A.JoinHint; useKeysOrIndex?: boolean }): void {
+    const use: { useKeys?: A.Expr; useIndex?: string[]; hint?: A.JoinHint } = {};
+    this.useClauses(use);
+    if (use.useKeys || use.useIndex) src.useKeysOrIndex = true;
+    if (use.hint) src.hint = use.hint;
+  }
+
+  private useClauses(src: { useKeys?: A.Expr; useIndex?: string[]; hint?: A.JoinHint }): void {
     while (this.isKw('USE')) {
       this.next();
       if (this.acceptKw('KEYS') || (this.acceptKw('PRIMARY') && (this.expectKw('KEYS'), true))) {
@@ -442,10 +571,12 @@ class Parser {
         this.expectOp(')');
       } else if (this.acceptKw('HASH')) {
         this.expectOp('(');
-        this.next();
+        const side = this.next().upper;
+        if (side !== 'BUILD' && side !== 'PROBE') this.fail(this.toks[this.pos - 1]);
         this.expectOp(')');
+        src.hint = side === 'BUILD' ? 'hash-build' : 'hash-probe';
       } else if (this.acceptKw('NL')) {
-        // nested-loop hint: the only join method here anyway
+        src.hint = 'nl';
       } else this.fail();
     }
   }
@@ -490,6 +621,12 @@ class Parser {
     this.expectKw('INTO');
     const target = this.target();
     const stmt: A.InsertStatement = { type: 'insert', upsert, target };
+    if (this.isKw('VALUES')) {
+      // INSERT INTO ks VALUES (key, value[, options]), ...: the (KEY, VALUE, OPTIONS) list left out.
+      stmt.values = this.valuesList(true);
+      stmt.returning = this.returning();
+      return stmt;
+    }
     this.expectOp('(');
     this.expectKw('KEY');
     if (this.isOp(',') || this.isOp(')')) {
@@ -503,36 +640,48 @@ class Parser {
         }
       }
       this.expectOp(')');
-      this.expectKw('VALUES');
-      stmt.values = [];
-      do {
-        this.acceptKw('VALUES');
-        this.expectOp('(');
-        const key = this.expr();
-        let value: A.Expr | undefined;
-        let options: A.Expr | undefined;
-        if (this.acceptOp(',')) value = this.expr();
-        if (withOptions && this.acceptOp(',')) options = this.expr();
-        this.expectOp(')');
-        stmt.values.push({ key, value, options });
-      } while (this.acceptOp(','));
+      stmt.values = this.valuesList(withOptions);
     } else {
-      const key = this.expr();
-      let value: A.Expr | undefined;
-      let options: A.Expr | undefined;
-      if (this.acceptOp(',')) {
-        this.expectKw('VALUE');
-        value = this.expr();
-        if (this.acceptOp(',')) {
-          this.expectKw('OPTIONS');
-          options = this.expr();
-        }
-      }
-      this.expectOp(')');
-      stmt.select = { key, value, options, query: this.selectStatement() };
+      const spec = this.keyValueSpec();
+      stmt.select = { ...spec, query: this.selectStatement() };
     }
     stmt.returning = this.returning();
     return stmt;
+  }
+
+  /** `key [, VALUE value [, OPTIONS options]] )`, after `( KEY`. */
+  private keyValueSpec(): { key: A.Expr; value?: A.Expr; options?: A.Expr } {
+    const key = this.expr();
+    let value: A.Expr | undefined;
+    let options: A.Expr | undefined;
+    if (this.acceptOp(',')) {
+      this.expectKw('VALUE');
+      value = this.expr();
+      if (this.acceptOp(',')) {
+        this.expectKw('OPTIONS');
+        options = this.expr();
+      }
+    }
+    this.expectOp(')');
+    return { key, value, options };
+  }
+
+  /** VALUES (key, value[, options]), [VALUES] (...), ... */
+  private valuesList(withOptions: boolean): NonNullable<A.InsertStatement['values']> {
+    this.expectKw('VALUES');
+    const out: NonNullable<A.InsertStatement['values']> = [];
+    do {
+      this.acceptKw('VALUES');
+      this.expectOp('(');
+      const key = this.expr();
+      let value: A.Expr | undefined;
+      let options: A.Expr | undefined;
+      if (this.acceptOp(',')) value = this.expr();
+      if (withOptions && this.acceptOp(',')) options = this.expr();
+      this.expectOp(')');
+      out.push({ key, value, options });
+    } while (this.acceptOp(','));
+    return out;
   }
 
   private forClause(): { for: A.ForBinding[]; when?: A.Expr } {
@@ -599,7 +748,12 @@ class Parser {
   private merge(): A.MergeStatement {
     this.expectKw('MERGE');
     this.expectKw('INTO');
-    const target = this.target();
+    const target: A.MergeStatement['target'] = this.target();
+    const targetUse: { useKeys?: A.Expr; useIndex?: string[]; hint?: A.JoinHint } = {};
+    this.useClauses(targetUse);
+    // USE INDEX is the only hint a merge target takes.
+    if (targetUse.useKeys || targetUse.hint) this.fail(this.toks[this.pos - 1]);
+    if (targetUse.useIndex) target.useIndex = targetUse.useIndex;
     this.expectKw('USING');
     const source = this.fromSource();
     this.expectKw('ON');
@@ -611,20 +765,7 @@ class Parser {
         this.expectKw('MATCHED');
         this.expectKw('THEN');
         this.expectKw('INSERT');
-        if (this.isOp('(') && this.isKw('KEY', this.peek())) {
-          this.next();
-          this.next();
-          const key = this.expr();
-          this.expectOp(',');
-          this.expectKw('VALUE');
-          const value = this.expr();
-          if (this.acceptOp(',')) {
-            this.expectKw('OPTIONS');
-            this.expr();
-          }
-          this.expectOp(')');
-          stmt.insert = { key, value };
-        } else stmt.insert = { value: this.expr() };
+        stmt.insert = this.mergeInsert(stmt.onKey !== undefined);
         if (this.acceptKw('WHERE')) stmt.insert.where = this.expr();
       } else {
         this.expectKw('MATCHED');
@@ -645,6 +786,35 @@ class Parser {
     if (this.acceptKw('LIMIT')) stmt.limit = this.expr();
     stmt.returning = this.returning();
     return stmt;
+  }
+
+  /**
+   * The INSERT action of a MERGE. A lookup merge (ON KEY) inserts a value under the ON KEY key;
+   * an ANSI merge gives the key: `(KEY k, VALUE v, OPTIONS o)` or `(k[, v[, o]])`. The form
+   * that does not fit the merge is kept, for the semantic check to report (3150 / 3160).
+   */
+  private mergeInsert(lookup: boolean): NonNullable<A.MergeStatement['insert']> {
+    if (this.isOp('(') && this.isKw('KEY', this.peek())) {
+      this.pos += 2;
+      const { key, value, options } = this.keyValueSpec();
+      return { key, value: value ?? { kind: 'object', entries: [] }, options };
+    }
+    if (!this.isOp('(')) return { value: this.expr() };
+    const at = this.pos;
+    this.next();
+    const key = this.expr();
+    let value: A.Expr = { kind: 'object', entries: [] };
+    let options: A.Expr | undefined;
+    if (this.acceptOp(',')) {
+      value = this.expr();
+      if (this.acceptOp(',')) options = this.expr();
+    } else if (lookup) {
+      // A parenthesised value, not a key list.
+      this.pos = at;
+      return { value: this.expr() };
+    }
+    this.expectOp(')');
+    return { key, value, options };
   }
 
   // ---- DDL ----
@@ -671,13 +841,28 @@ class Parser {
     if (!primary) {
       this.expectOp('(');
       do {
-        let expr = this.expr();
-        if (this.isKw('INCLUDE') && this.isKw('MISSING', this.peek())) this.pos += 2;
+        let expr: A.Expr;
+        const w = this.t.kind === 'ident' ? this.t.upper : '';
+        if ((w === 'ALL' || w === 'DISTINCT') && !this.isKw('ARRAY', this.peek()) && !this.isOp('(', this.peek())) {
+          // `ALL arr` / `DISTINCT arr`: every element of the array, as ARRAY v FOR v IN arr END.
+          this.next();
+          const source = this.expr();
+          expr = { kind: 'collect', collect: 'array', value: { kind: 'ident', name: 'v' }, bindings: [{ name: 'v', expr: source, within: false }], distinct: w === 'DISTINCT' };
+        } else expr = this.expr();
+        let includeMissing = false;
+        if (this.isKw('INCLUDE') && this.isKw('MISSING', this.peek())) {
+          this.pos += 2;
+          includeMissing = true;
+        }
         let desc = false;
         if (this.acceptKw('DESC')) desc = true;
         else this.acceptKw('ASC');
+        if (!includeMissing && this.isKw('INCLUDE') && this.isKw('MISSING', this.peek())) {
+          this.pos += 2;
+          includeMissing = true;
+        }
         if (expr.kind === 'ident' && expr.name === 'self') expr = { kind: 'ident', name: 'self' };
-        stmt.keys.push({ expr, desc });
+        stmt.keys.push(includeMissing ? { expr, desc, includeMissing } : { expr, desc });
       } while (this.acceptOp(','));
       this.expectOp(')');
       if (this.acceptKw('PARTITION')) {
@@ -775,7 +960,9 @@ class Parser {
             if (nameTok.kind !== 'ident' && nameTok.kind !== 'qident') this.fail();
             this.next();
             // `.name` after a dot may be a reserved word (doc.type, doc.value are common)
-            left = { kind: 'field', target: left, name: nameTok.text };
+            left = nameTok.ci ? { kind: 'field', target: left, name: nameTok.text, ci: true } : { kind: 'field', target: left, name: nameTok.text };
+            // `bucket.scope.fn(...)`: a scoped user-defined function.
+            if (this.isOp('(')) left = this.pathCall(left);
           }
           continue;
         }
@@ -881,7 +1068,7 @@ class Parser {
         // An escaped identifier before `(` names a function: `LOWER`("A") is LOWER("A").
         if (this.isOp('(', this.peek())) return this.call();
         this.next();
-        return { kind: 'ident', name: t.text };
+        return t.ci ? { kind: 'ident', name: t.text, ci: true, at: sourcePos(t.line, t.column) } : { kind: 'ident', name: t.text, at: sourcePos(t.line, t.column) };
       case 'op':
         switch (t.text) {
           case '(': {
@@ -925,7 +1112,7 @@ class Parser {
           case '-': {
             this.next();
             const arg = this.expr(BP.UNARY);
-            if (arg.kind === 'lit' && typeof arg.value === 'number') return { kind: 'lit', value: -arg.value };
+            if (arg.kind === 'lit' && isNumeric(arg.value)) return { kind: 'lit', value: negate(arg.value) };
             return { kind: 'neg', arg };
           }
           case '+':
@@ -946,6 +1133,8 @@ class Parser {
 
   private identPrefix(t: Token): A.Expr {
     const w = t.upper;
+    const sequence = this.sequenceOperator(w);
+    if (sequence) return sequence;
     switch (w) {
       case 'TRUE':
         this.next();
@@ -1025,15 +1214,29 @@ class Parser {
         break;
     }
     if (this.isOp('(', this.peek()) && (!RESERVED.has(w) || RESERVED_FUNCTIONS.has(w))) return this.call();
+    // default:f(...) / default:b.s.f(...): a user-defined function named with its namespace.
+    if ((w === 'DEFAULT' || w === 'SYSTEM') && this.isOp(':', this.peek())) {
+      const fn = this.functionName();
+      const call = this.callArgs(fn.name, t);
+      call.fn = fn;
+      return call;
+    }
     if (RESERVED.has(w)) this.fail();
     this.next();
-    return { kind: 'ident', name: t.text };
+    return { kind: 'ident', name: t.text, at: sourcePos(t.line, t.column) };
   }
 
   private call(): A.Expr {
-    const name = this.next().text.toLowerCase();
+    const tok = this.next();
+    return this.callArgs(tok.text, tok);
+  }
+
+  /** The argument list and trailing clauses of a call to `fname` (the name already read, at `tok`). */
+  private callArgs(fname: string, tok: Token): A.Expr & { kind: 'call' } {
+    const name = fname.toLowerCase();
     this.expectOp('(');
-    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [] };
+    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [], at: sourcePos(tok.line, tok.column) };
+    if (fname !== name) call.rawName = fname;
     if (this.acceptOp('*')) call.star = true;
     else if (!this.isOp(')')) {
       if (this.acceptKw('DISTINCT')) call.distinct = true;
@@ -1049,8 +1252,270 @@ class Parser {
       call.filter = this.expr();
       this.expectOp(')');
     }
-    if (this.isKw('OVER')) this.fail();
+    // NTH_VALUE(...) FROM FIRST|LAST, and [RESPECT|IGNORE] NULLS of the value window functions.
+    for (;;) {
+      if (this.isKw('FROM') && (this.isKw('FIRST', this.peek()) || this.isKw('LAST', this.peek()))) {
+        this.next();
+        call.fromLast = this.next().upper === 'LAST';
+      } else if ((this.isKw('RESPECT') || this.isKw('IGNORE')) && this.isKw('NULLS', this.peek())) {
+        call.ignoreNulls = this.next().upper === 'IGNORE';
+        this.next();
+      } else break;
+    }
+    if (this.acceptKw('OVER')) {
+      call.over = this.isOp('(') ? this.windowSpec() : { ref: this.ident() };
+    }
     return call;
+  }
+
+  /** `( [name] [PARTITION BY ...] [ORDER BY ...] [frame] )` */
+  private windowSpec(): A.WindowSpec {
+    this.expectOp('(');
+    const spec: A.WindowSpec = {};
+    if (this.isIdentTok()) spec.ref = this.ident();
+    if (this.acceptKw('PARTITION')) {
+      this.expectKw('BY');
+      spec.partitionBy = [];
+      do spec.partitionBy.push(this.expr());
+      while (this.acceptOp(','));
+    }
+    if (this.isKw('ORDER')) spec.orderBy = this.orderBy();
+    const unit = this.isKw('ROWS') ? 'rows' : this.isKw('RANGE') ? 'range' : this.isKw('GROUPS') ? 'groups' : undefined;
+    if (unit) {
+      this.next();
+      let start: A.FrameBound;
+      let end: A.FrameBound = { kind: 'current' };
+      const between = this.acceptKw('BETWEEN');
+      if (between) {
+        start = this.frameBound();
+        this.expectKw('AND');
+        end = this.frameBound();
+      } else start = this.frameBound();
+      const frame: A.WindowFrame = { unit, between, start, end };
+      if (this.acceptKw('EXCLUDE')) {
+        if (this.acceptKw('CURRENT')) {
+          this.expectKw('ROW');
+          frame.exclude = 'current';
+        } else if (this.acceptKw('GROUP')) frame.exclude = 'group';
+        else if (this.acceptKw('TIES')) frame.exclude = 'ties';
+        else {
+          this.expectKw('NO');
+          this.expectKw('OTHERS');
+        }
+      }
+      spec.frame = frame;
+    }
+    this.expectOp(')');
+    return spec;
+  }
+
+  private frameBound(): A.FrameBound {
+    if (this.acceptKw('UNBOUNDED')) {
+      if (this.acceptKw('PRECEDING')) return { kind: 'unbounded-preceding' };
+      this.expectKw('FOLLOWING');
+      return { kind: 'unbounded-following' };
+    }
+    if (this.acceptKw('CURRENT')) {
+      this.expectKw('ROW');
+      return { kind: 'current' };
+    }
+    const offset = this.expr();
+    if (this.acceptKw('PRECEDING')) return { kind: 'preceding', offset };
+    this.expectKw('FOLLOWING');
+    return { kind: 'following', offset };
+  }
+
+  /** `b.s.f(args)` parsed as fields: the path names a scoped user-defined function. */
+  private pathCall(target: A.Expr): A.Expr {
+    const path: string[] = [];
+    let e: A.Expr = target;
+    while (e.kind === 'field') {
+      path.unshift(e.name);
+      e = e.target;
+    }
+    if (e.kind !== 'ident' || path.length !== 2) this.fail();
+    const call = this.callArgs(path[1], this.toks[this.pos - 1]);
+    call.fn = { bucket: e.name, scope: path[0], name: path[1] };
+    return call;
+  }
+
+  // ---- user-defined functions ----
+
+  /** name | namespace:name | [namespace:]bucket.scope.name */
+  /** NEXT VALUE FOR s, NEXTVAL FOR s, PREV[IOUS] VALUE FOR s, PREVVAL FOR s; undefined when `w` starts none of them. */
+  private sequenceOperator(w: string): A.Expr | undefined {
+    const next = w === 'NEXT' || w === 'NEXTVAL';
+    if (!next && w !== 'PREV' && w !== 'PREVIOUS' && w !== 'PREVVAL') return undefined;
+    const short = w === 'NEXTVAL' || w === 'PREVVAL';
+    if (short ? !this.isKw('FOR', this.peek()) : !(this.isKw('VALUE', this.peek()) && this.isKw('FOR', this.peek(2)))) return undefined;
+    this.next();
+    if (!short) this.next();
+    this.next();
+    return { kind: 'sequence', next, name: this.functionName() };
+  }
+
+  /** An integer of a sequence clause, with its sign. */
+  private sequenceInteger(): bigint {
+    const negative = this.acceptOp('-');
+    if (!negative) this.acceptOp('+');
+    const t = this.t;
+    if (t.kind !== 'number' || (typeof t.num === 'number' && !Number.isInteger(t.num))) this.fail();
+    this.next();
+    const v = BigInt(t.num as number | bigint);
+    return negative ? -v : v;
+  }
+
+  /** CREATE SEQUENCE, ALTER SEQUENCE, DROP SEQUENCE. */
+  private sequenceDdl(): A.CreateSequenceStatement | A.AlterSequenceStatement | A.DropSequenceStatement {
+    const verb = this.next().upper;
+    this.expectKw('SEQUENCE');
+    const ifNot = (): boolean => this.acceptKw('IF') && (this.expectKw('NOT'), this.expectKw('EXISTS'), true);
+    if (verb === 'DROP') {
+      const name = this.functionName();
+      const ifExists = this.acceptKw('IF') && (this.expectKw('EXISTS'), true);
+      return { type: 'dropSequence', name, ifExists };
+    }
+    let ifNotExists = verb === 'CREATE' && ifNot();
+    const name = this.functionName();
+    if (verb === 'CREATE' && !ifNotExists) ifNotExists = ifNot();
+    const clauses: A.SequenceClauses = {};
+    let withExpr: A.Expr | undefined;
+    const once = (key: keyof A.SequenceClauses): void => {
+      if (key in clauses) this.fail(this.toks[this.pos - 1]);
+    };
+    for (;;) {
+      if (this.acceptKw('WITH')) {
+        if (withExpr || Object.keys(clauses).length) this.fail(this.toks[this.pos - 1]);
+        withExpr = this.expr();
+      } else if (verb === 'CREATE' && this.acceptKw('START')) {
+        once('start');
+        this.expectKw('WITH');
+        clauses.start = this.sequenceInteger();
+      } else if (verb === 'ALTER' && this.acceptKw('RESTART')) {
+        once('restart');
+        clauses.restart = this.acceptKw('WITH') ? this.sequenceInteger() : true;
+      } else if (this.acceptKw('INCREMENT')) {
+        once('increment');
+        this.expectKw('BY');
+        clauses.increment = this.sequenceInteger();
+      } else if (this.acceptKw('MAXVALUE')) {
+        once('max');
+        clauses.max = this.sequenceInteger();
+      } else if (this.acceptKw('MINVALUE')) {
+        once('min');
+        clauses.min = this.sequenceInteger();
+      } else if (this.acceptKw('CYCLE')) {
+        once('cycle');
+        clauses.cycle = true;
+      } else if (this.acceptKw('CACHE')) {
+        once('cache');
+        clauses.cache = Number(this.sequenceInteger());
+      } else if (this.acceptKw('NO')) {
+        const what = this.next().upper;
+        const key = (NO_SEQUENCE_CLAUSE as Record<string, 'max' | 'min' | 'cycle' | 'cache' | undefined>)[what];
+        if (!key) this.fail(this.toks[this.pos - 1]);
+        once(key);
+        if (key === 'cycle') clauses.cycle = false;
+        else clauses[key] = null;
+      } else break;
+    }
+    return verb === 'CREATE' ? { type: 'createSequence', name, ifNotExists, clauses, with: withExpr } : { type: 'alterSequence', name, clauses, with: withExpr };
+  }
+
+  private functionName(): A.FunctionName {
+    const word = (): string => {
+      if (this.t.kind !== 'ident' && this.t.kind !== 'qident') this.fail();
+      return this.next().text;
+    };
+    const first = word();
+    const out: A.FunctionName = { name: first };
+    let parts = [first];
+    if (this.acceptOp(':')) {
+      out.namespace = first;
+      parts = [word()];
+    } else if (RESERVED.has(first.toUpperCase()) && this.toks[this.pos - 1].kind === 'ident' && !this.isOp('.')) {
+      // An unqualified function name may not be a reserved word.
+      this.fail(this.toks[this.pos - 1]);
+    }
+    while (this.acceptOp('.')) parts.push(word());
+    if (parts.length === 3) {
+      out.bucket = parts[0];
+      out.scope = parts[1];
+    } else if (parts.length !== 1) this.fail(this.toks[this.pos - 1]);
+    out.name = parts[parts.length - 1];
+    return out;
+  }
+
+  private createFunction(): A.CreateFunctionStatement {
+    this.expectKw('CREATE');
+    let replace = false;
+    if (this.acceptKw('OR')) {
+      this.expectKw('REPLACE');
+      replace = true;
+    }
+    this.expectKw('FUNCTION');
+    let ifNotExists = false;
+    const ifNot = (): void => {
+      if (this.isKw('IF')) {
+        if (replace) this.fail(); // OR REPLACE and IF NOT EXISTS exclude each other
+        this.next();
+        this.expectKw('NOT');
+        this.expectKw('EXISTS');
+        ifNotExists = true;
+      }
+    };
+    ifNot();
+    const name = this.functionName();
+    this.expectOp('(');
+    let params: string[] | undefined = [];
+    if (this.isOp('.') && this.isOp('.', this.peek()) && this.isOp('.', this.peek(2))) {
+      this.pos += 3;
+      params = undefined;
+    } else if (!this.isOp(')')) {
+      do params.push(this.ident());
+      while (this.acceptOp(','));
+    }
+    this.expectOp(')');
+    ifNot();
+    const stmt: A.CreateFunctionStatement = { type: 'createFunction', name, params, replace, ifNotExists };
+    const inline = (): void => {
+      const start = this.t.offset;
+      const expr = this.expr();
+      stmt.body = { expr, text: this.src.slice(start, this.toks[this.pos - 1].end).trim() };
+    };
+    if (this.acceptOp('{')) {
+      inline();
+      this.expectOp('}');
+      return stmt;
+    }
+    this.expectKw('LANGUAGE');
+    if (this.acceptKw('INLINE')) {
+      this.expectKw('AS');
+      inline();
+      return stmt;
+    }
+    this.expectKw('JAVASCRIPT');
+    this.expectKw('AS');
+    const text = this.stringLiteral();
+    stmt.javascript = this.acceptKw('AT') ? { object: text, library: this.stringLiteral() } : { code: text };
+    return stmt;
+  }
+
+  private stringLiteral(): string {
+    const tok = this.next();
+    if (tok.kind !== 'string') this.fail(tok);
+    return tok.text;
+  }
+
+  private dropFunction(): A.DropFunctionStatement {
+    this.expectKw('DROP');
+    this.expectKw('FUNCTION');
+    let ifExists = false;
+    if (this.acceptKw('IF')) {
+      this.expectKw('EXISTS');
+      ifExists = true;
+    }
+    return { type: 'dropFunction', name: this.functionName(), ifExists };
   }
 
   private caseExpr(): A.Expr {

@@ -2,9 +2,12 @@
 // cluster.collection[b:s:c].n1ql.select!execute (query_select), INSERT n1ql.insert (query_insert),
 // UPSERT both insert and update, UPDATE n1ql.update, DELETE n1ql.delete, MERGE all three of its
 // actions, index DDL n1ql.index (query_manage_index); bucket_full_access and admin grant them all.
+// User-defined functions need their own privileges: managing (CREATE / DROP FUNCTION) or executing
+// (EXECUTE FUNCTION, a call in an expression) a global function (cluster.n1ql.udf), a scope's
+// function (cluster.scope[b:s].n1ql.udf), and for JavaScript functions the `udf_external` forms.
 // These functions are the only place the query service reads a user's privileges.
 import type { ServiceUser } from '../service-types';
-import { bucketPermission, collectionPermission, scopePermission } from '../rbac/permission';
+import { bucketPermission, clusterPermission, collectionPermission, scopePermission } from '../rbac/permission';
 import { DEFAULT_COLLECTION, DEFAULT_SCOPE } from '../rbac/kv-privileges';
 
 export type Access = 'read' | 'write';
@@ -47,6 +50,32 @@ export function deniedMessage(user: ServiceUser, verb: string, ks: KeyspacePath,
   return undefined;
 }
 
+/** A user-defined function as its privileges see it: global or of a bucket's scope, SQL++ or JavaScript. */
+export interface FunctionTarget {
+  readonly bucket?: string;
+  readonly scope?: string;
+  readonly external: boolean;
+}
+
+export type FunctionAction = 'manage' | 'execute';
+
+/** Why `user` may not manage or execute function `f`: Couchbase's 13014 message naming the role to add; undefined when it may. */
+export function functionDeniedMessage(user: ServiceUser, f: FunctionTarget, action: FunctionAction): string | undefined {
+  const object = ['n1ql', f.external ? 'udf_external' : 'udf'];
+  const scoped = f.bucket !== undefined;
+  const permission = scoped ? scopePermission(f.bucket!, f.scope ?? DEFAULT_SCOPE, object, action) : clusterPermission(object, action);
+  if (user.allows(permission)) return undefined;
+  const what = `${action} ${scoped ? 'scope' : 'global'} ${f.external ? 'external ' : ''}functions`;
+  const role = `query_${action}_${scoped ? '' : 'global_'}${f.external ? 'external_' : ''}functions${scoped ? ` on default:${f.bucket}.${f.scope ?? DEFAULT_SCOPE}` : ''}`;
+  return `User does not have credentials to ${what}. Add role ${role} to allow the statement to run.`;
+}
+
+/** Why `user` may not manage (CREATE / ALTER / DROP) or use (NEXT / PREV VALUE FOR) the sequences of a scope; undefined when it may. */
+export function sequenceDeniedMessage(user: ServiceUser, bucket: string, scope: string, action: 'manage' | 'use'): string | undefined {
+  if (user.allows(scopePermission(bucket, scope, ['n1ql', 'sequences'], action === 'manage' ? 'manage' : 'execute'))) return undefined;
+  return `User does not have credentials to ${action} sequences. Add role query_${action}_sequences on default:${bucket}.${scope} to allow the statement to run.`;
+}
+
 /** SELECT on `bucket` (its default collection). */
 export function mayRead(user: ServiceUser, bucket: string): boolean {
   return holds(user, { bucket }, 'select', 'execute');
@@ -62,10 +91,17 @@ export function may(user: ServiceUser, bucket: string, access: Access): boolean 
 }
 
 /** The privilege checks of a statement's environment (keyspace.ts's Env) for `user`. */
-export function privilegesOf(user: ServiceUser): { canAccess(bucket: string, access: Access): boolean; denied(ks: KeyspacePath, verb: string, text: string): string | undefined } {
+export function privilegesOf(user: ServiceUser): {
+  canAccess(bucket: string, access: Access): boolean;
+  denied(ks: KeyspacePath, verb: string, text: string): string | undefined;
+  functionDenied(f: FunctionTarget, action: FunctionAction): string | undefined;
+  sequenceDenied(bucket: string, scope: string, action: 'manage' | 'use'): string | undefined;
+} {
   return {
     canAccess: (bucket, access) => may(user, bucket, access),
     denied: (ks, verb, text) => deniedMessage(user, verb, ks, text),
+    functionDenied: (f, action) => functionDeniedMessage(user, f, action),
+    sequenceDenied: (bucket, scope, action) => sequenceDeniedMessage(user, bucket, scope, action),
   };
 }
 

@@ -8,10 +8,13 @@ import { formatDuration, parseDuration } from './duration';
 import { QueryError, ErrorCode, httpStatusFor } from './errors';
 import type { ExecContext } from './expr';
 import { parseQueryContext, type Env } from './keyspace';
+import { jsonText, parseJson } from './json';
 import { heapUsed, overMemoryQuota } from './memory';
 import { parse } from './parser';
+import { Profile, PROFILE_MODES, type ProfileMode } from './profile';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache } from './prepared';
+import type { JavaScriptRunner } from './udf-javascript';
 import { privilegesOf, collectionsDenied } from './privileges';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
@@ -37,6 +40,8 @@ const CONSISTENCIES = new Set(['not_bounded', 'request_plus', 'statement_plus', 
 
 export interface QueryServiceState {
   prepareds: PreparedCache;
+  /** The threads the cluster's JavaScript functions run on. */
+  javascript: JavaScriptRunner;
 }
 
 type Params = Record<string, unknown>;
@@ -51,6 +56,14 @@ function newParams(): Params {
 
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** After a PAUSE: the answer a suspended JavaScript call waits for (./pause.ts), else one turn of the event loop. */
+async function resumeWhenReady(exec: StatementContext): Promise<void> {
+  const waiting = exec.waitingFor;
+  if (waiting === undefined) return turn();
+  exec.waitingFor = undefined;
+  await waiting;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -76,7 +89,7 @@ function fromForm(search: URLSearchParams, out: Params = newParams()): Params {
   for (const [k, v] of search) {
     if (k === 'args' || k.startsWith('$') || k === 'scan_vectors' || k === 'creds' || k === 'controls') {
       try {
-        setField(out, k, JSON.parse(v));
+        setField(out, k, parseJson(v));
       } catch {
         setField(out, k, v);
       }
@@ -91,6 +104,32 @@ function bool(v: unknown): boolean | undefined {
   if (v === 'true') return true;
   if (v === 'false') return false;
   throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for boolean parameter: ${String(v)}`);
+}
+
+/**
+ * Who a request runs as: the Authorization header's user and every `creds` entry
+ * (`[{"user": "local:<bucket>", "pass": "..."}]`, what SDK 2 cross-bucket queries send), each of
+ * which must authenticate; a privilege any of them holds is granted. null when one fails.
+ */
+function requestUser(ctx: ServiceContext, authorization: string | undefined, creds: unknown): ServiceUser | null {
+  const users: ServiceUser[] = [];
+  if (authorization !== undefined || creds === undefined) {
+    const u = ctx.authenticate(authorization);
+    if (!u) return null;
+    users.push(u);
+  }
+  if (creds !== undefined) {
+    if (!Array.isArray(creds)) throw new QueryError(ErrorCode.BAD_PARAMETER, 'creds parameter must be an array of {"user", "pass"}');
+    for (const c of creds as Array<{ user?: unknown; pass?: unknown }>) {
+      if (typeof c?.user !== 'string' || typeof c.pass !== 'string') throw new QueryError(ErrorCode.BAD_PARAMETER, 'creds entries must be {"user": string, "pass": string}');
+      const name = c.user.replace(/^local:/, '');
+      const u = ctx.authenticate('Basic ' + Buffer.from(`${name}:${c.pass}`).toString('base64'));
+      if (!u) return null;
+      if (!users.some((x) => x.username === u.username)) users.push(u);
+    }
+  }
+  if (users.length === 1) return users[0];
+  return { username: users[0].username, allows: (permission) => users.some((u) => u.allows(permission)) };
 }
 
 export class QueryService implements HttpServiceHandler {
@@ -132,6 +171,7 @@ export class QueryService implements HttpServiceHandler {
   close(): void {
     for (const res of this.active) res.destroy();
     this.active.clear();
+    this.state.javascript.close();
   }
 
   private async readParams(req: IncomingMessage, url: URL): Promise<Params> {
@@ -143,7 +183,7 @@ export class QueryService implements HttpServiceHandler {
       else if (body.trim()) {
         let parsed: unknown;
         try {
-          parsed = JSON.parse(body);
+          parsed = parseJson(body);
         } catch {
           if (type === 'application/json') throw new QueryError(1100, `Error processing JSON request body: ${body.slice(0, 40)}`);
           // Couchbase takes a non-JSON text/plain body as the statement itself
@@ -168,7 +208,9 @@ export class QueryService implements HttpServiceHandler {
     let execStarted = started;
     let exec: StatementContext | undefined;
     let writes: (() => Promise<void>) | undefined;
+    let profile: Profile | undefined;
     let closed = false;
+    let preparedName: string | undefined;
     res.on('close', () => {
       closed = true;
     });
@@ -181,8 +223,18 @@ export class QueryService implements HttpServiceHandler {
       for (const k of Object.keys(params)) {
         if (!KNOWN.has(k) && !k.startsWith('$')) throw new QueryError(ErrorCode.UNRECOGNIZED_PARAMETER, `Unrecognized parameter in request: ${k}`);
       }
-      const user = this.ctx.authenticate(req.headers.authorization);
+      if (params.profile !== undefined) {
+        const mode = typeof params.profile === 'string' ? (params.profile.toLowerCase() as ProfileMode) : undefined;
+        if (!mode || !PROFILE_MODES.includes(mode)) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for profile parameter: ${String(params.profile)}`);
+        if (mode !== 'off') profile = new Profile(mode);
+      }
+      const authStart = performance.now();
+      const user = requestUser(this.ctx, req.headers.authorization, params.creds);
       if (!user) throw new QueryError(ErrorCode.AUTH, 'Unable to authorize user.');
+      if (profile) {
+        profile.time('authorize', performance.now() - authStart);
+        profile.operator('authorize');
+      }
       const sc = params.scan_consistency;
       if (sc !== undefined && (typeof sc !== 'string' || !CONSISTENCIES.has(sc.toLowerCase()))) {
         throw new QueryError(ErrorCode.BAD_PARAMETER, `Unknown scan_consistency value: ${String(sc)}`);
@@ -199,6 +251,8 @@ export class QueryService implements HttpServiceHandler {
       for (const k of Object.keys(params)) if (k.startsWith('$')) setField(named, k.slice(1), params[k]);
       const readonly = (bool(params.readonly) ?? false) || req.method === 'GET';
       exec = statementContext(this.ctx.clock.now(), positional as Value[], named, timeoutMs, user.username);
+      exec.canWait = true;
+      if (profile) exec.profile = profile;
       const env = this.envFor(user);
       if (params.query_context !== undefined) {
         const qc = typeof params.query_context === 'string' ? parseQueryContext(params.query_context) : undefined;
@@ -207,17 +261,21 @@ export class QueryService implements HttpServiceHandler {
       }
       const opts: RunOptions = { env, ctx: exec, readonly, prepareds: this.state.prepareds, user: user.username };
       let stmt;
+      const parseStart = performance.now();
       if (typeof params.statement === 'string') {
         stmt = parse(params.statement);
+        profile?.time('parse', performance.now() - parseStart);
         if (params.prepared === undefined && stmt.type === 'prepare' && bool(params.auto_execute)) {
-          runStatement(stmt, opts);
+          preparedName = preparedNameOf(runStatement(stmt, opts));
           stmt = stmt.stmt;
         }
       } else if (typeof params.prepared === 'string') {
         let p = this.state.prepareds.get(user.username, params.prepared);
         if (!p && typeof params.encoded_plan === 'string') {
           p = decodePlan(params.encoded_plan);
-          if (p) admitPlan(p, opts);
+          if (!p) throw new QueryError(4070, 'Unable to decode prepared statement');
+          if (p.name !== params.prepared) throw new QueryError(4090, `Mismatching name in encoded plan, expecting: ${params.prepared}, found: ${p.name}`);
+          admitPlan(p, opts);
         }
         if (!p) throw new QueryError(ErrorCode.NO_SUCH_PREPARED, `No such prepared statement: ${params.prepared}`);
         stmt = p.stmt;
@@ -226,12 +284,14 @@ export class QueryService implements HttpServiceHandler {
       }
       execStarted = process.hrtime.bigint();
       writes = this.ctx.trackWrites?.();
+      const planStart = performance.now();
       result = runStatement(stmt, opts);
+      profile?.time('plan', performance.now() - planStart);
       iterator = result.rows[Symbol.iterator]();
       // Pull the first row before answering, so an error found while starting picks the HTTP status.
       first = iterator.next();
       while (!first.done && first.value === PAUSE) {
-        await turn();
+        await resumeWhenReady(exec);
         if (closed) {
           iterator.return?.();
           return;
@@ -256,6 +316,8 @@ export class QueryService implements HttpServiceHandler {
     let buf = `{\n"requestID": ${JSON.stringify(requestID)},\n`;
     if (clientContextID !== undefined) buf += `"clientContextID": ${JSON.stringify(clientContextID)},\n`;
     if (result.signature !== undefined) buf += `"signature": ${JSON.stringify(result.signature)},\n`;
+    // Enhanced prepared statements: the name the client sends from now on instead of the text.
+    if (preparedName !== undefined) buf += `"prepared": ${JSON.stringify(preparedName)},\n`;
     buf += '"results": [';
     let count = 0;
     let size = 0;
@@ -286,7 +348,7 @@ export class QueryService implements HttpServiceHandler {
             if (!res.write(buf)) await waitDrain(res);
             buf = '';
           }
-          await turn();
+          await resumeWhenReady(exec!);
           if (closed) {
             rows.return?.();
             return;
@@ -310,10 +372,14 @@ export class QueryService implements HttpServiceHandler {
     buf += pretty && count ? '\n]' : ']';
     const errors = fatal ? [...result.errors, fatal] : result.errors;
     if (errors.length) buf += `,\n"errors": ${JSON.stringify(errors.map((e) => e.toJSON()))}`;
-    if (exec!.warnings.size) buf += `,\n"warnings": ${JSON.stringify([...exec!.warnings.values()])}`;
+    if (exec!.warnings.size) buf += `,\n"warnings": ${jsonText([...exec!.warnings.values()] as Value)}`;
     const status = fatal ? (fatal.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal') : errors.length ? 'errors' : 'success';
     buf += `,\n"status": ${JSON.stringify(status)}`;
     if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, result.mutationCount(), errors.length)}`;
+    if (profile) {
+      profile.time('run', Number(process.hrtime.bigint() - execStarted) / 1e6);
+      buf += `,\n"profile": ${JSON.stringify(profile.toJSON(profile.mode === 'timings' ? result.plan?.() : undefined))}`;
+    }
     buf += '\n}\n';
     res.end(buf);
   }
@@ -332,6 +398,7 @@ export class QueryService implements HttpServiceHandler {
               change: (bucket, op) => ctx.changeCollections!(bucket, op),
               denied: (bucket, scope, text) => collectionsDenied(user, bucket, scope, text),
             },
+      javascript: this.state.javascript,
     };
   }
 }
@@ -340,7 +407,7 @@ interface StatementContext extends ExecContext {
   /** Starts a new time slice after the event loop had its turn. */
   resume(): void;
   /** Warnings for the response's `warnings` array, each once. */
-  readonly warnings: Map<string, { code: number; msg: string }>;
+  readonly warnings: Map<string, { code: number; msg: string; reason?: Record<string, unknown> }>;
 }
 
 /**
@@ -355,15 +422,15 @@ function statementContext(now: number, positional: Value[], named: Record<string
   const heapAtStart = heapUsed();
   const expired = (): QueryError => new QueryError(ErrorCode.TIMEOUT, `Timeout ${formatDuration(timeoutMs * 1e6)} exceeded`);
   const overQuota = (): QueryError => new QueryError(ErrorCode.MEMORY_QUOTA, 'Request has exceeded memory quota');
-  const warnings = new Map<string, { code: number; msg: string }>();
+  const warnings = new Map<string, { code: number; msg: string; reason?: Record<string, unknown> }>();
   return {
     now,
     positional,
     named,
     user,
     warnings,
-    warn(code, msg) {
-      if (warnings.size < MAX_WARNINGS) warnings.set(`${code}\u0000${msg}`, { code, msg });
+    warn(code, msg, reason) {
+      if (warnings.size < MAX_WARNINGS) warnings.set(`${code}\u0000${msg}`, reason ? { code, msg, reason } : { code, msg });
     },
     checkDeadline() {
       if ((++ticks & 127) !== 0) return;
@@ -384,15 +451,18 @@ function statementContext(now: number, positional: Value[], named: Record<string
 
 const MAX_WARNINGS = 10;
 
-/** NaN and infinities are numbers inside the engine; Couchbase writes them as these strings. */
-function nonFiniteText(_key: string, v: unknown): unknown {
-  if (typeof v !== 'number' || Number.isFinite(v)) return v;
-  return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity';
+function resultText(v: Value, pretty: boolean, nonFinite: boolean): string | undefined {
+  // The exact writer costs time on every value: only statements that produced a NaN or infinity pay it.
+  return jsonText(v, pretty ? 4 : undefined, nonFinite);
 }
 
-function resultText(v: Value, pretty: boolean, nonFinite: boolean): string | undefined {
-  // The replacer costs time on every value: only statements that produced a NaN or infinity pay it.
-  return JSON.stringify(v, nonFinite ? nonFiniteText : undefined, pretty ? 4 : undefined);
+/** The name a PREPARE statement's one row gives the statement it kept. */
+function preparedNameOf(prepared: StatementResult): string | undefined {
+  for (const row of prepared.rows) {
+    const name = row !== PAUSE && typeof row === 'object' && row !== null ? (row as Record<string, unknown>).name : undefined;
+    return typeof name === 'string' ? name : undefined;
+  }
+  return undefined;
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {

@@ -6,23 +6,20 @@ import type * as A from './ast';
 import type { BucketStore, StoredDoc } from '../service-types';
 import { QueryError, ErrorCode } from './errors';
 import { childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
-import { formatExpr } from './format';
+import { formatExpr, freeIdents, materialize } from './format';
+import { jsonText } from './json';
+import { bindKeyspaceParams } from './keyspace-params';
 import { catalogFor, Index } from './indexes';
-import { chooseAccess, conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
+import { chooseAccess } from './access';
+import { conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
 import { parse, defaultAlias } from './parser';
 import { runCollectionDdl } from './collections';
-import { PAUSE, type Pause } from './pause';
+import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
-import { compileSelect, EMPTY_ROW, rootScope, rowOf } from './select';
+import { bindAlias, compileFrom, compileSelect, EMPTY_ROW, invoker, rootScope, rowOf } from './select';
+import { alterSequence, createSequence, dropSequence, MAX_INT64, MIN_INT64, SequenceErrors, sequencePath, sequenceText, type SequenceOptions } from './sequences';
+import { definitionOf, dropFunction, findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveName, saveFunction } from './udf';
 import { clone, getField, isObject, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
-
-/** A fresh row binding a MERGE's source and target aliases. */
-function bind2(a: string, av: Value, b: string, bv: Value, meta: StoredDoc): Row {
-  const r = rowOf(a, av);
-  setField(r.vars, b, bv);
-  setField(r.metas, b, meta);
-  return r;
-}
 
 export interface RunOptions {
   env: Env;
@@ -41,6 +38,8 @@ export interface StatementResult {
   mutationCount(): number;
   /** Per-document DML failures (the statement goes on); final once `rows` is exhausted. */
   errors: QueryError[];
+  /** The plan that runs (for profile=timings). */
+  plan?(): Record<string, unknown>;
 }
 
 const DML_PREFIX = 'DML Error, possible causes include concurrent modification.';
@@ -78,14 +77,16 @@ function dmlError(op: string, key: string, err: unknown): QueryError {
 const JSON_FLAGS = 0x02000000;
 
 function toBuffer(v: Value): Buffer {
-  return Buffer.from(JSON.stringify(v));
+  return Buffer.from(jsonText(v) ?? 'null');
 }
 
-export function runStatement(stmt: A.Statement, opts: RunOptions): StatementResult {
+export function runStatement(statement: A.Statement, opts: RunOptions): StatementResult {
+  // A prepared statement's FROM $ks is bound each time it is executed.
+  const stmt = statement.type === 'prepare' ? statement : bindKeyspaceParams(statement, opts.ctx);
   switch (stmt.type) {
     case 'select': {
       const q = compileSelect(stmt, rootScope(opts.env), opts.env);
-      return { signature: q.signature, rows: q.run(EMPTY_ROW, opts.ctx), mutationCount: () => 0, errors: [] };
+      return { signature: q.signature, rows: q.run(EMPTY_ROW, opts.ctx), mutationCount: () => 0, errors: [], plan: () => materialize(q.explain) };
     }
     case 'explain':
       return explain(stmt, opts);
@@ -113,6 +114,19 @@ export function runStatement(stmt: A.Statement, opts: RunOptions): StatementResu
       if (opts.readonly) throw readonlyError();
       runCollectionDdl(stmt, opts.env.collections, opts.env.queryContext);
       return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'createFunction':
+    case 'dropFunction':
+      if (opts.readonly) throw readonlyError();
+      functionDdl(stmt, opts.env);
+      return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'executeFunction':
+      return executeFunction(stmt, opts);
+    case 'createSequence':
+    case 'alterSequence':
+    case 'dropSequence':
+      if (opts.readonly) throw readonlyError();
+      sequenceDdl(stmt, opts);
+      return { rows: [], mutationCount: () => 0, errors: [] };
     default:
       if (opts.readonly) throw readonlyError();
       return runDml(stmt, opts);
@@ -127,8 +141,12 @@ function readonlyError(): QueryError {
 
 /** The statement's plan; planning resolves every keyspace with the caller's privileges (12003 / 13014). */
 function planOf(stmt: A.Statement, opts: RunOptions): Record<string, unknown> {
+  return materialize(planTree(stmt, opts));
+}
+
+function planTree(stmt: A.Statement, opts: RunOptions): Record<string, unknown> {
   if (stmt.type === 'select') return compileSelect(stmt, rootScope(opts.env), opts.env).explain;
-  if (stmt.type === 'explain') return planOf(stmt.stmt, opts);
+  if (stmt.type === 'explain') return planTree(stmt.stmt, opts);
   if (stmt.type === 'insert' || stmt.type === 'merge') {
     resolveBucket(opts.env, stmt.target.ks, stmt.type === 'merge' ? 'MERGE' : stmt.upsert ? 'UPSERT' : 'INSERT');
     if (stmt.type === 'insert' && stmt.select) compileSelect(stmt.select.query, rootScope(opts.env), opts.env);
@@ -150,13 +168,17 @@ function explain(stmt: A.ExplainStatement, opts: RunOptions): StatementResult {
   return { signature: 'json', rows: [{ plan, text: stmt.text } as ObjectValue], mutationCount: () => 0, errors: [] };
 }
 
+/** Names the server keeps for its own prepared statements (the error reference's 4092). */
+const PREDEFINED_PREPAREDS = new Set(['__get', '__insert', '__upsert', '__update', '__delete']);
+
 function prepare(stmt: A.PrepareStatement, opts: RunOptions): StatementResult {
   // Planning now reports missing keyspaces/indexes at PREPARE time, as Couchbase does.
   const plan = planOf(stmt.stmt, opts);
   const name = stmt.name ?? randomUUID();
+  if (PREDEFINED_PREPAREDS.has(name)) throw new QueryError(4092, `Prepared name ${name} is predefined (reserved).`);
   const existing = opts.prepareds.get(opts.user, name);
   if (existing && !stmt.force && existing.text !== stmt.text) {
-    throw new QueryError(4080, `Unable to add name: duplicate name: ${name}`);
+    throw new QueryError(4060, `Unable to add name: duplicate name: ${name}`);
   }
   opts.prepareds.set(opts.user, { name, text: stmt.text, stmt: stmt.stmt });
   const row: ObjectValue = {
@@ -201,6 +223,7 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
       if (stmt.ifNotExists) return;
       throw new QueryError(ErrorCode.INDEX_EXISTS, `The index ${stmt.name} already exists.`);
     }
+    checkIndexKeys(stmt.keys);
     let deferred = false;
     if (stmt.with) {
       const w = compile(stmt.with, rootScope(env))(EMPTY_ROW, ctx);
@@ -211,7 +234,8 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
     return;
   }
   if (stmt.type === 'dropIndex') {
-    const name = stmt.name ?? (stmt.primary ? catalog.list().find((i) => i.primary)?.name : undefined);
+    // DROP PRIMARY INDEX without a name drops the one named #primary, never another primary index.
+    const name = stmt.name ?? (stmt.primary ? '#primary' : undefined);
     if (!name || !catalog.get(name)) {
       if (stmt.ifExists) return;
       throw new QueryError(ErrorCode.INDEX_NOT_FOUND, `Index Not Found - cause: GSI index ${name ?? '#primary'} not found.`);
@@ -229,11 +253,114 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
   catalog.build(names.map((n) => catalog.get(n)!));
 }
 
+/** The semantic checks on index keys: a key must read the document (3280); INCLUDE MISSING only on the leading key (3281). */
+function checkIndexKeys(keys: A.IndexKey[]): void {
+  keys.forEach((k, i) => {
+    if (freeIdents(k.expr).size === 0) throw new QueryError(3280, `${formatExpr(k.expr)} is not indexable`);
+    if (i > 0 && k.includeMissing) throw new QueryError(3281, `${formatExpr(k.expr)} MISSING attribute not allowed (Only allowed with gsi leading key).`);
+  });
+}
+
+// ---- user-defined functions ----
+
+function functionDdl(stmt: A.CreateFunctionStatement | A.DropFunctionStatement, env: Env): void {
+  const where = resolveName(env, stmt.name);
+  if (stmt.type === 'dropFunction') {
+    const def = findFunction(env, where);
+    // A function that is not there is dropped with the privileges of either language.
+    mayUseFunction(env, { ...where, language: def?.language ?? 'inline' }, 'manage');
+    if (!def) {
+      if (!stmt.ifExists) throw FunctionErrors.missing(qualifiedName(where));
+      return;
+    }
+    dropFunction(env, where);
+    return;
+  }
+  const def = definitionOf(stmt, where);
+  mayUseFunction(env, def, 'manage');
+  saveFunction(env, def, stmt);
+}
+
+function executeFunction(stmt: A.ExecuteFunctionStatement, opts: RunOptions): StatementResult {
+  const where = resolveName(opts.env, stmt.name);
+  const def = findFunction(opts.env, where);
+  if (!def) throw FunctionErrors.missing(qualifiedName(where));
+  const call = invoker(def, stmt.args.length, opts.env);
+  const scope = rootScope(opts.env);
+  const args = stmt.args.map((a) => compile(a, scope));
+  const run = (_: unknown, ctx: ExecContext): Value => call(args.map((a) => a(EMPTY_ROW, ctx)), ctx);
+  return {
+    signature: 'json',
+    rows: (function* () {
+      let v: Value | Retry;
+      // A JavaScript function that does not answer at once suspends the statement (./pause.ts).
+      while ((v = attempt(run, undefined, opts.ctx)) === RETRY) yield PAUSE;
+      if (v !== undefined) yield v;
+    })(),
+    mutationCount: () => 0,
+    errors: [],
+  };
+}
+
+// ---- sequences ----
+
+const SEQUENCE_WITH_KEYS = { create: ['start', 'increment', 'max', 'min', 'cycle', 'cache'], alter: ['restart', 'increment', 'max', 'min', 'cycle', 'cache'] };
+
+/** A WITH object's sequence options (integers as int64), or the error naming what is wrong. */
+function sequenceWith(v: Value, verb: 'create' | 'alter'): SequenceOptions {
+  if (!isObject(v)) throw new QueryError(ErrorCode.EXECUTION, 'Sequence options must be an object');
+  const out: SequenceOptions = {};
+  const int = (k: string, x: Value): bigint => {
+    if (typeof x === 'bigint') return x;
+    if (typeof x === 'number' && Number.isInteger(x)) return BigInt(x);
+    throw new QueryError(ErrorCode.EXECUTION, `Invalid value for option '${k}': ${jsonText(x ?? null)}`);
+  };
+  for (const [k, x] of Object.entries(v)) {
+    if (!SEQUENCE_WITH_KEYS[verb].includes(k)) throw new QueryError(ErrorCode.EXECUTION, `Invalid option '${k}'`);
+    if (k === 'cycle') {
+      if (typeof x !== 'boolean') throw new QueryError(ErrorCode.EXECUTION, `Invalid value for option 'cycle': ${jsonText(x ?? null)}`);
+      out.cycle = x;
+    } else if (k === 'restart') out.restart = x === true ? true : int(k, x);
+    else if (k === 'cache') out.cache = Number(int(k, x));
+    else out[k as 'start' | 'increment' | 'max' | 'min'] = int(k, x);
+  }
+  return out;
+}
+
+function sequenceDdl(stmt: A.CreateSequenceStatement | A.AlterSequenceStatement | A.DropSequenceStatement, opts: RunOptions): void {
+  const { env } = opts;
+  const p = sequencePath(stmt.name, env.queryContext);
+  const store = env.bucket(p.bucket);
+  if (!store) throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: default:${p.bucket} - cause: No bucket named ${p.bucket}`);
+  const denied = env.sequenceDenied(p.bucket, p.scope, 'manage');
+  if (denied !== undefined) throw new QueryError(ErrorCode.INSUFFICIENT_CREDENTIALS, denied);
+  if (stmt.type === 'dropSequence') return dropSequence(store, p, stmt.ifExists);
+  const verb = stmt.type === 'createSequence' ? 'create' : 'alter';
+  let o: SequenceOptions;
+  if (stmt.with) {
+    try {
+      o = sequenceWith(compile(stmt.with, rootScope(env))(EMPTY_ROW, opts.ctx), verb);
+    } catch (err) {
+      if (!(err instanceof QueryError)) throw err;
+      throw (verb === 'create' ? SequenceErrors.create : SequenceErrors.alter)(sequenceText(p), err);
+    }
+  } else {
+    const c = stmt.clauses;
+    o = { start: c.start, increment: c.increment, cycle: c.cycle, restart: c.restart };
+    if (c.min !== undefined) o.min = c.min ?? MIN_INT64;
+    if (c.max !== undefined) o.max = c.max ?? MAX_INT64;
+    if (c.cache !== undefined) o.cache = c.cache ?? 1;
+  }
+  if (stmt.type === 'createSequence') createSequence(store, p, o, stmt.ifNotExists);
+  else alterSequence(store, p, o);
+}
+
 // ---- DML ----
 
 function dmlScope(target: A.KeyspaceTarget, env: Env, extra: string[] = []): Scope {
   const s = childScope(rootScope(env), [target.alias, ...extra]);
   s.implicit = target.alias;
+  s.clause = 'DML';
   return s;
 }
 
@@ -381,17 +508,29 @@ function applySets(sets: CompiledSet[], alias: string, doc: Value, row: Row, ctx
   return next;
 }
 
-function* targetRows(store: BucketStore, target: A.KeyspaceTarget, useKeys: A.Expr | undefined, where: A.Expr | undefined, scope: Scope, ctx: ExecContext): Generator<{ doc: StoredDoc; value: Value }> {
+function* targetRows(store: BucketStore, target: A.KeyspaceTarget, useKeys: A.Expr | undefined, where: A.Expr | undefined, scope: Scope, ctx: ExecContext): Generator<{ doc: StoredDoc; value: Value } | Pause> {
   const access = chooseAccess(target.ks, store, target.alias, true, useKeys, conjuncts(where), scope, new Set());
   const whereFn = where ? compile(where, scope) : undefined;
+  const matches = (f: { doc: StoredDoc; value: Value }, c: ExecContext): boolean => truthy(whereFn!(rowOf(target.alias, f.value, f.doc), c));
   // Materialise the ids first, so documents changed by this statement are not seen again.
   const ids = [...access.ids(EMPTY_ROW, ctx)];
   for (const id of ids) {
     const f = fetchDoc(store, id);
     if (!f) continue;
-    if (whereFn && !truthy(whereFn(rowOf(target.alias, f.value, f.doc), ctx))) continue;
+    if (whereFn) {
+      let keep: boolean | Retry;
+      while ((keep = attempt(matches, f, ctx)) === RETRY) yield PAUSE;
+      if (!keep) continue;
+    }
     yield f;
   }
+}
+
+/** RETURNING's value for a written row (evaluated again when a JavaScript call suspends it). */
+function* returning(ret: Projector, row: Row, ctx: ExecContext): Generator<Value | Pause> {
+  let v: Value | Retry;
+  while ((v = attempt(ret, row, ctx)) === RETRY) yield PAUSE;
+  yield v;
 }
 
 function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement | A.MergeStatement, opts: RunOptions): StatementResult {
@@ -408,20 +547,35 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     const scope = dmlScope(stmt.target, env);
     const ret = compileReturning(stmt.returning, scope, [alias]);
     const mode = stmt.upsert ? 'upsert' : 'insert';
-    const write = (key: Value, value: Value, options: Value): Value => {
+    // The row RETURNING projects, or undefined when nothing was written.
+    // UPSERT acts on a key once per statement (INSERT refuses the second write as a duplicate anyway).
+    const upserted = stmt.upsert ? new Set<string>() : undefined;
+    const write = (key: Value, value: Value, options: Value): Row | undefined => {
       if (typeof key !== 'string') {
-        errors.push(new QueryError(ErrorCode.EXECUTION, `Cannot ${verb} non-string key ${JSON.stringify(key ?? null)} of type ${key === undefined ? 'missing' : typeof key}.`));
+        errors.push(key === undefined
+          ? new QueryError(stmt.upsert ? 5072 : 5050, `No ${verb} key for ${jsonText(value ?? null)}`)
+          : new QueryError(stmt.upsert ? 5078 : 5070, `Cannot ${verb} non-string key ${jsonText(key)} of type ${goTypeName(key)}.`));
         return undefined;
       }
+      if (upserted) {
+        if (upserted.has(key)) {
+          errors.push(new QueryError(5073, 'Cannot act on the same key multiple times in an UPSERT statement'));
+          return undefined;
+        }
+        upserted.add(key);
+      }
       if (value === undefined) {
-        errors.push(new QueryError(ErrorCode.EXECUTION, `Cannot ${verb} a MISSING value for key ${key}.`));
+        errors.push(new QueryError(stmt.upsert ? 5075 : 5060, `No ${verb} value for ${key}`));
+        return undefined;
+      }
+      if (options !== undefined && options !== null && !isObject(options)) {
+        errors.push(new QueryError(stmt.upsert ? 5079 : 5071, `Cannot ${verb} non-OBJECT options ${jsonText(options)} of type ${goTypeName(options)}.`));
         return undefined;
       }
       try {
-        const expiry = isObject(options) && typeof options.expiration === 'number' ? options.expiration : undefined;
-        const doc = store.write(key, toBuffer(value), mode, { expiry, flags: JSON_FLAGS });
+        const doc = store.write(key, toBuffer(value), mode, { expiry: expirationOf(options), flags: JSON_FLAGS });
         mutations++;
-        return ret ? ret(rowOf(alias, value, doc), ctx) : undefined;
+        return rowOf(alias, value, doc);
       } catch (err) {
         errors.push(dmlError(verb, key, err));
         return undefined;
@@ -429,11 +583,17 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     };
     if (stmt.values) {
       const rows = stmt.values.map((v) => ({ key: compile(v.key, scope), value: v.value ? compile(v.value, scope) : undefined, options: v.options ? compile(v.options, scope) : undefined }));
+      type Tuple = (typeof rows)[number];
+      // Key, value and options are each a document of their own to NEXT VALUE FOR (the key is not part of the document).
+      const own = (): Row => ({ vars: Object.create(null) as Row['vars'], metas: EMPTY_ROW.metas });
+      const evaluate = (r: Tuple, c: ExecContext): [Value, Value, Value] => [r.key(own(), c), r.value ? r.value(own(), c) : undefined, r.options?.(own(), c)];
       return result(
         (function* () {
           for (const r of rows) {
-            const out = write(r.key(EMPTY_ROW, ctx), r.value ? r.value(EMPTY_ROW, ctx) : undefined, r.options?.(EMPTY_ROW, ctx));
-            if (out !== undefined) yield out;
+            let kv: [Value, Value, Value] | Retry;
+            while ((kv = attempt(evaluate, r, ctx)) === RETRY) yield PAUSE;
+            const written = write(kv[0], kv[1], kv[2]);
+            if (written && ret) yield* returning(ret, written, ctx);
           }
         })(),
       );
@@ -452,10 +612,12 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
           if (v === PAUSE) yield v;
           else rows.push(v);
         }
+        const evaluate = (r: Row, c: ExecContext): [Value, Value, Value] => [keyFn(r, c), valueFn ? valueFn(r, c) : r.vars[SEL], optFn?.(r, c)];
         for (const v of rows) {
-          const r: Row = rowOf(SEL, v);
-          const out = write(keyFn(r, ctx), valueFn ? valueFn(r, ctx) : v, optFn?.(r, ctx));
-          if (out !== undefined) yield out;
+          let kv: [Value, Value, Value] | Retry;
+          while ((kv = attempt(evaluate, rowOf(SEL, v), ctx)) === RETRY) yield PAUSE;
+          const written = write(kv[0], kv[1], kv[2]);
+          if (written && ret) yield* returning(ret, written, ctx);
         }
       })(),
     );
@@ -467,10 +629,15 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
     const limit = limitOf(stmt.limit, scope, ctx);
     const sets = stmt.type === 'update' ? compileSets(stmt.set, stmt.unset, scope) : [];
     const source = targetRows(store, stmt.target, stmt.useKeys, stmt.where, scope, ctx);
+    const update = (row: Row, c: ExecContext): Value => applySets(sets, alias, row.vars[alias], row, c, scope);
     return result(
       (function* () {
         let done = 0;
-        const pending = [...source];
+        const pending: { doc: StoredDoc; value: Value }[] = [];
+        for (const f of source) {
+          if (f === PAUSE) yield f;
+          else pending.push(f);
+        }
         let n = 0;
         for (const { doc, value } of pending) {
           if (done >= limit) break;
@@ -479,120 +646,200 @@ function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement 
             if (ctx.pauseDue?.()) yield PAUSE;
           }
           const row: Row = rowOf(alias, value, doc);
+          let written: Row;
           try {
             if (stmt.type === 'delete') {
               store.remove(doc.id, { cas: doc.cas });
-              mutations++;
-              done++;
-              if (ret) yield ret(row, ctx);
+              written = row;
             } else {
-              const next = applySets(sets, alias, value, row, ctx, scope);
-              const written = store.write(doc.id, toBuffer(next), 'replace', { cas: doc.cas, flags: doc.flags });
-              mutations++;
-              done++;
-              if (ret) yield ret(rowOf(alias, next, written), ctx);
+              let next: Value | Retry;
+              while ((next = attempt(update, row, ctx)) === RETRY) yield PAUSE;
+              written = rowOf(alias, next, store.write(doc.id, toBuffer(next), 'replace', { cas: doc.cas, flags: doc.flags }));
             }
+            mutations++;
+            done++;
           } catch (err) {
             errors.push(dmlError(verb, doc.id, err));
+            continue;
           }
+          if (ret) yield* returning(ret, written, ctx);
         }
       })(),
     );
   }
 
-  // MERGE
-  const m = stmt;
-  const srcAlias = m.source.alias;
-  const scope = childScope(rootScope(env), [alias, srcAlias]);
+  return runMerge(stmt, store, opts, result, () => void mutations++, errors);
+}
+
+/** The checks Couchbase's semantic pass makes on a MERGE before it plans it (3150-3190). */
+function checkMerge(m: A.MergeStatement): void {
+  const hint = 'hint' in m.source ? m.source.hint : undefined;
+  if (m.onKey) {
+    if (m.insert?.key) throw new QueryError(3150, 'MERGE with ON KEY clause cannot have document key specification in INSERT action.');
+    if (m.target.useIndex) throw new QueryError(3180, 'MERGE with ON KEY clause cannot have USE INDEX hint specified on target.');
+    if (hint) throw new QueryError(3190, 'MERGE with ON KEY clause cannot have join hint specified on source.');
+  } else if (m.insert && !m.insert.key) {
+    throw new QueryError(3160, 'MERGE with ON clause must have document key specification in INSERT action.');
+  }
+}
+
+type ResultOf = (rows: Iterable<Value | Pause>) => StatementResult;
+
+/**
+ * MERGE: each source row is joined with the target (ON KEY: the document with that key; ON:
+ * the documents the condition matches), then matched documents are updated or deleted and
+ * unmatched rows inserted. A target document may be acted on once per statement (5320 / 5330).
+ */
+function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, result: ResultOf, counted: () => void, errors: QueryError[]): StatementResult {
+  checkMerge(m);
+  const { env, ctx } = opts;
+  const alias = m.target.alias;
+  const { rows: sourceRows, alias: srcAlias } = mergeSource(m.source, env);
+  if (srcAlias === alias) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate MERGE alias ${alias}`);
+  // Actions and RETURNING read the target unqualified; ON KEY reads the source.
+  const scope: Scope = { ...childScope(rootScope(env), [alias, srcAlias]), implicit: alias, clause: 'DML' };
+  const keyScope: Scope = { ...childScope(rootScope(env), [srcAlias]), implicit: srcAlias };
   const ret = compileReturning(m.returning, scope, [alias]);
   const limit = limitOf(m.limit, scope, ctx);
-  const srcQuery: A.SelectStatement = {
-    type: 'select',
-    with: [],
-    body: { kind: 'block', distinct: false, raw: true, terms: [{ expr: { kind: 'ident', name: srcAlias }, star: false }], from: { source: m.source, joins: [] }, let: [], letting: [] },
-  };
-  const source = compileSelect(srcQuery, rootScope(env), env);
-  const onKey = m.onKey ? compile(m.onKey, scope) : undefined;
-  const on = m.on ? compile(m.on, scope) : undefined;
+  const onKey = m.onKey ? compile(m.onKey, keyScope) : undefined;
+  const on = m.on ? compile(m.on, childScope(rootScope(env), [alias, srcAlias])) : undefined;
   const sets = m.update ? compileSets(m.update.set, m.update.unset, scope) : [];
   const updWhere = m.update?.where ? compile(m.update.where, scope) : undefined;
   const delWhere = m.delete?.where ? compile(m.delete.where, scope) : undefined;
-  const insWhere = m.insert?.where ? compile(m.insert.where, scope) : undefined;
-  const insKey = m.insert?.key ? compile(m.insert.key, scope) : undefined;
-  const insValue = m.insert ? compile(m.insert.value, scope) : undefined;
+  // INSERT sees the source row only: the target has no document there.
+  const insScope: Scope = { ...childScope(rootScope(env), [srcAlias]), implicit: srcAlias };
+  const insWhere = m.insert?.where ? compile(m.insert.where, insScope) : undefined;
+  const insKey = m.insert?.key ? compile(m.insert.key, insScope) : undefined;
+  const insValue = m.insert ? compile(m.insert.value, insScope) : undefined;
+  const insOptions = m.insert?.options ? compile(m.insert.options, insScope) : undefined;
   const targetScan = on
-    ? (() => {
-        const tscope: Scope = childScope(rootScope(env), [alias, srcAlias]);
-        return chooseAccess(m.target.ks, store, alias, false, undefined, conjuncts(m.on), tscope, new Set([srcAlias]));
-      })()
+    ? chooseAccess(m.target.ks, store, alias, false, undefined, conjuncts(m.on), childScope(rootScope(env), [alias, srcAlias]), new Set([srcAlias]), { useIndex: m.target.useIndex })
     : undefined;
+  type Match = { f: { doc: StoredDoc; value: Value }; row: Row; update: boolean; next?: Value };
+  type Plan = { matches: Match[]; insert?: { key: Value; value: Value; options: Value } };
+  // What one source row does, evaluated before anything is written (and evaluated again whole when
+  // a JavaScript call suspends it): the matched target documents with their action and new value,
+  // or the document to insert.
+  const decide = (base: Row, c: ExecContext): Plan => {
+    const found: { doc: StoredDoc; value: Value }[] = [];
+    let key: Value;
+    if (onKey) {
+      key = onKey(base, c);
+      if (typeof key === 'string') {
+        const f = fetchDoc(store, key);
+        if (f) found.push(f);
+      }
+    } else {
+      for (const id of [...targetScan!.ids(base, c)]) {
+        // The join reads the target as the statement found it: a document this statement inserted is not a match.
+        if (inserted.has(id)) continue;
+        const f = fetchDoc(store, id);
+        if (f && truthy(on!(bindAlias(base, alias, f.value, f.doc), c))) found.push(f);
+      }
+    }
+    if (found.length) {
+      const matches: Match[] = [];
+      for (const f of found) {
+        const row = bindAlias(base, alias, f.value, f.doc);
+        const update = !!m.update && (!updWhere || truthy(updWhere(row, c)));
+        const remove = !update && !!m.delete && (!delWhere || truthy(delWhere(row, c)));
+        if (update) matches.push({ f, row, update, next: applySets(sets, alias, f.value, row, c, scope) });
+        else if (remove) matches.push({ f, row, update });
+      }
+      return { matches };
+    }
+    if (m.insert && (!insWhere || truthy(insWhere(base, c)))) {
+      return { matches: [], insert: { key: insKey ? insKey(base, c) : key, value: insValue!(base, c), options: insOptions?.(base, c) } };
+    }
+    return { matches: [] };
+  };
+  const acted = new Set<string>();
+  const inserted = new Set<string>();
   return result(
     (function* () {
-      const srcRows: Value[] = [];
-      for (const v of source.run(EMPTY_ROW, ctx)) {
-        if (v === PAUSE) yield v;
-        else srcRows.push(v);
+      const srcRows: Row[] = [];
+      for (const r of sourceRows(EMPTY_ROW, ctx)) {
+        if (r === PAUSE) yield r;
+        else srcRows.push(r);
       }
       let done = 0;
       let n = 0;
-      for (const sv of srcRows) {
+      for (const base of srcRows) {
         if (done >= limit) break;
         if (++n % 256 === 0) {
           ctx.checkDeadline();
           if (ctx.pauseDue?.()) yield PAUSE;
         }
-        const base: Row = rowOf(srcAlias, sv);
-        const matches: { doc: StoredDoc; value: Value }[] = [];
-        let key: Value;
-        if (onKey) {
-          key = onKey(base, ctx);
-          if (typeof key === 'string') {
-            const f = fetchDoc(store, key);
-            if (f) matches.push(f);
-          }
-        } else {
-          for (const id of [...targetScan!.ids(base, ctx)]) {
-            const f = fetchDoc(store, id);
-            if (f && truthy(on!(bind2(srcAlias, sv, alias, f.value, f.doc), ctx))) matches.push(f);
-          }
-        }
-        if (matches.length) {
-          for (const f of matches) {
-            const row: Row = bind2(srcAlias, sv, alias, f.value, f.doc);
-            try {
-              if (m.update && (!updWhere || truthy(updWhere(row, ctx)))) {
-                const next = applySets(sets, alias, f.value, row, ctx, scope);
-                const written = store.write(f.doc.id, toBuffer(next), 'replace', { cas: f.doc.cas, flags: f.doc.flags });
-                mutations++;
-                done++;
-                if (ret) yield ret(bind2(srcAlias, sv, alias, next, written), ctx);
-              } else if (m.delete && (!delWhere || truthy(delWhere(row, ctx)))) {
-                store.remove(f.doc.id, { cas: f.doc.cas });
-                mutations++;
-                done++;
-                if (ret) yield ret(row, ctx);
-              }
-            } catch (err) {
-              errors.push(dmlError('MERGE', f.doc.id, err));
+        let plan: Plan | Retry;
+        while ((plan = attempt(decide, base, ctx)) === RETRY) yield PAUSE;
+        for (const { f, row, update, next } of plan.matches) {
+          if (acted.has(f.doc.id)) throw new QueryError(5320, `Multiple UPDATE/DELETE of the same document (document key '${f.doc.id}') in a MERGE statement`);
+          acted.add(f.doc.id);
+          let written: Row;
+          try {
+            if (update) {
+              written = bindAlias(base, alias, next, store.write(f.doc.id, toBuffer(next), 'replace', { cas: f.doc.cas, flags: f.doc.flags }));
+            } else {
+              store.remove(f.doc.id, { cas: f.doc.cas });
+              written = row;
             }
-          }
-        } else if (m.insert && (!insWhere || truthy(insWhere(base, ctx)))) {
-          const k = insKey ? insKey(base, ctx) : key;
-          const v = insValue!(base, ctx);
-          if (typeof k !== 'string' || v === undefined) {
-            errors.push(new QueryError(ErrorCode.EXECUTION, `MERGE INSERT needs a string key and a value (key ${JSON.stringify(k ?? null)}).`));
+            counted();
+            done++;
+          } catch (err) {
+            errors.push(dmlError('MERGE', f.doc.id, err));
             continue;
           }
+          if (ret) yield* returning(ret, written, ctx);
+        }
+        if (plan.insert) {
+          const { key: k, value: v, options } = plan.insert;
+          if (typeof k !== 'string') {
+            errors.push(new QueryError(5070, `Cannot INSERT non-string key ${jsonText(k ?? null)} of type ${goTypeName(k)}.`));
+            continue;
+          }
+          if (v === undefined) {
+            errors.push(new QueryError(5060, `No value for INSERT of key ${k}`));
+            continue;
+          }
+          if (inserted.has(k)) throw new QueryError(5330, `Multiple INSERT of the same document (document key '${k}') in a MERGE statement`);
+          inserted.add(k);
+          let written: Row;
           try {
-            const doc = store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS });
-            mutations++;
+            written = bindAlias(base, alias, v, store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS, expiry: expirationOf(options) }));
+            counted();
             done++;
-            if (ret) yield ret(bind2(srcAlias, sv, alias, v, doc), ctx);
           } catch (err) {
             errors.push(dmlError('MERGE', k, err));
+            continue;
           }
+          if (ret) yield* returning(ret, written, ctx);
         }
       }
     })(),
   );
+}
+
+/** The Go type Couchbase names in "Cannot INSERT non-string key 1 of type value.intValue." */
+function goTypeName(v: Value): string {
+  if (v === null) return '*value.nullValue';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'value.intValue' : 'value.floatValue';
+  if (typeof v === 'bigint') return 'value.intValue';
+  if (typeof v === 'boolean') return 'value.boolValue';
+  if (typeof v === 'string') return 'value.stringValue';
+  if (Array.isArray(v)) return 'value.sliceValue';
+  return 'value.objectValue';
+}
+
+/** The `expiration` of a DML OPTIONS object (seconds, as KV takes it); undefined when absent. */
+function expirationOf(options: Value): number | undefined {
+  if (!isObject(options)) return undefined;
+  const e = options.expiration;
+  return typeof e === 'number' && Number.isFinite(e) && e >= 0 ? Math.trunc(e) : undefined;
+}
+
+/** A MERGE source's rows: the source's alias bound (with its document's META for a keyspace). */
+function mergeSource(src: A.FromSource, env: Env): { rows: (outer: Row, ctx: ExecContext) => Iterable<Row | Pause>; alias: string } {
+  if (src.alias === '') throw new QueryError(4010, 'MERGE source term must have a name or alias');
+  const plan = compileFrom({ source: src, joins: [] }, rootScope(env), env, []);
+  return { rows: plan.plan.source, alias: src.alias };
 }

@@ -2,10 +2,14 @@
 // `undefined`. That choice makes JSON.stringify do what Couchbase does for free: a MISSING field
 // disappears from an object and a MISSING array element becomes null.
 //
+// Integers beyond 2^53 are bigints (see ./int64): every bigint Value is such a number.
+//
 // Values read from documents are shared between requests (parsed once per stored document), so
 // every function here treats its inputs as read-only and copies before changing anything.
 
-export type Value = undefined | null | boolean | number | string | Value[] | { [k: string]: Value };
+import { compareBig } from './int64';
+
+export type Value = undefined | null | boolean | number | bigint | string | Value[] | { [k: string]: Value };
 export type ObjectValue = { [k: string]: Value };
 
 export const MISSING = undefined;
@@ -29,6 +33,7 @@ export function rank(v: Value): Rank {
     case 'boolean':
       return Rank.Boolean;
     case 'number':
+    case 'bigint':
       return Rank.Number;
     case 'string':
       return Rank.String;
@@ -92,7 +97,7 @@ export function collate(a: Value, b: Value): number {
     case Rank.Boolean:
       return a === b ? 0 : a ? 1 : -1;
     case Rank.Number:
-      return compareNumbers(a as number, b as number);
+      return typeof a === 'bigint' || typeof b === 'bigint' ? compareBig(a as number | bigint, b as number | bigint) : compareNumbers(a as number, b as number);
     case Rank.String:
       return compareStrings(a as string, b as string);
     case Rank.Array: {
@@ -139,7 +144,7 @@ export function compareNumbers(a: number, b: number): number {
 export function equals(a: Value, b: Value): boolean {
   if (a === b) return true;
   const ra = rank(a);
-  if (ra === Rank.Number && rank(b) === Rank.Number) return compareNumbers(a as number, b as number) === 0;
+  if (ra === Rank.Number && rank(b) === Rank.Number) return collate(a, b) === 0;
   if (ra !== rank(b) || ra < Rank.Array) return false;
   return collate(a, b) === 0;
 }
@@ -151,6 +156,8 @@ export function truthy(v: Value): boolean {
       return v;
     case 'number':
       return v !== 0 && !Number.isNaN(v);
+    case 'bigint':
+      return true;
     case 'string':
       return v.length > 0;
     case 'object':
@@ -185,21 +192,23 @@ export function sortedObject(entries: [string, Value][]): ObjectValue {
   return out;
 }
 
-/** Serialisation of a result value, as Couchbase writes it. MISSING serialises as nothing. */
-export function stringify(v: Value): string | undefined {
-  return JSON.stringify(v);
-}
-
 /** A key that is equal for values that are N1QL-equal (used by DISTINCT, GROUP BY, set operators). */
 export function valueKey(v: Value): string {
   if (v === undefined) return 'm';
-  if (typeof v !== 'object' || v === null) return JSON.stringify(v);
+  if (typeof v !== 'object' || v === null) return scalarKey(v);
   return canonical(v);
+}
+
+function scalarKey(v: Value): string {
+  // A bigint never equals a number (each integer has one representation); NaN and infinities are keys of their own.
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return JSON.stringify(v);
 }
 
 function canonical(v: Value): string {
   if (v === undefined) return 'null';
-  if (typeof v !== 'object' || v === null) return JSON.stringify(v);
+  if (typeof v !== 'object' || v === null) return scalarKey(v);
   if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
   const keys = Object.keys(v).filter((k) => (v as ObjectValue)[k] !== undefined).sort();
   return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonical((v as ObjectValue)[k])).join(',') + '}';

@@ -185,6 +185,9 @@ export function* beerSampleDocs(options: BeerSampleOptions = {}): Generator<{ id
   }
 }
 
+/** The index Couchbase Server creates when it loads beer-sample: a primary index, so N1QL works at once. */
+export const beerSampleIndexes: string[] = ['CREATE PRIMARY INDEX beer_primary ON `beer-sample`'];
+
 /** The beer-sample design documents (name -> body), as the real sample bucket ships them in spirit. */
 export const beerSampleDesignDocs: Readonly<Record<string, { views: Record<string, { map: string; reduce?: string }> }>> = {
   beer: {

@@ -1,7 +1,6 @@
 // The code that runs inside a design document's sandbox realm, before and around its map and
 // reduce functions: Couchbase's helpers (emit, sum, dateToArray, decodeBase64, isArray, toJSON,
-// log), the batch runners, and the removal of everything that could run code outside the time
-// limit or hold memory outside the heap limit.
+// log) and the batch runners. The realm itself is hardened before this runs (../sandbox/realm.ts).
 //
 // User code shares this realm, so it can replace any global or prototype method. The runner is
 // written so that does not matter: every built-in it calls is captured here before user code runs
@@ -11,85 +10,30 @@
 // are strings; the host parses them with its own JSON and validates them.
 //
 // The helpers follow Couchbase's builtin.js in behaviour; written here from its documented contract.
+import { DESCRIBE_SOURCE } from '../sandbox/realm-source';
 import { MAP_OUTPUT_BUDGET_CHARS, MAX_EMIT_DEPTH, MAX_KEY_BYTES, MAX_KV_BYTES_PER_DOC, MAX_REDUCTION_BYTES, MAX_ROWS_PER_DOC } from './sandbox-limits';
-
-/**
- * Globals of a fresh V8 realm that a map function must not have: weak references and
- * finalizers run code later (outside the limit), Atomics.wait blocks the thread, and array
- * buffers, typed arrays, WebAssembly memory and Intl's ICU objects live outside the V8 heap the
- * memory limit caps (a loop of `new Intl.DateTimeFormat()` grew a 32 MB sandbox past 300 MB).
- * `eval` is removed and string compilation is disabled for the context as well.
- */
-export const REMOVED_GLOBALS = [
-  'FinalizationRegistry',
-  'WeakRef',
-  'SharedArrayBuffer',
-  'Atomics',
-  'WebAssembly',
-  'ArrayBuffer',
-  'DataView',
-  'Int8Array',
-  'Uint8Array',
-  'Uint8ClampedArray',
-  'Int16Array',
-  'Uint16Array',
-  'Int32Array',
-  'Uint32Array',
-  'Float32Array',
-  'Float64Array',
-  'BigInt64Array',
-  'BigUint64Array',
-  'Intl',
-  'console',
-  'eval',
-] as const;
 
 export const RUNNER_SOURCE = String.raw`
 (function (g) {
   'use strict';
   var parse = JSON.parse, stringify = JSON.stringify, isArr = Array.isArray;
   var defineProperty = Object.defineProperty, freeze = Object.freeze;
-  var Str = String, Err = Error, DateCtor = Date, finite = isFinite;
+  var Err = Error, DateCtor = Date, finite = isFinite;
   var uncurry = Function.prototype.bind.bind(Function.prototype.call);
   var charCodeAt = uncurry(String.prototype.charCodeAt), sliceString = uncurry(String.prototype.slice);
   var dateValue = uncurry(DateCtor.prototype.valueOf);
   var utcYear = uncurry(DateCtor.prototype.getUTCFullYear), utcMonth = uncurry(DateCtor.prototype.getUTCMonth);
   var utcDate = uncurry(DateCtor.prototype.getUTCDate), utcHours = uncurry(DateCtor.prototype.getUTCHours);
   var utcMinutes = uncurry(DateCtor.prototype.getUTCMinutes), utcSeconds = uncurry(DateCtor.prototype.getUTCSeconds);
-  var removed = ${JSON.stringify(REMOVED_GLOBALS)};
-  for (var r = 0; r < removed.length; r++) delete g[removed[r]];
 
   function def(obj, name, value) {
     defineProperty(obj, name, { value: value, writable: false, enumerable: false, configurable: false });
   }
-  // Node formats stack traces through the realm's Error.prepareStackTrace when one is set; its
-  // call sites could reach functions of the host's frames, so it stays undefined.
-  def(Err, 'prepareStackTrace', undefined);
-  def(g, 'Error', Err);
-  // When the time limit stops a script, Node builds its timeout error in this realm and assigns
-  // its 'code' with an ordinary [[Set]]: a setter planted for 'code' on Error.prototype (or on
-  // a prototype put under it) would run there, and one that throws aborts the whole process.
-  // A writable data property that cannot be removed, on a prototype whose chain cannot change,
-  // makes that assignment plain.
-  defineProperty(Err.prototype, 'code', { value: undefined, writable: true, enumerable: false, configurable: false });
-  Object.preventExtensions(Err.prototype);
-
   function enc(v) {
     var s = stringify(v);
     return s === undefined ? 'null' : s;
   }
-  function describe(e) {
-    try {
-      if (e !== null && typeof e === 'object') {
-        var name = e.name, message = e.message;
-        if (typeof name === 'string' && typeof message === 'string') return name + ': ' + message;
-      }
-      var s = Str(e);
-      return typeof s === 'string' ? s : 'unprintable exception';
-    } catch (x) {
-      return 'unprintable exception';
-    }
-  }
+  var describe = ${DESCRIBE_SOURCE};
   // UTF-8 length of a JSON text (JSON.stringify escapes lone surrogates, so pairs are whole).
   function utf8Length(s) {
     var n = s.length, bytes = n;

@@ -6,7 +6,7 @@
 // hands it strings, takes strings back, and never reads a property of an object user code made.
 import { parentPort } from 'node:worker_threads';
 import vm from 'node:vm';
-import { types } from 'node:util';
+import { createRealm as hardenedRealm, isOwnError, isTimeout, scriptOptions, stripThreadGlobals, type Realm } from '../sandbox/realm';
 import { RUNNER_SOURCE } from './sandbox-runner';
 import { functionExpression, TIMEOUT_REASON, type InitRequest, type MapRequest, type ReduceRequest, type SandboxReply, type SandboxRequest } from './sandbox-protocol';
 import { MAP_OUTPUT_BUDGET_CHARS } from './sandbox-limits';
@@ -19,24 +19,9 @@ const BufferOf = Buffer;
 // for an unhandled rejection); the rejection is the function's own business.
 process.on('unhandledRejection', () => undefined);
 
-// Should code ever get out of the sandbox realm into this thread's own, it finds no process,
-// no Buffer and no network here.
-for (const name of ['process', 'Buffer', 'fetch', 'WebSocket', 'BroadcastChannel', 'MessageChannel', 'MessagePort', 'crypto']) {
-  try {
-    delete (globalThis as Record<string, unknown>)[name];
-  } catch {
-    // A global that cannot be removed stays; the realm boundary is the real wall.
-  }
-}
+stripThreadGlobals();
 
-// import() in user code would reject with an error object of this thread's realm (whose
-// constructor chain reaches this realm's Function); refusing it here with a primitive keeps every
-// object of this realm out of the sandbox. (Node needs --experimental-vm-modules for the hook.)
-const SCRIPT_OPTIONS = {
-  importModuleDynamically: (): never => {
-    throw 'import() is not available in design document functions';
-  },
-} as unknown as vm.ScriptOptions;
+const SCRIPT_OPTIONS = scriptOptions('design document functions');
 
 const MIN_COMPILE_LIMIT_MS = 1000;
 
@@ -48,34 +33,8 @@ const RUN_MAPS = new vm.Script('__runMaps()', { ...SCRIPT_OPTIONS, filename: 'de
 const RUN_REDUCES = new vm.Script('__runReduces()', { ...SCRIPT_OPTIONS, filename: 'deferbase-views-runner.js' });
 const SEAL = new vm.Script('__seal()', { ...SCRIPT_OPTIONS, filename: 'deferbase-views-runner.js' });
 
-/**
- * An error of this thread's realm. A value thrown by user code belongs to the sandbox realm and
- * is never inspected: the walk up its prototypes stops at the first proxy, whose traps would run
- * user code here, outside the time limit.
- */
-function isOwnError(err: unknown): err is Error {
-  let o: unknown = err;
-  for (let depth = 0; depth < 64 && (typeof o === 'object' || typeof o === 'function') && o !== null; depth++) {
-    if (types.isProxy(o)) return false;
-    if (o === Error.prototype) return true;
-    o = Object.getPrototypeOf(o);
-  }
-  return false;
-}
-
-/**
- * node:vm's timeout error. Node builds it in the sandbox realm, so it is recognised without
- * running anything of that realm: an own data property read from a non-proxy object, and the
- * time spent (a function cannot pass off its own exception as a timeout).
- */
-function isTimeout(err: unknown, elapsedMs: number, limitMs: number): boolean {
-  if (elapsedMs + 1 < limitMs || typeof err !== 'object' || err === null || types.isProxy(err)) return false;
-  const code = Object.getOwnPropertyDescriptor(err, 'code');
-  return code !== undefined && 'value' in code && code.value === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
-}
-
 let context: vm.Context | undefined;
-let sandbox: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+let sandbox: Realm['global'] | undefined;
 let setup: InitRequest | undefined;
 
 /**
@@ -84,7 +43,7 @@ let setup: InitRequest | undefined;
  * realm is rebuilt from scratch before the next run.
  */
 function run(script: vm.Script, input: string): RunResult {
-  sandbox.__input = input;
+  sandbox!.__input = input;
   const limit = setup!.timeoutMs;
   const started = performance.now();
   let result: RunResult;
@@ -94,7 +53,7 @@ function run(script: vm.Script, input: string): RunResult {
   } catch (err) {
     result = isTimeout(err, performance.now() - started, limit) ? TIMEOUT : BROKEN;
   }
-  sandbox.__input = '';
+  sandbox!.__input = '';
   if (result === TIMEOUT) createRealm(setup!);
   return result;
 }
@@ -120,14 +79,9 @@ function compile(kind: 'map' | 'reduce', index: number, source: string, filename
 
 /** A fresh realm with the runner and the design document's functions; returns each function's compile error or ''. */
 function createRealm(msg: InitRequest): string[] {
-  sandbox = Object.create(null) as Record<string, unknown>;
-  // Declared here as non-configurable, so user code cannot turn it into an accessor.
-  Object.defineProperty(sandbox, '__input', { value: '', writable: true, enumerable: false, configurable: false });
-  context = vm.createContext(sandbox, {
-    name: msg.name,
-    microtaskMode: 'afterEvaluate',
-    codeGeneration: { strings: false, wasm: false },
-  });
+  const realm = hardenedRealm(msg.name);
+  sandbox = realm.global;
+  context = realm.context;
   new vm.Script(RUNNER_SOURCE, { ...SCRIPT_OPTIONS, filename: 'deferbase-views-builtins.js' }).runInContext(context, { timeout: 5000 });
   const errors: string[] = [];
   // Defining a function takes microseconds; the limit is the wall clock, though, so a short one

@@ -16,8 +16,9 @@
 // request is refused with SandboxFailedError and the reason stays readable in `failure`.
 import path from 'node:path';
 import vm from 'node:vm';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import debugFactory from 'debug';
+import { isOutOfMemory, spawnSandboxThread } from '../sandbox/thread';
 import { ViewFunctionError } from './errors';
 import { decodeMapOutput, decodeReduceOutput, InvalidSandboxOutput, type MapOutput } from './sandbox-output';
 import { functionExpression, type InitRequest, type MapRequest, type ReduceRequest, type SandboxReply } from './sandbox-protocol';
@@ -244,19 +245,11 @@ export class ViewSandbox {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_FILE, {
-      resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb },
-      env: {},
-      argv: [],
-      // --experimental-vm-modules: the hook that refuses import() (see sandbox-worker.ts);
-      // --no-warnings: what user code provokes (a promise rejection handled late) is not the server's to print.
-      execArgv: ['--experimental-vm-modules', '--no-warnings'],
-      stdin: false,
-    });
+    const worker = spawnSandboxThread(WORKER_FILE, { memoryLimitMb: this.memoryLimitMb });
     worker.on('message', (reply: SandboxReply) => this.onReply(worker, reply));
     worker.on('error', (err: Error & { code?: string }) => {
       if (this.worker !== worker) return;
-      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') this.fail(`its functions used more than the memory limit of ${this.memoryLimitMb} MB`);
+      if (isOutOfMemory(err)) this.fail(`its functions used more than the memory limit of ${this.memoryLimitMb} MB`);
       else this.fail(`its sandbox thread failed: ${err.message}`);
     });
     worker.on('exit', (code) => {

@@ -10,7 +10,7 @@
 // Views: ddoc "beer", view "by_name" lists stored docs with a `name`, {id, key: name, value: null};
 //        any other view fails with ViewError "not_found".
 import type { Callback, CallbackEngineLike, KvHandler, RowsHandler, StreamControl } from '../../../adapters/common/contract';
-import { CancelledError, KeyExistsError, N1QLError, NotFoundError, ViewError, ConnectError } from '../../../lib/engine/errors';
+import { CancelledError, KeyExistsError, N1QLError, NotFoundError, ViewError, ConnectError, type CouchbaseError } from '../../../lib/engine/errors';
 import { MultiResult, OperationResult, Result, StatsResult, ValueResult } from '../../../lib/engine/results';
 
 interface Doc {
@@ -127,16 +127,27 @@ export class FakeEngine implements CallbackEngineLike {
         ? [...keys.entries()]
         : Object.entries(keys as Record<string, unknown>);
     this.later(this.opts.kvDelayMs ?? 0, () => {
+      // The engine contract: the first failing key (in the order given) fails the call and its
+      // error holds every key's result; under quiet a missing key is a result with success false.
       const out = new MultiResult<Result>();
+      let first: CouchbaseError | undefined;
       for (const [k, v] of entries) {
         try {
-          const o = v === undefined ? options : op === 'unlock' ? { ...options, cas: v } : { ...options, value: v };
+          const o = v === undefined ? options : op === 'unlock' || op === 'remove' ? { ...options, cas: v } : { ...options, value: v };
           out.set(k, this.apply(op, k, o));
         } catch (err) {
           const r = new Result(k, (err as NotFoundError).rc);
-          r.error = err as NotFoundError;
+          const quietMiss = options.quiet === true && err instanceof NotFoundError && (op === 'get' || op === 'remove');
+          if (!quietMiss) {
+            r.error = err as NotFoundError;
+            first ??= err as CouchbaseError;
+          }
           out.set(k, r);
         }
+      }
+      if (first !== undefined) {
+        first.allResults = out;
+        return cb(first);
       }
       cb(null, out);
     });

@@ -17,6 +17,8 @@ export interface OpenOptions {
   /** Fake backend only. */
   fake?: FakeEngineOptions;
   seed?: Record<string, unknown>;
+  /** Real stack: more Bucket constructor options (quiet, transcoder, ...). */
+  bucketOptions?: Record<string, unknown>;
 }
 
 export interface Rows {
@@ -46,7 +48,7 @@ function fakeEngine(o: OpenOptions): FakeEngine {
 }
 
 const asyncOptions = (backend: 'fake' | 'real', o: OpenOptions): Record<string, unknown> =>
-  backend === 'fake' ? { engine: fakeEngine(o) } : { username: o.username, password: o.password };
+  backend === 'fake' ? { engine: fakeEngine(o) } : { username: o.username, password: o.password, ...o.bucketOptions };
 
 export const deferredDriver: Driver = {
   name: 'deferred',
@@ -102,7 +104,7 @@ export const blockingDriver: Driver = {
     const b =
       backend === 'fake'
         ? new BlockingBucket(o.connstr ?? 'couchbase://fake/default', { engineModule: FAKE_ENGINE_MODULE, fake: o.fake, seed: o.seed })
-        : new BlockingBucket(o.connstr!, { username: o.username, password: o.password });
+        : new BlockingBucket(o.connstr!, { username: o.username, password: o.password, ...o.bucketOptions });
     const any = b as unknown as Record<string, (...a: unknown[]) => unknown>;
     // Calls run synchronously; wrapping the outcome keeps the suite's code flavour-neutral.
     const sync = <T>(fn: () => T): Promise<T> => {

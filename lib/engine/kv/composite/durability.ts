@@ -7,7 +7,7 @@ import { Status } from '../../../protocol/status';
 import { ObserveState, decodeMutationToken, encodeObserveSeqnoRequest, readObserveSeqno, type MutationToken } from '../../../protocol/extras';
 import { encodeRequest } from '../../connection';
 import { secondsToMs } from '../../connstr';
-import { DurabilityError, NetworkError, TimeoutError, type CouchbaseError } from '../../errors';
+import { ArgumentError, ErrorCode, NetworkError, TimeoutError, type CouchbaseError } from '../../errors';
 import { OperationResult } from '../../results';
 import type { Topology } from '../../topology';
 import { sendToServer } from '../node-request';
@@ -23,16 +23,24 @@ function wanted(topo: Topology, opts: KvOptions): { persist: number; replicate: 
   };
 }
 
-/** A DurabilityError when the bucket has fewer copies than asked for; else null. */
+/**
+ * An ArgumentError (libcouchbase's DURABILITY_ETOOMANY, which Python raises as ArgumentError)
+ * when the bucket has fewer copies than asked for; else null.
+ */
 export function checkDurabilityPossible(topo: Topology, key: string, opts: KvOptions): CouchbaseError | null {
   const { persist, replicate } = wanted(topo, opts);
   if (persist > topo.numReplicas + 1 || replicate > topo.numReplicas) {
-    return new DurabilityError(`key "${key}": persistTo=${persist}/replicateTo=${replicate} asks for more copies than the bucket has (${topo.numReplicas} replicas); lower them`, { key });
+    return new ArgumentError(`key "${key}": persistTo=${persist}/replicateTo=${replicate} asks for more copies than the bucket has (${topo.numReplicas} replicas); lower them`, { key, rc: ErrorCode.DURABILITY_ETOOMANY });
   }
   return null;
 }
 
-export const endure: CompositeRun<KvHost> = (host, key, opts, cb) => {
+/**
+ * Python's endure(key, persist_to=-1, replicate_to=-1, cas=0, check_removed=False, timeout=5.0,
+ * interval=0.010): each requirement not given is every copy, and it polls every 10 ms for 5 s.
+ */
+export const endure: CompositeRun<KvHost> = (host, key, given, cb) => {
+  const opts: KvOptions = { ...given, persistTo: given.persistTo ?? -1, replicateTo: given.replicateTo ?? -1, timeout: given.timeout ?? 5, interval: given.interval ?? 0.01 };
   const err = checkDurabilityPossible(host.topology!, key, opts);
   if (err) return cb(err, null);
   const vb = host.topology!.vbucketOf(key);
@@ -63,7 +71,7 @@ function pollDurability(
 ): void {
   const o = host.options;
   const deadline = Date.now() + (opts.timeout ? secondsToMs(opts.timeout) : secondsToMs(o.durability_timeout));
-  const interval = secondsToMs(o.durability_interval);
+  const interval = secondsToMs(opts.interval ?? o.durability_interval);
   const round = (): void => {
     if (host.state !== 'connected' || !host.topology) return done(new NetworkError('the engine disconnected before durability was reached', { key }));
     const { persist: persistWanted, replicate: replicateWanted } = wanted(host.topology, opts);

@@ -16,6 +16,7 @@ const REPLICA_GET = op({
   result: 'value',
   hasMulti: false,
   positional: null,
+  options: [],
   build: valueResult,
 });
 
@@ -38,8 +39,10 @@ function replicaOp(host: KvHost, key: string, copy: number, opts: KvOptions, par
 export const getReplica: CompositeRun<KvHost> = (host, key, opts, cb) => {
   const topo = host.topology!;
   const copies: number[] = [];
-  if (opts.replica === undefined || opts.replica === 'any') for (let i = 1; i <= topo.numReplicas; i++) copies.push(i);
-  else copies.push(opts.replica + 1);
+  // Python's replica_index; `replica` is 'any', true (get(key, { replica: true })) or an index too.
+  const which = opts.replicaIndex ?? opts.replica;
+  if (typeof which === 'number') copies.push(which + 1);
+  else for (let i = 1; i <= topo.numReplicas; i++) copies.push(i);
   const vb = topo.vbucketOf(key);
   const live = copies.filter((c) => topo.serverOf(vb, c) >= 0);
   if (live.length === 0) {

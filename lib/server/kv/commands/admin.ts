@@ -14,7 +14,11 @@ export const quit: Handler = (c, req, quiet) => {
 };
 
 export const stat: Handler = (c, req) => {
-  const [group = '', arg] = req.key.toString('utf8').split(' ');
+  // "<group> <argument>": the argument of key/vkey is "<document id> <vbucket>" (an id may hold spaces)
+  const text = req.key.toString('utf8');
+  const sp = text.indexOf(' ');
+  const group = sp < 0 ? text : text.slice(0, sp);
+  const arg = sp < 0 ? undefined : text.slice(sp + 1);
   const stats = c.node.stats(group, arg, c.store);
   if (stats === undefined) return c.respondStatus(req, Status.KEY_ENOENT);
   for (const [name, value] of stats) {

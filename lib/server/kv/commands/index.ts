@@ -9,6 +9,7 @@ import { observe, observeSeqno } from './observe';
 import { getClusterConfig, getCollectionId, getErrorMap, getManifest, getScopeId, hello, listMechs, saslAuth, saslStep, selectBucket } from './session';
 import { flush, noop, quit, stat, version } from './admin';
 import { subdocLookup, subdocMutation, subdocSinglePath } from './subdoc';
+import { rangeScanCancel, rangeScanContinue, rangeScanCreate } from './range-scan';
 import { requiredKvPrivileges } from '../../rbac/kv-privileges';
 
 /** [opcode, handler, quiet] */
@@ -73,11 +74,15 @@ const entries: Array<[number, CommandHandler, boolean]> = [
   [Opcode.SUBDOC_COUNTER, subdocSinglePath, false],
   [Opcode.SUBDOC_MULTI_MUTATION, subdocMutation, false],
   [Opcode.GET_ERROR_MAP, getErrorMap, false],
+  [Opcode.RANGE_SCAN_CREATE, rangeScanCreate, false],
+  [Opcode.RANGE_SCAN_CONTINUE, rangeScanContinue, false],
+  [Opcode.RANGE_SCAN_CANCEL, rangeScanCancel, false],
 ];
 
 /**
  * Where an opcode names the collection it works in once COLLECTIONS is negotiated (KvCommand's
- * `collection`): the key-bearing opcodes in the key's prefix, OBSERVE in each key of its body.
+ * `collection`): the key-bearing opcodes in the key's prefix, OBSERVE in each key of its body,
+ * the range scans in their handler.
  */
 const COLLECTION_IN: ReadonlyArray<readonly [readonly number[], 'key' | 'body']> = [
   [
@@ -92,6 +97,8 @@ const COLLECTION_IN: ReadonlyArray<readonly [readonly number[], 'key' | 'body']>
     'key',
   ],
   [[Opcode.OBSERVE], 'body'],
+  // A create names its collection in its JSON; a continue or cancel works in its scan's.
+  [[Opcode.RANGE_SCAN_CREATE, Opcode.RANGE_SCAN_CONTINUE, Opcode.RANGE_SCAN_CANCEL], 'body'],
 ];
 
 /** Indexed by opcode. */

@@ -2,7 +2,9 @@
 // array gives NULL; the other arguments may be NULL (ARRAY_APPEND([1], NULL) is [1, null]), and a
 // MISSING one gives MISSING.
 import { collate, equals, isObject, sortedObject, getField, valueKey, type Value } from '../value';
-import { def, INF, isArr, isInt, isNum, type FunctionContext, type FunctionDef } from './registry';
+import { family, def, INF, isArr, isInt, isNum, type FunctionContext, type FunctionDef } from './registry';
+
+family({ floatArgs: false });
 
 /** Couchbase's array-function rule around `f`, which sees the array and the other arguments. */
 function arr(f: (a: Value[], rest: Value[], ctx: FunctionContext) => Value): FunctionDef['fn'] {

@@ -2,7 +2,9 @@
 // are not strict: they look at MISSING and NULL themselves.
 import { collate, equals, type Value } from '../value';
 import { extreme } from './arrays';
-import { def, INF } from './registry';
+import { family, def, INF } from './registry';
+
+family({ floatArgs: false });
 
 const unknown = (v: Value): boolean => v === undefined || v === null;
 

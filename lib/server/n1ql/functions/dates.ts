@@ -2,9 +2,11 @@
 // milliseconds and work in the local zone (UTC here) unless given a zone; *_STR functions keep
 // the offset and the format of the date string they are given.
 import { formatDuration, parseDuration } from '../duration';
-import { def, isInt, isNum, isStr, type FunctionContext, type FunctionDef } from './registry';
+import { family, def, isInt, isNum, isStr, type FunctionContext, type FunctionDef } from './registry';
 import { DEFAULT_FORMAT, fields, formatDate, formatOf, formatTokens, inZone, isoWeek, LOCAL_ZONE, parseDate, parseWithFormat, utcFields, WEEKDAYS, zoneOffset, type DateTime, type Tok } from './datetime';
 import type { Value } from '../value';
+
+family({ floatArgs: true });
 
 const PART_ALIASES: Record<string, string> = {
   doy: 'day_of_year', dow: 'day_of_week', ms: 'millisecond', milliseconds: 'millisecond', seconds: 'second', minutes: 'minute',

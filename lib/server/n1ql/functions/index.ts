@@ -9,6 +9,7 @@ import './conditionals';
 import './operators';
 import './dates';
 import './misc';
+import './finderr';
 
 export { lookupFunction, functionNames, type FunctionContext, type FunctionDef } from './registry';
 export { distinctValues, starObject } from './arrays';

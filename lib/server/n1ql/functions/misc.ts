@@ -1,28 +1,33 @@
 // JSON, base64 and miscellaneous utility functions, and the pattern-prefix helpers.
 import { createHash, randomUUID } from 'node:crypto';
-import { QueryError } from '../errors';
+import { AbortError } from '../errors';
+import { jsonText, parseJson } from '../json';
+import { parse } from '../parser';
+import { contextOf, selectText } from '../statement-text';
 import { likePrefix } from '../like';
-import { clone, isObject, type Value } from '../value';
-import { def, isArr, isNum, isStr, str1 } from './registry';
+import { clone, isObject } from '../value';
+import { family, def, isArr, isNum, isStr, str1 } from './registry';
+
+family({ floatArgs: false });
 
 /** The version the embedded query service answers as (DS_VERSION, VERSION). */
 export const LANGUAGE_VERSION = '7.6.0-N1QL';
 export const SERVER_VERSION = '7.6.0-0000-enterprise';
 
-def('encode_json,json_encode', 1, 1, ([v]) => (v === undefined ? undefined : JSON.stringify(v)), false);
+def('encode_json,json_encode', 1, 1, ([v]) => jsonText(v), false);
 def('decode_json,json_decode', 1, 1, str1((s) => {
   try {
-    return JSON.parse(s) as Value;
+    return parseJson(s);
   } catch {
     return null;
   }
 }));
-def('encoded_size', 1, 1, ([v]) => (v === undefined ? undefined : Buffer.byteLength(JSON.stringify(v))), false);
+def('encoded_size', 1, 1, ([v]) => (v === undefined ? undefined : Buffer.byteLength(jsonText(v)!)), false);
 def('poly_length', 1, 1, ([v]) => (isStr(v) ? Buffer.byteLength(v) : isArr(v) ? v.length : isObject(v) ? Object.keys(v).length : null));
-def('base64,base64_encode,encode_base64', 1, 1, ([v]) => Buffer.from(JSON.stringify(v)).toString('base64'));
+def('base64,base64_encode,encode_base64', 1, 1, ([v]) => Buffer.from(jsonText(v) ?? 'null').toString('base64'));
 def('base64_decode,decode_base64', 1, 1, str1((s) => {
   try {
-    return JSON.parse(Buffer.from(s, 'base64').toString()) as Value;
+    return parseJson(Buffer.from(s, 'base64').toString());
   } catch {
     return null;
   }
@@ -61,7 +66,7 @@ def('hashbytes', 1, 2, ([v, o]) => {
   if (v === undefined) return undefined;
   if (o !== undefined && !isObject(o)) return null;
   const alg = o && isStr(o.algorithm) ? o.algorithm.toLowerCase() : 'sha256';
-  const data = Buffer.from(isStr(v) ? v : JSON.stringify(v));
+  const data = Buffer.from(isStr(v) ? v : jsonText(v)!);
   if (alg === 'crc32') {
     const p = o?.polynomial ?? 'ieee';
     const poly = isStr(p) ? CRC_POLYNOMIALS[p.toLowerCase()] ?? Number(p) : isNum(p) ? p : NaN;
@@ -74,8 +79,7 @@ def('node_name', 0, 0, () => '127.0.0.1:8091');
 def('current_users', 0, 0, (_, ctx) => (ctx.user ? [ctx.user] : []));
 // ABORT(msg): stops the statement with 5011, the message quoted as Couchbase writes it.
 def('abort', 1, 1, ([m]) => {
-  const text = JSON.stringify(m ?? null);
-  throw new QueryError(5011, `Abort: ${text}. - cause: ${text}`);
+  throw new AbortError(jsonText(m ?? null)!);
 }, false);
 
 // LIKE_PREFIX / LIKE_STOP / LIKE_SUFFIX and REGEXP_PREFIX / ..._STOP / ..._SUFFIX: the literal
@@ -105,3 +109,18 @@ function regexpPrefix(p: string): string {
 def('regexp_prefix', 1, 1, str1((p) => regexpPrefix(p)));
 def('regexp_stop', 1, 1, str1((p) => stop(regexpPrefix(p))));
 def('regexp_suffix', 1, 1, str1((p) => p.slice(regexpPrefix(p).length + (p[0] === '^' ? 1 : 0))));
+
+// FORMALIZE(statement [, query_context]): the statement with every reference fully spelled out
+// (keyspace paths, fields qualified with their keyspace), as the Miscellaneous Functions reference
+// shows it; NULL for text that is not a SELECT statement.
+def('formalize,formalise', 1, 2, ([text, context]) => {
+  if (!isStr(text) || (context !== undefined && context !== null && !isStr(context))) return null;
+  let stmt;
+  try {
+    stmt = parse(text);
+  } catch {
+    return null;
+  }
+  if (stmt.type !== 'select') return null;
+  return selectText(stmt, isStr(context) && context.trim() ? contextOf(context) : undefined);
+}, false);

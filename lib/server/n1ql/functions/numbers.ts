@@ -2,8 +2,12 @@
 // are computed with the same IEEE operations Go uses (ROUND is x*10^d rounded half to even, then
 // divided back), so they agree to the last digit; NaN and +/-Infinity are numbers here and are
 // written as the strings "NaN", "+Infinity" and "-Infinity" in results, as Couchbase writes them.
-import { def, defPerSite, INF, isArr, isInt, isNum, num, num1, type FunctionDef } from './registry';
+import { family, def, defPerSite, INF, isArr, isInt, isNum, num, num1, type FunctionDef } from './registry';
+import { fromBig } from '../int64';
+import { goCos, goPow, goSin, goTan } from './gomath';
 import type { Value } from '../value';
+
+family({ floatArgs: true });
 
 def('abs', 1, 1, num1(Math.abs));
 def('acos', 1, 1, num1(Math.acos));
@@ -12,9 +16,9 @@ def('atan', 1, 1, num1(Math.atan));
 def('atan2', 2, 2, ([y, x], ctx) => (isNum(y) && isNum(x) ? num(Math.atan2(y, x), ctx) : null));
 def('ceil', 1, 1, num1(Math.ceil));
 def('floor', 1, 1, num1(Math.floor));
-def('cos', 1, 1, num1(Math.cos));
-def('sin', 1, 1, num1(Math.sin));
-def('tan', 1, 1, num1(Math.tan));
+def('cos', 1, 1, num1(goCos));
+def('sin', 1, 1, num1(goSin));
+def('tan', 1, 1, num1(goTan));
 def('degrees,deg', 1, 1, num1((x) => (x * 180) / Math.PI));
 def('radians,rad', 1, 1, num1((x) => (x * Math.PI) / 180));
 def('e', 0, 0, () => Math.E);
@@ -22,7 +26,7 @@ def('pi', 0, 0, () => Math.PI);
 def('exp', 1, 1, num1(Math.exp));
 def('ln', 1, 1, num1(Math.log));
 def('log', 1, 1, num1(Math.log10));
-def('power', 2, 2, ([a, b], ctx) => (isNum(a) && isNum(b) ? num(a ** b, ctx) : null));
+def('power', 2, 2, ([a, b], ctx) => (isNum(a) && isNum(b) ? num(goPow(a, b), ctx) : null));
 def('sqrt', 1, 1, num1(Math.sqrt));
 def('sign', 1, 1, num1((x) => (Number.isNaN(x) ? x : Math.sign(x) || 0)));
 
@@ -129,8 +133,9 @@ def('posinfif,posinf_if', 2, 2, specialIf(INF), false);
 def('neginfif,neginf_if', 2, 2, specialIf(-INF), false);
 
 // ---- bitwise, on 64-bit signed integers; bit positions count from 1 (the least significant bit) ----
-const int64 = (v: Value): bigint | undefined => (isInt(v) ? BigInt.asIntN(64, BigInt(v)) : undefined);
-const out64 = (b: bigint): number => Number(BigInt.asIntN(64, b));
+family({ floatArgs: false });
+const int64 = (v: Value): bigint | undefined => (typeof v === 'bigint' ? v : isInt(v) ? BigInt.asIntN(64, BigInt(v)) : undefined);
+const out64 = (b: bigint): number | bigint => fromBig(BigInt.asIntN(64, b));
 
 function positions(v: Value): bigint | undefined {
   const list = isArr(v) ? v : [v];

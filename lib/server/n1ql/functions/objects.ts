@@ -3,7 +3,9 @@
 // (pattern, regex, patternspace, exact, ignorecase) of the Object Functions reference.
 import { compileRegexp } from '../regexp';
 import { equals, getField, isObject, sortedObject, typeName, type ObjectValue, type Value } from '../value';
-import { def, INF, isArr, isStr, type FunctionDef } from './registry';
+import { family, def, INF, isArr, isStr, type FunctionDef } from './registry';
+
+family({ floatArgs: false });
 
 const sortedKeys = (o: ObjectValue): string[] => Object.keys(o).filter((k) => o[k] !== undefined).sort();
 

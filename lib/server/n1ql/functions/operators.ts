@@ -1,26 +1,31 @@
 // The operators as functions (ADD(a, b), EQ(a, b), IS_MISSING(x), LIKE(s, p), ...): the same
 // MISSING/NULL rules as the operator forms.
+import { arithmetic, isNumeric, negate, type ArithOp } from '../int64';
 import { compileLike } from '../like';
 import { collate, equals, isObject, logical, type Value } from '../value';
-import { def, INF, isArr, isNum, isStr, num, type FunctionDef } from './registry';
+import { family, def, INF, isArr, isNum, isStr, num, type FunctionDef } from './registry';
 
-function arith(op: (a: number, b: number) => number, zeroCheck: boolean): FunctionDef['fn'] {
+family({ floatArgs: false });
+
+function arith(op: ArithOp): FunctionDef['fn'] {
+  const zeroCheck = op === '/' || op === '%';
   return (args, ctx) => {
     if (args.some((a) => a === undefined)) return undefined;
     if (zeroCheck && args[1] === 0) {
       ctx.warn?.(5036, 'Division by 0.');
       return null;
     }
-    if (!args.every(isNum)) return null;
-    return num((args as number[]).reduce(op), ctx);
+    if (!args.every(isNumeric)) return null;
+    const r = (args as (number | bigint)[]).reduce((a, b) => arithmetic(op, a, b));
+    return typeof r === 'number' ? num(r, ctx) : r;
   };
 }
-def('add', 2, INF, arith((a, b) => a + b, false), false);
-def('mult', 2, INF, arith((a, b) => a * b, false), false);
-def('sub', 2, 2, arith((a, b) => a - b, false), false);
-def('div', 2, 2, arith((a, b) => a / b, true), false);
-def('mod', 2, 2, arith((a, b) => a % b, true), false);
-def('neg', 1, 1, ([a]) => (isNum(a) ? -a : null));
+def('add', 2, INF, arith('+'), false);
+def('mult', 2, INF, arith('*'), false);
+def('sub', 2, 2, arith('-'), false);
+def('div', 2, 2, arith('/'), false);
+def('mod', 2, 2, arith('%'), false);
+def('neg', 1, 1, ([a]) => (isNumeric(a) ? negate(a) : null));
 
 function cmp(test: (c: number) => boolean): FunctionDef['fn'] {
   return ([a, b]) => {

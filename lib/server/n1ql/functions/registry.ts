@@ -9,8 +9,8 @@ export interface FunctionContext {
   readonly now: number;
   /** Throws the timeout error (1080) past the statement's deadline; loops over elements call it. */
   checkDeadline(): void;
-  /** Adds a warning to the response (deduplicated), e.g. 5036 "Division by 0.". */
-  warn?(code: number, msg: string): void;
+  /** Adds a warning to the response (deduplicated), e.g. 5036 "Division by 0."; `reason` is its detail object. */
+  warn?(code: number, msg: string, reason?: Record<string, unknown>): void;
   /** Set once a NaN or infinity was produced: the output must then write them as Couchbase does. */
   nonFinite?: boolean;
   /** The user running the statement (CURRENT_USERS()). */
@@ -27,19 +27,31 @@ export interface FunctionDef {
   fn: (args: Value[], ctx: FunctionContext) => Value;
   /** For functions with state per call site (RANDOM(seed)): makes each site's own implementation. */
   make?: () => (args: Value[], ctx: FunctionContext) => Value;
+  /** Integers beyond 2^53 (bigints) reach `fn` as floats, as Couchbase's float64 functions see them. */
+  floatArgs: boolean;
 }
 
 export const INF = Number.POSITIVE_INFINITY;
 const table = new Map<string, FunctionDef>();
 
+// Math, string and date functions compute in float64 on the server; the others (types,
+// conditionals, arrays, objects, bitwise) keep an int64 argument as it is. Each module says
+// which kind it registers before its definitions.
+let floatArgs = false;
+
+/** Functions registered from now on take their integer arguments as floats (true) or exact (false). */
+export function family(opts: { floatArgs: boolean }): void {
+  floatArgs = opts.floatArgs;
+}
+
 /** Registers `fn` under each comma-separated name. */
 export function def(names: string, min: number, max: number, fn: FunctionDef['fn'], strict = true, volatile = false): void {
-  for (const name of names.split(',')) table.set(name, { min, max, strict, fn, volatile });
+  for (const name of names.split(',')) table.set(name, { min, max, strict, fn, volatile, floatArgs });
 }
 
 /** Registers a function whose every call site gets its own implementation from `make`. */
 export function defPerSite(names: string, min: number, max: number, make: () => FunctionDef['fn'], volatile = false): void {
-  for (const name of names.split(',')) table.set(name, { min, max, strict: false, fn: make(), make, volatile });
+  for (const name of names.split(',')) table.set(name, { min, max, strict: false, fn: make(), make, volatile, floatArgs });
 }
 
 export function lookupFunction(name: string): FunctionDef | undefined {

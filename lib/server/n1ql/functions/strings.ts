@@ -2,8 +2,10 @@
 // count UTF-8 bytes, and their MB_* twins (7.6) count characters (code points). ASCII text, the
 // common case, takes the fast path where bytes and UTF-16 units agree.
 import { byteOffset, compileRegexp } from '../regexp';
-import { def, INF, isArr, isInt, isNum, isStr, str1, type FunctionDef } from './registry';
+import { family, def, INF, isArr, isInt, isNum, isStr, str1, type FunctionDef } from './registry';
 import { isObject, type Value } from '../value';
+
+family({ floatArgs: true });
 
 const ASCII = /^[\x00-\x7f]*$/;
 const isAscii = (s: string): boolean => ASCII.test(s);
@@ -66,7 +68,12 @@ def('position1,pos1', 2, 2, position(1, false));
 def('mb_position,mb_pos,mb_position0,mb_pos0', 2, 2, position(0, true));
 def('mb_position1,mb_pos1', 2, 2, position(1, true));
 
-def('repeat', 2, 2, ([s, n]) => (isStr(s) && isInt(n) && n >= 0 ? s.repeat(n) : null));
+/**
+ * The most characters a string function builds (the server's value size limit, 20 MiB): past it
+ * REPEAT, LPAD, RPAD and SUFFIXES give NULL instead of holding the server's memory hostage.
+ */
+const MAX_RESULT_CHARS = 20 * 1024 * 1024;
+def('repeat', 2, 2, ([s, n]) => (isStr(s) && isInt(n) && n >= 0 && s.length * n <= MAX_RESULT_CHARS ? s.repeat(n) : null));
 def('replace', 3, 4, ([s, from, to, n]) => {
   if (!isStr(s) || !isStr(from) || !isStr(to) || (n !== undefined && !isInt(n))) return null;
   if (n === undefined || n < 0) return s.split(from).join(to);
@@ -128,6 +135,8 @@ def('mb_substr,mb_substr0', 2, 3, substr(0, true));
 def('mb_substr1', 2, 3, substr(1, true));
 
 def('suffixes', 1, 1, str1((s) => {
+  // n suffixes of a string of n characters hold n(n+1)/2 characters in all.
+  if ((s.length * (s.length + 1)) / 2 > MAX_RESULT_CHARS) return null;
   const cps = Array.from(s);
   return cps.map((_, i) => cps.slice(i).join(''));
 }));
@@ -136,7 +145,7 @@ def('suffixes', 1, 1, str1((s) => {
 function pad(left: boolean, mb: boolean): FunctionDef['fn'] {
   return ([s, n, c]) => {
     const fill = c === undefined ? ' ' : c;
-    if (!isStr(s) || !isInt(n) || n < 0 || !isStr(fill)) return null;
+    if (!isStr(s) || !isInt(n) || n < 0 || !isStr(fill) || n > MAX_RESULT_CHARS) return null;
     if (mb) {
       const cps = Array.from(s);
       if (cps.length >= n) return cps.slice(0, n).join('');

@@ -5,7 +5,9 @@
 import { compileLike } from '../like';
 import { compileRegexp } from '../regexp';
 import { equals, isObject, valueKey, type Value } from '../value';
-import { def, isStr } from './registry';
+import { family, def, isStr } from './registry';
+
+family({ floatArgs: true });
 
 interface TokenOptions {
   names: boolean;

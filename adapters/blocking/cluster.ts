@@ -1,0 +1,17 @@
+// Python's Cluster, opening blocking (gcouchbase-style) Buckets.
+import type { N1QLQuery } from '../../lib/engine/services/n1ql';
+import { ClusterBase } from '../common/cluster';
+import type { N1QLRowOptions } from '../common/rows';
+import { Bucket, type BlockingBucketOptions } from './bucket';
+import type { BlockingRows } from './rows';
+
+export class Cluster extends ClusterBase<Bucket> {
+  constructor(connectionString = 'couchbase://localhost', bucketClass: new (connstr: string, options: BlockingBucketOptions) => Bucket = Bucket) {
+    super(connectionString, (c, o) => new bucketClass(c, o));
+  }
+
+  /** A cluster-level (cross-bucket) N1QL query through an open bucket, its rows to iterate. */
+  n1qlQuery<T = unknown>(query: N1QLQuery | string, options: N1QLRowOptions<T> = {}): BlockingRows<T> {
+    return this.anyBucket().n1qlQuery<T>(this.clusterQuery(query), options);
+  }
+}

@@ -1,0 +1,65 @@
+// FROM $ks: a query parameter in the place of a keyspace. When the statement runs, a parameter
+// whose value is a string names the keyspace (`"travel-sample"`, `"b.s.c"`, `"default:b"`); any
+// other value is an expression term (FROM $arr AS a iterates an array). The statement's tree is
+// shared by every execution of a prepared statement, so the bound statement is a copy.
+import type * as A from './ast';
+import { QueryError } from './errors';
+import type { ExecContext } from './expr';
+import { hasParamSources } from './parser';
+import type { Value } from './value';
+
+function paramValue(name: string, ctx: ExecContext): Value {
+  if (/^\d+$/.test(name)) return ctx.positional[Number(name) - 1];
+  return Object.hasOwn(ctx.named, name) ? ctx.named[name] : undefined;
+}
+
+/** A keyspace path as a parameter gives it: [namespace:]bucket[.scope.collection], parts optionally back-quoted. */
+function keyspaceOf(text: string): A.KeyspaceRef | undefined {
+  let rest = text.trim();
+  let namespace = 'default';
+  const ns = /^([A-Za-z_][\w]*):/.exec(rest);
+  if (ns) {
+    namespace = ns[1];
+    rest = rest.slice(ns[0].length);
+  }
+  const parts: string[] = [];
+  const re = /`((?:[^`]|``)*)`|([^.`]+)/y;
+  while (rest.length) {
+    re.lastIndex = 0;
+    const m = re.exec(rest);
+    if (!m) return undefined;
+    parts.push(m[1] !== undefined ? m[1].replace(/``/g, '`') : m[2]);
+    rest = rest.slice(re.lastIndex);
+    if (rest.startsWith('.')) rest = rest.slice(1);
+    else if (rest.length) return undefined;
+  }
+  if (parts.length === 1) return { namespace, bucket: parts[0] };
+  if (parts.length === 3) return { namespace, bucket: parts[0], scope: parts[1], collection: parts[2] };
+  return undefined;
+}
+
+function bindNode(node: unknown, ctx: ExecContext): unknown {
+  if (Array.isArray(node)) return node.map((n) => bindNode(n, ctx));
+  if (typeof node !== 'object' || node === null) return node;
+  const o = node as Record<string, unknown>;
+  if (o.kind === 'expr' && typeof o.alias === 'string' && (o.expr as A.Expr | undefined)?.kind === 'param') {
+    const src = o as unknown as A.FromSource & { kind: 'expr' };
+    const name = (src.expr as A.Expr & { kind: 'param' }).name;
+    const v = paramValue(name, ctx);
+    if (typeof v === 'string') {
+      const ks = keyspaceOf(v);
+      if (!ks) throw new QueryError(12003, `Keyspace not found in CB datastore: ${v}`);
+      return { kind: 'keyspace', ks, alias: src.alias || (ks.collection ?? ks.bucket) } satisfies A.FromSource;
+    }
+    return src;
+  }
+  if (o.kind === 'lit') return node; // values are never rewritten (and may hold bigints)
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) out[k] = bindNode(o[k], ctx);
+  return out;
+}
+
+/** `stmt` with every FROM $param term bound to the parameter's keyspace or value. */
+export function bindKeyspaceParams<T extends A.Statement>(stmt: T, ctx: ExecContext): T {
+  return hasParamSources(stmt) ? (bindNode(stmt, ctx) as T) : stmt;
+}

@@ -1,0 +1,236 @@
+// The rest of Python's Bucket through each flavour: stats (groups, keystats), endure's defaults,
+// interval and check_removed, observe_multi, the durability() context, pipeline(), the
+// destructor event, and Python 2.x's format flags on documents going both ways.
+import { expect } from 'chai';
+import { Deferred } from '../../../lib/defer';
+import {
+  ArgumentError,
+  CouchbaseError,
+  ErrorCode,
+  FMT_AUTO,
+  FMT_BYTES,
+  FMT_JSON,
+  FMT_PICKLE,
+  FMT_UTF8,
+  MultiResult,
+  NotFoundError,
+  ObserveResult,
+  OperationResult,
+  PipelineError,
+  StatsResult,
+  TimeoutError,
+  ValueFormatError,
+  setJsonConverters,
+} from '../../../lib/index';
+import { expectReject, withHandle, type SharedContext } from './context';
+import { settle } from './rows';
+
+type Any = Record<string, (...a: unknown[]) => any>;
+
+/** A transcoder that writes the bytes and flags it is given, as another SDK would have written them. */
+const RAW_WRITER = {
+  encodeValue: (v: { bytes: Buffer; flags: number }) => [v.bytes, v.flags] as [Buffer, number],
+  decodeValue: (b: Buffer) => b,
+};
+
+export function bucketCases(c: SharedContext): void {
+  const { k } = c;
+
+  it('stats(): every group of every node by default, a list of groups, numbers as numbers; keystats asks each document\'s node about it', async function () {
+    const h = c.h();
+    const w = await h.call('upsert', k('st'), { s: 1 });
+    const general = await h.call('stats');
+    expect(general).to.be.instanceOf(StatsResult);
+    const nodes = Object.keys(general.value.curr_items);
+    expect(nodes).to.have.length(1);
+    expect(general.value.curr_items[nodes[0]]).to.be.a('number').and.to.be.greaterThan(0);
+    expect(general.value.version[nodes[0]]).to.be.a('string');
+    const two = await h.call('stats', ['memory', 'vbucket-seqno']);
+    expect(two.value.mem_used[nodes[0]]).to.be.a('number');
+    expect(Object.keys(two.value).some((s) => /^vb_\d+:high_seqno$/.test(s))).to.equal(true);
+    const keyed = await h.call('stats', [k('st')], { keystats: true });
+    expect(keyed.value.key_flags[nodes[0]]).to.equal(FMT_JSON);
+    expect(BigInt(keyed.value.key_cas[nodes[0]])).to.equal(w.cas);
+    expect(keyed.value.key_vb_state[nodes[0]]).to.equal('active');
+    expect(await expectReject(h.call('stats', [k('no-such-doc')], { keystats: true }))).to.be.instanceOf(NotFoundError);
+  });
+
+  it('endure(): every copy by default, polled every interval; checkRemoved waits for the removal; observeMulti reports each key\'s copies', async function () {
+    await withHandle(c, c.replicaOptions(), async (r) => {
+      const key = k('endure');
+      const w = await r.call('upsert', key, { e: 1 });
+      // No requirement given: persisted on both copies and replicated to the one replica.
+      const e = await r.call('endure', key, { cas: w.cas, interval: 0.005 });
+      expect(e).to.be.instanceOf(OperationResult);
+      // A requirement above the bucket's copies is refused before polling.
+      expect(await expectReject(r.call('endure', key, { replicateTo: 2 }))).to.be.instanceOf(ArgumentError);
+      // A live document never satisfies checkRemoved.
+      const live = await expectReject(r.call('endure', key, { checkRemoved: true, persistTo: 1, replicateTo: 0, timeout: 0.3 }));
+      expect(live).to.be.instanceOf(TimeoutError);
+      await r.call('remove', key);
+      await r.call('endure', key, { checkRemoved: true });
+      await r.call('upsert', k('obs2'), 2);
+      const obs = await r.call('observeMulti', [k('obs2'), key]);
+      expect(obs).to.be.instanceOf(MultiResult);
+      const o2 = obs.get(k('obs2'));
+      expect(o2).to.be.instanceOf(ObserveResult);
+      expect(o2.value.filter((i: { fromMaster: boolean }) => i.fromMaster)).to.have.length(1);
+      expect(o2.value).to.have.length(2);
+      const masterOnly = await r.call('observe', k('obs2'), { masterOnly: true });
+      expect(masterOnly.value).to.have.length(1);
+    });
+  });
+
+  it('durability(options, fn): mutations started inside take its persistTo/replicateTo (both -1, every copy, by default); outside they do not', async function () {
+    await withHandle(c, c.replicaOptions(), async (r) => {
+      const b = r.bucket as Any;
+      const key = k('dctx');
+      // Every copy of a bucket with one replica: persisted twice, replicated once.
+      const inside = await settle(() => b.durability({}, () => b.upsert(key, { in: true })));
+      expect(inside).to.be.instanceOf(OperationResult);
+      // More copies than there are: the mutation inside fails before it is sent.
+      const err = await expectReject(settle(() => b.durability({ replicateTo: 2 }, () => b.upsert(key, { in: 2 }))));
+      expect(err).to.be.instanceOf(ArgumentError);
+      expect(err.rc).to.equal(ErrorCode.DURABILITY_ETOOMANY);
+      expect((await r.call('get', key)).value).to.deep.equal({ in: true });
+      // Sub-document and data-structure mutations take it too.
+      const ds = await expectReject(settle(() => b.durability({ replicateTo: 2 }, () => b.mapAdd(k('dctx-map'), 'f', 1, { create: true }))));
+      expect(ds.rc).to.equal(ErrorCode.DURABILITY_ETOOMANY);
+      // The context is gone once fn returned.
+      await r.call('upsert', key, { out: true });
+      expect(() => b.durability({ persistTo: 9 }, () => undefined)).to.throw(ArgumentError);
+      expect(() => b.durability({ persist_to: 1 }, () => undefined)).to.throw(ArgumentError, /persistTo/);
+    });
+  });
+
+  it('pipeline(): the blocking flavour batches the calls made in run() and returns their results; async flavours refuse it (PipelineError), as Python\'s async handles do', async function () {
+    const h = c.h();
+    const b = h.bucket as Any;
+    if (c.driver.name !== 'blocking') {
+      expect(() => b.pipeline()).to.throw(PipelineError);
+      return;
+    }
+    const p = b.pipeline();
+    const inside: unknown[] = [];
+    const results = p.run(() => {
+      inside.push(b.upsert(k('p1'), { n: 1 }));
+      inside.push(b.counter(k('p2'), { initial: 5 }));
+      inside.push(b.get(k('p1')));
+      inside.push(b.upsertMulti({ [k('p3')]: 3, [k('p4')]: 4 }));
+    });
+    expect(inside).to.deep.equal([undefined, undefined, undefined, undefined]);
+    expect(results).to.have.length(4);
+    expect(results[0]).to.be.instanceOf(OperationResult);
+    expect(Number(results[1].value)).to.equal(5);
+    expect(results[2].value).to.deep.equal({ n: 1 });
+    expect(results[3]).to.be.instanceOf(MultiResult);
+    expect(p.results).to.equal(results);
+    // An operation that fails inside is raised when the pipeline ends; every result is kept.
+    const failing = b.pipeline();
+    expect(() => failing.run(() => {
+      b.get(k('missing-in-pipeline'));
+      b.upsert(k('p5'), 5);
+    })).to.throw(NotFoundError);
+    expect(failing.results[0]).to.be.instanceOf(NotFoundError);
+    expect(failing.results[1]).to.be.instanceOf(OperationResult);
+    expect(() => b.pipeline().run(() => b.n1qlQuery('SELECT 1'))).to.throw(PipelineError);
+    expect(() => {
+      const outer = b.pipeline();
+      outer.run(() => b.pipeline().run(() => undefined));
+    }).to.throw(PipelineError);
+  });
+
+  it('close() releases the bucket: txcouchbase\'s registerDeferred(\'_dtor\', d) fires then; the other flavours\' close() settles then', async function () {
+    await withHandle(c, c.openOptions(), async (t) => {
+      const b = t.bucket as Any;
+      await t.call('upsert', k('dtor'), 1);
+      if (c.driver.name === 'deferred') {
+        const dtor = new Deferred<unknown>();
+        b.registerDeferred('_dtor', dtor);
+        const connect = new Deferred<unknown>();
+        b.registerDeferred('connect', connect);
+        expect(await connect).to.equal(b);
+        expect(dtor.called).to.equal(false);
+        await b.close();
+        expect(await dtor).to.equal(b);
+        expect(() => b.registerDeferred('nope', new Deferred())).to.throw(ArgumentError);
+      } else {
+        await settle(() => b.close());
+      }
+      expect(b.closed).to.equal(true);
+      expect(await expectReject(t.call('get', k('dtor')))).to.be.instanceOf(CouchbaseError);
+    });
+  });
+
+  it('formats: documents with Python 2.x\'s flags (common or legacy alone) read back as their type; ours carry Python\'s flags; FMT_PICKLE is refused, noFormat reads it raw', async function () {
+    const h = c.h();
+    await withHandle(c, c.openOptions({ bucketOptions: { transcoder: RAW_WRITER } }), async (py) => {
+      const cases: Array<[string, Buffer, number, unknown]> = [
+        ['json-common', Buffer.from('{"a":1}'), 0x02000000, { a: 1 }],
+        ['json-legacy', Buffer.from('[1,2]'), 0x00, [1, 2]],
+        ['utf8-common', Buffer.from('héllo'), 0x04000004, 'héllo'],
+        ['utf8-legacy', Buffer.from('text'), 0x04, 'text'],
+        ['bytes-common', Buffer.from([1, 2, 3]), 0x03000002, Buffer.from([1, 2, 3])],
+        ['bytes-legacy', Buffer.from([9]), 0x02, Buffer.from([9])],
+      ];
+      for (const [name, bytes, flags, want] of cases) {
+        await py.call('upsert', k(name), { bytes, flags });
+        const got = await h.call('get', k(name));
+        expect(got.value, name).to.deep.equal(want);
+        expect(got.flags, name).to.equal(flags);
+      }
+      // A pickled document (Python's FMT_PICKLE) cannot be decoded here; noFormat gives its bytes.
+      const pickled = Buffer.from([0x80, 0x02, 0x4b, 0x2a, 0x2e]);
+      await py.call('upsert', k('pickle'), { bytes: pickled, flags: FMT_PICKLE });
+      const perr = await expectReject(h.call('get', k('pickle')));
+      expect(perr).to.be.instanceOf(ValueFormatError);
+      expect(perr.message).to.match(/pickle/);
+      expect((await h.call('get', k('pickle'), { noFormat: true })).value).to.deep.equal(pickled);
+      // The other way: what this client writes carries exactly Python's flags.
+      for (const [fmt, value, flags] of [[FMT_JSON, { j: 1 }, 0x02000000], [FMT_UTF8, 'u', 0x04000004], [FMT_BYTES, Buffer.from('b'), 0x03000002], [FMT_AUTO, 'auto', 0x04000004]] as const) {
+        await h.call('upsert', k(`ours-${flags}`), value, { format: fmt });
+        expect((await py.call('get', k(`ours-${flags}`))).flags).to.equal(flags);
+      }
+    });
+    expect(await expectReject(h.call('upsert', k('pk'), { a: 1 }, { format: FMT_PICKLE }))).to.be.instanceOf(ValueFormatError);
+  });
+
+  it('Python\'s other names: rget / rgetMulti, the 1.x set / add / delete (and *Multi) kept as deprecated, and Bucket.design* calling the BucketManager\'s', async function () {
+    const h = c.h();
+    const b = h.bucket as Any;
+    expect((await h.call('set', k('al'), { a: 1 })).cas).to.be.a('bigint');
+    expect(await expectReject(h.call('add', k('al'), 2))).to.be.instanceOf(CouchbaseError);
+    await h.call('addMulti', { [k('al2')]: 2 });
+    await h.call('setMulti', { [k('al2')]: 3 });
+    expect((await h.call('get', k('al2'))).value).to.equal(3);
+    await h.call('delete', k('al'));
+    await h.call('deleteMulti', [k('al2')]);
+    expect(await expectReject(h.call('get', k('al')))).to.be.instanceOf(NotFoundError);
+    expect(b.set.name).to.equal('set');
+    await withHandle(c, c.replicaOptions(), async (r) => {
+      await r.call('upsert', k('rg'), { r: 1 });
+      await r.call('endure', k('rg'), { persistTo: 1, replicateTo: 1 });
+      expect((await r.call('rget', k('rg'))).value).to.deep.equal({ r: 1 });
+      expect((await r.call('rget', k('rg'), { replicaIndex: 0 })).value).to.deep.equal({ r: 1 });
+      expect((await r.call('rgetMulti', [k('rg')])).get(k('rg')).value).to.deep.equal({ r: 1 });
+    });
+    const ddoc = { views: { v: { map: 'function (doc) { emit(doc.a, null); }' } } };
+    await settle(() => b.designCreate('deprecated_dd', ddoc, { useDevmode: false }));
+    expect(Object.keys((await settle<any>(() => b.designGet('deprecated_dd', false))).value.views)).to.deep.equal(['v']);
+    await settle(() => b.designDelete('deprecated_dd', { useDevmode: false }));
+    expect(await expectReject(settle(() => b.bucketManager().designGet('deprecated_dd', false)))).to.be.instanceOf(CouchbaseError);
+  });
+
+  it('setJsonConverters(encode, decode) changes how FMT_JSON documents are written and read, in every flavour', async function () {
+    const h = c.h();
+    const [enc, dec] = setJsonConverters((v) => JSON.stringify({ wrapped: v }), (t) => (JSON.parse(t) as { wrapped: unknown }).wrapped);
+    try {
+      await h.call('upsert', k('conv'), [1, 2]);
+      expect((await h.call('get', k('conv'))).value).to.deep.equal([1, 2]);
+      expect((await h.call('get', k('conv'), { noFormat: true })).value.toString()).to.equal('{"wrapped":[1,2]}');
+    } finally {
+      setJsonConverters(enc, dec);
+    }
+    expect((await h.call('get', k('conv'))).value).to.deep.equal({ wrapped: [1, 2] });
+  });
+}
