@@ -24,6 +24,7 @@ import { defaultTranscoder, FMT_JSON, jsonConvertersChanged, toTranscoder, type 
 import { multiOf, restoreSelfRefs, writeBackItems } from './wire';
 import type { BucketWorkerData } from './worker-main';
 import type { FlowLimits } from './stream-buffer';
+import { defineCollections, type CollectionAccess, type CollectionOf } from '../common/collection';
 
 const debug = createDebug('deferbase:adapters:blocking');
 
@@ -68,7 +69,10 @@ const KV_WAIT_MS = 120_000;
 
 type BlockingKv = { [M in KvCallName]: (...args: KvArgs[M]) => KvResults[M] };
 
-export interface Bucket extends BlockingKv, BucketProperties, BlockingDesign {}
+/** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
+export type Collection = CollectionOf<BlockingKv, Bucket>;
+
+export interface Bucket extends BlockingKv, BucketProperties, BlockingDesign, CollectionAccess<Collection> {}
 
 export class Bucket {
   private readonly worker: Worker;
@@ -469,4 +473,5 @@ defineBucketDesignMethods(Bucket.prototype);
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
   bucket.kvCall(spec.name, a3 !== undefined ? [a0, a1, a2, a3] : a2 !== undefined ? [a0, a1, a2] : a1 !== undefined ? [a0, a1] : a0 !== undefined ? [a0] : []),
 );
+defineCollections(Bucket.prototype);
 

@@ -14,6 +14,7 @@ import type { HttpResult, MultiResult, MutationToken } from '../../lib/engine/re
 import { ViewQuery } from '../../lib/engine/services/views';
 import { n1qlShaper, splitViewOptions, warnViewErrors, type N1QLRowOptions, type Shaper, type ViewRowOptions } from '../common/rows';
 import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
+import { defineCollections, type CollectionAccess, type CollectionOf } from '../common/collection';
 
 export interface DeferredBucketOptions {
   username?: string;
@@ -32,7 +33,10 @@ type DeferredKv = { [M in KvCallName]: (...args: KvArgs[M]) => Deferred<KvResult
  */
 export type RowList<T> = T[] & { meta: unknown; readonly metrics: unknown; getSingleResult(): T | undefined; execute(): RowList<T> };
 
-export interface Bucket extends DeferredKv, BucketProperties, DeferredDesign {}
+/** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
+export type Collection = CollectionOf<DeferredKv, Bucket>;
+
+export interface Bucket extends DeferredKv, BucketProperties, DeferredDesign, CollectionAccess<Collection> {}
 
 /** txcouchbase's events: 'connect' (the connection is up or failed), '_dtor' (the bucket was closed). */
 export type BucketEvent = 'connect' | '_dtor';
@@ -265,6 +269,7 @@ defineBucketDesignMethods(Bucket.prototype);
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
   (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Deferred<unknown> }).runKv(spec, a0, a1, a2, a3),
 );
+defineCollections(Bucket.prototype);
 
 /**
  * The Deferred of one KV operation, which is also where the core delivers its outcome: one

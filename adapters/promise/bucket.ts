@@ -13,6 +13,7 @@ import { n1qlShaper, splitViewOptions, warnViewErrors, type N1QLRowOptions, type
 import { applyFragments, type ItemOptionDict } from '../../lib/engine/items';
 import type { HttpResult, MultiResult, MutationToken } from '../../lib/engine/results';
 import type { DiagnosticsReport, PingReport } from '../../lib/engine/health';
+import { defineCollections, type CollectionAccess, type CollectionOf } from '../common/collection';
 
 export interface PromiseBucketOptions {
   username?: string;
@@ -29,7 +30,10 @@ export interface Abortable {
 
 type PromiseKv = { [M in KvCallName]: (...args: KvArgs[M]) => Promise<KvResults[M]> };
 
-export interface Bucket extends PromiseKv, BucketProperties, PromiseDesign {}
+/** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
+export type Collection = CollectionOf<PromiseKv, Bucket>;
+
+export interface Bucket extends PromiseKv, BucketProperties, PromiseDesign, CollectionAccess<Collection> {}
 
 function abortError(signal: AbortSignal, what: string): CancelledError {
   return new CancelledError(`${what} was aborted`, { cause: signal.reason });
@@ -280,6 +284,7 @@ defineBucketDesignMethods(Bucket.prototype);
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
   (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Promise<unknown> }).runKv(spec, a0, a1, a2, a3),
 );
+defineCollections(Bucket.prototype);
 
 export interface StreamLimits {
   /** Rows buffered ahead of the consumer before the socket is paused (default 2048). */

@@ -3,6 +3,7 @@
 // Rounds alternate between the clients so machine noise hits both alike.
 //   node dist/bench/engine/index.js [opsPerRound=40000] [rounds=3]
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Engine } from '../../lib/engine/engine';
@@ -12,6 +13,8 @@ const IN_FLIGHT = 128;
 const KEYS = 1000;
 const OPS = Number(process.argv[2] ?? 40000);
 const ROUNDS = Number(process.argv[3] ?? 3);
+/** Which comparisons to run: `sdk` (engine vs the official SDK), `collections` (named vs default), `snappy`. */
+const SECTIONS = new Set((process.argv[4] ?? 'sdk,collections,snappy').split(','));
 const DOC = { name: 'benchmark document', n: 42, tags: ['a', 'b', 'c'], nested: { ok: true } };
 
 interface Figures {
@@ -96,6 +99,63 @@ async function snappyOnOff(connstr: string, auth: { username: string; password: 
   for (const e of Object.values(engines)) await new Promise<void>((res) => e.close(() => res()));
 }
 
+/** CPU time a process has used, µs (Linux /proc; 0 where there is none). */
+function processCpuMicros(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime, the 12th and 13th fields after the command, in clock ticks (100 per second).
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A get on a named collection against one on the default collection: the same engine, the same
+ * documents in each, rounds alternating which goes first. Read per round: throughput, and the CPU
+ * time per get of the client and the server together (steadier than throughput on a shared
+ * machine: other load does not add to it); the ratios' median and spread over the rounds.
+ */
+async function namedVsDefault(engine: Engine, serverPid: number): Promise<void> {
+  const named = { collection: 'bench.items' };
+  const put = (key: string, opts: Record<string, unknown>): Promise<void> => new Promise((res, rej) => engine.kv('upsert', key, { value: DOC, ...opts }, (e) => (e ? rej(e) : res())));
+  for (let i = 0; i < KEYS; i++) {
+    await put(`bench-${i}`, named);
+    await put(`bench-${i}`, {});
+  }
+  const run = async (opts: typeof named | null): Promise<Figures & { cpuPerOp: number }> => {
+    const client = process.cpuUsage();
+    const server = processCpuMicros(serverPid);
+    const f = await drive(OPS, (i, done) => engine.kv('get', `bench-${i % KEYS}`, opts, done));
+    const used = process.cpuUsage(client);
+    return { ...f, cpuPerOp: (used.user + used.system + processCpuMicros(serverPid) - server) / OPS };
+  };
+  await run(named);
+  await run(null);
+  const rounds = Math.max(ROUNDS * 4, 12);
+  const throughput: number[] = [];
+  const cpu: number[] = [];
+  const per = { named: [] as number[], dflt: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    const first = r % 2 === 0 ? named : null;
+    const a = await run(first);
+    const b = await run(first === null ? named : null);
+    const [n, d] = first === null ? [b, a] : [a, b];
+    throughput.push(n.opsPerSec / d.opsPerSec);
+    cpu.push(d.cpuPerOp / n.cpuPerOp);
+    per.named.push(n.cpuPerOp);
+    per.dflt.push(d.cpuPerOp);
+  }
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const iqr = (xs: number[]): string => {
+    const s = [...xs].sort((x, y) => x - y);
+    return `${s[Math.floor(s.length / 4)].toFixed(3)}..${s[Math.floor((3 * s.length) / 4)].toFixed(3)}`;
+  };
+  console.log(`get on a named collection vs the default collection, ${OPS} ops/round, ${rounds} rounds, ${IN_FLIGHT} in flight`);
+  console.log(`  CPU per get (client + server): named ${median(per.named).toFixed(2)} us, default ${median(per.dflt).toFixed(2)} us; default/named x${median(cpu).toFixed(3)} (IQR ${iqr(cpu)})`);
+  console.log(`  throughput named/default x${median(throughput).toFixed(3)} (IQR ${iqr(throughput)})`);
+}
+
 async function main(): Promise<void> {
   const child = spawn(process.execPath, [path.join(__dirname, 'server-child.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connstr = await new Promise<string>((resolve) => readline.createInterface({ input: child.stdout! }).once('line', resolve));
@@ -103,7 +163,17 @@ async function main(): Promise<void> {
 
   const engine = new Engine(`${connstr}/default?operation_timeout=10`, auth);
   await new Promise<void>((res, rej) => engine.connect((e) => (e ? rej(e) : res())));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (SECTIONS.has('sdk')) await engineVsSdk(connstr, auth, engine);
+  if (SECTIONS.has('collections')) await namedVsDefault(engine, child.pid!);
+  if (SECTIONS.has('snappy')) await snappyOnOff(connstr, auth);
+
+  await new Promise<void>((res) => engine.close(() => res()));
+  child.stdin!.end();
+  await new Promise((res) => child.once('exit', res));
+}
+
+/** The engine against the official SDK: get and upsert, rounds alternating which client goes first. */
+async function engineVsSdk(connstr: string, auth: { username: string; password: string }, engine: Engine): Promise<void> {  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const couchbase = require('couchbase') as typeof import('couchbase');
   const sdkCluster = await couchbase.connect(connstr, { ...auth, timeouts: { kvTimeout: 10000 } });
   const coll = sdkCluster.bucket('default').defaultCollection();
@@ -153,12 +223,7 @@ async function main(): Promise<void> {
     );
   }
 
-  await snappyOnOff(connstr, auth);
-
-  await new Promise<void>((res) => engine.close(() => res()));
   await sdkCluster.close();
-  child.stdin!.end();
-  await new Promise((res) => child.once('exit', res));
 }
 
 main().catch((err) => {

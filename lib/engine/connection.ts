@@ -102,6 +102,8 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
   json = false;
   /** HELLO acknowledged SNAPPY: values may go (and come) compressed. */
   snappy = false;
+  /** HELLO acknowledged COLLECTIONS: every key carries its collection id (kv/collections.ts). */
+  collections = false;
 
   private readonly socket: net.Socket;
   private readonly decoder = new FrameDecoder();
@@ -250,6 +252,7 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
       this.xerror = this.features.has(HelloFeature.XERROR);
       this.json = this.features.has(HelloFeature.JSON);
       this.snappy = this.features.has(HelloFeature.SNAPPY);
+      this.collections = this.features.has(HelloFeature.COLLECTIONS);
       this.mutationSeqno = this.features.has(HelloFeature.MUTATION_SEQNO);
       this.pushConfigs = this.features.has(HelloFeature.DUPLEX) && this.features.has(HelloFeature.CLUSTERMAP_CHANGE_NOTIFICATION);
     });

@@ -70,6 +70,8 @@ export interface ConnOptions {
   dur_mutation_tokens: boolean;
   enable_clustermap_notification: boolean;
   enable_unordered_execution: boolean;
+  /** Negotiate collections (HELLO): needed by bucket.collection(); false keeps keys unprefixed (servers before 7.0). */
+  enable_collections: boolean;
   /** Ask for the server's receive-to-send duration on every response (HELLO TRACING); logged under DEBUG=deferbase:trace. */
   enable_tracing: boolean;
   select_bucket: boolean;
@@ -123,6 +125,7 @@ export const DEFAULT_OPTIONS: Readonly<ConnOptions> = Object.freeze({
   dur_mutation_tokens: true,
   enable_clustermap_notification: true,
   enable_unordered_execution: false,
+  enable_collections: true,
   enable_tracing: false,
   select_bucket: true,
   tcp_nodelay: true,
@@ -181,6 +184,7 @@ const OPTION_KINDS: { [K in keyof ConnOptions]: Kind } = {
   dur_mutation_tokens: BOOL,
   enable_clustermap_notification: BOOL,
   enable_unordered_execution: BOOL,
+  enable_collections: BOOL,
   enable_tracing: BOOL,
   select_bucket: BOOL,
   tcp_nodelay: BOOL,
@@ -247,7 +251,6 @@ const NOT_ACTED: Record<string, { why: string; honoured?: string[] }> = {
   vb_noguess: { why: 'the engine never guesses a vBucket owner: it fetches the map', honoured: ['true'] },
   vb_noremap: { why: 'the engine never remaps vBuckets itself', honoured: ['true'] },
   send_hello: { why: 'the engine always negotiates features with HELLO', honoured: ['true'] },
-  enable_collections: { why: 'the engine uses the default collection only', honoured: ['false'] },
   enable_durable_write: { why: 'durability is persistTo/replicateTo (observe-based)', honoured: ['false'] },
   sync_dtor: { why: 'close() is asynchronous' },
   readj_ts_wait: { why: 'timeouts run from the call' },

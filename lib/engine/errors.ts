@@ -92,6 +92,8 @@ export const ErrorCode = {
   SUBDOC_XATTR_UNKNOWN_MACRO: 0x5a,
   SUBDOC_XATTR_UNKNOWN_VATTR: 0x5b,
   SUBDOC_XATTR_CANT_MODIFY_VATTR: 0x5c,
+  /** A scope or collection the server does not know (libcouchbase 2.10's LCB_COLLECTION_UNKNOWN). */
+  COLLECTION_UNKNOWN: 0x5f,
   DURABILITY_INVALID_LEVEL: 0x63,
   DURABILITY_IMPOSSIBLE: 0x64,
   DURABILITY_SYNC_WRITE_IN_PROGRESS: 0x65,
@@ -122,6 +124,7 @@ const C = ErrorCode;
 
 // libcouchbase's own table (error.h, LCB_XERR): the categories of each code.
 const TYPES = new Map<number, number>([
+  [C.COLLECTION_UNKNOWN, INPUT],
   [C.AUTH_CONTINUE, INTERNAL | FATAL | SRVGEN],
   [C.AUTH_ERROR, FATAL | INPUT],
   [C.DELTA_BADVAL, INPUT | DATAOP | SRVGEN],
@@ -523,6 +526,10 @@ export class UnknownCommandError extends NotSupportedError {
   static override readonly defaultRc: number = ErrorCode.UNKNOWN_COMMAND;
 }
 /** A synchronous-durability requirement failed on the server. */
+/** The scope or collection an operation names does not exist (or the user may not see it). */
+export class CollectionNotFoundError extends CouchbaseError {
+  static override readonly defaultRc: number = ErrorCode.COLLECTION_UNKNOWN;
+}
 export class DurabilityError extends CouchbaseError {
   static override readonly defaultRc: number = ErrorCode.DURABILITY_IMPOSSIBLE;
 }
@@ -706,6 +713,8 @@ const STATUS_TABLE = new Map<number, StatusRow>([
   [Status.SUBDOC_XATTR_UNKNOWN_MACRO, { cls: CouchbaseError, rc: ErrorCode.SUBDOC_XATTR_UNKNOWN_MACRO, advice: 'the server knows no such macro' }],
   [Status.SUBDOC_XATTR_UNKNOWN_VATTR, { cls: CouchbaseError, rc: ErrorCode.SUBDOC_XATTR_UNKNOWN_VATTR, advice: 'the server knows no such virtual attribute' }],
   [Status.SUBDOC_XATTR_CANT_MODIFY_VATTR, { cls: CouchbaseError, rc: ErrorCode.SUBDOC_XATTR_CANT_MODIFY_VATTR, advice: 'virtual attributes cannot be modified' }],
+  [Status.UNKNOWN_COLLECTION, { cls: CollectionNotFoundError, rc: ErrorCode.COLLECTION_UNKNOWN, advice: 'the collection does not exist in the bucket; create it first or check its name' }],
+  [Status.UNKNOWN_SCOPE, { cls: CollectionNotFoundError, rc: ErrorCode.COLLECTION_UNKNOWN, advice: 'the scope does not exist in the bucket; create it first or check its name' }],
   // Synchronous durability (server-side).
   [0xa0, { cls: DurabilityError, rc: ErrorCode.DURABILITY_INVALID_LEVEL, advice: 'the server does not know this durability level' }],
   [0xa1, { cls: DurabilityError, rc: ErrorCode.DURABILITY_IMPOSSIBLE, advice: 'the durability requirement cannot be met with the nodes available' }],

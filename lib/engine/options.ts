@@ -24,6 +24,7 @@ export function helloFeatures(o: ConnOptions): number[] {
   if (o.enable_tracing) f.push(HelloFeature.TRACING);
   // Every mode but off asks: inflate_only so the server may answer compressed, the others to send so.
   if (o.compression !== 'off') f.push(HelloFeature.SNAPPY);
+  if (o.enable_collections) f.push(HelloFeature.COLLECTIONS);
   return f;
 }
 

@@ -95,8 +95,15 @@ function clusterCapabilities(src: ConfigSource): Record<string, unknown> {
   return { clusterCapabilitiesVer: [1, 0], clusterCapabilities: capabilities };
 }
 
+/** What a bucket config says of the bucket itself: its name, uuid and collections manifest's uid. */
+export interface ConfigBucket {
+  readonly name: string;
+  readonly uuid: string;
+  readonly manifest?: { readonly uid: number };
+}
+
 /** Terse bucket config as node `thisNode` serves it. */
-export function bucketConfig(src: ConfigSource, bucket: { name: string; uuid: string }, thisNode: number): Record<string, unknown> {
+export function bucketConfig(src: ConfigSource, bucket: ConfigBucket, thisNode: number): Record<string, unknown> {
   const t = src.topology;
   const settings = src.settingsOf?.(bucket.name);
   if (settings?.bucketType === 'memcached') return memcachedConfig(src, bucket, thisNode);
@@ -115,7 +122,7 @@ export function bucketConfig(src: ConfigSource, bucket: { name: string; uuid: st
     uuid: bucket.uuid,
     bucketType: 'membase',
     nodeLocator: 'vbucket',
-    collectionsManifestUid: '0',
+    collectionsManifestUid: (bucket.manifest?.uid ?? 0).toString(16),
     bucketCapabilitiesVer: '',
     bucketCapabilities: views ? BUCKET_CAPABILITIES : BUCKET_CAPABILITIES.filter((c) => c !== 'couchapi'),
     ddocs: { uri: `/pools/default/buckets/${encodeURIComponent(bucket.name)}/ddocs` },
@@ -137,7 +144,7 @@ export function bucketConfig(src: ConfigSource, bucket: { name: string; uuid: st
 }
 
 /** A memcached bucket's config: nodes placed on a ketama ring by the client, no vBucket map. */
-function memcachedConfig(src: ConfigSource, bucket: { name: string; uuid: string }, thisNode: number): Record<string, unknown> {
+function memcachedConfig(src: ConfigSource, bucket: ConfigBucket, thisNode: number): Record<string, unknown> {
   const t = src.topology;
   return {
     rev: t.rev,
@@ -166,9 +173,3 @@ export function globalConfig(src: ConfigSource, thisNode: number): Record<string
     ...clusterCapabilities(src),
   };
 }
-
-/** The one collection every bucket has: `_default._default`, id 0, manifest uid 0. */
-export const DEFAULT_MANIFEST = {
-  uid: '0',
-  scopes: [{ name: '_default', uid: '0', collections: [{ name: '_default', uid: '0' }] }],
-};

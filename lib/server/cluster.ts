@@ -33,6 +33,8 @@ import { kvPrivileges, DEFAULT_COLLECTION, DEFAULT_SCOPE } from './rbac/kv-privi
 import { defaultPasswordPolicy, type RbacHost } from './rbac/rest';
 import { Delegations } from './rbac/delegation';
 import type { SaslCredentials } from './kv/sasl-session';
+import { Manifest, type CollectionsOp, type CollectionsResult } from './collections/manifest';
+import { changeCollections, type CollectionsHost } from './collections/admin';
 
 const debug = createDebug('deferbase:server');
 
@@ -219,6 +221,8 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   readonly keyspaces: KeyspaceCatalog;
   /** Users, groups and the password policy, as the RBAC REST API manages them. */
   readonly rbac: RbacHost;
+  /** Scopes and collections, as the REST API and N1QL change them (collections/admin.ts). */
+  readonly collectionsAdmin: CollectionsHost;
   /** SASL's view of the users: hashed passwords and SCRAM keys. */
   readonly credentials: SaslCredentials;
   private readonly kvNodes: KvNode[] = [];
@@ -278,8 +282,34 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     this.delegations = new Delegations(this.clock);
     this.keyspaces = {
       hasBucket: (b) => this.storeMap.has(b),
-      hasScope: (b, s) => this.storeMap.has(b) && s === DEFAULT_SCOPE,
-      hasCollection: (b, s, c) => this.storeMap.has(b) && s === DEFAULT_SCOPE && c === DEFAULT_COLLECTION,
+      hasScope: (b, s) => this.storeMap.get(b)?.manifest.scope(s) !== undefined,
+      hasCollection: (b, s, c) => this.storeMap.get(b)?.manifest.collection(s, c) !== undefined,
+    };
+    this.collectionsAdmin = {
+      store: (b) => this.storeMap.get(b),
+      magma: (b) => {
+        const settings = this.settings.get(b);
+        return settings?.bucketType === 'membase' && settings.storageBackend === 'magma';
+      },
+      countsOutside: (b) => {
+        let scopes = 0;
+        let collections = 0;
+        for (const [name, store] of this.storeMap) {
+          if (name === b) continue;
+          const counts = store.manifest.counts;
+          scopes += counts.scopes;
+          collections += counts.collections;
+        }
+        return { scopes, collections };
+      },
+      collectionsChanged: (b) => {
+        debug('bucket %s: collections manifest %s', b, this.storeMap.get(b)?.manifest.uid.toString(16));
+        // Roles naming the collections may grant more or less now; connections recompute theirs.
+        this.userRegistry.keyspacesChanged();
+        // The bucket config carries the manifest uid: a new revision, pushed to those who asked.
+        this.topology.rev++;
+        this.configChanged();
+      },
     };
     const cluster = this;
     this.rbac = {
@@ -298,7 +328,10 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   private addStore(settings: BucketSettings): DocumentStore {
     const store = new DocumentStore({ name: settings.name, numVBuckets: this.topology.numVBuckets, clock: this.clock });
     applySettings(store, settings);
+    // Magma buckets keep history on their collections by default; memcached buckets have no collections.
+    if (settings.bucketType === 'membase' && settings.storageBackend === 'magma') store.useManifest(Manifest.fresh({ historyDefault: true }));
     if (settings.bucketType === 'memcached') {
+      store.useManifest(Manifest.defaultOnly());
       store.nodeLocator = 'ketama';
       // Node 0 holds this one; the others get theirs when first asked (nodeStore).
       this.nodeStores.set(settings.name, [store]);
@@ -469,9 +502,21 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
     const own = this.nodeStores.get(name);
     if (own === undefined) return this.storeMap.get(name);
     if (node < 0 || node >= Math.max(this.kvNodes.length, 1)) return undefined;
-    own[node] ??= new DocumentStore({ name, numVBuckets: this.topology.numVBuckets, clock: this.clock, uuid: own[0].uuid });
-    own[node].nodeLocator = 'ketama';
+    if (own[node] === undefined) {
+      own[node] = new DocumentStore({ name, numVBuckets: this.topology.numVBuckets, clock: this.clock, uuid: own[0].uuid });
+      own[node].useManifest(Manifest.defaultOnly());
+      own[node].nodeLocator = 'ketama';
+    }
     return own[node];
+  }
+
+  /**
+   * Creates, changes or drops a scope or collection of `bucket` (what the REST API and N1QL do);
+   * dropping one deletes its documents. Throws a StoreError (ETMPFAIL) when the change cannot be
+   * made durable with `dataDir`.
+   */
+  changeCollections(bucket: string, op: CollectionsOp): CollectionsResult {
+    return changeCollections(this.collectionsAdmin, bucket, op);
   }
 
   /** Empties a bucket on every node (POST .../controller/doFlush). */
@@ -701,6 +746,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       authenticate: (h) => this.authenticate(h),
       nodeIndex,
       trackWrites: () => this.diskLog?.track() ?? (() => Promise.resolve()),
+      changeCollections: (bucket, op) => this.changeCollections(bucket, op),
     };
   }
 

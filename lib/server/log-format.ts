@@ -18,24 +18,32 @@
 // A document with extended attributes has the XATTR datatype bit and its value starts with
 // kv_engine's xattr blob (xattrs.ts); a deleted document that keeps xattrs is a deletion record of
 // its own type with the blob after the key. Logs written before xattrs have neither and read as before.
+// A document or deletion of a collection other than the default one has the IN_COLLECTION bit in
+// its type and its key starts with the collection id in unsigned LEB128, as a collections-aware
+// KV client sends it; logs written before collections have no such record.
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES, type Tombstone } from './store';
 import type { StoredDoc } from './service-types';
 import { decodeXattrBlob, encodeXattrBlob, MAX_SYSTEM_XATTR_BYTES } from './xattrs';
+import { decodeLeb128, leb128Length, writeLeb128 } from '../protocol/leb128';
 
 const REC_SET = 1;
 const REC_DELETE = 2;
 const REC_VBUUIDS = 3;
 /** A deletion that keeps xattrs: REC_DELETE's payload, then the xattr blob. */
 const REC_DELETE_XATTRS = 4;
+/** Beside a document or deletion type: the key starts with its collection's id (not the default one). */
+const IN_COLLECTION = 0x10;
+/** A key with its collection prefix (at most 5 bytes of LEB128). */
+const MAX_PREFIXED_KEY_BYTES = MAX_KEY_BYTES + 5;
 const DATATYPE_XATTR = 0x04;
 
 const MAGIC = Buffer.from('DBLOG\0\x02\n', 'latin1');
 /** Magic plus marker. */
 export const FILE_HEADER_BYTES = MAGIC.length + 4;
 /** Larger than any payload we write (the largest is a document: header, key and a 20 MiB value). */
-const MAX_PAYLOAD = 28 + MAX_KEY_BYTES + MAX_VALUE_BYTES + MAX_SYSTEM_XATTR_BYTES;
+const MAX_PAYLOAD = 28 + MAX_PREFIXED_KEY_BYTES + MAX_VALUE_BYTES + MAX_SYSTEM_XATTR_BYTES;
 
 /** How one file frames its records. */
 export class LogFormat {
@@ -175,34 +183,39 @@ export class LogFormat {
 export type DocRecord = Omit<StoredDoc, 'vbucket'>;
 export type DeleteRecord = Omit<Tombstone, 'vbucket'>;
 
-export function encodeSet(doc: DocRecord, fmt: LogFormat): Buffer {
-  const keyLen = Buffer.byteLength(doc.id);
+/** `cid`: the document's collection (0: the default collection, written as before collections). */
+export function encodeSet(doc: DocRecord, fmt: LogFormat, cid = 0): Buffer {
+  const prefix = cid === 0 ? 0 : leb128Length(cid);
+  const keyLen = prefix + Buffer.byteLength(doc.id);
   const blob = doc.xattrs === undefined ? undefined : encodeXattrBlob(doc.xattrs);
   const rec = fmt.alloc(28 + keyLen + (blob?.length ?? 0) + doc.value.length);
-  let p = rec.writeUInt8(REC_SET, fmt.head);
+  let p = rec.writeUInt8(cid === 0 ? REC_SET : REC_SET | IN_COLLECTION, fmt.head);
   p = rec.writeBigUInt64BE(doc.cas, p);
   p = rec.writeBigUInt64BE(doc.seqno, p);
   p = rec.writeUInt32BE(doc.flags >>> 0, p);
   p = rec.writeUInt32BE(doc.expiry >>> 0, p);
   p = rec.writeUInt8(blob === undefined ? doc.datatype : doc.datatype | DATATYPE_XATTR, p);
   p = rec.writeUInt16BE(keyLen, p);
+  if (prefix !== 0) p = writeLeb128(rec, p, cid);
   p += rec.write(doc.id, p);
   if (blob !== undefined) p += blob.copy(rec, p);
   doc.value.copy(rec, p);
   return fmt.seal(rec);
 }
 
-export function encodeDelete(t: DeleteRecord, fmt: LogFormat): Buffer {
-  const keyLen = Buffer.byteLength(t.id);
+export function encodeDelete(t: DeleteRecord, fmt: LogFormat, cid = 0): Buffer {
+  const prefix = cid === 0 ? 0 : leb128Length(cid);
+  const keyLen = prefix + Buffer.byteLength(t.id);
   const blob = t.xattrs === undefined ? undefined : encodeXattrBlob(t.xattrs);
   const rec = fmt.alloc(24 + keyLen + (blob?.length ?? 0));
   if (blob !== undefined) blob.copy(rec, fmt.head + 24 + keyLen);
-  let p = rec.writeUInt8(blob === undefined ? REC_DELETE : REC_DELETE_XATTRS, fmt.head);
+  let p = rec.writeUInt8((blob === undefined ? REC_DELETE : REC_DELETE_XATTRS) | (cid === 0 ? 0 : IN_COLLECTION), fmt.head);
   p = rec.writeBigUInt64BE(t.cas, p);
   p = rec.writeBigUInt64BE(t.seqno, p);
   p = rec.writeUInt32BE(t.flags >>> 0, p);
   p = rec.writeUInt8(t.datatype, p);
   p = rec.writeUInt16BE(keyLen, p);
+  if (prefix !== 0) p = writeLeb128(rec, p, cid);
   rec.write(t.id, p);
   return fmt.seal(rec);
 }
@@ -218,22 +231,41 @@ export function encodeVbuuids(uuids: bigint[], fmt: LogFormat): Buffer {
 
 // ---- decoding ------------------------------------------------------------------------------------
 
+/** `cid`: the collection of the document (0: the default collection). */
 export type LogRecord =
-  | { readonly kind: 'set'; readonly doc: DocRecord }
-  | { readonly kind: 'delete'; readonly tomb: DeleteRecord }
+  | { readonly kind: 'set'; readonly doc: DocRecord; readonly cid: number }
+  | { readonly kind: 'delete'; readonly tomb: DeleteRecord; readonly cid: number }
   | { readonly kind: 'vbuuids'; readonly uuids: bigint[] };
 
-/** Key offset within a payload, by record type (documents and deletions). */
+/** Key offset within a payload, by record type (documents and deletions; the IN_COLLECTION bit aside). */
 const KEY_AT: Record<number, number> = { [REC_SET]: 28, [REC_DELETE]: 24, [REC_DELETE_XATTRS]: 24 };
+
+/** A record type without its IN_COLLECTION bit (the vBucket UUIDs have none). */
+function baseType(type: number): number {
+  return type === REC_VBUUIDS ? type : type & ~IN_COLLECTION;
+}
+
+/** The collection prefix of an IN_COLLECTION key at `at`: its length and id (length 0, id 0: none; id -1: malformed). */
+function prefixAt(buf: Buffer, type: number, at: number, keyLen: number): { length: number; cid: number } {
+  if ((type & IN_COLLECTION) === 0 || type === REC_VBUUIDS) return { length: 0, cid: 0 };
+  try {
+    const { value, length } = decodeLeb128(buf.subarray(at, at + Math.min(keyLen, 5)));
+    return length < keyLen && value !== 0 ? { length, cid: value } : { length: 0, cid: -1 };
+  } catch {
+    return { length: 0, cid: -1 };
+  }
+}
 
 /** True when the payload's type is known and its key (or UUID list) fits inside it. */
 function payloadShapeOk(payload: Buffer): boolean {
-  const type = payload[0];
+  const type = baseType(payload[0]);
   if (type === REC_VBUUIDS) return payload.length >= 3 && payload.length === 3 + 8 * payload.readUInt16BE(1);
   const keyAt = KEY_AT[type];
   if (keyAt === undefined || payload.length < keyAt) return false;
   const keyLen = payload.readUInt16BE(keyAt - 2);
-  if (!(keyLen > 0 && keyLen <= MAX_KEY_BYTES && keyAt + keyLen <= payload.length)) return false;
+  const prefixed = type !== payload[0];
+  if (!(keyLen > 0 && keyLen <= (prefixed ? MAX_PREFIXED_KEY_BYTES : MAX_KEY_BYTES) && keyAt + keyLen <= payload.length)) return false;
+  if (prefixed && prefixAt(payload, payload[0], keyAt, keyLen).cid < 0) return false;
   if (type === REC_DELETE) return keyAt + keyLen === payload.length;
   if (type === REC_DELETE_XATTRS || (payload[25] & DATATYPE_XATTR) !== 0) return xattrBlobOk(payload, keyAt + keyLen);
   return true;
@@ -242,7 +274,7 @@ function payloadShapeOk(payload: Buffer): boolean {
 function xattrBlobOk(payload: Buffer, at: number): boolean {
   try {
     const { bodyAt } = decodeXattrBlob(payload.subarray(at));
-    return payload[0] !== REC_DELETE_XATTRS || at + bodyAt === payload.length;
+    return baseType(payload[0]) !== REC_DELETE_XATTRS || at + bodyAt === payload.length;
   } catch {
     return false;
   }
@@ -250,9 +282,10 @@ function xattrBlobOk(payload: Buffer, at: number): boolean {
 
 /** A payload that passed recordAt(). */
 function decode(payload: Buffer): LogRecord {
-  const type = payload[0];
+  const type = baseType(payload[0]);
   if (type === REC_SET) {
     const keyLen = payload.readUInt16BE(26);
+    const prefix = prefixAt(payload, payload[0], 28, keyLen);
     let datatype = payload[25];
     let value = payload.subarray(28 + keyLen);
     let xattrs;
@@ -268,22 +301,23 @@ function decode(payload: Buffer): LogRecord {
       flags: payload.readUInt32BE(17),
       expiry: payload.readUInt32BE(21),
       datatype,
-      id: payload.toString('utf8', 28, 28 + keyLen),
+      id: payload.toString('utf8', 28 + prefix.length, 28 + keyLen),
       value: Buffer.from(value),
     };
-    return { kind: 'set', doc: xattrs === undefined ? doc : { ...doc, xattrs } };
+    return { kind: 'set', doc: xattrs === undefined ? doc : { ...doc, xattrs }, cid: prefix.cid };
   }
   if (type === REC_DELETE || type === REC_DELETE_XATTRS) {
     const keyLen = payload.readUInt16BE(22);
+    const prefix = prefixAt(payload, payload[0], 24, keyLen);
     const tomb = {
       cas: payload.readBigUInt64BE(1),
       seqno: payload.readBigUInt64BE(9),
       flags: payload.readUInt32BE(17),
       datatype: payload[21],
-      id: payload.toString('utf8', 24, 24 + keyLen),
+      id: payload.toString('utf8', 24 + prefix.length, 24 + keyLen),
     };
     const xattrs = type === REC_DELETE_XATTRS ? decodeXattrBlob(payload.subarray(24 + keyLen)).xattrs : undefined;
-    return { kind: 'delete', tomb: xattrs === undefined ? tomb : { ...tomb, xattrs } };
+    return { kind: 'delete', tomb: xattrs === undefined ? tomb : { ...tomb, xattrs }, cid: prefix.cid };
   }
   const uuids: bigint[] = [];
   for (let i = 0, n = payload.readUInt16BE(1); i < n; i++) uuids.push(payload.readBigUInt64BE(3 + i * 8));
@@ -297,6 +331,8 @@ export interface LostRecord {
   readonly kind: 'set' | 'delete' | 'vbuuids' | 'unknown';
   /** The document key, when its bytes lie inside the span (they may be damaged too). */
   readonly key: string | undefined;
+  /** The id of the key's collection (0: the default collection). */
+  readonly cid: number;
   /** A later good record in the log is about the same key, so the key's final state is intact. */
   superseded: boolean;
 }
@@ -321,15 +357,26 @@ export interface ScanResult {
 
 function lostAt(buf: Buffer, off: number, end: number, fmt: LogFormat): LostRecord {
   const p = off + fmt.head;
-  const type = p < end ? buf[p] : -1;
+  const raw = p < end ? buf[p] : -1;
+  const type = baseType(raw);
   const kind = type === REC_SET ? 'set' : type === REC_DELETE || type === REC_DELETE_XATTRS ? 'delete' : type === REC_VBUUIDS ? 'vbuuids' : 'unknown';
   let key: string | undefined;
+  let cid = 0;
   const keyAt = KEY_AT[type];
   if (keyAt !== undefined && p + keyAt <= end) {
     const keyLen = buf.readUInt16BE(p + keyAt - 2);
-    if (keyLen > 0 && keyLen <= MAX_KEY_BYTES && p + keyAt + keyLen <= end) key = buf.toString('utf8', p + keyAt, p + keyAt + keyLen);
+    if (keyLen > 0 && keyLen <= MAX_PREFIXED_KEY_BYTES && p + keyAt + keyLen <= end) {
+      const prefix = prefixAt(buf, raw, p + keyAt, keyLen);
+      cid = Math.max(prefix.cid, 0);
+      key = buf.toString('utf8', p + keyAt + prefix.length, p + keyAt + keyLen);
+    }
   }
-  return { offset: off, kind, key, superseded: false };
+  return { offset: off, kind, key, cid, superseded: false };
+}
+
+/** How scanLog matches a lost record with a later one: the key within its collection. */
+function qualified(cid: number, id: string): string {
+  return cid === 0 ? id : `${cid}\u0000${id}`;
 }
 
 /**
@@ -353,7 +400,11 @@ export function scanLog(buf: Buffer, apply: (rec: LogRecord) => void): ScanResul
         next = buf.length;
       }
       const lost = format.recordStarts(buf, off, next).map((p) => lostAt(buf, p, next, format));
-      for (const l of lost) if (l.key !== undefined) open.set(l.key, [...(open.get(l.key) ?? []), l]);
+      for (const l of lost) {
+        if (l.key === undefined) continue;
+        const q = qualified(l.cid, l.key);
+        open.set(q, [...(open.get(q) ?? []), l]);
+      }
       damage.push({ start: off, end: next, lost });
       if (next === buf.length) return { format, records, validEnd: off, tornBytes: 0, damage };
       off = next;
@@ -361,7 +412,7 @@ export function scanLog(buf: Buffer, apply: (rec: LogRecord) => void): ScanResul
     }
     const rec = decode(buf.subarray(off + format.head, off + len));
     if (open.size !== 0 && rec.kind !== 'vbuuids') {
-      const id = rec.kind === 'set' ? rec.doc.id : rec.tomb.id;
+      const id = qualified(rec.cid, rec.kind === 'set' ? rec.doc.id : rec.tomb.id);
       const earlier = open.get(id);
       if (earlier !== undefined) {
         for (const l of earlier) l.superseded = true;

@@ -3,7 +3,8 @@
 // the permission ns_server asks for (403 naming it otherwise).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DocumentStore } from './store';
-import { bucketConfig, globalConfig, servicePort, DEFAULT_MANIFEST } from './cluster-config';
+import { bucketConfig, globalConfig, servicePort } from './cluster-config';
+import { handleCollectionsRest, type CollectionsRestHost } from './collections/rest';
 import { withLocalHost } from './http-host';
 import type { ClusterCore } from './kv/node';
 import type { ServiceName } from './services';
@@ -17,7 +18,7 @@ import { requirePermission } from './rbac/guard';
 import { bucketPermission, clusterPermission } from './rbac/permission';
 import { rawRamBytes } from './buckets-admin';
 
-export interface MgmtCore extends ClusterCore, ConsoleCore {
+export interface MgmtCore extends ClusterCore, ConsoleCore, CollectionsRestHost {
   authenticate(authorization: string | undefined): Identity | null;
   /** Users, groups and the password policy (the /settings/rbac routes). */
   readonly rbac: RbacHost;
@@ -88,7 +89,7 @@ function verboseBucket(core: MgmtCore, store: DocumentStore, thisNode: number): 
     uri: `/pools/default/buckets/${encodeURIComponent(store.name)}?bucket_uuid=${store.uuid}`,
     streamingUri: `/pools/default/bucketsStreaming/${encodeURIComponent(store.name)}?bucket_uuid=${store.uuid}`,
     nodes: core.topology.members.map((id) => nodeJson(core, id, thisNode)),
-    basicStats: { itemCount: store.size, opsPerSec: core.statsArchive.latest(store.name, 'ops'), memUsed: core.statsArchive.latest(store.name, 'mem_used') },
+    basicStats: { itemCount: store.totalSize, opsPerSec: core.statsArchive.latest(store.name, 'ops'), memUsed: core.statsArchive.latest(store.name, 'mem_used') },
     stats: { uri: `/pools/default/buckets/${encodeURIComponent(store.name)}/stats` },
     controllers: settings.flushEnabled ? { flush: `/pools/default/buckets/${encodeURIComponent(store.name)}/controller/doFlush` } : {},
   };
@@ -106,6 +107,8 @@ export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessag
   const parts = path.split('/').slice(1).map(decodeURIComponent);
   const rbac = handleRbac(core.rbac, user, req, res, parts);
   if (rbac !== false) return rbac === true ? undefined : rbac;
+  const collections = handleCollectionsRest(core, user, req, res, parts);
+  if (collections !== false) return collections === true ? undefined : collections;
   const routed = handleAuthed(core, thisNode, user, req, res, path, parts);
   if (routed !== false) return routed === true ? undefined : routed;
 
@@ -164,11 +167,6 @@ export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessag
         // The views service checks the request's user again: forward it with a one-time credential.
         req.headers.authorization = 'Basic ' + Buffer.from(`${user.username}:${core.delegate(user.username)}`).toString('base64');
         return views(req, res);
-      }
-      if (parts[2] === 'buckets' && parts.length === 5 && parts[4] === 'scopes') {
-        if (store === undefined) return send(res, 404, 'Requested resource not found.\r\n');
-        if (requirePermission(user, res, bucketPermission(store.name, ['settings'], 'read'))) send(res, 200, DEFAULT_MANIFEST);
-        return;
       }
       if (parts.length !== 4) return send(res, 404, 'Not found.\r\n');
       if (store === undefined) return send(res, 404, 'Requested resource not found.\r\n');

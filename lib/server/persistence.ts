@@ -107,13 +107,13 @@ class BucketFile implements StoreLog {
     this.size = this.durable = fs.fstatSync(this.fd).size;
     this.compactAt = Math.max(compactMin, 2 * this.size);
   }
-  set(doc: Item): void {
+  set(doc: Item, cid: number): void {
     this.owner.prepare(this);
-    this.owner.append(this, encodeSet(doc, this.fmt), doc.id);
+    this.owner.append(this, encodeSet(doc, this.fmt, cid), doc.id);
   }
-  remove(tomb: Tombstone): void {
+  remove(tomb: Tombstone, cid: number): void {
     this.owner.prepare(this);
-    this.owner.append(this, encodeDelete(tomb, this.fmt), tomb.id);
+    this.owner.append(this, encodeDelete(tomb, this.fmt, cid), tomb.id);
   }
 }
 
@@ -160,11 +160,15 @@ export class DiskLog implements DurableLog {
     return log;
   }
 
-  /** Recovers `store` from its file in the log's folder (if any) and logs its changes from now on. */
+  /**
+   * Recovers `store` from its files in the log's folder (if any) and logs its changes from now on.
+   * The metadata comes first: it holds the collections manifest the log's records are placed by.
+   */
   addStore(store: DocumentStore): void {
     const file = path.join(this.dir, encodeURIComponent(store.name) + FILE_SUFFIX);
+    loadMetadata(file.slice(0, -FILE_SUFFIX.length) + META_SUFFIX, store.bucketMetadata, this.io);
+    store.restoreCollections();
     const fmt = this.recover(file, store, this.strict);
-    loadMetadata(file.slice(0, -FILE_SUFFIX.length) + META_SUFFIX, store.metadata, this.io);
     const bf = new BucketFile(this, file, store, fmt, this.compactMin, this.policy === 'batch');
     this.files.push(bf);
     store.attachLog(bf);
@@ -181,7 +185,7 @@ export class DiskLog implements DurableLog {
     if (f.fd >= 0) fs.closeSync(f.fd);
     f.fd = -1;
     store.attachLog(undefined);
-    store.metadata.sink = undefined;
+    store.bucketMetadata.sink = undefined;
     fs.rmSync(f.file, { force: true });
     fs.rmSync(f.file.slice(0, -FILE_SUFFIX.length) + META_SUFFIX, { force: true });
   }
@@ -505,7 +509,7 @@ export class DiskLog implements DurableLog {
       if (f.fd >= 0) fs.closeSync(f.fd);
       f.fd = -1;
       f.store.attachLog(undefined);
-      f.store.metadata.sink = undefined;
+      f.store.bucketMetadata.sink = undefined;
     }
     if (failure !== undefined) this.warn(`persistence: the last writes could not be made durable at shutdown (${failure.message}); they are lost`);
     const waiters = [...this.inflight, ...this.waiters];
@@ -521,10 +525,13 @@ function reason(err: Error): string {
   return (err as NodeJS.ErrnoException).code ?? err.message;
 }
 
+/** Replays one record; records of a collection the manifest no longer has are dropped with it. */
 function applyRecord(store: DocumentStore, rec: LogRecord): void {
-  if (rec.kind === 'set') store.restore(rec.doc);
-  else if (rec.kind === 'delete') store.restoreDelete(rec.tomb);
-  else store.restoreVbucketUuids(rec.uuids);
+  if (rec.kind === 'vbuuids') return store.restoreVbucketUuids(rec.uuids);
+  const target = store.collection(rec.cid);
+  if (target === undefined) return store.restoreDropped(rec.kind === 'set' ? rec.doc : rec.tomb);
+  if (rec.kind === 'set') target.restore(rec.doc);
+  else target.restoreDelete(rec.tomb);
 }
 
 function listKeys(keys: string[]): string {
@@ -642,13 +649,15 @@ function compact(file: string, store: DocumentStore, io: LogIo): LogFormat {
       parts.length = 0;
       size = 0;
     };
-    for (const doc of store.docs()) {
-      const rec = encodeSet(doc, fmt);
-      parts.push(rec);
-      size += rec.length;
-      if (size > 1 << 20) flush();
+    for (const coll of store.collections()) {
+      for (const doc of coll.docs()) {
+        const rec = encodeSet(doc, fmt, coll.cid);
+        parts.push(rec);
+        size += rec.length;
+        if (size > 1 << 20) flush();
+      }
+      for (const t of coll.tombstoneList()) parts.push(encodeDelete(t, fmt, coll.cid));
     }
-    for (const t of store.tombstoneList()) parts.push(encodeDelete(t, fmt));
     flush();
   });
   return fmt;

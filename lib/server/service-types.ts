@@ -3,6 +3,7 @@
 // Only types live here, so every side can be built against it independently.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Permission } from './rbac/permission';
+import type { CollectionsOp, CollectionsResult } from './collections/manifest';
 
 /** The server's time source. Expiry, lock timeouts and metrics read it; tests drive it. */
 export interface ServerClock {
@@ -63,9 +64,22 @@ export interface BucketMetadata {
   set(name: string, value: unknown | undefined): void;
 }
 
-/** One bucket's documents, shared by every node of the embedded cluster. */
+/**
+ * One collection's documents, shared by every node of the embedded cluster. What `bucket(name)`
+ * gives is the bucket's default collection, through which its other collections are found.
+ */
 export interface BucketStore {
+  /** The bucket's name (for every collection of it). */
   readonly name: string;
+  /** The collection's scope and name (`_default`, `_default` for the bucket itself). */
+  readonly scopeName?: string;
+  readonly collectionName?: string;
+  /** The collection `scope.name` of this store's bucket, or undefined when there is none. */
+  collectionNamed?(scope: string, name: string): BucketStore | undefined;
+  /** Every collection of this store's bucket that exists, the default one first (when it does). */
+  collections?(): BucketStore[];
+  /** The bucket's scopes and their collections' names, in manifest order. */
+  scopes?(): ReadonlyArray<{ readonly name: string; readonly collections: readonly string[] }>;
   readonly uuid: string;
   /** Number of live (unexpired, undeleted) documents. */
   readonly size: number;
@@ -101,6 +115,11 @@ export interface ServiceContext {
   authenticate(authorization: string | undefined): ServiceUser | null;
   /** Index (0-based) of the node this handler serves. */
   readonly nodeIndex: number;
+  /**
+   * Creates or drops a scope or collection (N1QL's CREATE/DROP SCOPE/COLLECTION). Throws a
+   * StoreErrorLike (ETMPFAIL) when the change cannot be made durable.
+   */
+  changeCollections?(bucket: string, op: CollectionsOp): CollectionsResult;
   /**
    * Call before a statement writes; the function returned resolves once every write made since
    * is durable (at once without a `dataDir`), and rejects with a StoreErrorLike (ETMPFAIL) when

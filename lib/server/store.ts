@@ -21,6 +21,7 @@ import { vbucketOf } from '../protocol/vbucket';
 import { KvCounters } from './stats/kv-counters';
 import { isJsonText } from './json-syntax';
 import { decodeXattrBlob, systemXattrsOf, type Xattrs } from './xattrs';
+import { Manifest, DEFAULT_COLLECTION, DEFAULT_SCOPE, type CollectionDef } from './collections/manifest';
 
 /** The memcached statuses a store operation can fail with (same codes as lib/protocol Status). */
 export const StoreStatus = {
@@ -146,8 +147,9 @@ export interface DocMeta {
  */
 export interface StoreLog {
   readonly deferred: boolean;
-  set(doc: Item): void;
-  remove(tomb: Tombstone): void;
+  /** `cid`: the document's collection (0, the default collection, in logs written before collections). */
+  set(doc: Item, cid: number): void;
+  remove(tomb: Tombstone, cid: number): void;
 }
 
 /**
@@ -198,6 +200,8 @@ export class SyncWrite {
   id: string | undefined;
   /** The prepared new state (its seqno is the prepare's; the commit takes another). */
   prepared: Item | Tombstone | undefined;
+  /** The collection the prepared change is in (staged on the bucket, prepared by whichever collection wrote). */
+  collection: DocumentStore | undefined;
   /** The front end's answer to the writer, held until the write commits (unordered execution). */
   answer: Buffer | undefined;
   constructor(
@@ -206,6 +210,31 @@ export class SyncWrite {
     readonly timeoutMs: number,
   ) {}
 }
+
+/**
+ * A collection's service metadata (its N1QL index definitions): kept in its bucket's map under
+ * names of its own (`name@cid`), so it is durable with the bucket's and goes with the collection.
+ */
+class CollectionMetadata implements BucketMetadata {
+  constructor(
+    private readonly bucket: MetadataMap,
+    private readonly cid: number,
+  ) {}
+  get(name: string): unknown | undefined {
+    return this.bucket.get(`${name}@${this.cid}`);
+  }
+  set(name: string, value: unknown | undefined): void {
+    this.bucket.set(`${name}@${this.cid}`, value);
+  }
+}
+
+/** The metadata names collection `cid` keeps in its bucket's map (see CollectionMetadata). */
+export function isCollectionMetadataName(name: string, cid: number): boolean {
+  return name.endsWith(`@${cid}`);
+}
+
+/** Where a bucket's metadata keeps its collections manifest. */
+export const MANIFEST_METADATA = 'collections';
 
 export interface KvWriteOptions extends StoreWriteOptions {
   /** Keep the existing document's expiry (PRESERVE_TTL frame). */
@@ -219,6 +248,41 @@ export interface DocumentStoreOptions {
   numVBuckets?: number;
   clock?: ServerClock;
   uuid?: string;
+}
+
+/**
+ * What the collections of one bucket share: seqnos and UUIDs per vBucket (a vBucket's seqnos count
+ * the mutations of every collection), the CAS clock, the write-ahead log and what it may still
+ * undo, the durable write being staged, and the collections themselves by id.
+ */
+class BucketLedger {
+  seqno = 0n;
+  lastCas = 0n;
+  readonly vbSeqno: bigint[];
+  readonly vbUuid: bigint[];
+  log: StoreLog | undefined = undefined;
+  /**
+   * Changes a deferred log has not made durable, oldest first, as triples: the collection, the
+   * id, then what the collection held for it before (an Item, a Tombstone, or undefined).
+   */
+  undo: Array<DocumentStore | string | Item | Tombstone | undefined> | undefined = undefined;
+  /** Set while a durable write's handler runs: its change (in whichever collection) is prepared, not applied. */
+  staging: SyncWrite | undefined = undefined;
+  /** Every collection of the bucket but the default one, by collection id. */
+  readonly collections = new Map<number, DocumentStore>();
+  constructor(numVBuckets: number) {
+    this.vbSeqno = new Array<bigint>(numVBuckets).fill(0n);
+    this.vbUuid = new Array<bigint>(numVBuckets);
+    for (let vb = 0; vb < numVBuckets; vb++) this.vbUuid[vb] = randomBytes(8).readBigUInt64BE(0) || 1n;
+  }
+}
+
+/** A collection's documents inside its bucket (see DocumentStore.addCollection). */
+interface CollectionPlace {
+  readonly bucket: DocumentStore;
+  readonly ledger: BucketLedger;
+  readonly def: CollectionDef;
+  readonly scope: string;
 }
 
 /** JSON check that stops at the first byte when it rules JSON out. */
@@ -236,60 +300,172 @@ export function looksLikeJson(value: Buffer): boolean {
   return isJsonText(value);
 }
 
+/**
+ * One collection's documents. The store a bucket is created with is its default collection and
+ * stands for the bucket: it holds the manifest (`manifest`), the bucket's settings and counters,
+ * and finds the other collections (`collection(cid)`), each a DocumentStore of its own that shares
+ * the bucket's seqnos, CAS clock and log (see BucketLedger).
+ */
 export class DocumentStore implements BucketStore {
   readonly name: string;
   readonly uuid: string;
   readonly numVBuckets: number;
   readonly clock: ServerClock;
+  /** The bucket's default collection (this store, for the default collection itself). */
+  readonly bucket: DocumentStore;
+  /** The collection's id: 0 for `_default._default`. */
+  readonly cid: number;
+  readonly scopeName: string;
+  readonly collectionName: string;
 
   private readonly items = new Map<string, Item>();
   private readonly tombstones = new Map<string, Tombstone>();
   /** Ids of documents that carry an expiry, so expiry passes do not scan everything. */
   private readonly expiring = new Set<string>();
-  private readonly vbSeqno: bigint[];
-  private readonly vbUuid: bigint[];
-  private seqno = 0n;
-  private lastCas = 0n;
+  private readonly ledger: BucketLedger;
   private readonly listeners: Array<(event: MutationEvent) => void> = [];
-  private log: StoreLog | undefined;
-  /**
-   * Changes a deferred log has not made durable, oldest first, as pairs: the id, then what the
-   * maps held for it before (an Item, a Tombstone, or undefined).
-   */
-  private undo: Array<string | Item | Tombstone | undefined> | undefined;
-  readonly metadata = new MetadataMap();
+  /** The service metadata of this collection (the bucket's map for the default collection: see bucketMetadata). */
+  readonly metadata: BucketMetadata;
   /** Requests the KV front end served for this bucket (the stats sampler reads them). */
-  readonly counters = new KvCounters();
+  readonly counters: KvCounters;
   /** 'ketama' for a memcached bucket: any member node serves any key, there is no vBucket map. */
   nodeLocator: 'vbucket' | 'ketama' = 'vbucket';
   /** The bucket's max TTL, seconds (0: none): no write gets a later expiry, and one without expiry gets this one. */
   maxTtl = 0;
+  /** The collection's maxTTL as its manifest entry says: 0 the bucket's, -1 none, n seconds. */
+  collectionMaxTtl = 0;
+  private manifestValue: Manifest | undefined;
+  /** The collection was dropped: its documents are gone and nothing more is written to it. */
+  dropped = false;
   /** The bucket's replicas (its durability majority counts them) and durability minimum (0 none .. 3 persistToMajority). */
   replicas = 0;
   durabilityMinLevel = 0;
   /** An ephemeral bucket: nothing persists, so the persistence durability levels are invalid. */
   ephemeral = false;
-  /** Keys with a prepared sync write. */
+  /** Keys of this collection with a prepared sync write. */
   private readonly syncPending = new Set<string>();
-  /** Set while a durable write's handler runs: its change is prepared, not applied. */
-  private staging: SyncWrite | undefined;
   /**
    * The ids in each vBucket, for range scans: built the first time one asks, kept up to date from
-   * then on (a bucket never scanned pays one test per change).
+   * then on (a collection never scanned pays one test per change).
    */
   private byVbucket: Array<Set<string>> | undefined;
 
-  constructor(opts: DocumentStoreOptions) {
-    this.name = opts.name;
-    this.numVBuckets = opts.numVBuckets ?? 1024;
-    if (!Number.isInteger(this.numVBuckets) || this.numVBuckets < 1 || this.numVBuckets > 0x7fff) {
+  constructor(opts: DocumentStoreOptions, place?: CollectionPlace) {
+    // Every field in one order whatever the branch: one hidden class for every collection's store.
+    const b = place?.bucket;
+    const numVBuckets = b?.numVBuckets ?? opts.numVBuckets ?? 1024;
+    if (!Number.isInteger(numVBuckets) || numVBuckets < 1 || numVBuckets > 0x7fff) {
       throw new RangeError(`numVBuckets must be an integer in 1..32767, got ${opts.numVBuckets}`);
     }
-    this.clock = opts.clock ?? systemClock;
-    this.uuid = opts.uuid ?? randomBytes(16).toString('hex');
-    this.vbSeqno = new Array<bigint>(this.numVBuckets).fill(0n);
-    this.vbUuid = new Array<bigint>(this.numVBuckets);
-    for (let vb = 0; vb < this.numVBuckets; vb++) this.vbUuid[vb] = randomBytes(8).readBigUInt64BE(0) || 1n;
+    this.name = b?.name ?? opts.name;
+    this.uuid = b?.uuid ?? opts.uuid ?? randomBytes(16).toString('hex');
+    this.numVBuckets = numVBuckets;
+    this.clock = b?.clock ?? opts.clock ?? systemClock;
+    this.bucket = b ?? this;
+    this.cid = place?.def.uid ?? 0;
+    this.scopeName = place?.scope ?? DEFAULT_SCOPE;
+    this.collectionName = place?.def.name ?? DEFAULT_COLLECTION;
+    this.ledger = place?.ledger ?? new BucketLedger(numVBuckets);
+    this.metadata = b !== undefined ? new CollectionMetadata(b.bucketMetadata, this.cid) : new MetadataMap();
+    this.counters = b?.counters ?? new KvCounters();
+    this.nodeLocator = b?.nodeLocator ?? 'vbucket';
+    this.collectionMaxTtl = place?.def.maxTTL ?? 0;
+    if (b === undefined) this.useManifest(Manifest.fresh({ historyDefault: false }));
+  }
+
+  /** The bucket's scopes and collections. Replacing it does not touch the collections' stores (see collections/admin.ts). */
+  get manifest(): Manifest {
+    return this.bucket.manifestValue!;
+  }
+
+  set manifest(m: Manifest) {
+    this.bucket.manifestValue = m;
+  }
+
+  /** The bucket's own service metadata (a collection's `metadata` keeps its names apart in it). */
+  get bucketMetadata(): MetadataMap {
+    return this.bucket.metadata as MetadataMap;
+  }
+
+  // ---- collections ---------------------------------------------------------------------------
+
+  /** The collection with id `cid` (on the bucket's store), or undefined when there is none. */
+  collection(cid: number): DocumentStore | undefined {
+    if (cid === 0) {
+      const dflt = this.bucket;
+      return dflt.dropped ? undefined : dflt;
+    }
+    return this.ledger.collections.get(cid);
+  }
+
+  /** The collection `scope.name`, or undefined. */
+  collectionNamed(scope: string, name: string): DocumentStore | undefined {
+    const def = this.bucket.manifest.collection(scope, name);
+    return def === undefined ? undefined : this.collection(def.uid);
+  }
+
+  /** Every collection of the bucket that exists, the default one first. */
+  collections(): DocumentStore[] {
+    const dflt = this.bucket;
+    return [...(dflt.dropped ? [] : [dflt]), ...this.ledger.collections.values()];
+  }
+
+  /** The bucket's scopes and their collections' names, in manifest order. */
+  scopes(): Array<{ name: string; collections: string[] }> {
+    return this.bucket.manifest.scopes.map((s) => ({ name: s.name, collections: s.collections.map((c) => c.name) }));
+  }
+
+  /** Makes the store of a collection the manifest just created (or that a restart brings back). */
+  addCollection(scope: string, def: CollectionDef): DocumentStore {
+    if (def.uid === 0) throw new RangeError('the default collection is the bucket itself');
+    const store = new DocumentStore({ name: this.name }, { bucket: this.bucket, ledger: this.ledger, def, scope });
+    this.ledger.collections.set(def.uid, store);
+    return store;
+  }
+
+  /**
+   * Drops a collection: its documents go (without a log record each: the manifest saying it is
+   * gone is what makes them gone after a restart) and its listeners hear nothing more.
+   */
+  dropCollection(cid: number): void {
+    const store = cid === 0 ? this.bucket : this.ledger.collections.get(cid);
+    if (store === undefined) return;
+    this.ledger.collections.delete(cid);
+    store.dropped = true;
+    store.items.clear();
+    store.tombstones.clear();
+    store.expiring.clear();
+    store.syncPending.clear();
+    store.byVbucket = undefined;
+    store.listeners.length = 0;
+  }
+
+  /**
+   * Makes the collections of the manifest the bucket's metadata holds (a restart: persistence
+   * calls it before replaying the log, whose records name their collection by id).
+   */
+  restoreCollections(): void {
+    const saved = this.bucketMetadata.get(MANIFEST_METADATA);
+    if (saved !== undefined) this.useManifest(Manifest.fromJSON(saved));
+  }
+
+  /** Gives the bucket `manifest` and a store for each of its collections (empty: a new bucket, or a restart before its log is replayed). */
+  useManifest(manifest: Manifest): void {
+    const bucket = this.bucket;
+    bucket.manifest = manifest;
+    for (const cid of [...this.ledger.collections.keys()]) this.dropCollection(cid);
+    bucket.dropped = false;
+    const dflt = bucket.manifest.collection(DEFAULT_SCOPE, DEFAULT_COLLECTION);
+    if (dflt === undefined) this.dropCollection(0);
+    else bucket.collectionMaxTtl = dflt.maxTTL;
+    for (const { scope, collection } of bucket.manifest.allCollections()) if (collection.uid !== 0) this.addCollection(scope.name, collection);
+  }
+
+  /** Live documents in every collection of the bucket (stats, item counts). */
+  get totalSize(): number {
+    let n = 0;
+    for (const c of this.collections()) n += c.size;
+    return n;
   }
 
   // ---- BucketStore ---------------------------------------------------------------------------
@@ -300,7 +476,7 @@ export class DocumentStore implements BucketStore {
   }
 
   get highSeqno(): bigint {
-    return this.seqno;
+    return this.ledger.seqno;
   }
 
   get(id: string): StoredDoc | undefined {
@@ -522,11 +698,7 @@ export class DocumentStore implements BucketStore {
   }
 
   vbucketSeqno(vb: number): bigint {
-    return this.vbSeqno[vb];
-  }
-
-  vbucketUuid(vb: number): bigint {
-    return this.vbUuid[vb];
+    return this.ledger.vbSeqno[vb];
   }
 
   /** The live documents of vBucket `vb`, in no order (what a range scan snapshots). */
@@ -541,7 +713,7 @@ export class DocumentStore implements BucketStore {
     return out;
   }
 
-  /** True when vBucket `vb` still holds the change numbered `seqno`: a live document or a tombstone. */
+  /** True when vBucket `vb` still holds the change numbered `seqno`: a live document or a tombstone (of this collection). */
   seqnoExists(vb: number, seqno: bigint): boolean {
     for (const id of this.vbucketIndex()[vb]) if (this.items.get(id)?.seqno === seqno) return true;
     for (const tomb of this.tombstones.values()) if (tomb.vbucket === vb && tomb.seqno === seqno) return true;
@@ -557,10 +729,16 @@ export class DocumentStore implements BucketStore {
     return this.byVbucket;
   }
 
-  /** Removes every document (FLUSH); listeners get a delete for each. */
+  vbucketUuid(vb: number): bigint {
+    return this.ledger.vbUuid[vb];
+  }
+
+  /** Removes every document of every collection of the bucket (FLUSH); listeners get a delete for each. */
   flush(): void {
-    for (const item of [...this.items.values()]) this.commitDelete(item);
-    this.tombstones.clear();
+    for (const c of this.bucket.collections()) {
+      for (const item of [...c.items.values()]) c.commitDelete(item);
+      c.tombstones.clear();
+    }
   }
 
   /**
@@ -568,6 +746,16 @@ export class DocumentStore implements BucketStore {
    * first deletion the log refuses (disk full): the rest stay expired, and the next pass retries.
    */
   expirePass(): number {
+    if (this.cid === 0 && this.ledger.collections.size !== 0) {
+      let n = this.expireOwn();
+      for (const c of this.ledger.collections.values()) n += c.expireOwn();
+      return n;
+    }
+    return this.expireOwn();
+  }
+
+  /** expirePass for this collection alone. */
+  private expireOwn(): number {
     if (this.expiring.size === 0) return 0;
     const nowSec = this.nowSeconds();
     let n = 0;
@@ -587,8 +775,11 @@ export class DocumentStore implements BucketStore {
    */
   absoluteExpiry(expiry: number): number {
     const abs = expiry === 0 ? 0 : expiry <= RELATIVE_EXPIRY_LIMIT ? this.nowSeconds() + expiry : expiry >>> 0;
-    if (this.maxTtl === 0) return abs;
-    const limit = this.nowSeconds() + this.maxTtl;
+    // The collection's maxTTL when it has one (-1: none at all), else the bucket's.
+    const own = this.collectionMaxTtl;
+    const maxTtl = own === 0 ? this.bucket.maxTtl : own < 0 ? 0 : own;
+    if (maxTtl === 0) return abs;
+    const limit = this.nowSeconds() + maxTtl;
     return abs === 0 || abs > limit ? limit : abs;
   }
 
@@ -598,26 +789,27 @@ export class DocumentStore implements BucketStore {
 
   /** A new CAS: server time in ns, strictly increasing even when the clock stalls. */
   nextCas(): bigint {
+    const ledger = this.ledger;
     let cas = BigInt(this.clock.now()) * 1_000_000n;
-    if (cas <= this.lastCas) cas = this.lastCas + 1n;
-    this.lastCas = cas;
+    if (cas <= ledger.lastCas) cas = ledger.lastCas + 1n;
+    ledger.lastCas = cas;
     return cas;
   }
 
   // ---- persistence hooks ----------------------------------------------------------------------
 
-  /** Sends every later change to `log` before memory changes. */
+  /** Sends every later change of every collection of the bucket to `log` before memory changes. */
   attachLog(log: StoreLog | undefined): void {
-    this.log = log;
-    this.undo = log?.deferred ? [] : undefined;
+    this.ledger.log = log;
+    this.ledger.undo = log?.deferred ? [] : undefined;
   }
 
   /** The deferred log made the oldest `count` changes it was given durable. */
   logDurable(count: number): void {
-    const undo = this.undo;
+    const undo = this.ledger.undo;
     if (undo === undefined) return;
-    if (2 * count >= undo.length) undo.length = 0;
-    else undo.splice(0, 2 * count);
+    if (3 * count >= undo.length) undo.length = 0;
+    else undo.splice(0, 3 * count);
   }
 
   /**
@@ -625,29 +817,32 @@ export class DocumentStore implements BucketStore {
    * listeners hear about it like any change (seqnos are not reused: later changes get new ones).
    */
   logFailed(): void {
-    const undo = this.undo;
+    const undo = this.ledger.undo;
     if (undo === undefined) return;
-    for (let i = undo.length - 2; i >= 0; i -= 2) {
-      const id = undo[i] as string;
-      const before = undo[i + 1] as Item | Tombstone | undefined;
-      const now = this.items.get(id);
-      if (before instanceof Item) {
-        this.items.set(id, before);
-        this.byVbucket?.[before.vbucket].add(id);
-        this.tombstones.delete(id);
-        if (before.expiry !== 0) this.expiring.add(id);
-        else this.expiring.delete(id);
-        if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: before, previous: now });
-      } else {
-        this.items.delete(id);
-        if (now !== undefined) this.byVbucket?.[now.vbucket].delete(id);
-        this.expiring.delete(id);
-        if (before === undefined) this.tombstones.delete(id);
-        else this.tombstones.set(id, before);
-        if (now !== undefined && this.listeners.length !== 0) this.emit({ kind: 'delete', id, vbucket: now.vbucket, seqno: now.seqno, previous: now });
-      }
+    for (let i = undo.length - 3; i >= 0; i -= 3) {
+      const coll = undo[i] as DocumentStore;
+      if (!coll.dropped) coll.undoOne(undo[i + 1] as string, undo[i + 2] as Item | Tombstone | undefined);
     }
     undo.length = 0;
+  }
+
+  private undoOne(id: string, before: Item | Tombstone | undefined): void {
+    const now = this.items.get(id);
+    if (before instanceof Item) {
+      this.items.set(id, before);
+      this.tombstones.delete(id);
+      this.byVbucket?.[before.vbucket].add(id);
+      if (before.expiry !== 0) this.expiring.add(id);
+      else this.expiring.delete(id);
+      if (this.listeners.length !== 0) this.emit({ kind: 'set', doc: before, previous: now });
+    } else {
+      this.items.delete(id);
+      if (now !== undefined) this.byVbucket?.[now.vbucket].delete(id);
+      this.expiring.delete(id);
+      if (before === undefined) this.tombstones.delete(id);
+      else this.tombstones.set(id, before);
+      if (now !== undefined && this.listeners.length !== 0) this.emit({ kind: 'delete', id, vbucket: now.vbucket, seqno: now.seqno, previous: now });
+    }
   }
 
   /** Puts back a document read from disk: no log record, no listeners. */
@@ -674,11 +869,16 @@ export class DocumentStore implements BucketStore {
   /** Restores the per-vBucket UUIDs saved with the data, so tokens stay valid across restarts. */
   restoreVbucketUuids(uuids: bigint[]): void {
     if (uuids.length !== this.numVBuckets) return;
-    for (let vb = 0; vb < uuids.length; vb++) this.vbUuid[vb] = uuids[vb];
+    for (let vb = 0; vb < uuids.length; vb++) this.ledger.vbUuid[vb] = uuids[vb];
   }
 
   vbucketUuids(): bigint[] {
-    return this.vbUuid.slice();
+    return this.ledger.vbUuid.slice();
+  }
+
+  /** A change read from disk to a collection since dropped: its seqno and CAS still count (they never go back). */
+  restoreDropped(rec: { id: string; cas: bigint; seqno: bigint }): void {
+    this.noteRestored(this.vbucketOf(rec.id), rec.seqno, rec.cas);
   }
 
   /** Every tombstone, for compaction. */
@@ -688,9 +888,12 @@ export class DocumentStore implements BucketStore {
 
   // ---- sync writes -----------------------------------------------------------------------------
 
-  /** The next change (made synchronously by the caller) is prepared into `sw`; `undefined` ends that. */
+  /**
+   * The next change (made synchronously by the caller, in any collection of the bucket) is
+   * prepared into `sw`; `undefined` ends that.
+   */
   stage(sw: SyncWrite | undefined): void {
-    this.staging = sw;
+    this.ledger.staging = sw;
   }
 
   /** True while `id` has a prepared sync write. */
@@ -700,6 +903,8 @@ export class DocumentStore implements BucketStore {
 
   /** Applies a prepared change: its CAS stays, the commit takes a new seqno; logged and heard like any change. */
   commitPrepared(sw: SyncWrite): Item | Tombstone | undefined {
+    // Staged on the bucket, prepared by the collection that wrote: committed there.
+    if (sw.collection !== undefined && sw.collection !== this) return sw.collection.dropped ? undefined : sw.collection.commitPrepared(sw);
     const p = sw.prepared;
     if (p === undefined || sw.id === undefined || !this.syncPending.delete(sw.id)) return undefined;
     const previous = this.items.get(sw.id);
@@ -713,18 +918,21 @@ export class DocumentStore implements BucketStore {
 
   /** Drops a prepared change (timed out, or its node failed over before a replica had it). */
   abortPrepared(sw: SyncWrite): void {
+    if (sw.collection !== undefined && sw.collection !== this) return sw.collection.abortPrepared(sw);
     if (sw.id !== undefined && sw.prepared !== undefined) this.syncPending.delete(sw.id);
   }
 
   /** A prepare: the seqno it takes, and the key marked busy; nothing else changes. */
   private prepare(id: string, change: Item | Tombstone): void {
-    const sw = this.staging!;
-    this.staging = undefined;
+    const ledger = this.ledger;
+    const sw = ledger.staging!;
+    ledger.staging = undefined;
     sw.id = id;
     sw.prepared = change;
+    sw.collection = this;
     this.syncPending.add(id);
-    this.seqno = change.seqno;
-    this.vbSeqno[change.vbucket] = change.seqno;
+    ledger.seqno = change.seqno;
+    ledger.vbSeqno[change.vbucket] = change.seqno;
   }
 
   private checkNoSyncWrite(id: string): void {
@@ -734,9 +942,10 @@ export class DocumentStore implements BucketStore {
   // ---- internals ------------------------------------------------------------------------------
 
   private noteRestored(vb: number, seqno: bigint, cas: bigint): void {
-    if (seqno > this.vbSeqno[vb]) this.vbSeqno[vb] = seqno;
-    if (seqno > this.seqno) this.seqno = seqno;
-    if (cas > this.lastCas) this.lastCas = cas;
+    const ledger = this.ledger;
+    if (seqno > ledger.vbSeqno[vb]) ledger.vbSeqno[vb] = seqno;
+    if (seqno > ledger.seqno) ledger.seqno = seqno;
+    if (cas > ledger.lastCas) ledger.lastCas = cas;
   }
 
   /** Locked: only the lock CAS may mutate. Unlocked: a non-zero CAS must match. */
@@ -761,22 +970,23 @@ export class DocumentStore implements BucketStore {
     preparedCas?: bigint,
   ): Item {
     const vb = previous ? previous.vbucket : this.vbucketOf(id);
-    const seqno = this.seqno + 1n;
+    const ledger = this.ledger;
+    const seqno = ledger.seqno + 1n;
     const cas = preparedCas ?? this.nextCas();
     const item = new Item(id, value, flags, datatype, cas, expiry, seqno, vb, stamp === undefined ? xattrs : stamp(cas, seqno));
     // Same bytes (touch): the compressed form still holds.
     if (previous !== undefined && previous.value === value) item.snappy = previous.snappy;
-    if (this.staging !== undefined) {
+    if (ledger.staging !== undefined) {
       this.prepare(id, item);
       return item;
     }
-    if (this.log !== undefined) {
-      this.log.set(item);
+    if (ledger.log !== undefined) {
+      ledger.log.set(item, this.cid);
       // An expired item the log could not delete yet is still in the map: undo puts it back.
-      if (this.undo !== undefined) this.undo.push(id, previous ?? this.items.get(id) ?? this.tombstones.get(id));
+      if (ledger.undo !== undefined) ledger.undo.push(this, id, previous ?? this.items.get(id) ?? this.tombstones.get(id));
     }
-    this.seqno = seqno;
-    this.vbSeqno[vb] = seqno;
+    ledger.seqno = seqno;
+    ledger.vbSeqno[vb] = seqno;
     this.items.set(id, item);
     if (previous === undefined) {
       this.tombstones.delete(id);
@@ -806,20 +1016,21 @@ export class DocumentStore implements BucketStore {
     stamp?: (cas: bigint, seqno: bigint) => Xattrs | undefined,
     preparedCas?: bigint,
   ): Tombstone {
-    const seqno = this.seqno + 1n;
+    const ledger = this.ledger;
+    const seqno = ledger.seqno + 1n;
     const cas = preparedCas ?? this.nextCas();
     const kept = stamp === undefined ? xattrs : stamp(cas, seqno);
     const tomb: Tombstone = kept === undefined ? { id, cas, seqno, vbucket, flags, datatype: 0 } : { id, cas, seqno, vbucket, flags, datatype: 0, xattrs: kept };
-    if (this.staging !== undefined) {
+    if (ledger.staging !== undefined) {
       this.prepare(id, tomb);
       return tomb;
     }
-    if (this.log !== undefined) {
-      this.log.remove(tomb);
-      if (this.undo !== undefined) this.undo.push(id, previous ?? this.items.get(id) ?? this.tombstones.get(id));
+    if (ledger.log !== undefined) {
+      ledger.log.remove(tomb, this.cid);
+      if (ledger.undo !== undefined) ledger.undo.push(this, id, previous ?? this.items.get(id) ?? this.tombstones.get(id));
     }
-    this.seqno = seqno;
-    this.vbSeqno[vbucket] = seqno;
+    ledger.seqno = seqno;
+    ledger.vbSeqno[vbucket] = seqno;
     this.items.delete(id);
     if (this.byVbucket !== undefined) this.byVbucket[vbucket].delete(id);
     this.expiring.delete(id);
@@ -836,8 +1047,8 @@ export class DocumentStore implements BucketStore {
    */
   private expire(item: Item): boolean {
     // An expiry found while a durable write's handler runs is not that write: it applies at once.
-    const staging = this.staging;
-    this.staging = undefined;
+    const staging = this.ledger.staging;
+    this.ledger.staging = undefined;
     try {
       this.commitDelete(item);
       return true;
@@ -845,7 +1056,7 @@ export class DocumentStore implements BucketStore {
       if (!(err instanceof StoreError)) throw err;
       return false;
     } finally {
-      this.staging = staging;
+      this.ledger.staging = staging;
     }
   }
 

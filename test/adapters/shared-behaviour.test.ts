@@ -14,8 +14,11 @@ import {
   OperationResult,
   ValueResult,
   ViewError,
+  ArgumentError,
+  CollectionNotFoundError,
   FMT_UTF8,
   splitResults,
+  SD,
 } from '../../lib/index';
 import { DRIVERS, type Driver, type Handle, type OpenOptions } from './helpers/flavours';
 import type { SharedContext } from './shared/context';
@@ -263,6 +266,118 @@ function suite(driver: Driver, backend: Backend): void {
   });
 }
 
+/** Calls `method` on a flavour's object (a Bucket or a collection of it) and awaits its outcome. */
+function callOn(target: unknown, method: string, ...args: unknown[]): Promise<any> {
+  return Promise.resolve().then(() => (target as Record<string, (...a: unknown[]) => unknown>)[method](...args));
+}
+
+/** POSTs a management form to the embedded cluster (scopes and collections). */
+async function manage(method: string, path: string, form?: Record<string, string>): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${cluster!.nodes[0].ports.mgmt}${path}`, {
+    method,
+    headers: { authorization: 'Basic ' + Buffer.from('Administrator:password').toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+    body: form === undefined ? undefined : new URLSearchParams(form).toString(),
+  });
+  await res.text();
+  return res.status;
+}
+
+/** bucket.collection() / bucket.scope().collection() in one flavour, against the embedded cluster. */
+function collectionSuite(driver: Driver): void {
+  describe(`${driver.name} flavour: named collections`, function () {
+    let h: Handle;
+    let prefix: string;
+    let n = 0;
+    const bucketOf = (): any => h.bucket;
+
+    before(async function () {
+      expect(await manage('POST', '/pools/default/buckets/b0/scopes', { name: 'app' })).to.be.oneOf([200, 400]);
+      for (const name of ['users', 'orders']) {
+        expect(await manage('POST', '/pools/default/buckets/b0/scopes/app/collections', { name })).to.be.oneOf([200, 400]);
+      }
+    });
+    beforeEach(function () {
+      h = driver.open('real', { connstr: cluster!.bucketConnstr('b0'), username: 'Administrator', password: 'password' });
+      prefix = `${driver.name}-coll-${n++}-${Date.now()}`;
+    });
+    afterEach(async function () {
+      await h.close();
+    });
+
+    it('a collection has the Bucket\'s KV methods, and its documents are its own', async function () {
+      const users = bucketOf().collection('app.users');
+      expect(users.scopeName).to.equal('app');
+      expect(users.name).to.equal('users');
+      expect(users.bucket).to.equal(h.bucket);
+      const key = `${prefix}:doc`;
+      const up = await callOn(users, 'upsert', key, { in: 'users' });
+      expect(up).to.be.instanceOf(OperationResult);
+      await h.call('upsert', key, { in: 'default' });
+      await callOn(bucketOf().scope('app').collection('orders'), 'insert', key, { in: 'orders' });
+      expect((await callOn(users, 'get', key)).value).to.deep.equal({ in: 'users' });
+      expect((await h.call('get', key)).value).to.deep.equal({ in: 'default' });
+      expect((await callOn(bucketOf().scope('app').collection('orders'), 'get', key)).value).to.deep.equal({ in: 'orders' });
+      expect(await expectReject(callOn(users, 'insert', key, { again: true }))).to.be.instanceOf(KeyExistsError);
+      expect(await expectReject(callOn(users, 'get', `${prefix}:missing`))).to.be.instanceOf(NotFoundError);
+    });
+
+    it('positional options, counters, *Multi and remove work in a collection too', async function () {
+      const users = bucketOf().collection('app.users');
+      const c1 = await callOn(users, 'counter', `${prefix}:n`, { delta: 5, initial: 10 });
+      expect(c1.value).to.equal(10);
+      expect((await callOn(users, 'counter', `${prefix}:n`, 5)).value).to.equal(15);
+      expect(await expectReject(h.call('get', `${prefix}:n`))).to.be.instanceOf(NotFoundError);
+      const multi = await callOn(users, 'upsertMulti', { [`${prefix}:a`]: 1, [`${prefix}:b`]: 2 });
+      expect(multi).to.be.instanceOf(MultiResult);
+      const got = await callOn(users, 'getMulti', [`${prefix}:a`, `${prefix}:b`]);
+      expect(got.get(`${prefix}:a`).value).to.equal(1);
+      expect(got.get(`${prefix}:b`).value).to.equal(2);
+      await callOn(users, 'remove', `${prefix}:a`);
+      expect((await callOn(users, 'get', `${prefix}:a`, { quiet: true })).success).to.equal(false);
+    });
+
+    it('sub-document operations, data structures and aliases work in a collection', async function () {
+      const users = bucketOf().collection('app.users');
+      const key = `${prefix}:sd`;
+      await callOn(users, 'upsert', key, { name: 'Ada', langs: ['en'] });
+      const looked = await callOn(users, 'lookupIn', key, SD.get('name'), SD.getCount('langs'));
+      expect([...looked]).to.deep.equal(['Ada', 1]);
+      const trailing = await callOn(users, 'lookupIn', key, [SD.get('name')], { quiet: false });
+      expect(trailing.at(0)).to.equal('Ada');
+      await callOn(users, 'mutateIn', key, SD.upsert('age', 36));
+      expect((await callOn(users, 'get', key)).value).to.deep.equal({ name: 'Ada', langs: ['en'], age: 36 });
+      await callOn(users, 'mapAdd', `${prefix}:map`, 'k1', 'v1', { create: true });
+      expect(await callOn(users, 'mapGet', `${prefix}:map`, 'k1')).to.have.property('value', 'v1');
+      expect(await expectReject(h.call('get', `${prefix}:map`))).to.be.instanceOf(NotFoundError);
+      await callOn(users, 'add', `${prefix}:alias`, 1);
+      expect((await callOn(users, 'get', `${prefix}:alias`)).value).to.equal(1);
+      expect(await expectReject(h.call('get', `${prefix}:alias`))).to.be.instanceOf(NotFoundError);
+    });
+
+    it('bad paths are ArgumentError at once; a collection that does not exist is CollectionNotFoundError', async function () {
+      expect(() => bucketOf().collection('no-dot')).to.throw(ArgumentError);
+      expect(() => bucketOf().scope('a.b')).to.throw(ArgumentError);
+      const err = await expectReject(callOn(bucketOf().collection('app.nope'), 'get', 'k'));
+      expect(err).to.be.instanceOf(CollectionNotFoundError);
+      expect(err.message).to.contain('collection "app.nope" does not exist in bucket "b0"');
+      expect(await expectReject(callOn(bucketOf().collection('nope.users'), 'get', 'k'))).to.be.instanceOf(CollectionNotFoundError);
+    });
+
+    it('a collection dropped and created again is found under its new id', async function () {
+      const name = `tmp-${driver.name}-${n}`;
+      expect(await manage('POST', '/pools/default/buckets/b0/scopes/app/collections', { name })).to.equal(200);
+      const tmp = bucketOf().collection(`app.${name}`);
+      await callOn(tmp, 'upsert', `${prefix}:t`, 1);
+      expect(await manage('DELETE', `/pools/default/buckets/b0/scopes/app/collections/${name}`)).to.equal(200);
+      expect(await expectReject(callOn(tmp, 'get', `${prefix}:t`))).to.be.instanceOf(CollectionNotFoundError);
+      expect(await manage('POST', '/pools/default/buckets/b0/scopes/app/collections', { name })).to.equal(200);
+      expect(await expectReject(callOn(tmp, 'get', `${prefix}:t`))).to.be.instanceOf(NotFoundError);
+      await callOn(tmp, 'upsert', `${prefix}:t`, 2);
+      expect((await callOn(tmp, 'get', `${prefix}:t`)).value).to.equal(2);
+    });
+  });
+}
+
 describe('shared behaviour of the three flavours', function () {
   for (const d of DRIVERS) suite(d, fakeBackend);
 
@@ -285,5 +400,6 @@ describe('shared behaviour of the three flavours', function () {
       replicaCluster = undefined;
     });
     for (const d of DRIVERS) suite(d, realBackend);
+    for (const d of DRIVERS) collectionSuite(d);
   });
 });

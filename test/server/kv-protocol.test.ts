@@ -154,11 +154,12 @@ describe('server KV protocol (single node, raw socket)', () => {
       const set = await c.request({ opcode: Opcode.SET, key, extras, value: 'v', vbucket: c.vb('coll-doc') });
       expect(set.status).to.equal(Status.SUCCESS);
       expect(cluster.bucket('default').get('coll-doc')!.value.toString()).to.equal('v');
-      const other = await c.request({ opcode: Opcode.GET, key: Buffer.from([8, 0x61]), vbucket: 0 });
+      const other = await c.request({ opcode: Opcode.GET, key: Buffer.from([0x40, 0x61]), vbucket: 0 });
       expect(other.status).to.equal(Status.UNKNOWN_COLLECTION);
       const id = await c.request({ opcode: Opcode.GET_COLLECTION_ID, value: '_default._default' });
       expect(id.status).to.equal(Status.SUCCESS);
-      expect(id.extras).to.deep.equal(Buffer.alloc(12));
+      // The manifest uid (a 7.6 bucket starts at 1), then collection id 0.
+      expect(id.extras).to.deep.equal(Buffer.from('000000000000000100000000', 'hex'));
       expect((await c.request({ opcode: Opcode.GET_COLLECTION_ID, value: '_default.nope' })).status).to.equal(Status.UNKNOWN_COLLECTION);
       expect((await c.request({ opcode: Opcode.GET_COLLECTION_ID, value: 'nope.x' })).status).to.equal(Status.UNKNOWN_SCOPE);
       const manifest = await c.request({ opcode: Opcode.GET_COLLECTIONS_MANIFEST });

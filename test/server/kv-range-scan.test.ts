@@ -165,7 +165,7 @@ describe('server KV: range scans', () => {
       const c = await client();
       expect((await create(c, { range: { start: 'L', end: Buffer.from('M\xff', 'latin1') } })).status).to.equal(Status.KEY_ENOENT);
       expect((await create(c, { range: userPrefix }, { vbucket: 1 })).status).to.equal(Status.NOT_MY_VBUCKET);
-      const unknown = await create(c, { range: userPrefix, collection: 8 });
+      const unknown = await create(c, { range: userPrefix, collection: 0x88 });
       expect(unknown.status).to.equal(Status.UNKNOWN_COLLECTION);
       expect(JSON.parse(unknown.value.toString())).to.have.property('manifest_uid');
     });

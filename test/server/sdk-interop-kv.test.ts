@@ -117,6 +117,20 @@ describe('server interop: the official SDK KV surface', function () {
       expect(idsOf(res)).to.deep.equal(ids);
     });
 
+    it('a named collection\'s scan reads that collection only', async () => {
+      const mgr = sdk.bucket('default').collections();
+      await mgr.createScope('scanning');
+      await mgr.createCollection('docs', 'scanning');
+      const named = sdk.bucket('default').scope('scanning').collection('docs');
+      await named.upsert('scan::010', { in: 'docs' });
+      await named.upsert('scan::named', { in: 'docs' });
+      const res = await named.scan(new couchbase.PrefixScan('scan::'));
+      expect(idsOf(res)).to.deep.equal(['scan::010', 'scan::named']);
+      expect(res.map((r) => r.content)).to.deep.equal([{ in: 'docs' }, { in: 'docs' }]);
+      // The default collection's scan does not see them.
+      expect(idsOf(await coll.scan(new couchbase.PrefixScan('scan::n'), { idsOnly: true }))).to.deep.equal([]);
+    });
+
     it('streams results as they arrive', async () => {
       const seen: string[] = [];
       await new Promise<void>((resolve, reject) => {

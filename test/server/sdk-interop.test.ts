@@ -154,7 +154,11 @@ describe('server interop with the official Couchbase Node.js SDK', function () {
     const buckets = await sdk.buckets().getAllBuckets();
     expect(buckets.map((b) => [b.name, b.numReplicas])).to.deep.equal([['default', 1]]);
     const scopes = await sdk.bucket('default').collections().getAllScopes();
-    expect(scopes.map((s) => [s.name, s.collections.map((c) => c.name)])).to.deep.equal([['_default', ['_default']]]);
+    // As a 7.6 server lists them to an administrator: the `_system` scope is there too.
+    expect(scopes.map((s) => [s.name, s.collections.map((c) => c.name)])).to.deep.equal([
+      ['_default', ['_default']],
+      ['_system', ['_query', '_mobile']],
+    ]);
   });
 
   it('ping reaches every node over KV', async () => {
@@ -172,5 +176,79 @@ describe('server interop with the official Couchbase Node.js SDK', function () {
     server.rebalance();
     for (let i = 0; i < 20; i++) await coll.upsert(`fo-${i}`, { i, again: true });
     expect((await coll.get('fo-7')).content).to.deep.equal({ i: 7, again: true });
+  });
+});
+
+describe('server interop with the official SDK: scopes and collections', function () {
+  this.timeout(30000);
+  let server: Cluster;
+  let sdk: couchbase.Cluster;
+
+  before(async () => {
+    server = await Cluster.start({ nodes: 2, replicas: 1, viewsService: null });
+    sdk = await couchbase.connect(server.connectionString, {
+      username: 'Administrator',
+      password: 'password',
+      timeouts: { kvTimeout: 3000, connectTimeout: 10000, queryTimeout: 10000 },
+    });
+  });
+
+  after(async () => {
+    await sdk?.close();
+    await server?.stop();
+  });
+
+  it('CollectionManager creates, lists and drops scopes and collections', async () => {
+    const mgr = sdk.bucket('default').collections();
+    await mgr.createScope('inventory');
+    await mgr.createCollection('airline', 'inventory', { maxExpiry: 3600 });
+    await mgr.createCollection('hotel', 'inventory');
+    let err: unknown = await mgr.createScope('inventory').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(couchbase.ScopeExistsError);
+    err = await mgr.createCollection('airline', 'inventory').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(couchbase.CollectionExistsError);
+    err = await mgr.createCollection('x', 'nope').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(couchbase.ScopeNotFoundError);
+    const scope = (await mgr.getAllScopes()).find((s) => s.name === 'inventory')!;
+    expect(scope.collections.map((c) => [c.name, c.maxExpiry])).to.deep.equal([
+      ['hotel', 0],
+      ['airline', 3600],
+    ]);
+    await mgr.updateCollection('hotel', 'inventory', { maxExpiry: 60 });
+    expect(server.bucket('default').manifest.collection('inventory', 'hotel')!.maxTTL).to.equal(60);
+    await mgr.dropCollection('hotel', 'inventory');
+    err = await mgr.dropCollection('hotel', 'inventory').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(couchbase.CollectionNotFoundError);
+  });
+
+  it('KV on a named collection: its own documents, its maxTTL, CollectionNotFoundError once dropped', async () => {
+    const bucket = sdk.bucket('default');
+    const airline = bucket.scope('inventory').collection('airline');
+    await airline.upsert('a1', { name: 'Air One' });
+    await bucket.defaultCollection().upsert('a1', { name: 'not an airline' });
+    expect((await airline.get('a1')).content).to.deep.equal({ name: 'Air One' });
+    expect((await bucket.defaultCollection().get('a1')).content).to.deep.equal({ name: 'not an airline' });
+    expect(server.bucket('default').collectionNamed('inventory', 'airline')!.get('a1')!.expiry).to.be.greaterThan(0);
+    const looked = await airline.lookupIn('a1', [couchbase.LookupInSpec.get('name')]);
+    expect(looked.content[0].value).to.equal('Air One');
+    await sdk.bucket('default').collections().createCollection('temp', 'inventory');
+    const temp = bucket.scope('inventory').collection('temp');
+    // The SDK has the collection's id cached now: after the drop the server says UNKNOWN_COLLECTION.
+    await temp.upsert('t', { v: 1 });
+    await sdk.bucket('default').collections().dropCollection('temp', 'inventory');
+    const err = await temp.get('t', { timeout: 1000 }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(couchbase.CollectionNotFoundError);
+  });
+
+  it('scope.query runs in the scope (query_context), and N1QL sees what KV wrote', async () => {
+    const scope = sdk.bucket('default').scope('inventory');
+    await scope.collection('airline').upsert('a2', { name: 'Air Two' });
+    const res = await scope.query('SELECT name FROM airline USE KEYS ["a1", "a2"] ORDER BY name');
+    expect(res.rows).to.deep.equal([{ name: 'Air One' }, { name: 'Air Two' }]);
+    await scope.query('CREATE PRIMARY INDEX ON airline');
+    const all = await sdk.query('SELECT RAW META().id FROM default.inventory.airline ORDER BY META().id');
+    expect(all.rows).to.deep.equal(['a1', 'a2']);
+    const indexes = await sdk.queryIndexes().getAllIndexes('default', { scopeName: 'inventory', collectionName: 'airline' });
+    expect(indexes.map((i) => i.name)).to.deep.equal(['#primary']);
   });
 });

@@ -34,7 +34,9 @@ import { KvOp } from './op';
 import { OPERATIONS } from './operations';
 import { RetryReason, retryDelay } from './retry';
 import { policyFor, refineByMap, retryBudgetMs, retryDelayMs, statusLabel } from './error-map';
-import { FMT_BUCKET_DEFAULT, unknownOption, type BuildContext, type KvCallback, type KvHandler, type KvOptions, type OpSpec } from './spec';
+import { FMT_BUCKET_DEFAULT, unknownOption, type BuildContext, type KvCallback, type KvHandle, type KvHandler, type KvOptions, type OpSpec } from './spec';
+import { CollectionIds, withCollectionPrefix } from './collections';
+import { leb128Length, writeLeb128, joinCollectionKey } from '../../protocol/leb128';
 
 /** Longest key Couchbase accepts, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 250;
@@ -67,6 +69,10 @@ export class KvDispatcher implements KvHost {
   /** ...once a node negotiated SNAPPY (others get them inflated at routing), or always with force. */
   private forceCompress = false;
   private snappyAgreed = false;
+  /** The connections negotiated COLLECTIONS: keys are built with their collection id. */
+  private collectionsAgreed = false;
+  /** Ids of the bucket's named collections, asked for once (kv/collections.ts). */
+  readonly collections: CollectionIds;
 
   /** Takes the compression options (at construction, and when Python's Bucket.compression* change). */
   configureCompression(o: Pick<ConnOptions, 'compression' | 'compression_min_size' | 'compression_min_ratio'>): void {
@@ -79,6 +85,7 @@ export class KvDispatcher implements KvHost {
   /** A connection finished its handshake: once one takes compressed values, values are compressed. */
   connectionReady(conn: KvConnection): void {
     if (conn.snappy) this.snappyAgreed = true;
+    this.collectionsAgreed = conn.collections;
   }
   /** Operations started before the first map: routed when it comes, failed if it never does. */
   private parked: KvOp[] = [];
@@ -93,6 +100,14 @@ export class KvDispatcher implements KvHost {
     this.quiet = o.quiet;
     this.buildCtx = { transcoder, bucket, vbucket: 0, exposeTokens: o.fetch_mutation_tokens, passthrough: false, tokens: [] };
     this.configureCompression(o);
+    this.collections = new CollectionIds({
+      get topology() {
+        return host.topology;
+      },
+      nodes: host.nodes,
+      deadlines: host.deadlines,
+      bucketName: bucket,
+    });
   }
 
   // KvHost: what the composite operations read.
@@ -112,8 +127,11 @@ export class KvDispatcher implements KvHost {
     return this.host.deadlines;
   }
 
-  /** Returns the operation when one was launched (undefined when it failed up front or is composite). */
-  start(spec: OpSpec<KvHost>, key: string, value: unknown, opts: KvOptions, to: KvHandler): KvOp | undefined {
+  /**
+   * Returns the operation when one was launched, or a handle on one waiting for its collection's
+   * id (undefined when it failed up front or is composite).
+   */
+  start(spec: OpSpec<KvHost>, key: string, value: unknown, opts: KvOptions, to: KvHandler): KvHandle | undefined {
     const host = this.host;
     if (host.state === 'closed') return failLater(to, new ObjectDestroyedError(`${spec.name}("${key}") on a closed engine`, { key }));
     if (host.state === 'failed') return failLater(to, host.connectError!);
@@ -143,6 +161,15 @@ export class KvDispatcher implements KvHost {
     }
     if (opts.timeout !== undefined && (typeof opts.timeout !== 'number' || !(opts.timeout > 0))) {
       return failLater(to, new ArgumentError(`timeout for key "${key}" must be a positive number of seconds`, { key }));
+    }
+    let cid = 0;
+    if (opts.collection !== undefined) {
+      try {
+        cid = this.collections.idOf(opts.collection);
+      } catch (err) {
+        return failLater(to, err as CouchbaseError);
+      }
+      if (cid < 0) return this.startWhenResolved(spec, key, value, opts, to, opts.collection);
     }
     if (spec.run !== null) {
       this.startComposite(spec, key, opts, to);
@@ -187,11 +214,15 @@ export class KvDispatcher implements KvHost {
     const opcode = spec.opcodeFor(opts);
     const extLen = spec.extrasLength(opts);
     const valLen = payload === null ? 0 : payload.length;
-    const bodyLen = extLen + keyLen + valLen;
+    // Connections with COLLECTIONS take every key after its collection's id (0: one zero byte).
+    const prefix = !this.collectionsAgreed ? 0 : cid === 0 ? 1 : leb128Length(cid);
+    const bodyLen = extLen + prefix + keyLen + valLen;
     const frame = Buffer.allocUnsafe(HEADER_LENGTH + bodyLen);
-    writeHeader(frame, 0, Magic.REQUEST, opcode, keyLen, extLen, datatype, 0, bodyLen, 0, spec.casOf(opts));
+    writeHeader(frame, 0, Magic.REQUEST, opcode, prefix + keyLen, extLen, datatype, 0, bodyLen, 0, spec.casOf(opts));
     if (extLen > 0) spec.writeExtras(frame, HEADER_LENGTH, opts, flags);
-    const keyAt = HEADER_LENGTH + extLen;
+    let keyAt = HEADER_LENGTH + extLen;
+    if (prefix === 1) frame[keyAt++] = cid;
+    else if (prefix !== 0) keyAt = writeLeb128(frame, keyAt, cid);
     if (keyLen === key.length) {
       // ASCII (checked above): byte stores beat Buffer#write's checks and its call into C++.
       for (let i = 0; i < keyLen; i++) frame[keyAt + i] = key.charCodeAt(i);
@@ -200,8 +231,38 @@ export class KvDispatcher implements KvHost {
     }
     if (payload !== null) payload.copy(frame, keyAt + keyLen);
     const op = new KvOp(this, spec, key, opts, frame, to);
+    op.cid = cid;
+    op.prefixed = prefix !== 0;
     this.launch(op, opts.timeout);
     return op;
+  }
+
+  /** start() once the id of `path` is known (looked up on a node, connecting first if need be). */
+  private startWhenResolved(spec: OpSpec<KvHost>, key: string, value: unknown, opts: KvOptions, to: KvHandler, path: string): KvHandle {
+    const waiting = new AwaitingCollection(spec.name, key, to);
+    const timeoutMs = opts.timeout !== undefined ? secondsToMs(opts.timeout) : this.opTimeoutMs;
+    const resolve = (): void =>
+      this.collections.resolve(path, timeoutMs, (err) => {
+        if (waiting.cancelled) return;
+        if (err !== null) return to.kvDone(err, null);
+        waiting.inner = this.start(spec, key, value, opts, to);
+      });
+    if (this.host.state === 'connected') resolve();
+    else {
+      this.host.connect((err) => {
+        if (waiting.cancelled) return;
+        if (err !== null) to.kvDone(err, null);
+        else resolve();
+      });
+    }
+    return waiting;
+  }
+
+  /** KvHost: `key`'s bytes for an operation of `opts` (its collection's id is known: start() saw to it). */
+  collectionKey(key: string, opts: KvOptions): { bytes: Buffer; cid: number; prefixed: boolean } {
+    const cid = opts.collection === undefined ? 0 : Math.max(this.collections.idOf(opts.collection), 0);
+    if (!this.collectionsAgreed) return { bytes: Buffer.from(key, 'utf8'), cid, prefixed: false };
+    return { bytes: joinCollectionKey(cid, key), cid, prefixed: true };
   }
 
   launch(op: KvOp, timeout: number | undefined): void {
@@ -244,6 +305,14 @@ export class KvDispatcher implements KvHost {
     }
     op.opaque = nextOpaque();
     let frame = op.frame;
+    if (op.prefixed !== conn.collections) {
+      // Built before this connection said whether it takes collection ids (or for one that does not).
+      if (op.cid !== 0 && !conn.collections) {
+        return this.finish(op, new NotSupportedError(`${op.spec.name}("${op.key}"): ${conn.host}:${conn.port} does not take collections (a server before 7.0, or enable_collections=false)`, { key: op.key }), null);
+      }
+      frame = op.frame = withCollectionPrefix(frame, op.prefixed ? op.cid : -1, conn.collections ? op.cid : -1);
+      op.prefixed = conn.collections;
+    }
     const datatype = frame[Header.DATATYPE];
     if (datatype !== 0) {
       // A server rejects datatype bits it did not acknowledge in HELLO with EINVAL.
@@ -275,6 +344,7 @@ export class KvDispatcher implements KvHost {
     const status = p.status;
     if (status === Status.SUCCESS || status === op.spec.alsoBuilds) return this.finish(op, null, p);
     op.lastStatus = status;
+    if (status === Status.UNKNOWN_COLLECTION && op.opts.collection !== undefined && op.parent === null) return this.collectionChanged(op, p);
     if (status === Status.NOT_MY_VBUCKET) {
       let adopted = false;
       if ((p.datatype & DATATYPE_SNAPPY) !== 0 && !inflatePacket(p)) p.value = EMPTY;
@@ -300,6 +370,24 @@ export class KvDispatcher implements KvHost {
     }
     const x = conn.xerror ? parseXerror(p.value) : {};
     this.finish(op, refineByMap(errorForStatus(status, op.key, x.context, x.ref, op.spec.errors[status]), status, policy.entry), p);
+  }
+
+  /**
+   * The node does not know the collection under the id `op` used: as the SDKs do, ask for the id
+   * again and resend under the new one; when there is none (or the same), the collection is gone.
+   */
+  private collectionChanged(op: KvOp, p: Packet): void {
+    const path = op.opts.collection!;
+    const gone = this.collections.notFound(path, p.status, p.value);
+    this.collections.forget(path, op.cid);
+    this.collections.resolve(path, Math.max(1, op.deadline - Date.now()), (err) => {
+      if (op.done) return;
+      const cid = err === null ? this.collections.idOf(path) : -1;
+      if (err !== null || cid === op.cid) return this.finish(op, err ?? gone, null);
+      op.frame = withCollectionPrefix(op.frame, op.prefixed ? op.cid : -1, op.prefixed ? cid : -1);
+      op.cid = cid;
+      this.route(op);
+    });
   }
 
   /** A connection dropped while `op` was in flight. */
@@ -434,6 +522,26 @@ export class KvDispatcher implements KvHost {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * An operation waiting for its collection's id: cancel() before it starts drops it (the handler
+ * hears CancelledError), after it cancels the operation itself.
+ */
+class AwaitingCollection implements KvHandle {
+  cancelled = false;
+  inner: KvHandle | undefined = undefined;
+  constructor(
+    private readonly name: string,
+    private readonly key: string,
+    private readonly to: KvHandler,
+  ) {}
+  cancel(): void {
+    if (this.inner !== undefined) return this.inner.cancel();
+    if (this.cancelled) return;
+    this.cancelled = true;
+    failLater(this.to, new CancelledError(`${this.name}("${this.key}") was cancelled`, { key: this.key }));
+  }
+}
 
 /** Inflates a reply's Snappy value in place (datatype bit cleared); false when it is corrupt. */
 function inflatePacket(p: Packet): boolean {

@@ -43,4 +43,10 @@ export interface KvHost extends KvOpOwner {
   finish(op: KvOp, err: CouchbaseError | null, p: Packet | null): void;
   /** Runs another operation of the table by name (`options.value` carries a document), as a caller would. */
   runOp(name: string, key: string, options: KvOptions, cb: KvCallback): void;
+  /**
+   * `key` as a frame carries it for an operation with `opts` (its collection's id resolved by
+   * then): prefixed by the id on connections with COLLECTIONS. Set `cid` and `prefixed` on a KvOp
+   * built with it.
+   */
+  collectionKey(key: string, opts: KvOptions): { bytes: Buffer; cid: number; prefixed: boolean };
 }

@@ -36,6 +36,10 @@ export class KvOp implements PendingRequest, Expirable, KvHandle {
   retryTimer: NodeJS.Timeout | null = null;
   /** When the server first answered "not now" (ETMPFAIL...): retries stop at the map's max-duration. */
   retryStart = 0;
+  /** The id of the collection the key is in (0: the default collection). */
+  cid = 0;
+  /** The frame's key carries `cid` as a LEB128 prefix (a connection that negotiated COLLECTIONS). */
+  prefixed = false;
   /** Receives the outcome instead of `cb` (composite operations). */
   parent: ((op: KvOp, err: CouchbaseError | null, p: Packet | null) => void) | null = null;
   constructor(

@@ -77,6 +77,8 @@ export interface KvOptions {
   keys?: readonly string[];
   /** stats: the keys are document keys: ask their master for each key's stats (STAT key). */
   keystats?: boolean;
+  /** The collection, "scope.collection" (what bucket.collection() sets); default: the bucket's default collection. */
+  collection?: string;
 }
 
 export interface BuildContext {
@@ -222,7 +224,8 @@ export const noCas = (): bigint => 0n;
 export const casOption = (o: KvOptions): bigint => o.cas ?? 0n;
 
 /** Options every operation takes. */
-const ALWAYS = ['timeout'];
+/** Options every operation takes: its timeout, and the collection it works in (bucket.collection()). */
+const ALWAYS = ['timeout', 'collection'];
 
 /** Builds a row with every field present and in OpSpec's order. */
 export function op<Host, const I extends OpInit<Host>>(init: I): Row<I, Host> {
@@ -318,7 +321,7 @@ const camel = (name: string): string => name.replace(/_([a-z])/g, (_m, c: string
 
 /** The ArgumentError for an option `spec` does not take: names it, the ones it does, and a likely fix. */
 export function unknownOption(spec: OpSpec, key: string, name: string): ArgumentError {
-  const accepted = spec.options.length > 0 ? [...spec.options, 'timeout'].join(', ') : 'timeout';
+  const accepted = [...spec.options, ...ALWAYS].join(', ');
   const fix = camel(name);
   const hint = fix !== name && spec.accepts[fix] === true ? `; did you mean "${fix}"?` : '';
   return new ArgumentError(`${spec.name} does not take the option "${name}" (key "${key}")${hint}; it takes: ${accepted}`, { key });

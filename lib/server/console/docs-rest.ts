@@ -175,13 +175,15 @@ function remove(core: ConsoleCore, store: DocumentStore, id: string, url: URL, r
 
 /**
  * Handles `rest` = the path after /pools/default/buckets/B (`docs`, `docs/ID`, or the same under
- * scopes/_default/collections/_default). Returns false when the path is not a documents route.
+ * scopes/S/collections/C). Returns false when the path is not a documents route.
  */
-export function handleDocs(core: ConsoleCore, store: DocumentStore, rest: readonly string[], req: IncomingMessage, res: ServerResponse, url: URL): boolean | Promise<void> {
+export function handleDocs(core: ConsoleCore, bucket: DocumentStore, rest: readonly string[], req: IncomingMessage, res: ServerResponse, url: URL): boolean | Promise<void> {
   let parts = rest;
+  let store: DocumentStore | undefined = bucket;
   if (parts[0] === 'scopes' && parts[2] === 'collections' && parts[4] === 'docs') {
-    if (parts[1] !== '_default' || parts[3] !== '_default') {
-      reply(res, 404, { error: `Collection ${parts[1]}.${parts[3]} not found; this bucket has only _default._default` });
+    store = bucket.collectionNamed(parts[1], parts[3]);
+    if (store === undefined) {
+      reply(res, 404, { error: `Collection ${parts[1]}.${parts[3]} not found in bucket ${bucket.name}` });
       return true;
     }
     parts = parts.slice(4);

@@ -50,6 +50,13 @@ export interface KvCommand {
   quiet: boolean;
   /** The memcached privileges (rbac/kv-privileges.ts) the user needs in the selected bucket. */
   needs: number;
+  /**
+   * Where the request names its collection once COLLECTIONS is negotiated: in the key's LEB128
+   * prefix ('key'), or elsewhere ('body': each key of OBSERVE's body, a range scan's JSON or
+   * scan). The privileges are then checked in that collection (ownedStore, or the handler), not
+   * in the default one.
+   */
+  collection?: 'key' | 'body';
 }
 
 /** Handlers indexed by opcode; an opcode without one gets UNKNOWN_COMMAND. */
@@ -103,8 +110,11 @@ export interface NodeContext {
   readonly credentials: SaslCredentials;
   /** The node's open range scans. */
   readonly rangeScans: RangeScanRegistry;
-  /** The memcached privileges `user` holds in `bucket`; 0 when it may not select it (or it does not exist). */
-  kvPrivileges(user: string, bucket: string): number;
+  /**
+   * The memcached privileges `user` holds in a collection of `bucket` (default: the default
+   * collection); 0 when it has none there (or the bucket does not exist).
+   */
+  kvPrivileges(user: string, bucket: string, scope?: string, collection?: string): number;
   /** The bucket `user` may select, or undefined (missing and forbidden look the same). */
   bucketFor(user: string, name: string): DocumentStore | undefined;
   bucketConfigJson(name: string): Buffer;
@@ -137,11 +147,15 @@ export class KvConnection {
   store: DocumentStore | undefined;
   sasl: SaslSession | undefined;
   /**
-   * The memcached privileges the user lacks in the selected bucket (none while no bucket is
-   * selected: the handlers answer NO_BUCKET then). Set on SELECT_BUCKET and whenever RBAC changes,
-   * so a request's privilege check is one AND.
+   * The memcached privileges the user lacks in the selected bucket's default collection (none
+   * while no bucket is selected: the handlers answer NO_BUCKET then). Set on SELECT_BUCKET and
+   * whenever RBAC changes (resetPrivileges), so a request's privilege check is one AND.
    */
   lacking = 0;
+  /** The privileges the running command needs (checked again in a named collection). */
+  needs = 0;
+  /** What the user lacks in each named collection of the selected bucket, by id, as first asked. */
+  private lackingIn = new Map<number, number>();
   /** Config revision last sent to this client (pushes skip what it already has). */
   pushedRev = 0;
 
@@ -450,10 +464,11 @@ export class KvConnection {
         this.respondStatus(req, Status.UNKNOWN_COMMAND);
         continue;
       }
-      if ((cmd.needs & this.lacking) !== 0) {
+      if ((cmd.needs & this.lacking) !== 0 && !this.checkedInCollection(cmd, req)) {
         this.respondStatus(req, Status.EACCESS);
         continue;
       }
+      this.needs = cmd.needs;
       const markQueued = this.queued.length;
       const markSlab = this.pos - this.start;
       const counted = this.store;
@@ -496,6 +511,90 @@ export class KvConnection {
     }
     return false;
   }
+
+  /** Whether the request's privileges are checked in the collection it names, later (see KvCommand.collection). */
+  private checkedInCollection(cmd: KvCommand, req: KvRequest): boolean {
+    return (this.features & Feat.COLLECTIONS) !== 0 && cmd.collection !== undefined;
+  }
+
+  /** RBAC changed, or another bucket was selected: `lacking` in its default collection, the rest asked again. */
+  resetPrivileges(lacking: number): void {
+    this.lacking = lacking;
+    this.lackingIn.clear();
+  }
+
+  /** The privileges the user lacks in `coll` (a collection of the selected bucket). */
+  lackingInCollection(coll: DocumentStore): number {
+    if (coll.cid === 0) return this.lacking;
+    let lacking = this.lackingIn.get(coll.cid);
+    if (lacking === undefined) {
+      lacking = this.user === undefined ? ~0 : ~this.node.kvPrivileges(this.user, coll.name, coll.scopeName, coll.collectionName);
+      this.lackingIn.set(coll.cid, lacking);
+    }
+    return lacking;
+  }
+
+  /** UNKNOWN_COLLECTION, with the manifest uid the server decided by in the body (kv_engine's shape). */
+  respondUnknownCollection(req: ResponseTarget, status: number = Status.UNKNOWN_COLLECTION): void {
+    const uid = this.store?.manifest.uid ?? 0;
+    this.respond(req, status, 0n, EMPTY, EMPTY, Buffer.from(`{"manifest_uid":"${uid.toString(16)}"}`), DATATYPE_JSON);
+  }
+
+  /**
+   * The collection a key-bearing request addresses, checked: one the manifest has and the user
+   * holds privileges in (without any, it does not exist for them: UNKNOWN_COLLECTION, as kv_engine
+   * answers), and the privileges the command needs there. Answers and returns undefined otherwise.
+   */
+  private requestCollection(req: KvRequest, bucket: DocumentStore): DocumentStore | undefined {
+    if ((this.features & Feat.COLLECTIONS) === 0 || req.keyLength === 0 || req.keyByte(0) === 0) return this.usableCollection(req, bucket, 0);
+    const cid = this.keyCollection(req);
+    if (cid < 0) {
+      this.respondStatus(req, Status.EINVAL);
+      return undefined;
+    }
+    return this.usableCollection(req, bucket, cid);
+  }
+
+  /**
+   * Collection `cid` of `bucket` when it exists for this user and the user holds the running
+   * command's privileges there; answers (UNKNOWN_COLLECTION or EACCESS) and returns undefined otherwise.
+   */
+  usableCollection(req: Packet, bucket: DocumentStore, cid: number): DocumentStore | undefined {
+    const coll = bucket.collection(cid);
+    const lacking = coll === undefined ? ~0 : this.lackingInCollection(coll);
+    if (coll === undefined || ~lacking === 0) {
+      this.respondUnknownCollection(req);
+      return undefined;
+    }
+    if ((this.needs & lacking) !== 0) {
+      this.respondStatus(req, Status.EACCESS);
+      return undefined;
+    }
+    return coll;
+  }
+
+  /**
+   * The collection id in a key's canonical LEB128 prefix (kv_engine: at most 5 bytes, a stop byte
+   * within them, no redundant zero group), with its length in `prefixLength`; -1 when malformed.
+   */
+  private keyCollection(req: KvRequest): number {
+    const len = req.keyLength;
+    let value = 0;
+    for (let i = 0; i < 5 && i < len; i++) {
+      const b = req.keyByte(i);
+      value += (b & 0x7f) * 2 ** (7 * i);
+      if ((b & 0x80) === 0) {
+        // No redundant zero group, 32 bits at most, and a key after the prefix.
+        if ((b === 0 && i > 0) || value > 0xffffffff || i + 1 === len) return -1;
+        this.prefixLength = i + 1;
+        return value;
+      }
+    }
+    return -1;
+  }
+
+  /** Set by keyCollection: the bytes of the last key's collection prefix. */
+  private prefixLength = 0;
 
   /**
    * Tracks a durable write whose answer (`sw.answer`; none for a quiet one that succeeds) is sent
@@ -789,8 +888,8 @@ export class KvConnection {
   // ---- request helpers ----------------------------------------------------------------------------
 
   /**
-   * The document id of a request, with the collection prefix stripped (only the default
-   * collection exists). Answers and returns undefined when the key is unusable.
+   * The document id of a request, with its collection prefix stripped (ownedStore found the
+   * collection). Answers and returns undefined when the key is unusable.
    */
   docKey(req: KvRequest): string | undefined {
     const len = req.keyLength;
@@ -800,18 +899,11 @@ export class KvConnection {
         this.respondStatus(req, Status.EINVAL);
         return undefined;
       }
-      if (req.keyByte(0) !== 0) {
-        // Non-default collection id (LEB128); only _default._default (id 0) exists.
-        let i = 0;
-        while (i < len && i < 5 && (req.keyByte(i) & 0x80) !== 0) i++;
-        if (i >= len || i >= 5) {
-          this.respondStatus(req, Status.EINVAL);
-          return undefined;
-        }
-        this.respond(req, Status.UNKNOWN_COLLECTION, 0n, EMPTY, EMPTY, Buffer.from('{"manifest_uid":"0"}'), DATATYPE_JSON);
+      if (req.keyByte(0) === 0) skip = 1;
+      else if (this.keyCollection(req) < 0) {
+        this.respondStatus(req, Status.EINVAL);
         return undefined;
-      }
-      skip = 1;
+      } else skip = this.prefixLength;
     }
     if (len - skip === 0 || len - skip > MAX_KEY_BYTES) {
       this.respondStatus(req, Status.EINVAL);
@@ -821,14 +913,26 @@ export class KvConnection {
   }
 
   /**
-   * Checks that a bucket is selected and this node holds the active copy of the request's
-   * vBucket (or a replica, for replica reads). Answers and returns undefined otherwise.
+   * Checks that a bucket is selected, that the collection the key names exists there for this
+   * user (who holds the privileges the command needs in it), and that this node holds the active
+   * copy of the request's vBucket (or a replica, for replica reads); returns the collection's
+   * store. Answers and returns undefined otherwise. `cid` names the collection for a request that
+   * carries it elsewhere than in its key (a range scan's).
    */
-  ownedStore(req: Packet, replica = false): DocumentStore | undefined {
-    const store = this.store;
-    if (store === undefined) {
+  ownedStore(req: KvRequest, replica = false, cid?: number): DocumentStore | undefined {
+    const bucket = this.store;
+    if (bucket === undefined) {
       this.respondStatus(req, this.user === undefined ? Status.EACCESS : Status.NO_BUCKET);
       return undefined;
+    }
+    // The default collection with its privileges known is the common case: nothing more to look up.
+    let store: DocumentStore | undefined = bucket;
+    if (cid !== undefined) {
+      store = this.usableCollection(req, bucket, cid);
+      if (store === undefined) return undefined;
+    } else if (bucket.dropped || (this.needs & this.lacking) !== 0 || ((this.features & Feat.COLLECTIONS) !== 0 && req.keyLength !== 0 && req.keyByte(0) !== 0)) {
+      store = this.requestCollection(req, bucket);
+      if (store === undefined) return undefined;
     }
     const vb = req.vbucket;
     const topo = this.node.topology;
@@ -842,10 +946,30 @@ export class KvConnection {
         ? !replica && topo.isMember(this.node.index)
         : vb < store.numVBuckets && (replica ? topo.isReplica(vb, this.node.index) : topo.active(vb) === this.node.index);
     if (!owned) {
-      this.respond(req, Status.NOT_MY_VBUCKET, 0n, EMPTY, EMPTY, this.node.bucketConfigJson(store.name), DATATYPE_JSON);
+      this.respond(req, Status.NOT_MY_VBUCKET, 0n, EMPTY, EMPTY, this.node.bucketConfigJson(bucket.name), DATATYPE_JSON);
       return undefined;
     }
     return store;
+  }
+
+  /**
+   * The selected bucket when this node holds the active copy of the request's vBucket, with no
+   * collection or privilege looked at (a request that names none yet); answers as ownedStore
+   * does and returns undefined otherwise.
+   */
+  ownedBucket(req: KvRequest): DocumentStore | undefined {
+    const bucket = this.store;
+    if (bucket === undefined) {
+      this.respondStatus(req, this.user === undefined ? Status.EACCESS : Status.NO_BUCKET);
+      return undefined;
+    }
+    const topo = this.node.topology;
+    const owned = bucket.nodeLocator === 'ketama' ? topo.isMember(this.node.index) : req.vbucket < bucket.numVBuckets && topo.active(req.vbucket) === this.node.index;
+    if (!owned) {
+      this.respond(req, Status.NOT_MY_VBUCKET, 0n, EMPTY, EMPTY, this.node.bucketConfigJson(bucket.name), DATATYPE_JSON);
+      return undefined;
+    }
+    return bucket;
   }
 
   /**

@@ -152,8 +152,8 @@ export class KvNode implements NodeContext {
     this.outputBytes += delta;
   }
 
-  kvPrivileges(user: string, bucket: string): number {
-    return this.core.kvPrivileges(user, bucket);
+  kvPrivileges(user: string, bucket: string, scope?: string, collection?: string): number {
+    return this.core.kvPrivileges(user, bucket, scope, collection);
   }
 
   /**
@@ -174,7 +174,7 @@ export class KvNode implements NodeContext {
   refreshPrivileges(username?: string): void {
     for (const conn of this.connections) {
       if (conn.store === undefined || conn.user === undefined || (username !== undefined && conn.user !== username)) continue;
-      conn.lacking = ~this.core.kvPrivileges(conn.user, conn.store.name);
+      conn.resetPrivileges(~this.core.kvPrivileges(conn.user, conn.store.name));
     }
   }
 
@@ -222,7 +222,7 @@ export class KvNode implements NodeContext {
         ['rejected_conns', String(this.rejectedConnections)],
       ];
       if (store !== undefined) {
-        out.push(['curr_items', String(store.size)], ['ep_bucket_type', 'persistent'], ['vb_active_num', String(this.countVbuckets(store, false))]);
+        out.push(['curr_items', String(store.totalSize)], ['ep_bucket_type', 'persistent'], ['vb_active_num', String(this.countVbuckets(store, false))]);
       }
       return out;
     }

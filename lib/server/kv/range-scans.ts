@@ -18,12 +18,11 @@ export const MAX_SCAN_NAME_BYTES = 50;
 
 
 /**
- * The documents of collection `cid` in vBucket `vb` of `store`, or undefined when the bucket has
- * no such collection. The one place range scans meet collections: the default collection (id 0)
- * is the whole store; named collections fill this in.
+ * The live documents of collection `cid` in vBucket `vb` of `bucket`, or undefined when the bucket
+ * has no such collection (never made, or dropped).
  */
-export function collectionDocuments(store: DocumentStore, cid: number, vb: number): Item[] | undefined {
-  return cid === 0 ? store.vbucketItems(vb) : undefined;
+export function collectionDocuments(bucket: DocumentStore, cid: number, vb: number): Item[] | undefined {
+  return bucket.collection(cid)?.vbucketItems(vb);
 }
 
 /** One document of a scan's snapshot, with its key as the bytes the range compares. */
@@ -64,6 +63,7 @@ export function snapshotOf(docs: readonly Item[], range: KeyRange): Entry[] {
 export type ScanState = 'idle' | 'continuing' | 'cancelled';
 
 export interface ScanInit {
+  /** The bucket (its default collection's store, which the registry counts scans by). */
   store: DocumentStore;
   vbucket: number;
   collection: number;

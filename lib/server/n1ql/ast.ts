@@ -348,6 +348,20 @@ export interface ExecuteStatement {
   using?: Expr;
 }
 
+/** A SCOPE or COLLECTION statement, as the parser returns it. */
+export interface CollectionDdlStatement {
+  type: 'collectionDdl';
+  action: 'create' | 'drop';
+  what: 'scope' | 'collection';
+  /** The path as written: [namespace:]bucket.scope[.collection], or the last name alone. */
+  namespace: string;
+  parts: string[];
+  /** IF NOT EXISTS (create) / IF EXISTS (drop). */
+  quiet: boolean;
+  /** CREATE COLLECTION ... WITH {"maxTTL": n}. */
+  maxTTL?: number;
+}
+
 /** CREATE / ALTER SEQUENCE options, as clauses (integers) or as a WITH object. */
 export interface SequenceClauses {
   start?: bigint;
@@ -400,4 +414,5 @@ export type Statement =
   | ExecuteFunctionStatement
   | CreateSequenceStatement
   | AlterSequenceStatement
-  | DropSequenceStatement;
+  | DropSequenceStatement
+  | CollectionDdlStatement;

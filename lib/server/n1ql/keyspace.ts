@@ -8,6 +8,7 @@ import type { Access, FunctionAction, FunctionTarget } from './privileges';
 import type { JavaScriptRunner } from './udf-javascript';
 import { docValue } from './indexes';
 import type { Value } from './value';
+import { collectionStore, type CollectionDdlHost } from './collections';
 
 export interface Env {
   bucket(name: string): BucketStore | undefined;
@@ -22,6 +23,8 @@ export interface Env {
   sequenceDenied(bucket: string, scope: string, action: 'manage' | 'use'): string | undefined;
   /** The request's query_context (`default:bucket.scope`): bare names are collections in it. */
   queryContext?: { bucket: string; scope?: string };
+  /** CREATE/DROP SCOPE/COLLECTION (see ./collections); absent where collections cannot be changed. */
+  collections?: CollectionDdlHost;
   /** Runs the JavaScript functions of the statement (absent: the process's shared runner). */
   javascript?: JavaScriptRunner;
 }
@@ -56,18 +59,16 @@ export function resolveBucket(env: Env, ks: A.KeyspaceRef, verb = 'SELECT'): Buc
     ks = { namespace: 'default', bucket: qc.bucket, scope: qc.scope, collection: ks.bucket };
   }
   if (ks.namespace !== 'default') throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: ${keyspaceText(ks)} - cause: No namespace named ${ks.namespace}`);
-  const store = env.bucket(ks.bucket);
-  if (!store) throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: ${keyspaceText(ks)} - cause: No bucket named ${ks.bucket}`);
-  if (ks.scope !== undefined && (ks.scope !== '_default' || ks.collection !== '_default')) {
-    throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: ${keyspaceText(ks)} - cause: No collection named ${ks.scope}.${ks.collection}`);
-  }
+  const bucket = env.bucket(ks.bucket);
+  if (!bucket) throw new QueryError(ErrorCode.KEYSPACE_NOT_FOUND, `Keyspace not found in CB datastore: ${keyspaceText(ks)} - cause: No bucket named ${ks.bucket}`);
+  const store = collectionStore(bucket, ks);
   const denied = env.denied(ks, verb, keyspaceText(ks));
   if (denied !== undefined) throw new QueryError(ErrorCode.INSUFFICIENT_CREDENTIALS, denied);
   return store;
 }
 
 export function noIndexError(ks: A.KeyspaceRef): QueryError {
-  const name = `\`${ks.namespace}\`:\`${ks.bucket}\``;
+  const name = `\`${ks.namespace}\`:\`${ks.bucket}\`${ks.scope !== undefined ? `.\`${ks.scope}\`.\`${ks.collection}\`` : ''}`;
   return new QueryError(
     ErrorCode.PLAN,
     `No index available on keyspace ${name} that matches your query. Use CREATE PRIMARY INDEX ON ${name} to create a primary index, or check that your expected index is online.`,

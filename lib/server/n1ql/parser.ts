@@ -5,6 +5,7 @@ import { sourcePos } from './ast';
 import { syntaxError } from './errors';
 import { isNumeric, negate } from './int64';
 import { near, tokenize, type Token } from './lexer';
+import { parseCollectionDdl } from './collections';
 
 // Words that can never be an unquoted identifier (a subset of Couchbase's reserved list that
 // covers everything the grammar below gives meaning to, plus the common rest).
@@ -48,6 +49,8 @@ const BP = {
 const withParamSources = new WeakSet<A.Statement>();
 
 export function parse(src: string): A.Statement {
+  const ddl = parseCollectionDdl(src);
+  if (ddl !== undefined) return ddl;
   const p = new Parser(src);
   const stmt = p.parseStatementText();
   if (p.paramSources) {

@@ -7,7 +7,7 @@
 // function (cluster.scope[b:s].n1ql.udf), and for JavaScript functions the `udf_external` forms.
 // These functions are the only place the query service reads a user's privileges.
 import type { ServiceUser } from '../service-types';
-import { clusterPermission, collectionPermission, scopePermission } from '../rbac/permission';
+import { bucketPermission, clusterPermission, collectionPermission, scopePermission } from '../rbac/permission';
 import { DEFAULT_COLLECTION, DEFAULT_SCOPE } from '../rbac/kv-privileges';
 
 export type Access = 'read' | 'write';
@@ -103,4 +103,15 @@ export function privilegesOf(user: ServiceUser): {
     functionDenied: (f, action) => functionDeniedMessage(user, f, action),
     sequenceDenied: (bucket, scope, action) => sequenceDeniedMessage(user, bucket, scope, action),
   };
+}
+
+/**
+ * CREATE/DROP SCOPE (`scope` undefined) and CREATE/DROP COLLECTION in `scope`: ns_server's
+ * collections!write on the bucket or the scope (scope_admin, bucket_admin); Couchbase's 13014
+ * message when `user` lacks it.
+ */
+export function collectionsDenied(user: ServiceUser, bucket: string, scope: string | undefined, text: string): string | undefined {
+  const permission = scope === undefined ? bucketPermission(bucket, ['collections'], 'write') : scopePermission(bucket, scope, ['collections'], 'write');
+  if (user.allows(permission)) return undefined;
+  return `User does not have credentials to run CREATE or DROP ${scope === undefined ? 'SCOPE' : 'COLLECTION'} on ${text}. Add role scope_admin on default:${bucket}${scope === undefined ? '' : `.${scope}`} to allow the statement to run.`;
 }

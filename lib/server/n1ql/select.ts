@@ -1314,3 +1314,4 @@ function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: 
 }
 
 export { distinctValues, docRelative, docValue };
+

@@ -15,7 +15,7 @@ import { Profile, PROFILE_MODES, type ProfileMode } from './profile';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache } from './prepared';
 import type { JavaScriptRunner } from './udf-javascript';
-import { privilegesOf } from './privileges';
+import { privilegesOf, collectionsDenied } from './privileges';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
 
@@ -390,6 +390,14 @@ export class QueryService implements HttpServiceHandler {
       bucket: (name) => ctx.bucket(name),
       buckets: () => ctx.buckets(),
       ...privilegesOf(user),
+      collections:
+        ctx.changeCollections === undefined
+          ? undefined
+          : {
+              bucket: (name) => ctx.bucket(name),
+              change: (bucket, op) => ctx.changeCollections!(bucket, op),
+              denied: (bucket, scope, text) => collectionsDenied(user, bucket, scope, text),
+            },
       javascript: this.state.javascript,
     };
   }

@@ -13,6 +13,7 @@ import { catalogFor, Index } from './indexes';
 import { chooseAccess } from './access';
 import { conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
 import { parse, defaultAlias } from './parser';
+import { runCollectionDdl } from './collections';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
 import { bindAlias, compileFrom, compileSelect, EMPTY_ROW, invoker, rootScope, rowOf } from './select';
@@ -108,6 +109,10 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
     case 'buildIndex':
       if (opts.readonly) throw readonlyError();
       ddl(stmt, opts.env, opts.ctx);
+      return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'collectionDdl':
+      if (opts.readonly) throw readonlyError();
+      runCollectionDdl(stmt, opts.env.collections, opts.env.queryContext);
       return { rows: [], mutationCount: () => 0, errors: [] };
     case 'createFunction':
     case 'dropFunction':

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BucketStore } from '../service-types';
 import { catalogFor } from './indexes';
+import { systemRows } from './collections';
 import type { Env } from './keyspace';
 import { listSequences, type SequencePath } from './sequences';
 import { describeFunction, listFunctions } from './udf';
@@ -15,13 +16,13 @@ const NODE_UUID = randomBytes(16).toString('hex');
 
 const readable = (env: Env): BucketStore[] => env.buckets().filter((s) => env.canAccess(s.name, 'read'));
 
-function keyspaces(env: Env): Value[] {
-  return readable(env).map((s) => ({ datastore_id: DATASTORE, id: s.name, name: s.name, namespace: 'default', namespace_id: 'default', path: `default:${s.name}` }));
+/** Each readable bucket's rows of a catalog that lists its collections too (./collections). */
+function perCollection(env: Env, name: 'keyspaces' | 'scopes' | 'indexes'): Value[] {
+  return readable(env).flatMap((s) => [...systemRows(name, s, (coll) => catalogFor(coll).list().map((ix) => ix.describe()))]);
 }
 
-function indexes(env: Env): Value[] {
-  return readable(env).flatMap((s) => catalogFor(s).list().map((ix) => ix.describe()));
-}
+const keyspaces = (env: Env): Value[] => perCollection(env, 'keyspaces');
+const indexes = (env: Env): Value[] => perCollection(env, 'indexes');
 
 const q = (s: string): string => '`' + s.replace(/`/g, '``') + '`';
 
@@ -59,6 +60,7 @@ export const SYSTEM_CATALOGS: Readonly<Record<string, (env: Env) => Value[]>> = 
   buckets: (env) => readable(env).map((s) => ({ datastore_id: DATASTORE, name: s.name, namespace: 'default', namespace_id: 'default', path: `default:${s.name}` })),
   keyspaces,
   all_keyspaces: keyspaces,
+  scopes: (env) => perCollection(env, 'scopes'),
   indexes,
   all_indexes: indexes,
   functions: (env) => listFunctions(env).map(describeFunction),

@@ -5,6 +5,7 @@
 // when users, groups or buckets change); each request then costs one AND with its opcode's mask.
 import { Opcode } from '../../protocol/opcodes';
 import { bucketPermission, clusterPermission, collectionPermission, type Permission } from './permission';
+import { isSystemCollection } from '../collections/manifest';
 
 /** Memcached privileges, one bit each. */
 export const KvPrivilege = {
@@ -25,6 +26,10 @@ export const KvPrivilege = {
   DcpConsumer: 1 << 13,
   DcpStream: 1 << 14,
   BucketManagement: 1 << 15,
+  /** Reading a system collection (`_system._query`, ...), beside Read: `data.docs!sread`. */
+  SystemCollectionLookup: 1 << 16,
+  /** Changing a system collection, beside Insert, Upsert or Delete: `data.docs!swrite`. */
+  SystemCollectionMutation: 1 << 17,
 } as const;
 
 const P = KvPrivilege;
@@ -61,6 +66,17 @@ export const DEFAULT_COLLECTION = '_default';
 export function kvPrivileges(user: { allows(p: Permission): boolean }, bucket: string, scope = DEFAULT_SCOPE, collection = DEFAULT_COLLECTION): number {
   let bits = 0;
   for (const [bit, source] of SOURCES) if (user.allows(source(bucket, scope, collection))) bits |= bit;
+  if (bits !== 0 && isSystemCollection(scope, collection)) {
+    // kv_engine: a system collection exists only for those who may read or change it as such, and
+    // its documents are read and written with those privileges beside the usual ones.
+    const lookup = user.allows(collectionPermission(bucket, scope, collection, ['data', 'docs'], 'sread'));
+    const mutation = user.allows(collectionPermission(bucket, scope, collection, ['data', 'docs'], 'swrite'));
+    if (!lookup && !mutation) return 0;
+    if (lookup) bits |= P.SystemCollectionLookup;
+    else bits &= ~P.Read;
+    if (mutation) bits |= P.SystemCollectionMutation;
+    else bits &= ~(P.Insert | P.Upsert | P.Delete);
+  }
   if (bits === 0) return 0;
   if ((bits & (P.Insert | P.Upsert)) !== 0) bits |= P.InsertOrUpsert;
   for (const [bit, permission] of GLOBAL_SOURCES) if (user.allows(permission)) bits |= bit;

@@ -35,7 +35,7 @@ class MemUsed {
     const now = performance.now();
     if (store.highSeqno === this.seqno || now < this.nextAt) return this.value;
     let bytes = 0;
-    for (const doc of store.docs()) bytes += doc.id.length + doc.value.length + ITEM_OVERHEAD;
+    for (const coll of store.collections()) for (const doc of coll.docs()) bytes += doc.id.length + doc.value.length + ITEM_OVERHEAD;
     const took = performance.now() - now;
     this.value = bytes;
     this.seqno = store.highSeqno;
@@ -61,7 +61,7 @@ export function bucketSource(store: DocumentStore, counters: KvCounters): StatSo
       // ops: document operations only (sessions, HELLO, auth and config requests are not ops in ns_server).
       out[0] = out[1] + out[3] + out[4] + out[5] + out[6] + out[7];
       out[n + 1] = Math.max(0, out[1] - out[2]);
-      out[n + 2] = store.size;
+      out[n + 2] = store.totalSize;
       out[n + 3] = mem.read(store);
     },
   };

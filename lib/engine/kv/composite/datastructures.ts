@@ -11,6 +11,7 @@ import type { CompositeRun, KvCallback, KvOptions } from '../spec';
 /** The options a data-structure mutation passes on to mutateIn. */
 function mutationOptions(o: KvOptions): KvOptions {
   const out: KvOptions = {};
+  if (o.collection !== undefined) out.collection = o.collection;
   if (o.cas !== undefined) out.cas = o.cas;
   if (o.ttl !== undefined) out.ttl = o.ttl;
   if (o.persistTo !== undefined) out.persistTo = o.persistTo;
@@ -29,7 +30,7 @@ function dsop(host: KvHost, key: string, o: KvOptions, shape: Shape | null, atte
   const finish: KvCallback = (err, r) => cb(err instanceof SubdocPathNotFoundError && !(err instanceof IndexError) ? indexError(key, err) : err, r);
   attempt((err, r) => {
     if (!(err instanceof NotFoundError) || !o.create || shape === null) return finish(err, r);
-    host.runOp('insert', key, { value: shape === 'map' ? {} : [], timeout: o.timeout }, (e) => {
+    host.runOp('insert', key, { value: shape === 'map' ? {} : [], timeout: o.timeout, collection: o.collection }, (e) => {
       if (e && !(e instanceof KeyExistsError)) return finish(e, null);
       attempt(finish);
     });
@@ -59,7 +60,7 @@ function getOne(host: KvHost, key: string, o: KvOptions, spec: () => SD.SubdocSp
   } catch (err) {
     return cb(err as CouchbaseError, null);
   }
-  dsop(host, key, o, null, (done) => host.runOp('lookupIn', key, { specs: [s], timeout: o.timeout }, (err, r) => {
+  dsop(host, key, o, null, (done) => host.runOp('lookupIn', key, { specs: [s], timeout: o.timeout, collection: o.collection }, (err, r) => {
     if (err) return done(err, null);
     const sd = r as SubdocResult;
     let value: unknown;
@@ -95,7 +96,7 @@ export const listGet: CompositeRun<KvHost> = (host, key, o, cb) => getOne(host, 
 
 /** The number of entries of the document (map, list, set or queue). */
 export const size: CompositeRun<KvHost> = (host, key, o, cb) =>
-  host.runOp('lookupIn', key, { specs: [SD.getCount('')], timeout: o.timeout }, (err, r) => {
+  host.runOp('lookupIn', key, { specs: [SD.getCount('')], timeout: o.timeout, collection: o.collection }, (err, r) => {
     if (err) return cb(err, null);
     try {
       cb(null, (r as SubdocResult).at(0) as unknown as Result);
@@ -125,7 +126,7 @@ function members(key: string, r: Result | null): unknown[] {
 }
 
 export const setContains: CompositeRun<KvHost> = (host, key, o, cb) =>
-  host.runOp('get', key, { timeout: o.timeout }, (err, r) => {
+  host.runOp('get', key, { timeout: o.timeout, collection: o.collection }, (err, r) => {
     if (err) return cb(err, null);
     try {
       cb(null, members(key, r).some((m) => same(m, o.value)) as unknown as Result);
@@ -137,7 +138,7 @@ export const setContains: CompositeRun<KvHost> = (host, key, o, cb) =>
 /** Removes a member if present (read, then remove by index with the read's CAS; retried on a race). */
 export const setRemove: CompositeRun<KvHost> = (host, key, o, cb) => {
   const round = (): void =>
-    host.runOp('get', key, { timeout: o.timeout }, (err, r) => {
+    host.runOp('get', key, { timeout: o.timeout, collection: o.collection }, (err, r) => {
       if (err) return cb(err, null);
       let index: number;
       try {
@@ -155,7 +156,7 @@ export const setRemove: CompositeRun<KvHost> = (host, key, o, cb) => {
 /** Takes the oldest entry (the list's last; queuePush prepends): QueueEmpty when there is none. */
 export const queuePop: CompositeRun<KvHost> = (host, key, o, cb) => {
   const round = (): void =>
-    listGet(host, key, { index: -1, timeout: o.timeout }, (err, item) => {
+    listGet(host, key, { index: -1, timeout: o.timeout, collection: o.collection }, (err, item) => {
       if (err instanceof IndexError) return cb(new QueueEmpty(`the queue "${key}" is empty`) as unknown as CouchbaseError, null);
       if (err) return cb(err, null);
       const opts = { ...mutationOptions(o), cas: (item as ValueResult).cas, specs: [SD.remove('[-1]')] };

@@ -103,7 +103,7 @@ function pollDurability(
           if (has && !info.fromMaster) replicated++;
         }
         check(persisted, replicated);
-      });
+      }, opts);
     }
   };
   round();

@@ -9,12 +9,15 @@ import { NetworkError, errorForStatus, type CouchbaseError } from '../../errors'
 import { ObserveResult, type ObserveInfo } from '../../results';
 import { sendToServer } from '../node-request';
 import type { KvHost } from '../host';
-import type { CompositeRun } from '../spec';
+import type { CompositeRun, KvOptions } from '../spec';
 
-/** Asks the copies of `key` (master first); `cb` gets the master's error, if any, and every answer. */
-export function observeOnce(host: KvHost, key: string, vb: number, masterOnly: boolean, timeoutMs: number, cb: (err: CouchbaseError | null, infos: ObserveInfo[]) => void): void {
+/**
+ * Asks the copies of `key` (master first; in the collection `opts` names); `cb` gets the master's
+ * error, if any, and every answer.
+ */
+export function observeOnce(host: KvHost, key: string, vb: number, masterOnly: boolean, timeoutMs: number, cb: (err: CouchbaseError | null, infos: ObserveInfo[]) => void, opts: KvOptions = {}): void {
   const topo = host.topology!;
-  const body = encodeObserveRequest([{ vbucket: vb, key: Buffer.from(key, 'utf8') }]);
+  const body = encodeObserveRequest([{ vbucket: vb, key: host.collectionKey(key, opts).bytes }]);
   const infos: ObserveInfo[] = [];
   const targets: number[] = [];
   for (let c = 0; c <= (masterOnly ? 0 : topo.numReplicas); c++) {
@@ -47,8 +50,16 @@ export function observeOnce(host: KvHost, key: string, vb: number, masterOnly: b
 export const observe: CompositeRun<KvHost> = (host, key, opts, cb) => {
   const vb = host.topology!.vbucketOf(key);
   const timeoutMs = opts.timeout ? secondsToMs(opts.timeout) : host.opTimeoutMs;
-  observeOnce(host, key, vb, !!opts.masterOnly, timeoutMs, (err, infos) => {
-    if (err) return cb(err, null);
-    cb(null, new ObserveResult(key, infos));
-  });
+  observeOnce(
+    host,
+    key,
+    vb,
+    !!opts.masterOnly,
+    timeoutMs,
+    (err, infos) => {
+      if (err) return cb(err, null);
+      cb(null, new ObserveResult(key, infos));
+    },
+    opts,
+  );
 };

@@ -24,11 +24,13 @@ const REPLICA_GET = op({
 const TO_PARENT: KvHandler = { kvDone() {} };
 
 function replicaOp(host: KvHost, key: string, copy: number, opts: KvOptions, parent: NonNullable<KvOp['parent']>): KvOp {
-  const keyLen = Buffer.byteLength(key);
-  const frame = Buffer.allocUnsafe(HEADER_LENGTH + keyLen);
-  writeHeader(frame, 0, Magic.REQUEST, Opcode.GET_REPLICA, keyLen, 0, 0, 0, keyLen, 0, 0n);
-  frame.write(key, HEADER_LENGTH, keyLen, 'utf8');
+  const k = host.collectionKey(key, opts);
+  const frame = Buffer.allocUnsafe(HEADER_LENGTH + k.bytes.length);
+  writeHeader(frame, 0, Magic.REQUEST, Opcode.GET_REPLICA, k.bytes.length, 0, 0, 0, k.bytes.length, 0, 0n);
+  k.bytes.copy(frame, HEADER_LENGTH);
   const o = new KvOp(host, REPLICA_GET, key, opts, frame, TO_PARENT);
+  o.cid = k.cid;
+  o.prefixed = k.prefixed;
   o.copy = copy;
   o.parent = parent;
   return o;

@@ -6,7 +6,7 @@ import type { CommandHandler, CommandTable, KvCommand } from '../connection';
 import { concatWith, getAndTouch, getLocked, getMeta, getReplica, getWith, remove, storeWith, touch, unlock } from './documents';
 import { counterWith } from './counter';
 import { observe, observeSeqno } from './observe';
-import { getClusterConfig, getCollectionId, getErrorMap, getManifest, hello, listMechs, saslAuth, saslStep, selectBucket } from './session';
+import { getClusterConfig, getCollectionId, getErrorMap, getManifest, getScopeId, hello, listMechs, saslAuth, saslStep, selectBucket } from './session';
 import { flush, noop, quit, stat, version } from './admin';
 import { subdocLookup, subdocMutation, subdocSinglePath } from './subdoc';
 import { rangeScanCancel, rangeScanContinue, rangeScanCreate } from './range-scan';
@@ -58,6 +58,7 @@ const entries: Array<[number, CommandHandler, boolean]> = [
   [Opcode.GET_CLUSTER_CONFIG, getClusterConfig, false],
   [Opcode.GET_COLLECTIONS_MANIFEST, getManifest, false],
   [Opcode.GET_COLLECTION_ID, getCollectionId, false],
+  [Opcode.GET_SCOPE_ID, getScopeId, false],
   [Opcode.SUBDOC_MULTI_LOOKUP, subdocLookup, false],
   [Opcode.SUBDOC_GET, subdocSinglePath, false],
   [Opcode.SUBDOC_EXISTS, subdocSinglePath, false],
@@ -78,9 +79,32 @@ const entries: Array<[number, CommandHandler, boolean]> = [
   [Opcode.RANGE_SCAN_CANCEL, rangeScanCancel, false],
 ];
 
+/**
+ * Where an opcode names the collection it works in once COLLECTIONS is negotiated (KvCommand's
+ * `collection`): the key-bearing opcodes in the key's prefix, OBSERVE in each key of its body,
+ * the range scans in their handler.
+ */
+const COLLECTION_IN: ReadonlyArray<readonly [readonly number[], 'key' | 'body']> = [
+  [
+    [
+      Opcode.GET, Opcode.GETQ, Opcode.GETK, Opcode.GETKQ, Opcode.SET, Opcode.SETQ, Opcode.ADD, Opcode.ADDQ, Opcode.REPLACE, Opcode.REPLACEQ,
+      Opcode.DELETE, Opcode.DELETEQ, Opcode.INCREMENT, Opcode.INCREMENTQ, Opcode.DECREMENT, Opcode.DECREMENTQ, Opcode.APPEND, Opcode.APPENDQ,
+      Opcode.PREPEND, Opcode.PREPENDQ, Opcode.TOUCH, Opcode.GAT, Opcode.GATQ, Opcode.GET_REPLICA, Opcode.GET_LOCKED, Opcode.UNLOCK_KEY,
+      Opcode.GET_META, Opcode.SUBDOC_MULTI_LOOKUP, Opcode.SUBDOC_MULTI_MUTATION, Opcode.SUBDOC_GET, Opcode.SUBDOC_EXISTS,
+      Opcode.SUBDOC_GET_COUNT, Opcode.SUBDOC_DICT_ADD, Opcode.SUBDOC_DICT_UPSERT, Opcode.SUBDOC_DELETE, Opcode.SUBDOC_REPLACE,
+      Opcode.SUBDOC_ARRAY_PUSH_LAST, Opcode.SUBDOC_ARRAY_PUSH_FIRST, Opcode.SUBDOC_ARRAY_INSERT, Opcode.SUBDOC_ARRAY_ADD_UNIQUE, Opcode.SUBDOC_COUNTER,
+    ],
+    'key',
+  ],
+  [[Opcode.OBSERVE], 'body'],
+  // A create names its collection in its JSON; a continue or cancel works in its scan's.
+  [[Opcode.RANGE_SCAN_CREATE, Opcode.RANGE_SCAN_CONTINUE, Opcode.RANGE_SCAN_CANCEL], 'body'],
+];
+
 /** Indexed by opcode. */
 export const commandTable: CommandTable = (() => {
   const table = new Array<KvCommand | undefined>(256).fill(undefined);
   for (const [op, run, quiet] of entries) table[op] = { run, quiet, needs: requiredKvPrivileges(op) };
+  for (const [ops, where] of COLLECTION_IN) for (const op of ops) if (table[op] !== undefined) table[op] = { ...table[op]!, collection: where };
   return table;
 })();

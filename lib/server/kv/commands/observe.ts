@@ -5,6 +5,7 @@ import { decodeObserveSeqnoRequest, encodeObserveResponse, encodeObserveSeqnoRes
 import type { CommandHandler as Handler } from '../connection';
 import { Feat } from '../features';
 import { DATATYPE_JSON } from '../../store';
+import { decodeLeb128 } from '../../../protocol/leb128';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -22,14 +23,29 @@ export const observe: Handler = (c, req) => {
       return false;
     }
     let id = key;
+    let coll = store.dropped ? undefined : store;
     if (c.has(Feat.COLLECTIONS)) {
-      if (key.length === 0 || key[0] !== 0) {
-        c.respondStatus(req, Status.UNKNOWN_COLLECTION);
+      // Each key names its collection; the privileges are those the user holds there.
+      let prefix: { value: number; length: number };
+      try {
+        prefix = decodeLeb128(key);
+      } catch {
+        c.respondStatus(req, Status.EINVAL);
         return false;
       }
-      id = key.subarray(1);
+      if (prefix.length === key.length) {
+        c.respondStatus(req, Status.EINVAL);
+        return false;
+      }
+      coll = c.usableCollection(req, store, prefix.value);
+      if (coll === undefined) return false;
+      id = key.subarray(prefix.length);
     }
-    const { state, cas } = store.observe(id.toString('utf8'));
+    if (coll === undefined) {
+      c.respondUnknownCollection(req);
+      return false;
+    }
+    const { state, cas } = coll.observe(id.toString('utf8'));
     results.push({ vbucket, key, state, cas });
     return true;
   });

@@ -22,8 +22,6 @@ import type { KvRequest } from '../reader';
 const EMPTY = Buffer.alloc(0);
 /** The longest a create waits for its seqno: kv_engine reads timeout_ms as 32 bits, timers take 31. */
 const MAX_WAIT_MS = 0x7fffffff;
-/** UNKNOWN_COLLECTION's body: the manifest the client should fetch (only the default collection exists yet). */
-const UNKNOWN_COLLECTION_BODY = Buffer.from('{"manifest_uid":"0"}');
 
 /** The create's configuration, checked. */
 interface CreateConfig {
@@ -148,8 +146,8 @@ function parseCreate(text: string): CreateConfig {
 // ---- create -------------------------------------------------------------------------------------
 
 export const rangeScanCreate: Handler = (c, req) => {
-  const store = c.ownedStore(req);
-  if (store === undefined) return;
+  // No bucket: NO_BUCKET (or EACCESS) before anything else.
+  if (c.store === undefined) return void c.ownedStore(req);
   if (req.extras.length !== 0 || req.keyLength !== 0 || req.value.length === 0 || (req.datatype & DATATYPE_JSON) === 0) {
     return c.respondError(req, Status.EINVAL, 'RANGE_SCAN_CREATE takes no extras, no key and a JSON value (datatype JSON)');
   }
@@ -161,10 +159,12 @@ export const rangeScanCreate: Handler = (c, req) => {
     if (err.kill) return c.kill(`RANGE_SCAN_CREATE: ${err.message}`);
     return c.respondError(req, Status.EINVAL, err.message);
   }
+  // As kv_engine's executor: the JSON read, then the vBucket and the collection it names (which
+  // must exist for the user, who needs RangeScan's privileges there).
+  const coll = c.ownedStore(req, false, config.collection);
+  if (coll === undefined) return;
+  const store = coll.bucket;
   const vb = req.vbucket;
-  if (collectionDocuments(store, config.collection, vb) === undefined) {
-    return c.respond(req, Status.UNKNOWN_COLLECTION, 0n, EMPTY, EMPTY, UNKNOWN_COLLECTION_BODY, DATATYPE_JSON);
-  }
   const target: ResponseTarget = { opcode: req.opcode, opaque: req.opaque };
   const wanted = config.snapshot;
   if (wanted === undefined || store.vbucketSeqno(vb) >= wanted.seqno) return finishCreate(c, target, store, vb, config);
@@ -180,13 +180,16 @@ function waitForSeqno(c: KvConnection, target: ResponseTarget, store: DocumentSt
     timedOut = true;
     c.wake();
   }, timeoutMs);
-  const unsubscribe = store.onMutation((event) => {
-    const changedVb = event.kind === 'set' ? event.doc.vbucket : event.vbucket;
-    if (changedVb === vb) c.wake();
-  });
+  // The vBucket's seqno counts the changes of every collection: each one's can wake the create.
+  const unsubscribes = store.collections().map((coll) =>
+    coll.onMutation((event) => {
+      const changedVb = event.kind === 'set' ? event.doc.vbucket : event.vbucket;
+      if (changedVb === vb) c.wake();
+    }),
+  );
   const stop = (): void => {
     clearTimeout(timer);
-    unsubscribe();
+    for (const unsubscribe of unsubscribes) unsubscribe();
   };
   return {
     resume(conn) {
@@ -212,12 +215,13 @@ function finishCreate(c: KvConnection, target: ResponseTarget, store: DocumentSt
   const wanted = config.snapshot;
   if (wanted !== undefined) {
     if (wanted.vbUuid !== store.vbucketUuid(vb)) return c.respondStatus(target, Status.VBUUID_NOT_EQUAL);
-    if (wanted.seqnoExists && !store.seqnoExists(vb, wanted.seqno)) {
+    if (wanted.seqnoExists && !store.collections().some((coll) => coll.seqnoExists(vb, wanted.seqno))) {
       return c.respondError(target, Status.NOT_STORED, `snapshot requirements not met: seqno ${wanted.seqno} not stored`);
     }
   }
+  // Dropped while the create waited for its seqno: gone.
   const docs = collectionDocuments(store, config.collection, vb);
-  if (docs === undefined) return c.respond(target, Status.UNKNOWN_COLLECTION, 0n, EMPTY, EMPTY, UNKNOWN_COLLECTION_BODY, DATATYPE_JSON);
+  if (docs === undefined) return c.respondUnknownCollection(target);
   let sampler: Bernoulli | undefined;
   if (config.sampling !== undefined) {
     // Sampling reads the whole collection, keeping each key with probability samples / items.
@@ -236,6 +240,28 @@ function finishCreate(c: KvConnection, target: ResponseTarget, store: DocumentSt
 
 // ---- continue -----------------------------------------------------------------------------------
 
+/** scanOf's answer when the request names no open scan of the vBucket. */
+const NO_SCAN = Symbol('no scan');
+
+/**
+ * The open scan a continue or cancel names (by the id at the start of its `extrasBytes` of
+ * extras), checked as ownedStore checks a key's request: the bucket, the vBucket, and the
+ * scan's collection, which must still exist for the user (a dropped one cancels the scan), with
+ * the command's privileges there. NO_SCAN when the vBucket has no such scan; undefined once it
+ * has answered.
+ */
+function scanOf(c: KvConnection, req: KvRequest, extrasBytes: number): RangeScan | typeof NO_SCAN | undefined {
+  const bucket = c.store;
+  const scan = bucket !== undefined && req.extras.length === extrasBytes ? c.node.rangeScans.find(bucket, req.vbucket, req.extras.subarray(0, RANGE_SCAN_ID_BYTES)) : undefined;
+  if (scan !== undefined && bucket!.collection(scan.collection) === undefined) {
+    c.node.rangeScans.remove(scan, true);
+    c.respondUnknownCollection(req);
+    return undefined;
+  }
+  if (scan === undefined) return c.ownedBucket(req) === undefined ? undefined : NO_SCAN;
+  return c.ownedStore(req, false, scan.collection) === undefined ? undefined : scan;
+}
+
 function checkNoKeyNoValue(c: KvConnection, req: KvRequest, extras: number, what: string): boolean {
   if (req.extras.length === extras && req.keyLength === 0 && req.value.length === 0) return true;
   c.respondError(req, Status.EINVAL, `${what} takes ${extras} bytes of extras, no key and no value`);
@@ -243,17 +269,12 @@ function checkNoKeyNoValue(c: KvConnection, req: KvRequest, extras: number, what
 }
 
 export const rangeScanContinue: Handler = (c, req) => {
-  const store = c.ownedStore(req);
-  if (store === undefined) return;
+  const scan = scanOf(c, req, RANGE_SCAN_CONTINUE_EXTRAS_BYTES);
+  if (scan === undefined) return;
   if (!checkNoKeyNoValue(c, req, RANGE_SCAN_CONTINUE_EXTRAS_BYTES, 'RANGE_SCAN_CONTINUE')) return;
-  const { id, itemLimit, timeLimitMs, byteLimit } = decodeRangeScanContinueExtras(req.extras);
-  const scan = c.node.rangeScans.find(store, req.vbucket, id);
-  if (scan === undefined) return c.respondStatus(req, Status.KEY_ENOENT);
+  const { itemLimit, timeLimitMs, byteLimit } = decodeRangeScanContinueExtras(req.extras);
+  if (scan === NO_SCAN) return c.respondStatus(req, Status.KEY_ENOENT);
   if (scan.state === 'continuing') return c.respondStatus(req, Status.EBUSY);
-  if (collectionDocuments(store, scan.collection, scan.vbucket) === undefined) {
-    c.node.rangeScans.remove(scan, true);
-    return c.respond(req, Status.UNKNOWN_COLLECTION, 0n, EMPTY, EMPTY, UNKNOWN_COLLECTION_BODY, DATATYPE_JSON);
-  }
   scan.begin({ itemLimit, timeLimitMs, byteLimit }, performance.now());
   const target: ResponseTarget = { opcode: req.opcode, opaque: req.opaque };
   if (pump(c, target, scan) === 'output') {
@@ -295,11 +316,10 @@ function pump(c: KvConnection, target: ResponseTarget, scan: RangeScan): 'done' 
 // ---- cancel -------------------------------------------------------------------------------------
 
 export const rangeScanCancel: Handler = (c, req) => {
-  const store = c.ownedStore(req);
-  if (store === undefined) return;
+  const scan = scanOf(c, req, RANGE_SCAN_ID_BYTES);
+  if (scan === undefined) return;
   if (!checkNoKeyNoValue(c, req, RANGE_SCAN_ID_BYTES, 'RANGE_SCAN_CANCEL')) return;
-  const scan = c.node.rangeScans.find(store, req.vbucket, req.extras);
-  if (scan === undefined) return c.respondStatus(req, Status.KEY_ENOENT);
+  if (scan === NO_SCAN) return c.respondStatus(req, Status.KEY_ENOENT);
   // A continue still answering it ends with RANGE_SCAN_CANCELLED.
   c.node.rangeScans.remove(scan, true);
   c.respondOk(req);
