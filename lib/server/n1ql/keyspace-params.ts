@@ -7,6 +7,7 @@ import { QueryError } from './errors';
 import type { ExecContext } from './expr';
 import { hasParamSources } from './parser';
 import type { Value } from './value';
+import { splitKeyspacePath } from './keyspace-path';
 
 function paramValue(name: string, ctx: ExecContext): Value {
   if (/^\d+$/.test(name)) return ctx.positional[Number(name) - 1];
@@ -22,17 +23,8 @@ function keyspaceOf(text: string): A.KeyspaceRef | undefined {
     namespace = ns[1];
     rest = rest.slice(ns[0].length);
   }
-  const parts: string[] = [];
-  const re = /`((?:[^`]|``)*)`|([^.`]+)/y;
-  while (rest.length) {
-    re.lastIndex = 0;
-    const m = re.exec(rest);
-    if (!m) return undefined;
-    parts.push(m[1] !== undefined ? m[1].replace(/``/g, '`') : m[2]);
-    rest = rest.slice(re.lastIndex);
-    if (rest.startsWith('.')) rest = rest.slice(1);
-    else if (rest.length) return undefined;
-  }
+  const parts = splitKeyspacePath(rest);
+  if (parts === undefined) return undefined;
   if (parts.length === 1) return { namespace, bucket: parts[0] };
   if (parts.length === 3) return { namespace, bucket: parts[0], scope: parts[1], collection: parts[2] };
   return undefined;

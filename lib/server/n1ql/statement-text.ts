@@ -3,6 +3,7 @@
 // its keyspace alias, `*` as self.*, keywords in lower case, expressions as EXPLAIN prints them.
 import type * as A from './ast';
 import { formatExpr, qualifyDoc } from './format';
+import { splitKeyspacePath } from './keyspace-path';
 
 const q = (name: string): string => '`' + name.replace(/`/g, '``') + '`';
 
@@ -63,19 +64,8 @@ function body(b: A.SelectBody, context: { bucket: string; scope?: string } | und
 
 /** A query_context value (`default:`travel-sample`.inventory`, `b.s`, `b`) as bucket and scope. */
 export function contextOf(text: string): { bucket: string; scope?: string } | undefined {
-  let rest = text.trim().replace(/^[A-Za-z_]\w*:/, '');
-  const parts: string[] = [];
-  const re = /`((?:[^`]|``)*)`|([^.`]+)/y;
-  while (rest.length) {
-    re.lastIndex = 0;
-    const m = re.exec(rest);
-    if (!m) return undefined;
-    parts.push(m[1] !== undefined ? m[1].replace(/``/g, '`') : m[2]);
-    rest = rest.slice(re.lastIndex);
-    if (rest.startsWith('.')) rest = rest.slice(1);
-    else if (rest.length) return undefined;
-  }
-  if (parts.length === 0 || parts.length > 2) return undefined;
+  const parts = splitKeyspacePath(text.trim().replace(/^[A-Za-z_]\w*:/, ''));
+  if (parts === undefined || parts.length === 0 || parts.length > 2) return undefined;
   return { bucket: parts[0], scope: parts[1] };
 }
 
