@@ -16,7 +16,7 @@ describe('engine N1QL streaming memory', function () {
     await cluster?.stop();
   });
 
-  it('streams 1,000,000 rows through engine.n1ql with peak RSS under 150 MB', async () => {
+  it('streams 1,000,000 rows through engine.n1ql holding under 24 MB of live heap, peak RSS under 150 MB', async () => {
     cluster = await FakeCluster.start();
     svc = await startFakeHttp((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -36,13 +36,15 @@ describe('engine N1QL streaming memory', function () {
     cluster.extraServices[0] = { n1ql: svc.port };
     const child = path.join(__dirname, 'helpers', 'stream-child.js');
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [child, cluster.connectionString], { timeout: 110000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout))),
+      execFile(process.execPath, ['--expose-gc', '--max-old-space-size=64', child, cluster.connectionString], { timeout: 110000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout))),
     );
-    const r = JSON.parse(out.trim()) as { rows: number; batches: number; maxRssMB: number; status: string };
-    console.log(`      ${r.rows} rows in ${r.batches} batches, peak RSS ${r.maxRssMB.toFixed(1)} MB`);
+    const r = JSON.parse(out.trim()) as { rows: number; batches: number; maxRssMB: number; maxLiveMB: number; status: string };
+    console.log(`      ${r.rows} rows in ${r.batches} batches, peak RSS ${r.maxRssMB.toFixed(1)} MB, live heap after GC at most ${r.maxLiveMB.toFixed(1)} MB`);
     expect(r.rows).to.equal(ROWS);
     expect(r.status).to.equal('success');
     expect(r.batches).to.be.greaterThan(100);
+    expect(r.maxLiveMB).to.be.greaterThan(0);
+    expect(r.maxLiveMB).to.be.below(24);
     expect(r.maxRssMB).to.be.below(150);
   });
 });
