@@ -2,6 +2,7 @@
 // array gives NULL; the other arguments may be NULL (ARRAY_APPEND([1], NULL) is [1, null]), and a
 // MISSING one gives MISSING.
 import { collate, equals, isObject, sortedObject, getField, valueKey, type Value } from '../value';
+import { QueryError, ErrorCode } from '../errors';
 import { family, def, INF, isArr, isInt, isNum, type FunctionContext, type FunctionDef } from './registry';
 
 family({ floatArgs: false });
@@ -77,21 +78,25 @@ defArr('array_put,array_add,array_upsert', 2, INF, (a, vals) => {
 def('array_range', 2, 3, ([s, e, step], ctx) => {
   if (!isNum(s) || !isNum(e) || (step !== undefined && !isNum(step))) return null;
   const st = step ?? 1;
-  if (st === 0 || !Number.isFinite(st)) return [];
+  if (st === 0 || !Number.isFinite(st) || s === e || (st > 0 && s > e) || (st < 0 && s < e)) return [];
+  // As the query service does: the size is checked before anything is built, so a huge range
+  // costs nothing (it used to hold the event loop for seconds, building up to 2^24 elements).
+  if (Math.abs(e - s) / Math.abs(st) > RANGE_LIMIT) throw new QueryError(ErrorCode.RANGE, 'Out of range evaluating ARRAY_RANGE().');
   const out: number[] = [];
   for (let x = s; st > 0 ? x < e : x > e; x += st) {
     ctx.checkDeadline();
     out.push(x);
-    if (out.length >= RANGE_LIMIT) break;
   }
   return out;
 });
-/** The most elements ARRAY_RANGE / ARRAY_REPEAT build (Couchbase caps them too). */
-const RANGE_LIMIT = 1 << 24;
+/** The most elements ARRAY_RANGE builds: the query service's RANGE_LIMIT, 2^20. */
+const RANGE_LIMIT = 1 << 20;
+/** The most elements ARRAY_REPEAT builds (more gives NULL). */
+const REPEAT_LIMIT = 1 << 24;
 defArr('array_remove', 2, INF, (a, vals) => a.filter((x) => !vals.some((v) => same(x, v))));
 def('array_repeat', 2, 2, ([v, n]) => {
   if (v === undefined || n === undefined) return undefined;
-  return isInt(n) && n >= 0 && n <= RANGE_LIMIT ? Array.from({ length: n }, () => v) : null;
+  return isInt(n) && n >= 0 && n <= REPEAT_LIMIT ? Array.from({ length: n }, () => v) : null;
 }, false);
 defArr('array_replace', 3, 4, (a, [from, to, n]) => {
   if (n !== undefined && !isInt(n)) return null;
