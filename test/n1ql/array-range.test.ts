@@ -25,3 +25,14 @@ describe('n1ql ARRAY_RANGE bounds', () => {
     expect(e.rows('SELECT RAW [ARRAY_RANGE("a", 3), ARRAY_RANGE(0, 3, "x")]')).to.deep.equal([[null, null]]);
   });
 });
+
+describe('n1ql statements nested too deeply', () => {
+  it('parses 1,500 nested brackets, and refuses 5,000 with a syntax error saying why instead of an internal error', () => {
+    const e = travelEngine();
+    const nested = (n: number): string => `SELECT RAW ${'['.repeat(n)}1${']'.repeat(n)}`;
+    expect(e.run(nested(1500)).errors).to.deep.equal([]);
+    expect(e.run(nested(5000)).errors).to.deep.equal([
+      { code: 3000, msg: 'syntax error - the statement nests expressions too deeply to parse (keep nesting under 1,000 levels)' },
+    ]);
+  });
+});
