@@ -14,6 +14,10 @@ import { chooseAccess } from './access';
 import { conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
 import { parse, defaultAlias } from './parser';
 import { runCollectionDdl } from './collections';
+import { createLayout, runAlterIndex } from './alter-index';
+import { runGrant } from './grants';
+import { runTransactionStatement } from './transactions';
+import { DELETABLE_CATALOGS, deleteFromRequests } from './system-delete';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
 import { bindAlias, compileFrom, compileSelect, EMPTY_ROW, invoker, rootScope, rowOf } from './select';
@@ -96,6 +100,7 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       const nameV = compile(stmt.name, rootScope(opts.env))(EMPTY_ROW, opts.ctx);
       const p = typeof nameV === 'string' ? opts.prepareds.get(opts.user, nameV) : undefined;
       if (!p) throw new QueryError(ErrorCode.NO_SUCH_PREPARED, `No such prepared statement: ${String(nameV)}`);
+      p.uses = (p.uses ?? 0) + 1;
       let ctx = opts.ctx;
       if (stmt.using) {
         const u = compile(stmt.using, rootScope(opts.env))(EMPTY_ROW, opts.ctx);
@@ -121,6 +126,17 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       return { rows: [], mutationCount: () => 0, errors: [] };
     case 'executeFunction':
       return executeFunction(stmt, opts);
+    case 'alterIndex':
+      if (opts.readonly) throw readonlyError();
+      runAlterIndex(stmt, opts.env, opts.ctx);
+      return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'grant':
+    case 'revoke':
+      if (opts.readonly) throw readonlyError();
+      runGrant(stmt, opts.env, opts.ctx);
+      return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'transaction':
+      return runTransactionStatement(stmt);
     case 'createSequence':
     case 'alterSequence':
     case 'dropSequence':
@@ -225,12 +241,14 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
     }
     checkIndexKeys(stmt.keys);
     let deferred = false;
+    let w: ObjectValue | undefined;
     if (stmt.with) {
-      const w = compile(stmt.with, rootScope(env))(EMPTY_ROW, ctx);
-      if (!isObject(w)) throw new QueryError(ErrorCode.EXECUTION, 'WITH clause of CREATE INDEX must be an object.');
+      const v = compile(stmt.with, rootScope(env))(EMPTY_ROW, ctx);
+      if (!isObject(v)) throw new QueryError(ErrorCode.EXECUTION, 'WITH clause of CREATE INDEX must be an object.');
+      w = v;
       deferred = w.defer_build === true;
     }
-    catalog.add(new Index(stmt.name, store.name, stmt.primary, stmt.keys, stmt.where, deferred));
+    catalog.add(new Index(stmt.name, store.name, stmt.primary, stmt.keys, stmt.where, deferred, undefined, createLayout(stmt, w, env)));
     return;
   }
   if (stmt.type === 'dropIndex') {
@@ -536,6 +554,10 @@ function* returning(ret: Projector, row: Row, ctx: ExecContext): Generator<Value
 function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement | A.MergeStatement, opts: RunOptions): StatementResult {
   const { env, ctx } = opts;
   const verb = stmt.type === 'insert' ? (stmt.upsert ? 'UPSERT' : 'INSERT') : stmt.type.toUpperCase();
+  if (stmt.type === 'delete' && stmt.target.ks.namespace === 'system' && DELETABLE_CATALOGS.has(stmt.target.ks.bucket)) {
+    const n = deleteFromRequests(stmt, env, ctx);
+    return { rows: [], mutationCount: () => n, errors: [] };
+  }
   if (stmt.target.ks.namespace === 'system') throw new QueryError(ErrorCode.SEMANTIC, `${verb} is not supported on system keyspaces.`);
   const store = resolveBucket(env, stmt.target.ks, verb);
   const alias = stmt.target.alias;
