@@ -49,7 +49,7 @@ export function sampleModule(name: SampleName): SampleModule {
   return {
     docs: m.travelSampleDocs as () => Iterable<unknown>,
     designDocs: m.travelSampleDesignDocs ?? {},
-    indexes: m.travelSampleIndexes ?? [],
+    indexes: [...((m.travelSampleIndexes as string[] | undefined) ?? []), ...((m.travelSampleInventoryIndexes as string[] | undefined) ?? [])],
     collections: m.travelSampleCollections,
     collectionOf: m.travelSampleCollectionOf as SampleModule['collectionOf'],
   };

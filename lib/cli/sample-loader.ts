@@ -3,7 +3,7 @@
 // N1QL statements. The same code fills the embedded cluster `deferbase serve --sample` starts.
 import * as http from 'node:http';
 import { beerSampleDesignDocs, beerSampleDocs, beerSampleIndexes } from '../server/samples/beer-sample';
-import { travelSampleCollectionOf, travelSampleCollections, travelSampleDocs, travelSampleIndexes } from '../server/samples/travel-sample';
+import { travelSampleCollectionOf, travelSampleCollections, travelSampleDocs, travelSampleIndexes, travelSampleInventoryIndexes } from '../server/samples/travel-sample';
 import type { Engine } from '../engine';
 import type { CouchbaseError } from '../engine/errors';
 import { basicAuth } from '../engine/http';
@@ -25,7 +25,7 @@ export const SAMPLES: Readonly<Record<string, SampleDef>> = {
   'travel-sample': {
     docs: (o) => travelSampleDocs(o),
     designDocs: {},
-    indexes: travelSampleIndexes,
+    indexes: [...travelSampleIndexes, ...travelSampleInventoryIndexes],
     collections: travelSampleCollections,
     collectionOf: travelSampleCollectionOf,
   },

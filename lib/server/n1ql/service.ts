@@ -11,6 +11,7 @@ import { parseQueryContext, type Env } from './keyspace';
 import { jsonText, parseJson } from './json';
 import { heapUsed, overMemoryQuota } from './memory';
 import { parse } from './parser';
+import type { Statement } from './ast';
 import { Profile, PROFILE_MODES, type ProfileMode } from './profile';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache } from './prepared';
@@ -18,6 +19,7 @@ import type { JavaScriptRunner } from './udf-javascript';
 import { privilegesOf, collectionsDenied } from './privileges';
 import { clusterPermission } from '../rbac/permission';
 import type { RequestLog, RequestOutcome } from './request-log';
+import { checkAllowedInTransaction, inTransactionError, Transaction, TransactionTable, transactionOptions, TX_ERRORS } from './transactions';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
 
@@ -46,6 +48,8 @@ export interface QueryServiceState {
   javascript: JavaScriptRunner;
   /** Running and completed requests of every query node (system:active_requests, system:completed_requests). */
   requests: RequestLog;
+  /** Open SQL++ transactions by txid (./transactions.ts). */
+  transactions: TransactionTable;
 }
 
 type Params = Record<string, unknown>;
@@ -265,6 +269,8 @@ export class QueryService implements HttpServiceHandler {
     let profile: Profile | undefined;
     let closed = false;
     let preparedName: string | undefined;
+    let tx: Transaction | undefined;
+    let implicitTx = false;
     // What the request log records when the response closes (./request-log.ts).
     const outcome: RequestOutcome = { state: 'closed', resultCount: 0, resultSize: 0, errorCount: 0, mutationCount: 0 };
     res.on('close', () => {
@@ -340,6 +346,8 @@ export class QueryService implements HttpServiceHandler {
       } else {
         throw new QueryError(ErrorCode.NO_STATEMENT, 'No statement or prepared value');
       }
+      tx = this.joinTransaction(params, stmt, opts, res);
+      implicitTx = tx !== undefined && params.txid === undefined;
       execStarted = process.hrtime.bigint();
       writes = this.ctx.trackWrites?.();
       const planStart = performance.now();
@@ -358,6 +366,7 @@ export class QueryService implements HttpServiceHandler {
         first = iterator.next();
       }
     } catch (err) {
+      if (implicitTx) tx!.end('rolled back');
       const qe = toQueryError(err);
       Object.assign(outcome, { state: qe.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal', errorCount: 1 });
       res.writeHead(httpStatusFor(qe.code), { 'content-type': 'application/json' });
@@ -365,6 +374,7 @@ export class QueryService implements HttpServiceHandler {
       if (clientContextID !== undefined) parts.push(`"clientContextID": ${JSON.stringify(clientContextID)}`);
       parts.push(`"errors": [${JSON.stringify(qe.toJSON())}]`, `"status": ${JSON.stringify(qe.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal')}`);
       if (metrics) parts.push(`"metrics": ${metricsText(started, execStarted, 0, 0, 0, 1)}`);
+      if (tx) tx.busy = false;
       res.end(parts.join(',\n') + '\n}\n');
       return;
     }
@@ -420,6 +430,17 @@ export class QueryService implements HttpServiceHandler {
       fatal = toQueryError(err);
       rows.return?.();
     }
+    if (tx) result.errors.splice(0, result.errors.length, ...result.errors.map(inTransactionError));
+    // tximplicit: the statement was its own transaction, committed only when all of it succeeded.
+    if (implicitTx) {
+      if (fatal === undefined && result.errors.length === 0) {
+        try {
+          tx!.commit();
+        } catch (err) {
+          fatal = toQueryError(err);
+        }
+      } else tx!.end('rolled back');
+    }
     // Like a KV client's, a statement's writes are answered only once they are durable.
     if (result.mutationCount() > 0 && writes !== undefined) {
       try {
@@ -441,7 +462,45 @@ export class QueryService implements HttpServiceHandler {
       buf += `,\n"profile": ${JSON.stringify(profile.toJSON(profile.mode === 'timings' ? result.plan?.() : undefined))}`;
     }
     buf += '\n}\n';
+    if (tx) tx.busy = false;
     res.end(buf);
+  }
+
+  /**
+   * The transaction the request runs in: the one its txid names, or a new one for tximplicit;
+   * the statement's environment then sees the collections through it. Undefined: none.
+   */
+  private joinTransaction(params: Params, stmt: Statement, opts: RunOptions, res: ServerResponse): Transaction | undefined {
+    const table = this.state.transactions;
+    let tx: Transaction | undefined;
+    const implicit = bool(params.tximplicit) ?? false;
+    if (params.txid !== undefined) {
+      if (typeof params.txid !== 'string') throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for txid parameter: ${String(params.txid)}`);
+      if (implicit) throw new QueryError(ErrorCode.BAD_PARAMETER, 'tximplicit cannot be set with txid');
+      tx = table.get(params.txid);
+      tx.checkLive();
+      if (tx.busy) throw new QueryError(TX_ERRORS.PARALLEL, 'Parallel execution of the statements are not allowed within the transaction');
+      if (params.txstmtnum !== undefined) {
+        const n = typeof params.txstmtnum === 'string' ? Number(params.txstmtnum) : params.txstmtnum;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for txstmtnum parameter: ${String(params.txstmtnum)}`);
+        if (n <= tx.lastStatement) throw new QueryError(TX_ERRORS.OUT_OF_ORDER, `Transaction statement is out of order (${tx.lastStatement}, ${n}) `);
+        tx.lastStatement = n;
+      }
+    } else if (implicit && stmt.type !== 'transaction') {
+      checkAllowedInTransaction(stmt);
+      tx = table.begin(transactionOptions(params));
+    } else if (stmt.type === 'transaction') {
+      transactionOptions(params);
+    }
+    opts.transactions = { table, tx, params };
+    if (tx === undefined) return undefined;
+    checkAllowedInTransaction(stmt);
+    if (stmt.type !== 'transaction') opts.env = tx.envFor(opts.env);
+    const joined = tx;
+    joined.busy = true;
+    // Released before the answer is sent (see query()), and here too when the request is cut short.
+    res.on('close', () => (joined.busy = false));
+    return tx;
   }
 
   /** Enters the request in the request log until its response closes. */

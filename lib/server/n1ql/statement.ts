@@ -16,7 +16,7 @@ import { parse, defaultAlias } from './parser';
 import { runCollectionDdl } from './collections';
 import { createLayout, runAlterIndex } from './alter-index';
 import { runGrant } from './grants';
-import { runTransactionStatement } from './transactions';
+import { runTransactionStatement, type Transaction, type TransactionTable } from './transactions';
 import { DELETABLE_CATALOGS, deleteFromRequests } from './system-delete';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
@@ -32,6 +32,8 @@ export interface RunOptions {
   prepareds: PreparedCache;
   /** Who runs the statement: prepared statements are kept per user. */
   user: string;
+  /** The query service's transactions, the request's transaction (txid) and its parameters (./transactions.ts). */
+  transactions?: { table: TransactionTable; tx?: Transaction; params: Record<string, unknown> };
 }
 
 export interface StatementResult {
@@ -135,8 +137,11 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       if (opts.readonly) throw readonlyError();
       runGrant(stmt, opts.env, opts.ctx);
       return { rows: [], mutationCount: () => 0, errors: [] };
-    case 'transaction':
-      return runTransactionStatement(stmt);
+    case 'transaction': {
+      const t = opts.transactions;
+      const rows = runTransactionStatement(stmt, t?.table, t?.tx, t?.params ?? {});
+      return { rows, mutationCount: () => 0, errors: [], signature: rows.length ? { txid: 'json' } : undefined };
+    }
     case 'createSequence':
     case 'alterSequence':
     case 'dropSequence':

@@ -17,7 +17,7 @@ export const TRAVEL_SAMPLE_COUNTS = { airline: 187, airport: 1968, route: 24024,
 /** The `inventory` scope's collections of the 7.x sample: each holds the documents of its `type`. */
 export const TRAVEL_SAMPLE_INVENTORY = ['airline', 'airport', 'hotel', 'landmark', 'route'] as const;
 
-/** The real sample's indexes: the default collection's (Couchbase Server 6.x/7.x) and the inventory scope's (7.x). */
+/** The real sample's indexes on its default collection (Couchbase Server 6.x/7.x); 7.x adds travelSampleInventoryIndexes. */
 export const travelSampleIndexes: string[] = [
   'CREATE PRIMARY INDEX def_primary ON `travel-sample`',
   'CREATE INDEX def_airportname ON `travel-sample`(airportname)',
@@ -29,27 +29,25 @@ export const travelSampleIndexes: string[] = [
   'CREATE INDEX def_schedule_utc ON `travel-sample`(ARRAY s.utc FOR s IN schedule END)',
   'CREATE INDEX def_sourceairport ON `travel-sample`(sourceairport)',
   'CREATE INDEX def_type ON `travel-sample`(type)',
-  ...travelSampleInventoryIndexes(),
 ];
 
+const inventoryKs = (c: string): string => `\`travel-sample\`.inventory.${c}`;
+
 /** The 7.x sample's def_inventory_* indexes on the inventory collections (what Couchbase Server 7.6 creates when it loads the sample). */
-function travelSampleInventoryIndexes(): string[] {
-  const ks = (c: string): string => `\`travel-sample\`.inventory.${c}`;
-  return [
-    ...TRAVEL_SAMPLE_INVENTORY.map((c) => `CREATE PRIMARY INDEX def_inventory_${c}_primary ON ${ks(c)}`),
-    `CREATE INDEX def_inventory_airport_airportname ON ${ks('airport')}(airportname)`,
-    `CREATE INDEX def_inventory_airport_city ON ${ks('airport')}(city)`,
-    `CREATE INDEX def_inventory_airport_faa ON ${ks('airport')}(faa)`,
-    `CREATE INDEX def_inventory_hotel_city ON ${ks('hotel')}(city)`,
-    `CREATE INDEX def_inventory_landmark_city ON ${ks('landmark')}(city)`,
-    `CREATE INDEX def_inventory_route_route_src_dst_day ON ${ks('route')}(sourceairport, destinationairport, DISTINCT ARRAY v.day FOR v IN schedule END)`,
-    `CREATE INDEX def_inventory_route_schedule_utc ON ${ks('route')}(ARRAY s.utc FOR s IN schedule END)`,
-    `CREATE INDEX def_inventory_route_sourceairport ON ${ks('route')}(sourceairport)`,
-  ];
-}
+export const travelSampleInventoryIndexes: string[] = [
+  ...TRAVEL_SAMPLE_INVENTORY.map((c) => `CREATE PRIMARY INDEX def_inventory_${c}_primary ON ${inventoryKs(c)}`),
+  `CREATE INDEX def_inventory_airport_airportname ON ${inventoryKs('airport')}(airportname)`,
+  `CREATE INDEX def_inventory_airport_city ON ${inventoryKs('airport')}(city)`,
+  `CREATE INDEX def_inventory_airport_faa ON ${inventoryKs('airport')}(faa)`,
+  `CREATE INDEX def_inventory_hotel_city ON ${inventoryKs('hotel')}(city)`,
+  `CREATE INDEX def_inventory_landmark_city ON ${inventoryKs('landmark')}(city)`,
+  `CREATE INDEX def_inventory_route_route_src_dst_day ON ${inventoryKs('route')}(sourceairport, destinationairport, DISTINCT ARRAY v.day FOR v IN schedule END)`,
+  `CREATE INDEX def_inventory_route_schedule_utc ON ${inventoryKs('route')}(ARRAY s.utc FOR s IN schedule END)`,
+  `CREATE INDEX def_inventory_route_sourceairport ON ${inventoryKs('route')}(sourceairport)`,
+];
 
 /** Statements that make the 7.x sample's scope and collections (run before its documents are loaded). */
-export const travelSampleCollections: string[] = ['CREATE SCOPE `travel-sample`.inventory', ...TRAVEL_SAMPLE_INVENTORY.map((c) => `CREATE COLLECTION \`travel-sample\`.inventory.${c}`)];
+export const travelSampleCollections: string[] = ['CREATE SCOPE `travel-sample`.inventory', ...TRAVEL_SAMPLE_INVENTORY.map((c) => `CREATE COLLECTION ${inventoryKs(c)}`)];
 
 /** Where a travel-sample document also goes in 7.x: `inventory.<type>` for the five inventory types. */
 export function travelSampleCollectionOf(doc: { value: unknown }): string | undefined {
