@@ -18,6 +18,7 @@ import { createLayout, runAlterIndex } from './alter-index';
 import { runGrant } from './grants';
 import { runTransactionStatement, type Transaction, type TransactionTable } from './transactions';
 import { DELETABLE_CATALOGS, deleteFromRequests } from './system-delete';
+import { runTransactionKv, TRANSACTION_KV } from './transaction-kv';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
 import { bindAlias, compileFrom, compileSelect, EMPTY_ROW, invoker, rootScope, rowOf } from './select';
@@ -100,6 +101,11 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       return prepare(stmt, opts);
     case 'execute': {
       const nameV = compile(stmt.name, rootScope(opts.env))(EMPTY_ROW, opts.ctx);
+      // An SDK transaction's key-value operations, once it runs through the query service (./transaction-kv.ts).
+      if (typeof nameV === 'string' && TRANSACTION_KV.has(nameV) && opts.transactions?.tx) {
+        const rows = runTransactionKv(nameV, opts.ctx.positional, opts.transactions.params.txdata, opts.env);
+        return { rows, mutationCount: () => (nameV === '__get' ? 0 : 1), errors: [], signature: 'json' };
+      }
       const p = typeof nameV === 'string' ? opts.prepareds.get(opts.user, nameV) : undefined;
       if (!p) throw new QueryError(ErrorCode.NO_SUCH_PREPARED, `No such prepared statement: ${String(nameV)}`);
       p.uses = (p.uses ?? 0) + 1;

@@ -8,8 +8,12 @@
 // the staged writes; ROLLBACK [TO SAVEPOINT] goes back to it. A transaction not committed within
 // its txtimeout (15 s by default) is rolled back.
 //
-// Not built: the staging the real query service does through KV (ATR documents and txn xattrs),
-// so an SDK's ctx.query() inside an SDK transaction is refused by the SDK's own checks only.
+// An SDK transaction hands itself over at its first ctx.query(): BEGIN WORK with txdata (whose
+// attempt id becomes the txid), then its key-value operations as EXECUTE __get / __insert /
+// __update / __delete (./transaction-kv.ts). Not built: the staging the real query service does
+// through KV (ATR entries and txn xattrs), so mutations an SDK transaction staged through KV
+// before its first query cannot be taken over (refused with 17006, nothing lost); and writes are
+// staged in this process's memory, not in the documents.
 import { randomUUID } from 'node:crypto';
 import type * as A from './ast';
 import type { BucketMetadata, BucketStore, MutationEvent, StoredDoc, StoreWriteMode, StoreWriteOptions } from '../service-types';
@@ -164,10 +168,12 @@ class TxStore implements BucketStore {
 export interface TransactionOptions {
   timeoutMs: number;
   durabilityLevel?: string;
+  /** The attempt id an SDK transaction handing over to the query service gives in txdata (it becomes the txid). */
+  id?: string;
 }
 
 export class Transaction {
-  readonly id = randomUUID();
+  readonly id: string;
   private readonly writes = new Map<BucketStore, Map<string, Staged>>();
   private readonly views = new Map<BucketStore, TxStore>();
   private savepoints: Array<{ name: string; writes: Map<BucketStore, Map<string, Staged>> }> = [];
@@ -182,6 +188,7 @@ export class Transaction {
     readonly options: TransactionOptions,
     private readonly onEnd: (tx: Transaction) => void,
   ) {
+    this.id = options.id ?? randomUUID();
     this.timer = setTimeout(() => this.end('expired'), options.timeoutMs);
     this.timer.unref();
   }
@@ -279,6 +286,7 @@ export class TransactionTable {
   private readonly open = new Map<string, Transaction>();
 
   begin(options: TransactionOptions): Transaction {
+    if (options.id !== undefined && this.open.has(options.id)) throw new QueryError(TX_ERRORS.START, `Start Transaction statement error: transaction ${options.id} is already started`);
     const tx = new Transaction(options, (t) => {
       // An expired transaction stays findable, so its next statement gets 17010 rather than "unknown txid".
       if (t.ended !== 'expired') this.open.delete(t.id);
@@ -321,7 +329,9 @@ export function transactionOptions(params: Record<string, unknown>): Transaction
     if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0 || n > 1024) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for numatrs parameter: ${String(params.numatrs)}`);
   }
   if (params.atrcollection !== undefined && typeof params.atrcollection !== 'string') throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for atrcollection parameter: ${String(params.atrcollection)}`);
-  return { timeoutMs, durabilityLevel: typeof level === 'string' ? level : undefined };
+  const txdata = params.txdata as { id?: { atmpt?: unknown } } | undefined;
+  const id = typeof txdata?.id?.atmpt === 'string' ? txdata.id.atmpt : undefined;
+  return { timeoutMs, durabilityLevel: typeof level === 'string' ? level : undefined, id };
 }
 
 /**
@@ -351,6 +361,12 @@ export function runTransactionStatement(stmt: A.TransactionStatement, table: Tra
   if (table === undefined) throw new QueryError(TX_ERRORS.CONTEXT, 'Transaction context error: this query service runs no transactions');
   switch (stmt.action) {
     case 'begin': {
+      const handed = (params.txdata as { mutations?: unknown } | undefined)?.mutations;
+      if (Array.isArray(handed) && handed.length > 0) {
+        // The SDK staged these through KV before its first query: taking them over means reading
+        // and committing its staged xattrs and ATR entry, which this query service does not do.
+        throw new QueryError(TX_ERRORS.START, 'Start Transaction statement error: taking over mutations an SDK transaction staged through KV (txdata.mutations) is not supported by the embedded query service; run ctx.query() before the transaction\'s key-value operations');
+      }
       if (tx) throw new QueryError(TX_ERRORS.START, `Start Transaction statement error: transaction ${tx.id} is already started (nested transactions are not supported)`);
       return [{ txid: table.begin(transactionOptions(params)).id }];
     }
