@@ -365,6 +365,7 @@ export class KvDispatcher implements KvHost {
     if (policy.retry) {
       const now = Date.now();
       if (op.retryStart === 0) op.retryStart = now;
+      op.retryEntry = policy.entry;
       const spec = policy.entry?.retry;
       if (now - op.retryStart < retryBudgetMs(spec)) return this.retryIn(op, retryDelayMs(spec, op.attempts));
     }
@@ -415,12 +416,15 @@ export class KvDispatcher implements KvHost {
       const why = `${op.spec.name}("${op.key}") timed out while the cluster map kept changing; retry once rebalance or failover settles [status 0x07]`;
       return this.finish(op, new NotMyVbucketError(why, { key: op.key, rc: ErrorCode.NOT_MY_VBUCKET, status: Status.NOT_MY_VBUCKET }), null);
     }
-    const why =
-      op.retryStart !== 0
-          ? ` while the server kept answering ${statusLabel(undefined, op.lastStatus)}`
-          : op.attempts === 0
-            ? ' before a connection to its node was ready'
-            : '';
+    if (op.retryStart !== 0) {
+      // As libcouchbase 2.x's retry queue fails a command that runs out of time while it retries:
+      // with the error that made it retry (LCB_ETMPFAIL, Python's TemporaryFailError), the timeout
+      // said in the message, not a bare LCB_ETIMEDOUT.
+      const waited = ((Date.now() - op.retryStart) / 1000).toFixed(3);
+      const context = `timed out after retrying for ${waited}s while the server kept answering ${statusLabel(op.retryEntry, op.lastStatus)}; raise operation_timeout or relieve the node`;
+      return this.finish(op, refineByMap(errorForStatus(op.lastStatus, op.key, context, undefined, op.spec.errors[op.lastStatus]), op.lastStatus, op.retryEntry), null);
+    }
+    const why = op.attempts === 0 ? ' before a connection to its node was ready' : '';
     this.finish(op, new TimeoutError(`${op.spec.name}("${op.key}") timed out${why}; raise operation_timeout or check the cluster`, { key: op.key }), null);
   }
 
