@@ -47,6 +47,20 @@ export { N1qlIndex, type IndexCreateOptions, type IndexDropOptions, type IndexWa
 export type { DesignOptions } from './engine/services/design-docs';
 export type { PingReport, PingEntry, DiagnosticsReport, DiagnosticsEntry } from './engine/health';
 export type { PythonTranscoder } from './engine/transcoder';
+export {
+  AES256HMACSHA256Provider,
+  InMemoryKeyStore,
+  CryptoError,
+  CryptoProviderNotFoundError,
+  CryptoKeyError,
+  CryptoSignatureError,
+  CryptoExecutionError,
+  DEFAULT_CRYPT_PREFIX,
+  type CryptoProvider,
+  type FieldSpec,
+  type KeyStore,
+  type AesProviderOptions,
+} from './engine/field-encryption';
 export { PasswordAuthenticator, ClassicAuthenticator, CertAuthenticator, type Authenticator } from './engine/auth';
 export { MutationState, type TokenTracker } from './engine/mutation-state';
 // Python's other names for N1QL consistency levels, its profile levels and view constants.

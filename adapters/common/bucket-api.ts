@@ -7,6 +7,7 @@ import type { DesignOptions } from '../../lib/engine/services/design-docs';
 import type { IndexCreateOptions, IndexDropOptions, IndexWatchOptions, N1qlIndex } from '../../lib/engine/services/index-management';
 import type { HttpResult } from '../../lib/engine/results';
 import type { Transcoder } from '../../lib/engine/transcoder';
+import { CryptoProviders, type CryptoProvider, type FieldSpec } from '../../lib/engine/field-encryption';
 
 export const MANAGER_METHOD_NAMES = Object.keys(MANAGER_METHODS) as ManagerMethodName[];
 export type { ManagerMethodName };
@@ -170,4 +171,42 @@ export function withDurabilityContext<D, T>(read: () => D, write: (d: D) => void
   } finally {
     write(previous);
   }
+}
+
+/** Python's field-level encryption calls on a Bucket; synchronous in every flavour (they do no I/O). */
+export interface FieldEncryption {
+  /** Registers `provider` under the algorithm name fields name as their `alg` (Python's register_crypto_provider). */
+  registerCryptoProvider(name: string, provider: CryptoProvider): void;
+  unregisterCryptoProvider(name: string): void;
+  /** A copy of `document` with each field of `fieldspec` encrypted under `<prefix><name>` ("__crypt_" by default). */
+  encryptFields(document: object, fieldspec: FieldSpec[], prefix?: string | null): Record<string, unknown>;
+  /** A copy of `document` with each field of `fieldspec` verified and decrypted back under its name. */
+  decryptFields(document: object, fieldspec: FieldSpec[], prefix?: string | null): Record<string, unknown>;
+}
+
+const providersOf = new WeakMap<object, CryptoProviders>();
+
+function cryptoProviders(bucket: object): CryptoProviders {
+  let p = providersOf.get(bucket);
+  if (p === undefined) providersOf.set(bucket, (p = new CryptoProviders()));
+  return p;
+}
+
+/** Puts the field-level encryption calls on a flavour's Bucket prototype; each bucket keeps its own providers (in the caller's thread). */
+export function defineFieldEncryption(proto: object): void {
+  const calls: FieldEncryption = {
+    registerCryptoProvider(this: object, name, provider) {
+      cryptoProviders(this).register(name, provider);
+    },
+    unregisterCryptoProvider(this: object, name) {
+      cryptoProviders(this).unregister(name);
+    },
+    encryptFields(this: object, document, fieldspec, prefix) {
+      return cryptoProviders(this).encryptFields(document, fieldspec, prefix);
+    },
+    decryptFields(this: object, document, fieldspec, prefix) {
+      return cryptoProviders(this).decryptFields(document, fieldspec, prefix);
+    },
+  };
+  for (const [name, value] of Object.entries(calls)) Object.defineProperty(proto, name, { configurable: true, writable: true, value });
 }

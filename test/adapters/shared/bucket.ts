@@ -21,6 +21,10 @@ import {
   TimeoutError,
   ValueFormatError,
   setJsonConverters,
+  AES256HMACSHA256Provider,
+  InMemoryKeyStore,
+  CryptoSignatureError,
+  CryptoProviderNotFoundError,
 } from '../../../lib/index';
 import { expectReject, withHandle, type SharedContext } from './context';
 import { settle } from './rows';
@@ -232,5 +236,25 @@ export function bucketCases(c: SharedContext): void {
       setJsonConverters(enc, dec);
     }
     expect((await h.call('get', k('conv'))).value).to.deep.equal({ wrapped: [1, 2] });
+  });
+  it('field-level encryption: registerCryptoProvider, encryptFields / decryptFields (the legacy __crypt_ format) around a stored document', async function () {
+    const b = c.h().bucket as Any;
+    const store = new InMemoryKeyStore();
+    store.setKey('mypublickey', '!mysecretkey#9^5usdk39d&dlf)03sL');
+    store.setKey('myhmackey', 'myauthpassword');
+    const spec = [{ name: 'card', alg: 'AES-256-HMAC-SHA256' }];
+    expect(() => b.encryptFields({ card: '4111' }, spec)).to.throw(CryptoProviderNotFoundError);
+    b.registerCryptoProvider('AES-256-HMAC-SHA256', new AES256HMACSHA256Provider({ keyStore: store, keyId: 'mypublickey', hmacKeyId: 'myhmackey' }));
+    const enc = b.encryptFields({ name: 'Ada', card: { number: '4111', cvc: 123 } }, spec, '__crypt_');
+    expect(enc).to.not.have.property('card');
+    expect(enc.__crypt_card).to.include.keys('alg', 'kid', 'iv', 'ciphertext', 'sig');
+    await settle(() => b.upsert(k('fle'), enc));
+    const stored = (await settle(() => b.get(k('fle')))).value;
+    expect(stored).to.deep.equal(enc);
+    expect(b.decryptFields(stored, spec, '__crypt_')).to.deep.equal({ name: 'Ada', card: { number: '4111', cvc: 123 } });
+    stored.__crypt_card.ciphertext = Buffer.from('tampered').toString('base64');
+    expect(() => b.decryptFields(stored, spec, '__crypt_')).to.throw(CryptoSignatureError);
+    b.unregisterCryptoProvider('AES-256-HMAC-SHA256');
+    expect(() => b.decryptFields(enc, spec)).to.throw(CryptoProviderNotFoundError);
   });
 }
