@@ -47,6 +47,7 @@ export { N1qlIndex, type IndexCreateOptions, type IndexDropOptions, type IndexWa
 export type { DesignOptions } from './engine/services/design-docs';
 export type { PingReport, PingEntry, DiagnosticsReport, DiagnosticsEntry } from './engine/health';
 export type { PythonTranscoder } from './engine/transcoder';
+export { AuthDomain, NotReadyError, type AuthDomainName } from './engine/services/admin';
 export {
   AES256HMACSHA256Provider,
   InMemoryKeyStore,

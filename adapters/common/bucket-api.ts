@@ -37,19 +37,24 @@ export interface ManagerCalls {
   watchN1qlIndexes: ManagerCalls['n1qlIndexWatch'];
 }
 
-/** Puts every BucketManager method on a flavour's manager prototype. */
-export function defineManagerMethods<M>(proto: M, call: (manager: M, name: ManagerMethodName, args: unknown[]) => unknown): void {
-  for (const name of MANAGER_METHOD_NAMES) {
+/** Puts a method per name on `proto`, each handing its name and arguments to `call` (the flavour's async wrapper). */
+export function defineCallMethods<P, N extends string>(proto: P, names: readonly N[], call: (target: P, name: N, args: unknown[]) => unknown): void {
+  for (const name of names) {
     Object.defineProperty(proto, name, {
       configurable: true,
       writable: true,
       value: {
-        [name](this: M, ...args: unknown[]): unknown {
+        [name](this: P, ...args: unknown[]): unknown {
           return call(this, name, args);
         },
       }[name],
     });
   }
+}
+
+/** Puts every BucketManager method on a flavour's manager prototype. */
+export function defineManagerMethods<M>(proto: M, call: (manager: M, name: ManagerMethodName, args: unknown[]) => unknown): void {
+  defineCallMethods(proto, MANAGER_METHOD_NAMES, call);
 }
 
 /** The design document calls Python 2.x's Bucket still answers, deprecated for bucketManager()'s. */
