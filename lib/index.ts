@@ -36,7 +36,7 @@ export {
   setJsonConverters,
   type JsonEncode,
   type JsonDecode,
-  type Transcoder,
+  type Transcoder as TranscoderLike,
   type Encoded,
   type Format,
 } from './engine/transcoder';
@@ -48,6 +48,8 @@ export type { DesignOptions } from './engine/services/design-docs';
 export type { PingReport, PingEntry, DiagnosticsReport, DiagnosticsEntry } from './engine/health';
 export type { PythonTranscoder } from './engine/transcoder';
 export { AuthDomain, NotReadyError, type AuthDomainName } from './engine/services/admin';
+export { Transcoder } from './engine/python-transcoder';
+export { lcbVersion, DEFERBASE_VERSION } from './engine/version';
 export {
   AES256HMACSHA256Provider,
   InMemoryKeyStore,
