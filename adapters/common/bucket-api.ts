@@ -99,6 +99,16 @@ export const BUCKET_PROPERTIES = {
   compression: 'setting',
   compressionMinSize: 'setting',
   compressionMinRatio: 'setting',
+  tracingThresholdKv: 'setting',
+  tracingThresholdN1ql: 'setting',
+  tracingThresholdView: 'setting',
+  tracingThresholdFts: 'setting',
+  tracingThresholdAnalytics: 'setting',
+  tracingThresholdQueueSize: 'setting',
+  tracingThresholdQueueFlushInterval: 'setting',
+  tracingOrphanedQueueSize: 'setting',
+  tracingOrphanedQueueFlushInterval: 'setting',
+  redaction: 'setting',
 } as const;
 
 export type BucketPropertyName = keyof typeof BUCKET_PROPERTIES;
@@ -130,6 +140,20 @@ export interface BucketProperties {
   compressionMinSize: number;
   /** A compressed value is sent only if it is at most this fraction of the original. */
   compressionMinRatio: number;
+  /** Seconds a KV operation may take before the threshold tracer reports it (setting any tracing_* turns tracing on). */
+  tracingThresholdKv: number;
+  tracingThresholdN1ql: number;
+  tracingThresholdView: number;
+  tracingThresholdFts: number;
+  tracingThresholdAnalytics: number;
+  /** How many of the slowest operations a report keeps. */
+  tracingThresholdQueueSize: number;
+  /** Seconds between reports of slow operations. */
+  tracingThresholdQueueFlushInterval: number;
+  tracingOrphanedQueueSize: number;
+  tracingOrphanedQueueFlushInterval: number;
+  /** Wrap user data (keys, view paths) in <ud>...</ud> in log lines (log_redaction). */
+  redaction: boolean;
 }
 
 /** Defines the properties on a flavour's Bucket prototype over its own read and write. */

@@ -39,6 +39,8 @@ export class KvOp implements PendingRequest, Expirable, KvHandle {
   retryStart = 0;
   /** The error map's entry for the status being retried (its class and name when time runs out). */
   retryEntry: ErrorMapEntry | undefined = undefined;
+  /** performance.now() when launched, while the threshold tracer runs (0 otherwise). */
+  started = 0;
   /** The id of the collection the key is in (0: the default collection). */
   cid = 0;
   /** The frame's key carries `cid` as a LEB128 prefix (a connection that negotiated COLLECTIONS). */
