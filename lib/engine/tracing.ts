@@ -8,23 +8,25 @@
 // With log redaction on, user data in the engine's log lines (keys, view paths) is wrapped
 // in <ud>...</ud>, as libcouchbase's LCB_CNTL_LOG_REDACTION does.
 import createDebug from 'debug';
+import type { ConnOptions } from './connstr';
 
 const debug = createDebug('deferbase:tracing');
 
 export type TracedService = 'kv' | 'n1ql' | 'view' | 'fts' | 'analytics';
 
-/** The tracer's settings, in libcouchbase's units: thresholds and intervals in seconds. */
-export interface TracingSettings {
-  tracing_threshold_kv: number;
-  tracing_threshold_n1ql: number;
-  tracing_threshold_view: number;
-  tracing_threshold_fts: number;
-  tracing_threshold_analytics: number;
-  tracing_threshold_queue_size: number;
-  tracing_threshold_queue_flush_interval: number;
-  tracing_orphaned_queue_size: number;
-  tracing_orphaned_queue_flush_interval: number;
-}
+/** The tracer's settings: the connection string's tracing_* options (seconds; queue sizes are counts). */
+export type TracingSettings = Pick<
+  ConnOptions,
+  | 'tracing_threshold_kv'
+  | 'tracing_threshold_n1ql'
+  | 'tracing_threshold_view'
+  | 'tracing_threshold_fts'
+  | 'tracing_threshold_analytics'
+  | 'tracing_threshold_queue_size'
+  | 'tracing_threshold_queue_flush_interval'
+  | 'tracing_orphaned_queue_size'
+  | 'tracing_orphaned_queue_flush_interval'
+>;
 
 /** One operation as the report lists it (libcouchbase's field names). */
 export interface SpanReport {
