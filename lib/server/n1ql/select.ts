@@ -195,7 +195,11 @@ function* profiledSource<F>(
   scanPhase: string,
   row: (f: F) => Row,
 ): Generator<Row | Pause> {
+  // 7.6 reports a scan under its phase and again under the phase qualified by the index
+  // service that ran it ("primaryScan" and "primaryScan.GSI").
+  const gsiPhase = `${scanPhase}.GSI`;
   prof.operator(scanPhase);
+  prof.operator(gsiPhase);
   prof.operator('fetch');
   const it = ids[Symbol.iterator]();
   let n = 0;
@@ -204,8 +208,10 @@ function* profiledSource<F>(
     const step = it.next();
     let dt = performance.now() - t;
     prof.time(scanPhase, dt);
+    prof.time(gsiPhase, dt);
     if (step.done) break;
     prof.count(scanPhase, 1);
+    prof.count(gsiPhase, 1);
     prof.record(scanOp, { itemsOut: 1, ms: dt });
     if (++n % SLICE_ROWS === 0) {
       ctx.checkDeadline();
@@ -219,6 +225,24 @@ function* profiledSource<F>(
     if (!f) continue;
     prof.count('fetch', 1);
     yield row(f);
+  }
+}
+
+/** WHERE under profile=phases|timings: the "filter" phase's time and the rows it let through. */
+function* profiledFilter(rows: Iterable<Row | Pause>, admit: (row: Row, ctx: ExecContext) => boolean, ctx: ExecContext, prof: Profile): Generator<Row | Pause> {
+  prof.operator('filter');
+  for (const row of rows) {
+    if (row === PAUSE) {
+      yield row;
+      continue;
+    }
+    const t = performance.now();
+    let keep: boolean | Retry;
+    while ((keep = attempt(admit, row, ctx)) === RETRY) yield PAUSE;
+    prof.time('filter', performance.now() - t);
+    if (!keep) continue;
+    prof.count('filter', 1);
+    yield row;
   }
 }
 
@@ -852,6 +876,10 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
   };
   function* filtered(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
     const rows: Iterable<Row | Pause> = source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }];
+    if (ctx.profile && whereFn) {
+      yield* profiledFilter(rows, admit, ctx, ctx.profile);
+      return;
+    }
     for (const row of rows) {
       if (row === PAUSE) {
         yield row;
@@ -947,13 +975,17 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
     grouping,
     ordered,
     *run(outer, ctx) {
+      const prof = ctx.profile;
+      prof?.operator('project');
       for (const row of rowsOf(outer, ctx)) {
         if (row === PAUSE) {
           yield row;
           continue;
         }
+        const t = prof ? performance.now() : 0;
         let value: Value | Retry;
         while ((value = attempt(project, row, ctx)) === RETRY) yield PAUSE;
+        if (prof) prof.time('project', performance.now() - t);
         if (rawFn && value === undefined) continue;
         if (exclude) value = exclude(value);
         yield { row, value, own: true };
@@ -1273,12 +1305,17 @@ function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: 
   };
   const out: Keyed[] = [];
   let seq = 0;
+  // profile: the "sort" phase counts the rows sorted; its time is the sorting, not the input's.
+  const prof = ctx.profile;
+  prof?.operator('sort');
+  let sortMs = 0;
   for (const item of items) {
     if (item === PAUSE) {
       yield item;
       continue;
     }
     if ((seq & 1023) === 0) ctx.checkDeadline();
+    const t = prof ? performance.now() : 0;
     // Each item owns its row (or shares only the outer row, for set operators), so the projected
     // value can be bound in place; Object.create per row would turn every row into a prototype.
     const r: Row = item.own ? item.row : rowOf(OUT, item.value);
@@ -1301,14 +1338,21 @@ function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: 
     }
     out.splice(lo, 0, k);
     if (out.length > keep) out.pop();
+    if (prof) sortMs += performance.now() - t;
   }
   if (keep === undefined) {
     let n = 0;
+    const t = prof ? performance.now() : 0;
     // The comparator may throw the timeout error: a sort of millions of rows stops at the deadline too.
     out.sort((a, b) => {
       if ((++n & 4095) === 0) ctx.checkDeadline();
       return cmp(a, b);
     });
+    if (prof) sortMs += performance.now() - t;
+  }
+  if (prof) {
+    prof.count('sort', seq);
+    prof.time('sort', sortMs);
   }
   for (const k of out) yield k.item;
 }

@@ -323,9 +323,14 @@ export class QueryService implements HttpServiceHandler {
     let size = 0;
     let fatal: QueryError | undefined;
     let step = first!;
+    // A statement with results streams them: the profile's "stream" phase is writing their text.
+    const streamed = profile && result.signature !== undefined ? profile : undefined;
+    streamed?.operator('stream');
     try {
       while (!step.done) {
+        const t = streamed ? performance.now() : 0;
         const text = resultText(step.value as Value, pretty, exec!.nonFinite === true);
+        if (streamed) streamed.time('stream', performance.now() - t);
         if (text !== undefined) {
           buf += (count ? ',' : '') + (pretty ? '\n' : '') + text;
           count++;
