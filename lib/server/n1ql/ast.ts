@@ -415,4 +415,30 @@ export type Statement =
   | CreateSequenceStatement
   | AlterSequenceStatement
   | DropSequenceStatement
-  | CollectionDdlStatement;
+  | CollectionDdlStatement
+  | UpdateStatisticsStatement
+  | InferStatement;
+
+/**
+ * UPDATE STATISTICS / ANALYZE in each documented form: distributions of expressions, of the keys
+ * of some indexes (named, from a subquery, or ALL), or deleting them.
+ */
+export interface UpdateStatisticsStatement {
+  type: 'updateStatistics';
+  ks: KeyspaceRef;
+  /** The expressions form: `ks (expr, ...)`. */
+  exprs?: Expr[];
+  /** The index forms: names (or an expression giving them), or every index of the collection. */
+  indexes?: { names: Expr[] } | 'all';
+  /** The delete form: `DELETE (expr, ...)` or `DELETE ALL`. */
+  delete?: Expr[] | 'all';
+  with?: Expr;
+}
+
+/** INFER [COLLECTION | KEYSPACE] ks [WITH options], or INFER over an expression's documents. */
+export interface InferStatement {
+  type: 'infer';
+  ks?: KeyspaceRef;
+  expr?: Expr;
+  with?: Expr;
+}

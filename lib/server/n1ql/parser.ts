@@ -2,7 +2,7 @@
 // powers follow the precedence table of Couchbase's yacc grammar (n1ql.y).
 import type * as A from './ast';
 import { sourcePos } from './ast';
-import { syntaxError } from './errors';
+import { QueryError, syntaxError } from './errors';
 import { isNumeric, negate } from './int64';
 import { near, tokenize, type Token } from './lexer';
 import { parseCollectionDdl } from './collections';
@@ -194,6 +194,7 @@ class Parser {
       case 'UPSERT':
         return this.insert();
       case 'UPDATE':
+        if (this.isKw('STATISTICS', this.peek())) return this.updateStatistics();
         return this.update();
       case 'DELETE':
         return this.deleteStmt();
@@ -237,9 +238,68 @@ class Parser {
         const using = this.acceptKw('USING') ? this.expr() : undefined;
         return { type: 'execute', name, using };
       }
+      case 'ANALYZE':
+        return this.updateStatistics();
+      case 'INFER':
+        return this.infer();
       default:
         this.fail();
     }
+  }
+
+  /** (UPDATE STATISTICS | ANALYZE) [FOR] ks (exprs) | ks INDEX (names) | ks INDEX ALL | ks DELETE (...) | ALL, or FOR INDEX name ON ks. */
+  private updateStatistics(): A.UpdateStatisticsStatement {
+    if (this.next().upper === 'UPDATE') this.expectKw('STATISTICS');
+    const hasFor = this.acceptKw('FOR');
+    let stmt: A.UpdateStatisticsStatement;
+    if (hasFor && this.isKw('INDEX')) {
+      this.next();
+      const name = this.t.kind === 'string' ? this.next().text : this.ident();
+      this.expectKw('ON');
+      stmt = { type: 'updateStatistics', ks: this.keyspaceRef(), indexes: { names: [{ kind: 'lit', value: name }] } };
+    } else {
+      const ks = this.keyspaceRef();
+      stmt = { type: 'updateStatistics', ks };
+      const list = (): A.Expr[] => {
+        this.expectOp('(');
+        const out: A.Expr[] = [];
+        do out.push(this.expr());
+        while (this.acceptOp(','));
+        this.expectOp(')');
+        return out;
+      };
+      if (this.acceptKw('INDEX')) {
+        if (this.acceptKw('ALL')) stmt.indexes = 'all';
+        else {
+          // Names as identifiers or strings, or one expression (a subquery) giving an array of them.
+          this.expectOp('(');
+          const names: A.Expr[] = [];
+          do names.push(this.isIdentTok() && (this.isOp(',', this.peek()) || this.isOp(')', this.peek())) ? { kind: 'lit', value: this.next().text } : this.expr());
+          while (this.acceptOp(','));
+          this.expectOp(')');
+          stmt.indexes = { names };
+        }
+      } else if (this.acceptKw('DELETE')) {
+        stmt.delete = this.acceptKw('ALL') ? 'all' : list();
+      } else stmt.exprs = list();
+    }
+    if (stmt.indexes && this.acceptKw('USING')) {
+      const using = this.next();
+      if (using.upper !== 'GSI') throw new QueryError(3270, 'UPDATE STATISTICS (ANALYZE) supports GSI indexes only for INDEX option.');
+    }
+    if (this.acceptKw('WITH')) stmt.with = this.expr();
+    return stmt;
+  }
+
+  /** INFER [COLLECTION | KEYSPACE] ks [WITH options] | INFER expression [WITH options]. */
+  private infer(): A.InferStatement {
+    this.expectKw('INFER');
+    const kw = this.acceptKw('COLLECTION') || this.acceptKw('KEYSPACE');
+    const stmt: A.InferStatement = { type: 'infer' };
+    if (!kw && !this.isIdentTok()) stmt.expr = this.expr();
+    else stmt.ks = this.keyspaceRef();
+    if (this.acceptKw('WITH')) stmt.with = this.expr();
+    return stmt;
   }
 
   private prepare(): A.PrepareStatement {

@@ -24,6 +24,7 @@ import { compileRecursiveCte } from './recursive-cte';
 import { compileSequenceOperator } from './sequences';
 import { SYSTEM_CATALOGS } from './system-keyspaces';
 import type { Profile } from './profile';
+import { scanEstimates } from './statistics';
 
 export interface CompiledQuery {
   /** Result values, with PAUSE markers where a driver may give the event loop a turn. */
@@ -286,6 +287,9 @@ function compileSource(
     const store = resolveBucket(env, src.ks);
     const access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, src.useIndex ? { ...opts, useIndex: src.useIndex } : opts);
     const alias = src.alias;
+    // With optimizer statistics (UPDATE STATISTICS), the scan reports the rows it expects.
+    const estimates = scanEstimates(store, where, (e) => docRelative(e, alias, implicit, scope.names));
+    if (estimates) access.explain.optimizer_estimates = estimates;
     if (countOnly && !src.useKeys) {
       // SELECT COUNT(*) with nothing else to evaluate: count index entries, fetch nothing.
       return {

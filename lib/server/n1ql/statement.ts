@@ -19,6 +19,8 @@ import type { PreparedCache, Prepared } from './prepared';
 import { bindAlias, compileFrom, compileSelect, EMPTY_ROW, invoker, rootScope, rowOf } from './select';
 import { alterSequence, createSequence, dropSequence, MAX_INT64, MIN_INT64, SequenceErrors, sequencePath, sequenceText, type SequenceOptions } from './sequences';
 import { definitionOf, dropFunction, findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveName, saveFunction } from './udf';
+import { updateStatistics } from './statistics';
+import { runInfer } from './infer';
 import { clone, getField, isObject, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export interface RunOptions {
@@ -127,10 +129,28 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       if (opts.readonly) throw readonlyError();
       sequenceDdl(stmt, opts);
       return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'updateStatistics':
+      if (opts.readonly) throw readonlyError();
+      runUpdateStatistics(stmt, opts);
+      return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'infer':
+      return { signature: 'json', rows: [runInfer(stmt, opts.env, opts.ctx)], mutationCount: () => 0, errors: [] };
     default:
       if (opts.readonly) throw readonlyError();
       return runDml(stmt, opts);
   }
+}
+
+/** UPDATE STATISTICS: the keyspace as index DDL resolves it (the same privilege), options and index names evaluated here. */
+function runUpdateStatistics(stmt: A.UpdateStatisticsStatement, opts: RunOptions): void {
+  const ks = stmt.ks;
+  const collection = ks.scope !== undefined || (opts.env.queryContext?.scope !== undefined && ks.namespace === 'default');
+  if (stmt.indexes === 'all' && !collection) throw new QueryError(3271, 'INDEX ALL option for UPDATE STATISTICS (ANALYZE) can only be used for a collection.');
+  const store = resolveBucket(opts.env, ks, 'INDEX');
+  const scope = rootScope(opts.env);
+  const options = stmt.with ? compile(stmt.with, scope)(EMPTY_ROW, opts.ctx) : undefined;
+  const names = (): Value => (stmt.indexes && stmt.indexes !== 'all' ? stmt.indexes.names.map((n) => compile(n, scope)(EMPTY_ROW, opts.ctx)) : []);
+  updateStatistics(stmt, store, options, opts.ctx, names);
 }
 
 function readonlyError(): QueryError {
