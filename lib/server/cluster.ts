@@ -31,6 +31,7 @@ import { declaredRoles, UserRegistry, type DeclaredUser, type Identity } from '.
 import { parseRole, roleProblem, formatRole, type KeyspaceCatalog, type RoleRef } from './rbac/role-spec';
 import { kvPrivileges, DEFAULT_COLLECTION, DEFAULT_SCOPE } from './rbac/kv-privileges';
 import { defaultPasswordPolicy, type RbacHost } from './rbac/rest';
+import { QuerySettings } from './query-settings';
 import { Delegations } from './rbac/delegation';
 import type { SaslCredentials } from './kv/sasl-session';
 import { Manifest, type CollectionsOp, type CollectionsResult } from './collections/manifest';
@@ -221,6 +222,8 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   readonly keyspaces: KeyspaceCatalog;
   /** Users, groups and the password policy, as the RBAC REST API manages them. */
   readonly rbac: RbacHost;
+  /** The query settings ns_server keeps (/settings/querySettings/curlWhitelist). */
+  readonly querySettings = new QuerySettings();
   /** Scopes and collections, as the REST API and N1QL change them (collections/admin.ts). */
   readonly collectionsAdmin: CollectionsHost;
   /** SASL's view of the users: hashed passwords and SCRAM keys. */
@@ -747,6 +750,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       nodeIndex,
       trackWrites: () => this.diskLog?.track() ?? (() => Promise.resolve()),
       changeCollections: (bucket, op) => this.changeCollections(bucket, op),
+      querySettings: this.querySettings,
     };
   }
 

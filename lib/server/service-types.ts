@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Permission } from './rbac/permission';
 import type { CollectionsOp, CollectionsResult } from './collections/manifest';
+import type { QuerySettings } from './query-settings';
 
 /** The server's time source. Expiry, lock timeouts and metrics read it; tests drive it. */
 export interface ServerClock {
@@ -126,6 +127,8 @@ export interface ServiceContext {
    * the disk failed in between and writes not yet durable were undone.
    */
   trackWrites?(): () => Promise<void>;
+  /** The cluster's query settings (CURL()'s access list); absent: CURL() may reach nothing. */
+  readonly querySettings?: QuerySettings;
 }
 
 export interface HttpServiceHandler {

@@ -18,6 +18,7 @@ import type { JavaScriptRunner } from './udf-javascript';
 import { privilegesOf, collectionsDenied } from './privileges';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
+import { clusterPermission } from '../rbac/permission';
 
 const debug = createDebug('deferbase:n1ql');
 
@@ -252,6 +253,8 @@ export class QueryService implements HttpServiceHandler {
       const readonly = (bool(params.readonly) ?? false) || req.method === 'GET';
       exec = statementContext(this.ctx.clock.now(), positional as Value[], named, timeoutMs, user.username);
       exec.canWait = true;
+      const querySettings = this.ctx.querySettings;
+      exec.curl = { permitted: user.allows(clusterPermission(['n1ql', 'curl'], 'execute')), allows: (url) => querySettings?.curlAllows(url) ?? false };
       if (profile) exec.profile = profile;
       const env = this.envFor(user);
       if (params.query_context !== undefined) {
