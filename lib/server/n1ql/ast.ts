@@ -417,7 +417,8 @@ export type Statement =
   | DropSequenceStatement
   | CollectionDdlStatement
   | UpdateStatisticsStatement
-  | InferStatement;
+  | InferStatement
+  | AdviseStatement;
 
 /**
  * UPDATE STATISTICS / ANALYZE in each documented form: distributions of expressions, of the keys
@@ -441,4 +442,11 @@ export interface InferStatement {
   ks?: KeyspaceRef;
   expr?: Expr;
   with?: Expr;
+}
+
+/** ADVISE [INDEX] statement: the index advisor's recommendations for one statement. */
+export interface AdviseStatement {
+  type: 'advise';
+  stmt: Statement;
+  text: string;
 }

@@ -242,6 +242,13 @@ class Parser {
         return this.updateStatistics();
       case 'INFER':
         return this.infer();
+      case 'ADVISE': {
+        this.next();
+        this.acceptKw('INDEX');
+        const start = this.t.offset;
+        const stmt = this.statement();
+        return { type: 'advise', stmt, text: this.src.slice(start, this.t.offset).trim() };
+      }
       default:
         this.fail();
     }

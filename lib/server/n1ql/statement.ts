@@ -21,6 +21,7 @@ import { alterSequence, createSequence, dropSequence, MAX_INT64, MIN_INT64, Sequ
 import { definitionOf, dropFunction, findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveName, saveFunction } from './udf';
 import { updateStatistics } from './statistics';
 import { runInfer } from './infer';
+import { adviseIndexes, unsupportedAdvise, type AdviceTarget, type CurrentIndex } from './advise';
 import { clone, getField, isObject, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export interface RunOptions {
@@ -133,6 +134,8 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       if (opts.readonly) throw readonlyError();
       runUpdateStatistics(stmt, opts);
       return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'advise':
+      return { signature: 'json', rows: [runAdvise(stmt, opts)], mutationCount: () => 0, errors: [] };
     case 'infer':
       return { signature: 'json', rows: [runInfer(stmt, opts.env, opts.ctx)], mutationCount: () => 0, errors: [] };
     default:
@@ -151,6 +154,58 @@ function runUpdateStatistics(stmt: A.UpdateStatisticsStatement, opts: RunOptions
   const options = stmt.with ? compile(stmt.with, scope)(EMPTY_ROW, opts.ctx) : undefined;
   const names = (): Value => (stmt.indexes && stmt.indexes !== 'all' ? stmt.indexes.names.map((n) => compile(n, scope)(EMPTY_ROW, opts.ctx)) : []);
   updateStatistics(stmt, store, options, opts.ctx, names);
+}
+
+/** ADVISE: what the statement reads of its keyspace, the indexes its plan uses, then the advice. */
+function runAdvise(stmt: A.AdviseStatement, opts: RunOptions): ObjectValue {
+  const inner = stmt.stmt;
+  if (inner.type !== 'select' && inner.type !== 'update' && inner.type !== 'delete' && inner.type !== 'merge') throw unsupportedAdvise();
+  let target: AdviceTarget | undefined;
+  let implicit = true;
+  const names = new Set<string>();
+  if (inner.type === 'select' && inner.body.kind === 'block' && inner.body.from?.source.kind === 'keyspace' && inner.body.from.source.ks.namespace !== 'system') {
+    const block = inner.body;
+    const from = block.from!;
+    const src = from.source as A.FromSource & { kind: 'keyspace' };
+    implicit = from.joins.length === 0;
+    for (const w of inner.with) names.add(w.name);
+    for (const l of [...block.let, ...block.letting]) names.add(l.name);
+    const reads: A.Expr[] = [];
+    let whole = false;
+    for (const t of block.terms) {
+      if (!t.expr || (t.expr.kind === 'ident' && t.expr.name === src.alias) || (t.star && t.expr.kind === 'ident')) whole = true;
+      else reads.push(t.expr);
+    }
+    for (const e of [block.where, ...(block.groupBy ?? []), block.having, ...block.let.map((l) => l.expr), ...block.letting.map((l) => l.expr), ...(inner.orderBy ?? []).map((o) => o.expr)]) if (e) reads.push(e);
+    target = { ks: src.ks, alias: src.alias, where: block.where, reads, whole };
+  } else if ((inner.type === 'update' || inner.type === 'delete') && !inner.useKeys) {
+    target = { ks: inner.target.ks, alias: inner.target.alias, where: inner.where, reads: [], whole: true };
+  }
+  // The indexes the statement's plan uses now (none when it has no plan yet: no index at all).
+  const current: CurrentIndex[] = [];
+  if (target) {
+    let plan: unknown;
+    try {
+      plan = planOf(inner, opts);
+    } catch (err) {
+      if (!(err instanceof QueryError) || err.code !== ErrorCode.PLAN) throw err;
+    }
+    const store = resolveBucket(opts.env, target.ks);
+    const indexes = catalogFor(store).list();
+    const walk = (x: unknown): void => {
+      if (Array.isArray(x)) return x.forEach(walk);
+      if (!x || typeof x !== 'object') return;
+      const o = x as Record<string, unknown>;
+      if ((o['#operator'] === 'IndexScan3' || o['#operator'] === 'PrimaryScan3') && typeof o.index === 'string') {
+        const ix = indexes.find((i) => i.name === o.index);
+        if (ix && !current.some((c) => c.index === ix)) current.push({ index: ix, ks: target!.ks, alias: target!.alias });
+      }
+      Object.values(o).forEach(walk);
+    };
+    walk(plan);
+  }
+  const advice = adviseIndexes(target, current, implicit, names);
+  return { '#operator': 'Advise', advice: advice as ObjectValue, query: stmt.text };
 }
 
 function readonlyError(): QueryError {
