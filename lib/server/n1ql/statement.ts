@@ -88,6 +88,7 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
   const stmt = statement.type === 'prepare' ? statement : bindKeyspaceParams(statement, opts.ctx);
   switch (stmt.type) {
     case 'select': {
+      if (callsAdvisor(stmt)) return runAdvisor(stmt, opts);
       const q = compileSelect(stmt, rootScope(opts.env), opts.env);
       return { signature: q.signature, rows: q.run(EMPTY_ROW, opts.ctx), mutationCount: () => 0, errors: [], plan: () => materialize(q.explain) };
     }
@@ -206,6 +207,68 @@ function runAdvise(stmt: A.AdviseStatement, opts: RunOptions): ObjectValue {
   }
   const advice = adviseIndexes(target, current, implicit, names);
   return { '#operator': 'Advise', advice: advice as ObjectValue, query: stmt.text };
+}
+
+const ADVISOR_CALL = '"kind":"call","name":"advisor"';
+
+function callsAdvisor(stmt: A.SelectStatement): boolean {
+  return JSON.stringify(stmt).includes(ADVISOR_CALL);
+}
+
+/**
+ * SELECT ADVISOR(statement | [statements]): ADVISE for each statement, the indexes gathered over
+ * all of them with the statements (and how many times each was given) that use or want each one.
+ * ADVISOR only stands in the projection of a SELECT without FROM (3255, 3256).
+ */
+function runAdvisor(stmt: A.SelectStatement, opts: RunOptions): StatementResult {
+  const block = stmt.body.kind === 'block' ? stmt.body : undefined;
+  const inTerms = block !== undefined && block.terms.some((t) => t.expr && JSON.stringify(t.expr).includes(ADVISOR_CALL));
+  const elsewhere = block === undefined || JSON.stringify({ ...block, terms: [] }).includes(ADVISOR_CALL) || JSON.stringify({ ...stmt, body: null }).includes(ADVISOR_CALL);
+  if (!inTerms || elsewhere) throw new QueryError(3255, 'Advisor function is only allowed in projection clause.');
+  if (block!.from) throw new QueryError(3256, 'FROM clause is not allowed when Advisor function is present in projection clause.');
+  const scope = rootScope(opts.env);
+  const advise = (arg: Value): ObjectValue => {
+    if (isObject(arg)) throw new QueryError(ErrorCode.EVALUATION, 'Error evaluating projection. - cause: ADVISOR() sessions (action start, get, list, stop, purge, abort) need the completed requests of the query service, which this server does not keep.');
+    const texts = (Array.isArray(arg) ? arg : [arg]).filter((t): t is string => typeof t === 'string');
+    const runs = new Map<string, number>();
+    for (const t of texts) runs.set(t, (runs.get(t) ?? 0) + 1);
+    const groups: Record<string, Map<string, Set<string>>> = { current_used_indexes: new Map(), recommended_indexes: new Map(), recommended_covering_indexes: new Map() };
+    const add = (group: string, index: unknown, text: string): void => {
+      if (typeof index !== 'string') return;
+      const m = groups[group];
+      if (!m.has(index)) m.set(index, new Set());
+      m.get(index)!.add(text);
+    };
+    for (const text of runs.keys()) {
+      let parsed: A.Statement;
+      try {
+        parsed = parse(text);
+      } catch {
+        continue;
+      }
+      if (parsed.type !== 'select' && parsed.type !== 'update' && parsed.type !== 'delete' && parsed.type !== 'merge') continue;
+      const info = ((runAdvise({ type: 'advise', stmt: parsed, text }, opts).advice as ObjectValue).adviseinfo ?? {}) as ObjectValue;
+      for (const c of (info.current_indexes as ObjectValue[]) ?? []) add('current_used_indexes', c.index_statement, text);
+      const rec = info.recommended_indexes;
+      if (isObject(rec)) {
+        for (const r of (rec.indexes as ObjectValue[]) ?? []) add('recommended_indexes', r.index_statement, text);
+        for (const r of (rec.covering_indexes as ObjectValue[]) ?? []) add('recommended_covering_indexes', r.index_statement, text);
+      }
+    }
+    const out: ObjectValue = {};
+    for (const [group, m] of Object.entries(groups)) {
+      if (m.size) out[group] = [...m].map(([index, stmts]) => ({ index, statements: [...stmts].map((t) => ({ run_count: runs.get(t)!, statement: t })) }));
+    }
+    return out;
+  };
+  const terms = block!.terms.map((t, i) => {
+    const e = t.expr!;
+    const name = t.alias ?? `$${i + 1}`;
+    const fn = e.kind === 'call' && e.name === 'advisor' && e.args.length === 1 ? (): Value => advise(compile(e.args[0], scope)(EMPTY_ROW, opts.ctx)) : (): Value => compile(e, scope)(EMPTY_ROW, opts.ctx);
+    return { name, fn };
+  });
+  const row = block!.raw ? terms[0].fn() : (Object.fromEntries(terms.map((t) => [t.name, t.fn()])) as ObjectValue);
+  return { signature: 'json', rows: [row], mutationCount: () => 0, errors: [] };
 }
 
 function readonlyError(): QueryError {
