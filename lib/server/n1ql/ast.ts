@@ -201,6 +201,8 @@ export interface SelectStatement {
 export interface KeyspaceTarget {
   ks: KeyspaceRef;
   alias: string;
+  /** DELETE FROM $param: the query parameter naming the keyspace (bound when the statement runs). */
+  param?: string;
 }
 
 export interface InsertStatement {

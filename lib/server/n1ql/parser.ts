@@ -669,6 +669,14 @@ class Parser {
     return ks;
   }
 
+  /** `$ks [AS alias]` as a DML target: the keyspace a query parameter names when the statement runs. */
+  private paramTarget(): A.KeyspaceTarget {
+    const param = this.next().text.replace(/^\$/, '');
+    this.paramSources = true;
+    const alias = this.acceptKw('AS') ? this.ident() : this.isIdentTok() ? this.next().text : '';
+    return { ks: { namespace: 'default', bucket: '' }, alias, param };
+  }
+
   private target(): A.KeyspaceTarget {
     const ks = this.keyspaceRef();
     const alias = this.acceptKw('AS') ? this.ident() : this.isIdentTok() ? this.next().text : (ks.collection ?? ks.bucket);
@@ -801,11 +809,17 @@ class Parser {
   private deleteStmt(): A.DeleteStatement {
     this.expectKw('DELETE');
     this.expectKw('FROM');
-    const target = this.target();
+    const target = this.t.kind === 'param' ? this.paramTarget() : this.target();
     const stmt: A.DeleteStatement = { type: 'delete', target };
-    const use: { useKeys?: A.Expr } = {};
+    const use: { useKeys?: A.Expr; useIndex?: string[] } = {};
     this.useClauses(use);
     stmt.useKeys = use.useKeys;
+    // A keyspace that is a parameter has no index to plan with: its keys must be given (the
+    // query engine's semantic check, with its "<placeholder>" wording).
+    if (target.param !== undefined) {
+      if (!use.useKeys) throw new QueryError(3261, '<placeholder> term must have USE KEYS');
+      if (use.useIndex) throw new QueryError(3262, '<placeholder> term should not have USE INDEX');
+    }
     if (this.acceptKw('WHERE')) stmt.where = this.expr();
     if (this.acceptKw('LIMIT')) stmt.limit = this.expr();
     stmt.returning = this.returning();

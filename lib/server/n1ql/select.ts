@@ -510,7 +510,14 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     // The terms before this one (a term may shadow an outer name: `FROM cte JOIN t` in a recursive CTE's step).
     const leftAliases = new Set(aliases.slice(0, k + 1));
     if (j.indexFor !== undefined && !leftAliases.has(j.indexFor)) throw new QueryError(4025, `Unknown ${nest ? 'NEST' : 'JOIN'} for alias ${j.indexFor}`);
-    const rightPlan = compileSource(right, inner, env, rightConds, false, available, false, { rowNames: leftAliases });
+    let rightPlan: ReturnType<typeof compileSource>;
+    try {
+      rightPlan = compileSource(right, inner, env, rightConds, false, available, false, { rowNames: leftAliases });
+    } catch (err) {
+      // The right side of an ANSI JOIN/NEST with no index to read it by: the plan error 4330.
+      if (err instanceof QueryError && err.code === ErrorCode.PLAN && right.kind === 'keyspace') throw new QueryError(4330, `No index available for ANSI ${nest ? 'NEST' : 'JOIN'} term ${alias}`);
+      throw err;
+    }
     // An index join (ON KEY ... FOR) reads the right side through an index on its key, never a primary scan.
     if (j.indexFor !== undefined && rightPlan.explain[0]?.['#operator'] !== 'IndexScan3') {
       throw new QueryError(4100, `No index available for join term ${alias}`);

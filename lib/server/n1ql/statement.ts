@@ -209,10 +209,24 @@ function runAdvise(stmt: A.AdviseStatement, opts: RunOptions): ObjectValue {
   return { '#operator': 'Advise', advice: advice as ObjectValue, query: stmt.text };
 }
 
-const ADVISOR_CALL = '"kind":"call","name":"advisor"';
+/** Whether any node under `node` calls ADVISOR (literal values are not looked into). */
+function hasAdvisorCall(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasAdvisorCall);
+  if (typeof node !== 'object' || node === null) return false;
+  const o = node as Record<string, unknown>;
+  if (o.kind === 'lit') return false;
+  if (o.kind === 'call' && o.name === 'advisor') return true;
+  for (const k in o) if (hasAdvisorCall(o[k])) return true;
+  return false;
+}
+
+// Statements are immutable once parsed (and run again when prepared): looked at once each.
+const advisorStatements = new WeakMap<A.SelectStatement, boolean>();
 
 function callsAdvisor(stmt: A.SelectStatement): boolean {
-  return JSON.stringify(stmt).includes(ADVISOR_CALL);
+  let v = advisorStatements.get(stmt);
+  if (v === undefined) advisorStatements.set(stmt, (v = hasAdvisorCall(stmt)));
+  return v;
 }
 
 /**
@@ -222,8 +236,8 @@ function callsAdvisor(stmt: A.SelectStatement): boolean {
  */
 function runAdvisor(stmt: A.SelectStatement, opts: RunOptions): StatementResult {
   const block = stmt.body.kind === 'block' ? stmt.body : undefined;
-  const inTerms = block !== undefined && block.terms.some((t) => t.expr && JSON.stringify(t.expr).includes(ADVISOR_CALL));
-  const elsewhere = block === undefined || JSON.stringify({ ...block, terms: [] }).includes(ADVISOR_CALL) || JSON.stringify({ ...stmt, body: null }).includes(ADVISOR_CALL);
+  const inTerms = block !== undefined && block.terms.some((t) => hasAdvisorCall(t.expr));
+  const elsewhere = block === undefined || hasAdvisorCall({ ...block, terms: [] }) || hasAdvisorCall({ ...stmt, body: null });
   if (!inTerms || elsewhere) throw new QueryError(3255, 'Advisor function is only allowed in projection clause.');
   if (block!.from) throw new QueryError(3256, 'FROM clause is not allowed when Advisor function is present in projection clause.');
   const scope = rootScope(opts.env);
