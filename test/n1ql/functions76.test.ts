@@ -286,7 +286,7 @@ isarray isatom isbinary isboolean isnumber isobject isstring type toarray toatom
  * Documented functions this engine does not implement yet (see the closing report). The SEARCH
  * family needs the Search service, which the embedded cluster does not run.
  */
-const NOT_YET = new Set<string>(['search', 'search_meta', 'search_score', 'flatten_keys']);
+const NOT_YET = new Set<string>(['search', 'search_meta', 'search_score']);
 
 describe('n1ql 7.6 function coverage', () => {
   it('implements every documented 7.6 function except the ones listed as not yet done', () => {

@@ -39,6 +39,8 @@ export type Expr =
       rawName?: string;
       /** Where the call was written (errors about it point there). */
       at?: SourcePos;
+      /** FLATTEN_KEYS: the arguments written with DESC. */
+      flattenDesc?: boolean[];
     }
   | { kind: 'array'; items: Expr[] }
   | { kind: 'object'; entries: { key: Expr; value: Expr }[] }

@@ -1322,8 +1322,11 @@ class Parser {
     else if (!this.isOp(')')) {
       if (this.acceptKw('DISTINCT')) call.distinct = true;
       else this.acceptKw('ALL');
-      do call.args.push(this.expr());
-      while (this.acceptOp(','));
+      do {
+        call.args.push(this.expr());
+        // FLATTEN_KEYS(expr [ASC|DESC], ...): the direction of each flattened index key.
+        if (name === 'flatten_keys' && (this.isKw('ASC') || this.isKw('DESC'))) (call.flattenDesc ??= [])[call.args.length - 1] = this.next().upper === 'DESC';
+      } while (this.acceptOp(','));
     }
     this.expectOp(')');
     if (this.acceptKw('FILTER')) {
