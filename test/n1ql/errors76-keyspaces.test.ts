@@ -23,3 +23,15 @@ describe('n1ql 7.6 keyspace errors', () => {
     expect(e.rows('SELECT RAW c.a FROM b JOIN c ON b.a = c.a')).to.deep.equal([1]);
   });
 });
+
+describe('n1ql 7.6 recursive CTE semantics (3300)', () => {
+  const e = new Engine(['b']);
+  const err = (q: string): unknown => e.run(q).errors;
+  it('refuses grouping, DISTINCT, aggregates and ORDER/OFFSET/LIMIT in the SELECTs of a recursive CTE', () => {
+    expect(err('WITH RECURSIVE r AS (SELECT 1 AS x UNION SELECT r.x + 1 AS x FROM r WHERE r.x < 3 GROUP BY r.x) SELECT * FROM r')).to.deep.equal([{ code: 3300, msg: 'recursive_with semantics: Grouping is not allowed' }]);
+    expect(err('WITH RECURSIVE r AS (SELECT DISTINCT 1 AS x UNION SELECT r.x + 1 AS x FROM r WHERE r.x < 3) SELECT * FROM r')).to.deep.equal([{ code: 3300, msg: 'recursive_with semantics: Distinct not allowed' }]);
+    expect(err('WITH RECURSIVE r AS (SELECT 1 AS x UNION SELECT COUNT(*) AS x FROM r WHERE r.x < 3) SELECT * FROM r')).to.deep.equal([{ code: 3300, msg: 'recursive_with semantics: Aggregates/Window functions are not allowed' }]);
+    expect(err('WITH RECURSIVE r AS (SELECT 1 AS x UNION (SELECT r.x + 1 AS x FROM r WHERE r.x < 3 LIMIT 1)) SELECT * FROM r')).to.deep.equal([{ code: 3300, msg: 'recursive_with semantics: Limit not allowed' }]);
+    expect(e.rows('WITH RECURSIVE r AS (SELECT 1 AS x UNION SELECT r.x + 1 AS x FROM r WHERE r.x < 3) SELECT RAW x FROM r ORDER BY x')).to.deep.equal([1, 2, 3]);
+  });
+});
