@@ -898,12 +898,11 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
     for (const l of lets) setField(row.vars, l.name, l.fn(row, ctx));
     return whereFn === undefined || truthy(whereFn(row, ctx));
   };
-  function* filtered(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
-    const rows: Iterable<Row | Pause> = source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }];
-    if (ctx.profile && whereFn) {
-      yield* profiledFilter(rows, admit, ctx, ctx.profile);
-      return;
-    }
+  const sourceRows = (outer: Row, ctx: ExecContext): Iterable<Row | Pause> => (source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }]);
+  // Under profile, WHERE runs as the timed "filter" phase; the plain loop stays as it is.
+  const filtered = (outer: Row, ctx: ExecContext): Iterable<Row | Pause> => (ctx.profile && whereFn ? profiledFilter(sourceRows(outer, ctx), admit, ctx, ctx.profile) : filteredRows(outer, ctx));
+  function* filteredRows(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
+    const rows = sourceRows(outer, ctx);
     for (const row of rows) {
       if (row === PAUSE) {
         yield row;
