@@ -14,7 +14,9 @@
 //
 // Payloads (both formats): a type byte, then for a document u64 cas, u64 seqno, u32 flags,
 // u32 expiry, u8 datatype, u16 key length, key, value; for a deletion u64 cas, u64 seqno,
-// u32 flags, u8 datatype, u16 key length, key; for the vBucket UUIDs u16 count, u64 each.
+// u32 flags, u8 datatype, u16 key length, key; for the vBucket UUIDs u16 count, u64 each; for
+// the vBucket high seqnos (written by compaction, which drops the records that set them: those
+// of dropped collections, expired documents) the same shape.
 // A document with extended attributes has the XATTR datatype bit and its value starts with
 // kv_engine's xattr blob (xattrs.ts); a deleted document that keeps xattrs is a deletion record of
 // its own type with the blob after the key. Logs written before xattrs have neither and read as before.
@@ -33,6 +35,7 @@ const REC_DELETE = 2;
 const REC_VBUUIDS = 3;
 /** A deletion that keeps xattrs: REC_DELETE's payload, then the xattr blob. */
 const REC_DELETE_XATTRS = 4;
+const REC_VBSEQNOS = 5;
 /** Beside a document or deletion type: the key starts with its collection's id (not the default one). */
 const IN_COLLECTION = 0x10;
 /** A key with its collection prefix (at most 5 bytes of LEB128). */
@@ -221,11 +224,20 @@ export function encodeDelete(t: DeleteRecord, fmt: LogFormat, cid = 0): Buffer {
 }
 
 export function encodeVbuuids(uuids: bigint[], fmt: LogFormat): Buffer {
-  const rec = fmt.alloc(3 + 8 * uuids.length);
+  return encodeVbList(REC_VBUUIDS, uuids, fmt);
+}
+
+/** Each vBucket's high seqno: a log that no longer holds the records that set them still knows them. */
+export function encodeVbseqnos(seqnos: bigint[], fmt: LogFormat): Buffer {
+  return encodeVbList(REC_VBSEQNOS, seqnos, fmt);
+}
+
+function encodeVbList(type: number, list: bigint[], fmt: LogFormat): Buffer {
+  const rec = fmt.alloc(3 + 8 * list.length);
   const h = fmt.head;
-  rec[h] = REC_VBUUIDS;
-  rec.writeUInt16BE(uuids.length, h + 1);
-  uuids.forEach((u, i) => rec.writeBigUInt64BE(u, h + 3 + i * 8));
+  rec[h] = type;
+  rec.writeUInt16BE(list.length, h + 1);
+  list.forEach((u, i) => rec.writeBigUInt64BE(u, h + 3 + i * 8));
   return fmt.seal(rec);
 }
 
@@ -235,19 +247,23 @@ export function encodeVbuuids(uuids: bigint[], fmt: LogFormat): Buffer {
 export type LogRecord =
   | { readonly kind: 'set'; readonly doc: DocRecord; readonly cid: number }
   | { readonly kind: 'delete'; readonly tomb: DeleteRecord; readonly cid: number }
-  | { readonly kind: 'vbuuids'; readonly uuids: bigint[] };
+  | { readonly kind: 'vbuuids'; readonly uuids: bigint[] }
+  | { readonly kind: 'vbseqnos'; readonly seqnos: bigint[] };
 
 /** Key offset within a payload, by record type (documents and deletions; the IN_COLLECTION bit aside). */
 const KEY_AT: Record<number, number> = { [REC_SET]: 28, [REC_DELETE]: 24, [REC_DELETE_XATTRS]: 24 };
 
-/** A record type without its IN_COLLECTION bit (the vBucket UUIDs have none). */
+/** Records about every vBucket, not one document. */
+const isVbList = (type: number): boolean => type === REC_VBUUIDS || type === REC_VBSEQNOS;
+
+/** A record type without its IN_COLLECTION bit (the vBucket lists have none). */
 function baseType(type: number): number {
-  return type === REC_VBUUIDS ? type : type & ~IN_COLLECTION;
+  return isVbList(type) ? type : type & ~IN_COLLECTION;
 }
 
 /** The collection prefix of an IN_COLLECTION key at `at`: its length and id (length 0, id 0: none; id -1: malformed). */
 function prefixAt(buf: Buffer, type: number, at: number, keyLen: number): { length: number; cid: number } {
-  if ((type & IN_COLLECTION) === 0 || type === REC_VBUUIDS) return { length: 0, cid: 0 };
+  if ((type & IN_COLLECTION) === 0 || isVbList(type)) return { length: 0, cid: 0 };
   try {
     const { value, length } = decodeLeb128(buf.subarray(at, at + Math.min(keyLen, 5)));
     return length < keyLen && value !== 0 ? { length, cid: value } : { length: 0, cid: -1 };
@@ -259,7 +275,7 @@ function prefixAt(buf: Buffer, type: number, at: number, keyLen: number): { leng
 /** True when the payload's type is known and its key (or UUID list) fits inside it. */
 function payloadShapeOk(payload: Buffer): boolean {
   const type = baseType(payload[0]);
-  if (type === REC_VBUUIDS) return payload.length >= 3 && payload.length === 3 + 8 * payload.readUInt16BE(1);
+  if (isVbList(type)) return payload.length >= 3 && payload.length === 3 + 8 * payload.readUInt16BE(1);
   const keyAt = KEY_AT[type];
   if (keyAt === undefined || payload.length < keyAt) return false;
   const keyLen = payload.readUInt16BE(keyAt - 2);
@@ -319,16 +335,16 @@ function decode(payload: Buffer): LogRecord {
     const xattrs = type === REC_DELETE_XATTRS ? decodeXattrBlob(payload.subarray(24 + keyLen)).xattrs : undefined;
     return { kind: 'delete', tomb: xattrs === undefined ? tomb : { ...tomb, xattrs }, cid: prefix.cid };
   }
-  const uuids: bigint[] = [];
-  for (let i = 0, n = payload.readUInt16BE(1); i < n; i++) uuids.push(payload.readBigUInt64BE(3 + i * 8));
-  return { kind: 'vbuuids', uuids };
+  const list: bigint[] = [];
+  for (let i = 0, n = payload.readUInt16BE(1); i < n; i++) list.push(payload.readBigUInt64BE(3 + i * 8));
+  return type === REC_VBSEQNOS ? { kind: 'vbseqnos', seqnos: list } : { kind: 'vbuuids', uuids: list };
 }
 
 /** A record that sat in a damaged span: what could still be read of it. */
 export interface LostRecord {
   readonly offset: number;
   /** 'unknown' when even the type byte is unusable. */
-  readonly kind: 'set' | 'delete' | 'vbuuids' | 'unknown';
+  readonly kind: 'set' | 'delete' | 'vbuuids' | 'vbseqnos' | 'unknown';
   /** The document key, when its bytes lie inside the span (they may be damaged too). */
   readonly key: string | undefined;
   /** The id of the key's collection (0: the default collection). */
@@ -359,7 +375,7 @@ function lostAt(buf: Buffer, off: number, end: number, fmt: LogFormat): LostReco
   const p = off + fmt.head;
   const raw = p < end ? buf[p] : -1;
   const type = baseType(raw);
-  const kind = type === REC_SET ? 'set' : type === REC_DELETE || type === REC_DELETE_XATTRS ? 'delete' : type === REC_VBUUIDS ? 'vbuuids' : 'unknown';
+  const kind = type === REC_SET ? 'set' : type === REC_DELETE || type === REC_DELETE_XATTRS ? 'delete' : type === REC_VBUUIDS ? 'vbuuids' : type === REC_VBSEQNOS ? 'vbseqnos' : 'unknown';
   let key: string | undefined;
   let cid = 0;
   const keyAt = KEY_AT[type];
@@ -411,7 +427,7 @@ export function scanLog(buf: Buffer, apply: (rec: LogRecord) => void): ScanResul
       continue;
     }
     const rec = decode(buf.subarray(off + format.head, off + len));
-    if (open.size !== 0 && rec.kind !== 'vbuuids') {
+    if (open.size !== 0 && (rec.kind === 'set' || rec.kind === 'delete')) {
       const id = qualified(rec.cid, rec.kind === 'set' ? rec.doc.id : rec.tomb.id);
       const earlier = open.get(id);
       if (earlier !== undefined) {

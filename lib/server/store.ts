@@ -876,6 +876,17 @@ export class DocumentStore implements BucketStore {
     return this.ledger.vbUuid.slice();
   }
 
+  /** Each vBucket's high seqno (what compaction keeps when it leaves out the records that set them). */
+  vbucketSeqnos(): bigint[] {
+    return this.ledger.vbSeqno.slice();
+  }
+
+  /** Puts back high seqnos saved by compaction: none goes backwards. */
+  restoreVbucketSeqnos(seqnos: bigint[]): void {
+    if (seqnos.length !== this.numVBuckets) return;
+    for (let vb = 0; vb < seqnos.length; vb++) this.noteRestored(vb, seqnos[vb], 0n);
+  }
+
   /** A change read from disk to a collection since dropped: its seqno and CAS still count (they never go back). */
   restoreDropped(rec: { id: string; cas: bigint; seqno: bigint }): void {
     this.noteRestored(this.vbucketOf(rec.id), rec.seqno, rec.cas);
