@@ -82,6 +82,11 @@ export class Item implements StoredDoc {
    * handed as it is to readers that negotiated SNAPPY. `value` is always the inflated document.
    */
   snappy: Buffer | undefined = undefined;
+  /**
+   * The CAS the replicas hold: the last mutation's. GET_LOCKED gives the active copy a new CAS
+   * (the lock's) without a mutation, so nothing of it reaches the replicas.
+   */
+  replicaCas: bigint;
   constructor(
     readonly id: string,
     readonly value: Buffer,
@@ -93,7 +98,9 @@ export class Item implements StoredDoc {
     readonly vbucket: number,
     /** Extended attributes (xattrs.ts); undefined for a document without any. Never part of `value`. */
     readonly xattrs: Xattrs | undefined = undefined,
-  ) {}
+  ) {
+    this.replicaCas = cas;
+  }
 }
 
 /**
@@ -621,6 +628,7 @@ export class DocumentStore implements BucketStore {
     const locked = new Item(id, existing.value, existing.flags, existing.datatype, this.nextCas(), existing.expiry, existing.seqno, existing.vbucket, existing.xattrs);
     locked.lockUntil = this.clock.now() + secs * 1000;
     locked.snappy = existing.snappy;
+    locked.replicaCas = existing.replicaCas;
     this.items.set(id, locked);
     return locked;
   }

@@ -170,6 +170,18 @@ describe('server interop: the official SDK KV surface', function () {
       expect(await failure(coll.getAnyReplica('kv-rep-missing'))).to.be.instanceOf(couchbase.DocumentUnretrievableError);
     });
 
+    it('getAllReplicas of a locked document: the active\'s CAS is hidden, the replica\'s is the last mutation\'s', async () => {
+      const written = (await coll.upsert('kv-rep-locked', doc)).cas;
+      const locked = await coll.getAndLock('kv-rep-locked', 10);
+      const all = await coll.getAllReplicas('kv-rep-locked');
+      const replica = all.find((r) => r.isReplica)!;
+      const active = all.find((r) => !r.isReplica)!;
+      expect(replica.cas.toString()).to.equal(written.toString());
+      expect(active.cas.toString()).to.equal('18446744073709551615');
+      expect(active.content).to.deep.equal(doc);
+      await coll.unlock('kv-rep-locked', locked.cas);
+    });
+
     it('exists: live, missing and deleted documents', async () => {
       await coll.upsert('kv-ex', 1);
       expect((await coll.exists('kv-ex')).exists).to.equal(true);

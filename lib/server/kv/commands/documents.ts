@@ -62,7 +62,8 @@ export const getReplica: Handler = (c, req) => {
   if (id === undefined) return;
   const item = store.live(id);
   if (item === undefined) return c.respondStatus(req, Status.KEY_ENOENT);
-  c.respondItem(req, item, item.cas, EMPTY);
+  // A replica has the last mutation's CAS: a lock (and its CAS) lives on the active only.
+  c.respondItem(req, item, item.replicaCas, EMPTY);
 };
 
 export const getAndTouch: Handler = (c, req, quiet) => {
