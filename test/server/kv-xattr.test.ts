@@ -241,7 +241,9 @@ describe('server KV: extended attributes', function () {
       const item = store().get('vd')!;
       expect(doc.CAS).to.equal('0x' + l.cas.toString(16).padStart(16, '0'));
       expect(results(l)[1][1]).to.equal(JSON.stringify(doc.CAS));
-      expect(doc).to.include({ exptime: item.expiry, value_bytes: 11, deleted: false, flags: 0xcaffee, revid: String(item.seqno) });
+      expect(doc).to.include({ exptime: item.expiry, value_bytes: 11, deleted: false, flags: 0xcaffee, revid: String(store().live('vd')!.rev) });
+      // Written, then mutated once: its second revision.
+      expect(doc.revid).to.equal('2');
       expect(doc.value_crc32c).to.equal('0x' + crc32c(Buffer.from('{"Test":45}')).toString(16).padStart(8, '0'));
       expect(doc.datatype).to.deep.equal(['json', 'xattr']);
       expect(doc.seqno).to.equal('0x' + item.seqno.toString(16).padStart(16, '0'));

@@ -128,7 +128,7 @@ export const getMeta: Handler = (c, req) => {
     deleted: meta.deleted,
     flags: meta.flags,
     expiry: meta.expiry,
-    seqno: meta.seqno,
+    seqno: meta.rev,
     datatype: v2 ? meta.datatype & shown : undefined,
   });
   c.respond(req, Status.SUCCESS, meta.cas, extras, EMPTY, EMPTY, 0);
