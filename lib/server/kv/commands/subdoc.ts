@@ -32,7 +32,8 @@ import { KvPrivilege } from '../../rbac/kv-privileges';
 import { Feat } from '../features';
 import type { CommandHandler, KvConnection, FrameOptions } from '../connection';
 import type { KvRequest } from '../reader';
-import { applyMutation, Body, Draft, lookup, parsePath, PathError, type Json, type MutationSpec } from '../subdoc/paths';
+import { applyMutation, Body, Draft, isContainer, lookup, parsePath, PathError, type Json, type MutationSpec } from '../subdoc/paths';
+import { jsonText } from '../subdoc/exact-json';
 import { isKnownMacro, lookupVattr, MacroExpander, type DocView } from '../subdoc/vattrs';
 import { XattrDraft } from '../subdoc/xattr-draft';
 
@@ -265,9 +266,9 @@ function runLookups(c: KvConnection, store: DocumentStore, doc: DocView, specs: 
       else if (body === undefined) throw new PathError(Status.SUBDOC_PATH_ENOENT);
       else found = lookup(body.get(), segs);
       let value = EMPTY;
-      if (spec.op === Opcode.SUBDOC_GET) value = Buffer.from(JSON.stringify(found));
+      if (spec.op === Opcode.SUBDOC_GET) value = Buffer.from(jsonText(found));
       else if (spec.op === Opcode.SUBDOC_GET_COUNT) {
-        if (typeof found !== 'object' || found === null) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
+        if (!isContainer(found)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
         value = Buffer.from(String(Array.isArray(found) ? found.length : Object.keys(found).length));
       }
       results.push({ status: Status.SUCCESS, value });
@@ -380,7 +381,7 @@ function runMutation(store: DocumentStore, m: MutationRequest): MutationOutcome 
       if (spec.xattr) {
         const segs = parsePath(spec.path);
         if (spec.op === Opcode.SUBDOC_REPLACE_BODY_WITH_XATTR) {
-          body.replace(Buffer.from(JSON.stringify(lookup(xattrs.view(spec.key), segs))));
+          body.replace(Buffer.from(jsonText(lookup(xattrs.view(spec.key), segs))));
           bodyTouched = true;
           continue;
         }
