@@ -155,7 +155,12 @@ class ServiceListener {
 }
 
 function listenOn(server: net.Server, host: string, port: number): Promise<number> {
-  if (server instanceof http.Server) server.keepAliveTimeout = 5000;
+  if (server instanceof http.Server) {
+    server.keepAliveTimeout = 5000;
+    // A client may end its side of the connection once its request is sent; Node's default then
+    // aborts the requests still being handled and closes without an answer. Answer, then close.
+    (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -58,14 +58,14 @@ export interface FuzzReport {
   elapsedMs: number;
 }
 
-interface Ports {
+export interface Ports {
   kv: number;
   mgmt: number;
   query: number;
   views: number;
 }
 
-class Target {
+export class Target {
   child!: ChildProcess;
   ports!: Ports;
   exited: string | undefined;
@@ -116,7 +116,7 @@ class Target {
 }
 
 /** Writes a KV connection's script and reads until the server closes or goes quiet. */
-function runKv(port: number, chunks: Buffer[]): Promise<void> {
+export function runKv(port: number, chunks: Buffer[]): Promise<void> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let quiet: NodeJS.Timeout | undefined;
@@ -140,7 +140,7 @@ function runKv(port: number, chunks: Buffer[]): Promise<void> {
 }
 
 /** An unauthenticated connection that writes its chunks `gapMs` apart, until they are out or the server closes it. */
-function runLoris(port: number, chunks: Buffer[], gapMs: number): Promise<void> {
+export function runLoris(port: number, chunks: Buffer[], gapMs: number): Promise<void> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let i = 0;
@@ -166,7 +166,7 @@ function runLoris(port: number, chunks: Buffer[], gapMs: number): Promise<void> 
 }
 
 /** Writes everything and reads nothing for `holdMs`. */
-function runDeaf(port: number, chunks: Buffer[], holdMs: number): Promise<void> {
+export function runDeaf(port: number, chunks: Buffer[], holdMs: number): Promise<void> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let timer: NodeJS.Timeout | undefined;
@@ -185,7 +185,7 @@ function runDeaf(port: number, chunks: Buffer[], holdMs: number): Promise<void> 
 }
 
 /** `n` connections at once, the first `authenticated` logging in; all closed once each is open or refused. */
-async function runFlood(port: number, n: number, authenticated: number): Promise<void> {
+export async function runFlood(port: number, n: number, authenticated: number): Promise<void> {
   const hello = handshake(AUTH.user, AUTH.password, AUTH.bucket, []);
   const sockets: net.Socket[] = [];
   await Promise.all(
@@ -233,7 +233,7 @@ function runHttp(port: number, bytes: Buffer, ms = 2000): Promise<number> {
 }
 
 /** A fresh client does what any application does first; false (with why) when it cannot. */
-async function probe(ports: Ports, timeoutMs: number): Promise<string | undefined> {
+export async function probe(ports: Ports, timeoutMs: number): Promise<string | undefined> {
   // A flood of connections may fill the node: refused at once (closed before any answer), it tries again.
   let kvProblem: string | undefined;
   for (let attempt = 0; attempt < 10; attempt++) {

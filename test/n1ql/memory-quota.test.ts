@@ -16,8 +16,8 @@ const { Cluster } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/
     const body = await r.json();
     return { status: r.status, errors: body.errors, results: body.results };
   };
-  const hog = q('SELECT RAW ARRAY_LENGTH(ARRAY [x, x, x, {"x": x}] FOR x IN ARRAY_RANGE(0, 4000000) END)');
-  const hog2 = q('SELECT RAW ARRAY_LENGTH(ARRAY [x, x, x, {"y": x}] FOR x IN ARRAY_RANGE(0, 4000000) END)');
+  const hog = q('SELECT RAW ARRAY_LENGTH(ARRAY [x, x, x, {"x": x}] FOR x IN ARRAY_CONCAT(ARRAY_RANGE(0, 1000000), ARRAY_RANGE(1000000, 2000000), ARRAY_RANGE(2000000, 3000000), ARRAY_RANGE(3000000, 4000000)) END)');
+  const hog2 = q('SELECT RAW ARRAY_LENGTH(ARRAY [x, x, x, {"y": x}] FOR x IN ARRAY_CONCAT(ARRAY_RANGE(0, 1000000), ARRAY_RANGE(1000000, 2000000), ARRAY_RANGE(2000000, 3000000), ARRAY_RANGE(3000000, 4000000)) END)');
   const out = { hogs: await Promise.all([hog, hog2]), after: await q('SELECT RAW 1 + 1') };
   process.stdout.write(JSON.stringify(out));
   await c.stop();

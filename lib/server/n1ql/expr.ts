@@ -7,7 +7,7 @@ import { compileLike, type LikeMatcher } from './like';
 import { checkWindowCall, resolveWindow, WINDOW_ONLY, type CompiledBound, type WindowCall } from './window';
 import { formatExpr, mapChildren } from './format';
 import { collect, hasValue, type Pause } from './pause';
-import { lookupFunction, starObject } from './functions/index';
+import { distinctValues, lookupFunction, starObject } from './functions/index';
 import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export type { AggregateSpec, Compiled, DocMeta, ExecContext, Row, Vars } from './row';
@@ -734,11 +734,7 @@ function compileCollect(e: A.Expr & { kind: 'collect' }, scope: Scope): Compiled
     }
     if (kind === 'first') return undefined;
     if (kind === 'object') return sortedObject(pairs);
-    if (distinct) {
-      const seen: Value[] = [];
-      for (const v of out) if (!seen.some((s) => rank(s) === rank(v) && collate(s, v) === 0)) seen.push(v);
-      return seen;
-    }
+    if (distinct) return distinctValues(out);
     return out;
   };
 }

@@ -9,6 +9,7 @@ import type { JavaScriptRunner } from './udf-javascript';
 import { docValue } from './indexes';
 import type { Value } from './value';
 import { collectionStore, type CollectionDdlHost } from './collections';
+import { splitKeyspacePath } from './keyspace-path';
 
 export interface Env {
   bucket(name: string): BucketStore | undefined;
@@ -29,22 +30,18 @@ export interface Env {
   javascript?: JavaScriptRunner;
 }
 
-/** Parses a query_context parameter: "default:`b`.`s`", "`b`.`s`", "default:b" or "b". */
-export function parseQueryContext(text: string): { bucket: string; scope?: string } | undefined {
+/**
+ * Parses a query_context parameter: "default:`b`.`s`", "`b`.`s`", "default:b", "b", or the bare
+ * namespace "default:" that SDKs send for cluster-level queries (null: no bucket context).
+ * Undefined when it is not one of those.
+ */
+export function parseQueryContext(text: string): { bucket: string; scope?: string } | null | undefined {
   let rest = text.trim();
   const colon = rest.indexOf(':');
   if (colon >= 0 && !rest.slice(0, colon).includes('`')) rest = rest.slice(colon + 1);
-  const parts: string[] = [];
-  const re = /`((?:[^`]|``)*)`|([^.`]+)/y;
-  while (rest.length) {
-    const m = re.exec(rest);
-    if (!m) return undefined;
-    parts.push(m[1] !== undefined ? m[1].replace(/``/g, '`') : m[2]);
-    rest = rest.slice(re.lastIndex);
-    re.lastIndex = 0;
-    if (rest.startsWith('.')) rest = rest.slice(1);
-  }
-  if (parts.length === 0 || parts.length > 2) return undefined;
+  if (rest === '' && colon >= 0) return null;
+  const parts = splitKeyspacePath(rest);
+  if (parts === undefined || parts.length === 0 || parts.length > 2) return undefined;
   return { bucket: parts[0], scope: parts[1] };
 }
 

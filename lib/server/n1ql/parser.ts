@@ -52,7 +52,14 @@ export function parse(src: string): A.Statement {
   const ddl = parseCollectionDdl(src);
   if (ddl !== undefined) return ddl;
   const p = new Parser(src);
-  const stmt = p.parseStatementText();
+  let stmt: A.Statement;
+  try {
+    stmt = p.parseStatementText();
+  } catch (err) {
+    // The parser descends recursively: a few thousand nested brackets exhaust the call stack.
+    if (err instanceof RangeError) throw syntaxError('syntax error - the statement nests expressions too deeply to parse (keep nesting under 1,000 levels)');
+    throw err;
+  }
   if (p.paramSources) {
     // EXPLAIN and PREPARE hold the statement that runs: it carries the mark too.
     for (let s: A.Statement = stmt; ; s = s.stmt) {

@@ -256,8 +256,8 @@ export class QueryService implements HttpServiceHandler {
       const env = this.envFor(user);
       if (params.query_context !== undefined) {
         const qc = typeof params.query_context === 'string' ? parseQueryContext(params.query_context) : undefined;
-        if (!qc) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for query_context: ${String(params.query_context)}`);
-        env.queryContext = qc;
+        if (qc === undefined) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for query_context: ${String(params.query_context)}`);
+        if (qc !== null) env.queryContext = qc;
       }
       const opts: RunOptions = { env, ctx: exec, readonly, prepareds: this.state.prepareds, user: user.username };
       let stmt;

@@ -43,6 +43,8 @@ const GRACE_MS = 250;
 const START_MS = 30_000;
 /** An idle thread ends after this long (the next call starts one again). */
 const IDLE_MS = 60_000;
+/** How often a synchronous wait checks the process's growth (see waitSync). */
+const RSS_POLL_MS = 20;
 
 /** How a call ended: the function's result ('=' + JSON, '' for MISSING) or why it failed. */
 type Outcome = { result: string } | { error: string };
@@ -128,13 +130,19 @@ export class JavaScriptRunner {
    */
   waitSync(call: Call, ms: number): boolean {
     const until = Date.now() + ms;
+    // The heap watch (../sandbox/heap-watch.ts) cannot run while this thread blocks: meanwhile a
+    // process that grows by more than a thread's memory limit has grown through the busy threads.
+    const rssAtStart = process.memoryUsage.rss();
     for (;;) {
       const seen = Atomics.load(this.answers, 0);
       this.pump();
       if (call.outcome !== undefined) return true;
       const now = Date.now();
       if (now >= until) return false;
-      Atomics.wait(this.answers, 0, seen, Math.max(1, Math.min(until, this.nextDeadline()) - now));
+      Atomics.wait(this.answers, 0, seen, Math.max(1, Math.min(until, this.nextDeadline(), now + RSS_POLL_MS) - now));
+      if (process.memoryUsage.rss() - rssAtStart > this.limits.memoryLimitMb * 1024 * 1024) {
+        for (const t of [...this.threads]) if (t.current !== undefined) this.end(t, this.memoryText());
+      }
     }
   }
 
@@ -238,6 +246,10 @@ export class JavaScriptRunner {
     call?.settle({ error: why });
     t.port.close();
     void t.worker.terminate().catch(() => undefined);
+  }
+
+  private memoryText(): string {
+    return `the function used more than the memory limit of ${this.limits.memoryLimitMb} MB`;
   }
 
   private timeoutText(): string {

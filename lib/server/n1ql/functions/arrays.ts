@@ -2,6 +2,7 @@
 // array gives NULL; the other arguments may be NULL (ARRAY_APPEND([1], NULL) is [1, null]), and a
 // MISSING one gives MISSING.
 import { collate, equals, isObject, sortedObject, getField, valueKey, type Value } from '../value';
+import { QueryError, ErrorCode } from '../errors';
 import { family, def, INF, isArr, isInt, isNum, type FunctionContext, type FunctionDef } from './registry';
 
 family({ floatArgs: false });
@@ -16,6 +17,16 @@ function arr(f: (a: Value[], rest: Value[], ctx: FunctionContext) => Value): Fun
 const defArr = (names: string, min: number, max: number, f: (a: Value[], rest: Value[], ctx: FunctionContext) => Value): void => def(names, min, max, arr(f), false);
 const same = (x: Value, y: Value): boolean => x !== undefined && y !== undefined && x !== null && y !== null && equals(x, y);
 const numbersOf = (a: Value[]): number[] => a.filter(isNum);
+
+/**
+ * The keys of `a`'s non-NULL elements, for set operations in linear time (`same` compared each
+ * pair: ARRAY_EXCEPT of two 10^6-element arrays held the event loop for hours).
+ */
+function keySet(a: Value[]): Set<string> {
+  const set = new Set<string>();
+  for (const x of a) if (x !== null && x !== undefined) set.add(valueKey(x));
+  return set;
+}
 
 export function distinctValues(a: Value[]): Value[] {
   const seen = new Set<string>();
@@ -64,7 +75,8 @@ defArr('array_insert', 3, INF, (a, [p, ...vals]) => {
 def('array_intersect', 2, INF, (args) => {
   if (!args.every(isArr)) return null;
   const [first, ...rest] = args as Value[][];
-  return distinctValues(first.filter((x) => rest.every((r) => r.some((y) => same(x, y)))));
+  const sets = rest.map(keySet);
+  return distinctValues(first.filter((x) => x !== null && x !== undefined && sets.every((set) => set.has(valueKey(x)))));
 });
 defArr('array_max', 1, 1, (a) => extreme(a, 1));
 defArr('array_min', 1, 1, (a) => extreme(a, -1));
@@ -77,21 +89,25 @@ defArr('array_put,array_add,array_upsert', 2, INF, (a, vals) => {
 def('array_range', 2, 3, ([s, e, step], ctx) => {
   if (!isNum(s) || !isNum(e) || (step !== undefined && !isNum(step))) return null;
   const st = step ?? 1;
-  if (st === 0 || !Number.isFinite(st)) return [];
+  if (st === 0 || !Number.isFinite(st) || s === e || (st > 0 && s > e) || (st < 0 && s < e)) return [];
+  // As the query service does: the size is checked before anything is built, so a huge range
+  // costs nothing (it used to hold the event loop for seconds, building up to 2^24 elements).
+  if (Math.abs(e - s) / Math.abs(st) > RANGE_LIMIT) throw new QueryError(ErrorCode.RANGE, 'Out of range evaluating ARRAY_RANGE().');
   const out: number[] = [];
   for (let x = s; st > 0 ? x < e : x > e; x += st) {
     ctx.checkDeadline();
     out.push(x);
-    if (out.length >= RANGE_LIMIT) break;
   }
   return out;
 });
-/** The most elements ARRAY_RANGE / ARRAY_REPEAT build (Couchbase caps them too). */
-const RANGE_LIMIT = 1 << 24;
+/** The most elements ARRAY_RANGE builds: the query service's RANGE_LIMIT, 2^20. */
+const RANGE_LIMIT = 1 << 20;
+/** The most elements ARRAY_REPEAT builds (more gives NULL). */
+const REPEAT_LIMIT = 1 << 24;
 defArr('array_remove', 2, INF, (a, vals) => a.filter((x) => !vals.some((v) => same(x, v))));
 def('array_repeat', 2, 2, ([v, n]) => {
   if (v === undefined || n === undefined) return undefined;
-  return isInt(n) && n >= 0 && n <= RANGE_LIMIT ? Array.from({ length: n }, () => v) : null;
+  return isInt(n) && n >= 0 && n <= REPEAT_LIMIT ? Array.from({ length: n }, () => v) : null;
 }, false);
 defArr('array_replace', 3, 4, (a, [from, to, n]) => {
   if (n !== undefined && !isInt(n)) return null;
@@ -101,7 +117,11 @@ defArr('array_replace', 3, 4, (a, [from, to, n]) => {
 defArr('array_reverse', 1, 1, (a) => [...a].reverse());
 defArr('array_sort', 1, 1, (a) => [...a].sort(collate));
 def('array_union', 2, INF, (args) => (args.every(isArr) ? distinctValues(([] as Value[]).concat(...(args as Value[][]))) : null));
-def('array_except', 2, 2, ([a, b]) => (isArr(a) && isArr(b) ? a.filter((x) => !b.some((y) => same(x, y))) : null));
+def('array_except', 2, 2, ([a, b]) => {
+  if (!isArr(a) || !isArr(b)) return null;
+  const drop = keySet(b);
+  return a.filter((x) => x === null || x === undefined || !drop.has(valueKey(x)));
+});
 /** Elements found in exactly one input array (SYMDIFF1) or in an odd number of them (SYMDIFFN). */
 function symdiff(keep: (count: number) => boolean): FunctionDef['fn'] {
   return (args) => {

@@ -1,0 +1,135 @@
+// Watching the heaps of sandbox threads from the main thread. A worker's own heap limit is not
+// enough: when the heap reaches V8's limit, Node gives the worker 16 MB of leeway to stop, and one
+// allocation bigger than that (an object with millions of keys doubling its dictionary, a string
+// or array doubling its store) is a fatal out-of-memory error that aborts the whole process — KV
+// and every service with it. So a sandbox thread runs with a V8 limit well above its own (see
+// ./thread.ts) and this watch stops it once its heap passes its own.
+//
+// A busy thread cannot answer a message, so the heap is read through the inspector: the main
+// thread's session reaches each worker (the NodeWorker domain) and asks for Runtime.getHeapUsage,
+// which V8 answers between two steps of the running code. Nothing here evaluates or pauses code.
+import type { Worker } from 'node:worker_threads';
+
+type InspectorModule = typeof import('node:inspector');
+
+const POLL_MS = 20;
+
+interface Watched {
+  readonly worker: Worker;
+  readonly limitBytes: number;
+  readonly onOver: (usedBytes: number) => void;
+  asking: boolean;
+}
+
+let inspector: InspectorModule | null | undefined;
+
+function loadInspector(): InspectorModule | null {
+  if (inspector === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      inspector = require('node:inspector') as InspectorModule;
+    } catch {
+      inspector = null; // a Node built without the inspector
+    }
+  }
+  return inspector;
+}
+
+class HeapWatch {
+  private session: import('node:inspector').Session | undefined;
+  /** Inspector session ids of attached workers, by thread id. */
+  private readonly attached = new Map<number, string>();
+  private readonly watched = new Map<number, Watched>();
+  private readonly asked = new Map<number, Watched>();
+  private nextId = 1;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly module: InspectorModule) {}
+
+  watch(entry: Omit<Watched, 'asking'>): void {
+    this.watched.set(entry.worker.threadId, { ...entry, asking: false });
+    entry.worker.once('exit', () => this.unwatch(entry.worker.threadId));
+    this.open();
+  }
+
+  private unwatch(threadId: number): void {
+    this.watched.delete(threadId);
+    this.attached.delete(threadId);
+    if (this.watched.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /**
+   * Connects once and stays attached to the process's workers: a second session's
+   * NodeWorker.enable after a first one disconnected does not report new workers (Node 20).
+   */
+  private open(): void {
+    if (this.session === undefined) {
+      const session = new this.module.Session();
+      session.connect();
+      session.on('NodeWorker.attachedToWorker', (m: { params: { sessionId: string; workerInfo: { workerId: string } } }) => {
+        this.attached.set(Number(m.params.workerInfo.workerId), m.params.sessionId);
+      });
+      session.on('NodeWorker.detachedFromWorker', (m: { params: { sessionId: string } }) => {
+        for (const [id, sid] of this.attached) if (sid === m.params.sessionId) this.attached.delete(id);
+      });
+      session.on('NodeWorker.receivedMessageFromWorker', (m: { params: { message: string } }) => this.received(m.params.message));
+      session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+      this.session = session;
+    }
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.poll(), POLL_MS);
+      this.timer.unref();
+    }
+  }
+
+  private poll(): void {
+    for (const [threadId, w] of this.watched) {
+      const sessionId = this.attached.get(threadId);
+      if (w.asking || sessionId === undefined) continue;
+      const id = this.nextId++;
+      w.asking = true;
+      this.asked.set(id, w);
+      this.session!.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id, method: 'Runtime.getHeapUsage' }) });
+    }
+  }
+
+  private received(message: string): void {
+    let reply: { id?: number; result?: { usedSize?: number } };
+    try {
+      reply = JSON.parse(message) as typeof reply;
+    } catch {
+      return;
+    }
+    const w = reply.id === undefined ? undefined : this.asked.get(reply.id);
+    if (w === undefined) return;
+    this.asked.delete(reply.id!);
+    w.asking = false;
+    const used = reply.result?.usedSize;
+    if (typeof used !== 'number' || used <= w.limitBytes || !this.watched.has(w.worker.threadId)) return;
+    this.unwatch(w.worker.threadId);
+    w.onOver(used);
+  }
+}
+
+let shared: HeapWatch | null | undefined;
+
+function heapWatch(): HeapWatch | null {
+  if (shared === undefined) {
+    const module = loadInspector();
+    shared = module === null ? null : new HeapWatch(module);
+  }
+  return shared;
+}
+
+/** Whether this Node can watch worker heaps (false when built without the inspector). */
+export function canWatchHeaps(): boolean {
+  return heapWatch() !== null;
+}
+
+/** Calls `onOver` once `worker`'s heap passes `limitBytes` (checked every POLL_MS); see canWatchHeaps. */
+export function watchHeap(worker: Worker, limitBytes: number, onOver: (usedBytes: number) => void): void {
+  heapWatch()?.watch({ worker, limitBytes, onOver });
+}
