@@ -36,7 +36,7 @@ export {
   setJsonConverters,
   type JsonEncode,
   type JsonDecode,
-  type Transcoder,
+  type Transcoder as TranscoderLike,
   type Encoded,
   type Format,
 } from './engine/transcoder';
@@ -47,6 +47,23 @@ export { N1qlIndex, type IndexCreateOptions, type IndexDropOptions, type IndexWa
 export type { DesignOptions } from './engine/services/design-docs';
 export type { PingReport, PingEntry, DiagnosticsReport, DiagnosticsEntry } from './engine/health';
 export type { PythonTranscoder } from './engine/transcoder';
+export { AuthDomain, NotReadyError, type AuthDomainName } from './engine/services/admin';
+export { Transcoder } from './engine/python-transcoder';
+export { lcbVersion, DEFERBASE_VERSION } from './engine/version';
+export {
+  AES256HMACSHA256Provider,
+  InMemoryKeyStore,
+  CryptoError,
+  CryptoProviderNotFoundError,
+  CryptoKeyError,
+  CryptoSignatureError,
+  CryptoExecutionError,
+  DEFAULT_CRYPT_PREFIX,
+  type CryptoProvider,
+  type FieldSpec,
+  type KeyStore,
+  type AesProviderOptions,
+} from './engine/field-encryption';
 export { PasswordAuthenticator, ClassicAuthenticator, CertAuthenticator, type Authenticator } from './engine/auth';
 export { MutationState, type TokenTracker } from './engine/mutation-state';
 // Python's other names for N1QL consistency levels, its profile levels and view constants.

@@ -6,7 +6,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
 import { defineKvMethods, type KvCallName, type KvMethodName, type KvOptions } from '../common/methods';
-import { defineBucketDesignMethods, defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { defineBucketDesignMethods, defineBucketProperties, defineFieldEncryption, type FieldEncryption, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
 import { durabilityDefaults, type DurabilityDefaults } from '../common/core';
 import { applyFragments, type ItemOptionDict } from '../../lib/engine/items';
 import type { HttpResult, MultiResult, MutationToken } from '../../lib/engine/results';
@@ -72,7 +72,7 @@ type BlockingKv = { [M in KvCallName]: (...args: KvArgs[M]) => KvResults[M] };
 /** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
 export type Collection = CollectionOf<BlockingKv, Bucket>;
 
-export interface Bucket extends BlockingKv, BucketProperties, BlockingDesign, CollectionAccess<Collection> {}
+export interface Bucket extends BlockingKv, BucketProperties, FieldEncryption, BlockingDesign, CollectionAccess<Collection> {}
 
 export class Bucket {
   private readonly worker: Worker;
@@ -469,6 +469,7 @@ defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.invoke
 
 // The call's arguments travel to the worker as one array: a channel round trip dwarfs it.
 defineBucketDesignMethods(Bucket.prototype);
+defineFieldEncryption(Bucket.prototype);
 
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
   bucket.kvCall(spec.name, a3 !== undefined ? [a0, a1, a2, a3] : a2 !== undefined ? [a0, a1, a2] : a1 !== undefined ? [a0, a1] : a0 !== undefined ? [a0] : []),

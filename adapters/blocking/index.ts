@@ -9,3 +9,4 @@ export type { KvOptions, MultiKeys } from '../common/methods';
 export type { ViewOptions } from '../common/api';
 export type { EmbeddedOptions, SampleName } from '../common/embedded';
 export { Cluster } from './cluster';
+export { Admin } from './admin';

@@ -12,6 +12,7 @@ import { sharedRegistry } from './registry';
 import { StreamBuffer, DEFAULT_LIMITS, type FlowLimits } from './stream-buffer';
 import { WorkerTranscoder } from './transcoding';
 import { breakSelfRefs } from './wire';
+import { AdminClient, runAdmin } from '../../lib/engine/services/admin';
 
 const debug = createDebug('deferbase:adapters:blocking-worker');
 
@@ -37,7 +38,36 @@ export interface ClusterWorkerData {
   clusterModule?: string;
 }
 
-export type WorkerData = BucketWorkerData | ClusterWorkerData;
+export interface AdminWorkerData {
+  kind: 'admin';
+  buffers: ChannelBuffers;
+  port: MessagePort;
+  connstr: string;
+  username: string;
+  password: string;
+}
+
+export type WorkerData = BucketWorkerData | ClusterWorkerData | AdminWorkerData;
+
+/** Serves one Admin (Python's couchbase.admin.Admin): its REST calls, connect and close. */
+function adminHandler(data: AdminWorkerData, shutdown: () => void): ChannelHandler {
+  const client = new AdminClient(data.connstr, data.username, data.password);
+  return {
+    handle(method, args, reply) {
+      if (method === 'connect') return client.whenConnected((err) => reply(err));
+      if (method === 'close') {
+        client.close();
+        reply(null);
+        setImmediate(shutdown);
+        return;
+      }
+      runAdmin(client, method, args, (err, result) => {
+        if (err) breakSelfRefs(err);
+        reply(err, result);
+      });
+    },
+  };
+}
 
 /** Where a KV call's outcome goes: straight back over the channel. */
 class KvReply implements KvHandler {
@@ -304,6 +334,8 @@ function main(data: WorkerData): void {
   if (data.kind === 'bucket') {
     const transcoder = new WorkerTranscoder(data.callerTranscodes === true);
     handler = new BucketHost(engineFor(data, transcoder), data.limits, () => setImmediate(shutdown), transcoder);
+  } else if (data.kind === 'admin') {
+    handler = adminHandler(data, shutdown);
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(data.clusterModule ?? './cluster-host') as ClusterHostModule;

@@ -7,6 +7,7 @@ import type { DesignOptions } from '../../lib/engine/services/design-docs';
 import type { IndexCreateOptions, IndexDropOptions, IndexWatchOptions, N1qlIndex } from '../../lib/engine/services/index-management';
 import type { HttpResult } from '../../lib/engine/results';
 import type { Transcoder } from '../../lib/engine/transcoder';
+import { CryptoProviders, type CryptoProvider, type FieldSpec } from '../../lib/engine/field-encryption';
 
 export const MANAGER_METHOD_NAMES = Object.keys(MANAGER_METHODS) as ManagerMethodName[];
 export type { ManagerMethodName };
@@ -36,19 +37,24 @@ export interface ManagerCalls {
   watchN1qlIndexes: ManagerCalls['n1qlIndexWatch'];
 }
 
-/** Puts every BucketManager method on a flavour's manager prototype. */
-export function defineManagerMethods<M>(proto: M, call: (manager: M, name: ManagerMethodName, args: unknown[]) => unknown): void {
-  for (const name of MANAGER_METHOD_NAMES) {
+/** Puts a method per name on `proto`, each handing its name and arguments to `call` (the flavour's async wrapper). */
+export function defineCallMethods<P, N extends string>(proto: P, names: readonly N[], call: (target: P, name: N, args: unknown[]) => unknown): void {
+  for (const name of names) {
     Object.defineProperty(proto, name, {
       configurable: true,
       writable: true,
       value: {
-        [name](this: M, ...args: unknown[]): unknown {
+        [name](this: P, ...args: unknown[]): unknown {
           return call(this, name, args);
         },
       }[name],
     });
   }
+}
+
+/** Puts every BucketManager method on a flavour's manager prototype. */
+export function defineManagerMethods<M>(proto: M, call: (manager: M, name: ManagerMethodName, args: unknown[]) => unknown): void {
+  defineCallMethods(proto, MANAGER_METHOD_NAMES, call);
 }
 
 /** The design document calls Python 2.x's Bucket still answers, deprecated for bucketManager()'s. */
@@ -93,6 +99,16 @@ export const BUCKET_PROPERTIES = {
   compression: 'setting',
   compressionMinSize: 'setting',
   compressionMinRatio: 'setting',
+  tracingThresholdKv: 'setting',
+  tracingThresholdN1ql: 'setting',
+  tracingThresholdView: 'setting',
+  tracingThresholdFts: 'setting',
+  tracingThresholdAnalytics: 'setting',
+  tracingThresholdQueueSize: 'setting',
+  tracingThresholdQueueFlushInterval: 'setting',
+  tracingOrphanedQueueSize: 'setting',
+  tracingOrphanedQueueFlushInterval: 'setting',
+  redaction: 'setting',
 } as const;
 
 export type BucketPropertyName = keyof typeof BUCKET_PROPERTIES;
@@ -124,6 +140,20 @@ export interface BucketProperties {
   compressionMinSize: number;
   /** A compressed value is sent only if it is at most this fraction of the original. */
   compressionMinRatio: number;
+  /** Seconds a KV operation may take before the threshold tracer reports it (setting any tracing_* turns tracing on). */
+  tracingThresholdKv: number;
+  tracingThresholdN1ql: number;
+  tracingThresholdView: number;
+  tracingThresholdFts: number;
+  tracingThresholdAnalytics: number;
+  /** How many of the slowest operations a report keeps. */
+  tracingThresholdQueueSize: number;
+  /** Seconds between reports of slow operations. */
+  tracingThresholdQueueFlushInterval: number;
+  tracingOrphanedQueueSize: number;
+  tracingOrphanedQueueFlushInterval: number;
+  /** Wrap user data (keys, view paths) in <ud>...</ud> in log lines (log_redaction). */
+  redaction: boolean;
 }
 
 /** Defines the properties on a flavour's Bucket prototype over its own read and write. */
@@ -170,4 +200,42 @@ export function withDurabilityContext<D, T>(read: () => D, write: (d: D) => void
   } finally {
     write(previous);
   }
+}
+
+/** Python's field-level encryption calls on a Bucket; synchronous in every flavour (they do no I/O). */
+export interface FieldEncryption {
+  /** Registers `provider` under the algorithm name fields name as their `alg` (Python's register_crypto_provider). */
+  registerCryptoProvider(name: string, provider: CryptoProvider): void;
+  unregisterCryptoProvider(name: string): void;
+  /** A copy of `document` with each field of `fieldspec` encrypted under `<prefix><name>` ("__crypt_" by default). */
+  encryptFields(document: object, fieldspec: FieldSpec[], prefix?: string | null): Record<string, unknown>;
+  /** A copy of `document` with each field of `fieldspec` verified and decrypted back under its name. */
+  decryptFields(document: object, fieldspec: FieldSpec[], prefix?: string | null): Record<string, unknown>;
+}
+
+const providersOf = new WeakMap<object, CryptoProviders>();
+
+function cryptoProviders(bucket: object): CryptoProviders {
+  let p = providersOf.get(bucket);
+  if (p === undefined) providersOf.set(bucket, (p = new CryptoProviders()));
+  return p;
+}
+
+/** Puts the field-level encryption calls on a flavour's Bucket prototype; each bucket keeps its own providers (in the caller's thread). */
+export function defineFieldEncryption(proto: object): void {
+  const calls: FieldEncryption = {
+    registerCryptoProvider(this: object, name, provider) {
+      cryptoProviders(this).register(name, provider);
+    },
+    unregisterCryptoProvider(this: object, name) {
+      cryptoProviders(this).unregister(name);
+    },
+    encryptFields(this: object, document, fieldspec, prefix) {
+      return cryptoProviders(this).encryptFields(document, fieldspec, prefix);
+    },
+    decryptFields(this: object, document, fieldspec, prefix) {
+      return cryptoProviders(this).decryptFields(document, fieldspec, prefix);
+    },
+  };
+  for (const [name, value] of Object.entries(calls)) Object.defineProperty(proto, name, { configurable: true, writable: true, value });
 }

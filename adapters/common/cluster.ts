@@ -1,7 +1,7 @@
 // Python's couchbase.cluster.Cluster, the same for each flavour: authenticate once, open buckets
 // by name, and run cluster-level (cross-bucket) N1QL queries through an open bucket.
 import { ArgumentError, NoBucketError } from '../../lib/engine/errors';
-import { PasswordAuthenticator, bucketCredentials, type Authenticator } from '../../lib/engine/auth';
+import { PasswordAuthenticator, bucketCredentials, clusterCredentials, type Authenticator } from '../../lib/engine/auth';
 import { N1QLQuery } from '../../lib/engine/services/n1ql';
 
 /** What a Cluster needs of its flavour's Bucket. */
@@ -17,13 +17,14 @@ export function connstrWithBucket(connstr: string, bucket: string): string {
   return `${m[1]}/${encodeURIComponent(bucket)}${m[3] ?? ''}`;
 }
 
-export class ClusterBase<B extends ClusterBucket> {
+export class ClusterBase<B extends ClusterBucket, A = unknown> {
   private auth: Authenticator | undefined;
   private readonly opened: B[] = [];
 
   constructor(
     readonly connectionString: string,
     private readonly openWith: (connstr: string, options: Record<string, unknown>) => B,
+    private readonly adminWith: (username: string, password: string, connectionString: string) => A,
   ) {
     if (typeof connectionString !== 'string' || connectionString.length === 0) throw new ArgumentError('Cluster needs a connection string like "couchbase://host"');
   }
@@ -50,6 +51,17 @@ export class ClusterBase<B extends ClusterBucket> {
     for (const [b, p] of creds.otherBuckets) bucket.addBucketCreds(b, p);
     this.opened.push(bucket);
     return bucket;
+  }
+
+  /**
+   * The cluster's Admin (Python's cluster_manager()): the authenticator's administrator
+   * credentials (a PasswordAuthenticator's, or a Classic/CertAuthenticator's cluster_username
+   * and cluster_password) on this cluster's connection string.
+   */
+  clusterManager(): A {
+    const creds = clusterCredentials(this.auth);
+    if (creds === undefined) throw new ArgumentError('clusterManager() needs administrator credentials: authenticate() with a PasswordAuthenticator, or a ClassicAuthenticator with cluster_username and cluster_password');
+    return this.adminWith(creds.username, creds.password, this.connectionString);
   }
 
   /** A bucket opened by this cluster and still open, for cluster-level queries. */

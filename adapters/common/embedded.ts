@@ -24,6 +24,10 @@ interface SampleModule {
   docs(): Iterable<unknown>;
   designDocs: unknown;
   indexes: unknown;
+  /** Statements making the sample's scopes and collections (7.x travel-sample's inventory scope). */
+  collections?: unknown;
+  /** The `scope.collection` a document is also loaded into, if any. */
+  collectionOf?: (doc: { id: string; value: unknown }) => string | undefined;
 }
 
 /** Normalises a generator entry: [id, doc] or {id, doc|value|json}. */
@@ -42,7 +46,13 @@ export function sampleModule(name: SampleName): SampleModule {
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const m = require('../../lib/server/samples/travel-sample') as Record<string, unknown>;
-  return { docs: m.travelSampleDocs as () => Iterable<unknown>, designDocs: m.travelSampleDesignDocs ?? {}, indexes: m.travelSampleIndexes ?? [] };
+  return {
+    docs: m.travelSampleDocs as () => Iterable<unknown>,
+    designDocs: m.travelSampleDesignDocs ?? {},
+    indexes: [...((m.travelSampleIndexes as string[] | undefined) ?? []), ...((m.travelSampleInventoryIndexes as string[] | undefined) ?? [])],
+    collections: m.travelSampleCollections,
+    collectionOf: m.travelSampleCollectionOf as SampleModule['collectionOf'],
+  };
 }
 
 export function clusterOptionsFor(opts: EmbeddedOptions): ClusterOptions {
@@ -94,6 +104,23 @@ export class SampleLoader {
     for (const [ddoc, body] of designDocEntries(mod.designDocs)) {
       if (node.capi === undefined) throw new Error('the embedded cluster has no views service; cannot install design documents');
       await httpJson('PUT', node.capi, `/${encodeURIComponent(this.name)}/_design/${encodeURIComponent(ddoc)}`, body);
+    }
+    // The sample's scopes and collections, then a copy of each document its collection holds.
+    for (const statement of indexStatements(mod.collections)) {
+      if (node.n1ql === undefined) throw new Error('the embedded cluster has no query service; cannot create collections');
+      await httpJson('POST', node.n1ql, '/query/service', { statement });
+    }
+    if (mod.collectionOf !== undefined) {
+      const store = this.cluster.bucket(this.name);
+      for (const entry of this.all) {
+        const [id, value] = entryOf(entry);
+        const target = mod.collectionOf({ id, value });
+        if (target === undefined) continue;
+        const dot = target.indexOf('.');
+        const coll = store.collectionNamed(target.slice(0, dot), target.slice(dot + 1));
+        if (coll === undefined) throw new Error(`sample ${this.name}: collection ${target} was not created`);
+        coll.write(id, Buffer.from(JSON.stringify(value)), 'upsert', { flags: 0x02000000 });
+      }
     }
     for (const statement of indexStatements(mod.indexes)) {
       if (node.n1ql === undefined) throw new Error('the embedded cluster has no query service; cannot create indexes');

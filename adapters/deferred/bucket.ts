@@ -6,7 +6,7 @@ import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamCont
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
 import { defineKvMethods, type KvCallName, type KvMethodName, type KvOptions, type MethodSpec } from '../common/methods';
-import { defineBucketDesignMethods, defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { defineBucketDesignMethods, defineBucketProperties, defineFieldEncryption, type FieldEncryption, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
 import { durabilityDefaults } from '../common/core';
 import { ArgumentError, ObjectDestroyedError, PipelineError } from '../../lib/engine/errors';
 import { applyFragments, type ItemOptionDict } from '../../lib/engine/items';
@@ -36,7 +36,7 @@ export type RowList<T> = T[] & { meta: unknown; readonly metrics: unknown; getSi
 /** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
 export type Collection = CollectionOf<DeferredKv, Bucket>;
 
-export interface Bucket extends DeferredKv, BucketProperties, DeferredDesign, CollectionAccess<Collection> {}
+export interface Bucket extends DeferredKv, BucketProperties, FieldEncryption, DeferredDesign, CollectionAccess<Collection> {}
 
 /** txcouchbase's events: 'connect' (the connection is up or failed), '_dtor' (the bucket was closed). */
 export type BucketEvent = 'connect' | '_dtor';
@@ -265,6 +265,7 @@ defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.manage
 
 // runKv is protected: reached from outside the class body, hence the cast.
 defineBucketDesignMethods(Bucket.prototype);
+defineFieldEncryption(Bucket.prototype);
 
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
   (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Deferred<unknown> }).runKv(spec, a0, a1, a2, a3),

@@ -5,7 +5,7 @@ import type { CallbackEngineLike, EngineLike, KvHandler, RowsHandler, StreamCont
 import { BucketCore, type Pending } from '../common/core';
 import { createEngine } from '../common/engine-factory';
 import { callOptions, defineKvMethods, replaceOptions, type KvCallName, type KvMethodName, type KvOptions, type MethodSpec } from '../common/methods';
-import { defineBucketDesignMethods, defineBucketProperties, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
+import { defineBucketDesignMethods, defineBucketProperties, defineFieldEncryption, type FieldEncryption, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
 import { durabilityDefaults } from '../common/core';
 import { AlreadyQueriedError, CancelledError, ObjectDestroyedError, PipelineError } from '../../lib/engine/errors';
 import { ViewQuery } from '../../lib/engine/services/views';
@@ -33,7 +33,7 @@ type PromiseKv = { [M in KvCallName]: (...args: KvArgs[M]) => Promise<KvResults[
 /** bucket.collection('scope.collection'): the Bucket's KV methods in that collection. */
 export type Collection = CollectionOf<PromiseKv, Bucket>;
 
-export interface Bucket extends PromiseKv, BucketProperties, PromiseDesign, CollectionAccess<Collection> {}
+export interface Bucket extends PromiseKv, BucketProperties, FieldEncryption, PromiseDesign, CollectionAccess<Collection> {}
 
 function abortError(signal: AbortSignal, what: string): CancelledError {
   return new CancelledError(`${what} was aborted`, { cause: signal.reason });
@@ -280,6 +280,7 @@ defineManagerMethods(BucketManager.prototype, (m, name, args) => m.bucket.manage
 
 // runKv is protected: reached from outside the class body, hence the cast.
 defineBucketDesignMethods(Bucket.prototype);
+defineFieldEncryption(Bucket.prototype);
 
 defineKvMethods(Bucket.prototype, (bucket, spec, a0, a1, a2, a3) =>
   (bucket as unknown as { runKv(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown): Promise<unknown> }).runKv(spec, a0, a1, a2, a3),

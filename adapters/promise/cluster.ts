@@ -1,12 +1,13 @@
 // Python's Cluster, opening acouchbase-style Buckets.
 import type { N1QLQuery } from '../../lib/engine/services/n1ql';
 import { ClusterBase } from '../common/cluster';
+import { Admin } from './admin';
 import type { N1QLRowOptions } from '../common/rows';
 import { Bucket, type PromiseBucketOptions, type QueryRows } from './bucket';
 
-export class Cluster extends ClusterBase<Bucket> {
+export class Cluster extends ClusterBase<Bucket, Admin> {
   constructor(connectionString = 'couchbase://localhost', bucketClass: new (connstr: string, options: PromiseBucketOptions) => Bucket = Bucket) {
-    super(connectionString, (c, o) => new bucketClass(c, o));
+    super(connectionString, (c, o) => new bucketClass(c, o), (u, p, c) => new Admin(u, p, { connectionString: c }));
   }
 
   /** A cluster-level (cross-bucket) N1QL query through an open bucket, its rows to iterate. */

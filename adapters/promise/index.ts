@@ -6,3 +6,4 @@ export type { KvOptions, MultiKeys } from '../common/methods';
 export type { ViewOptions } from '../common/api';
 export type { EmbeddedCluster, EmbeddedOptions, SampleName } from '../common/embedded';
 export { Cluster } from './cluster';
+export { Admin } from './admin';

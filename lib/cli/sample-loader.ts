@@ -3,7 +3,7 @@
 // N1QL statements. The same code fills the embedded cluster `deferbase serve --sample` starts.
 import * as http from 'node:http';
 import { beerSampleDesignDocs, beerSampleDocs, beerSampleIndexes } from '../server/samples/beer-sample';
-import { travelSampleDocs, travelSampleIndexes } from '../server/samples/travel-sample';
+import { travelSampleCollectionOf, travelSampleCollections, travelSampleDocs, travelSampleIndexes, travelSampleInventoryIndexes } from '../server/samples/travel-sample';
 import type { Engine } from '../engine';
 import type { CouchbaseError } from '../engine/errors';
 import { basicAuth } from '../engine/http';
@@ -13,12 +13,22 @@ export interface SampleDef {
   docs(opts: { seed: number; scale: number }): Iterable<{ id: string; value: unknown }>;
   designDocs: Readonly<Record<string, unknown>>;
   indexes: readonly string[];
+  /** Statements making the sample's scopes and collections, run before the documents are loaded. */
+  collections?: readonly string[];
+  /** The `scope.collection` a document is also loaded into (besides the default collection), if any. */
+  collectionOf?(doc: { id: string; value: unknown }): string | undefined;
 }
 
 /** One row per sample: what to generate and what else the real sample ships with. */
 export const SAMPLES: Readonly<Record<string, SampleDef>> = {
   'beer-sample': { docs: (o) => beerSampleDocs(o), designDocs: beerSampleDesignDocs, indexes: beerSampleIndexes },
-  'travel-sample': { docs: (o) => travelSampleDocs(o), designDocs: {}, indexes: travelSampleIndexes },
+  'travel-sample': {
+    docs: (o) => travelSampleDocs(o),
+    designDocs: {},
+    indexes: [...travelSampleIndexes, ...travelSampleInventoryIndexes],
+    collections: travelSampleCollections,
+    collectionOf: travelSampleCollectionOf,
+  },
 };
 export const SAMPLE_NAMES = Object.keys(SAMPLES);
 
@@ -45,15 +55,15 @@ export interface LoadReport {
 }
 
 /** Upserts every document, keeping `inFlight` in the pipeline; rejects on the first failure. */
-function upsertAll(engine: Engine, docs: Array<{ id: string; value: unknown }>, inFlight: number, onProgress: (n: number) => void): Promise<void> {
+function upsertAll(engine: Engine, docs: Array<{ id: string; value: unknown; collection?: string }>, inFlight: number, onProgress: (n: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let next = 0;
     let done = 0;
     let failed = false;
     const pump = (): void => {
       while (next < docs.length && next - done < inFlight) {
-        const { id, value } = docs[next++];
-        engine.kv('upsert', id, { value }, (err: CouchbaseError | null) => {
+        const { id, value, collection } = docs[next++];
+        engine.kv('upsert', id, collection === undefined ? { value } : { value, collection }, (err: CouchbaseError | null) => {
           if (failed) return;
           if (err) {
             failed = true;
@@ -111,8 +121,23 @@ export async function loadSample(engine: Engine, name: string, opts: LoadOptions
   if (def === undefined) throw new Error(`unknown sample ${JSON.stringify(name)}; known: ${SAMPLE_NAMES.join(', ')}`);
   const bucket = opts.bucket ?? engine.bucket;
   const started = performance.now();
+  const rename = (statement: string): string => statement.split('`' + name + '`').join('`' + bucket.replace(/`/g, '``') + '`');
+  for (const statement of def.collections ?? []) {
+    try {
+      await runStatement(engine, rename(statement));
+    } catch (err) {
+      if (!/already exists/i.test((err as Error).message)) throw err;
+    }
+  }
   // Materialised first: the progress bar needs the total, and a sample is a few MB.
-  const docs = [...def.docs({ seed: opts.seed ?? 1, scale: opts.scale ?? 1 })];
+  const generated = [...def.docs({ seed: opts.seed ?? 1, scale: opts.scale ?? 1 })];
+  const docs: Array<{ id: string; value: unknown; collection?: string }> = [...generated];
+  if (def.collectionOf) {
+    for (const d of generated) {
+      const collection = def.collectionOf(d);
+      if (collection !== undefined) docs.push({ ...d, collection });
+    }
+  }
   const bar = opts.progress ? new ProgressBar({ label: `loading ${name}`, total: docs.length, stream: opts.progress, unit: 'docs' }) : undefined;
   await upsertAll(engine, docs, opts.inFlight ?? 128, (n) => bar?.update(n));
   bar?.finish();
@@ -123,7 +148,7 @@ export async function loadSample(engine: Engine, name: string, opts: LoadOptions
   }
   for (const statement of def.indexes) {
     // The sample's statements name the sample bucket; point them at the bucket being filled.
-    const text = statement.split('`' + name + '`').join('`' + bucket.replace(/`/g, '``') + '`');
+    const text = rename(statement);
     try {
       await runStatement(engine, text);
       report.indexes++;

@@ -55,3 +55,11 @@ export function bucketCredentials(auth: Authenticator | undefined, bucket: strin
   if (auth.trustStorePath !== undefined) options.truststorepath = auth.trustStorePath;
   return { options, otherBuckets: [] };
 }
+
+/** The administrator's credentials an authenticator carries (Python's get_credentials for cluster_manager()), or undefined. */
+export function clusterCredentials(auth: Authenticator | undefined): { username: string; password: string } | undefined {
+  if (auth === undefined) return undefined;
+  if (auth instanceof PasswordAuthenticator) return { username: auth.username, password: auth.password };
+  if (auth.clusterUsername === undefined || auth.clusterPassword === undefined) return undefined;
+  return { username: auth.clusterUsername, password: auth.clusterPassword };
+}

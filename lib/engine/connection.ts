@@ -65,6 +65,8 @@ export interface ConnectionEvents {
   close: (err: CouchbaseError | null, pending: PendingRequest[]) => void;
   /** A cluster map the server pushed (text), or '' when it only said the map changed. */
   config: (text: string) => void;
+  /** A reply no request waits for any more (it timed out or was cancelled): the tracer's orphans. */
+  orphan: (p: Packet) => void;
 }
 
 function encodeRequest(opcode: number, key: string | Buffer, value: Buffer | string, opaque: number, extras?: Buffer, vbucket = 0): Buffer {
@@ -221,6 +223,7 @@ export class KvConnection extends EventEmitter<ConnectionEvents> {
         const req = this.pending.get(p.opaque);
         if (req === undefined) {
           debug('%s dropped reply opaque=%d opcode=0x%s (timed out or unknown)', this.id, p.opaque, p.opcode.toString(16));
+          this.emit('orphan', p);
           continue;
         }
         if (req.onPacket(p, this)) this.pending.delete(p.opaque);

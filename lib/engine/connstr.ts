@@ -72,8 +72,26 @@ export interface ConnOptions {
   enable_unordered_execution: boolean;
   /** Negotiate collections (HELLO): needed by bucket.collection(); false keeps keys unprefixed (servers before 7.0). */
   enable_collections: boolean;
-  /** Ask for the server's receive-to-send duration on every response (HELLO TRACING); logged under DEBUG=deferbase:trace. */
+  /**
+   * libcouchbase's threshold logging tracer: operations over their service's threshold and
+   * orphaned responses reported every flush interval (DEBUG=deferbase:tracing), and the server's
+   * receive-to-send duration asked on every response (HELLO TRACING; DEBUG=deferbase:trace).
+   * Giving any tracing_* option turns it on.
+   */
   enable_tracing: boolean;
+  /** Seconds an operation of each service may take before the tracer reports it. */
+  tracing_threshold_kv: number;
+  tracing_threshold_n1ql: number;
+  tracing_threshold_view: number;
+  tracing_threshold_fts: number;
+  tracing_threshold_analytics: number;
+  /** How many of the slowest operations each report keeps, and how often (seconds) it is made. */
+  tracing_threshold_queue_size: number;
+  tracing_threshold_queue_flush_interval: number;
+  tracing_orphaned_queue_size: number;
+  tracing_orphaned_queue_flush_interval: number;
+  /** Wrap user data (keys, view paths) in <ud>...</ud> in the engine's log lines. */
+  log_redaction: boolean;
   select_bucket: boolean;
   tcp_nodelay: boolean;
   tcp_keepalive: boolean;
@@ -127,6 +145,17 @@ export const DEFAULT_OPTIONS: Readonly<ConnOptions> = Object.freeze({
   enable_unordered_execution: false,
   enable_collections: true,
   enable_tracing: false,
+  // libcouchbase 2.10's defaults
+  tracing_threshold_kv: 0.5,
+  tracing_threshold_n1ql: 1,
+  tracing_threshold_view: 1,
+  tracing_threshold_fts: 1,
+  tracing_threshold_analytics: 1,
+  tracing_threshold_queue_size: 128,
+  tracing_threshold_queue_flush_interval: 10,
+  tracing_orphaned_queue_size: 128,
+  tracing_orphaned_queue_flush_interval: 10,
+  log_redaction: false,
   select_bucket: true,
   tcp_nodelay: true,
   tcp_keepalive: true,
@@ -186,6 +215,16 @@ const OPTION_KINDS: { [K in keyof ConnOptions]: Kind } = {
   enable_unordered_execution: BOOL,
   enable_collections: BOOL,
   enable_tracing: BOOL,
+  tracing_threshold_kv: SECONDS,
+  tracing_threshold_n1ql: SECONDS,
+  tracing_threshold_view: SECONDS,
+  tracing_threshold_fts: SECONDS,
+  tracing_threshold_analytics: SECONDS,
+  tracing_threshold_queue_size: { t: 'int', min: 0 },
+  tracing_threshold_queue_flush_interval: SECONDS,
+  tracing_orphaned_queue_size: { t: 'int', min: 0 },
+  tracing_orphaned_queue_flush_interval: SECONDS,
+  log_redaction: BOOL,
   select_bucket: BOOL,
   tcp_nodelay: BOOL,
   tcp_keepalive: BOOL,
@@ -242,7 +281,6 @@ const NOT_ACTED: Record<string, { why: string; honoured?: string[] }> = {
   console_log_file: { why: 'logging goes through the debug module: set DEBUG=deferbase:*' },
   console_log_level: { why: 'logging goes through the debug module: set DEBUG=deferbase:*', honoured: ['0'] },
   dump_configuration: { why: 'logging goes through the debug module: set DEBUG=deferbase:*' },
-  log_redaction: { why: 'the engine cannot redact its debug output', honoured: ['false'] },
   unsafe_optimize: { why: 'the engine has no unsafe optimisations', honoured: ['false'] },
   wait_for_config: { why: 'connect() always waits for the cluster map', honoured: ['true'] },
   allow_static_config: { why: 'the engine always takes its map from the cluster' },
@@ -265,9 +303,6 @@ const NOT_ACTED: Record<string, { why: string; honoured?: string[] }> = {
   show_queries: { why: 'the engine does not log query text' },
   enable_metrics: { why: 'the engine keeps no metrics', honoured: ['false'] },
 };
-
-/** libcouchbase's tracing_* options (thresholds, queue sizes): the engine keeps no threshold log. */
-const TRACING = /^tracing_/;
 
 /** Option names a connection string may carry (aliases included). */
 export function knownOptionNames(): string[] {
@@ -551,7 +586,7 @@ function readValue(kind: Kind, name: string, value: unknown, where: string): unk
 
 /** Sets one option; returns the name of the option it set. */
 function setOption(options: ConnOptions, rawName: string, value: unknown, where: string): keyof ConnOptions {
-  const refused = NOT_ACTED[rawName] ?? (TRACING.test(rawName) ? { why: 'the engine keeps no threshold log (enable_tracing=true logs every server duration under DEBUG=deferbase:trace)' } : undefined);
+  const refused = NOT_ACTED[rawName];
   if (refused) {
     const text = typeof value === 'boolean' ? String(value) : String(value).toLowerCase();
     const asBool = text === 'on' || text === '1' ? 'true' : text === 'off' || text === '0' ? 'false' : text;
@@ -569,6 +604,9 @@ function setOption(options: ConnOptions, rawName: string, value: unknown, where:
   let v = readValue(kind, rawName, value, where);
   if (alias?.map) v = alias.map[String(v)];
   (options as unknown as Record<string, unknown>)[name] = v;
+  // As in libcouchbase, where tracing is on unless turned off: giving a tracing_* setting means
+  // the threshold tracer should run.
+  if (name.startsWith('tracing_')) options.enable_tracing = true;
   return name;
 }
 

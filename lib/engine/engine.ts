@@ -21,6 +21,11 @@ import { authority, type Topology } from './topology';
 import { defaultTranscoder, FMT_AUTO, FMT_BYTES, FMT_JSON, FMT_UTF8, toTranscoder, type PythonTranscoder, type Transcoder } from './transcoder';
 import { diagnostics, ping, type DiagnosticsReport, type PingReport } from './health';
 import { runManage } from './services/manage';
+import type { KvConnection } from './connection';
+import { ThresholdTracer, type TracingSettings } from './tracing';
+import { Magic, type Packet } from '../protocol/packet';
+import { readServerDuration } from '../protocol/framing';
+import { opcodeName } from '../protocol/opcodes';
 import type { MutationToken } from './results';
 import { addressFamily, buildTlsOptions, connectionSettings } from './options';
 import { Bootstrap } from './bootstrap';
@@ -73,7 +78,32 @@ export interface EngineSettings {
   compressionMinSize: number;
   /** A compressed value is sent only if at most this fraction of the original. */
   compressionMinRatio: number;
+  /** libcouchbase's threshold logging tracer (seconds; queue sizes are counts): setting one turns tracing on. */
+  tracingThresholdKv: number;
+  tracingThresholdN1ql: number;
+  tracingThresholdView: number;
+  tracingThresholdFts: number;
+  tracingThresholdAnalytics: number;
+  tracingThresholdQueueSize: number;
+  tracingThresholdQueueFlushInterval: number;
+  tracingOrphanedQueueSize: number;
+  tracingOrphanedQueueFlushInterval: number;
+  /** Wrap user data in the engine's log lines in <ud>...</ud> (log_redaction). */
+  redaction: boolean;
 }
+
+/** The tracer's Bucket properties and the connection-string options they are. */
+const TRACING_SETTINGS = {
+  tracingThresholdKv: 'tracing_threshold_kv',
+  tracingThresholdN1ql: 'tracing_threshold_n1ql',
+  tracingThresholdView: 'tracing_threshold_view',
+  tracingThresholdFts: 'tracing_threshold_fts',
+  tracingThresholdAnalytics: 'tracing_threshold_analytics',
+  tracingThresholdQueueSize: 'tracing_threshold_queue_size',
+  tracingThresholdQueueFlushInterval: 'tracing_threshold_queue_flush_interval',
+  tracingOrphanedQueueSize: 'tracing_orphaned_queue_size',
+  tracingOrphanedQueueFlushInterval: 'tracing_orphaned_queue_flush_interval',
+} as const satisfies Partial<Record<keyof EngineSettings, keyof TracingSettings>>;
 
 export type SettingName = keyof EngineSettings;
 
@@ -150,6 +180,32 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.config = new ClusterConfig(this);
     this.bootstrap = new Bootstrap(this);
     this.pipeline = new KvDispatcher(this, this.transcoder, this.bucket);
+    if (o.enable_tracing) this.startTracer();
+  }
+
+  /** @internal The threshold logging tracer, while tracing is on. */
+  tracer: ThresholdTracer | null = null;
+
+  /** Starts the threshold tracer, or has it take changed settings. */
+  private startTracer(): void {
+    if (this.state === 'closed') return;
+    if (this.tracer !== null) return this.tracer.reconfigure();
+    this.tracer = new ThresholdTracer(this.spec.options);
+    this.pipeline.tracer = this.tracer;
+  }
+
+  /** @internal A reply no operation waited for any more: the tracer's orphans. */
+  orphanReply(p: Packet, conn: KvConnection): void {
+    const tracer = this.tracer;
+    if (tracer === null) return;
+    const serverUs = p.magic === Magic.ALT_RESPONSE ? readServerDuration(p.framingExtras) : -1;
+    tracer.orphan('kv', {
+      operation_name: opcodeName(p.opcode),
+      last_operation_id: `0x${p.opaque.toString(16)}`,
+      last_local_id: conn.id,
+      last_remote_address: `${conn.host}:${conn.port}`,
+      ...(serverUs >= 0 ? { server_us: Math.round(serverUs) } : {}),
+    });
   }
 
   get connected(): boolean {
@@ -284,6 +340,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       } else (n as Expirable & { onLost?(e: CouchbaseError): void }).onLost?.(cancelled);
     }
     this.agents.destroy();
+    if (this.tracer !== null) {
+      this.tracer.stop();
+      this.pipeline.tracer = this.tracer = null;
+    }
     if (wasConnecting) {
       this.connectError = new CancelledError('close() was called while connecting');
       this.settleConnect(this.connectError);
@@ -466,6 +526,16 @@ export class Engine extends EventEmitter<EngineEvents> {
       compression: COMPRESSION_MODES.find(([, m]) => m === o.compression)![0],
       compressionMinSize: o.compression_min_size,
       compressionMinRatio: o.compression_min_ratio,
+      tracingThresholdKv: o.tracing_threshold_kv,
+      tracingThresholdN1ql: o.tracing_threshold_n1ql,
+      tracingThresholdView: o.tracing_threshold_view,
+      tracingThresholdFts: o.tracing_threshold_fts,
+      tracingThresholdAnalytics: o.tracing_threshold_analytics,
+      tracingThresholdQueueSize: o.tracing_threshold_queue_size,
+      tracingThresholdQueueFlushInterval: o.tracing_threshold_queue_flush_interval,
+      tracingOrphanedQueueSize: o.tracing_orphaned_queue_size,
+      tracingOrphanedQueueFlushInterval: o.tracing_orphaned_queue_flush_interval,
+      redaction: o.log_redaction,
     };
     if (!Object.prototype.hasOwnProperty.call(values, name)) throw new ArgumentError(`unknown bucket setting "${String(name)}"; known: ${Object.keys(values).join(', ')}`);
     return values[name];
@@ -479,7 +549,21 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (typeof value !== 'number' || !(value > 0)) throw new ArgumentError(`${name} must be a positive number of seconds`);
       return value;
     };
+    if (Object.prototype.hasOwnProperty.call(TRACING_SETTINGS, name)) {
+      const option = TRACING_SETTINGS[name as keyof typeof TRACING_SETTINGS];
+      const count = option.endsWith('_size');
+      if (typeof value !== 'number' || !(value >= 0) || (count && !Number.isInteger(value)) || (!count && option.endsWith('_interval') && value === 0)) {
+        throw new ArgumentError(`${name} must be ${count ? 'a count (an integer >= 0)' : option.endsWith('_interval') ? 'a positive number of seconds' : 'a number of seconds >= 0'}`);
+      }
+      o[option] = value;
+      o.enable_tracing = true;
+      this.startTracer();
+      return;
+    }
     switch (name) {
+      case 'redaction':
+        o.log_redaction = Boolean(value);
+        return;
       case 'timeout':
         kv.opTimeoutMs = seconds() * 1000;
         return;

@@ -1,6 +1,7 @@
 // The engine's KV nodes: one connection per node of the cluster map, opened when the map names
 // the node, reopened with backoff when it drops, closed when the map no longer names it.
 // Operations routed to a node whose connection is not ready wait on the node.
+import type { Packet } from '../protocol/packet';
 import createDebug from 'debug';
 import { KvConnection, type PendingRequest } from './connection';
 import { ConnectError, NetworkError, type CouchbaseError } from './errors';
@@ -46,6 +47,8 @@ export interface NodeEvents {
   nodeLost(node: NodeState, err: CouchbaseError | null, lost: CouchbaseError): void;
   /** Sends an operation that waited for its node's connection. */
   redispatch(op: KvOp): void;
+  /** A reply came for an operation that no longer waited (libcouchbase's orphaned response). */
+  orphanReply(p: Packet, conn: KvConnection): void;
 }
 
 export class NodeSet {
@@ -191,6 +194,7 @@ export class NodeSet {
       this.events.nodeReady(node, text);
     });
     conn.on('config', (text) => this.events.configPushed(text, conn.host));
+    conn.on('orphan', (p) => this.events.orphanReply(p, conn));
     conn.on('close', (err, pending) => {
       if (node.conn === conn) node.conn = null;
       if (err) node.lastError = err;

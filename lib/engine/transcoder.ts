@@ -204,31 +204,57 @@ export interface PythonTranscoder {
   decodeValue(value: Buffer, flags: number): unknown;
 }
 
+/** Marks a method that only forwards to its camelCase twin (Transcoder's snake_case names), so an override of either is found. */
+export const FORWARDS = Symbol('deferbase.forwards');
+
+type Method = ((...a: unknown[]) => unknown) & { [FORWARDS]?: boolean; [KEEPS_KEYS]?: boolean };
+
+/** `o`'s method under its camelCase name, or its snake_case one when a subclass overrode that instead. */
+function methodOf(o: Record<string, unknown>, camel: string, snake: string): Method | undefined {
+  const s = o[snake] as Method | undefined;
+  if (typeof s === 'function' && s[FORWARDS] !== true) return s;
+  const c = o[camel] as Method | undefined;
+  return typeof c === 'function' ? c : undefined;
+}
+
 /**
  * A transcoder from what a Bucket was given: a Transcoder, an object with Python's
- * encodeValue/decodeValue, or a class of either (instantiated, as Python does with a class).
+ * encodeValue/decodeValue (or encode_value/decode_value), or a class of either (instantiated, as
+ * Python does with a class). Keys go as UTF-8 strings: a transcoder whose encodeKey/decodeKey
+ * does something else is refused rather than ignored.
  */
 export function toTranscoder(t: unknown): Transcoder {
   const obj = typeof t === 'function' ? new (t as new () => unknown)() : t;
   const o = obj as Partial<Transcoder & PythonTranscoder> | null;
   if (o && typeof o.encode === 'function' && typeof o.decode === 'function') return o as Transcoder;
-  if (o && typeof o.encodeValue === 'function' && typeof o.decodeValue === 'function') {
-    const py = o as PythonTranscoder;
+  const rec = (o ?? {}) as Record<string, unknown>;
+  const ev = methodOf(rec, 'encodeValue', 'encode_value');
+  const dv = methodOf(rec, 'decodeValue', 'decode_value');
+  if (o && ev && dv) {
+    for (const [camel, snake] of [['encodeKey', 'encode_key'], ['decodeKey', 'decode_key']] as const) {
+      const f = methodOf(rec, camel, snake);
+      if (f !== undefined && f[KEEPS_KEYS] !== true) {
+        throw new TypeError(`this transcoder's ${camel}/${snake} changes keys, which deferbase does not do: every KV call sends its key as UTF-8; map keys before the call instead`);
+      }
+    }
+    const encodeValue = ev.bind(o);
+    const decodeValue = dv.bind(o);
     return {
       encode(key: string, value: unknown, format: Format): Encoded {
         let out: [Buffer | Uint8Array | string, number];
         try {
-          out = py.encodeValue(value, format);
+          out = encodeValue(value, format) as [Buffer | Uint8Array | string, number];
         } catch (err) {
           if (err instanceof ValueFormatError) throw err;
           throw new ValueFormatError(`value for key "${key}": ${(err as Error).message}`, { key, cause: err });
         }
+        if (!Array.isArray(out) || out.length !== 2) throw new ValueFormatError(`value for key "${key}": encodeValue must return [bytes, flags]`, { key });
         const [bytes, flags] = out;
         return { value: typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), flags: flags >>> 0, datatype: 0 };
       },
       decode(key: string, value: Buffer, flags: number): unknown {
         try {
-          return py.decodeValue(Buffer.from(value), flags);
+          return decodeValue(Buffer.from(value), flags);
         } catch (err) {
           if (err instanceof ValueFormatError) throw err;
           throw new ValueFormatError(`value of key "${key}": ${(err as Error).message}`, { key, cause: err });
@@ -238,3 +264,6 @@ export function toTranscoder(t: unknown): Transcoder {
   }
   throw new TypeError('a transcoder needs encode() and decode() (or Python\'s encodeValue() and decodeValue())');
 }
+
+/** Marks the base Transcoder's key methods: they send keys as UTF-8, as the engine does anyway. */
+export const KEEPS_KEYS = Symbol('deferbase.keepsKeys');

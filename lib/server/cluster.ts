@@ -6,13 +6,13 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import createDebug from 'debug';
-import type { HttpServiceFactory, HttpServiceHandler, ServerClock, ServiceContext, ServiceUser } from './service-types';
+import type { HttpServiceFactory, HttpServiceHandler, ServerClock, ServiceContext, ServiceNode, ServiceUser } from './service-types';
 import { systemClock } from './clock';
 import { DocumentStore } from './store';
 import { Topology } from './topology';
 import { KvNode, type ClusterCore, type DurableLog, type KvLimits } from './kv/node';
 import { handleMgmt, type MgmtCore } from './mgmt';
-import { bucketConfig, type AlternateAddress, type NodePorts } from './cluster-config';
+import { bucketConfig, servicePort, type AlternateAddress, type NodePorts } from './cluster-config';
 import { PortForwarder } from './forwarder';
 import { checkPrivateKey, selfSignedCertificate } from './tls/certificate';
 import { withLocalHost } from './http-host';
@@ -32,6 +32,7 @@ import { parseRole, roleProblem, formatRole, type KeyspaceCatalog, type RoleRef 
 import { kvPrivileges, DEFAULT_COLLECTION, DEFAULT_SCOPE } from './rbac/kv-privileges';
 import { defaultPasswordPolicy, type RbacHost } from './rbac/rest';
 import { Delegations } from './rbac/delegation';
+import { serviceSecurity } from './rbac/service-security';
 import type { SaslCredentials } from './kv/sasl-session';
 import { Manifest, type CollectionsOp, type CollectionsResult } from './collections/manifest';
 import { changeCollections, type CollectionsHost } from './collections/admin';
@@ -754,7 +755,21 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       nodeIndex,
       trackWrites: () => this.diskLog?.track() ?? (() => Promise.resolve()),
       changeCollections: (bucket, op) => this.changeCollections(bucket, op),
+      nodes: () => this.serviceNodes(nodeIndex),
+      security: serviceSecurity(this.rbac),
     };
+  }
+
+  /** The cluster's nodes as system:nodes lists them: `host:mgmt`, their ports and services. */
+  private serviceNodes(thisNode: number): ServiceNode[] {
+    const host = this.advertisedHost.includes(':') ? `[${this.advertisedHost}]` : this.advertisedHost;
+    return this.topology.members.map((id) => {
+      const p = this.nodePorts[id];
+      const ports: Record<string, number> = {};
+      for (const [k, v] of Object.entries(p)) if (typeof v === 'number') ports[k] = v;
+      const services = ['kv', ...this.services.filter((svc) => servicePort(p, svc) !== undefined).map((svc) => svc.mgmtName)];
+      return { name: `${host}:${p.mgmt}`, ports, services: [...new Set(services)].sort(), thisNode: id === thisNode };
+    });
   }
 
   private configChanged(): void {

@@ -27,5 +27,5 @@ export {
   type ViewsOptions,
 } from './views';
 export { beerSampleDocs, beerSampleDesignDocs } from './samples/beer-sample';
-export { travelSampleDocs, travelSampleIndexes } from './samples/travel-sample';
+export { travelSampleDocs, travelSampleIndexes, travelSampleInventoryIndexes } from './samples/travel-sample';
 export { createQueryService, createQueryServiceWith, type QueryServiceOptions } from './n1ql';

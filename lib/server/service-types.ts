@@ -126,6 +126,41 @@ export interface ServiceContext {
    * the disk failed in between and writes not yet durable were undone.
    */
   trackWrites?(): () => Promise<void>;
+  /** The cluster's nodes as N1QL's system:nodes lists them (absent outside a Cluster). */
+  nodes?(): readonly ServiceNode[];
+  /** The cluster's users and roles, the store the RBAC REST API uses (N1QL's GRANT / REVOKE, system:user_info). */
+  security?: ServiceSecurity;
+}
+
+/** One node of the cluster: `host:mgmtPort`, its ports by service (as nodesExt names them) and its services. */
+export interface ServiceNode {
+  readonly name: string;
+  readonly ports: Readonly<Record<string, number>>;
+  readonly services: readonly string[];
+  /** Whether it is the node the service answers on. */
+  readonly thisNode: boolean;
+}
+
+/** A role with its bucket, scope and collection parameters (`*` for any). */
+export interface ServiceRole {
+  readonly name: string;
+  readonly params: readonly string[];
+}
+
+/** What N1QL needs of the cluster's RBAC store (lib/server/rbac). */
+export interface ServiceSecurity {
+  /** Every user as GET /settings/rbac/users gives it. */
+  users(): Array<Record<string, unknown>>;
+  /** The user as GET /settings/rbac/users/local/<id> gives it, or undefined. */
+  user(id: string): Record<string, unknown> | undefined;
+  /** The user's own roles; undefined when there is no such local user. */
+  rolesOf(id: string): ServiceRole[] | undefined;
+  /** How many parameters a role takes (0 none, 1 bucket, 2 scope, 3 collection); undefined for an unknown role. */
+  roleParams(name: string): number | undefined;
+  /** Why a role cannot be granted (a bucket, scope or collection that does not exist), or undefined. */
+  roleProblem(role: ServiceRole): string | undefined;
+  /** Replaces the user's own roles (throws when they cannot be made durable). */
+  setRoles(id: string, roles: readonly ServiceRole[]): void;
 }
 
 export interface HttpServiceHandler {

@@ -2,11 +2,11 @@
 // worker), and behaves as it does in the other flavours, errors included.
 import { expect } from 'chai';
 import { startEmbedded, type EmbeddedClusterThread, type Bucket } from '../../adapters/blocking';
-import { FMT_JSON, MultiResult, NotFoundError, ValueFormatError, ValueResult, type Transcoder } from '../../lib/index';
+import { FMT_JSON, MultiResult, NotFoundError, ValueFormatError, ValueResult, type TranscoderLike } from '../../lib/index';
 import { putDesignDoc } from './helpers/design-docs';
 
 /** JSON with a marker field: a plain reader sees the marker, and untagged documents do not decode. */
-const tagged: Transcoder = {
+const tagged: TranscoderLike = {
   encode(key, value) {
     if ((value as { poison?: boolean }).poison) throw new ValueFormatError(`refusing to encode "${key}"`, { key });
     return { value: Buffer.from(JSON.stringify({ ...(value as object), _t: 'tagged' })), flags: FMT_JSON, datatype: 1 };

@@ -80,7 +80,7 @@ describe('README: the Python SDK 2.5 API table', () => {
       expect(['✓', 'n/a', 'not supported'], `README line ${r.line}`).to.include(r.tick);
       if (r.tick === 'not supported') expect(r.python, `README line ${r.line}`).to.match(/FMT_PICKLE|search\(\)|analytics_query/);
     }
-    for (const wanted of ['map_add', 'lookup_in', 'n1ql_index_watch', 'consistent_with', 'mapkey_range', 'split_results', 'registerDeferred', 'PasswordAuthenticator', 'SubdocMultipleErrors', 'endure(']) {
+    for (const wanted of ['map_add', 'lookup_in', 'n1ql_index_watch', 'consistent_with', 'mapkey_range', 'split_results', 'registerDeferred', 'PasswordAuthenticator', 'SubdocMultipleErrors', 'endure(', 'cluster_manager', 'user_upsert', 'encrypt_fields']) {
       expect(rows.some((r) => r.python.includes(wanted)), wanted).to.equal(true);
     }
   });
@@ -102,10 +102,10 @@ describe('README: the Python SDK 2.5 API table', () => {
           const name = raw.replace(/[(\s].*$/, '');
           let found: boolean;
           let mm: RegExpExecArray | null;
-          if ((mm = /^(b|mgr|cluster|rows)\.(\w+)$/.exec(name))) {
+          if ((mm = /^(b|mgr|cluster|rows|adm)\.(\w+)$/.exec(name))) {
             const [, kind, member] = mm;
             const target =
-              kind === 'b' ? m.Bucket.prototype : kind === 'mgr' ? m.BucketManager.prototype : kind === 'cluster' ? m.Cluster.prototype : rowsOf[flavour];
+              kind === 'b' ? m.Bucket.prototype : kind === 'mgr' ? m.BucketManager.prototype : kind === 'cluster' ? m.Cluster.prototype : kind === 'adm' ? m.Admin.prototype : rowsOf[flavour];
             found = member in target;
           } else if ((mm = /^SD\.(\w+)$/.exec(name))) {
             found = typeof m.SD[mm[1]] === 'function';

@@ -32,9 +32,10 @@ import { n1qlCases } from './shared/n1ql';
 import { viewCases } from './shared/views';
 import { clusterCases, CLUSTER_USERS } from './shared/cluster';
 import { bucketCases } from './shared/bucket';
+import { adminCases } from './shared/admin';
 
 /** The Python SDK 2.5 API cases, run through each flavour on the real backend (shared/). */
-const PYTHON_API: Array<(c: SharedContext) => void> = [multiCases, optionCases, subdocCases, dataStructureCases, managementCases, errorCases, n1qlCases, viewCases, clusterCases, bucketCases];
+const PYTHON_API: Array<(c: SharedContext) => void> = [multiCases, optionCases, subdocCases, dataStructureCases, managementCases, errorCases, n1qlCases, viewCases, clusterCases, bucketCases, adminCases];
 
 interface Backend {
   name: 'fake' | 'real';

@@ -120,12 +120,34 @@ describe('deferbase command against `deferbase serve`', function () {
     expect(r.code, r.stderr).to.equal(0);
     const report = jsonOf(r.stdout);
     const docs = [...travelSampleDocs({ seed: 1, scale: 0.003 })];
-    expect(report).to.deep.include({ sample: 'travel-sample', bucket: 'travel-sample', docs: docs.length, indexes: 10, warnings: [] });
+    // The 10 default-collection def_* indexes and the 13 def_inventory_* ones of 7.x.
+    // Documents written: each once in the default collection and once in inventory.<its type>.
+    const inventory = docs.filter((d) => ['airline', 'airport', 'hotel', 'landmark', 'route'].includes((d.value as { type: string }).type)).length;
+    expect(report).to.deep.include({ sample: 'travel-sample', bucket: 'travel-sample', docs: docs.length + inventory, indexes: 23, warnings: [] });
     expect(r.stderr).to.match(/loading travel-sample: 100% \d+\/\d+/);
     const airlines = docs.filter((d) => (d.value as { type: string }).type === 'airline').length;
     const q = await cli('query', 'SELECT COUNT(*) AS n FROM `travel-sample` WHERE type = "airline"');
     expect(q.code, q.stdout).to.equal(0);
     expect(jsonOf(q.stdout).results).to.deep.equal([{ n: airlines }]);
+    // 7.x: the inventory scope's collections hold the documents of their type, with their def_inventory_* indexes.
+    const inv = await cli('query', 'SELECT COUNT(*) AS n FROM `travel-sample`.inventory.airline');
+    expect(jsonOf(inv.stdout).results).to.deep.equal([{ n: airlines }]);
+    const ix = await cli('query', 'SELECT RAW name FROM system:indexes WHERE bucket_id = "travel-sample" AND scope_id = "inventory" ORDER BY name');
+    expect(jsonOf(ix.stdout).results).to.deep.equal([
+      'def_inventory_airline_primary',
+      'def_inventory_airport_airportname',
+      'def_inventory_airport_city',
+      'def_inventory_airport_faa',
+      'def_inventory_airport_primary',
+      'def_inventory_hotel_city',
+      'def_inventory_hotel_primary',
+      'def_inventory_landmark_city',
+      'def_inventory_landmark_primary',
+      'def_inventory_route_primary',
+      'def_inventory_route_route_src_dst_day',
+      'def_inventory_route_schedule_utc',
+      'def_inventory_route_sourceairport',
+    ]);
   });
 
   it('runs statements and shell commands from -f and standard input', async () => {

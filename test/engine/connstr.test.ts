@@ -225,14 +225,19 @@ describe('engine connection strings', () => {
       expect(DEFAULT_OPTIONS).to.include({ quiet: false, http_timeout: 75 });
     });
 
+    it("acts on libcouchbase's tracing_* options (seconds, counts; any of them turns tracing on) and log_redaction", () => {
+      expect(DEFAULT_OPTIONS).to.include({ enable_tracing: false, tracing_threshold_kv: 0.5, tracing_threshold_n1ql: 1, tracing_threshold_queue_size: 128, tracing_orphaned_queue_flush_interval: 10, log_redaction: false });
+      const o = parseConnstr('couchbase://h?tracing_threshold_kv=0.25&tracing_threshold_view=2&tracing_orphaned_queue_size=7&log_redaction=on').options;
+      expect(o).to.include({ enable_tracing: true, tracing_threshold_kv: 0.25, tracing_threshold_view: 2, tracing_orphaned_queue_size: 7, log_redaction: true });
+      rejects('couchbase://h?tracing_threshold_queue_size=-1', /tracing_threshold_queue_size=-1 must be an integer >= 0/);
+    });
+
     it('refuses, by name and with the reason, every option it would not act on', () => {
       for (const [opt, why] of [
         ['config_cache=/tmp/c', /option "config_cache" is not supported by this client: the engine keeps no config cache file/],
         ['http_poolsize=5', /option "http_poolsize" is not supported/],
-        ['tracing_threshold_kv=0.5', /option "tracing_threshold_kv" is not supported by this client: the engine keeps no threshold log/],
         ['error_thresh_count=3', /option "error_thresh_count" is not supported/],
         ['console_log_level=5', /set DEBUG=deferbase/],
-        ['log_redaction=on', /option "log_redaction" is not supported/],
       ] as const) {
         rejects(`couchbase://h?${opt}`, why);
       }

@@ -80,12 +80,15 @@ describe('engine: the KV error map decides', () => {
     expect((await run<ValueResult>(engine, 'get', 'busy')).value).to.deep.equal({ v: 1 });
   });
 
-  it('retries ETMPFAIL until the operation times out, and says so', async () => {
+  it('retries ETMPFAIL until the operation times out, then fails with TemporaryFailError as libcouchbase 2.x does, saying it timed out', async () => {
     const { attempts } = await setup((key) => (key === 'stuck' ? Status.ETMPFAIL : null));
     const t0 = Date.now();
     const err = await fails(run(engine, 'get', 'stuck', { timeout: 0.3 }));
-    expect(err).to.be.instanceOf(TimeoutError);
-    expect(err.message).to.match(/while the server kept answering ETMPFAIL \(0x86\)/);
+    expect(err).to.be.instanceOf(TemporaryFailError).and.not.instanceOf(TimeoutError);
+    expect(err.rc).to.equal(ErrorCode.ETMPFAIL);
+    expect(err.status).to.equal(Status.ETMPFAIL);
+    expect(err.key).to.equal('stuck');
+    expect(err.message).to.match(/timed out after retrying for 0\.\d+s while the server kept answering ETMPFAIL \(0x86\)/);
     expect(Date.now() - t0).to.be.within(250, 1500);
     expect(attempts()).to.be.within(3, 20);
   });

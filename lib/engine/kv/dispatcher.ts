@@ -33,10 +33,15 @@ import type { DispatchHost, KvHost } from './host';
 import { KvOp } from './op';
 import { OPERATIONS } from './operations';
 import { RetryReason, retryDelay } from './retry';
+import createDebug from 'debug';
+import { userData, type ThresholdTracer } from '../tracing';
+import { readServerDuration } from '../../protocol/framing';
 import { policyFor, refineByMap, retryBudgetMs, retryDelayMs, statusLabel } from './error-map';
 import { FMT_BUCKET_DEFAULT, unknownOption, type BuildContext, type KvCallback, type KvHandle, type KvHandler, type KvOptions, type OpSpec } from './spec';
 import { CollectionIds, withCollectionPrefix } from './collections';
 import { leb128Length, writeLeb128, joinCollectionKey } from '../../protocol/leb128';
+
+const debug = createDebug('deferbase:engine:kv');
 
 /** Longest key Couchbase accepts, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 250;
@@ -61,6 +66,8 @@ export class KvDispatcher implements KvHost {
   defaultFormat: number = FMT_JSON;
   /** Python's Bucket.quiet: a missing key is a result with success false, unless a call says otherwise. */
   quiet: boolean;
+  /** libcouchbase's threshold logging tracer, while tracing is on (null: the hot path only tests this). */
+  tracer: ThresholdTracer | null = null;
   /** compression=on|deflate_only|force: values of at least `compressMin` bytes go compressed... */
   private deflate = false;
   private compressMin = 0;
@@ -268,6 +275,7 @@ export class KvDispatcher implements KvHost {
   launch(op: KvOp, timeout: number | undefined): void {
     const host = this.host;
     op.deadline = Date.now() + (timeout !== undefined ? secondsToMs(timeout) : this.opTimeoutMs);
+    if (this.tracer !== null) op.started = performance.now();
     host.deadlines.add(op);
     if (host.topology === null || host.state !== 'connected') {
       if (host.state === 'idle') host.connect();
@@ -332,6 +340,7 @@ export class KvDispatcher implements KvHost {
 
   private retryIn(op: KvOp, ms: number): void {
     if (op.retryTimer) return;
+    if (debug.enabled) debug('%s(%s) retry %d in %dms (last status 0x%s)', op.spec.name, userData(this.host.options.log_redaction, op.key), op.attempts, ms, (op.lastStatus >>> 0).toString(16));
     op.retryTimer = setTimeout(() => {
       op.retryTimer = null;
       if (!op.done && this.host.state === 'connected') this.route(op);
@@ -342,7 +351,7 @@ export class KvDispatcher implements KvHost {
     if (op.done) return;
     op.conn = null;
     const status = p.status;
-    if (status === Status.SUCCESS || status === op.spec.alsoBuilds) return this.finish(op, null, p);
+    if (status === Status.SUCCESS || status === op.spec.alsoBuilds) return this.finish(op, null, p, conn);
     op.lastStatus = status;
     if (status === Status.UNKNOWN_COLLECTION && op.opts.collection !== undefined && op.parent === null) return this.collectionChanged(op, p);
     if (status === Status.NOT_MY_VBUCKET) {
@@ -365,11 +374,12 @@ export class KvDispatcher implements KvHost {
     if (policy.retry) {
       const now = Date.now();
       if (op.retryStart === 0) op.retryStart = now;
+      op.retryEntry = policy.entry;
       const spec = policy.entry?.retry;
       if (now - op.retryStart < retryBudgetMs(spec)) return this.retryIn(op, retryDelayMs(spec, op.attempts));
     }
     const x = conn.xerror ? parseXerror(p.value) : {};
-    this.finish(op, refineByMap(errorForStatus(status, op.key, x.context, x.ref, op.spec.errors[status]), status, policy.entry), p);
+    this.finish(op, refineByMap(errorForStatus(status, op.key, x.context, x.ref, op.spec.errors[status]), status, policy.entry), p, conn);
   }
 
   /**
@@ -408,6 +418,7 @@ export class KvDispatcher implements KvHost {
 
   onExpire(op: KvOp): void {
     if (op.done) return;
+    if (debug.enabled) debug('%s(%s) timed out after %d attempts', op.spec.name, userData(this.host.options.log_redaction, op.key), op.attempts);
     if (op.conn) op.conn.forget(op.opaque);
     if (op.lastStatus === Status.NOT_MY_VBUCKET) {
       // As libcouchbase reports a retried command that runs out of time: with the error that made
@@ -415,21 +426,41 @@ export class KvDispatcher implements KvHost {
       const why = `${op.spec.name}("${op.key}") timed out while the cluster map kept changing; retry once rebalance or failover settles [status 0x07]`;
       return this.finish(op, new NotMyVbucketError(why, { key: op.key, rc: ErrorCode.NOT_MY_VBUCKET, status: Status.NOT_MY_VBUCKET }), null);
     }
-    const why =
-      op.retryStart !== 0
-          ? ` while the server kept answering ${statusLabel(undefined, op.lastStatus)}`
-          : op.attempts === 0
-            ? ' before a connection to its node was ready'
-            : '';
+    if (op.retryStart !== 0) {
+      // As libcouchbase 2.x's retry queue fails a command that runs out of time while it retries:
+      // with the error that made it retry (LCB_ETMPFAIL, Python's TemporaryFailError), the timeout
+      // said in the message, not a bare LCB_ETIMEDOUT.
+      const waited = ((Date.now() - op.retryStart) / 1000).toFixed(3);
+      const context = `timed out after retrying for ${waited}s while the server kept answering ${statusLabel(op.retryEntry, op.lastStatus)}; raise operation_timeout or relieve the node`;
+      return this.finish(op, refineByMap(errorForStatus(op.lastStatus, op.key, context, undefined, op.spec.errors[op.lastStatus]), op.lastStatus, op.retryEntry), null);
+    }
+    const why = op.attempts === 0 ? ' before a connection to its node was ready' : '';
     this.finish(op, new TimeoutError(`${op.spec.name}("${op.key}") timed out${why}; raise operation_timeout or check the cluster`, { key: op.key }), null);
   }
 
-  finish(op: KvOp, err: CouchbaseError | null, p: Packet | null): void {
+  /** Hands a finished operation's time to the threshold tracer (which keeps it if it was slow). */
+  private traceFinished(op: KvOp, p: Packet | null, conn: KvConnection | null): void {
+    const totalMs = performance.now() - op.started;
+    const tracer = this.tracer!;
+    if (totalMs < tracer.kvThresholdMs) return;
+    const serverUs = p !== null && p.magic === Magic.ALT_RESPONSE ? readServerDuration(p.framingExtras) : -1;
+    tracer.finished('kv', totalMs, {
+      operation_name: op.spec.name,
+      last_operation_id: `0x${op.opaque.toString(16)}`,
+      last_local_id: conn?.id,
+      last_remote_address: conn ? `${conn.host}:${conn.port}` : undefined,
+      ...(serverUs >= 0 ? { server_us: Math.round(serverUs) } : {}),
+    });
+  }
+
+  /** `via`: the connection the answer came on (the tracer names it). */
+  finish(op: KvOp, err: CouchbaseError | null, p: Packet | null, via: KvConnection | null = null): void {
     if (op.done) return;
     if (p !== null && (p.datatype & DATATYPE_SNAPPY) !== 0 && err === null && !inflatePacket(p)) {
       err = new ValueFormatError(`${op.spec.name}("${op.key}"): the server sent a value flagged Snappy that does not inflate`, { key: op.key });
     }
     op.done = true;
+    if (this.tracer !== null && op.started !== 0) this.traceFinished(op, p, via ?? op.conn);
     this.host.deadlines.remove(op);
     if (op.retryTimer) {
       clearTimeout(op.retryTimer);

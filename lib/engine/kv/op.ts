@@ -4,6 +4,7 @@ import type { Packet } from '../../protocol/packet';
 import type { KvConnection, PendingRequest } from '../connection';
 import type { DeadlineNode, Expirable } from '../deadlines';
 import type { CouchbaseError } from '../errors';
+import type { ErrorMapEntry } from '../../protocol/errormap';
 import type { KvHandle, KvHandler, KvOptions, OpSpec } from './spec';
 
 
@@ -36,6 +37,10 @@ export class KvOp implements PendingRequest, Expirable, KvHandle {
   retryTimer: NodeJS.Timeout | null = null;
   /** When the server first answered "not now" (ETMPFAIL...): retries stop at the map's max-duration. */
   retryStart = 0;
+  /** The error map's entry for the status being retried (its class and name when time runs out). */
+  retryEntry: ErrorMapEntry | undefined = undefined;
+  /** performance.now() when launched, while the threshold tracer runs (0 otherwise). */
+  started = 0;
   /** The id of the collection the key is in (0: the default collection). */
   cid = 0;
   /** The frame's key carries `cid` as a LEB128 prefix (a connection that negotiated COLLECTIONS). */

@@ -6,6 +6,7 @@ import type { CouchbaseError } from '../errors';
 import type { HttpAgents, HttpAuth, HttpTarget } from '../http';
 import type { MultiResult } from '../results';
 import type { Topology } from '../topology';
+import type { ThresholdTracer } from '../tracing';
 
 /** A service a node of the map may run, as the map names it. */
 export type ServiceName = Parameters<Topology['nodesWith']>[0];
@@ -16,6 +17,8 @@ export interface ServiceHost {
   readonly auth: HttpAuth;
   readonly agents: HttpAgents;
   readonly topology: Topology | null;
+  /** The threshold logging tracer, while tracing is on. */
+  readonly tracer?: ThresholdTracer | null;
   /** Runs `fn` once a map is known (connecting first if needed). */
   whenConnected(fn: (err: CouchbaseError | null) => void): void;
   /** A node offering `service` (round robin), or null when none does. */

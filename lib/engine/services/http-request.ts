@@ -34,7 +34,10 @@ function serviceLabel(s: ServiceName): string {
 }
 
 /** Sends `call` to a node running its service; `cb` gets the HttpResult or an HTTPError. */
-export function httpRequest(host: ServiceHost, call: HttpCall, cb: (err: CouchbaseError | null, result: HttpResult | null) => void): void {
+/** What a REST call needs of its host: an engine, or an Admin's management endpoints. */
+export type HttpRequestHost = Pick<ServiceHost, 'whenConnected' | 'serviceTarget' | 'agents' | 'auth' | 'options'>;
+
+export function httpRequest(host: HttpRequestHost, call: HttpCall, cb: (err: CouchbaseError | null, result: HttpResult | null) => void): void {
   host.whenConnected((err) => {
     if (err) return cb(err, null);
     const target = host.serviceTarget(call.service);

@@ -5,6 +5,7 @@ import { CancelledError, CouchbaseError, HTTPError, NetworkError, NotSupportedEr
 import { httpStream, type HttpControl, type HttpTarget } from '../http';
 import { RowParseError, RowStreamParser } from './row-parser';
 import type { ServiceHost } from './host';
+import { userData } from '../tracing';
 
 const debug = createDebug('deferbase:engine:stream');
 
@@ -77,7 +78,9 @@ export class StreamRequest implements StreamControl {
     const deliver = (rows: unknown[]): void => {
       if (!this.done) this.handler.onRows(rows);
     };
-    debug('%s %s on %s:%d', spec.method, spec.path, target.host, target.port);
+    debug('%s %s on %s:%d', spec.method, userData(this.host.options.log_redaction, spec.path), target.host, target.port);
+    const started = this.host.tracer ? performance.now() : 0;
+    const remote = `${target.host}:${target.port}`;
     this.http = httpStream(this.host.agents, target, spec.method, spec.path, this.host.auth, spec.body, spec.contentType, spec.timeoutMs, {
       onResponse: (s, headers) => {
         status = s;
@@ -106,6 +109,7 @@ export class StreamRequest implements StreamControl {
           return this.fail(new NetworkError(`${spec.service} response after ${parser.rowCount} rows: ${(err as Error).message}`));
         }
         const err = spec.errorOf(status, meta);
+        if (started !== 0) this.traced(started, remote);
         if (err) return this.fail(err);
         this.finishWith(() => this.handler.onDone(meta));
       },
@@ -117,6 +121,17 @@ export class StreamRequest implements StreamControl {
       },
     });
     this.applyPause();
+  }
+
+  /** Hands the request's time to the threshold tracer (views and N1QL have thresholds of their own). */
+  private traced(started: number, remote: string): void {
+    const service = this.spec.service === 'n1ql' ? 'n1ql' : 'view';
+    const path = this.spec.path.replace(/\?.*$/, '');
+    this.host.tracer?.finished(service, performance.now() - started, {
+      operation_name: service === 'n1ql' ? 'n1ql' : userData(this.host.options.log_redaction, path),
+      last_operation_id: `${this.spec.method} ${service === 'n1ql' ? path : userData(this.host.options.log_redaction, path)}`,
+      last_remote_address: remote,
+    });
   }
 
   private applyPause(): void {

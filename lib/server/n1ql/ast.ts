@@ -279,6 +279,8 @@ export interface CreateIndexStatement {
   keys: IndexKey[];
   where?: Expr;
   with?: Expr;
+  /** PARTITION BY HASH(expr, ...): the keys a partitioned index hashes. */
+  partition?: Expr[];
 }
 
 export interface DropIndexStatement {
@@ -415,4 +417,30 @@ export type Statement =
   | CreateSequenceStatement
   | AlterSequenceStatement
   | DropSequenceStatement
-  | CollectionDdlStatement;
+  | CollectionDdlStatement
+  | AlterIndexStatement
+  | GrantStatement
+  | TransactionStatement;
+
+/** ALTER INDEX name ON ks WITH {...} (or ALTER INDEX ks.name WITH {...}). */
+export interface AlterIndexStatement {
+  type: 'alterIndex';
+  name: string;
+  target: KeyspaceRef;
+  with: Expr;
+}
+
+/** GRANT roles [ON keyspaces] TO users / REVOKE roles [ON keyspaces] FROM users. */
+export interface GrantStatement {
+  type: 'grant' | 'revoke';
+  roles: string[];
+  keyspaces: KeyspaceRef[];
+  users: string[];
+}
+
+/** BEGIN WORK, COMMIT, ROLLBACK [TO SAVEPOINT s], SAVEPOINT s, SET TRANSACTION ISOLATION LEVEL READ COMMITTED. */
+export interface TransactionStatement {
+  type: 'transaction';
+  action: 'begin' | 'commit' | 'rollback' | 'savepoint' | 'isolation';
+  savepoint?: string;
+}

@@ -5,6 +5,8 @@ import type { BucketStore, HttpServiceFactory, ServiceContext } from '../service
 import { QueryService, type QueryServiceState } from './service';
 import { catalogFor } from './indexes';
 import { PreparedCache } from './prepared';
+import { RequestLog } from './request-log';
+import { TransactionTable } from './transactions';
 import { DEFAULT_JAVASCRIPT_LIMITS, JavaScriptRunner, type JavaScriptLimits } from './udf-javascript';
 
 const shared = new WeakMap<object, QueryServiceState>();
@@ -14,7 +16,7 @@ function stateFor(ctx: ServiceContext, javascript: JavaScriptLimits): QueryServi
   const key: object = stores[0] ?? ctx;
   let s = shared.get(key);
   if (!s) {
-    s = { prepareds: new PreparedCache(), javascript: new JavaScriptRunner(javascript) };
+    s = { prepareds: new PreparedCache(), javascript: new JavaScriptRunner(javascript), requests: new RequestLog(() => ctx.clock.now()), transactions: new TransactionTable() };
     shared.set(key, s);
   }
   return s;

@@ -112,6 +112,18 @@ const indexScope: Scope = {
 
 const nullCtx: ExecContext = { now: 0, positional: [], named: {}, checkDeadline: () => undefined };
 
+/** How the index service lays an index out: hash partitions and replicas (one node keeps them all). */
+export interface IndexLayout {
+  /** PARTITION BY HASH(...) keys. */
+  partition?: A.Expr[];
+  /** num_partition (8 by default for a partitioned index). */
+  numPartition?: number;
+  /** num_replica: replicas on other index nodes. */
+  numReplica?: number;
+  /** The index nodes ALTER INDEX moved the index and its replicas to. */
+  nodes?: string[];
+}
+
 export class Index {
   readonly id: string;
   state: 'online' | 'deferred';
@@ -130,6 +142,7 @@ export class Index {
     readonly where: A.Expr | undefined,
     deferred: boolean,
     id?: string,
+    readonly layout: IndexLayout = {},
   ) {
     this.id = id ?? randomUUID().replace(/-/g, '').slice(0, 16);
     this.state = deferred ? 'deferred' : 'online';
@@ -268,8 +281,14 @@ export class Index {
       using: 'gsi',
     };
     if (this.where) row.condition = formatExpr(this.where);
+    if (this.layout.partition) row.partition = partitionText(this.layout.partition);
     return row;
   }
+}
+
+/** A partitioned index's scheme as system:indexes shows it: `HASH(key, ...)`. */
+export function partitionText(keys: A.Expr[]): string {
+  return `HASH(${keys.map((k) => formatExpr(k)).join(',')})`;
 }
 
 function keyPath(e: A.Expr): string[] | undefined {
@@ -296,6 +315,10 @@ interface SavedIndex {
   keys: { expr: string; desc: boolean; includeMissing?: boolean }[];
   where?: string;
   state: 'online' | 'deferred';
+  partition?: string[];
+  numPartition?: number;
+  numReplica?: number;
+  nodes?: string[];
 }
 
 function saved(ix: Index): SavedIndex {
@@ -307,6 +330,10 @@ function saved(ix: Index): SavedIndex {
     state: ix.state,
   };
   if (ix.where) out.where = formatExpr(ix.where);
+  if (ix.layout.partition) out.partition = ix.layout.partition.map((e) => formatExpr(e));
+  if (ix.layout.numPartition !== undefined) out.numPartition = ix.layout.numPartition;
+  if (ix.layout.numReplica) out.numReplica = ix.layout.numReplica;
+  if (ix.layout.nodes) out.nodes = ix.layout.nodes;
   return out;
 }
 
@@ -327,7 +354,12 @@ export class IndexCatalog {
       try {
         const keys = d.keys.map((k) => ({ expr: parseExpression(k.expr), desc: k.desc, ...(k.includeMissing ? { includeMissing: true } : {}) }));
         const where = d.where === undefined ? undefined : parseExpression(d.where);
-        ix = new Index(d.name, this.store.name, d.primary, keys, where, d.state !== 'online', d.id);
+        const layout: IndexLayout = {};
+        if (d.partition) layout.partition = d.partition.map((text) => parseExpression(text));
+        if (d.numPartition !== undefined) layout.numPartition = d.numPartition;
+        if (d.numReplica) layout.numReplica = d.numReplica;
+        if (d.nodes) layout.nodes = d.nodes;
+        ix = new Index(d.name, this.store.name, d.primary, keys, where, d.state !== 'online', d.id, layout);
       } catch (err) {
         // Never silently: the definition stays in the metadata until the index is dropped or recreated.
         throw new QueryError(ErrorCode.EXECUTION, `Stored definition of index ${d.name} on ${this.store.name} cannot be read: ${(err as Error).message}`);
@@ -381,6 +413,19 @@ export class IndexCatalog {
       this.save(this.list());
     } catch (err) {
       for (const ix of todo) ix.state = 'deferred';
+      throw err;
+    }
+  }
+
+  /** Records a change of an index's layout (ALTER INDEX); the change is undone when it cannot be recorded. */
+  relayout(ix: Index, layout: IndexLayout): void {
+    const before = { ...ix.layout };
+    Object.assign(ix.layout, layout);
+    try {
+      this.save(this.list());
+    } catch (err) {
+      for (const k of Object.keys(ix.layout) as (keyof IndexLayout)[]) delete ix.layout[k];
+      Object.assign(ix.layout, before);
       throw err;
     }
   }

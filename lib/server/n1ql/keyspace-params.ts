@@ -15,7 +15,7 @@ function paramValue(name: string, ctx: ExecContext): Value {
 }
 
 /** A keyspace path as a parameter gives it: [namespace:]bucket[.scope.collection], parts optionally back-quoted. */
-function keyspaceOf(text: string): A.KeyspaceRef | undefined {
+export function keyspaceOf(text: string): A.KeyspaceRef | undefined {
   let rest = text.trim();
   let namespace = 'default';
   const ns = /^([A-Za-z_][\w]*):/.exec(rest);

@@ -1,7 +1,7 @@
 // Resolving keyspace names, and what a predicate says about one keyspace's documents (the
 // planner in ./access chooses how to read them).
 import type * as A from './ast';
-import type { BucketStore, StoredDoc } from '../service-types';
+import type { BucketStore, ServiceNode, ServiceSecurity, StoredDoc } from '../service-types';
 import { QueryError, ErrorCode } from './errors';
 import { freeIdents, mapChildren } from './format';
 import type { Access, FunctionAction, FunctionTarget } from './privileges';
@@ -9,6 +9,7 @@ import type { JavaScriptRunner } from './udf-javascript';
 import { docValue } from './indexes';
 import type { Value } from './value';
 import { collectionStore, type CollectionDdlHost } from './collections';
+import type { RequestLog } from './request-log';
 import { splitKeyspacePath } from './keyspace-path';
 
 export interface Env {
@@ -28,6 +29,19 @@ export interface Env {
   collections?: CollectionDdlHost;
   /** Runs the JavaScript functions of the statement (absent: the process's shared runner). */
   javascript?: JavaScriptRunner;
+  /** Whether the caller holds the cluster permission `path!op` (GRANT / REVOKE, system:user_info, others' requests). */
+  holdsCluster?(path: readonly string[], op: string): boolean;
+  /** The cluster's nodes (system:nodes, ALTER INDEX); absent outside a Cluster. */
+  nodes?(): readonly ServiceNode[];
+  /** The cluster's users and roles (GRANT / REVOKE, system:user_info); absent outside a Cluster. */
+  security?: ServiceSecurity;
+  /** Who runs the statement (system:my_user_info, the caller's own requests). */
+  username?: string;
+  /** This query node's requests (system:active_requests, system:completed_requests). */
+  requests?: RequestLog;
+  /** This query node's prepared statements (system:prepareds) and its name. */
+  preparedList?(): ReadonlyArray<{ name: string; text: string; uses?: number }>;
+  nodeName?: string;
 }
 
 /**

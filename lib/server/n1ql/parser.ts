@@ -218,7 +218,18 @@ class Parser {
         return this.buildIndex();
       case 'ALTER':
         if (this.isKw('SEQUENCE', this.peek())) return this.sequenceDdl();
+        if (this.isKw('INDEX', this.peek())) return this.alterIndex();
         this.fail();
+      case 'GRANT':
+      case 'REVOKE':
+        return this.grant();
+      case 'BEGIN':
+      case 'START':
+      case 'COMMIT':
+      case 'ROLLBACK':
+      case 'SAVEPOINT':
+      case 'SET':
+        return this.transaction();
       case 'EXPLAIN': {
         this.next();
         const start = this.t.offset;
@@ -876,7 +887,8 @@ class Parser {
         this.expectKw('BY');
         this.expectKw('HASH');
         this.expectOp('(');
-        do this.expr();
+        stmt.partition = [];
+        do stmt.partition.push(this.expr());
         while (this.acceptOp(','));
         this.expectOp(')');
       }
@@ -946,6 +958,114 @@ class Parser {
     this.expectOp(')');
     if (this.acceptKw('USING')) this.next();
     return { type: 'buildIndex', target, names };
+  }
+
+  /** ALTER INDEX name ON keyspace [USING GSI] WITH expr, or ALTER INDEX keyspace.name ... */
+  private alterIndex(): A.AlterIndexStatement {
+    this.expectKw('ALTER');
+    this.expectKw('INDEX');
+    let name: string;
+    let target: A.KeyspaceRef;
+    const first = this.ident();
+    if (this.acceptKw('ON')) {
+      name = first;
+      target = this.keyspaceRef();
+    } else {
+      let namespace = 'default';
+      let head = first;
+      if (this.acceptOp(':')) {
+        namespace = first;
+        head = this.ident();
+      }
+      const parts = [head];
+      while (this.acceptOp('.')) parts.push(this.ident());
+      // bucket.index, collection.index (under a query_context), or bucket.scope.collection.index
+      if (parts.length !== 2 && parts.length !== 4) this.fail();
+      name = parts[parts.length - 1];
+      target = parts.length === 4 ? { namespace, bucket: parts[0], scope: parts[1], collection: parts[2] } : { namespace, bucket: parts[0] };
+    }
+    if (this.acceptKw('USING')) this.expectKw('GSI');
+    this.expectKw('WITH');
+    return { type: 'alterIndex', name, target, with: this.expr() };
+  }
+
+  /** GRANT role[, ...] [ON keyspace[, ...]] TO user[, ...]; REVOKE ... FROM ... */
+  private grant(): A.GrantStatement {
+    const type = this.next().upper === 'GRANT' ? 'grant' : 'revoke';
+    const roles: string[] = [];
+    // Role names may be words the grammar reserves (SELECT, INSERT, ...: the legacy query_* names).
+    do {
+      if (this.t.kind !== 'ident' && this.t.kind !== 'qident') this.fail();
+      roles.push(this.next().text);
+    } while (this.acceptOp(','));
+    const keyspaces: A.KeyspaceRef[] = [];
+    if (this.acceptKw('ON')) {
+      do keyspaces.push(this.grantKeyspace());
+      while (this.acceptOp(','));
+    }
+    this.expectKw(type === 'grant' ? 'TO' : 'FROM');
+    const users: string[] = [];
+    do {
+      const user = this.userName();
+      users.push(this.acceptOp(':') ? `${user}:${this.userName()}` : user);
+    } while (this.acceptOp(','));
+    return { type, roles, keyspaces, users };
+  }
+
+  private userName(): string {
+    return this.t.kind === 'string' ? this.next().text : this.ident();
+  }
+
+  /** A keyspace a role is granted on: bucket, bucket.scope or bucket.scope.collection (with an optional namespace). */
+  private grantKeyspace(): A.KeyspaceRef {
+    let namespace = 'default';
+    let first = this.ident();
+    if (this.acceptOp(':')) {
+      namespace = first;
+      first = this.ident();
+    }
+    const ks: A.KeyspaceRef = { namespace, bucket: first };
+    if (this.acceptOp('.')) {
+      ks.scope = this.ident();
+      if (this.acceptOp('.')) ks.collection = this.ident();
+    }
+    return ks;
+  }
+
+  /** The transaction statements of the SQL++ reference (Transactions). */
+  private transaction(): A.TransactionStatement {
+    const word = this.next().upper;
+    const workOrTransaction = (): boolean => this.acceptKw('WORK') || this.acceptKw('TRANSACTION') || this.acceptKw('TRAN');
+    const isolation = (): void => {
+      this.expectKw('ISOLATION');
+      this.expectKw('LEVEL');
+      this.expectKw('READ');
+      this.expectKw('COMMITTED');
+    };
+    switch (word) {
+      case 'BEGIN':
+      case 'START':
+        if (!workOrTransaction()) this.fail();
+        if (this.isKw('ISOLATION')) isolation();
+        return { type: 'transaction', action: 'begin' };
+      case 'COMMIT':
+        workOrTransaction();
+        return { type: 'transaction', action: 'commit' };
+      case 'ROLLBACK': {
+        workOrTransaction();
+        if (this.acceptKw('TO')) {
+          this.acceptKw('SAVEPOINT');
+          return { type: 'transaction', action: 'rollback', savepoint: this.ident() };
+        }
+        return { type: 'transaction', action: 'rollback' };
+      }
+      case 'SAVEPOINT':
+        return { type: 'transaction', action: 'savepoint', savepoint: this.ident() };
+      default:
+        this.expectKw('TRANSACTION');
+        isolation();
+        return { type: 'transaction', action: 'isolation' };
+    }
   }
 
   // ---- expressions ----

@@ -8,6 +8,8 @@ export interface Prepared {
   name: string;
   text: string;
   stmt: A.Statement;
+  /** How many times it was executed (system:prepareds). */
+  uses?: number;
 }
 
 export const DEFAULT_PREPARED_LIMIT = 16384;
@@ -19,6 +21,12 @@ export class PreparedCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Every statement `user` prepared (every one when `user` is undefined), least recently used first. */
+  list(user?: string): Prepared[] {
+    const prefix = user === undefined ? undefined : user + '\u0000';
+    return [...this.entries].filter(([k]) => prefix === undefined || k.startsWith(prefix)).map(([, p]) => p);
   }
 
   /** The statement `user` prepared as `name`; a hit makes it the most recently used. */

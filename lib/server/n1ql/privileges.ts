@@ -96,8 +96,10 @@ export function privilegesOf(user: ServiceUser): {
   denied(ks: KeyspacePath, verb: string, text: string): string | undefined;
   functionDenied(f: FunctionTarget, action: FunctionAction): string | undefined;
   sequenceDenied(bucket: string, scope: string, action: 'manage' | 'use'): string | undefined;
+  holdsCluster(path: readonly string[], op: string): boolean;
 } {
   return {
+    holdsCluster: (path, op) => user.allows(clusterPermission(path, op)),
     canAccess: (bucket, access) => may(user, bucket, access),
     denied: (ks, verb, text) => deniedMessage(user, verb, ks, text),
     functionDenied: (f, action) => functionDeniedMessage(user, f, action),

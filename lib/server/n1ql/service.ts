@@ -11,11 +11,15 @@ import { parseQueryContext, type Env } from './keyspace';
 import { jsonText, parseJson } from './json';
 import { heapUsed, overMemoryQuota } from './memory';
 import { parse } from './parser';
+import type { Statement } from './ast';
 import { Profile, PROFILE_MODES, type ProfileMode } from './profile';
 import { PAUSE, type Pause } from './pause';
 import type { PreparedCache } from './prepared';
 import type { JavaScriptRunner } from './udf-javascript';
 import { privilegesOf, collectionsDenied } from './privileges';
+import { clusterPermission } from '../rbac/permission';
+import type { RequestLog, RequestOutcome } from './request-log';
+import { checkAllowedInTransaction, inTransactionError, Transaction, TransactionTable, transactionOptions, TX_ERRORS } from './transactions';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
 
@@ -42,6 +46,10 @@ export interface QueryServiceState {
   prepareds: PreparedCache;
   /** The threads the cluster's JavaScript functions run on. */
   javascript: JavaScriptRunner;
+  /** Running and completed requests of every query node (system:active_requests, system:completed_requests). */
+  requests: RequestLog;
+  /** Open SQL++ transactions by txid (./transactions.ts). */
+  transactions: TransactionTable;
 }
 
 type Params = Record<string, unknown>;
@@ -147,6 +155,10 @@ export class QueryService implements HttpServiceHandler {
       res.end('{}');
       return;
     }
+    if (url.pathname === '/admin/settings') {
+      this.settings(req, res);
+      return;
+    }
     if (url.pathname === '/query/service' || url.pathname === '/query') {
       if (req.method !== 'POST' && req.method !== 'GET') {
         res.writeHead(405, { 'content-type': 'application/json', allow: 'GET, POST' });
@@ -166,6 +178,52 @@ export class QueryService implements HttpServiceHandler {
     }
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ errors: [{ code: 1000, msg: `Not found: ${url.pathname}` }], status: 'fatal' }));
+  }
+
+  /** The query service's settings the request log follows (`completed-threshold`, `completed-limit`); admins change them. */
+  private settings(req: IncomingMessage, res: ServerResponse): void {
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const user = this.ctx.authenticate(req.headers.authorization);
+    if (!user) return reply(401, { errors: [{ code: 10000, msg: 'Unable to authorize user.' }] });
+    const log = this.state.requests;
+    const current = () => ({ 'completed-limit': log.settings.completedLimit, 'completed-threshold': log.settings.completedThreshold });
+    if (req.method === 'GET') {
+      if (!user.allows(clusterPermission(['settings'], 'read'))) return reply(403, { errors: [{ code: 13014, msg: 'User does not have credentials to read the query settings.' }] });
+      return reply(200, current());
+    }
+    if (req.method !== 'POST') return reply(405, { errors: [{ code: 1000, msg: `Unsupported http method: ${req.method}` }] });
+    if (!user.allows(clusterPermission(['settings'], 'write'))) return reply(403, { errors: [{ code: 13014, msg: 'User does not have credentials to change the query settings.' }] });
+    readBody(req).then(
+      (body) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          return reply(400, { errors: [{ code: 1100, msg: 'Settings must be a JSON object' }] });
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return reply(400, { errors: [{ code: 1100, msg: 'Settings must be a JSON object' }] });
+        const p = parsed as Record<string, unknown>;
+        for (const [key, field] of [['completed-threshold', 'completedThreshold'], ['completed-limit', 'completedLimit']] as const) {
+          const v = p[key];
+          if (v === undefined) continue;
+          if (typeof v !== 'number' || !Number.isInteger(v)) return reply(400, { errors: [{ code: 1065, msg: `${key} must be an integer` }] });
+          log.settings[field] = v;
+        }
+        reply(200, current());
+      },
+      () => reply(400, { errors: [{ code: 1100, msg: 'Unreadable request body' }] }),
+    );
+  }
+
+  private nodeNameCache?: string;
+
+  /** This node's name as system catalogs show it (`host:port`). */
+  private get nodeName(): string {
+    this.nodeNameCache ??= this.ctx.nodes?.().find((n) => n.thisNode)?.name ?? '127.0.0.1:8091';
+    return this.nodeNameCache;
   }
 
   close(): void {
@@ -211,6 +269,10 @@ export class QueryService implements HttpServiceHandler {
     let profile: Profile | undefined;
     let closed = false;
     let preparedName: string | undefined;
+    let tx: Transaction | undefined;
+    let implicitTx = false;
+    // What the request log records when the response closes (./request-log.ts).
+    const outcome: RequestOutcome = { state: 'closed', resultCount: 0, resultSize: 0, errorCount: 0, mutationCount: 0 };
     res.on('close', () => {
       closed = true;
     });
@@ -231,6 +293,7 @@ export class QueryService implements HttpServiceHandler {
       const authStart = performance.now();
       const user = requestUser(this.ctx, req.headers.authorization, params.creds);
       if (!user) throw new QueryError(ErrorCode.AUTH, 'Unable to authorize user.');
+      this.logRequest(requestID, clientContextID, params, user.username, req, res, outcome);
       if (profile) {
         profile.time('authorize', performance.now() - authStart);
         profile.operator('authorize');
@@ -278,10 +341,13 @@ export class QueryService implements HttpServiceHandler {
           admitPlan(p, opts);
         }
         if (!p) throw new QueryError(ErrorCode.NO_SUCH_PREPARED, `No such prepared statement: ${params.prepared}`);
+        p.uses = (p.uses ?? 0) + 1;
         stmt = p.stmt;
       } else {
         throw new QueryError(ErrorCode.NO_STATEMENT, 'No statement or prepared value');
       }
+      tx = this.joinTransaction(params, stmt, opts, res);
+      implicitTx = tx !== undefined && params.txid === undefined;
       execStarted = process.hrtime.bigint();
       writes = this.ctx.trackWrites?.();
       const planStart = performance.now();
@@ -300,12 +366,15 @@ export class QueryService implements HttpServiceHandler {
         first = iterator.next();
       }
     } catch (err) {
+      if (implicitTx) tx!.end('rolled back');
       const qe = toQueryError(err);
+      Object.assign(outcome, { state: qe.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal', errorCount: 1 });
       res.writeHead(httpStatusFor(qe.code), { 'content-type': 'application/json' });
       const parts = [`{\n"requestID": ${JSON.stringify(requestID)}`];
       if (clientContextID !== undefined) parts.push(`"clientContextID": ${JSON.stringify(clientContextID)}`);
       parts.push(`"errors": [${JSON.stringify(qe.toJSON())}]`, `"status": ${JSON.stringify(qe.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal')}`);
       if (metrics) parts.push(`"metrics": ${metricsText(started, execStarted, 0, 0, 0, 1)}`);
+      if (tx) tx.busy = false;
       res.end(parts.join(',\n') + '\n}\n');
       return;
     }
@@ -361,6 +430,17 @@ export class QueryService implements HttpServiceHandler {
       fatal = toQueryError(err);
       rows.return?.();
     }
+    if (tx) result.errors.splice(0, result.errors.length, ...result.errors.map(inTransactionError));
+    // tximplicit: the statement was its own transaction, committed only when all of it succeeded.
+    if (implicitTx) {
+      if (fatal === undefined && result.errors.length === 0) {
+        try {
+          tx!.commit();
+        } catch (err) {
+          fatal = toQueryError(err);
+        }
+      } else tx!.end('rolled back');
+    }
     // Like a KV client's, a statement's writes are answered only once they are durable.
     if (result.mutationCount() > 0 && writes !== undefined) {
       try {
@@ -374,6 +454,7 @@ export class QueryService implements HttpServiceHandler {
     if (errors.length) buf += `,\n"errors": ${JSON.stringify(errors.map((e) => e.toJSON()))}`;
     if (exec!.warnings.size) buf += `,\n"warnings": ${jsonText([...exec!.warnings.values()] as Value)}`;
     const status = fatal ? (fatal.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal') : errors.length ? 'errors' : 'success';
+    Object.assign(outcome, { state: status === 'success' ? 'completed' : status, resultCount: count, resultSize: size, errorCount: errors.length, mutationCount: result.mutationCount() });
     buf += `,\n"status": ${JSON.stringify(status)}`;
     if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, result.mutationCount(), errors.length)}`;
     if (profile) {
@@ -381,12 +462,82 @@ export class QueryService implements HttpServiceHandler {
       buf += `,\n"profile": ${JSON.stringify(profile.toJSON(profile.mode === 'timings' ? result.plan?.() : undefined))}`;
     }
     buf += '\n}\n';
+    if (tx) tx.busy = false;
     res.end(buf);
+  }
+
+  /**
+   * The transaction the request runs in: the one its txid names, or a new one for tximplicit;
+   * the statement's environment then sees the collections through it. Undefined: none.
+   */
+  private joinTransaction(params: Params, stmt: Statement, opts: RunOptions, res: ServerResponse): Transaction | undefined {
+    const table = this.state.transactions;
+    let tx: Transaction | undefined;
+    const implicit = bool(params.tximplicit) ?? false;
+    if (params.txid !== undefined) {
+      if (typeof params.txid !== 'string') throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for txid parameter: ${String(params.txid)}`);
+      if (implicit) throw new QueryError(ErrorCode.BAD_PARAMETER, 'tximplicit cannot be set with txid');
+      tx = table.get(params.txid);
+      tx.checkLive();
+      if (tx.busy) throw new QueryError(TX_ERRORS.PARALLEL, 'Parallel execution of the statements are not allowed within the transaction');
+      if (params.txstmtnum !== undefined) {
+        const n = typeof params.txstmtnum === 'string' ? Number(params.txstmtnum) : params.txstmtnum;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for txstmtnum parameter: ${String(params.txstmtnum)}`);
+        if (n <= tx.lastStatement) throw new QueryError(TX_ERRORS.OUT_OF_ORDER, `Transaction statement is out of order (${tx.lastStatement}, ${n}) `);
+        tx.lastStatement = n;
+      }
+    } else if (implicit && stmt.type !== 'transaction') {
+      checkAllowedInTransaction(stmt);
+      tx = table.begin(transactionOptions(params));
+    } else if (stmt.type === 'transaction') {
+      transactionOptions(params);
+    }
+    opts.transactions = { table, tx, params };
+    if (tx === undefined) return undefined;
+    checkAllowedInTransaction(stmt);
+    if (stmt.type !== 'transaction') opts.env = tx.envFor(opts.env);
+    const joined = tx;
+    joined.busy = true;
+    // Released before the answer is sent (see query()), and here too when the request is cut short.
+    res.on('close', () => (joined.busy = false));
+    return tx;
+  }
+
+  /** Enters the request in the request log until its response closes. */
+  private logRequest(requestId: string, clientContextID: string | undefined, params: Params, username: string, req: IncomingMessage, res: ServerResponse, outcome: RequestOutcome): void {
+    const log = this.state.requests;
+    const sc = typeof params.scan_consistency === 'string' ? params.scan_consistency.toLowerCase() : 'not_bounded';
+    // Requests handed over in-process may come without a socket.
+    const socket = req.socket as IncomingMessage['socket'] | undefined;
+    log.start({
+      requestId,
+      clientContextID,
+      statement: typeof params.statement === 'string' ? params.statement : undefined,
+      preparedName: typeof params.prepared === 'string' ? params.prepared : undefined,
+      users: username,
+      remoteAddr: socket?.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`,
+      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
+      scanConsistency: sc === 'not_bounded' ? 'unbounded' : sc === 'request_plus' ? 'scan_plus' : sc,
+      node: this.nodeName,
+      cancel: () => {
+        outcome.state = 'cancelled';
+        res.destroy();
+      },
+    });
+    res.on('close', () => log.finish(requestId, outcome));
   }
 
   private envFor(user: ServiceUser): Env {
     const ctx = this.ctx;
+    const prepareds = this.state.prepareds;
+    const mayAll = user.allows(clusterPermission(['n1ql', 'meta'], 'read'));
     return {
+      username: user.username,
+      requests: this.state.requests,
+      nodeName: this.nodeName,
+      nodes: ctx.nodes === undefined ? undefined : () => ctx.nodes!(),
+      security: ctx.security,
+      preparedList: () => prepareds.list(mayAll ? undefined : user.username),
       bucket: (name) => ctx.bucket(name),
       buckets: () => ctx.buckets(),
       ...privilegesOf(user),

@@ -14,6 +14,11 @@ import { chooseAccess } from './access';
 import { conjuncts, fetchDoc, resolveBucket, type Env } from './keyspace';
 import { parse, defaultAlias } from './parser';
 import { runCollectionDdl } from './collections';
+import { createLayout, runAlterIndex } from './alter-index';
+import { runGrant } from './grants';
+import { runTransactionStatement, type Transaction, type TransactionTable } from './transactions';
+import { DELETABLE_CATALOGS, deleteFromRequests } from './system-delete';
+import { runTransactionKv, TRANSACTION_KV } from './transaction-kv';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import type { PreparedCache, Prepared } from './prepared';
 import { bindAlias, compileFrom, compileSelect, EMPTY_ROW, invoker, rootScope, rowOf } from './select';
@@ -28,6 +33,8 @@ export interface RunOptions {
   prepareds: PreparedCache;
   /** Who runs the statement: prepared statements are kept per user. */
   user: string;
+  /** The query service's transactions, the request's transaction (txid) and its parameters (./transactions.ts). */
+  transactions?: { table: TransactionTable; tx?: Transaction; params: Record<string, unknown> };
 }
 
 export interface StatementResult {
@@ -94,8 +101,14 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       return prepare(stmt, opts);
     case 'execute': {
       const nameV = compile(stmt.name, rootScope(opts.env))(EMPTY_ROW, opts.ctx);
+      // An SDK transaction's key-value operations, once it runs through the query service (./transaction-kv.ts).
+      if (typeof nameV === 'string' && TRANSACTION_KV.has(nameV) && opts.transactions?.tx) {
+        const rows = runTransactionKv(nameV, opts.ctx.positional, opts.transactions.params.txdata, opts.env);
+        return { rows, mutationCount: () => (nameV === '__get' ? 0 : 1), errors: [], signature: 'json' };
+      }
       const p = typeof nameV === 'string' ? opts.prepareds.get(opts.user, nameV) : undefined;
       if (!p) throw new QueryError(ErrorCode.NO_SUCH_PREPARED, `No such prepared statement: ${String(nameV)}`);
+      p.uses = (p.uses ?? 0) + 1;
       let ctx = opts.ctx;
       if (stmt.using) {
         const u = compile(stmt.using, rootScope(opts.env))(EMPTY_ROW, opts.ctx);
@@ -121,6 +134,20 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       return { rows: [], mutationCount: () => 0, errors: [] };
     case 'executeFunction':
       return executeFunction(stmt, opts);
+    case 'alterIndex':
+      if (opts.readonly) throw readonlyError();
+      runAlterIndex(stmt, opts.env, opts.ctx);
+      return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'grant':
+    case 'revoke':
+      if (opts.readonly) throw readonlyError();
+      runGrant(stmt, opts.env, opts.ctx);
+      return { rows: [], mutationCount: () => 0, errors: [] };
+    case 'transaction': {
+      const t = opts.transactions;
+      const rows = runTransactionStatement(stmt, t?.table, t?.tx, t?.params ?? {});
+      return { rows, mutationCount: () => 0, errors: [], signature: rows.length ? { txid: 'json' } : undefined };
+    }
     case 'createSequence':
     case 'alterSequence':
     case 'dropSequence':
@@ -225,12 +252,14 @@ function ddl(stmt: A.CreateIndexStatement | A.DropIndexStatement | A.BuildIndexS
     }
     checkIndexKeys(stmt.keys);
     let deferred = false;
+    let w: ObjectValue | undefined;
     if (stmt.with) {
-      const w = compile(stmt.with, rootScope(env))(EMPTY_ROW, ctx);
-      if (!isObject(w)) throw new QueryError(ErrorCode.EXECUTION, 'WITH clause of CREATE INDEX must be an object.');
+      const v = compile(stmt.with, rootScope(env))(EMPTY_ROW, ctx);
+      if (!isObject(v)) throw new QueryError(ErrorCode.EXECUTION, 'WITH clause of CREATE INDEX must be an object.');
+      w = v;
       deferred = w.defer_build === true;
     }
-    catalog.add(new Index(stmt.name, store.name, stmt.primary, stmt.keys, stmt.where, deferred));
+    catalog.add(new Index(stmt.name, store.name, stmt.primary, stmt.keys, stmt.where, deferred, undefined, createLayout(stmt, w, env)));
     return;
   }
   if (stmt.type === 'dropIndex') {
@@ -536,6 +565,10 @@ function* returning(ret: Projector, row: Row, ctx: ExecContext): Generator<Value
 function runDml(stmt: A.InsertStatement | A.UpdateStatement | A.DeleteStatement | A.MergeStatement, opts: RunOptions): StatementResult {
   const { env, ctx } = opts;
   const verb = stmt.type === 'insert' ? (stmt.upsert ? 'UPSERT' : 'INSERT') : stmt.type.toUpperCase();
+  if (stmt.type === 'delete' && stmt.target.ks.namespace === 'system' && DELETABLE_CATALOGS.has(stmt.target.ks.bucket)) {
+    const n = deleteFromRequests(stmt, env, ctx);
+    return { rows: [], mutationCount: () => n, errors: [] };
+  }
   if (stmt.target.ks.namespace === 'system') throw new QueryError(ErrorCode.SEMANTIC, `${verb} is not supported on system keyspaces.`);
   const store = resolveBucket(env, stmt.target.ks, verb);
   const alias = stmt.target.alias;

@@ -8,6 +8,7 @@ import { systemRows } from './collections';
 import type { Env } from './keyspace';
 import { listSequences, type SequencePath } from './sequences';
 import { describeFunction, listFunctions } from './udf';
+import { ADMIN_CATALOGS } from './system-admin';
 import type { ObjectValue, Value } from './value';
 
 const DATASTORE = 'http://127.0.0.1:8091';
@@ -66,4 +67,5 @@ export const SYSTEM_CATALOGS: Readonly<Record<string, (env: Env) => Value[]>> = 
   functions: (env) => listFunctions(env).map(describeFunction),
   sequences: (env) => sequences(env, true),
   all_sequences: (env) => sequences(env, false),
+  ...ADMIN_CATALOGS,
 };

@@ -151,7 +151,7 @@ async function putUser(host: RbacHost, caller: Identity, req: IncomingMessage, r
   replyJsonString(res, 200, '');
 }
 
-function userJson(host: RbacHost, u: UserEntry): Record<string, unknown> {
+export function userJson(host: RbacHost, u: UserEntry): Record<string, unknown> {
   const identity = host.users.identity(u.id)!;
   const out: Record<string, unknown> = {
     id: u.id,

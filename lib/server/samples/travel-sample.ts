@@ -14,7 +14,10 @@ export interface TravelSampleOptions {
 
 export const TRAVEL_SAMPLE_COUNTS = { airline: 187, airport: 1968, route: 24024, hotel: 917, landmark: 4495 } as const;
 
-/** The real sample's indexes (Couchbase Server 6.x/7.x default collection). */
+/** The `inventory` scope's collections of the 7.x sample: each holds the documents of its `type`. */
+export const TRAVEL_SAMPLE_INVENTORY = ['airline', 'airport', 'hotel', 'landmark', 'route'] as const;
+
+/** The real sample's indexes on its default collection (Couchbase Server 6.x/7.x); 7.x adds travelSampleInventoryIndexes. */
 export const travelSampleIndexes: string[] = [
   'CREATE PRIMARY INDEX def_primary ON `travel-sample`',
   'CREATE INDEX def_airportname ON `travel-sample`(airportname)',
@@ -27,6 +30,30 @@ export const travelSampleIndexes: string[] = [
   'CREATE INDEX def_sourceairport ON `travel-sample`(sourceairport)',
   'CREATE INDEX def_type ON `travel-sample`(type)',
 ];
+
+const inventoryKs = (c: string): string => `\`travel-sample\`.inventory.${c}`;
+
+/** The 7.x sample's def_inventory_* indexes on the inventory collections (what Couchbase Server 7.6 creates when it loads the sample). */
+export const travelSampleInventoryIndexes: string[] = [
+  ...TRAVEL_SAMPLE_INVENTORY.map((c) => `CREATE PRIMARY INDEX def_inventory_${c}_primary ON ${inventoryKs(c)}`),
+  `CREATE INDEX def_inventory_airport_airportname ON ${inventoryKs('airport')}(airportname)`,
+  `CREATE INDEX def_inventory_airport_city ON ${inventoryKs('airport')}(city)`,
+  `CREATE INDEX def_inventory_airport_faa ON ${inventoryKs('airport')}(faa)`,
+  `CREATE INDEX def_inventory_hotel_city ON ${inventoryKs('hotel')}(city)`,
+  `CREATE INDEX def_inventory_landmark_city ON ${inventoryKs('landmark')}(city)`,
+  `CREATE INDEX def_inventory_route_route_src_dst_day ON ${inventoryKs('route')}(sourceairport, destinationairport, DISTINCT ARRAY v.day FOR v IN schedule END)`,
+  `CREATE INDEX def_inventory_route_schedule_utc ON ${inventoryKs('route')}(ARRAY s.utc FOR s IN schedule END)`,
+  `CREATE INDEX def_inventory_route_sourceairport ON ${inventoryKs('route')}(sourceairport)`,
+];
+
+/** Statements that make the 7.x sample's scope and collections (run before its documents are loaded). */
+export const travelSampleCollections: string[] = ['CREATE SCOPE `travel-sample`.inventory', ...TRAVEL_SAMPLE_INVENTORY.map((c) => `CREATE COLLECTION ${inventoryKs(c)}`)];
+
+/** Where a travel-sample document also goes in 7.x: `inventory.<type>` for the five inventory types. */
+export function travelSampleCollectionOf(doc: { value: unknown }): string | undefined {
+  const type = (doc.value as { type?: unknown }).type;
+  return typeof type === 'string' && (TRAVEL_SAMPLE_INVENTORY as readonly string[]).includes(type) ? `inventory.${type}` : undefined;
+}
 
 type City = [city: string, state: string | null, lat: number, lon: number, tz: string];
 

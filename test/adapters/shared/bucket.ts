@@ -21,7 +21,16 @@ import {
   TimeoutError,
   ValueFormatError,
   setJsonConverters,
+  AES256HMACSHA256Provider,
+  InMemoryKeyStore,
+  CryptoSignatureError,
+  CryptoProviderNotFoundError,
+  Transcoder,
+  lcbVersion,
 } from '../../../lib/index';
+import * as deferredModule from '../../../adapters/deferred';
+import * as promiseModule from '../../../adapters/promise';
+import * as blockingModule from '../../../adapters/blocking';
 import { expectReject, withHandle, type SharedContext } from './context';
 import { settle } from './rows';
 
@@ -232,5 +241,65 @@ export function bucketCases(c: SharedContext): void {
       setJsonConverters(enc, dec);
     }
     expect((await h.call('get', k('conv'))).value).to.deep.equal({ wrapped: [1, 2] });
+  });
+  it('field-level encryption: registerCryptoProvider, encryptFields / decryptFields (the legacy __crypt_ format) around a stored document', async function () {
+    const b = c.h().bucket as Any;
+    const store = new InMemoryKeyStore();
+    store.setKey('mypublickey', '!mysecretkey#9^5usdk39d&dlf)03sL');
+    store.setKey('myhmackey', 'myauthpassword');
+    const spec = [{ name: 'card', alg: 'AES-256-HMAC-SHA256' }];
+    expect(() => b.encryptFields({ card: '4111' }, spec)).to.throw(CryptoProviderNotFoundError);
+    b.registerCryptoProvider('AES-256-HMAC-SHA256', new AES256HMACSHA256Provider({ keyStore: store, keyId: 'mypublickey', hmacKeyId: 'myhmackey' }));
+    const enc = b.encryptFields({ name: 'Ada', card: { number: '4111', cvc: 123 } }, spec, '__crypt_');
+    expect(enc).to.not.have.property('card');
+    expect(enc.__crypt_card).to.include.keys('alg', 'kid', 'iv', 'ciphertext', 'sig');
+    await settle(() => b.upsert(k('fle'), enc));
+    const stored = (await settle(() => b.get(k('fle')))).value;
+    expect(stored).to.deep.equal(enc);
+    expect(b.decryptFields(stored, spec, '__crypt_')).to.deep.equal({ name: 'Ada', card: { number: '4111', cvc: 123 } });
+    stored.__crypt_card.ciphertext = Buffer.from('tampered').toString('base64');
+    expect(() => b.decryptFields(stored, spec, '__crypt_')).to.throw(CryptoSignatureError);
+    b.unregisterCryptoProvider('AES-256-HMAC-SHA256');
+    expect(() => b.decryptFields(enc, spec)).to.throw(CryptoProviderNotFoundError);
+  });
+  it('Transcoder: Python\'s class, subclassed (camelCase or snake_case overrides, super for the rest), on single and multi KV calls; key-changing transcoders refused', async function () {
+    class Shouting extends Transcoder {
+      override encodeValue(value: unknown, format: number): [Buffer, number] {
+        if (typeof value === 'string') return [Buffer.from(value.toUpperCase()), FMT_UTF8];
+        return super.encodeValue(value, format);
+      }
+      // Python's spelling: found as well as the camelCase one.
+      override decode_value(value: Buffer, flags: number): unknown {
+        const v = super.decode_value(value, flags);
+        return typeof v === 'string' ? `<${v}>` : v;
+      }
+    }
+    const base = new Transcoder();
+    expect(base.encodeKey('ké')).to.deep.equal(Buffer.from('ké'));
+    expect(base.decode_key(Buffer.from('ké'))).to.equal('ké');
+    expect(base.encode_value({ a: 1 }, FMT_JSON)).to.deep.equal([Buffer.from('{"a":1}'), FMT_JSON]);
+    expect(base.decodeValue(Buffer.from('x'), FMT_UTF8)).to.equal('x');
+    await withHandle(c, c.openOptions({ bucketOptions: { transcoder: Shouting } }), async (h) => {
+      await h.call('upsert', k('tc'), 'quiet words');
+      const r = await h.call('get', k('tc'));
+      expect([r.value, r.flags]).to.deep.equal(['<QUIET WORDS>', FMT_UTF8]);
+      await h.call('upsertMulti', { [k('m1')]: 'a', [k('m2')]: { json: true } });
+      const m = await h.call('getMulti', [k('m1'), k('m2')]);
+      expect([m.get(k('m1')).value, m.get(k('m2')).value]).to.deep.equal(['<A>', { json: true }]);
+      const b = h.bucket as Record<string, unknown>;
+      class KeyMangler extends Transcoder {
+        override encodeKey(key: string): Buffer {
+          return Buffer.from(`prefix:${key}`);
+        }
+      }
+      expect(() => (b.transcoder = new KeyMangler())).to.throw(ArgumentError, /changes keys/);
+      expect(() => (b.transcoder = { encodeValue: (v: unknown) => [Buffer.from(String(v)), FMT_BYTES], decodeValue: (x: Buffer) => x, decode_key: (x: Buffer) => x.toString() })).to.throw(ArgumentError, /decodeKey\/decode_key/);
+      // The refused transcoder left the bucket's own in place.
+      expect((await h.call('get', k('tc'))).value).to.equal('<QUIET WORDS>');
+    });
+    const mod = { deferred: deferredModule, promise: promiseModule, blocking: blockingModule }[c.driver.name] as unknown as { lcbVersion: typeof lcbVersion };
+    const [text, num] = mod.lcbVersion();
+    expect(num).to.equal(0x020a00);
+    expect(text).to.match(/^2\.10\.0 \(deferbase \d+\.\d+\.\d+/);
   });
 }

@@ -31,6 +31,27 @@ export function managementCases(c: SharedContext): void {
     });
   });
 
+  it('tracing_* and redaction: readable, settable (a bad value is ArgumentError), from the connection string too', async function () {
+    const b = c.h().bucket as Record<string, unknown>;
+    expect([b.tracingThresholdKv, b.tracingThresholdN1ql, b.tracingThresholdView, b.tracingThresholdFts, b.tracingThresholdAnalytics]).to.deep.equal([0.5, 1, 1, 1, 1]);
+    expect([b.tracingThresholdQueueSize, b.tracingThresholdQueueFlushInterval, b.tracingOrphanedQueueSize, b.tracingOrphanedQueueFlushInterval, b.redaction]).to.deep.equal([128, 10, 128, 10, false]);
+    b.tracingThresholdKv = 0.001;
+    b.tracingThresholdQueueSize = 5;
+    b.tracingOrphanedQueueFlushInterval = 2;
+    b.redaction = true;
+    expect([b.tracingThresholdKv, b.tracingThresholdQueueSize, b.tracingOrphanedQueueFlushInterval, b.redaction]).to.deep.equal([0.001, 5, 2, true]);
+    expect(() => (b.tracingThresholdQueueSize = 2.5)).to.throw(ArgumentError);
+    expect(() => (b.tracingThresholdN1ql = -1)).to.throw(ArgumentError);
+    expect(() => (b.tracingThresholdQueueFlushInterval = 0)).to.throw(ArgumentError);
+    // Operations keep working with the tracer on.
+    await c.h().call('upsert', k('traced'), { t: 1 });
+    expect((await c.h().call('get', k('traced'))).value).to.deep.equal({ t: 1 });
+    await withHandle(c, c.openOptions({ connstrSuffix: 'tracing_threshold_n1ql=0.25&tracing_orphaned_queue_size=3&log_redaction=true' }), async (h) => {
+      const o = h.bucket as Record<string, unknown>;
+      expect([o.tracingThresholdN1ql, o.tracingOrphanedQueueSize, o.redaction]).to.deep.equal([0.25, 3, true]);
+    });
+  });
+
   it('takes settable properties: timeouts, quiet, defaultFormat, dataPassthrough, transcoder', async function () {
     const h = c.h();
     const b = h.bucket as Record<string, unknown>;

@@ -1,0 +1,393 @@
+// SQL++ transactions (SQL++ reference: BEGIN TRANSACTION, COMMIT, ROLLBACK, SAVEPOINT, SET
+// TRANSACTION; the query service's txid / tximplicit / txtimeout request parameters). A
+// transaction keeps its writes staged in memory, per collection: the statements of the
+// transaction read through a view of each collection that overlays them (so they see their own
+// writes, with the collection's indexes built over that view), other requests see none of them
+// until COMMIT writes them, each checked against the CAS the transaction first saw (a document
+// changed meanwhile fails the commit, 17007, and nothing is written). SAVEPOINT keeps a copy of
+// the staged writes; ROLLBACK [TO SAVEPOINT] goes back to it. A transaction not committed within
+// its txtimeout (15 s by default) is rolled back.
+//
+// An SDK transaction hands itself over at its first ctx.query(): BEGIN WORK with txdata (whose
+// attempt id becomes the txid), then its key-value operations as EXECUTE __get / __insert /
+// __update / __delete (./transaction-kv.ts). Not built: the staging the real query service does
+// through KV (ATR entries and txn xattrs), so mutations an SDK transaction staged through KV
+// before its first query cannot be taken over (refused with 17006, nothing lost); and writes are
+// staged in this process's memory, not in the documents.
+import { randomUUID } from 'node:crypto';
+import type * as A from './ast';
+import type { BucketMetadata, BucketStore, MutationEvent, StoredDoc, StoreWriteMode, StoreWriteOptions } from '../service-types';
+import { parseDuration } from './duration';
+import { QueryError, ErrorCode } from './errors';
+import type { Env } from './keyspace';
+
+export const TX_ERRORS = {
+  STATEMENT_NOT_SUPPORTED: 17002,
+  CONTEXT: 17004,
+  OUT_OF_ORDER: 17005,
+  START: 17006,
+  COMMIT: 17007,
+  ROLLBACK: 17008,
+  NO_SAVEPOINT: 17009,
+  EXPIRED: 17010,
+  PARALLEL: 17013,
+} as const;
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+/** The query service's limit on txtimeout (`txtimeout` above it is refused). */
+const MAX_TIMEOUT_MS = 20 * 60_000;
+const DURABILITY_LEVELS = new Set(['none', 'majority', 'majorityandpersistactive', 'persisttomajority']);
+
+/** A write the transaction made: the new document (null: deleted) and the CAS of the committed one it replaces (0n: none). */
+interface Staged {
+  doc: StoredDoc | null;
+  baseCas: bigint;
+}
+
+class StoreErrorWithStatus extends Error {
+  constructor(
+    readonly status: number,
+    id: string,
+  ) {
+    super(status === 0x02 ? `key ${id} exists` : `key ${id} not found`);
+  }
+}
+
+/** One collection as a transaction sees it: its committed documents with the transaction's writes over them. */
+class TxStore implements BucketStore {
+  readonly listeners: Array<(event: MutationEvent) => void> = [];
+  readonly metadata: BucketMetadata;
+
+  constructor(
+    readonly tx: Transaction,
+    readonly base: BucketStore,
+  ) {
+    this.metadata = {
+      get: (name) => base.metadata.get(name),
+      set: () => {
+        throw new QueryError(TX_ERRORS.STATEMENT_NOT_SUPPORTED, 'Definitions cannot be changed within the transaction');
+      },
+    };
+  }
+
+  private get staged(): Map<string, Staged> {
+    return this.tx.stagedFor(this.base);
+  }
+
+  get name(): string {
+    return this.base.name;
+  }
+  get scopeName(): string | undefined {
+    return this.base.scopeName;
+  }
+  get collectionName(): string | undefined {
+    return this.base.collectionName;
+  }
+  get uuid(): string {
+    return this.base.uuid;
+  }
+  get highSeqno(): bigint {
+    return this.base.highSeqno;
+  }
+
+  collectionNamed(scope: string, name: string): BucketStore | undefined {
+    const found = this.base.collectionNamed?.(scope, name);
+    return found === undefined ? undefined : found === this.base ? this : this.tx.view(found);
+  }
+
+  collections(): BucketStore[] {
+    return (this.base.collections?.() ?? [this.base]).map((s) => (s === this.base ? this : this.tx.view(s)));
+  }
+
+  scopes(): ReadonlyArray<{ readonly name: string; readonly collections: readonly string[] }> {
+    return this.base.scopes?.() ?? [];
+  }
+
+  get size(): number {
+    let n = this.base.size;
+    for (const [id, s] of this.staged) n += (s.doc ? 1 : 0) - (this.base.get(id) ? 1 : 0);
+    return n;
+  }
+
+  get(id: string): StoredDoc | undefined {
+    const s = this.staged.get(id);
+    return s ? (s.doc ?? undefined) : this.base.get(id);
+  }
+
+  *docs(): IterableIterator<StoredDoc> {
+    const staged = this.staged;
+    for (const d of this.base.docs()) if (!staged.has(d.id)) yield d;
+    for (const s of [...staged.values()]) if (s.doc) yield s.doc;
+  }
+
+  write(id: string, value: Buffer, mode: StoreWriteMode, options: StoreWriteOptions = {}): StoredDoc {
+    this.tx.checkLive();
+    const current = this.get(id);
+    if (mode === 'insert' && current) throw new StoreErrorWithStatus(0x02, id);
+    if (mode === 'replace' && !current) throw new StoreErrorWithStatus(0x01, id);
+    if (options.cas && current && current.cas !== options.cas) throw new StoreErrorWithStatus(0x02, id);
+    const doc: StoredDoc = {
+      id,
+      value,
+      flags: options.flags ?? current?.flags ?? 0,
+      datatype: options.datatype ?? (value[0] === 0x7b || value[0] === 0x5b ? 1 : 0),
+      cas: this.tx.nextCas(),
+      expiry: options.expiry ?? 0,
+      seqno: 0n,
+      vbucket: current?.vbucket ?? 0,
+    };
+    this.stage(id, doc, current);
+    for (const l of this.listeners) l({ kind: 'set', doc, previous: current });
+    return doc;
+  }
+
+  remove(id: string, options: { cas?: bigint } = {}): void {
+    this.tx.checkLive();
+    const current = this.get(id);
+    if (!current) throw new StoreErrorWithStatus(0x01, id);
+    if (options.cas && current.cas !== options.cas) throw new StoreErrorWithStatus(0x02, id);
+    this.stage(id, null, current);
+    for (const l of this.listeners) l({ kind: 'delete', id, vbucket: current.vbucket, seqno: 0n, previous: current });
+  }
+
+  private stage(id: string, doc: StoredDoc | null, _current: StoredDoc | undefined): void {
+    const staged = this.staged;
+    const before = staged.get(id);
+    staged.set(id, { doc, baseCas: before ? before.baseCas : (this.base.get(id)?.cas ?? 0n) });
+  }
+
+  onMutation(listener: (event: MutationEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+}
+
+export interface TransactionOptions {
+  timeoutMs: number;
+  durabilityLevel?: string;
+  /** The attempt id an SDK transaction handing over to the query service gives in txdata (it becomes the txid). */
+  id?: string;
+}
+
+export class Transaction {
+  readonly id: string;
+  private readonly writes = new Map<BucketStore, Map<string, Staged>>();
+  private readonly views = new Map<BucketStore, TxStore>();
+  private savepoints: Array<{ name: string; writes: Map<BucketStore, Map<string, Staged>> }> = [];
+  private cas = BigInt(Date.now()) * 1_000_000n;
+  private readonly timer: NodeJS.Timeout;
+  /** Set while a statement of the transaction runs (no two at once). */
+  busy = false;
+  lastStatement = 0;
+  ended: 'committed' | 'rolled back' | 'expired' | undefined;
+
+  constructor(
+    readonly options: TransactionOptions,
+    private readonly onEnd: (tx: Transaction) => void,
+  ) {
+    this.id = options.id ?? randomUUID();
+    this.timer = setTimeout(() => this.end('expired'), options.timeoutMs);
+    this.timer.unref();
+  }
+
+  checkLive(): void {
+    if (this.ended === 'expired') throw new QueryError(TX_ERRORS.EXPIRED, 'Transaction timeout');
+    if (this.ended) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: transaction ${this.id} is ${this.ended}`);
+  }
+
+  nextCas(): bigint {
+    return ++this.cas;
+  }
+
+  stagedFor(base: BucketStore): Map<string, Staged> {
+    let m = this.writes.get(base);
+    if (!m) this.writes.set(base, (m = new Map()));
+    return m;
+  }
+
+  /** The collection `base` as this transaction sees it (one view per collection, so its indexes are built once). */
+  view(base: BucketStore): TxStore {
+    let v = this.views.get(base);
+    if (!v) this.views.set(base, (v = new TxStore(this, base)));
+    return v;
+  }
+
+  /** The statement's environment with every bucket seen through this transaction. */
+  envFor(env: Env): Env {
+    return {
+      ...env,
+      bucket: (name) => {
+        const b = env.bucket(name);
+        return b === undefined ? undefined : this.view(b);
+      },
+      buckets: () => env.buckets().map((b) => this.view(b)),
+    };
+  }
+
+  savepoint(name: string): void {
+    this.savepoints = this.savepoints.filter((s) => s.name !== name);
+    this.savepoints.push({ name, writes: copyWrites(this.writes) });
+  }
+
+  rollbackTo(name: string): void {
+    const i = this.savepoints.findIndex((s) => s.name === name);
+    if (i < 0) throw new QueryError(TX_ERRORS.NO_SAVEPOINT, `${name} savepoint is not defined`);
+    const saved = copyWrites(this.savepoints[i].writes);
+    this.savepoints = this.savepoints.slice(0, i + 1);
+    this.writes.clear();
+    for (const [k, v] of saved) this.writes.set(k, v);
+    // The views' indexes were kept current write by write: rebuild them over the restored state.
+    this.views.clear();
+  }
+
+  /** Writes every staged change, after checking none of the documents changed since the transaction read them. */
+  commit(): number {
+    this.checkLive();
+    for (const [base, staged] of this.writes) {
+      for (const [id, s] of staged) {
+        const now = base.get(id)?.cas ?? 0n;
+        if (now !== s.baseCas) {
+          this.end('rolled back');
+          throw new QueryError(TX_ERRORS.COMMIT, `Commit Transaction statement error: document ${id} was changed outside the transaction (write-write conflict); the transaction was rolled back`);
+        }
+      }
+    }
+    let n = 0;
+    for (const [base, staged] of this.writes) {
+      for (const [id, s] of staged) {
+        if (s.doc) base.write(id, s.doc.value, 'upsert', { flags: s.doc.flags, datatype: s.doc.datatype, expiry: s.doc.expiry });
+        else if (base.get(id)) base.remove(id);
+        n++;
+      }
+    }
+    this.end('committed');
+    return n;
+  }
+
+  end(how: 'committed' | 'rolled back' | 'expired'): void {
+    if (this.ended) return;
+    this.ended = how;
+    clearTimeout(this.timer);
+    this.writes.clear();
+    this.views.clear();
+    this.onEnd(this);
+  }
+}
+
+function copyWrites(w: Map<BucketStore, Map<string, Staged>>): Map<BucketStore, Map<string, Staged>> {
+  return new Map([...w].map(([k, v]) => [k, new Map(v)]));
+}
+
+/** The transactions a query service has open, by txid (shared by its nodes, like the request log). */
+export class TransactionTable {
+  private readonly open = new Map<string, Transaction>();
+
+  begin(options: TransactionOptions): Transaction {
+    if (options.id !== undefined && this.open.has(options.id)) throw new QueryError(TX_ERRORS.START, `Start Transaction statement error: transaction ${options.id} is already started`);
+    const tx = new Transaction(options, (t) => {
+      // An expired transaction stays findable, so its next statement gets 17010 rather than "unknown txid".
+      if (t.ended !== 'expired') this.open.delete(t.id);
+      else setTimeout(() => this.open.delete(t.id), 60_000).unref();
+    });
+    this.open.set(tx.id, tx);
+    return tx;
+  }
+
+  get(txid: string): Transaction {
+    const tx = this.open.get(txid);
+    if (!tx) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: transaction (${txid}) is not found`);
+    return tx;
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+}
+
+/** The transaction request parameters, checked as the query service checks them. */
+export function transactionOptions(params: Record<string, unknown>): TransactionOptions {
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  if (params.txtimeout !== undefined) {
+    const t = typeof params.txtimeout === 'string' ? parseDuration(params.txtimeout) : undefined;
+    if (t === undefined || t <= 0) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for txtimeout parameter: ${String(params.txtimeout)}`);
+    if (t > MAX_TIMEOUT_MS) throw new QueryError(ErrorCode.BAD_PARAMETER, `txtimeout parameter ${String(params.txtimeout)} exceeds the maximum of 20m0s`);
+    timeoutMs = t;
+  }
+  const level = params.durability_level;
+  if (level !== undefined && (typeof level !== 'string' || !DURABILITY_LEVELS.has(level.toLowerCase()))) {
+    throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for durability_level parameter: ${String(level)}`);
+  }
+  for (const k of ['kvtimeout'] as const) {
+    const v = params[k];
+    if (v !== undefined && (typeof v !== 'string' || parseDuration(v) === undefined)) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for ${k} parameter: ${String(v)}`);
+  }
+  if (params.numatrs !== undefined) {
+    const n = typeof params.numatrs === 'string' ? Number(params.numatrs) : params.numatrs;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0 || n > 1024) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for numatrs parameter: ${String(params.numatrs)}`);
+  }
+  if (params.atrcollection !== undefined && typeof params.atrcollection !== 'string') throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for atrcollection parameter: ${String(params.atrcollection)}`);
+  const txdata = params.txdata as { id?: { atmpt?: unknown } } | undefined;
+  const id = typeof txdata?.id?.atmpt === 'string' ? txdata.id.atmpt : undefined;
+  return { timeoutMs, durabilityLevel: typeof level === 'string' ? level : undefined, id };
+}
+
+/**
+ * A document's DML failure as a transaction reports it: the transaction error itself (17012
+ * Duplicate Key, 17014 Key not found), where outside one it is the cause of a 12009.
+ */
+export function inTransactionError(e: QueryError): QueryError {
+  const cause = e.reason;
+  if (e.code === ErrorCode.DML && cause && (cause.code === 17012 || cause.code === 17014) && typeof cause.message === 'string') {
+    return new QueryError(cause.code, cause.code === 17014 ? cause.message.replace('Key not found: ', 'Key not found : ') : cause.message);
+  }
+  return e;
+}
+
+/** Statements a transaction may run (the rest are refused with 17002). */
+const IN_TRANSACTION = new Set(['select', 'insert', 'update', 'delete', 'merge', 'executeFunction', 'execute', 'explain', 'transaction']);
+
+export function checkAllowedInTransaction(stmt: A.Statement): void {
+  if (!IN_TRANSACTION.has(stmt.type)) {
+    const name = stmt.type.replace(/[A-Z]/g, (c) => ' ' + c).toUpperCase();
+    throw new QueryError(TX_ERRORS.STATEMENT_NOT_SUPPORTED, `${name} statement is not supported within the transaction`);
+  }
+}
+
+/** Runs BEGIN / COMMIT / ROLLBACK / SAVEPOINT / SET TRANSACTION; the rows they answer with. */
+export function runTransactionStatement(stmt: A.TransactionStatement, table: TransactionTable | undefined, tx: Transaction | undefined, params: Record<string, unknown>): Array<Record<string, string>> {
+  if (table === undefined) throw new QueryError(TX_ERRORS.CONTEXT, 'Transaction context error: this query service runs no transactions');
+  switch (stmt.action) {
+    case 'begin': {
+      const handed = (params.txdata as { mutations?: unknown } | undefined)?.mutations;
+      if (Array.isArray(handed) && handed.length > 0) {
+        // The SDK staged these through KV before its first query: taking them over means reading
+        // and committing its staged xattrs and ATR entry, which this query service does not do.
+        throw new QueryError(TX_ERRORS.START, 'Start Transaction statement error: taking over mutations an SDK transaction staged through KV (txdata.mutations) is not supported by the embedded query service; run ctx.query() before the transaction\'s key-value operations');
+      }
+      if (tx) throw new QueryError(TX_ERRORS.START, `Start Transaction statement error: transaction ${tx.id} is already started (nested transactions are not supported)`);
+      return [{ txid: table.begin(transactionOptions(params)).id }];
+    }
+    case 'isolation':
+      // READ COMMITTED is the only level, and the one every transaction has.
+      return [];
+    default:
+      break;
+  }
+  if (!tx) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: ${stmt.action.toUpperCase()} needs the txid of a transaction (request parameter txid)`);
+  tx.checkLive();
+  switch (stmt.action) {
+    case 'commit':
+      tx.commit();
+      return [];
+    case 'savepoint':
+      tx.savepoint(stmt.savepoint!);
+      return [];
+    default:
+      if (stmt.savepoint !== undefined) tx.rollbackTo(stmt.savepoint);
+      else tx.end('rolled back');
+      return [];
+  }
+}

@@ -1,0 +1,127 @@
+// SQL++ transactions over the query service's REST API, as the SQL++ reference (BEGIN
+// TRANSACTION, COMMIT, ROLLBACK, SAVEPOINT, SET TRANSACTION) and the request parameters txid,
+// tximplicit, txtimeout and txstmtnum describe them, with the 17xxx errors of the query service.
+import { expect } from 'chai';
+import { Cluster } from '../../lib/server';
+
+describe('n1ql transactions (BEGIN WORK / COMMIT / ROLLBACK / SAVEPOINT, txid, tximplicit)', function () {
+  this.timeout(20_000);
+  let c: Cluster;
+  before(async () => {
+    c = await Cluster.start({ numVBuckets: 16, buckets: [{ name: 'b' }], users: [{ username: 'Administrator', password: 'password' }] });
+    await q('CREATE PRIMARY INDEX ON b');
+    await q('CREATE INDEX ix_v ON b(v)');
+  });
+  after(async () => c.stop());
+  beforeEach(async () => {
+    await q('DELETE FROM b');
+    await q('INSERT INTO b VALUES ("a", {"v": 1}), VALUES ("z", {"v": 100})');
+  });
+
+  async function q(statement: string, extra: Record<string, unknown> = {}): Promise<any> {
+    const res = await fetch(`http://127.0.0.1:${c.nodes[0].ports.n1ql}/query/service`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Basic ' + Buffer.from('Administrator:password').toString('base64') },
+      body: JSON.stringify({ statement, ...extra }),
+    });
+    return res.json();
+  }
+  const ids = async (extra: Record<string, unknown> = {}): Promise<unknown> => (await q('SELECT RAW META().id FROM b ORDER BY META().id', extra)).results;
+  const begin = async (extra: Record<string, unknown> = {}): Promise<string> => {
+    const r = await q('BEGIN WORK', extra);
+    expect(r.status).to.equal('success');
+    expect(r.results).to.have.length(1);
+    expect(r.results[0].txid).to.match(/^[0-9a-f-]{36}$/);
+    return r.results[0].txid;
+  };
+
+  it('the transaction reads its own writes (key lookups, primary and secondary index scans); other requests see them only after COMMIT', async () => {
+    const txid = await begin();
+    expect((await q('INSERT INTO b VALUES ("t1", {"v": 2})', { txid })).status).to.equal('success');
+    expect((await q('UPDATE b SET v = 50 WHERE META().id = "a"', { txid })).metrics.mutationCount).to.equal(1);
+    expect((await q('DELETE FROM b USE KEYS "z"', { txid })).status).to.equal('success');
+    expect(await ids({ txid })).to.deep.equal(['a', 't1']);
+    expect((await q('SELECT RAW v FROM b WHERE v >= 2 ORDER BY v', { txid })).results).to.deep.equal([2, 50]);
+    expect((await q('SELECT RAW v FROM b USE KEYS ["a", "t1", "z"]', { txid })).results).to.deep.equal([50, 2]);
+    // Outside: nothing changed yet.
+    expect(await ids()).to.deep.equal(['a', 'z']);
+    expect((await q('SELECT RAW v FROM b WHERE v >= 2')).results).to.deep.equal([100]);
+    expect((await q('COMMIT WORK', { txid })).status).to.equal('success');
+    expect(await ids()).to.deep.equal(['a', 't1']);
+    expect((await q('SELECT RAW v FROM b WHERE v >= 2 ORDER BY v')).results).to.deep.equal([2, 50]);
+    // The transaction is over.
+    expect((await q('SELECT 1', { txid })).errors[0].code).to.equal(17004);
+  });
+
+  it('ROLLBACK discards every write; ROLLBACK TO SAVEPOINT only those made after the savepoint', async () => {
+    let txid = await begin();
+    await q('INSERT INTO b VALUES ("t1", {"v": 2})', { txid });
+    expect((await q('ROLLBACK', { txid })).status).to.equal('success');
+    expect(await ids()).to.deep.equal(['a', 'z']);
+
+    txid = await begin();
+    await q('INSERT INTO b VALUES ("t1", {"v": 2})', { txid });
+    expect((await q('SAVEPOINT s1', { txid })).status).to.equal('success');
+    await q('INSERT INTO b VALUES ("t2", {"v": 3})', { txid });
+    await q('DELETE FROM b WHERE META().id = "a"', { txid });
+    expect(await ids({ txid })).to.deep.equal(['t1', 't2', 'z']);
+    expect((await q('ROLLBACK TRANSACTION TO SAVEPOINT s1', { txid })).status).to.equal('success');
+    expect(await ids({ txid })).to.deep.equal(['a', 't1', 'z']);
+    expect((await q('ROLLBACK TO SAVEPOINT nope', { txid })).errors[0]).to.deep.equal({ code: 17009, msg: 'nope savepoint is not defined' });
+    await q('COMMIT', { txid });
+    expect(await ids()).to.deep.equal(['a', 't1', 'z']);
+  });
+
+  it('a document changed outside the transaction fails the COMMIT (17007) and nothing of the transaction is written', async () => {
+    const txid = await begin();
+    await q('UPDATE b SET v = 2 WHERE META().id = "a"', { txid });
+    await q('INSERT INTO b VALUES ("t1", {"v": 3})', { txid });
+    await q('UPDATE b SET v = 7 WHERE META().id = "a"');
+    const r = await q('COMMIT', { txid });
+    expect(r.errors[0].code).to.equal(17007);
+    expect((await q('SELECT RAW v FROM b USE KEYS "a"')).results).to.deep.equal([7]);
+    expect(await ids()).to.deep.equal(['a', 'z']);
+  });
+
+  it('INSERT of a key the transaction already wrote is 17012 Duplicate Key; statements other than DML and SELECT are 17002', async () => {
+    const txid = await begin();
+    await q('INSERT INTO b VALUES ("t1", {"v": 2})', { txid });
+    const dup = await q('INSERT INTO b VALUES ("t1", {"v": 3})', { txid });
+    expect(dup.errors[0].code).to.equal(17012);
+    expect((await q('CREATE INDEX ix_w ON b(w)', { txid })).errors[0]).to.deep.equal({ code: 17002, msg: 'CREATE INDEX statement is not supported within the transaction' });
+    expect((await q('BEGIN WORK', { txid })).errors[0].code).to.equal(17006);
+    expect((await q('SET TRANSACTION ISOLATION LEVEL READ COMMITTED', { txid })).status).to.equal('success');
+    await q('ROLLBACK', { txid });
+  });
+
+  it('COMMIT, ROLLBACK and SAVEPOINT need a txid; an unknown txid is 17004; txstmtnum must grow (17005)', async () => {
+    expect((await q('COMMIT')).errors[0].code).to.equal(17004);
+    expect((await q('ROLLBACK')).errors[0].code).to.equal(17004);
+    expect((await q('SAVEPOINT s')).errors[0].code).to.equal(17004);
+    expect((await q('SELECT 1', { txid: '00000000-0000-0000-0000-000000000000' })).errors[0].code).to.equal(17004);
+    const txid = await begin();
+    expect((await q('SELECT 1', { txid, txstmtnum: 2 })).status).to.equal('success');
+    expect((await q('SELECT 1', { txid, txstmtnum: 2 })).errors[0]).to.deep.equal({ code: 17005, msg: 'Transaction statement is out of order (2, 2) ' });
+    await q('ROLLBACK', { txid });
+  });
+
+  it('txtimeout: a transaction not committed in time is rolled back, its next statement gets 17010', async () => {
+    const txid = await begin({ txtimeout: '200ms' });
+    await q('INSERT INTO b VALUES ("t1", {"v": 2})', { txid });
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await q('COMMIT', { txid })).errors[0]).to.deep.equal({ code: 17010, msg: 'Transaction timeout' });
+    expect(await ids()).to.deep.equal(['a', 'z']);
+    expect((await q('BEGIN WORK', { txtimeout: 'soon' })).errors[0].code).to.equal(1065);
+    expect((await q('BEGIN WORK', { durability_level: 'always' })).errors[0].code).to.equal(1065);
+  });
+
+  it('tximplicit: one statement is its own transaction, committed when it succeeds, rolled back when any document fails', async () => {
+    expect((await q('INSERT INTO b VALUES ("t1", {"v": 2})', { tximplicit: true })).status).to.equal('success');
+    expect(await ids()).to.deep.equal(['a', 't1', 'z']);
+    // The second key exists: without a transaction "t2" would be written, with tximplicit nothing is.
+    const r = await q('INSERT INTO b VALUES ("t2", {"v": 3}), VALUES ("a", {"v": 4})', { tximplicit: true });
+    expect(r.errors[0].code).to.equal(17012);
+    expect(await ids()).to.deep.equal(['a', 't1', 'z']);
+    expect((await q('CREATE INDEX ix_w ON b(w)', { tximplicit: true })).errors[0].code).to.equal(17002);
+  });
+});
