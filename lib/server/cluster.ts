@@ -293,6 +293,8 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       hasBucket: (b) => this.storeMap.has(b),
       hasScope: (b, s) => this.storeMap.get(b)?.manifest.scope(s) !== undefined,
       hasCollection: (b, s, c) => this.storeMap.get(b)?.manifest.collection(s, c) !== undefined,
+      scopeUid: (b, s) => this.storeMap.get(b)?.manifest.scope(s)?.uid,
+      collectionUid: (b, s, c) => this.storeMap.get(b)?.manifest.collection(s, c)?.uid,
     };
     this.collectionsAdmin = {
       store: (b) => this.storeMap.get(b),
