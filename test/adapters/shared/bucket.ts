@@ -27,6 +27,7 @@ import {
   CryptoProviderNotFoundError,
   Transcoder,
   lcbVersion,
+  SD,
 } from '../../../lib/index';
 import * as deferredModule from '../../../adapters/deferred';
 import * as promiseModule from '../../../adapters/promise';
@@ -262,7 +263,7 @@ export function bucketCases(c: SharedContext): void {
     b.unregisterCryptoProvider('AES-256-HMAC-SHA256');
     expect(() => b.decryptFields(enc, spec)).to.throw(CryptoProviderNotFoundError);
   });
-  it('Transcoder: Python\'s class, subclassed (camelCase or snake_case overrides, super for the rest), on single and multi KV calls; key-changing transcoders refused', async function () {
+  it('Transcoder: Python\'s class, subclassed (camelCase or snake_case overrides, super for the rest), on single and multi KV calls', async function () {
     class Shouting extends Transcoder {
       override encodeValue(value: unknown, format: number): [Buffer, number] {
         if (typeof value === 'string') return [Buffer.from(value.toUpperCase()), FMT_UTF8];
@@ -286,20 +287,64 @@ export function bucketCases(c: SharedContext): void {
       await h.call('upsertMulti', { [k('m1')]: 'a', [k('m2')]: { json: true } });
       const m = await h.call('getMulti', [k('m1'), k('m2')]);
       expect([m.get(k('m1')).value, m.get(k('m2')).value]).to.deep.equal(['<A>', { json: true }]);
-      const b = h.bucket as Record<string, unknown>;
-      class KeyMangler extends Transcoder {
-        override encodeKey(key: string): Buffer {
-          return Buffer.from(`prefix:${key}`);
-        }
-      }
-      expect(() => (b.transcoder = new KeyMangler())).to.throw(ArgumentError, /changes keys/);
-      expect(() => (b.transcoder = { encodeValue: (v: unknown) => [Buffer.from(String(v)), FMT_BYTES], decodeValue: (x: Buffer) => x, decode_key: (x: Buffer) => x.toString() })).to.throw(ArgumentError, /decodeKey\/decode_key/);
-      // The refused transcoder left the bucket's own in place.
-      expect((await h.call('get', k('tc'))).value).to.equal('<QUIET WORDS>');
     });
     const mod = { deferred: deferredModule, promise: promiseModule, blocking: blockingModule }[c.driver.name] as unknown as { lcbVersion: typeof lcbVersion };
     const [text, num] = mod.lcbVersion();
     expect(num).to.equal(0x020a00);
     expect(text).to.match(/^2\.10\.0 \(deferbase \d+\.\d+\.\d+/);
+  });
+  it('Transcoder key methods: encodeKey on every key a call names (single, multi, sub-document, data structures, lock), decodeKey on the keys of results and errors', async function () {
+    // What the other buckets see: each key as encodeKey sent it.
+    const sentAs = (key: string): string => `pfx:${key}`;
+    class Prefixing extends Transcoder {
+      override encodeKey(key: string): Buffer {
+        if (key === k('bad')) throw new Error('no such key here');
+        return Buffer.from(sentAs(key));
+      }
+      // Python's spelling, found as well.
+      override decode_key(key: Buffer): string {
+        return key.toString().slice('pfx:'.length);
+      }
+    }
+    const plain = c.h();
+    await withHandle(c, c.openOptions({ bucketOptions: { transcoder: Prefixing } }), async (h) => {
+      const up = await h.call('upsert', k('one'), { n: 1 });
+      expect(up.key).to.equal(k('one'));
+      expect((await plain.call('get', sentAs(k('one')))).value).to.deep.equal({ n: 1 });
+      expect(await expectReject(plain.call('get', k('one')))).to.be.instanceOf(NotFoundError);
+      const got = await h.call('get', k('one'));
+      expect([got.key, got.value]).to.deep.equal([k('one'), { n: 1 }]);
+
+      await h.call('upsertMulti', { [k('m1')]: 1, [k('m2')]: 2 });
+      const m = await h.call('getMulti', [k('m1'), k('m2')]);
+      expect([...m.keys()]).to.deep.equal([k('m1'), k('m2')]);
+      expect([m.get(k('m1')).key, m.get(k('m2')).value]).to.deep.equal([k('m1'), 2]);
+      expect((await plain.call('get', sentAs(k('m2')))).value).to.equal(2);
+      const missing = await expectReject(h.call('getMulti', [k('m1'), k('gone')]));
+      expect(missing).to.be.instanceOf(NotFoundError);
+      expect([...missing.allResults.keys()]).to.deep.equal([k('m1'), k('gone')]);
+
+      await h.call('mutateIn', k('one'), SD.upsert('sub', 'x'));
+      const sd = await h.call('lookupIn', k('one'), SD.get('sub'));
+      expect([sd.key, sd.get(0)[1]]).to.deep.equal([k('one'), 'x']);
+      expect((await plain.call('get', sentAs(k('one')))).value).to.deep.equal({ n: 1, sub: 'x' });
+
+      await h.call('upsert', k('map'), {});
+      await h.call('mapAdd', k('map'), 'f', 7);
+      expect((await h.call('mapGet', k('map'), 'f')).value).to.equal(7);
+      expect((await plain.call('get', sentAs(k('map')))).value).to.deep.equal({ f: 7 });
+
+      const locked = await h.call('lock', k('one'), { ttl: 5 });
+      expect(locked.key).to.equal(k('one'));
+      await h.call('unlock', k('one'), { cas: locked.cas });
+
+      const notFound = await expectReject(h.call('get', k('gone')));
+      expect(notFound).to.be.instanceOf(NotFoundError);
+      expect(notFound.key).to.equal(k('gone'));
+      expect(await expectReject(h.call('get', k('bad')))).to.be.instanceOf(ValueFormatError);
+      // Back to the default transcoder: keys go as given again.
+      (h.bucket as Record<string, unknown>).transcoder = null;
+      expect(await expectReject(h.call('get', k('one')))).to.be.instanceOf(NotFoundError);
+    });
   });
 }
