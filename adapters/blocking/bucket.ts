@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
-import { decodeOutcome, encodeCallKeys } from '../common/key-mapping';
+import { decodeOutcome, decodeViewRowKeys, encodeCallKeys } from '../common/key-mapping';
 import { defineKvMethods, KV_METHODS, type KvCallName, type KvMethodName, type KvOptions } from '../common/methods';
 import { defineBucketDesignMethods, defineBucketProperties, defineFieldEncryption, type FieldEncryption, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
 import { durabilityDefaults, type DurabilityDefaults } from '../common/core';
@@ -368,9 +368,11 @@ export class Bucket {
     return result;
   }
 
-  /** A batch of streamed rows as the caller sees them (view docs decoded by its own transcoder). */
-  finishRows(rows: unknown): void {
+  /** A batch of streamed rows as the caller sees them (view docs and document ids decoded by its own transcoder). */
+  finishRows(rows: unknown, kind: 'n1ql' | 'view'): void {
     this.transcoding?.decodeRows(rows);
+    const keys = this.transcoding?.transcoder.keys;
+    if (keys !== undefined && kind === 'view') decodeViewRowKeys(keys, rows);
   }
 
   /**

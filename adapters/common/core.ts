@@ -9,7 +9,7 @@ import { DocsAttacher } from '../../lib/engine/services/include-docs';
 import { ViewQuery } from '../../lib/engine/services/views';
 import type { Callback, EngineLike, KvHandler, RowsHandler, StreamControl } from './contract';
 import type { KeyCodec } from '../../lib/engine/transcoder';
-import { encodeCallKeys, KeyDecodingHandler } from './key-mapping';
+import { encodeCallKeys, KeyDecodingHandler, ViewKeyDecodingHandler } from './key-mapping';
 import { NO_OPTIONS, normaliseInto, specOf, type KvCallTarget, type MethodSpec } from './methods';
 
 export type { KvHandler } from './contract';
@@ -274,7 +274,9 @@ export class BucketCore {
    * stream held while it fetches); a row whose document is gone gets a result with success false
    * and no error, as getMulti(..., { quiet: true }) gives.
    */
-  view(ddoc: string, view: string, options: Record<string, unknown> | ViewQuery | undefined, handler: RowsHandler): StreamControl {
+  view(ddoc: string, view: string, options: Record<string, unknown> | ViewQuery | undefined, rowsHandler: RowsHandler): StreamControl {
+    // Rows' document ids through decodeKey (included documents are fetched with the ids as sent).
+    const handler = this.keys === null ? rowsHandler : new ViewKeyDecodingHandler(this.keys, rowsHandler);
     const params: Record<string, unknown> = options instanceof ViewQuery ? { query: options } : { ...(options ?? {}) };
     // include_docs may come in the options or in their ViewQuery: the documents are fetched here
     const q = params.query instanceof ViewQuery ? params.query : undefined;

@@ -7,7 +7,7 @@ import { CouchbaseError } from '../../lib/engine/errors';
 import { ItemCollection } from '../../lib/engine/items';
 import { MultiResult, Result } from '../../lib/engine/results';
 import type { KeyCodec } from '../../lib/engine/transcoder';
-import type { KvHandler } from './contract';
+import type { KvHandler, RowsHandler } from './contract';
 import type { MethodSpec } from './methods';
 
 /**
@@ -88,5 +88,46 @@ export class KeyDecodingHandler implements KvHandler {
       return;
     }
     this.inner.kvDone(err, result);
+  }
+}
+
+/** View rows with their document ids (and included documents' keys) decoded, as Python 2.5 decodes a row's docid. */
+export function decodeViewRowKeys(codec: KeyCodec, rows: unknown): void {
+  if (!Array.isArray(rows)) return;
+  for (const row of rows) {
+    const r = row as { id?: unknown; doc?: unknown } | null;
+    if (r === null || typeof r !== 'object') continue;
+    if (r.doc instanceof Result) r.doc.key = codec.decode(r.doc.key) as string;
+    if (typeof r.id === 'string') r.id = codec.decode(r.id);
+  }
+}
+
+/** Hands view rows on with decoded ids; a decodeKey that throws ends the stream with its error. */
+export class ViewKeyDecodingHandler implements RowsHandler {
+  private failed = false;
+
+  constructor(
+    private readonly codec: KeyCodec,
+    private readonly inner: RowsHandler,
+  ) {}
+
+  onRows(rows: unknown[]): void {
+    if (this.failed) return;
+    try {
+      decodeViewRowKeys(this.codec, rows);
+    } catch (err) {
+      this.failed = true;
+      this.inner.onError(err as Error);
+      return;
+    }
+    this.inner.onRows(rows);
+  }
+
+  onDone(meta: unknown): void {
+    if (!this.failed) this.inner.onDone(meta);
+  }
+
+  onError(err: Error): void {
+    if (!this.failed) this.inner.onError(err);
   }
 }

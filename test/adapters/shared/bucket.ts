@@ -28,12 +28,15 @@ import {
   Transcoder,
   lcbVersion,
   SD,
+  Item,
+  ItemSequence,
 } from '../../../lib/index';
 import * as deferredModule from '../../../adapters/deferred';
 import * as promiseModule from '../../../adapters/promise';
 import * as blockingModule from '../../../adapters/blocking';
 import { expectReject, withHandle, type SharedContext } from './context';
 import { settle } from './rows';
+import { Prefixing, sentAs } from '../helpers/prefixing-transcoder';
 
 type Any = Record<string, (...a: unknown[]) => any>;
 
@@ -294,18 +297,6 @@ export function bucketCases(c: SharedContext): void {
     expect(text).to.match(/^2\.10\.0 \(deferbase \d+\.\d+\.\d+/);
   });
   it('Transcoder key methods: encodeKey on every key a call names (single, multi, sub-document, data structures, lock), decodeKey on the keys of results and errors', async function () {
-    // What the other buckets see: each key as encodeKey sent it.
-    const sentAs = (key: string): string => `pfx:${key}`;
-    class Prefixing extends Transcoder {
-      override encodeKey(key: string): Buffer {
-        if (key === k('bad')) throw new Error('no such key here');
-        return Buffer.from(sentAs(key));
-      }
-      // Python's spelling, found as well.
-      override decode_key(key: Buffer): string {
-        return key.toString().slice('pfx:'.length);
-      }
-    }
     const plain = c.h();
     await withHandle(c, c.openOptions({ bucketOptions: { transcoder: Prefixing } }), async (h) => {
       const up = await h.call('upsert', k('one'), { n: 1 });
@@ -345,6 +336,47 @@ export function bucketCases(c: SharedContext): void {
       // Back to the default transcoder: keys go as given again.
       (h.bucket as Record<string, unknown>).transcoder = null;
       expect(await expectReject(h.call('get', k('one')))).to.be.instanceOf(NotFoundError);
+    });
+  });
+
+  it('Transcoder key methods on replica reads, observe/endure, counters, ItemCollections and (blocking) pipelines', async function () {
+    await withHandle(c, { ...c.replicaOptions(), bucketOptions: { ...c.replicaOptions().bucketOptions, transcoder: new Prefixing() } }, async (r) => {
+      await r.call('upsert', k('rep'), { r: 1 });
+      const e = await r.call('endure', k('rep'), { persistTo: 1, replicateTo: 1 });
+      expect(e.key).to.equal(k('rep'));
+      const o = await r.call('observe', k('rep'));
+      expect([o.key, o.value.length]).to.deep.equal([k('rep'), 2]);
+      const rg = await r.call('getReplica', k('rep'));
+      expect([rg.key, rg.value]).to.deep.equal([k('rep'), { r: 1 }]);
+      const rgm = await r.call('rgetMulti', [k('rep')]);
+      expect([...rgm.keys()]).to.deep.equal([k('rep')]);
+      const om = await r.call('observeMulti', [k('rep')]);
+      expect([...om.keys()]).to.deep.equal([k('rep')]);
+    });
+    await withHandle(c, c.openOptions({ bucketOptions: { transcoder: Prefixing } }), async (h) => {
+      const plain = c.h();
+      const n = await h.call('counter', k('n'), { initial: 3 });
+      expect([n.key, Number(n.value)]).to.deep.equal([k('n'), 3]);
+      expect(Number((await plain.call('get', sentAs(k('n')))).value)).to.equal(3);
+      const a = new Item(k('i1'), { v: 1 });
+      const stored = await h.call('upsertMulti', new ItemSequence([a]));
+      expect(stored.get(k('i1'))).to.equal(a);
+      expect(a.key).to.equal(k('i1'));
+      expect(a.cas).to.not.equal(0n);
+      expect((await plain.call('get', sentAs(k('i1')))).value).to.deep.equal({ v: 1 });
+      // Keys that fail to encode fail the call before anything is sent; the items keep their keys.
+      const bad = new Item(k('bad'), 1);
+      expect(await expectReject(h.call('upsertMulti', new ItemSequence([a, bad])))).to.be.instanceOf(ValueFormatError);
+      expect([a.key, bad.key]).to.deep.equal([k('i1'), k('bad')]);
+      if (c.driver.name !== 'blocking') return;
+      const b = h.bucket as Any;
+      const results = b.pipeline().run(() => {
+        b.upsert(k('p1'), 1);
+        b.getMulti([k('p1'), k('i1')]);
+      });
+      expect(results[0].key).to.equal(k('p1'));
+      expect([...results[1].keys()]).to.deep.equal([k('p1'), k('i1')]);
+      expect((await plain.call('get', sentAs(k('p1')))).value).to.equal(1);
     });
   });
 }
