@@ -31,6 +31,7 @@ import { declaredRoles, UserRegistry, type DeclaredUser, type Identity } from '.
 import { parseRole, roleProblem, formatRole, type KeyspaceCatalog, type RoleRef } from './rbac/role-spec';
 import { kvPrivileges, DEFAULT_COLLECTION, DEFAULT_SCOPE } from './rbac/kv-privileges';
 import { defaultPasswordPolicy, type RbacHost } from './rbac/rest';
+import { QuerySettings } from './query-settings';
 import { Delegations } from './rbac/delegation';
 import { serviceSecurity } from './rbac/service-security';
 import type { SaslCredentials } from './kv/sasl-session';
@@ -227,6 +228,8 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
   readonly keyspaces: KeyspaceCatalog;
   /** Users, groups and the password policy, as the RBAC REST API manages them. */
   readonly rbac: RbacHost;
+  /** The query settings ns_server keeps (/settings/querySettings/curlWhitelist). */
+  readonly querySettings = new QuerySettings();
   /** Scopes and collections, as the REST API and N1QL change them (collections/admin.ts). */
   readonly collectionsAdmin: CollectionsHost;
   /** SASL's view of the users: hashed passwords and SCRAM keys. */
@@ -290,6 +293,8 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       hasBucket: (b) => this.storeMap.has(b),
       hasScope: (b, s) => this.storeMap.get(b)?.manifest.scope(s) !== undefined,
       hasCollection: (b, s, c) => this.storeMap.get(b)?.manifest.collection(s, c) !== undefined,
+      scopeUid: (b, s) => this.storeMap.get(b)?.manifest.scope(s)?.uid,
+      collectionUid: (b, s, c) => this.storeMap.get(b)?.manifest.collection(s, c)?.uid,
     };
     this.collectionsAdmin = {
       store: (b) => this.storeMap.get(b),
@@ -755,6 +760,7 @@ export class Cluster implements ClusterCore, MgmtCore, ConsoleCore {
       changeCollections: (bucket, op) => this.changeCollections(bucket, op),
       nodes: () => this.serviceNodes(nodeIndex),
       security: serviceSecurity(this.rbac),
+      querySettings: this.querySettings,
     };
   }
 

@@ -14,13 +14,18 @@
 //
 // Payloads (both formats): a type byte, then for a document u64 cas, u64 seqno, u32 flags,
 // u32 expiry, u8 datatype, u16 key length, key, value; for a deletion u64 cas, u64 seqno,
-// u32 flags, u8 datatype, u16 key length, key; for the vBucket UUIDs u16 count, u64 each.
+// u32 flags, u8 datatype, u16 key length, key; for the vBucket UUIDs u16 count, u64 each; for
+// the vBucket high seqnos (written by compaction, which drops the records that set them: those
+// of dropped collections, expired documents) the same shape.
 // A document with extended attributes has the XATTR datatype bit and its value starts with
 // kv_engine's xattr blob (xattrs.ts); a deleted document that keeps xattrs is a deletion record of
 // its own type with the blob after the key. Logs written before xattrs have neither and read as before.
 // A document or deletion of a collection other than the default one has the IN_COLLECTION bit in
 // its type and its key starts with the collection id in unsigned LEB128, as a collections-aware
 // KV client sends it; logs written before collections have no such record.
+// A document or deletion with the WITH_REV bit in its type has its revision (kv_engine's rev
+// seqno) as a u64 right after the type byte, the rest of the payload following as without it;
+// logs written before revisions have none (their documents read as revision 1).
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES, type Tombstone } from './store';
@@ -33,8 +38,11 @@ const REC_DELETE = 2;
 const REC_VBUUIDS = 3;
 /** A deletion that keeps xattrs: REC_DELETE's payload, then the xattr blob. */
 const REC_DELETE_XATTRS = 4;
+const REC_VBSEQNOS = 5;
 /** Beside a document or deletion type: the key starts with its collection's id (not the default one). */
 const IN_COLLECTION = 0x10;
+/** Beside a document or deletion type: a u64 revision follows the type byte. */
+const WITH_REV = 0x20;
 /** A key with its collection prefix (at most 5 bytes of LEB128). */
 const MAX_PREFIXED_KEY_BYTES = MAX_KEY_BYTES + 5;
 const DATATYPE_XATTR = 0x04;
@@ -180,16 +188,18 @@ export class LogFormat {
 // ---- encoding ------------------------------------------------------------------------------------
 
 /** What the log keeps of a document, and of a deletion (the vBucket follows from the key). */
-export type DocRecord = Omit<StoredDoc, 'vbucket'>;
-export type DeleteRecord = Omit<Tombstone, 'vbucket'>;
+export type DocRecord = Omit<StoredDoc, 'vbucket'> & { readonly rev?: bigint };
+export type DeleteRecord = Omit<Tombstone, 'vbucket' | 'rev'> & { readonly rev?: bigint };
 
 /** `cid`: the document's collection (0: the default collection, written as before collections). */
 export function encodeSet(doc: DocRecord, fmt: LogFormat, cid = 0): Buffer {
   const prefix = cid === 0 ? 0 : leb128Length(cid);
   const keyLen = prefix + Buffer.byteLength(doc.id);
   const blob = doc.xattrs === undefined ? undefined : encodeXattrBlob(doc.xattrs);
-  const rec = fmt.alloc(28 + keyLen + (blob?.length ?? 0) + doc.value.length);
-  let p = rec.writeUInt8(cid === 0 ? REC_SET : REC_SET | IN_COLLECTION, fmt.head);
+  const o = doc.rev === undefined ? 0 : 8;
+  const rec = fmt.alloc(o + 28 + keyLen + (blob?.length ?? 0) + doc.value.length);
+  let p = rec.writeUInt8((cid === 0 ? REC_SET : REC_SET | IN_COLLECTION) | (o === 0 ? 0 : WITH_REV), fmt.head);
+  if (doc.rev !== undefined) p = rec.writeBigUInt64BE(doc.rev, p);
   p = rec.writeBigUInt64BE(doc.cas, p);
   p = rec.writeBigUInt64BE(doc.seqno, p);
   p = rec.writeUInt32BE(doc.flags >>> 0, p);
@@ -207,9 +217,11 @@ export function encodeDelete(t: DeleteRecord, fmt: LogFormat, cid = 0): Buffer {
   const prefix = cid === 0 ? 0 : leb128Length(cid);
   const keyLen = prefix + Buffer.byteLength(t.id);
   const blob = t.xattrs === undefined ? undefined : encodeXattrBlob(t.xattrs);
-  const rec = fmt.alloc(24 + keyLen + (blob?.length ?? 0));
-  if (blob !== undefined) blob.copy(rec, fmt.head + 24 + keyLen);
-  let p = rec.writeUInt8((blob === undefined ? REC_DELETE : REC_DELETE_XATTRS) | (cid === 0 ? 0 : IN_COLLECTION), fmt.head);
+  const o = t.rev === undefined ? 0 : 8;
+  const rec = fmt.alloc(o + 24 + keyLen + (blob?.length ?? 0));
+  if (blob !== undefined) blob.copy(rec, fmt.head + o + 24 + keyLen);
+  let p = rec.writeUInt8((blob === undefined ? REC_DELETE : REC_DELETE_XATTRS) | (cid === 0 ? 0 : IN_COLLECTION) | (o === 0 ? 0 : WITH_REV), fmt.head);
+  if (t.rev !== undefined) p = rec.writeBigUInt64BE(t.rev, p);
   p = rec.writeBigUInt64BE(t.cas, p);
   p = rec.writeBigUInt64BE(t.seqno, p);
   p = rec.writeUInt32BE(t.flags >>> 0, p);
@@ -221,11 +233,20 @@ export function encodeDelete(t: DeleteRecord, fmt: LogFormat, cid = 0): Buffer {
 }
 
 export function encodeVbuuids(uuids: bigint[], fmt: LogFormat): Buffer {
-  const rec = fmt.alloc(3 + 8 * uuids.length);
+  return encodeVbList(REC_VBUUIDS, uuids, fmt);
+}
+
+/** Each vBucket's high seqno: a log that no longer holds the records that set them still knows them. */
+export function encodeVbseqnos(seqnos: bigint[], fmt: LogFormat): Buffer {
+  return encodeVbList(REC_VBSEQNOS, seqnos, fmt);
+}
+
+function encodeVbList(type: number, list: bigint[], fmt: LogFormat): Buffer {
+  const rec = fmt.alloc(3 + 8 * list.length);
   const h = fmt.head;
-  rec[h] = REC_VBUUIDS;
-  rec.writeUInt16BE(uuids.length, h + 1);
-  uuids.forEach((u, i) => rec.writeBigUInt64BE(u, h + 3 + i * 8));
+  rec[h] = type;
+  rec.writeUInt16BE(list.length, h + 1);
+  list.forEach((u, i) => rec.writeBigUInt64BE(u, h + 3 + i * 8));
   return fmt.seal(rec);
 }
 
@@ -235,19 +256,26 @@ export function encodeVbuuids(uuids: bigint[], fmt: LogFormat): Buffer {
 export type LogRecord =
   | { readonly kind: 'set'; readonly doc: DocRecord; readonly cid: number }
   | { readonly kind: 'delete'; readonly tomb: DeleteRecord; readonly cid: number }
-  | { readonly kind: 'vbuuids'; readonly uuids: bigint[] };
+  | { readonly kind: 'vbuuids'; readonly uuids: bigint[] }
+  | { readonly kind: 'vbseqnos'; readonly seqnos: bigint[] };
 
 /** Key offset within a payload, by record type (documents and deletions; the IN_COLLECTION bit aside). */
 const KEY_AT: Record<number, number> = { [REC_SET]: 28, [REC_DELETE]: 24, [REC_DELETE_XATTRS]: 24 };
 
-/** A record type without its IN_COLLECTION bit (the vBucket UUIDs have none). */
+/** Records about every vBucket, not one document. */
+const isVbList = (type: number): boolean => type === REC_VBUUIDS || type === REC_VBSEQNOS;
+
+/** Bytes WITH_REV adds before the rest of the payload. */
+const revBytes = (type: number): number => (type >= 0 && !isVbList(type) && (type & WITH_REV) !== 0 ? 8 : 0);
+
+/** A record type without its IN_COLLECTION and WITH_REV bits (the vBucket lists have none). */
 function baseType(type: number): number {
-  return type === REC_VBUUIDS ? type : type & ~IN_COLLECTION;
+  return isVbList(type) ? type : type & ~(IN_COLLECTION | WITH_REV);
 }
 
 /** The collection prefix of an IN_COLLECTION key at `at`: its length and id (length 0, id 0: none; id -1: malformed). */
 function prefixAt(buf: Buffer, type: number, at: number, keyLen: number): { length: number; cid: number } {
-  if ((type & IN_COLLECTION) === 0 || type === REC_VBUUIDS) return { length: 0, cid: 0 };
+  if ((type & IN_COLLECTION) === 0 || isVbList(type)) return { length: 0, cid: 0 };
   try {
     const { value, length } = decodeLeb128(buf.subarray(at, at + Math.min(keyLen, 5)));
     return length < keyLen && value !== 0 ? { length, cid: value } : { length: 0, cid: -1 };
@@ -259,15 +287,17 @@ function prefixAt(buf: Buffer, type: number, at: number, keyLen: number): { leng
 /** True when the payload's type is known and its key (or UUID list) fits inside it. */
 function payloadShapeOk(payload: Buffer): boolean {
   const type = baseType(payload[0]);
-  if (type === REC_VBUUIDS) return payload.length >= 3 && payload.length === 3 + 8 * payload.readUInt16BE(1);
-  const keyAt = KEY_AT[type];
-  if (keyAt === undefined || payload.length < keyAt) return false;
+  if (isVbList(type)) return payload.length >= 3 && payload.length === 3 + 8 * payload.readUInt16BE(1);
+  if (KEY_AT[type] === undefined) return false;
+  const o = revBytes(payload[0]);
+  const keyAt = KEY_AT[type] + o;
+  if (payload.length < keyAt) return false;
   const keyLen = payload.readUInt16BE(keyAt - 2);
-  const prefixed = type !== payload[0];
+  const prefixed = (payload[0] & IN_COLLECTION) !== 0;
   if (!(keyLen > 0 && keyLen <= (prefixed ? MAX_PREFIXED_KEY_BYTES : MAX_KEY_BYTES) && keyAt + keyLen <= payload.length)) return false;
   if (prefixed && prefixAt(payload, payload[0], keyAt, keyLen).cid < 0) return false;
   if (type === REC_DELETE) return keyAt + keyLen === payload.length;
-  if (type === REC_DELETE_XATTRS || (payload[25] & DATATYPE_XATTR) !== 0) return xattrBlobOk(payload, keyAt + keyLen);
+  if (type === REC_DELETE_XATTRS || (payload[o + 25] & DATATYPE_XATTR) !== 0) return xattrBlobOk(payload, keyAt + keyLen);
   return true;
 }
 
@@ -283,11 +313,13 @@ function xattrBlobOk(payload: Buffer, at: number): boolean {
 /** A payload that passed recordAt(). */
 function decode(payload: Buffer): LogRecord {
   const type = baseType(payload[0]);
+  const o = revBytes(payload[0]);
+  const rev = o === 0 ? undefined : payload.readBigUInt64BE(1);
   if (type === REC_SET) {
-    const keyLen = payload.readUInt16BE(26);
-    const prefix = prefixAt(payload, payload[0], 28, keyLen);
-    let datatype = payload[25];
-    let value = payload.subarray(28 + keyLen);
+    const keyLen = payload.readUInt16BE(o + 26);
+    const prefix = prefixAt(payload, payload[0], o + 28, keyLen);
+    let datatype = payload[o + 25];
+    let value = payload.subarray(o + 28 + keyLen);
     let xattrs;
     if ((datatype & DATATYPE_XATTR) !== 0) {
       const blob = decodeXattrBlob(value);
@@ -296,39 +328,41 @@ function decode(payload: Buffer): LogRecord {
       datatype &= ~DATATYPE_XATTR;
     }
     const doc = {
-      cas: payload.readBigUInt64BE(1),
-      seqno: payload.readBigUInt64BE(9),
-      flags: payload.readUInt32BE(17),
-      expiry: payload.readUInt32BE(21),
+      cas: payload.readBigUInt64BE(o + 1),
+      seqno: payload.readBigUInt64BE(o + 9),
+      flags: payload.readUInt32BE(o + 17),
+      expiry: payload.readUInt32BE(o + 21),
       datatype,
-      id: payload.toString('utf8', 28 + prefix.length, 28 + keyLen),
+      id: payload.toString('utf8', o + 28 + prefix.length, o + 28 + keyLen),
       value: Buffer.from(value),
+      ...(rev === undefined ? {} : { rev }),
     };
     return { kind: 'set', doc: xattrs === undefined ? doc : { ...doc, xattrs }, cid: prefix.cid };
   }
   if (type === REC_DELETE || type === REC_DELETE_XATTRS) {
-    const keyLen = payload.readUInt16BE(22);
-    const prefix = prefixAt(payload, payload[0], 24, keyLen);
+    const keyLen = payload.readUInt16BE(o + 22);
+    const prefix = prefixAt(payload, payload[0], o + 24, keyLen);
     const tomb = {
-      cas: payload.readBigUInt64BE(1),
-      seqno: payload.readBigUInt64BE(9),
-      flags: payload.readUInt32BE(17),
-      datatype: payload[21],
-      id: payload.toString('utf8', 24 + prefix.length, 24 + keyLen),
+      cas: payload.readBigUInt64BE(o + 1),
+      seqno: payload.readBigUInt64BE(o + 9),
+      flags: payload.readUInt32BE(o + 17),
+      datatype: payload[o + 21],
+      id: payload.toString('utf8', o + 24 + prefix.length, o + 24 + keyLen),
+      ...(rev === undefined ? {} : { rev }),
     };
-    const xattrs = type === REC_DELETE_XATTRS ? decodeXattrBlob(payload.subarray(24 + keyLen)).xattrs : undefined;
+    const xattrs = type === REC_DELETE_XATTRS ? decodeXattrBlob(payload.subarray(o + 24 + keyLen)).xattrs : undefined;
     return { kind: 'delete', tomb: xattrs === undefined ? tomb : { ...tomb, xattrs }, cid: prefix.cid };
   }
-  const uuids: bigint[] = [];
-  for (let i = 0, n = payload.readUInt16BE(1); i < n; i++) uuids.push(payload.readBigUInt64BE(3 + i * 8));
-  return { kind: 'vbuuids', uuids };
+  const list: bigint[] = [];
+  for (let i = 0, n = payload.readUInt16BE(1); i < n; i++) list.push(payload.readBigUInt64BE(3 + i * 8));
+  return type === REC_VBSEQNOS ? { kind: 'vbseqnos', seqnos: list } : { kind: 'vbuuids', uuids: list };
 }
 
 /** A record that sat in a damaged span: what could still be read of it. */
 export interface LostRecord {
   readonly offset: number;
   /** 'unknown' when even the type byte is unusable. */
-  readonly kind: 'set' | 'delete' | 'vbuuids' | 'unknown';
+  readonly kind: 'set' | 'delete' | 'vbuuids' | 'vbseqnos' | 'unknown';
   /** The document key, when its bytes lie inside the span (they may be damaged too). */
   readonly key: string | undefined;
   /** The id of the key's collection (0: the default collection). */
@@ -359,10 +393,10 @@ function lostAt(buf: Buffer, off: number, end: number, fmt: LogFormat): LostReco
   const p = off + fmt.head;
   const raw = p < end ? buf[p] : -1;
   const type = baseType(raw);
-  const kind = type === REC_SET ? 'set' : type === REC_DELETE || type === REC_DELETE_XATTRS ? 'delete' : type === REC_VBUUIDS ? 'vbuuids' : 'unknown';
+  const kind = type === REC_SET ? 'set' : type === REC_DELETE || type === REC_DELETE_XATTRS ? 'delete' : type === REC_VBUUIDS ? 'vbuuids' : type === REC_VBSEQNOS ? 'vbseqnos' : 'unknown';
   let key: string | undefined;
   let cid = 0;
-  const keyAt = KEY_AT[type];
+  const keyAt = KEY_AT[type] === undefined ? undefined : KEY_AT[type] + revBytes(raw);
   if (keyAt !== undefined && p + keyAt <= end) {
     const keyLen = buf.readUInt16BE(p + keyAt - 2);
     if (keyLen > 0 && keyLen <= MAX_PREFIXED_KEY_BYTES && p + keyAt + keyLen <= end) {
@@ -411,7 +445,7 @@ export function scanLog(buf: Buffer, apply: (rec: LogRecord) => void): ScanResul
       continue;
     }
     const rec = decode(buf.subarray(off + format.head, off + len));
-    if (open.size !== 0 && rec.kind !== 'vbuuids') {
+    if (open.size !== 0 && (rec.kind === 'set' || rec.kind === 'delete')) {
       const id = qualified(rec.cid, rec.kind === 'set' ? rec.doc.id : rec.tomb.id);
       const earlier = open.get(id);
       if (earlier !== undefined) {

@@ -14,6 +14,7 @@ import { membershipOf, isBalanced } from './console/controller';
 import { authenticate as authenticateRequest, handleAuthed, handlePublic, unauthorized } from './console/routes';
 import type { Identity } from './rbac/users';
 import { handleRbac, type RbacHost } from './rbac/rest';
+import { handleQuerySettingsRest, type QuerySettings } from './query-settings';
 import { requirePermission } from './rbac/guard';
 import { bucketPermission, clusterPermission } from './rbac/permission';
 import { rawRamBytes } from './buckets-admin';
@@ -26,6 +27,8 @@ export interface MgmtCore extends ClusterCore, ConsoleCore, CollectionsRestHost 
   readonly configStreams: Set<{ bucket: string; node: number; res: ServerResponse }>;
   /** The handler of `service` on a node, when it runs there (/pools/default/buckets/<b>/ddocs goes to capi). */
   serviceHandler(node: number, service: ServiceName): ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** The query settings (/settings/querySettings/curlWhitelist). */
+  readonly querySettings: QuerySettings;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -107,6 +110,8 @@ export function handleMgmt(core: MgmtCore, thisNode: number, req: IncomingMessag
   const parts = path.split('/').slice(1).map(decodeURIComponent);
   const rbac = handleRbac(core.rbac, user, req, res, parts);
   if (rbac !== false) return rbac === true ? undefined : rbac;
+  const querySettings = handleQuerySettingsRest(core.querySettings, user, req, res, parts);
+  if (querySettings !== false) return querySettings === true ? undefined : querySettings;
   const collections = handleCollectionsRest(core, user, req, res, parts);
   if (collections !== false) return collections === true ? undefined : collections;
   const routed = handleAuthed(core, thisNode, user, req, res, path, parts);

@@ -26,7 +26,7 @@ import path from 'node:path';
 import createDebug from 'debug';
 import { StoreError, StoreStatus, type DocumentStore, type Item, type MetadataMap, type StoreLog, type Tombstone } from './store';
 import type { DurableLog } from './kv/node';
-import { encodeDelete, encodeSet, encodeVbuuids, LogFormat, scanLog, type Damage, type LogRecord } from './log-format';
+import { encodeDelete, encodeSet, encodeVbseqnos, encodeVbuuids, LogFormat, scanLog, type Damage, type LogRecord } from './log-format';
 
 const debug = createDebug('deferbase:server');
 
@@ -528,6 +528,7 @@ function reason(err: Error): string {
 /** Replays one record; records of a collection the manifest no longer has are dropped with it. */
 function applyRecord(store: DocumentStore, rec: LogRecord): void {
   if (rec.kind === 'vbuuids') return store.restoreVbucketUuids(rec.uuids);
+  if (rec.kind === 'vbseqnos') return store.restoreVbucketSeqnos(rec.seqnos);
   const target = store.collection(rec.cid);
   if (target === undefined) return store.restoreDropped(rec.kind === 'set' ? rec.doc : rec.tomb);
   if (rec.kind === 'set') target.restore(rec.doc);
@@ -547,7 +548,7 @@ export function describeDamage(file: string, damage: Damage[]): string {
   let unknown = 0;
   for (const l of lost) {
     if (l.key === undefined) {
-      if (l.kind !== 'vbuuids') unknown++;
+      if (l.kind !== 'vbuuids' && l.kind !== 'vbseqnos') unknown++;
     } else if (l.superseded) rewritten.add(l.key);
     else stale.add(l.key);
   }
@@ -644,6 +645,8 @@ function compact(file: string, store: DocumentStore, io: LogIo): LogFormat {
   replaceFile(file, io, (fd) => {
     const parts: Buffer[] = [fmt.fileHeader(), encodeVbuuids(store.vbucketUuids(), fmt)];
     let size = parts[0].length + parts[1].length;
+    /** The highest seqno the snapshot's records carry, per vBucket. */
+    const written = new Array<bigint>(store.numVBuckets).fill(0n);
     const flush = (): void => {
       writeAll(io, fd, Buffer.concat(parts));
       parts.length = 0;
@@ -652,12 +655,22 @@ function compact(file: string, store: DocumentStore, io: LogIo): LogFormat {
     for (const coll of store.collections()) {
       for (const doc of coll.docs()) {
         const rec = encodeSet(doc, fmt, coll.cid);
+        const vb = coll.vbucketOf(doc.id);
+        if (doc.seqno > written[vb]) written[vb] = doc.seqno;
         parts.push(rec);
         size += rec.length;
         if (size > 1 << 20) flush();
       }
-      for (const t of coll.tombstoneList()) parts.push(encodeDelete(t, fmt, coll.cid));
+      for (const t of coll.tombstoneList()) {
+        if (t.seqno > written[t.vbucket]) written[t.vbucket] = t.seqno;
+        parts.push(encodeDelete(t, fmt, coll.cid));
+      }
     }
+    // The snapshot leaves out changes whose seqnos still count (a dropped collection's, an
+    // expired document's): where they were the last, the high seqno is kept on its own, so that
+    // a seqno is never handed out twice.
+    const seqnos = store.vbucketSeqnos();
+    if (seqnos.some((n, vb) => n > written[vb])) parts.push(encodeVbseqnos(seqnos, fmt));
     flush();
   });
   return fmt;

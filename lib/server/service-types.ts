@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Permission } from './rbac/permission';
 import type { CollectionsOp, CollectionsResult } from './collections/manifest';
+import type { QuerySettings } from './query-settings';
 
 /** The server's time source. Expiry, lock timeouts and metrics read it; tests drive it. */
 export interface ServerClock {
@@ -130,6 +131,8 @@ export interface ServiceContext {
   nodes?(): readonly ServiceNode[];
   /** The cluster's users and roles, the store the RBAC REST API uses (N1QL's GRANT / REVOKE, system:user_info). */
   security?: ServiceSecurity;
+  /** The cluster's query settings (CURL()'s access list); absent: CURL() may reach nothing. */
+  readonly querySettings?: QuerySettings;
 }
 
 /** One node of the cluster: `host:mgmtPort`, its ports by service (as nodesExt names them) and its services. */

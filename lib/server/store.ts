@@ -82,6 +82,11 @@ export class Item implements StoredDoc {
    * handed as it is to readers that negotiated SNAPPY. `value` is always the inflated document.
    */
   snappy: Buffer | undefined = undefined;
+  /**
+   * The CAS the replicas hold: the last mutation's. GET_LOCKED gives the active copy a new CAS
+   * (the lock's) without a mutation, so nothing of it reaches the replicas.
+   */
+  replicaCas: bigint;
   constructor(
     readonly id: string,
     readonly value: Buffer,
@@ -92,8 +97,12 @@ export class Item implements StoredDoc {
     readonly seqno: bigint,
     readonly vbucket: number,
     /** Extended attributes (xattrs.ts); undefined for a document without any. Never part of `value`. */
-    readonly xattrs: Xattrs | undefined = undefined,
-  ) {}
+    readonly xattrs: Xattrs | undefined,
+    /** kv_engine's rev seqno: 1 for a new document, one more with each mutation (`$document.revid`, GET_META). */
+    readonly rev: bigint,
+  ) {
+    this.replicaCas = cas;
+  }
 }
 
 /**
@@ -110,6 +119,8 @@ export interface Tombstone {
   /** The body's datatype: a deleted document has no body, so 0. */
   readonly datatype: number;
   readonly xattrs?: Xattrs;
+  /** The deletion is a mutation: the revision after the live document's. */
+  readonly rev: bigint;
 }
 
 /**
@@ -134,7 +145,10 @@ export interface DocMeta {
   readonly deleted: boolean;
   readonly flags: number;
   readonly expiry: number;
+  /** The vBucket sequence number of its last change. */
   readonly seqno: bigint;
+  /** Its revision (rev seqno): what GET_META reports as its seqno. */
+  readonly rev: bigint;
   readonly datatype: number;
   readonly cas: bigint;
 }
@@ -268,10 +282,17 @@ class BucketLedger {
   undo: Array<DocumentStore | string | Item | Tombstone | undefined> | undefined = undefined;
   /** Set while a durable write's handler runs: its change (in whichever collection) is prepared, not applied. */
   staging: SyncWrite | undefined = undefined;
+  /**
+   * Per vBucket, the highest revision a deletion reached (kv_engine's max deleted rev seqno): a
+   * document created where no earlier version is known starts above it, so a key deleted and
+   * written again never shows a revision it had before.
+   */
+  readonly maxDeletedRev: bigint[];
   /** Every collection of the bucket but the default one, by collection id. */
   readonly collections = new Map<number, DocumentStore>();
   constructor(numVBuckets: number) {
     this.vbSeqno = new Array<bigint>(numVBuckets).fill(0n);
+    this.maxDeletedRev = new Array<bigint>(numVBuckets).fill(0n);
     this.vbUuid = new Array<bigint>(numVBuckets);
     for (let vb = 0; vb < numVBuckets; vb++) this.vbUuid[vb] = randomBytes(8).readBigUInt64BE(0) || 1n;
   }
@@ -618,9 +639,10 @@ export class DocumentStore implements BucketStore {
     if (!existing) throw new StoreError(StoreStatus.KEY_ENOENT, id);
     if (this.isLocked(existing)) throw new StoreError(StoreStatus.LOCKED, id);
     const secs = lockSeconds === 0 || lockSeconds > MAX_LOCK_SECONDS ? DEFAULT_LOCK_SECONDS : lockSeconds;
-    const locked = new Item(id, existing.value, existing.flags, existing.datatype, this.nextCas(), existing.expiry, existing.seqno, existing.vbucket, existing.xattrs);
+    const locked = new Item(id, existing.value, existing.flags, existing.datatype, this.nextCas(), existing.expiry, existing.seqno, existing.vbucket, existing.xattrs, existing.rev);
     locked.lockUntil = this.clock.now() + secs * 1000;
     locked.snappy = existing.snappy;
+    locked.replicaCas = existing.replicaCas;
     this.items.set(id, locked);
     return locked;
   }
@@ -675,12 +697,12 @@ export class DocumentStore implements BucketStore {
     const item = this.live(id);
     if (item) {
       const datatype = item.xattrs === undefined ? item.datatype : item.datatype | DATATYPE_XATTR;
-      return { deleted: false, flags: item.flags, expiry: item.expiry, seqno: item.seqno, datatype, cas: item.cas };
+      return { deleted: false, flags: item.flags, expiry: item.expiry, seqno: item.seqno, rev: item.rev, datatype, cas: item.cas };
     }
     const tomb = this.tombstones.get(id);
     if (!tomb) return undefined;
     const datatype = tomb.xattrs === undefined ? tomb.datatype : tomb.datatype | DATATYPE_XATTR;
-    return { deleted: true, flags: tomb.flags, expiry: 0, seqno: tomb.seqno, datatype, cas: tomb.cas };
+    return { deleted: true, flags: tomb.flags, expiry: 0, seqno: tomb.seqno, rev: tomb.rev, datatype, cas: tomb.cas };
   }
 
   /**
@@ -846,10 +868,11 @@ export class DocumentStore implements BucketStore {
   }
 
   /** Puts back a document read from disk: no log record, no listeners. */
-  restore(doc: { id: string; value: Buffer; flags: number; datatype: number; cas: bigint; expiry: number; seqno: bigint; xattrs?: Xattrs }): void {
+  restore(doc: { id: string; value: Buffer; flags: number; datatype: number; cas: bigint; expiry: number; seqno: bigint; xattrs?: Xattrs; rev?: bigint }): void {
     const vb = this.vbucketOf(doc.id);
     this.tombstones.delete(doc.id);
-    this.items.set(doc.id, new Item(doc.id, doc.value, doc.flags, doc.datatype, doc.cas, doc.expiry, doc.seqno, vb, doc.xattrs));
+    // Logs written before revisions: each document as new.
+    this.items.set(doc.id, new Item(doc.id, doc.value, doc.flags, doc.datatype, doc.cas, doc.expiry, doc.seqno, vb, doc.xattrs, doc.rev ?? 1n));
     this.byVbucket?.[vb].add(doc.id);
     if (doc.expiry !== 0) this.expiring.add(doc.id);
     else this.expiring.delete(doc.id);
@@ -857,12 +880,14 @@ export class DocumentStore implements BucketStore {
   }
 
   /** Puts back a deletion read from disk. */
-  restoreDelete(tomb: { id: string; cas: bigint; seqno: bigint; flags: number; datatype: number; xattrs?: Xattrs }): void {
+  restoreDelete(tomb: { id: string; cas: bigint; seqno: bigint; flags: number; datatype: number; xattrs?: Xattrs; rev?: bigint }): void {
     const vb = this.vbucketOf(tomb.id);
     this.items.delete(tomb.id);
     this.byVbucket?.[vb].delete(tomb.id);
     this.expiring.delete(tomb.id);
-    this.tombstones.set(tomb.id, { ...tomb, vbucket: vb });
+    const rev = tomb.rev ?? 1n;
+    this.tombstones.set(tomb.id, { ...tomb, vbucket: vb, rev });
+    if (rev > this.ledger.maxDeletedRev[vb]) this.ledger.maxDeletedRev[vb] = rev;
     this.noteRestored(vb, tomb.seqno, tomb.cas);
   }
 
@@ -874,6 +899,17 @@ export class DocumentStore implements BucketStore {
 
   vbucketUuids(): bigint[] {
     return this.ledger.vbUuid.slice();
+  }
+
+  /** Each vBucket's high seqno (what compaction keeps when it leaves out the records that set them). */
+  vbucketSeqnos(): bigint[] {
+    return this.ledger.vbSeqno.slice();
+  }
+
+  /** Puts back high seqnos saved by compaction: none goes backwards. */
+  restoreVbucketSeqnos(seqnos: bigint[]): void {
+    if (seqnos.length !== this.numVBuckets) return;
+    for (let vb = 0; vb < seqnos.length; vb++) this.noteRestored(vb, seqnos[vb], 0n);
   }
 
   /** A change read from disk to a collection since dropped: its seqno and CAS still count (they never go back). */
@@ -948,6 +984,17 @@ export class DocumentStore implements BucketStore {
     if (cas > ledger.lastCas) ledger.lastCas = cas;
   }
 
+  /**
+   * The revision of the next version of `id`: one more than the version it replaces (live,
+   * expired but not yet deleted, or deleted); a document with no known earlier version starts
+   * above every revision a deletion in its vBucket reached.
+   */
+  private nextRev(id: string, vb: number, previous: Item | undefined): bigint {
+    const before = previous ?? this.items.get(id) ?? this.tombstones.get(id);
+    if (before !== undefined) return before.rev + 1n;
+    return this.ledger.maxDeletedRev[vb] + 1n;
+  }
+
   /** Locked: only the lock CAS may mutate. Unlocked: a non-zero CAS must match. */
   private checkCas(existing: Item, cas: bigint): void {
     if (this.isLocked(existing)) {
@@ -973,7 +1020,7 @@ export class DocumentStore implements BucketStore {
     const ledger = this.ledger;
     const seqno = ledger.seqno + 1n;
     const cas = preparedCas ?? this.nextCas();
-    const item = new Item(id, value, flags, datatype, cas, expiry, seqno, vb, stamp === undefined ? xattrs : stamp(cas, seqno));
+    const item = new Item(id, value, flags, datatype, cas, expiry, seqno, vb, stamp === undefined ? xattrs : stamp(cas, seqno), this.nextRev(id, vb, previous));
     // Same bytes (touch): the compressed form still holds.
     if (previous !== undefined && previous.value === value) item.snappy = previous.snappy;
     if (ledger.staging !== undefined) {
@@ -1020,7 +1067,8 @@ export class DocumentStore implements BucketStore {
     const seqno = ledger.seqno + 1n;
     const cas = preparedCas ?? this.nextCas();
     const kept = stamp === undefined ? xattrs : stamp(cas, seqno);
-    const tomb: Tombstone = kept === undefined ? { id, cas, seqno, vbucket, flags, datatype: 0 } : { id, cas, seqno, vbucket, flags, datatype: 0, xattrs: kept };
+    const rev = this.nextRev(id, vbucket, previous);
+    const tomb: Tombstone = kept === undefined ? { id, cas, seqno, vbucket, flags, datatype: 0, rev } : { id, cas, seqno, vbucket, flags, datatype: 0, xattrs: kept, rev };
     if (ledger.staging !== undefined) {
       this.prepare(id, tomb);
       return tomb;
@@ -1031,6 +1079,7 @@ export class DocumentStore implements BucketStore {
     }
     ledger.seqno = seqno;
     ledger.vbSeqno[vbucket] = seqno;
+    if (rev > ledger.maxDeletedRev[vbucket]) ledger.maxDeletedRev[vbucket] = rev;
     this.items.delete(id);
     if (this.byVbucket !== undefined) this.byVbucket[vbucket].delete(id);
     this.expiring.delete(id);

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { Engine } from './harness';
 import { functionNames, lookupFunction } from '../../lib/server/n1ql/functions/index';
 import { AGGREGATES } from '../../lib/server/n1ql/expr';
+import { WINDOW_ONLY } from '../../lib/server/n1ql/window';
 import type { Value } from '../../lib/server/n1ql/value';
 
 const e = new Engine();
@@ -245,9 +246,13 @@ describe('n1ql 7.6 dates', () => {
 
 // Every function of the 7.6 SQL++ reference, as named by the headings of its function pages
 // (aggregatefun, arrayfun, bitwisefun, comparisonfun, condfununknown, condfunnum, datefun,
-// jsonfun, metafun, numericfun, objectfun, patternmatchingfun, stringfun, tokenfun, typefun).
-// Window functions, user-defined functions, search (FTS) and vector functions are other pages.
+// jsonfun, metafun, numericfun, objectfun, patternmatchingfun, stringfun, tokenfun, typefun,
+// windowfun, curl, advisor, searchfun). User-defined functions are the statements' own pages.
+// Reproduce the check: `node scripts/run-tests.js --grep "function coverage"`.
 const DOCUMENTED = `
+curl advisor flatten_keys
+cume_dist dense_rank first_value lag last_value lead nth_value ntile percent_rank rank ratio_to_report row_number
+search search_meta search_score
 array_agg avg count countn max mean median min stddev stddev_pop stddev_samp sum variance variance_pop variance_samp var_pop var_samp
 array_append array_avg array_binary_search array_concat array_contains array_contains_all array_contains_any array_count array_distinct
 array_except array_flatten array_ifnull array_insert array_intersect array_length array_max array_min array_move array_position array_pos
@@ -277,15 +282,18 @@ contains_token contains_token_like contains_token_regexp has_token tokens
 isarray isatom isbinary isboolean isnumber isobject isstring type toarray toatom toboolean tonumber toobject tostring
 `;
 
-/** Documented functions this engine does not implement yet (see the closing report). */
-const NOT_YET = new Set<string>([]);
+/**
+ * Documented functions this engine does not implement yet (see the closing report). The SEARCH
+ * family needs the Search service, which the embedded cluster does not run.
+ */
+const NOT_YET = new Set<string>(['search', 'search_meta', 'search_score']);
 
 describe('n1ql 7.6 function coverage', () => {
   it('implements every documented 7.6 function except the ones listed as not yet done', () => {
-    const specials = new Set(['meta', 'unnest_pos', 'unnest_position']); // compiled by the engine itself
+    const specials = new Set(['meta', 'unnest_pos', 'unnest_position', 'advisor']); // compiled by the engine itself (ADVISOR: the statement, see advise76)
     const missing = DOCUMENTED.split(/\s+/)
       .filter(Boolean)
-      .filter((n) => !lookupFunction(n) && !AGGREGATES.has(n) && !specials.has(n) && !NOT_YET.has(n));
+      .filter((n) => !lookupFunction(n) && !AGGREGATES.has(n) && !WINDOW_ONLY.has(n) && !specials.has(n) && !NOT_YET.has(n));
     expect(missing).to.deep.equal([]);
     expect([...NOT_YET].filter((n) => lookupFunction(n))).to.deep.equal([]); // keep the list honest
     expect(functionNames().length).to.be.above(350);

@@ -20,12 +20,26 @@ describe('n1ql profile', () => {
     expect(r.json.status).to.equal('success');
     expect(r.json.results).to.have.length(10);
     const p = r.json.profile;
-    expect(Object.keys(p.phaseTimes)).to.include.members(['authorize', 'fetch', 'parse', 'plan', 'primaryScan', 'run']);
+    expect(Object.keys(p.phaseTimes)).to.include.members(['authorize', 'fetch', 'filter', 'parse', 'plan', 'primaryScan', 'primaryScan.GSI', 'project', 'run', 'stream']);
     for (const t of Object.values(p.phaseTimes)) expect(t).to.match(/^\d+(\.\d+)?(ns|µs|ms|s)$/);
-    expect(p.phaseCounts).to.deep.equal({ fetch: 20, primaryScan: 20 });
-    expect(p.phaseOperators).to.deep.equal({ authorize: 1, fetch: 1, primaryScan: 1 });
+    // As system:completed_requests shows them in the 7.6 monitoring reference: the scan under its
+    // phase and under the index service's (primaryScan.GSI); filter counts the rows it let through.
+    expect(p.phaseCounts).to.deep.equal({ fetch: 20, filter: 10, primaryScan: 20, 'primaryScan.GSI': 20 });
+    expect(p.phaseOperators).to.deep.equal({ authorize: 1, fetch: 1, filter: 1, primaryScan: 1, 'primaryScan.GSI': 1, project: 1, stream: 1 });
     expect(p.executionTimings).to.equal(undefined);
     expect(r.body.indexOf('"profile"')).to.be.above(r.body.indexOf('"metrics"'));
+  });
+
+  it('ORDER BY adds the sort phase (its operator, the rows sorted and its time)', async () => {
+    const r = await svc.request({ statement: 'SELECT n FROM b WHERE even ORDER BY n DESC LIMIT 3', profile: 'phases' });
+    expect(r.json.results).to.deep.equal([{ n: 18 }, { n: 16 }, { n: 14 }]);
+    const p = r.json.profile;
+    expect(p.phaseOperators).to.include({ sort: 1, filter: 1, project: 1, stream: 1 });
+    expect(p.phaseCounts.sort).to.equal(10);
+    expect(p.phaseTimes.sort).to.match(/s$/);
+    // DML without RETURNING streams nothing.
+    const d = await svc.request({ statement: 'UPDATE b SET x = 1 WHERE n = 1', profile: 'phases' });
+    expect(d.json.profile.phaseOperators.stream).to.equal(undefined);
   });
 
   it('profile=timings adds the executed plan with #stats per operator', async () => {

@@ -51,7 +51,7 @@ describe('n1ql with the official couchbase SDK', function () {
   it('returns the profile the SDK asks for (QueryProfile.Phases / Timings)', async () => {
     const phases = await sdk.query('SELECT RAW faa FROM `travel` WHERE type = "airport"', { profile: couchbase.QueryProfileMode.Phases });
     expect(phases.rows).to.have.length(3);
-    expect(phases.meta.profile.phaseCounts).to.deep.equal({ fetch: 9, primaryScan: 9 });
+    expect(phases.meta.profile.phaseCounts).to.deep.equal({ fetch: 9, filter: 3, primaryScan: 9, 'primaryScan.GSI': 9 });
     const timings = await sdk.query('SELECT RAW faa FROM `travel` WHERE type = "airport"', { profile: couchbase.QueryProfileMode.Timings });
     expect(timings.meta.profile.executionTimings['#operator']).to.be.a('string');
   });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Cluster } from '../../lib/server';
-import { LogFormat, encodeSet, scanLog, type LogRecord } from '../../lib/server/log-format';
+import { LogFormat, encodeSet, encodeVbseqnos, scanLog, type LogRecord } from '../../lib/server/log-format';
 
 describe('server collections with dataDir', function () {
   this.timeout(20000);
@@ -86,5 +86,47 @@ describe('server collections with dataDir', function () {
       [0x80, 'k'],
       [0, 'k'],
     ]);
+  });
+
+  it('a dropped collection\'s seqnos still count after compaction and restarts: no vBucket\'s high seqno goes backwards', async () => {
+    let cluster = await start();
+    let bucket = cluster.bucket('default');
+    cluster.changeCollections('default', { op: 'createScope', scope: 'app' });
+    cluster.changeCollections('default', { op: 'createCollection', scope: 'app', collection: 'gone', props: {} });
+    bucket.write('kept', Buffer.from('1'), 'upsert');
+    const gone = bucket.collectionNamed('app', 'gone')!;
+    // Written last, in other vBuckets than `kept`'s: their seqnos are the high ones.
+    for (let i = 0; i < 20; i++) gone.write(`g${i}`, Buffer.from('2'), 'upsert');
+    cluster.changeCollections('default', { op: 'dropCollection', scope: 'app', collection: 'gone' });
+    const seqnos = bucket.vbucketSeqnos();
+    const high = bucket.highSeqno;
+    await cluster.stop();
+    // Each start compacts the log to the live data: the second start reads a log without the dropped collection's records.
+    for (let run = 0; run < 2; run++) {
+      cluster = await start();
+      bucket = cluster.bucket('default');
+      try {
+        expect(bucket.vbucketSeqnos()).to.deep.equal(seqnos);
+        expect(bucket.highSeqno).to.equal(high);
+      } finally {
+        await cluster.stop();
+      }
+    }
+    cluster = await start();
+    try {
+      bucket = cluster.bucket('default');
+      const vb = bucket.vbucketOf('g0');
+      expect(bucket.write('g0', Buffer.from('3'), 'upsert').seqno).to.equal(high + 1n);
+      expect(bucket.vbucketSeqno(vb)).to.equal(high + 1n);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('vBucket high seqnos are a record of their own', () => {
+    const fmt = LogFormat.fresh();
+    const records: LogRecord[] = [];
+    scanLog(Buffer.concat([fmt.fileHeader(), encodeVbseqnos([3n, 0n, 2n ** 63n], fmt)]), (r) => records.push(r));
+    expect(records).to.deep.equal([{ kind: 'vbseqnos', seqnos: [3n, 0n, 2n ** 63n] }]);
   });
 });

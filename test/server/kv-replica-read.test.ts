@@ -90,4 +90,26 @@ describe('server KV: sub-document replica reads', () => {
     expect(res.status).to.equal(Status.EINVAL);
     expect(JSON.parse(cluster.bucket('default').get(KEY)!.value.toString()).a).to.equal(42);
   });
+
+  it('a locked document: the active hides its CAS, replicas give the last mutation\'s (a lock is not replicated)', async () => {
+    const key = 'locked-replica';
+    const written = cluster.bucket('default').write(key, Buffer.from('{"a":1}'), 'upsert').cas;
+    const vb = cluster.bucket('default').vbucketOf(key);
+    const active = await nodeClient(cluster.topology.active(vb));
+    const replica = await nodeClient([0, 1].find((n) => cluster.topology.isReplica(vb, n))!);
+    const lock = await active.request({ opcode: Opcode.GET_LOCKED, key, vbucket: vb, extras: Buffer.from([0, 0, 0, 10]) });
+    expect(lock.status).to.equal(Status.SUCCESS);
+    expect(lock.cas).to.not.equal(written);
+    expect((await active.request({ opcode: Opcode.GET, key, vbucket: vb })).cas).to.equal(0xffffffffffffffffn);
+    const got = await replica.request({ opcode: Opcode.GET_REPLICA, key, vbucket: vb });
+    expect([got.status, got.cas]).to.deep.equal([Status.SUCCESS, written]);
+    const sub = await replica.request({ opcode: Opcode.SUBDOC_MULTI_LOOKUP, key, vbucket: vb, extras: Buffer.from([SubdocDocFlag.REPLICA_READ]), value: SPECS });
+    expect([sub.status, sub.cas]).to.deep.equal([Status.SUCCESS, written]);
+    // Unlocked without a mutation: still nothing new for the replicas.
+    expect((await active.request({ opcode: Opcode.UNLOCK_KEY, key, vbucket: vb, cas: lock.cas })).status).to.equal(Status.SUCCESS);
+    expect((await replica.request({ opcode: Opcode.GET_REPLICA, key, vbucket: vb })).cas).to.equal(written);
+    // A mutation reaches them with its CAS.
+    const next = cluster.bucket('default').write(key, Buffer.from('{"a":2}'), 'upsert').cas;
+    expect((await replica.request({ opcode: Opcode.GET_REPLICA, key, vbucket: vb })).cas).to.equal(next);
+  });
 });

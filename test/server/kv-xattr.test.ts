@@ -241,7 +241,9 @@ describe('server KV: extended attributes', function () {
       const item = store().get('vd')!;
       expect(doc.CAS).to.equal('0x' + l.cas.toString(16).padStart(16, '0'));
       expect(results(l)[1][1]).to.equal(JSON.stringify(doc.CAS));
-      expect(doc).to.include({ exptime: item.expiry, value_bytes: 11, deleted: false, flags: 0xcaffee, revid: String(item.seqno) });
+      expect(doc).to.include({ exptime: item.expiry, value_bytes: 11, deleted: false, flags: 0xcaffee, revid: String(store().live('vd')!.rev) });
+      // Written, then mutated once: its second revision.
+      expect(doc.revid).to.equal('2');
       expect(doc.value_crc32c).to.equal('0x' + crc32c(Buffer.from('{"Test":45}')).toString(16).padStart(8, '0'));
       expect(doc.datatype).to.deep.equal(['json', 'xattr']);
       expect(doc.seqno).to.equal('0x' + item.seqno.toString(16).padStart(16, '0'));
@@ -388,6 +390,72 @@ describe('server KV: extended attributes', function () {
       const n = await single(Opcode.SUBDOC_COUNTER, 'sp', 'meta.n', X, '3');
       expect([n.status, n.value.toString()]).to.deep.equal([Status.SUCCESS, '3']);
       expect((await single(Opcode.SUBDOC_DICT_UPSERT, 'sp', 'body', 0, '1', Doc.ADD | Doc.CREATE_AS_DELETED)).status).to.equal(Status.EINVAL);
+    });
+  });
+
+  describe('xattrs in a full-document write (the XATTR datatype): values must be JSON', () => {
+    /** kv_engine's blob from raw pairs, then the body. */
+    const blob = (pairs: Array<[Buffer | string, Buffer | string]>, body: Buffer | string): Buffer => {
+      const parts = pairs.map(([k, v]) => {
+        const kv = Buffer.concat([Buffer.from(k), Buffer.from([0]), Buffer.from(v), Buffer.from([0])]);
+        const len = Buffer.alloc(4);
+        len.writeUInt32BE(kv.length);
+        return Buffer.concat([len, kv]);
+      });
+      const all = Buffer.concat(parts);
+      const total = Buffer.alloc(4);
+      total.writeUInt32BE(all.length);
+      return Buffer.concat([total, all, Buffer.from(body)]);
+    };
+    const setWith = (client: RawClient, key: string, value: Buffer): Promise<Packet> => client.set(key, value, { datatype: 0x04 });
+
+    it('a valid blob gives the document its xattrs; the body (here binary) is what GET returns', async () => {
+      const body = Buffer.from([0x00, 0xff, 0x10]);
+      expect((await setWith(c, 'xd-ok', blob([['_sys', '{"a":1}'], ['user', '[1,2]']], body))).status).to.equal(Status.SUCCESS);
+      const g = await c.get('xd-ok');
+      expect([g.value.equals(body), g.datatype]).to.deep.equal([true, 0]);
+      expect((await getMeta('xd-ok')).datatype).to.equal(0x04);
+      expect(results(await lookup('xd-ok', [{ opcode: Opcode.SUBDOC_GET, flags: X, path: 'user' }, { opcode: Opcode.SUBDOC_GET, flags: X, path: '$document.datatype' }]))).to.deep.equal([
+        [0, '[1,2]'],
+        // kv_engine names the bits set: a binary body with xattrs is not "raw" (no bit) but ["xattr"].
+        [0, '["xattr"]'],
+      ]);
+    });
+
+    it('XATTR_EINVAL for a value that is not JSON (binary included), an invalid, virtual or repeated key, a malformed blob; nothing is stored', async () => {
+      const bad: Array<[string, Buffer]> = [
+        ['binary value', blob([['u', Buffer.from([0xde, 0xad, 0xbe, 0xef])]], '{}')],
+        ['text value', blob([['u', 'not json']], '{}')],
+        ['invalid key', blob([['!u', '1']], '{}')],
+        ['virtual key', blob([['$document', '{}']], '{}')],
+        ['key twice', blob([['u', '1'], ['u', '2']], '{}')],
+        ['length past the value', Buffer.from([0, 0, 1, 0, 0, 0, 0, 4])],
+      ];
+      for (const [what, value] of bad) {
+        expect((await setWith(c, 'xd-bad', value)).status, what).to.equal(Status.XATTR_EINVAL);
+        expect(store().get('xd-bad'), what).to.equal(undefined);
+      }
+    });
+
+    it('without XATTR negotiated the datatype is refused with EINVAL', async () => {
+      const plain = await open([HelloFeature.JSON, HelloFeature.XERROR]);
+      try {
+        expect((await setWith(plain, 'xd-plain', blob([['u', '1']], '{}'))).status).to.equal(Status.EINVAL);
+      } finally {
+        plain.close();
+      }
+    });
+
+    it('a sub-document xattr value that is not JSON is SUBDOC_VALUE_CANTINSERT', async () => {
+      await c.set('xd-sub', '{}');
+      const p = await c.request({
+        opcode: Opcode.SUBDOC_MULTI_MUTATION,
+        key: 'xd-sub',
+        vbucket: c.vb('xd-sub'),
+        value: encodeMutationSpecs([{ opcode: Opcode.SUBDOC_DICT_UPSERT, flags: X, path: 'u', value: Buffer.from([0xde, 0xad]) }]),
+      });
+      expect(p.status).to.equal(Status.SUBDOC_MULTI_PATH_FAILURE);
+      expect(p.value.readUInt16BE(1)).to.equal(Status.SUBDOC_VALUE_CANTINSERT);
     });
   });
 

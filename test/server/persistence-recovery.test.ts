@@ -11,9 +11,11 @@ import { DiskLog, LogDamagedError } from '../../lib/server/persistence';
 import { encodeSet, LogFormat, scanLog, type DocRecord } from '../../lib/server/log-format';
 import { runCli, startServe } from '../cli/helpers';
 
-/** Format 2's record header (marker, length, checksum) and a document payload's fixed part. */
+/** Format 2's record header (marker, length, checksum) and a document payload's fixed part (with its revision). */
 const HEAD = 12;
-const SET_FIXED = 28;
+const SET_FIXED = 36;
+/** The same without a revision (logs written before revisions). */
+const SET_FIXED_NO_REV = 28;
 
 describe('server persistence: damaged logs', function () {
   this.timeout(30000);
@@ -181,7 +183,7 @@ describe('server persistence: damaged logs', function () {
       return Buffer.concat([h, payload]);
     };
     const set = (id: string, value: string, seqno: number): Buffer => {
-      const fixed = Buffer.alloc(SET_FIXED);
+      const fixed = Buffer.alloc(SET_FIXED_NO_REV);
       fixed[0] = 1;
       fixed.writeBigUInt64BE(BigInt(seqno) * 1000n, 1);
       fixed.writeBigUInt64BE(BigInt(seqno), 9);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as couchbase from 'couchbase';
 import { Cluster } from '../../lib/server';
-import { HelloFeature, Status } from '../../lib/protocol';
+import { HelloFeature, Opcode, Status, encodeLeb128 } from '../../lib/protocol';
 import { RawClient } from './raw-client';
 import { ADMIN_AUTH, basicAuth, caught, rest } from './http-helpers';
 
@@ -275,5 +275,78 @@ describe('RBAC: users and groups kept with dataDir', function () {
     } finally {
       await cluster.stop();
     }
+  });
+});
+
+describe('RBAC roles on a collection follow its id, not its name (ns_server keeps roles by id)', function () {
+  this.timeout(30000);
+  let dir: string;
+  let server: Cluster;
+  let sdk: couchbase.Cluster;
+  const start = async (): Promise<void> => {
+    server = await Cluster.start({ dataDir: dir, queryService: null, viewsService: null, consoleDir: null });
+    sdk = await couchbase.connect(server.connectionString, { username: 'Administrator', password: 'password' });
+  };
+  const stop = async (): Promise<void> => {
+    await sdk?.close();
+    await server?.stop();
+  };
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deferbase-rbac-ids-'));
+    await start();
+  });
+  after(async () => {
+    await stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** KV GET of `k` in s.c as `user`: its status, or SELECT_BUCKET's when that fails. */
+  async function readAs(user: string): Promise<number> {
+    const client = await RawClient.connect(server.nodes[0].ports.kv);
+    try {
+      await client.hello([HelloFeature.COLLECTIONS, HelloFeature.XERROR, HelloFeature.JSON]);
+      await client.login(user, 'reader-pw');
+      // No privilege left anywhere in the bucket: it cannot even be selected.
+      const selected = await client.selectBucket('default');
+      if (selected !== Status.SUCCESS) return selected;
+      const cid = server.bucket('default').manifest.collection('s', 'c')!.uid;
+      return (await client.request({ opcode: Opcode.GET, key: Buffer.concat([encodeLeb128(cid), Buffer.from('k')]), vbucket: client.vb('k') })).status;
+    } finally {
+      client.close();
+    }
+  }
+  const roleNames = async (user: string): Promise<string[]> => (await sdk.users().getUser(user)).effectiveRoles.map((r) => `${r.name}[${r.bucket}:${r.scope}:${r.collection}]`);
+
+  it('a role on a dropped collection neither grants nor shows on a new collection of the same name, a new grant does, and ids survive a restart', async () => {
+    const mgr = sdk.bucket('default').collections();
+    await mgr.createScope('s');
+    await mgr.createCollection('c', 's');
+    server.bucket('default').collectionNamed('s', 'c')!.write('k', Buffer.from('1'), 'upsert');
+    await sdk.users().upsertUser({ username: 'reader', password: 'reader-pw', roles: [{ name: 'data_reader', bucket: 'default', scope: 's', collection: 'c' }] });
+    await sdk.users().upsertGroup({ name: 'scope-readers', roles: ['data_reader[default:s]'] });
+    expect(await readAs('reader')).to.equal(Status.SUCCESS);
+
+    await mgr.dropCollection('c', 's');
+    await mgr.createCollection('c', 's');
+    server.bucket('default').collectionNamed('s', 'c')!.write('k', Buffer.from('2'), 'upsert');
+    expect(await readAs('reader')).to.equal(Status.EACCESS);
+    expect(await roleNames('reader')).to.deep.equal([]);
+    // The scope is the same one: a role on it still holds.
+    expect((await sdk.users().getGroup('scope-readers')).roles.map((r) => r.scope)).to.deep.equal(['s']);
+
+    await sdk.users().upsertUser({ username: 'reader', password: 'reader-pw', roles: [{ name: 'data_reader', bucket: 'default', scope: 's', collection: 'c' }] });
+    expect(await readAs('reader')).to.equal(Status.SUCCESS);
+    await stop();
+    await start();
+    expect(await readAs('reader')).to.equal(Status.SUCCESS);
+    expect(await roleNames('reader')).to.deep.equal(['data_reader[default:s:c]']);
+
+    // A scope dropped and created again takes its collections' and its own roles with it.
+    await sdk.bucket('default').collections().dropScope('s');
+    await sdk.bucket('default').collections().createScope('s');
+    await sdk.bucket('default').collections().createCollection('c', 's');
+    expect(await readAs('reader')).to.equal(Status.EACCESS);
+    expect((await sdk.users().getGroup('scope-readers')).roles).to.deep.equal([]);
   });
 });

@@ -45,6 +45,9 @@ export function changeCollections(host: CollectionsHost, bucket: string, op: Col
     case 'dropCollection':
       result = draft.dropCollection(op.scope, op.collection);
       break;
+    case 'setManifest':
+      result = draft.setManifest(op.scopes, op.validOnUid, ctx);
+      break;
   }
   if ('error' in result) return result;
   const change = result.ok;

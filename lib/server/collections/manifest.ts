@@ -49,6 +49,7 @@ export type ManifestError =
   | { readonly kind: 'cannot_drop_system_collection'; readonly scope: string; readonly collection: string }
   | { readonly kind: 'cannot_modify_properties'; readonly collection: string; readonly props: ReadonlyArray<readonly [string, number | boolean]> }
   | { readonly kind: 'bucket_limit'; readonly counter: 'num_scopes' | 'num_collections'; readonly max: number }
+  | { readonly kind: 'uid_mismatch' }
   | { readonly kind: 'cluster_limit'; readonly counter: 'num_scopes' | 'num_collections' };
 
 export type CollectionsOp =
@@ -56,7 +57,14 @@ export type CollectionsOp =
   | { readonly op: 'dropScope'; readonly scope: string }
   | { readonly op: 'createCollection'; readonly scope: string; readonly collection: string; readonly props: CollectionProps }
   | { readonly op: 'modifyCollection'; readonly scope: string; readonly collection: string; readonly props: CollectionProps }
-  | { readonly op: 'dropCollection'; readonly scope: string; readonly collection: string };
+  | { readonly op: 'dropCollection'; readonly scope: string; readonly collection: string }
+  | { readonly op: 'setManifest'; readonly scopes: readonly RequiredScope[]; readonly validOnUid: number | undefined };
+
+/** A scope as a whole-manifest PUT lists it: its collections and the properties given for each. */
+export interface RequiredScope {
+  readonly name: string;
+  readonly collections: ReadonlyArray<{ readonly name: string; readonly props: CollectionProps }>;
+}
 
 /** A change refused before the manifest is asked: no such bucket, or one without collections (memcached). */
 export type CollectionsError = ManifestError | { readonly kind: 'bucket_not_found'; readonly bucket: string } | { readonly kind: 'not_supported' };
@@ -284,6 +292,48 @@ export class Manifest {
     return this.changed([], [{ scope: scopeName, collection: current }], []);
   }
 
+  /**
+   * PUT .../scopes (ns_server's set_manifest): the scopes and collections `required` lists are the
+   * bucket's afterwards, the `_system` scope aside (neither listed nor changed). Scopes and
+   * collections left out are dropped (the `_default` scope cannot be), new ones created, given
+   * properties applied as PATCH applies them; drops first, as ns_server orders them. The whole is
+   * one change with one new uid, or nothing at all when a step is refused or nothing differs.
+   * `validOnUid`: only while the manifest is at that uid.
+   */
+  setManifest(required: readonly RequiredScope[], validOnUid: number | undefined, ctx: ChangeContext): ChangeResult {
+    if (validOnUid !== undefined && validOnUid !== this.uidValue) return { error: { kind: 'uid_mismatch' } };
+    const before = { uid: this.uidValue, next: this.nextUid };
+    const created: PlacedCollection[] = [];
+    const dropped: PlacedCollection[] = [];
+    const modified: PlacedCollection[] = [];
+    const wanted = required.filter((s) => s.name !== SYSTEM_SCOPE);
+    const steps: Array<() => ChangeResult> = [];
+    for (const scope of this.scopeList) {
+      if (scope.name !== SYSTEM_SCOPE && !wanted.some((w) => w.name === scope.name)) steps.push(() => this.dropScope(scope.name));
+    }
+    for (const w of wanted) {
+      const current = this.scope(w.name);
+      if (current === undefined) steps.push(() => this.createScope(w.name, ctx));
+      else for (const c of current.collections) if (!w.collections.some((x) => x.name === c.name)) steps.push(() => this.dropCollection(w.name, c.name));
+      for (const c of w.collections) {
+        const exists = current?.collections.some((x) => x.name === c.name) === true;
+        steps.push(() => (exists ? this.modifyCollection(w.name, c.name, c.props) : this.createCollection(w.name, c.name, c.props, ctx)));
+      }
+    }
+    for (const step of steps) {
+      const r = step();
+      if ('error' in r) return r;
+      created.push(...r.ok.created);
+      dropped.push(...r.ok.dropped);
+      modified.push(...r.ok.modified);
+    }
+    // One change, one uid (each step that changed something took one).
+    const changedAny = this.uidValue !== before.uid;
+    this.uidValue = before.uid;
+    this.nextUid = before.next;
+    return changedAny ? this.changed(created, dropped, modified) : { ok: { uid: this.uidValue, created, dropped, modified } };
+  }
+
   // ---- the JSON clients read ------------------------------------------------------------------------------------
 
   /**
@@ -378,6 +428,8 @@ export function collectionsErrorText(e: CollectionsError): { message: string; st
       return { message: `Bucket with name ${erlangString(e.bucket)} not found`, status: 404 };
     case 'not_supported':
       return { message: 'Not allowed on this type of bucket', status: 400 };
+    case 'uid_mismatch':
+      return { message: "validOnUid doesn't match the current manifest Uid", status: 400 };
   }
 }
 

@@ -1,15 +1,15 @@
 // The scopes and collections REST API (ns_server's menelaus_web_collections): list, create and drop
-// scopes; create, edit (PATCH) and drop collections; wait for a manifest uid. Answers in ns_server's
-// shapes: `{"uid": "<hex>"}` on success, `{"errors": {field: message}}` for a bad form (its
-// validators' words, in their order), `{"errors": {"_": message}}` for a refused change, with its
-// status codes; 403 naming the permission a user lacks.
+// scopes; create, edit (PATCH) and drop collections; set the whole manifest (PUT); wait for a
+// manifest uid. Answers in ns_server's shapes: `{"uid": "<hex>"}` on success, `{"errors": {field:
+// message}}` for a bad form (its validators' words, in their order), `{"errors": {"_": message}}`
+// for a refused change, with its status codes; 403 naming the permission a user lacks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readForm, reply, NOT_FOUND } from '../console/http';
+import { readBody, readForm, reply, NOT_FOUND } from '../console/http';
 import { requirePermission, type PermissionHolder } from '../rbac/guard';
 import { ANY, bucketPermission, collectionPermission, scopePermission } from '../rbac/permission';
 import { StoreError } from '../store';
 import type { DocumentStore } from '../store';
-import { MAX_TTL_LIMIT, NO_EXPIRY, collectionsErrorText, hexUid, nameProblem, type CollectionProps, type CollectionsOp, type CollectionsResult } from './manifest';
+import { MAX_TTL_LIMIT, NO_EXPIRY, SYSTEM_COLLECTIONS, SYSTEM_SCOPE, DEFAULT_COLLECTION, DEFAULT_SCOPE, collectionsErrorText, hexUid, nameProblem, type CollectionProps, type CollectionsOp, type CollectionsResult, type RequiredScope } from './manifest';
 
 /** What the routes need from the cluster. */
 export interface CollectionsRestHost {
@@ -51,6 +51,10 @@ export function handleCollectionsRest(host: CollectionsRestHost, user: Permissio
       if (errors.send(res)) return;
       answer(res, host.changeCollections(bucket, { op: 'createScope', scope: name! }));
     });
+  }
+  if (rest.length === 0 && method === 'PUT') {
+    if (!requirePermission(user, res, bucketPermission(bucket, ['collections'], 'write'))) return true;
+    return setManifest(req, res, host, bucket);
   }
   if (rest.length === 2 && rest[0] === '@ensureManifest' && method === 'POST') {
     if (!requirePermission(user, res, bucketPermission(bucket, ['settings'], 'read'))) return true;
@@ -211,4 +215,111 @@ async function ensureManifest(req: IncomingMessage, res: ServerResponse, store: 
     await new Promise((r) => setTimeout(r, 50));
   }
   reply(res, 200, '');
+}
+
+/** Names a whole-manifest PUT may give though they start with `_` (ns_server's special_allowed). */
+const SPECIAL_NAMES: readonly string[] = [DEFAULT_SCOPE, DEFAULT_COLLECTION, SYSTEM_SCOPE, ...SYSTEM_COLLECTIONS];
+
+/**
+ * PUT .../scopes with a JSON manifest `{"scopes": [{"name", "collections": [{"name", "maxTTL",
+ * "history"}]}]}` (ns_server's handle_set_manifest): checked as its validators check it, then
+ * made the bucket's manifest as one change (see Manifest.setManifest). `?validOnUid=<hex>` makes
+ * it conditional on the current uid.
+ */
+async function setManifest(req: IncomingMessage, res: ServerResponse, host: CollectionsRestHost, bucket: string): Promise<void> {
+  if (!collectionsAllowed(host, bucket, res)) return;
+  const qs = new URL(req.url ?? '/', 'http://x').searchParams;
+  const uidText = qs.get('validOnUid');
+  let validOnUid: number | undefined;
+  if (uidText !== null) {
+    if (!/^[0-9a-fA-F]{1,16}$/.test(uidText)) return reply(res, 400, { errors: { _: 'Invalid validOnUid' } });
+    validOnUid = parseInt(uidText, 16);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse((await readBody(req)).toString('utf8'));
+  } catch {
+    return reply(res, 400, { errors: { _: 'Invalid JSON' } });
+  }
+  const errors: Record<string, string> = {};
+  const scopes = requiredScopes(body, errors);
+  if (Object.keys(errors).length > 0 || scopes === undefined) return reply(res, 400, { errors });
+  if (scopes.some((s) => s.collections.some((c) => c.props.history === true)) && !host.collectionsAdmin.magma(bucket)) {
+    return reply(res, 400, 'Not allowed on this type of bucket');
+  }
+  change(res, host, bucket, { op: 'setManifest', scopes, validOnUid });
+}
+
+/** The scopes a manifest body lists, or undefined with `errors` filled in (keyed by where: `scopes[1].collections[0].maxTTL`). */
+function requiredScopes(body: unknown, errors: Record<string, string>): RequiredScope[] | undefined {
+  if (!isObject(body)) {
+    errors._ = 'Unexpected JSON: a manifest is an object';
+    return undefined;
+  }
+  for (const key of Object.keys(body)) if (key !== 'scopes') errors[key] = 'Unsupported key';
+  if (!('scopes' in body)) errors.scopes = 'The value must be supplied';
+  else if (!Array.isArray(body.scopes)) errors.scopes = 'Value must be json array';
+  if (Object.keys(errors).length > 0) return undefined;
+  const out: RequiredScope[] = [];
+  (body.scopes as unknown[]).forEach((scope, i) => {
+    const at = `scopes[${i}]`;
+    if (!isObject(scope)) {
+      errors[at] = 'Value must be json object';
+      return;
+    }
+    const name = elementName(scope, at, errors);
+    for (const key of Object.keys(scope)) if (key !== 'name' && key !== 'collections') errors[`${at}.${key}`] = 'Unsupported key';
+    const list = scope.collections ?? [];
+    if (!Array.isArray(list)) {
+      errors[`${at}.collections`] = 'Value must be json array';
+      return;
+    }
+    const collections: Array<{ name: string; props: CollectionProps }> = [];
+    list.forEach((coll, j) => {
+      const cat = `${at}.collections[${j}]`;
+      if (!isObject(coll)) {
+        errors[cat] = 'Value must be json object';
+        return;
+      }
+      const cname = elementName(coll, cat, errors);
+      const props = jsonCollectionProps(coll, cat, errors);
+      for (const key of Object.keys(coll)) if (!['name', 'maxTTL', 'history'].includes(key)) errors[`${cat}.${key}`] = 'Unsupported key';
+      if (cname !== undefined && props !== undefined) collections.push({ name: cname, props });
+    });
+    if (new Set(collections.map((c) => c.name)).size !== collections.length) errors[`${at}.collections`] = 'Contains duplicate name';
+    if (name !== undefined) out.push({ name, collections });
+  });
+  if (new Set(out.map((s) => s.name)).size !== out.length) errors.scopes = 'Contains duplicate name';
+  return Object.keys(errors).length > 0 ? undefined : out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A scope's or collection's `name`, checked as ns_server checks it (`_default`, `_system` and the system collections allowed here). */
+function elementName(o: Record<string, unknown>, at: string, errors: Record<string, string>): string | undefined {
+  const name = o.name;
+  if (name === undefined) errors[`${at}.name`] = 'The value must be supplied';
+  else if (typeof name !== 'string') errors[`${at}.name`] = 'Value must be a string';
+  else {
+    const problem = SPECIAL_NAMES.includes(name) ? undefined : nameProblem(name);
+    if (problem === undefined) return name;
+    errors[`${at}.name`] = problem;
+  }
+  return undefined;
+}
+
+function jsonCollectionProps(o: Record<string, unknown>, at: string, errors: Record<string, string>): CollectionProps | undefined {
+  const props: { maxTTL?: number; history?: boolean } = {};
+  if (o.history !== undefined) {
+    if (typeof o.history !== 'boolean') errors[`${at}.history`] = 'The value must be one of the following: [true,false]';
+    else props.history = o.history;
+  }
+  if (o.maxTTL !== undefined) {
+    if (typeof o.maxTTL !== 'number' || !Number.isInteger(o.maxTTL)) errors[`${at}.maxTTL`] = 'The value must be an integer';
+    else if (o.maxTTL < NO_EXPIRY || o.maxTTL > MAX_TTL_LIMIT) errors[`${at}.maxTTL`] = `The value must be in range from ${NO_EXPIRY} to ${MAX_TTL_LIMIT}`;
+    else props.maxTTL = o.maxTTL;
+  }
+  return errors[`${at}.history`] === undefined && errors[`${at}.maxTTL`] === undefined ? props : undefined;
 }

@@ -467,7 +467,7 @@ export function chooseAccess(
   const { index, keys, cover, ordered } = best;
   const exact = found.allExact && keys.flat().length === found.sargs.length;
   const lazy: Record<string, () => unknown> = {};
-  if (keys.length) lazy.spans = () => explainSpans(keys, index.primary ? ['(meta().`id`)'] : index.keys.map((k) => formatExpr(k.expr)), exact);
+  if (keys.length) lazy.spans = () => explainSpans(keys, index.primary ? ['(meta().`id`)'] : index.spanKeyTexts, exact);
   if (cover) {
     lazy.covers = () => {
       const keyExprs = index.primary ? [] : index.keys.map((k) => formatExpr(qualifyDoc(k.expr, alias)));

@@ -39,6 +39,8 @@ export type Expr =
       rawName?: string;
       /** Where the call was written (errors about it point there). */
       at?: SourcePos;
+      /** FLATTEN_KEYS: the arguments written with DESC. */
+      flattenDesc?: boolean[];
     }
   | { kind: 'array'; items: Expr[] }
   | { kind: 'object'; entries: { key: Expr; value: Expr }[] }
@@ -201,6 +203,8 @@ export interface SelectStatement {
 export interface KeyspaceTarget {
   ks: KeyspaceRef;
   alias: string;
+  /** DELETE FROM $param: the query parameter naming the keyspace (bound when the statement runs). */
+  param?: string;
 }
 
 export interface InsertStatement {
@@ -420,7 +424,10 @@ export type Statement =
   | CollectionDdlStatement
   | AlterIndexStatement
   | GrantStatement
-  | TransactionStatement;
+  | TransactionStatement
+  | UpdateStatisticsStatement
+  | InferStatement
+  | AdviseStatement;
 
 /** ALTER INDEX name ON ks WITH {...} (or ALTER INDEX ks.name WITH {...}). */
 export interface AlterIndexStatement {
@@ -443,4 +450,35 @@ export interface TransactionStatement {
   type: 'transaction';
   action: 'begin' | 'commit' | 'rollback' | 'savepoint' | 'isolation';
   savepoint?: string;
+}
+
+/**
+ * UPDATE STATISTICS / ANALYZE in each documented form: distributions of expressions, of the keys
+ * of some indexes (named, from a subquery, or ALL), or deleting them.
+ */
+export interface UpdateStatisticsStatement {
+  type: 'updateStatistics';
+  ks: KeyspaceRef;
+  /** The expressions form: `ks (expr, ...)`. */
+  exprs?: Expr[];
+  /** The index forms: names (or an expression giving them), or every index of the collection. */
+  indexes?: { names: Expr[] } | 'all';
+  /** The delete form: `DELETE (expr, ...)` or `DELETE ALL`. */
+  delete?: Expr[] | 'all';
+  with?: Expr;
+}
+
+/** INFER [COLLECTION | KEYSPACE] ks [WITH options], or INFER over an expression's documents. */
+export interface InferStatement {
+  type: 'infer';
+  ks?: KeyspaceRef;
+  expr?: Expr;
+  with?: Expr;
+}
+
+/** ADVISE [INDEX] statement: the index advisor's recommendations for one statement. */
+export interface AdviseStatement {
+  type: 'advise';
+  stmt: Statement;
+  text: string;
 }

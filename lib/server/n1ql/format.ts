@@ -53,7 +53,7 @@ export function formatExpr(e: A.Expr): string {
       return `case ${e.subject ? formatExpr(e.subject) + ' ' : ''}${e.whens.map((w) => `when ${formatExpr(w.when)} then ${formatExpr(w.then)}`).join(' ')}${e.else ? ' else ' + formatExpr(e.else) : ''} end`;
     case 'call':
       if (e.star) return `${e.name}(*)${e.filter ? ` filter (where ${formatExpr(e.filter)})` : ''}`;
-      return `${e.name}(${e.distinct ? 'distinct ' : ''}${e.args.map(formatExpr).join(', ')})${e.filter ? ` filter (where ${formatExpr(e.filter)})` : ''}`;
+      return `${e.name}(${e.distinct ? 'distinct ' : ''}${e.args.map((a, i) => formatExpr(a) + (e.flattenDesc?.[i] ? ' desc' : '')).join(', ')})${e.filter ? ` filter (where ${formatExpr(e.filter)})` : ''}`;
     case 'array':
       return '[' + e.items.map(formatExpr).join(', ') + ']';
     case 'object':

@@ -149,11 +149,36 @@ export class Index {
     this.keyFns = keys.map((k) => compile(k.expr, indexScope));
     this.whereFn = where ? compile(where, indexScope) : undefined;
     this.arrayKey = keys.findIndex((k) => k.expr.kind === 'collect' && k.expr.collect === 'array');
+    const ak = this.arrayKey >= 0 ? keys[this.arrayKey].expr : undefined;
+    if (ak?.kind === 'collect' && ak.value.kind === 'call' && ak.value.name === 'flatten_keys') this.flattened = ak.value.args.length;
   }
+
+  /** FLATTEN_KEYS(a, b, ...) in the array key: how many index keys each element's values make. */
+  readonly flattened: number = 0;
+
+  /**
+   * The keys as scans see them: a FLATTEN_KEYS array key is one key per argument, each an array
+   * key of its own (`DISTINCT ARRAY r.author FOR r IN reviews END`, ...).
+   */
+  private splitKeys(): A.Expr[] {
+    const exprs = this.keys.map((k) => k.expr);
+    if (!this.flattened) return exprs;
+    const ak = exprs[this.arrayKey] as A.Expr & { kind: 'collect' };
+    const parts = (ak.value as A.Expr & { kind: 'call' }).args.map((arg): A.Expr => ({ ...ak, value: arg }));
+    return [...exprs.slice(0, this.arrayKey), ...parts, ...exprs.slice(this.arrayKey + 1)];
+  }
+
+  /** Each scan key's text in EXPLAIN's spans. */
+  get spanKeyTexts(): string[] {
+    this.spanKeyTextsCache ??= this.splitKeys().map(formatExpr);
+    return this.spanKeyTextsCache;
+  }
+
+  private spanKeyTextsCache?: string[];
 
   /** The texts predicates are matched against, per key (array keys with their loop variable renamed). */
   get sargTexts(): string[] {
-    this.sargTextsCache ??= this.primary ? ['(meta().`id`)'] : this.keys.map((k) => sargKeyText(k.expr));
+    this.sargTextsCache ??= this.primary ? ['(meta().`id`)'] : this.splitKeys().map(sargKeyText);
     return this.sargTextsCache;
   }
 
@@ -191,7 +216,7 @@ export class Index {
     const arr = key[this.arrayKey];
     if (!Array.isArray(arr) || arr.length === 0) {
       if (this.arrayKey === 0) return [];
-      key[this.arrayKey] = undefined;
+      key.splice(this.arrayKey, 1, ...new Array<Value>(Math.max(1, this.flattened)).fill(undefined));
       return [{ key, id: doc.id }];
     }
     const seen = new Set<string>();
@@ -201,7 +226,9 @@ export class Index {
       if (seen.has(k)) continue;
       seen.add(k);
       const copy = key.slice();
-      copy[this.arrayKey] = el;
+      // A FLATTEN_KEYS element (its values as an array) fills as many key positions.
+      if (this.flattened) copy.splice(this.arrayKey, 1, ...(el as Value[]));
+      else copy[this.arrayKey] = el;
       out.push({ key: copy, id: doc.id });
     }
     return out;

@@ -45,6 +45,13 @@ function bindNode(node: unknown, ctx: ExecContext): unknown {
     }
     return src;
   }
+  if (typeof o.param === 'string' && typeof o.alias === 'string' && o.ks !== undefined) {
+    // DELETE FROM $ks: the target keyspace the parameter names.
+    const v = paramValue(o.param, ctx);
+    const ks = typeof v === 'string' ? keyspaceOf(v) : undefined;
+    if (!ks) throw new QueryError(12003, `Keyspace not found in CB datastore: ${typeof v === 'string' ? v : String(v)}`);
+    return { ks, alias: o.alias || (ks.collection ?? ks.bucket) } satisfies A.KeyspaceTarget;
+  }
   if (o.kind === 'lit') return node; // values are never rewritten (and may hold bigints)
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(o)) out[k] = bindNode(o[k], ctx);

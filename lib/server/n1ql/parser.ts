@@ -2,7 +2,7 @@
 // powers follow the precedence table of Couchbase's yacc grammar (n1ql.y).
 import type * as A from './ast';
 import { sourcePos } from './ast';
-import { syntaxError } from './errors';
+import { QueryError, syntaxError } from './errors';
 import { isNumeric, negate } from './int64';
 import { near, tokenize, type Token } from './lexer';
 import { parseCollectionDdl } from './collections';
@@ -201,6 +201,7 @@ class Parser {
       case 'UPSERT':
         return this.insert();
       case 'UPDATE':
+        if (this.isKw('STATISTICS', this.peek())) return this.updateStatistics();
         return this.update();
       case 'DELETE':
         return this.deleteStmt();
@@ -255,9 +256,75 @@ class Parser {
         const using = this.acceptKw('USING') ? this.expr() : undefined;
         return { type: 'execute', name, using };
       }
+      case 'ANALYZE':
+        return this.updateStatistics();
+      case 'INFER':
+        return this.infer();
+      case 'ADVISE': {
+        this.next();
+        this.acceptKw('INDEX');
+        const start = this.t.offset;
+        const stmt = this.statement();
+        return { type: 'advise', stmt, text: this.src.slice(start, this.t.offset).trim() };
+      }
       default:
         this.fail();
     }
+  }
+
+  /** (UPDATE STATISTICS | ANALYZE) [FOR] ks (exprs) | ks INDEX (names) | ks INDEX ALL | ks DELETE (...) | ALL, or FOR INDEX name ON ks. */
+  private updateStatistics(): A.UpdateStatisticsStatement {
+    if (this.next().upper === 'UPDATE') this.expectKw('STATISTICS');
+    const hasFor = this.acceptKw('FOR');
+    let stmt: A.UpdateStatisticsStatement;
+    if (hasFor && this.isKw('INDEX')) {
+      this.next();
+      const name = this.t.kind === 'string' ? this.next().text : this.ident();
+      this.expectKw('ON');
+      stmt = { type: 'updateStatistics', ks: this.keyspaceRef(), indexes: { names: [{ kind: 'lit', value: name }] } };
+    } else {
+      const ks = this.keyspaceRef();
+      stmt = { type: 'updateStatistics', ks };
+      const list = (): A.Expr[] => {
+        this.expectOp('(');
+        const out: A.Expr[] = [];
+        do out.push(this.expr());
+        while (this.acceptOp(','));
+        this.expectOp(')');
+        return out;
+      };
+      if (this.acceptKw('INDEX')) {
+        if (this.acceptKw('ALL')) stmt.indexes = 'all';
+        else {
+          // Names as identifiers or strings, or one expression (a subquery) giving an array of them.
+          this.expectOp('(');
+          const names: A.Expr[] = [];
+          do names.push(this.isIdentTok() && (this.isOp(',', this.peek()) || this.isOp(')', this.peek())) ? { kind: 'lit', value: this.next().text } : this.expr());
+          while (this.acceptOp(','));
+          this.expectOp(')');
+          stmt.indexes = { names };
+        }
+      } else if (this.acceptKw('DELETE')) {
+        stmt.delete = this.acceptKw('ALL') ? 'all' : list();
+      } else stmt.exprs = list();
+    }
+    if (stmt.indexes && this.acceptKw('USING')) {
+      const using = this.next();
+      if (using.upper !== 'GSI') throw new QueryError(3270, 'UPDATE STATISTICS (ANALYZE) supports GSI indexes only for INDEX option.');
+    }
+    if (this.acceptKw('WITH')) stmt.with = this.expr();
+    return stmt;
+  }
+
+  /** INFER [COLLECTION | KEYSPACE] ks [WITH options] | INFER expression [WITH options]. */
+  private infer(): A.InferStatement {
+    this.expectKw('INFER');
+    const kw = this.acceptKw('COLLECTION') || this.acceptKw('KEYSPACE');
+    const stmt: A.InferStatement = { type: 'infer' };
+    if (!kw && !this.isIdentTok()) stmt.expr = this.expr();
+    else stmt.ks = this.keyspaceRef();
+    if (this.acceptKw('WITH')) stmt.with = this.expr();
+    return stmt;
   }
 
   private prepare(): A.PrepareStatement {
@@ -620,6 +687,14 @@ class Parser {
     return ks;
   }
 
+  /** `$ks [AS alias]` as a DML target: the keyspace a query parameter names when the statement runs. */
+  private paramTarget(): A.KeyspaceTarget {
+    const param = this.next().text.replace(/^\$/, '');
+    this.paramSources = true;
+    const alias = this.acceptKw('AS') ? this.ident() : this.isIdentTok() ? this.next().text : '';
+    return { ks: { namespace: 'default', bucket: '' }, alias, param };
+  }
+
   private target(): A.KeyspaceTarget {
     const ks = this.keyspaceRef();
     const alias = this.acceptKw('AS') ? this.ident() : this.isIdentTok() ? this.next().text : (ks.collection ?? ks.bucket);
@@ -752,11 +827,17 @@ class Parser {
   private deleteStmt(): A.DeleteStatement {
     this.expectKw('DELETE');
     this.expectKw('FROM');
-    const target = this.target();
+    const target = this.t.kind === 'param' ? this.paramTarget() : this.target();
     const stmt: A.DeleteStatement = { type: 'delete', target };
-    const use: { useKeys?: A.Expr } = {};
+    const use: { useKeys?: A.Expr; useIndex?: string[] } = {};
     this.useClauses(use);
     stmt.useKeys = use.useKeys;
+    // A keyspace that is a parameter has no index to plan with: its keys must be given (the
+    // query engine's semantic check, with its "<placeholder>" wording).
+    if (target.param !== undefined) {
+      if (!use.useKeys) throw new QueryError(3261, '<placeholder> term must have USE KEYS');
+      if (use.useIndex) throw new QueryError(3262, '<placeholder> term should not have USE INDEX');
+    }
     if (this.acceptKw('WHERE')) stmt.where = this.expr();
     if (this.acceptKw('LIMIT')) stmt.limit = this.expr();
     stmt.returning = this.returning();
@@ -1368,8 +1449,11 @@ class Parser {
     else if (!this.isOp(')')) {
       if (this.acceptKw('DISTINCT')) call.distinct = true;
       else this.acceptKw('ALL');
-      do call.args.push(this.expr());
-      while (this.acceptOp(','));
+      do {
+        call.args.push(this.expr());
+        // FLATTEN_KEYS(expr [ASC|DESC], ...): the direction of each flattened index key.
+        if (name === 'flatten_keys' && (this.isKw('ASC') || this.isKw('DESC'))) (call.flattenDesc ??= [])[call.args.length - 1] = this.next().upper === 'DESC';
+      } while (this.acceptOp(','));
     }
     this.expectOp(')');
     if (this.acceptKw('FILTER')) {

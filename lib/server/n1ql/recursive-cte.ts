@@ -5,7 +5,7 @@
 // before; CYCLE f, ... RESTRICT drops one whose values of those fields were seen before.
 import type * as A from './ast';
 import { QueryError, ErrorCode } from './errors';
-import { childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
+import { AGGREGATES, childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { collect, type Pause } from './pause';
 import { isObject, valueKey, type Value } from './value';
 
@@ -46,8 +46,40 @@ function fromClauses(body: A.SelectBody): A.FromClause[] {
   return [];
 }
 
-/** The restrictions the reference lists for a recursive CTE's arms (3301-3304). */
+/** Whether `node` calls an aggregate or a window function (not looking into subqueries or literals). */
+function aggregates(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(aggregates);
+  if (typeof node !== 'object' || node === null) return false;
+  const o = node as Record<string, unknown>;
+  if (o.kind === 'lit' || o.kind === 'subquery') return false;
+  if (o.kind === 'call' && (o.over !== undefined || AGGREGATES.has(o.name as string))) return true;
+  return Object.values(o).some(aggregates);
+}
+
+/** What the query engine's semantic check refuses in the SELECTs of a recursive CTE (3300). */
+function checkSelects(stmt: A.SelectStatement): void {
+  const semantic = (cause: string): QueryError => new QueryError(3300, `recursive_with semantics: ${cause}`);
+  const body = (b: A.SelectBody): void => {
+    if (b.kind === 'setop') {
+      body(b.left);
+      body(b.right);
+    } else if (b.kind === 'paren') checkSelects(b.query);
+    else {
+      if (b.groupBy) throw semantic('Grouping is not allowed');
+      if (b.distinct) throw semantic('Distinct not allowed');
+      if (aggregates(b.terms)) throw semantic('Aggregates/Window functions are not allowed');
+    }
+  };
+  body(stmt.body);
+  if (stmt.orderBy) throw semantic('Order not allowed');
+  if (stmt.offset) throw semantic('Offset not allowed');
+  if (stmt.limit) throw semantic('Limit not allowed');
+}
+
+/** The restrictions the reference lists for a recursive CTE's arms (3300-3304). */
 function checkArms(name: string, cte: A.RecursiveCte): void {
+  checkSelects(cte.anchor);
+  checkSelects(cte.step);
   for (const f of fromClauses(cte.anchor.body)) {
     const terms = [f.source, ...f.joins.flatMap((j) => (j.kind === 'unnest' ? [] : [j.right]))];
     if (terms.some((t) => readsCte(t, name))) throw new QueryError(3301, `Anchor Clause cannot have recursive reference in FROM expression: ${name}`);

@@ -24,6 +24,7 @@ import { compileRecursiveCte } from './recursive-cte';
 import { compileSequenceOperator } from './sequences';
 import { SYSTEM_CATALOGS } from './system-keyspaces';
 import type { Profile } from './profile';
+import { scanEstimates } from './statistics';
 
 export interface CompiledQuery {
   /** Result values, with PAUSE markers where a driver may give the event loop a turn. */
@@ -195,7 +196,11 @@ function* profiledSource<F>(
   scanPhase: string,
   row: (f: F) => Row,
 ): Generator<Row | Pause> {
+  // 7.6 reports a scan under its phase and again under the phase qualified by the index
+  // service that ran it ("primaryScan" and "primaryScan.GSI").
+  const gsiPhase = `${scanPhase}.GSI`;
   prof.operator(scanPhase);
+  prof.operator(gsiPhase);
   prof.operator('fetch');
   const it = ids[Symbol.iterator]();
   let n = 0;
@@ -204,8 +209,10 @@ function* profiledSource<F>(
     const step = it.next();
     let dt = performance.now() - t;
     prof.time(scanPhase, dt);
+    prof.time(gsiPhase, dt);
     if (step.done) break;
     prof.count(scanPhase, 1);
+    prof.count(gsiPhase, 1);
     prof.record(scanOp, { itemsOut: 1, ms: dt });
     if (++n % SLICE_ROWS === 0) {
       ctx.checkDeadline();
@@ -220,6 +227,37 @@ function* profiledSource<F>(
     prof.count('fetch', 1);
     yield row(f);
   }
+}
+
+/** WHERE under profile=phases|timings: the "filter" phase's time and the rows it let through. */
+function* profiledFilter(rows: Iterable<Row | Pause>, admit: (row: Row, ctx: ExecContext) => boolean, ctx: ExecContext, prof: Profile): Generator<Row | Pause> {
+  prof.operator('filter');
+  for (const row of rows) {
+    if (row === PAUSE) {
+      yield row;
+      continue;
+    }
+    const t = performance.now();
+    let keep: boolean | Retry;
+    while ((keep = attempt(admit, row, ctx)) === RETRY) yield PAUSE;
+    prof.time('filter', performance.now() - t);
+    if (!keep) continue;
+    prof.count('filter', 1);
+    yield row;
+  }
+}
+
+/** `project` timed into the profile's "project" phase (its operator counted once). */
+function profiledProject(project: (row: Row, ctx: ExecContext) => Value, prof: Profile): (row: Row, ctx: ExecContext) => Value {
+  prof.operator('project');
+  return (row, ctx) => {
+    const t = performance.now();
+    try {
+      return project(row, ctx);
+    } finally {
+      prof.time('project', performance.now() - t);
+    }
+  };
 }
 
 /** A row extending `parent` with `alias` bound (and its document's META). */
@@ -262,6 +300,9 @@ function compileSource(
     const store = resolveBucket(env, src.ks);
     const access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, src.useIndex ? { ...opts, useIndex: src.useIndex } : opts);
     const alias = src.alias;
+    // With optimizer statistics (UPDATE STATISTICS), the scan reports the rows it expects.
+    const estimates = scanEstimates(store, where, (e) => docRelative(e, alias, implicit, scope.names));
+    if (estimates) access.explain.optimizer_estimates = estimates;
     if (countOnly && !src.useKeys) {
       // SELECT COUNT(*) with nothing else to evaluate: count index entries, fetch nothing.
       return {
@@ -482,7 +523,14 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     // The terms before this one (a term may shadow an outer name: `FROM cte JOIN t` in a recursive CTE's step).
     const leftAliases = new Set(aliases.slice(0, k + 1));
     if (j.indexFor !== undefined && !leftAliases.has(j.indexFor)) throw new QueryError(4025, `Unknown ${nest ? 'NEST' : 'JOIN'} for alias ${j.indexFor}`);
-    const rightPlan = compileSource(right, inner, env, rightConds, false, available, false, { rowNames: leftAliases });
+    let rightPlan: ReturnType<typeof compileSource>;
+    try {
+      rightPlan = compileSource(right, inner, env, rightConds, false, available, false, { rowNames: leftAliases });
+    } catch (err) {
+      // The right side of an ANSI JOIN/NEST with no index to read it by: the plan error 4330.
+      if (err instanceof QueryError && err.code === ErrorCode.PLAN && right.kind === 'keyspace') throw new QueryError(4330, `No index available for ANSI ${nest ? 'NEST' : 'JOIN'} term ${alias}`);
+      throw err;
+    }
     // An index join (ON KEY ... FOR) reads the right side through an index on its key, never a primary scan.
     if (j.indexFor !== undefined && rightPlan.explain[0]?.['#operator'] !== 'IndexScan3') {
       throw new QueryError(4100, `No index available for join term ${alias}`);
@@ -850,8 +898,11 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
     for (const l of lets) setField(row.vars, l.name, l.fn(row, ctx));
     return whereFn === undefined || truthy(whereFn(row, ctx));
   };
-  function* filtered(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
-    const rows: Iterable<Row | Pause> = source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }];
+  const sourceRows = (outer: Row, ctx: ExecContext): Iterable<Row | Pause> => (source ? source(outer, ctx) : [{ vars: Object.create(outer.vars), metas: outer.metas }]);
+  // Under profile, WHERE runs as the timed "filter" phase; the plain loop stays as it is.
+  const filtered = (outer: Row, ctx: ExecContext): Iterable<Row | Pause> => (ctx.profile && whereFn ? profiledFilter(sourceRows(outer, ctx), admit, ctx, ctx.profile) : filteredRows(outer, ctx));
+  function* filteredRows(outer: Row, ctx: ExecContext): Generator<Row | Pause> {
+    const rows = sourceRows(outer, ctx);
     for (const row of rows) {
       if (row === PAUSE) {
         yield row;
@@ -947,13 +998,15 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
     grouping,
     ordered,
     *run(outer, ctx) {
+      // Under profile the projection is timed as the "project" phase; otherwise nothing is added per row.
+      const projectRow = ctx.profile ? profiledProject(project, ctx.profile) : project;
       for (const row of rowsOf(outer, ctx)) {
         if (row === PAUSE) {
           yield row;
           continue;
         }
         let value: Value | Retry;
-        while ((value = attempt(project, row, ctx)) === RETRY) yield PAUSE;
+        while ((value = attempt(projectRow, row, ctx)) === RETRY) yield PAUSE;
         if (rawFn && value === undefined) continue;
         if (exclude) value = exclude(value);
         yield { row, value, own: true };
@@ -1273,12 +1326,17 @@ function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: 
   };
   const out: Keyed[] = [];
   let seq = 0;
+  // profile: the "sort" phase counts the rows sorted; its time is the sorting, not the input's.
+  const prof = ctx.profile;
+  prof?.operator('sort');
+  let sortMs = 0;
   for (const item of items) {
     if (item === PAUSE) {
       yield item;
       continue;
     }
     if ((seq & 1023) === 0) ctx.checkDeadline();
+    const t = prof ? performance.now() : 0;
     // Each item owns its row (or shares only the outer row, for set operators), so the projected
     // value can be bound in place; Object.create per row would turn every row into a prototype.
     const r: Row = item.own ? item.row : rowOf(OUT, item.value);
@@ -1301,14 +1359,21 @@ function* sortItems(items: Iterable<Item | Pause>, terms: { fn: Compiled; desc: 
     }
     out.splice(lo, 0, k);
     if (out.length > keep) out.pop();
+    if (prof) sortMs += performance.now() - t;
   }
   if (keep === undefined) {
     let n = 0;
+    const t = prof ? performance.now() : 0;
     // The comparator may throw the timeout error: a sort of millions of rows stops at the deadline too.
     out.sort((a, b) => {
       if ((++n & 4095) === 0) ctx.checkDeadline();
       return cmp(a, b);
     });
+    if (prof) sortMs += performance.now() - t;
+  }
+  if (prof) {
+    prof.count('sort', seq);
+    prof.time('sort', sortMs);
   }
   for (const k of out) yield k.item;
 }

@@ -315,6 +315,8 @@ export class QueryService implements HttpServiceHandler {
       const readonly = (bool(params.readonly) ?? false) || req.method === 'GET';
       exec = statementContext(this.ctx.clock.now(), positional as Value[], named, timeoutMs, user.username);
       exec.canWait = true;
+      const querySettings = this.ctx.querySettings;
+      exec.curl = { permitted: user.allows(clusterPermission(['n1ql', 'curl'], 'execute')), allows: (url) => querySettings?.curlAllows(url) ?? false };
       if (profile) exec.profile = profile;
       const env = this.envFor(user);
       if (params.query_context !== undefined) {
@@ -392,9 +394,14 @@ export class QueryService implements HttpServiceHandler {
     let size = 0;
     let fatal: QueryError | undefined;
     let step = first!;
+    // A statement with results streams them: the profile's "stream" phase is writing their text.
+    const streamed = profile && result.signature !== undefined ? profile : undefined;
+    streamed?.operator('stream');
     try {
       while (!step.done) {
+        const t = streamed ? performance.now() : 0;
         const text = resultText(step.value as Value, pretty, exec!.nonFinite === true);
+        if (streamed) streamed.time('stream', performance.now() - t);
         if (text !== undefined) {
           buf += (count ? ',' : '') + (pretty ? '\n' : '') + text;
           count++;

@@ -9,6 +9,7 @@ import type { Env } from './keyspace';
 import { listSequences, type SequencePath } from './sequences';
 import { describeFunction, listFunctions } from './udf';
 import { ADMIN_CATALOGS } from './system-admin';
+import { dictionaryRow } from './statistics';
 import type { ObjectValue, Value } from './value';
 
 const DATASTORE = 'http://127.0.0.1:8091';
@@ -68,4 +69,5 @@ export const SYSTEM_CATALOGS: Readonly<Record<string, (env: Env) => Value[]>> = 
   sequences: (env) => sequences(env, true),
   all_sequences: (env) => sequences(env, false),
   ...ADMIN_CATALOGS,
+  dictionary: (env) => readable(env).flatMap((s) => (s.collections?.() ?? [s]).map(dictionaryRow).filter((r): r is ObjectValue => r !== undefined)),
 };

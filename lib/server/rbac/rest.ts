@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readForm, reply } from '../console/http';
 import { allows, clusterPermission, type Permission } from './permission';
 import { requirePermission } from './guard';
-import { checkRoles, roleJson, rolesListing, type KeyspaceCatalog, type RoleRef } from './role-spec';
+import { checkRoles, roleJson, roleProblem, rolesListing, type KeyspaceCatalog, type RoleRef } from './role-spec';
 import { compileRole } from './roles';
 import type { Identity, UserEntry, UserRegistry } from './users';
 
@@ -228,7 +228,7 @@ function groups(host: RbacHost, caller: Identity, req: IncomingMessage, res: Ser
   if (rest.length > 1) return false;
   if (rest.length === 0) {
     if (method !== 'GET') return false;
-    if (requirePermission(caller, res, SECURITY_READ)) reply(res, 200, host.users.allGroups().map(groupJson));
+    if (requirePermission(caller, res, SECURITY_READ)) reply(res, 200, host.users.allGroups().map((g) => groupJson(g, host.keyspaces)));
     return true;
   }
   const id = rest[0];
@@ -236,7 +236,7 @@ function groups(host: RbacHost, caller: Identity, req: IncomingMessage, res: Ser
     if (!requirePermission(caller, res, SECURITY_READ)) return true;
     const g = host.users.group(id);
     if (g === undefined) replyJsonString(res, 404, 'Unknown group.');
-    else reply(res, 200, groupJson(g));
+    else reply(res, 200, groupJson(g, host.keyspaces));
     return true;
   }
   if (method === 'PUT') return putGroup(host, caller, req, res, id);
@@ -273,8 +273,9 @@ async function putGroup(host: RbacHost, caller: Identity, req: IncomingMessage, 
   replyJsonString(res, 200, '');
 }
 
-function groupJson(g: { id: string; description: string | undefined; roles: readonly RoleRef[]; ldapGroupRef: string | undefined }): Record<string, unknown> {
-  const out: Record<string, unknown> = { id: g.id, roles: g.roles.map(roleJson) };
+function groupJson(g: { id: string; description: string | undefined; roles: readonly RoleRef[]; ldapGroupRef: string | undefined }, keyspaces: KeyspaceCatalog): Record<string, unknown> {
+  // Roles on what no longer exists (or was created again) are not shown, as for users.
+  const out: Record<string, unknown> = { id: g.id, roles: g.roles.filter((r) => roleProblem(r, keyspaces) === undefined).map(roleJson) };
   if (g.ldapGroupRef !== undefined) out.ldap_group_ref = g.ldapGroupRef;
   if (g.description !== undefined) out.description = g.description;
   return out;

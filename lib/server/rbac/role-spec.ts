@@ -8,6 +8,12 @@ import { PARAM_COUNT, PARAM_NAMES, roleDefinition, roleDefinitions } from './rol
 export interface RoleRef {
   readonly name: string;
   readonly params: readonly string[];
+  /**
+   * The ids of the scope (and collection) the role names, as they were when it was granted:
+   * ns_server keeps roles by id, so a role on a dropped collection does not come back with a new
+   * collection of the same name. Undefined: by name only (roles declared in the cluster options).
+   */
+  readonly ids?: readonly number[];
 }
 
 /** Which buckets, scopes and collections exist (a role on one that does not cannot be granted). */
@@ -15,6 +21,18 @@ export interface KeyspaceCatalog {
   hasBucket(bucket: string): boolean;
   hasScope(bucket: string, scope: string): boolean;
   hasCollection(bucket: string, scope: string, collection: string): boolean;
+  /** The ids of a scope and a collection that exist (undefined otherwise); without them roles are kept by name. */
+  scopeUid?(bucket: string, scope: string): number | undefined;
+  collectionUid?(bucket: string, scope: string, collection: string): number | undefined;
+}
+
+/** `role` with the ids of the scope and collection it names now (see RoleRef.ids); unchanged when it names none. */
+export function stampRole(role: RoleRef, catalog: KeyspaceCatalog): RoleRef {
+  const [b, s, c] = role.params;
+  if (s === undefined || s === ANY || catalog.scopeUid === undefined) return role;
+  const ids = [catalog.scopeUid(b, s)];
+  if (c !== undefined && c !== ANY) ids.push(catalog.collectionUid?.(b, s, c));
+  return ids.every((id) => id !== undefined) ? { name: role.name, params: role.params, ids: ids as number[] } : role;
 }
 
 /** The outcome of parsing one role: the role, or the text that could not be read. */
@@ -64,6 +82,11 @@ export function roleProblem(role: RoleRef, catalog: KeyspaceCatalog): string | u
   if (p.length >= 1 && p[0] !== ANY && !catalog.hasBucket(p[0])) return `no bucket ${p[0]}`;
   if (p.length >= 2 && p[1] !== ANY && !catalog.hasScope(p[0], p[1])) return `no scope ${p[0]}:${p[1]}`;
   if (p.length >= 3 && p[2] !== ANY && !catalog.hasCollection(p[0], p[1], p[2])) return `no collection ${p[0]}:${p[1]}:${p[2]}`;
+  const ids = role.ids;
+  if (ids !== undefined && catalog.scopeUid !== undefined) {
+    if (catalog.scopeUid(p[0], p[1]) !== ids[0]) return `scope ${p[0]}:${p[1]} is not the one the role was granted on`;
+    if (ids.length > 1 && catalog.collectionUid?.(p[0], p[1], p[2]) !== ids[1]) return `collection ${p[0]}:${p[1]}:${p[2]} is not the one the role was granted on`;
+  }
   return undefined;
 }
 

@@ -9,7 +9,7 @@ import type { ScramCredentials, ScramMechanism } from '../../protocol';
 import { readJsonFile, writeJsonAtomically } from '../json-file';
 import { allows, ANY, type CompiledRole, type Permission } from './permission';
 import { compileRole } from './roles';
-import { formatRole, parseRole, roleProblem, sameRole, type KeyspaceCatalog, type RoleRef } from './role-spec';
+import { formatRole, parseRole, roleProblem, sameRole, stampRole, type KeyspaceCatalog, type RoleRef } from './role-spec';
 import { hashPassword, isPasswordRecord, PasswordCheck, scramOf, type PasswordRecord } from './passwords';
 
 /** `admin`: the cluster's administrator (ns_server's rest_creds); `local`: users created over REST or given at start. */
@@ -147,7 +147,7 @@ export class UserRegistry {
       id,
       domain: 'local',
       name: fields.name,
-      roles: fields.roles,
+      roles: this.stamped(fields.roles),
       groups: fields.groups,
       passwordChangedAt: fields.password !== undefined ? this.clock.now() : old!.passwordChangedAt,
       uuid: old?.uuid ?? crypto.randomUUID(),
@@ -175,7 +175,7 @@ export class UserRegistry {
 
   putGroup(id: string, fields: Omit<GroupEntry, 'id'>): 'added' | 'updated' {
     const existed = this.groups.has(id);
-    this.groups.set(id, { id, ...fields });
+    this.groups.set(id, { id, ...fields, roles: this.stamped(fields.roles) });
     this.changed(undefined, 'roles');
     return existed ? 'updated' : 'added';
   }
@@ -204,6 +204,11 @@ export class UserRegistry {
 
   // ---- internals -----------------------------------------------------------------------------------
 
+  /** Roles as granted now: each with the ids of what it names (see RoleRef.ids), one already stamped kept as it is. */
+  private stamped(roles: readonly RoleRef[]): RoleRef[] {
+    return roles.map((r) => (r.ids !== undefined ? r : stampRole(r, this.catalog)));
+  }
+
   private changed(username: string | undefined, change: UserChange): void {
     if (username === undefined) this.identities.clear();
     else this.identities.delete(username);
@@ -220,9 +225,11 @@ export class UserRegistry {
     };
     for (const r of u.roles) add(r, { type: 'user' });
     for (const g of u.groups) for (const r of this.groups.get(g)?.roles ?? []) add(r, { type: 'group', name: g });
-    // A role on a bucket, scope or collection that does not exist (any more) grants nothing.
-    const compiled: CompiledRole[] = effective.filter((e) => roleProblem(e.role, this.catalog) === undefined).map((e) => compileRole(e.role.name, e.role.params));
-    return { username: u.id, domain: u.domain, roles: effective, allows: (p) => allows(compiled, p) };
+    // A role on a bucket, scope or collection that does not exist (any more), or on one dropped
+    // and created again, grants nothing and is not shown (ns_server's filter_out_invalid_roles).
+    const valid = effective.filter((e) => roleProblem(e.role, this.catalog) === undefined);
+    const compiled: CompiledRole[] = valid.map((e) => compileRole(e.role.name, e.role.params));
+    return { username: u.id, domain: u.domain, roles: valid, allows: (p) => allows(compiled, p) };
   }
 
   private save(): void {
@@ -232,13 +239,13 @@ export class UserRegistry {
         id: u.id,
         domain: u.domain,
         name: u.name,
-        roles: u.roles.map(formatRole),
+        roles: u.roles.map(savedRole),
         groups: u.groups,
         passwordChangedAt: u.passwordChangedAt,
         uuid: u.uuid,
         password: u.check.record,
       })),
-      groups: [...this.groups.values()].map((g) => ({ ...g, roles: g.roles.map(formatRole) })),
+      groups: [...this.groups.values()].map((g) => ({ ...g, roles: g.roles.map(savedRole) })),
     });
   }
 
@@ -251,9 +258,14 @@ export class UserRegistry {
     if (typeof parsed !== 'object' || parsed === null || !Array.isArray(parsed.users) || !Array.isArray(parsed.groups)) fail('expected {"users": [...], "groups": [...]}');
     const roles = (list: unknown, owner: string): RoleRef[] => {
       if (!Array.isArray(list)) return fail(`${owner}: roles must be a list`);
-      return list.map((text) => {
-        const r = parseRole(String(text));
-        return 'error' in r ? fail(`${owner}: unknown role ${r.error}`) : r;
+      return list.map((saved) => {
+        // A role kept by id is {role, ids}; one kept by name (or saved before ids) its text.
+        const byId = typeof saved === 'object' && saved !== null && Array.isArray((saved as { ids?: unknown }).ids);
+        const r = parseRole(String(byId ? (saved as { role: unknown }).role : saved));
+        if ('error' in r) return fail(`${owner}: unknown role ${r.error}`);
+        const ids = byId ? (saved as { ids: unknown[] }).ids : undefined;
+        if (ids !== undefined && !ids.every((id) => Number.isSafeInteger(id))) return fail(`${owner}: role ${formatRole(r)} has malformed ids`);
+        return ids === undefined ? r : { ...r, ids: ids as number[] };
       });
     };
     for (const g of parsed.groups as Array<Record<string, unknown>>) {
@@ -277,6 +289,11 @@ export class UserRegistry {
       });
     }
   }
+}
+
+/** A role as users.json keeps it: its text, with its ids when it has them. */
+function savedRole(r: RoleRef): string | { role: string; ids: readonly number[] } {
+  return r.ids === undefined ? formatRole(r) : { role: formatRole(r), ids: r.ids };
 }
 
 function optionalString(v: unknown): string | undefined {

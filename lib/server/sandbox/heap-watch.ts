@@ -13,12 +13,15 @@ import type { Worker } from 'node:worker_threads';
 type InspectorModule = typeof import('node:inspector');
 
 const POLL_MS = 20;
+/** A question can go unanswered (a worker's inspector session replaced while it was in flight). */
+const ASK_AGAIN_MS = 500;
 
 interface Watched {
   readonly worker: Worker;
   readonly limitBytes: number;
   readonly onOver: (usedBytes: number) => void;
-  asking: boolean;
+  /** When the question in flight was asked (0: none); one unanswered for ASK_AGAIN_MS is asked again. */
+  asked: number;
 }
 
 let inspector: InspectorModule | null | undefined;
@@ -40,20 +43,22 @@ class HeapWatch {
   /** Inspector session ids of attached workers, by thread id. */
   private readonly attached = new Map<number, string>();
   private readonly watched = new Map<number, Watched>();
-  private readonly asked = new Map<number, Watched>();
+  /** Questions in flight, by message id. */
+  private readonly questions = new Map<number, Watched>();
   private nextId = 1;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly module: InspectorModule) {}
 
-  watch(entry: Omit<Watched, 'asking'>): void {
-    this.watched.set(entry.worker.threadId, { ...entry, asking: false });
+  watch(entry: Omit<Watched, 'asked'>): void {
+    this.watched.set(entry.worker.threadId, { ...entry, asked: 0 });
     entry.worker.once('exit', () => this.unwatch(entry.worker.threadId));
     this.open();
   }
 
   private unwatch(threadId: number): void {
     this.watched.delete(threadId);
+    for (const [id, w] of this.questions) if (w.worker.threadId === threadId) this.questions.delete(id);
     this.attached.delete(threadId);
     if (this.watched.size === 0 && this.timer) {
       clearInterval(this.timer);
@@ -86,12 +91,13 @@ class HeapWatch {
   }
 
   private poll(): void {
+    const now = Date.now();
     for (const [threadId, w] of this.watched) {
       const sessionId = this.attached.get(threadId);
-      if (w.asking || sessionId === undefined) continue;
+      if ((w.asked > 0 && now - w.asked < ASK_AGAIN_MS) || sessionId === undefined) continue;
       const id = this.nextId++;
-      w.asking = true;
-      this.asked.set(id, w);
+      w.asked = now;
+      this.questions.set(id, w);
       this.session!.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id, method: 'Runtime.getHeapUsage' }) });
     }
   }
@@ -103,10 +109,10 @@ class HeapWatch {
     } catch {
       return;
     }
-    const w = reply.id === undefined ? undefined : this.asked.get(reply.id);
+    const w = reply.id === undefined ? undefined : this.questions.get(reply.id);
     if (w === undefined) return;
-    this.asked.delete(reply.id!);
-    w.asking = false;
+    this.questions.delete(reply.id!);
+    w.asked = 0;
     const used = reply.result?.usedSize;
     if (typeof used !== 'number' || used <= w.limitBytes || !this.watched.has(w.worker.threadId)) return;
     this.unwatch(w.worker.threadId);

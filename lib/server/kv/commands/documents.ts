@@ -7,8 +7,32 @@ import type { KvRequest } from '../reader';
 import { DATATYPE_SNAPPY, inflateSnappy, snappyInflatedLength } from '../../../protocol/snappy';
 import { Feat } from '../features';
 import { StoreError, StoreStatus, DATATYPE_JSON, DATATYPE_XATTR, MAX_VALUE_BYTES, looksLikeJson, type Item } from '../../store';
+import { decodeXattrBlob, encodeXattrBlob, isValidXattrKey, isVirtualXattr } from '../../xattrs';
+import { isJsonText } from '../../json-syntax';
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Where the body starts after a value's xattr blob, or -1 when the blob is not one kv_engine takes
+ * (cb::xattr::validate): malformed, a key that is not a valid X-Key (or a virtual one, or the
+ * same key twice), a value that is not JSON.
+ */
+function validXattrBlob(value: Buffer): number {
+  let blob;
+  try {
+    blob = decodeXattrBlob(value);
+  } catch {
+    return -1;
+  }
+  if (blob.xattrs !== undefined) {
+    for (const [key, text] of blob.xattrs) {
+      if (!isValidXattrKey(key) || isVirtualXattr(key) || !isJsonText(Buffer.from(text))) return -1;
+    }
+    // A key given twice: the map kept one pair, so its blob is shorter than the one sent.
+    if (encodeXattrBlob(blob.xattrs).length !== blob.bodyAt) return -1;
+  }
+  return blob.bodyAt;
+}
 /** What a plain GET reports as the CAS of a locked document (ep-engine hides the lock CAS). */
 const LOCKED_CAS = 0xffffffffffffffffn;
 
@@ -62,7 +86,8 @@ export const getReplica: Handler = (c, req) => {
   if (id === undefined) return;
   const item = store.live(id);
   if (item === undefined) return c.respondStatus(req, Status.KEY_ENOENT);
-  c.respondItem(req, item, item.cas, EMPTY);
+  // A replica has the last mutation's CAS: a lock (and its CAS) lives on the active only.
+  c.respondItem(req, item, item.replicaCas, EMPTY);
 };
 
 export const getAndTouch: Handler = (c, req, quiet) => {
@@ -127,7 +152,7 @@ export const getMeta: Handler = (c, req) => {
     deleted: meta.deleted,
     flags: meta.flags,
     expiry: meta.expiry,
-    seqno: meta.seqno,
+    seqno: meta.rev,
     datatype: v2 ? meta.datatype & shown : undefined,
   });
   c.respond(req, Status.SUCCESS, meta.cas, extras, EMPTY, EMPTY, 0);
@@ -148,7 +173,16 @@ export function storeWith(mode: 'upsert' | 'insert' | 'replace'): Handler {
     const doc = documentOf(c, req);
     if (doc === undefined) return;
     const value = doc.value;
-    const datatype = (req.datatype & DATATYPE_JSON) !== 0 || looksLikeJson(value) ? DATATYPE_JSON : 0;
+    let datatype: number;
+    if ((req.datatype & DATATYPE_XATTR) === 0) datatype = (req.datatype & DATATYPE_JSON) !== 0 || looksLikeJson(value) ? DATATYPE_JSON : 0;
+    else {
+      // The value starts with the document's xattrs (kv_engine's blob): the client must have
+      // negotiated XATTR, and the blob must hold valid keys with JSON values.
+      if (!c.has(Feat.XATTR)) return c.respondStatus(req, Status.EINVAL);
+      const bodyAt = validXattrBlob(value);
+      if (bodyAt < 0) return c.respondStatus(req, Status.XATTR_EINVAL);
+      datatype = DATATYPE_XATTR | (looksLikeJson(value.subarray(bodyAt)) ? DATATYPE_JSON : 0);
+    }
     const item = store.write(id, value, mode, {
       flags: readMutationFlags(req.extras),
       expiry: readMutationExpiry(req.extras),

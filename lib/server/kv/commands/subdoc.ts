@@ -32,7 +32,8 @@ import { KvPrivilege } from '../../rbac/kv-privileges';
 import { Feat } from '../features';
 import type { CommandHandler, KvConnection, FrameOptions } from '../connection';
 import type { KvRequest } from '../reader';
-import { applyMutation, Body, Draft, lookup, parsePath, PathError, type Json, type MutationSpec } from '../subdoc/paths';
+import { applyMutation, Body, Draft, isContainer, lookup, parsePath, PathError, type Json, type MutationSpec } from '../subdoc/paths';
+import { jsonText } from '../subdoc/exact-json';
 import { isKnownMacro, lookupVattr, MacroExpander, type DocView } from '../subdoc/vattrs';
 import { XattrDraft } from '../subdoc/xattr-draft';
 
@@ -265,9 +266,9 @@ function runLookups(c: KvConnection, store: DocumentStore, doc: DocView, specs: 
       else if (body === undefined) throw new PathError(Status.SUBDOC_PATH_ENOENT);
       else found = lookup(body.get(), segs);
       let value = EMPTY;
-      if (spec.op === Opcode.SUBDOC_GET) value = Buffer.from(JSON.stringify(found));
+      if (spec.op === Opcode.SUBDOC_GET) value = Buffer.from(jsonText(found));
       else if (spec.op === Opcode.SUBDOC_GET_COUNT) {
-        if (typeof found !== 'object' || found === null) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
+        if (!isContainer(found)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
         value = Buffer.from(String(Array.isArray(found) ? found.length : Object.keys(found).length));
       }
       results.push({ status: Status.SUCCESS, value });
@@ -279,12 +280,17 @@ function runLookups(c: KvConnection, store: DocumentStore, doc: DocView, specs: 
   return results;
 }
 
-/** The CAS a lookup reports: a locked document's is hidden, as for GET. */
-function lookupCas(store: DocumentStore, doc: DocView): bigint {
-  return !isDeleted(doc) && store.isLocked(doc as Item) ? LOCKED_CAS : doc.cas;
+/**
+ * The CAS a lookup reports: a locked document's is hidden, as for GET. A replica has no lock: it
+ * reports the last mutation's CAS, as GET_REPLICA does.
+ */
+function lookupCas(store: DocumentStore, doc: DocView, replica: boolean): bigint {
+  if (isDeleted(doc)) return doc.cas;
+  if (replica) return (doc as Item).replicaCas;
+  return store.isLocked(doc as Item) ? LOCKED_CAS : doc.cas;
 }
 
-export function subdocMultiLookup(c: KvConnection, req: Packet, store: DocumentStore, id: string): void {
+export function subdocMultiLookup(c: KvConnection, req: Packet, store: DocumentStore, id: string, replica = false): void {
   if (req.extras.length > 1) return c.respondStatus(req, Status.EINVAL);
   const docFlags = req.extras.length === 1 ? req.extras[0] : 0;
   let specs: Spec[];
@@ -307,7 +313,7 @@ export function subdocMultiLookup(c: KvConnection, req: Packet, store: DocumentS
       ? Status.SUBDOC_SUCCESS_DELETED
       : Status.SUCCESS;
   // The values go out by reference: a whole-document GET is not copied.
-  c.respondParts(req, status, lookupCas(store, doc), lookupResultParts(results));
+  c.respondParts(req, status, lookupCas(store, doc, replica), lookupResultParts(results));
 }
 
 // ---- mutations ------------------------------------------------------------------------------------
@@ -375,7 +381,7 @@ function runMutation(store: DocumentStore, m: MutationRequest): MutationOutcome 
       if (spec.xattr) {
         const segs = parsePath(spec.path);
         if (spec.op === Opcode.SUBDOC_REPLACE_BODY_WITH_XATTR) {
-          body.replace(Buffer.from(JSON.stringify(lookup(xattrs.view(spec.key), segs))));
+          body.replace(Buffer.from(jsonText(lookup(xattrs.view(spec.key), segs))));
           bodyTouched = true;
           continue;
         }
@@ -466,7 +472,7 @@ export const subdocLookup: CommandHandler = (c, req) => {
   if (store === undefined) return;
   const id = c.docKey(req);
   if (id === undefined) return;
-  subdocMultiLookup(c, req, store, id);
+  subdocMultiLookup(c, req, store, id, replica);
 };
 
 export const subdocMutation: CommandHandler = (c, req) => {
@@ -501,7 +507,7 @@ function single(c: KvConnection, req: KvRequest, store: DocumentStore, id: strin
       if (doc === undefined) return c.respondStatus(req, Status.KEY_ENOENT);
       const [r] = runLookups(c, store, doc, [spec]);
       const status = r.status !== Status.SUCCESS ? r.status : isDeleted(doc) ? Status.SUBDOC_SUCCESS_DELETED : Status.SUCCESS;
-      return c.respond(req, status, r.status === Status.SUCCESS ? lookupCas(store, doc) : 0n, EMPTY, EMPTY, r.value, 0);
+      return c.respond(req, status, r.status === Status.SUCCESS ? lookupCas(store, doc, false) : 0n, EMPTY, EMPTY, r.value, 0);
     }
     const outcome = runMutation(store, { id, specs: [spec], docFlags, cas: req.cas, expiry, flags: undefined, preserveTtl: opts!.preserveTtl });
     if (outcome.failure !== undefined) return c.respondStatus(req, outcome.failure.status);

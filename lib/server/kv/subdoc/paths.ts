@@ -12,6 +12,7 @@ import { Opcode } from '../../../protocol/opcodes';
 import { Status } from '../../../protocol/status';
 import { SubdocPathFlag } from '../../../protocol/subdoc';
 import { isJsonText, nestingDepth } from '../../json-syntax';
+import { exactJsonText, LosslessNumber, parseJsonText, sameScalar } from './exact-json';
 
 const PATH_MKDIR_P = SubdocPathFlag.MKDIR_P;
 
@@ -93,8 +94,13 @@ export function parsePath(path: string): Segment[] {
 export type Json = unknown;
 
 export function isContainer(v: Json): v is Record<string, Json> | Json[] {
-  return typeof v === 'object' && v !== null;
+  return typeof v === 'object' && v !== null && !(v instanceof LosslessNumber);
 }
+
+/** subjson's counters: int64 arithmetic on the number the text spells. */
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+const inInt64 = (n: bigint): boolean => n >= INT64_MIN && n <= INT64_MAX;
 
 /** Walks to the value at `path`; PATH_ENOENT / PATH_MISMATCH on the way. */
 export function lookup(root: Json, path: Segment[]): Json {
@@ -138,23 +144,27 @@ function parentOf(root: Json, path: Segment[], mkdir: boolean): Json {
  * A spec's value, placed `at` path components deep: VALUE_ETOODEEP when it would make the document
  * nest deeper than MAX_DEPTH (checked before parsing), VALUE_CANTINSERT when it is not JSON.
  */
-function parseFragment(value: Buffer, at: number): Json {
+function parseFragment(value: Buffer, at: number, target: MutationTarget): Json {
   if (nestingDepth(value, MAX_DEPTH) > MAX_DEPTH - at) throw new PathError(Status.SUBDOC_VALUE_ETOODEEP);
+  return parseInto(value.toString('utf8'), target);
+}
+
+/** Parses a spec's value for `target` (which then writes its numbers as given); VALUE_CANTINSERT when it is not JSON. */
+function parseInto(text: string, target: MutationTarget): Json {
+  let parsed;
   try {
-    return JSON.parse(value.toString('utf8'));
+    parsed = parseJsonText(text);
   } catch {
     throw new PathError(Status.SUBDOC_VALUE_CANTINSERT);
   }
+  if (parsed.exact) target.markExact?.();
+  return parsed.value;
 }
 
 /** Comma-separated values for an array `at` components deep (its elements one deeper). */
-function parseValues(value: Buffer, at: number): Json[] {
+function parseValues(value: Buffer, at: number, target: MutationTarget): Json[] {
   if (nestingDepth(value, MAX_DEPTH) > MAX_DEPTH - at - 1) throw new PathError(Status.SUBDOC_VALUE_ETOODEEP);
-  try {
-    return JSON.parse(`[${value.toString('utf8')}]`) as Json[];
-  } catch {
-    throw new PathError(Status.SUBDOC_VALUE_CANTINSERT);
-  }
+  return parseInto(`[${value.toString('utf8')}]`, target) as Json[];
 }
 
 /** The document body, parsed once; E2DEEP (never parsed) past MAX_DEPTH, NOT_JSON when it is not JSON. */
@@ -162,6 +172,8 @@ export class Body {
   private parsed = false;
   private doc: Json;
   private status = 0;
+  /** Numbers a double would not keep are LosslessNumbers in it (see exact-json.ts). */
+  exact = false;
   constructor(private readonly value: Buffer) {}
 
   get(): Json {
@@ -170,7 +182,9 @@ export class Body {
       if (nestingDepth(this.value, MAX_DEPTH) > MAX_DEPTH) this.status = Status.SUBDOC_DOC_E2DEEP;
       else {
         try {
-          this.doc = JSON.parse(this.value.toString('utf8'));
+          const parsed = parseJsonText(this.value.toString('utf8'));
+          this.doc = parsed.value;
+          this.exact = parsed.exact;
         } catch {
           this.status = Status.SUBDOC_DOC_NOT_JSON;
         }
@@ -194,6 +208,8 @@ export interface MutationSpec {
 /** What a path mutation works on: a root, produced when first needed. */
 export interface MutationTarget {
   readonly root: Json;
+  /** A value holding numbers kept as text went in: the target must write them as such. */
+  markExact?(): void;
 }
 
 /**
@@ -203,6 +219,7 @@ export interface MutationTarget {
 export class Draft implements MutationTarget {
   private text: Buffer | undefined;
   private doc: Json;
+  private exact = false;
 
   /** `existing` is the stored text; a document being created starts as `root`. */
   constructor(existing: Buffer | undefined, root: Json = {}) {
@@ -213,10 +230,16 @@ export class Draft implements MutationTarget {
   /** The parsed document; DOC_E2DEEP or DOC_NOT_JSON when it cannot be. */
   get root(): Json {
     if (this.text !== undefined) {
-      this.doc = new Body(this.text).get();
+      const body = new Body(this.text);
+      this.doc = body.get();
+      this.exact = body.exact;
       this.text = undefined;
     }
     return this.doc;
+  }
+
+  markExact(): void {
+    this.exact = true;
   }
 
   /**
@@ -233,8 +256,24 @@ export class Draft implements MutationTarget {
   }
 
   serialise(): Buffer {
-    return this.text !== undefined ? Buffer.from(this.text) : Buffer.from(JSON.stringify(this.doc));
+    if (this.text !== undefined) return Buffer.from(this.text);
+    return Buffer.from(this.exact ? exactJsonText(this.doc) : JSON.stringify(this.doc));
   }
+}
+
+/**
+ * The int64 a counter's current value spells: PATH_MISMATCH for anything but an integer (a
+ * fraction or an exponent included), NUM_ERANGE for an integer outside int64.
+ */
+function counterValue(current: Json): bigint {
+  if (typeof current === 'number') {
+    if (!Number.isInteger(current)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
+    return BigInt(current);
+  }
+  if (!(current instanceof LosslessNumber) || !/^-?\d+$/.test(current.value)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
+  const n = BigInt(current.value);
+  if (!inInt64(n)) throw new PathError(Status.SUBDOC_NUM_ERANGE);
+  return n;
 }
 
 /**
@@ -251,7 +290,7 @@ export function applyMutation(draft: MutationTarget, segs: Segment[], spec: Muta
     case Opcode.SUBDOC_DICT_ADD:
     case Opcode.SUBDOC_DICT_UPSERT: {
       if (typeof last !== 'string') throw new PathError(Status.SUBDOC_PATH_EINVAL);
-      const value = spec.literal !== undefined ? spec.literal : parseFragment(spec.value, depth);
+      const value = spec.literal !== undefined ? spec.literal : parseFragment(spec.value, depth, draft);
       const parent = parentOf(draft.root, segs, mkdir);
       if (!isContainer(parent) || Array.isArray(parent)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
       const obj = parent as Record<string, Json>;
@@ -261,7 +300,7 @@ export function applyMutation(draft: MutationTarget, segs: Segment[], spec: Muta
     }
     case Opcode.SUBDOC_REPLACE:
     case Opcode.SUBDOC_DELETE: {
-      const value = spec.op !== Opcode.SUBDOC_REPLACE ? undefined : spec.literal !== undefined ? spec.literal : parseFragment(spec.value, depth);
+      const value = spec.op !== Opcode.SUBDOC_REPLACE ? undefined : spec.literal !== undefined ? spec.literal : parseFragment(spec.value, depth, draft);
       const parent = parentOf(draft.root, segs, false);
       lookup(parent, [last]); // must exist
       if (typeof last === 'number') {
@@ -279,7 +318,7 @@ export function applyMutation(draft: MutationTarget, segs: Segment[], spec: Muta
     case Opcode.SUBDOC_ARRAY_PUSH_LAST:
     case Opcode.SUBDOC_ARRAY_PUSH_FIRST:
     case Opcode.SUBDOC_ARRAY_ADD_UNIQUE: {
-      const values = spec.literal !== undefined ? [spec.literal] : parseValues(spec.value, depth);
+      const values = spec.literal !== undefined ? [spec.literal] : parseValues(spec.value, depth, draft);
       let arr: Json;
       if (segs.length === 0) arr = draft.root;
       else {
@@ -292,7 +331,9 @@ export function applyMutation(draft: MutationTarget, segs: Segment[], spec: Muta
       if (!Array.isArray(arr)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
       if (spec.op === Opcode.SUBDOC_ARRAY_ADD_UNIQUE) {
         if (values.length !== 1 || isContainer(values[0])) throw new PathError(Status.SUBDOC_VALUE_CANTINSERT);
-        if (arr.some((x) => x === values[0])) throw new PathError(Status.SUBDOC_PATH_EEXISTS);
+        // Uniqueness is only defined among scalars: an array holding a container cannot say.
+        if (arr.some(isContainer)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
+        if (arr.some((x) => sameScalar(x, values[0]))) throw new PathError(Status.SUBDOC_PATH_EEXISTS);
         arr.push(values[0]);
       } else if (spec.op === Opcode.SUBDOC_ARRAY_PUSH_LAST) arr.push(...values);
       else arr.unshift(...values);
@@ -300,7 +341,7 @@ export function applyMutation(draft: MutationTarget, segs: Segment[], spec: Muta
     }
     case Opcode.SUBDOC_ARRAY_INSERT: {
       if (typeof last !== 'number' || last < 0) throw new PathError(Status.SUBDOC_PATH_EINVAL);
-      const values = spec.literal !== undefined ? [spec.literal] : parseValues(spec.value, depth - 1);
+      const values = spec.literal !== undefined ? [spec.literal] : parseValues(spec.value, depth - 1, draft);
       const parent = parentOf(draft.root, segs, false);
       if (!Array.isArray(parent)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
       if (last > parent.length) throw new PathError(Status.SUBDOC_PATH_ENOENT);
@@ -308,10 +349,10 @@ export function applyMutation(draft: MutationTarget, segs: Segment[], spec: Muta
       return undefined;
     }
     case Opcode.SUBDOC_COUNTER: {
-      const text = spec.value.toString('utf8');
-      if (!/^[+-]?\d+$/.test(text.trim())) throw new PathError(Status.SUBDOC_DELTA_EINVAL);
-      const delta = Number(text);
-      if (delta === 0 || !Number.isSafeInteger(delta)) throw new PathError(Status.SUBDOC_DELTA_EINVAL);
+      const text = spec.value.toString('utf8').trim();
+      if (!/^[+-]?\d+$/.test(text)) throw new PathError(Status.SUBDOC_DELTA_EINVAL);
+      const delta = BigInt(text);
+      if (delta === 0n || !inInt64(delta)) throw new PathError(Status.SUBDOC_DELTA_EINVAL);
       const parent = parentOf(draft.root, segs, mkdir);
       if (!isContainer(parent)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
       let current: Json = 0;
@@ -320,11 +361,14 @@ export function applyMutation(draft: MutationTarget, segs: Segment[], spec: Muta
       } catch (err) {
         if (!(err instanceof PathError) || err.status !== Status.SUBDOC_PATH_ENOENT || typeof last !== 'string') throw err;
       }
-      if (typeof current !== 'number' || !Number.isInteger(current)) throw new PathError(Status.SUBDOC_PATH_MISMATCH);
-      const next = current + delta;
-      if (!Number.isSafeInteger(next)) throw new PathError(Status.SUBDOC_NUM_ERANGE);
-      if (typeof last === 'number') (parent as Json[])[last === -1 ? (parent as Json[]).length - 1 : last] = next;
-      else setKey(parent as Record<string, Json>, last, next);
+      const next = counterValue(current) + delta;
+      // The result must be an int64 too: subjson refuses to write it otherwise.
+      if (!inInt64(next)) throw new PathError(Status.SUBDOC_VALUE_CANTINSERT);
+      const small = next >= -BigInt(Number.MAX_SAFE_INTEGER) && next <= BigInt(Number.MAX_SAFE_INTEGER);
+      const stored: Json = small ? Number(next) : new LosslessNumber(String(next));
+      if (!small) draft.markExact?.();
+      if (typeof last === 'number') (parent as Json[])[last === -1 ? (parent as Json[]).length - 1 : last] = stored;
+      else setKey(parent as Record<string, Json>, last, stored);
       return Buffer.from(String(next));
     }
     default:

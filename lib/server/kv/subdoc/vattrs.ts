@@ -52,7 +52,7 @@ export function documentVattr(store: DocumentStore, doc: DocView): Record<string
     CAS: hex16(doc.cas),
     vbucket_uuid: hex16(store.vbucketUuid(doc.vbucket)),
     seqno: hex16(doc.seqno),
-    revid: String(doc.seqno),
+    revid: String(doc.rev),
     exptime: doc.expiry ?? 0,
     value_bytes: body.length,
     deleted: !live,

@@ -5,6 +5,7 @@
 import type { Xattrs } from '../../xattrs';
 import { xattrsOrNone } from '../../xattrs';
 import { Body, hasOwn, setKey, type Json, type MutationTarget } from './paths';
+import { jsonText } from './exact-json';
 
 export class XattrDraft {
   /** Keys parsed so far, with their current values (a deleted key: absent from `root`). */
@@ -52,7 +53,7 @@ export class XattrDraft {
     if (!this.changed) return this.stored;
     const out = new Map<string, string>();
     if (this.stored !== undefined) for (const [k, v] of this.stored) if (!this.loaded.has(k)) out.set(k, v);
-    for (const k of this.loaded) if (hasOwn(this.root, k)) out.set(k, JSON.stringify(this.root[k], replacer));
+    for (const k of this.loaded) if (hasOwn(this.root, k)) out.set(k, jsonText(this.root[k], replacer));
     return xattrsOrNone(out);
   }
 }

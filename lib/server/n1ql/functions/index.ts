@@ -10,6 +10,7 @@ import './operators';
 import './dates';
 import './misc';
 import './finderr';
+import './curl';
 
 export { lookupFunction, functionNames, type FunctionContext, type FunctionDef } from './registry';
 export { distinctValues, starObject } from './arrays';

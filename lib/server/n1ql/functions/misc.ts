@@ -33,6 +33,9 @@ def('base64_decode,decode_base64', 1, 1, str1((s) => {
   }
 }));
 def('uuid', 0, 0, () => randomUUID(), true, true);
+// FLATTEN_KEYS(expr, ...): in an array index key, the values of one element as several index keys
+// (./indexes.ts splits them); evaluated, the values themselves.
+def('flatten_keys', 1, 32, (args) => args.map((a) => (a === undefined ? null : a)), false);
 def('copy', 1, 1, ([v]) => clone(v));
 def('ds_version', 0, 0, () => SERVER_VERSION);
 def('version,min_version', 0, 0, () => LANGUAGE_VERSION);

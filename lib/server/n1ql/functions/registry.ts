@@ -15,6 +15,15 @@ export interface FunctionContext {
   nonFinite?: boolean;
   /** The user running the statement (CURRENT_USERS()). */
   readonly user?: string;
+  /** What CURL() may do for this request (absent: nothing, as on a cluster whose access list is empty). */
+  curl?: CurlGrant;
+}
+
+export interface CurlGrant {
+  /** The user holds query_external_access (cluster.n1ql.curl!execute). */
+  readonly permitted: boolean;
+  /** The cluster's access list admits `url`. */
+  allows(url: string): boolean;
 }
 
 export interface FunctionDef {
