@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
 import type { KvArgs, KvResults, ViewOptions, ViewRow } from '../common/api';
-import { defineKvMethods, type KvCallName, type KvMethodName, type KvOptions } from '../common/methods';
+import { decodeOutcome, decodeViewRowKeys, encodeCallKeys } from '../common/key-mapping';
+import { defineKvMethods, KV_METHODS, type KvCallName, type KvMethodName, type KvOptions } from '../common/methods';
 import { defineBucketDesignMethods, defineBucketProperties, defineFieldEncryption, type FieldEncryption, defineManagerMethods, withDurabilityContext, type BucketDesignMethod, type BucketProperties, type DurabilityOptions, type ManagerCalls, type ManagerMethodName } from '../common/bucket-api';
 import { durabilityDefaults, type DurabilityDefaults } from '../common/core';
 import { applyFragments, type ItemOptionDict } from '../../lib/engine/items';
@@ -214,7 +215,8 @@ export class Bucket {
     const t = this.transcoding;
     const sent = calls.map(([m, a]) => [m, t === undefined ? a : t.encodeArgs(m, a, this.localDefaultFormat)] as [KvMethodName, unknown[]]);
     const answers = this.invoke('batch', [sent]) as Array<[Error | null, unknown]>;
-    return answers.map(([err, result], i) => {
+    const keys = t?.transcoder.keys;
+    const out = answers.map(([err, result], i): [Error | null, unknown] => {
       const args = calls[i][1];
       if (err) {
         restoreSelfRefs(err);
@@ -226,6 +228,16 @@ export class Bucket {
         const r = t === undefined ? result : t.decodeResult(result);
         writeBackItems(args[0], multiOf(r));
         return [null, r];
+      } catch (e) {
+        return [e as Error, undefined];
+      }
+    });
+    if (keys === undefined) return out;
+    // The queued calls' keys were encoded when queued (kvCall); their answers' keys are decoded here.
+    return out.map(([err, result], i) => {
+      try {
+        decodeOutcome(keys, calls[i][1][0], err ?? result);
+        return [err, result];
       } catch (e) {
         return [e as Error, undefined];
       }
@@ -290,6 +302,23 @@ export class Bucket {
    * deliver it (see wire.ts).
    */
   kvCall(method: KvMethodName, args: unknown[]): unknown {
+    // The transcoder's encodeKey/decodeKey are code: they run here, on the caller's thread.
+    const keys = this.transcoding?.transcoder.keys;
+    if (keys === undefined) return this.kvCallAsGiven(method, args);
+    const sent = args.slice();
+    sent[0] = encodeCallKeys(keys, KV_METHODS[method], args[0]);
+    let result: unknown;
+    try {
+      result = this.kvCallAsGiven(method, sent);
+    } catch (err) {
+      decodeOutcome(keys, args[0], err);
+      throw err;
+    }
+    if (this.pipelined === null) decodeOutcome(keys, args[0], result);
+    return result;
+  }
+
+  private kvCallAsGiven(method: KvMethodName, args: unknown[]): unknown {
     if (this.pipelined !== null) {
       this.pipelined.push([method, args]);
       return undefined;
@@ -339,9 +368,11 @@ export class Bucket {
     return result;
   }
 
-  /** A batch of streamed rows as the caller sees them (view docs decoded by its own transcoder). */
-  finishRows(rows: unknown): void {
+  /** A batch of streamed rows as the caller sees them (view docs and document ids decoded by its own transcoder). */
+  finishRows(rows: unknown, kind: 'n1ql' | 'view'): void {
     this.transcoding?.decodeRows(rows);
+    const keys = this.transcoding?.transcoder.keys;
+    if (keys !== undefined && kind === 'view') decodeViewRowKeys(keys, rows);
   }
 
   /**

@@ -10,8 +10,8 @@ const STREAM_WAIT_MS = 30 * 60_000;
 export interface RowSource {
   /** Sends one request to the worker and waits for its answer. */
   invoke(method: string, args: unknown[], waitMs?: number): unknown;
-  /** A batch of rows as the caller sees them (view docs decoded by its own transcoder). */
-  finishRows(rows: unknown): void;
+  /** A batch of rows as the caller sees them (view docs and ids decoded by its own transcoder). */
+  finishRows(rows: unknown, kind: 'n1ql' | 'view'): void;
 }
 
 /**
@@ -62,7 +62,7 @@ export class BlockingRows<T> implements IterableIterator<T> {
         this.batch = [];
         throw err;
       }
-      this.bucket.finishRows(answer[0]);
+      this.bucket.finishRows(answer[0], this.kind);
       let rows = answer[0] as unknown[];
       if (this.shape !== undefined) {
         try {

@@ -8,6 +8,8 @@ import type { MutationToken } from '../../lib/engine/results';
 import { DocsAttacher } from '../../lib/engine/services/include-docs';
 import { ViewQuery } from '../../lib/engine/services/views';
 import type { Callback, EngineLike, KvHandler, RowsHandler, StreamControl } from './contract';
+import type { KeyCodec } from '../../lib/engine/transcoder';
+import { encodeCallKeys, KeyDecodingHandler, ViewKeyDecodingHandler } from './key-mapping';
 import { NO_OPTIONS, normaliseInto, specOf, type KvCallTarget, type MethodSpec } from './methods';
 
 export type { KvHandler } from './contract';
@@ -49,11 +51,21 @@ export class BucketCore {
   private connectError: Error | undefined;
   private readonly waiters = new Set<Waiter>();
   private readonly connectCallbacks: Callback<void>[] = [];
+  /** The transcoder's key methods, when it overrides them (null: keys go as given). */
+  private keys: KeyCodec | null = null;
 
   constructor(
     readonly engine: EngineLike,
     private readonly opts: CoreOptions,
-  ) {}
+  ) {
+    this.keysFromTranscoder();
+  }
+
+  /** Reads the engine's transcoder's key methods (at start and whenever Bucket.transcoder changes). */
+  private keysFromTranscoder(): void {
+    const t = this.engine.setting?.('transcoder') as { keys?: KeyCodec } | undefined;
+    this.keys = t?.keys ?? null;
+  }
 
   get connected(): boolean {
     return this.state === 'connected';
@@ -135,6 +147,22 @@ export class BucketCore {
    * cancel() it may still hear a CancelledError, which it ignores).
    */
   run(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown, handler: KvHandler): Pending {
+    if (this.keys !== null) return this.runKeyed(this.keys, spec, a0, a1, a2, a3, handler);
+    return this.runAsGiven(spec, a0, a1, a2, a3, handler);
+  }
+
+  /** A call through the transcoder's encodeKey, its outcome through decodeKey (Python 2.5's encode_key/decode_key). */
+  private runKeyed(keys: KeyCodec, spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown, handler: KvHandler): Pending {
+    let sent: unknown;
+    try {
+      sent = encodeCallKeys(keys, spec, a0);
+    } catch (err) {
+      return failLater(handler, err as Error);
+    }
+    return this.runAsGiven(spec, sent, a1, a2, a3, new KeyDecodingHandler(keys, a0, handler));
+  }
+
+  private runAsGiven(spec: MethodSpec, a0: unknown, a1: unknown, a2: unknown, a3: unknown, handler: KvHandler): Pending {
     if (this.state === 'connected' && spec.shape !== 'multi') return this.dispatch(spec, a0, a1, a2, a3, handler);
     const req = new KvRequest(this.engine, spec, handler);
     try {
@@ -220,6 +248,7 @@ export class BucketCore {
   set(name: string, value: unknown): void {
     if (!this.engine.set) throw new NotSupportedError(`this engine cannot change "${name}"`);
     this.engine.set(name, value);
+    if (name === 'transcoder') this.keysFromTranscoder();
   }
 
   /** The latest mutation token of each vBucket written (for MutationState.addAll). */
@@ -245,7 +274,9 @@ export class BucketCore {
    * stream held while it fetches); a row whose document is gone gets a result with success false
    * and no error, as getMulti(..., { quiet: true }) gives.
    */
-  view(ddoc: string, view: string, options: Record<string, unknown> | ViewQuery | undefined, handler: RowsHandler): StreamControl {
+  view(ddoc: string, view: string, options: Record<string, unknown> | ViewQuery | undefined, rowsHandler: RowsHandler): StreamControl {
+    // Rows' document ids through decodeKey (included documents are fetched with the ids as sent).
+    const handler = this.keys === null ? rowsHandler : new ViewKeyDecodingHandler(this.keys, rowsHandler);
     const params: Record<string, unknown> = options instanceof ViewQuery ? { query: options } : { ...(options ?? {}) };
     // include_docs may come in the options or in their ViewQuery: the documents are fetched here
     const q = params.query instanceof ViewQuery ? params.query : undefined;

@@ -1,8 +1,9 @@
 // Python's couchbase.transcoder.Transcoder: the default conversions as a class to subclass. A
 // Bucket given one (or its class) calls encodeValue(value, format) -> [bytes, flags] on every
 // store and decodeValue(bytes, flags) on every read; override either (camelCase or Python's
-// snake_case name) and call super for the rest. Keys are always sent as UTF-8: encodeKey and
-// decodeKey are here for code that calls them, and overriding them is refused at set time.
+// snake_case name) and call super for the rest. Override encodeKey(key) -> bytes and
+// decodeKey(bytes) -> key to change keys: every key a call names goes through encodeKey before it
+// is sent, and every key a result names (Result.key, a MultiResult's keys) through decodeKey.
 import { defaultTranscoder, FORWARDS, KEEPS_KEYS, type Format } from './transcoder';
 
 function forwarding<F extends (...a: never[]) => unknown>(f: F): F {

@@ -44,6 +44,20 @@ export interface Transcoder {
   /** Throws ValueFormatError when `value` cannot be written in `format`. */
   encode(key: string, value: unknown, format: Format): Encoded;
   decode(key: string, value: Buffer, flags: number, format?: Format): unknown;
+  /**
+   * Set when a Python-shaped transcoder overrides encodeKey/decodeKey: the adapters map every
+   * key a call names through it before the call, and every key a result carries after it, on the
+   * calling thread. Absent: keys go as they are (the KV hot path pays one null check).
+   */
+  keys?: KeyCodec;
+}
+
+/** A transcoder's key methods as the adapters use them: the key a user gave -> the key sent, and back. */
+export interface KeyCodec {
+  /** ValueFormatError when the key cannot be encoded (or encodes to bytes that are not UTF-8). */
+  encode(key: unknown): string;
+  /** ValueFormatError when decodeKey throws. */
+  decode(key: string): unknown;
 }
 
 // --- JSON converters (Python's couchbase.set_json_converters) -------------------------------
@@ -196,12 +210,14 @@ function describe(v: unknown): string {
 
 /**
  * Python's Transcoder interface (couchbase.transcoder.Transcoder): encodeValue(value, format)
- * gives [bytes, flags] and decodeValue(bytes, flags) the value. encodeKey/decodeKey are not
- * used: keys are strings, sent as UTF-8.
+ * gives [bytes, flags] and decodeValue(bytes, flags) the value; encodeKey(key) gives the key's
+ * bytes and decodeKey(bytes) the key a result names (both optional: keys go as UTF-8 strings).
  */
 export interface PythonTranscoder {
   encodeValue(value: unknown, format: Format): [Buffer | Uint8Array | string, number];
   decodeValue(value: Buffer, flags: number): unknown;
+  encodeKey?(key: unknown): Buffer | Uint8Array | string;
+  decodeKey?(key: Buffer): unknown;
 }
 
 /** Marks a method that only forwards to its camelCase twin (Transcoder's snake_case names), so an override of either is found. */
@@ -220,8 +236,7 @@ function methodOf(o: Record<string, unknown>, camel: string, snake: string): Met
 /**
  * A transcoder from what a Bucket was given: a Transcoder, an object with Python's
  * encodeValue/decodeValue (or encode_value/decode_value), or a class of either (instantiated, as
- * Python does with a class). Keys go as UTF-8 strings: a transcoder whose encodeKey/decodeKey
- * does something else is refused rather than ignored.
+ * Python does with a class). Overridden encodeKey/decodeKey become the transcoder's `keys`.
  */
 export function toTranscoder(t: unknown): Transcoder {
   const obj = typeof t === 'function' ? new (t as new () => unknown)() : t;
@@ -231,15 +246,11 @@ export function toTranscoder(t: unknown): Transcoder {
   const ev = methodOf(rec, 'encodeValue', 'encode_value');
   const dv = methodOf(rec, 'decodeValue', 'decode_value');
   if (o && ev && dv) {
-    for (const [camel, snake] of [['encodeKey', 'encode_key'], ['decodeKey', 'decode_key']] as const) {
-      const f = methodOf(rec, camel, snake);
-      if (f !== undefined && f[KEEPS_KEYS] !== true) {
-        throw new TypeError(`this transcoder's ${camel}/${snake} changes keys, which deferbase does not do: every KV call sends its key as UTF-8; map keys before the call instead`);
-      }
-    }
     const encodeValue = ev.bind(o);
     const decodeValue = dv.bind(o);
+    const keys = keyCodecOf(o, rec);
     return {
+      ...(keys === undefined ? {} : { keys }),
       encode(key: string, value: unknown, format: Format): Encoded {
         let out: [Buffer | Uint8Array | string, number];
         try {
@@ -263,6 +274,54 @@ export function toTranscoder(t: unknown): Transcoder {
     };
   }
   throw new TypeError('a transcoder needs encode() and decode() (or Python\'s encodeValue() and decodeValue())');
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The key methods `o` overrides (either name; the base Transcoder's pass keys as UTF-8 and are
+ * skipped), as a KeyCodec: Python 2.5 runs encode_key on every key a call names and decode_key on
+ * every key a result carries. One overridden alone gets the base one as its twin.
+ */
+function keyCodecOf(o: object, rec: Record<string, unknown>): KeyCodec | undefined {
+  const ek = methodOf(rec, 'encodeKey', 'encode_key');
+  const dk = methodOf(rec, 'decodeKey', 'decode_key');
+  const encodes = ek !== undefined && ek[KEEPS_KEYS] !== true;
+  const decodes = dk !== undefined && dk[KEEPS_KEYS] !== true;
+  if (!encodes && !decodes) return undefined;
+  const encodeKey = encodes ? ek!.bind(o) : undefined;
+  const decodeKey = decodes ? dk!.bind(o) : undefined;
+  return {
+    encode(key: unknown): string {
+      if (encodeKey === undefined) {
+        if (typeof key !== 'string') throw new ValueFormatError(`key must be a string, got ${describe(key)}`, { key: String(key) });
+        return key;
+      }
+      let out: unknown;
+      try {
+        out = encodeKey(key);
+      } catch (err) {
+        if (err instanceof ValueFormatError) throw err;
+        throw new ValueFormatError(`encodeKey(${String(key)}) failed: ${(err as Error).message}`, { key: String(key), cause: err });
+      }
+      if (typeof out === 'string') return out;
+      if (!(out instanceof Uint8Array)) throw new ValueFormatError(`encodeKey(${String(key)}) must return bytes (a Buffer) or a string, got ${describe(out)}`, { key: String(key) });
+      try {
+        return STRICT_UTF8.decode(out);
+      } catch {
+        throw new ValueFormatError(`encodeKey(${String(key)}) returned bytes that are not UTF-8; Couchbase keys are UTF-8`, { key: String(key) });
+      }
+    },
+    decode(key: string): unknown {
+      if (decodeKey === undefined) return key;
+      try {
+        return decodeKey(Buffer.from(key, 'utf8'));
+      } catch (err) {
+        if (err instanceof ValueFormatError) throw err;
+        throw new ValueFormatError(`decodeKey of key "${key}" failed: ${(err as Error).message}`, { key, cause: err });
+      }
+    },
+  };
 }
 
 /** Marks the base Transcoder's key methods: they send keys as UTF-8, as the engine does anyway. */

@@ -20,6 +20,7 @@ import {
   splitResults,
   SD,
 } from '../../lib/index';
+import { Prefixing, sentAs } from './helpers/prefixing-transcoder';
 import { DRIVERS, type Driver, type Handle, type OpenOptions } from './helpers/flavours';
 import type { SharedContext } from './shared/context';
 import { multiCases } from './shared/multi';
@@ -320,6 +321,21 @@ function collectionSuite(driver: Driver): void {
       expect((await callOn(bucketOf().scope('app').collection('orders'), 'get', key)).value).to.deep.equal({ in: 'orders' });
       expect(await expectReject(callOn(users, 'insert', key, { again: true }))).to.be.instanceOf(KeyExistsError);
       expect(await expectReject(callOn(users, 'get', `${prefix}:missing`))).to.be.instanceOf(NotFoundError);
+    });
+
+    it('a transcoder\'s encodeKey/decodeKey map the keys of collection calls too', async function () {
+      const t = driver.open('real', { connstr: cluster!.bucketConnstr('b0'), username: 'Administrator', password: 'password', bucketOptions: { transcoder: Prefixing } });
+      try {
+        const users = (t.bucket as any).collection('app.users');
+        const key = `${prefix}:tk`;
+        expect((await callOn(users, 'upsert', key, { v: 1 })).key).to.equal(key);
+        expect((await callOn(bucketOf().collection('app.users'), 'get', sentAs(key))).value).to.deep.equal({ v: 1 });
+        const m = await callOn(users, 'getMulti', [key]);
+        expect([...m.keys()]).to.deep.equal([key]);
+        expect(m.get(key).value).to.deep.equal({ v: 1 });
+      } finally {
+        await t.close();
+      }
     });
 
     it('positional options, counters, *Multi and remove work in a collection too', async function () {

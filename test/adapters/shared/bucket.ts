@@ -27,12 +27,16 @@ import {
   CryptoProviderNotFoundError,
   Transcoder,
   lcbVersion,
+  SD,
+  Item,
+  ItemSequence,
 } from '../../../lib/index';
 import * as deferredModule from '../../../adapters/deferred';
 import * as promiseModule from '../../../adapters/promise';
 import * as blockingModule from '../../../adapters/blocking';
 import { expectReject, withHandle, type SharedContext } from './context';
 import { settle } from './rows';
+import { Prefixing, sentAs } from '../helpers/prefixing-transcoder';
 
 type Any = Record<string, (...a: unknown[]) => any>;
 
@@ -262,7 +266,7 @@ export function bucketCases(c: SharedContext): void {
     b.unregisterCryptoProvider('AES-256-HMAC-SHA256');
     expect(() => b.decryptFields(enc, spec)).to.throw(CryptoProviderNotFoundError);
   });
-  it('Transcoder: Python\'s class, subclassed (camelCase or snake_case overrides, super for the rest), on single and multi KV calls; key-changing transcoders refused', async function () {
+  it('Transcoder: Python\'s class, subclassed (camelCase or snake_case overrides, super for the rest), on single and multi KV calls', async function () {
     class Shouting extends Transcoder {
       override encodeValue(value: unknown, format: number): [Buffer, number] {
         if (typeof value === 'string') return [Buffer.from(value.toUpperCase()), FMT_UTF8];
@@ -286,20 +290,93 @@ export function bucketCases(c: SharedContext): void {
       await h.call('upsertMulti', { [k('m1')]: 'a', [k('m2')]: { json: true } });
       const m = await h.call('getMulti', [k('m1'), k('m2')]);
       expect([m.get(k('m1')).value, m.get(k('m2')).value]).to.deep.equal(['<A>', { json: true }]);
-      const b = h.bucket as Record<string, unknown>;
-      class KeyMangler extends Transcoder {
-        override encodeKey(key: string): Buffer {
-          return Buffer.from(`prefix:${key}`);
-        }
-      }
-      expect(() => (b.transcoder = new KeyMangler())).to.throw(ArgumentError, /changes keys/);
-      expect(() => (b.transcoder = { encodeValue: (v: unknown) => [Buffer.from(String(v)), FMT_BYTES], decodeValue: (x: Buffer) => x, decode_key: (x: Buffer) => x.toString() })).to.throw(ArgumentError, /decodeKey\/decode_key/);
-      // The refused transcoder left the bucket's own in place.
-      expect((await h.call('get', k('tc'))).value).to.equal('<QUIET WORDS>');
     });
     const mod = { deferred: deferredModule, promise: promiseModule, blocking: blockingModule }[c.driver.name] as unknown as { lcbVersion: typeof lcbVersion };
     const [text, num] = mod.lcbVersion();
     expect(num).to.equal(0x020a00);
     expect(text).to.match(/^2\.10\.0 \(deferbase \d+\.\d+\.\d+/);
+  });
+  it('Transcoder key methods: encodeKey on every key a call names (single, multi, sub-document, data structures, lock), decodeKey on the keys of results and errors', async function () {
+    const plain = c.h();
+    await withHandle(c, c.openOptions({ bucketOptions: { transcoder: Prefixing } }), async (h) => {
+      const up = await h.call('upsert', k('one'), { n: 1 });
+      expect(up.key).to.equal(k('one'));
+      expect((await plain.call('get', sentAs(k('one')))).value).to.deep.equal({ n: 1 });
+      expect(await expectReject(plain.call('get', k('one')))).to.be.instanceOf(NotFoundError);
+      const got = await h.call('get', k('one'));
+      expect([got.key, got.value]).to.deep.equal([k('one'), { n: 1 }]);
+
+      await h.call('upsertMulti', { [k('m1')]: 1, [k('m2')]: 2 });
+      const m = await h.call('getMulti', [k('m1'), k('m2')]);
+      expect([...m.keys()]).to.deep.equal([k('m1'), k('m2')]);
+      expect([m.get(k('m1')).key, m.get(k('m2')).value]).to.deep.equal([k('m1'), 2]);
+      expect((await plain.call('get', sentAs(k('m2')))).value).to.equal(2);
+      const missing = await expectReject(h.call('getMulti', [k('m1'), k('gone')]));
+      expect(missing).to.be.instanceOf(NotFoundError);
+      expect([...missing.allResults.keys()]).to.deep.equal([k('m1'), k('gone')]);
+
+      await h.call('mutateIn', k('one'), SD.upsert('sub', 'x'));
+      const sd = await h.call('lookupIn', k('one'), SD.get('sub'));
+      expect([sd.key, sd.get(0)[1]]).to.deep.equal([k('one'), 'x']);
+      expect((await plain.call('get', sentAs(k('one')))).value).to.deep.equal({ n: 1, sub: 'x' });
+
+      await h.call('upsert', k('map'), {});
+      await h.call('mapAdd', k('map'), 'f', 7);
+      expect((await h.call('mapGet', k('map'), 'f')).value).to.equal(7);
+      expect((await plain.call('get', sentAs(k('map')))).value).to.deep.equal({ f: 7 });
+
+      const locked = await h.call('lock', k('one'), { ttl: 5 });
+      expect(locked.key).to.equal(k('one'));
+      await h.call('unlock', k('one'), { cas: locked.cas });
+
+      const notFound = await expectReject(h.call('get', k('gone')));
+      expect(notFound).to.be.instanceOf(NotFoundError);
+      expect(notFound.key).to.equal(k('gone'));
+      expect(await expectReject(h.call('get', k('bad')))).to.be.instanceOf(ValueFormatError);
+      // Back to the default transcoder: keys go as given again.
+      (h.bucket as Record<string, unknown>).transcoder = null;
+      expect(await expectReject(h.call('get', k('one')))).to.be.instanceOf(NotFoundError);
+    });
+  });
+
+  it('Transcoder key methods on replica reads, observe/endure, counters, ItemCollections and (blocking) pipelines', async function () {
+    await withHandle(c, { ...c.replicaOptions(), bucketOptions: { ...c.replicaOptions().bucketOptions, transcoder: new Prefixing() } }, async (r) => {
+      await r.call('upsert', k('rep'), { r: 1 });
+      const e = await r.call('endure', k('rep'), { persistTo: 1, replicateTo: 1 });
+      expect(e.key).to.equal(k('rep'));
+      const o = await r.call('observe', k('rep'));
+      expect([o.key, o.value.length]).to.deep.equal([k('rep'), 2]);
+      const rg = await r.call('getReplica', k('rep'));
+      expect([rg.key, rg.value]).to.deep.equal([k('rep'), { r: 1 }]);
+      const rgm = await r.call('rgetMulti', [k('rep')]);
+      expect([...rgm.keys()]).to.deep.equal([k('rep')]);
+      const om = await r.call('observeMulti', [k('rep')]);
+      expect([...om.keys()]).to.deep.equal([k('rep')]);
+    });
+    await withHandle(c, c.openOptions({ bucketOptions: { transcoder: Prefixing } }), async (h) => {
+      const plain = c.h();
+      const n = await h.call('counter', k('n'), { initial: 3 });
+      expect([n.key, Number(n.value)]).to.deep.equal([k('n'), 3]);
+      expect(Number((await plain.call('get', sentAs(k('n')))).value)).to.equal(3);
+      const a = new Item(k('i1'), { v: 1 });
+      const stored = await h.call('upsertMulti', new ItemSequence([a]));
+      expect(stored.get(k('i1'))).to.equal(a);
+      expect(a.key).to.equal(k('i1'));
+      expect(a.cas).to.not.equal(0n);
+      expect((await plain.call('get', sentAs(k('i1')))).value).to.deep.equal({ v: 1 });
+      // Keys that fail to encode fail the call before anything is sent; the items keep their keys.
+      const bad = new Item(k('bad'), 1);
+      expect(await expectReject(h.call('upsertMulti', new ItemSequence([a, bad])))).to.be.instanceOf(ValueFormatError);
+      expect([a.key, bad.key]).to.deep.equal([k('i1'), k('bad')]);
+      if (c.driver.name !== 'blocking') return;
+      const b = h.bucket as Any;
+      const results = b.pipeline().run(() => {
+        b.upsert(k('p1'), 1);
+        b.getMulti([k('p1'), k('i1')]);
+      });
+      expect(results[0].key).to.equal(k('p1'));
+      expect([...results[1].keys()]).to.deep.equal([k('p1'), k('i1')]);
+      expect((await plain.call('get', sentAs(k('p1')))).value).to.equal(1);
+    });
   });
 }

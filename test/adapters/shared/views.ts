@@ -5,8 +5,9 @@
 import { expect } from 'chai';
 import { ArgumentError, ONERROR_CONTINUE, Query, STALE_UPDATE_BEFORE, STRING_RANGE_END, ViewEngineError, ViewQuery } from '../../../lib/index';
 import { putDesignDoc } from '../helpers/design-docs';
-import { expectReject, type SharedContext } from './context';
+import { expectReject, withHandle, type SharedContext } from './context';
 import { drain, settle, viewRows } from './rows';
+import { Prefixing, sentAs } from '../helpers/prefixing-transcoder';
 
 const DDOC = 'pyviews';
 
@@ -134,5 +135,20 @@ export function viewCases(c: SharedContext): void {
     expect(seen.length).to.be.greaterThan(0);
     expect(seen[0]).to.deep.equal([h.bucket, true]);
     expect(await expectReject(f.rows({ ...base, rowProcessor: 42 }))).to.be.instanceOf(ArgumentError);
+  });
+
+  it('a transcoder\'s decodeKey gives rows their document ids as the caller named them; included documents are fetched with the ids as sent', async function () {
+    await putDesignDoc(c.ports().capi!, c.bucketName(), DDOC, DESIGN);
+    const tag = k('tviews');
+    await withHandle(c, c.openOptions({ bucketOptions: { transcoder: Prefixing } }), async (t) => {
+      await t.call('upsert', k('tv-a'), { vt: tag, name: 'a', n: 1 });
+      const rows = drain(await viewRows(c, t, DDOC, 'by_tag', { stale: false, key: tag, includeDocs: true }));
+      const got = (await rows) as any[];
+      expect(got.map((r) => r.id)).to.deep.equal([k('tv-a')]);
+      expect([got[0].doc.key, got[0].doc.value]).to.deep.equal([k('tv-a'), { vt: tag, name: 'a', n: 1 }]);
+      // Through the bucket without the transcoder: the id as sent.
+      const raw = (await drain(await viewRows(c, c.h(), DDOC, 'by_tag', { stale: false, key: tag }))) as any[];
+      expect(raw.map((r) => r.id)).to.deep.equal([sentAs(k('tv-a'))]);
+    });
   });
 }
