@@ -42,10 +42,12 @@ function baseline(dir: string): Run {
   const Store = (require(path.join(dir, 'dist/lib/server/store')) as { DocumentStore: typeof DocumentStore }).DocumentStore;
   const n1 = require(path.join(dir, 'dist/lib/server/n1ql/statement')) as { runStatement: (s: unknown, o: unknown) => { rows: Iterable<unknown> } };
   const parser = require(path.join(dir, 'dist/lib/server/n1ql/parser')) as { parse: (s: string) => unknown };
+  const basePause = (require(path.join(dir, 'dist/lib/server/n1ql/pause')) as { PAUSE: symbol }).PAUSE;
   const store = load(Store);
   const env = { bucket: (n: string) => (n === 'bench' ? store : undefined), buckets: () => [store], canAccess: () => true, denied: () => undefined, functionDenied: () => undefined, sequenceDenied: () => undefined };
   const prepareds = new Map();
-  return (stmt, args = []) => [...n1.runStatement(parser.parse(stmt), { env, ctx: { now: Date.now(), positional: args, named: {}, checkDeadline: () => undefined }, readonly: false, prepareds }).rows];
+  // The same work as current()'s: collect the rows, then drop the PAUSE markers.
+  return (stmt, args = []) => [...n1.runStatement(parser.parse(stmt), { env, ctx: { now: Date.now(), positional: args, named: {}, checkDeadline: () => undefined }, readonly: false, prepareds }).rows].filter((v) => v !== basePause);
 }
 
 function ms(f: () => void): number {
