@@ -125,7 +125,9 @@ async function buildChild(b: Build): Promise<BuildResult> {
 function streamOnce(port: number): Promise<{ rows: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: '/beer-sample/_design/beer/_view/brewery_beers', agent: false }, (res) => {
+      .get({ host: '127.0.0.1', port, path: '/beer-sample/_design/beer/_view/brewery_beers', agent: false, auth: 'Administrator:password' }, (res) => {
+        // The views API answers 401 without credentials: a query that counted no rows measured nothing.
+        if (res.statusCode !== 200) return reject(new Error(`view query answered HTTP ${res.statusCode}`));
         let rows = 0;
         let bytes = 0;
         // The last bytes of a chunk, where a match could begin; shorter than a match, so none is counted twice.
@@ -152,7 +154,8 @@ async function queryChild(b: Build): Promise<QueryResult> {
     clock: { now: () => Date.now() },
     bucket: (n: string) => (n === store.name ? store : undefined),
     buckets: () => [store],
-    authenticate: () => ({ username: 'bench', buckets: '*' }),
+    // Every permission (the service asks `allows`; older builds read `buckets`).
+    authenticate: () => ({ username: 'bench', buckets: '*', allows: () => true }),
     nodeIndex: 0,
   });
   const server = http.createServer((req, res) => handler.handle(req, res));
