@@ -31,6 +31,19 @@ async function create(cluster: Cluster, name: string, code: string, params = '')
   expect(r.status, JSON.stringify(r.errors)).to.equal('success');
 }
 
+/** A one-node cluster whose query service runs JavaScript functions with `timeoutMs`, and a KV client on it. */
+async function startCluster(timeoutMs: number): Promise<{ cluster: Cluster; kv: RawClient }> {
+  const cluster = await Cluster.start({
+    numVBuckets: 16,
+    services: { n1ql: createQueryServiceWith({ javascriptTimeoutMs: timeoutMs, javascriptMemoryLimitMb: MEMORY_MB, javascriptThreads: 1 }) },
+  });
+  cluster.bucket('default').write('d3', Buffer.from('{"n":3}'), 'upsert');
+  const kv = await RawClient.connect(cluster.nodes[0].ports.kv);
+  await kv.login('Administrator', 'password', 'default');
+  kv.numVBuckets = 16;
+  return { cluster, kv };
+}
+
 /** Every own property of the objects a function would like to change in the server's realm. */
 function snapshot(): Map<string, unknown[]> {
   const out = new Map<string, unknown[]>();
@@ -50,14 +63,7 @@ describe('n1ql JavaScript functions: sandboxed, limited, and never in the way', 
   let kv: RawClient | undefined;
 
   before(async () => {
-    cluster = await Cluster.start({
-      numVBuckets: 16,
-      services: { n1ql: createQueryServiceWith({ javascriptTimeoutMs: LIMIT_MS, javascriptMemoryLimitMb: MEMORY_MB, javascriptThreads: 1 }) },
-    });
-    cluster.bucket('default').write('d3', Buffer.from('{"n":3}'), 'upsert');
-    kv = await RawClient.connect(cluster.nodes[0].ports.kv);
-    await kv.login('Administrator', 'password', 'default');
-    kv.numVBuckets = 16;
+    ({ cluster, kv } = await startCluster(LIMIT_MS));
   });
 
   after(async () => {
@@ -322,14 +328,7 @@ describe('n1ql JavaScript functions: the memory limit', function () {
   let kv: RawClient | undefined;
 
   before(async () => {
-    cluster = await Cluster.start({
-      numVBuckets: 16,
-      services: { n1ql: createQueryServiceWith({ javascriptTimeoutMs: 30_000, javascriptMemoryLimitMb: MEMORY_MB, javascriptThreads: 1 }) },
-    });
-    cluster.bucket('default').write('d3', Buffer.from('{"n":3}'), 'upsert');
-    kv = await RawClient.connect(cluster.nodes[0].ports.kv);
-    await kv.login('Administrator', 'password', 'default');
-    kv.numVBuckets = 16;
+    ({ cluster, kv } = await startCluster(30_000));
   });
 
   after(async () => {

@@ -11,8 +11,11 @@ interface RawReply {
   body: string;
 }
 
-/** Sends one request with exactly this request target (no client-side URL parsing). */
-function raw(port: number, method: string, target: string, auth = true): Promise<RawReply> {
+/**
+ * Sends one request with exactly this request target (no client-side URL parsing); with
+ * `halfClose`, ends its side of the connection right after the request, as some clients do.
+ */
+function raw(port: number, method: string, target: string, auth = true, send: { body?: string; halfClose?: boolean } = {}): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let text = '';
@@ -26,7 +29,10 @@ function raw(port: number, method: string, target: string, auth = true): Promise
     });
     const headers = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close'];
     if (auth) headers.push(`Authorization: ${AUTH}`);
-    socket.write(headers.join('\r\n') + '\r\n\r\n');
+    if (send.body !== undefined) headers.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(send.body)}`);
+    const request = headers.join('\r\n') + '\r\n\r\n' + (send.body ?? '');
+    if (send.halfClose) socket.end(request);
+    else socket.write(request);
   });
 }
 
@@ -126,32 +132,15 @@ describe('server: HTTP request guard', () => {
     });
     after(() => cluster.stop());
 
-    /** Writes the request and ends its side of the connection at once, as some HTTP clients do. */
-    function halfClosed(port: number, method: string, target: string, body: string): Promise<RawReply> {
-      return new Promise((resolve, reject) => {
-        const socket = net.connect(port, '127.0.0.1');
-        let text = '';
-        socket.setEncoding('utf8');
-        socket.on('data', (d) => (text += d));
-        socket.on('error', reject);
-        socket.on('close', () => {
-          const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
-          resolve({ status: m ? Number(m[1]) : 0, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
-        });
-        const head = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', `Authorization: ${AUTH}`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`];
-        socket.end(head.join('\r\n') + '\r\n\r\n' + body);
-      });
-    }
-
     it('still gets its answer from the views, query and management services (they used to close without one)', async () => {
       const ports = cluster.nodes[0].ports;
       const ddoc = JSON.stringify({ views: { by_n: { map: 'function (doc, meta) { emit(doc.n, null); }' } } });
-      const put = await halfClosed(ports.capi!, 'PUT', '/default/_design/dev_half', ddoc);
+      const put = await raw(ports.capi!, 'PUT', '/default/_design/dev_half', true, { body: ddoc, halfClose: true });
       expect(put.status, put.body).to.equal(201);
-      const q = await halfClosed(ports.n1ql!, 'POST', '/query/service', JSON.stringify({ statement: 'SELECT RAW 1 + 1' }));
+      const q = await raw(ports.n1ql!, 'POST', '/query/service', true, { body: JSON.stringify({ statement: 'SELECT RAW 1 + 1' }), halfClose: true });
       expect(q.status, q.body).to.equal(200);
       expect(q.body).to.match(/"results":\s*\[\s*2\s*\]/); // a chunked body
-      const m = await halfClosed(ports.mgmt, 'GET', '/pools', '');
+      const m = await raw(ports.mgmt, 'GET', '/pools', true, { halfClose: true });
       expect(m.status).to.equal(200);
     });
   });
