@@ -25,20 +25,6 @@ interface Watched {
   asked: number;
 }
 
-let inspector: InspectorModule | null | undefined;
-
-function loadInspector(): InspectorModule | null {
-  if (inspector === undefined) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      inspector = require('node:inspector') as InspectorModule;
-    } catch {
-      inspector = null; // a Node built without the inspector
-    }
-  }
-  return inspector;
-}
-
 class HeapWatch {
   private session: import('node:inspector').Session | undefined;
   /** Inspector session ids of attached workers, by thread id. */
@@ -125,8 +111,12 @@ let shared: HeapWatch | null | undefined;
 
 function heapWatch(): HeapWatch | null {
   if (shared === undefined) {
-    const module = loadInspector();
-    shared = module === null ? null : new HeapWatch(module);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      shared = new HeapWatch(require('node:inspector') as InspectorModule);
+    } catch {
+      shared = null; // a Node built without the inspector
+    }
   }
   return shared;
 }
