@@ -515,7 +515,7 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     const right = j.right;
     // ANSI JOIN / NEST: for each left row, read the right side through an index when the ON
     // clause gives a sargable predicate, else through its primary index.
-    const on = compile(j.on, inner);
+    const on = compile(j.on, { ...inner, searchable: true });
     const { outer, nest } = j;
     const alias = right.alias;
     // An inner join may also narrow the right side with WHERE predicates on it alone.
@@ -791,7 +791,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
     scope = childScope(scope, [l.name]);
   }
   if (lets.length) explain.push(op({ '#operator': 'Let' }, { bindings: () => block.let.map((l) => ({ var: l.name, expr: formatExpr(l.expr) })) }));
-  const whereFn = block.where ? guard('filter', compile(block.where, { ...scope, clause: 'WHERE' })) : undefined;
+  const whereFn = block.where ? guard('filter', compile(block.where, { ...scope, clause: 'WHERE', searchable: true })) : undefined;
   if (block.where) explain.push(op({ '#operator': 'Filter' }, { condition: () => whereText(block) }));
 
   // LETTING alone groups too (the whole input is one group), as in Couchbase's grammar.
@@ -1163,7 +1163,7 @@ function compileBody(body: A.SelectBody, scope: Scope, env: Env, orderBy?: A.Ord
 
 function makeSubqueryScope(base: Scope, env: Env): Scope {
   return { ...base, subquery: (q, s) => {
-    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined, clause: undefined, enclosing: undefined }, env);
+    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined, clause: undefined, enclosing: undefined, searchable: undefined }, env);
     return (row, ctx) => plan.run(row, ctx);
   } };
 }

@@ -691,7 +691,7 @@ function applySets(sets: CompiledSet[], alias: string, doc: Value, row: Row, ctx
 
 function* targetRows(store: BucketStore, target: A.KeyspaceTarget, useKeys: A.Expr | undefined, where: A.Expr | undefined, scope: Scope, ctx: ExecContext): Generator<{ doc: StoredDoc; value: Value } | Pause> {
   const access = chooseAccess(target.ks, store, target.alias, true, useKeys, conjuncts(where), scope, new Set());
-  const whereFn = where ? compile(where, scope) : undefined;
+  const whereFn = where ? compile(where, { ...scope, searchable: true }) : undefined;
   const matches = (f: { doc: StoredDoc; value: Value }, c: ExecContext): boolean => truthy(whereFn!(rowOf(target.alias, f.value, f.doc), c));
   // Materialise the ids first, so documents changed by this statement are not seen again.
   const ids = [...access.ids(EMPTY_ROW, ctx)];

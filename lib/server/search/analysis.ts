@@ -1,0 +1,83 @@
+// Text analysis as the Search service's built-in analyzers (bleve's) do it: a tokenizer, then
+// token filters. Positions count the tokenizer's tokens, so a stop word a filter removes leaves a
+// gap a phrase still has to span.
+import { SearchError } from './errors';
+import { stemEnglish } from './stemmer';
+
+export interface Token {
+  term: string;
+  /** 1-based position among the tokenizer's tokens. */
+  pos: number;
+}
+
+export type Analyzer = (text: string) => Token[];
+
+// Unicode word boundaries (UAX #29), as bleve's "unicode" tokenizer splits: "can't", "3.5" and
+// "hello_world" are one word each; spaces and punctuation are none.
+const WORDS = new Intl.Segmenter('und', { granularity: 'word' });
+
+function unicodeTokens(text: string): Token[] {
+  const out: Token[] = [];
+  let pos = 0;
+  for (const s of WORDS.segment(text)) if (s.isWordLike) out.push({ term: s.segment, pos: ++pos });
+  return out;
+}
+
+/** The "letter" tokenizer: runs of letters. */
+function letterTokens(text: string): Token[] {
+  const out: Token[] = [];
+  let pos = 0;
+  for (const m of text.matchAll(/\p{L}+/gu)) out.push({ term: m[0], pos: ++pos });
+  return out;
+}
+
+function lower(tokens: Token[]): Token[] {
+  for (const t of tokens) t.term = t.term.toLowerCase();
+  return tokens;
+}
+
+// bleve's stop_en: the Snowball project's English stop word list.
+const STOP_EN = new Set(
+  (
+    'i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself it its itself ' +
+    'they them their theirs themselves what which who whom this that these those am is are was were be been being have has had ' +
+    'having do does did doing would should could ought i\'m you\'re he\'s she\'s it\'s we\'re they\'re i\'ve you\'ve we\'ve they\'ve ' +
+    'i\'d you\'d he\'d she\'d we\'d they\'d i\'ll you\'ll he\'ll she\'ll we\'ll they\'ll isn\'t aren\'t wasn\'t weren\'t hasn\'t ' +
+    'haven\'t hadn\'t doesn\'t don\'t didn\'t won\'t wouldn\'t shan\'t shouldn\'t can\'t cannot couldn\'t mustn\'t let\'s that\'s ' +
+    'who\'s what\'s here\'s there\'s when\'s where\'s why\'s how\'s a an the and but if or because as until while of at by for ' +
+    'with about against between into through during before after above below to from up down in out on off over under again ' +
+    'further then once here there when where why how all any both each few more most other some such no nor not only own same so ' +
+    'than too very'
+  ).split(' '),
+);
+
+function withoutStopWords(tokens: Token[]): Token[] {
+  return tokens.filter((t) => !STOP_EN.has(t.term));
+}
+
+/** possessive_en: "Neil's" -> "Neil" (any of the apostrophes). */
+function withoutPossessive(tokens: Token[]): Token[] {
+  for (const t of tokens) if (/['\u2019\uFF07][sS]$/.test(t.term)) t.term = t.term.slice(0, -2);
+  return tokens;
+}
+
+function stemmed(tokens: Token[]): Token[] {
+  for (const t of tokens) t.term = stemEnglish(t.term);
+  return tokens;
+}
+
+const ANALYZERS: Record<string, Analyzer> = {
+  standard: (text) => withoutStopWords(lower(unicodeTokens(text))),
+  simple: (text) => lower(letterTokens(text)),
+  keyword: (text) => [{ term: text, pos: 1 }],
+  en: (text) => stemmed(withoutStopWords(lower(withoutPossessive(unicodeTokens(text))))),
+};
+
+/** The analyzer registered under `name`; an unknown name fails as the Search service does. */
+export function analyzerNamed(name: string): Analyzer {
+  const a = Object.hasOwn(ANALYZERS, name) ? ANALYZERS[name] : undefined;
+  if (!a) throw new SearchError(`no analyzer with name or type '${name}' registered`);
+  return a;
+}
+
+export const DEFAULT_ANALYZER = 'standard';
