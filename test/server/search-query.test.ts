@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { analyzerNamed, compileSearch, DocView, SearchError, type SearchOptions } from '../../lib/server/search/index';
 import { stemEnglish } from '../../lib/server/search/stemmer';
+import { segmenterTokens, unicodeTokens } from '../../lib/server/search/analysis';
 
 const hotel = {
   type: 'hotel',
@@ -41,6 +42,18 @@ describe('search queries: analyzers', () => {
     expect(terms('standard', "The Hotel's 2nd-floor café, can't miss it!")).to.deep.equal(["hotel's", '2nd', 'floor', 'café', 'miss']);
     expect(analyzerNamed('standard')('over the hill').map((t) => t.pos)).to.deep.equal([3]);
     expect(terms('standard', 'e.g. 3.5 stars')).to.deep.equal(['e.g', '3.5', 'stars']);
+  });
+
+  it('ASCII text is split without Intl.Segmenter, at the same boundaries', () => {
+    const alphabet = "aZk09_.:',; -@\n";
+    let seed = 7;
+    const next = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let k = 0; k < 20000; k++) {
+      let s = '';
+      for (let i = 1 + Math.floor(next() * 10); i > 0; i--) s += alphabet[Math.floor(next() * alphabet.length)];
+      expect(unicodeTokens(s).map((t) => t.term), JSON.stringify(s)).to.deep.equal(segmenterTokens(s));
+    }
+    expect(unicodeTokens("U.S.A. 1,000.50 a:1 it's __ a_b").map((t) => t.term)).to.deep.equal(['U.S.A', '1,000.50', 'a', '1', "it's", 'a_b']);
   });
 
   it('simple: runs of letters, lower case, no stop words', () => {
@@ -135,6 +148,11 @@ describe('search queries: query types', () => {
     expect(search({ location: { lon: -118.4, lat: 34 }, distance: '10km', field: 'geo' })).to.equal(true);
     expect(search({ location: '34,-118.4', distance: '1mi', field: 'geo' })).to.equal(false);
     expect(search({ top_left: [-119, 35], bottom_right: [-118, 33], field: 'geo' })).to.equal(true);
+  });
+
+  it('a document that is not an object has no fields', () => {
+    expect(compileSearch('hello')(new DocView('hello', 'k'))).to.equal(false);
+    expect(compileSearch({ match_all: {} })(new DocView('hello', 'k'))).to.equal(true);
   });
 
   it('a whole search request: only its query decides one document', () => {

@@ -122,15 +122,25 @@ export function compileSearch(e: Call, scope: SearchScope, compileArg: (x: A.Exp
   };
 }
 
-/** One DocView per document per request, shared by every SEARCH() call. */
-const views = new WeakMap<ExecContext, WeakMap<object, DocView>>();
+/**
+ * The views of the documents the current rows read, shared by every SEARCH() call of the
+ * request: a row's document is analyzed once however many SEARCH() calls read it. Only the last
+ * few are kept (a row of a join holds several documents), so a scan does not hold every
+ * document's tokens until the request ends.
+ */
+const RECENT = 8;
+const recent = new WeakMap<ExecContext, { docs: object[]; views: DocView[]; next: number }>();
 
 function viewOf(ctx: ExecContext, doc: Value, id: string | undefined): DocView {
   if (typeof doc !== 'object' || doc === null) return new DocView(doc, id);
-  let byDoc = views.get(ctx);
-  if (!byDoc) views.set(ctx, (byDoc = new WeakMap()));
-  let v = byDoc.get(doc);
-  if (!v) byDoc.set(doc, (v = new DocView(doc, id)));
+  let r = recent.get(ctx);
+  if (!r) recent.set(ctx, (r = { docs: [], views: [], next: 0 }));
+  const i = r.docs.indexOf(doc);
+  if (i >= 0 && r.views[i].id === id) return r.views[i];
+  const v = new DocView(doc, id);
+  r.docs[r.next] = doc;
+  r.views[r.next] = v;
+  r.next = (r.next + 1) % RECENT;
   return v;
 }
 

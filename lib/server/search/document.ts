@@ -22,8 +22,11 @@ export class DocView {
     let out = this.valuesByField.get(field);
     if (!out) {
       out = [];
-      if (field === ALL_FIELDS) leaves(this.doc, out);
-      else collect(this.doc, field.split('.'), 0, out);
+      // A document that is not an object (a string, a number) has no fields to search.
+      if (typeof this.doc === 'object' && this.doc !== null) {
+        if (field === ALL_FIELDS) leaves(this.doc, out);
+        else collect(this.doc, field.split('.'), 0, out);
+      }
       this.valuesByField.set(field, out);
     }
     return out;
