@@ -127,6 +127,13 @@ describe('n1ql 7.6 SEARCH() without a Search index', () => {
     });
   });
 
+  it('an index option that is a mapping object: only the documents of its type mapping are searched', () => {
+    const mapping = '{"default_mapping": {"enabled": false}, "types": {"hotel": {"enabled": true, "dynamic": true}}}';
+    expect(ids(`SELECT META(t).id FROM travel t WHERE SEARCH(t, "ruthin", {"index": ${mapping}})`)).to.deep.equal(['hotel_20422', 'hotel_25243']);
+    expect(ids('SELECT META(t).id FROM travel t WHERE SEARCH(t.country, "United Kingdom", {"index": {"default_analyzer": "keyword"}})')).to.deep.equal([]);
+    expect(ids('SELECT META(t).id FROM travel t WHERE SEARCH(t, {"match": "United Kingdom", "field": "country"}, {"index": {"default_analyzer": "keyword"}})')).to.deep.equal(['hotel_20422', 'hotel_25243', 'landmark_16079']);
+  });
+
   it('skipVerify lets every document through, as the verify step does', () => {
     expect(ids('SELECT META(t).id FROM travel t WHERE t.type = "airport" AND SEARCH(t, "nothing matches this", {"skipVerify": true})')).to.deep.equal(['airport_3725']);
   });

@@ -150,6 +150,17 @@ describe('search queries: query types', () => {
     expect(search({ top_left: [-119, 35], bottom_right: [-118, 33], field: 'geo' })).to.equal(true);
   });
 
+  it('an index mapping object: the type mapping decides which documents are indexed, and the analyzer', () => {
+    const hotelsOnly = { default_mapping: { enabled: false }, types: { hotel: { enabled: true, dynamic: true } } };
+    expect(search('marriott', { mapping: hotelsOnly })).to.equal(true);
+    expect(compileSearch('marriott', { mapping: hotelsOnly })(new DocView({ ...hotel, type: 'landmark' }, 'l'))).to.equal(false);
+    expect(compileSearch({ match_all: {} }, { mapping: { ...hotelsOnly, type_field: 'kind' } })(view())).to.equal(false);
+    expect(search({ match: 'United States', field: 'country' }, { mapping: { default_analyzer: 'keyword' } })).to.equal(true);
+    expect(search({ match: 'united', field: 'country' }, { mapping: { default_analyzer: 'keyword' } })).to.equal(false);
+    expect(search({ match: 'bathrobe', field: 'reviews.content' }, { mapping: { types: { hotel: { default_analyzer: 'en' } }, default_mapping: { enabled: false } } })).to.equal(true);
+    expect(() => compileSearch('x', { mapping: { default_analyzer: 'nope' } })).to.throw(SearchError, "no analyzer with name or type 'nope' registered");
+  });
+
   it('a document that is not an object has no fields', () => {
     expect(compileSearch('hello')(new DocView('hello', 'k'))).to.equal(false);
     expect(compileSearch({ match_all: {} })(new DocView('hello', 'k'))).to.equal(true);

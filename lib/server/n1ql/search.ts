@@ -99,10 +99,11 @@ export function compileSearch(e: Call, scope: SearchScope, compileArg: (x: A.Exp
     // n1fty's verify step: skipVerify trusts the Search index and lets every document through.
     if (o && (o.skipVerify === true || o.skipVerify === 'true')) return { skip: true };
     try {
-      const matcher = compileQuery(q, { defaultField: path });
+      const index = o?.index;
+      const matcher = compileQuery(q, { defaultField: path, mapping: isObject(index) ? index : undefined });
       // A named Search index would give the mapping; there are none here.
-      if (o && typeof o.index === 'string') return { error: new QueryError(ErrorCode.EXECUTION, 'n1fty: index mapping not found') };
-      if (o && o.index !== undefined && !isObject(o.index)) return { error: new QueryError(ErrorCode.EXECUTION, 'n1fty: unrecognizable index option') };
+      if (typeof index === 'string') return { error: new QueryError(ErrorCode.EXECUTION, 'n1fty: index mapping not found') };
+      if (index !== undefined && !isObject(index)) return { error: new QueryError(ErrorCode.EXECUTION, 'n1fty: unrecognizable index option') };
       return { matcher };
     } catch (err) {
       if (err instanceof SearchError) return { error: new QueryError(ErrorCode.EXECUTION, `n1fty:  - cause: ${err.message}`) };

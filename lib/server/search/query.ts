@@ -6,6 +6,7 @@ import { RE2JS, RE2JSException } from 're2js';
 import { analyzerNamed, DEFAULT_ANALYZER } from './analysis';
 import { ALL_FIELDS, type DocView } from './document';
 import { SearchError } from './errors';
+import { indexMapping } from './mapping';
 import { queryStringToQuery } from './query-string';
 import { distance, geoPoint, MAX_FUZZINESS, parseDate, parseDistance, phraseIn, termTest, type GeoPoint } from './terms';
 
@@ -345,8 +346,8 @@ function compileNode(q: unknown, d: Defaults): Node {
 export interface SearchOptions {
   /** The field a query string's unqualified terms search (SEARCH()'s path); default `_all`. */
   defaultField?: string;
-  /** The analyzer of every field; default "standard". */
-  analyzer?: string;
+  /** An index mapping object (SEARCH()'s `index` option): the documents it indexes and their analyzer. */
+  mapping?: unknown;
 }
 
 /**
@@ -355,9 +356,13 @@ export interface SearchOptions {
  * only the query).
  */
 export function compileSearch(query: unknown, opts: SearchOptions = {}): Matcher {
-  const d: Defaults = { analyzer: opts.analyzer ?? DEFAULT_ANALYZER };
-  analyzerNamed(d.analyzer);
-  if (typeof query === 'string') return compileNode(queryStringToQuery(query, opts.defaultField || ALL_FIELDS), d).test;
+  const mapping = opts.mapping === undefined ? undefined : indexMapping(opts.mapping);
+  const test = compileQuery(query, opts.defaultField || ALL_FIELDS, { analyzer: mapping?.analyzer ?? DEFAULT_ANALYZER });
+  return mapping ? (doc) => mapping.indexes(doc.doc) && test(doc) : test;
+}
+
+function compileQuery(query: unknown, defaultField: string, d: Defaults): Matcher {
+  if (typeof query === 'string') return compileNode(queryStringToQuery(query, defaultField), d).test;
   if (typeof query === 'object' && query !== null && !Array.isArray(query)) {
     const inner = (query as Json).query;
     if (typeof inner === 'object' && inner !== null && !Array.isArray(inner)) return compileNode(inner, d).test;
