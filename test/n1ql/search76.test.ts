@@ -97,6 +97,17 @@ describe('n1ql 7.6 SEARCH() without a Search index', () => {
     expect(ids('SELECT META(t).id FROM travel t WHERE SEARCH(t.name, $q, {"out": "s1"})', { named: { q: 'getty' } })).to.deep.equal(['landmark_3385']);
   });
 
+  it('a prepared statement takes each execution\'s query; an FTS index hint names an index that is not there', () => {
+    e.rows('PREPARE search_by_country FROM SELECT RAW META(t).id FROM travel t WHERE t.type = "hotel" AND SEARCH(t.country, $q)');
+    expect(e.rows('EXECUTE search_by_country', { named: { q: 'france' } })).to.deep.equal(['hotel_1359']);
+    expect(e.rows('EXECUTE search_by_country', { named: { q: '+united +states' } })).to.deep.equal(['hotel_17598']);
+    // USE INDEX (... USING FTS) is a hint: with no such Search index the documents are searched one by one.
+    expect(ids('SELECT META(t).id FROM travel t USE INDEX (travel_fts USING FTS) WHERE SEARCH(t.name, "castle")')).to.deep.equal(['landmark_16079']);
+    // In a subquery's WHERE, on the outer document too; in a quantifier within WHERE.
+    expect(ids('SELECT META(t).id FROM travel t WHERE t.type = "landmark" AND EXISTS (SELECT 1 FROM travel h WHERE h.type = "hotel" AND h.city = t.city AND SEARCH(t, "castle"))')).to.deep.equal(['landmark_16079']);
+    expect(ids('SELECT META(t).id FROM travel t WHERE ANY r IN t.reviews SATISFIES r.ratings.Overall = 3 END AND SEARCH(t, "cosy")')).to.deep.equal(['hotel_25243']);
+  });
+
   it('SEARCH_META() and SEARCH_SCORE() are MISSING when no Search index evaluated the search', () => {
     const rows = e.rows('SELECT t1.name, SEARCH_SCORE() AS score, SEARCH_META() AS meta FROM travel AS t1 WHERE SEARCH(t1.description, "mountain") ORDER BY score DESC, t1.name');
     expect(rows).to.deep.equal([{ name: 'Clwydian Holidays' }, { name: 'Hotel Le Faucigny' }, { name: 'Marina del Rey Marriott' }]);
@@ -107,6 +118,8 @@ describe('n1ql 7.6 SEARCH() without a Search index', () => {
   it('the errors the reference\'s restrictions give', () => {
     expect(error('SELECT SEARCH(t, "x") FROM travel t')).to.deep.equal({ code: 3100, msg: 'SEARCH() function is allowed in WHERE/ON clause(s) only.' });
     expect(error('SELECT t.name FROM travel t GROUP BY t.name HAVING SEARCH(t.name, "x")').code).to.equal(3100);
+    expect(error('SELECT 1 FROM travel t LET z = SEARCH(t, "x") WHERE z').code).to.equal(3100);
+    expect(error('SELECT 1 FROM travel t ORDER BY SEARCH(t, "x")').code).to.equal(3100);
     expect(error('SELECT 1 FROM travel t WHERE SEARCH(t.reviews[0].content, "x")')).to.deep.equal({
       code: 3100,
       msg: 'SEARCH() function operands are invalid. - cause: search() not valid first argument: (((`t`.`reviews`)[0]).`content`)',
