@@ -42,6 +42,8 @@ describe('search queries: analyzers', () => {
     expect(terms('standard', "The Hotel's 2nd-floor café, can't miss it!")).to.deep.equal(["hotel's", '2nd', 'floor', 'café', 'miss']);
     expect(analyzerNamed('standard')('over the hill').map((t) => t.pos)).to.deep.equal([3]);
     expect(terms('standard', 'e.g. 3.5 stars')).to.deep.equal(['e.g', '3.5', 'stars']);
+    // Han and Hiragana: a word per character; Katakana and Hangul runs stay whole.
+    expect(terms('standard', '東京都に カタカナ 한국어')).to.deep.equal(['東', '京', '都', 'に', 'カタカナ', '한국어']);
   });
 
   it('ASCII text is split without Intl.Segmenter, at the same boundaries', () => {
@@ -148,6 +150,9 @@ describe('search queries: query types', () => {
     expect(search({ location: { lon: -118.4, lat: 34 }, distance: '10km', field: 'geo' })).to.equal(true);
     expect(search({ location: '34,-118.4', distance: '1mi', field: 'geo' })).to.equal(false);
     expect(search({ top_left: [-119, 35], bottom_right: [-118, 33], field: 'geo' })).to.equal(true);
+    expect(search({ top_left: [-118, 35], bottom_right: [-117, 33], field: 'geo' })).to.equal(false);
+    expect(search({ polygon_points: ['35,-119', '35,-118', '33,-118', '33,-119'], field: 'geo' })).to.equal(true);
+    expect(search({ polygon_points: [{ lat: 35, lon: -119 }, { lat: 35, lon: -118.5 }, { lat: 33, lon: -119 }], field: 'geo' })).to.equal(false);
   });
 
   it('an index mapping object: the type mapping decides which documents are indexed, and the analyzer', () => {

@@ -20,9 +20,18 @@ export function unicodeTokens(text: string): Token[] {
   if (/^[\x00-\x7f]*$/.test(text)) return asciiTokens(text);
   const out: Token[] = [];
   let pos = 0;
-  for (const s of WORDS.segment(text)) if (isWord(s)) out.push({ term: s.segment, pos: ++pos });
+  for (const s of WORDS.segment(text)) {
+    if (!isWord(s)) continue;
+    // ICU joins ideographs by dictionary ("東京"); UAX #29, which the Search service follows, makes
+    // each Han or Hiragana character a word of its own.
+    if (IDEOGRAPHIC.test(s.segment)) for (const m of s.segment.matchAll(IDEOGRAPHIC_SPLIT)) out.push({ term: m[0], pos: ++pos });
+    else out.push({ term: s.segment, pos: ++pos });
+  }
   return out;
 }
+
+const IDEOGRAPHIC = /[\p{Script=Han}\p{Script=Hiragana}]/u;
+const IDEOGRAPHIC_SPLIT = /[\p{Script=Han}\p{Script=Hiragana}]|[^\p{Script=Han}\p{Script=Hiragana}]+/gu;
 
 // A word holds a letter or a digit (ICU also calls a run of underscores word-like; a Search
 // index keeps no such token).

@@ -311,6 +311,27 @@ function geoBoundingBox(o: Json): Node {
   return { test: (doc) => doc.values(field).some((v) => { const p = geoPoint(v); return p !== undefined && p.lat <= tl.lat && p.lat >= br.lat && inLon(p.lon); }) };
 }
 
+function geoPolygon(o: Json): Node {
+  const pts = o.polygon_points;
+  if (!Array.isArray(pts) || pts.length < 3) throw new SearchError('geo polygon query: "polygon_points" must hold at least 3 points');
+  const poly = pts.map((p) => {
+    const g = geoPoint(p);
+    if (!g) throw new SearchError('geo polygon query: "polygon_points" must hold geo points');
+    return g;
+  });
+  const field = fieldOf(o, 'geo polygon');
+  // Ray casting on the lon/lat plane: a point is inside when a ray from it crosses the edges an odd number of times.
+  const inside = (p: GeoPoint): boolean => {
+    let odd = false;
+    for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+      const [a, b] = [poly[i], poly[j]];
+      if (a.lat > p.lat !== b.lat > p.lat && p.lon < ((b.lon - a.lon) * (p.lat - a.lat)) / (b.lat - a.lat) + a.lon) odd = !odd;
+    }
+    return odd;
+  };
+  return { test: (doc) => doc.values(field).some((v) => { const p = geoPoint(v); return p !== undefined && inside(p); }) };
+}
+
 /** The query types, tried in the order the Search service tries them (so `term` with `fuzziness` is fuzzy). */
 const TYPES: [(o: Json) => boolean, (o: Json, d: Defaults) => Node][] = [
   [(o) => 'fuzziness' in o && !('match' in o) && !('match_phrase' in o), fuzzy],
@@ -334,6 +355,7 @@ const TYPES: [(o: Json) => boolean, (o: Json, d: Defaults) => Node][] = [
   [(o) => 'bool' in o, boolField],
   [(o) => 'location' in o && 'distance' in o, geoDistance],
   [(o) => 'top_left' in o && 'bottom_right' in o, geoBoundingBox],
+  [(o) => 'polygon_points' in o, geoPolygon],
 ];
 
 function compileNode(q: unknown, d: Defaults): Node {
