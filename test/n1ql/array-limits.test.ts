@@ -68,6 +68,8 @@ describe('n1ql comprehensions rebinding one row per element', () => {
     expect(e.rows('SELECT RAW ARRAY (SELECT RAW v * 2 FROM [x] AS v)[0] FOR x IN [1, 2, 3] END')).to.deep.equal([[2, 4, 6]]);
     // FIRST stops at the first match; OBJECT builds from every element.
     expect(e.rows('SELECT RAW [FIRST x FOR x IN [1, 2, 3, 4] WHEN x > 1 END, OBJECT "k" || TO_STRING(x): x FOR x IN [1, 2] END]')).to.deep.equal([[2, { k1: 1, k2: 2 }]]);
+    // A window function's value inside a comprehension (it was MISSING there).
+    expect(e.rows('SELECT RAW ARRAY x + ROW_NUMBER() OVER (ORDER BY t) FOR x IN [10] END FROM [1, 2] AS t')).to.deep.equal([[11], [12]]);
     // Quantifiers on empty arrays, MISSING and non-array sources.
     expect(e.rows('SELECT RAW [ANY x IN [] SATISFIES true END, EVERY x IN [] SATISFIES false END, ANY AND EVERY x IN [] SATISFIES true END, ANY x IN "s" SATISFIES true END]')).to.deep.equal([[false, true, false, null]]);
     expect(e.rows('SELECT RAW {"a": ANY x IN missing_field SATISFIES true END, "e": EVERY x IN [1, 2, 3] SATISFIES x < 3 END}')).to.deep.equal([{ e: false }]);
