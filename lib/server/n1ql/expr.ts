@@ -572,6 +572,8 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
     return (row) => metaObject(row.metas[alias]);
   }
   if (e.filter) throw new QueryError(ErrorCode.SEMANTIC, `FILTER clause is allowed only on aggregate functions (not ${name.toUpperCase()}).`);
+  // The grammar reads `f(DISTINCT x)`, `f(ALL x)` and `f(*)` as aggregate calls, whatever f is.
+  if (e.quantified || e.star) throw new QueryError(ErrorCode.SYNTAX, `Invalid aggregate function ${e.rawName ?? name}${e.star ? '(*)' : ''}.`);
   const fn = e.fn ? undefined : lookupFunction(name);
   if (!fn) {
     const udf = scope.udf?.(e);

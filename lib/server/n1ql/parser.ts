@@ -1447,8 +1447,8 @@ class Parser {
     if (fname !== name) call.rawName = fname;
     if (this.acceptOp('*')) call.star = true;
     else if (!this.isOp(')')) {
-      if (this.acceptKw('DISTINCT')) call.distinct = true;
-      else this.acceptKw('ALL');
+      if (this.acceptKw('DISTINCT')) call.distinct = call.quantified = true;
+      else if (this.acceptKw('ALL')) call.quantified = true;
       do {
         call.args.push(this.expr());
         // FLATTEN_KEYS(expr [ASC|DESC], ...): the direction of each flattened index key.
