@@ -991,7 +991,10 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
   if (block.exclude) explain.push(op({ '#operator': 'Exclude' }, { exclude: () => block.exclude!.map(formatExpr) }));
   // The scan, fetch and joins, then the per-row operators run in parallel (as the server plans them).
   return {
-    explain: [...(fromPlan?.explain ?? []), { '#operator': 'Parallel', '~child': { '#operator': 'Sequence', '~children': explain } }],
+    // Without FROM the server plans a DummyScan (one empty row) and runs the rest on one thread.
+    explain: fromPlan
+      ? [...fromPlan.explain, { '#operator': 'Parallel', '~child': { '#operator': 'Sequence', '~children': explain } }]
+      : [{ '#operator': 'DummyScan' }, { '#operator': 'Parallel', maxParallelism: 1, '~child': { '#operator': 'Sequence', '~children': explain } }],
     signature,
     scope: groupScope,
     aliases,
