@@ -24,7 +24,7 @@ const hotel = {
   updated: '2021-05-01T10:00:00Z',
 };
 const view = (): DocView => new DocView(hotel, 'hotel_17598');
-const search = (q: unknown, opts?: SearchOptions): boolean => compileSearch(q, opts)(view());
+const search = (q: unknown, opts?: SearchOptions, doc?: object): boolean => compileSearch(q, opts)(doc ? new DocView(doc, 'k') : view());
 const refused = (q: unknown): string => {
   try {
     compileSearch(q);
@@ -60,6 +60,15 @@ describe('search queries: analyzers', () => {
 
   it('simple: runs of letters, lower case, no stop words', () => {
     expect(terms('simple', 'The 2nd-Floor Café')).to.deep.equal(['the', 'nd', 'floor', 'café']);
+  });
+
+  it('web: e-mail addresses, URLs, @handles and #hashtags stay whole; the rest as standard', () => {
+    expect(terms('web', 'Mail Jim@Example.com or see http://www.yha.org.uk/hostels?x=1, @yha_uk #travel and the www.foo.com site.')).to.deep.equal([
+      'mail', 'jim@example.com', 'see', 'http://www.yha.org.uk/hostels?x=1', '@yha_uk', '#travel', 'www.foo.com', 'site',
+    ]);
+    expect(search({ match: 'jim@example.com', field: 'contact', analyzer: 'web' }, {}, { contact: 'write to JIM@example.com' })).to.equal(true);
+    expect(search({ match: 'jim@example.com', field: 'contact' }, {}, { contact: 'write to JIM@example.com' })).to.equal(true); // standard: jim, example.com
+    expect(search({ match_phrase: 'jim example.com', field: 'contact', analyzer: 'web' }, {}, { contact: 'write to JIM@example.com' })).to.equal(false);
   });
 
   it('keyword: the whole text as one term', () => {

@@ -1,6 +1,7 @@
 // Text analysis as the Search service's built-in analyzers (bleve's) do it: a tokenizer, then
 // token filters. Positions count the tokenizer's tokens, so a stop word a filter removes leaves a
 // gap a phrase still has to span.
+import { RE2JS } from 're2js';
 import { SearchError } from './errors';
 import { stemEnglish } from './stemmer';
 
@@ -102,6 +103,34 @@ function letterTokens(text: string): Token[] {
   return out;
 }
 
+// The "web" tokenizer keeps e-mail addresses, URLs, @handles and #hashtags whole and splits the
+// rest as the unicode tokenizer does. RE2 (linear time): document text is untrusted.
+const WEB_EXCEPTIONS = RE2JS.compile(
+  [
+    "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\\.)+[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?",
+    '(?i)\\b(?:[a-z][\\w-]+:(?:/{1,3}|[a-z0-9%])|www\\d{0,3}[.]|[a-z0-9.\\-]+[.][a-z]{2,4}/)(?:[^\\s()<>]+|\\((?:[^\\s()<>]+|\\([^\\s()<>]+\\))*\\))+(?:\\((?:[^\\s()<>]+|\\([^\\s()<>]+\\))*\\)|[^\\s`!()\\[\\]{};:\'".,<>?«»“”‘’])',
+    '@\\w{1,15}',
+    '#\\w+',
+  ].join('|'),
+);
+
+function webTokens(text: string): Token[] {
+  const out: Token[] = [];
+  let pos = 0;
+  let from = 0;
+  const plain = (end: number): void => {
+    for (const t of unicodeTokens(text.slice(from, end))) out.push({ term: t.term, pos: ++pos });
+  };
+  const m = WEB_EXCEPTIONS.matcher(text);
+  while (m.find()) {
+    plain(m.start());
+    out.push({ term: m.group()!, pos: ++pos });
+    from = m.end();
+  }
+  plain(text.length);
+  return out;
+}
+
 function lower(tokens: Token[]): Token[] {
   for (const t of tokens) t.term = t.term.toLowerCase();
   return tokens;
@@ -141,6 +170,7 @@ const ANALYZERS: Record<string, Analyzer> = {
   standard: (text) => withoutStopWords(lower(unicodeTokens(text))),
   simple: (text) => lower(letterTokens(text)),
   keyword: (text) => [{ term: text, pos: 1 }],
+  web: (text) => withoutStopWords(lower(webTokens(text))),
   en: (text) => stemmed(withoutStopWords(lower(withoutPossessive(unicodeTokens(text))))),
 };
 
