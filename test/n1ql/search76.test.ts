@@ -90,6 +90,12 @@ describe('n1ql 7.6 SEARCH() without a Search index', () => {
     expect(e2.run('UPDATE t SET fireplace = true WHERE SEARCH(t.reviews.content, "fire")').mutationCount).to.equal(1);
     expect(e2.rows('SELECT RAW META().id FROM t WHERE fireplace')).to.deep.equal(['hotel_25243']);
     expect(e2.run('DELETE FROM t WHERE SEARCH(t, "+type:landmark +castle")').mutationCount).to.equal(1);
+    // MERGE's ON clause (not ON KEY) is an ON clause too; an action's WHERE is not.
+    const merge = 'MERGE INTO t USING [{"city": "Ruthin"}] AS s ON t.city = s.city AND SEARCH(t, "cottage") WHEN MATCHED THEN UPDATE SET t.cottage = true';
+    expect(e2.run(merge).mutationCount).to.equal(1);
+    expect(e2.rows('SELECT RAW META().id FROM t WHERE cottage')).to.deep.equal(['hotel_25243']);
+    expect(e2.run('MERGE INTO t USING [{"city": "Ruthin"}] AS s ON t.city = s.city WHEN MATCHED THEN UPDATE SET t.x = 1 WHERE SEARCH(t, "x")').errors[0].code).to.equal(3100);
+    expect(e2.run('UPDATE t SET x = SEARCH(t, "x")').errors[0].code).to.equal(3100);
   });
 
   it('query and options from parameters; the out option names the operation', () => {

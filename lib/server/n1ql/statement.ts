@@ -887,7 +887,7 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const ret = compileReturning(m.returning, scope, [alias]);
   const limit = limitOf(m.limit, scope, ctx);
   const onKey = m.onKey ? compile(m.onKey, keyScope) : undefined;
-  const on = m.on ? compile(m.on, childScope(rootScope(env), [alias, srcAlias])) : undefined;
+  const on = m.on ? compile(m.on, { ...childScope(rootScope(env), [alias, srcAlias]), searchable: true }) : undefined;
   const sets = m.update ? compileSets(m.update.set, m.update.unset, scope) : [];
   const updWhere = m.update?.where ? compile(m.update.where, scope) : undefined;
   const delWhere = m.delete?.where ? compile(m.delete.where, scope) : undefined;
