@@ -124,6 +124,8 @@ describe('n1ql 7.6 SEARCH() without a Search index', () => {
   it('the errors the reference\'s restrictions give', () => {
     expect(error('SELECT SEARCH(t, "x") FROM travel t')).to.deep.equal({ code: 3100, msg: 'SEARCH() function is allowed in WHERE/ON clause(s) only.' });
     expect(error('SELECT t.name FROM travel t GROUP BY t.name HAVING SEARCH(t.name, "x")').code).to.equal(3100);
+    // Refused before the grouping rules look at it (not 4210: `t` is no group key).
+    expect(error('SELECT t.name FROM travel t GROUP BY t.name HAVING SEARCH(t, "x")').code).to.equal(3100);
     expect(error('SELECT 1 FROM travel t LET z = SEARCH(t, "x") WHERE z').code).to.equal(3100);
     expect(error('SELECT 1 FROM travel t ORDER BY SEARCH(t, "x")').code).to.equal(3100);
     expect(error('SELECT 1 FROM travel t WHERE SEARCH(t.reviews[0].content, "x")')).to.deep.equal({

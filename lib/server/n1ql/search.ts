@@ -67,6 +67,11 @@ function checkOptions(arg: A.Expr): void {
   if (arg.kind === 'object') for (const en of arg.entries) if (en.key.kind === 'lit') check(en.key.value, en.value);
 }
 
+/** 3100 for SEARCH() outside a WHERE or ON clause. */
+export function searchMisplaced(): QueryError {
+  return new QueryError(ErrorCode.SEMANTIC, 'SEARCH() function is allowed in WHERE/ON clause(s) only.');
+}
+
 /** What one request's SEARCH() call evaluates with: the compiled query, or why it cannot run. */
 interface Prepared {
   matcher?: Matcher;
@@ -80,7 +85,7 @@ interface Prepared {
  * many SEARCH() calls read it.
  */
 export function compileSearch(e: Call, scope: SearchScope, compileArg: (x: A.Expr) => Compiled): Compiled {
-  if (!scope.searchable) throw new QueryError(ErrorCode.SEMANTIC, 'SEARCH() function is allowed in WHERE/ON clause(s) only.');
+  if (!scope.searchable) throw searchMisplaced();
   if (e.args.length < 2 || e.args.length > 3) throw new QueryError(ErrorCode.SEMANTIC, `Number of arguments to function search must be between 2 and 3.`);
   const { alias, path } = target(e.args[0], scope);
   const [, queryArg, optionsArg] = e.args;

@@ -25,6 +25,7 @@ import { compileSequenceOperator } from './sequences';
 import { SYSTEM_CATALOGS } from './system-keyspaces';
 import type { Profile } from './profile';
 import { scanEstimates } from './statistics';
+import { searchMisplaced } from './search';
 
 export interface CompiledQuery {
   /** Result values, with PAUSE markers where a driver may give the event loop a turn. */
@@ -687,6 +688,8 @@ interface BlockTraits {
   windowed: boolean;
   /** UNNEST_POS / UNNEST_POSITION is called (UNNEST then records positions). */
   unnestPos: boolean;
+  /** SEARCH() outside WHERE (and ON): refused before anything else is checked, as Couchbase's semantic pass does. */
+  searchMisplaced?: boolean;
 }
 
 const traitsCache = new WeakMap<A.SelectBlock, BlockTraits>();
@@ -697,10 +700,11 @@ function traits(block: A.SelectBlock): BlockTraits {
   if (t) return t;
   t = { aggregated: !!block.groupBy || block.letting.length > 0, windowed: false, unnestPos: false };
   const found = t;
-  const visit = (inResult: boolean) => (x: A.Expr): boolean | void => {
+  const visit = (inResult: boolean, filter = false) => (x: A.Expr): boolean | void => {
     if (x.kind === 'subquery') return false;
     if (x.kind !== 'call') return;
     if (x.name === 'unnest_pos' || x.name === 'unnest_position') found.unnestPos = true;
+    if (x.name === 'search' && !x.fn && !filter) found.searchMisplaced = true;
     // SUM(x) OVER (...) is a window function, not an aggregate of the block.
     if (x.over) {
       if (inResult) found.windowed = true;
@@ -708,7 +712,8 @@ function traits(block: A.SelectBlock): BlockTraits {
   };
   for (const term of block.terms) if (term.expr) walkExprs(term.expr, visit(true));
   if (block.having) walkExprs(block.having, visit(true));
-  for (const e of [...block.let.map((l) => l.expr), block.where, ...(block.groupBy ?? []), ...block.letting.map((l) => l.expr)]) if (e) walkExprs(e, visit(false));
+  for (const e of [...block.let.map((l) => l.expr), ...(block.groupBy ?? []), ...block.letting.map((l) => l.expr)]) walkExprs(e, visit(false));
+  if (block.where) walkExprs(block.where, visit(false, true));
   traitsCache.set(block, t);
   return t;
 }
@@ -765,6 +770,7 @@ function whereText(block: A.SelectBlock): string {
 }
 
 function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy?: A.OrderTerm[]): BlockPlan {
+  if (traits(block).searchMisplaced) throw searchMisplaced();
   const explain: Record<string, unknown>[] = [];
   const where = conjuncts(block.where);
   let scope: Scope = outerScope;
