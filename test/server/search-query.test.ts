@@ -175,6 +175,12 @@ describe('search queries: query types', () => {
     expect(() => compileSearch('x', { mapping: { default_analyzer: 'nope' } })).to.throw(SearchError, "no analyzer with name or type 'nope' registered");
   });
 
+  it('_all indexes a date string as a date, not as text (a dynamic mapping); a named field as the query asks', () => {
+    expect(search('2021')).to.equal(false);
+    expect(search('updated:2021')).to.equal(true);
+    expect(search({ start: '2021-01-01', end: '2022-01-01' })).to.equal(true);
+  });
+
   it('a document that is not an object has no fields', () => {
     expect(compileSearch('hello')(new DocView('hello', 'k'))).to.equal(false);
     expect(compileSearch({ match_all: {} })(new DocView('hello', 'k'))).to.equal(true);

@@ -3,6 +3,7 @@
 // computed once per document and kept, so however many queries (and SEARCH() calls) read a
 // field, the document is walked and analyzed once.
 import { analyzerNamed, type Token } from './analysis';
+import { parseDate } from './terms';
 
 /** Every field of the document: the Search service's default field, `_all`. */
 export const ALL_FIELDS = '_all';
@@ -39,7 +40,10 @@ export class DocView {
     if (!out) {
       const analyze = analyzerNamed(analyzer);
       out = [];
-      for (const v of this.values(field)) if (typeof v === 'string') out.push(analyze(v));
+      // `_all` holds the fields a dynamic mapping indexes, which indexes a string the default
+      // datetime parser reads as a date, not as text.
+      const dynamic = field === ALL_FIELDS;
+      for (const v of this.values(field)) if (typeof v === 'string' && !(dynamic && parseDate(v) !== undefined)) out.push(analyze(v));
       this.tokensByField.set(key, out);
     }
     return out;
