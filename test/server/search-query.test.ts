@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { analyzerNamed, compileSearch, DocView, SearchError, type SearchOptions } from '../../lib/server/search/index';
 import { stemEnglish } from '../../lib/server/search/stemmer';
+import { fuzzyMatch } from '../../lib/server/search/terms';
 import { segmenterTokens, unicodeTokens } from '../../lib/server/search/analysis';
 
 const hotel = {
@@ -246,6 +247,30 @@ describe('search queries: query string syntax', () => {
   it('refuses a malformed query string', () => {
     expect(refused('"unterminated')).to.match(/^parse error: unterminated phrase/);
     expect(refused('price:>abc')).to.match(/^parse error: '>' needs a number/);
+  });
+});
+
+describe('search queries: fuzzy matching', () => {
+  const levenshtein = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length][b.length];
+  };
+
+  it('agrees with the edit distance for every fuzziness', () => {
+    let seed = 3;
+    const next = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const word = (): string => Array.from({ length: Math.floor(next() * 8) }, () => 'abc'[Math.floor(next() * 3)]).join('');
+    for (let k = 0; k < 5000; k++) {
+      const [a, b] = [word(), word()];
+      for (const max of [0, 1, 2]) expect(fuzzyMatch(Array.from(b), a, max, 0), `${a} ~${max} ${b}`).to.equal(levenshtein(a, b) <= max);
+    }
+  });
+
+  it('takes time linear in a long term (only the band of the table within the fuzziness)', () => {
+    const long = 'a'.repeat(200000);
+    expect(fuzzyMatch(Array.from(long), long.slice(1) + 'b', 2, 0)).to.equal(true);
+    expect(fuzzyMatch(Array.from(long), 'b' + long.slice(3) + 'bb', 2, 0)).to.equal(false);
   });
 });
 

@@ -81,8 +81,8 @@ interface Prepared {
 
 /**
  * SEARCH(alias[.path], query[, options]). `compileArg` compiles the query and options (constants
- * or parameters, evaluated once per request). Each document is analyzed once per request, however
- * many SEARCH() calls read it.
+ * or parameters, evaluated once per request). A row's document is analyzed once, however many
+ * SEARCH() calls read it.
  */
 export function compileSearch(e: Call, scope: SearchScope, compileArg: (x: A.Expr) => Compiled): Compiled {
   if (!scope.searchable) throw searchMisplaced();

@@ -11,20 +11,28 @@ export function fuzzyMatch(target: string[], term: string, max: number, prefix: 
   const t = Array.from(term);
   for (let i = 0; i < prefix; i++) if (t[i] !== target[i]) return false;
   if (Math.abs(t.length - target.length) > max) return false;
-  // One row of the edit-distance table at a time; stop once every cell exceeds `max`.
-  let prev = Array.from({ length: target.length + 1 }, (_, j) => j);
+  // The edit-distance table row by row, only its band |i - j| <= max (cells outside it exceed
+  // `max` anyway): linear in the term's length, however long a hostile term is. Two rows are
+  // reused; cells never written hold INF.
+  const INF = max + 1;
+  const m = target.length;
+  let prev = new Array<number>(m + 1).fill(INF);
+  let row = new Array<number>(m + 1).fill(INF);
+  for (let j = 0; j <= Math.min(m, max); j++) prev[j] = j;
   for (let i = 1; i <= t.length; i++) {
-    const row = [i];
-    let best = i;
-    for (let j = 1; j <= target.length; j++) {
-      const v = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (t[i - 1] === target[j - 1] ? 0 : 1));
-      row.push(v);
+    const lo = Math.max(1, i - max);
+    const hi = Math.min(m, i + max);
+    row[lo - 1] = lo === 1 && i <= max ? i : INF;
+    let best = row[lo - 1];
+    for (let j = lo; j <= hi; j++) {
+      const v = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (t[i - 1] === target[j - 1] ? 0 : 1), INF);
+      row[j] = v;
       if (v < best) best = v;
     }
     if (best > max) return false;
-    prev = row;
+    [prev, row] = [row, prev];
   }
-  return prev[target.length] <= max;
+  return prev[m] <= max;
 }
 
 /** A term test: exact, or fuzzy when `fuzziness` > 0. */
