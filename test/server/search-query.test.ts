@@ -99,6 +99,10 @@ describe('search queries: query types', () => {
     expect(search({ match: 'the of', field: 'reviews.content' })).to.equal(false); // only stop words: matches nothing
     expect(search({ match: 'marriott' })).to.equal(true); // no field: _all
     expect(search({ match: 'marriott', field: 'country' })).to.equal(false);
+    // Many terms: looked up in the field's term set.
+    expect(search({ match: 'lake desert forest bathrobes', field: 'reviews.content' })).to.equal(true);
+    expect(search({ match: 'lake desert forest bathrobes', field: 'reviews.content', operator: 'and' })).to.equal(false);
+    expect(search({ match: 'daily trip staff bathrobes', field: 'reviews.content', operator: 'and' })).to.equal(true);
   });
 
   it('match_phrase and phrase: terms at consecutive positions within one value', () => {

@@ -11,6 +11,7 @@ export const ALL_FIELDS = '_all';
 export class DocView {
   private readonly valuesByField = new Map<string, unknown[]>();
   private readonly tokensByField = new Map<string, Token[][]>();
+  private readonly termsByField = new Map<string, Set<string>>();
 
   /** `id`: the document's key (what a docid query matches). */
   constructor(
@@ -29,6 +30,18 @@ export class DocView {
         else collect(this.doc, field.split('.'), 0, out);
       }
       this.valuesByField.set(field, out);
+    }
+    return out;
+  }
+
+  /** The distinct terms of `field` under `analyzer`: an exact term is looked up, not searched for. */
+  terms(field: string, analyzer: string): Set<string> {
+    const key = analyzer + '\u0000' + field;
+    let out = this.termsByField.get(key);
+    if (!out) {
+      out = new Set();
+      for (const ts of this.tokens(field, analyzer)) for (const t of ts) out.add(t.term);
+      this.termsByField.set(key, out);
     }
     return out;
   }

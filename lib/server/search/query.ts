@@ -76,6 +76,19 @@ function anyToken(field: string, analyzer: string, test: (t: string) => boolean)
   return (doc) => doc.tokens(field, analyzer).some((ts) => ts.some((t) => test(t.term)));
 }
 
+/**
+ * Whether `field` (analyzed by `analyzer`) has `term`, or a term within `fuzziness` edits of it.
+ * `many`: one of many terms the query looks for, looked up in the field's term set (built once
+ * per document) rather than each scanning its tokens.
+ */
+function hasTerm(field: string, analyzer: string, term: string, fuzziness: number, prefix: number, many = false): Matcher {
+  if (fuzziness > 0 || !many) return anyToken(field, analyzer, termTest(term, fuzziness, prefix));
+  return (doc) => doc.terms(field, analyzer).has(term);
+}
+
+/** From this many terms on, a match query looks its terms up in a set. */
+const MANY_TERMS = 4;
+
 function regexpTest(pattern: string): (t: string) => boolean {
   try {
     // The whole term must match, as the service runs a regexp over its term dictionary.
@@ -106,7 +119,7 @@ function match(o: Json, d: Defaults): Node {
   if (!tokens.length) return NONE;
   // The documents' text is analyzed as the field is: `_all` by the default analyzer.
   const docAnalyzer = field === ALL_FIELDS ? d.analyzer : analyzer;
-  const tests = tokens.map((t) => anyToken(field, docAnalyzer, termTest(t.term, fuzziness(t.term), prefix)));
+  const tests = tokens.map((t) => hasTerm(field, docAnalyzer, t.term, fuzziness(t.term), prefix, tokens.length >= MANY_TERMS));
   if (tests.length === 1) return { test: tests[0] };
   return operator === 'and' ? { test: (doc) => tests.every((t) => t(doc)) } : { test: (doc) => tests.some((t) => t(doc)) };
 }
@@ -147,14 +160,13 @@ function phrase(o: Json, d: Defaults): Node {
 }
 
 function term(o: Json, d: Defaults): Node {
-  const t = str(o, 'term', 'term');
-  return { test: anyToken(fieldOf(o, 'term'), d.analyzer, (x) => x === t) };
+  return { test: hasTerm(fieldOf(o, 'term'), d.analyzer, str(o, 'term', 'term'), 0, 0) };
 }
 
 function fuzzy(o: Json, d: Defaults): Node {
   const t = str(o, 'term', 'fuzzy');
   const fuzziness = fuzzinessOf(o, 'fuzzy')(t);
-  return { test: anyToken(fieldOf(o, 'fuzzy'), d.analyzer, termTest(t, fuzziness, prefixLengthOf(o, 'fuzzy'))) };
+  return { test: hasTerm(fieldOf(o, 'fuzzy'), d.analyzer, t, fuzziness, prefixLengthOf(o, 'fuzzy')) };
 }
 
 function prefix(o: Json, d: Defaults): Node {
