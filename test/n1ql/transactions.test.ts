@@ -94,6 +94,38 @@ describe('n1ql transactions (BEGIN WORK / COMMIT / ROLLBACK / SAVEPOINT, txid, t
     await q('ROLLBACK', { txid });
   });
 
+  it('a statement that fails is undone by itself (statement atomicity): the transaction goes on and COMMIT writes the rest', async () => {
+    const txid = await begin();
+    await q('INSERT INTO b VALUES ("t1", {"v": 2})', { txid });
+    // "t2" is written before "a" fails the statement: the whole statement is undone, and counts no mutation.
+    const failed = await q('INSERT INTO b VALUES ("t2", {"v": 3}), VALUES ("a", {"v": 4})', { txid });
+    expect(failed.status).to.equal('errors');
+    expect(failed.errors[0].code).to.equal(17012);
+    expect(failed.metrics.mutationCount).to.equal(undefined);
+    expect(await ids({ txid })).to.deep.equal(['a', 't1', 'z']);
+    // The statements before and after the failed one count.
+    expect((await q('UPDATE b SET v = 7 WHERE META().id = "a"', { txid })).metrics.mutationCount).to.equal(1);
+    const bad = await q('INSERT INTO b (KEY k, VALUE {"v": 9}) SELECT k FROM ["t3", "a"] AS k', { txid });
+    expect(bad.errors[0].code, JSON.stringify(bad)).to.equal(17012);
+    expect(await ids({ txid })).to.deep.equal(['a', 't1', 'z']);
+    expect((await q('SELECT RAW v FROM b USE KEYS "a"', { txid })).results).to.deep.equal([7]);
+    expect((await q('COMMIT', { txid })).status).to.equal('success');
+    expect(await ids()).to.deep.equal(['a', 't1', 'z']);
+    expect((await q('SELECT RAW v FROM b USE KEYS "a"')).results).to.deep.equal([7]);
+  });
+
+  it('BEGIN WORK taking over mutations an SDK staged (txdata.mutations) checks each document carries that staging (17006 otherwise)', async () => {
+    const txdata = {
+      id: { txn: 't', atmpt: 'attempt-1' },
+      atr: { bkt: 'b', scp: '_default', coll: '_default', id: '_txn:atr-0-#14' },
+      mutations: [{ bkt: 'b', scp: '_default', coll: '_default', id: 'a', cas: '1', type: 'replace' }],
+    };
+    const r = await q('BEGIN WORK', { txdata });
+    expect(r.errors[0]).to.deep.equal({ code: 17006, msg: 'Start Transaction statement error: document a does not carry the replace attempt attempt-1 staged' });
+    expect((await q('BEGIN WORK', { txdata: { ...txdata, mutations: [{ ...txdata.mutations[0], bkt: 'nope' }] } })).errors[0].msg).to.equal('Start Transaction statement error: keyspace nope._default._default of the handed over transaction is not found');
+    expect((await q('BEGIN WORK', { txdata: { ...txdata, atr: undefined } })).errors[0].msg).to.equal('Start Transaction statement error: txdata hands over mutations without their ATR (txdata.atr)');
+  });
+
   it('COMMIT, ROLLBACK and SAVEPOINT need a txid; an unknown txid is 17004; txstmtnum must grow (17005)', async () => {
     expect((await q('COMMIT')).errors[0].code).to.equal(17004);
     expect((await q('ROLLBACK')).errors[0].code).to.equal(17004);

@@ -369,6 +369,7 @@ export class QueryService implements HttpServiceHandler {
       }
     } catch (err) {
       if (implicitTx) tx!.end('rolled back');
+      else tx?.endStatement(false);
       const qe = toQueryError(err);
       Object.assign(outcome, { state: qe.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal', errorCount: 1 });
       res.writeHead(httpStatusFor(qe.code), { 'content-type': 'application/json' });
@@ -448,6 +449,10 @@ export class QueryService implements HttpServiceHandler {
         }
       } else tx!.end('rolled back');
     }
+    // In a transaction a statement is atomic: one that failed is undone, and counts no mutations.
+    const failedInTx = tx !== undefined && (fatal !== undefined || result.errors.length > 0);
+    if (tx && !implicitTx) tx.endStatement(!failedInTx);
+    const mutationCount = failedInTx ? 0 : result.mutationCount();
     // Like a KV client's, a statement's writes are answered only once they are durable.
     if (result.mutationCount() > 0 && writes !== undefined) {
       try {
@@ -461,9 +466,9 @@ export class QueryService implements HttpServiceHandler {
     if (errors.length) buf += `,\n"errors": ${JSON.stringify(errors.map((e) => e.toJSON()))}`;
     if (exec!.warnings.size) buf += `,\n"warnings": ${jsonText([...exec!.warnings.values()] as Value)}`;
     const status = fatal ? (fatal.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal') : errors.length ? 'errors' : 'success';
-    Object.assign(outcome, { state: status === 'success' ? 'completed' : status, resultCount: count, resultSize: size, errorCount: errors.length, mutationCount: result.mutationCount() });
+    Object.assign(outcome, { state: status === 'success' ? 'completed' : status, resultCount: count, resultSize: size, errorCount: errors.length, mutationCount });
     buf += `,\n"status": ${JSON.stringify(status)}`;
-    if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, result.mutationCount(), errors.length)}`;
+    if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, mutationCount, errors.length)}`;
     if (profile) {
       profile.time('run', Number(process.hrtime.bigint() - execStarted) / 1e6);
       buf += `,\n"profile": ${JSON.stringify(profile.toJSON(profile.mode === 'timings' ? result.plan?.() : undefined))}`;
@@ -505,8 +510,13 @@ export class QueryService implements HttpServiceHandler {
     if (stmt.type !== 'transaction') opts.env = tx.envFor(opts.env);
     const joined = tx;
     joined.busy = true;
-    // Released before the answer is sent (see query()), and here too when the request is cut short.
-    res.on('close', () => (joined.busy = false));
+    if (!implicit && stmt.type !== 'transaction') joined.beginStatement();
+    // Released before the answer is sent (see query()), and here too when the request is cut short
+    // (a statement cut short is undone: it did not succeed).
+    res.on('close', () => {
+      joined.busy = false;
+      joined.endStatement(false);
+    });
     return tx;
   }
 

@@ -9,17 +9,20 @@
 // its txtimeout (15 s by default) is rolled back.
 //
 // An SDK transaction hands itself over at its first ctx.query(): BEGIN WORK with txdata (whose
-// attempt id becomes the txid), then its key-value operations as EXECUTE __get / __insert /
-// __update / __delete (./transaction-kv.ts). Not built: the staging the real query service does
-// through KV (ATR entries and txn xattrs), so mutations an SDK transaction staged through KV
-// before its first query cannot be taken over (refused with 17006, nothing lost); and writes are
-// staged in this process's memory, not in the documents.
+// attempt id becomes the txid, and whose mutations, staged through KV, the transaction takes over:
+// ./transactions-handover.ts), then its key-value operations as EXECUTE __get / __insert /
+// __update / __delete (./transaction-kv.ts). The transaction's own writes are staged in this
+// process's memory, not in the documents.
+//
+// Each statement of a transaction is atomic, as in the query service: one that fails undoes
+// whatever it had written, and the transaction goes on (a failed COMMIT rolls all of it back).
 import { randomUUID } from 'node:crypto';
 import type * as A from './ast';
 import type { BucketMetadata, BucketStore, MutationEvent, StoredDoc, StoreWriteMode, StoreWriteOptions } from '../service-types';
 import { parseDuration } from './duration';
 import { QueryError, ErrorCode } from './errors';
 import type { Env } from './keyspace';
+import { Handover } from './transactions-handover';
 
 export const TX_ERRORS = {
   STATEMENT_NOT_SUPPORTED: 17002,
@@ -38,10 +41,15 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 const MAX_TIMEOUT_MS = 20 * 60_000;
 const DURABILITY_LEVELS = new Set(['none', 'majority', 'majorityandpersistactive', 'persisttomajority']);
 
-/** A write the transaction made: the new document (null: deleted) and the CAS of the committed one it replaces (0n: none). */
+/**
+ * A write the transaction made: the new document (null: deleted) and the CAS of the committed one
+ * it replaces (0n: none); `kv` when the SDK staged it in the document before handing over (its
+ * CAS is then the staged document's, live or deleted).
+ */
 interface Staged {
   doc: StoredDoc | null;
   baseCas: bigint;
+  kv?: true;
 }
 
 class StoreErrorWithStatus extends Error {
@@ -153,7 +161,8 @@ class TxStore implements BucketStore {
   private stage(id: string, doc: StoredDoc | null, _current: StoredDoc | undefined): void {
     const staged = this.staged;
     const before = staged.get(id);
-    staged.set(id, { doc, baseCas: before ? before.baseCas : (this.base.get(id)?.cas ?? 0n) });
+    this.tx.undo?.push({ staged, id, before });
+    staged.set(id, before ? { ...before, doc } : { doc, baseCas: this.base.get(id)?.cas ?? 0n });
   }
 
   onMutation(listener: (event: MutationEvent) => void): () => void {
@@ -170,6 +179,8 @@ export interface TransactionOptions {
   durabilityLevel?: string;
   /** The attempt id an SDK transaction handing over to the query service gives in txdata (it becomes the txid). */
   id?: string;
+  /** The writes that SDK transaction staged through KV before handing over. */
+  handover?: Handover;
 }
 
 export class Transaction {
@@ -181,6 +192,8 @@ export class Transaction {
   private readonly timer: NodeJS.Timeout;
   /** Set while a statement of the transaction runs (no two at once). */
   busy = false;
+  /** What the running statement changed, to undo it if it fails (statement atomicity). */
+  undo: Array<{ staged: Map<string, Staged>; id: string; before: Staged | undefined }> | undefined;
   lastStatement = 0;
   ended: 'committed' | 'rolled back' | 'expired' | undefined;
 
@@ -189,8 +202,28 @@ export class Transaction {
     private readonly onEnd: (tx: Transaction) => void,
   ) {
     this.id = options.id ?? randomUUID();
+    for (const w of options.handover?.writes ?? []) this.stagedFor(w.store).set(w.id, { doc: w.doc, baseCas: w.cas, kv: true });
     this.timer = setTimeout(() => this.end('expired'), options.timeoutMs);
     this.timer.unref();
+  }
+
+  /** Starts a statement: from here its writes can be undone. */
+  beginStatement(): void {
+    this.undo = [];
+  }
+
+  /** Ends a statement; one that failed leaves the transaction as it was before it. */
+  endStatement(ok: boolean): void {
+    const undo = this.undo;
+    this.undo = undefined;
+    if (ok || undo === undefined || undo.length === 0 || this.ended) return;
+    for (let i = undo.length - 1; i >= 0; i--) {
+      const { staged, id, before } = undo[i];
+      if (before === undefined) staged.delete(id);
+      else staged.set(id, before);
+    }
+    // The views' indexes followed the undone writes: rebuild them over the restored state.
+    this.views.clear();
   }
 
   checkLive(): void {
@@ -246,23 +279,30 @@ export class Transaction {
   /** Writes every staged change, after checking none of the documents changed since the transaction read them. */
   commit(): number {
     this.checkLive();
+    const fail = (why: string): QueryError => {
+      this.end('rolled back');
+      return new QueryError(TX_ERRORS.COMMIT, `Commit Transaction statement error: ${why}; the transaction was rolled back`);
+    };
     for (const [base, staged] of this.writes) {
       for (const [id, s] of staged) {
-        const now = base.get(id)?.cas ?? 0n;
-        if (now !== s.baseCas) {
-          this.end('rolled back');
-          throw new QueryError(TX_ERRORS.COMMIT, `Commit Transaction statement error: document ${id} was changed outside the transaction (write-write conflict); the transaction was rolled back`);
-        }
+        const now = s.kv ? Handover.casNow(base, id) : (base.get(id)?.cas ?? 0n);
+        if (now !== s.baseCas) throw fail(`document ${id} was changed outside the transaction (write-write conflict)`);
       }
     }
+    const handover = this.options.handover;
+    if (handover && !handover.pending) throw fail(`the ATR entry of attempt ${this.id} is no longer PENDING (aborted by a cleanup)`);
+    // The protocol's order: the ATR entry says COMMITTED before any document does.
+    handover?.markCommitted();
     let n = 0;
     for (const [base, staged] of this.writes) {
       for (const [id, s] of staged) {
-        if (s.doc) base.write(id, s.doc.value, 'upsert', { flags: s.doc.flags, datatype: s.doc.datatype, expiry: s.doc.expiry });
+        if (s.kv) handover!.unstage(base, id, s.doc);
+        else if (s.doc) base.write(id, s.doc.value, 'upsert', { flags: s.doc.flags, datatype: s.doc.datatype, expiry: s.doc.expiry });
         else if (base.get(id)) base.remove(id);
         n++;
       }
     }
+    handover?.complete();
     this.end('committed');
     return n;
   }
@@ -273,6 +313,8 @@ export class Transaction {
     clearTimeout(this.timer);
     this.writes.clear();
     this.views.clear();
+    this.undo = undefined;
+    if (how !== 'committed') this.options.handover?.rollBack();
     this.onEnd(this);
   }
 }
@@ -357,18 +399,13 @@ export function checkAllowedInTransaction(stmt: A.Statement): void {
 }
 
 /** Runs BEGIN / COMMIT / ROLLBACK / SAVEPOINT / SET TRANSACTION; the rows they answer with. */
-export function runTransactionStatement(stmt: A.TransactionStatement, table: TransactionTable | undefined, tx: Transaction | undefined, params: Record<string, unknown>): Array<Record<string, string>> {
+export function runTransactionStatement(stmt: A.TransactionStatement, table: TransactionTable | undefined, tx: Transaction | undefined, params: Record<string, unknown>, env: Env): Array<Record<string, string>> {
   if (table === undefined) throw new QueryError(TX_ERRORS.CONTEXT, 'Transaction context error: this query service runs no transactions');
   switch (stmt.action) {
     case 'begin': {
-      const handed = (params.txdata as { mutations?: unknown } | undefined)?.mutations;
-      if (Array.isArray(handed) && handed.length > 0) {
-        // The SDK staged these through KV before its first query: taking them over means reading
-        // and committing its staged xattrs and ATR entry, which this query service does not do.
-        throw new QueryError(TX_ERRORS.START, 'Start Transaction statement error: taking over mutations an SDK transaction staged through KV (txdata.mutations) is not supported by the embedded query service; run ctx.query() before the transaction\'s key-value operations');
-      }
       if (tx) throw new QueryError(TX_ERRORS.START, `Start Transaction statement error: transaction ${tx.id} is already started (nested transactions are not supported)`);
-      return [{ txid: table.begin(transactionOptions(params)).id }];
+      const options = transactionOptions(params);
+      return [{ txid: table.begin({ ...options, handover: Handover.take(params.txdata, (name) => env.bucket(name)) }).id }];
     }
     case 'isolation':
       // READ COMMITTED is the only level, and the one every transaction has.
