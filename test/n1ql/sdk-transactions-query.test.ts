@@ -137,6 +137,28 @@ describe('n1ql: ctx.query() inside the official SDK’s transactions', function 
     expect(atrAttempts()).to.deep.equal([]);
   });
 
+  it('a handed-over transaction that expires is rolled back by the query service: KV staging and ATR entry gone', async () => {
+    await coll.upsert('he-rep', { v: 1 });
+    const err = await sdk
+      .transactions()
+      .run(
+        async (ctx) => {
+          await ctx.insert(coll, 'he-ins', { v: 2 });
+          await ctx.replace(await ctx.get(coll, 'he-rep'), { v: 10 });
+          await ctx.query('SELECT 1');
+          await new Promise((r) => setTimeout(r, 1500));
+          await ctx.query('SELECT 2');
+        },
+        { timeout: 1000 },
+      )
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(couchbase.TransactionExpiredError);
+    expect((await coll.exists('he-ins')).exists).to.equal(false);
+    expect((await coll.get('he-rep')).content).to.deep.equal({ v: 1 });
+    for (const key of ['he-ins', 'he-rep']) expect(txnXattr(key), key).to.equal(undefined);
+    expect(atrAttempts()).to.deep.equal([]);
+  });
+
   it('a ctx.query() that fails is undone by itself: the lambda may catch it and go on, and the commit keeps the rest', async () => {
     await coll.upsert('sf-a', { v: 1 });
     let caught: unknown;

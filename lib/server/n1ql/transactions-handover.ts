@@ -134,7 +134,9 @@ export class Handover {
 
   /** Undoes the staging (documents as before the transaction) and the ATR entry. */
   rollBack(): void {
-    if (this.entry() === undefined) return;
+    // A COMMITTED entry is decided: only a cleanup rolling it forward may finish it.
+    const state = this.entry()?.st;
+    if (state !== 'PENDING' && state !== 'ABORTED') return;
     this.updateEntry((e) => Object.assign(e, { st: 'ABORTED', tsrs: CAS_MARK }, this.docLists()));
     for (const w of this.writes) {
       const kv = w.store as KvStore;

@@ -291,19 +291,27 @@ export class Transaction {
     }
     const handover = this.options.handover;
     if (handover && !handover.pending) throw fail(`the ATR entry of attempt ${this.id} is no longer PENDING (aborted by a cleanup)`);
-    // The protocol's order: the ATR entry says COMMITTED before any document does.
-    handover?.markCommitted();
-    let n = 0;
-    for (const [base, staged] of this.writes) {
-      for (const [id, s] of staged) {
-        if (s.kv) handover!.unstage(base, id, s.doc);
-        else if (s.doc) base.write(id, s.doc.value, 'upsert', { flags: s.doc.flags, datatype: s.doc.datatype, expiry: s.doc.expiry });
-        else if (base.get(id)) base.remove(id);
-        n++;
-      }
+    // The protocol's order: the ATR entry says COMMITTED before any document does. From then on
+    // the commit is decided: should a write fail, the entry stays for a cleanup to roll forward.
+    try {
+      handover?.markCommitted();
+    } catch (e) {
+      throw fail(`the ATR entry of attempt ${this.id} could not be marked COMMITTED (${(e as Error).message})`);
     }
-    handover?.complete();
-    this.end('committed');
+    let n = 0;
+    try {
+      for (const [base, staged] of this.writes) {
+        for (const [id, s] of staged) {
+          if (s.kv) handover!.unstage(base, id, s.doc);
+          else if (s.doc) base.write(id, s.doc.value, 'upsert', { flags: s.doc.flags, datatype: s.doc.datatype, expiry: s.doc.expiry });
+          else if (base.get(id)) base.remove(id);
+          n++;
+        }
+      }
+      handover?.complete();
+    } finally {
+      this.end('committed');
+    }
     return n;
   }
 
@@ -314,7 +322,14 @@ export class Transaction {
     this.writes.clear();
     this.views.clear();
     this.undo = undefined;
-    if (how !== 'committed') this.options.handover?.rollBack();
+    if (how !== 'committed') {
+      try {
+        this.options.handover?.rollBack();
+      } catch {
+        // A write the rollback could not make (a sync write in progress on the document): the ATR
+        // entry stays, and the SDKs' lost-transaction cleanup finishes the rollback once it expires.
+      }
+    }
     this.onEnd(this);
   }
 }
