@@ -83,14 +83,18 @@ describe('n1ql transactions (BEGIN WORK / COMMIT / ROLLBACK / SAVEPOINT, txid, t
     expect(await ids()).to.deep.equal(['a', 'z']);
   });
 
-  it('INSERT of a key the transaction already wrote is 17012 Duplicate Key; statements other than DML and SELECT are 17002', async () => {
+  it('INSERT of a key the transaction already wrote is 17012 Duplicate Key; statements other than DML, SELECT, PREPARE and EXECUTE are 17002', async () => {
     const txid = await begin();
     await q('INSERT INTO b VALUES ("t1", {"v": 2})', { txid });
     const dup = await q('INSERT INTO b VALUES ("t1", {"v": 3})', { txid });
     expect(dup.errors[0].code).to.equal(17012);
-    expect((await q('CREATE INDEX ix_w ON b(w)', { txid })).errors[0]).to.deep.equal({ code: 17002, msg: 'CREATE INDEX statement is not supported within the transaction' });
-    expect((await q('BEGIN WORK', { txid })).errors[0].code).to.equal(17006);
+    // The query service names the statement by its type, as its plans do.
+    expect((await q('CREATE INDEX ix_w ON b(w)', { txid })).errors[0]).to.deep.equal({ code: 17002, msg: 'CREATE_INDEX statement is not supported within the transaction' });
+    expect((await q('CREATE PRIMARY INDEX ON b', { txid })).errors[0].msg).to.equal('CREATE_PRIMARY_INDEX statement is not supported within the transaction');
+    expect((await q('BEGIN WORK', { txid })).errors[0]).to.deep.equal({ code: 17002, msg: 'START_TRANSACTION statement is not supported within the transaction' });
     expect((await q('SET TRANSACTION ISOLATION LEVEL READ COMMITTED', { txid })).status).to.equal('success');
+    expect((await q('PREPARE p_tx FROM SELECT RAW v FROM b USE KEYS "t1"', { txid })).status).to.equal('success');
+    expect((await q('EXECUTE p_tx', { txid })).results).to.deep.equal([2]);
     await q('ROLLBACK', { txid });
   });
 
@@ -126,14 +130,21 @@ describe('n1ql transactions (BEGIN WORK / COMMIT / ROLLBACK / SAVEPOINT, txid, t
     expect((await q('BEGIN WORK', { txdata: { ...txdata, atr: undefined } })).errors[0].msg).to.equal('Start Transaction statement error: txdata hands over mutations without their ATR (txdata.atr)');
   });
 
-  it('COMMIT, ROLLBACK and SAVEPOINT need a txid; an unknown txid is 17004; txstmtnum must grow (17005)', async () => {
-    expect((await q('COMMIT')).errors[0].code).to.equal(17004);
-    expect((await q('ROLLBACK')).errors[0].code).to.equal(17004);
-    expect((await q('SAVEPOINT s')).errors[0].code).to.equal(17004);
-    expect((await q('SELECT 1', { txid: '00000000-0000-0000-0000-000000000000' })).errors[0].code).to.equal(17004);
+  it('COMMIT, ROLLBACK, SAVEPOINT and SET TRANSACTION outside a transaction are 17002; an unknown txid is 17004; a positive txstmtnum must grow (17005)', async () => {
+    expect((await q('COMMIT')).errors[0]).to.deep.equal({ code: 17002, msg: 'COMMIT statement is not supported outside the transaction' });
+    expect((await q('ROLLBACK')).errors[0].msg).to.equal('ROLLBACK statement is not supported outside the transaction');
+    expect((await q('ROLLBACK TO SAVEPOINT s')).errors[0].msg).to.equal('ROLLBACK_SAVEPOINT statement is not supported outside the transaction');
+    expect((await q('SAVEPOINT s')).errors[0].msg).to.equal('SAVEPOINT statement is not supported outside the transaction');
+    expect((await q('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')).errors[0].msg).to.equal('SET_TRANSACTION_ISOLATION statement is not supported outside the transaction');
+    expect((await q('COMMIT', { tximplicit: true })).errors[0].code).to.equal(17002);
+    expect((await q('EXPLAIN COMMIT')).status).to.equal('success');
+    expect((await q('SELECT 1', { txid: '00000000-0000-0000-0000-000000000000' })).errors[0]).to.deep.equal({ code: 17004, msg: 'Transaction context error: transaction (00000000-0000-0000-0000-000000000000) is not present' });
     const txid = await begin();
     expect((await q('SELECT 1', { txid, txstmtnum: 2 })).status).to.equal('success');
     expect((await q('SELECT 1', { txid, txstmtnum: 2 })).errors[0]).to.deep.equal({ code: 17005, msg: 'Transaction statement is out of order (2, 2) ' });
+    // Only a positive statement number is checked (and kept).
+    expect((await q('SELECT 1', { txid, txstmtnum: 0 })).status).to.equal('success');
+    expect((await q('SELECT 1', { txid, txstmtnum: 3 })).status).to.equal('success');
     await q('ROLLBACK', { txid });
   });
 
@@ -154,6 +165,6 @@ describe('n1ql transactions (BEGIN WORK / COMMIT / ROLLBACK / SAVEPOINT, txid, t
     const r = await q('INSERT INTO b VALUES ("t2", {"v": 3}), VALUES ("a", {"v": 4})', { tximplicit: true });
     expect(r.errors[0].code).to.equal(17012);
     expect(await ids()).to.deep.equal(['a', 't1', 'z']);
-    expect((await q('CREATE INDEX ix_w ON b(w)', { tximplicit: true })).errors[0].code).to.equal(17002);
+    expect((await q('CREATE INDEX ix_w ON b(w)', { tximplicit: true })).errors[0]).to.deep.equal({ code: 17002, msg: 'CREATE_INDEX statement is not supported in implicit transaction' });
   });
 });

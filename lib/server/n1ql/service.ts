@@ -19,7 +19,7 @@ import type { JavaScriptRunner } from './udf-javascript';
 import { privilegesOf, collectionsDenied } from './privileges';
 import { clusterPermission } from '../rbac/permission';
 import type { RequestLog, RequestOutcome } from './request-log';
-import { checkAllowedInTransaction, inTransactionError, Transaction, TransactionTable, transactionOptions, TX_ERRORS } from './transactions';
+import { checkStatementKind, inTransactionError, Transaction, TransactionTable, transactionOptions, TX_ERRORS } from './transactions';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
 
@@ -491,22 +491,22 @@ export class QueryService implements HttpServiceHandler {
       if (implicit) throw new QueryError(ErrorCode.BAD_PARAMETER, 'tximplicit cannot be set with txid');
       tx = table.get(params.txid);
       tx.checkLive();
-      if (tx.busy) throw new QueryError(TX_ERRORS.PARALLEL, 'Parallel execution of the statements are not allowed within the transaction');
+      // As the query service: the statement number (only a positive one counts) before the parallel check.
       if (params.txstmtnum !== undefined) {
         const n = typeof params.txstmtnum === 'string' ? Number(params.txstmtnum) : params.txstmtnum;
-        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for txstmtnum parameter: ${String(params.txstmtnum)}`);
-        if (n <= tx.lastStatement) throw new QueryError(TX_ERRORS.OUT_OF_ORDER, `Transaction statement is out of order (${tx.lastStatement}, ${n}) `);
-        tx.lastStatement = n;
+        if (typeof n !== 'number' || !Number.isInteger(n)) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for txstmtnum parameter: ${String(params.txstmtnum)}`);
+        if (n > 0 && n <= tx.lastStatement) throw new QueryError(TX_ERRORS.OUT_OF_ORDER, `Transaction statement is out of order (${tx.lastStatement}, ${n}) `);
+        if (n > 0) tx.lastStatement = n;
       }
-    } else if (implicit && stmt.type !== 'transaction') {
-      checkAllowedInTransaction(stmt);
-      tx = table.begin(transactionOptions(params));
-    } else if (stmt.type === 'transaction') {
-      transactionOptions(params);
+      if (tx.busy) throw new QueryError(TX_ERRORS.PARALLEL, 'Parallel execution of the statements are not allowed within the transaction');
+      checkStatementKind(stmt, true, false);
+    } else {
+      checkStatementKind(stmt, false, implicit);
+      if (implicit && stmt.type !== 'transaction') tx = table.begin(transactionOptions(params));
+      else if (stmt.type === 'transaction') transactionOptions(params);
     }
     opts.transactions = { table, tx, params };
     if (tx === undefined) return undefined;
-    checkAllowedInTransaction(stmt);
     if (stmt.type !== 'transaction') opts.env = tx.envFor(opts.env);
     const joined = tx;
     joined.busy = true;

@@ -33,6 +33,7 @@ export const TX_ERRORS = {
   ROLLBACK: 17008,
   NO_SAVEPOINT: 17009,
   EXPIRED: 17010,
+  RELEASED: 17011,
   PARALLEL: 17013,
 } as const;
 
@@ -228,7 +229,7 @@ export class Transaction {
 
   checkLive(): void {
     if (this.ended === 'expired') throw new QueryError(TX_ERRORS.EXPIRED, 'Transaction timeout');
-    if (this.ended) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: transaction ${this.id} is ${this.ended}`);
+    if (this.ended) throw new QueryError(TX_ERRORS.RELEASED, 'Transaction is released');
   }
 
   nextCas(): bigint {
@@ -355,7 +356,7 @@ export class TransactionTable {
 
   get(txid: string): Transaction {
     const tx = this.open.get(txid);
-    if (!tx) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: transaction (${txid}) is not found`);
+    if (!tx) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: transaction (${txid}) is not present`);
     return tx;
   }
 
@@ -403,14 +404,50 @@ export function inTransactionError(e: QueryError): QueryError {
   return e;
 }
 
-/** Statements a transaction may run (the rest are refused with 17002). */
-const IN_TRANSACTION = new Set(['select', 'insert', 'update', 'delete', 'merge', 'executeFunction', 'execute', 'explain', 'transaction']);
+/** Statements a transaction may run (the others only outside one, and not with tximplicit). */
+const IN_TRANSACTION = new Set(['select', 'insert', 'update', 'delete', 'merge', 'executeFunction', 'execute', 'prepare']);
 
-export function checkAllowedInTransaction(stmt: A.Statement): void {
-  if (!IN_TRANSACTION.has(stmt.type)) {
-    const name = stmt.type.replace(/[A-Z]/g, (c) => ' ' + c).toUpperCase();
-    throw new QueryError(TX_ERRORS.STATEMENT_NOT_SUPPORTED, `${name} statement is not supported within the transaction`);
+const TRANSACTION_STATEMENTS: Record<A.TransactionStatement['action'], string> = {
+  begin: 'START_TRANSACTION',
+  commit: 'COMMIT',
+  rollback: 'ROLLBACK',
+  savepoint: 'SAVEPOINT',
+  isolation: 'SET_TRANSACTION_ISOLATION',
+};
+
+/** A statement's type as the query service names it in its messages (CREATE_INDEX, ROLLBACK_SAVEPOINT, ...). */
+function statementTypeName(stmt: A.Statement): string {
+  switch (stmt.type) {
+    case 'transaction':
+      return stmt.action === 'rollback' && stmt.savepoint !== undefined ? 'ROLLBACK_SAVEPOINT' : TRANSACTION_STATEMENTS[stmt.action];
+    case 'createIndex':
+      return stmt.primary ? 'CREATE_PRIMARY_INDEX' : 'CREATE_INDEX';
+    case 'collectionDdl':
+      return `${stmt.action}_${stmt.what}`.toUpperCase();
+    case 'grant':
+    case 'revoke':
+      return `${stmt.type}_ROLE`.toUpperCase();
+    default:
+      return stmt.type.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
   }
+}
+
+/**
+ * Whether a statement may run where the request puts it, as the query service decides before
+ * planning: DML, SELECT, PREPARE, EXECUTE [FUNCTION] anywhere; COMMIT, ROLLBACK, SAVEPOINT and SET
+ * TRANSACTION only in a transaction (txid), BEGIN only outside one; anything else neither in a
+ * transaction nor with tximplicit (EXPLAIN and ADVISE are judged by the statement they explain,
+ * which may be a transaction statement anywhere). 17002 otherwise.
+ */
+export function checkStatementKind(stmt: A.Statement, inTransaction: boolean, implicit: boolean): void {
+  const target = stmt.type === 'explain' || stmt.type === 'advise' ? stmt.stmt : stmt;
+  if (IN_TRANSACTION.has(target.type)) return;
+  let where: string | undefined;
+  if (target.type === 'transaction') {
+    if (target === stmt && inTransaction === (target.action === 'begin')) where = inTransaction ? 'within the' : 'outside the';
+  } else if (inTransaction) where = 'within the';
+  else if (implicit) where = 'in implicit';
+  if (where !== undefined) throw new QueryError(TX_ERRORS.STATEMENT_NOT_SUPPORTED, `${statementTypeName(target)} statement is not supported ${where} transaction`);
 }
 
 /** Runs BEGIN / COMMIT / ROLLBACK / SAVEPOINT / SET TRANSACTION; the rows they answer with. */
@@ -428,7 +465,7 @@ export function runTransactionStatement(stmt: A.TransactionStatement, table: Tra
     default:
       break;
   }
-  if (!tx) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: ${stmt.action.toUpperCase()} needs the txid of a transaction (request parameter txid)`);
+  if (!tx) throw new QueryError(TX_ERRORS.STATEMENT_NOT_SUPPORTED, `${statementTypeName(stmt)} statement is not supported outside the transaction`);
   tx.checkLive();
   switch (stmt.action) {
     case 'commit':
