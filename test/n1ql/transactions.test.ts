@@ -148,6 +148,23 @@ describe('n1ql transactions (BEGIN WORK / COMMIT / ROLLBACK / SAVEPOINT, txid, t
     await q('ROLLBACK', { txid });
   });
 
+  it('statements of one transaction sent at once run one after another (none refused), up to 16 waiting (17021 beyond)', async () => {
+    const txid = await begin();
+    const bumps = await Promise.all(Array.from({ length: 6 }, () => q('UPDATE b SET v = v + 1 WHERE META().id = "a"', { txid })));
+    expect(bumps.map((r) => r.status)).to.deep.equal(Array(6).fill('success'));
+    expect((await q('SELECT RAW v FROM b USE KEYS "a"', { txid })).results).to.deep.equal([7]);
+    // A long statement holds the turn: 16 more wait for it, the 17th is refused.
+    const slow = q('SELECT RAW COUNT(*) FROM ARRAY_RANGE(0, 2000) AS x UNNEST ARRAY_RANGE(0, 1000) AS y', { txid });
+    await new Promise((r) => setTimeout(r, 20));
+    const queued = await Promise.all(Array.from({ length: 17 }, () => q('SELECT RAW v FROM b USE KEYS "a"', { txid })));
+    expect((await slow).results).to.deep.equal([2000000]);
+    const codes = queued.map((r) => r.errors?.[0]?.code ?? r.results[0]);
+    expect(codes.filter((c) => c === 7)).to.have.length(16);
+    expect(codes.filter((c) => c === 17021)).to.have.length(1);
+    expect(queued.find((r) => r.errors)?.errors[0]).to.deep.equal({ code: 17021, msg: 'Transaction queue is full' });
+    await q('ROLLBACK', { txid });
+  });
+
   it('txtimeout: a transaction not committed in time is rolled back, its next statement gets 17010', async () => {
     const txid = await begin({ txtimeout: '200ms' });
     await q('INSERT INTO b VALUES ("t1", {"v": 2})', { txid });

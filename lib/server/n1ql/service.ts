@@ -270,6 +270,7 @@ export class QueryService implements HttpServiceHandler {
     let closed = false;
     let preparedName: string | undefined;
     let tx: Transaction | undefined;
+    let releaseTx: ((cutShort?: boolean) => void) | undefined;
     let implicitTx = false;
     // What the request log records when the response closes (./request-log.ts).
     const outcome: RequestOutcome = { state: 'closed', resultCount: 0, resultSize: 0, errorCount: 0, mutationCount: 0 };
@@ -348,7 +349,13 @@ export class QueryService implements HttpServiceHandler {
       } else {
         throw new QueryError(ErrorCode.NO_STATEMENT, 'No statement or prepared value');
       }
-      tx = this.joinTransaction(params, stmt, opts, res);
+      const joined = await this.joinTransaction(params, stmt, opts, res);
+      tx = joined?.tx;
+      releaseTx = joined?.release;
+      if (closed) {
+        releaseTx?.(true);
+        return;
+      }
       implicitTx = tx !== undefined && params.txid === undefined;
       execStarted = process.hrtime.bigint();
       writes = this.ctx.trackWrites?.();
@@ -377,7 +384,7 @@ export class QueryService implements HttpServiceHandler {
       if (clientContextID !== undefined) parts.push(`"clientContextID": ${JSON.stringify(clientContextID)}`);
       parts.push(`"errors": [${JSON.stringify(qe.toJSON())}]`, `"status": ${JSON.stringify(qe.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal')}`);
       if (metrics) parts.push(`"metrics": ${metricsText(started, execStarted, 0, 0, 0, 1)}`);
-      if (tx) tx.busy = false;
+      releaseTx?.();
       res.end(parts.join(',\n') + '\n}\n');
       return;
     }
@@ -474,15 +481,16 @@ export class QueryService implements HttpServiceHandler {
       buf += `,\n"profile": ${JSON.stringify(profile.toJSON(profile.mode === 'timings' ? result.plan?.() : undefined))}`;
     }
     buf += '\n}\n';
-    if (tx) tx.busy = false;
+    releaseTx?.();
     res.end(buf);
   }
 
   /**
    * The transaction the request runs in: the one its txid names, or a new one for tximplicit;
-   * the statement's environment then sees the collections through it. Undefined: none.
+   * the statement's environment then sees the collections through it. Resolves once it is the
+   * statement's turn in the transaction, with the function that gives the turn on; undefined: none.
    */
-  private joinTransaction(params: Params, stmt: Statement, opts: RunOptions, res: ServerResponse): Transaction | undefined {
+  private async joinTransaction(params: Params, stmt: Statement, opts: RunOptions, res: ServerResponse): Promise<{ tx: Transaction; release: (cutShort?: boolean) => void } | undefined> {
     const table = this.state.transactions;
     let tx: Transaction | undefined;
     const implicit = bool(params.tximplicit) ?? false;
@@ -498,7 +506,6 @@ export class QueryService implements HttpServiceHandler {
         if (n > 0 && n <= tx.lastStatement) throw new QueryError(TX_ERRORS.OUT_OF_ORDER, `Transaction statement is out of order (${tx.lastStatement}, ${n}) `);
         if (n > 0) tx.lastStatement = n;
       }
-      if (tx.busy) throw new QueryError(TX_ERRORS.PARALLEL, 'Parallel execution of the statements are not allowed within the transaction');
       checkStatementKind(stmt, true, false);
     } else {
       checkStatementKind(stmt, false, implicit);
@@ -509,15 +516,22 @@ export class QueryService implements HttpServiceHandler {
     if (tx === undefined) return undefined;
     if (stmt.type !== 'transaction') opts.env = tx.envFor(opts.env);
     const joined = tx;
-    joined.busy = true;
+    const { ready, release } = joined.takeTurn();
+    // The turn is given on before the answer is sent (see query()), and here too when the request
+    // is cut short (a statement cut short is undone: it did not succeed).
+    res.on('close', () => release(true));
+    if (ready) {
+      await ready;
+      try {
+        // It may have ended (committed, rolled back, expired) while this statement waited.
+        joined.checkLive();
+      } catch (err) {
+        release();
+        throw err;
+      }
+    }
     if (!implicit && stmt.type !== 'transaction') joined.beginStatement();
-    // Released before the answer is sent (see query()), and here too when the request is cut short
-    // (a statement cut short is undone: it did not succeed).
-    res.on('close', () => {
-      joined.busy = false;
-      joined.endStatement(false);
-    });
-    return tx;
+    return { tx, release };
   }
 
   /** Enters the request in the request log until its response closes. */

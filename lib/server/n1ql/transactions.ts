@@ -14,8 +14,9 @@
 // __update / __delete (./transaction-kv.ts). The transaction's own writes are staged in this
 // process's memory, not in the documents.
 //
-// Each statement of a transaction is atomic, as in the query service: one that fails undoes
-// whatever it had written, and the transaction goes on (a failed COMMIT rolls all of it back).
+// As in the query service, a transaction's statements run one at a time (those sent meanwhile
+// wait their turn, 16 at most: 17021 beyond), and each is atomic: one that fails undoes whatever
+// it had written, and the transaction goes on (a failed COMMIT rolls all of it back).
 import { randomUUID } from 'node:crypto';
 import type * as A from './ast';
 import type { BucketMetadata, BucketStore, MutationEvent, StoredDoc, StoreWriteMode, StoreWriteOptions } from '../service-types';
@@ -34,10 +35,12 @@ export const TX_ERRORS = {
   NO_SAVEPOINT: 17009,
   EXPIRED: 17010,
   RELEASED: 17011,
-  PARALLEL: 17013,
+  QUEUE_FULL: 17021,
 } as const;
 
 const DEFAULT_TIMEOUT_MS = 15_000;
+/** How many statements of one transaction may wait for the running one (the query service's _TX_QUEUE_SIZE). */
+const MAX_WAITING = 16;
 /** The query service's limit on txtimeout (`txtimeout` above it is refused). */
 const MAX_TIMEOUT_MS = 20 * 60_000;
 const DURABILITY_LEVELS = new Set(['none', 'majority', 'majorityandpersistactive', 'persisttomajority']);
@@ -191,8 +194,9 @@ export class Transaction {
   private savepoints: Array<{ name: string; writes: Map<BucketStore, Map<string, Staged>> }> = [];
   private cas = BigInt(Date.now()) * 1_000_000n;
   private readonly timer: NodeJS.Timeout;
-  /** Set while a statement of the transaction runs (no two at once). */
-  busy = false;
+  /** Whether a statement of the transaction runs now; the ones sent meanwhile wait their turn. */
+  private turnTaken = false;
+  private readonly waiting: Array<() => void> = [];
   /** What the running statement changed, to undo it if it fails (statement atomicity). */
   undo: Array<{ staged: Map<string, Staged>; id: string; before: Staged | undefined }> | undefined;
   lastStatement = 0;
@@ -206,6 +210,40 @@ export class Transaction {
     for (const w of options.handover?.writes ?? []) this.stagedFor(w.store).set(w.id, { doc: w.doc, baseCas: w.cas, kv: true });
     this.timer = setTimeout(() => this.end('expired'), options.timeoutMs);
     this.timer.unref();
+  }
+
+  /**
+   * Takes the transaction's turn, as the query service runs a transaction's statements: one at
+   * a time, those sent meanwhile queued in order (17021 when 16 already wait). `ready` (when the
+   * turn is not free at once) settles when it comes; `release` gives it on, or leaves the queue
+   * (`cutShort`: the statement did not finish, so what it wrote is undone first).
+   */
+  takeTurn(): { ready: Promise<void> | undefined; release: (cutShort?: boolean) => void } {
+    let state: 'waiting' | 'running' | 'done' = 'running';
+    let wake: (() => void) | undefined;
+    let ready: Promise<void> | undefined;
+    if (this.turnTaken) {
+      if (this.waiting.length >= MAX_WAITING) throw new QueryError(TX_ERRORS.QUEUE_FULL, 'Transaction queue is full');
+      state = 'waiting';
+      ready = new Promise((resolve) => {
+        wake = () => {
+          state = 'running';
+          resolve();
+        };
+        this.waiting.push(wake);
+      });
+    } else this.turnTaken = true;
+    const release = (cutShort = false): void => {
+      if (state === 'waiting') this.waiting.splice(this.waiting.indexOf(wake!), 1);
+      else if (state === 'running') {
+        if (cutShort) this.endStatement(false);
+        const next = this.waiting.shift();
+        if (next) next();
+        else this.turnTaken = false;
+      }
+      state = 'done';
+    };
+    return { ready, release };
   }
 
   /** Starts a statement: from here its writes can be undone. */
