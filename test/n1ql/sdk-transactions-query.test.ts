@@ -174,6 +174,18 @@ describe('n1ql: ctx.query() inside the official SDK’s transactions', function 
     expect((await coll.get('sf-a')).content).to.deep.equal({ v: 1 });
   });
 
+  it('a document changed outside the transaction fails its COMMIT; the SDK retries the lambda, and the retry commits over the new value', async () => {
+    await coll.upsert('cf', { v: 1 });
+    let attempts = 0;
+    await sdk.transactions().run(async (ctx) => {
+      attempts++;
+      await ctx.query('UPDATE `default` SET v = v + 1 WHERE META().id = "cf"');
+      if (attempts === 1) await coll.upsert('cf', { v: 100 });
+    });
+    expect(attempts).to.equal(2);
+    expect((await coll.get('cf')).content).to.deep.equal({ v: 101 });
+  });
+
   it('a ctx.insert of an existing key fails inside the transaction with DocumentExists', async () => {
     await coll.upsert('dup', { v: 1 });
     let inner: unknown;

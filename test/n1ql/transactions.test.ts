@@ -78,7 +78,9 @@ describe('n1ql transactions (BEGIN WORK / COMMIT / ROLLBACK / SAVEPOINT, txid, t
     await q('INSERT INTO b VALUES ("t1", {"v": 3})', { txid });
     await q('UPDATE b SET v = 7 WHERE META().id = "a"');
     const r = await q('COMMIT', { txid });
-    expect(r.errors[0].code).to.equal(17007);
+    // As the query service reports it: the detail in the cause, which tells an SDK to retry the transaction.
+    expect(r.errors[0]).to.deep.include({ code: 17007, msg: 'Commit Transaction statement error' });
+    expect(r.errors[0].cause).to.deep.include({ retry: true, rollback: false, raise: 'failed' });
     expect((await q('SELECT RAW v FROM b USE KEYS "a"')).results).to.deep.equal([7]);
     expect(await ids()).to.deep.equal(['a', 'z']);
   });

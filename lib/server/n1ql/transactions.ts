@@ -56,6 +56,25 @@ interface Staged {
   kv?: true;
 }
 
+/**
+ * A transaction error with the `cause` the query service gives it from the transactions library:
+ * whether the SDK should retry the transaction, roll it back, and what to raise. The SDKs act on
+ * it (a write-write conflict at COMMIT: retry, the transaction being rolled back already).
+ */
+export class TransactionError extends QueryError {
+  constructor(
+    code: number,
+    msg: string,
+    readonly txCause: { cause: { msg: string }; retry: boolean; rollback: boolean; raise: 'failed' | 'expired' },
+  ) {
+    super(code, msg);
+  }
+
+  override toJSON(): ReturnType<QueryError['toJSON']> & { cause: TransactionError['txCause'] } {
+    return { ...super.toJSON(), cause: this.txCause };
+  }
+}
+
 class StoreErrorWithStatus extends Error {
   constructor(
     readonly status: number,
@@ -318,24 +337,25 @@ export class Transaction {
   /** Writes every staged change, after checking none of the documents changed since the transaction read them. */
   commit(): number {
     this.checkLive();
-    const fail = (why: string): QueryError => {
+    // As the query service words it: the detail in the cause, which tells the SDK whether to retry.
+    const fail = (why: string, retry: boolean): QueryError => {
       this.end('rolled back');
-      return new QueryError(TX_ERRORS.COMMIT, `Commit Transaction statement error: ${why}; the transaction was rolled back`);
+      return new TransactionError(TX_ERRORS.COMMIT, 'Commit Transaction statement error', { cause: { msg: `${why}; the transaction was rolled back` }, retry, rollback: false, raise: 'failed' });
     };
     for (const [base, staged] of this.writes) {
       for (const [id, s] of staged) {
         const now = s.kv ? Handover.casNow(base, id) : (base.get(id)?.cas ?? 0n);
-        if (now !== s.baseCas) throw fail(`document ${id} was changed outside the transaction (write-write conflict)`);
+        if (now !== s.baseCas) throw fail(`document ${id} was changed outside the transaction (write-write conflict)`, true);
       }
     }
     const handover = this.options.handover;
-    if (handover && !handover.pending) throw fail(`the ATR entry of attempt ${this.id} is no longer PENDING (aborted by a cleanup)`);
+    if (handover && !handover.pending) throw fail(`the ATR entry of attempt ${this.id} is no longer PENDING (aborted by a cleanup)`, false);
     // The protocol's order: the ATR entry says COMMITTED before any document does. From then on
     // the commit is decided: should a write fail, the entry stays for a cleanup to roll forward.
     try {
       handover?.markCommitted();
     } catch (e) {
-      throw fail(`the ATR entry of attempt ${this.id} could not be marked COMMITTED (${(e as Error).message})`);
+      throw fail(`the ATR entry of attempt ${this.id} could not be marked COMMITTED (${(e as Error).message})`, false);
     }
     let n = 0;
     try {
