@@ -150,6 +150,18 @@ describe('n1ql transactions (BEGIN WORK / COMMIT / ROLLBACK / SAVEPOINT, txid, t
     await q('ROLLBACK', { txid });
   });
 
+  it('the SDK key-value statements (EXECUTE __update / __delete) check the CAS the SDK saw: 17015 worded as the query service does', async () => {
+    const txid = await begin();
+    const cas: string = (await q('SELECT RAW TOSTRING(META().cas) FROM b USE KEYS "a"', { txid })).results[0];
+    const ks = 'default:`b`.`_default`.`_default`';
+    const r = await q('EXECUTE __update', { txid, args: [ks, 'a', { v: 2 }, {}], txdata: { kv: true, scas: '1' } });
+    expect(r.errors[0]).to.deep.equal({ code: 17015, msg: `UPDATE cas (actual:1, expected:${cas}) mismatch for key: a` });
+    expect((await q('EXECUTE __delete', { txid, args: [ks, 'a'], txdata: { kv: true, scas: '2' } })).errors[0].msg).to.equal(`DELETE cas (actual:2, expected:${cas}) mismatch for key: a`);
+    const ok = await q('EXECUTE __update', { txid, args: [ks, 'a', { v: 2 }, {}], txdata: { kv: true, scas: cas } });
+    expect(ok.status).to.equal('success');
+    await q('ROLLBACK', { txid });
+  });
+
   it('statements of one transaction sent at once run one after another (none refused), up to 16 waiting (17021 beyond)', async () => {
     const txid = await begin();
     const bumps = await Promise.all(Array.from({ length: 6 }, () => q('UPDATE b SET v = v + 1 WHERE META().id = "a"', { txid })));
