@@ -499,7 +499,7 @@ export class QueryService implements HttpServiceHandler {
       if (implicit) throw new QueryError(ErrorCode.BAD_PARAMETER, 'tximplicit cannot be set with txid');
       tx = table.get(params.txid);
       tx.checkLive();
-      // As the query service: the statement number (only a positive one counts) before the parallel check.
+      // As the query service: only a positive statement number is checked (and kept), before the statement waits its turn.
       if (params.txstmtnum !== undefined) {
         const n = typeof params.txstmtnum === 'string' ? Number(params.txstmtnum) : params.txstmtnum;
         if (typeof n !== 'number' || !Number.isInteger(n)) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for txstmtnum parameter: ${String(params.txstmtnum)}`);
