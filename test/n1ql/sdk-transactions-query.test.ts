@@ -116,6 +116,29 @@ describe('n1ql: ctx.query() inside the official SDK’s transactions', function 
     expect(atrAttempts()).to.deep.equal([]);
   });
 
+  it('hands over writes staged in a named collection, and commits them there', async () => {
+    await sdk.query('CREATE SCOPE `default`.shop');
+    await sdk.query('CREATE COLLECTION `default`.shop.items');
+    await sdk.query('CREATE PRIMARY INDEX ON `default`.shop.items');
+    const items = sdk.bucket('default').scope('shop').collection('items');
+    await items.upsert('i-rep', { n: 1 });
+    let inside: unknown;
+    await sdk.transactions().run(async (ctx) => {
+      await ctx.insert(items, 'i-ins', { n: 2 });
+      await ctx.replace(await ctx.get(items, 'i-rep'), { n: 3 });
+      inside = (await ctx.query('SELECT RAW [META().id, n] FROM `default`.shop.items ORDER BY META().id')).rows;
+    });
+    expect(inside).to.deep.equal([
+      ['i-ins', 2],
+      ['i-rep', 3],
+    ]);
+    expect((await items.get('i-ins')).content).to.deep.equal({ n: 2 });
+    expect((await items.get('i-rep')).content).to.deep.equal({ n: 3 });
+    const shop = store().collectionNamed('shop', 'items')!;
+    for (const key of ['i-ins', 'i-rep']) expect((shop.get(key) ?? shop.tombstone(key))?.xattrs?.get('txn'), key).to.equal(undefined);
+    expect(atrAttempts()).to.deep.equal([]);
+  });
+
   it('a lambda that fails after the hand-over rolls the KV-staged writes back: documents as before, no staging or ATR entry left', async () => {
     await coll.upsert('hr-rep', { v: 1 });
     await coll.upsert('hr-rem', { v: 1 });

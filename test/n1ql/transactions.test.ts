@@ -176,7 +176,15 @@ describe('n1ql transactions (BEGIN WORK / COMMIT / ROLLBACK / SAVEPOINT, txid, t
     expect(codes.filter((c) => c === 7)).to.have.length(16);
     expect(codes.filter((c) => c === 17021)).to.have.length(1);
     expect(queued.find((r) => r.errors)?.errors[0]).to.deep.equal({ code: 17021, msg: 'Transaction queue is full' });
-    await q('ROLLBACK', { txid });
+    // A statement queued behind the COMMIT finds the transaction released.
+    const slow2 = q('SELECT RAW COUNT(*) FROM ARRAY_RANGE(0, 2000) AS x UNNEST ARRAY_RANGE(0, 1000) AS y', { txid });
+    await new Promise((r) => setTimeout(r, 20));
+    const commit = q('COMMIT', { txid });
+    await new Promise((r) => setTimeout(r, 20));
+    const late = q('SELECT 1', { txid });
+    expect((await slow2).status).to.equal('success');
+    expect((await commit).status).to.equal('success');
+    expect((await late).errors[0]).to.deep.equal({ code: 17011, msg: 'Transaction is released' });
   });
 
   it('txtimeout: a transaction not committed in time is rolled back, its next statement gets 17010', async () => {
