@@ -76,6 +76,8 @@ export function posColumn(at: SourcePos): number {
 export interface WindowSpec {
   /** A window named in the WINDOW clause this one starts from. */
   ref?: string;
+  /** `OVER name` without parentheses: the named window whole, its frame included. */
+  bare?: boolean;
   partitionBy?: Expr[];
   orderBy?: OrderTerm[];
   frame?: WindowFrame;

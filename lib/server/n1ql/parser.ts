@@ -1474,7 +1474,7 @@ class Parser {
       } else break;
     }
     if (this.acceptKw('OVER')) {
-      call.over = this.isOp('(') ? this.windowSpec() : { ref: this.ident() };
+      call.over = this.isOp('(') ? this.windowSpec() : { ref: this.ident(), bare: true };
     }
     return call;
   }

@@ -14,7 +14,7 @@ export const WINDOW_ONLY = new Set(['row_number', 'rank', 'dense_rank', 'percent
 /** Window functions whose window must have ORDER BY. */
 const NEEDS_ORDER = new Set(['rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead']);
 /** Window functions that take a frame clause (the aggregates do too). */
-const TAKES_FRAME = new Set(['first_value', 'last_value', 'nth_value']);
+const TAKES_FRAME = new Set(['first_value', 'last_value', 'nth_value', 'ratio_to_report']);
 /** Window functions that take RESPECT / IGNORE NULLS. */
 const TAKES_NULLS = new Set(['first_value', 'last_value', 'nth_value', 'lag', 'lead']);
 /** Window functions whose second argument must be a non-negative integer. */
@@ -48,6 +48,8 @@ export function resolveWindow(name: string, spec: A.WindowSpec, named: Record<st
   const base = named?.[spec.ref];
   if (!base) throw windowError(name, '', `window name ${spec.ref} is not defined`);
   const from = resolveWindow(name, base, named);
+  // `OVER w` is w itself; only a refinement `OVER (w ...)` copies w's partition and order and may not inherit a frame.
+  if (spec.bare) return from;
   if (spec.partitionBy) throw windowError(name, 'PARTITION BY ', `cannot override that of window ${spec.ref}`);
   if (spec.orderBy && from.orderBy) throw windowError(name, 'ORDER BY ', `cannot override that of window ${spec.ref}`);
   if (from.frame) throw windowError(name, '', `cannot refer to window ${spec.ref}, which has a frame clause`);
@@ -83,7 +85,6 @@ export function checkWindowCall(call: A.Expr & { kind: 'call' }, spec: A.WindowS
   }
   const order = spec.orderBy;
   const frame = spec.frame;
-  if (order && name === 'ratio_to_report') throw windowError(name, 'ORDER BY clause ', 'is not allowed.');
   if (!order || !frame) {
     if (frame) throw windowError(name, 'window frame ', 'is not allowed without ORDER BY.');
     if (!order && NEEDS_ORDER.has(name)) throw windowError(name, 'ORDER BY clause ', 'is required.');
@@ -252,6 +253,7 @@ function evaluatePartition(call: WindowCall, keyed: Keyed[], ctx: ExecContext, s
   };
   const rangeKey = (i: number): Value => keyed[i].keys[0];
   const desc = call.order[0]?.desc ?? false;
+  const rangeHasOffset = frame.unit === 'range' && [frame.start, frame.end].some((b) => b.kind === 'preceding' || b.kind === 'following');
   /**
    * For RANGE offsets: the first index whose key lies more than `d` after row i's in sort order
    * (`past`), or at least `d` after it (not `past`). Rows without a numeric key frame their peers.
@@ -285,6 +287,9 @@ function evaluatePartition(call: WindowCall, keyed: Keyed[], ctx: ExecContext, s
       lo = s.kind === 'unbounded-preceding' ? 0 : s.kind === 'current' ? gStart(g) : s.kind === 'preceding' ? gStart(g - offset(s, i)) : s.kind === 'following' ? gStart(g + offset(s, i)) : n;
       hi = e.kind === 'unbounded-following' ? n : e.kind === 'current' ? gStart(g + 1) : e.kind === 'preceding' ? gStart(g - offset(e, i) + 1) : e.kind === 'following' ? gStart(g + offset(e, i) + 1) : 0;
     } else {
+      // A value-offset RANGE frame measures distances from the row's sort key: a row whose key is
+      // not a number (MISSING, NULL, true, ...) has no such frame at all, not even itself.
+      if (rangeHasOffset && typeof rangeKey(i) !== 'number') return [0, 0];
       lo = s.kind === 'unbounded-preceding' ? 0 : s.kind === 'current' ? peersStart(i) : s.kind === 'preceding' ? firstAtLeast(i, -offset(s, i)) : s.kind === 'following' ? firstAtLeast(i, offset(s, i)) : n;
       hi = e.kind === 'unbounded-following' ? n : e.kind === 'current' ? peersEnd(i) : e.kind === 'preceding' ? lastAtMost(i, -offset(e, i)) : e.kind === 'following' ? lastAtMost(i, offset(e, i)) : 0;
     }
