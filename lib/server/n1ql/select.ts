@@ -22,7 +22,7 @@ import { collate, isObject, setField, sortedObject, truthy, valueKey, type Objec
 import { computeWindow } from './window';
 import { compileRecursiveCte } from './recursive-cte';
 import { compileSequenceOperator } from './sequences';
-import { SYSTEM_CATALOGS } from './system-keyspaces';
+import { SYSTEM_CATALOG_KEYS, SYSTEM_CATALOGS } from './system-keyspaces';
 import type { Profile } from './profile';
 import { scanEstimates } from './statistics';
 
@@ -406,7 +406,8 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
   return {
     explain: [{ '#operator': 'PrimaryScan', index: '#primary', keyspace: name, namespace: 'system', using: 'system' }],
     *source(outer) {
-      for (const doc of catalog(env)) yield bind(outer, alias, doc);
+      const key = Object.hasOwn(SYSTEM_CATALOG_KEYS, name) ? SYSTEM_CATALOG_KEYS[name] : undefined;
+      for (const doc of catalog(env)) yield bind(outer, alias, doc, key && { id: key(doc), cas: 0n, expiry: 0, flags: 0, datatype: 1 });
     },
   };
 }
