@@ -350,7 +350,7 @@ describe('n1ql 7.6 results over HTTP', () => {
 
 describe('n1ql 7.6 semantic errors', () => {
   it('META() among several FROM terms needs an argument (4310); FROM aliases are unique (4020)', () => {
-    expect(e.run('SELECT META().id FROM [1] AS a UNNEST [1, 2] AS b').errors).to.deep.equal([{ code: 4310, msg: 'META() in query with multiple FROM terms requires an argument.' }]);
-    expect(e.run('SELECT 1 FROM [1] AS a UNNEST [1, 2] AS a').errors).to.deep.equal([{ code: 4020, msg: 'Duplicate UNNEST alias a' }]);
+    expect(e.run('SELECT META().id FROM [1] AS a UNNEST [1, 2] AS b').errors).to.deep.equal([{ code: 4310, msg: 'META() in query with multiple FROM terms requires an argument (near line 1, column 8).' }]);
+    expect(e.run('SELECT 1 FROM [1] AS a UNNEST [1, 2] AS a').errors).to.deep.equal([{ code: 4020, msg: "Duplicate UNNEST alias 'a' (near line 1, column 41)" }]);
   });
 });

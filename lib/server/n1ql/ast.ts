@@ -43,6 +43,8 @@ export type Expr =
       at?: SourcePos;
       /** FLATTEN_KEYS: the arguments written with DESC. */
       flattenDesc?: boolean[];
+      /** Where the argument list starts (an arity error points there). */
+      argsAt?: SourcePos;
     }
   | { kind: 'array'; items: Expr[] }
   | { kind: 'object'; entries: { key: Expr; value: Expr }[] }
@@ -127,7 +129,7 @@ export type JoinHint = 'hash' | 'hash-build' | 'hash-probe' | 'nl';
 export type JoinClause =
   | { kind: 'lookup'; outer: boolean; nest: boolean; right: FromSource & { kind: 'keyspace' }; onKeys: Expr; onKey?: boolean }
   | { kind: 'ansi'; outer: boolean; nest: boolean; right: FromSource; on: Expr; comma?: boolean; indexFor?: string }
-  | { kind: 'unnest'; outer: boolean; expr: Expr; alias: string };
+  | { kind: 'unnest'; outer: boolean; expr: Expr; alias: string; at?: SourcePos };
 
 export interface FromClause {
   source: FromSource;
@@ -138,6 +140,8 @@ export interface ResultTerm {
   expr?: Expr; // absent for a bare `*`
   star: boolean; // `*` or `expr.*`
   alias?: string;
+  /** Where the term's name was written (`AS`, or the last field name of an unaliased path): a duplicate is reported there. */
+  at?: SourcePos;
 }
 
 export interface LetBinding {

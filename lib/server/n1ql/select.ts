@@ -426,7 +426,11 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     const alias = j.kind === 'unnest' ? j.alias : j.right.alias;
     // Joining a WITH variable under its own name (`JOIN cte`, `FROM t, cte`) shadows nothing.
     const readsItself = j.kind === 'ansi' && j.right.kind === 'expr' && j.right.expr.kind === 'ident' && j.right.expr.name === alias;
-    if (aliases.includes(alias) || (scope.names.has(alias) && !readsItself)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.kind === 'unnest' ? 'UNNEST' : j.nest ? 'NEST' : 'JOIN'} alias ${alias}`);
+    if (aliases.includes(alias) || (scope.names.has(alias) && !readsItself)) {
+      // The UNNEST form quotes the alias and says where it was written, as the server's does.
+      if (j.kind === 'unnest') throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate UNNEST alias '${alias}'${nearText(j.at)}`);
+      throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.nest ? 'NEST' : 'JOIN'} alias ${alias}`);
+    }
     aliases.push(alias);
   }
   const implicit = from.joins.length === 0;
@@ -857,6 +861,8 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
         sig.push(['*', '*']);
       } else {
         const name = t.alias ?? defaultAlias(t.expr!) ?? `$${n++}`;
+        // Two terms under one name would overwrite each other in the result object: the server refuses it.
+        if (aliases.has(name)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate result alias '${name}'${nearText(t.at)}.`);
         aliases.add(name);
         projs.push({ kind: 'named', name, fn: compile(t.expr!, groupScope) });
         sig.push([name, exprType(t.expr)]);
@@ -1188,10 +1194,12 @@ const MAX_UDF_DEPTH = 128;
 
 /** The user-defined function `call` names, checked against its arguments, as a function of their values. */
 function userFunction(call: A.Expr & { kind: 'call' }, env: Env): ((args: Value[], ctx: ExecContext) => Value) | undefined {
-  const def = findFunction(env, resolveName(env, call.fn ?? { name: call.rawName ?? call.name }));
+  const where = resolveName(env, call.fn ?? { name: call.rawName ?? call.name });
+  const def = findFunction(env, where);
   if (!def) {
-    if (call.fn) throw FunctionErrors.missing(qualifiedName(resolveName(env, call.fn)));
-    return undefined;
+    if (call.fn) throw FunctionErrors.missing(qualifiedName(where));
+    // Neither built in nor defined: the server names the function the bare name resolved to.
+    throw new QueryError(ErrorCode.SEMANTIC, `Invalid function ${call.rawName ?? call.name} (resolving to ${qualifiedName(where)})${nearText(call.at)}`);
   }
   return invoker(def, call.args.length, env);
 }
