@@ -83,7 +83,22 @@ describe('n1ql 7.6 statements', () => {
     it('OVER name takes the named window whole, frame included; OVER (name ...) may not inherit a frame', () => {
       const q = (over: string) => `SELECT dst, SUM(d) OVER ${over} AS s FROM w WHERE src = "AAE" WINDOW win AS (ORDER BY d ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)`;
       expect(e.rows(q('win')).map((r: any) => [r.dst, r.s])).to.deep.equal([['MRS', 767], ['LYS', 1782], ['ORY', 2410], ['CDG', 2790]]);
-      expect(e.run(q('(win ROWS CURRENT ROW)')).errors[0].code).to.equal(3220);
+      expect(e.run(q('(win ROWS CURRENT ROW)')).errors).to.deep.equal([{ code: 6500, msg: 'Window win shall not have a window framing clause' }]);
+    });
+
+    it('checks window names as the server\'s rewrite does (6500): references, refinements and the WINDOW clause itself', () => {
+      const err = (q: string) => e.run(q).errors;
+      const w = (msg: string) => [{ code: 6500, msg }];
+      expect(err('SELECT SUM(d) OVER (win PARTITION BY src) FROM w WINDOW win AS (ORDER BY d)')).to.deep.equal(w('Window win shall not have a window partitioning clause'));
+      expect(err('SELECT SUM(d) OVER (win ORDER BY src) FROM w WINDOW win AS (ORDER BY d)')).to.deep.equal(w('Window win shall not have a window ordering clause'));
+      expect(err('SELECT SUM(d) OVER nope FROM w')).to.deep.equal(w('Window nope not in the scope of window clause'));
+      expect(err('SELECT 1 FROM w WINDOW a AS (ORDER BY d), a AS (ORDER BY src)')).to.deep.equal(w('Duplicate window clause alias a.'));
+      expect(err('SELECT 1 FROM w WINDOW a AS (ROWS CURRENT ROW)')).to.deep.equal(w('Only window frame clause is not allowed in named window: a'));
+      expect(err('SELECT 1 FROM w WINDOW a AS (b ORDER BY d), b AS (PARTITION BY src)')).to.deep.equal(w('Window b not in the scope of window clause'));
+      expect(err('SELECT 1 FROM w WINDOW a AS (ORDER BY d ROWS 1 PRECEDING), b AS (a)')).to.deep.equal(w('Window a shall not have a window framing clause'));
+      // A chain: b refines a (partition) with an order and a frame; OVER b takes all of it.
+      const rows = e.rows('SELECT dst, SUM(d) OVER b AS s FROM w WHERE src = "AAE" WINDOW a AS (PARTITION BY src), b AS (a ORDER BY d ROWS UNBOUNDED PRECEDING)');
+      expect(rows.map((r: any) => r.s)).to.deep.equal([767, 1782, 3177, 4572]);
     });
 
     it('RATIO_TO_REPORT takes ORDER BY and a frame: the ratio to the sum over the frame', () => {

@@ -464,6 +464,7 @@ class Parser {
       do {
         const name = this.ident();
         this.expectKw('AS');
+        if (Object.hasOwn(block.windows, name)) throw new QueryError(6500, `Duplicate window clause alias ${name}.`);
         block.windows[name] = this.windowSpec();
       } while (this.acceptOp(','));
     }

@@ -19,7 +19,7 @@ import { findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveNam
 import { defaultRunner, javascriptFunction } from './udf-javascript';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
-import { computeWindow } from './window';
+import { checkWindowClause, computeWindow } from './window';
 import { compileRecursiveCte } from './recursive-cte';
 import { compileSequenceOperator } from './sequences';
 import { SYSTEM_CATALOG_KEYS, SYSTEM_CATALOGS } from './system-keyspaces';
@@ -835,6 +835,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
   if (block.having) explain.push(op({ '#operator': 'Filter' }, { condition: () => formatExpr(block.having!) }));
   // Window functions: collected while the projection (and then ORDER BY) compile, computed over
   // all the block's rows before the projection runs.
+  checkWindowClause(block.windows);
   const windows: NonNullable<Scope['windows']> = { calls: [], named: block.windows };
   groupScope = { ...groupScope, windows };
 

@@ -42,18 +42,45 @@ export interface WindowCall {
   ignoreNulls: boolean;
 }
 
+/** The server's rewrite-phase error (6500) about a window name, its text the cause. */
+function windowNameError(msg: string): QueryError {
+  return new QueryError(6500, msg);
+}
+
+/**
+ * `spec` may name `ref` only if it adds nothing `ref` already has: no PARTITION BY at all, no
+ * ORDER BY over ref's, and (unless written bare, `OVER ref`) no frame inherited from ref.
+ */
+function checkReference(spec: A.WindowSpec, ref: string, base: A.WindowSpec): void {
+  const clause = spec.partitionBy ? 'partitioning' : spec.orderBy && base.orderBy ? 'ordering' : !spec.bare && base.frame ? 'framing' : undefined;
+  if (clause) throw windowNameError(`Window ${ref} shall not have a window ${clause} clause`);
+}
+
+/** The WINDOW clause's own rules, checked before any call uses it: unique names, no frame-only window, references to earlier windows. */
+export function checkWindowClause(named: Record<string, A.WindowSpec> | undefined): void {
+  if (!named) return;
+  const seen: string[] = [];
+  for (const name of Object.keys(named)) {
+    const w = named[name];
+    if (w.ref === undefined && !w.partitionBy && !w.orderBy && w.frame) throw windowNameError(`Only window frame clause is not allowed in named window: ${name}`);
+    // Earlier windows were checked already: one step back is enough.
+    if (w.ref !== undefined) {
+      if (!seen.includes(w.ref)) throw windowNameError(`Window ${w.ref} not in the scope of window clause`);
+      checkReference(w, w.ref, named[w.ref]);
+    }
+    seen.push(name);
+  }
+}
+
 /** The window of a call: its OVER clause completed from the WINDOW clause it names. */
 export function resolveWindow(name: string, spec: A.WindowSpec, named: Record<string, A.WindowSpec> | undefined): A.WindowSpec {
   if (spec.ref === undefined) return spec;
   const base = named?.[spec.ref];
-  if (!base) throw windowError(name, '', `window name ${spec.ref} is not defined`);
-  const from = resolveWindow(name, base, named);
-  // `OVER w` is w itself; only a refinement `OVER (w ...)` copies w's partition and order and may not inherit a frame.
-  if (spec.bare) return from;
-  if (spec.partitionBy) throw windowError(name, 'PARTITION BY ', `cannot override that of window ${spec.ref}`);
-  if (spec.orderBy && from.orderBy) throw windowError(name, 'ORDER BY ', `cannot override that of window ${spec.ref}`);
-  if (from.frame) throw windowError(name, '', `cannot refer to window ${spec.ref}, which has a frame clause`);
-  return { partitionBy: from.partitionBy, orderBy: spec.orderBy ?? from.orderBy, frame: spec.frame };
+  if (!base) throw windowNameError(`Window ${spec.ref} not in the scope of window clause`);
+  checkReference(spec, spec.ref, base);
+  const from = base.ref !== undefined && base.ref !== spec.ref ? resolveWindow(name, base, named) : base;
+  // `OVER w` is w itself, its frame included; a refinement `OVER (w ...)` adds ORDER BY and a frame.
+  return { partitionBy: from.partitionBy, orderBy: spec.orderBy ?? from.orderBy, frame: from.frame ?? spec.frame };
 }
 
 const isAggregate = (name: string): boolean => !WINDOW_ONLY.has(name);
