@@ -104,6 +104,9 @@ describe('n1ql 7.6 statements', () => {
     it('RATIO_TO_REPORT takes ORDER BY and a frame: the ratio to the sum over the frame', () => {
       const rows = e.rows('SELECT dst, RATIO_TO_REPORT(d) OVER (ORDER BY d ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS r FROM w WHERE src = "AAE"');
       expect(rows.map((r: any) => [r.dst, r.r])).to.deep.equal([['MRS', 1], ['LYS', 1015 / 1782], ['ORY', 1395 / 2410], ['CDG', 0.5]]);
+      // ORDER BY without a frame: the default frame, up to the current row's peers.
+      const run = e.rows('SELECT dst, RATIO_TO_REPORT(d) OVER (ORDER BY d) AS r FROM w WHERE src = "AAE"');
+      expect(run.map((r: any) => [r.dst, r.r])).to.deep.equal([['MRS', 1], ['LYS', 1015 / 1782], ['ORY', 1395 / 4572], ['CDG', 1395 / 4572]]);
     });
 
     it('the population variance of a one-row frame is 0, the sample variance NULL', () => {

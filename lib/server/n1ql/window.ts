@@ -268,7 +268,9 @@ function evaluatePartition(call: WindowCall, keyed: Keyed[], ctx: ExecContext, s
   }
 
   // Frame-based: FIRST_VALUE, LAST_VALUE, NTH_VALUE, RATIO_TO_REPORT and the aggregates.
-  const frame = call.frame ?? (call.order.length && call.name !== 'ratio_to_report'
+  // Without a frame: with ORDER BY, the rows up to the current row's last peer (RATIO_TO_REPORT
+  // too, since it takes ORDER BY and frames like an aggregate); without, the whole partition.
+  const frame = call.frame ?? (call.order.length
     ? { unit: 'range' as const, start: { kind: 'unbounded-preceding' as const }, end: { kind: 'current' as const } }
     : { unit: 'rows' as const, start: { kind: 'unbounded-preceding' as const }, end: { kind: 'unbounded-following' as const } });
   const offset = (b: CompiledBound, i: number): number => {
