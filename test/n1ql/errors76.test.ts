@@ -114,6 +114,9 @@ describe('n1ql 7.6 semantic checks on FROM, LET, WITH and index keys', () => {
     dup('SELECT id AS `$2`, name AS `$2` FROM travel', '$2', 'AS', 1);
     dup('SELECT (SELECT x, x FROM [1] AS x) AS b', 'x', 'x', 1);
     expect(e.run('SELECT t.id, t.name AS id2 FROM travel AS t WHERE t.id = 2').errors).to.deep.equal([]);
+    // RETURNING is checked before anything is written.
+    dup('UPSERT INTO travel (KEY, VALUE) VALUES ("dupalias", {"a": 1}) RETURNING a, meta().id AS a', 'a', 'AS');
+    expect(e.rows('SELECT RAW meta().id FROM travel USE KEYS "dupalias"')).to.deep.equal([]);
   });
 
   it("reports a duplicate UNNEST alias quoted, where it is written", () => {
