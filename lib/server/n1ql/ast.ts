@@ -43,6 +43,8 @@ export type Expr =
       at?: SourcePos;
       /** FLATTEN_KEYS: the arguments written with DESC. */
       flattenDesc?: boolean[];
+      /** Where the argument list starts (an arity error points there). */
+      argsAt?: SourcePos;
     }
   | { kind: 'array'; items: Expr[] }
   | { kind: 'object'; entries: { key: Expr; value: Expr }[] }
@@ -76,6 +78,8 @@ export function posColumn(at: SourcePos): number {
 export interface WindowSpec {
   /** A window named in the WINDOW clause this one starts from. */
   ref?: string;
+  /** `OVER name` without parentheses: the named window whole, its frame included. */
+  bare?: boolean;
   partitionBy?: Expr[];
   orderBy?: OrderTerm[];
   frame?: WindowFrame;
@@ -125,7 +129,7 @@ export type JoinHint = 'hash' | 'hash-build' | 'hash-probe' | 'nl';
 export type JoinClause =
   | { kind: 'lookup'; outer: boolean; nest: boolean; right: FromSource & { kind: 'keyspace' }; onKeys: Expr; onKey?: boolean }
   | { kind: 'ansi'; outer: boolean; nest: boolean; right: FromSource; on: Expr; comma?: boolean; indexFor?: string }
-  | { kind: 'unnest'; outer: boolean; expr: Expr; alias: string };
+  | { kind: 'unnest'; outer: boolean; expr: Expr; alias: string; at?: SourcePos };
 
 export interface FromClause {
   source: FromSource;
@@ -136,6 +140,8 @@ export interface ResultTerm {
   expr?: Expr; // absent for a bare `*`
   star: boolean; // `*` or `expr.*`
   alias?: string;
+  /** Where the term's name was written (`AS`, or the last field name of an unaliased path): a duplicate is reported there. */
+  at?: SourcePos;
 }
 
 export interface LetBinding {

@@ -464,6 +464,7 @@ class Parser {
       do {
         const name = this.ident();
         this.expectKw('AS');
+        if (Object.hasOwn(block.windows, name)) throw new QueryError(6500, `Duplicate window clause alias ${name}.`);
         block.windows[name] = this.windowSpec();
       } while (this.acceptOp(','));
     }
@@ -523,7 +524,9 @@ class Parser {
         terms.push({ expr, star: true });
         continue;
       }
-      terms.push({ expr, star: false, alias: this.optionalAlias() });
+      // The name's position: the AS (or the alias itself), else the path's last name, as the server reports a duplicate.
+      const named = this.isKw('AS') || this.isIdentTok() ? this.t : this.toks[this.pos - 1];
+      terms.push({ expr, star: false, alias: this.optionalAlias(), at: sourcePos(named.line, named.column) });
     } while (this.acceptOp(','));
     return terms;
   }
@@ -569,9 +572,12 @@ class Parser {
       }
       if (this.acceptKw('UNNEST') || this.acceptKw('FLATTEN')) {
         const expr = this.expr();
+        const last = this.toks[this.pos - 1];
+        if (this.isKw('AS')) this.next();
+        const named = this.isIdentTok() ? this.t : last;
         const alias = this.optionalAlias() ?? defaultAlias(expr);
         if (!alias) this.fail();
-        joins.push({ kind: 'unnest', outer, expr, alias });
+        joins.push({ kind: 'unnest', outer, expr, alias, at: sourcePos(named.line, named.column) });
         continue;
       }
       if (this.pos !== save) this.fail();
@@ -1443,7 +1449,7 @@ class Parser {
   private callArgs(fname: string, tok: Token): A.Expr & { kind: 'call' } {
     const name = fname.toLowerCase();
     this.expectOp('(');
-    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [], at: sourcePos(tok.line, tok.column) };
+    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [], at: sourcePos(tok.line, tok.column), argsAt: sourcePos(this.t.line, this.t.column) };
     if (fname !== name) call.rawName = fname;
     if (this.acceptOp('*')) call.star = true;
     else if (!this.isOp(')')) {
@@ -1474,7 +1480,7 @@ class Parser {
       } else break;
     }
     if (this.acceptKw('OVER')) {
-      call.over = this.isOp('(') ? this.windowSpec() : { ref: this.ident() };
+      call.over = this.isOp('(') ? this.windowSpec() : { ref: this.ident(), bare: true };
     }
     return call;
   }

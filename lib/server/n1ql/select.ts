@@ -19,10 +19,10 @@ import { findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveNam
 import { defaultRunner, javascriptFunction } from './udf-javascript';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
-import { computeWindow } from './window';
+import { checkWindowClause, computeWindow } from './window';
 import { compileRecursiveCte } from './recursive-cte';
 import { compileSequenceOperator } from './sequences';
-import { SYSTEM_CATALOGS } from './system-keyspaces';
+import { SYSTEM_CATALOG_KEYS, SYSTEM_CATALOGS } from './system-keyspaces';
 import type { Profile } from './profile';
 import { scanEstimates } from './statistics';
 
@@ -406,7 +406,8 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
   return {
     explain: [{ '#operator': 'PrimaryScan', index: '#primary', keyspace: name, namespace: 'system', using: 'system' }],
     *source(outer) {
-      for (const doc of catalog(env)) yield bind(outer, alias, doc);
+      const key = Object.hasOwn(SYSTEM_CATALOG_KEYS, name) ? SYSTEM_CATALOG_KEYS[name] : undefined;
+      for (const doc of catalog(env)) yield bind(outer, alias, doc, key && { id: key(doc), cas: 0n, expiry: 0, flags: 0, datatype: 1 });
     },
   };
 }
@@ -425,7 +426,11 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     const alias = j.kind === 'unnest' ? j.alias : j.right.alias;
     // Joining a WITH variable under its own name (`JOIN cte`, `FROM t, cte`) shadows nothing.
     const readsItself = j.kind === 'ansi' && j.right.kind === 'expr' && j.right.expr.kind === 'ident' && j.right.expr.name === alias;
-    if (aliases.includes(alias) || (scope.names.has(alias) && !readsItself)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.kind === 'unnest' ? 'UNNEST' : j.nest ? 'NEST' : 'JOIN'} alias ${alias}`);
+    if (aliases.includes(alias) || (scope.names.has(alias) && !readsItself)) {
+      // The UNNEST form quotes the alias and says where it was written, as the server's does.
+      if (j.kind === 'unnest') throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate UNNEST alias '${alias}'${nearText(j.at)}`);
+      throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.nest ? 'NEST' : 'JOIN'} alias ${alias}`);
+    }
     aliases.push(alias);
   }
   const implicit = from.joins.length === 0;
@@ -830,6 +835,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
   if (block.having) explain.push(op({ '#operator': 'Filter' }, { condition: () => formatExpr(block.having!) }));
   // Window functions: collected while the projection (and then ORDER BY) compile, computed over
   // all the block's rows before the projection runs.
+  checkWindowClause(block.windows);
   const windows: NonNullable<Scope['windows']> = { calls: [], named: block.windows };
   groupScope = { ...groupScope, windows };
 
@@ -856,6 +862,8 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
         sig.push(['*', '*']);
       } else {
         const name = t.alias ?? defaultAlias(t.expr!) ?? `$${n++}`;
+        // Two terms under one name would overwrite each other in the result object: the server refuses it.
+        if (aliases.has(name)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate result alias '${name}'${nearText(t.at)}.`);
         aliases.add(name);
         projs.push({ kind: 'named', name, fn: compile(t.expr!, groupScope) });
         sig.push([name, exprType(t.expr)]);
@@ -1201,10 +1209,12 @@ const MAX_UDF_DEPTH = 128;
 
 /** The user-defined function `call` names, checked against its arguments, as a function of their values. */
 function userFunction(call: A.Expr & { kind: 'call' }, env: Env): ((args: Value[], ctx: ExecContext) => Value) | undefined {
-  const def = findFunction(env, resolveName(env, call.fn ?? { name: call.rawName ?? call.name }));
+  const where = resolveName(env, call.fn ?? { name: call.rawName ?? call.name });
+  const def = findFunction(env, where);
   if (!def) {
-    if (call.fn) throw FunctionErrors.missing(qualifiedName(resolveName(env, call.fn)));
-    return undefined;
+    if (call.fn) throw FunctionErrors.missing(qualifiedName(where));
+    // Neither built in nor defined: the server names the function the bare name resolved to.
+    throw new QueryError(ErrorCode.SEMANTIC, `Invalid function ${call.rawName ?? call.name} (resolving to ${qualifiedName(where)})${nearText(call.at)}`);
   }
   return invoker(def, call.args.length, env);
 }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as A from './ast';
 import type { BucketStore, StoredDoc } from '../service-types';
-import { QueryError, ErrorCode } from './errors';
+import { QueryError, ErrorCode, nearText } from './errors';
 import { childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { formatExpr, freeIdents, materialize } from './format';
 import { jsonText } from './json';
@@ -554,10 +554,15 @@ function compileReturning(r: A.ReturningClause | undefined, scope: Scope, aliase
     return f;
   }
   let n = 1;
+  const names = new Set<string>();
   const parts = r.terms.map((t) => {
     if (t.star && !t.expr) return { kind: 'star' as const };
     if (t.star) return { kind: 'dot' as const, fn: compile(t.expr!, scope) };
-    return { kind: 'named' as const, name: t.alias ?? defaultAlias(t.expr!) ?? `$${n++}`, fn: compile(t.expr!, scope) };
+    const name = t.alias ?? defaultAlias(t.expr!) ?? `$${n++}`;
+    // RETURNING is a projection too: one name, one term.
+    if (names.has(name)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate result alias '${name}'${nearText(t.at)}.`);
+    names.add(name);
+    return { kind: 'named' as const, name, fn: compile(t.expr!, scope) };
   });
   return (row, ctx) => {
     const entries: [string, Value][] = [];

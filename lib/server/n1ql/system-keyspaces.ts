@@ -7,7 +7,7 @@ import { catalogFor } from './indexes';
 import { systemRows } from './collections';
 import type { Env } from './keyspace';
 import { listSequences, type SequencePath } from './sequences';
-import { describeFunction, listFunctions } from './udf';
+import { describeFunction, listFunctions, qualifiedName } from './udf';
 import { ADMIN_CATALOGS } from './system-admin';
 import { dictionaryRow } from './statistics';
 import type { ObjectValue, Value } from './value';
@@ -53,6 +53,14 @@ function sequence(p: SequencePath, d: ReturnType<typeof listSequences>[number]['
 function sequences(env: Env, loadedOnly: boolean): Value[] {
   return readable(env).flatMap((s) => listSequences(s).filter((x) => !loadedOnly || x.current !== null).map((x) => sequence(x.path, x.def, x.current)));
 }
+
+/**
+ * The document key of a catalog's rows, where a statement may read it as `META().id`: a function's
+ * is its full name (`default:f`, `default:b.s.f`), as system:functions keys them.
+ */
+export const SYSTEM_CATALOG_KEYS: Readonly<Record<string, (doc: Value) => string>> = {
+  functions: (doc) => qualifiedName((doc as { identity: Parameters<typeof qualifiedName>[0] }).identity),
+};
 
 /** Every catalog by name: its documents for the environment's user. */
 export const SYSTEM_CATALOGS: Readonly<Record<string, (env: Env) => Value[]>> = {
