@@ -142,11 +142,14 @@ function indexStatement(name: string, ks: A.KeyspaceRef, keys: A.Expr[]): string
   return `CREATE INDEX ${name} ON ${keyspaceStatementText(ks)}(${keys.map(keyText).join(',')})`;
 }
 
+/** An index name as its definition writes it: backquoted unless a plain identifier (`#primary`). */
+const indexName = (name: string): string => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : q(name));
+
 function currentStatement(c: CurrentIndex): string {
   const ix = c.index;
-  if (ix.primary) return `CREATE PRIMARY INDEX ${ix.name} ON ${keyspaceStatementText(c.ks)}`;
+  if (ix.primary) return `CREATE PRIMARY INDEX ${indexName(ix.name)} ON ${keyspaceStatementText(c.ks)}`;
   const keys = ix.keys.map((k) => keyText(k.expr) + (k.desc ? ' DESC' : '')).join(',');
-  return `CREATE INDEX ${ix.name} ON ${keyspaceStatementText(c.ks)}(${keys})${ix.where ? ` WHERE ${formatExpr(ix.where)}` : ''}`;
+  return `CREATE INDEX ${indexName(ix.name)} ON ${keyspaceStatementText(c.ks)}(${keys})${ix.where ? ` WHERE ${formatExpr(ix.where)}` : ''}`;
 }
 
 const keyAlias = (ks: A.KeyspaceRef, alias: string): string => {

@@ -35,6 +35,16 @@ export interface RequestOutcome {
   mutationCount: number;
 }
 
+/** A request as it completes, for those watching the log (advisor sessions collect statements so). */
+export interface FinishedRequest {
+  statement?: string;
+  users: string;
+  /** When it started (ms since the epoch). */
+  startedAt: number;
+  elapsedMs: number;
+  state: RequestOutcome['state'];
+}
+
 interface Active extends RequestStart {
   startedAt: number;
   started: bigint;
@@ -52,6 +62,7 @@ export class RequestLog {
   private readonly active = new Map<string, Active>();
   private readonly completed = new Map<string, ObjectValue>();
   readonly settings: RequestSettings = { completedThreshold: 1000, completedLimit: 4000 };
+  private readonly watchers = new Set<(r: FinishedRequest) => void>();
 
   constructor(private readonly now: () => number) {}
 
@@ -64,6 +75,7 @@ export class RequestLog {
     if (a === undefined) return;
     this.active.delete(requestId);
     const elapsedNs = Number(process.hrtime.bigint() - a.started);
+    for (const w of this.watchers) w({ statement: a.statement, users: a.users, startedAt: a.startedAt, elapsedMs: elapsedNs / 1e6, state: outcome.state });
     const t = this.settings.completedThreshold;
     if (t < 0 || elapsedNs / 1e6 < t || this.settings.completedLimit <= 0) return;
     const row = this.describe(a, elapsedNs);
@@ -94,6 +106,12 @@ export class RequestLog {
     if (a.remoteAddr !== undefined) row.remoteAddr = a.remoteAddr;
     if (a.userAgent !== undefined) row.userAgent = a.userAgent;
     return row;
+  }
+
+  /** Calls `fn` with every request as it completes, whatever the completed-threshold; returns how to stop. */
+  watch(fn: (r: FinishedRequest) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
   }
 
   /** system:active_requests: every running request (`user` given: only that user's). */
