@@ -11,7 +11,7 @@ import { parseQueryContext, resolveBucket, type Env } from './keyspace';
 import { parse } from './parser';
 import { EMPTY_ROW, rootScope } from './select';
 import type { ExecContext } from './row';
-import { adviseIndexes, unsupportedAdvise, type AdviceTarget, type CurrentIndex } from './advise';
+import { adviseIndexes, unsupportedAdvise, type AdviceQuery, type AdviceTerm, type CurrentIndex } from './advise';
 import { runSessionAction, sessionsFor, type SessionHost } from './advisor-sessions';
 import { isObject, type ObjectValue, type Value } from './value';
 
@@ -23,55 +23,112 @@ export interface AdvisorHost {
   plan(stmt: A.Statement): unknown;
 }
 
-/** ADVISE: what the statement reads of its keyspace, the indexes its plan uses, then the advice. */
+/** Whether an expression calls an aggregate (the statement groups). */
+function aggregates(e: unknown): boolean {
+  if (Array.isArray(e)) return e.some(aggregates);
+  if (typeof e !== 'object' || e === null) return false;
+  const o = e as Record<string, unknown>;
+  if (o.kind === 'subquery' || o.kind === 'lit') return false;
+  if (o.kind === 'call' && typeof o.aggIndex === 'number') return true;
+  for (const k in o) if (aggregates(o[k])) return true;
+  return false;
+}
+
+/** What a SELECT reads, as the advisor looks at it (undefined: no keyspace to advise on). */
+function selectQuery(inner: A.SelectStatement): AdviceQuery | A.SelectStatement | undefined {
+  if (inner.body.kind !== 'block' || !inner.body.from) return undefined;
+  const block = inner.body;
+  const from = block.from!;
+  // FROM (subquery): the subquery's keyspaces are the ones to index.
+  if (from.source.kind === 'subquery' && from.joins.length === 0) return from.source.query;
+  if (from.source.kind !== 'keyspace' || from.source.ks.namespace === 'system') return undefined;
+  const terms: AdviceTerm[] = [{ ks: from.source.ks, alias: from.source.alias, whole: false }];
+  const unnests: AdviceQuery['unnests'] = [];
+  for (const j of from.joins) {
+    if (j.kind === 'unnest') unnests.push({ alias: j.alias, expr: j.expr });
+    else if (j.right.kind === 'keyspace' && j.right.ks.namespace !== 'system') terms.push({ ks: j.right.ks, alias: j.right.alias, on: j.kind === 'ansi' ? j.on : undefined, whole: false });
+  }
+  const projection: A.Expr[] = [];
+  for (const t of block.terms) {
+    const whole = (alias: string): boolean => !t.expr || (t.expr.kind === 'ident' && t.expr.name === alias);
+    let wholeTerm = false;
+    for (const term of terms) if (whole(term.alias)) term.whole = wholeTerm = true;
+    if (!t.expr) continue;
+    if (!wholeTerm) projection.push(t.expr);
+  }
+  const scopeNames = new Set<string>([...inner.with.map((w) => w.name), ...block.letting.map((l) => l.name)]);
+  const reads = [...(block.groupBy ?? []), ...(block.having ? [block.having] : []), ...block.letting.map((l) => l.expr), ...(inner.orderBy ?? []).map((o) => o.expr)];
+  return {
+    terms,
+    unnests,
+    where: block.where,
+    projection,
+    reads,
+    order: inner.orderBy ?? [],
+    limit: inner.limit !== undefined,
+    offset: inner.offset !== undefined,
+    grouped: block.groupBy !== undefined || aggregates(block.terms) || block.having !== undefined,
+    lets: new Map(block.let.map((l) => [l.name, l.expr])),
+    scopeNames,
+  };
+}
+
+/** What an UPDATE, DELETE or MERGE reads, as the advisor looks at it. */
+function dmlQuery(inner: A.UpdateStatement | A.DeleteStatement | A.MergeStatement): AdviceQuery | undefined {
+  const base = { unnests: [], projection: [], reads: [], order: [], limit: false, offset: false, grouped: false, lets: new Map(), scopeNames: new Set<string>() };
+  if (inner.type === 'merge') {
+    const terms: AdviceTerm[] = [];
+    if (inner.source.kind === 'keyspace') terms.push({ ks: inner.source.ks, alias: inner.source.alias, whole: true });
+    terms.push({ ks: inner.target.ks, alias: inner.target.alias, on: inner.on, whole: true });
+    return { ...base, terms };
+  }
+  if (inner.useKeys) return undefined;
+  // DELETE needs only the keys of what it deletes: an index can cover it. UPDATE reads whole documents.
+  return { ...base, terms: [{ ks: inner.target.ks, alias: inner.target.alias, whole: inner.type === 'update' }], where: inner.where };
+}
+
+/** ADVISE: what the statement reads of its keyspaces, the indexes its plan uses, then the advice. */
 export function runAdvise(stmt: A.AdviseStatement, host: AdvisorHost): ObjectValue {
-  const inner = stmt.stmt;
+  let inner: A.Statement = stmt.stmt;
   if (inner.type !== 'select' && inner.type !== 'update' && inner.type !== 'delete' && inner.type !== 'merge') throw unsupportedAdvise();
-  let target: AdviceTarget | undefined;
-  let implicit = true;
-  const names = new Set<string>();
-  if (inner.type === 'select' && inner.body.kind === 'block' && inner.body.from?.source.kind === 'keyspace' && inner.body.from.source.ks.namespace !== 'system') {
-    const block = inner.body;
-    const from = block.from!;
-    const src = from.source as A.FromSource & { kind: 'keyspace' };
-    implicit = from.joins.length === 0;
-    for (const w of inner.with) names.add(w.name);
-    for (const l of [...block.let, ...block.letting]) names.add(l.name);
-    const reads: A.Expr[] = [];
-    let whole = false;
-    for (const t of block.terms) {
-      if (!t.expr || (t.expr.kind === 'ident' && t.expr.name === src.alias) || (t.star && t.expr.kind === 'ident')) whole = true;
-      else reads.push(t.expr);
+  let query: AdviceQuery | undefined;
+  for (;;) {
+    const q: AdviceQuery | A.SelectStatement | undefined = inner.type === 'select' ? selectQuery(inner) : dmlQuery(inner as A.UpdateStatement | A.DeleteStatement | A.MergeStatement);
+    if (q && 'type' in q) {
+      inner = q;
+      continue;
     }
-    for (const e of [block.where, ...(block.groupBy ?? []), block.having, ...block.let.map((l) => l.expr), ...block.letting.map((l) => l.expr), ...(inner.orderBy ?? []).map((o) => o.expr)]) if (e) reads.push(e);
-    target = { ks: src.ks, alias: src.alias, where: block.where, reads, whole };
-  } else if ((inner.type === 'update' || inner.type === 'delete') && !inner.useKeys) {
-    target = { ks: inner.target.ks, alias: inner.target.alias, where: inner.where, reads: [], whole: true };
+    query = q;
+    break;
   }
   // The indexes the statement's plan uses now (none when it has no plan yet: no index at all).
   const current: CurrentIndex[] = [];
-  if (target) {
+  if (query) {
     let plan: unknown;
     try {
       plan = host.plan(inner);
     } catch (err) {
       if (!(err instanceof QueryError) || err.code !== ErrorCode.PLAN) throw err;
     }
-    const store = resolveBucket(host.env, target.ks);
-    const indexes = catalogFor(store).list();
+    const catalogs = query.terms.map((t) => ({ term: t, indexes: catalogFor(resolveBucket(host.env, t.ks)).list() }));
     const walk = (x: unknown): void => {
       if (Array.isArray(x)) return x.forEach(walk);
       if (!x || typeof x !== 'object') return;
       const o = x as Record<string, unknown>;
       if ((o['#operator'] === 'IndexScan3' || o['#operator'] === 'PrimaryScan3') && typeof o.index === 'string') {
-        const ix = indexes.find((i) => i.name === o.index);
-        if (ix && !current.some((c) => c.index === ix)) current.push({ index: ix, ks: target!.ks, alias: target!.alias });
+        for (const c of catalogs) {
+          const ix = c.indexes.find((i) => i.name === o.index);
+          if (ix && !current.some((x) => x.index === ix)) {
+            current.push({ index: ix, term: c.term });
+            break;
+          }
+        }
       }
       Object.values(o).forEach(walk);
     };
     walk(plan);
   }
-  const advice = adviseIndexes(target, current, implicit, names);
+  const advice = adviseIndexes(query, current);
   return { '#operator': 'Advise', advice: advice as ObjectValue, query: stmt.text };
 }
 
