@@ -9,12 +9,15 @@ import { formatExpr } from './format';
 
 const q = (s: string): string => '`' + s.replace(/`/g, '``') + '`';
 
+/** The document itself as an index key (`self`): what an alias alone stands for. */
+export const SELF = '\u0000self';
+
 /** Array keys the advisor builds: ANY gives DISTINCT keys, UNNEST gives ALL keys. */
 export const isAnyKey = (e: A.Expr): e is A.Expr & { kind: 'collect' } => e.kind === 'collect' && e.distinct === true;
 export const isUnnestKey = (e: A.Expr): e is A.Expr & { kind: 'collect' } => e.kind === 'collect' && e.distinct === false;
 
 function path(e: A.Expr): string | undefined {
-  if (e.kind === 'ident') return q(e.name);
+  if (e.kind === 'ident') return e.name === SELF ? 'self' : q(e.name);
   if (e.kind === 'field') {
     const t = path(e.target);
     return t === undefined ? undefined : `${t}.${q(e.name)}`;
@@ -68,7 +71,7 @@ export function keyText(e: A.Expr): string {
 export function nameWords(e: A.Expr, bound: Set<string> = new Set(), nested = false): string[] {
   switch (e.kind) {
     case 'ident':
-      return bound.has(e.name) ? [] : [e.name];
+      return bound.has(e.name) ? [] : [e.name === SELF ? 'self' : e.name];
     case 'field':
       return [...nameWords(e.target, bound), e.name];
     case 'lit':

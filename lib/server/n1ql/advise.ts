@@ -16,7 +16,7 @@ import type * as A from './ast';
 import type { Index } from './indexes';
 import { QueryError } from './errors';
 import { freeIdents, mapChildren } from './format';
-import { indexName, keyText, nameWords } from './advise-text';
+import { indexName, keyText, nameWords, SELF } from './advise-text';
 
 /** The documented rules, by number: their names as the advisor's recommending_rule quotes them. */
 const RULES: Record<number, string> = {
@@ -142,7 +142,11 @@ class View {
           if (vars.has(x.name)) used.add(x.name);
           return x;
         }
-        if (x.name === this.alias || this.others.has(x.name) || !this.implicit) ok = false;
+        if (x.name === this.alias) {
+          doc = true;
+          return { kind: 'ident', name: SELF };
+        }
+        if (this.others.has(x.name) || !this.implicit) ok = false;
         else doc = true;
         return x;
       }
@@ -571,8 +575,8 @@ export function adviseIndexes(query: AdviceQuery | undefined, current: CurrentIn
           else add(e, new Set(vars));
         }
         for (const p of rest) {
-          // An ANY the array key does not answer alone needs the whole array: no index covers it.
-          if (p.kind === 'quant') coverable = false;
+          // An ANY on this document the array key does not answer alone needs the whole array: no index covers it.
+          if (p.kind === 'quant' && view.relative(p, vars)) coverable = false;
           if (p.kind === 'binary' || p.kind === 'like' || p.kind === 'is' || p.kind === 'in' || p.kind === 'between') mapChildren(p, (c) => (add(c, new Set(vars)), c));
           else add(p, new Set(vars));
         }
