@@ -163,6 +163,36 @@ describe('n1ql ADVISE rules', () => {
   });
 });
 
+describe('n1ql ADVISE partial indexes (rule 10)', () => {
+  // Two flavors of documents, told apart by `type` (as travel-sample's are).
+  const e = new Engine(['ts']);
+  const docs: Record<string, unknown> = {};
+  for (let i = 0; i < 10; i++) docs[`h${i}`] = { type: 'hotel', name: `H${i}`, city: i % 2 ? 'Paris' : 'Rome', free_parking: true };
+  for (let i = 0; i < 10; i++) docs[`a${i}`] = { type: 'airport', airportname: `A${i}`, city: 'Paris', faa: `X${i}` };
+  e.load('ts', docs);
+  const TS = '`default`:`ts`';
+
+  it('an equality on a flavor\'s field is the partial index condition (the ADVISOR examples of the reference)', () => {
+    expect(rec(e, "SELECT * FROM ts WHERE type = 'hotel' AND city = 'Paris'").indexes).to.deep.equal([
+      {
+        index_statement: `CREATE INDEX adv_city_type ON ${TS}(\`city\`) WHERE \`type\` = 'hotel'`,
+        keyspace_alias: 'ts',
+        recommending_rule: 'Index keys follow order of predicate types: 2. equality/null/missing, 10. flavor for partial index.',
+      },
+    ]);
+    const join = rec(e, "SELECT h.name, a.airportname FROM ts h JOIN ts a ON h.city = a.city WHERE h.type = 'hotel' LIMIT 5");
+    expect(statements(join.indexes)).to.deep.equal([`CREATE INDEX adv_city_type ON ${TS}(\`city\`) WHERE \`type\` = 'hotel'`, `CREATE INDEX adv_city ON ${TS}(\`city\`)`]);
+    expect(statements(join.covering_indexes)).to.deep.equal([`CREATE INDEX adv_city_type_name ON ${TS}(\`city\`,\`name\`) WHERE \`type\` = 'hotel'`, `CREATE INDEX adv_city_airportname ON ${TS}(\`city\`,\`airportname\`)`]);
+  });
+
+  it('not for a value every document has, nor when the flavor is the only key', () => {
+    expect(statements(rec(e, "SELECT * FROM ts WHERE type = 'hotel'").indexes)).to.deep.equal([`CREATE INDEX adv_type ON ${TS}(\`type\`)`]);
+    const one = new Engine(['t1']);
+    one.load('t1', { a: { test_id: 'advise', c11: 1 }, b: { test_id: 'advise', c11: 2 } });
+    expect(statements(rec(one, 'SELECT * FROM t1 WHERE test_id = "advise" AND c11 < 2').indexes)).to.deep.equal(['CREATE INDEX adv_test_id_c11 ON `default`:`t1`(`test_id`,`c11`)']);
+  });
+});
+
 describe('n1ql ADVISOR() over many statements', () => {
   it('takes {statement, query_context} objects, leaves out ADVISE and system statements, and reports what it could not advise on', () => {
     const e = new Engine(['t']);

@@ -14,6 +14,7 @@
 // GROUP BY/aggregate pushdown properties, and the cost-based optimizer's recommendations.
 import type * as A from './ast';
 import type { Index } from './indexes';
+import { collate, type Value } from './value';
 import { QueryError } from './errors';
 import { freeIdents, mapChildren } from './format';
 import { indexName, keyText, nameWords, SELF } from './advise-text';
@@ -43,6 +44,8 @@ interface Key {
   exact: boolean;
   /** Order within a rule: equality (0) before IS NULL / IS MISSING (1). */
   rank?: number;
+  /** The literal an equality compares the key with (a flavor's value makes a partial index). */
+  eq?: { value: Value };
 }
 
 /** A keyspace the statement reads. */
@@ -53,6 +56,8 @@ export interface AdviceTerm {
   on?: A.Expr;
   /** The statement reads its whole documents (SELECT *, the alias itself, UPDATE, DELETE): nothing covers it. */
   whole: boolean;
+  /** Its documents' flavors (INFER): the fields each flavor's documents share with one value. */
+  flavors?: Map<string, Value>[];
 }
 
 export interface AdviceQuery {
@@ -222,10 +227,11 @@ function classify(c: A.Expr, view: View, vars: Set<string>): Key | undefined {
       const rules: Record<string, number> = { '=': 2, '<=': 4, '>=': 4, '<': 5, '>': 5 };
       const rule = rules[c.op];
       if (rule === undefined) return undefined;
+      const lit = (x: A.Expr): { value: Value } | undefined => (c.op === '=' && x.kind === 'lit' ? { value: x.value } : undefined);
       const l = rel(c.left);
-      if (l && constant(c.right)) return { expr: l, rule, exact: true };
+      if (l && constant(c.right)) return { expr: l, rule, exact: true, eq: lit(c.right) };
       const r = rel(c.right);
-      if (r && constant(c.left)) return { expr: r, rule, exact: true };
+      if (r && constant(c.left)) return { expr: r, rule, exact: true, eq: lit(c.left) };
       return undefined;
     }
     case 'is': {
@@ -403,10 +409,10 @@ function armGroups(arms: Key[][]): Key[][] {
   });
 }
 
-function ruleText(keys: Key[]): string {
+function ruleText(keys: Key[], partial = false): string {
   const named = (ks: Key[]): string[] => [...new Set(ks.map((k) => `${k.rule}. ${RULES[k.rule]}`))];
   const common = named(keys.filter((k) => k.disjunction));
-  const parts = [...(common.length ? [`1. Common leading key for disjunction (${common.join(', ')})`] : []), ...named(keys.filter((k) => !k.disjunction))];
+  const parts = [...(common.length ? [`1. Common leading key for disjunction (${common.join(', ')})`] : []), ...named(keys.filter((k) => !k.disjunction)), ...(partial ? [`10. ${RULES[10]}`] : [])];
   return `Index keys follow order of predicate types: ${parts.join(', ')}.`;
 }
 
@@ -418,12 +424,43 @@ interface Cover {
 
 const coverText = (c: Cover): string => keyText(c.expr) + (c.desc ? ' DESC' : '');
 
-function indexStatement(ks: A.KeyspaceRef, keys: Cover[]): string {
-  const words = keys.flatMap((k) => {
-    const w = k.words ?? nameWords(k.expr);
-    return k.desc && w.length ? [...w.slice(0, -1), w[w.length - 1] + 'DESC'] : w;
-  });
-  return `CREATE INDEX ${indexName(words)} ON ${keyspaceStatementText(ks)}(${keys.map(coverText).join(',')})`;
+/** A partial index's condition: a flavor's field and value (rule 10). */
+interface Partial {
+  field: string;
+  value: Value;
+}
+
+const partialText = (p: Partial): string => `${keyText({ kind: 'ident', name: p.field })} = ${keyText({ kind: 'lit', value: p.value })}`;
+
+/** CREATE INDEX for keys; a partial index is named after its keys, its flavor field, then the rest. */
+function indexStatement(ks: A.KeyspaceRef, keys: Cover[], partial?: Partial, keyCount = keys.length): string {
+  const words = (cs: Cover[]): string[] =>
+    cs.flatMap((k) => {
+      const w = k.words ?? nameWords(k.expr);
+      return k.desc && w.length ? [...w.slice(0, -1), w[w.length - 1] + 'DESC'] : w;
+    });
+  const name = indexName([...words(keys.slice(0, keyCount)), ...(partial ? [partial.field] : []), ...words(keys.slice(keyCount))]);
+  return `CREATE INDEX ${name} ON ${keyspaceStatementText(ks)}(${keys.map(coverText).join(',')})${partial ? ` WHERE ${partialText(partial)}` : ''}`;
+}
+
+/**
+ * Rule 10: an equality on a field whose value marks one of several flavors of the keyspace's
+ * documents (`type = "hotel"`) becomes the condition of a partial index rather than a key, when
+ * other keys remain — or this keyspace's side of a join equality (the reference's ADVISOR
+ * example: `h JOIN a ON h.city = a.city WHERE h.type = 'hotel'` gives (`city`) WHERE `type` = 'hotel').
+ */
+function flavorOf(keys: Key[], flavors: Map<string, Value>[] | undefined, fallback: Key[]): { partial: Partial; keys: Key[] } | undefined {
+  if (!flavors || flavors.length < 2 || keys.length + fallback.length < 2) return undefined;
+  for (const k of keys) {
+    if (k.rule !== 2 || k.disjunction || !k.eq || k.expr.kind !== 'ident' || k.expr.name === SELF) continue;
+    const field = k.expr.name;
+    const value = k.eq.value;
+    const marks = flavors.filter((f) => f.has(field) && collate(f.get(field)!, value) === 0).length;
+    if (marks === 0 || marks === flavors.length) continue;
+    const others = keys.filter((x) => x !== k);
+    if (others.length || fallback.length) return { partial: { field, value }, keys: others.length ? others : fallback.slice(0, 1) };
+  }
+  return undefined;
 }
 
 /** Replaces LET variables by their expressions. */
@@ -435,8 +472,10 @@ function inline(e: A.Expr, lets: Map<string, A.Expr>): A.Expr {
 
 const sameText = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
-function sameIndex(ix: Index, want: Cover[]): boolean {
-  return !ix.primary && !ix.where && ix.keys.length === want.length && ix.keys.every((k, i) => sameText(keyText(k.expr) + (k.desc ? ' DESC' : ''), coverText(want[i])));
+function sameIndex(ix: Index, want: Cover[], partial?: Partial): boolean {
+  const where = ix.where ? keyText(ix.where) : undefined;
+  if (ix.primary || where !== (partial ? partialText(partial) : undefined)) return false;
+  return ix.keys.length === want.length && ix.keys.every((k, i) => sameText(keyText(k.expr) + (k.desc ? ' DESC' : ''), coverText(want[i])));
 }
 
 /** The advice object of one statement (the `advice` of ADVISE's result). */
@@ -463,6 +502,7 @@ export function adviseIndexes(query: AdviceQuery | undefined, current: CurrentIn
       let coverable = !term.whole;
       // Keys every arm of the WHERE's disjunctive form has (the UNNEST key, join keys), then the local predicates.
       const always: Key[] = [];
+      const fallback: Key[] = [];
       const local: A.Expr[] = [];
       const unnest = i === 0 && query.unnests.length ? unnestKey(query.unnests, conjuncts.map((c) => c.pred), view) : { used: new Set<A.Expr>() };
       if (unnest.key) always.push(unnest.key);
@@ -490,6 +530,13 @@ export function adviseIndexes(query: AdviceQuery | undefined, current: CurrentIn
             continue;
           }
         }
+        // This keyspace's side of another keyspace's join equality: a key only when a flavor leaves no other.
+        if (on !== undefined && pred.kind === 'binary' && pred.op === '=') {
+          for (const side of [pred.left, pred.right]) {
+            const x = view.relative(side);
+            if (x && x.doc && x.vars.size === 0) fallback.push({ expr: x.expr, rule: 9, exact: true });
+          }
+        }
         if (view.fields(pred).length) rest.add(pred);
       }
       const arms = (disjunctiveForm(local) ?? [local]).map((arm) => {
@@ -504,8 +551,11 @@ export function adviseIndexes(query: AdviceQuery | undefined, current: CurrentIn
       const groups = armGroups(arms).filter((g) => g.length);
       // One index per group of arms on other keys: none of them covers the statement.
       if (groups.length > 1) coverable = false;
-      for (const ordered of groups) {
-      const rule = ruleText(ordered);
+      for (const group of groups) {
+      const flavor = flavorOf(group, term.flavors, fallback);
+      const ordered = flavor ? flavor.keys : group;
+      const partial = flavor?.partial;
+      const rule = ruleText(ordered, partial !== undefined);
       const keyCovers: Cover[] = ordered.map((k) => ({ expr: k.expr, words: k.words }));
       const alias = keyAlias(term);
 
@@ -587,21 +637,21 @@ export function adviseIndexes(query: AdviceQuery | undefined, current: CurrentIn
       }
 
       const usedHere = current.filter((c) => c.term === term || (c.term.ks.bucket === term.ks.bucket && c.term.ks.collection === term.ks.collection));
-      const best = coverable && cover ? usedHere.find((c) => sameIndex(c.index, cover!)) : undefined;
+      const best = coverable && cover ? usedHere.find((c) => sameIndex(c.index, cover!, partial)) : undefined;
       if (best) {
         optimal.add(best);
         continue;
       }
-      const same = usedHere.find((c) => sameIndex(c.index, keyCovers));
+      const same = usedHere.find((c) => sameIndex(c.index, keyCovers, partial));
       if (same) {
         const entry = currentIndexes[current.indexOf(same)];
         entry.index_status = 'SAME TO THE INDEX WE CAN RECOMMEND';
         entry.recommending_rule = rule;
-      } else indexes.push({ index_statement: indexStatement(term.ks, keyCovers), keyspace_alias: alias, recommending_rule: rule });
+      } else indexes.push({ index_statement: indexStatement(term.ks, keyCovers, partial), keyspace_alias: alias, recommending_rule: rule });
       if (coverable && cover) {
         const entry: Record<string, unknown> = {};
         if (properties.length) entry.index_property = properties.join(', ');
-        entry.index_statement = indexStatement(term.ks, cover);
+        entry.index_statement = indexStatement(term.ks, cover, partial, keyCovers.length);
         entry.keyspace_alias = alias;
         covering.push(entry);
       }

@@ -9,6 +9,7 @@ import { compile } from './expr';
 import { catalogFor } from './indexes';
 import { parseQueryContext, resolveBucket, type Env } from './keyspace';
 import { parse } from './parser';
+import { flavorValues } from './infer';
 import { EMPTY_ROW, rootScope } from './select';
 import type { ExecContext } from './row';
 import { adviseIndexes, unsupportedAdvise, type AdviceQuery, type AdviceTerm, type CurrentIndex } from './advise';
@@ -108,9 +109,14 @@ export function runAdvise(stmt: A.AdviseStatement, host: AdvisorHost): ObjectVal
     try {
       plan = host.plan(inner);
     } catch (err) {
-      if (!(err instanceof QueryError) || err.code !== ErrorCode.PLAN) throw err;
+      // No index serves it yet (4000, or 4330 for a join term): advice is what it needs.
+      if (!(err instanceof QueryError) || (err.code !== ErrorCode.PLAN && err.code !== 4330)) throw err;
     }
-    const catalogs = query.terms.map((t) => ({ term: t, indexes: catalogFor(resolveBucket(host.env, t.ks)).list() }));
+    const catalogs = query.terms.map((t) => {
+      const store = resolveBucket(host.env, t.ks);
+      t.flavors = flavorValues(store);
+      return { term: t, indexes: catalogFor(store).list() };
+    });
     const walk = (x: unknown): void => {
       if (Array.isArray(x)) return x.forEach(walk);
       if (!x || typeof x !== 'object') return;
