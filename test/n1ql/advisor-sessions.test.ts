@@ -24,7 +24,7 @@ describe('n1ql ADVISOR() sessions', function () {
   beforeEach(async () => {
     const b = new DocumentStore({ name: 'b', numVBuckets: 16 });
     for (let i = 0; i < 20; i++) b.write(`k${i}`, Buffer.from(JSON.stringify({ city: i % 2 ? 'Paris' : 'Rome', n: i })), 'upsert', { datatype: 1 });
-    svc = await startHttp([b], { admin: { password: 'password', buckets: '*' }, cat: { password: 'cat-pass', buckets: '*' } });
+    svc = await startHttp([b], { admin: { password: 'password', buckets: '*' }, cat: { password: 'cat-pass', buckets: '*' }, dog: { password: 'dog-pass', buckets: ['b'] } });
     await one('CREATE PRIMARY INDEX ON b');
   });
   afterEach(async () => {
@@ -112,6 +112,28 @@ describe('n1ql ADVISOR() sessions', function () {
     expect(first.recommended_indexes.map((r: any) => r.index)).to.deep.equal(['CREATE INDEX adv_city ON `default`:`b`(`city`)']);
     expect(await one(`SELECT RAW ADVISOR({"action": "abort", "session": "${b.toUpperCase()}"})`)).to.deep.equal([]);
     expect((await q('SELECT RAW name FROM system:tasks_cache')).results).to.deep.equal([a]);
+  });
+
+  it('DELETE FROM system:tasks_cache cancels a running session (kept, with its advice) and forgets a finished one', async () => {
+    const { session } = await one('SELECT RAW ADVISOR({"action": "start", "duration": "1h"})');
+    await q('SELECT n FROM b WHERE city = "Paris"');
+    await wait(200);
+    const del = await q(`DELETE FROM system:tasks_cache WHERE name = "${session}"`);
+    expect(del.metrics.mutationCount).to.equal(1);
+    expect((await q('SELECT RAW state FROM system:tasks_cache')).results).to.deep.equal(['cancelled']);
+    expect((await one(`SELECT RAW ADVISOR({"action": "get", "session": "${session}"})`))[0][0].recommended_indexes[0].index).to.equal('CREATE INDEX adv_city ON `default`:`b`(`city`)');
+    await q('DELETE FROM system:tasks_cache');
+    expect((await q('SELECT RAW name FROM system:tasks_cache')).results).to.deep.equal([]);
+  });
+
+  it('sessions take the system catalogs\' privilege: others get 13014 and see no tasks', async () => {
+    await one('SELECT RAW ADVISOR({"action": "start", "duration": "1h"})');
+    const dog = auth('dog', 'dog-pass');
+    const r = await q('SELECT ADVISOR({"action": "list"})', dog);
+    expect(r.errors).to.deep.equal([{ code: 13014, msg: 'User does not have credentials to run queries accessing the system tables. Add role query_system_catalog to allow the query to run.' }]);
+    expect((await q('SELECT RAW name FROM system:tasks_cache', dog)).results).to.deep.equal([]);
+    // Advice on statements given now needs only the statements' own privileges.
+    expect((await q('SELECT RAW ADVISOR("SELECT * FROM b WHERE n = 1")', dog)).results[0].recommended_indexes[0].index).to.equal('CREATE INDEX adv_n ON `default`:`b`(`n`)');
   });
 
   it('refuses bad arguments with the server\'s words', async () => {

@@ -133,18 +133,19 @@ export class AdvisorSessions {
     return Array.isArray(out) ? {} : out;
   }
 
-  /** `stop`: ends a running session now, keeping its advice (the task is cancelled). */
-  stop(name: string): void {
+  /**
+   * `stop`, and DELETE FROM system:tasks_cache: a running session ends now keeping its advice
+   * (the task is cancelled); a finished one is forgotten. Whether there was such a session.
+   */
+  stop(name: string): boolean {
     const s = this.sessions.get(name);
-    if (!s) return;
-    if (s.state !== 'scheduled') {
-      this.sessions.delete(name);
-      return;
-    }
+    if (!s) return false;
+    if (s.state !== 'scheduled') return this.sessions.delete(name);
     clearTimeout(s.timer);
     s.timer = undefined;
     s.results = [this.advise(s)];
     s.state = 'cancelled';
+    return true;
   }
 
   /** `abort` / `purge`: the session ends (if it runs) and is forgotten. */

@@ -112,8 +112,11 @@ export function runAdvise(stmt: A.AdviseStatement, host: AdvisorHost): ObjectVal
       // No index serves it yet (4000, or 4330 for a join term): advice is what it needs.
       if (!(err instanceof QueryError) || (err.code !== ErrorCode.PLAN && err.code !== 4330)) throw err;
     }
+    const qc = host.env.queryContext;
     const catalogs = query.terms.map((t) => {
       const store = resolveBucket(host.env, t.ks);
+      // Index statements name the keyspace by its full path: a collection named under a query context gets its bucket and scope.
+      if (qc?.scope !== undefined && t.ks.scope === undefined && t.ks.namespace === 'default') t.ks = { namespace: 'default', bucket: qc.bucket, scope: qc.scope, collection: t.ks.bucket };
       t.flavors = flavorValues(store);
       return { term: t, indexes: catalogFor(store).list() };
     });
@@ -263,6 +266,10 @@ export function runAdvisor(stmt: A.SelectStatement, host: AdvisorHost): Value {
   const advisor = (arg: Value): Value => {
     if (arg === undefined) return undefined;
     if (isObject(arg)) {
+      // Sessions see every user's statements and live in system:tasks_cache: the system catalogs' privilege.
+      if (!(host.env.holdsCluster?.(['n1ql', 'meta'], 'read') ?? true)) {
+        throw new QueryError(ErrorCode.INSUFFICIENT_CREDENTIALS, 'User does not have credentials to run queries accessing the system tables. Add role query_system_catalog to allow the query to run.');
+      }
       try {
         return runSessionAction(arg, sessionHost(host));
       } catch (err) {

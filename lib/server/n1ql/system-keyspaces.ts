@@ -71,6 +71,6 @@ export const SYSTEM_CATALOGS: Readonly<Record<string, (env: Env) => Value[]>> = 
   all_sequences: (env) => sequences(env, false),
   ...ADMIN_CATALOGS,
   // The query service's scheduled tasks: the index advisor's sessions (./advisor-sessions).
-  tasks_cache: (env) => (env.requests ? sessionsFor(env.requests).rows() : []),
+  tasks_cache: (env) => (env.requests && (env.holdsCluster?.(['n1ql', 'meta'], 'read') ?? true) ? sessionsFor(env.requests).rows() : []),
   dictionary: (env) => readable(env).flatMap((s) => (s.collections?.() ?? [s]).map(dictionaryRow).filter((r): r is ObjectValue => r !== undefined)),
 };
