@@ -136,6 +136,14 @@ describe('n1ql ADVISE rules', () => {
     expect(statements(rec(e, 'SELECT a[1] FROM t AS a WHERE a[1] = 10').indexes)).to.deep.equal([`CREATE INDEX adv_self1 ON ${KS}(self[1])`]);
   });
 
+  it('GROUP BY and aggregates the index can compute: their arguments covered (DISTINCT ones first), the pushdowns named', () => {
+    expect(rec(e, 'SELECT AVG(c), SUM(DISTINCT d) FROM t WHERE a = 10 AND b < 10 GROUP BY b').covering_indexes).to.deep.equal([
+      { index_property: 'FULL GROUPBY & AGGREGATES pushdown, GROUPBY & AGGREGATES pushdown', index_statement: `CREATE INDEX adv_a_b_d_c ON ${KS}(\`a\`,\`b\`,\`d\`,\`c\`)`, keyspace_alias: 't' },
+    ]);
+    // ARRAY_AGG is no index aggregate: covered, not pushed down.
+    expect(rec(e, 'SELECT ARRAY_AGG(c) FROM t WHERE a = 10 GROUP BY a').covering_indexes).to.deep.equal([{ index_statement: `CREATE INDEX adv_a_c ON ${KS}(\`a\`,\`c\`)`, keyspace_alias: 't' }]);
+  });
+
   it('long names end in a checksum of the whole name', () => {
     const name = rec(e, 'SELECT * FROM t WHERE a_very_long_field_name_one = 1 AND a_very_long_field_name_two = 2 AND a_very_long_field_name_three = 3').indexes[0].index_statement.split(' ')[2];
     expect(name).to.match(/^adv_a_very_long_field_name_one_a_very_long_field_name_two_a_very\d+$/);

@@ -71,6 +71,7 @@ export interface AdviceQuery {
   /** GROUP BY, HAVING, LETTING and ORDER BY expressions. */
   reads: A.Expr[];
   order: { expr: A.Expr; desc: boolean }[];
+  groupBy: A.Expr[];
   limit: boolean;
   offset: boolean;
   grouped: boolean;
@@ -112,6 +113,23 @@ function conjunctsOf(e: A.Expr | undefined): A.Expr[] {
 }
 
 const AGGREGATES = new Set(['count', 'countn', 'sum', 'avg', 'min', 'max', 'array_agg', 'median', 'stddev', 'variance', 'mean']);
+/** The aggregates an index computes (advise.adoc, Pushdown Properties). */
+const PUSHED_AGGREGATES = new Set(['count', 'countn', 'sum', 'avg', 'min', 'max']);
+
+type Call = A.Expr & { kind: 'call' };
+
+/** The aggregate calls in an expression (not looking inside subqueries). */
+function aggregatesIn(e: A.Expr, out: Call[] = []): Call[] {
+  if (e.kind === 'subquery') return out;
+  if (e.kind === 'call' && AGGREGATES.has(e.name) && !e.over) {
+    out.push(e);
+    return out;
+  }
+  mapChildren(e, (c) => (aggregatesIn(c, out), c));
+  return out;
+}
+
+const hasAggregate = (e: A.Expr): boolean => aggregatesIn(e).length > 0;
 const VOLATILE = (name: string): boolean => name === 'random' || name === 'uuid' || name.startsWith('clock_') || name.startsWith('now_');
 
 /** An expression seen from one keyspace's document: doc paths relative to it, bound variables kept. */
@@ -566,8 +584,10 @@ export function adviseIndexes(query: AdviceQuery | undefined, current: CurrentIn
         cover = [...keyCovers];
         const seen = new Set(cover.map((c) => keyText(c.expr)));
         const add = (e: A.Expr, bound: Set<string>): void => {
+          // An aggregate's argument is what the index must give.
+          if (e.kind === 'call' && AGGREGATES.has(e.name)) return e.args.forEach((a) => add(a, bound));
           const r = view.relative(e, bound);
-          if (r && r.vars.size === 0 && r.doc) {
+          if (r && r.vars.size === 0 && r.doc && !hasAggregate(e)) {
             if (r.expr.kind === 'call' && r.expr.name === 'meta') return;
             if (r.expr.kind === 'field' && r.expr.target.kind === 'call' && r.expr.target.name === 'meta') return;
             const t = keyText(r.expr);
@@ -619,16 +639,20 @@ export function adviseIndexes(query: AdviceQuery | undefined, current: CurrentIn
           }
           if (orderPushed) properties.push('ORDER pushdown');
         }
-        for (const e of [...projection, ...reads]) {
-          // An aggregate's argument is what the index must give.
-          if (e.kind === 'call' && AGGREGATES.has(e.name)) e.args.forEach((a) => add(a, new Set(vars)));
-          else add(e, new Set(vars));
-        }
+        // DISTINCT aggregates' arguments first: the index hands them over grouped.
+        const aggs = [...projection, ...reads].flatMap((e) => aggregatesIn(e));
+        for (const a of aggs) if (a.distinct) a.args.forEach((x) => add(x, new Set(vars)));
+        for (const e of [...projection, ...reads]) add(e, new Set(vars));
         for (const p of rest) {
           // An ANY on this document the array key does not answer alone needs the whole array: no index covers it.
           if (p.kind === 'quant' && view.relative(p, vars)) coverable = false;
           if (p.kind === 'binary' || p.kind === 'like' || p.kind === 'is' || p.kind === 'in' || p.kind === 'between') mapChildren(p, (c) => (add(c, new Set(vars)), c));
           else add(p, new Set(vars));
+        }
+        // GROUP BY and aggregates the indexer can compute: on document expressions, with the aggregates it knows.
+        if (single && rest.size === 0 && query.grouped && !query.unnests.length) {
+          const groupable = query.groupBy.every((g) => view.relative(g)?.doc) && aggs.every((a) => PUSHED_AGGREGATES.has(a.name) && (a.star || a.args.every((x) => view.relative(x)?.doc)));
+          if (groupable) properties.push('FULL GROUPBY & AGGREGATES pushdown', 'GROUPBY & AGGREGATES pushdown');
         }
         if (single && exact && (orderPushed || !query.order.length)) {
           if (query.limit) properties.push('LIMIT pushdown');

@@ -66,6 +66,7 @@ function selectQuery(inner: A.SelectStatement): AdviceQuery | A.SelectStatement 
     projection,
     reads,
     order: inner.orderBy ?? [],
+    groupBy: block.groupBy ?? [],
     limit: inner.limit !== undefined,
     offset: inner.offset !== undefined,
     grouped: block.groupBy !== undefined || aggregates(block.terms) || block.having !== undefined,
@@ -76,7 +77,7 @@ function selectQuery(inner: A.SelectStatement): AdviceQuery | A.SelectStatement 
 
 /** What an UPDATE, DELETE or MERGE reads, as the advisor looks at it. */
 function dmlQuery(inner: A.UpdateStatement | A.DeleteStatement | A.MergeStatement): AdviceQuery | undefined {
-  const base = { unnests: [], projection: [], reads: [], order: [], limit: false, offset: false, grouped: false, lets: new Map(), scopeNames: new Set<string>() };
+  const base = { unnests: [], projection: [], reads: [], order: [], groupBy: [], limit: false, offset: false, grouped: false, lets: new Map(), scopeNames: new Set<string>() };
   if (inner.type === 'merge') {
     const terms: AdviceTerm[] = [];
     if (inner.source.kind === 'keyspace') terms.push({ ks: inner.source.ks, alias: inner.source.alias, whole: true });
