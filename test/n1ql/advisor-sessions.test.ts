@@ -114,6 +114,15 @@ describe('n1ql ADVISOR() sessions', function () {
     expect((await q('SELECT RAW name FROM system:tasks_cache')).results).to.deep.equal([a]);
   });
 
+  it('advises on each collected statement under the query_context it ran with', async () => {
+    const { session } = await one('SELECT RAW ADVISOR({"action": "start", "duration": "1h"})');
+    await svc.request({ statement: 'SELECT * FROM b WHERE n = 2', query_context: 'default:b' });
+    await wait(200);
+    await one(`SELECT RAW ADVISOR({"action": "stop", "session": "${session}"})`);
+    const [[report]] = await one(`SELECT RAW ADVISOR({"action": "get", "session": "${session}"})`);
+    expect(report.recommended_indexes).to.deep.equal([{ index: 'CREATE INDEX adv_n ON `default`:`b`(`n`)', statements: [{ query_context: 'default:b', run_count: 1, statement: 'SELECT * FROM b WHERE n = 2' }] }]);
+  });
+
   it('DELETE FROM system:tasks_cache cancels a running session (kept, with its advice) and forgets a finished one', async () => {
     const { session } = await one('SELECT RAW ADVISOR({"action": "start", "duration": "1h"})');
     await q('SELECT n FROM b WHERE city = "Paris"');

@@ -27,7 +27,8 @@ interface Session {
   /** Collect only requests slower than this (ms). */
   responseMs?: number;
   queryCount: number;
-  collected: string[];
+  /** The statements collected, with the query_context each ran under. */
+  collected: { statement: string; queryContext?: string }[];
   results?: Value[];
   timer?: NodeJS.Timeout;
   analyze: Analyzer;
@@ -86,7 +87,7 @@ export class AdvisorSessions {
       if (r.startedAt < s.submitTime) continue;
       if (s.profile !== undefined && !r.users.includes(s.profile)) continue;
       if (s.responseMs !== undefined && !(r.elapsedMs > s.responseMs)) continue;
-      s.collected.push(r.statement);
+      s.collected.push({ statement: r.statement, queryContext: r.queryContext });
     }
   }
 
@@ -128,7 +129,9 @@ export class AdvisorSessions {
   }
 
   private advise(s: Session): Value {
-    const out = s.collected.length ? s.analyze(s.collected) : {};
+    // As system:completed_requests rows give them: {statement, queryContext}.
+    const given = s.collected.map((c): Value => (c.queryContext ? { statement: c.statement, queryContext: c.queryContext } : c.statement));
+    const out = given.length ? s.analyze(given) : {};
     // The advisor gives an empty array when none of the statements could be advised on.
     return Array.isArray(out) ? {} : out;
   }

@@ -18,6 +18,8 @@ export interface RequestStart {
   clientContextID?: string;
   statement?: string;
   preparedName?: string;
+  /** The request's query_context, as given. */
+  queryContext?: string;
   users: string;
   remoteAddr?: string;
   userAgent?: string;
@@ -38,6 +40,7 @@ export interface RequestOutcome {
 /** A request as it completes, for those watching the log (advisor sessions collect statements so). */
 export interface FinishedRequest {
   statement?: string;
+  queryContext?: string;
   users: string;
   /** When it started (ms since the epoch). */
   startedAt: number;
@@ -75,7 +78,7 @@ export class RequestLog {
     if (a === undefined) return;
     this.active.delete(requestId);
     const elapsedNs = Number(process.hrtime.bigint() - a.started);
-    for (const w of this.watchers) w({ statement: a.statement, users: a.users, startedAt: a.startedAt, elapsedMs: elapsedNs / 1e6, state: outcome.state });
+    for (const w of this.watchers) w({ statement: a.statement, queryContext: a.queryContext, users: a.users, startedAt: a.startedAt, elapsedMs: elapsedNs / 1e6, state: outcome.state });
     const t = this.settings.completedThreshold;
     if (t < 0 || elapsedNs / 1e6 < t || this.settings.completedLimit <= 0) return;
     const row = this.describe(a, elapsedNs);
@@ -103,6 +106,7 @@ export class RequestLog {
     if (a.clientContextID !== undefined) row.clientContextID = a.clientContextID;
     if (a.statement !== undefined) row.statement = a.statement;
     if (a.preparedName !== undefined) row.preparedName = a.preparedName;
+    if (a.queryContext !== undefined) row.queryContext = a.queryContext;
     if (a.remoteAddr !== undefined) row.remoteAddr = a.remoteAddr;
     if (a.userAgent !== undefined) row.userAgent = a.userAgent;
     return row;
