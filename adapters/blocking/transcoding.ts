@@ -62,6 +62,7 @@ export class CallerTranscoding {
     const spec = KV_METHODS[method];
     // The engine's own table says which operations carry a document, and in which format by default.
     const op = opSpec(spec.op);
+    if (op.creates !== null) return this.encodeEmptyDocument(args, optionsIndex(spec, args[0], args[1]), op.creates);
     if (op.value !== 'value') return args;
     const options = args[optionsIndex(spec, args[0], args[1])] as { format?: number; value?: unknown } | undefined;
     const format = options?.format ?? (op.defaultFormat < 0 ? defaultFormat : op.defaultFormat);
@@ -92,6 +93,21 @@ export class CallerTranscoding {
       for (const k of keys) if (typeof k === 'string') o[k] = this.encode(k, options.value, format);
       out[0] = o;
     }
+    return out;
+  }
+
+  /**
+   * A data-structure call with `create: true`: the empty document it inserts for a missing key
+   * is encoded here, with this transcoder, as Python's create=True inserts it through the
+   * bucket's transcoder (the worker's engine cannot run it). It is encoded on every such call,
+   * before anyone knows whether the key is missing: the caller cannot be asked mid-call.
+   */
+  private encodeEmptyDocument(args: unknown[], at: number, shape: 'map' | 'list'): unknown[] {
+    const key = args[0];
+    const options = args[at] as { create?: unknown } | undefined;
+    if (typeof key !== 'string' || options?.create !== true) return args;
+    const out = args.slice();
+    out[at] = { ...options, create: this.encode(key, shape === 'map' ? {} : [], FMT_JSON) };
     return out;
   }
 

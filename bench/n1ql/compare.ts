@@ -76,6 +76,7 @@ function main(): void {
     ['GROUP BY airline over routes', 1, (q) => q('SELECT airline, COUNT(*) AS n, AVG(distance) AS d FROM bench WHERE type = "route" GROUP BY airline')],
     ['ORDER BY distance DESC LIMIT 10 (top-k)', 1, (q) => q('SELECT META().id, distance FROM bench WHERE type = "route" ORDER BY distance DESC LIMIT 10')],
     ['LIKE and string functions over routes', 1, (q) => q('SELECT RAW COUNT(*) FROM bench WHERE type = "route" AND LOWER(airline) LIKE "%a%" AND LENGTH(sourceairport) = 3')],
+    ['ARRAY ... FOR over 1,000,000 elements', 1, (q) => q('SELECT RAW ARRAY_LENGTH(ARRAY x * 2 FOR x IN ARRAY_RANGE(0, 1000000) WHEN x % 2 = 0 END)')],
     ['1,000,000-row UNNEST stream (engine only)', 1, (q) => q('SELECT a AS i, a * 2 AS twice FROM ARRAY_RANGE(0, 1000) AS a UNNEST ARRAY_RANGE(0, 1000) AS b')],
   ];
   console.log(`n1ql before/after: ${DOCS.toLocaleString('en')} documents per engine, ${ROUNDS} alternating rounds; baseline ${dir}`);

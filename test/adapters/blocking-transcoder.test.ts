@@ -93,4 +93,37 @@ describe('blocking flavour with its own transcoder', function () {
     expect((rows[0].doc as ValueResult).value).to.deep.equal({ name: 'Abbey' });
     expect((rows[1].doc as ValueResult).error).to.be.instanceOf(ValueFormatError);
   });
+
+  it('data structures with create: true insert the empty document through it, as Python inserts it through the bucket transcoder', function () {
+    custom.mapAdd('ds:map', 'k', 1, { create: true });
+    // The empty map went through the transcoder (tagged), the entry was added by sub-document.
+    expect(plain.get('ds:map').value).to.deep.equal({ _t: 'tagged', k: 1 });
+    expect(custom.get('ds:map').value).to.deep.equal({ k: 1 });
+    expect(custom.mapGet('ds:map', 'k').value).to.equal(1);
+
+    // A transcoder that encodes lists as they are: the queue starts as its [] and works as a queue.
+    const seen: unknown[] = [];
+    const listing: TranscoderLike = {
+      encode(key, value) {
+        seen.push(value);
+        return { value: Buffer.from(JSON.stringify(value)), flags: FMT_JSON, datatype: 1 };
+      },
+      decode(key, bytes) {
+        return JSON.parse(bytes.toString('utf8'));
+      },
+    };
+    const lists = cluster.openBucket('default', { transcoder: listing });
+    try {
+      lists.queuePush('ds:queue', 'a', { create: true });
+      lists.queuePush('ds:queue', 'b', { create: true });
+      // The caller encodes the empty list before it knows whether the key exists (once per call).
+      expect(seen).to.deep.equal([[], []]);
+      expect(lists.queuePop('ds:queue').value).to.equal('a');
+      expect(lists.queueSize('ds:queue')).to.equal(1);
+      // Without create, a missing key is still NotFoundError.
+      expect(caught(() => lists.listAppend('ds:none', 1))).to.be.instanceOf(NotFoundError);
+    } finally {
+      lists.close();
+    }
+  });
 });

@@ -31,6 +31,13 @@ describe('n1ql 7.6 aggregate placement errors', () => {
     expect(e.run(f).errors).to.deep.equal([{ code: 4000, msg: `Subqueries are not allowed in aggregate filter ${at(f, 'COUNT')}.` }]);
   });
 
+  it('reads f(DISTINCT x), f(ALL x) and f(*) as aggregate calls: 3000 for any other function (the grammar\'s agg_quantifier rule)', () => {
+    expect(e.run('SELECT ARRAY_LENGTH(DISTINCT ARRAY x FOR x IN [1, 1] END)').errors).to.deep.equal([{ code: 3000, msg: 'Invalid aggregate function ARRAY_LENGTH.' }]);
+    expect(e.run('SELECT Upper(ALL "a")').errors).to.deep.equal([{ code: 3000, msg: 'Invalid aggregate function Upper.' }]);
+    expect(e.run('SELECT UPPER(*)').errors).to.deep.equal([{ code: 3000, msg: 'Invalid aggregate function UPPER(*).' }]);
+    expect(e.rows('SELECT RAW [COUNT(DISTINCT ARRAY x FOR x IN [1, 1] END), ARRAY_LENGTH((DISTINCT ARRAY x FOR x IN [1, 1] END))] FROM [1] AS t')).to.deep.equal([[1, 1]]);
+  });
+
   it('refuses aggregates in DML (3100)', () => {
     expect(e.run('UPDATE travel SET n = COUNT(*) WHERE id = 1').errors).to.deep.equal([{ code: 3100, msg: 'Aggregates/Window functions are allowed in SELECT only' }]);
   });

@@ -154,9 +154,10 @@ function dsRow<const N extends string, const A extends readonly string[], const 
   result: R,
   options: readonly string[],
   run: NonNullable<OpSpec<KvHost>['run']>,
+  creates: OpSpec['creates'] = null,
 ) {
   // A mutation takes persistTo/replicateTo (and a durability() context), passed on to mutateIn.
-  return row({ name, opcode: -1, retrySafe: false, value: 'none', result, hasMulti: false, positional: null, args, options, durable: options.includes('persistTo'), run });
+  return row({ name, opcode: -1, retrySafe: false, value: 'none', result, hasMulti: false, positional: null, args, options, durable: options.includes('persistTo'), run, creates });
 }
 
 export const OPERATIONS = {
@@ -390,21 +391,21 @@ export const OPERATIONS = {
     },
   }),
 
-  mapAdd: dsRow('mapAdd', ['mapkey', 'value'], 'subdoc', DS_MUTATION, ds.mapAdd),
+  mapAdd: dsRow('mapAdd', ['mapkey', 'value'], 'subdoc', DS_MUTATION, ds.mapAdd, 'map'),
   mapGet: dsRow('mapGet', ['mapkey'], 'value', [], ds.mapGet),
   mapRemove: dsRow('mapRemove', ['mapkey'], 'subdoc', DS_MUTATION, ds.mapRemove),
   mapSize: dsRow('mapSize', [], 'count', [], ds.size),
-  listAppend: dsRow('listAppend', ['value'], 'subdoc', DS_MUTATION, ds.listAppend),
-  listPrepend: dsRow('listPrepend', ['value'], 'subdoc', DS_MUTATION, ds.listPrepend),
+  listAppend: dsRow('listAppend', ['value'], 'subdoc', DS_MUTATION, ds.listAppend, 'list'),
+  listPrepend: dsRow('listPrepend', ['value'], 'subdoc', DS_MUTATION, ds.listPrepend, 'list'),
   listSet: dsRow('listSet', ['index', 'value'], 'subdoc', DS_MUTATION, ds.listSet),
   listGet: dsRow('listGet', ['index'], 'value', [], ds.listGet),
   listRemove: dsRow('listRemove', ['index'], 'subdoc', DS_MUTATION, ds.listRemove),
   listSize: dsRow('listSize', [], 'count', [], ds.size),
-  setAdd: dsRow('setAdd', ['value'], 'optional', DS_MUTATION, ds.setAdd),
+  setAdd: dsRow('setAdd', ['value'], 'optional', DS_MUTATION, ds.setAdd, 'list'),
   setRemove: dsRow('setRemove', ['value'], 'optional', DS_MUTATION, ds.setRemove),
   setContains: dsRow('setContains', ['value'], 'flag', [], ds.setContains),
   setSize: dsRow('setSize', [], 'count', [], ds.size),
-  queuePush: dsRow('queuePush', ['value'], 'subdoc', DS_MUTATION, ds.listPrepend),
+  queuePush: dsRow('queuePush', ['value'], 'subdoc', DS_MUTATION, ds.listPrepend, 'list'),
   queuePop: dsRow('queuePop', [], 'value', DS_MUTATION, ds.queuePop),
   queueSize: dsRow('queueSize', [], 'count', [], ds.size),
 };

@@ -71,8 +71,12 @@ export interface KvOptions {
   mapkey?: string;
   /** Data structures: the list index (listSet/listGet/listRemove; -1 is the last). */
   index?: number;
-  /** Data structures: create the document when it does not exist (Python's create=True). */
-  create?: boolean;
+  /**
+   * Data structures: create the document when it does not exist (Python's create=True). An
+   * adapter that encodes documents in the caller (the blocking flavour with its own transcoder)
+   * gives the encoded empty document instead of true, as Python encodes it with the bucket's transcoder.
+   */
+  create?: boolean | object;
   /** stats: the groups (or, with keystats, the document keys) to ask for. */
   keys?: readonly string[];
   /** stats: the keys are document keys: ask their master for each key's stats (STAT key). */
@@ -174,6 +178,8 @@ export interface OpSpec<Host = any> {
   errors: Partial<Record<number, readonly [ErrorClass, string]>>;
   /** The runner of a composite row; null for one request, one reply. */
   run: CompositeRun<Host> | null;
+  /** Data structures: the empty document `create: true` inserts for a missing key ({} or []); null: the row creates nothing. */
+  creates: 'map' | 'list' | null;
 }
 
 /** A row as written in the table: the fields that shape the flavours' methods are required. */
@@ -204,6 +210,7 @@ export interface OpInit<Host> {
   build?: OpSpec['build'];
   errors?: OpSpec['errors'];
   run?: CompositeRun<Host> | null;
+  creates?: 'map' | 'list' | null;
 }
 
 /** The row op() builds: an OpSpec that keeps the literal types of the fields the flavours derive from. */
@@ -261,6 +268,7 @@ export function op<Host, const I extends OpInit<Host>>(init: I): Row<I, Host> {
     build: init.build ?? null,
     errors: init.errors ?? {},
     run: init.run ?? null,
+    creates: init.creates ?? null,
   };
   return row as Row<I, Host>;
 }

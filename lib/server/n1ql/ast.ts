@@ -24,6 +24,8 @@ export type Expr =
       name: string;
       args: Expr[];
       distinct?: boolean;
+      /** Written with ALL or DISTINCT before its argument (only aggregates take them). */
+      quantified?: boolean;
       star?: boolean;
       aggIndex?: number;
       filter?: Expr;

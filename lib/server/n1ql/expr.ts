@@ -114,13 +114,6 @@ export function guard(term: string, fn: Compiled): Compiled {
   };
 }
 
-/** The row a FOR / satisfies body sees: the outer row plus the loop variables. */
-function bindRow(row: Row, names: string[], values: Value[]): Row {
-  const vars = Object.create(row.vars) as Vars;
-  for (let i = 0; i < names.length; i++) setField(vars, names[i], values[i]);
-  return { vars, metas: row.metas, aggs: row.aggs };
-}
-
 export function metaObject(m: DocMeta | undefined, ks?: string): Value {
   if (!m) return undefined;
   const out: ObjectValue = {
@@ -579,6 +572,8 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
     return (row) => metaObject(row.metas[alias]);
   }
   if (e.filter) throw new QueryError(ErrorCode.SEMANTIC, `FILTER clause is allowed only on aggregate functions (not ${name.toUpperCase()}).`);
+  // The grammar reads `f(DISTINCT x)`, `f(ALL x)` and `f(*)` as aggregate calls, whatever f is.
+  if (e.quantified || e.star) throw new QueryError(ErrorCode.SYNTAX, `Invalid aggregate function ${e.rawName ?? name}${e.star ? '(*)' : ''}.`);
   const fn = e.fn ? undefined : lookupFunction(name);
   if (!fn) {
     const udf = scope.udf?.(e);
@@ -647,62 +642,61 @@ function descendants(v: Value, out: Value[], ctx: ExecContext): void {
 }
 
 /**
- * Iterates the binding tuples of `x IN a, y IN b` (zipped by position, as N1QL does: the
- * n-th tuple takes the n-th element of every array, up to the longest).
- * Returns undefined when a source is MISSING and null when it is not an array.
+ * Visits the binding tuples of `x IN a, y IN b` (zipped by position, as N1QL does: the n-th
+ * tuple takes the n-th element of every array, up to the longest) as rows binding the names,
+ * until `visit` returns true. One row is rebound for every tuple (nothing keeps a row past its
+ * visit: evaluation is synchronous), so a million-element comprehension allocates no tuple.
+ * Returns undefined when a source is MISSING, null when it is not an array, else whether
+ * `visit` stopped the scan.
  */
-function iterateBindings(cb: CompiledBindings, row: Row, ctx: ExecContext): { names: string[]; tuples: Value[][] } | undefined | null {
+function eachBinding(cb: CompiledBindings, row: Row, ctx: ExecContext, visit: (r: Row) => boolean): boolean | undefined | null {
   const arrays: Value[][] = [];
+  let n = 0;
   for (let i = 0; i < cb.exprs.length; i++) {
     const v = cb.exprs[i](row, ctx);
     if (v === undefined) return undefined;
+    let a: Value[];
     if (cb.within[i]) {
-      const out: Value[] = [];
-      descendants(v, out, ctx);
-      arrays.push(out);
-    } else if (Array.isArray(v)) arrays.push(v);
+      a = [];
+      descendants(v, a, ctx);
+    } else if (Array.isArray(v)) a = v;
     else return null;
+    arrays.push(a);
+    if (a.length > n) n = a.length;
   }
-  const names: string[] = [];
-  for (let i = 0; i < cb.names.length; i++) {
-    names.push(cb.names[i]);
-    if (cb.pos[i]) names.push(cb.pos[i]!);
-  }
-  const n = arrays.reduce((m, a) => Math.max(m, a.length), 0);
-  const tuples: Value[][] = [];
+  if (n === 0) return false;
+  const vars = Object.create(row.vars) as Vars;
+  const bound: Row = { vars, metas: row.metas, aggs: row.aggs, wins: row.wins };
+  const { names, pos } = cb;
   for (let k = 0; k < n; k++) {
     ctx.checkDeadline();
-    const t: Value[] = [];
     for (let i = 0; i < arrays.length; i++) {
-      t.push(arrays[i][k]);
-      if (cb.pos[i]) t.push(k);
+      setField(vars, names[i], arrays[i][k]);
+      const p = pos[i];
+      if (p) setField(vars, p, k);
     }
-    tuples.push(t);
+    if (visit(bound)) return true;
   }
-  return { names, tuples };
+  return false;
 }
 
 function compileQuant(e: A.Expr & { kind: 'quant' }, scope: Scope): Compiled {
   const { cb, inner } = compileBindings(e.bindings, scope);
   const sat = compile(e.satisfies, inner);
   const quant = e.quant;
+  if (quant === 'any') {
+    return (row, ctx) => eachBinding(cb, row, ctx, (r) => truthy(sat(r, ctx)));
+  }
+  // EVERY (and ANY AND EVERY, which is false for no elements): stops at the first failing tuple.
   return (row, ctx) => {
-    const it = iterateBindings(cb, row, ctx);
-    if (it === undefined) return undefined;
-    if (it === null) return null;
-    if (quant === 'any') {
-      for (const t of it.tuples) {
-        ctx.checkDeadline();
-        if (truthy(sat(bindRow(row, it.names, t), ctx))) return true;
-      }
-      return false;
-    }
-    if (quant === 'anyevery' && it.tuples.length === 0) return false;
-    for (const t of it.tuples) {
-      ctx.checkDeadline();
-      if (!truthy(sat(bindRow(row, it.names, t), ctx))) return false;
-    }
-    return true;
+    let any = false;
+    const failed = eachBinding(cb, row, ctx, (r) => {
+      any = true;
+      return !truthy(sat(r, ctx));
+    });
+    if (failed === undefined || failed === null) return failed;
+    if (quant === 'anyevery' && !any) return false;
+    return !failed;
   };
 }
 
@@ -713,29 +707,42 @@ function compileCollect(e: A.Expr & { kind: 'collect' }, scope: Scope): Compiled
   const when = e.when ? compile(e.when, inner) : undefined;
   const kind = e.collect;
   const distinct = !!e.distinct;
-  return (row, ctx) => {
-    const it = iterateBindings(cb, row, ctx);
-    if (it === undefined) return undefined;
-    if (it === null) return null;
-    const out: Value[] = [];
-    const pairs: [string, Value][] = [];
-    for (const t of it.tuples) {
-      ctx.checkDeadline();
-      const r = bindRow(row, it.names, t);
-      if (when && !truthy(when(r, ctx))) continue;
-      const v = value(r, ctx);
-      if (kind === 'first') return v;
-      if (kind === 'object') {
+  if (kind === 'first') {
+    return (row, ctx) => {
+      let first: Value;
+      const found = eachBinding(cb, row, ctx, (r) => {
+        if (when && !truthy(when(r, ctx))) return false;
+        first = value(r, ctx);
+        return true;
+      });
+      if (found === undefined || found === null) return found;
+      return found ? first : undefined;
+    };
+  }
+  if (kind === 'object') {
+    return (row, ctx) => {
+      const pairs: [string, Value][] = [];
+      const done = eachBinding(cb, row, ctx, (r) => {
+        if (when && !truthy(when(r, ctx))) return false;
+        const v = value(r, ctx);
         const k = key!(r, ctx);
         if (typeof k === 'string') pairs.push([k, v]);
-        continue;
-      }
+        return false;
+      });
+      if (done === undefined || done === null) return done;
+      return sortedObject(pairs);
+    };
+  }
+  return (row, ctx) => {
+    const out: Value[] = [];
+    const done = eachBinding(cb, row, ctx, (r) => {
+      if (when && !truthy(when(r, ctx))) return false;
+      const v = value(r, ctx);
       if (v !== undefined) out.push(v);
-    }
-    if (kind === 'first') return undefined;
-    if (kind === 'object') return sortedObject(pairs);
-    if (distinct) return distinctValues(out);
-    return out;
+      return false;
+    });
+    if (done === undefined || done === null) return done;
+    return distinct ? distinctValues(out) : out;
   };
 }
 

@@ -30,7 +30,9 @@ function dsop(host: KvHost, key: string, o: KvOptions, shape: Shape | null, atte
   const finish: KvCallback = (err, r) => cb(err instanceof SubdocPathNotFoundError && !(err instanceof IndexError) ? indexError(key, err) : err, r);
   attempt((err, r) => {
     if (!(err instanceof NotFoundError) || !o.create || shape === null) return finish(err, r);
-    host.runOp('insert', key, { value: shape === 'map' ? {} : [], timeout: o.timeout, collection: o.collection }, (e) => {
+    // An encoded empty document from the caller (see KvOptions.create), else the shape's own.
+    const empty = o.create !== true ? o.create : shape === 'map' ? {} : [];
+    host.runOp('insert', key, { value: empty, timeout: o.timeout, collection: o.collection }, (e) => {
       if (e && !(e instanceof KeyExistsError)) return finish(e, null);
       attempt(finish);
     });
