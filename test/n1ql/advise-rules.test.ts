@@ -114,6 +114,16 @@ describe('n1ql ADVISE rules', () => {
       [`CREATE INDEX adv_c2 ON ${KS}(\`c2\`)`, 'Index keys follow order of predicate types: 5. less than/greater than.'],
     ]);
     expect(two.covering_indexes).to.equal(undefined);
+    // IS MISSING cannot lead an index (documents missing the leading key are not in it): `x IS MISSING` leads a partial index on it.
+    expect(rec(e, 'SELECT c21 FROM t WHERE a11 IS MISSING AND (a21 IS NULL OR a31 < 10)').indexes.map((x: any) => [x.index_statement, x.recommending_rule])).to.deep.equal([
+      [`CREATE INDEX adv_a21_a11 ON ${KS}(\`a21\`,\`a11\`)`, 'Index keys follow order of predicate types: 2. equality/null/missing.'],
+      [`CREATE INDEX adv_a11ISMISSING_a31 ON ${KS}(\`a11\` IS MISSING,\`a31\`) WHERE \`a11\` IS MISSING`, 'Index keys follow order of predicate types: 2. equality/null/missing, 5. less than/greater than.'],
+    ]);
+    expect(statements(rec(e, 'SELECT c21 FROM t WHERE a11 = 10 OR a12 IS NULL OR a13 IS MISSING').indexes)).to.deep.equal([
+      `CREATE INDEX adv_a11 ON ${KS}(\`a11\`)`,
+      `CREATE INDEX adv_a12 ON ${KS}(\`a12\`)`,
+      `CREATE INDEX adv_a13ISMISSING ON ${KS}(\`a13\` IS MISSING) WHERE \`a13\` IS MISSING`,
+    ]);
     // Within rule 2, equality keys before IS NULL / IS MISSING ones.
     expect(statements(rec(e, 'SELECT c21 FROM t WHERE a11 IS MISSING AND type = "advise"').indexes)).to.deep.equal([`CREATE INDEX adv_type_a11 ON ${KS}(\`type\`,\`a11\`)`]);
   });

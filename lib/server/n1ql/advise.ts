@@ -42,8 +42,10 @@ interface Key {
   words?: string[];
   /** The predicate leaves nothing to check beyond the key (a covering index can answer it). */
   exact: boolean;
-  /** Order within a rule: equality (0) before IS NULL / IS MISSING (1). */
+  /** Order within a rule: equality (0), IS NULL (1), IS MISSING (2). */
   rank?: number;
+  /** An IS MISSING predicate's key: it cannot lead an index, nor join arms of a disjunction. */
+  missing?: boolean;
   /** The literal an equality compares the key with (a flavor's value makes a partial index). */
   eq?: { value: Value };
 }
@@ -256,7 +258,8 @@ function classify(c: A.Expr, view: View, vars: Set<string>): Key | undefined {
       const k = rel(c.arg);
       if (!k) return undefined;
       // IS NOT NULL / IS NOT MISSING / IS VALUED are rule 7; IS NULL / IS MISSING / IS NOT VALUED rule 2.
-      return { expr: k, rule: (c.what === 'valued') !== c.not ? 7 : 2, exact: true, rank: 1 };
+      const missing = c.what === 'missing' && !c.not;
+      return { expr: k, rule: (c.what === 'valued') !== c.not ? 7 : 2, exact: true, rank: missing ? 2 : 1, missing };
     }
     case 'in': {
       const k = !c.not && !c.within ? rel(c.arg) : undefined;
@@ -379,7 +382,7 @@ function disjunctiveForm(preds: A.Expr[]): A.Expr[][] | undefined {
   return arms;
 }
 
-/** Keys by rule (within a rule: equality before IS NULL/MISSING, then as written), one per key text (its best rule). */
+/** Keys by rule (within a rule: equality, IS NULL, IS MISSING, then as written), one per key text (its best rule). */
 function byRule(keys: Key[]): Key[] {
   const best = new Map<string, Key>();
   for (const k of keys) {
@@ -399,7 +402,7 @@ function byRule(keys: Key[]): Key[] {
  */
 function armGroups(arms: Key[][]): Key[][] {
   if (arms.length === 1) return [byRule(arms[0])];
-  const texts = arms.map((a) => new Set(a.map((k) => keyText(k.expr))));
+  const texts = arms.map((a) => new Set(a.filter((k) => !k.missing).map((k) => keyText(k.expr))));
   const groups: number[][] = [];
   const seen = new Set<number>();
   for (let n = 0; n < arms.length; n++) {
@@ -422,7 +425,7 @@ function armGroups(arms: Key[][]): Key[][] {
       const ks = g.map((m) => arms[m].find((k) => keyText(k.expr) === t)!);
       return { ...ks[0], rule: Math.min(...ks.map((k) => k.rule)), disjunction: true, exact: ks.every((k) => k.exact) };
     });
-    const others = g.flatMap((m) => arms[m]).filter((k) => !common.includes(keyText(k.expr)));
+    const others = g.flatMap((m) => arms[m]).filter((k) => k.missing || !common.includes(keyText(k.expr)));
     return [...byRule(commonKeys), ...byRule(others)];
   });
 }
@@ -442,13 +445,15 @@ interface Cover {
 
 const coverText = (c: Cover): string => keyText(c.expr) + (c.desc ? ' DESC' : '');
 
-/** A partial index's condition: a flavor's field and value (rule 10). */
+/** A partial index's condition, and the words it adds to the index name after the keys'. */
 interface Partial {
-  field: string;
-  value: Value;
+  text: string;
+  words: string[];
+  /** A flavor's condition (rule 10), rather than an IS MISSING leading key's. */
+  flavor: boolean;
 }
 
-const partialText = (p: Partial): string => `${keyText({ kind: 'ident', name: p.field })} = ${keyText({ kind: 'lit', value: p.value })}`;
+const partialText = (p: Partial): string => p.text;
 
 /** CREATE INDEX for keys; a partial index is named after its keys, its flavor field, then the rest. */
 function indexStatement(ks: A.KeyspaceRef, keys: Cover[], partial?: Partial, keyCount = keys.length): string {
@@ -457,7 +462,7 @@ function indexStatement(ks: A.KeyspaceRef, keys: Cover[], partial?: Partial, key
       const w = k.words ?? nameWords(k.expr);
       return k.desc && w.length ? [...w.slice(0, -1), w[w.length - 1] + 'DESC'] : w;
     });
-  const name = indexName([...words(keys.slice(0, keyCount)), ...(partial ? [partial.field] : []), ...words(keys.slice(keyCount))]);
+  const name = indexName([...words(keys.slice(0, keyCount)), ...(partial?.words ?? []), ...words(keys.slice(keyCount))]);
   return `CREATE INDEX ${name} ON ${keyspaceStatementText(ks)}(${keys.map(coverText).join(',')})${partial ? ` WHERE ${partialText(partial)}` : ''}`;
 }
 
@@ -476,7 +481,8 @@ function flavorOf(keys: Key[], flavors: Map<string, Value>[] | undefined, fallba
     const marks = flavors.filter((f) => f.has(field) && collate(f.get(field)!, value) === 0).length;
     if (marks === 0 || marks === flavors.length) continue;
     const others = keys.filter((x) => x !== k);
-    if (others.length || fallback.length) return { partial: { field, value }, keys: others.length ? others : fallback.slice(0, 1) };
+    const text = `${keyText({ kind: 'ident', name: field })} = ${keyText({ kind: 'lit', value })}`;
+    if (others.length || fallback.length) return { partial: { text, words: [field], flavor: true }, keys: others.length ? others : fallback.slice(0, 1) };
   }
   return undefined;
 }
@@ -571,9 +577,15 @@ export function adviseIndexes(query: AdviceQuery | undefined, current: CurrentIn
       if (groups.length > 1) coverable = false;
       for (const group of groups) {
       const flavor = flavorOf(group, term.flavors, fallback);
-      const ordered = flavor ? flavor.keys : group;
-      const partial = flavor?.partial;
-      const rule = ruleText(ordered, partial !== undefined);
+      let ordered = flavor ? flavor.keys : group;
+      let partial = flavor?.partial;
+      // An index does not hold documents whose leading key is missing: `x IS MISSING` leads, in a partial index on it.
+      if (!partial && ordered[0]?.missing) {
+        const is: A.Expr = { kind: 'is', arg: ordered[0].expr, what: 'missing', not: false };
+        partial = { text: keyText(is), words: [], flavor: false };
+        ordered = [{ ...ordered[0], expr: is, words: [nameWords(ordered[0].expr).join('_') + 'ISMISSING'] }, ...ordered.slice(1)];
+      }
+      const rule = ruleText(ordered, partial?.flavor === true);
       const keyCovers: Cover[] = ordered.map((k) => ({ expr: k.expr, words: k.words }));
       const alias = keyAlias(term);
 
