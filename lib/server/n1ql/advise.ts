@@ -2,16 +2,17 @@
 // based. For each keyspace a statement reads (the FROM keyspace, ANSI-joined ones, a MERGE's
 // source and target) the predicates on its documents become index keys in the order of the
 // documented rules: a leading array key for UNNEST (1), equality/NULL/MISSING (2), IN (3),
-// ranges (4, 5), IS NOT NULL/MISSING/VALUED (7), LIKE (8), the inner side of a join predicate (9);
-// ANY ... SATISFIES gives a DISTINCT ARRAY key with its predicate's rule. A statement that reads
-// a known set of expressions also gets a covering index (the keys, the ORDER BY keys when the
-// order can come from the index, then the rest), with the LIMIT/OFFSET/ORDER pushdowns it allows.
-// The indexes the current plan uses are listed; one that already is the recommended index, or an
-// optimal covering index, is marked so instead of being recommended again.
+// ranges (4, 5), IS NOT NULL/MISSING/VALUED (7), LIKE (8), the inner side of a join predicate (9),
+// a document flavor's equality as a partial index condition (10); ANY ... SATISFIES gives a
+// DISTINCT ARRAY key with its predicate's rule; a disjunction is taken arm by arm (keys common to
+// all arms lead, arms on other keys get indexes of their own). A statement that reads a known
+// set of expressions also gets a covering index (the keys, the ORDER BY keys when the order can
+// come from the index, then the rest), with the ORDER/LIMIT/OFFSET and GROUP BY pushdowns it
+// allows. The indexes the current plan uses are listed; one that already is the recommended
+// index, or an optimal covering index, is marked so instead of being recommended again.
 //
-// Not covered: partial indexes for a document flavor (rule 10, which needs the flavors INFER
-// finds), derived join filters (rule 6), one index per arm of a disjunction on different keys,
-// GROUP BY/aggregate pushdown properties, and the cost-based optimizer's recommendations.
+// Not covered: derived join filters (rule 6), `!=` taken as a disjunction of ranges, and the
+// cost-based optimizer's recommendations.
 import type * as A from './ast';
 import type { Index } from './indexes';
 import { collate, type Value } from './value';
