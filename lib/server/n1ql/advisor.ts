@@ -89,6 +89,20 @@ function dmlQuery(inner: A.UpdateStatement | A.DeleteStatement | A.MergeStatemen
   return { ...base, terms: [{ ks: inner.target.ks, alias: inner.target.alias, whole: inner.type === 'update' }], where: inner.where };
 }
 
+// A keyspace's flavors, sampled at most once a few seconds: ADVISOR over a session's thousands of
+// statements would otherwise read the same documents for each one.
+const FLAVOR_TTL_MS = 5000;
+const flavorCache = new WeakMap<object, { at: number; flavors: ReturnType<typeof flavorValues> }>();
+
+function flavorsOf(store: Parameters<typeof flavorValues>[0]): ReturnType<typeof flavorValues> {
+  const now = Date.now();
+  const had = flavorCache.get(store);
+  if (had && now - had.at < FLAVOR_TTL_MS) return had.flavors;
+  const flavors = flavorValues(store);
+  flavorCache.set(store, { at: now, flavors });
+  return flavors;
+}
+
 /** ADVISE: what the statement reads of its keyspaces, the indexes its plan uses, then the advice. */
 export function runAdvise(stmt: A.AdviseStatement, host: AdvisorHost): ObjectValue {
   let inner: A.Statement = stmt.stmt;
@@ -118,7 +132,7 @@ export function runAdvise(stmt: A.AdviseStatement, host: AdvisorHost): ObjectVal
       const store = resolveBucket(host.env, t.ks);
       // Index statements name the keyspace by its full path: a collection named under a query context gets its bucket and scope.
       if (qc?.scope !== undefined && t.ks.scope === undefined && t.ks.namespace === 'default') t.ks = { namespace: 'default', bucket: qc.bucket, scope: qc.scope, collection: t.ks.bucket };
-      t.flavors = flavorValues(store);
+      t.flavors = flavorsOf(store);
       return { term: t, indexes: catalogFor(store).list() };
     });
     const walk = (x: unknown): void => {
