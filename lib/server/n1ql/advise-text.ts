@@ -12,9 +12,8 @@ const q = (s: string): string => '`' + s.replace(/`/g, '``') + '`';
 /** The document itself as an index key (`self`): what an alias alone stands for. */
 export const SELF = '\u0000self';
 
-/** Array keys the advisor builds: ANY gives DISTINCT keys, UNNEST gives ALL keys. */
-export const isAnyKey = (e: A.Expr): e is A.Expr & { kind: 'collect' } => e.kind === 'collect' && e.distinct === true;
-export const isUnnestKey = (e: A.Expr): e is A.Expr & { kind: 'collect' } => e.kind === 'collect' && e.distinct === false;
+/** Array keys the advisor builds: ANY gives DISTINCT keys, UNNEST gives ALL keys (distinct: false). */
+const isUnnestKey = (e: A.Expr): e is A.Expr & { kind: 'collect' } => e.kind === 'collect' && e.distinct === false;
 
 function path(e: A.Expr): string | undefined {
   if (e.kind === 'ident') return e.name === SELF ? 'self' : q(e.name);

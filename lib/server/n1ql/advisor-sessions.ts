@@ -70,13 +70,13 @@ function durationNs(text: string): number {
 
 export class AdvisorSessions {
   private readonly sessions = new Map<string, Session>();
-  private readonly unwatch: () => void;
 
   constructor(
     log: RequestLog,
     private readonly now: () => number,
   ) {
-    this.unwatch = log.watch((r) => this.collect(r));
+    // For the log's life (sessions are kept beside it): their timers do not hold the process.
+    log.watch((r) => this.collect(r));
   }
 
   private collect(r: FinishedRequest): void {
@@ -194,10 +194,6 @@ export class AdvisorSessions {
       .map((r) => ({ tasks_cache: r }));
   }
 
-  close(): void {
-    for (const s of this.sessions.values()) clearTimeout(s.timer);
-    this.unwatch();
-  }
 }
 
 const byLog = new WeakMap<RequestLog, AdvisorSessions>();
