@@ -48,14 +48,14 @@ describe('n1ql ADVISOR() sessions', function () {
   });
 
   it('collects the statements completed during its duration and gives their advice when it ends', async () => {
-    const { session } = await one('SELECT RAW ADVISOR({"action": "start", "duration": "600ms"})');
+    const { session } = await one('SELECT RAW ADVISOR({"action": "start", "duration": "1500ms"})');
     const s1 = 'SELECT n FROM b WHERE city = "Paris"';
     await q(s1);
     await q(s1);
     await q('SELECT * FROM b WHERE n > 3');
-    await wait(900);
+    await wait(2000);
     const [{ tasks_cache: task }] = await one('SELECT RAW ADVISOR({"action": "list", "status": "completed"})');
-    expect(task).to.include({ name: session, state: 'completed', delay: '600ms' });
+    expect(task).to.include({ name: session, state: 'completed', delay: '1.5s' });
     expect(task.startTime).to.be.a('string');
     expect(task.stopTime).to.be.a('string');
     const got = await one(`SELECT RAW ADVISOR({"action": "get", "session": "${session}"})`);
@@ -81,11 +81,11 @@ describe('n1ql ADVISOR() sessions', function () {
   });
 
   it('collects only the profile user\'s statements, and only those slower than response', async () => {
-    const { session: mine } = await one('SELECT RAW ADVISOR({"action": "start", "duration": "500ms", "profile": "cat"})');
-    const { session: slow } = await one('SELECT RAW ADVISOR({"action": "start", "duration": "500ms", "response": "10s"})');
+    const { session: mine } = await one('SELECT RAW ADVISOR({"action": "start", "duration": "1500ms", "profile": "cat"})');
+    const { session: slow } = await one('SELECT RAW ADVISOR({"action": "start", "duration": "1500ms", "response": "10s"})');
     await q('SELECT n FROM b WHERE city = "Rome"');
     await q('SELECT city FROM b WHERE n = 4', auth('cat', 'cat-pass'));
-    await wait(800);
+    await wait(2000);
     const [[report]] = await one(`SELECT RAW ADVISOR({"action": "get", "session": "${mine}"})`);
     expect(report.recommended_indexes).to.deep.equal([{ index: 'CREATE INDEX adv_n ON `default`:`b`(`n`)', statements: [{ run_count: 1, statement: 'SELECT city FROM b WHERE n = 4' }] }]);
     expect(await one(`SELECT RAW ADVISOR({"action": "get", "session": "${slow}"})`)).to.deep.equal([]);
