@@ -26,7 +26,7 @@ import { alterSequence, createSequence, dropSequence, MAX_INT64, MIN_INT64, Sequ
 import { definitionOf, dropFunction, findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveName, saveFunction } from './udf';
 import { updateStatistics } from './statistics';
 import { runInfer } from './infer';
-import { adviseIndexes, unsupportedAdvise, type AdviceTarget, type CurrentIndex } from './advise';
+import { hasAdvisorCall, runAdvise, runAdvisor, type AdvisorHost } from './advisor';
 import { clone, getField, isObject, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export interface RunOptions {
@@ -95,7 +95,7 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
   const stmt = statement.type === 'prepare' ? statement : bindKeyspaceParams(statement, opts.ctx);
   switch (stmt.type) {
     case 'select': {
-      if (callsAdvisor(stmt)) return runAdvisor(stmt, opts);
+      if (callsAdvisor(stmt)) return { signature: 'json', rows: [runAdvisor(stmt, advisorHost(opts))], mutationCount: () => 0, errors: [] };
       const q = compileSelect(stmt, rootScope(opts.env), opts.env);
       return { signature: q.signature, rows: q.run(EMPTY_ROW, opts.ctx), mutationCount: () => 0, errors: [], plan: () => materialize(q.explain) };
     }
@@ -163,7 +163,7 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       runUpdateStatistics(stmt, opts);
       return { rows: [], mutationCount: () => 0, errors: [] };
     case 'advise':
-      return { signature: 'json', rows: [runAdvise(stmt, opts)], mutationCount: () => 0, errors: [] };
+      return { signature: 'json', rows: [runAdvise(stmt, advisorHost(opts))], mutationCount: () => 0, errors: [] };
     case 'infer':
       return { signature: 'json', rows: [runInfer(stmt, opts.env, opts.ctx)], mutationCount: () => 0, errors: [] };
     default:
@@ -184,67 +184,9 @@ function runUpdateStatistics(stmt: A.UpdateStatisticsStatement, opts: RunOptions
   updateStatistics(stmt, store, options, opts.ctx, names);
 }
 
-/** ADVISE: what the statement reads of its keyspace, the indexes its plan uses, then the advice. */
-function runAdvise(stmt: A.AdviseStatement, opts: RunOptions): ObjectValue {
-  const inner = stmt.stmt;
-  if (inner.type !== 'select' && inner.type !== 'update' && inner.type !== 'delete' && inner.type !== 'merge') throw unsupportedAdvise();
-  let target: AdviceTarget | undefined;
-  let implicit = true;
-  const names = new Set<string>();
-  if (inner.type === 'select' && inner.body.kind === 'block' && inner.body.from?.source.kind === 'keyspace' && inner.body.from.source.ks.namespace !== 'system') {
-    const block = inner.body;
-    const from = block.from!;
-    const src = from.source as A.FromSource & { kind: 'keyspace' };
-    implicit = from.joins.length === 0;
-    for (const w of inner.with) names.add(w.name);
-    for (const l of [...block.let, ...block.letting]) names.add(l.name);
-    const reads: A.Expr[] = [];
-    let whole = false;
-    for (const t of block.terms) {
-      if (!t.expr || (t.expr.kind === 'ident' && t.expr.name === src.alias) || (t.star && t.expr.kind === 'ident')) whole = true;
-      else reads.push(t.expr);
-    }
-    for (const e of [block.where, ...(block.groupBy ?? []), block.having, ...block.let.map((l) => l.expr), ...block.letting.map((l) => l.expr), ...(inner.orderBy ?? []).map((o) => o.expr)]) if (e) reads.push(e);
-    target = { ks: src.ks, alias: src.alias, where: block.where, reads, whole };
-  } else if ((inner.type === 'update' || inner.type === 'delete') && !inner.useKeys) {
-    target = { ks: inner.target.ks, alias: inner.target.alias, where: inner.where, reads: [], whole: true };
-  }
-  // The indexes the statement's plan uses now (none when it has no plan yet: no index at all).
-  const current: CurrentIndex[] = [];
-  if (target) {
-    let plan: unknown;
-    try {
-      plan = planOf(inner, opts);
-    } catch (err) {
-      if (!(err instanceof QueryError) || err.code !== ErrorCode.PLAN) throw err;
-    }
-    const store = resolveBucket(opts.env, target.ks);
-    const indexes = catalogFor(store).list();
-    const walk = (x: unknown): void => {
-      if (Array.isArray(x)) return x.forEach(walk);
-      if (!x || typeof x !== 'object') return;
-      const o = x as Record<string, unknown>;
-      if ((o['#operator'] === 'IndexScan3' || o['#operator'] === 'PrimaryScan3') && typeof o.index === 'string') {
-        const ix = indexes.find((i) => i.name === o.index);
-        if (ix && !current.some((c) => c.index === ix)) current.push({ index: ix, ks: target!.ks, alias: target!.alias });
-      }
-      Object.values(o).forEach(walk);
-    };
-    walk(plan);
-  }
-  const advice = adviseIndexes(target, current, implicit, names);
-  return { '#operator': 'Advise', advice: advice as ObjectValue, query: stmt.text };
-}
-
-/** Whether any node under `node` calls ADVISOR (literal values are not looked into). */
-function hasAdvisorCall(node: unknown): boolean {
-  if (Array.isArray(node)) return node.some(hasAdvisorCall);
-  if (typeof node !== 'object' || node === null) return false;
-  const o = node as Record<string, unknown>;
-  if (o.kind === 'lit') return false;
-  if (o.kind === 'call' && o.name === 'advisor') return true;
-  for (const k in o) if (hasAdvisorCall(o[k])) return true;
-  return false;
+/** What the advisor (./advisor) needs of this runner: the environment and how to plan a statement. */
+function advisorHost(opts: RunOptions): AdvisorHost {
+  return { env: opts.env, ctx: opts.ctx, plan: (stmt) => planOf(stmt, opts) };
 }
 
 // Statements are immutable once parsed (and run again when prepared): looked at once each.
@@ -254,62 +196,6 @@ function callsAdvisor(stmt: A.SelectStatement): boolean {
   let v = advisorStatements.get(stmt);
   if (v === undefined) advisorStatements.set(stmt, (v = hasAdvisorCall(stmt)));
   return v;
-}
-
-/**
- * SELECT ADVISOR(statement | [statements]): ADVISE for each statement, the indexes gathered over
- * all of them with the statements (and how many times each was given) that use or want each one.
- * ADVISOR only stands in the projection of a SELECT without FROM (3255, 3256).
- */
-function runAdvisor(stmt: A.SelectStatement, opts: RunOptions): StatementResult {
-  const block = stmt.body.kind === 'block' ? stmt.body : undefined;
-  const inTerms = block !== undefined && block.terms.some((t) => hasAdvisorCall(t.expr));
-  const elsewhere = block === undefined || hasAdvisorCall({ ...block, terms: [] }) || hasAdvisorCall({ ...stmt, body: null });
-  if (!inTerms || elsewhere) throw new QueryError(3255, 'Advisor function is only allowed in projection clause.');
-  if (block!.from) throw new QueryError(3256, 'FROM clause is not allowed when Advisor function is present in projection clause.');
-  const scope = rootScope(opts.env);
-  const advise = (arg: Value): ObjectValue => {
-    if (isObject(arg)) throw new QueryError(ErrorCode.EVALUATION, 'Error evaluating projection. - cause: ADVISOR() sessions (action start, get, list, stop, purge, abort) need the completed requests of the query service, which this server does not keep.');
-    const texts = (Array.isArray(arg) ? arg : [arg]).filter((t): t is string => typeof t === 'string');
-    const runs = new Map<string, number>();
-    for (const t of texts) runs.set(t, (runs.get(t) ?? 0) + 1);
-    const groups: Record<string, Map<string, Set<string>>> = { current_used_indexes: new Map(), recommended_indexes: new Map(), recommended_covering_indexes: new Map() };
-    const add = (group: string, index: unknown, text: string): void => {
-      if (typeof index !== 'string') return;
-      const m = groups[group];
-      if (!m.has(index)) m.set(index, new Set());
-      m.get(index)!.add(text);
-    };
-    for (const text of runs.keys()) {
-      let parsed: A.Statement;
-      try {
-        parsed = parse(text);
-      } catch {
-        continue;
-      }
-      if (parsed.type !== 'select' && parsed.type !== 'update' && parsed.type !== 'delete' && parsed.type !== 'merge') continue;
-      const info = ((runAdvise({ type: 'advise', stmt: parsed, text }, opts).advice as ObjectValue).adviseinfo ?? {}) as ObjectValue;
-      for (const c of (info.current_indexes as ObjectValue[]) ?? []) add('current_used_indexes', c.index_statement, text);
-      const rec = info.recommended_indexes;
-      if (isObject(rec)) {
-        for (const r of (rec.indexes as ObjectValue[]) ?? []) add('recommended_indexes', r.index_statement, text);
-        for (const r of (rec.covering_indexes as ObjectValue[]) ?? []) add('recommended_covering_indexes', r.index_statement, text);
-      }
-    }
-    const out: ObjectValue = {};
-    for (const [group, m] of Object.entries(groups)) {
-      if (m.size) out[group] = [...m].map(([index, stmts]) => ({ index, statements: [...stmts].map((t) => ({ run_count: runs.get(t)!, statement: t })) }));
-    }
-    return out;
-  };
-  const terms = block!.terms.map((t, i) => {
-    const e = t.expr!;
-    const name = t.alias ?? `$${i + 1}`;
-    const fn = e.kind === 'call' && e.name === 'advisor' && e.args.length === 1 ? (): Value => advise(compile(e.args[0], scope)(EMPTY_ROW, opts.ctx)) : (): Value => compile(e, scope)(EMPTY_ROW, opts.ctx);
-    return { name, fn };
-  });
-  const row = block!.raw ? terms[0].fn() : (Object.fromEntries(terms.map((t) => [t.name, t.fn()])) as ObjectValue);
-  return { signature: 'json', rows: [row], mutationCount: () => 0, errors: [] };
 }
 
 function readonlyError(): QueryError {

@@ -10,6 +10,7 @@ import { listSequences, type SequencePath } from './sequences';
 import { describeFunction, listFunctions, qualifiedName } from './udf';
 import { ADMIN_CATALOGS } from './system-admin';
 import { dictionaryRow } from './statistics';
+import { sessionsFor } from './advisor-sessions';
 import type { ObjectValue, Value } from './value';
 
 const DATASTORE = 'http://127.0.0.1:8091';
@@ -77,5 +78,7 @@ export const SYSTEM_CATALOGS: Readonly<Record<string, (env: Env) => Value[]>> = 
   sequences: (env) => sequences(env, true),
   all_sequences: (env) => sequences(env, false),
   ...ADMIN_CATALOGS,
+  // The query service's scheduled tasks: the index advisor's sessions (./advisor-sessions).
+  tasks_cache: (env) => (env.requests && (env.holdsCluster?.(['n1ql', 'meta'], 'read') ?? true) ? sessionsFor(env.requests).rows() : []),
   dictionary: (env) => readable(env).flatMap((s) => (s.collections?.() ?? [s]).map(dictionaryRow).filter((r): r is ObjectValue => r !== undefined)),
 };
