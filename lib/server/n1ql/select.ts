@@ -20,7 +20,7 @@ import { defaultRunner, javascriptFunction } from './udf-javascript';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
 import { computeWindow } from './window';
-import { compileRecursiveCte } from './recursive-cte';
+import { checkRecursiveClauseSelect, compileRecursiveCte, selectReads, stepReadsCte } from './recursive-cte';
 import { compileSequenceOperator } from './sequences';
 import { SYSTEM_CATALOGS } from './system-keyspaces';
 import type { Profile } from './profile';
@@ -1243,12 +1243,28 @@ function limitValue(fn: Compiled | undefined, row: Row, ctx: ExecContext, what: 
   return Math.max(0, Math.trunc(v));
 }
 
+/**
+ * A WITH term: a recursive CTE when its step reads its name (else the UNION is an ordinary query,
+ * as the server splits only then); a term that reads its own name without RECURSIVE cannot be
+ * evaluated (the server's "Error evaluating WITH").
+ */
+function compileWith(w: A.LetBinding, scope: Scope, env: Env): Compiled {
+  if (w.recursive && stepReadsCte(w.name, w.recursive)) return compileRecursiveCte(w.name, w.recursive, scope, (q, s) => compileSelect(q, s, env).run);
+  if (w.expr.kind === 'subquery') {
+    if (w.inRecursiveClause) checkRecursiveClauseSelect(w.expr.query);
+    else if (selectReads(w.name, w.expr.query)) {
+      throw new QueryError(ErrorCode.EVALUATION, `Error evaluating WITH - cause: ${w.name} refers to itself; a CTE that reads its own name must be declared WITH RECURSIVE`);
+    }
+  }
+  return compile(w.expr, scope);
+}
+
 export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: Env): CompiledQuery {
   let scope = makeSubqueryScope(outerScope, env);
   const withs: { name: string; fn: Compiled }[] = [];
   for (const w of stmt.with) {
     if (stmt.with.some((o) => o !== w && o.name === w.name && stmt.with.indexOf(o) < stmt.with.indexOf(w))) throw duplicateVariable(w);
-    const fn = w.recursive ? compileRecursiveCte(w.name, w.recursive, scope, (q, s) => compileSelect(q, s, env).run) : compile(w.expr, scope);
+    const fn = compileWith(w, scope, env);
     withs.push({ name: w.name, fn });
     scope = childScope(scope, [w.name]);
   }
