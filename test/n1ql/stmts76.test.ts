@@ -66,6 +66,13 @@ describe('n1ql 7.6 statements', () => {
       ]);
     });
 
+    it('words a failed INSERT action as the INSERT operator does (Duplicate Key)', () => {
+      const e = mergeEngine();
+      const out = e.run(`MERGE INTO ks t USING ${SOURCES} AS s ON t.c21 = s.c11 WHEN NOT MATCHED THEN INSERT (KEY "t1", VALUE {"from": s.id})`);
+      expect(out.errors.map((x) => x.msg)).to.deep.equal(['DML Error, possible causes include concurrent modification. Failed to perform INSERT on key t1 - cause: Duplicate Key: t1']);
+      expect(e.rows('SELECT RAW t FROM ks t USE KEYS "t1"')).to.deep.equal([{ c21: 1, c22: 5, type: 'target' }]);
+    });
+
     it('refuses USE KEYS on the target as the grammar does', () => {
       const out = mergeEngine().run('MERGE INTO ks t USE KEYS ["t1"] USING ks s ON t.c21 = s.c11 WHEN MATCHED THEN DELETE');
       expect(out.errors).to.deep.equal([{ code: 3000, msg: 'Keyspace reference cannot have USE KEYS hint in MERGE statement. - at USING' }]);
@@ -85,6 +92,36 @@ describe('n1ql 7.6 statements', () => {
       const out = new Engine().run('SELECT * FROM [1] a JOIN [1] b ON a = b RIGHT JOIN [1] c ON c = a');
       expect(out.errors[0].code).to.equal(3000);
       expect(out.errors[0].msg).to.contain('RIGHT');
+    });
+  });
+
+  describe('correlated subqueries', () => {
+    function customers(n: number): Engine {
+      const e = new Engine(['customer']);
+      const docs: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) docs[`c${i}`] = { a: i % 3 };
+      e.load('customer', docs);
+      e.rows('CREATE PRIMARY INDEX ON customer');
+      return e;
+    }
+    const MSG = "Unable to run subquery - cause: Correlated subquery's keyspace (d1) cannot have more than 1000 documents without appropriate secondary index";
+
+    it('refuse to read more than 1,000 documents through the primary index (5370)', () => {
+      const e = customers(1001);
+      expect(e.run('SELECT d.a FROM customer d LET v = (SELECT d1.a FROM customer AS d1 WHERE d.a = d1.a) LIMIT 1').errors).to.deep.equal([{ code: 5370, msg: MSG }]);
+      expect(e.run('SELECT d.a FROM customer d LET v = (SELECT META(d1).id FROM customer AS d1 WHERE d.a = 1) LIMIT 1').errors).to.deep.equal([{ code: 5370, msg: MSG }]);
+    });
+
+    it('run with a secondary index, under 1,000 documents, or when not correlated', () => {
+      const small = customers(1000);
+      expect(small.run('SELECT d.a FROM customer d LET v = (SELECT d1.a FROM customer AS d1 WHERE d.a = d1.a) LIMIT 1').errors).to.deep.equal([]);
+      const indexed = customers(1001);
+      indexed.rows('CREATE INDEX ix_a ON customer(a)');
+      const out = indexed.run('SELECT RAW ARRAY_LENGTH(v) FROM customer d USE KEYS "c1" LET v = (SELECT d1.a FROM customer AS d1 WHERE d1.a = d.a)');
+      expect(out.errors).to.deep.equal([]);
+      expect(out.rows).to.deep.equal([334]);
+      const plain = customers(1001);
+      expect(plain.run('SELECT RAW (SELECT RAW COUNT(*) FROM customer AS d1 WHERE d1.a >= 0)[0] FROM customer d USE KEYS "c1"').rows).to.deep.equal([1001]);
     });
   });
 

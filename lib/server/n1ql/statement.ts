@@ -1009,7 +1009,8 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
             // The inserted document alone: RETURNING reads no source field for it.
             written = rowOf(alias, v, store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS, expiry: expirationOf(options) }));
           } catch (err) {
-            errors.push(dmlError('MERGE', k, err));
+            // The server's MERGE writes through its INSERT / UPDATE / DELETE operators and words the failure by them.
+            errors.push(dmlError('INSERT', k, err));
             continue;
           }
         } else {
@@ -1022,7 +1023,7 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
               written = a.row;
             }
           } catch (err) {
-            errors.push(dmlError('MERGE', f.doc.id, err));
+            errors.push(dmlError(a.kind === 'update' ? 'UPDATE' : 'DELETE', f.doc.id, err));
             continue;
           }
         }
