@@ -149,7 +149,7 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       return { rows: [], mutationCount: () => 0, errors: [] };
     case 'transaction': {
       const t = opts.transactions;
-      const rows = runTransactionStatement(stmt, t?.table, t?.tx, t?.params ?? {});
+      const rows = runTransactionStatement(stmt, t?.table, t?.tx, t?.params ?? {}, opts.env);
       return { rows, mutationCount: () => 0, errors: [], signature: rows.length ? { txid: 'json' } : undefined };
     }
     case 'createSequence':
