@@ -135,7 +135,7 @@ describe('n1ql 7.6 semantic checks on FROM, LET, WITH and index keys', () => {
 
   it('checks a recursive CTE as the reference lists (3301-3304)', () => {
     expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM rcte UNION SELECT * FROM rcte) SELECT 1').errors).to.deep.equal([{ code: 3301, msg: 'Anchor Clause cannot have recursive reference in FROM expression: rcte' }]);
-    expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM travel UNION SELECT * FROM rcte, rcte) SELECT 1').errors).to.deep.equal([{ code: 3302, msg: 'recursive ref:rcte must not appear more than once in the FROM clause' }]);
+    expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM travel UNION SELECT * FROM rcte, rcte) SELECT 1').errors).to.deep.equal([{ code: 3302, msg: "Recursive reference 'rcte' must not appear more than once in the FROM clause" }]);
     expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM travel UNION SELECT * FROM rcte) OPTIONS {"bad":1} SELECT 1').errors).to.deep.equal([
       { code: 3303, msg: 'Invalid config option bad', reason: { invalid_option: 'bad' } },
     ]);

@@ -121,7 +121,7 @@ export interface KeyspaceRef {
 export type FromSource =
   | { kind: 'keyspace'; ks: KeyspaceRef; alias: string; useKeys?: Expr; useIndex?: string[]; hint?: JoinHint; aliasGiven?: boolean }
   | { kind: 'subquery'; query: SelectStatement; alias: string; hint?: JoinHint; useKeysOrIndex?: boolean }
-  | { kind: 'expr'; expr: Expr; alias: string; hint?: JoinHint; useKeysOrIndex?: boolean };
+  | { kind: 'expr'; expr: Expr; alias: string; hint?: JoinHint; useKeysOrIndex?: boolean; paramUse?: { useKeys?: Expr; useIndex?: string[] } };
 
 /** USE HASH(BUILD|PROBE) or USE NL on a join's right side. */
 export type JoinHint = 'hash' | 'hash-build' | 'hash-probe' | 'nl';
@@ -151,6 +151,8 @@ export interface LetBinding {
   at?: SourcePos;
   /** WITH RECURSIVE name AS (anchor UNION [ALL] step): the two arms, run until the step adds nothing. */
   recursive?: RecursiveCte;
+  /** Written in a WITH RECURSIVE clause: the recursive-CTE restrictions apply even without a recursive arm. */
+  inRecursiveClause?: boolean;
 }
 
 export interface RecursiveCte {
@@ -162,6 +164,8 @@ export interface RecursiveCte {
   cycle?: Expr[];
   /** OPTIONS {"levels": n, "documents": n}. */
   options?: Expr;
+  /** ORDER BY, LIMIT or OFFSET after the UNION: refused when the step reads the CTE (3300). */
+  ordered?: boolean;
 }
 
 export interface SelectBlock {
@@ -268,6 +272,8 @@ export interface MergeStatement {
   source: FromSource;
   onKey?: Expr;
   on?: Expr;
+  /** MERGE ... ON ... LET name = expr, ...: bound for each joined row. */
+  let?: LetBinding[];
   update?: { set: SetItem[]; unset: UnsetItem[]; where?: Expr };
   delete?: { where?: Expr };
   insert?: { key?: Expr; value: Expr; options?: Expr; where?: Expr };

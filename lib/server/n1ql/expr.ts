@@ -28,6 +28,8 @@ export interface Scope {
   clause?: Clause;
   /** Inside an aggregate or window function's arguments: where that call was written. */
   enclosing?: A.SourcePos;
+  /** Inside a subquery that reads the enclosing query's names (the server refuses large primary scans there, 5370). */
+  correlated?: boolean;
   /** Compiles a subquery correlated to this scope; returns its result values for a row. */
   subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value | Pause>;
   /** NEXT / PREV VALUE FOR a sequence, ready to evaluate. */

@@ -11,7 +11,7 @@ import { formatExpr, freeIdents, mapChildren, op, qualifyDoc } from './format';
 import { makeAgg, type AggState } from './aggregates';
 import { docValue } from './indexes';
 import { GroupingRule } from './grouping';
-import { chooseAccess, type AccessOptions, type OrderWish } from './access';
+import { chooseAccess, type AccessOptions, type AccessPath, type OrderWish } from './access';
 import { blockExprs, docNeeds } from './cover';
 import { conjuncts, docRelative, fetchDoc, independentOf, keyspaceText, resolveBucket, type Env } from './keyspace';
 import { defaultAlias, parseExpression } from './parser';
@@ -20,7 +20,8 @@ import { defaultRunner, javascriptFunction } from './udf-javascript';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
 import { checkWindowClause, computeWindow } from './window';
-import { compileRecursiveCte } from './recursive-cte';
+import { isCorrelated } from './correlation';
+import { checkRecursiveClauseSelect, compileRecursiveCte, selectReads, stepReadsCte } from './recursive-cte';
 import { compileSequenceOperator } from './sequences';
 import { SYSTEM_CATALOG_KEYS, SYSTEM_CATALOGS } from './system-keyspaces';
 import type { Profile } from './profile';
@@ -280,6 +281,33 @@ function isKeyspaceSource(src: A.FromSource, scope: Scope): boolean {
   return src.kind === 'keyspace' && !(src.ks.namespace === 'default' && !src.ks.scope && scope.names.has(src.ks.bucket));
 }
 
+/** Documents a correlated subquery may read through a primary index (the server's limit). */
+const CORRELATED_PRIMARY_LIMIT = 1000;
+
+/**
+ * A primary scan inside a correlated subquery: the server runs the subquery once per outer row
+ * and refuses to scan more than 1,000 documents of its keyspace each time without a secondary
+ * index (5370), rather than run a cartesian product.
+ */
+function limitedPrimaryScan(access: AccessPath, alias: string): AccessPath {
+  const limited = <T>(scan: (row: Row, ctx: ExecContext) => Iterable<T>) =>
+    function* (row: Row, ctx: ExecContext): Generator<T> {
+      let n = 0;
+      for (const x of scan(row, ctx)) {
+        if (++n > CORRELATED_PRIMARY_LIMIT) {
+          throw new QueryError(
+            5370,
+            `Unable to run subquery - cause: Correlated subquery's keyspace (${alias}) cannot have more than ${CORRELATED_PRIMARY_LIMIT} documents without appropriate secondary index`,
+          );
+        }
+        yield x;
+      }
+    };
+  const ids = access.ids.bind(access);
+  const covered = access.covered;
+  return { ...access, ids: limited(ids), covered: covered && limited(covered) };
+}
+
 /** A FROM source that names a variable in scope (WITH, outer query) reads that variable. */
 function asExprSource(src: A.FromSource & { kind: 'keyspace' }): A.FromSource {
   return { kind: 'expr', expr: { kind: 'ident', name: src.ks.bucket }, alias: src.alias };
@@ -298,7 +326,8 @@ function compileSource(
   if (src.kind === 'keyspace') {
     if (src.ks.namespace === 'system') return systemSource(src, env);
     const store = resolveBucket(env, src.ks);
-    const access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, src.useIndex ? { ...opts, useIndex: src.useIndex } : opts);
+    let access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, src.useIndex ? { ...opts, useIndex: src.useIndex } : opts);
+    if (scope.correlated && access.index?.primary) access = limitedPrimaryScan(access, src.alias);
     const alias = src.alias;
     // With optimizer statistics (UPDATE STATISTICS), the scan reports the rows it expects.
     const estimates = scanEstimates(store, where, (e) => docRelative(e, alias, implicit, scope.names));
@@ -1185,7 +1214,8 @@ function compileBody(body: A.SelectBody, scope: Scope, env: Env, orderBy?: A.Ord
 
 function makeSubqueryScope(base: Scope, env: Env): Scope {
   return { ...base, subquery: (q, s) => {
-    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined, clause: undefined, enclosing: undefined }, env);
+    const correlated = isCorrelated(q, s.names);
+    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined, clause: undefined, enclosing: undefined, correlated }, env);
     return (row, ctx) => plan.run(row, ctx);
   } };
 }
@@ -1253,12 +1283,28 @@ function limitValue(fn: Compiled | undefined, row: Row, ctx: ExecContext, what: 
   return Math.max(0, Math.trunc(v));
 }
 
+/**
+ * A WITH term: a recursive CTE when its step reads its name (else the UNION is an ordinary query,
+ * as the server splits only then); a term that reads its own name without RECURSIVE cannot be
+ * evaluated (the server's "Error evaluating WITH").
+ */
+function compileWith(w: A.LetBinding, scope: Scope, env: Env): Compiled {
+  if (w.recursive && stepReadsCte(w.name, w.recursive)) return compileRecursiveCte(w.name, w.recursive, scope, (q, s) => compileSelect(q, s, env).run);
+  if (w.expr.kind === 'subquery') {
+    if (w.inRecursiveClause) checkRecursiveClauseSelect(w.expr.query);
+    else if (selectReads(w.name, w.expr.query)) {
+      throw new QueryError(ErrorCode.EVALUATION, `Error evaluating WITH - cause: ${w.name} refers to itself; a CTE that reads its own name must be declared WITH RECURSIVE`);
+    }
+  }
+  return compile(w.expr, scope);
+}
+
 export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: Env): CompiledQuery {
   let scope = makeSubqueryScope(outerScope, env);
   const withs: { name: string; fn: Compiled }[] = [];
   for (const w of stmt.with) {
     if (stmt.with.some((o) => o !== w && o.name === w.name && stmt.with.indexOf(o) < stmt.with.indexOf(w))) throw duplicateVariable(w);
-    const fn = w.recursive ? compileRecursiveCte(w.name, w.recursive, scope, (q, s) => compileSelect(q, s, env).run) : compile(w.expr, scope);
+    const fn = compileWith(w, scope, env);
     withs.push({ name: w.name, fn });
     scope = childScope(scope, [w.name]);
   }

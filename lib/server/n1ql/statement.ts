@@ -545,12 +545,17 @@ function compileSets(set: A.SetItem[], unset: A.UnsetItem[], scope: Scope): Comp
 
 /** Applies SET/UNSET to a copy of the document; `row` binds the alias to the original. */
 function applySets(sets: CompiledSet[], alias: string, doc: Value, row: Row, ctx: ExecContext, scope: Scope): Value {
-  const next = clone(doc);
+  let next = clone(doc);
   for (const s of sets) {
     if (!s.forBindings) {
       const p = pathOf(s.path, alias, new Set(), row, ctx, scope);
       if (!p) continue;
-      if (p.steps.length === 0) continue;
+      if (p.steps.length === 0) {
+        // SET alias = v: v becomes the whole document (the server sets the alias's field of the row it writes back).
+        const v = s.unset || p.root !== null ? undefined : s.value!(row, ctx);
+        if (v !== undefined) next = clone(v);
+        continue;
+      }
       assign(next, p.steps, s.unset ? undefined : s.value!(row, ctx), s.unset);
       continue;
     }
@@ -773,9 +778,10 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const { rows: sourceRows, alias: srcAlias } = mergeSource(m.source, env);
   if (srcAlias === alias) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate MERGE alias ${alias}`);
   // Actions and RETURNING read the target unqualified; ON KEY reads the source.
-  const scope: Scope = { ...childScope(rootScope(env), [alias, srcAlias]), implicit: alias, clause: 'DML' };
+  const letNames = (m.let ?? []).map((b) => b.name);
+  const scope: Scope = { ...childScope(rootScope(env), [alias, srcAlias, ...letNames]), implicit: alias, clause: 'DML' };
   const keyScope: Scope = { ...childScope(rootScope(env), [srcAlias]), implicit: srcAlias };
-  const ret = compileReturning(m.returning, scope, [alias]);
+  const ret = compileReturning(m.returning, scope, [srcAlias, alias]);
   const limit = limitOf(m.limit, scope, ctx);
   const onKey = m.onKey ? compile(m.onKey, keyScope) : undefined;
   const on = m.on ? compile(m.on, childScope(rootScope(env), [alias, srcAlias])) : undefined;
@@ -783,7 +789,7 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const updWhere = m.update?.where ? compile(m.update.where, scope) : undefined;
   const delWhere = m.delete?.where ? compile(m.delete.where, scope) : undefined;
   // INSERT sees the source row only: the target has no document there.
-  const insScope: Scope = { ...childScope(rootScope(env), [srcAlias]), implicit: srcAlias };
+  const insScope: Scope = { ...childScope(rootScope(env), [srcAlias, ...letNames]), implicit: srcAlias };
   const insWhere = m.insert?.where ? compile(m.insert.where, insScope) : undefined;
   const insKey = m.insert?.key ? compile(m.insert.key, insScope) : undefined;
   const insValue = m.insert ? compile(m.insert.value, insScope) : undefined;
@@ -791,13 +797,25 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const targetScan = on
     ? chooseAccess(m.target.ks, store, alias, false, undefined, conjuncts(m.on), childScope(rootScope(env), [alias, srcAlias]), new Set([srcAlias]), { useIndex: m.target.useIndex })
     : undefined;
-  type Match = { f: { doc: StoredDoc; value: Value }; row: Row; update: boolean; next?: Value };
-  type Plan = { matches: Match[]; insert?: { key: Value; value: Value; options: Value } };
-  // What one source row does, evaluated before anything is written (and evaluated again whole when
-  // a JavaScript call suspends it): the matched target documents with their action and new value,
-  // or the document to insert.
-  const decide = (base: Row, c: ExecContext): Plan => {
-    const found: { doc: StoredDoc; value: Value }[] = [];
+  // MERGE ... ON ... LET: bound for each joined row, visible to the actions and RETURNING.
+  const lets = (m.let ?? []).map((b) => ({ name: b.name, fn: compile(b.expr, scope) }));
+  const withLets = (row: Row, c: ExecContext): Row => {
+    for (const b of lets) row = bindAlias(row, b.name, b.fn(row, c));
+    return row;
+  };
+  type Found = { doc: StoredDoc; value: Value };
+  /** One step of the statement, in source order: a write, or the error the server stops at. */
+  type Action =
+    | { kind: 'update'; f: Found; row: Row; next: Value }
+    | { kind: 'delete'; f: Found; row: Row }
+    | { kind: 'insert'; key: Value; value: Value; options: Value }
+    | { kind: 'stop'; error: QueryError };
+  const multiple = (id: string): QueryError => new QueryError(5320, `Multiple UPDATE/DELETE of the same document (document key '${id}') in a MERGE statement`);
+  // What one source row does. Every source row is decided against the target as the statement
+  // found it (the server joins the source with the target before any action writes), so a
+  // document two source rows match is caught even when the first action changed or removed it.
+  const decide = (base: Row, c: ExecContext): Action[] => {
+    const found: Found[] = [];
     let key: Value;
     if (onKey) {
       key = onKey(base, c);
@@ -807,30 +825,26 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
       }
     } else {
       for (const id of [...targetScan!.ids(base, c)]) {
-        // The join reads the target as the statement found it: a document this statement inserted is not a match.
-        if (inserted.has(id)) continue;
         const f = fetchDoc(store, id);
         if (f && truthy(on!(bindAlias(base, alias, f.value, f.doc), c))) found.push(f);
       }
     }
     if (found.length) {
-      const matches: Match[] = [];
+      const out: Action[] = [];
       for (const f of found) {
-        const row = bindAlias(base, alias, f.value, f.doc);
-        const update = !!m.update && (!updWhere || truthy(updWhere(row, c)));
-        const remove = !update && !!m.delete && (!delWhere || truthy(delWhere(row, c)));
-        if (update) matches.push({ f, row, update, next: applySets(sets, alias, f.value, row, c, scope) });
-        else if (remove) matches.push({ f, row, update });
+        const row = withLets(bindAlias(base, alias, f.value, f.doc), c);
+        if (m.update && (!updWhere || truthy(updWhere(row, c)))) out.push({ kind: 'update', f, row, next: applySets(sets, alias, f.value, row, c, scope) });
+        // Both actions' conditions holding for one document is acting on it twice.
+        if (m.delete && (!delWhere || truthy(delWhere(row, c)))) out.push({ kind: 'delete', f, row });
       }
-      return { matches };
+      return out;
     }
-    if (m.insert && (!insWhere || truthy(insWhere(base, c)))) {
-      return { matches: [], insert: { key: insKey ? insKey(base, c) : key, value: insValue!(base, c), options: insOptions?.(base, c) } };
+    const row = withLets(base, c);
+    if (m.insert && (!insWhere || truthy(insWhere(row, c)))) {
+      return [{ kind: 'insert', key: insKey ? insKey(row, c) : key, value: insValue!(row, c), options: insOptions?.(row, c) }];
     }
-    return { matches: [] };
+    return [];
   };
-  const acted = new Set<string>();
-  const inserted = new Set<string>();
   return result(
     (function* () {
       const srcRows: Row[] = [];
@@ -838,37 +852,42 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
         if (r === PAUSE) yield r;
         else srcRows.push(r);
       }
-      let done = 0;
+      // Decide every source row first, then write in source order up to the first refused action.
+      const actions: Action[] = [];
+      const acted = new Set<string>();
+      const inserted = new Set<string>();
       let n = 0;
-      for (const base of srcRows) {
-        if (done >= limit) break;
+      decideAll: for (const base of srcRows) {
         if (++n % 256 === 0) {
           ctx.checkDeadline();
           if (ctx.pauseDue?.()) yield PAUSE;
         }
-        let plan: Plan | Retry;
+        let plan: Action[] | Retry;
         while ((plan = attempt(decide, base, ctx)) === RETRY) yield PAUSE;
-        for (const { f, row, update, next } of plan.matches) {
-          if (acted.has(f.doc.id)) throw new QueryError(5320, `Multiple UPDATE/DELETE of the same document (document key '${f.doc.id}') in a MERGE statement`);
-          acted.add(f.doc.id);
-          let written: Row;
-          try {
-            if (update) {
-              written = bindAlias(base, alias, next, store.write(f.doc.id, toBuffer(next), 'replace', { cas: f.doc.cas, flags: f.doc.flags }));
-            } else {
-              store.remove(f.doc.id, { cas: f.doc.cas });
-              written = row;
+        for (const a of plan) {
+          if (a.kind === 'update' || a.kind === 'delete') {
+            if (acted.has(a.f.doc.id)) {
+              actions.push({ kind: 'stop', error: multiple(a.f.doc.id) });
+              break decideAll;
             }
-            counted();
-            done++;
-          } catch (err) {
-            errors.push(dmlError('MERGE', f.doc.id, err));
-            continue;
+            acted.add(a.f.doc.id);
+          } else if (a.kind === 'insert' && typeof a.key === 'string' && a.value !== undefined) {
+            if (inserted.has(a.key)) {
+              actions.push({ kind: 'stop', error: new QueryError(5330, `Multiple INSERT of the same document (document key '${a.key}') in a MERGE statement`) });
+              break decideAll;
+            }
+            inserted.add(a.key);
           }
-          if (ret) yield* returning(ret, written, ctx);
+          actions.push(a);
         }
-        if (plan.insert) {
-          const { key: k, value: v, options } = plan.insert;
+      }
+      let done = 0;
+      for (const a of actions) {
+        if (done >= limit) break;
+        if (a.kind === 'stop') throw a.error;
+        let written: Row;
+        if (a.kind === 'insert') {
+          const { key: k, value: v, options } = a;
           if (typeof k !== 'string') {
             errors.push(new QueryError(5070, `Cannot INSERT non-string key ${jsonText(k ?? null)} of type ${goTypeName(k)}.`));
             continue;
@@ -877,19 +896,31 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
             errors.push(new QueryError(5060, `No value for INSERT of key ${k}`));
             continue;
           }
-          if (inserted.has(k)) throw new QueryError(5330, `Multiple INSERT of the same document (document key '${k}') in a MERGE statement`);
-          inserted.add(k);
-          let written: Row;
           try {
-            written = bindAlias(base, alias, v, store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS, expiry: expirationOf(options) }));
-            counted();
-            done++;
+            // The inserted document alone: RETURNING reads no source field for it.
+            written = rowOf(alias, v, store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS, expiry: expirationOf(options) }));
           } catch (err) {
-            errors.push(dmlError('MERGE', k, err));
+            // The server's MERGE writes through its INSERT / UPDATE / DELETE operators and words the failure by them.
+            errors.push(dmlError('INSERT', k, err));
             continue;
           }
-          if (ret) yield* returning(ret, written, ctx);
+        } else {
+          const { f } = a;
+          try {
+            if (a.kind === 'update') {
+              written = bindAlias(a.row, alias, a.next, store.write(f.doc.id, toBuffer(a.next), 'replace', { cas: f.doc.cas, flags: f.doc.flags }));
+            } else {
+              store.remove(f.doc.id, { cas: f.doc.cas });
+              written = a.row;
+            }
+          } catch (err) {
+            errors.push(dmlError(a.kind === 'update' ? 'UPDATE' : 'DELETE', f.doc.id, err));
+            continue;
+          }
         }
+        counted();
+        done++;
+        if (ret) yield* returning(ret, written, ctx);
       }
     })(),
   );
@@ -916,6 +947,7 @@ function expirationOf(options: Value): number | undefined {
 /** A MERGE source's rows: the source's alias bound (with its document's META for a keyspace). */
 function mergeSource(src: A.FromSource, env: Env): { rows: (outer: Row, ctx: ExecContext) => Iterable<Row | Pause>; alias: string } {
   if (src.alias === '') throw new QueryError(4010, 'MERGE source term must have a name or alias');
-  const plan = compileFrom({ source: src, joins: [] }, rootScope(env), env, []);
+  // A join hint on the source (USE HASH / USE NL) chooses how the server joins it with the target; it is no error here.
+  const plan = compileFrom({ source: { ...src, hint: undefined }, joins: [] }, rootScope(env), env, []);
   return { rows: plan.plan.source, alias: src.alias };
 }
