@@ -545,6 +545,7 @@ export class QueryService implements HttpServiceHandler {
       clientContextID,
       statement: typeof params.statement === 'string' ? params.statement : undefined,
       preparedName: typeof params.prepared === 'string' ? params.prepared : undefined,
+      queryContext: typeof params.query_context === 'string' ? params.query_context : undefined,
       users: username,
       remoteAddr: socket?.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`,
       userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
