@@ -22,6 +22,12 @@ function chain(e: A.Expr): { root: A.Expr; steps: string[] } {
   return { root: x, steps };
 }
 
+/** Whether SEARCH()'s first argument (`alias[.path]`, or a path of the one FROM term) names `alias`'s document. */
+function searchesDoc(arg: A.Expr, alias: string, implicit: boolean, names: Set<string>): boolean {
+  const { root } = chain(arg);
+  return root.kind === 'ident' && (root.name === alias || (implicit && !names.has(root.name)));
+}
+
 /**
  * The needs of `exprs` on the document of `alias`. `implicit`: bare names are the document's
  * fields (one FROM term); `names`: the variables in scope (aliases, LET, ...), which are not.
@@ -60,6 +66,11 @@ export function docNeeds(exprs: (A.Expr | undefined)[], alias: string, implicit:
       case 'call':
         if (isMeta(e)) {
           needs.meta.add('*');
+          return;
+        }
+        // SEARCH() evaluates its query on the whole document, whatever path it names.
+        if (e.name === 'search' && !e.fn && e.args.length && searchesDoc(e.args[0], alias, implicit, names)) {
+          needs.whole = true;
           return;
         }
         if (e.over) {

@@ -8,6 +8,7 @@ import { checkWindowCall, resolveWindow, WINDOW_ONLY, type CompiledBound, type W
 import { formatExpr, mapChildren } from './format';
 import { collect, hasValue, type Pause } from './pause';
 import { distinctValues, lookupFunction, starObject } from './functions/index';
+import { compileSearch, compileSearchMeta } from './search';
 import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export type { AggregateSpec, Compiled, DocMeta, ExecContext, Row, Vars } from './row';
@@ -36,6 +37,8 @@ export interface Scope {
   sequence?(e: A.Expr & { kind: 'sequence' }): Compiled;
   /** The user-defined function a call names (after the built-in functions), ready to call; undefined when none. */
   udf?(call: A.Expr & { kind: 'call' }): ((args: Value[], ctx: ExecContext) => Value) | undefined;
+  /** Compiling a WHERE or ON condition, the only places SEARCH() may appear (see ./search). */
+  searchable?: boolean;
 }
 
 export type Clause = 'WHERE' | 'LET' | 'GROUP BY' | 'LETTING' | 'HAVING' | 'ORDER BY' | 'DML' | 'aggregate' | 'window';
@@ -578,6 +581,8 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
   if (e.filter) throw new QueryError(ErrorCode.SEMANTIC, `FILTER clause is allowed only on aggregate functions (not ${name.toUpperCase()}).`);
   // The grammar reads `f(DISTINCT x)`, `f(ALL x)` and `f(*)` as aggregate calls, whatever f is.
   if (e.quantified || e.star) throw new QueryError(ErrorCode.SYNTAX, `Invalid aggregate function ${e.rawName ?? name}${e.star ? '(*)' : ''}.`);
+  if (name === 'search' && !e.fn) return compileSearch(e, scope, (a) => compile(a, scope));
+  if ((name === 'search_meta' || name === 'search_score') && !e.fn) return compileSearchMeta(e);
   const fn = e.fn ? undefined : lookupFunction(name);
   if (!fn) {
     const udf = scope.udf?.(e);

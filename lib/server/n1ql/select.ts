@@ -26,6 +26,7 @@ import { compileSequenceOperator } from './sequences';
 import { SYSTEM_CATALOG_KEYS, SYSTEM_CATALOGS } from './system-keyspaces';
 import type { Profile } from './profile';
 import { scanEstimates } from './statistics';
+import { searchMisplaced } from './search';
 
 export interface CompiledQuery {
   /** Result values, with PAUSE markers where a driver may give the event loop a turn. */
@@ -549,7 +550,7 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     const right = j.right;
     // ANSI JOIN / NEST: for each left row, read the right side through an index when the ON
     // clause gives a sargable predicate, else through its primary index.
-    const on = compile(j.on, inner);
+    const on = compile(j.on, { ...inner, searchable: true });
     const { outer, nest } = j;
     const alias = right.alias;
     // An inner join may also narrow the right side with WHERE predicates on it alone.
@@ -721,6 +722,8 @@ interface BlockTraits {
   windowed: boolean;
   /** UNNEST_POS / UNNEST_POSITION is called (UNNEST then records positions). */
   unnestPos: boolean;
+  /** SEARCH() outside WHERE (and ON): refused before anything else is checked, as Couchbase's semantic pass does. */
+  searchMisplaced?: boolean;
 }
 
 const traitsCache = new WeakMap<A.SelectBlock, BlockTraits>();
@@ -731,10 +734,11 @@ function traits(block: A.SelectBlock): BlockTraits {
   if (t) return t;
   t = { aggregated: !!block.groupBy || block.letting.length > 0, windowed: false, unnestPos: false };
   const found = t;
-  const visit = (inResult: boolean) => (x: A.Expr): boolean | void => {
+  const visit = (inResult: boolean, filter = false) => (x: A.Expr): boolean | void => {
     if (x.kind === 'subquery') return false;
     if (x.kind !== 'call') return;
     if (x.name === 'unnest_pos' || x.name === 'unnest_position') found.unnestPos = true;
+    if (x.name === 'search' && !x.fn && !filter) found.searchMisplaced = true;
     // SUM(x) OVER (...) is a window function, not an aggregate of the block.
     if (x.over) {
       if (inResult) found.windowed = true;
@@ -742,7 +746,8 @@ function traits(block: A.SelectBlock): BlockTraits {
   };
   for (const term of block.terms) if (term.expr) walkExprs(term.expr, visit(true));
   if (block.having) walkExprs(block.having, visit(true));
-  for (const e of [...block.let.map((l) => l.expr), block.where, ...(block.groupBy ?? []), ...block.letting.map((l) => l.expr)]) if (e) walkExprs(e, visit(false));
+  for (const e of [...block.let.map((l) => l.expr), ...(block.groupBy ?? []), ...block.letting.map((l) => l.expr)]) walkExprs(e, visit(false));
+  if (block.where) walkExprs(block.where, visit(false, true));
   traitsCache.set(block, t);
   return t;
 }
@@ -799,6 +804,7 @@ function whereText(block: A.SelectBlock): string {
 }
 
 function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy?: A.OrderTerm[]): BlockPlan {
+  if (traits(block).searchMisplaced) throw searchMisplaced();
   const explain: Record<string, unknown>[] = [];
   const where = conjuncts(block.where);
   let scope: Scope = outerScope;
@@ -825,7 +831,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
     scope = childScope(scope, [l.name]);
   }
   if (lets.length) explain.push(op({ '#operator': 'Let' }, { bindings: () => block.let.map((l) => ({ var: l.name, expr: formatExpr(l.expr) })) }));
-  const whereFn = block.where ? guard('filter', compile(block.where, { ...scope, clause: 'WHERE' })) : undefined;
+  const whereFn = block.where ? guard('filter', compile(block.where, { ...scope, clause: 'WHERE', searchable: true })) : undefined;
   if (block.where) explain.push(op({ '#operator': 'Filter' }, { condition: () => whereText(block) }));
 
   // LETTING alone groups too (the whole input is one group), as in Couchbase's grammar.
@@ -1215,7 +1221,7 @@ function compileBody(body: A.SelectBody, scope: Scope, env: Env, orderBy?: A.Ord
 function makeSubqueryScope(base: Scope, env: Env): Scope {
   return { ...base, subquery: (q, s) => {
     const correlated = isCorrelated(q, s.names);
-    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined, clause: undefined, enclosing: undefined, correlated }, env);
+    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined, clause: undefined, enclosing: undefined, correlated, searchable: undefined }, env);
     return (row, ctx) => plan.run(row, ctx);
   } };
 }

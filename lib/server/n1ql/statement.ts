@@ -587,7 +587,7 @@ function applySets(sets: CompiledSet[], alias: string, doc: Value, row: Row, ctx
 
 function* targetRows(store: BucketStore, target: A.KeyspaceTarget, useKeys: A.Expr | undefined, where: A.Expr | undefined, scope: Scope, ctx: ExecContext): Generator<{ doc: StoredDoc; value: Value } | Pause> {
   const access = chooseAccess(target.ks, store, target.alias, true, useKeys, conjuncts(where), scope, new Set());
-  const whereFn = where ? compile(where, scope) : undefined;
+  const whereFn = where ? compile(where, { ...scope, searchable: true }) : undefined;
   const matches = (f: { doc: StoredDoc; value: Value }, c: ExecContext): boolean => truthy(whereFn!(rowOf(target.alias, f.value, f.doc), c));
   // Materialise the ids first, so documents changed by this statement are not seen again.
   const ids = [...access.ids(EMPTY_ROW, ctx)];
@@ -784,7 +784,7 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const ret = compileReturning(m.returning, scope, [srcAlias, alias]);
   const limit = limitOf(m.limit, scope, ctx);
   const onKey = m.onKey ? compile(m.onKey, keyScope) : undefined;
-  const on = m.on ? compile(m.on, childScope(rootScope(env), [alias, srcAlias])) : undefined;
+  const on = m.on ? compile(m.on, { ...childScope(rootScope(env), [alias, srcAlias]), searchable: true }) : undefined;
   const sets = m.update ? compileSets(m.update.set, m.update.unset, scope) : [];
   const updWhere = m.update?.where ? compile(m.update.where, scope) : undefined;
   const delWhere = m.delete?.where ? compile(m.delete.where, scope) : undefined;
