@@ -63,8 +63,11 @@ defArr('array_count', 1, 1, (a) => a.filter((x) => x !== null && x !== undefined
 defArr('array_length', 1, 1, (a) => a.length);
 def('array_concat', 2, INF, (args) => (args.every(isArr) ? ([] as Value[]).concat(...(args as Value[][])) : null));
 defArr('array_contains', 2, 2, (a, [v]) => a.some((x) => same(x, v)));
-defArr('array_contains_all', 2, INF, (a, vals) => vals.every((v) => a.some((x) => same(x, v))));
-defArr('array_contains_any', 2, INF, (a, vals) => vals.some((v) => a.some((x) => same(x, v))));
+// ARRAY_CONTAINS_ALL / _ANY(arr, values): every / some element of `values` (an array, or one
+// value standing for itself) is in `arr`; NULL values give NULL.
+const wanted = (v: Value): Value[] => (isArr(v) ? v : [v]);
+defArr('array_contains_all', 2, 2, (a, [v]) => (v === null ? null : wanted(v).every((w) => a.some((x) => same(x, w)))));
+defArr('array_contains_any', 2, 2, (a, [v]) => (v === null ? null : wanted(v).some((w) => a.some((x) => same(x, w)))));
 defArr('array_distinct', 1, 1, (a) => distinctValues(a.filter((x) => x !== undefined)));
 defArr('array_flatten', 2, 2, (a, [d]) => (isInt(d) ? flatten(a, d < 0 ? INF : d) : null));
 defArr('array_ifnull', 1, 1, (a) => a.find((x) => x !== null && x !== undefined) ?? null);
@@ -158,8 +161,11 @@ defArr('array_move', 3, 3, (a, [p, q]) => {
   out.splice(j, 0, x);
   return out;
 });
-// The first (leftmost) position of the value in a sorted array, or -1.
-defArr('array_binary_search', 2, 2, (a, [v]) => {
+// The first (leftmost) position of the value in a sorted array, or -1. The value is looked up
+// by collation, so NULL finds the first NULL and MISSING the first MISSING element (or -1).
+def('array_binary_search', 2, 2, ([a, v]) => {
+  if (a === undefined) return undefined;
+  if (!isArr(a)) return null;
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
@@ -168,7 +174,7 @@ defArr('array_binary_search', 2, 2, (a, [v]) => {
     else hi = mid;
   }
   return lo < a.length && collate(a[lo], v) === 0 ? lo : -1;
-});
+}, false);
 
 function flatten(a: Value[], depth: number): Value[] {
   const out: Value[] = [];
