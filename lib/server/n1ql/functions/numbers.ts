@@ -175,9 +175,9 @@ def('bitshift', 2, 3, ([x, s, rot]) => {
     const k = BigInt(((s % 64) + 64) % 64);
     return out64((u << k) | (u >> ((64n - k) % 64n)));
   }
-  if (s >= 64) return 0;
-  if (s <= -64) return n < 0n ? -1 : 0;
-  return out64(s >= 0 ? n << BigInt(s) : n >> BigInt(-s));
+  // A negative shift moves right logically (zeros come in at the top), as on an unsigned word.
+  if (s >= 64 || s <= -64) return 0;
+  return out64(s >= 0 ? n << BigInt(s) : BigInt.asUintN(64, n) >> BigInt(-s));
 });
 def('bitset', 2, 2, ([x, p]) => {
   const n = int64(x);
