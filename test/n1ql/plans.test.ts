@@ -151,3 +151,17 @@ describe('n1ql index selection and plans', () => {
     });
   });
 });
+
+describe('n1ql EXPLAIN of a SELECT without FROM', () => {
+  it('plans a DummyScan and runs the projection with maxParallelism 1, as the server does', () => {
+    const e = travelEngine();
+    const [row] = e.rows('EXPLAIN SELECT CLOCK_STR("2006-01-02")') as { plan: unknown }[];
+    expect(row.plan).to.deep.equal({
+      '#operator': 'Sequence',
+      '~children': [
+        { '#operator': 'DummyScan' },
+        { '#operator': 'Parallel', maxParallelism: 1, '~child': { '#operator': 'Sequence', '~children': [{ '#operator': 'InitialProject', result_terms: [{ expr: 'clock_str("2006-01-02")' }] }] } },
+      ],
+    });
+  });
+});

@@ -56,6 +56,16 @@ describe('n1ql sequences', () => {
     e.rows('DROP SEQUENCE travel._default.d');
     expect(e.run('SELECT NEXTVAL FOR travel._default.d').errors).to.deep.equal([{ code: 19106, msg: 'Sequence default:travel._default.d not found' }]);
     e.rows('DROP SEQUENCE travel._default.d IF EXISTS');
+    // Projection terms are evaluated as written, whatever the result's (sorted) key order: PREV
+    // before NEXT in a row sees the value before that row's increment.
+    e.rows('CREATE SEQUENCE travel._default.o START WITH 100');
+    expect(e.rows('SELECT NEXT VALUE FOR travel._default.o AS x')).to.deep.equal([{ x: 100 }]);
+    expect(e.rows('SELECT PREV VALUE FOR travel._default.o AS pv, NEXT VALUE FOR travel._default.o AS nv FROM [1, 2] AS t')).to.deep.equal([
+      { nv: 101, pv: 100 },
+      { nv: 102, pv: 101 },
+    ]);
+    // IF EXISTS may also come before the name (7.6 grammar: both places).
+    expect(e.run('DROP SEQUENCE IF EXISTS travel._default.d')).to.include({ mutationCount: 0 }).and.to.have.property('errors').that.deep.equals([]);
   });
 
   it('refuses what the reference refuses', () => {

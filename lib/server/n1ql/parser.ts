@@ -1582,9 +1582,11 @@ class Parser {
     this.expectKw('SEQUENCE');
     const ifNot = (): boolean => this.acceptKw('IF') && (this.expectKw('NOT'), this.expectKw('EXISTS'), true);
     if (verb === 'DROP') {
+      // IF EXISTS before or after the name (the 7.6 grammar takes both).
+      const ifExistsHere = (): boolean => this.acceptKw('IF') && (this.expectKw('EXISTS'), true);
+      const before = ifExistsHere();
       const name = this.functionName();
-      const ifExists = this.acceptKw('IF') && (this.expectKw('EXISTS'), true);
-      return { type: 'dropSequence', name, ifExists };
+      return { type: 'dropSequence', name, ifExists: before || ifExistsHere() };
     }
     let ifNotExists = verb === 'CREATE' && ifNot();
     const name = this.functionName();

@@ -865,16 +865,27 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
   explain.push(op({ '#operator': 'InitialProject' }, { result_terms: () => block.terms.map((t) => ({ expr: t.expr ? fmt(t.expr) : 'self', star: t.star || undefined, as: t.alias })) }));
   const signature: Value = block.raw ? 'json' : sortedObject(sig);
 
-  // With only named terms the key order is known now: build rows directly in sorted order.
-  const named = projs.every((p) => p.kind === 'named') ? (projs as { kind: 'named'; name: string; fn: Compiled }[]).slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : undefined;
+  // With only named terms the key order is known now: build rows directly in sorted order. The
+  // terms are still evaluated in the order written (NEXT / PREV VALUE FOR see each other's effects).
+  const namedTerms = projs.every((p) => p.kind === 'named') ? (projs as { kind: 'named'; name: string; fn: Compiled }[]) : undefined;
+  const sortedAt = namedTerms?.map((p, i) => ({ name: p.name, i })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const inOrder = sortedAt?.every((t, k) => t.i === k) ?? false;
   // One guard for the whole projection (not one per term): failures report as Couchbase's "projection" term.
   const project = guard('projection', (row: Row, ctx: ExecContext): Value => {
     if (rawFn) return rawFn(row, ctx);
-    if (named) {
+    if (namedTerms) {
       const out: Record<string, Value> = {};
-      for (const p of named) {
-        const v = p.fn(row, ctx);
-        if (v !== undefined) setField(out, p.name, v);
+      if (inOrder) {
+        for (const p of namedTerms) {
+          const v = p.fn(row, ctx);
+          if (v !== undefined) setField(out, p.name, v);
+        }
+        return out;
+      }
+      const values = namedTerms.map((p) => p.fn(row, ctx));
+      for (const t of sortedAt!) {
+        const v = values[t.i];
+        if (v !== undefined) setField(out, t.name, v);
       }
       return out;
     }
@@ -991,7 +1002,10 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
   if (block.exclude) explain.push(op({ '#operator': 'Exclude' }, { exclude: () => block.exclude!.map(formatExpr) }));
   // The scan, fetch and joins, then the per-row operators run in parallel (as the server plans them).
   return {
-    explain: [...(fromPlan?.explain ?? []), { '#operator': 'Parallel', '~child': { '#operator': 'Sequence', '~children': explain } }],
+    // Without FROM the server plans a DummyScan (one empty row) and runs the rest on one thread.
+    explain: fromPlan
+      ? [...fromPlan.explain, { '#operator': 'Parallel', '~child': { '#operator': 'Sequence', '~children': explain } }]
+      : [{ '#operator': 'DummyScan' }, { '#operator': 'Parallel', maxParallelism: 1, '~child': { '#operator': 'Sequence', '~children': explain } }],
     signature,
     scope: groupScope,
     aliases,
