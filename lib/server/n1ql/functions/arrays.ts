@@ -18,7 +18,7 @@ const defArr = (names: string, min: number, max: number, f: (a: Value[], rest: V
 const numbersOf = (a: Value[]): number[] => a.filter(isNum);
 
 /**
- * The keys of `a`'s non-NULL elements, for set operations in linear time (`same` compared each
+ * The keys of `a`'s non-NULL elements, for set operations in linear time (`equals` compared each
  * pair: ARRAY_EXCEPT of two 10^6-element arrays held the event loop for hours).
  */
 function keySet(a: Value[]): Set<string> {
