@@ -85,6 +85,18 @@ describe('n1ql equality of arrays and objects holding unknowns', () => {
     expect(kind('[1, null] NOT BETWEEN [1, 0] AND [2]')).to.equal('null');
   });
 
+  it('objects compare name by name over both objects\' sorted names, values as soon as both have the name', () => {
+    // {"a": 1, "c": 1} is the smaller: "a" decides before the names part ways at "b" / "c".
+    expect(rows('SELECT RAW x FROM [{"a": 2, "b": 1}, {"a": 1, "c": 1}, {"z": 0}] AS x ORDER BY x')).to.deep.equal([{ z: 0 }, { a: 1, c: 1 }, { a: 2, b: 1 }]);
+    // The object that lacks a name the other has (here "b") is the greater.
+    expect(rows('SELECT RAW x FROM [{"a": 1, "c": 1}, {"a": 1, "b": 9}] AS x ORDER BY x')).to.deep.equal([{ a: 1, b: 9 }, { a: 1, c: 1 }]);
+    expect(kind('{"a": 1} < {"a": 0, "b": 0}')).to.equal(true);
+    expect(kind('{"a": null} < {"a": 1}')).to.equal('null');
+    expect(kind('{"a": 1, "b": null} < {"a": 2, "b": 0}')).to.equal(true);
+    expect(kind('{"a": 1, "b": null} < {"a": 1, "b": 0}')).to.equal('null');
+    expect(kind('{"a": 1, "b": null} < {"a": 1, "c": 0}')).to.equal(true);
+  });
+
   it('ORDER BY, DISTINCT and GROUP BY still collate such values as equal and ordered', () => {
     expect(rows('SELECT RAW x FROM [[1, 2], [1, null], [1], [1, null]] AS x ORDER BY x')).to.deep.equal([[1], [1, null], [1, null], [1, 2]]);
     expect(rows('SELECT DISTINCT RAW x FROM [[1, null], [1, null], {"a": null}, {"a": null}] AS x ORDER BY x')).to.deep.equal([[1, null], { a: null }]);

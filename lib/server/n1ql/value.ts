@@ -110,26 +110,30 @@ export function collate(a: Value, b: Value): number {
       }
       return x.length - y.length;
     }
-    case Rank.Object: {
-      // Objects: fewer fields first, then field names in sorted order, then values by name.
-      const x = a as ObjectValue;
-      const y = b as ObjectValue;
-      const kx = Object.keys(x).filter((k) => x[k] !== undefined).sort();
-      const ky = Object.keys(y).filter((k) => y[k] !== undefined).sort();
-      if (kx.length !== ky.length) return kx.length - ky.length;
-      for (let i = 0; i < kx.length; i++) {
-        const c = compareStrings(kx[i], ky[i]);
-        if (c !== 0) return c;
-      }
-      for (const k of kx) {
-        const c = collate(x[k], y[k]);
-        if (c !== 0) return c;
-      }
-      return 0;
-    }
+    case Rank.Object:
+      return compareObjects(a as ObjectValue, b as ObjectValue, collate) as number;
     default:
       return 0;
   }
+}
+
+/**
+ * Objects in Couchbase's order: fewer fields first; then, name by name in sorted order over both
+ * objects' names, the object that lacks the name is the greater, else the first pair of values
+ * that `cmp` does not find equal decides (a NULL or MISSING answer of `cmp` included).
+ */
+function compareObjects(x: ObjectValue, y: ObjectValue, cmp: (a: Value, b: Value) => number | null | undefined): number | null | undefined {
+  const kx = Object.keys(x).filter((k) => x[k] !== undefined);
+  const ky = Object.keys(y).filter((k) => y[k] !== undefined);
+  if (kx.length !== ky.length) return kx.length - ky.length;
+  const names = [...new Set([...kx, ...ky])].sort(compareStrings);
+  for (const k of names) {
+    if (!Object.hasOwn(x, k) || x[k] === undefined) return 1;
+    if (!Object.hasOwn(y, k) || y[k] === undefined) return -1;
+    const c = cmp(x[k], y[k]);
+    if (c !== 0) return c;
+  }
+  return 0;
 }
 
 /** Number order as Couchbase collates it: NaN first (equal to itself), then -Infinity ... +Infinity. */
@@ -185,12 +189,13 @@ export function equals(a: Value, b: Value): boolean {
 
 /**
  * The `<`, `<=`, `>`, `>=` and BETWEEN comparison: the sign of a - b, or NULL / MISSING. Arrays
- * compare element by element and the first pair that is not equal decides, so a NULL or MISSING
- * element met before any difference makes the comparison NULL or MISSING.
+ * (element by element) and objects (name by name) are decided by the first pair that is not
+ * equal, so a NULL or MISSING value met before any difference makes the comparison unknown.
  */
 export function comparison(a: Value, b: Value): number | null | undefined {
   if (a === undefined || b === undefined) return undefined;
   if (a === null || b === null) return null;
+  if (isObject(a) && isObject(b)) return compareObjects(a, b, comparison);
   if (!Array.isArray(a) || !Array.isArray(b)) return collate(a, b);
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
