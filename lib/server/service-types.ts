@@ -98,6 +98,28 @@ export interface BucketStore {
   readonly highSeqno: bigint;
   /** Service definitions kept with the bucket (durable with the bucket's documents). */
   readonly metadata: BucketMetadata;
+  /** The deleted document `id` and the xattrs it keeps (an SDK transaction stages inserts there), or undefined. */
+  tombstone?(id: string): { readonly cas: bigint; readonly flags: number; readonly xattrs?: ReadonlyMap<string, string> } | undefined;
+  /**
+   * Makes `id` exactly `next`, live or deleted, body and xattrs, as a sub-document mutation does
+   * (what the query service needs to finish an SDK transaction's staging); `cas` non-zero: only
+   * if it is the CAS of what `id` is now, live or deleted.
+   */
+  putDocument?(id: string, next: StoredDocumentState, cas: bigint): { readonly cas: bigint };
+}
+
+/** A document's whole next state for BucketStore.putDocument. */
+export interface StoredDocumentState {
+  readonly value: Buffer;
+  readonly datatype: number;
+  readonly flags: number;
+  readonly xattrs: ReadonlyMap<string, string> | undefined;
+  /** As memcached takes it (0, relative seconds, or absolute). */
+  readonly expiry: number;
+  readonly preserveExpiry?: boolean;
+  readonly deleted: boolean;
+  /** Fills in what depends on the new CAS and seqno: returns the final xattrs. */
+  readonly stamp?: (cas: bigint, seqno: bigint) => ReadonlyMap<string, string> | undefined;
 }
 
 /** An authenticated user, and what Couchbase's RBAC lets it do (lib/server/rbac). */

@@ -44,13 +44,18 @@ describe('n1ql ADVISE', () => {
     const info = advice(e, 'INDEX SELECT * FROM b WHERE airportname LIKE "%x" AND geo.alt > 10 AND activity IS NOT NULL AND city IN ["Paris"] AND type = "airport" AND geo.alt <= 400');
     expect(info.recommended_indexes.indexes[0].index_statement).to.equal('CREATE INDEX adv_type_city_geo_alt_activity_airportname ON `default`:`b`(`type`,`city`,`geo`.`alt`,`activity`,`airportname`)');
     expect(info.recommended_indexes.indexes[0].recommending_rule).to.equal(
-      'Index keys follow order of predicate types: 2. equality/null/missing, 3. in predicates, 4. not less than/between/not greater than, 7. is not null/missing/valued predicates, 8. like predicates.',
+      'Index keys follow order of predicate types: 2. equality/null/missing, 3. in, 4. not less than/between/not greater than, 7. not null/not missing/valued, 8. like predicates.',
     );
     // SELECT * reads whole documents: no covering index. An alias is appended to keyspace_alias.
     expect(info.recommended_indexes.covering_indexes).to.equal(undefined);
     const aliased = advice(e, 'SELECT a.airportname FROM b AS a WHERE LOWER(a.city) = "paris" ORDER BY a.geo.alt');
     expect(aliased.recommended_indexes.indexes[0]).to.include({ index_statement: 'CREATE INDEX adv_lower_city ON `default`:`b`(lower(`city`))', keyspace_alias: 'b_a' });
-    expect(aliased.recommended_indexes.covering_indexes[0].index_statement).to.equal('CREATE INDEX adv_lower_city_airportname_geo_alt ON `default`:`b`(lower(`city`),`airportname`,`geo`.`alt`)');
+    // Only equality keys: the ORDER BY key follows them, so the index gives the order.
+    expect(aliased.recommended_indexes.covering_indexes[0]).to.deep.equal({
+      index_property: 'ORDER pushdown',
+      index_statement: 'CREATE INDEX adv_lower_city_geo_alt_airportname ON `default`:`b`(lower(`city`),`geo`.`alt`,`airportname`)',
+      keyspace_alias: 'b_a',
+    });
   });
 
   it('marks a current index that already is the recommendation (advise-identical) and says when there is nothing to recommend (advise-none)', () => {
@@ -75,9 +80,12 @@ describe('n1ql ADVISE', () => {
 
   it('advises UPDATE and DELETE, works with no index at all, and refuses other statements (3250)', () => {
     const e = new Engine(['b']);
+    // No index used: no current_indexes. DELETE needs only document keys, so an index can cover it.
     expect(advice(e, 'DELETE FROM b WHERE city = "x"')).to.deep.equal({
-      current_indexes: [],
-      recommended_indexes: { indexes: [{ index_statement: 'CREATE INDEX adv_city ON `default`:`b`(`city`)', keyspace_alias: 'b', recommending_rule: 'Index keys follow order of predicate types: 2. equality/null/missing.' }] },
+      recommended_indexes: {
+        covering_indexes: [{ index_statement: 'CREATE INDEX adv_city ON `default`:`b`(`city`)', keyspace_alias: 'b' }],
+        indexes: [{ index_statement: 'CREATE INDEX adv_city ON `default`:`b`(`city`)', keyspace_alias: 'b', recommending_rule: 'Index keys follow order of predicate types: 2. equality/null/missing.' }],
+      },
     });
     expect(advice(e, 'UPDATE b SET x = 1 WHERE n > 3').recommended_indexes.indexes[0].index_statement).to.equal('CREATE INDEX adv_n ON `default`:`b`(`n`)');
     expect(e.run('ADVISE CREATE INDEX i ON b(x)').errors).to.deep.equal([{ code: 3250, msg: 'Advise supports SELECT, MERGE, UPDATE and DELETE statements only.' }]);

@@ -107,9 +107,35 @@ describe('n1ql 7.6 semantic checks on FROM, LET, WITH and index keys', () => {
     e.rows('PREPARE __mine FROM SELECT 1');
   });
 
+  it('refuses two result terms under one name, written or implied (4020), where the second name is written', () => {
+    const dup = (q: string, name: string, at: string, nth = 0) => expect(e.run(q).errors).to.deep.equal([{ code: 4020, msg: `Duplicate result alias '${name}' ${(() => { let i = -1; for (let k = 0; k <= nth; k++) i = q.indexOf(at, i + 1); return `(near line 1, column ${i + 1})`; })()}.` }]);
+    dup('SELECT id, name AS id FROM travel', 'id', 'AS');
+    dup('SELECT travel.id, t.id FROM travel AS t', 'id', 'id', 1);
+    dup('SELECT id AS `$2`, name AS `$2` FROM travel', '$2', 'AS', 1);
+    dup('SELECT (SELECT x, x FROM [1] AS x) AS b', 'x', 'x', 1);
+    expect(e.run('SELECT t.id, t.name AS id2 FROM travel AS t WHERE t.id = 2').errors).to.deep.equal([]);
+    // RETURNING is checked before anything is written.
+    dup('UPSERT INTO travel (KEY, VALUE) VALUES ("dupalias", {"a": 1}) RETURNING a, meta().id AS a', 'a', 'AS');
+    expect(e.rows('SELECT RAW meta().id FROM travel USE KEYS "dupalias"')).to.deep.equal([]);
+  });
+
+  it("reports a duplicate UNNEST alias quoted, where it is written", () => {
+    const q = 'SELECT 1 FROM travel r UNNEST r.schedule r';
+    expect(e.run(q).errors).to.deep.equal([{ code: 4020, msg: `Duplicate UNNEST alias 'r' (near line 1, column ${q.lastIndexOf('r') + 1})` }]);
+  });
+
+  it('words a function arity error with the name as written and a variadic maximum of 32767', () => {
+    expect(e.run('SELECT ARRAY_CONCAT([1]) AS a').errors).to.deep.equal([{ code: 3100, msg: 'Number of arguments to function ARRAY_CONCAT must be between 2 and 32767 (near line 1, column 21).' }]);
+    expect(e.run('SELECT lower()').errors).to.deep.equal([{ code: 3100, msg: 'Number of arguments to function lower must be 1 (near line 1, column 14).' }]);
+  });
+
+  it('names the function an unknown bare name resolved to, where it is written', () => {
+    expect(e.run('SELECT  array_vg(1)').errors).to.deep.equal([{ code: 3100, msg: 'Invalid function array_vg (resolving to default:array_vg) (near line 1, column 9)' }]);
+  });
+
   it('checks a recursive CTE as the reference lists (3301-3304)', () => {
     expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM rcte UNION SELECT * FROM rcte) SELECT 1').errors).to.deep.equal([{ code: 3301, msg: 'Anchor Clause cannot have recursive reference in FROM expression: rcte' }]);
-    expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM travel UNION SELECT * FROM rcte, rcte) SELECT 1').errors).to.deep.equal([{ code: 3302, msg: 'recursive ref:rcte must not appear more than once in the FROM clause' }]);
+    expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM travel UNION SELECT * FROM rcte, rcte) SELECT 1').errors).to.deep.equal([{ code: 3302, msg: "Recursive reference 'rcte' must not appear more than once in the FROM clause" }]);
     expect(e.run('WITH RECURSIVE rcte AS (SELECT * FROM travel UNION SELECT * FROM rcte) OPTIONS {"bad":1} SELECT 1').errors).to.deep.equal([
       { code: 3303, msg: 'Invalid config option bad', reason: { invalid_option: 'bad' } },
     ]);

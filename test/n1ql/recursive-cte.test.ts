@@ -105,4 +105,71 @@ describe('n1ql WITH RECURSIVE', () => {
     // Without UNION a recursive CTE is an ordinary one.
     expect(e.rows('WITH RECURSIVE one AS (SELECT RAW 1) SELECT RAW one')).to.deep.equal([[1]]);
   });
+
+  describe('the reference\'s restrictions (3300-3307, Server 7.6 error reference)', () => {
+    const STEP = 'SELECT e1.employee_id, h.lvl + 1 AS lvl FROM h JOIN employees e1 ON h.employee_id = e1.manager_id';
+    const ANCHOR = 'SELECT e.employee_id, 0 AS lvl FROM employees e WHERE e.manager_id IS MISSING';
+
+    it('refuses ORDER BY, LIMIT and OFFSET after the UNION of a recursive CTE', () => {
+      const e = engine();
+      for (const tail of ['ORDER BY e1.employee_id', 'LIMIT 2', 'OFFSET 2']) {
+        expect(e.run(`WITH RECURSIVE h AS (${ANCHOR} UNION ${STEP} ${tail}) SELECT h.* FROM h`).errors).to.deep.equal([
+          { code: 3300, msg: 'recursive_with semantics: Order/Limit/Offset not allowed' },
+        ]);
+      }
+      // A UNION whose second arm does not read the CTE is not split: an ordinary query, ORDER BY and all.
+      expect(e.rows('WITH RECURSIVE u AS (SELECT 2 AS r UNION ALL SELECT 1 AS r ORDER BY r) SELECT RAW u.r FROM u')).to.deep.equal([1, 2]);
+    });
+
+    it('refuses GROUP BY, aggregates and DISTINCT in every CTE of a WITH RECURSIVE clause', () => {
+      const e = engine();
+      expect(e.run('WITH RECURSIVE c AS (SELECT manager_id, COUNT(*) AS n FROM employees GROUP BY manager_id) SELECT * FROM c').errors).to.deep.equal([
+        { code: 3300, msg: 'recursive_with semantics: Grouping is not allowed' },
+      ]);
+      expect(e.run('WITH RECURSIVE c AS (SELECT COUNT(*) AS CountAll FROM employees) SELECT * FROM c').errors).to.deep.equal([
+        { code: 3300, msg: 'recursive_with semantics: Aggregates/Window functions are not allowed' },
+      ]);
+      expect(e.run(`WITH RECURSIVE h AS (SELECT DISTINCT e.employee_id, 0 AS lvl FROM employees e WHERE e.manager_id IS MISSING UNION ${STEP}) SELECT * FROM h`).errors).to.deep.equal([
+        { code: 3300, msg: 'recursive_with semantics: Distinct not allowed' },
+      ]);
+      // Without RECURSIVE the same CTE runs.
+      expect(e.rows('WITH c AS (SELECT COUNT(*) AS n FROM employees) SELECT RAW c[0].n')).to.deep.equal([6]);
+    });
+
+    it('refuses an outer join in the recursive arm, whichever side reads the CTE (3304) instead of recursing on its unmatched rows', () => {
+      const e = engine();
+      const outer = [
+        'SELECT e1.employee_id, h.lvl + 1 AS lvl FROM h LEFT JOIN employees e1 ON h.employee_id = e1.manager_id',
+        'SELECT e1.employee_id, h.lvl + 1 AS lvl FROM h LEFT OUTER JOIN employees e1 ON h.employee_id = e1.manager_id',
+        'SELECT e1.employee_id, h.lvl + 1 AS lvl FROM employees e1 LEFT JOIN h ON h.employee_id = e1.manager_id',
+        'SELECT e1.employee_id, h.lvl + 1 AS lvl FROM h RIGHT JOIN employees e1 ON h.employee_id = e1.manager_id',
+        'SELECT e1.employee_id, h.lvl + 1 AS lvl FROM h RIGHT OUTER JOIN employees e1 ON h.employee_id = e1.manager_id',
+      ];
+      for (const step of outer) {
+        expect(e.run(`WITH RECURSIVE h AS (${ANCHOR} UNION ${step}) SELECT h.* FROM h`).errors).to.deep.equal([{ code: 3304, msg: 'recursive_with_unsupported: OUTER JOIN' }]);
+      }
+    });
+
+    it('words the self-join, CYCLE-term and OPTIONS errors as the server does', () => {
+      const e = engine();
+      expect(e.run('WITH RECURSIVE cte AS (SELECT 1 r UNION SELECT c.r+1 r FROM cte c, cte c1 WHERE c.r = c1.r+1 AND c.r<5) SELECT cte.* FROM cte').errors).to.deep.equal([
+        { code: 3302, msg: "Recursive reference 'cte' must not appear more than once in the FROM clause" },
+      ]);
+      expect(e.run('WITH RECURSIVE cyc AS (SELECT 1 AS n UNION SELECT cyc.n FROM cyc) CYCLE n, 1 + 1 RESTRICT SELECT 1').errors).to.deep.equal([
+        { code: 3307, msg: 'Cycle fields validation failed for with term: cyc - cause: invalid cycle field expression term: (1 + 1) only identifier/path expressions are allowed' },
+      ]);
+      expect(e.run('WITH RECURSIVE cte AS (SELECT 1 r UNION SELECT cte.r+1 as r FROM cte) OPTIONS {"abc": "SELECT 1"} SELECT cte.* FROM cte').errors).to.deep.equal([
+        { code: 5001, msg: "Execution internal error: Configuration options must be numeric ('abc' is string)" },
+      ]);
+      expect(e.run('WITH RECURSIVE cte AS (SELECT 1 r UNION SELECT cte.r+1 as r FROM cte) OPTIONS {"abc": 1} SELECT cte.* FROM cte').errors[0].code).to.equal(3303);
+    });
+
+    it('refuses a CTE that reads its own name without RECURSIVE ("Error evaluating WITH")', () => {
+      const e = new Engine(['b']);
+      const out = e.run('WITH a AS (SELECT 1 r), b AS (SELECT a.r FROM a UNION SELECT b.r+1 r FROM b WHERE b.r<3) SELECT b, a FROM a, b');
+      expect(out.errors).to.have.length(1);
+      expect(out.errors[0].code).to.equal(5010);
+      expect(out.errors[0].msg).to.match(/^Error evaluating WITH/);
+    });
+  });
 });

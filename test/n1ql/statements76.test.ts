@@ -80,6 +80,64 @@ describe('n1ql 7.6 statements', () => {
       expect(share).to.deep.equal({ AAR: 99 / 451, OSL: 352 / 451, LGW: null });
     });
 
+    it('OVER name takes the named window whole, frame included; OVER (name ...) may not inherit a frame', () => {
+      const q = (over: string) => `SELECT dst, SUM(d) OVER ${over} AS s FROM w WHERE src = "AAE" WINDOW win AS (ORDER BY d ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)`;
+      expect(e.rows(q('win')).map((r: any) => [r.dst, r.s])).to.deep.equal([['MRS', 767], ['LYS', 1782], ['ORY', 2410], ['CDG', 2790]]);
+      expect(e.run(q('(win ROWS CURRENT ROW)')).errors).to.deep.equal([{ code: 6500, msg: 'Window win shall not have a window framing clause' }]);
+    });
+
+    it('checks window names as the server\'s rewrite does (6500): references, refinements and the WINDOW clause itself', () => {
+      const err = (q: string) => e.run(q).errors;
+      const w = (msg: string) => [{ code: 6500, msg }];
+      expect(err('SELECT SUM(d) OVER (win PARTITION BY src) FROM w WINDOW win AS (ORDER BY d)')).to.deep.equal(w('Window win shall not have a window partitioning clause'));
+      expect(err('SELECT SUM(d) OVER (win ORDER BY src) FROM w WINDOW win AS (ORDER BY d)')).to.deep.equal(w('Window win shall not have a window ordering clause'));
+      expect(err('SELECT SUM(d) OVER nope FROM w')).to.deep.equal(w('Window nope not in the scope of window clause'));
+      expect(err('SELECT 1 FROM w WINDOW a AS (ORDER BY d), a AS (ORDER BY src)')).to.deep.equal(w('Duplicate window clause alias a.'));
+      expect(err('SELECT 1 FROM w WINDOW a AS (ROWS CURRENT ROW)')).to.deep.equal(w('Only window frame clause is not allowed in named window: a'));
+      expect(err('SELECT 1 FROM w WINDOW a AS (b ORDER BY d), b AS (PARTITION BY src)')).to.deep.equal(w('Window b not in the scope of window clause'));
+      expect(err('SELECT 1 FROM w WINDOW a AS (ORDER BY d ROWS 1 PRECEDING), b AS (a)')).to.deep.equal(w('Window a shall not have a window framing clause'));
+      // A chain: b refines a (partition) with an order and a frame; OVER b takes all of it.
+      const rows = e.rows('SELECT dst, SUM(d) OVER b AS s FROM w WHERE src = "AAE" WINDOW a AS (PARTITION BY src), b AS (a ORDER BY d ROWS UNBOUNDED PRECEDING)');
+      expect(rows.map((r: any) => r.s)).to.deep.equal([767, 1782, 3177, 4572]);
+    });
+
+    it('RATIO_TO_REPORT takes ORDER BY and a frame: the ratio to the sum over the frame', () => {
+      const rows = e.rows('SELECT dst, RATIO_TO_REPORT(d) OVER (ORDER BY d ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS r FROM w WHERE src = "AAE"');
+      expect(rows.map((r: any) => [r.dst, r.r])).to.deep.equal([['MRS', 1], ['LYS', 1015 / 1782], ['ORY', 1395 / 2410], ['CDG', 0.5]]);
+      // ORDER BY without a frame: the default frame, up to the current row's peers.
+      const run = e.rows('SELECT dst, RATIO_TO_REPORT(d) OVER (ORDER BY d) AS r FROM w WHERE src = "AAE"');
+      expect(run.map((r: any) => [r.dst, r.r])).to.deep.equal([['MRS', 1], ['LYS', 1015 / 1782], ['ORY', 1395 / 4572], ['CDG', 1395 / 4572]]);
+    });
+
+    it('the population variance of a one-row frame is 0, the sample variance NULL', () => {
+      const rows = e.rows(
+        'SELECT VAR_POP(d) OVER (ORDER BY d ROWS CURRENT ROW) AS vp, VARIANCE_POP(d) OVER (ORDER BY d GROUPS CURRENT ROW) AS vp2, ' +
+          'STDDEV_POP(d) OVER (ORDER BY d ROWS CURRENT ROW) AS sp, VAR_SAMP(d) OVER (ORDER BY d ROWS CURRENT ROW) AS vs FROM w WHERE dst IN ["MRS", "LYS"]',
+      );
+      expect(rows).to.deep.equal([
+        { vp: 0, vp2: 0, sp: 0, vs: null },
+        { vp: 0, vp2: 0, sp: 0, vs: null },
+      ]);
+    });
+
+    it('a RANGE frame with value offsets is empty for a row whose sort key is not a number', () => {
+      const k = new Engine(['rk']);
+      k.load('rk', { a: { id: 'a', k: 1 }, b: { id: 'b', k: 2 }, c: { id: 'c', k: 3 }, n: { id: 'n', k: null }, m: { id: 'm' }, t: { id: 't', k: true } });
+      k.rows('CREATE PRIMARY INDEX ON rk');
+      const rows = k.rows(
+        'SELECT id, COUNT(*) OVER (ORDER BY k RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS near, ' +
+          'FIRST_VALUE(id) OVER (ORDER BY k RANGE BETWEEN CURRENT ROW AND 1 FOLLOWING) AS fv, MEAN(k) OVER (ORDER BY k RANGE 1 PRECEDING) AS mean FROM rk',
+      );
+      expect(Object.fromEntries(rows.map((r: any) => [r.id, [r.near, r.fv, r.mean]]))).to.deep.equal({
+        m: [0, null, null],
+        n: [0, null, null],
+        t: [0, null, null],
+        a: [2, 'a', 1],
+        b: [3, 'b', 1.5],
+        c: [2, 'c', 2.5],
+      });
+    });
+
     it('works on grouped rows: RANK over an aggregate, and ORDER BY a window function alias', () => {
       expect(e.rows('SELECT src, COUNT(*) AS n, RANK() OVER (ORDER BY COUNT(*) DESC) AS r FROM w GROUP BY src ORDER BY r')).to.deep.equal([
         { src: 'AAE', n: 4, r: 1 },
@@ -97,7 +155,6 @@ describe('n1ql 7.6 statements', () => {
       expect(err('SELECT SUM(d) OVER (ORDER BY d ROWS 1 FOLLOWING) FROM w')).to.deep.equal({ code: 3220, msg: 'SUM window function invlaid frame.' });
       expect(err('SELECT SUM(d) OVER (ORDER BY d ROWS 1.5 PRECEDING) FROM w')).to.deep.equal({ code: 3220, msg: 'SUM window function window frame value expression is invalid.' });
       expect(err('SELECT SUM(d) OVER (ORDER BY d, src RANGE 10 PRECEDING) FROM w')).to.deep.equal({ code: 3220, msg: 'SUM window function multiple ORDER BY terms are not allowed.' });
-      expect(err('SELECT RATIO_TO_REPORT(d) OVER (ORDER BY d) FROM w')).to.deep.equal({ code: 3220, msg: 'RATIO_TO_REPORT window function ORDER BY clause is not allowed.' });
       expect(err('SELECT SUM(d) IGNORE NULLS OVER () FROM w')).to.deep.equal({ code: 3220, msg: 'SUM window function NULLS clause is not allowed.' });
       expect(err('SELECT ROW_NUMBER(DISTINCT d) OVER () FROM w').code).to.equal(3000);
       expect(err('SELECT LAG(d, -1) OVER (ORDER BY d) FROM w')).to.deep.equal({ code: 3220, msg: 'LAG window function second value must be positive non zero integer.' });

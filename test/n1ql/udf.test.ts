@@ -56,7 +56,7 @@ describe('n1ql user-defined functions', () => {
   it('keeps the rules of OR REPLACE / IF NOT EXISTS and DROP FUNCTION, and lists functions in system:functions', () => {
     const e = travelEngine();
     e.rows('CREATE FUNCTION one() { 1 }');
-    expect(e.run('CREATE FUNCTION one() { 2 }').errors[0].code).to.equal(10102);
+    expect(e.run('CREATE FUNCTION one() { 2 }').errors).to.deep.equal([{ code: 10102, msg: "Function 'one' already exists - cause: one" }]);
     e.rows('CREATE FUNCTION IF NOT EXISTS one() { 3 }');
     expect(e.rows('SELECT RAW one()')).to.deep.equal([1]);
     expect(e.rows('SELECT RAW f FROM system:functions AS f')).to.deep.equal([
@@ -67,6 +67,15 @@ describe('n1ql user-defined functions', () => {
     e.rows('DROP FUNCTION IF EXISTS one');
     expect(e.run('SELECT RAW one()').errors[0].code).to.equal(3100);
     expect(e.run('CREATE FUNCTION f() { 1 }', { readonly: true }).errors[0].code).to.equal(1000);
+  });
+
+  it('keys system:functions by the full function name, which META().id reads', () => {
+    const e = travelEngine();
+    e.rows('CREATE FUNCTION fa() { 1 }');
+    e.rows('CREATE FUNCTION fb(x) { x }');
+    e.rows('CREATE FUNCTION travel._default.fc() { 2 }');
+    expect(e.rows("SELECT meta().id FROM system:functions WHERE meta().id LIKE 'default:f%' ORDER BY meta().id")).to.deep.equal([{ id: 'default:fa' }, { id: 'default:fb' }]);
+    expect(e.rows('SELECT RAW meta(f).id FROM system:functions AS f WHERE f.identity.type = "scope"')).to.deep.equal(['default:travel._default.fc']);
   });
 
   it('creates scoped functions from a qualified name, and runs JavaScript functions (CREATE FUNCTION: managed JavaScript example)', () => {

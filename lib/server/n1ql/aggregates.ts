@@ -108,8 +108,9 @@ export function makeAgg(spec: Pick<AggregateSpec, 'name' | 'distinct' | 'star'>)
         result: () => {
           const n = xs.length;
           if (n === 0) return null;
-          // One value: VARIANCE, STDDEV and STDDEV_POP give 0, the _SAMP forms and VARIANCE_POP NULL (Aggregate Functions reference).
-          if (n === 1) return spec.name === 'variance' || spec.name === 'stddev' || spec.name === 'stddev_pop' ? 0 : null;
+          // One value: the sample forms (_SAMP) have no variance, NULL; the rest (VARIANCE and STDDEV
+          // included, and VAR_POP / VARIANCE_POP, one function under two names in the server) give 0.
+          if (n === 1) return spec.name.endsWith('_samp') ? null : 0;
           const mean = xs.reduce((a, b) => a + b, 0) / n;
           const ss = xs.reduce((a, b) => a + (b - mean) ** 2, 0);
           const variance = ss / (pop ? n : n - 1);

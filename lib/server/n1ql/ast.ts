@@ -43,6 +43,8 @@ export type Expr =
       at?: SourcePos;
       /** FLATTEN_KEYS: the arguments written with DESC. */
       flattenDesc?: boolean[];
+      /** Where the argument list starts (an arity error points there). */
+      argsAt?: SourcePos;
     }
   | { kind: 'array'; items: Expr[] }
   | { kind: 'object'; entries: { key: Expr; value: Expr }[] }
@@ -76,6 +78,8 @@ export function posColumn(at: SourcePos): number {
 export interface WindowSpec {
   /** A window named in the WINDOW clause this one starts from. */
   ref?: string;
+  /** `OVER name` without parentheses: the named window whole, its frame included. */
+  bare?: boolean;
   partitionBy?: Expr[];
   orderBy?: OrderTerm[];
   frame?: WindowFrame;
@@ -117,7 +121,7 @@ export interface KeyspaceRef {
 export type FromSource =
   | { kind: 'keyspace'; ks: KeyspaceRef; alias: string; useKeys?: Expr; useIndex?: string[]; hint?: JoinHint; aliasGiven?: boolean }
   | { kind: 'subquery'; query: SelectStatement; alias: string; hint?: JoinHint; useKeysOrIndex?: boolean }
-  | { kind: 'expr'; expr: Expr; alias: string; hint?: JoinHint; useKeysOrIndex?: boolean };
+  | { kind: 'expr'; expr: Expr; alias: string; hint?: JoinHint; useKeysOrIndex?: boolean; paramUse?: { useKeys?: Expr; useIndex?: string[] } };
 
 /** USE HASH(BUILD|PROBE) or USE NL on a join's right side. */
 export type JoinHint = 'hash' | 'hash-build' | 'hash-probe' | 'nl';
@@ -125,7 +129,7 @@ export type JoinHint = 'hash' | 'hash-build' | 'hash-probe' | 'nl';
 export type JoinClause =
   | { kind: 'lookup'; outer: boolean; nest: boolean; right: FromSource & { kind: 'keyspace' }; onKeys: Expr; onKey?: boolean }
   | { kind: 'ansi'; outer: boolean; nest: boolean; right: FromSource; on: Expr; comma?: boolean; indexFor?: string }
-  | { kind: 'unnest'; outer: boolean; expr: Expr; alias: string };
+  | { kind: 'unnest'; outer: boolean; expr: Expr; alias: string; at?: SourcePos };
 
 export interface FromClause {
   source: FromSource;
@@ -136,6 +140,8 @@ export interface ResultTerm {
   expr?: Expr; // absent for a bare `*`
   star: boolean; // `*` or `expr.*`
   alias?: string;
+  /** Where the term's name was written (`AS`, or the last field name of an unaliased path): a duplicate is reported there. */
+  at?: SourcePos;
 }
 
 export interface LetBinding {
@@ -145,6 +151,8 @@ export interface LetBinding {
   at?: SourcePos;
   /** WITH RECURSIVE name AS (anchor UNION [ALL] step): the two arms, run until the step adds nothing. */
   recursive?: RecursiveCte;
+  /** Written in a WITH RECURSIVE clause: the recursive-CTE restrictions apply even without a recursive arm. */
+  inRecursiveClause?: boolean;
 }
 
 export interface RecursiveCte {
@@ -156,6 +164,8 @@ export interface RecursiveCte {
   cycle?: Expr[];
   /** OPTIONS {"levels": n, "documents": n}. */
   options?: Expr;
+  /** ORDER BY, LIMIT or OFFSET after the UNION: refused when the step reads the CTE (3300). */
+  ordered?: boolean;
 }
 
 export interface SelectBlock {
@@ -262,6 +272,8 @@ export interface MergeStatement {
   source: FromSource;
   onKey?: Expr;
   on?: Expr;
+  /** MERGE ... ON ... LET name = expr, ...: bound for each joined row. */
+  let?: LetBinding[];
   update?: { set: SetItem[]; unset: UnsetItem[]; where?: Expr };
   delete?: { where?: Expr };
   insert?: { key?: Expr; value: Expr; options?: Expr; where?: Expr };

@@ -28,6 +28,8 @@ export interface Scope {
   clause?: Clause;
   /** Inside an aggregate or window function's arguments: where that call was written. */
   enclosing?: A.SourcePos;
+  /** Inside a subquery that reads the enclosing query's names (the server refuses large primary scans there, 5370). */
+  correlated?: boolean;
   /** Compiles a subquery correlated to this scope; returns its result values for a row. */
   subquery(q: A.SelectStatement, scope: Scope): (row: Row, ctx: ExecContext) => Iterable<Value | Pause>;
   /** NEXT / PREV VALUE FOR a sequence, ready to evaluate. */
@@ -75,6 +77,8 @@ function windowOutOfPlace(e: A.Expr & { kind: 'call' }, scope: Scope): QueryErro
       return new QueryError(3220, `${e.name.toUpperCase()} window function is not allowed here.`);
   }
 }
+
+const MAX_FUNCTION_ARGS = 32767;
 
 export const AGGREGATES = new Set(['count', 'countn', 'sum', 'avg', 'min', 'max', 'array_agg', 'median', 'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop', 'variance_samp', 'variance_pop', 'mean']);
 
@@ -500,7 +504,7 @@ function compileLikeExpr(e: A.Expr & { kind: 'like' }, scope: Scope): Compiled {
 function metaAlias(e: A.Expr & { kind: 'call' }, scope: Scope): string | undefined {
   if (e.args.length > 1) throw new QueryError(ErrorCode.SEMANTIC, 'Wrong number of arguments to function META.');
   if (e.args.length === 0) {
-    if (scope.implicit === undefined && scope.multipleFrom) throw new QueryError(ErrorCode.AMBIGUOUS_META, 'META() in query with multiple FROM terms requires an argument.');
+    if (scope.implicit === undefined && scope.multipleFrom) throw new QueryError(ErrorCode.AMBIGUOUS_META, `META() in query with multiple FROM terms requires an argument${nearText(e.at)}.`);
     return scope.implicit;
   }
   if (e.args[0].kind === 'ident' && scope.names.has(e.args[0].name)) return e.args[0].name;
@@ -580,8 +584,10 @@ function compileCall(e: A.Expr & { kind: 'call' }, scope: Scope): Compiled {
     const args = e.args.map((a) => compile(a, scope));
     return (row, ctx) => udf(args.map((a) => a(row, ctx)), ctx);
   }
-  if (e.args.length < fn.min || e.args.length > fn.max) {
-    throw new QueryError(ErrorCode.SEMANTIC, `Number of arguments to function ${name} must be ${fn.min === fn.max ? fn.min : `between ${fn.min} and ${fn.max}`}.`);
+  // A variadic function takes at most 32767 arguments (the server's MaxInt16); the name is quoted as written.
+  const max = Math.min(fn.max, MAX_FUNCTION_ARGS);
+  if (e.args.length < fn.min || e.args.length > max) {
+    throw new QueryError(ErrorCode.SEMANTIC, `Number of arguments to function ${e.rawName ?? name} must be ${fn.min === max ? fn.min : `between ${fn.min} and ${max}`}${nearText(e.argsAt)}.`);
   }
   const args = e.args.map((a) => compile(a, scope));
   const impl = fn.make ? fn.make() : fn.fn;

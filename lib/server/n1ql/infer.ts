@@ -4,6 +4,7 @@
 // attribute how many documents have it (#docs, %docs), some sample values and its type, per type
 // when it has several; arrays add items/minItems/maxItems, objects their properties.
 import type * as A from './ast';
+import type { BucketStore } from '../service-types';
 import { compile, type ExecContext } from './expr';
 import { QueryError } from './errors';
 import { docValue } from './indexes';
@@ -160,6 +161,29 @@ function flavorText(f: Flavor): string {
     if (f.docs.every((d) => d[name] !== undefined && collate(d[name], first) === 0)) parts.push(`\`${name}\` = ${JSON.stringify(first)}`);
   }
   return parts.join(', ');
+}
+
+/**
+ * The flavors of a keyspace's sampled documents as INFER finds them (default options), each as
+ * the top-level scalar fields all its documents share with one value: what the index advisor
+ * makes partial indexes of (its rule 10).
+ */
+export function flavorValues(store: BucketStore, sampleSize = 1000): Map<string, Value>[] {
+  const docs: ObjectValue[] = [];
+  for (const doc of store.docs()) {
+    if (docs.length >= sampleSize) break;
+    const v = docValue(doc);
+    if (isObject(v)) docs.push(v);
+  }
+  return flavorsOf(docs, 0.6).map((f) => {
+    const shared = new Map<string, Value>();
+    for (const name of f.fields) {
+      const first = f.docs[0][name];
+      if (first === undefined || isObject(first) || Array.isArray(first)) continue;
+      if (f.docs.every((d) => d[name] !== undefined && collate(d[name], first) === 0)) shared.set(name, first);
+    }
+    return shared;
+  });
 }
 
 function infer(values: Value[], opts: InferOptions): ObjectValue[] {

@@ -41,7 +41,11 @@ function bindNode(node: unknown, ctx: ExecContext): unknown {
     if (typeof v === 'string') {
       const ks = keyspaceOf(v);
       if (!ks) throw new QueryError(12003, `Keyspace not found in CB datastore: ${v}`);
-      return { kind: 'keyspace', ks, alias: src.alias || (ks.collection ?? ks.bucket) } satisfies A.FromSource;
+      const term: A.FromSource & { kind: 'keyspace' } = { kind: 'keyspace', ks, alias: src.alias || (ks.collection ?? ks.bucket) };
+      if (src.paramUse?.useKeys) term.useKeys = src.paramUse.useKeys;
+      if (src.paramUse?.useIndex) term.useIndex = src.paramUse.useIndex;
+      if (src.hint) term.hint = src.hint;
+      return term;
     }
     return src;
   }

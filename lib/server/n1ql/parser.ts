@@ -88,12 +88,14 @@ export function parseExpression(src: string): A.Expr {
  * with. Without a UNION the CTE is an ordinary one (undefined).
  */
 function recursiveArms(q: A.SelectStatement): A.RecursiveCte | undefined {
-  if (q.body.kind !== 'setop' || q.body.op !== 'union' || q.orderBy || q.limit || q.offset) return undefined;
-  return {
+  if (q.body.kind !== 'setop' || q.body.op !== 'union') return undefined;
+  const cte: A.RecursiveCte = {
     anchor: { type: 'select', with: q.with, body: q.body.left },
     step: { type: 'select', with: [], body: q.body.right },
     all: q.body.all,
   };
+  if (q.orderBy || q.limit || q.offset) cte.ordered = true;
+  return cte;
 }
 
 /** NO MAXVALUE, NO MINVALUE, NO CYCLE, NO CACHE: the clause each removes. */
@@ -355,6 +357,7 @@ class Parser {
         this.expectOp(')');
         const binding: A.LetBinding = { name, expr, at };
         if (recursive) {
+          binding.inRecursiveClause = true;
           const cte = query ? recursiveArms(query) : undefined;
           if (this.acceptKw('CYCLE')) {
             const cycle = [this.expr()];
@@ -464,6 +467,7 @@ class Parser {
       do {
         const name = this.ident();
         this.expectKw('AS');
+        if (Object.hasOwn(block.windows, name)) throw new QueryError(6500, `Duplicate window clause alias ${name}.`);
         block.windows[name] = this.windowSpec();
       } while (this.acceptOp(','));
     }
@@ -523,7 +527,9 @@ class Parser {
         terms.push({ expr, star: true });
         continue;
       }
-      terms.push({ expr, star: false, alias: this.optionalAlias() });
+      // The name's position: the AS (or the alias itself), else the path's last name, as the server reports a duplicate.
+      const named = this.isKw('AS') || this.isIdentTok() ? this.t : this.toks[this.pos - 1];
+      terms.push({ expr, star: false, alias: this.optionalAlias(), at: sourcePos(named.line, named.column) });
     } while (this.acceptOp(','));
     return terms;
   }
@@ -535,8 +541,9 @@ class Parser {
   }
 
   private fromClause(): A.FromClause {
-    const source = this.fromSource();
+    let source = this.fromSource();
     const joins: A.JoinClause[] = [];
+    if (this.isKw('RIGHT')) [source] = this.rightJoin(source, joins);
     for (;;) {
       let outer = false;
       const save = this.pos;
@@ -569,9 +576,12 @@ class Parser {
       }
       if (this.acceptKw('UNNEST') || this.acceptKw('FLATTEN')) {
         const expr = this.expr();
+        const last = this.toks[this.pos - 1];
+        if (this.isKw('AS')) this.next();
+        const named = this.isIdentTok() ? this.t : last;
         const alias = this.optionalAlias() ?? defaultAlias(expr);
         if (!alias) this.fail();
-        joins.push({ kind: 'unnest', outer, expr, alias });
+        joins.push({ kind: 'unnest', outer, expr, alias, at: sourcePos(named.line, named.column) });
         continue;
       }
       if (this.pos !== save) this.fail();
@@ -583,6 +593,27 @@ class Parser {
       break;
     }
     return { source, joins };
+  }
+
+  /**
+   * `a RIGHT [OUTER] JOIN b ON c`, only as the first join of a FROM clause (the grammar's
+   * simple_from_term RIGHT JOIN rule; a RIGHT JOIN later in the chain stays a syntax error): read
+   * as `b LEFT OUTER JOIN a ON c`, a join hint written on b moving to a with build and probe swapped.
+   */
+  private rightJoin(left: A.FromSource, joins: A.JoinClause[]): [A.FromSource] {
+    this.expectKw('RIGHT');
+    this.acceptKw('OUTER');
+    this.expectKw('JOIN');
+    const right = this.fromSource();
+    this.expectKw('ON');
+    const on = this.expr();
+    if (right.hint) {
+      const swapped: Record<A.JoinHint, A.JoinHint> = { hash: 'hash', 'hash-build': 'hash-probe', 'hash-probe': 'hash-build', nl: 'nl' };
+      left.hint = swapped[right.hint];
+      delete right.hint;
+    }
+    joins.push({ kind: 'ansi', outer: true, nest: false, right: left, on });
+    return [right];
   }
 
   private fromSource(): A.FromSource {
@@ -629,16 +660,19 @@ class Parser {
     if (expr.kind === 'param') this.paramSources = true;
     if (alias === undefined) this.fail();
     const src: A.FromSource & { kind: 'expr' } = { kind: 'expr', expr, alias };
-    this.termHints(src);
+    const use = this.termHints(src);
+    // FROM $ks USE KEYS ...: kept for the keyspace the parameter names (see ./keyspace-params).
+    if (expr.kind === 'param' && (use.useKeys || use.useIndex)) src.paramUse = use;
     return src;
   }
 
   /** USE clauses after a subquery or expression term: only a join hint is theirs; USE KEYS / INDEX are refused when planned (4110). */
-  private termHints(src: { hint?: A.JoinHint; useKeysOrIndex?: boolean }): void {
+  private termHints(src: { hint?: A.JoinHint; useKeysOrIndex?: boolean }): { useKeys?: A.Expr; useIndex?: string[] } {
     const use: { useKeys?: A.Expr; useIndex?: string[]; hint?: A.JoinHint } = {};
     this.useClauses(use);
     if (use.useKeys || use.useIndex) src.useKeysOrIndex = true;
     if (use.hint) src.hint = use.hint;
+    return { useKeys: use.useKeys, useIndex: use.useIndex };
   }
 
   private useClauses(src: { useKeys?: A.Expr; useIndex?: string[]; hint?: A.JoinHint }): void {
@@ -695,6 +729,15 @@ class Parser {
     return { ks: { namespace: 'default', bucket: '' }, alias, param };
   }
 
+  /**
+   * A keyspace that is a parameter has no index to plan with: UPDATE / DELETE must give its keys
+   * (the query engine's semantic check, with its "<placeholder>" wording).
+   */
+  private checkParamTarget(use: { useKeys?: A.Expr; useIndex?: string[] }): void {
+    if (!use.useKeys) throw new QueryError(3261, '<placeholder> term must have USE KEYS');
+    if (use.useIndex) throw new QueryError(3262, '<placeholder> term should not have USE INDEX');
+  }
+
   private target(): A.KeyspaceTarget {
     const ks = this.keyspaceRef();
     const alias = this.acceptKw('AS') ? this.ident() : this.isIdentTok() ? this.next().text : (ks.collection ?? ks.bucket);
@@ -712,7 +755,7 @@ class Parser {
   private insert(): A.InsertStatement {
     const upsert = this.next().upper === 'UPSERT';
     this.expectKw('INTO');
-    const target = this.target();
+    const target = this.t.kind === 'param' ? this.paramTarget() : this.target();
     const stmt: A.InsertStatement = { type: 'insert', upsert, target };
     if (this.isKw('VALUES')) {
       // INSERT INTO ks VALUES (key, value[, options]), ...: the (KEY, VALUE, OPTIONS) list left out.
@@ -810,11 +853,12 @@ class Parser {
 
   private update(): A.UpdateStatement {
     this.expectKw('UPDATE');
-    const target = this.target();
+    const target = this.t.kind === 'param' ? this.paramTarget() : this.target();
     const stmt: A.UpdateStatement = { type: 'update', target, set: [], unset: [] };
-    const use: { useKeys?: A.Expr } = {};
+    const use: { useKeys?: A.Expr; useIndex?: string[] } = {};
     this.useClauses(use);
     stmt.useKeys = use.useKeys;
+    if (target.param !== undefined) this.checkParamTarget(use);
     if (this.acceptKw('SET')) stmt.set = this.setClause();
     if (this.acceptKw('UNSET')) stmt.unset = this.unsetClause();
     if (!stmt.set.length && !stmt.unset.length) this.fail();
@@ -834,10 +878,7 @@ class Parser {
     stmt.useKeys = use.useKeys;
     // A keyspace that is a parameter has no index to plan with: its keys must be given (the
     // query engine's semantic check, with its "<placeholder>" wording).
-    if (target.param !== undefined) {
-      if (!use.useKeys) throw new QueryError(3261, '<placeholder> term must have USE KEYS');
-      if (use.useIndex) throw new QueryError(3262, '<placeholder> term should not have USE INDEX');
-    }
+    if (target.param !== undefined) this.checkParamTarget(use);
     if (this.acceptKw('WHERE')) stmt.where = this.expr();
     if (this.acceptKw('LIMIT')) stmt.limit = this.expr();
     stmt.returning = this.returning();
@@ -851,7 +892,8 @@ class Parser {
     const targetUse: { useKeys?: A.Expr; useIndex?: string[]; hint?: A.JoinHint } = {};
     this.useClauses(targetUse);
     // USE INDEX is the only hint a merge target takes.
-    if (targetUse.useKeys || targetUse.hint) this.fail(this.toks[this.pos - 1]);
+    if (targetUse.useKeys) throw syntaxError('Keyspace reference cannot have USE KEYS hint in MERGE statement. - at USING');
+    if (targetUse.hint) this.fail(this.toks[this.pos - 1]);
     if (targetUse.useIndex) target.useIndex = targetUse.useIndex;
     this.expectKw('USING');
     const source = this.fromSource();
@@ -859,6 +901,7 @@ class Parser {
     const stmt: A.MergeStatement = { type: 'merge', target, source };
     if (this.acceptKw('KEY') || (this.isKw('PRIMARY') && this.isKw('KEY', this.peek()) && (this.pos += 2))) stmt.onKey = this.expr();
     else stmt.on = this.expr();
+    if (this.acceptKw('LET')) stmt.let = this.letBindings();
     while (this.acceptKw('WHEN')) {
       if (this.acceptKw('NOT')) {
         this.expectKw('MATCHED');
@@ -1443,7 +1486,7 @@ class Parser {
   private callArgs(fname: string, tok: Token): A.Expr & { kind: 'call' } {
     const name = fname.toLowerCase();
     this.expectOp('(');
-    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [], at: sourcePos(tok.line, tok.column) };
+    const call: A.Expr & { kind: 'call' } = { kind: 'call', name, args: [], at: sourcePos(tok.line, tok.column), argsAt: sourcePos(this.t.line, this.t.column) };
     if (fname !== name) call.rawName = fname;
     if (this.acceptOp('*')) call.star = true;
     else if (!this.isOp(')')) {
@@ -1474,7 +1517,7 @@ class Parser {
       } else break;
     }
     if (this.acceptKw('OVER')) {
-      call.over = this.isOp('(') ? this.windowSpec() : { ref: this.ident() };
+      call.over = this.isOp('(') ? this.windowSpec() : { ref: this.ident(), bare: true };
     }
     return call;
   }

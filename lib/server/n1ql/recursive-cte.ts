@@ -7,7 +7,8 @@ import type * as A from './ast';
 import { QueryError, ErrorCode } from './errors';
 import { AGGREGATES, childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { collect, type Pause } from './pause';
-import { isObject, valueKey, type Value } from './value';
+import { formatExpr } from './format';
+import { isObject, typeName, valueKey, type Value } from './value';
 
 const IMPLICIT_LEVELS = 1000;
 const IMPLICIT_DOCUMENTS = 10_000;
@@ -56,14 +57,25 @@ function aggregates(node: unknown): boolean {
   return Object.values(o).some(aggregates);
 }
 
-/** What the query engine's semantic check refuses in the SELECTs of a recursive CTE (3300). */
-function checkSelects(stmt: A.SelectStatement): void {
-  const semantic = (cause: string): QueryError => new QueryError(3300, `recursive_with semantics: ${cause}`);
+const semantic = (cause: string): QueryError => new QueryError(3300, `recursive_with semantics: ${cause}`);
+
+/**
+ * What the query engine's semantic check refuses in a SELECT of a WITH RECURSIVE clause (3300):
+ * grouping, DISTINCT and aggregates, in either arm and in a CTE of that clause that does not
+ * recurse too (the reference's restrictions; ORDER BY / LIMIT / OFFSET are checked on the UNION).
+ */
+export function checkRecursiveClauseSelect(stmt: A.SelectStatement): void {
   const body = (b: A.SelectBody): void => {
     if (b.kind === 'setop') {
       body(b.left);
       body(b.right);
-    } else if (b.kind === 'paren') checkSelects(b.query);
+    } else if (b.kind === 'paren') {
+      // A parenthesised arm is a query of its own: its ORDER BY / LIMIT / OFFSET would apply per level.
+      checkRecursiveClauseSelect(b.query);
+      if (b.query.orderBy) throw semantic('Order not allowed');
+      if (b.query.offset) throw semantic('Offset not allowed');
+      if (b.query.limit) throw semantic('Limit not allowed');
+    }
     else {
       if (b.groupBy) throw semantic('Grouping is not allowed');
       if (b.distinct) throw semantic('Distinct not allowed');
@@ -71,15 +83,26 @@ function checkSelects(stmt: A.SelectStatement): void {
     }
   };
   body(stmt.body);
-  if (stmt.orderBy) throw semantic('Order not allowed');
-  if (stmt.offset) throw semantic('Offset not allowed');
-  if (stmt.limit) throw semantic('Limit not allowed');
+}
+
+/**
+ * Whether a WITH RECURSIVE term recurses: the step arm reads the CTE's name in a FROM clause.
+ * One that does not is an ordinary CTE (the server does not split it into anchor and step).
+ */
+export function stepReadsCte(name: string, cte: A.RecursiveCte): boolean {
+  return fromClauses(cte.step.body).some((f) => [f.source, ...f.joins.flatMap((j) => (j.kind === 'unnest' ? [] : [j.right]))].some((t) => readsCte(t, name)));
+}
+
+/** Whether a SELECT's own FROM clauses read `name` (a non-recursive CTE that refers to itself). */
+export function selectReads(name: string, q: A.SelectStatement): boolean {
+  return fromClauses(q.body).some((f) => [f.source, ...f.joins.flatMap((j) => (j.kind === 'unnest' ? [] : [j.right]))].some((t) => readsCte(t, name)));
 }
 
 /** The restrictions the reference lists for a recursive CTE's arms (3300-3304). */
 function checkArms(name: string, cte: A.RecursiveCte): void {
-  checkSelects(cte.anchor);
-  checkSelects(cte.step);
+  if (cte.ordered) throw semantic('Order/Limit/Offset not allowed');
+  checkRecursiveClauseSelect(cte.anchor);
+  checkRecursiveClauseSelect(cte.step);
   for (const f of fromClauses(cte.anchor.body)) {
     const terms = [f.source, ...f.joins.flatMap((j) => (j.kind === 'unnest' ? [] : [j.right]))];
     if (terms.some((t) => readsCte(t, name))) throw new QueryError(3301, `Anchor Clause cannot have recursive reference in FROM expression: ${name}`);
@@ -90,12 +113,13 @@ function checkArms(name: string, cte: A.RecursiveCte): void {
       if (j.kind === 'unnest') {
         throw new QueryError(3304, 'recursive_with_unsupported: UNNEST');
       }
+      // Any outer join in the step (either side the CTE): its unmatched rows would feed the next level forever.
+      if (j.outer) throw new QueryError(3304, 'recursive_with_unsupported: OUTER JOIN');
       if (!readsCte(j.right, name)) continue;
       refs++;
       if (j.nest) throw new QueryError(3304, 'recursive_with_unsupported: NEST');
-      if (j.outer) throw new QueryError(3304, 'recursive_with_unsupported: OUTER JOIN');
     }
-    if (refs > 1) throw new QueryError(3302, `recursive ref:${name} must not appear more than once in the FROM clause`);
+    if (refs > 1) throw new QueryError(3302, `Recursive reference '${name}' must not appear more than once in the FROM clause`);
   }
 }
 
@@ -113,7 +137,7 @@ export function compileRecursiveCte(
   const docScope: Scope = { ...childScope(scope, [DOC]), implicit: DOC };
   const cycle = cte.cycle?.map((e) => {
     if (e.kind !== 'ident' && e.kind !== 'field') {
-      throw new QueryError(3307, `Cycle fields validation failed for with term: ${name} - cause: invalid cycle field expression term: only identifier/path expressions are allowed`);
+      throw new QueryError(3307, `Cycle fields validation failed for with term: ${name} - cause: invalid cycle field expression term: ${formatExpr(e)} only identifier/path expressions are allowed`);
     }
     return compile(e, docScope);
   });
@@ -126,6 +150,10 @@ export function compileRecursiveCte(
       const o = options(row, ctx);
       if (o !== undefined && o !== null && !isObject(o)) throw new QueryError(ErrorCode.EXECUTION, `Invalid OPTIONS for recursive with term ${name}: expecting an object`);
       if (isObject(o)) {
+        const notNumber = Object.keys(o).find((k) => typeof o[k] !== 'number' && typeof o[k] !== 'bigint');
+        if (notNumber !== undefined) {
+          throw new QueryError(5001, `Execution internal error: Configuration options must be numeric ('${notNumber}' is ${typeName(o[notNumber])})`);
+        }
         const bad = Object.keys(o).find((k) => k !== 'levels' && k !== 'documents');
         if (bad !== undefined) throw new QueryError(3303, `Invalid config option ${bad}`, { invalid_option: bad });
       }

@@ -18,6 +18,8 @@ export interface RequestStart {
   clientContextID?: string;
   statement?: string;
   preparedName?: string;
+  /** The request's query_context, as given. */
+  queryContext?: string;
   users: string;
   remoteAddr?: string;
   userAgent?: string;
@@ -33,6 +35,17 @@ export interface RequestOutcome {
   resultSize: number;
   errorCount: number;
   mutationCount: number;
+}
+
+/** A request as it completes, for those watching the log (advisor sessions collect statements so). */
+export interface FinishedRequest {
+  statement?: string;
+  queryContext?: string;
+  users: string;
+  /** When it started (ms since the epoch). */
+  startedAt: number;
+  elapsedMs: number;
+  state: RequestOutcome['state'];
 }
 
 interface Active extends RequestStart {
@@ -52,6 +65,7 @@ export class RequestLog {
   private readonly active = new Map<string, Active>();
   private readonly completed = new Map<string, ObjectValue>();
   readonly settings: RequestSettings = { completedThreshold: 1000, completedLimit: 4000 };
+  private readonly watchers = new Set<(r: FinishedRequest) => void>();
 
   constructor(private readonly now: () => number) {}
 
@@ -64,6 +78,7 @@ export class RequestLog {
     if (a === undefined) return;
     this.active.delete(requestId);
     const elapsedNs = Number(process.hrtime.bigint() - a.started);
+    for (const w of this.watchers) w({ statement: a.statement, queryContext: a.queryContext, users: a.users, startedAt: a.startedAt, elapsedMs: elapsedNs / 1e6, state: outcome.state });
     const t = this.settings.completedThreshold;
     if (t < 0 || elapsedNs / 1e6 < t || this.settings.completedLimit <= 0) return;
     const row = this.describe(a, elapsedNs);
@@ -91,9 +106,16 @@ export class RequestLog {
     if (a.clientContextID !== undefined) row.clientContextID = a.clientContextID;
     if (a.statement !== undefined) row.statement = a.statement;
     if (a.preparedName !== undefined) row.preparedName = a.preparedName;
+    if (a.queryContext !== undefined) row.queryContext = a.queryContext;
     if (a.remoteAddr !== undefined) row.remoteAddr = a.remoteAddr;
     if (a.userAgent !== undefined) row.userAgent = a.userAgent;
     return row;
+  }
+
+  /** Calls `fn` with every request as it completes, whatever the completed-threshold; returns how to stop. */
+  watch(fn: (r: FinishedRequest) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
   }
 
   /** system:active_requests: every running request (`user` given: only that user's). */

@@ -11,7 +11,7 @@ import { formatExpr, freeIdents, mapChildren, op, qualifyDoc } from './format';
 import { makeAgg, type AggState } from './aggregates';
 import { docValue } from './indexes';
 import { GroupingRule } from './grouping';
-import { chooseAccess, type AccessOptions, type OrderWish } from './access';
+import { chooseAccess, type AccessOptions, type AccessPath, type OrderWish } from './access';
 import { blockExprs, docNeeds } from './cover';
 import { conjuncts, docRelative, fetchDoc, independentOf, keyspaceText, resolveBucket, type Env } from './keyspace';
 import { defaultAlias, parseExpression } from './parser';
@@ -19,10 +19,11 @@ import { findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveNam
 import { defaultRunner, javascriptFunction } from './udf-javascript';
 import { attempt, PAUSE, RETRY, type Pause, type Retry } from './pause';
 import { collate, isObject, setField, sortedObject, truthy, valueKey, type ObjectValue, type Value } from './value';
-import { computeWindow } from './window';
-import { compileRecursiveCte } from './recursive-cte';
+import { checkWindowClause, computeWindow } from './window';
+import { isCorrelated } from './correlation';
+import { checkRecursiveClauseSelect, compileRecursiveCte, selectReads, stepReadsCte } from './recursive-cte';
 import { compileSequenceOperator } from './sequences';
-import { SYSTEM_CATALOGS } from './system-keyspaces';
+import { SYSTEM_CATALOG_KEYS, SYSTEM_CATALOGS } from './system-keyspaces';
 import type { Profile } from './profile';
 import { scanEstimates } from './statistics';
 
@@ -280,6 +281,33 @@ function isKeyspaceSource(src: A.FromSource, scope: Scope): boolean {
   return src.kind === 'keyspace' && !(src.ks.namespace === 'default' && !src.ks.scope && scope.names.has(src.ks.bucket));
 }
 
+/** Documents a correlated subquery may read through a primary index (the server's limit). */
+const CORRELATED_PRIMARY_LIMIT = 1000;
+
+/**
+ * A primary scan inside a correlated subquery: the server runs the subquery once per outer row
+ * and refuses to scan more than 1,000 documents of its keyspace each time without a secondary
+ * index (5370), rather than run a cartesian product.
+ */
+function limitedPrimaryScan(access: AccessPath, alias: string): AccessPath {
+  const limited = <T>(scan: (row: Row, ctx: ExecContext) => Iterable<T>) =>
+    function* (row: Row, ctx: ExecContext): Generator<T> {
+      let n = 0;
+      for (const x of scan(row, ctx)) {
+        if (++n > CORRELATED_PRIMARY_LIMIT) {
+          throw new QueryError(
+            5370,
+            `Unable to run subquery - cause: Correlated subquery's keyspace (${alias}) cannot have more than ${CORRELATED_PRIMARY_LIMIT} documents without appropriate secondary index`,
+          );
+        }
+        yield x;
+      }
+    };
+  const ids = access.ids.bind(access);
+  const covered = access.covered;
+  return { ...access, ids: limited(ids), covered: covered && limited(covered) };
+}
+
 /** A FROM source that names a variable in scope (WITH, outer query) reads that variable. */
 function asExprSource(src: A.FromSource & { kind: 'keyspace' }): A.FromSource {
   return { kind: 'expr', expr: { kind: 'ident', name: src.ks.bucket }, alias: src.alias };
@@ -298,7 +326,8 @@ function compileSource(
   if (src.kind === 'keyspace') {
     if (src.ks.namespace === 'system') return systemSource(src, env);
     const store = resolveBucket(env, src.ks);
-    const access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, src.useIndex ? { ...opts, useIndex: src.useIndex } : opts);
+    let access = chooseAccess(src.ks, store, src.alias, implicit, src.useKeys, where, scope, available, src.useIndex ? { ...opts, useIndex: src.useIndex } : opts);
+    if (scope.correlated && access.index?.primary) access = limitedPrimaryScan(access, src.alias);
     const alias = src.alias;
     // With optimizer statistics (UPDATE STATISTICS), the scan reports the rows it expects.
     const estimates = scanEstimates(store, where, (e) => docRelative(e, alias, implicit, scope.names));
@@ -406,7 +435,8 @@ function systemSource(src: A.FromSource & { kind: 'keyspace' }, env: Env): { sou
   return {
     explain: [{ '#operator': 'PrimaryScan', index: '#primary', keyspace: name, namespace: 'system', using: 'system' }],
     *source(outer) {
-      for (const doc of catalog(env)) yield bind(outer, alias, doc);
+      const key = Object.hasOwn(SYSTEM_CATALOG_KEYS, name) ? SYSTEM_CATALOG_KEYS[name] : undefined;
+      for (const doc of catalog(env)) yield bind(outer, alias, doc, key && { id: key(doc), cas: 0n, expiry: 0, flags: 0, datatype: 1 });
     },
   };
 }
@@ -425,7 +455,11 @@ export function compileFrom(from: A.FromClause, scope: Scope, env: Env, where: A
     const alias = j.kind === 'unnest' ? j.alias : j.right.alias;
     // Joining a WITH variable under its own name (`JOIN cte`, `FROM t, cte`) shadows nothing.
     const readsItself = j.kind === 'ansi' && j.right.kind === 'expr' && j.right.expr.kind === 'ident' && j.right.expr.name === alias;
-    if (aliases.includes(alias) || (scope.names.has(alias) && !readsItself)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.kind === 'unnest' ? 'UNNEST' : j.nest ? 'NEST' : 'JOIN'} alias ${alias}`);
+    if (aliases.includes(alias) || (scope.names.has(alias) && !readsItself)) {
+      // The UNNEST form quotes the alias and says where it was written, as the server's does.
+      if (j.kind === 'unnest') throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate UNNEST alias '${alias}'${nearText(j.at)}`);
+      throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate ${j.nest ? 'NEST' : 'JOIN'} alias ${alias}`);
+    }
     aliases.push(alias);
   }
   const implicit = from.joins.length === 0;
@@ -830,6 +864,7 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
   if (block.having) explain.push(op({ '#operator': 'Filter' }, { condition: () => formatExpr(block.having!) }));
   // Window functions: collected while the projection (and then ORDER BY) compile, computed over
   // all the block's rows before the projection runs.
+  checkWindowClause(block.windows);
   const windows: NonNullable<Scope['windows']> = { calls: [], named: block.windows };
   groupScope = { ...groupScope, windows };
 
@@ -856,6 +891,8 @@ function compileBlock(block: A.SelectBlock, outerScope: Scope, env: Env, orderBy
         sig.push(['*', '*']);
       } else {
         const name = t.alias ?? defaultAlias(t.expr!) ?? `$${n++}`;
+        // Two terms under one name would overwrite each other in the result object: the server refuses it.
+        if (aliases.has(name)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate result alias '${name}'${nearText(t.at)}.`);
         aliases.add(name);
         projs.push({ kind: 'named', name, fn: compile(t.expr!, groupScope) });
         sig.push([name, exprType(t.expr)]);
@@ -1177,7 +1214,8 @@ function compileBody(body: A.SelectBody, scope: Scope, env: Env, orderBy?: A.Ord
 
 function makeSubqueryScope(base: Scope, env: Env): Scope {
   return { ...base, subquery: (q, s) => {
-    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined, clause: undefined, enclosing: undefined }, env);
+    const correlated = isCorrelated(q, s.names);
+    const plan = compileSelect(q, { ...s, aggregates: undefined, windows: undefined, clause: undefined, enclosing: undefined, correlated }, env);
     return (row, ctx) => plan.run(row, ctx);
   } };
 }
@@ -1201,10 +1239,12 @@ const MAX_UDF_DEPTH = 128;
 
 /** The user-defined function `call` names, checked against its arguments, as a function of their values. */
 function userFunction(call: A.Expr & { kind: 'call' }, env: Env): ((args: Value[], ctx: ExecContext) => Value) | undefined {
-  const def = findFunction(env, resolveName(env, call.fn ?? { name: call.rawName ?? call.name }));
+  const where = resolveName(env, call.fn ?? { name: call.rawName ?? call.name });
+  const def = findFunction(env, where);
   if (!def) {
-    if (call.fn) throw FunctionErrors.missing(qualifiedName(resolveName(env, call.fn)));
-    return undefined;
+    if (call.fn) throw FunctionErrors.missing(qualifiedName(where));
+    // Neither built in nor defined: the server names the function the bare name resolved to.
+    throw new QueryError(ErrorCode.SEMANTIC, `Invalid function ${call.rawName ?? call.name} (resolving to ${qualifiedName(where)})${nearText(call.at)}`);
   }
   return invoker(def, call.args.length, env);
 }
@@ -1243,12 +1283,28 @@ function limitValue(fn: Compiled | undefined, row: Row, ctx: ExecContext, what: 
   return Math.max(0, Math.trunc(v));
 }
 
+/**
+ * A WITH term: a recursive CTE when its step reads its name (else the UNION is an ordinary query,
+ * as the server splits only then); a term that reads its own name without RECURSIVE cannot be
+ * evaluated (the server's "Error evaluating WITH").
+ */
+function compileWith(w: A.LetBinding, scope: Scope, env: Env): Compiled {
+  if (w.recursive && stepReadsCte(w.name, w.recursive)) return compileRecursiveCte(w.name, w.recursive, scope, (q, s) => compileSelect(q, s, env).run);
+  if (w.expr.kind === 'subquery') {
+    if (w.inRecursiveClause) checkRecursiveClauseSelect(w.expr.query);
+    else if (selectReads(w.name, w.expr.query)) {
+      throw new QueryError(ErrorCode.EVALUATION, `Error evaluating WITH - cause: ${w.name} refers to itself; a CTE that reads its own name must be declared WITH RECURSIVE`);
+    }
+  }
+  return compile(w.expr, scope);
+}
+
 export function compileSelect(stmt: A.SelectStatement, outerScope: Scope, env: Env): CompiledQuery {
   let scope = makeSubqueryScope(outerScope, env);
   const withs: { name: string; fn: Compiled }[] = [];
   for (const w of stmt.with) {
     if (stmt.with.some((o) => o !== w && o.name === w.name && stmt.with.indexOf(o) < stmt.with.indexOf(w))) throw duplicateVariable(w);
-    const fn = w.recursive ? compileRecursiveCte(w.name, w.recursive, scope, (q, s) => compileSelect(q, s, env).run) : compile(w.expr, scope);
+    const fn = compileWith(w, scope, env);
     withs.push({ name: w.name, fn });
     scope = childScope(scope, [w.name]);
   }

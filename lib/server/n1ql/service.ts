@@ -19,7 +19,7 @@ import type { JavaScriptRunner } from './udf-javascript';
 import { privilegesOf, collectionsDenied } from './privileges';
 import { clusterPermission } from '../rbac/permission';
 import type { RequestLog, RequestOutcome } from './request-log';
-import { checkAllowedInTransaction, inTransactionError, Transaction, TransactionTable, transactionOptions, TX_ERRORS } from './transactions';
+import { checkStatementKind, inTransactionError, Transaction, TransactionTable, transactionOptions, TX_ERRORS } from './transactions';
 import { admitPlan, decodePlan, runStatement, type RunOptions, type StatementResult } from './statement';
 import { setField, type Value } from './value';
 
@@ -270,6 +270,7 @@ export class QueryService implements HttpServiceHandler {
     let closed = false;
     let preparedName: string | undefined;
     let tx: Transaction | undefined;
+    let releaseTx: ((cutShort?: boolean) => void) | undefined;
     let implicitTx = false;
     // What the request log records when the response closes (./request-log.ts).
     const outcome: RequestOutcome = { state: 'closed', resultCount: 0, resultSize: 0, errorCount: 0, mutationCount: 0 };
@@ -348,7 +349,13 @@ export class QueryService implements HttpServiceHandler {
       } else {
         throw new QueryError(ErrorCode.NO_STATEMENT, 'No statement or prepared value');
       }
-      tx = this.joinTransaction(params, stmt, opts, res);
+      const joined = await this.joinTransaction(params, stmt, opts, res);
+      tx = joined?.tx;
+      releaseTx = joined?.release;
+      if (closed) {
+        releaseTx?.(true);
+        return;
+      }
       implicitTx = tx !== undefined && params.txid === undefined;
       execStarted = process.hrtime.bigint();
       writes = this.ctx.trackWrites?.();
@@ -369,6 +376,7 @@ export class QueryService implements HttpServiceHandler {
       }
     } catch (err) {
       if (implicitTx) tx!.end('rolled back');
+      else tx?.endStatement(false);
       const qe = toQueryError(err);
       Object.assign(outcome, { state: qe.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal', errorCount: 1 });
       res.writeHead(httpStatusFor(qe.code), { 'content-type': 'application/json' });
@@ -376,7 +384,7 @@ export class QueryService implements HttpServiceHandler {
       if (clientContextID !== undefined) parts.push(`"clientContextID": ${JSON.stringify(clientContextID)}`);
       parts.push(`"errors": [${JSON.stringify(qe.toJSON())}]`, `"status": ${JSON.stringify(qe.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal')}`);
       if (metrics) parts.push(`"metrics": ${metricsText(started, execStarted, 0, 0, 0, 1)}`);
-      if (tx) tx.busy = false;
+      releaseTx?.();
       res.end(parts.join(',\n') + '\n}\n');
       return;
     }
@@ -448,6 +456,10 @@ export class QueryService implements HttpServiceHandler {
         }
       } else tx!.end('rolled back');
     }
+    // In a transaction a statement is atomic: one that failed is undone, and counts no mutations.
+    const failedInTx = tx !== undefined && (fatal !== undefined || result.errors.length > 0);
+    if (tx && !implicitTx) tx.endStatement(!failedInTx);
+    const mutationCount = failedInTx ? 0 : result.mutationCount();
     // Like a KV client's, a statement's writes are answered only once they are durable.
     if (result.mutationCount() > 0 && writes !== undefined) {
       try {
@@ -461,23 +473,24 @@ export class QueryService implements HttpServiceHandler {
     if (errors.length) buf += `,\n"errors": ${JSON.stringify(errors.map((e) => e.toJSON()))}`;
     if (exec!.warnings.size) buf += `,\n"warnings": ${jsonText([...exec!.warnings.values()] as Value)}`;
     const status = fatal ? (fatal.code === ErrorCode.TIMEOUT ? 'timeout' : 'fatal') : errors.length ? 'errors' : 'success';
-    Object.assign(outcome, { state: status === 'success' ? 'completed' : status, resultCount: count, resultSize: size, errorCount: errors.length, mutationCount: result.mutationCount() });
+    Object.assign(outcome, { state: status === 'success' ? 'completed' : status, resultCount: count, resultSize: size, errorCount: errors.length, mutationCount });
     buf += `,\n"status": ${JSON.stringify(status)}`;
-    if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, result.mutationCount(), errors.length)}`;
+    if (metrics) buf += `,\n"metrics": ${metricsText(started, execStarted, count, size, mutationCount, errors.length)}`;
     if (profile) {
       profile.time('run', Number(process.hrtime.bigint() - execStarted) / 1e6);
       buf += `,\n"profile": ${JSON.stringify(profile.toJSON(profile.mode === 'timings' ? result.plan?.() : undefined))}`;
     }
     buf += '\n}\n';
-    if (tx) tx.busy = false;
+    releaseTx?.();
     res.end(buf);
   }
 
   /**
    * The transaction the request runs in: the one its txid names, or a new one for tximplicit;
-   * the statement's environment then sees the collections through it. Undefined: none.
+   * the statement's environment then sees the collections through it. Resolves once it is the
+   * statement's turn in the transaction, with the function that gives the turn on; undefined: none.
    */
-  private joinTransaction(params: Params, stmt: Statement, opts: RunOptions, res: ServerResponse): Transaction | undefined {
+  private async joinTransaction(params: Params, stmt: Statement, opts: RunOptions, res: ServerResponse): Promise<{ tx: Transaction; release: (cutShort?: boolean) => void } | undefined> {
     const table = this.state.transactions;
     let tx: Transaction | undefined;
     const implicit = bool(params.tximplicit) ?? false;
@@ -486,28 +499,39 @@ export class QueryService implements HttpServiceHandler {
       if (implicit) throw new QueryError(ErrorCode.BAD_PARAMETER, 'tximplicit cannot be set with txid');
       tx = table.get(params.txid);
       tx.checkLive();
-      if (tx.busy) throw new QueryError(TX_ERRORS.PARALLEL, 'Parallel execution of the statements are not allowed within the transaction');
+      // As the query service: only a positive statement number is checked (and kept), before the statement waits its turn.
       if (params.txstmtnum !== undefined) {
         const n = typeof params.txstmtnum === 'string' ? Number(params.txstmtnum) : params.txstmtnum;
-        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for txstmtnum parameter: ${String(params.txstmtnum)}`);
-        if (n <= tx.lastStatement) throw new QueryError(TX_ERRORS.OUT_OF_ORDER, `Transaction statement is out of order (${tx.lastStatement}, ${n}) `);
-        tx.lastStatement = n;
+        if (typeof n !== 'number' || !Number.isInteger(n)) throw new QueryError(ErrorCode.BAD_PARAMETER, `Invalid value for txstmtnum parameter: ${String(params.txstmtnum)}`);
+        if (n > 0 && n <= tx.lastStatement) throw new QueryError(TX_ERRORS.OUT_OF_ORDER, `Transaction statement is out of order (${tx.lastStatement}, ${n}) `);
+        if (n > 0) tx.lastStatement = n;
       }
-    } else if (implicit && stmt.type !== 'transaction') {
-      checkAllowedInTransaction(stmt);
-      tx = table.begin(transactionOptions(params));
-    } else if (stmt.type === 'transaction') {
-      transactionOptions(params);
+      checkStatementKind(stmt, true, false);
+    } else {
+      checkStatementKind(stmt, false, implicit);
+      if (implicit && stmt.type !== 'transaction') tx = table.begin(transactionOptions(params));
+      else if (stmt.type === 'transaction') transactionOptions(params);
     }
     opts.transactions = { table, tx, params };
     if (tx === undefined) return undefined;
-    checkAllowedInTransaction(stmt);
     if (stmt.type !== 'transaction') opts.env = tx.envFor(opts.env);
     const joined = tx;
-    joined.busy = true;
-    // Released before the answer is sent (see query()), and here too when the request is cut short.
-    res.on('close', () => (joined.busy = false));
-    return tx;
+    const { ready, release } = joined.takeTurn();
+    // The turn is given on before the answer is sent (see query()), and here too when the request
+    // is cut short (a statement cut short is undone: it did not succeed).
+    res.on('close', () => release(true));
+    if (ready) {
+      await ready;
+      try {
+        // It may have ended (committed, rolled back, expired) while this statement waited.
+        joined.checkLive();
+      } catch (err) {
+        release();
+        throw err;
+      }
+    }
+    if (!implicit && stmt.type !== 'transaction') joined.beginStatement();
+    return { tx, release };
   }
 
   /** Enters the request in the request log until its response closes. */
@@ -521,6 +545,7 @@ export class QueryService implements HttpServiceHandler {
       clientContextID,
       statement: typeof params.statement === 'string' ? params.statement : undefined,
       preparedName: typeof params.prepared === 'string' ? params.prepared : undefined,
+      queryContext: typeof params.query_context === 'string' ? params.query_context : undefined,
       users: username,
       remoteAddr: socket?.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`,
       userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,

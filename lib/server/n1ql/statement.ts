@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as A from './ast';
 import type { BucketStore, StoredDoc } from '../service-types';
-import { QueryError, ErrorCode } from './errors';
+import { QueryError, ErrorCode, nearText } from './errors';
 import { childScope, compile, type Compiled, type ExecContext, type Row, type Scope } from './expr';
 import { formatExpr, freeIdents, materialize } from './format';
 import { jsonText } from './json';
@@ -26,7 +26,7 @@ import { alterSequence, createSequence, dropSequence, MAX_INT64, MIN_INT64, Sequ
 import { definitionOf, dropFunction, findFunction, FunctionErrors, mayUseFunction, qualifiedName, resolveName, saveFunction } from './udf';
 import { updateStatistics } from './statistics';
 import { runInfer } from './infer';
-import { adviseIndexes, unsupportedAdvise, type AdviceTarget, type CurrentIndex } from './advise';
+import { hasAdvisorCall, runAdvise, runAdvisor, type AdvisorHost } from './advisor';
 import { clone, getField, isObject, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export interface RunOptions {
@@ -95,7 +95,7 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
   const stmt = statement.type === 'prepare' ? statement : bindKeyspaceParams(statement, opts.ctx);
   switch (stmt.type) {
     case 'select': {
-      if (callsAdvisor(stmt)) return runAdvisor(stmt, opts);
+      if (callsAdvisor(stmt)) return { signature: 'json', rows: [runAdvisor(stmt, advisorHost(opts))], mutationCount: () => 0, errors: [] };
       const q = compileSelect(stmt, rootScope(opts.env), opts.env);
       return { signature: q.signature, rows: q.run(EMPTY_ROW, opts.ctx), mutationCount: () => 0, errors: [], plan: () => materialize(q.explain) };
     }
@@ -149,7 +149,7 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       return { rows: [], mutationCount: () => 0, errors: [] };
     case 'transaction': {
       const t = opts.transactions;
-      const rows = runTransactionStatement(stmt, t?.table, t?.tx, t?.params ?? {});
+      const rows = runTransactionStatement(stmt, t?.table, t?.tx, t?.params ?? {}, opts.env);
       return { rows, mutationCount: () => 0, errors: [], signature: rows.length ? { txid: 'json' } : undefined };
     }
     case 'createSequence':
@@ -163,7 +163,7 @@ export function runStatement(statement: A.Statement, opts: RunOptions): Statemen
       runUpdateStatistics(stmt, opts);
       return { rows: [], mutationCount: () => 0, errors: [] };
     case 'advise':
-      return { signature: 'json', rows: [runAdvise(stmt, opts)], mutationCount: () => 0, errors: [] };
+      return { signature: 'json', rows: [runAdvise(stmt, advisorHost(opts))], mutationCount: () => 0, errors: [] };
     case 'infer':
       return { signature: 'json', rows: [runInfer(stmt, opts.env, opts.ctx)], mutationCount: () => 0, errors: [] };
     default:
@@ -184,67 +184,9 @@ function runUpdateStatistics(stmt: A.UpdateStatisticsStatement, opts: RunOptions
   updateStatistics(stmt, store, options, opts.ctx, names);
 }
 
-/** ADVISE: what the statement reads of its keyspace, the indexes its plan uses, then the advice. */
-function runAdvise(stmt: A.AdviseStatement, opts: RunOptions): ObjectValue {
-  const inner = stmt.stmt;
-  if (inner.type !== 'select' && inner.type !== 'update' && inner.type !== 'delete' && inner.type !== 'merge') throw unsupportedAdvise();
-  let target: AdviceTarget | undefined;
-  let implicit = true;
-  const names = new Set<string>();
-  if (inner.type === 'select' && inner.body.kind === 'block' && inner.body.from?.source.kind === 'keyspace' && inner.body.from.source.ks.namespace !== 'system') {
-    const block = inner.body;
-    const from = block.from!;
-    const src = from.source as A.FromSource & { kind: 'keyspace' };
-    implicit = from.joins.length === 0;
-    for (const w of inner.with) names.add(w.name);
-    for (const l of [...block.let, ...block.letting]) names.add(l.name);
-    const reads: A.Expr[] = [];
-    let whole = false;
-    for (const t of block.terms) {
-      if (!t.expr || (t.expr.kind === 'ident' && t.expr.name === src.alias) || (t.star && t.expr.kind === 'ident')) whole = true;
-      else reads.push(t.expr);
-    }
-    for (const e of [block.where, ...(block.groupBy ?? []), block.having, ...block.let.map((l) => l.expr), ...block.letting.map((l) => l.expr), ...(inner.orderBy ?? []).map((o) => o.expr)]) if (e) reads.push(e);
-    target = { ks: src.ks, alias: src.alias, where: block.where, reads, whole };
-  } else if ((inner.type === 'update' || inner.type === 'delete') && !inner.useKeys) {
-    target = { ks: inner.target.ks, alias: inner.target.alias, where: inner.where, reads: [], whole: true };
-  }
-  // The indexes the statement's plan uses now (none when it has no plan yet: no index at all).
-  const current: CurrentIndex[] = [];
-  if (target) {
-    let plan: unknown;
-    try {
-      plan = planOf(inner, opts);
-    } catch (err) {
-      if (!(err instanceof QueryError) || err.code !== ErrorCode.PLAN) throw err;
-    }
-    const store = resolveBucket(opts.env, target.ks);
-    const indexes = catalogFor(store).list();
-    const walk = (x: unknown): void => {
-      if (Array.isArray(x)) return x.forEach(walk);
-      if (!x || typeof x !== 'object') return;
-      const o = x as Record<string, unknown>;
-      if ((o['#operator'] === 'IndexScan3' || o['#operator'] === 'PrimaryScan3') && typeof o.index === 'string') {
-        const ix = indexes.find((i) => i.name === o.index);
-        if (ix && !current.some((c) => c.index === ix)) current.push({ index: ix, ks: target!.ks, alias: target!.alias });
-      }
-      Object.values(o).forEach(walk);
-    };
-    walk(plan);
-  }
-  const advice = adviseIndexes(target, current, implicit, names);
-  return { '#operator': 'Advise', advice: advice as ObjectValue, query: stmt.text };
-}
-
-/** Whether any node under `node` calls ADVISOR (literal values are not looked into). */
-function hasAdvisorCall(node: unknown): boolean {
-  if (Array.isArray(node)) return node.some(hasAdvisorCall);
-  if (typeof node !== 'object' || node === null) return false;
-  const o = node as Record<string, unknown>;
-  if (o.kind === 'lit') return false;
-  if (o.kind === 'call' && o.name === 'advisor') return true;
-  for (const k in o) if (hasAdvisorCall(o[k])) return true;
-  return false;
+/** What the advisor (./advisor) needs of this runner: the environment and how to plan a statement. */
+function advisorHost(opts: RunOptions): AdvisorHost {
+  return { env: opts.env, ctx: opts.ctx, plan: (stmt) => planOf(stmt, opts) };
 }
 
 // Statements are immutable once parsed (and run again when prepared): looked at once each.
@@ -254,62 +196,6 @@ function callsAdvisor(stmt: A.SelectStatement): boolean {
   let v = advisorStatements.get(stmt);
   if (v === undefined) advisorStatements.set(stmt, (v = hasAdvisorCall(stmt)));
   return v;
-}
-
-/**
- * SELECT ADVISOR(statement | [statements]): ADVISE for each statement, the indexes gathered over
- * all of them with the statements (and how many times each was given) that use or want each one.
- * ADVISOR only stands in the projection of a SELECT without FROM (3255, 3256).
- */
-function runAdvisor(stmt: A.SelectStatement, opts: RunOptions): StatementResult {
-  const block = stmt.body.kind === 'block' ? stmt.body : undefined;
-  const inTerms = block !== undefined && block.terms.some((t) => hasAdvisorCall(t.expr));
-  const elsewhere = block === undefined || hasAdvisorCall({ ...block, terms: [] }) || hasAdvisorCall({ ...stmt, body: null });
-  if (!inTerms || elsewhere) throw new QueryError(3255, 'Advisor function is only allowed in projection clause.');
-  if (block!.from) throw new QueryError(3256, 'FROM clause is not allowed when Advisor function is present in projection clause.');
-  const scope = rootScope(opts.env);
-  const advise = (arg: Value): ObjectValue => {
-    if (isObject(arg)) throw new QueryError(ErrorCode.EVALUATION, 'Error evaluating projection. - cause: ADVISOR() sessions (action start, get, list, stop, purge, abort) need the completed requests of the query service, which this server does not keep.');
-    const texts = (Array.isArray(arg) ? arg : [arg]).filter((t): t is string => typeof t === 'string');
-    const runs = new Map<string, number>();
-    for (const t of texts) runs.set(t, (runs.get(t) ?? 0) + 1);
-    const groups: Record<string, Map<string, Set<string>>> = { current_used_indexes: new Map(), recommended_indexes: new Map(), recommended_covering_indexes: new Map() };
-    const add = (group: string, index: unknown, text: string): void => {
-      if (typeof index !== 'string') return;
-      const m = groups[group];
-      if (!m.has(index)) m.set(index, new Set());
-      m.get(index)!.add(text);
-    };
-    for (const text of runs.keys()) {
-      let parsed: A.Statement;
-      try {
-        parsed = parse(text);
-      } catch {
-        continue;
-      }
-      if (parsed.type !== 'select' && parsed.type !== 'update' && parsed.type !== 'delete' && parsed.type !== 'merge') continue;
-      const info = ((runAdvise({ type: 'advise', stmt: parsed, text }, opts).advice as ObjectValue).adviseinfo ?? {}) as ObjectValue;
-      for (const c of (info.current_indexes as ObjectValue[]) ?? []) add('current_used_indexes', c.index_statement, text);
-      const rec = info.recommended_indexes;
-      if (isObject(rec)) {
-        for (const r of (rec.indexes as ObjectValue[]) ?? []) add('recommended_indexes', r.index_statement, text);
-        for (const r of (rec.covering_indexes as ObjectValue[]) ?? []) add('recommended_covering_indexes', r.index_statement, text);
-      }
-    }
-    const out: ObjectValue = {};
-    for (const [group, m] of Object.entries(groups)) {
-      if (m.size) out[group] = [...m].map(([index, stmts]) => ({ index, statements: [...stmts].map((t) => ({ run_count: runs.get(t)!, statement: t })) }));
-    }
-    return out;
-  };
-  const terms = block!.terms.map((t, i) => {
-    const e = t.expr!;
-    const name = t.alias ?? `$${i + 1}`;
-    const fn = e.kind === 'call' && e.name === 'advisor' && e.args.length === 1 ? (): Value => advise(compile(e.args[0], scope)(EMPTY_ROW, opts.ctx)) : (): Value => compile(e, scope)(EMPTY_ROW, opts.ctx);
-    return { name, fn };
-  });
-  const row = block!.raw ? terms[0].fn() : (Object.fromEntries(terms.map((t) => [t.name, t.fn()])) as ObjectValue);
-  return { signature: 'json', rows: [row], mutationCount: () => 0, errors: [] };
 }
 
 function readonlyError(): QueryError {
@@ -554,10 +440,15 @@ function compileReturning(r: A.ReturningClause | undefined, scope: Scope, aliase
     return f;
   }
   let n = 1;
+  const names = new Set<string>();
   const parts = r.terms.map((t) => {
     if (t.star && !t.expr) return { kind: 'star' as const };
     if (t.star) return { kind: 'dot' as const, fn: compile(t.expr!, scope) };
-    return { kind: 'named' as const, name: t.alias ?? defaultAlias(t.expr!) ?? `$${n++}`, fn: compile(t.expr!, scope) };
+    const name = t.alias ?? defaultAlias(t.expr!) ?? `$${n++}`;
+    // RETURNING is a projection too: one name, one term.
+    if (names.has(name)) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate result alias '${name}'${nearText(t.at)}.`);
+    names.add(name);
+    return { kind: 'named' as const, name, fn: compile(t.expr!, scope) };
   });
   return (row, ctx) => {
     const entries: [string, Value][] = [];
@@ -654,12 +545,17 @@ function compileSets(set: A.SetItem[], unset: A.UnsetItem[], scope: Scope): Comp
 
 /** Applies SET/UNSET to a copy of the document; `row` binds the alias to the original. */
 function applySets(sets: CompiledSet[], alias: string, doc: Value, row: Row, ctx: ExecContext, scope: Scope): Value {
-  const next = clone(doc);
+  let next = clone(doc);
   for (const s of sets) {
     if (!s.forBindings) {
       const p = pathOf(s.path, alias, new Set(), row, ctx, scope);
       if (!p) continue;
-      if (p.steps.length === 0) continue;
+      if (p.steps.length === 0) {
+        // SET alias = v: v becomes the whole document (the server sets the alias's field of the row it writes back).
+        const v = s.unset || p.root !== null ? undefined : s.value!(row, ctx);
+        if (v !== undefined) next = clone(v);
+        continue;
+      }
       assign(next, p.steps, s.unset ? undefined : s.value!(row, ctx), s.unset);
       continue;
     }
@@ -882,9 +778,10 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const { rows: sourceRows, alias: srcAlias } = mergeSource(m.source, env);
   if (srcAlias === alias) throw new QueryError(ErrorCode.DUPLICATE_ALIAS, `Duplicate MERGE alias ${alias}`);
   // Actions and RETURNING read the target unqualified; ON KEY reads the source.
-  const scope: Scope = { ...childScope(rootScope(env), [alias, srcAlias]), implicit: alias, clause: 'DML' };
+  const letNames = (m.let ?? []).map((b) => b.name);
+  const scope: Scope = { ...childScope(rootScope(env), [alias, srcAlias, ...letNames]), implicit: alias, clause: 'DML' };
   const keyScope: Scope = { ...childScope(rootScope(env), [srcAlias]), implicit: srcAlias };
-  const ret = compileReturning(m.returning, scope, [alias]);
+  const ret = compileReturning(m.returning, scope, [srcAlias, alias]);
   const limit = limitOf(m.limit, scope, ctx);
   const onKey = m.onKey ? compile(m.onKey, keyScope) : undefined;
   const on = m.on ? compile(m.on, childScope(rootScope(env), [alias, srcAlias])) : undefined;
@@ -892,7 +789,7 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const updWhere = m.update?.where ? compile(m.update.where, scope) : undefined;
   const delWhere = m.delete?.where ? compile(m.delete.where, scope) : undefined;
   // INSERT sees the source row only: the target has no document there.
-  const insScope: Scope = { ...childScope(rootScope(env), [srcAlias]), implicit: srcAlias };
+  const insScope: Scope = { ...childScope(rootScope(env), [srcAlias, ...letNames]), implicit: srcAlias };
   const insWhere = m.insert?.where ? compile(m.insert.where, insScope) : undefined;
   const insKey = m.insert?.key ? compile(m.insert.key, insScope) : undefined;
   const insValue = m.insert ? compile(m.insert.value, insScope) : undefined;
@@ -900,13 +797,25 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
   const targetScan = on
     ? chooseAccess(m.target.ks, store, alias, false, undefined, conjuncts(m.on), childScope(rootScope(env), [alias, srcAlias]), new Set([srcAlias]), { useIndex: m.target.useIndex })
     : undefined;
-  type Match = { f: { doc: StoredDoc; value: Value }; row: Row; update: boolean; next?: Value };
-  type Plan = { matches: Match[]; insert?: { key: Value; value: Value; options: Value } };
-  // What one source row does, evaluated before anything is written (and evaluated again whole when
-  // a JavaScript call suspends it): the matched target documents with their action and new value,
-  // or the document to insert.
-  const decide = (base: Row, c: ExecContext): Plan => {
-    const found: { doc: StoredDoc; value: Value }[] = [];
+  // MERGE ... ON ... LET: bound for each joined row, visible to the actions and RETURNING.
+  const lets = (m.let ?? []).map((b) => ({ name: b.name, fn: compile(b.expr, scope) }));
+  const withLets = (row: Row, c: ExecContext): Row => {
+    for (const b of lets) row = bindAlias(row, b.name, b.fn(row, c));
+    return row;
+  };
+  type Found = { doc: StoredDoc; value: Value };
+  /** One step of the statement, in source order: a write, or the error the server stops at. */
+  type Action =
+    | { kind: 'update'; f: Found; row: Row; next: Value }
+    | { kind: 'delete'; f: Found; row: Row }
+    | { kind: 'insert'; key: Value; value: Value; options: Value }
+    | { kind: 'stop'; error: QueryError };
+  const multiple = (id: string): QueryError => new QueryError(5320, `Multiple UPDATE/DELETE of the same document (document key '${id}') in a MERGE statement`);
+  // What one source row does. Every source row is decided against the target as the statement
+  // found it (the server joins the source with the target before any action writes), so a
+  // document two source rows match is caught even when the first action changed or removed it.
+  const decide = (base: Row, c: ExecContext): Action[] => {
+    const found: Found[] = [];
     let key: Value;
     if (onKey) {
       key = onKey(base, c);
@@ -916,30 +825,26 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
       }
     } else {
       for (const id of [...targetScan!.ids(base, c)]) {
-        // The join reads the target as the statement found it: a document this statement inserted is not a match.
-        if (inserted.has(id)) continue;
         const f = fetchDoc(store, id);
         if (f && truthy(on!(bindAlias(base, alias, f.value, f.doc), c))) found.push(f);
       }
     }
     if (found.length) {
-      const matches: Match[] = [];
+      const out: Action[] = [];
       for (const f of found) {
-        const row = bindAlias(base, alias, f.value, f.doc);
-        const update = !!m.update && (!updWhere || truthy(updWhere(row, c)));
-        const remove = !update && !!m.delete && (!delWhere || truthy(delWhere(row, c)));
-        if (update) matches.push({ f, row, update, next: applySets(sets, alias, f.value, row, c, scope) });
-        else if (remove) matches.push({ f, row, update });
+        const row = withLets(bindAlias(base, alias, f.value, f.doc), c);
+        if (m.update && (!updWhere || truthy(updWhere(row, c)))) out.push({ kind: 'update', f, row, next: applySets(sets, alias, f.value, row, c, scope) });
+        // Both actions' conditions holding for one document is acting on it twice.
+        if (m.delete && (!delWhere || truthy(delWhere(row, c)))) out.push({ kind: 'delete', f, row });
       }
-      return { matches };
+      return out;
     }
-    if (m.insert && (!insWhere || truthy(insWhere(base, c)))) {
-      return { matches: [], insert: { key: insKey ? insKey(base, c) : key, value: insValue!(base, c), options: insOptions?.(base, c) } };
+    const row = withLets(base, c);
+    if (m.insert && (!insWhere || truthy(insWhere(row, c)))) {
+      return [{ kind: 'insert', key: insKey ? insKey(row, c) : key, value: insValue!(row, c), options: insOptions?.(row, c) }];
     }
-    return { matches: [] };
+    return [];
   };
-  const acted = new Set<string>();
-  const inserted = new Set<string>();
   return result(
     (function* () {
       const srcRows: Row[] = [];
@@ -947,37 +852,42 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
         if (r === PAUSE) yield r;
         else srcRows.push(r);
       }
-      let done = 0;
+      // Decide every source row first, then write in source order up to the first refused action.
+      const actions: Action[] = [];
+      const acted = new Set<string>();
+      const inserted = new Set<string>();
       let n = 0;
-      for (const base of srcRows) {
-        if (done >= limit) break;
+      decideAll: for (const base of srcRows) {
         if (++n % 256 === 0) {
           ctx.checkDeadline();
           if (ctx.pauseDue?.()) yield PAUSE;
         }
-        let plan: Plan | Retry;
+        let plan: Action[] | Retry;
         while ((plan = attempt(decide, base, ctx)) === RETRY) yield PAUSE;
-        for (const { f, row, update, next } of plan.matches) {
-          if (acted.has(f.doc.id)) throw new QueryError(5320, `Multiple UPDATE/DELETE of the same document (document key '${f.doc.id}') in a MERGE statement`);
-          acted.add(f.doc.id);
-          let written: Row;
-          try {
-            if (update) {
-              written = bindAlias(base, alias, next, store.write(f.doc.id, toBuffer(next), 'replace', { cas: f.doc.cas, flags: f.doc.flags }));
-            } else {
-              store.remove(f.doc.id, { cas: f.doc.cas });
-              written = row;
+        for (const a of plan) {
+          if (a.kind === 'update' || a.kind === 'delete') {
+            if (acted.has(a.f.doc.id)) {
+              actions.push({ kind: 'stop', error: multiple(a.f.doc.id) });
+              break decideAll;
             }
-            counted();
-            done++;
-          } catch (err) {
-            errors.push(dmlError('MERGE', f.doc.id, err));
-            continue;
+            acted.add(a.f.doc.id);
+          } else if (a.kind === 'insert' && typeof a.key === 'string' && a.value !== undefined) {
+            if (inserted.has(a.key)) {
+              actions.push({ kind: 'stop', error: new QueryError(5330, `Multiple INSERT of the same document (document key '${a.key}') in a MERGE statement`) });
+              break decideAll;
+            }
+            inserted.add(a.key);
           }
-          if (ret) yield* returning(ret, written, ctx);
+          actions.push(a);
         }
-        if (plan.insert) {
-          const { key: k, value: v, options } = plan.insert;
+      }
+      let done = 0;
+      for (const a of actions) {
+        if (done >= limit) break;
+        if (a.kind === 'stop') throw a.error;
+        let written: Row;
+        if (a.kind === 'insert') {
+          const { key: k, value: v, options } = a;
           if (typeof k !== 'string') {
             errors.push(new QueryError(5070, `Cannot INSERT non-string key ${jsonText(k ?? null)} of type ${goTypeName(k)}.`));
             continue;
@@ -986,19 +896,31 @@ function runMerge(m: A.MergeStatement, store: BucketStore, opts: RunOptions, res
             errors.push(new QueryError(5060, `No value for INSERT of key ${k}`));
             continue;
           }
-          if (inserted.has(k)) throw new QueryError(5330, `Multiple INSERT of the same document (document key '${k}') in a MERGE statement`);
-          inserted.add(k);
-          let written: Row;
           try {
-            written = bindAlias(base, alias, v, store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS, expiry: expirationOf(options) }));
-            counted();
-            done++;
+            // The inserted document alone: RETURNING reads no source field for it.
+            written = rowOf(alias, v, store.write(k, toBuffer(v), 'insert', { flags: JSON_FLAGS, expiry: expirationOf(options) }));
           } catch (err) {
-            errors.push(dmlError('MERGE', k, err));
+            // The server's MERGE writes through its INSERT / UPDATE / DELETE operators and words the failure by them.
+            errors.push(dmlError('INSERT', k, err));
             continue;
           }
-          if (ret) yield* returning(ret, written, ctx);
+        } else {
+          const { f } = a;
+          try {
+            if (a.kind === 'update') {
+              written = bindAlias(a.row, alias, a.next, store.write(f.doc.id, toBuffer(a.next), 'replace', { cas: f.doc.cas, flags: f.doc.flags }));
+            } else {
+              store.remove(f.doc.id, { cas: f.doc.cas });
+              written = a.row;
+            }
+          } catch (err) {
+            errors.push(dmlError(a.kind === 'update' ? 'UPDATE' : 'DELETE', f.doc.id, err));
+            continue;
+          }
         }
+        counted();
+        done++;
+        if (ret) yield* returning(ret, written, ctx);
       }
     })(),
   );
@@ -1025,6 +947,7 @@ function expirationOf(options: Value): number | undefined {
 /** A MERGE source's rows: the source's alias bound (with its document's META for a keyspace). */
 function mergeSource(src: A.FromSource, env: Env): { rows: (outer: Row, ctx: ExecContext) => Iterable<Row | Pause>; alias: string } {
   if (src.alias === '') throw new QueryError(4010, 'MERGE source term must have a name or alias');
-  const plan = compileFrom({ source: src, joins: [] }, rootScope(env), env, []);
+  // A join hint on the source (USE HASH / USE NL) chooses how the server joins it with the target; it is no error here.
+  const plan = compileFrom({ source: { ...src, hint: undefined }, joins: [] }, rootScope(env), env, []);
   return { rows: plan.plan.source, alias: src.alias };
 }

@@ -1,15 +1,17 @@
 // DELETE on the request catalogs (SQL++ reference: Monitor Queries): deleting a row of
 // system:active_requests cancels that request; deleting rows of system:completed_requests
-// forgets them. The other system catalogs cannot be changed.
+// forgets them; deleting a row of system:tasks_cache cancels a scheduled task or forgets a
+// finished one. The other system catalogs cannot be changed.
 import type * as A from './ast';
 import { QueryError, ErrorCode } from './errors';
 import { childScope, compile, type ExecContext } from './expr';
 import type { Env } from './keyspace';
 import { EMPTY_ROW, rootScope, rowOf } from './select';
 import { SYSTEM_CATALOGS } from './system-keyspaces';
+import { sessionsFor } from './advisor-sessions';
 import { truthy, type ObjectValue } from './value';
 
-export const DELETABLE_CATALOGS = new Set(['active_requests', 'completed_requests']);
+export const DELETABLE_CATALOGS = new Set(['active_requests', 'completed_requests', 'tasks_cache']);
 
 /** Runs the DELETE; the number of requests cancelled or forgotten. */
 export function deleteFromRequests(stmt: A.DeleteStatement, env: Env, ctx: ExecContext): number {
@@ -27,10 +29,11 @@ export function deleteFromRequests(stmt: A.DeleteStatement, env: Env, ctx: ExecC
   let done = 0;
   for (const row of SYSTEM_CATALOGS[name](env) as ObjectValue[]) {
     if (limitV !== undefined && done >= limitV) break;
-    const id = row.requestId as string;
+    const id = (name === 'tasks_cache' ? row.name : row.requestId) as string;
     if (keys && !keys.has(id)) continue;
     if (where && !truthy(where(rowOf(alias, row), ctx))) continue;
-    if (name === 'active_requests' ? log.cancel(id) : log.forget(id)) done++;
+    // A scheduled task (an advisor session) is cancelled and kept; a finished one is forgotten.
+    if (name === 'tasks_cache' ? sessionsFor(log).stop(id) : name === 'active_requests' ? log.cancel(id) : log.forget(id)) done++;
   }
   return done;
 }

@@ -7,9 +7,10 @@ import { catalogFor } from './indexes';
 import { systemRows } from './collections';
 import type { Env } from './keyspace';
 import { listSequences, type SequencePath } from './sequences';
-import { describeFunction, listFunctions } from './udf';
+import { describeFunction, listFunctions, qualifiedName } from './udf';
 import { ADMIN_CATALOGS } from './system-admin';
 import { dictionaryRow } from './statistics';
+import { sessionsFor } from './advisor-sessions';
 import type { ObjectValue, Value } from './value';
 
 const DATASTORE = 'http://127.0.0.1:8091';
@@ -54,6 +55,14 @@ function sequences(env: Env, loadedOnly: boolean): Value[] {
   return readable(env).flatMap((s) => listSequences(s).filter((x) => !loadedOnly || x.current !== null).map((x) => sequence(x.path, x.def, x.current)));
 }
 
+/**
+ * The document key of a catalog's rows, where a statement may read it as `META().id`: a function's
+ * is its full name (`default:f`, `default:b.s.f`), as system:functions keys them.
+ */
+export const SYSTEM_CATALOG_KEYS: Readonly<Record<string, (doc: Value) => string>> = {
+  functions: (doc) => qualifiedName((doc as { identity: Parameters<typeof qualifiedName>[0] }).identity),
+};
+
 /** Every catalog by name: its documents for the environment's user. */
 export const SYSTEM_CATALOGS: Readonly<Record<string, (env: Env) => Value[]>> = {
   dual: () => [{}],
@@ -69,5 +78,7 @@ export const SYSTEM_CATALOGS: Readonly<Record<string, (env: Env) => Value[]>> = 
   sequences: (env) => sequences(env, true),
   all_sequences: (env) => sequences(env, false),
   ...ADMIN_CATALOGS,
+  // The query service's scheduled tasks: the index advisor's sessions (./advisor-sessions).
+  tasks_cache: (env) => (env.requests && (env.holdsCluster?.(['n1ql', 'meta'], 'read') ?? true) ? sessionsFor(env.requests).rows() : []),
   dictionary: (env) => readable(env).flatMap((s) => (s.collections?.() ?? [s]).map(dictionaryRow).filter((r): r is ObjectValue => r !== undefined)),
 };

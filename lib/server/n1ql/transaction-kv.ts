@@ -24,7 +24,8 @@ export function runTransactionKv(name: string, args: Value[], txdata: unknown, e
   const store = resolveBucket(env, ks, VERBS[name]);
   const current = store.get(key);
   const scas = isObject(txdata as Value) ? (txdata as Record<string, unknown>).scas : undefined;
-  const casMismatch = (): QueryError => new QueryError(17015, `${name.slice(2)} cas (actual:${current?.cas ?? 0}, expected:${String(scas)}) missmatch for key: ${key}`);
+  // As the query service words it: the operation, the CAS the SDK sent (actual) and the document's (expected).
+  const casMismatch = (): QueryError => new QueryError(17015, `${name.slice(2).toUpperCase()} cas (actual:${String(scas)}, expected:${current?.cas ?? 0}) mismatch for key: ${key}`);
   if (name !== '__get' && name !== '__insert' && typeof scas === 'string' && current && String(current.cas) !== scas) throw casMismatch();
   switch (name) {
     case '__get':

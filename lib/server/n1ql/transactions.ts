@@ -9,17 +9,21 @@
 // its txtimeout (15 s by default) is rolled back.
 //
 // An SDK transaction hands itself over at its first ctx.query(): BEGIN WORK with txdata (whose
-// attempt id becomes the txid), then its key-value operations as EXECUTE __get / __insert /
-// __update / __delete (./transaction-kv.ts). Not built: the staging the real query service does
-// through KV (ATR entries and txn xattrs), so mutations an SDK transaction staged through KV
-// before its first query cannot be taken over (refused with 17006, nothing lost); and writes are
-// staged in this process's memory, not in the documents.
+// attempt id becomes the txid, and whose mutations, staged through KV, the transaction takes over:
+// ./transactions-handover.ts), then its key-value operations as EXECUTE __get / __insert /
+// __update / __delete (./transaction-kv.ts). The transaction's own writes are staged in this
+// process's memory, not in the documents.
+//
+// As in the query service, a transaction's statements run one at a time (those sent meanwhile
+// wait their turn, 16 at most: 17021 beyond), and each is atomic: one that fails undoes whatever
+// it had written, and the transaction goes on (a failed COMMIT rolls all of it back).
 import { randomUUID } from 'node:crypto';
 import type * as A from './ast';
 import type { BucketMetadata, BucketStore, MutationEvent, StoredDoc, StoreWriteMode, StoreWriteOptions } from '../service-types';
 import { parseDuration } from './duration';
 import { QueryError, ErrorCode } from './errors';
 import type { Env } from './keyspace';
+import { Handover } from './transactions-handover';
 
 export const TX_ERRORS = {
   STATEMENT_NOT_SUPPORTED: 17002,
@@ -30,18 +34,45 @@ export const TX_ERRORS = {
   ROLLBACK: 17008,
   NO_SAVEPOINT: 17009,
   EXPIRED: 17010,
-  PARALLEL: 17013,
+  RELEASED: 17011,
+  QUEUE_FULL: 17021,
 } as const;
 
 const DEFAULT_TIMEOUT_MS = 15_000;
+/** How many statements of one transaction may wait for the running one (the query service's _TX_QUEUE_SIZE). */
+const MAX_WAITING = 16;
 /** The query service's limit on txtimeout (`txtimeout` above it is refused). */
 const MAX_TIMEOUT_MS = 20 * 60_000;
 const DURABILITY_LEVELS = new Set(['none', 'majority', 'majorityandpersistactive', 'persisttomajority']);
 
-/** A write the transaction made: the new document (null: deleted) and the CAS of the committed one it replaces (0n: none). */
+/**
+ * A write the transaction made: the new document (null: deleted) and the CAS of the committed one
+ * it replaces (0n: none); `kv` when the SDK staged it in the document before handing over (its
+ * CAS is then the staged document's, live or deleted).
+ */
 interface Staged {
   doc: StoredDoc | null;
   baseCas: bigint;
+  kv?: true;
+}
+
+/**
+ * A transaction error with the `cause` the query service gives it from the transactions library:
+ * whether the SDK should retry the transaction, roll it back, and what to raise. The SDKs act on
+ * it (a write-write conflict at COMMIT: retry, the transaction being rolled back already).
+ */
+export class TransactionError extends QueryError {
+  constructor(
+    code: number,
+    msg: string,
+    readonly txCause: { cause: { msg: string }; retry: boolean; rollback: boolean; raise: 'failed' | 'expired' },
+  ) {
+    super(code, msg);
+  }
+
+  override toJSON(): ReturnType<QueryError['toJSON']> & { cause: TransactionError['txCause'] } {
+    return { ...super.toJSON(), cause: this.txCause };
+  }
 }
 
 class StoreErrorWithStatus extends Error {
@@ -153,7 +184,8 @@ class TxStore implements BucketStore {
   private stage(id: string, doc: StoredDoc | null, _current: StoredDoc | undefined): void {
     const staged = this.staged;
     const before = staged.get(id);
-    staged.set(id, { doc, baseCas: before ? before.baseCas : (this.base.get(id)?.cas ?? 0n) });
+    this.tx.undo?.push({ staged, id, before });
+    staged.set(id, before ? { ...before, doc } : { doc, baseCas: this.base.get(id)?.cas ?? 0n });
   }
 
   onMutation(listener: (event: MutationEvent) => void): () => void {
@@ -170,6 +202,8 @@ export interface TransactionOptions {
   durabilityLevel?: string;
   /** The attempt id an SDK transaction handing over to the query service gives in txdata (it becomes the txid). */
   id?: string;
+  /** The writes that SDK transaction staged through KV before handing over. */
+  handover?: Handover;
 }
 
 export class Transaction {
@@ -179,8 +213,11 @@ export class Transaction {
   private savepoints: Array<{ name: string; writes: Map<BucketStore, Map<string, Staged>> }> = [];
   private cas = BigInt(Date.now()) * 1_000_000n;
   private readonly timer: NodeJS.Timeout;
-  /** Set while a statement of the transaction runs (no two at once). */
-  busy = false;
+  /** Whether a statement of the transaction runs now; the ones sent meanwhile wait their turn. */
+  private turnTaken = false;
+  private readonly waiting: Array<() => void> = [];
+  /** What the running statement changed, to undo it if it fails (statement atomicity). */
+  undo: Array<{ staged: Map<string, Staged>; id: string; before: Staged | undefined }> | undefined;
   lastStatement = 0;
   ended: 'committed' | 'rolled back' | 'expired' | undefined;
 
@@ -189,13 +226,67 @@ export class Transaction {
     private readonly onEnd: (tx: Transaction) => void,
   ) {
     this.id = options.id ?? randomUUID();
+    for (const w of options.handover?.writes ?? []) this.stagedFor(w.store).set(w.id, { doc: w.doc, baseCas: w.cas, kv: true });
     this.timer = setTimeout(() => this.end('expired'), options.timeoutMs);
     this.timer.unref();
   }
 
+  /**
+   * Takes the transaction's turn, as the query service runs a transaction's statements: one at
+   * a time, those sent meanwhile queued in order (17021 when 16 already wait). `ready` (when the
+   * turn is not free at once) settles when it comes; `release` gives it on, or leaves the queue
+   * (`cutShort`: the statement did not finish, so what it wrote is undone first).
+   */
+  takeTurn(): { ready: Promise<void> | undefined; release: (cutShort?: boolean) => void } {
+    let state: 'waiting' | 'running' | 'done' = 'running';
+    let wake: (() => void) | undefined;
+    let ready: Promise<void> | undefined;
+    if (this.turnTaken) {
+      if (this.waiting.length >= MAX_WAITING) throw new QueryError(TX_ERRORS.QUEUE_FULL, 'Transaction queue is full');
+      state = 'waiting';
+      ready = new Promise((resolve) => {
+        wake = () => {
+          state = 'running';
+          resolve();
+        };
+        this.waiting.push(wake);
+      });
+    } else this.turnTaken = true;
+    const release = (cutShort = false): void => {
+      if (state === 'waiting') this.waiting.splice(this.waiting.indexOf(wake!), 1);
+      else if (state === 'running') {
+        if (cutShort) this.endStatement(false);
+        const next = this.waiting.shift();
+        if (next) next();
+        else this.turnTaken = false;
+      }
+      state = 'done';
+    };
+    return { ready, release };
+  }
+
+  /** Starts a statement: from here its writes can be undone. */
+  beginStatement(): void {
+    this.undo = [];
+  }
+
+  /** Ends a statement; one that failed leaves the transaction as it was before it. */
+  endStatement(ok: boolean): void {
+    const undo = this.undo;
+    this.undo = undefined;
+    if (ok || undo === undefined || undo.length === 0 || this.ended) return;
+    for (let i = undo.length - 1; i >= 0; i--) {
+      const { staged, id, before } = undo[i];
+      if (before === undefined) staged.delete(id);
+      else staged.set(id, before);
+    }
+    // The views' indexes followed the undone writes: rebuild them over the restored state.
+    this.views.clear();
+  }
+
   checkLive(): void {
     if (this.ended === 'expired') throw new QueryError(TX_ERRORS.EXPIRED, 'Transaction timeout');
-    if (this.ended) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: transaction ${this.id} is ${this.ended}`);
+    if (this.ended) throw new QueryError(TX_ERRORS.RELEASED, 'Transaction is released');
   }
 
   nextCas(): bigint {
@@ -246,24 +337,40 @@ export class Transaction {
   /** Writes every staged change, after checking none of the documents changed since the transaction read them. */
   commit(): number {
     this.checkLive();
+    // As the query service words it: the detail in the cause, which tells the SDK whether to retry.
+    const fail = (why: string, retry: boolean): QueryError => {
+      this.end('rolled back');
+      return new TransactionError(TX_ERRORS.COMMIT, 'Commit Transaction statement error', { cause: { msg: `${why}; the transaction was rolled back` }, retry, rollback: false, raise: 'failed' });
+    };
     for (const [base, staged] of this.writes) {
       for (const [id, s] of staged) {
-        const now = base.get(id)?.cas ?? 0n;
-        if (now !== s.baseCas) {
-          this.end('rolled back');
-          throw new QueryError(TX_ERRORS.COMMIT, `Commit Transaction statement error: document ${id} was changed outside the transaction (write-write conflict); the transaction was rolled back`);
-        }
+        const now = s.kv ? Handover.casNow(base, id) : (base.get(id)?.cas ?? 0n);
+        if (now !== s.baseCas) throw fail(`document ${id} was changed outside the transaction (write-write conflict)`, true);
       }
+    }
+    const handover = this.options.handover;
+    if (handover && !handover.pending) throw fail(`the ATR entry of attempt ${this.id} is no longer PENDING (aborted by a cleanup)`, false);
+    // The protocol's order: the ATR entry says COMMITTED before any document does. From then on
+    // the commit is decided: should a write fail, the entry stays for a cleanup to roll forward.
+    try {
+      handover?.markCommitted();
+    } catch (e) {
+      throw fail(`the ATR entry of attempt ${this.id} could not be marked COMMITTED (${(e as Error).message})`, false);
     }
     let n = 0;
-    for (const [base, staged] of this.writes) {
-      for (const [id, s] of staged) {
-        if (s.doc) base.write(id, s.doc.value, 'upsert', { flags: s.doc.flags, datatype: s.doc.datatype, expiry: s.doc.expiry });
-        else if (base.get(id)) base.remove(id);
-        n++;
+    try {
+      for (const [base, staged] of this.writes) {
+        for (const [id, s] of staged) {
+          if (s.kv) handover!.unstage(base, id, s.doc);
+          else if (s.doc) base.write(id, s.doc.value, 'upsert', { flags: s.doc.flags, datatype: s.doc.datatype, expiry: s.doc.expiry });
+          else if (base.get(id)) base.remove(id);
+          n++;
+        }
       }
+      handover?.complete();
+    } finally {
+      this.end('committed');
     }
-    this.end('committed');
     return n;
   }
 
@@ -273,6 +380,15 @@ export class Transaction {
     clearTimeout(this.timer);
     this.writes.clear();
     this.views.clear();
+    this.undo = undefined;
+    if (how !== 'committed') {
+      try {
+        this.options.handover?.rollBack();
+      } catch {
+        // A write the rollback could not make (a sync write in progress on the document): the ATR
+        // entry stays, and the SDKs' lost-transaction cleanup finishes the rollback once it expires.
+      }
+    }
     this.onEnd(this);
   }
 }
@@ -298,7 +414,7 @@ export class TransactionTable {
 
   get(txid: string): Transaction {
     const tx = this.open.get(txid);
-    if (!tx) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: transaction (${txid}) is not found`);
+    if (!tx) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: transaction (${txid}) is not present`);
     return tx;
   }
 
@@ -346,29 +462,60 @@ export function inTransactionError(e: QueryError): QueryError {
   return e;
 }
 
-/** Statements a transaction may run (the rest are refused with 17002). */
-const IN_TRANSACTION = new Set(['select', 'insert', 'update', 'delete', 'merge', 'executeFunction', 'execute', 'explain', 'transaction']);
+/** Statements a transaction may run (the others only outside one, and not with tximplicit). */
+const IN_TRANSACTION = new Set(['select', 'insert', 'update', 'delete', 'merge', 'executeFunction', 'execute', 'prepare']);
 
-export function checkAllowedInTransaction(stmt: A.Statement): void {
-  if (!IN_TRANSACTION.has(stmt.type)) {
-    const name = stmt.type.replace(/[A-Z]/g, (c) => ' ' + c).toUpperCase();
-    throw new QueryError(TX_ERRORS.STATEMENT_NOT_SUPPORTED, `${name} statement is not supported within the transaction`);
+const TRANSACTION_STATEMENTS: Record<A.TransactionStatement['action'], string> = {
+  begin: 'START_TRANSACTION',
+  commit: 'COMMIT',
+  rollback: 'ROLLBACK',
+  savepoint: 'SAVEPOINT',
+  isolation: 'SET_TRANSACTION_ISOLATION',
+};
+
+/** A statement's type as the query service names it in its messages (CREATE_INDEX, ROLLBACK_SAVEPOINT, ...). */
+function statementTypeName(stmt: A.Statement): string {
+  switch (stmt.type) {
+    case 'transaction':
+      return stmt.action === 'rollback' && stmt.savepoint !== undefined ? 'ROLLBACK_SAVEPOINT' : TRANSACTION_STATEMENTS[stmt.action];
+    case 'createIndex':
+      return stmt.primary ? 'CREATE_PRIMARY_INDEX' : 'CREATE_INDEX';
+    case 'collectionDdl':
+      return `${stmt.action}_${stmt.what}`.toUpperCase();
+    case 'grant':
+    case 'revoke':
+      return `${stmt.type}_ROLE`.toUpperCase();
+    default:
+      return stmt.type.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
   }
 }
 
+/**
+ * Whether a statement may run where the request puts it, as the query service decides before
+ * planning: DML, SELECT, PREPARE, EXECUTE [FUNCTION] anywhere; COMMIT, ROLLBACK, SAVEPOINT and SET
+ * TRANSACTION only in a transaction (txid), BEGIN only outside one; anything else neither in a
+ * transaction nor with tximplicit (EXPLAIN and ADVISE are judged by the statement they explain,
+ * which may be a transaction statement anywhere). 17002 otherwise.
+ */
+export function checkStatementKind(stmt: A.Statement, inTransaction: boolean, implicit: boolean): void {
+  const target = stmt.type === 'explain' || stmt.type === 'advise' ? stmt.stmt : stmt;
+  if (IN_TRANSACTION.has(target.type)) return;
+  let where: string | undefined;
+  if (target.type === 'transaction') {
+    if (target === stmt && inTransaction === (target.action === 'begin')) where = inTransaction ? 'within the' : 'outside the';
+  } else if (inTransaction) where = 'within the';
+  else if (implicit) where = 'in implicit';
+  if (where !== undefined) throw new QueryError(TX_ERRORS.STATEMENT_NOT_SUPPORTED, `${statementTypeName(target)} statement is not supported ${where} transaction`);
+}
+
 /** Runs BEGIN / COMMIT / ROLLBACK / SAVEPOINT / SET TRANSACTION; the rows they answer with. */
-export function runTransactionStatement(stmt: A.TransactionStatement, table: TransactionTable | undefined, tx: Transaction | undefined, params: Record<string, unknown>): Array<Record<string, string>> {
+export function runTransactionStatement(stmt: A.TransactionStatement, table: TransactionTable | undefined, tx: Transaction | undefined, params: Record<string, unknown>, env: Env): Array<Record<string, string>> {
   if (table === undefined) throw new QueryError(TX_ERRORS.CONTEXT, 'Transaction context error: this query service runs no transactions');
   switch (stmt.action) {
     case 'begin': {
-      const handed = (params.txdata as { mutations?: unknown } | undefined)?.mutations;
-      if (Array.isArray(handed) && handed.length > 0) {
-        // The SDK staged these through KV before its first query: taking them over means reading
-        // and committing its staged xattrs and ATR entry, which this query service does not do.
-        throw new QueryError(TX_ERRORS.START, 'Start Transaction statement error: taking over mutations an SDK transaction staged through KV (txdata.mutations) is not supported by the embedded query service; run ctx.query() before the transaction\'s key-value operations');
-      }
       if (tx) throw new QueryError(TX_ERRORS.START, `Start Transaction statement error: transaction ${tx.id} is already started (nested transactions are not supported)`);
-      return [{ txid: table.begin(transactionOptions(params)).id }];
+      const options = transactionOptions(params);
+      return [{ txid: table.begin({ ...options, handover: Handover.take(params.txdata, (name) => env.bucket(name)) }).id }];
     }
     case 'isolation':
       // READ COMMITTED is the only level, and the one every transaction has.
@@ -376,7 +523,7 @@ export function runTransactionStatement(stmt: A.TransactionStatement, table: Tra
     default:
       break;
   }
-  if (!tx) throw new QueryError(TX_ERRORS.CONTEXT, `Transaction context error: ${stmt.action.toUpperCase()} needs the txid of a transaction (request parameter txid)`);
+  if (!tx) throw new QueryError(TX_ERRORS.STATEMENT_NOT_SUPPORTED, `${statementTypeName(stmt)} statement is not supported outside the transaction`);
   tx.checkLive();
   switch (stmt.action) {
     case 'commit':

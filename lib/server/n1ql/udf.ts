@@ -40,7 +40,7 @@ interface GlobalList {
 
 export const FunctionErrors = {
   missing: (name: string) => new QueryError(10101, `Function not found ${name}`),
-  duplicate: (name: string) => new QueryError(10102, `Function already exists ${name}`),
+  duplicate: (name: string) => new QueryError(10102, `Function '${name}' already exists - cause: ${name}`),
   arguments: (name: string) => new QueryError(10104, `Incorrect number of arguments supplied to function ${name} - cause: ${name}`),
   invalidName: (name: string, why: string) => new QueryError(10105, `Invalid function name ${name} - cause: ${why}`),
 };
@@ -108,7 +108,7 @@ export function listFunctions(env: FunctionEnv): FunctionDefinition[] {
 export function saveFunction(env: FunctionEnv, def: FunctionDefinition, mode: { replace: boolean; ifNotExists: boolean }): void {
   const exists = findFunction(env, def) !== undefined;
   if (exists && mode.ifNotExists) return;
-  if (exists && !mode.replace) throw FunctionErrors.duplicate(qualifiedName(def));
+  if (exists && !mode.replace) throw FunctionErrors.duplicate(def.name);
   changeList(env, def, (list) => [...list.filter((f) => !sameName(f, def)), def]);
 }
 

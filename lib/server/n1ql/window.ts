@@ -14,7 +14,7 @@ export const WINDOW_ONLY = new Set(['row_number', 'rank', 'dense_rank', 'percent
 /** Window functions whose window must have ORDER BY. */
 const NEEDS_ORDER = new Set(['rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead']);
 /** Window functions that take a frame clause (the aggregates do too). */
-const TAKES_FRAME = new Set(['first_value', 'last_value', 'nth_value']);
+const TAKES_FRAME = new Set(['first_value', 'last_value', 'nth_value', 'ratio_to_report']);
 /** Window functions that take RESPECT / IGNORE NULLS. */
 const TAKES_NULLS = new Set(['first_value', 'last_value', 'nth_value', 'lag', 'lead']);
 /** Window functions whose second argument must be a non-negative integer. */
@@ -42,16 +42,45 @@ export interface WindowCall {
   ignoreNulls: boolean;
 }
 
+/** The server's rewrite-phase error (6500) about a window name, its text the cause. */
+function windowNameError(msg: string): QueryError {
+  return new QueryError(6500, msg);
+}
+
+/**
+ * `spec` may name `ref` only if it adds nothing `ref` already has: no PARTITION BY at all, no
+ * ORDER BY over ref's, and (unless written bare, `OVER ref`) no frame inherited from ref.
+ */
+function checkReference(spec: A.WindowSpec, ref: string, base: A.WindowSpec): void {
+  const clause = spec.partitionBy ? 'partitioning' : spec.orderBy && base.orderBy ? 'ordering' : !spec.bare && base.frame ? 'framing' : undefined;
+  if (clause) throw windowNameError(`Window ${ref} shall not have a window ${clause} clause`);
+}
+
+/** The WINDOW clause's own rules, checked before any call uses it: unique names, no frame-only window, references to earlier windows. */
+export function checkWindowClause(named: Record<string, A.WindowSpec> | undefined): void {
+  if (!named) return;
+  const seen: string[] = [];
+  for (const name of Object.keys(named)) {
+    const w = named[name];
+    if (w.ref === undefined && !w.partitionBy && !w.orderBy && w.frame) throw windowNameError(`Only window frame clause is not allowed in named window: ${name}`);
+    // Earlier windows were checked already: one step back is enough.
+    if (w.ref !== undefined) {
+      if (!seen.includes(w.ref)) throw windowNameError(`Window ${w.ref} not in the scope of window clause`);
+      checkReference(w, w.ref, named[w.ref]);
+    }
+    seen.push(name);
+  }
+}
+
 /** The window of a call: its OVER clause completed from the WINDOW clause it names. */
 export function resolveWindow(name: string, spec: A.WindowSpec, named: Record<string, A.WindowSpec> | undefined): A.WindowSpec {
   if (spec.ref === undefined) return spec;
   const base = named?.[spec.ref];
-  if (!base) throw windowError(name, '', `window name ${spec.ref} is not defined`);
-  const from = resolveWindow(name, base, named);
-  if (spec.partitionBy) throw windowError(name, 'PARTITION BY ', `cannot override that of window ${spec.ref}`);
-  if (spec.orderBy && from.orderBy) throw windowError(name, 'ORDER BY ', `cannot override that of window ${spec.ref}`);
-  if (from.frame) throw windowError(name, '', `cannot refer to window ${spec.ref}, which has a frame clause`);
-  return { partitionBy: from.partitionBy, orderBy: spec.orderBy ?? from.orderBy, frame: spec.frame };
+  if (!base) throw windowNameError(`Window ${spec.ref} not in the scope of window clause`);
+  checkReference(spec, spec.ref, base);
+  const from = base.ref !== undefined && base.ref !== spec.ref ? resolveWindow(name, base, named) : base;
+  // `OVER w` is w itself, its frame included; a refinement `OVER (w ...)` adds ORDER BY and a frame.
+  return { partitionBy: from.partitionBy, orderBy: spec.orderBy ?? from.orderBy, frame: from.frame ?? spec.frame };
 }
 
 const isAggregate = (name: string): boolean => !WINDOW_ONLY.has(name);
@@ -83,7 +112,6 @@ export function checkWindowCall(call: A.Expr & { kind: 'call' }, spec: A.WindowS
   }
   const order = spec.orderBy;
   const frame = spec.frame;
-  if (order && name === 'ratio_to_report') throw windowError(name, 'ORDER BY clause ', 'is not allowed.');
   if (!order || !frame) {
     if (frame) throw windowError(name, 'window frame ', 'is not allowed without ORDER BY.');
     if (!order && NEEDS_ORDER.has(name)) throw windowError(name, 'ORDER BY clause ', 'is required.');
@@ -240,7 +268,9 @@ function evaluatePartition(call: WindowCall, keyed: Keyed[], ctx: ExecContext, s
   }
 
   // Frame-based: FIRST_VALUE, LAST_VALUE, NTH_VALUE, RATIO_TO_REPORT and the aggregates.
-  const frame = call.frame ?? (call.order.length && call.name !== 'ratio_to_report'
+  // Without a frame: with ORDER BY, the rows up to the current row's last peer (RATIO_TO_REPORT
+  // too, since it takes ORDER BY and frames like an aggregate); without, the whole partition.
+  const frame = call.frame ?? (call.order.length
     ? { unit: 'range' as const, start: { kind: 'unbounded-preceding' as const }, end: { kind: 'current' as const } }
     : { unit: 'rows' as const, start: { kind: 'unbounded-preceding' as const }, end: { kind: 'unbounded-following' as const } });
   const offset = (b: CompiledBound, i: number): number => {
@@ -252,6 +282,7 @@ function evaluatePartition(call: WindowCall, keyed: Keyed[], ctx: ExecContext, s
   };
   const rangeKey = (i: number): Value => keyed[i].keys[0];
   const desc = call.order[0]?.desc ?? false;
+  const rangeHasOffset = frame.unit === 'range' && [frame.start, frame.end].some((b) => b.kind === 'preceding' || b.kind === 'following');
   /**
    * For RANGE offsets: the first index whose key lies more than `d` after row i's in sort order
    * (`past`), or at least `d` after it (not `past`). Rows without a numeric key frame their peers.
@@ -285,6 +316,9 @@ function evaluatePartition(call: WindowCall, keyed: Keyed[], ctx: ExecContext, s
       lo = s.kind === 'unbounded-preceding' ? 0 : s.kind === 'current' ? gStart(g) : s.kind === 'preceding' ? gStart(g - offset(s, i)) : s.kind === 'following' ? gStart(g + offset(s, i)) : n;
       hi = e.kind === 'unbounded-following' ? n : e.kind === 'current' ? gStart(g + 1) : e.kind === 'preceding' ? gStart(g - offset(e, i) + 1) : e.kind === 'following' ? gStart(g + offset(e, i) + 1) : 0;
     } else {
+      // A value-offset RANGE frame measures distances from the row's sort key: a row whose key is
+      // not a number (MISSING, NULL, true, ...) has no such frame at all, not even itself.
+      if (rangeHasOffset && typeof rangeKey(i) !== 'number') return [0, 0];
       lo = s.kind === 'unbounded-preceding' ? 0 : s.kind === 'current' ? peersStart(i) : s.kind === 'preceding' ? firstAtLeast(i, -offset(s, i)) : s.kind === 'following' ? firstAtLeast(i, offset(s, i)) : n;
       hi = e.kind === 'unbounded-following' ? n : e.kind === 'current' ? peersEnd(i) : e.kind === 'preceding' ? lastAtMost(i, -offset(e, i)) : e.kind === 'following' ? lastAtMost(i, offset(e, i)) : 0;
     }
