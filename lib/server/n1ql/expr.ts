@@ -9,7 +9,7 @@ import { formatExpr, mapChildren } from './format';
 import { collect, hasValue, type Pause } from './pause';
 import { distinctValues, lookupFunction, starObject } from './functions/index';
 import { compileSearch, compileSearchMeta } from './search';
-import { collate, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
+import { collate, comparison, equality, equals, getField, isObject, logical, rank, Rank, setField, sortedObject, truthy, type ObjectValue, type Value } from './value';
 
 export type { AggregateSpec, Compiled, DocMeta, ExecContext, Row, Vars } from './row';
 import type { AggregateSpec, Compiled, DocMeta, ExecContext, Row, Vars } from './row';
@@ -297,8 +297,12 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
         const h = hi(row, ctx);
         if (v === undefined || l === undefined || h === undefined) return undefined;
         if (v === null || l === null || h === null) return null;
-        const r = collate(v, l) >= 0 && collate(v, h) <= 0;
-        return r !== not;
+        const cl = comparison(v, l);
+        const ch = comparison(v, h);
+        // AND of the two bounds: one FALSE decides; else an unknown bound makes it unknown.
+        if ((typeof cl === 'number' && cl < 0) || (typeof ch === 'number' && ch > 0)) return not;
+        if (typeof cl !== 'number' || typeof ch !== 'number') return cl === undefined || ch === undefined ? undefined : null;
+        return !not;
       };
     }
     case 'like':
@@ -313,11 +317,15 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
         const l = list(row, ctx);
         if (v === undefined || l === undefined) return undefined;
         if (!Array.isArray(l) && !(within && isObject(l))) return null;
-        if (v === null) return null;
+        if (v === null && within) return null;
+        // A NULL or MISSING element (or a NULL left side against any element) leaves IN unknown
+        // when nothing matched: NULL IN [] is FALSE, NULL IN [1] is NULL.
         let nul = false;
+        let missing = false;
         const scan = (arr: Value[]): boolean => {
           for (const x of arr) {
-            if (x === null) nul = true;
+            if (x === undefined) missing = true;
+            else if (x === null || v === null) nul = true;
             else if (equals(v, x)) return true;
             if (within && (Array.isArray(x) || isObject(x)) && scan(Array.isArray(x) ? x : Object.values(x))) return true;
           }
@@ -325,7 +333,7 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
         };
         const found = scan(Array.isArray(l) ? l : Object.values(l));
         if (found) return !not;
-        if (nul && !within) return null;
+        if (!within && (nul || missing)) return nul ? null : undefined;
         return not;
       };
     }
@@ -351,11 +359,10 @@ export function compile(e: A.Expr, scope: Scope): Compiled {
     case 'call':
       return compileCall(e, scope);
     case 'array': {
+      // A MISSING element stays MISSING inside the array ([MISSING][0] IS MISSING, TYPE() of it is
+      // "missing"); results and stored documents write it as null.
       const items = e.items.map((i) => compile(i, scope));
-      return (row, ctx) => items.map((i) => {
-        const v = i(row, ctx);
-        return v === undefined ? null : v;
-      });
+      return (row, ctx) => items.map((i) => i(row, ctx));
     }
     case 'object': {
       const entries = e.entries.map((en) => ({ key: compile(en.key, scope), value: compile(en.value, scope) }));
@@ -442,7 +449,8 @@ function compare(test: (c: number) => boolean): (l: Compiled, r: Compiled) => Co
     if (a === undefined || b === undefined) return undefined;
     if (a === null || b === null) return null;
     if (typeof a === typeof b && typeof a !== 'object' && typeof a !== 'number') return test(a! < b! ? -1 : a! > b! ? 1 : 0);
-    return test(collate(a, b));
+    const c = comparison(a, b);
+    return typeof c === 'number' ? test(c) : c;
   };
 }
 
@@ -458,19 +466,10 @@ const BINARY: Record<A.BinaryOp, (l: Compiled, r: Compiled) => Compiled> = {
     if (a === undefined || b === undefined) return undefined;
     return typeof a === 'string' && typeof b === 'string' ? a + b : null;
   },
-  '=': (l, r) => (row, ctx) => {
-    const a = l(row, ctx);
-    const b = r(row, ctx);
-    if (a === undefined || b === undefined) return undefined;
-    if (a === null || b === null) return null;
-    return equals(a, b);
-  },
+  '=': (l, r) => (row, ctx) => equality(l(row, ctx), r(row, ctx)),
   '!=': (l, r) => (row, ctx) => {
-    const a = l(row, ctx);
-    const b = r(row, ctx);
-    if (a === undefined || b === undefined) return undefined;
-    if (a === null || b === null) return null;
-    return !equals(a, b);
+    const e = equality(l(row, ctx), r(row, ctx));
+    return typeof e === 'boolean' ? !e : e;
   },
   '<': compare((c) => c < 0),
   '<=': compare((c) => c <= 0),

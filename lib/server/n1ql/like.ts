@@ -132,13 +132,18 @@ function find(s: string, from: number, limit: number, g: Segment): number {
 
 /** The literal text every match starts with (an index range scan's prefix): up to the first wildcard. */
 export function likePrefix(pattern: string, escape = '\\'): string {
-  let out = '';
+  return likeLiteral(pattern, escape).prefix;
+}
+
+/** The literal prefix of a LIKE pattern, and whether it is the whole pattern (no wildcard at all). */
+export function likeLiteral(pattern: string, escape = '\\'): { prefix: string; complete: boolean } {
+  let prefix = '';
   const cps = Array.from(pattern);
   for (let i = 0; i < cps.length; i++) {
     const c = cps[i];
-    if (c === '%' || c === '_') break;
-    if (c === escape && i + 1 < cps.length) out += cps[++i];
-    else out += c;
+    if (c === '%' || c === '_') return { prefix, complete: false };
+    if (c === escape && i + 1 < cps.length) prefix += cps[++i];
+    else prefix += c;
   }
-  return out;
+  return { prefix, complete: true };
 }

@@ -110,29 +110,32 @@ export function collate(a: Value, b: Value): number {
       }
       return x.length - y.length;
     }
-    case Rank.Object: {
-      // Objects: fewer fields first, then field names in sorted order, then values by name.
-      const x = a as ObjectValue;
-      const y = b as ObjectValue;
-      const kx = Object.keys(x).filter((k) => x[k] !== undefined).sort();
-      const ky = Object.keys(y).filter((k) => y[k] !== undefined).sort();
-      if (kx.length !== ky.length) return kx.length - ky.length;
-      for (let i = 0; i < kx.length; i++) {
-        const c = compareStrings(kx[i], ky[i]);
-        if (c !== 0) return c;
-      }
-      for (const k of kx) {
-        const c = collate(x[k], y[k]);
-        if (c !== 0) return c;
-      }
-      return 0;
-    }
+    case Rank.Object:
+      return compareObjects(a as ObjectValue, b as ObjectValue, collate) as number;
     default:
       return 0;
   }
 }
 
-/** Deep equality of two non-null, non-missing values (the `=` operator after MISSING/NULL checks). */
+/**
+ * Objects in Couchbase's order: fewer fields first; then, name by name in sorted order over both
+ * objects' names, the object that lacks the name is the greater, else the first pair of values
+ * that `cmp` does not find equal decides (a NULL or MISSING answer of `cmp` included).
+ */
+function compareObjects(x: ObjectValue, y: ObjectValue, cmp: (a: Value, b: Value) => number | null | undefined): number | null | undefined {
+  const kx = Object.keys(x).filter((k) => x[k] !== undefined);
+  const ky = Object.keys(y).filter((k) => y[k] !== undefined);
+  if (kx.length !== ky.length) return kx.length - ky.length;
+  const names = [...new Set([...kx, ...ky])].sort(compareStrings);
+  for (const k of names) {
+    if (!Object.hasOwn(x, k) || x[k] === undefined) return 1;
+    if (!Object.hasOwn(y, k) || y[k] === undefined) return -1;
+    const c = cmp(x[k], y[k]);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
 /** Number order as Couchbase collates it: NaN first (equal to itself), then -Infinity ... +Infinity. */
 export function compareNumbers(a: number, b: number): number {
   const d = a - b;
@@ -141,12 +144,65 @@ export function compareNumbers(a: number, b: number): number {
   return b !== b ? 1 : 0; // the same infinity twice
 }
 
-export function equals(a: Value, b: Value): boolean {
-  if (a === b) return true;
+/**
+ * The `=` operator: true, false, NULL or MISSING. Arrays and objects compare element by element
+ * with the same rule: any unequal pair makes them unequal; otherwise a MISSING pair makes the
+ * result MISSING and a NULL pair NULL, so `[1, null] = [1, null]` is NULL, as NULL = NULL is.
+ * (ORDER BY, DISTINCT and GROUP BY use the total order of `collate` instead, where they are equal.)
+ */
+export function equality(a: Value, b: Value): boolean | null | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  if (a === null || b === null) return null;
+  const ta = typeof a;
+  if (ta === typeof b && ta !== 'object') return ta === 'number' ? compareNumbers(a as number, b as number) === 0 : a === b;
   const ra = rank(a);
-  if (ra === Rank.Number && rank(b) === Rank.Number) return collate(a, b) === 0;
-  if (ra !== rank(b) || ra < Rank.Array) return false;
-  return collate(a, b) === 0;
+  const rb = rank(b);
+  if (ra === Rank.Number && rb === Rank.Number) return collate(a, b) === 0;
+  if (ra !== rb || ra < Rank.Array) return false;
+  let result: boolean | null | undefined = true;
+  const pair = (x: Value, y: Value): boolean => {
+    const e = equality(x, y);
+    if (e === false) return false;
+    if (e === undefined) result = undefined;
+    else if (e === null && result === true) result = null;
+    return true;
+  };
+  if (ra === Rank.Array) {
+    const x = a as Value[];
+    const y = b as Value[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!pair(x[i], y[i])) return false;
+    return result;
+  }
+  const x = a as ObjectValue;
+  const y = b as ObjectValue;
+  const kx = Object.keys(x).filter((k) => x[k] !== undefined);
+  if (kx.length !== Object.keys(y).filter((k) => y[k] !== undefined).length) return false;
+  for (const k of kx) if (!Object.hasOwn(y, k) || y[k] === undefined || !pair(x[k], y[k])) return false;
+  return result;
+}
+
+/** Whether `=` is TRUE (ARRAY_CONTAINS, IN, CASE and the other tests that need a match). */
+export function equals(a: Value, b: Value): boolean {
+  return equality(a, b) === true;
+}
+
+/**
+ * The `<`, `<=`, `>`, `>=` and BETWEEN comparison: the sign of a - b, or NULL / MISSING. Arrays
+ * (element by element) and objects (name by name) are decided by the first pair that is not
+ * equal, so a NULL or MISSING value met before any difference makes the comparison unknown.
+ */
+export function comparison(a: Value, b: Value): number | null | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  if (a === null || b === null) return null;
+  if (isObject(a) && isObject(b)) return compareObjects(a, b, comparison);
+  if (!Array.isArray(a) || !Array.isArray(b)) return collate(a, b);
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = comparison(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
 }
 
 /** Truth value of a condition (WHERE, HAVING, WHEN, SATISFIES): only a "truthy" valued result passes. */

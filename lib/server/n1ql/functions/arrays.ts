@@ -15,11 +15,10 @@ function arr(f: (a: Value[], rest: Value[], ctx: FunctionContext) => Value): Fun
   };
 }
 const defArr = (names: string, min: number, max: number, f: (a: Value[], rest: Value[], ctx: FunctionContext) => Value): void => def(names, min, max, arr(f), false);
-const same = (x: Value, y: Value): boolean => x !== undefined && y !== undefined && x !== null && y !== null && equals(x, y);
 const numbersOf = (a: Value[]): number[] => a.filter(isNum);
 
 /**
- * The keys of `a`'s non-NULL elements, for set operations in linear time (`same` compared each
+ * The keys of `a`'s non-NULL elements, for set operations in linear time (`equals` compared each
  * pair: ARRAY_EXCEPT of two 10^6-element arrays held the event loop for hours).
  */
 function keySet(a: Value[]): Set<string> {
@@ -62,9 +61,12 @@ defArr('array_sum', 1, 1, (a) => numbersOf(a).reduce((x, y) => x + y, 0));
 defArr('array_count', 1, 1, (a) => a.filter((x) => x !== null && x !== undefined).length);
 defArr('array_length', 1, 1, (a) => a.length);
 def('array_concat', 2, INF, (args) => (args.every(isArr) ? ([] as Value[]).concat(...(args as Value[][])) : null));
-defArr('array_contains', 2, 2, (a, [v]) => a.some((x) => same(x, v)));
-defArr('array_contains_all', 2, INF, (a, vals) => vals.every((v) => a.some((x) => same(x, v))));
-defArr('array_contains_any', 2, INF, (a, vals) => vals.some((v) => a.some((x) => same(x, v))));
+defArr('array_contains', 2, 2, (a, [v]) => a.some((x) => equals(x, v)));
+// ARRAY_CONTAINS_ALL / _ANY(arr, values): every / some element of `values` (an array, or one
+// value standing for itself) is in `arr`; NULL values give NULL.
+const wanted = (v: Value): Value[] => (isArr(v) ? v : [v]);
+defArr('array_contains_all', 2, 2, (a, [v]) => (v === null ? null : wanted(v).every((w) => a.some((x) => equals(x, w)))));
+defArr('array_contains_any', 2, 2, (a, [v]) => (v === null ? null : wanted(v).some((w) => a.some((x) => equals(x, w)))));
 defArr('array_distinct', 1, 1, (a) => distinctValues(a.filter((x) => x !== undefined)));
 defArr('array_flatten', 2, 2, (a, [d]) => (isInt(d) ? flatten(a, d < 0 ? INF : d) : null));
 defArr('array_ifnull', 1, 1, (a) => a.find((x) => x !== null && x !== undefined) ?? null);
@@ -80,10 +82,10 @@ def('array_intersect', 2, INF, (args) => {
 });
 defArr('array_max', 1, 1, (a) => extreme(a, 1));
 defArr('array_min', 1, 1, (a) => extreme(a, -1));
-defArr('array_position,array_pos', 2, 2, (a, [v]) => a.findIndex((x) => same(x, v)));
+defArr('array_position,array_pos', 2, 2, (a, [v]) => a.findIndex((x) => equals(x, v)));
 defArr('array_put,array_add,array_upsert', 2, INF, (a, vals) => {
   const out = [...a];
-  for (const v of vals) if (!out.some((x) => same(x, v))) out.push(v);
+  for (const v of vals) if (!out.some((x) => equals(x, v))) out.push(v);
   return out;
 });
 def('array_range', 2, 3, ([s, e, step], ctx) => {
@@ -104,7 +106,7 @@ def('array_range', 2, 3, ([s, e, step], ctx) => {
 const RANGE_LIMIT = 1 << 20;
 /** The most elements ARRAY_REPEAT builds (more gives NULL). */
 const REPEAT_LIMIT = 1 << 24;
-defArr('array_remove', 2, INF, (a, vals) => a.filter((x) => !vals.some((v) => same(x, v))));
+defArr('array_remove', 2, INF, (a, vals) => a.filter((x) => !vals.some((v) => equals(x, v))));
 def('array_repeat', 2, 2, ([v, n]) => {
   if (v === undefined || n === undefined) return undefined;
   return isInt(n) && n >= 0 && n <= REPEAT_LIMIT ? Array.from({ length: n }, () => v) : null;
@@ -112,7 +114,7 @@ def('array_repeat', 2, 2, ([v, n]) => {
 defArr('array_replace', 3, 4, (a, [from, to, n]) => {
   if (n !== undefined && !isInt(n)) return null;
   let left = n === undefined || n < 0 ? INF : n;
-  return a.map((x) => (left > 0 && same(x, from) ? (left--, to) : x));
+  return a.map((x) => (left > 0 && equals(x, from) ? (left--, to) : x));
 });
 defArr('array_reverse', 1, 1, (a) => [...a].reverse());
 defArr('array_sort', 1, 1, (a) => [...a].sort(collate));
@@ -158,8 +160,11 @@ defArr('array_move', 3, 3, (a, [p, q]) => {
   out.splice(j, 0, x);
   return out;
 });
-// The first (leftmost) position of the value in a sorted array, or -1.
-defArr('array_binary_search', 2, 2, (a, [v]) => {
+// The first (leftmost) position of the value in a sorted array, or -1. The value is looked up
+// by collation, so NULL finds the first NULL and MISSING the first MISSING element (or -1).
+def('array_binary_search', 2, 2, ([a, v]) => {
+  if (a === undefined) return undefined;
+  if (!isArr(a)) return null;
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
@@ -168,7 +173,7 @@ defArr('array_binary_search', 2, 2, (a, [v]) => {
     else hi = mid;
   }
   return lo < a.length && collate(a[lo], v) === 0 ? lo : -1;
-});
+}, false);
 
 function flatten(a: Value[], depth: number): Value[] {
   const out: Value[] = [];

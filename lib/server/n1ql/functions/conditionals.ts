@@ -1,6 +1,6 @@
 // Conditional functions for unknowns (MISSING and NULL), comparison functions and DECODE. These
 // are not strict: they look at MISSING and NULL themselves.
-import { collate, equals, type Value } from '../value';
+import { collate, equality, type Value } from '../value';
 import { extreme } from './arrays';
 import { family, def, INF } from './registry';
 
@@ -14,8 +14,15 @@ def('ifnull,if_null', 2, INF, (args) => {
   for (const a of args) if (a !== null) return a;
   return null;
 }, false);
-def('missingif,missing_if', 2, 2, ([a, b]) => (a === undefined || b === undefined ? undefined : a === null || b === null ? null : equals(a, b) ? undefined : a), false);
-def('nullif,null_if', 2, 2, ([a, b]) => (a === undefined || b === undefined ? undefined : a === null || b === null ? null : equals(a, b) ? null : a), false);
+// MISSINGIF / NULLIF: an equality that is itself MISSING or NULL (`[1, null]` twice) is the result.
+function unlessEqual(then: Value): (args: Value[]) => Value {
+  return ([a, b]) => {
+    const same = equality(a, b);
+    return same === true ? then : same === false ? a : same;
+  };
+}
+def('missingif,missing_if', 2, 2, unlessEqual(undefined), false);
+def('nullif,null_if', 2, 2, unlessEqual(null), false);
 // NVL(e, r): r when e is MISSING or NULL; NVL2(e, a, b): a when e has a value, else b.
 def('nvl', 2, 2, ([e, r]) => (unknown(e) ? r : e), false);
 def('nvl2', 3, 3, ([e, a, b]) => (unknown(e) ? b : a), false);

@@ -4,6 +4,7 @@
 import { formatDuration, parseDuration } from '../duration';
 import { family, def, isInt, isNum, isStr, type FunctionContext, type FunctionDef } from './registry';
 import { DEFAULT_FORMAT, fields, formatDate, formatOf, formatTokens, inZone, isoWeek, LOCAL_ZONE, parseDate, parseWithFormat, utcFields, WEEKDAYS, zoneOffset, type DateTime, type Tok } from './datetime';
+import { QueryError, ErrorCode } from '../errors';
 import type { Value } from '../value';
 
 family({ floatArgs: true });
@@ -23,6 +24,7 @@ const MONTHS_IN: Record<string, number> = { month: 1, quarter: 3, year: 12, deca
 
 /** `d` moved by n parts on its own wall clock (Go's AddDate rules for calendar parts). */
 export function addTo(d: DateTime, n: number, p: string): DateTime | undefined {
+  if (p.toLowerCase() === 'calendar_month') return addCalendarMonths(d, n);
   const q = part(p);
   if (FIXED[q]) return { ...d, ms: d.ms + n * FIXED[q] };
   const months = MONTHS_IN[q];
@@ -32,6 +34,24 @@ export function addTo(d: DateTime, n: number, p: string): DateTime | undefined {
   const ms = t.getTime() - d.offset * 60000;
   if (d.zone) return inZone(ms, d.zone);
   return { ...d, ms };
+}
+
+const daysIn = (year: number, month0: number): number => new Date(utcFields(year, month0 + 1, 0, 0, 0, 0, 0)).getUTCDate();
+
+/**
+ * 'calendar_month': months that stay inside the month they land in, where 'month' overflows as
+ * Go's AddDate does (Jan 31 + 1 month is Mar 3). The day is clamped to the target month's length,
+ * and the last day of a month stays the last day (Apr 30 + 1 is May 31).
+ */
+function addCalendarMonths(d: DateTime, n: number): DateTime | undefined {
+  const f = fields(d);
+  const m = f.year * 12 + f.month - 1 + n;
+  const year = Math.floor(m / 12);
+  const month0 = m - year * 12;
+  const last = daysIn(year, month0);
+  const day = f.day === daysIn(f.year, f.month - 1) ? last : Math.min(f.day, last);
+  const ms = utcFields(year, month0, day, f.hour, f.minute, f.second, f.milli) - d.offset * 60000;
+  return d.zone ? inZone(ms, d.zone) : { ...d, ms };
 }
 
 export function partOf(d: DateTime, p: string): number | undefined {
@@ -217,17 +237,32 @@ def('date_trunc_str', 2, 2, ([s, p]) => {
   return d && isStr(p) ? outLike(truncTo(d, p), formatOf(s as string)) : null;
 });
 
-/** DATE_RANGE_*: from start (inclusive) towards end (exclusive) in steps of n parts. */
-function range(start: DateTime, end: DateTime, p: string, n: number, ctx: FunctionContext): DateTime[] | undefined {
+/** The most elements a DATE_RANGE_* builds (the query service's RANGE_LIMIT, as ARRAY_RANGE's). */
+const RANGE_LIMIT = 1 << 20;
+
+/**
+ * DATE_RANGE_*: from start (inclusive) towards end (exclusive) in steps of n parts. Each element is
+ * the previous one moved by n parts (so 'month' drifts as AddDate overflows: Jan 31, Mar 2, Apr 2),
+ * except 'calendar_month', whose k-th element is start moved by k*n months (Jan 30, Feb 29, Mar 30).
+ * The size is checked before anything is built: a range over RANGE_LIMIT elements is error 5035.
+ */
+function range(start: DateTime, end: DateTime, p: string, n: number, fn: string, ctx: FunctionContext): DateTime[] | undefined {
+  if (start.ms === end.ms) return [];
+  if (n === 0) return [start];
+  if (n > 0 ? start.ms > end.ms : start.ms < end.ms) return [];
+  const span = diff(start, end, p);
+  if (span === undefined) return undefined;
+  const outOfRange = () => new QueryError(ErrorCode.RANGE, `Out of range evaluating ${fn}().`);
+  if (Math.abs(span) / Math.abs(n) > RANGE_LIMIT) throw outOfRange();
+  const fromStart = p.toLowerCase() === 'calendar_month';
   const outList: DateTime[] = [];
-  if (n === 0 || (n > 0 ? start.ms >= end.ms : start.ms <= end.ms)) return outList;
-  for (let k = 0; ; k++) {
+  for (let d: DateTime | undefined = start, k = 1; n > 0 ? d.ms < end.ms : d.ms > end.ms; k++) {
     ctx.checkDeadline();
-    const d = addTo(start, n * k, p);
-    if (!d) return undefined;
-    if (n > 0 ? d.ms >= end.ms : d.ms <= end.ms) break;
+    // diff counts whole parts on the wall clock, so an offset change can add an element or two.
+    if (outList.length > RANGE_LIMIT) throw outOfRange();
     outList.push(d);
-    if (outList.length >= 1 << 20) break;
+    d = fromStart ? addTo(start, n * k, p) : addTo(d, n, p);
+    if (!d) return undefined;
   }
   return outList;
 }
@@ -235,14 +270,14 @@ def('date_range_millis', 3, 4, ([a, b, p, n], ctx) => {
   const x = fromMillis(a);
   const y = fromMillis(b);
   if (!x || !y || !isStr(p) || (n !== undefined && !isInt(n))) return null;
-  return range(x, y, p, n ?? 1, ctx)?.map((d) => d.ms) ?? null;
+  return range(x, y, p, n ?? 1, 'DATE_RANGE_MILLIS', ctx)?.map((d) => d.ms) ?? null;
 });
 def('date_range_str', 3, 4, ([a, b, p, n], ctx) => {
   const x = fromStr(a);
   const y = fromStr(b);
   if (!x || !y || !isStr(p) || (n !== undefined && !isInt(n))) return null;
   const fmt = formatOf(a as string);
-  return range(x, y, p, n ?? 1, ctx)?.map((d) => formatTokens(d, fmt)) ?? null;
+  return range(x, y, p, n ?? 1, 'DATE_RANGE_STR', ctx)?.map((d) => formatTokens(d, fmt)) ?? null;
 });
 
 // ---- durations (Go's time.Duration, in nanoseconds) ----

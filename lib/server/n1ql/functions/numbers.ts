@@ -5,7 +5,7 @@
 import { family, def, defPerSite, INF, isArr, isInt, isNum, num, num1, type FunctionDef } from './registry';
 import { fromBig } from '../int64';
 import { goCos, goPow, goSin, goTan } from './gomath';
-import type { Value } from '../value';
+import { equality, type Value } from '../value';
 
 family({ floatArgs: true });
 
@@ -28,7 +28,8 @@ def('ln', 1, 1, num1(Math.log));
 def('log', 1, 1, num1(Math.log10));
 def('power', 2, 2, ([a, b], ctx) => (isNum(a) && isNum(b) ? num(goPow(a, b), ctx) : null));
 def('sqrt', 1, 1, num1(Math.sqrt));
-def('sign', 1, 1, num1((x) => (Number.isNaN(x) ? x : Math.sign(x) || 0)));
+// SIGN(NaN) is 0: NaN is neither below nor above zero.
+def('sign', 1, 1, num1((x) => (x > 0 ? 1 : x < 0 ? -1 : 0)));
 
 // RANDOM([seed]): with a seed, each call site runs its own generator seeded with it, so two
 // RANDOM(42) in one statement give the same sequence (the Number Functions example).
@@ -119,13 +120,14 @@ def('ifnan,if_nan', 2, INF, firstNumber((x) => !Number.isNaN(x)), false);
 def('ifinf,if_inf', 2, INF, firstNumber((x) => x !== INF && x !== -INF), false);
 def('ifnanorinf,if_nan_or_inf', 2, INF, firstNumber((x) => Number.isFinite(x)), false);
 
-/** NANIF / POSINFIF / NEGINFIF: the special value when both arguments are equal, else the first. */
+/**
+ * NANIF / POSINFIF / NEGINFIF: the special value when both arguments are equal, else the first;
+ * an equality that is itself MISSING or NULL (`[1, null]` against `[1, null]`) is the result.
+ */
 function specialIf(v: number): FunctionDef['fn'] {
   return ([a, b], ctx) => {
-    if (a === undefined || b === undefined) return undefined;
-    if (a === null || b === null) return null;
-    const same = a === b || (isNum(a) && isNum(b) && Number.isNaN(a) && Number.isNaN(b)) || JSON.stringify(a) === JSON.stringify(b);
-    return same ? num(v, ctx) : a;
+    const same = equality(a, b);
+    return same === true ? num(v, ctx) : same === false ? a : same;
   };
 }
 def('nanif,nan_if', 2, 2, specialIf(NaN), false);
@@ -173,9 +175,9 @@ def('bitshift', 2, 3, ([x, s, rot]) => {
     const k = BigInt(((s % 64) + 64) % 64);
     return out64((u << k) | (u >> ((64n - k) % 64n)));
   }
-  if (s >= 64) return 0;
-  if (s <= -64) return n < 0n ? -1 : 0;
-  return out64(s >= 0 ? n << BigInt(s) : n >> BigInt(-s));
+  // A negative shift moves right logically (zeros come in at the top), as on an unsigned word.
+  if (s >= 64 || s <= -64) return 0;
+  return out64(s >= 0 ? n << BigInt(s) : BigInt.asUintN(64, n) >> BigInt(-s));
 });
 def('bitset', 2, 2, ([x, p]) => {
   const n = int64(x);

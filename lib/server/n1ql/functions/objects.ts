@@ -133,7 +133,9 @@ def('object_pairs_nested', 1, 2, obj((o, [o2]) => {
   const types = opt.types === true;
   const byField = opt.report === 'field';
   return entries
-    .filter((e) => (composites || !(isObject(e.value) || isArr(e.value))) && (!match || match(e)))
+    // With composites, objects and arrays reached by a field are listed too, but not the
+    // elements of an array (c.a[0]): only the fields inside them (c.a[0].b).
+    .filter((e) => (isObject(e.value) || isArr(e.value) ? composites && !e.path.endsWith(']') : true) && (!match || match(e)))
     .map((e) => {
       const name = byField ? e.field : e.path;
       return types ? { name, type: typeName(e.value) } : { name, val: e.value };

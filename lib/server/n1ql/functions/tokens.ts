@@ -50,6 +50,7 @@ export function tokens(v: Value, opt: TokenOptions): Value[] {
 }
 
 def('tokens', 1, 2, ([v, o]) => {
+  if (v === undefined) return undefined;
   const opt = options(o);
   return opt ? tokens(v, opt) : null;
 }, false);
