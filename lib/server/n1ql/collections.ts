@@ -68,7 +68,8 @@ export function parseCollectionDdl(src: string): A.CollectionDdlStatement | unde
   let i = 2;
   const fail = (): never => {
     const t = toks[Math.min(i, toks.length - 1)];
-    throw new QueryError(ErrorCode.SYNTAX, `syntax error - line ${t.line}, column ${t.column}, near '${src.slice(Math.max(0, t.offset - 20), t.offset)}', at: ${t.kind === 'eof' ? 'end of input' : t.text}`);
+    if (t.kind === 'eof') throw new QueryError(ErrorCode.SYNTAX, 'syntax error - at end of input');
+    throw new QueryError(ErrorCode.SYNTAX, `syntax error - line ${t.line}, column ${t.column}, near '${src.slice(Math.max(0, t.offset - 20), t.offset)}', at: ${t.text}`);
   };
   let quiet = false;
   const existsClause = (): void => {

@@ -161,12 +161,11 @@ class Parser {
   }
 
   fail(tok: Token = this.t): never {
-    let at: string;
-    if (tok.kind === 'eof') at = 'end of input';
-    else {
-      at = this.src.slice(tok.offset, tok.end);
-      if (tok.kind === 'ident' && RESERVED.has(tok.upper)) at += ' (reserved word)';
-    }
+    // At the end of input the query service's lexer has no token left to point at, so its
+    // message carries no position: "syntax error - at end of input".
+    if (tok.kind === 'eof') throw syntaxError('syntax error - at end of input');
+    let at = this.src.slice(tok.offset, tok.end);
+    if (tok.kind === 'ident' && RESERVED.has(tok.upper)) at += ' (reserved word)';
     throw syntaxError(`syntax error - line ${tok.line}, column ${tok.column}, near '${near(this.src, tok.offset)}', at: ${at}`);
   }
 
