@@ -6,7 +6,7 @@ import { MANAGER_METHODS, type ManagerMethodName } from '../../lib/engine/servic
 import type { DesignOptions } from '../../lib/engine/services/design-docs';
 import type { IndexCreateOptions, IndexDropOptions, IndexWatchOptions, N1qlIndex } from '../../lib/engine/services/index-management';
 import type { HttpResult } from '../../lib/engine/results';
-import type { Transcoder } from '../../lib/engine/transcoder';
+import type { EngineInfo, EngineSettings } from '../../lib/engine/engine';
 import { CryptoProviders, type CryptoProvider, type FieldSpec } from '../../lib/engine/field-encryption';
 
 export const MANAGER_METHOD_NAMES = Object.keys(MANAGER_METHODS) as ManagerMethodName[];
@@ -113,48 +113,9 @@ export const BUCKET_PROPERTIES = {
 
 export type BucketPropertyName = keyof typeof BUCKET_PROPERTIES;
 
-/** The properties' types (the read-only ones read-only). */
-export interface BucketProperties {
-  /** The bucket's name. */
-  readonly bucket: string;
-  /** Whether the connection uses TLS. */
-  readonly isSsl: boolean;
-  /** The KV nodes, as `host:port`. */
-  readonly serverNodes: string[];
-  /** How many replicas the bucket keeps. */
-  readonly configuredReplicaCount: number;
-  /** The operation timeout, seconds. */
-  timeout: number;
-  viewsTimeout: number;
-  n1qlTimeout: number;
-  /** A missing key gives a result with success false instead of NotFoundError (get, remove, lookupIn). */
-  quiet: boolean;
-  /** The format of stores that name none (FMT_JSON by default). */
-  defaultFormat: number;
-  /** Every value read comes back as raw bytes. */
-  dataPassthrough: boolean;
-  transcoder: Transcoder;
-  /** Python's COMPRESS_NONE/IN/OUT/INOUT/FORCE (0-4); also takes the connection string's modes ('on', 'off', ...). */
-  compression: number;
-  /** Values shorter than this (bytes) are sent as they are. */
-  compressionMinSize: number;
-  /** A compressed value is sent only if it is at most this fraction of the original. */
-  compressionMinRatio: number;
-  /** Seconds a KV operation may take before the threshold tracer reports it (setting any tracing_* turns tracing on). */
-  tracingThresholdKv: number;
-  tracingThresholdN1ql: number;
-  tracingThresholdView: number;
-  tracingThresholdFts: number;
-  tracingThresholdAnalytics: number;
-  /** How many of the slowest operations a report keeps. */
-  tracingThresholdQueueSize: number;
-  /** Seconds between reports of slow operations. */
-  tracingThresholdQueueFlushInterval: number;
-  tracingOrphanedQueueSize: number;
-  tracingOrphanedQueueFlushInterval: number;
-  /** Wrap user data (keys, view paths) in <ud>...</ud> in log lines (log_redaction). */
-  redaction: boolean;
-}
+/** The properties' types, as the engine declares them: its info read-only, its settings settable. */
+type InfoPropertyName = { [K in BucketPropertyName]: (typeof BUCKET_PROPERTIES)[K] extends 'info' ? K : never }[BucketPropertyName];
+export interface BucketProperties extends Readonly<Pick<EngineInfo, InfoPropertyName>>, Pick<EngineSettings, Exclude<BucketPropertyName, InfoPropertyName>> {}
 
 /** Defines the properties on a flavour's Bucket prototype over its own read and write. */
 export function defineBucketProperties<B>(proto: B, read: (bucket: B, kind: 'info' | 'setting', name: BucketPropertyName) => unknown, write: (bucket: B, name: BucketPropertyName, value: unknown) => void): void {
